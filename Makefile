@@ -1,0 +1,115 @@
+# Parley — build, run and test.
+#   make run    install what is missing, build, start a private PostgreSQL, serve
+#   make test   the same set-up, then every test suite
+# Other targets: make (build), asan, lint, stop-db, clean.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+LIBS      := libpq jansson libcurl openssl libmaxminddb
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+CC        ?= cc
+WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -fstack-clash-protection
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -DPARLEY_VERSION='"$(VERSION)"' \
+             -Ibackend/src -Ibuild $(shell pkg-config --cflags $(LIBS) 2>/dev/null)
+LDFLAGS_H := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+# civetweb ships no pkg-config file in Debian; it is a plain -lcivetweb.
+LDLIBS    := $(shell pkg-config --libs $(LIBS) 2>/dev/null) -lcivetweb -lpthread -lm
+
+SRC       := $(filter-out backend/src/main.c,$(wildcard backend/src/*.c))
+HDR       := $(wildcard backend/src/*.h)
+MIGRATIONS:= $(sort $(wildcard migrations/*.sql))
+OBJ       := $(patsubst backend/src/%.c,build/obj/%.o,$(SRC)) build/obj/migrations_gen.o
+UNIT_SRC  := $(wildcard backend/tests/test_*.c)
+UNIT_BIN  := $(patsubst backend/tests/%.c,build/tests/%,$(UNIT_SRC))
+
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+.PHONY: all deps node run test test-unit test-integration asan lint stop-db clean db-start
+
+all: backend/parleyd
+
+# --- set-up -----------------------------------------------------------------
+
+deps:
+	@scripts/install-deps
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node: node_modules/.package-lock.json
+
+# --- the daemon -------------------------------------------------------------
+
+build/migrations_gen.c: $(MIGRATIONS) scripts/embed-migrations
+	@mkdir -p build
+	scripts/embed-migrations migrations > $@.tmp && mv $@.tmp $@
+
+build/obj/migrations_gen.o: build/migrations_gen.c backend/src/migrate.h
+	@mkdir -p build/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/obj/%.o: backend/src/%.c $(HDR)
+	@mkdir -p build/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+backend/parleyd: backend/src/main.c $(OBJ) $(HDR)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_H) -o $@ backend/src/main.c $(OBJ) $(LDLIBS)
+
+# --- running ----------------------------------------------------------------
+
+# DATABASE_URL set: use it. Unset: the private cluster under var/pg.
+db-start:
+	@if [ -z "$${DATABASE_URL:-}" ]; then scripts/pg-private start; fi
+
+run: deps all db-start
+	@export DATABASE_URL="$${DATABASE_URL:-$$(scripts/pg-private url)}"; \
+	 echo "Parley on $${PARLEY_PUBLIC_URL:-http://$${PARLEY_LISTEN:-127.0.0.1:8080}} (Ctrl-C stops; make stop-db stops PostgreSQL)"; \
+	 exec backend/parleyd serve
+
+stop-db:
+	@scripts/pg-private stop
+
+# --- tests ------------------------------------------------------------------
+
+build/tests/%: backend/tests/%.c $(OBJ) $(HDR)
+	@mkdir -p build/tests
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS_H) -o $@ $< $(OBJ) \
+	    $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+test-unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+test-integration: all node
+	node --test --test-concurrency=2 tests/integration/
+
+# The integration tests start their own throw-away PostgreSQL clusters.
+test: deps
+	@$(MAKE) --no-print-directory all node
+	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-integration
+
+# The same unit and integration tests against an AddressSanitizer + UBSan build.
+build/asan/parleyd: backend/src/main.c $(SRC) $(HDR) build/migrations_gen.c
+	@mkdir -p build/asan
+	$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) $(ASAN_FLAGS) -o $@ backend/src/main.c $(SRC) \
+	    build/migrations_gen.c $(LDLIBS)
+
+asan: deps node build/asan/parleyd
+	@mkdir -p build/asan/tests
+	@set -e; for t in $(UNIT_SRC); do b=build/asan/tests/$$(basename $$t .c); \
+	    $(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) $(ASAN_FLAGS) $$(pkg-config --cflags cmocka) \
+	    -o $$b $$t $(SRC) build/migrations_gen.c $(LDLIBS) $$(pkg-config --libs cmocka); echo "== $$b"; $$b; done
+	PARLEYD=$(CURDIR)/build/asan/parleyd ASAN_OPTIONS=detect_leaks=0 node --test --test-concurrency=2 tests/integration/
+
+lint: deps
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr --std=c11 \
+	    -Ibackend/src backend/src backend/tests
+	clang-format --dry-run --Werror backend/src/*.c backend/src/*.h backend/tests/*.c
+
+clean:
+	rm -rf build backend/parleyd

@@ -1,0 +1,22 @@
+/* api: the HTTP handlers, one api_*.c file per resource, and the route table
+ * (routes.c) that maps method + path to them. */
+#ifndef PARLEY_API_H
+#define PARLEY_API_H
+
+#include "http.h"
+
+/* api_health.c */
+void api_healthz(struct http_req *req);
+void api_readyz(struct http_req *req);
+void api_metrics(struct http_req *req);
+
+/* api_auth.c */
+void api_auth_login(struct http_req *req);
+void api_auth_logout(struct http_req *req);
+void api_auth_me(struct http_req *req);
+
+/* routes.c */
+extern const struct http_route api_routes[];
+extern const size_t api_nroutes;
+
+#endif

@@ -1,0 +1,22 @@
+/* app: the handful of process-wide objects every handler needs.
+ *
+ * Built once by main before the server starts and torn down after it stops;
+ * handlers get it through their request and never change its pointers. */
+#ifndef PARLEY_APP_H
+#define PARLEY_APP_H
+
+#include "config.h"
+
+struct db_pool;
+struct metrics;
+struct mg_context;
+
+struct app {
+    const struct config *cfg;
+    struct db_pool *db;
+    struct metrics *metrics;
+    struct mg_context *mg;
+    char static_root[4096]; /* realpath of cfg->static_dir, "" when absent */
+};
+
+#endif

@@ -1,0 +1,185 @@
+#include "auth.h"
+
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char csrf_label[] = "parley-csrf-v1";
+
+int auth_csrf_token(const char *session_token, char out[AUTH_CSRF_LEN])
+{
+    uint8_t mac[32];
+    if (token_hmac(session_token, strlen(session_token), csrf_label, sizeof(csrf_label) - 1, mac) != 0)
+        return -1;
+    return token_b64url_encode(mac, sizeof(mac), out, AUTH_CSRF_LEN) == TOKEN_B64_LEN ? 0 : -1;
+}
+
+int auth_require_agent(struct http_req *req, struct auth_session *out, unsigned flags)
+{
+    const struct config *cfg = req->app->cfg;
+    char cookie[TOKEN_MAX_LEN + 8], hash_hex[2 * TOKEN_DIGEST_LEN + 3], idle[16], max[16];
+    const char *params[3] = { hash_hex, idle, max };
+    PGresult *res = NULL;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    if ((flags & AUTH_STATE_CHANGE) && http_require_same_origin(req) != 0)
+        return -1;
+    if (!http_cookie(req, AUTH_COOKIE, cookie, sizeof(cookie)) || !token_well_formed("", cookie)) {
+        http_send_problem(req, 401, "unauthenticated", "log in first");
+        return -1;
+    }
+    token_digest(cookie, strlen(cookie), out->token_hash);
+    db_bytea_hex(out->token_hash, TOKEN_DIGEST_LEN, hash_hex);
+    snprintf(idle, sizeof(idle), "%d", cfg->session_idle_seconds);
+    snprintf(max, sizeof(max), "%d", cfg->session_max_seconds);
+    /* One round trip: find the live session and, at most once a minute,
+     * push its idle deadline forward. */
+    int db = db_query(req->app->db, &res,
+                      "WITH live AS ("
+                      "  SELECT s.token_hash, a.id, a.email, a.name, a.role, a.status, a.max_chats, s.last_seen_at"
+                      "  FROM agent_sessions s JOIN agents a ON a.id = s.agent_id"
+                      "  WHERE s.token_hash = $1::bytea AND a.active"
+                      "    AND s.last_seen_at > now() - make_interval(secs => $2::int)"
+                      "    AND s.created_at > now() - make_interval(secs => $3::int)),"
+                      " touched AS ("
+                      "  UPDATE agent_sessions SET last_seen_at = now()"
+                      "  WHERE token_hash = (SELECT token_hash FROM live)"
+                      "    AND last_seen_at < now() - interval '60 seconds')"
+                      " SELECT id, email, name, role, status, max_chats FROM live",
+                      3, params);
+    if (db != DB_OK) {
+        http_send_problem(req, 503, "unavailable", "the database is not reachable");
+        goto done;
+    }
+    if (PQntuples(res) != 1) {
+        http_send_problem(req, 401, "unauthenticated", "the session has ended; log in again");
+        goto done;
+    }
+    agents_from_row(res, 0, 0, &out->agent);
+    if (auth_csrf_token(cookie, out->csrf) != 0) {
+        http_send_problem(req, 500, "internal", NULL);
+        goto done;
+    }
+    if (flags & AUTH_STATE_CHANGE) {
+        const char *sent = http_header(req, AUTH_CSRF_HEADER);
+        if (!sent || !token_equal(sent, out->csrf)) {
+            http_send_problem(req, 403, "csrf_failed", "send the X-CSRF-Token header from /api/auth/me");
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    PQclear(res);
+    return rc;
+}
+
+int auth_session_create(struct http_req *req, long long agent_id, char *token, size_t tokenlen)
+{
+    uint8_t digest[TOKEN_DIGEST_LEN];
+    char hash_hex[2 * TOKEN_DIGEST_LEN + 3], id[24], ua[1001];
+    const char *agent_ua = http_header(req, "User-Agent");
+    const char *params[4] = { hash_hex, id, http_remote_ip(req), ua };
+    if (token_generate("", token, tokenlen) != 0)
+        return DB_E_QUERY;
+    token_digest(token, strlen(token), digest);
+    db_bytea_hex(digest, sizeof(digest), hash_hex);
+    snprintf(id, sizeof(id), "%lld", agent_id);
+    /* Stored for the agent's own "where am I logged in"; clipped, and
+     * invalid UTF-8 would be refused by PostgreSQL, so keep ASCII only. */
+    size_t n = 0;
+    for (const char *p = agent_ua ? agent_ua : ""; *p && n < sizeof(ua) - 1; p++)
+        ua[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+    ua[n] = '\0';
+    return db_query(req->app->db, NULL,
+                    "INSERT INTO agent_sessions (token_hash, agent_id, ip, user_agent)"
+                    " VALUES ($1::bytea, $2::bigint, $3::inet, $4)",
+                    4, params);
+}
+
+int auth_session_delete(struct db_pool *pool, const uint8_t token_hash[TOKEN_DIGEST_LEN])
+{
+    char hash_hex[2 * TOKEN_DIGEST_LEN + 3];
+    const char *params[1] = { hash_hex };
+    db_bytea_hex(token_hash, TOKEN_DIGEST_LEN, hash_hex);
+    return db_query(pool, NULL, "DELETE FROM agent_sessions WHERE token_hash = $1::bytea", 1, params);
+}
+
+int auth_sessions_delete_for_agent(struct db_pool *pool, long long agent_id)
+{
+    char id[24];
+    const char *params[1] = { id };
+    snprintf(id, sizeof(id), "%lld", agent_id);
+    return db_query(pool, NULL, "DELETE FROM agent_sessions WHERE agent_id = $1::bigint", 1, params);
+}
+
+void auth_set_cookie(struct http_req *req, const char *token)
+{
+    char value[256];
+    snprintf(value, sizeof(value), "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s", AUTH_COOKIE,
+             token ? token : "", token ? req->app->cfg->session_max_seconds : 0,
+             http_is_tls(req) ? "; Secure" : "");
+    http_add_header(req, "Set-Cookie", value);
+}
+
+/* Seconds until fewer than limit failures remain in the window for the key
+ * ($1 = email or IP), or 0 when under the limit. */
+static int throttle_wait(struct http_req *req, const char *sql, const char *key, int limit, int *wait)
+{
+    char offset[16], window[16];
+    const char *params[3] = { key, offset, window };
+    PGresult *res = NULL;
+    snprintf(offset, sizeof(offset), "%d", limit - 1);
+    snprintf(window, sizeof(window), "%d", req->app->cfg->login_window_seconds);
+    if (db_query(req->app->db, &res, sql, 3, params) != DB_OK)
+        return -1;
+    *wait = PQntuples(res) ? (int)db_get_ll(res, 0, 0, 0) : 0;
+    if (PQntuples(res) && *wait < 1)
+        *wait = 1;
+    PQclear(res);
+    return 0;
+}
+
+int auth_throttle_check(struct http_req *req, const char *email, int *retry_after)
+{
+    const struct config *cfg = req->app->cfg;
+    int by_account = 0, by_ip = 0;
+    /* The limit-th most recent failure inside the window: once it leaves the
+     * window the count drops below the limit. */
+    if (throttle_wait(req,
+                      "SELECT ceil(extract(epoch FROM failed_at + make_interval(secs => $3::int) - now()))"
+                      " FROM login_failures WHERE lower(email) = lower($1)"
+                      "   AND failed_at > now() - make_interval(secs => $3::int)"
+                      " ORDER BY failed_at DESC OFFSET $2::int LIMIT 1",
+                      email, cfg->login_account_limit, &by_account) != 0 ||
+        throttle_wait(req,
+                      "SELECT ceil(extract(epoch FROM failed_at + make_interval(secs => $3::int) - now()))"
+                      " FROM login_failures WHERE ip = $1::inet"
+                      "   AND failed_at > now() - make_interval(secs => $3::int)"
+                      " ORDER BY failed_at DESC OFFSET $2::int LIMIT 1",
+                      http_remote_ip(req), cfg->login_ip_limit, &by_ip) != 0)
+        return -1;
+    *retry_after = by_account > by_ip ? by_account : by_ip;
+    return *retry_after > 0;
+}
+
+void auth_throttle_fail(struct http_req *req, const char *email)
+{
+    char window[16];
+    const char *params[3] = { email, http_remote_ip(req), window };
+    snprintf(window, sizeof(window), "%d", req->app->cfg->login_window_seconds);
+    /* Rows older than the window count for nothing: drop them as we go. */
+    db_query(req->app->db, NULL,
+             "WITH gone AS (DELETE FROM login_failures"
+             "  WHERE (lower(email) = lower($1) OR ip = $2::inet)"
+             "    AND failed_at < now() - make_interval(secs => $3::int))"
+             " INSERT INTO login_failures (email, ip) VALUES ($1, $2::inet)",
+             3, params);
+}
+
+void auth_throttle_clear(struct http_req *req, const char *email)
+{
+    const char *params[1] = { email };
+    db_query(req->app->db, NULL, "DELETE FROM login_failures WHERE lower(email) = lower($1)", 1, params);
+}

@@ -1,0 +1,60 @@
+/* auth: agent sessions, CSRF tokens and login throttling.
+ *
+ * Owns the session cookie (parley_session: 256-bit random, only its SHA-256
+ * stored, idle and absolute expiry), the CSRF token derived from it
+ * (HMAC-SHA256 of the session secret, so it needs no storage and dies with
+ * the session), and the per-account and per-IP failed-login windows kept in
+ * PostgreSQL so that every node counts the same. */
+#ifndef PARLEY_AUTH_H
+#define PARLEY_AUTH_H
+
+#include "agents.h"
+#include "http.h"
+#include "token.h"
+
+#include <stdint.h>
+
+#define AUTH_COOKIE "parley_session"
+#define AUTH_CSRF_HEADER "X-CSRF-Token"
+#define AUTH_CSRF_LEN 44 /* 43 chars + NUL */
+
+/* auth_require_agent flags */
+#define AUTH_STATE_CHANGE 1 /* also require a same Origin and the CSRF token */
+
+struct auth_session {
+    struct agent agent;
+    uint8_t token_hash[TOKEN_DIGEST_LEN];
+    char csrf[AUTH_CSRF_LEN];
+};
+
+/* Resolves the request's session cookie to a live session of an active
+ * agent and refreshes its idle timer. On failure the response (401
+ * unauthenticated, 403 origin_forbidden or csrf_failed, 503) is sent and -1
+ * returned. */
+int auth_require_agent(struct http_req *req, struct auth_session *out, unsigned flags);
+
+/* The CSRF token that belongs to a session secret. Returns 0 or -1. */
+int auth_csrf_token(const char *session_token, char out[AUTH_CSRF_LEN]);
+
+/* Creates a session for agent_id; writes the secret (for the cookie) into
+ * token (size TOKEN_MAX_LEN). Returns DB_OK or a DB_E_* code. */
+int auth_session_create(struct http_req *req, long long agent_id, char *token, size_t tokenlen);
+
+/* Ends the session with that hash, or every session of an agent. */
+int auth_session_delete(struct db_pool *pool, const uint8_t token_hash[TOKEN_DIGEST_LEN]);
+int auth_sessions_delete_for_agent(struct db_pool *pool, long long agent_id);
+
+/* Adds Set-Cookie for token (NULL: a cookie that clears it). */
+void auth_set_cookie(struct http_req *req, const char *token);
+
+/* 0 when a login for email from ip may be tried; 1 when throttled, with
+ * *retry_after seconds set; -1 on database error. */
+int auth_throttle_check(struct http_req *req, const char *email, int *retry_after);
+
+/* Records a failed login for email from the request's IP. */
+void auth_throttle_fail(struct http_req *req, const char *email);
+
+/* Forgets the failures counted against an account after a good login. */
+void auth_throttle_clear(struct http_req *req, const char *email);
+
+#endif

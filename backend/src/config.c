@@ -1,0 +1,240 @@
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum setting_kind { SET_STRING, SET_INT, SET_LONG, SET_LEVEL, SET_LISTEN, SET_URL };
+
+struct setting {
+    const char *env;
+    enum setting_kind kind;
+    const char *def;
+    long min, max;
+    size_t offset, size;
+    const char *help;
+};
+
+#define S_STR(env, field, def, help) \
+    { env, SET_STRING, def, 0, 0, offsetof(struct config, field), sizeof(((struct config *)0)->field), help }
+#define S_INT(env, field, def, lo, hi, help) \
+    { env, SET_INT, def, lo, hi, offsetof(struct config, field), sizeof(int), help }
+
+/* The one table of settings; README's table mirrors it. */
+static const struct setting settings[] = {
+    { "PARLEY_LISTEN", SET_LISTEN, "127.0.0.1:8080", 0, 0, 0, 0, "address:port to listen on" },
+    S_STR("DATABASE_URL", database_url, "postgresql:///parley", "PostgreSQL connection URI or conninfo"),
+    { "PARLEY_PUBLIC_URL", SET_URL, "", 0, 0, offsetof(struct config, public_url),
+      sizeof(((struct config *)0)->public_url), "URL browsers use to reach parleyd (default http://LISTEN)" },
+    S_STR("PARLEY_DATA_DIR", data_dir, "var/data", "directory for uploads and runtime files"),
+    S_STR("PARLEY_STATIC_DIR", static_dir, "build/static", "root of the static files served (console, widget)"),
+    S_STR("PARLEY_TLS_CERT", tls_cert, "", "PEM certificate chain; enables HTTPS with PARLEY_TLS_KEY"),
+    S_STR("PARLEY_TLS_KEY", tls_key, "", "PEM private key for PARLEY_TLS_CERT"),
+    S_STR("PARLEY_ADMIN_EMAIL", admin_email, "admin@localhost", "login of the admin created on first start"),
+    { "PARLEY_LOG_LEVEL", SET_LEVEL, "info", 0, 0, offsetof(struct config, log_level), sizeof(int),
+      "debug, info, warn or error" },
+    S_INT("PARLEY_HTTP_THREADS", http_threads, "64", 4, 30000, "worker threads (each open WebSocket holds one)"),
+    S_INT("PARLEY_DB_POOL_SIZE", db_pool_size, "8", 1, 256, "PostgreSQL connections in the pool"),
+    S_INT("PARLEY_DB_ACQUIRE_TIMEOUT_MS", db_acquire_timeout_ms, "5000", 10, 600000,
+          "longest wait for a free pooled connection"),
+    { "PARLEY_MAX_BODY_BYTES", SET_LONG, "1048576", 1024, 1073741824L, offsetof(struct config, max_body_bytes),
+      sizeof(long), "largest accepted JSON request body" },
+    S_INT("PARLEY_REQUEST_TIMEOUT_MS", request_timeout_ms, "30000", 100, 3600000, "socket read/write timeout"),
+    S_INT("PARLEY_SESSION_IDLE_SECONDS", session_idle_seconds, "43200", 60, 31536000,
+          "agent session ends after this long unused"),
+    S_INT("PARLEY_SESSION_MAX_SECONDS", session_max_seconds, "604800", 60, 31536000,
+          "agent session ends this long after login whatever its use"),
+    S_INT("PARLEY_LOGIN_ACCOUNT_LIMIT", login_account_limit, "5", 1, 1000,
+          "failed logins per account per window before 429"),
+    S_INT("PARLEY_LOGIN_IP_LIMIT", login_ip_limit, "20", 1, 100000, "failed logins per IP per window before 429"),
+    S_INT("PARLEY_LOGIN_WINDOW_SECONDS", login_window_seconds, "900", 1, 86400, "login throttle window"),
+    S_INT("PARLEY_SCRYPT_LOG2N", scrypt_log2n, "17", 14, 20, "scrypt cost for new password hashes (N=2^n, r=8, p=1)"),
+    S_INT("PARLEY_HASH_CONCURRENCY", hash_concurrency, "2", 1, 64,
+          "password hashes computed at once (each takes 128 MiB at n=17)"),
+};
+
+const char *config_getenv(const char *name, void *ctx)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+static int parse_long(const char *s, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        return -1;
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+static int parse_listen(struct config *cfg, const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    long port;
+    if (!colon || colon == v || (size_t)(colon - v) >= sizeof(cfg->listen_host))
+        return -1;
+    if (parse_long(colon + 1, &port) != 0 || port < 1 || port > 65535)
+        return -1;
+    memcpy(cfg->listen_host, v, (size_t)(colon - v));
+    cfg->listen_host[colon - v] = '\0';
+    if (strchr(cfg->listen_host, ' ') || strchr(cfg->listen_host, ','))
+        return -1;
+    cfg->listen_port = (int)port;
+    return 0;
+}
+
+/* Accepts http(s)://host[:port][/path]; stores it without a trailing slash
+ * and derives the origin (scheme://host[:port]). */
+static int parse_url(struct config *cfg, const char *v)
+{
+    const char *rest;
+    if (strncmp(v, "http://", 7) == 0)
+        rest = v + 7;
+    else if (strncmp(v, "https://", 8) == 0)
+        rest = v + 8;
+    else
+        return -1;
+    size_t hostlen = strcspn(rest, "/?#");
+    if (hostlen == 0 || strcspn(rest, " \t\r\n\"'<>\\") != strlen(rest))
+        return -1;
+    if (rest[hostlen] == '?' || rest[hostlen] == '#')
+        return -1;
+    if (copy_str(cfg->public_url, sizeof(cfg->public_url), v) != 0)
+        return -1;
+    size_t n = strlen(cfg->public_url);
+    while (n > 0 && cfg->public_url[n - 1] == '/')
+        cfg->public_url[--n] = '\0';
+    size_t olen = (size_t)(rest - v) + hostlen;
+    memcpy(cfg->public_origin, v, olen);
+    cfg->public_origin[olen] = '\0';
+    return 0;
+}
+
+static int parse_level(const char *v, enum log_level *out)
+{
+    static const char *names[] = { "debug", "info", "warn", "error" };
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(v, names[i]) == 0) {
+            *out = (enum log_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int apply_setting(struct config *cfg, const struct setting *s, const char *v)
+{
+    char *field = (char *)cfg + s->offset;
+    long n;
+    switch (s->kind) {
+    case SET_STRING:
+        return copy_str(field, s->size, v);
+    case SET_INT:
+    case SET_LONG:
+        if (parse_long(v, &n) != 0 || n < s->min || n > s->max)
+            return -1;
+        if (s->kind == SET_INT)
+            *(int *)(void *)field = (int)n;
+        else
+            *(long *)(void *)field = n;
+        return 0;
+    case SET_LEVEL:
+        return parse_level(v, (enum log_level *)(void *)field);
+    case SET_LISTEN:
+        return parse_listen(cfg, v);
+    case SET_URL:
+        return v[0] == '\0' ? 0 : parse_url(cfg, v);
+    }
+    return -1;
+}
+
+static void describe_expectation(const struct setting *s, char *buf, size_t len)
+{
+    switch (s->kind) {
+    case SET_INT:
+    case SET_LONG:
+        snprintf(buf, len, "an integer from %ld to %ld", s->min, s->max);
+        break;
+    case SET_LEVEL:
+        snprintf(buf, len, "one of debug, info, warn, error");
+        break;
+    case SET_LISTEN:
+        snprintf(buf, len, "host:port with a port from 1 to 65535");
+        break;
+    case SET_URL:
+        snprintf(buf, len, "an http:// or https:// URL");
+        break;
+    case SET_STRING:
+        snprintf(buf, len, "at most %zu bytes", s->size - 1);
+        break;
+    }
+}
+
+int config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, char *err, size_t errlen)
+{
+    char expect[96];
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+        const struct setting *s = &settings[i];
+        const char *v = lookup(s->env, ctx);
+        int from_env = v != NULL;
+        if (!v)
+            v = s->def;
+        if (apply_setting(cfg, s, v) != 0) {
+            describe_expectation(s, expect, sizeof(expect));
+            snprintf(err, errlen, "%s: invalid value \"%.64s\"%s: expected %s", s->env, v,
+                     from_env ? "" : " (default)", expect);
+            return -1;
+        }
+    }
+    if (cfg->public_url[0] == '\0') {
+        char url[160];
+        snprintf(url, sizeof(url), "%s://%s:%d", cfg->tls_cert[0] ? "https" : "http", cfg->listen_host,
+                 cfg->listen_port);
+        if (parse_url(cfg, url) != 0) {
+            snprintf(err, errlen, "PARLEY_PUBLIC_URL: cannot derive a URL from PARLEY_LISTEN; set it");
+            return -1;
+        }
+    }
+    if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
+        snprintf(err, errlen, "%s: PARLEY_TLS_CERT and PARLEY_TLS_KEY must be set together",
+                 cfg->tls_cert[0] ? "PARLEY_TLS_KEY" : "PARLEY_TLS_CERT");
+        return -1;
+    }
+    if (cfg->session_max_seconds < cfg->session_idle_seconds) {
+        snprintf(err, errlen, "PARLEY_SESSION_MAX_SECONDS: must not be below PARLEY_SESSION_IDLE_SECONDS (%d)",
+                 cfg->session_idle_seconds);
+        return -1;
+    }
+    if (cfg->database_url[0] == '\0' || cfg->data_dir[0] == '\0' || cfg->static_dir[0] == '\0') {
+        snprintf(err, errlen, "%s: must not be empty",
+                 cfg->database_url[0] == '\0' ? "DATABASE_URL"
+                 : cfg->data_dir[0] == '\0'   ? "PARLEY_DATA_DIR"
+                                              : "PARLEY_STATIC_DIR");
+        return -1;
+    }
+    return 0;
+}
+
+void config_print_help(void)
+{
+    printf("Settings (environment variables):\n");
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+        printf("  %-30s %-22s %s\n", settings[i].env, settings[i].def[0] ? settings[i].def : "(unset)",
+               settings[i].help);
+}

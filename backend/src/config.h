@@ -1,0 +1,52 @@
+/* config: every runtime setting of parleyd, read once from the environment.
+ *
+ * Owns the table of settings (name, env var, default, bounds) and the one
+ * struct the rest of the daemon reads. Nothing else calls getenv(). Loading is
+ * a pure function over a lookup callback so it can be unit-tested. */
+#ifndef PARLEY_CONFIG_H
+#define PARLEY_CONFIG_H
+
+#include <stddef.h>
+
+enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+struct config {
+    char listen_host[64];     /* PARLEY_LISTEN host part, e.g. 127.0.0.1 */
+    int listen_port;          /* PARLEY_LISTEN port part */
+    char database_url[1024];  /* DATABASE_URL (libpq conninfo or URI) */
+    char public_url[512];     /* PARLEY_PUBLIC_URL, no trailing slash */
+    char public_origin[512];  /* scheme://host[:port] of public_url */
+    char data_dir[512];       /* PARLEY_DATA_DIR */
+    char static_dir[512];     /* PARLEY_STATIC_DIR */
+    char tls_cert[512];       /* PARLEY_TLS_CERT (empty: plain HTTP) */
+    char tls_key[512];        /* PARLEY_TLS_KEY */
+    char admin_email[256];    /* PARLEY_ADMIN_EMAIL: first-run admin */
+    enum log_level log_level; /* PARLEY_LOG_LEVEL */
+    int http_threads;         /* PARLEY_HTTP_THREADS */
+    int db_pool_size;         /* PARLEY_DB_POOL_SIZE */
+    int db_acquire_timeout_ms;/* PARLEY_DB_ACQUIRE_TIMEOUT_MS */
+    long max_body_bytes;      /* PARLEY_MAX_BODY_BYTES */
+    int request_timeout_ms;   /* PARLEY_REQUEST_TIMEOUT_MS */
+    int session_idle_seconds; /* PARLEY_SESSION_IDLE_SECONDS */
+    int session_max_seconds;  /* PARLEY_SESSION_MAX_SECONDS */
+    int login_account_limit;  /* PARLEY_LOGIN_ACCOUNT_LIMIT */
+    int login_ip_limit;       /* PARLEY_LOGIN_IP_LIMIT */
+    int login_window_seconds; /* PARLEY_LOGIN_WINDOW_SECONDS */
+    int scrypt_log2n;         /* PARLEY_SCRYPT_LOG2N */
+    int hash_concurrency;     /* PARLEY_HASH_CONCURRENCY */
+};
+
+/* Returns the value of an environment variable or NULL; ctx is passed through. */
+typedef const char *(*config_lookup_fn)(const char *name, void *ctx);
+
+/* Fills *cfg from defaults overridden by lookup(). Returns 0, or -1 with a
+ * message naming the offending variable written to err. */
+int config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, char *err, size_t errlen);
+
+/* lookup backed by getenv(). */
+const char *config_getenv(const char *name, void *ctx);
+
+/* Prints the settings table (env var, default, meaning) for --help. */
+void config_print_help(void);
+
+#endif

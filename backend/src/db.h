@@ -1,0 +1,64 @@
+/* db: the PostgreSQL connection pool and the only way parleyd talks SQL.
+ *
+ * Owns a fixed set of libpq connections (a singleton per process, guarded by
+ * one mutex + condition variable), their health, and the mapping of libpq
+ * failures to a few error codes. Every statement is parameterised: there is
+ * no function here that takes SQL assembled at run time from data.
+ *
+ * A connection found dead (PostgreSQL restarted, network cut) is reset when
+ * it is handed out, and a statement that fails because the connection died
+ * while no transaction was open is retried once on a fresh connection. */
+#ifndef PARLEY_DB_H
+#define PARLEY_DB_H
+
+#include <libpq-fe.h>
+
+enum db_error {
+    DB_OK = 0,
+    DB_E_UNAVAILABLE = -1, /* no connection could be had or it broke */
+    DB_E_UNIQUE = -2,      /* unique_violation (23505) */
+    DB_E_CONSTRAINT = -3,  /* other integrity violation (23xxx) */
+    DB_E_SERIALIZATION = -4, /* 40001 / 40P01: safe to retry the transaction */
+    DB_E_QUERY = -5,       /* any other error: a bug or bad data */
+    DB_E_NOT_FOUND = -6,   /* used by callers: no row where one was expected */
+};
+
+struct db_pool;
+
+/* Opens the pool; connections are made on first use, except one made now so
+ * that a wrong DATABASE_URL is reported at start-up. Returns NULL on failure
+ * (message in err). Free with db_pool_close. */
+struct db_pool *db_pool_open(const char *conninfo, int size, int acquire_timeout_ms, char *err, size_t errlen);
+void db_pool_close(struct db_pool *pool);
+
+/* Borrow a healthy connection (waits up to the acquire timeout). Returns NULL
+ * when none could be had. Give it back with db_release. */
+PGconn *db_acquire(struct db_pool *pool);
+void db_release(struct db_pool *pool, PGconn *conn);
+
+int db_pool_in_use(struct db_pool *pool);
+int db_pool_size(struct db_pool *pool);
+
+/* Runs one parameterised statement (text parameters, NULL for SQL NULL).
+ * On success returns DB_OK and, if out is not NULL, the result (caller
+ * PQclear()s it). On failure returns a DB_E_* code and sets *out to NULL. */
+int db_exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const char *const *params);
+
+/* db_exec on a connection borrowed from the pool for this one statement. */
+int db_query(struct db_pool *pool, PGresult **out, const char *sql, int nparams, const char *const *params);
+
+/* Runs fn inside BEGIN ... COMMIT on one pooled connection. fn returns 0 to
+ * commit or a negative code to roll back (that code is returned). A
+ * serialization failure or deadlock reruns fn, up to three times. */
+typedef int (*db_tx_fn)(PGconn *conn, void *arg);
+int db_transaction(struct db_pool *pool, db_tx_fn fn, void *arg);
+
+/* Field accessors for a result row; NULL/absent values give the fallback. */
+long long db_get_ll(const PGresult *res, int row, int col, long long fallback);
+const char *db_get_str(const PGresult *res, int row, int col); /* NULL for SQL NULL */
+int db_get_bool(const PGresult *res, int row, int col);
+
+/* Formats n bytes as a bytea text literal ("\\x..."), out size >= 2n+3. */
+void db_bytea_hex(const unsigned char *bytes, size_t n, char *out);
+
+#endif

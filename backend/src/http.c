@@ -1,0 +1,558 @@
+#include "http.h"
+
+#include "log.h"
+#include "metrics.h"
+#include "problem.h"
+#include "token.h"
+
+#include <civetweb.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STATIC_MAX_BYTES (16L * 1024 * 1024)
+
+/* Sent with every response. The console and API never need to be framed or
+ * to load anything from another origin. */
+static const char security_headers[] =
+    "X-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: strict-origin-when-cross-origin\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Cross-Origin-Opener-Policy: same-origin\r\n"
+    "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n";
+
+struct http_server {
+    struct app *app;
+    const struct http_route *routes;
+    size_t nroutes;
+};
+
+/* civetweb holds a pointer to this for the life of the context. */
+static struct http_server server;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void http_add_header(struct http_req *req, const char *name, const char *value)
+{
+    size_t used = strlen(req->extra_headers);
+    if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) {
+        log_error("refused header with CR/LF", "name", name, "rid", req->request_id);
+        return;
+    }
+    int n = snprintf(req->extra_headers + used, sizeof(req->extra_headers) - used, "%s: %s\r\n", name, value);
+    if (n < 0 || (size_t)n >= sizeof(req->extra_headers) - used) {
+        req->extra_headers[used] = '\0';
+        log_error("response headers overflow", "name", name, "rid", req->request_id);
+    }
+}
+
+static void send_response(struct http_req *req, int status, const char *content_type, const char *body, size_t len)
+{
+    char length[24];
+    struct mg_connection *c = req->conn;
+    req->status = status;
+    mg_response_header_start(c, status);
+    mg_response_header_add_lines(c, security_headers);
+    mg_response_header_add(c, "X-Request-Id", req->request_id, -1);
+    mg_response_header_add(c, "Cache-Control", "no-store", -1);
+    if (content_type)
+        mg_response_header_add(c, "Content-Type", content_type, -1);
+    if (status != 204 && status != 304) {
+        snprintf(length, sizeof(length), "%zu", len);
+        mg_response_header_add(c, "Content-Length", length, -1);
+    }
+    if (req->extra_headers[0])
+        mg_response_header_add_lines(c, req->extra_headers);
+    mg_response_header_send(c);
+    if (len && strcmp(req->ri->request_method, "HEAD") != 0)
+        mg_write(c, body, len);
+}
+
+void http_send_body(struct http_req *req, int status, const char *content_type, const char *body, size_t len)
+{
+    send_response(req, status, content_type, body, len);
+}
+
+void http_send_empty(struct http_req *req, int status)
+{
+    send_response(req, status, NULL, NULL, 0);
+}
+
+void http_send_json(struct http_req *req, int status, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text) {
+        http_send_problem(req, 500, "internal", NULL);
+        return;
+    }
+    send_response(req, status, "application/json; charset=utf-8", text, strlen(text));
+    free(text);
+}
+
+void http_send_problem_fields(struct http_req *req, int status, const char *slug, const char *detail,
+                              const struct problem_field *fields, size_t nfields)
+{
+    char *text = problem_render(status, slug, NULL, detail, req->request_id, fields, nfields);
+    if (!text) {
+        static const char fallback[] = "{\"type\":\"" PROBLEM_TYPE_PREFIX "internal\",\"status\":500}";
+        send_response(req, 500, "application/problem+json", fallback, sizeof(fallback) - 1);
+        return;
+    }
+    send_response(req, status, "application/problem+json", text, strlen(text));
+    free(text);
+}
+
+void http_send_problem(struct http_req *req, int status, const char *slug, const char *detail)
+{
+    http_send_problem_fields(req, status, slug, detail, NULL, 0);
+}
+
+const char *http_header(struct http_req *req, const char *name)
+{
+    return mg_get_header(req->conn, name);
+}
+
+int http_is_tls(struct http_req *req)
+{
+    return req->ri->is_ssl;
+}
+
+const char *http_remote_ip(struct http_req *req)
+{
+    return req->ri->remote_addr;
+}
+
+const char *http_cookie(struct http_req *req, const char *name, char *buf, size_t len)
+{
+    const char *header = mg_get_header(req->conn, "Cookie");
+    if (!header || mg_get_cookie(header, name, buf, len) < 0)
+        return NULL;
+    return buf;
+}
+
+/* Reads the whole body into a malloc'd, NUL-terminated buffer (caller frees).
+ * Returns NULL with *too_large set when it exceeds max. */
+static char *read_body(struct http_req *req, long max, size_t *outlen, int *too_large)
+{
+    long long declared = req->ri->content_length;
+    size_t cap = declared > 0 ? (size_t)declared + 1 : 4096, len = 0;
+    char *buf;
+    *too_large = 0;
+    if (declared > max) {
+        *too_large = 1;
+        return NULL;
+    }
+    buf = malloc(cap);
+    if (!buf)
+        return NULL;
+    for (;;) {
+        if (len + 1 >= cap) {
+            char *grown;
+            cap *= 2;
+            if (cap > (size_t)max + 2)
+                cap = (size_t)max + 2;
+            grown = realloc(buf, cap);
+            if (!grown) {
+                free(buf);
+                return NULL;
+            }
+            buf = grown;
+        }
+        int n = mg_read(req->conn, buf + len, cap - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        if (len > (size_t)max) {
+            free(buf);
+            *too_large = 1;
+            return NULL;
+        }
+    }
+    buf[len] = '\0';
+    *outlen = len;
+    return buf;
+}
+
+json_t *http_read_json(struct http_req *req)
+{
+    const char *type = http_header(req, "Content-Type");
+    json_t *doc = NULL;
+    json_error_t jerr;
+    size_t len = 0;
+    int too_large = 0;
+    char *body;
+
+    if (!type || strncasecmp(type, "application/json", 16) != 0 || (type[16] != '\0' && type[16] != ';')) {
+        http_send_problem(req, 415, "unsupported_media_type", "send Content-Type: application/json");
+        return NULL;
+    }
+    body = read_body(req, req->app->cfg->max_body_bytes, &len, &too_large);
+    if (!body) {
+        if (too_large) {
+            char detail[80];
+            snprintf(detail, sizeof(detail), "the body must be at most %ld bytes", req->app->cfg->max_body_bytes);
+            http_add_header(req, "Connection", "close");
+            http_send_problem(req, 413, "payload_too_large", detail);
+        } else {
+            http_send_problem(req, 500, "internal", NULL);
+        }
+        return NULL;
+    }
+    doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(body);
+    if (!doc) {
+        http_send_problem(req, 400, "invalid_request", "the body is not valid JSON");
+        return NULL;
+    }
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        http_send_problem(req, 400, "invalid_request", "the body must be a JSON object");
+        return NULL;
+    }
+    return doc;
+}
+
+int http_origin_is_self(struct http_req *req)
+{
+    const char *origin = http_header(req, "Origin");
+    const char *host = http_header(req, "Host");
+    char self[300];
+    if (!origin)
+        return 0;
+    if (strcmp(origin, req->app->cfg->public_origin) == 0)
+        return 1;
+    /* A browser sets Host to where it is sending and Origin to the page that
+     * sends: equal means the page came from this server. */
+    if (!host || strlen(host) > 255)
+        return 0;
+    snprintf(self, sizeof(self), "%s://%s", req->ri->is_ssl ? "https" : "http", host);
+    return strcmp(origin, self) == 0;
+}
+
+int http_require_same_origin(struct http_req *req)
+{
+    if (http_origin_is_self(req))
+        return 0;
+    http_send_problem(req, 403, "origin_forbidden",
+                      http_header(req, "Origin") ? "requests from this origin are not accepted"
+                                                 : "the Origin header is required");
+    return -1;
+}
+
+/* Matches path against pattern segment by segment; {name} takes one
+ * non-empty segment. Fills req->params on success. */
+static int route_match(const char *pattern, const char *path, struct http_req *req)
+{
+    int nparams = 0;
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *pend = strchr(p, '}');
+            size_t seglen = strcspn(s, "/");
+            if (!pend || seglen == 0 || seglen >= HTTP_PARAM_MAX || nparams >= HTTP_MAX_PARAMS)
+                return 0;
+            memcpy(req->params[nparams], s, seglen);
+            req->params[nparams][seglen] = '\0';
+            nparams++;
+            p = pend + 1;
+            s += seglen;
+            continue;
+        }
+        if (*p != *s)
+            return 0;
+        p++;
+        s++;
+    }
+    if (*p || *s)
+        return 0;
+    req->nparams = nparams;
+    return 1;
+}
+
+static const char *mime_type(const char *path)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        { ".html", "text/html; charset=utf-8" },
+        { ".js", "text/javascript; charset=utf-8" },
+        { ".mjs", "text/javascript; charset=utf-8" },
+        { ".css", "text/css; charset=utf-8" },
+        { ".json", "application/json" },
+        { ".map", "application/json" },
+        { ".svg", "image/svg+xml" },
+        { ".png", "image/png" },
+        { ".ico", "image/x-icon" },
+        { ".woff2", "font/woff2" },
+        { ".txt", "text/plain; charset=utf-8" },
+        { ".mp3", "audio/mpeg" },
+        { ".ogg", "audio/ogg" },
+        { ".wav", "audio/wav" },
+        { ".yaml", "text/yaml; charset=utf-8" },
+    };
+    const char *dot = strrchr(path, '.');
+    if (dot)
+        for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+            if (strcasecmp(dot, types[i].ext) == 0)
+                return types[i].type;
+    return "application/octet-stream";
+}
+
+/* A request path is served from the static root only if it is plain: no
+ * dot segments, no backslashes or control bytes, and it resolves (after
+ * symlinks) to a regular file inside the root. */
+static int static_resolve(struct app *app, const char *uri, char *out, size_t outlen, struct stat *st)
+{
+    char joined[PATH_MAX];
+    char resolved[PATH_MAX];
+    size_t rootlen = strlen(app->static_root);
+    if (!rootlen || uri[0] != '/' || strstr(uri, "/..") || strstr(uri, "//") || strchr(uri, '\\'))
+        return -1;
+    for (const unsigned char *p = (const unsigned char *)uri; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return -1;
+    if (snprintf(joined, sizeof(joined), "%s%s", app->static_root, uri) >= (int)sizeof(joined))
+        return -1;
+    if (!realpath(joined, resolved))
+        return -1;
+    if (strncmp(resolved, app->static_root, rootlen) != 0 || (resolved[rootlen] != '/' && resolved[rootlen] != '\0'))
+        return -1;
+    if (stat(resolved, st) != 0)
+        return -1;
+    if (S_ISDIR(st->st_mode)) {
+        /* A directory is served only through its index.html; never listed. */
+        if (strlen(resolved) + sizeof("/index.html") > sizeof(resolved))
+            return -1;
+        strcat(resolved, "/index.html");
+        if (stat(resolved, st) != 0)
+            return -1;
+    }
+    if (!S_ISREG(st->st_mode) || st->st_size > STATIC_MAX_BYTES)
+        return -1;
+    if (strlen(resolved) >= outlen)
+        return -1;
+    strcpy(out, resolved);
+    return 0;
+}
+
+/* Returns 1 if the request was answered from the static root. */
+static int serve_static(struct http_req *req)
+{
+    char path[PATH_MAX], etag[64], modified[64];
+    struct stat st;
+    const char *uri = req->ri->local_uri;
+    const char *inm;
+    char *data = NULL;
+    int fd = -1;
+    ssize_t got = 0;
+
+    if (static_resolve(req->app, uri, path, sizeof(path), &st) != 0)
+        return 0;
+    req->route = "static";
+    snprintf(etag, sizeof(etag), "\"%lx-%lx\"", (unsigned long)st.st_mtime, (unsigned long)st.st_size);
+    struct tm tm;
+    strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&st.st_mtime, &tm));
+    inm = http_header(req, "If-None-Match");
+    http_add_header(req, "ETag", etag);
+    http_add_header(req, "Last-Modified", modified);
+    if (inm && strcmp(inm, etag) == 0) {
+        http_send_empty(req, 304);
+        return 1;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    data = malloc((size_t)st.st_size + 1);
+    if (fd < 0 || !data)
+        goto fail;
+    while (got < st.st_size) {
+        ssize_t n = read(fd, data + got, (size_t)(st.st_size - got));
+        if (n <= 0)
+            goto fail;
+        got += n;
+    }
+    close(fd);
+    send_response(req, 200, mime_type(path), data, (size_t)got);
+    free(data);
+    return 1;
+fail:
+    if (fd >= 0)
+        close(fd);
+    free(data);
+    http_send_problem(req, 500, "internal", NULL);
+    return 1;
+}
+
+static void dispatch(struct http_req *req)
+{
+    const char *method = req->ri->request_method;
+    const char *path = req->ri->local_uri;
+    char allow[128] = "";
+    int path_known = 0;
+
+    for (size_t i = 0; i < server.nroutes; i++) {
+        const struct http_route *r = &server.routes[i];
+        if (!route_match(r->pattern, path, req))
+            continue;
+        if (strcmp(r->method, method) == 0 || (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
+            req->route = r->pattern;
+            r->fn(req);
+            return;
+        }
+        path_known = 1;
+        req->route = r->pattern;
+        if (!strstr(allow, r->method) && strlen(allow) + strlen(r->method) + 3 < sizeof(allow)) {
+            if (allow[0])
+                strcat(allow, ", ");
+            strcat(allow, r->method);
+        }
+    }
+    if (path_known) {
+        http_add_header(req, "Allow", allow);
+        http_send_problem(req, 405, "method_not_allowed", NULL);
+        return;
+    }
+    if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) && serve_static(req))
+        return;
+    http_send_problem(req, 404, "not_found", NULL);
+}
+
+/* Metrics keep static label strings; anything unusual counts as OTHER. */
+static const char *method_label(const char *method)
+{
+    static const char *known[] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS" };
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (strcmp(method, known[i]) == 0)
+            return known[i];
+    return "OTHER";
+}
+
+static int on_request(struct mg_connection *conn, void *cbdata)
+{
+    struct http_req *req;
+    uint8_t rid[8];
+    double started = now_seconds();
+    char status[8], dur[24];
+    (void)cbdata;
+
+    /* The request struct is ~1.6 KB: on the heap, the worker stack is small. */
+    req = calloc(1, sizeof(*req));
+    if (!req) {
+        mg_send_http_error(conn, 503, "%s", "out of memory");
+        return 503;
+    }
+    req->app = server.app;
+    req->conn = conn;
+    req->ri = mg_get_request_info(conn);
+    req->route = "unmatched";
+    if (RAND_bytes(rid, sizeof(rid)) != 1)
+        memset(rid, 0, sizeof(rid));
+    token_hex(rid, sizeof(rid), req->request_id);
+
+    dispatch(req);
+
+    double elapsed = now_seconds() - started;
+    int code = req->status ? req->status : 500;
+    snprintf(status, sizeof(status), "%d", code);
+    snprintf(dur, sizeof(dur), "%.3f", elapsed * 1000.0);
+    metrics_observe_http(req->app->metrics, method_label(req->ri->request_method), req->route, code, elapsed);
+    log_msg(code >= 500 ? LOG_WARN : LOG_INFO, "http", "rid", req->request_id, "ip", req->ri->remote_addr,
+            "method", req->ri->request_method, "path", req->ri->local_uri, "route", req->route, "status", status,
+            "ms", dur, (char *)NULL);
+    free(req);
+    return code;
+}
+
+static int on_log_message(const struct mg_connection *conn, const char *message)
+{
+    (void)conn;
+    log_warn("civetweb", "detail", message);
+    return 1;
+}
+
+/* Loads certificate and key from their own files (civetweb alone wants
+ * both in one PEM). Returns 1: the context is ready, 0/-1 on failure. */
+static int on_init_ssl(void *ssl_ctx, void *user_data)
+{
+    struct app *app = user_data;
+    SSL_CTX *ctx = ssl_ctx;
+    if (SSL_CTX_use_certificate_chain_file(ctx, app->cfg->tls_cert) != 1) {
+        log_error("cannot load PARLEY_TLS_CERT", "path", app->cfg->tls_cert);
+        return -1;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, app->cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        log_error("cannot load PARLEY_TLS_KEY or it does not match the certificate", "path", app->cfg->tls_key);
+        return -1;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    return 1;
+}
+
+int http_start(struct app *app, const struct http_route *routes, size_t nroutes, char *err, size_t errlen)
+{
+    const struct config *cfg = app->cfg;
+    char ports[96], threads[16], timeout[16];
+    struct mg_callbacks callbacks;
+    int tls = cfg->tls_cert[0] != '\0';
+    const char *options[] = {
+        "listening_ports", ports,
+        "num_threads", threads,
+        "request_timeout_ms", timeout,
+        "enable_keep_alive", "yes",
+        "keep_alive_timeout_ms", "5000",
+        "tcp_nodelay", "1",
+        "enable_directory_listing", "no",
+        "enable_auth_domain_check", "no",
+        "max_request_size", "16384",
+        "ssl_protocol_version", "4",
+        NULL,
+    };
+
+    server.app = app;
+    server.routes = routes;
+    server.nroutes = nroutes;
+    snprintf(ports, sizeof(ports), "%s:%d%s", cfg->listen_host, cfg->listen_port, tls ? "s" : "");
+    snprintf(threads, sizeof(threads), "%d", cfg->http_threads);
+    snprintf(timeout, sizeof(timeout), "%d", cfg->request_timeout_ms);
+    memset(&callbacks, 0, sizeof(callbacks));
+    callbacks.log_message = on_log_message;
+    if (tls)
+        callbacks.init_ssl = on_init_ssl;
+
+    mg_init_library(tls ? (MG_FEATURES_TLS | MG_FEATURES_WEBSOCKET) : MG_FEATURES_WEBSOCKET);
+    /* No document_root: civetweb itself serves no files, so it can neither
+     * list directories nor run CGI or SSI. Static files go through our
+     * handler, which resolves them strictly under PARLEY_STATIC_DIR. */
+    app->mg = mg_start(&callbacks, app, options);
+    if (!app->mg) {
+        snprintf(err, errlen, "PARLEY_LISTEN: cannot listen on %s (in use, or TLS files unusable)", ports);
+        return -1;
+    }
+    mg_set_request_handler(app->mg, "/", on_request, NULL);
+    return 0;
+}
+
+void http_stop(struct app *app)
+{
+    if (app->mg) {
+        mg_stop(app->mg);
+        app->mg = NULL;
+    }
+    mg_exit_library();
+}

@@ -1,0 +1,99 @@
+/* http: the HTTP server, request dispatch and every common response.
+ *
+ * Owns civetweb's configuration (hardened: no directory listing, CGI, SSI or
+ * CORS; TCP_NODELAY; HTTPS when a certificate is set), the route table
+ * dispatch (method + path pattern with {params}), request ids, the access
+ * log, HTTP metrics, security headers, body size caps, JSON and
+ * problem+json responses, same-origin checks and static files. */
+#ifndef PARLEY_HTTP_H
+#define PARLEY_HTTP_H
+
+#include "app.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct mg_connection;
+struct mg_request_info;
+struct problem_field;
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_PARAM_MAX 128
+
+struct http_req {
+    struct app *app;
+    struct mg_connection *conn;
+    const struct mg_request_info *ri;
+    const char *route;                         /* matched pattern: the metrics label */
+    char request_id[17];
+    char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX]; /* {param} values in pattern order */
+    int nparams;
+    int status;                                /* status of the response sent */
+    char extra_headers[1024];                  /* "Name: value\r\n" lines for the next response */
+};
+
+typedef void (*http_handler_fn)(struct http_req *req);
+
+struct http_route {
+    const char *method;  /* "GET", "POST", ... */
+    const char *pattern; /* "/api/auth/login", "/api/v1/conversations/{id}" */
+    http_handler_fn fn;
+};
+
+/* Starts listening with the given route table (kept, not copied). Returns 0,
+ * or -1 with a message in err. */
+int http_start(struct app *app, const struct http_route *routes, size_t nroutes, char *err, size_t errlen);
+
+/* Stops accepting, lets in-flight requests finish, joins the workers. */
+void http_stop(struct app *app);
+
+/* --- responses (each sends exactly one complete response) --- */
+
+/* Adds a header to the next response; name and value must be trusted text
+ * without CR/LF (values are checked; a bad one is dropped). */
+void http_add_header(struct http_req *req, const char *name, const char *value);
+
+/* Sends body as JSON (consumes the reference). */
+void http_send_json(struct http_req *req, int status, json_t *body);
+
+/* Sends an application/problem+json error. detail may be NULL. */
+void http_send_problem(struct http_req *req, int status, const char *slug, const char *detail);
+void http_send_problem_fields(struct http_req *req, int status, const char *slug, const char *detail,
+                              const struct problem_field *fields, size_t nfields);
+
+/* Sends a body of the given type (len bytes). */
+void http_send_body(struct http_req *req, int status, const char *content_type, const char *body, size_t len);
+
+/* Sends a response with no body (204, 304). */
+void http_send_empty(struct http_req *req, int status);
+
+/* --- request helpers --- */
+
+/* A request header's value, or NULL. */
+const char *http_header(struct http_req *req, const char *name);
+
+/* 1 when the request came over TLS. */
+int http_is_tls(struct http_req *req);
+
+/* The client address as text. */
+const char *http_remote_ip(struct http_req *req);
+
+/* Copies the named cookie's value into buf; returns buf or NULL if absent
+ * or too long. */
+const char *http_cookie(struct http_req *req, const char *name, char *buf, size_t len);
+
+/* Reads and parses a JSON object body: requires Content-Type
+ * application/json and at most max_body_bytes. On failure the matching
+ * problem (415, 413, 400) is already sent and NULL is returned; otherwise
+ * the caller owns the returned object (json_decref). */
+json_t *http_read_json(struct http_req *req);
+
+/* 1 when the request's Origin header names this server: either the
+ * configured public origin or the scheme://Host the request was sent to. */
+int http_origin_is_self(struct http_req *req);
+
+/* For state-changing browser requests: sends 403 origin_forbidden and
+ * returns -1 unless http_origin_is_self(). */
+int http_require_same_origin(struct http_req *req);
+
+#endif

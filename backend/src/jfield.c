@@ -1,0 +1,99 @@
+#include "jfield.h"
+
+#include "text.h"
+
+#include <string.h>
+
+static int fail(struct problem_field *err, const char *key, const char *message)
+{
+    err->field = key;
+    err->message = message;
+    return -1;
+}
+
+int jfield_string(json_t *obj, const char *key, unsigned flags, long min, long max, const char **out,
+                  struct problem_field *err)
+{
+    json_t *v = json_object_get(obj, key);
+    const char *s;
+    size_t len;
+    long chars;
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return (flags & JF_REQUIRED) ? fail(err, key, "is required") : 0;
+    if (!json_is_string(v))
+        return fail(err, key, "must be a string");
+    s = json_string_value(v);
+    len = json_string_length(v);
+    if (strlen(s) != len)
+        return fail(err, key, "must not contain NUL characters");
+    chars = text_utf8_chars(s, len); /* jansson already refuses bad UTF-8; counted here */
+    if (chars < 0)
+        return fail(err, key, "must be valid UTF-8");
+    if (text_has_controls(s, len, (flags & JF_MULTILINE) != 0))
+        return fail(err, key, "must not contain control characters");
+    if (chars < min)
+        return fail(err, key, min <= 1 ? "must not be empty" : "is too short");
+    if (chars > max)
+        return fail(err, key, "is too long");
+    *out = s;
+    return 0;
+}
+
+int jfield_int(json_t *obj, const char *key, unsigned flags, long long min, long long max, long long *out,
+               struct problem_field *err)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return (flags & JF_REQUIRED) ? fail(err, key, "is required") : 0;
+    if (!json_is_integer(v))
+        return fail(err, key, "must be an integer");
+    json_int_t n = json_integer_value(v);
+    if (n < min || n > max)
+        return fail(err, key, "is out of range");
+    *out = n;
+    return 0;
+}
+
+int jfield_bool(json_t *obj, const char *key, unsigned flags, int *out, struct problem_field *err)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return (flags & JF_REQUIRED) ? fail(err, key, "is required") : 0;
+    if (!json_is_boolean(v))
+        return fail(err, key, "must be true or false");
+    *out = json_is_true(v);
+    return 0;
+}
+
+int jfield_enum(json_t *obj, const char *key, unsigned flags, const char *const *allowed, const char **out,
+                struct problem_field *err)
+{
+    const char *s;
+    if (jfield_string(obj, key, flags, 1, 64, &s, err) != 0)
+        return -1;
+    *out = NULL;
+    if (!s)
+        return 0;
+    for (size_t i = 0; allowed[i]; i++) {
+        if (strcmp(s, allowed[i]) == 0) {
+            *out = allowed[i];
+            return 0;
+        }
+    }
+    return fail(err, key, "has a value that is not allowed");
+}
+
+int jfield_only(json_t *obj, const char *const *allowed, struct problem_field *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        size_t i = 0;
+        while (allowed[i] && strcmp(allowed[i], key) != 0)
+            i++;
+        if (!allowed[i])
+            return fail(err, key, "is not a known field");
+    }
+    return 0;
+}

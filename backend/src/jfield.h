@@ -1,0 +1,38 @@
+/* jfield: validated field getters over jansson objects.
+ *
+ * Owns the rules every inbound JSON document is checked against: the type of
+ * each field, its length in characters (valid UTF-8, no control bytes unless
+ * allowed), integer ranges, required vs optional, and no unknown keys. The
+ * first failure is reported as a problem_field (field name + message). */
+#ifndef PARLEY_JFIELD_H
+#define PARLEY_JFIELD_H
+
+#include "problem.h"
+
+#include <jansson.h>
+
+#define JF_REQUIRED 1
+#define JF_MULTILINE 2 /* allow \n, \r, \t in strings */
+
+/* obj[key] as a string of min..max characters. When absent and optional,
+ * *out is NULL and 0 is returned. Returns -1 and fills *err on failure. The
+ * string stays owned by obj. */
+int jfield_string(json_t *obj, const char *key, unsigned flags, long min, long max, const char **out,
+                  struct problem_field *err);
+
+/* obj[key] as an integer in [min, max]; when absent and optional, *out is
+ * left unchanged. */
+int jfield_int(json_t *obj, const char *key, unsigned flags, long long min, long long max, long long *out,
+               struct problem_field *err);
+
+/* obj[key] as a boolean; when absent and optional, *out is left unchanged. */
+int jfield_bool(json_t *obj, const char *key, unsigned flags, int *out, struct problem_field *err);
+
+/* obj[key] as one of the given strings (NULL-terminated list). */
+int jfield_enum(json_t *obj, const char *key, unsigned flags, const char *const *allowed, const char **out,
+                struct problem_field *err);
+
+/* Fails on the first key of obj not listed in allowed (NULL-terminated). */
+int jfield_only(json_t *obj, const char *const *allowed, struct problem_field *err);
+
+#endif

@@ -1,0 +1,208 @@
+/* parleyd: start-up, signals and subcommands.
+ *
+ *   parleyd serve                  migrate, then serve until SIGTERM/SIGINT
+ *   parleyd migrate                apply pending migrations and exit
+ *   parleyd agent add --email E --name N --role R   (password on stdin)
+ *   parleyd --help | --version
+ */
+#include "agents.h"
+#include "api.h"
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "migrate.h"
+#include "password.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <pthread.h>
+
+#ifndef PARLEY_VERSION
+#define PARLEY_VERSION "0.0.0-dev"
+#endif
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "parleyd %s: the Parley live-chat server\n\n"
+            "Usage:\n"
+            "  parleyd serve                 apply migrations, then serve HTTP and WebSocket\n"
+            "  parleyd migrate               apply pending database migrations and exit\n"
+            "  parleyd agent add --email E --name N --role admin|supervisor|agent\n"
+            "                                create an agent; the password is read from stdin\n"
+            "  parleyd --help | --version\n\n",
+            PARLEY_VERSION);
+}
+
+/* Loads config and opens the pool; everything a subcommand needs. */
+static int app_open(struct app *app, struct config *cfg, int with_password)
+{
+    char err[512];
+    if (config_load(cfg, config_getenv, NULL, err, sizeof(err)) != 0) {
+        fprintf(stderr, "parleyd: %s\n", err);
+        return -1;
+    }
+    log_set_level(cfg->log_level);
+    app->cfg = cfg;
+    if (with_password && password_init(cfg->hash_concurrency, cfg->scrypt_log2n) != 0) {
+        fprintf(stderr, "parleyd: scrypt is not available in this OpenSSL\n");
+        return -1;
+    }
+    app->db = db_pool_open(cfg->database_url, cfg->db_pool_size, cfg->db_acquire_timeout_ms, err, sizeof(err));
+    if (!app->db) {
+        fprintf(stderr, "parleyd: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int run_migrate(struct app *app)
+{
+    int applied = migrate_apply(app->db);
+    if (applied < 0) {
+        fprintf(stderr, "parleyd: migration failed (see log)\n");
+        return -1;
+    }
+    if (applied == 0)
+        printf("schema up to date (version %d)\n", migrate_latest_version());
+    else
+        printf("applied %d migration(s); schema version %d\n", applied, migrate_latest_version());
+    return 0;
+}
+
+static int cmd_agent_add(struct app *app, int argc, char **argv)
+{
+    const char *email = NULL, *name = NULL, *role = NULL, *message = NULL;
+    char password[PASSWORD_MAX_LEN + 2];
+    long long id = 0;
+    for (int i = 0; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--email") == 0)
+            email = argv[i + 1];
+        else if (strcmp(argv[i], "--name") == 0)
+            name = argv[i + 1];
+        else if (strcmp(argv[i], "--role") == 0)
+            role = argv[i + 1];
+        else {
+            fprintf(stderr, "parleyd agent add: unknown option %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!email || !name || !role || argc % 2 != 0) {
+        fprintf(stderr, "parleyd agent add: --email, --name and --role are required\n");
+        return 2;
+    }
+    if (!fgets(password, sizeof(password), stdin)) {
+        fprintf(stderr, "parleyd agent add: write the password on stdin\n");
+        return 2;
+    }
+    password[strcspn(password, "\r\n")] = '\0';
+    int rc = agents_create(app->db, email, name, role, password, &id, &message);
+    memset(password, 0, sizeof(password));
+    if (rc == DB_E_UNIQUE) {
+        fprintf(stderr, "parleyd agent add: an agent with email %s exists already\n", email);
+        return 1;
+    }
+    if (rc != DB_OK) {
+        fprintf(stderr, "parleyd agent add: %s\n", message ? message : "database error (see log)");
+        return 1;
+    }
+    printf("%lld\n", id);
+    return 0;
+}
+
+static int cmd_serve(struct app *app)
+{
+    char err[512], password[64], static_root[PATH_MAX];
+    sigset_t stop;
+    int sig = 0;
+
+    if (run_migrate(app) != 0)
+        return 1;
+    switch (agents_bootstrap_admin(app->db, app->cfg->admin_email, password, sizeof(password))) {
+    case 1:
+        printf("first start: created admin agent\n  admin login: %s\n  admin password: %s\n"
+               "(shown once; change it in the console)\n",
+               app->cfg->admin_email, password);
+        fflush(stdout);
+        break;
+    case 0:
+        break;
+    default:
+        return 1;
+    }
+    if (mkdir(app->cfg->data_dir, 0700) != 0 && access(app->cfg->data_dir, W_OK) != 0) {
+        fprintf(stderr, "parleyd: PARLEY_DATA_DIR: %s is not a writable directory\n", app->cfg->data_dir);
+        return 1;
+    }
+    if (realpath(app->cfg->static_dir, static_root))
+        snprintf(app->static_root, sizeof(app->static_root), "%s", static_root);
+    else
+        log_warn("static directory missing; console and widget are not served", "path", app->cfg->static_dir);
+
+    /* Block the stop signals in every thread (civetweb's inherit the mask),
+     * then wait for them here: no async-signal-safety puzzles. */
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    app->metrics = metrics_new();
+    if (!app->metrics || http_start(app, api_routes, api_nroutes, err, sizeof(err)) != 0) {
+        fprintf(stderr, "parleyd: %s\n", app->metrics ? err : "out of memory");
+        return 1;
+    }
+    char port[16];
+    snprintf(port, sizeof(port), "%d", app->cfg->listen_port);
+    log_info("listening", "host", app->cfg->listen_host, "port", port, "public_url", app->cfg->public_url);
+    sigwait(&stop, &sig);
+    log_info("stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    http_stop(app);
+    log_info("stopped");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    struct app app;
+    int rc = 1;
+
+    memset(&app, 0, sizeof(app));
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        if (argc >= 2)
+            config_print_help();
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("parleyd %s\n", PARLEY_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "serve") == 0) {
+        if (app_open(&app, &cfg, 1) == 0)
+            rc = cmd_serve(&app);
+    } else if (strcmp(argv[1], "migrate") == 0) {
+        if (app_open(&app, &cfg, 0) == 0)
+            rc = run_migrate(&app) == 0 ? 0 : 1;
+    } else if (strcmp(argv[1], "agent") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0) {
+        /* Works on a fresh database too: the schema comes first. */
+        if (app_open(&app, &cfg, 1) == 0 && migrate_apply(app.db) >= 0)
+            rc = cmd_agent_add(&app, argc - 3, argv + 3);
+    } else {
+        fprintf(stderr, "parleyd: unknown command %s\n\n", argv[1]);
+        usage(stderr);
+        rc = 2;
+    }
+    db_pool_close(app.db);
+    metrics_free(app.metrics);
+    return rc;
+}
