@@ -15,6 +15,10 @@ void api_auth_login(struct http_req *req);
 void api_auth_logout(struct http_req *req);
 void api_auth_me(struct http_req *req);
 
+/* api_widget.c */
+void api_widget_session(struct http_req *req);
+void api_widget_session_preflight(struct http_req *req);
+
 /* routes.c */
 extern const struct http_route api_routes[];
 extern const size_t api_nroutes;

@@ -10,12 +10,21 @@
 struct db_pool;
 struct metrics;
 struct mg_context;
+struct hub;
+struct bus;
+struct msgstore;
+struct ws_state;
 
 struct app {
     const struct config *cfg;
     struct db_pool *db;
     struct metrics *metrics;
     struct mg_context *mg;
+    struct hub *hub;           /* live sessions on this node */
+    struct bus *bus;           /* LISTEN/NOTIFY between nodes */
+    struct msgstore *msgs;     /* batching message committer */
+    struct ws_state *ws;       /* WebSocket bookkeeping */
+    char node_id[40];          /* random per process start */
     char static_root[4096]; /* realpath of cfg->static_dir, "" when absent */
 };
 

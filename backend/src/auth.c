@@ -15,64 +15,75 @@ int auth_csrf_token(const char *session_token, char out[AUTH_CSRF_LEN])
     return token_b64url_encode(mac, sizeof(mac), out, AUTH_CSRF_LEN) == TOKEN_B64_LEN ? 0 : -1;
 }
 
-int auth_require_agent(struct http_req *req, struct auth_session *out, unsigned flags)
+int auth_session_lookup(struct app *app, const char *cookie, struct auth_session *out)
 {
-    const struct config *cfg = req->app->cfg;
-    char cookie[TOKEN_MAX_LEN + 8], hash_hex[2 * TOKEN_DIGEST_LEN + 3], idle[16], max[16];
+    const struct config *cfg = app->cfg;
+    char hash_hex[2 * TOKEN_DIGEST_LEN + 3], idle[16], max[16];
     const char *params[3] = { hash_hex, idle, max };
     PGresult *res = NULL;
-    int rc = -1;
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    if ((flags & AUTH_STATE_CHANGE) && http_require_same_origin(req) != 0)
-        return -1;
-    if (!http_cookie(req, AUTH_COOKIE, cookie, sizeof(cookie)) || !token_well_formed("", cookie)) {
-        http_send_problem(req, 401, "unauthenticated", "log in first");
-        return -1;
-    }
+    if (!token_well_formed("", cookie))
+        return 1;
     token_digest(cookie, strlen(cookie), out->token_hash);
     db_bytea_hex(out->token_hash, TOKEN_DIGEST_LEN, hash_hex);
     snprintf(idle, sizeof(idle), "%d", cfg->session_idle_seconds);
     snprintf(max, sizeof(max), "%d", cfg->session_max_seconds);
     /* One round trip: find the live session and, at most once a minute,
      * push its idle deadline forward. */
-    int db = db_query(req->app->db, &res,
-                      "WITH live AS ("
-                      "  SELECT s.token_hash, a.id, a.email, a.name, a.role, a.status, a.max_chats, s.last_seen_at"
-                      "  FROM agent_sessions s JOIN agents a ON a.id = s.agent_id"
-                      "  WHERE s.token_hash = $1::bytea AND a.active"
-                      "    AND s.last_seen_at > now() - make_interval(secs => $2::int)"
-                      "    AND s.created_at > now() - make_interval(secs => $3::int)),"
-                      " touched AS ("
-                      "  UPDATE agent_sessions SET last_seen_at = now()"
-                      "  WHERE token_hash = (SELECT token_hash FROM live)"
-                      "    AND last_seen_at < now() - interval '60 seconds')"
-                      " SELECT id, email, name, role, status, max_chats FROM live",
-                      3, params);
-    if (db != DB_OK) {
+    if (db_query(app->db, &res,
+                 "WITH live AS ("
+                 "  SELECT s.token_hash, a.id, a.email, a.name, a.role, a.status, a.max_chats, s.last_seen_at"
+                 "  FROM agent_sessions s JOIN agents a ON a.id = s.agent_id"
+                 "  WHERE s.token_hash = $1::bytea AND a.active"
+                 "    AND s.last_seen_at > now() - make_interval(secs => $2::int)"
+                 "    AND s.created_at > now() - make_interval(secs => $3::int)),"
+                 " touched AS ("
+                 "  UPDATE agent_sessions SET last_seen_at = now()"
+                 "  WHERE token_hash = (SELECT token_hash FROM live)"
+                 "    AND last_seen_at < now() - interval '60 seconds')"
+                 " SELECT id, email, name, role, status, max_chats FROM live",
+                 3, params) != DB_OK)
+        return -1;
+    rc = 1;
+    if (PQntuples(res) == 1 && auth_csrf_token(cookie, out->csrf) == 0) {
+        agents_from_row(res, 0, 0, &out->agent);
+        rc = 0;
+    }
+    PQclear(res);
+    return rc;
+}
+
+int auth_require_agent(struct http_req *req, struct auth_session *out, unsigned flags)
+{
+    char cookie[TOKEN_MAX_LEN + 8];
+    int found;
+
+    memset(out, 0, sizeof(*out));
+    if ((flags & AUTH_STATE_CHANGE) && http_require_same_origin(req) != 0)
+        return -1;
+    if (!http_cookie(req, AUTH_COOKIE, cookie, sizeof(cookie))) {
+        http_send_problem(req, 401, "unauthenticated", "log in first");
+        return -1;
+    }
+    found = auth_session_lookup(req->app, cookie, out);
+    if (found < 0) {
         http_send_problem(req, 503, "unavailable", "the database is not reachable");
-        goto done;
+        return -1;
     }
-    if (PQntuples(res) != 1) {
+    if (found > 0) {
         http_send_problem(req, 401, "unauthenticated", "the session has ended; log in again");
-        goto done;
-    }
-    agents_from_row(res, 0, 0, &out->agent);
-    if (auth_csrf_token(cookie, out->csrf) != 0) {
-        http_send_problem(req, 500, "internal", NULL);
-        goto done;
+        return -1;
     }
     if (flags & AUTH_STATE_CHANGE) {
         const char *sent = http_header(req, AUTH_CSRF_HEADER);
         if (!sent || !token_equal(sent, out->csrf)) {
             http_send_problem(req, 403, "csrf_failed", "send the X-CSRF-Token header from /api/auth/me");
-            goto done;
+            return -1;
         }
     }
-    rc = 0;
-done:
-    PQclear(res);
-    return rc;
+    return 0;
 }
 
 int auth_session_create(struct http_req *req, long long agent_id, char *token, size_t tokenlen)

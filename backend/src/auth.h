@@ -33,6 +33,10 @@ struct auth_session {
  * returned. */
 int auth_require_agent(struct http_req *req, struct auth_session *out, unsigned flags);
 
+/* Looks up a live session by its cookie value (and refreshes its idle
+ * timer). Returns 0 found, 1 no such live session, -1 database error. */
+int auth_session_lookup(struct app *app, const char *cookie, struct auth_session *out);
+
 /* The CSRF token that belongs to a session secret. Returns 0 or -1. */
 int auth_csrf_token(const char *session_token, char out[AUTH_CSRF_LEN]);
 

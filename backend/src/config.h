@@ -34,6 +34,16 @@ struct config {
     int login_window_seconds; /* PARLEY_LOGIN_WINDOW_SECONDS */
     int scrypt_log2n;         /* PARLEY_SCRYPT_LOG2N */
     int hash_concurrency;     /* PARLEY_HASH_CONCURRENCY */
+    int agent_grace_seconds;  /* PARLEY_AGENT_GRACE_SECONDS */
+    int message_max_chars;    /* PARLEY_MESSAGE_MAX_CHARS */
+    int ws_max_frame_bytes;   /* PARLEY_WS_MAX_FRAME_BYTES */
+    int ws_auth_timeout_ms;   /* PARLEY_WS_AUTH_TIMEOUT_MS */
+    int ws_max_unauthenticated; /* PARLEY_WS_MAX_UNAUTHENTICATED */
+    int ws_queue_max_frames;  /* PARLEY_WS_QUEUE_MAX_FRAMES */
+    int ws_idle_timeout_ms;   /* PARLEY_WS_IDLE_TIMEOUT_MS */
+    int visitor_rate_messages;       /* PARLEY_VISITOR_RATE_MESSAGES */
+    int visitor_rate_window_seconds; /* PARLEY_VISITOR_RATE_WINDOW_SECONDS */
+    int visitor_max_sockets;  /* PARLEY_VISITOR_MAX_SOCKETS */
 };
 
 /* Returns the value of an environment variable or NULL; ctx is passed through. */

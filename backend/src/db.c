@@ -33,10 +33,10 @@ static void db_notice(void *arg, const char *message)
     log_debug("db notice", "detail", message);
 }
 
-static PGconn *db_connect(const char *conninfo)
+PGconn *db_connect(const char *conninfo, const char *application_name)
 {
     const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
-    const char *vals[] = { conninfo, "5", "parleyd", NULL };
+    const char *vals[] = { conninfo, "5", application_name, NULL };
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (conn)
         PQsetNoticeProcessor(conn, db_notice, NULL);
@@ -60,7 +60,7 @@ struct db_pool *db_pool_open(const char *conninfo, int size, int acquire_timeout
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&pool->freed, &attr);
     pthread_condattr_destroy(&attr);
-    pool->slots[0].conn = db_connect(conninfo);
+    pool->slots[0].conn = db_connect(conninfo, "parleyd");
     if (PQstatus(pool->slots[0].conn) != CONNECTION_OK) {
         /* libpq's message ends with a newline; keep the first line. */
         snprintf(err, errlen, "DATABASE_URL: cannot connect: %.*s", (int)strcspn(PQerrorMessage(pool->slots[0].conn), "\n"),
@@ -100,7 +100,7 @@ void db_pool_close(struct db_pool *pool)
 static int db_ensure_healthy(struct db_slot *slot, const char *conninfo)
 {
     if (!slot->conn) {
-        slot->conn = db_connect(conninfo);
+        slot->conn = db_connect(conninfo, "parleyd");
     } else if (PQconsumeInput(slot->conn) == 0 || PQstatus(slot->conn) != CONNECTION_OK) {
         log_warn("db connection lost; reconnecting");
         PQreset(slot->conn);

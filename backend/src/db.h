@@ -31,6 +31,10 @@ struct db_pool;
 struct db_pool *db_pool_open(const char *conninfo, int size, int acquire_timeout_ms, char *err, size_t errlen);
 void db_pool_close(struct db_pool *pool);
 
+/* A connection outside the pool (for LISTEN): 5 s connect timeout, server
+ * notices to the debug log. Check PQstatus; the caller PQfinish()es it. */
+PGconn *db_connect(const char *conninfo, const char *application_name);
+
 /* Borrow a healthy connection (waits up to the acquire timeout). Returns NULL
  * when none could be had. Give it back with db_release. */
 PGconn *db_acquire(struct db_pool *pool);

@@ -7,6 +7,7 @@
 
 #include <civetweb.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/rand.h>
@@ -36,6 +37,8 @@ struct http_server {
     struct app *app;
     const struct http_route *routes;
     size_t nroutes;
+    atomic_int inflight; /* requests inside on_request */
+    atomic_int draining;
 };
 
 /* civetweb holds a pointer to this for the life of the context. */
@@ -357,7 +360,7 @@ static int serve_static(struct http_req *req)
 {
     char path[PATH_MAX], etag[64], modified[64];
     struct stat st;
-    const char *uri = req->ri->local_uri;
+    const char *uri = req->path;
     const char *inm;
     char *data = NULL;
     int fd = -1;
@@ -401,7 +404,7 @@ fail:
 static void dispatch(struct http_req *req)
 {
     const char *method = req->ri->request_method;
-    const char *path = req->ri->local_uri;
+    const char *path = req->path;
     char allow[128] = "";
     int path_known = 0;
 
@@ -430,6 +433,60 @@ static void dispatch(struct http_req *req)
     if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) && serve_static(req))
         return;
     http_send_problem(req, 404, "not_found", NULL);
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* civetweb runs with decode_url=no, so we see the raw path and decode it
+ * here: a %00 (or any control byte) would otherwise silently cut the path
+ * short ("/a.txt%00.html" -> "/a.txt"). Such paths, bad escapes and
+ * overlong paths are refused. */
+static int decode_path(const char *raw, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; raw[i]; i++) {
+        int c = (unsigned char)raw[i];
+        if (c == '%') {
+            int hi = hex_value(raw[i + 1]), lo = hi < 0 ? -1 : hex_value(raw[i + 2]);
+            if (lo < 0)
+                return -1;
+            c = hi * 16 + lo;
+            i += 2;
+        }
+        if (c < 0x20 || c == 0x7f || o + 1 >= outlen)
+            return -1;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return o > 0 && out[0] == '/' ? 0 : -1;
+}
+
+int http_draining(void)
+{
+    return atomic_load(&server.draining);
+}
+
+int http_drain(struct app *app, int timeout_ms)
+{
+    (void)app;
+    atomic_store(&server.draining, 1);
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+        /* This request-less thread is not counted; 0 means all done. */
+        if (atomic_load(&server.inflight) == 0)
+            return 0;
+        struct timespec ts = { 0, 10 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    return atomic_load(&server.inflight);
 }
 
 /* Metrics keep static label strings; anything unusual counts as OTHER. */
@@ -463,8 +520,19 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     if (RAND_bytes(rid, sizeof(rid)) != 1)
         memset(rid, 0, sizeof(rid));
     token_hex(rid, sizeof(rid), req->request_id);
+    atomic_fetch_add(&server.inflight, 1);
 
-    dispatch(req);
+    if (decode_path(req->ri->local_uri_raw ? req->ri->local_uri_raw : req->ri->local_uri, req->path,
+                    sizeof(req->path)) != 0) {
+        snprintf(req->path, sizeof(req->path), "(undecodable)");
+        http_send_problem(req, 400, "invalid_request", "the request path is not valid");
+    } else if (atomic_load(&server.draining) && strcmp(req->path, "/healthz") != 0) {
+        http_add_header(req, "Connection", "close");
+        http_add_header(req, "Retry-After", "1");
+        http_send_problem(req, 503, "unavailable", "the server is shutting down");
+    } else {
+        dispatch(req);
+    }
 
     double elapsed = now_seconds() - started;
     int code = req->status ? req->status : 500;
@@ -472,9 +540,10 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     snprintf(dur, sizeof(dur), "%.3f", elapsed * 1000.0);
     metrics_observe_http(req->app->metrics, method_label(req->ri->request_method), req->route, code, elapsed);
     log_msg(code >= 500 ? LOG_WARN : LOG_INFO, "http", "rid", req->request_id, "ip", req->ri->remote_addr,
-            "method", req->ri->request_method, "path", req->ri->local_uri, "route", req->route, "status", status,
-            "ms", dur, (char *)NULL);
+            "method", req->ri->request_method, "path", req->path, "route", req->route, "status", status, "ms", dur,
+            (char *)NULL);
     free(req);
+    atomic_fetch_sub(&server.inflight, 1);
     return code;
 }
 
@@ -518,6 +587,8 @@ int http_start(struct app *app, const struct http_route *routes, size_t nroutes,
         "keep_alive_timeout_ms", "5000",
         "tcp_nodelay", "1",
         "enable_directory_listing", "no",
+        "decode_url", "no",
+        "access_control_allow_origin", "",
         "enable_auth_domain_check", "no",
         "max_request_size", "16384",
         "ssl_protocol_version", "4",

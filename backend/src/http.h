@@ -25,6 +25,7 @@ struct http_req {
     struct mg_connection *conn;
     const struct mg_request_info *ri;
     const char *route;                         /* matched pattern: the metrics label */
+    char path[2048];                           /* the decoded request path */
     char request_id[17];
     char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX]; /* {param} values in pattern order */
     int nparams;
@@ -44,7 +45,15 @@ struct http_route {
  * or -1 with a message in err. */
 int http_start(struct app *app, const struct http_route *routes, size_t nroutes, char *err, size_t errlen);
 
-/* Stops accepting, lets in-flight requests finish, joins the workers. */
+/* Graceful stop, step one: from now on new requests get 503 (and
+ * /readyz says not ready); waits up to timeout_ms for in-flight requests
+ * to finish. Returns the number still running. */
+int http_drain(struct app *app, int timeout_ms);
+
+/* 1 once http_drain has begun. */
+int http_draining(void);
+
+/* Step two: stops civetweb (closes the listener, joins the workers). */
 void http_stop(struct app *app);
 
 /* --- responses (each sends exactly one complete response) --- */

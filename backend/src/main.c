@@ -6,6 +6,12 @@
  *   parleyd --help | --version
  */
 #include "agents.h"
+#include "bus.h"
+#include "hub.h"
+#include "msgstore.h"
+#include "presence.h"
+#include "token.h"
+#include "ws.h"
 #include "api.h"
 #include "app.h"
 #include "config.h"
@@ -22,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <pthread.h>
 
@@ -118,11 +125,46 @@ static int cmd_agent_add(struct app *app, int argc, char **argv)
     return 0;
 }
 
+/* On a fresh database: a "Support" team holding every agent, and a demo
+ * site for it whose widget may run on our own origin. Prints the site key. */
+static int bootstrap_workspace(struct app *app)
+{
+    char key[TOKEN_MAX_LEN];
+    PGresult *res = NULL;
+    if (token_generate("", key, sizeof(key)) != 0)
+        return -1;
+    key[24] = '\0';
+    const char *params[2] = { key, app->cfg->public_origin };
+    if (db_query(app->db, &res,
+                 "WITH t AS (INSERT INTO teams (name) SELECT 'Support' WHERE NOT EXISTS (SELECT 1 FROM teams)"
+                 "           RETURNING id),"
+                 " s AS (INSERT INTO sites (name, public_key, allowed_origins, default_team_id)"
+                 "       SELECT 'Demo site', $1, ARRAY[$2], id FROM t RETURNING public_key),"
+                 " m AS (INSERT INTO team_members (team_id, agent_id) SELECT t.id, a.id FROM t, agents a)"
+                 " SELECT public_key FROM s",
+                 2, params) != DB_OK)
+        return -1;
+    if (PQntuples(res) == 1)
+        printf("first start: created team Support and a demo site (site key %s)\n", db_get_str(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
+/* A random id for this process's row in `nodes`. */
+static int make_node_id(char *out, size_t len)
+{
+    char tok[TOKEN_MAX_LEN];
+    if (token_generate("", tok, sizeof(tok)) != 0)
+        return -1;
+    snprintf(out, len, "node-%.16s", tok);
+    return 0;
+}
+
 static int cmd_serve(struct app *app)
 {
     char err[512], password[64], static_root[PATH_MAX];
     sigset_t stop;
-    int sig = 0;
+    int sig = 0, rc = 1;
 
     if (run_migrate(app) != 0)
         return 1;
@@ -131,13 +173,15 @@ static int cmd_serve(struct app *app)
         printf("first start: created admin agent\n  admin login: %s\n  admin password: %s\n"
                "(shown once; change it in the console)\n",
                app->cfg->admin_email, password);
-        fflush(stdout);
         break;
     case 0:
         break;
     default:
         return 1;
     }
+    if (bootstrap_workspace(app) != 0)
+        return 1;
+    fflush(stdout);
     if (mkdir(app->cfg->data_dir, 0700) != 0 && access(app->cfg->data_dir, W_OK) != 0) {
         fprintf(stderr, "parleyd: PARLEY_DATA_DIR: %s is not a writable directory\n", app->cfg->data_dir);
         return 1;
@@ -147,8 +191,8 @@ static int cmd_serve(struct app *app)
     else
         log_warn("static directory missing; console and widget are not served", "path", app->cfg->static_dir);
 
-    /* Block the stop signals in every thread (civetweb's inherit the mask),
-     * then wait for them here: no async-signal-safety puzzles. */
+    /* Block the stop signals in every thread (all later threads inherit the
+     * mask), then wait for them here: no async-signal-safety puzzles. */
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
@@ -156,18 +200,51 @@ static int cmd_serve(struct app *app)
     signal(SIGPIPE, SIG_IGN);
 
     app->metrics = metrics_new();
-    if (!app->metrics || http_start(app, api_routes, api_nroutes, err, sizeof(err)) != 0) {
-        fprintf(stderr, "parleyd: %s\n", app->metrics ? err : "out of memory");
-        return 1;
+    app->hub = hub_new();
+    if (!app->metrics || !app->hub || make_node_id(app->node_id, sizeof(app->node_id)) != 0) {
+        fprintf(stderr, "parleyd: out of memory\n");
+        goto done;
+    }
+    app->msgs = msgstore_start(app);
+    app->bus = bus_start(app, err, sizeof(err));
+    if (!app->msgs || !app->bus || presence_start(app) != 0) {
+        fprintf(stderr, "parleyd: %s\n", app->bus ? "cannot start the realtime services" : err);
+        goto done;
+    }
+    if (http_start(app, api_routes, api_nroutes, err, sizeof(err)) != 0 || ws_start(app) != 0) {
+        fprintf(stderr, "parleyd: %s\n", err);
+        goto done;
     }
     char port[16];
     snprintf(port, sizeof(port), "%d", app->cfg->listen_port);
-    log_info("listening", "host", app->cfg->listen_host, "port", port, "public_url", app->cfg->public_url);
+    log_info("listening", "host", app->cfg->listen_host, "port", port, "public_url", app->cfg->public_url, "node",
+             app->node_id);
     sigwait(&stop, &sig);
     log_info("stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    rc = 0;
+done:
+    /* Graceful order: refuse new work and let HTTP requests finish; commit
+     * queued messages (their acks get queued); then tell sockets we are
+     * going away (the writers flush what is queued first); then stop. */
+    if (app->mg && http_drain(app, 10000) != 0)
+        log_warn("requests still running at shutdown");
+    msgstore_stop(app->msgs);
+    app->msgs = NULL;
+    if (app->mg) {
+        ws_close_all(app, 1001, "server shutting down");
+        struct timespec pause = { 0, 200 * 1000000L };
+        nanosleep(&pause, NULL);
+    }
+    presence_stop(app);
+    bus_stop(app->bus);
+    app->bus = NULL;
+    ws_stop(app);
     http_stop(app);
+    ws_free(app);
+    hub_free(app->hub);
+    app->hub = NULL;
     log_info("stopped");
-    return 0;
+    return rc;
 }
 
 int main(int argc, char **argv)

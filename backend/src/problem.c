@@ -15,6 +15,8 @@ static const struct slug_title titles[] = {
     { "csrf_failed", "Missing or wrong CSRF token" },
     { "origin_forbidden", "Request origin not allowed" },
     { "forbidden", "Not allowed" },
+    { "identity_invalid", "Visitor identity could not be verified" },
+    { "identity_required", "Visitor identity required" },
     { "not_found", "Not found" },
     { "method_not_allowed", "Method not allowed" },
     { "conflict", "Conflict" },

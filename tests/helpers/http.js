@@ -16,6 +16,7 @@ const http = require('node:http');
  *     origin      shorthand for headers.Origin
  *     jar         CookieJar: sends its cookies, stores Set-Cookie from the answer
  *     localAddress  source address (e.g. '127.0.0.2' to look like another client)
+ *     onSent      called once the whole request has been handed to the kernel
  *     timeoutMs = 20000
  *   }
  * Response: { status, headers (lower-case names), rawHeaders, setCookies: [string],

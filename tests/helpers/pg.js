@@ -292,4 +292,65 @@ async function startCluster({ database = DEFAULT_DB } = {}) {
   return cluster;
 }
 
-module.exports = { startCluster, pgInfo, templateDir };
+/**
+ * A TCP proxy in front of a cluster that holds the first `parties` client
+ * connections until all of them have arrived (or `timeoutMs` passed), then
+ * lets them through at the same moment. Used to make two processes hit the
+ * database truly concurrently. Later connections pass straight through.
+ * Resolves { port, urlFor(db), close() }.
+ */
+async function startBarrierProxy(targetPort, { parties = 2, timeoutMs = 5000 } = {}) {
+  const net = require('node:net');
+  const waiting = [];
+  const sockets = new Set();
+  let released = false;
+  let timer = null;
+  const pipe = (client) => {
+    const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
+    sockets.add(upstream);
+    upstream.on('close', () => sockets.delete(upstream));
+    const kill = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', kill);
+    upstream.on('error', kill);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.resume();
+  };
+  const release = () => {
+    if (released) return;
+    released = true;
+    clearTimeout(timer);
+    for (const c of waiting.splice(0)) pipe(c);
+  };
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    if (released) return pipe(client);
+    client.pause();
+    waiting.push(client);
+    if (waiting.length === 1) timer = setTimeout(release, timeoutMs);
+    if (waiting.length >= parties) release();
+  });
+  const port = await freePort();
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return {
+    port,
+    urlFor: (db) => `postgresql://${SUPERUSER}@127.0.0.1:${port}/${db}`,
+    get released() {
+      return released;
+    },
+    close() {
+      clearTimeout(timer);
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+module.exports = { startCluster, startBarrierProxy, pgInfo, templateDir };

@@ -5,7 +5,7 @@
 const { before, after, test } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
+const { startCluster, startBarrierProxy } = require('../helpers/pg');
 const { runParleyd } = require('../helpers/parleyd');
 
 let pg;
@@ -73,11 +73,21 @@ test('two migrate processes started together on a fresh database both succeed, m
   const key = await keyColumn(pg.database);
   const expected = (await pg.query(`SELECT ${key}::text AS k FROM schema_migrations ORDER BY 1`)).rows.map((x) => x.k);
 
-  // A few rounds, each on its own fresh database, to give a race a chance to show.
+  // A few rounds, each on its own fresh database. The two processes reach the
+  // database through a proxy that holds their first connections until both
+  // have connected, so that their migrations really run at the same time.
   for (let round = 1; round <= 3; round++) {
     const db = `race_${round}`;
-    const url = await pg.createDatabase(db);
-    const [a, b] = await Promise.all([runParleyd(['migrate'], { databaseUrl: url }), runParleyd(['migrate'], { databaseUrl: url })]);
+    await pg.createDatabase(db);
+    const proxy = await startBarrierProxy(pg.port, { parties: 2, timeoutMs: 5000 });
+    let a;
+    let b;
+    try {
+      const url = proxy.urlFor(db);
+      [a, b] = await Promise.all([runParleyd(['migrate'], { databaseUrl: url }), runParleyd(['migrate'], { databaseUrl: url })]);
+    } finally {
+      await proxy.close();
+    }
     assert.equal(a.code, 0, `round ${round}, first process: ${out(a)}`);
     assert.equal(b.code, 0, `round ${round}, second process: ${out(b)}`);
     const got = (await pg.query(`SELECT ${key}::text AS k FROM schema_migrations ORDER BY 1`, undefined, { database: db })).rows.map((x) => x.k);

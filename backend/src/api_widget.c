@@ -1,0 +1,246 @@
+/* The widget's HTTP resource: POST /api/widget/session.
+ *
+ * Called from the host page (any origin the site allows, hence CORS with the
+ * exact origin echoed, never "*") or from our own chat frame. Returns a
+ * visitor token: 256-bit random, only its SHA-256 stored, bound to one site
+ * and one visitor. With identity verification the site's backend signs the
+ * visitor's external id (hex HMAC-SHA256 under the site secret); a verified
+ * visitor is the same visitor row on every device. */
+#include "api.h"
+#include "db.h"
+#include "jfield.h"
+#include "log.h"
+#include "token.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define VISITOR_TOKEN_PREFIX "pv_"
+
+static void allow_origin(struct http_req *req, const char *origin)
+{
+    http_add_header(req, "Access-Control-Allow-Origin", origin);
+    http_add_header(req, "Vary", "Origin");
+}
+
+void api_widget_session_preflight(struct http_req *req)
+{
+    const char *origin = http_header(req, "Origin");
+    /* The preflight carries no site key, so it cannot be checked against a
+     * site here; the POST that follows is, and gets no CORS grant if the
+     * origin is not allowed. */
+    if (origin && strlen(origin) < 256 && strncmp(origin, "http", 4) == 0) {
+        allow_origin(req, origin);
+        http_add_header(req, "Access-Control-Allow-Methods", "POST");
+        http_add_header(req, "Access-Control-Allow-Headers", "Content-Type");
+        http_add_header(req, "Access-Control-Max-Age", "600");
+    }
+    http_send_empty(req, 204);
+}
+
+struct identity {
+    const char *id, *hash, *name, *email;
+};
+
+static int read_identity(json_t *body, struct identity *idn, struct problem_field *err)
+{
+    static const char *const fields[] = { "id", "hash", "name", "email", NULL };
+    json_t *obj = json_object_get(body, "identity");
+    memset(idn, 0, sizeof(*idn));
+    if (!obj || json_is_null(obj))
+        return 0;
+    if (!json_is_object(obj)) {
+        err->field = "identity";
+        err->message = "must be an object";
+        return -1;
+    }
+    if (jfield_only(obj, fields, err) != 0 || jfield_string(obj, "id", JF_REQUIRED, 1, 255, &idn->id, err) != 0 ||
+        jfield_string(obj, "hash", JF_REQUIRED, 64, 64, &idn->hash, err) != 0 ||
+        jfield_string(obj, "name", 0, 1, 200, &idn->name, err) != 0 ||
+        jfield_string(obj, "email", 0, 3, 254, &idn->email, err) != 0) {
+        err->field = "identity";
+        return -1;
+    }
+    return 0;
+}
+
+/* 1 when hash is hex(HMAC-SHA256(secret, id)), compared in constant time. */
+static int identity_valid(const char *secret, const struct identity *idn)
+{
+    uint8_t mac[32];
+    char hex[65], given[65];
+    if (!secret || !*secret || token_hmac(secret, strlen(secret), idn->id, strlen(idn->id), mac) != 0)
+        return 0;
+    token_hex(mac, sizeof(mac), hex);
+    snprintf(given, sizeof(given), "%s", idn->hash);
+    for (char *p = given; *p; p++)
+        if (*p >= 'A' && *p <= 'F')
+            *p = (char)(*p - 'A' + 'a');
+    return token_equal(hex, given);
+}
+
+struct session_ctx {
+    long long site_id;
+    const char *token_in;     /* existing token, may be NULL */
+    const struct identity *idn; /* verified identity or NULL */
+    const char *user_agent, *ip;
+    char token_out[TOKEN_MAX_LEN];
+    json_t *visitor;
+};
+
+static int session_tx(PGconn *conn, void *arg)
+{
+    struct session_ctx *ctx = arg;
+    char site[24], hash_hex[2 * TOKEN_DIGEST_LEN + 3];
+    uint8_t digest[TOKEN_DIGEST_LEN];
+    PGresult *res = NULL;
+    long long visitor = 0;
+    const char *known_external = NULL;
+    int rc;
+
+    snprintf(site, sizeof(site), "%lld", ctx->site_id);
+    if (ctx->token_in && token_well_formed(VISITOR_TOKEN_PREFIX, ctx->token_in)) {
+        token_digest(ctx->token_in, strlen(ctx->token_in), digest);
+        db_bytea_hex(digest, sizeof(digest), hash_hex);
+        rc = db_exec(conn, &res,
+                     "SELECT v.id, v.external_id FROM visitor_tokens t JOIN visitors v ON v.id = t.visitor_id"
+                     " WHERE t.token_hash = $1::bytea AND t.site_id = $2::bigint",
+                     2, (const char *const[]){ hash_hex, site });
+        if (rc != DB_OK)
+            return rc;
+        if (PQntuples(res) == 1) {
+            visitor = db_get_ll(res, 0, 0, 0);
+            known_external = db_get_str(res, 0, 1);
+        }
+        /* A token of another identity does not carry over to this one. */
+        if (visitor && ctx->idn && (!known_external || strcmp(known_external, ctx->idn->id) != 0))
+            visitor = 0;
+        if (visitor)
+            snprintf(ctx->token_out, sizeof(ctx->token_out), "%s", ctx->token_in);
+        PQclear(res);
+        res = NULL;
+    }
+    if (!visitor && ctx->idn) {
+        const char *params[4] = { site, ctx->idn->id, ctx->idn->name, ctx->idn->email };
+        rc = db_exec(conn, &res,
+                     "INSERT INTO visitors (site_id, external_id, verified, name, email)"
+                     " VALUES ($1::bigint, $2, true, $3, $4)"
+                     " ON CONFLICT (site_id, external_id) WHERE external_id IS NOT NULL DO UPDATE"
+                     "   SET verified = true, name = coalesce(EXCLUDED.name, visitors.name),"
+                     "       email = coalesce(EXCLUDED.email, visitors.email), last_seen_at = now()"
+                     " RETURNING id",
+                     4, params);
+        if (rc != DB_OK)
+            return rc;
+        visitor = db_get_ll(res, 0, 0, 0);
+        PQclear(res);
+        res = NULL;
+    }
+    if (!visitor) {
+        rc = db_exec(conn, &res, "INSERT INTO visitors (site_id) VALUES ($1::bigint) RETURNING id", 1,
+                     (const char *const[]){ site });
+        if (rc != DB_OK)
+            return rc;
+        visitor = db_get_ll(res, 0, 0, 0);
+        PQclear(res);
+        res = NULL;
+    }
+    char vid[24];
+    snprintf(vid, sizeof(vid), "%lld", visitor);
+    if (!ctx->token_out[0]) {
+        if (token_generate(VISITOR_TOKEN_PREFIX, ctx->token_out, sizeof(ctx->token_out)) != 0)
+            return DB_E_QUERY;
+        token_digest(ctx->token_out, strlen(ctx->token_out), digest);
+        db_bytea_hex(digest, sizeof(digest), hash_hex);
+        rc = db_exec(conn, NULL,
+                     "INSERT INTO visitor_tokens (token_hash, visitor_id, site_id) VALUES ($1::bytea, $2::bigint, $3::bigint)",
+                     3, (const char *const[]){ hash_hex, vid, site });
+        if (rc != DB_OK)
+            return rc;
+    }
+    rc = db_exec(conn, &res,
+                 "UPDATE visitors SET last_seen_at = now(), user_agent = coalesce(left($2, 1000), user_agent),"
+                 "  ip = coalesce($3::inet, ip) WHERE id = $1::bigint"
+                 " RETURNING json_build_object('id', id, 'name', name, 'email', email, 'verified', verified)::text",
+                 3, (const char *const[]){ vid, ctx->user_agent, ctx->ip });
+    if (rc == DB_OK)
+        ctx->visitor = json_loads(db_get_str(res, 0, 0), 0, NULL);
+    PQclear(res);
+    return rc;
+}
+
+void api_widget_session(struct http_req *req)
+{
+    static const char *const fields[] = { "site_key", "visitor_token", "identity", NULL };
+    const char *origin = http_header(req, "Origin");
+    const char *site_key = NULL, *token = NULL;
+    struct problem_field err;
+    struct identity idn;
+    PGresult *res = NULL;
+    json_t *body = http_read_json(req);
+    struct session_ctx ctx;
+    char ua[1001];
+
+    if (!body)
+        return;
+    memset(&ctx, 0, sizeof(ctx));
+    if (jfield_only(body, fields, &err) != 0 ||
+        jfield_string(body, "site_key", JF_REQUIRED, 8, 64, &site_key, &err) != 0 ||
+        jfield_string(body, "visitor_token", 0, 1, 128, &token, &err) != 0 || read_identity(body, &idn, &err) != 0) {
+        http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
+        goto done;
+    }
+    if (!origin || strlen(origin) > 255) {
+        http_send_problem(req, 403, "origin_forbidden", "the Origin header is required");
+        goto done;
+    }
+    const char *params[3] = { site_key, origin, req->app->cfg->public_origin };
+    if (db_query(req->app->db, &res,
+                 "SELECT id, ($2 = ANY (allowed_origins) OR $2 = $3), identity_secret, identity_required,"
+                 "  json_build_object('id', id, 'name', name, 'settings', widget_settings)::text"
+                 " FROM sites WHERE public_key = $1",
+                 3, params) != DB_OK) {
+        http_send_problem(req, 503, "unavailable", "the database is not reachable");
+        goto done;
+    }
+    if (PQntuples(res) != 1) {
+        http_send_problem(req, 404, "not_found", "no site has this key");
+        goto done;
+    }
+    if (!db_get_bool(res, 0, 1)) {
+        http_send_problem(req, 403, "origin_forbidden", "this site does not allow the page's origin");
+        goto done;
+    }
+    allow_origin(req, origin);
+    if (idn.id && !identity_valid(db_get_str(res, 0, 2), &idn)) {
+        http_send_problem(req, 403, "identity_invalid", "the identity hash does not match");
+        goto done;
+    }
+    if (!idn.id && db_get_bool(res, 0, 3)) {
+        http_send_problem(req, 403, "identity_required", "this site requires a verified identity");
+        goto done;
+    }
+    ctx.site_id = db_get_ll(res, 0, 0, 0);
+    ctx.token_in = token;
+    ctx.idn = idn.id ? &idn : NULL;
+    /* Kept for the agent's visitor panel: printable ASCII only. */
+    const char *agent = http_header(req, "User-Agent");
+    size_t n = 0;
+    for (const char *p = agent ? agent : ""; *p && n < sizeof(ua) - 1; p++)
+        ua[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+    ua[n] = '\0';
+    ctx.user_agent = ua;
+    ctx.ip = http_remote_ip(req);
+    if (db_transaction(req->app->db, session_tx, &ctx) != DB_OK || !ctx.visitor) {
+        json_decref(ctx.visitor);
+        http_send_problem(req, 503, "unavailable", "could not start a visitor session");
+        goto done;
+    }
+    json_t *site = json_loads(db_get_str(res, 0, 4), 0, NULL);
+    http_send_json(req, 200,
+                   json_pack("{s:s, s:o, s:o}", "visitor_token", ctx.token_out, "visitor", ctx.visitor, "site",
+                             site ? site : json_null()));
+done:
+    PQclear(res);
+    json_decref(body);
+}

@@ -1,0 +1,60 @@
+/* convo: conversations and what visitors and agents do to them.
+ *
+ * Owns the state machine (queued -> assigned -> closed, and reopened), who
+ * may do what (a visitor only to their own conversations; an agent to
+ * conversations of their teams, or assigned to them; supervisors and admins
+ * to all), and the event each change emits. Every change is one transaction
+ * that also writes its event message (kind 'event', gap-free seq like any
+ * message) and NOTIFYs; after commit the affected team queues are drained.
+ *
+ * Functions return NULL on success (with *reply set to an object the
+ * caller owns, to be merged into the ack) or a protocol error code (PE_*). */
+#ifndef PARLEY_CONVO_H
+#define PARLEY_CONVO_H
+
+#include "app.h"
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+enum actor_kind { ACTOR_VISITOR, ACTOR_AGENT, ACTOR_API, ACTOR_SYSTEM };
+
+struct actor {
+    enum actor_kind kind;
+    long long id;      /* visitor id, agent id, API token id */
+    long long site_id; /* visitor: the site the token belongs to */
+    int privileged;    /* supervisor/admin agent, or an API token */
+};
+
+/* The wire name of an actor kind as stored in messages.author_kind. */
+const char *convo_actor_kind(const struct actor *a);
+
+const char *convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
+                        json_t *prechat, json_t **reply);
+const char *convo_accept(struct app *app, const struct actor *a, long long conv, json_t **reply);
+const char *convo_transfer(struct app *app, const struct actor *a, long long conv, long long to_agent,
+                           long long to_team, const char *reason, json_t **reply);
+const char *convo_close(struct app *app, const struct actor *a, long long conv, json_t **reply);
+const char *convo_reopen(struct app *app, const struct actor *a, long long conv, json_t **reply);
+const char *convo_read(struct app *app, const struct actor *a, long long conv, long long seq, json_t **reply);
+const char *convo_typing(struct app *app, const struct actor *a, const char *name, long long conv, int on);
+const char *convo_sync(struct app *app, const struct actor *a, long long conv, long long after_seq, long long limit,
+                       json_t **reply);
+const char *convo_list(struct app *app, const struct actor *a, json_t **reply);
+
+/* Inside a transaction: assigns a queued conversation to an agent, writes
+ * the event message and NOTIFYs. Used by the router. */
+int convo_assign_tx(PGconn *conn, long long conv, long long agent_id);
+
+/* Inside a transaction: appends one message through post_messages().
+ * meta may be NULL. Returns DB_OK or a DB_E_* code (DB_E_NOT_FOUND when the
+ * function refused it). */
+int convo_post_tx(PGconn *conn, long long conv, const char *author_kind, long long author_id, const char *kind,
+                  const char *body, json_t *meta);
+
+/* Inside a transaction: puts every conversation assigned to agent_id back
+ * at the front of its team's queue. Returns the number moved or -1. Teams
+ * touched are written to teams (up to maxteams). */
+int convo_requeue_agent_tx(PGconn *conn, long long agent_id, long long *teams, int maxteams, int *nteams);
+
+#endif

@@ -1,0 +1,42 @@
+/* events: the catalogue of change notifications and how each reaches the
+ * sockets of this node.
+ *
+ * Every committed change NOTIFYs channel "parley" in its own transaction
+ * with a small JSON reference (PostgreSQL caps payloads at 8000 bytes, a
+ * message body alone may be larger):
+ *   {"e":"msg","m":[[conversation_id, seq], ...]}   messages created
+ *   {"e":"conv","c":id,"ch":change,"pa":prev_assignee,"ot":old_team}
+ *   {"e":"typing","c":id,"v":visitor,"a":assignee,"t":team,"side":s,"on":b,"n":name}
+ *   {"e":"read","c":id,"v":visitor,"a":assignee,"t":team,"side":s,"seq":n}
+ *   {"e":"presence","ag":agent,"st":status,"cn":connected,"n":name}
+ *   {"e":"agent_off","ag":agent}                   agent deactivated
+ * events_dispatch (run by the bus thread, in commit order) loads what a
+ * reference points to, renders one frame per audience and hands it to the
+ * hub; for conversation changes it also refreshes the queue positions of
+ * this node's waiting visitors. */
+#ifndef PARLEY_EVENTS_H
+#define PARLEY_EVENTS_H
+
+#include "app.h"
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+/* NOTIFY payload (consumed) on conn, inside the caller's transaction when
+ * there is one. Returns a DB_* code. */
+int events_notify(PGconn *conn, json_t *payload);
+
+/* Shorthand for {"e":"conv",...}; prev_assignee and old_team may be 0. */
+int events_notify_conv(PGconn *conn, long long conversation_id, const char *change, long long prev_assignee,
+                       long long old_team);
+
+/* Handles one notification payload (bus thread). */
+void events_dispatch(struct app *app, const char *payload);
+
+/* Sends queue.position to this node's visitors waiting in a team. */
+void events_queue_positions(struct app *app, long long team_id);
+
+/* Tells every local client to resync (after the bus lost notifications). */
+void events_resync_all(struct app *app);
+
+#endif

@@ -1,0 +1,287 @@
+#include "hub.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HUB_BUCKETS 4096
+
+struct rate_entry {
+    long long visitor_id;
+    double window_start;
+    int count;
+    struct rate_entry *next;
+};
+
+struct hub {
+    pthread_rwlock_t lock;
+    struct ws_conn *all;                      /* every authenticated conn */
+    struct ws_conn *visitors[HUB_BUCKETS];    /* by visitor id */
+    struct ws_conn *agents[HUB_BUCKETS];      /* by agent id */
+    int nvisitors, nagents;
+    pthread_mutex_t rate_lock;
+    struct rate_entry *rates[HUB_BUCKETS];
+};
+
+static size_t bucket_of(long long id)
+{
+    return (size_t)((unsigned long long)id * 0x9E3779B97F4A7C15ull >> 52) % HUB_BUCKETS;
+}
+
+struct hub *hub_new(void)
+{
+    struct hub *hub = calloc(1, sizeof(*hub));
+    if (!hub)
+        return NULL;
+    pthread_rwlock_init(&hub->lock, NULL);
+    pthread_mutex_init(&hub->rate_lock, NULL);
+    return hub;
+}
+
+void hub_free(struct hub *hub)
+{
+    if (!hub)
+        return;
+    for (size_t i = 0; i < HUB_BUCKETS; i++) {
+        struct rate_entry *e = hub->rates[i];
+        while (e) {
+            struct rate_entry *next = e->next;
+            free(e);
+            e = next;
+        }
+    }
+    pthread_rwlock_destroy(&hub->lock);
+    pthread_mutex_destroy(&hub->rate_lock);
+    free(hub);
+}
+
+static struct ws_conn **index_head(struct hub *hub, const struct ws_conn *c)
+{
+    return c->role == PROTO_VISITOR ? &hub->visitors[bucket_of(c->visitor_id)]
+                                    : &hub->agents[bucket_of(c->agent.id)];
+}
+
+int hub_add(struct hub *hub, struct ws_conn *c, int max_per_visitor)
+{
+    pthread_rwlock_wrlock(&hub->lock);
+    struct ws_conn **head = index_head(hub, c);
+    if (c->role == PROTO_VISITOR) {
+        int same = 0;
+        for (struct ws_conn *o = *head; o; o = o->idx_next)
+            if (o->visitor_id == c->visitor_id)
+                same++;
+        if (same >= max_per_visitor) {
+            pthread_rwlock_unlock(&hub->lock);
+            return -1;
+        }
+        hub->nvisitors++;
+    } else {
+        hub->nagents++;
+    }
+    c->idx_prev = NULL;
+    c->idx_next = *head;
+    if (*head)
+        (*head)->idx_prev = c;
+    *head = c;
+    c->hub_prev = NULL;
+    c->hub_next = hub->all;
+    if (hub->all)
+        hub->all->hub_prev = c;
+    hub->all = c;
+    pthread_rwlock_unlock(&hub->lock);
+    return 0;
+}
+
+void hub_remove(struct hub *hub, struct ws_conn *c)
+{
+    pthread_rwlock_wrlock(&hub->lock);
+    struct ws_conn **head = index_head(hub, c);
+    int member = c->hub_prev || hub->all == c;
+    if (member) {
+        if (c->idx_prev)
+            c->idx_prev->idx_next = c->idx_next;
+        else
+            *head = c->idx_next;
+        if (c->idx_next)
+            c->idx_next->idx_prev = c->idx_prev;
+        if (c->hub_prev)
+            c->hub_prev->hub_next = c->hub_next;
+        else
+            hub->all = c->hub_next;
+        if (c->hub_next)
+            c->hub_next->hub_prev = c->hub_prev;
+        c->hub_next = c->hub_prev = c->idx_next = c->idx_prev = NULL;
+        if (c->role == PROTO_VISITOR)
+            hub->nvisitors--;
+        else
+            hub->nagents--;
+    }
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+static int agent_in_team(const struct ws_conn *c, long long team_id)
+{
+    for (int i = 0; i < c->nteams; i++)
+        if (c->teams[i] == team_id)
+            return 1;
+    return 0;
+}
+
+/* Whether an agent connection is in the event's audience. */
+static int agent_wants(const struct ws_conn *c, const struct hub_event *ev)
+{
+    int watching = atomic_load(&c->watching);
+    if ((ev->audience & HUB_ALL_AGENTS))
+        return 1;
+    if ((ev->audience & HUB_INVOLVED) &&
+        ((ev->assignee_id && c->agent.id == ev->assignee_id) ||
+         (ev->prev_assignee_id && c->agent.id == ev->prev_assignee_id)))
+        return 1;
+    if (watching && (ev->audience & HUB_PRIV_WATCHERS) && c->privileged)
+        return 1;
+    if (watching && (ev->audience & HUB_TEAM_WATCHERS) && (c->privileged || agent_in_team(c, ev->team_id)))
+        return 1;
+    return 0;
+}
+
+void hub_publish(struct hub *hub, const struct hub_event *ev)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    if ((ev->audience & HUB_VISITOR) && ev->visitor_frame) {
+        for (struct ws_conn *c = hub->visitors[bucket_of(ev->visitor_id)]; c; c = c->idx_next)
+            if (c->visitor_id == ev->visitor_id)
+                ws_send_frame(c, ev->visitor_frame);
+    }
+    if ((ev->audience & ~HUB_VISITOR) && ev->agent_frame) {
+        unsigned broad = HUB_ALL_AGENTS | HUB_PRIV_WATCHERS | HUB_TEAM_WATCHERS;
+        if (ev->audience & broad) {
+            for (struct ws_conn *c = hub->all; c; c = c->hub_next)
+                if (c->role == PROTO_AGENT && agent_wants(c, ev))
+                    ws_send_frame(c, ev->agent_frame);
+        } else {
+            /* Only the involved agents: look them up, don't scan. */
+            long long ids[2] = { ev->assignee_id, ev->prev_assignee_id };
+            for (int k = 0; k < 2; k++) {
+                if (!ids[k] || (k == 1 && ids[1] == ids[0]))
+                    continue;
+                for (struct ws_conn *c = hub->agents[bucket_of(ids[k])]; c; c = c->idx_next)
+                    if (c->agent.id == ids[k])
+                        ws_send_frame(c, ev->agent_frame);
+            }
+        }
+    }
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+void hub_send_visitor(struct hub *hub, long long visitor_id, struct ws_frame *f)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    for (struct ws_conn *c = hub->visitors[bucket_of(visitor_id)]; c; c = c->idx_next)
+        if (c->visitor_id == visitor_id)
+            ws_send_frame(c, f);
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+void hub_send_agent(struct hub *hub, long long agent_id, struct ws_frame *f)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    for (struct ws_conn *c = hub->agents[bucket_of(agent_id)]; c; c = c->idx_next)
+        if (c->agent.id == agent_id)
+            ws_send_frame(c, f);
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+void hub_close_agent(struct hub *hub, long long agent_id, int code, const char *reason)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    for (struct ws_conn *c = hub->agents[bucket_of(agent_id)]; c; c = c->idx_next)
+        if (c->agent.id == agent_id)
+            ws_close(c, code, reason);
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+void hub_broadcast(struct hub *hub, struct ws_frame *f)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    for (struct ws_conn *c = hub->all; c; c = c->hub_next)
+        ws_send_frame(c, f);
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+int hub_agent_connections(struct hub *hub, long long agent_id)
+{
+    int n = 0;
+    pthread_rwlock_rdlock(&hub->lock);
+    for (struct ws_conn *c = hub->agents[bucket_of(agent_id)]; c; c = c->idx_next)
+        if (c->agent.id == agent_id)
+            n++;
+    pthread_rwlock_unlock(&hub->lock);
+    return n;
+}
+
+int hub_has_visitor(struct hub *hub, long long visitor_id)
+{
+    int found = 0;
+    pthread_rwlock_rdlock(&hub->lock);
+    for (struct ws_conn *c = hub->visitors[bucket_of(visitor_id)]; c && !found; c = c->idx_next)
+        found = c->visitor_id == visitor_id;
+    pthread_rwlock_unlock(&hub->lock);
+    return found;
+}
+
+int hub_has_agents(struct hub *hub)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    int n = hub->nagents;
+    pthread_rwlock_unlock(&hub->lock);
+    return n > 0;
+}
+
+int hub_has_visitors(struct hub *hub)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    int n = hub->nvisitors;
+    pthread_rwlock_unlock(&hub->lock);
+    return n > 0;
+}
+
+int hub_visitor_rate_take(struct hub *hub, long long visitor_id, int limit, double window_seconds, double now)
+{
+    size_t b = bucket_of(visitor_id);
+    struct rate_entry **pp, *e = NULL;
+    int allowed;
+    pthread_mutex_lock(&hub->rate_lock);
+    /* Walk the bucket: find ours and drop entries whose window is long gone. */
+    pp = &hub->rates[b];
+    while (*pp) {
+        struct rate_entry *cur = *pp;
+        if (cur->visitor_id == visitor_id) {
+            e = cur;
+            pp = &cur->next;
+        } else if (now - cur->window_start > window_seconds * 4) {
+            *pp = cur->next;
+            free(cur);
+        } else {
+            pp = &cur->next;
+        }
+    }
+    if (!e) {
+        e = calloc(1, sizeof(*e));
+        if (!e) {
+            pthread_mutex_unlock(&hub->rate_lock);
+            return 0;
+        }
+        e->visitor_id = visitor_id;
+        e->window_start = now;
+        e->next = hub->rates[b];
+        hub->rates[b] = e;
+    }
+    if (now - e->window_start >= window_seconds) {
+        e->window_start = now;
+        e->count = 0;
+    }
+    allowed = e->count < limit;
+    if (allowed)
+        e->count++;
+    pthread_mutex_unlock(&hub->rate_lock);
+    return allowed;
+}

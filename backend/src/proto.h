@@ -1,0 +1,107 @@
+/* proto: the WebSocket protocol's inbound messages, parsed and validated.
+ *
+ * Owns the envelope ({"type", "id", ...}), the set of message types each
+ * side (visitor, agent) may send, every field's type and limit, and the
+ * stable error codes sent back. Pure: no I/O, no database; the result points
+ * into the parsed document, which the caller frees with proto_msg_free.
+ * docs/protocol.md is the prose version of this file. */
+#ifndef PARLEY_PROTO_H
+#define PARLEY_PROTO_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+enum proto_role { PROTO_VISITOR, PROTO_AGENT };
+
+enum proto_type {
+    PT_AUTH,
+    PT_PING,
+    PT_CONVERSATION_START, /* visitor */
+    PT_MESSAGE_SEND,
+    PT_NOTE_SEND, /* agent */
+    PT_TYPING,
+    PT_READ,
+    PT_SYNC,
+    PT_CONVERSATION_CLOSE,
+    PT_CONVERSATION_REOPEN,   /* agent */
+    PT_CONVERSATION_ACCEPT,   /* agent */
+    PT_CONVERSATION_TRANSFER, /* agent */
+    PT_STATUS_SET,            /* agent */
+    PT_QUEUE_SUBSCRIBE,       /* agent */
+    PT_CONVERSATIONS_LIST,    /* both: the caller's open conversations */
+};
+
+/* Stable error codes (sent as "code" in error replies). */
+#define PE_BAD_JSON "bad_json"
+#define PE_FRAME_TOO_LARGE "frame_too_large"
+#define PE_UNKNOWN_TYPE "unknown_type"
+#define PE_INVALID_FIELD "invalid_field"
+#define PE_MESSAGE_TOO_LONG "message_too_long"
+#define PE_NOT_AUTHENTICATED "not_authenticated"
+#define PE_AUTH_FAILED "auth_failed"
+#define PE_ALREADY_AUTHENTICATED "already_authenticated"
+#define PE_ORIGIN_FORBIDDEN "origin_forbidden"
+#define PE_FORBIDDEN "forbidden"
+#define PE_NOT_FOUND "not_found"
+#define PE_INVALID_STATE "invalid_state"
+#define PE_AT_CAPACITY "at_capacity"
+#define PE_RATE_LIMITED "rate_limited"
+#define PE_TOO_MANY_SOCKETS "too_many_sockets"
+#define PE_UNAVAILABLE "unavailable"
+#define PE_INTERNAL "internal"
+
+struct proto_limits {
+    long max_frame_bytes;    /* the whole frame */
+    long max_message_chars;  /* message and note bodies */
+};
+
+#define PROTO_ID_MAX 64          /* request id and client_msg_id, characters */
+#define PROTO_URL_MAX 2048
+#define PROTO_REASON_MAX 500
+#define PROTO_PRECHAT_MAX_FIELDS 20
+#define PROTO_PRECHAT_VALUE_MAX 1000
+#define PROTO_SYNC_LIMIT_MAX 500
+
+struct proto_msg {
+    enum proto_type type;
+    const char *id;            /* request id or NULL */
+    long long conversation_id; /* 0 when absent */
+    const char *body;
+    const char *client_msg_id;
+    const char *token;      /* auth (visitor) */
+    const char *csrf_token; /* auth (agent) */
+    const char *status;     /* status.set */
+    long long seq;          /* read */
+    long long after_seq;    /* sync */
+    long long limit;        /* sync */
+    int on;                 /* typing */
+    long long to_agent_id;  /* transfer: exactly one of these two */
+    long long to_team_id;
+    const char *reason; /* transfer */
+    const char *page_url, *referrer; /* conversation.start */
+    json_t *prechat;                 /* conversation.start: object, borrowed */
+    json_t *root;                    /* owns everything above */
+};
+
+struct proto_error {
+    const char *code;    /* one of PE_* */
+    const char *field;   /* offending field or NULL */
+    const char *message; /* human-readable, static */
+    char id[PROTO_ID_MAX * 4 + 1]; /* request id when it could be read */
+};
+
+/* Parses one text frame. Returns 0 with *out filled (free with
+ * proto_msg_free), or -1 with *err filled and nothing to free. */
+int proto_parse(const char *text, size_t len, enum proto_role role, const struct proto_limits *limits,
+                struct proto_msg *out, struct proto_error *err);
+
+void proto_msg_free(struct proto_msg *msg);
+
+/* The wire name of a type ("message.send"). */
+const char *proto_type_name(enum proto_type type);
+
+/* A reply frame: {"type":"error","id":...,"code":...,"message":...,"field":...}.
+ * Returns a malloc'd string (caller frees) or NULL. */
+char *proto_error_frame(const char *id, const char *code, const char *message, const char *field);
+
+#endif

@@ -1,0 +1,738 @@
+#include "ws.h"
+
+#include "auth.h"
+#include "convo.h"
+#include "db.h"
+#include "http.h"
+#include "hub.h"
+#include "log.h"
+#include "metrics.h"
+#include "msgstore.h"
+#include "presence.h"
+#include "token.h"
+
+#include <civetweb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define WRITER_STACK_BYTES (128 * 1024)
+#define TYPING_REPEAT_SECONDS 2.0
+
+struct ws_queued {
+    struct ws_queued *next;
+    struct ws_frame *frame;
+    int opcode;
+};
+
+/* Per-process WebSocket bookkeeping (app->ws). */
+struct ws_state {
+    pthread_mutex_t lock;
+    struct ws_conn *all; /* every open conn, for the auth-timeout sweep */
+    long open, unauthenticated;
+    pthread_t sweeper;
+    int stop;
+    pthread_cond_t stop_cond;
+};
+
+static const enum proto_role role_visitor = PROTO_VISITOR;
+static const enum proto_role role_agent = PROTO_AGENT;
+
+static double monotonic_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- frames ---- */
+
+struct ws_frame *ws_frame_new(const char *text, size_t len)
+{
+    struct ws_frame *f = malloc(sizeof(*f) + len + 1);
+    if (!f)
+        return NULL;
+    atomic_init(&f->refs, 1);
+    f->len = len;
+    memcpy(f->data, text, len);
+    f->data[len] = '\0';
+    return f;
+}
+
+struct ws_frame *ws_frame_ref(struct ws_frame *f)
+{
+    atomic_fetch_add(&f->refs, 1);
+    return f;
+}
+
+void ws_frame_unref(struct ws_frame *f)
+{
+    if (f && atomic_fetch_sub(&f->refs, 1) == 1)
+        free(f);
+}
+
+/* ---- connection lifetime ---- */
+
+void ws_conn_ref(struct ws_conn *c)
+{
+    atomic_fetch_add(&c->refs, 1);
+}
+
+static void queue_clear(struct ws_conn *c)
+{
+    struct ws_queued *q = c->head;
+    while (q) {
+        struct ws_queued *next = q->next;
+        ws_frame_unref(q->frame);
+        free(q);
+        q = next;
+    }
+    c->head = c->tail = NULL;
+    c->queued_frames = c->queued_bytes = 0;
+}
+
+void ws_conn_unref(struct ws_conn *c)
+{
+    if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    queue_clear(c);
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->wake);
+    free(c);
+}
+
+static void enqueue(struct ws_conn *c, struct ws_frame *f, int opcode)
+{
+    struct ws_queued *q;
+    pthread_mutex_lock(&c->lock);
+    if (c->stopping || c->overflowed || c->close_code) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    if (c->queued_frames >= (size_t)c->app->cfg->ws_queue_max_frames) {
+        /* The peer is not reading: drop it rather than buffer without end. */
+        c->overflowed = 1;
+        c->close_code = 1008;
+        snprintf(c->close_reason, sizeof(c->close_reason), "too slow");
+        queue_clear(c);
+        pthread_cond_signal(&c->wake);
+        pthread_mutex_unlock(&c->lock);
+        log_warn("ws client too slow; disconnecting");
+        return;
+    }
+    q = malloc(sizeof(*q));
+    if (!q) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    q->next = NULL;
+    q->frame = ws_frame_ref(f);
+    q->opcode = opcode;
+    if (c->tail)
+        c->tail->next = q;
+    else
+        c->head = q;
+    c->tail = q;
+    c->queued_frames++;
+    c->queued_bytes += f->len;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void ws_send_frame(struct ws_conn *c, struct ws_frame *f)
+{
+    enqueue(c, f, MG_WEBSOCKET_OPCODE_TEXT);
+}
+
+void ws_send_json(struct ws_conn *c, json_t *doc)
+{
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text)
+        return;
+    struct ws_frame *f = ws_frame_new(text, strlen(text));
+    free(text);
+    if (f) {
+        ws_send_frame(c, f);
+        ws_frame_unref(f);
+    }
+}
+
+void ws_send_error(struct ws_conn *c, const char *id, const char *code, const char *message, const char *field)
+{
+    char *text = proto_error_frame(id, code, message, field);
+    if (!text)
+        return;
+    struct ws_frame *f = ws_frame_new(text, strlen(text));
+    free(text);
+    if (f) {
+        ws_send_frame(c, f);
+        ws_frame_unref(f);
+    }
+}
+
+void ws_close(struct ws_conn *c, int code, const char *reason)
+{
+    pthread_mutex_lock(&c->lock);
+    if (!c->close_code && !c->stopping) {
+        c->close_code = code;
+        snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+        pthread_cond_signal(&c->wake);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* The only thread that writes to the socket. It drains the queue in order;
+ * after a close request it sends the close frame (behind what was queued
+ * before it) and writes nothing more; once the close handler has run it
+ * exits without touching the socket. */
+static void *writer_main(void *arg)
+{
+    struct ws_conn *c = arg;
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        while (!c->stopping && !c->head && !(c->close_code && !c->close_sent))
+            pthread_cond_wait(&c->wake, &c->lock);
+        if (c->stopping) {
+            pthread_mutex_unlock(&c->lock);
+            break;
+        }
+        struct ws_queued *q = c->head;
+        if (q && !c->close_sent) {
+            c->head = q->next;
+            if (!c->head)
+                c->tail = NULL;
+            c->queued_frames--;
+            c->queued_bytes -= q->frame->len;
+            pthread_mutex_unlock(&c->lock);
+            if (mg_websocket_write(c->mg, q->opcode, q->frame->data, q->frame->len) <= 0 && q->frame->len > 0)
+                ws_close(c, 1011, "write failed");
+            ws_frame_unref(q->frame);
+            free(q);
+            continue;
+        }
+        if (c->close_code && !c->close_sent) {
+            char payload[2 + sizeof(c->close_reason)];
+            size_t n = strlen(c->close_reason);
+            payload[0] = (char)((c->close_code >> 8) & 0xff);
+            payload[1] = (char)(c->close_code & 0xff);
+            memcpy(payload + 2, c->close_reason, n);
+            c->close_sent = 1;
+            queue_clear(c);
+            pthread_mutex_unlock(&c->lock);
+            mg_websocket_write(c->mg, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, payload, n + 2);
+            continue;
+        }
+        /* close sent, more frames queued: drop them */
+        queue_clear(c);
+        pthread_mutex_unlock(&c->lock);
+    }
+    return NULL;
+}
+
+long ws_open_count(struct app *app)
+{
+    pthread_mutex_lock(&app->ws->lock);
+    long n = app->ws->open;
+    pthread_mutex_unlock(&app->ws->lock);
+    return n;
+}
+
+/* ---- handshake ---- */
+
+static int origin_is_self(const struct mg_connection *conn, const struct config *cfg, const char *origin)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    const char *host = mg_get_header(conn, "Host");
+    char self[300];
+    if (strcmp(origin, cfg->public_origin) == 0)
+        return 1;
+    if (!host || strlen(host) > 255)
+        return 0;
+    snprintf(self, sizeof(self), "%s://%s", ri->is_ssl ? "https" : "http", host);
+    return strcmp(origin, self) == 0;
+}
+
+static int on_connect(const struct mg_connection *conn, void *cbdata)
+{
+    struct app *app = mg_get_user_data(mg_get_context(conn));
+    struct ws_state *st = app->ws;
+    enum proto_role role = *(const enum proto_role *)cbdata;
+    const char *origin = mg_get_header(conn, "Origin");
+    const char *cookies = mg_get_header(conn, "Cookie");
+    struct ws_conn *c;
+
+    if (http_draining())
+        return 1;
+    /* Agents authenticate with the session cookie, so the handshake must
+     * come from our own pages: this is what stops cross-site hijacking. */
+    if (role == PROTO_AGENT && (!origin || !origin_is_self(conn, app->cfg, origin)))
+        return 1;
+    if (origin && strlen(origin) >= sizeof(c->origin))
+        return 1;
+    pthread_mutex_lock(&st->lock);
+    if (st->unauthenticated >= app->cfg->ws_max_unauthenticated) {
+        pthread_mutex_unlock(&st->lock);
+        log_warn("ws refused: too many unauthenticated sockets");
+        return 1;
+    }
+    st->unauthenticated++;
+    st->open++;
+    pthread_mutex_unlock(&st->lock);
+
+    c = calloc(1, sizeof(*c));
+    if (!c) {
+        pthread_mutex_lock(&st->lock);
+        st->unauthenticated--;
+        st->open--;
+        pthread_mutex_unlock(&st->lock);
+        return 1;
+    }
+    atomic_init(&c->refs, 1);
+    atomic_init(&c->watching, 0);
+    c->app = app;
+    c->role = role;
+    c->opened_at = monotonic_now();
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    if (origin)
+        snprintf(c->origin, sizeof(c->origin), "%s", origin);
+    if (role == PROTO_AGENT && cookies)
+        mg_get_cookie(cookies, AUTH_COOKIE, c->session_token, sizeof(c->session_token));
+    pthread_mutex_lock(&st->lock);
+    c->all_next = st->all;
+    if (st->all)
+        st->all->all_prev = c;
+    st->all = c;
+    pthread_mutex_unlock(&st->lock);
+    mg_set_user_connection_data(conn, c);
+    metrics_ws_opened(app->metrics);
+    return 0;
+}
+
+static void on_ready(struct mg_connection *conn, void *cbdata)
+{
+    struct ws_conn *c = mg_get_user_connection_data(conn);
+    pthread_attr_t attr;
+    (void)cbdata;
+    if (!c)
+        return;
+    c->mg = conn;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WRITER_STACK_BYTES);
+    if (pthread_create(&c->writer, &attr, writer_main, c) == 0)
+        c->writer_started = 1;
+    else
+        log_error("cannot start a ws writer thread");
+    pthread_attr_destroy(&attr);
+}
+
+/* ---- authentication ---- */
+
+static void mark_authenticated(struct ws_conn *c)
+{
+    pthread_mutex_lock(&c->app->ws->lock);
+    c->app->ws->unauthenticated--;
+    pthread_mutex_unlock(&c->app->ws->lock);
+    c->authenticated = 1;
+}
+
+static void send_ack(struct ws_conn *c, const char *id, json_t *reply)
+{
+    if (!reply)
+        reply = json_object();
+    json_object_set_new(reply, "type", json_string("ack"));
+    if (id)
+        json_object_set_new(reply, "id", json_string(id));
+    ws_send_json(c, reply);
+}
+
+/* Fails the auth: error reply, then close. */
+static void auth_refuse(struct ws_conn *c, const char *id, const char *code, const char *message)
+{
+    ws_send_error(c, id, code, message, NULL);
+    ws_close(c, 4003, code);
+}
+
+static void auth_visitor(struct ws_conn *c, const struct proto_msg *m)
+{
+    uint8_t digest[TOKEN_DIGEST_LEN];
+    char hash_hex[2 * TOKEN_DIGEST_LEN + 3];
+    PGresult *res = NULL;
+    if (!m->token || !token_well_formed("pv_", m->token)) {
+        auth_refuse(c, m->id, PE_AUTH_FAILED, "a visitor token is required");
+        return;
+    }
+    token_digest(m->token, strlen(m->token), digest);
+    db_bytea_hex(digest, sizeof(digest), hash_hex);
+    const char *params[3] = { hash_hex, c->origin, c->app->cfg->public_origin };
+    if (db_query(c->app->db, &res,
+                 "WITH t AS (UPDATE visitor_tokens SET last_used_at = now() WHERE token_hash = $1::bytea"
+                 "           RETURNING visitor_id, site_id)"
+                 " SELECT v.id, v.site_id, ($2 = '' OR $2 = ANY (s.allowed_origins) OR $2 = $3),"
+                 "   json_build_object('id', v.id, 'name', v.name, 'email', v.email, 'verified', v.verified)::text"
+                 " FROM t JOIN visitors v ON v.id = t.visitor_id JOIN sites s ON s.id = t.site_id",
+                 3, params) != DB_OK) {
+        auth_refuse(c, m->id, PE_UNAVAILABLE, "try again shortly");
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        auth_refuse(c, m->id, PE_AUTH_FAILED, "unknown visitor token");
+    } else if (!db_get_bool(res, 0, 2)) {
+        auth_refuse(c, m->id, PE_ORIGIN_FORBIDDEN, "this site does not allow the page's origin");
+    } else {
+        c->visitor_id = db_get_ll(res, 0, 0, 0);
+        c->site_id = db_get_ll(res, 0, 1, 0);
+        if (hub_add(c->app->hub, c, c->app->cfg->visitor_max_sockets) != 0) {
+            auth_refuse(c, m->id, PE_TOO_MANY_SOCKETS, "too many open connections for this visitor");
+        } else {
+            mark_authenticated(c);
+            json_t *visitor = json_loads(db_get_str(res, 0, 3), 0, NULL);
+            send_ack(c, m->id, json_pack("{s:o, s:I}", "visitor", visitor ? visitor : json_null(), "site_id",
+                                         (json_int_t)c->site_id));
+        }
+    }
+    PQclear(res);
+}
+
+static int load_teams(struct ws_conn *c)
+{
+    char id[24];
+    const char *params[1] = { id };
+    PGresult *res = NULL;
+    snprintf(id, sizeof(id), "%lld", c->agent.id);
+    if (db_query(c->app->db, &res, "SELECT team_id FROM team_members WHERE agent_id = $1::bigint ORDER BY team_id",
+                 1, params) != DB_OK)
+        return -1;
+    c->nteams = 0;
+    for (int i = 0; i < PQntuples(res) && c->nteams < WS_MAX_TEAMS; i++)
+        c->teams[c->nteams++] = db_get_ll(res, i, 0, 0);
+    PQclear(res);
+    return 0;
+}
+
+static void auth_agent(struct ws_conn *c, const struct proto_msg *m)
+{
+    struct auth_session s;
+    int found = auth_session_lookup(c->app, c->session_token, &s);
+    if (found < 0) {
+        auth_refuse(c, m->id, PE_UNAVAILABLE, "try again shortly");
+        return;
+    }
+    /* The cookie came with the handshake; the CSRF token in the frame proves
+     * the page that opened the socket could read our API's answers. */
+    if (found > 0 || !m->csrf_token || !token_equal(m->csrf_token, s.csrf)) {
+        auth_refuse(c, m->id, PE_AUTH_FAILED, "log in again");
+        return;
+    }
+    c->agent = s.agent;
+    c->privileged = strcmp(s.agent.role, "agent") != 0;
+    if (load_teams(c) != 0) {
+        auth_refuse(c, m->id, PE_UNAVAILABLE, "try again shortly");
+        return;
+    }
+    hub_add(c->app->hub, c, 0);
+    mark_authenticated(c);
+    json_t *teams = json_array();
+    for (int i = 0; i < c->nteams; i++)
+        json_array_append_new(teams, json_integer(c->teams[i]));
+    send_ack(c, m->id, json_pack("{s:o, s:o}", "agent", agents_to_json(&c->agent), "teams", teams));
+    presence_agent_connected(c->app, c->agent.id, c->agent.name);
+}
+
+/* ---- dispatch of authenticated frames ---- */
+
+static void actor_of(const struct ws_conn *c, struct actor *a)
+{
+    memset(a, 0, sizeof(*a));
+    if (c->role == PROTO_VISITOR) {
+        a->kind = ACTOR_VISITOR;
+        a->id = c->visitor_id;
+        a->site_id = c->site_id;
+    } else {
+        a->kind = ACTOR_AGENT;
+        a->id = c->agent.id;
+        a->privileged = c->privileged;
+    }
+}
+
+static const char *error_message(const char *code)
+{
+    if (strcmp(code, PE_NOT_FOUND) == 0)
+        return "no such conversation";
+    if (strcmp(code, PE_FORBIDDEN) == 0)
+        return "not allowed for you";
+    if (strcmp(code, PE_INVALID_STATE) == 0)
+        return "not possible in the conversation's current state";
+    if (strcmp(code, PE_AT_CAPACITY) == 0)
+        return "you are at your maximum number of chats";
+    if (strcmp(code, PE_UNAVAILABLE) == 0)
+        return "the service is temporarily unavailable; retry";
+    return "internal error";
+}
+
+static void reply(struct ws_conn *c, const char *id, const char *err, json_t *result)
+{
+    if (err) {
+        json_decref(result);
+        ws_send_error(c, id, err, error_message(err), NULL);
+    } else {
+        send_ack(c, id, result);
+    }
+}
+
+static void handle_message(struct ws_conn *c, const struct proto_msg *m)
+{
+    struct app *app = c->app;
+    struct actor a;
+    json_t *result = NULL;
+    const char *err = NULL;
+    actor_of(c, &a);
+
+    switch (m->type) {
+    case PT_AUTH:
+        ws_send_error(c, m->id, PE_ALREADY_AUTHENTICATED, "this socket is authenticated already", NULL);
+        return;
+    case PT_PING:
+        ws_send_json(c, json_pack("{s:s, s:s?}", "type", "pong", "id", m->id));
+        return;
+    case PT_MESSAGE_SEND:
+    case PT_NOTE_SEND:
+        if (c->role == PROTO_VISITOR &&
+            !hub_visitor_rate_take(app->hub, c->visitor_id, app->cfg->visitor_rate_messages,
+                                   app->cfg->visitor_rate_window_seconds, monotonic_now())) {
+            ws_send_error(c, m->id, PE_RATE_LIMITED, "too many messages; slow down", NULL);
+            return;
+        }
+        if (msgstore_post(app->msgs, c, &a, m->id, m->conversation_id, m->type == PT_NOTE_SEND ? "note" : "message",
+                          m->body, m->client_msg_id) != 0)
+            ws_send_error(c, m->id, PE_UNAVAILABLE, "the server is shutting down; send it again", NULL);
+        return;
+    case PT_TYPING: {
+        double now = monotonic_now();
+        /* Repeated "still typing" within a short time is not news. */
+        if (m->on == c->last_typing_on && m->on && now - c->last_typing_at < TYPING_REPEAT_SECONDS) {
+            if (m->id)
+                send_ack(c, m->id, NULL);
+            return;
+        }
+        c->last_typing_at = now;
+        c->last_typing_on = m->on;
+        err = convo_typing(app, &a, c->agent.name, m->conversation_id, m->on);
+        if (err || m->id)
+            reply(c, m->id, err, NULL);
+        return;
+    }
+    case PT_READ:
+        err = convo_read(app, &a, m->conversation_id, m->seq, &result);
+        break;
+    case PT_SYNC:
+        err = convo_sync(app, &a, m->conversation_id, m->after_seq, m->limit, &result);
+        break;
+    case PT_CONVERSATION_START:
+        err = convo_start(app, &a, m->page_url, m->referrer, m->prechat, &result);
+        break;
+    case PT_CONVERSATION_CLOSE:
+        err = convo_close(app, &a, m->conversation_id, &result);
+        break;
+    case PT_CONVERSATION_REOPEN:
+        err = convo_reopen(app, &a, m->conversation_id, &result);
+        break;
+    case PT_CONVERSATION_ACCEPT:
+        err = convo_accept(app, &a, m->conversation_id, &result);
+        break;
+    case PT_CONVERSATION_TRANSFER:
+        err = convo_transfer(app, &a, m->conversation_id, m->to_agent_id, m->to_team_id, m->reason, &result);
+        break;
+    case PT_STATUS_SET:
+        err = presence_set_status(app, c->agent.id, c->agent.name, m->status);
+        if (!err) {
+            snprintf(c->agent.status, sizeof(c->agent.status), "%s", m->status);
+            result = json_pack("{s:s}", "status", m->status);
+        }
+        break;
+    case PT_QUEUE_SUBSCRIBE:
+        atomic_store(&c->watching, 1);
+        err = convo_list(app, &a, &result);
+        break;
+    case PT_CONVERSATIONS_LIST:
+        err = convo_list(app, &a, &result);
+        break;
+    }
+    reply(c, m->id, err, result);
+}
+
+static int on_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cbdata)
+{
+    struct ws_conn *c = mg_get_user_connection_data(conn);
+    const struct config *cfg;
+    struct proto_limits limits;
+    struct proto_msg m;
+    struct proto_error e;
+    int opcode = bits & 0x0f;
+    (void)cbdata;
+
+    if (!c)
+        return 0;
+    cfg = c->app->cfg;
+    pthread_mutex_lock(&c->lock);
+    int closing = c->close_code != 0 || c->stopping;
+    pthread_mutex_unlock(&c->lock);
+    if (closing || opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE)
+        return 0;
+    if (opcode == MG_WEBSOCKET_OPCODE_PING) {
+        struct ws_frame *f = ws_frame_new(data, len);
+        if (f) {
+            enqueue(c, f, MG_WEBSOCKET_OPCODE_PONG);
+            ws_frame_unref(f);
+        }
+        return 1;
+    }
+    if (opcode == MG_WEBSOCKET_OPCODE_PONG)
+        return 1;
+    if (!c->authenticated && monotonic_now() - c->opened_at > cfg->ws_auth_timeout_ms / 1000.0)
+        return 0;
+    /* Fragmented and binary messages are not part of the protocol. */
+    if (!(bits & 0x80) || opcode != MG_WEBSOCKET_OPCODE_TEXT) {
+        ws_send_error(c, NULL, opcode == MG_WEBSOCKET_OPCODE_BINARY ? PE_BAD_JSON : PE_FRAME_TOO_LARGE,
+                      "send each message as one text frame", NULL);
+        ws_close(c, 1003, "unsupported frame");
+        return 1;
+    }
+    limits.max_frame_bytes = cfg->ws_max_frame_bytes;
+    limits.max_message_chars = cfg->message_max_chars;
+    if (proto_parse(data, len, c->role, &limits, &m, &e) != 0) {
+        ws_send_error(c, e.id[0] ? e.id : NULL, e.code, e.message, e.field);
+        if (!c->authenticated)
+            ws_close(c, 4001, "authenticate first");
+        else if (strcmp(e.code, PE_FRAME_TOO_LARGE) == 0)
+            ws_close(c, 1009, "frame too large");
+        return 1;
+    }
+    if (!c->authenticated) {
+        if (m.type != PT_AUTH) {
+            ws_send_error(c, m.id, PE_NOT_AUTHENTICATED, "the first frame must be auth", NULL);
+            ws_close(c, 4001, "authenticate first");
+        } else if (c->role == PROTO_VISITOR) {
+            auth_visitor(c, &m);
+        } else {
+            auth_agent(c, &m);
+        }
+    } else {
+        handle_message(c, &m);
+    }
+    proto_msg_free(&m);
+    return 1;
+}
+
+static void on_close(const struct mg_connection *conn, void *cbdata)
+{
+    struct ws_conn *c = mg_get_user_connection_data(conn);
+    struct ws_state *st;
+    (void)cbdata;
+    if (!c)
+        return;
+    st = c->app->ws;
+    if (c->authenticated) {
+        hub_remove(c->app->hub, c);
+        if (c->role == PROTO_AGENT)
+            presence_agent_disconnected(c->app, c->agent.id, c->agent.name);
+    }
+    /* Stop the writer before civetweb frees the connection. */
+    pthread_mutex_lock(&c->lock);
+    c->stopping = 1;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+    if (c->writer_started)
+        pthread_join(c->writer, NULL);
+    pthread_mutex_lock(&st->lock);
+    if (!c->authenticated)
+        st->unauthenticated--;
+    st->open--;
+    if (c->all_prev)
+        c->all_prev->all_next = c->all_next;
+    else
+        st->all = c->all_next;
+    if (c->all_next)
+        c->all_next->all_prev = c->all_prev;
+    pthread_mutex_unlock(&st->lock);
+    metrics_ws_closed(c->app->metrics);
+    c->mg = NULL;
+    ws_conn_unref(c);
+}
+
+/* Closes sockets that did not authenticate in time; the close frame makes a
+ * well-behaved peer hang up, and any later frame of a peer that does not is
+ * refused by on_data. */
+static void *sweeper_main(void *arg)
+{
+    struct app *app = arg;
+    struct ws_state *st = app->ws;
+    pthread_mutex_lock(&st->lock);
+    while (!st->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&st->stop_cond, &st->lock, &ts);
+        double now = monotonic_now(), limit = app->cfg->ws_auth_timeout_ms / 1000.0;
+        for (struct ws_conn *c = st->all; c; c = c->all_next)
+            if (!c->authenticated && now - c->opened_at > limit)
+                ws_close(c, 4008, "authentication timeout");
+    }
+    pthread_mutex_unlock(&st->lock);
+    return NULL;
+}
+
+int ws_start(struct app *app)
+{
+    struct ws_state *st = calloc(1, sizeof(*st));
+    if (!st)
+        return -1;
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->stop_cond, NULL);
+    app->ws = st;
+    if (pthread_create(&st->sweeper, NULL, sweeper_main, app) != 0)
+        return -1;
+    mg_set_websocket_handler(app->mg, "/ws/visitor", on_connect, on_ready, on_data, on_close, (void *)&role_visitor);
+    mg_set_websocket_handler(app->mg, "/ws/agent", on_connect, on_ready, on_data, on_close, (void *)&role_agent);
+    return 0;
+}
+
+void ws_close_all(struct app *app, int code, const char *reason)
+{
+    struct ws_state *st = app->ws;
+    if (!st)
+        return;
+    pthread_mutex_lock(&st->lock);
+    for (struct ws_conn *c = st->all; c; c = c->all_next)
+        ws_close(c, code, reason);
+    pthread_mutex_unlock(&st->lock);
+}
+
+void ws_stop(struct app *app)
+{
+    struct ws_state *st = app->ws;
+    if (!st)
+        return;
+    pthread_mutex_lock(&st->lock);
+    st->stop = 1;
+    pthread_cond_signal(&st->stop_cond);
+    pthread_mutex_unlock(&st->lock);
+    pthread_join(st->sweeper, NULL);
+}
+
+void ws_free(struct app *app)
+{
+    struct ws_state *st = app->ws;
+    if (!st)
+        return;
+    pthread_mutex_destroy(&st->lock);
+    pthread_cond_destroy(&st->stop_cond);
+    free(st);
+    app->ws = NULL;
+}

@@ -1,0 +1,166 @@
+-- 0002_realtime: what the conversation core needs beyond the core schema:
+-- node liveness and agent presence across nodes, and the one function that
+-- appends messages with a gap-free per-conversation seq.
+
+-- Every parleyd node heartbeats here; presence rows of a node whose
+-- heartbeat is stale count for nothing (the node died).
+CREATE TABLE nodes (
+    id            text PRIMARY KEY CHECK (char_length(id) BETWEEN 8 AND 64),
+    started_at    timestamptz NOT NULL DEFAULT now(),
+    heartbeat_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- Live agent connections per node.
+CREATE TABLE agent_presence (
+    node_id      text NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+    agent_id     bigint NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+    connections  integer NOT NULL CHECK (connections >= 0),
+    PRIMARY KEY (agent_id, node_id)
+);
+
+-- When the agent was last known connected (set at disconnect and by the
+-- heartbeat); the grace period before their chats are requeued runs from it.
+ALTER TABLE agents ADD COLUMN last_connected_at timestamptz;
+
+-- Conversations a visitor owns, newest first, are read often; and the
+-- grace sweep looks for assigned conversations by agent.
+CREATE INDEX conversations_team_assigned_idx ON conversations (team_id, assigned_at DESC) WHERE assigned_at IS NOT NULL;
+
+-- Timestamps on the wire: ISO 8601 in UTC with milliseconds.
+CREATE FUNCTION parley_iso(ts timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+
+-- The wire shape of a message for an audience ('visitor' or 'agent'):
+-- visitors never see agent ids, meta, or other people's client_msg_id.
+CREATE FUNCTION parley_message_json(m messages, audience text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'id', m.id,
+        'conversation_id', m.conversation_id,
+        'seq', m.seq,
+        'kind', m.kind,
+        'author', jsonb_build_object(
+            'kind', m.author_kind,
+            'id', CASE WHEN audience = 'agent' OR m.author_kind = 'visitor' THEN m.author_id END,
+            'name', CASE m.author_kind
+                        WHEN 'agent' THEN (SELECT a.name FROM agents a WHERE a.id = m.author_id)
+                        WHEN 'visitor' THEN (SELECT v.name FROM visitors v WHERE v.id = m.author_id)
+                    END),
+        'body', m.body,
+        'meta', CASE WHEN audience = 'agent' AND m.meta <> '{}'::jsonb THEN m.meta END,
+        'client_msg_id', CASE WHEN audience = 'agent' OR m.author_kind = 'visitor' THEN m.client_msg_id END,
+        'created_at', parley_iso(m.created_at)))
+$$;
+
+-- The wire shape of a conversation for an audience.
+CREATE FUNCTION parley_conversation_json(c conversations, audience text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'id', c.id,
+        'status', c.status,
+        'site_id', CASE WHEN audience = 'agent' THEN c.site_id END,
+        'team_id', CASE WHEN audience = 'agent' THEN c.team_id END,
+        'team', CASE WHEN audience = 'agent' THEN (SELECT t.name FROM teams t WHERE t.id = c.team_id) END,
+        'visitor', CASE WHEN audience = 'agent' THEN
+            (SELECT jsonb_build_object('id', v.id, 'name', v.name, 'email', v.email, 'verified', v.verified)
+               FROM visitors v WHERE v.id = c.visitor_id) END,
+        'assignee', (SELECT jsonb_strip_nulls(jsonb_build_object(
+                         'id', CASE WHEN audience = 'agent' THEN a.id END, 'name', a.name))
+                       FROM agents a WHERE a.id = c.assignee_id),
+        'queued_at', parley_iso(c.queued_at),
+        'assigned_at', parley_iso(c.assigned_at),
+        'closed_at', parley_iso(c.closed_at),
+        'created_at', parley_iso(c.created_at),
+        'last_seq', c.last_seq,
+        'visitor_last_read_seq', c.visitor_last_read_seq,
+        'agent_last_read_seq', c.agent_last_read_seq,
+        'page_url', CASE WHEN audience = 'agent' THEN c.page_url END,
+        'referrer', CASE WHEN audience = 'agent' THEN c.referrer END,
+        'prechat', CASE WHEN audience = 'agent' THEN c.prechat END,
+        'offline', c.offline,
+        'rating', c.rating))
+$$;
+
+-- post_messages: appends a batch of messages in one statement.
+--
+-- p_items is a JSON array of {"c": conversation id, "ak": author kind
+-- (visitor|agent|system|api), "ai": author id, "p": privileged agent,
+-- "k": kind (message|note|event), "b": body, "cm": client_msg_id, "mt": meta}.
+-- Each element is checked (the conversation exists, the author may write to
+-- it, it is not closed), deduplicated on (conversation_id, client_msg_id),
+-- then given the conversation's next seq under the conversation's row lock,
+-- so seq is gap-free and ordered by commit. Elements are processed in the
+-- order given; callers sort by conversation to keep the lock order stable.
+-- One NOTIFY per 200 created messages (channel parley) lists references.
+-- Result per element: status ok | duplicate | not_found | forbidden | closed,
+-- and the message as its author sees it.
+CREATE FUNCTION post_messages(p_items jsonb)
+RETURNS TABLE (idx integer, status text, message jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    it jsonb;
+    n integer := 0;
+    conv record;
+    msg messages;
+    notes jsonb := '[]'::jsonb;
+    v_kind text;
+    v_ak text;
+    v_ai bigint;
+    v_priv boolean;
+    v_cm text;
+    new_seq bigint;
+BEGIN
+    FOR it IN SELECT value FROM jsonb_array_elements(p_items) LOOP
+        n := n + 1;
+        idx := n;
+        message := NULL;
+        v_ak := it->>'ak';
+        v_ai := (it->>'ai')::bigint;
+        v_priv := coalesce((it->>'p')::boolean, false);
+        v_kind := coalesce(it->>'k', 'message');
+        v_cm := it->>'cm';
+        SELECT c.id, c.visitor_id, c.team_id, c.assignee_id, c.status
+          INTO conv FROM conversations c WHERE c.id = (it->>'c')::bigint FOR UPDATE;
+        IF NOT FOUND OR (v_ak = 'visitor' AND conv.visitor_id <> v_ai) THEN
+            status := 'not_found'; RETURN NEXT; CONTINUE;
+        END IF;
+        IF v_cm IS NOT NULL THEN
+            SELECT * INTO msg FROM messages m WHERE m.conversation_id = conv.id AND m.client_msg_id = v_cm;
+            IF FOUND THEN
+                status := 'duplicate';
+                message := parley_message_json(msg, CASE WHEN v_ak = 'visitor' THEN 'visitor' ELSE 'agent' END);
+                RETURN NEXT; CONTINUE;
+            END IF;
+        END IF;
+        IF v_ak = 'agent' AND NOT v_priv AND conv.assignee_id IS DISTINCT FROM v_ai
+           AND (v_kind = 'message'
+                OR NOT EXISTS (SELECT 1 FROM team_members tm
+                                WHERE tm.team_id = conv.team_id AND tm.agent_id = v_ai)) THEN
+            status := 'forbidden'; RETURN NEXT; CONTINUE;
+        END IF;
+        IF conv.status = 'closed' AND v_kind <> 'event' THEN
+            status := 'closed'; RETURN NEXT; CONTINUE;
+        END IF;
+        UPDATE conversations c SET last_seq = c.last_seq + 1, updated_at = now()
+         WHERE c.id = conv.id RETURNING c.last_seq INTO new_seq;
+        INSERT INTO messages (conversation_id, seq, author_kind, author_id, kind, body, meta, client_msg_id)
+        VALUES (conv.id, new_seq, v_ak, v_ai, v_kind, it->>'b', coalesce(it->'mt', '{}'::jsonb), v_cm)
+        RETURNING * INTO msg;
+        status := 'ok';
+        message := parley_message_json(msg, CASE WHEN v_ak = 'visitor' THEN 'visitor' ELSE 'agent' END);
+        notes := notes || jsonb_build_array(jsonb_build_array(conv.id, new_seq));
+        RETURN NEXT;
+    END LOOP;
+    -- NOTIFY payloads are limited to 8000 bytes: send references in chunks.
+    IF jsonb_array_length(notes) = 0 THEN
+        RETURN;
+    END IF;
+    FOR n IN 0 .. (jsonb_array_length(notes) - 1) / 200 LOOP
+        PERFORM pg_notify('parley', jsonb_build_object('e', 'msg', 'm',
+            (SELECT jsonb_agg(x ORDER BY k) FROM jsonb_array_elements(notes) WITH ORDINALITY AS t(x, k)
+              WHERE k > n * 200 AND k <= (n + 1) * 200))::text);
+    END LOOP;
+END;
+$$;
