@@ -85,7 +85,7 @@ test-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 test-integration: all node
-	node --test --test-concurrency=2 tests/integration/
+	node --test --test-reporter=tap --test-concurrency=2 tests/integration/
 
 # The integration tests start their own throw-away PostgreSQL clusters.
 test: deps
@@ -104,7 +104,7 @@ asan: deps node build/asan/parleyd
 	@set -e; for t in $(UNIT_SRC); do b=build/asan/tests/$$(basename $$t .c); \
 	    $(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) $(ASAN_FLAGS) $$(pkg-config --cflags cmocka) \
 	    -o $$b $$t $(SRC) build/migrations_gen.c $(LDLIBS) $$(pkg-config --libs cmocka); echo "== $$b"; $$b; done
-	PARLEYD=$(CURDIR)/build/asan/parleyd ASAN_OPTIONS=detect_leaks=0 node --test --test-concurrency=2 tests/integration/
+	PARLEYD=$(CURDIR)/build/asan/parleyd ASAN_OPTIONS=detect_leaks=0 node --test --test-reporter=tap --test-concurrency=2 tests/integration/
 
 lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr --std=c11 \

@@ -579,8 +579,23 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
     pthread_mutex_lock(&c->lock);
     int closing = c->close_code != 0 || c->stopping;
     pthread_mutex_unlock(&c->lock);
-    if (closing || opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE)
+    if (closing)
         return 0;
+    if (opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE) {
+        /* Answer the peer's close (RFC 6455 5.5.1) before civetweb hangs up:
+         * the writer sends it; wait briefly for that. */
+        int code = len >= 2 ? ((unsigned char)data[0] << 8 | (unsigned char)data[1]) : 1000;
+        ws_close(c, code >= 1000 && code < 5000 ? code : 1000, "");
+        pthread_mutex_lock(&c->lock);
+        for (int i = 0; i < 50 && !c->close_sent && !c->stopping; i++) {
+            pthread_mutex_unlock(&c->lock);
+            struct timespec ts = { 0, 2 * 1000000L };
+            nanosleep(&ts, NULL);
+            pthread_mutex_lock(&c->lock);
+        }
+        pthread_mutex_unlock(&c->lock);
+        return 0;
+    }
     if (opcode == MG_WEBSOCKET_OPCODE_PING) {
         struct ws_frame *f = ws_frame_new(data, len);
         if (f) {

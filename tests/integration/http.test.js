@@ -140,7 +140,16 @@ test('no CORS: a foreign Origin never gets Access-Control-Allow-Origin', async (
     { method: 'POST', path: '/api/auth/login', json: { email: 'a@example.com', password: 'x' } },
   ];
   for (const p of probes) {
-    const res = await request(srv, { ...p, headers: { ...evil, ...(p.headers || {}) } });
+    let res;
+    try {
+      res = await request(srv, { ...p, headers: { ...evil, ...(p.headers || {}) } });
+    } catch (err) {
+      // civetweb answers the asterisk form ("OPTIONS *") by closing the
+      // connection before our handler sees it: no headers at all, so
+      // certainly no CORS grant. Any other probe must get an answer.
+      if (p.path === '*' && /hang up|ECONNRESET/.test(String(err))) continue;
+      throw err;
+    }
     assert.equal(res.headers['access-control-allow-origin'], undefined, `${p.method} ${p.path} -> Access-Control-Allow-Origin: ${res.headers['access-control-allow-origin']}`);
     assert.equal(res.headers['access-control-allow-credentials'], undefined, `${p.method} ${p.path} -> Access-Control-Allow-Credentials`);
   }
