@@ -13,7 +13,7 @@ CC        ?= cc
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -fstack-clash-protection
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -DPARLEY_VERSION='"$(VERSION)"' \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) \
              -Ibackend/src -Ibuild $(shell pkg-config --cflags $(LIBS) 2>/dev/null)
 LDFLAGS_H := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 # civetweb ships no pkg-config file in Debian; it is a plain -lcivetweb.
@@ -58,7 +58,7 @@ build/obj/%.o: backend/src/%.c $(HDR)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 backend/parleyd: backend/src/main.c $(OBJ) $(HDR)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS_H) -o $@ backend/src/main.c $(OBJ) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -DPARLEY_VERSION='"$(VERSION)"' $(LDFLAGS_H) -o $@ backend/src/main.c $(OBJ) $(LDLIBS)
 
 # --- running ----------------------------------------------------------------
 

@@ -12,12 +12,17 @@
 #define DRAIN_MAX_AGENTS 200
 #define ROUTER_LOCK_CLASS 7351 /* advisory lock class for per-team draining */
 
+int router_eligible(const struct router_agent *a)
+{
+    return a->online && a->connected && a->in_team;
+}
+
 int router_pick_agent(const struct router_agent *agents, size_t n)
 {
     int best = -1;
     for (size_t i = 0; i < n; i++) {
         const struct router_agent *a = &agents[i];
-        if (a->open >= a->max_chats)
+        if (!router_eligible(a) || a->open >= a->max_chats)
             continue;
         if (best < 0) {
             best = (int)i;
@@ -86,9 +91,9 @@ static int drain_tx(PGconn *conn, void *arg)
                  1, p_team);
     if (rc != DB_OK || PQntuples(qres) == 0)
         goto done;
-    /* Candidates: active members of the team, online, connected to a live
-     * node. Lock them first (an agent in two teams may be drained for both
-     * at once), then count their open chats in a fresh snapshot. */
+    /* The team's active members with what the policy needs to know. Lock
+     * the online ones first (an agent in two teams may be drained for both
+     * at once), then count open chats in a fresh snapshot. */
     rc = db_exec(conn, NULL,
                  "SELECT 1 FROM agents a JOIN team_members tm ON tm.agent_id = a.id AND tm.team_id = $1::bigint"
                  " WHERE a.active AND a.status = 'online' ORDER BY a.id FOR UPDATE OF a",
@@ -98,13 +103,12 @@ static int drain_tx(PGconn *conn, void *arg)
     rc = db_exec(conn, &ares,
                  "SELECT a.id, a.max_chats,"
                  "  (SELECT count(*) FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'assigned'),"
-                 "  coalesce(extract(epoch FROM a.last_assigned_at), 0)"
+                 "  coalesce(extract(epoch FROM a.last_assigned_at), 0), a.status = 'online',"
+                 "  EXISTS (SELECT 1 FROM agent_presence p JOIN nodes n ON n.id = p.node_id"
+                 "          WHERE p.agent_id = a.id AND p.connections > 0"
+                 "            AND n.heartbeat_at > now() - interval '30 seconds')"
                  " FROM agents a JOIN team_members tm ON tm.agent_id = a.id AND tm.team_id = $1::bigint"
-                 " WHERE a.active AND a.status = 'online'"
-                 "   AND EXISTS (SELECT 1 FROM agent_presence p JOIN nodes n ON n.id = p.node_id"
-                 "               WHERE p.agent_id = a.id AND p.connections > 0"
-                 "                 AND n.heartbeat_at > now() - interval '30 seconds')"
-                 " ORDER BY a.id LIMIT 200",
+                 " WHERE a.active ORDER BY a.status = 'online' DESC, a.id LIMIT 200",
                  1, p_team);
     if (rc != DB_OK)
         goto done;
@@ -117,7 +121,11 @@ static int drain_tx(PGconn *conn, void *arg)
         agents[i].max_chats = (int)db_get_ll(ares, (int)i, 1, 0);
         agents[i].open = (int)db_get_ll(ares, (int)i, 2, 0);
         agents[i].last_assigned_at = strtod(db_get_str(ares, (int)i, 3), NULL);
+        agents[i].online = db_get_bool(ares, (int)i, 4);
+        agents[i].connected = db_get_bool(ares, (int)i, 5);
+        agents[i].in_team = 1;
     }
+    /* "now" only has to sort after every real last_assigned_at. */
     size_t n = router_plan(convs, nconv, agents, nagents, 1e18, plan, DRAIN_BATCH);
     for (size_t i = 0; i < n; i++) {
         rc = convo_assign_tx(conn, plan[i].conversation_id, plan[i].agent_id);
@@ -139,7 +147,9 @@ int router_drain(struct app *app, long long team_id)
     for (;;) {
         int rc = db_transaction(app->db, drain_tx, &ctx);
         if (rc != DB_OK) {
-            log_warn("router drain failed", "team", NULL);
+            char team[24];
+            snprintf(team, sizeof(team), "%lld", team_id);
+            log_warn("router drain failed", "team", team);
             return -1;
         }
         total += ctx.assigned;

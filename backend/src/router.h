@@ -6,8 +6,8 @@
  *   - to the candidate agent with the fewest open chats below their own
  *     max_chats; ties go to the longest idle (oldest last assignment, never
  *     assigned first), then the lowest id;
- *   - candidates are online, connected, active members of the team (the
- *     snapshot query selects them; away and offline agents get none).
+ *   - candidates are online, connected members of the team; away and
+ *     offline agents, and agents without a live connection, get none.
  * and router_drain, which applies it to a team in one transaction under a
  * per-team advisory lock, so several nodes draining at once never assign a
  * conversation twice or overfill an agent. */
@@ -23,15 +23,21 @@ struct router_agent {
     int open;                 /* conversations assigned now */
     int max_chats;
     double last_assigned_at;  /* epoch seconds; 0 = never */
+    int online;               /* chose status "online" (not away/offline) */
+    int connected;            /* has a live connection on some node */
+    int in_team;              /* member of the team being drained */
 };
+
+/* 1 when the agent may receive new conversations of the team at all. */
+int router_eligible(const struct router_agent *a);
 
 struct router_assignment {
     long long conversation_id;
     long long agent_id;
 };
 
-/* Index of the agent to give the next conversation to, or -1 if nobody has
- * capacity. */
+/* Index of the eligible agent to give the next conversation to, or -1 if
+ * nobody eligible has capacity. */
 int router_pick_agent(const struct router_agent *agents, size_t n);
 
 /* Plans assignments for conversations (ids in queue order) over agents,

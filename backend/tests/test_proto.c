@@ -1,0 +1,173 @@
+/* Unit tests for protocol validation: every malformed or oversized frame
+ * gets its stable error code (and field), each role only its own types,
+ * and good frames parse into the right fields. */
+#include "proto.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct proto_limits limits = { .max_frame_bytes = 2048, .max_message_chars = 10 };
+
+static void expect_error(enum proto_role role, const char *frame, const char *code, const char *field)
+{
+    struct proto_msg m;
+    struct proto_error e;
+    if (proto_parse(frame, strlen(frame), role, &limits, &m, &e) == 0) {
+        proto_msg_free(&m);
+        fail_msg("accepted: %s", frame);
+    }
+    if (strcmp(e.code, code) != 0)
+        fail_msg("%s: got %s, want %s", frame, e.code, code);
+    if (field && (!e.field || strcmp(e.field, field) != 0))
+        fail_msg("%s: field %s, want %s", frame, e.field ? e.field : "(none)", field);
+}
+
+static void test_envelope_errors(void **state)
+{
+    (void)state;
+    expect_error(PROTO_VISITOR, "not json", PE_BAD_JSON, NULL);
+    expect_error(PROTO_VISITOR, "[1,2]", PE_BAD_JSON, NULL);
+    expect_error(PROTO_VISITOR, "{\"type\":\"ping\",\"type\":\"ping\"}", PE_BAD_JSON, NULL); /* duplicate keys */
+    expect_error(PROTO_VISITOR, "{}", PE_INVALID_FIELD, "type");
+    expect_error(PROTO_VISITOR, "{\"type\":5}", PE_INVALID_FIELD, "type");
+    expect_error(PROTO_VISITOR, "{\"type\":\"nope\"}", PE_UNKNOWN_TYPE, "type");
+    expect_error(PROTO_VISITOR, "{\"type\":\"ping\",\"id\":7}", PE_INVALID_FIELD, "id");
+    expect_error(PROTO_VISITOR, "{\"type\":\"ping\",\"id\":\"\"}", PE_INVALID_FIELD, "id");
+    expect_error(PROTO_VISITOR, "{\"type\":\"ping\",\"extra\":1}", PE_INVALID_FIELD, NULL);
+    char big[4096];
+    memset(big, ' ', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    memcpy(big, "{\"type\":\"ping\"}", 15);
+    expect_error(PROTO_VISITOR, big, PE_FRAME_TOO_LARGE, NULL);
+}
+
+static void test_roles(void **state)
+{
+    (void)state;
+    /* agent-only types are unknown to visitors, and the reverse */
+    expect_error(PROTO_VISITOR, "{\"type\":\"conversation.accept\",\"conversation_id\":1}", PE_UNKNOWN_TYPE, "type");
+    expect_error(PROTO_VISITOR, "{\"type\":\"note.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\"x\"}",
+                 PE_UNKNOWN_TYPE, "type");
+    expect_error(PROTO_VISITOR, "{\"type\":\"status.set\",\"status\":\"online\"}", PE_UNKNOWN_TYPE, "type");
+    expect_error(PROTO_AGENT, "{\"type\":\"conversation.start\"}", PE_UNKNOWN_TYPE, "type");
+}
+
+static void test_message_send_errors(void **state)
+{
+    (void)state;
+    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"client_msg_id\":\"a\",\"body\":\"x\"}", PE_INVALID_FIELD,
+                 "conversation_id");
+    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":\"1\",\"client_msg_id\":\"a\",\"body\":\"x\"}",
+                 PE_INVALID_FIELD, "conversation_id");
+    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":0,\"client_msg_id\":\"a\",\"body\":\"x\"}",
+                 PE_INVALID_FIELD, "conversation_id");
+    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":1,\"body\":\"x\"}", PE_INVALID_FIELD,
+                 "client_msg_id");
+    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a b\",\"body\":\"x\"}",
+                 PE_INVALID_FIELD, "client_msg_id");
+    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\"}",
+                 PE_INVALID_FIELD, "body");
+    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\"\"}",
+                 PE_INVALID_FIELD, "body");
+    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\" \\n \"}",
+                 PE_INVALID_FIELD, "body");
+    expect_error(PROTO_VISITOR,
+                 "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\"12345678901\"}",
+                 PE_MESSAGE_TOO_LONG, "body");
+    /* an escaped NUL is refused by the JSON reader itself */
+    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\"a\\u0000b\"}",
+                 PE_BAD_JSON, NULL);
+    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\"a\\u0007b\"}",
+                 PE_INVALID_FIELD, "body");
+}
+
+static void test_other_types_errors(void **state)
+{
+    (void)state;
+    expect_error(PROTO_VISITOR, "{\"type\":\"typing\",\"conversation_id\":1}", PE_INVALID_FIELD, "on");
+    expect_error(PROTO_VISITOR, "{\"type\":\"typing\",\"conversation_id\":1,\"on\":1}", PE_INVALID_FIELD, "on");
+    expect_error(PROTO_VISITOR, "{\"type\":\"read\",\"conversation_id\":1,\"seq\":-1}", PE_INVALID_FIELD, "seq");
+    expect_error(PROTO_VISITOR, "{\"type\":\"sync\",\"conversation_id\":1}", PE_INVALID_FIELD, "after_seq");
+    expect_error(PROTO_VISITOR, "{\"type\":\"sync\",\"conversation_id\":1,\"after_seq\":0,\"limit\":501}",
+                 PE_INVALID_FIELD, "limit");
+    expect_error(PROTO_VISITOR, "{\"type\":\"conversation.start\",\"page_url\":\"javascript:alert(1)\"}",
+                 PE_INVALID_FIELD, "page_url");
+    expect_error(PROTO_VISITOR, "{\"type\":\"conversation.start\",\"prechat\":[1]}", PE_INVALID_FIELD, "prechat");
+    expect_error(PROTO_VISITOR, "{\"type\":\"conversation.start\",\"prechat\":{\"name\":1}}", PE_INVALID_FIELD,
+                 "prechat");
+    expect_error(PROTO_AGENT, "{\"type\":\"status.set\",\"status\":\"busy\"}", PE_INVALID_FIELD, "status");
+    expect_error(PROTO_AGENT, "{\"type\":\"conversation.transfer\",\"conversation_id\":1}", PE_INVALID_FIELD,
+                 "to_agent_id");
+    expect_error(PROTO_AGENT, "{\"type\":\"conversation.transfer\",\"conversation_id\":1,\"to_agent_id\":2,\"to_team_id\":3}",
+                 PE_INVALID_FIELD, "to_agent_id");
+    expect_error(PROTO_AGENT, "{\"type\":\"auth\",\"csrf_token\":5}", PE_INVALID_FIELD, "csrf_token");
+}
+
+static void test_good_frames(void **state)
+{
+    struct proto_msg m;
+    struct proto_error e;
+    const char *f1 = "{\"type\":\"message.send\",\"id\":\"r1\",\"conversation_id\":42,\"client_msg_id\":\"c-1\","
+                     "\"body\":\"hé\\nworld\"}";
+    (void)state;
+    assert_int_equal(proto_parse(f1, strlen(f1), PROTO_VISITOR, &limits, &m, &e), 0);
+    assert_int_equal(m.type, PT_MESSAGE_SEND);
+    assert_string_equal(m.id, "r1");
+    assert_int_equal(m.conversation_id, 42);
+    assert_string_equal(m.client_msg_id, "c-1");
+    assert_string_equal(m.body, "hé\nworld");
+    proto_msg_free(&m);
+
+    const char *f2 = "{\"type\":\"sync\",\"conversation_id\":3,\"after_seq\":7}";
+    assert_int_equal(proto_parse(f2, strlen(f2), PROTO_AGENT, &limits, &m, &e), 0);
+    assert_int_equal(m.after_seq, 7);
+    assert_int_equal(m.limit, PROTO_SYNC_LIMIT_MAX);
+    assert_null(m.id);
+    proto_msg_free(&m);
+
+    const char *f3 = "{\"type\":\"conversation.transfer\",\"conversation_id\":3,\"to_team_id\":2,\"reason\":\"billing\"}";
+    assert_int_equal(proto_parse(f3, strlen(f3), PROTO_AGENT, &limits, &m, &e), 0);
+    assert_int_equal(m.to_team_id, 2);
+    assert_int_equal(m.to_agent_id, 0);
+    assert_string_equal(m.reason, "billing");
+    proto_msg_free(&m);
+
+    const char *f4 = "{\"type\":\"conversation.start\",\"prechat\":{\"name\":\"Vic\",\"Order #\":\"123\"},"
+                     "\"page_url\":\"https://shop.example/p\"}";
+    assert_int_equal(proto_parse(f4, strlen(f4), PROTO_VISITOR, &limits, &m, &e), 0);
+    assert_string_equal(json_string_value(json_object_get(m.prechat, "Order #")), "123");
+    proto_msg_free(&m);
+}
+
+static void test_error_frame(void **state)
+{
+    (void)state;
+    char *s = proto_error_frame("r9", PE_RATE_LIMITED, "slow down", NULL);
+    json_t *doc = json_loads(s, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(doc, "type")), "error");
+    assert_string_equal(json_string_value(json_object_get(doc, "id")), "r9");
+    assert_string_equal(json_string_value(json_object_get(doc, "code")), "rate_limited");
+    json_decref(doc);
+    free(s);
+    s = proto_error_frame(NULL, PE_BAD_JSON, "x", "body");
+    doc = json_loads(s, 0, NULL);
+    assert_true(json_is_null(json_object_get(doc, "id")) || !json_object_get(doc, "id"));
+    assert_string_equal(json_string_value(json_object_get(doc, "field")), "body");
+    json_decref(doc);
+    free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_envelope_errors),      cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_message_send_errors),  cmocka_unit_test(test_other_types_errors),
+        cmocka_unit_test(test_good_frames),          cmocka_unit_test(test_error_frame),
+    };
+    return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
+}
