@@ -43,7 +43,7 @@ int agents_create(struct db_pool *pool, const char *email, const char *name, con
                   long long *id, const char **message)
 {
     char hash[PASSWORD_HASH_MAX];
-    const char *params[4] = { email, name, role, hash };
+    const char *params[4] = {email, name, role, hash};
     PGresult *res = NULL;
     int rc;
     *message = agents_email_error(email);

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #define AGENT_EMAIL_MAX 254
-#define AGENT_NAME_MAX 100 /* characters */
+#define AGENT_NAME_MAX  100 /* characters */
 
 struct agent {
     long long id;

@@ -21,7 +21,7 @@ static json_t *session_json(const struct agent *a, const char *csrf)
 
 void api_auth_login(struct http_req *req)
 {
-    static const char *const fields[] = { "email", "password", NULL };
+    static const char *const fields[] = {"email", "password", NULL};
     struct problem_field err;
     const char *email = NULL, *password = NULL;
     char token[TOKEN_MAX_LEN], csrf[AUTH_CSRF_LEN], retry[16];

@@ -44,7 +44,7 @@ struct identity {
 
 static int read_identity(json_t *body, struct identity *idn, struct problem_field *err)
 {
-    static const char *const fields[] = { "id", "hash", "name", "email", NULL };
+    static const char *const fields[] = {"id", "hash", "name", "email", NULL};
     json_t *obj = json_object_get(body, "identity");
     memset(idn, 0, sizeof(*idn));
     if (!obj || json_is_null(obj))
@@ -81,7 +81,7 @@ static int identity_valid(const char *secret, const struct identity *idn)
 
 struct session_ctx {
     long long site_id;
-    const char *token_in;     /* existing token, may be NULL */
+    const char *token_in;       /* existing token, may be NULL */
     const struct identity *idn; /* verified identity or NULL */
     const char *user_agent, *ip;
     char token_out[TOKEN_MAX_LEN];
@@ -105,7 +105,7 @@ static int session_tx(PGconn *conn, void *arg)
         rc = db_exec(conn, &res,
                      "SELECT v.id, v.external_id FROM visitor_tokens t JOIN visitors v ON v.id = t.visitor_id"
                      " WHERE t.token_hash = $1::bytea AND t.site_id = $2::bigint",
-                     2, (const char *const[]){ hash_hex, site });
+                     2, (const char *const[]){hash_hex, site});
         if (rc != DB_OK)
             return rc;
         if (PQntuples(res) == 1) {
@@ -121,7 +121,7 @@ static int session_tx(PGconn *conn, void *arg)
         res = NULL;
     }
     if (!visitor && ctx->idn) {
-        const char *params[4] = { site, ctx->idn->id, ctx->idn->name, ctx->idn->email };
+        const char *params[4] = {site, ctx->idn->id, ctx->idn->name, ctx->idn->email};
         rc = db_exec(conn, &res,
                      "INSERT INTO visitors (site_id, external_id, verified, name, email)"
                      " VALUES ($1::bigint, $2, true, $3, $4)"
@@ -138,7 +138,7 @@ static int session_tx(PGconn *conn, void *arg)
     }
     if (!visitor) {
         rc = db_exec(conn, &res, "INSERT INTO visitors (site_id) VALUES ($1::bigint) RETURNING id", 1,
-                     (const char *const[]){ site });
+                     (const char *const[]){site});
         if (rc != DB_OK)
             return rc;
         visitor = db_get_ll(res, 0, 0, 0);
@@ -152,9 +152,10 @@ static int session_tx(PGconn *conn, void *arg)
             return DB_E_QUERY;
         token_digest(ctx->token_out, strlen(ctx->token_out), digest);
         db_bytea_hex(digest, sizeof(digest), hash_hex);
-        rc = db_exec(conn, NULL,
-                     "INSERT INTO visitor_tokens (token_hash, visitor_id, site_id) VALUES ($1::bytea, $2::bigint, $3::bigint)",
-                     3, (const char *const[]){ hash_hex, vid, site });
+        rc = db_exec(
+            conn, NULL,
+            "INSERT INTO visitor_tokens (token_hash, visitor_id, site_id) VALUES ($1::bytea, $2::bigint, $3::bigint)",
+            3, (const char *const[]){hash_hex, vid, site});
         if (rc != DB_OK)
             return rc;
     }
@@ -162,7 +163,7 @@ static int session_tx(PGconn *conn, void *arg)
                  "UPDATE visitors SET last_seen_at = now(), user_agent = coalesce(left($2, 1000), user_agent),"
                  "  ip = coalesce($3::inet, ip) WHERE id = $1::bigint"
                  " RETURNING json_build_object('id', id, 'name', name, 'email', email, 'verified', verified)::text",
-                 3, (const char *const[]){ vid, ctx->user_agent, ctx->ip });
+                 3, (const char *const[]){vid, ctx->user_agent, ctx->ip});
     if (rc == DB_OK)
         ctx->visitor = json_loads(db_get_str(res, 0, 0), 0, NULL);
     PQclear(res);
@@ -171,7 +172,7 @@ static int session_tx(PGconn *conn, void *arg)
 
 void api_widget_session(struct http_req *req)
 {
-    static const char *const fields[] = { "site_key", "visitor_token", "identity", NULL };
+    static const char *const fields[] = {"site_key", "visitor_token", "identity", NULL};
     const char *origin = http_header(req, "Origin");
     const char *site_key = NULL, *token = NULL;
     struct problem_field err;
@@ -194,7 +195,7 @@ void api_widget_session(struct http_req *req)
         http_send_problem(req, 403, "origin_forbidden", "the Origin header is required");
         goto done;
     }
-    const char *params[3] = { site_key, origin, req->app->cfg->public_origin };
+    const char *params[3] = {site_key, origin, req->app->cfg->public_origin};
     if (db_query(req->app->db, &res,
                  "SELECT id, ($2 = ANY (allowed_origins) OR $2 = $3), identity_secret, identity_required,"
                  "  json_build_object('id', id, 'name', name, 'settings', widget_settings)::text"

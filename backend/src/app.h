@@ -20,11 +20,11 @@ struct app {
     struct db_pool *db;
     struct metrics *metrics;
     struct mg_context *mg;
-    struct hub *hub;           /* live sessions on this node */
-    struct bus *bus;           /* LISTEN/NOTIFY between nodes */
-    struct msgstore *msgs;     /* batching message committer */
-    struct ws_state *ws;       /* WebSocket bookkeeping */
-    char node_id[40];          /* random per process start */
+    struct hub *hub;        /* live sessions on this node */
+    struct bus *bus;        /* LISTEN/NOTIFY between nodes */
+    struct msgstore *msgs;  /* batching message committer */
+    struct ws_state *ws;    /* WebSocket bookkeeping */
+    char node_id[40];       /* random per process start */
     char static_root[4096]; /* realpath of cfg->static_dir, "" when absent */
 };
 

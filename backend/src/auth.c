@@ -19,7 +19,7 @@ int auth_session_lookup(struct app *app, const char *cookie, struct auth_session
 {
     const struct config *cfg = app->cfg;
     char hash_hex[2 * TOKEN_DIGEST_LEN + 3], idle[16], max[16];
-    const char *params[3] = { hash_hex, idle, max };
+    const char *params[3] = {hash_hex, idle, max};
     PGresult *res = NULL;
     int rc;
 
@@ -91,7 +91,7 @@ int auth_session_create(struct http_req *req, long long agent_id, char *token, s
     uint8_t digest[TOKEN_DIGEST_LEN];
     char hash_hex[2 * TOKEN_DIGEST_LEN + 3], id[24], ua[1001];
     const char *agent_ua = http_header(req, "User-Agent");
-    const char *params[4] = { hash_hex, id, http_remote_ip(req), ua };
+    const char *params[4] = {hash_hex, id, http_remote_ip(req), ua};
     if (token_generate("", token, tokenlen) != 0)
         return DB_E_QUERY;
     token_digest(token, strlen(token), digest);
@@ -112,7 +112,7 @@ int auth_session_create(struct http_req *req, long long agent_id, char *token, s
 int auth_session_delete(struct db_pool *pool, const uint8_t token_hash[TOKEN_DIGEST_LEN])
 {
     char hash_hex[2 * TOKEN_DIGEST_LEN + 3];
-    const char *params[1] = { hash_hex };
+    const char *params[1] = {hash_hex};
     db_bytea_hex(token_hash, TOKEN_DIGEST_LEN, hash_hex);
     return db_query(pool, NULL, "DELETE FROM agent_sessions WHERE token_hash = $1::bytea", 1, params);
 }
@@ -120,7 +120,7 @@ int auth_session_delete(struct db_pool *pool, const uint8_t token_hash[TOKEN_DIG
 int auth_sessions_delete_for_agent(struct db_pool *pool, long long agent_id)
 {
     char id[24];
-    const char *params[1] = { id };
+    const char *params[1] = {id};
     snprintf(id, sizeof(id), "%lld", agent_id);
     return db_query(pool, NULL, "DELETE FROM agent_sessions WHERE agent_id = $1::bigint", 1, params);
 }
@@ -129,8 +129,7 @@ void auth_set_cookie(struct http_req *req, const char *token)
 {
     char value[256];
     snprintf(value, sizeof(value), "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s", AUTH_COOKIE,
-             token ? token : "", token ? req->app->cfg->session_max_seconds : 0,
-             http_is_tls(req) ? "; Secure" : "");
+             token ? token : "", token ? req->app->cfg->session_max_seconds : 0, http_is_tls(req) ? "; Secure" : "");
     http_add_header(req, "Set-Cookie", value);
 }
 
@@ -139,7 +138,7 @@ void auth_set_cookie(struct http_req *req, const char *token)
 static int throttle_wait(struct http_req *req, const char *sql, const char *key, int limit, int *wait)
 {
     char offset[16], window[16];
-    const char *params[3] = { key, offset, window };
+    const char *params[3] = {key, offset, window};
     PGresult *res = NULL;
     snprintf(offset, sizeof(offset), "%d", limit - 1);
     snprintf(window, sizeof(window), "%d", req->app->cfg->login_window_seconds);
@@ -178,7 +177,7 @@ int auth_throttle_check(struct http_req *req, const char *email, int *retry_afte
 void auth_throttle_fail(struct http_req *req, const char *email)
 {
     char window[16];
-    const char *params[3] = { email, http_remote_ip(req), window };
+    const char *params[3] = {email, http_remote_ip(req), window};
     snprintf(window, sizeof(window), "%d", req->app->cfg->login_window_seconds);
     /* Rows older than the window count for nothing: drop them as we go. */
     db_query(req->app->db, NULL,
@@ -191,6 +190,6 @@ void auth_throttle_fail(struct http_req *req, const char *email)
 
 void auth_throttle_clear(struct http_req *req, const char *email)
 {
-    const char *params[1] = { email };
+    const char *params[1] = {email};
     db_query(req->app->db, NULL, "DELETE FROM login_failures WHERE lower(email) = lower($1)", 1, params);
 }

@@ -14,9 +14,9 @@
 
 #include <stdint.h>
 
-#define AUTH_COOKIE "parley_session"
+#define AUTH_COOKIE      "parley_session"
 #define AUTH_CSRF_HEADER "X-CSRF-Token"
-#define AUTH_CSRF_LEN 44 /* 43 chars + NUL */
+#define AUTH_CSRF_LEN    44 /* 43 chars + NUL */
 
 /* auth_require_agent flags */
 #define AUTH_STATE_CHANGE 1 /* also require a same Origin and the CSRF token */

@@ -58,7 +58,7 @@ static void *bus_main(void *arg)
             }
             continue;
         }
-        struct pollfd pfd = { .fd = PQsocket(bus->conn), .events = POLLIN };
+        struct pollfd pfd = {.fd = PQsocket(bus->conn), .events = POLLIN};
         int rc = poll(&pfd, 1, 250); /* wakes up to notice bus_stop */
         if (rc < 0 && errno != EINTR)
             break;

@@ -18,30 +18,34 @@ struct setting {
     const char *help;
 };
 
-#define S_STR(env, field, def, help) \
-    { env, SET_STRING, def, 0, 0, offsetof(struct config, field), sizeof(((struct config *)0)->field), help }
-#define S_INT(env, field, def, lo, hi, help) \
-    { env, SET_INT, def, lo, hi, offsetof(struct config, field), sizeof(int), help }
+#define S_STR(env, field, def, help)                                                                                   \
+    {                                                                                                                  \
+        env, SET_STRING, def, 0, 0, offsetof(struct config, field), sizeof(((struct config *)0)->field), help          \
+    }
+#define S_INT(env, field, def, lo, hi, help)                                                                           \
+    {                                                                                                                  \
+        env, SET_INT, def, lo, hi, offsetof(struct config, field), sizeof(int), help                                   \
+    }
 
 /* The one table of settings; README's table mirrors it. */
 static const struct setting settings[] = {
-    { "PARLEY_LISTEN", SET_LISTEN, "127.0.0.1:8080", 0, 0, 0, 0, "address:port to listen on" },
+    {"PARLEY_LISTEN", SET_LISTEN, "127.0.0.1:8080", 0, 0, 0, 0, "address:port to listen on"},
     S_STR("DATABASE_URL", database_url, "postgresql:///parley", "PostgreSQL connection URI or conninfo"),
-    { "PARLEY_PUBLIC_URL", SET_URL, "", 0, 0, offsetof(struct config, public_url),
-      sizeof(((struct config *)0)->public_url), "URL browsers use to reach parleyd (default http://LISTEN)" },
+    {"PARLEY_PUBLIC_URL", SET_URL, "", 0, 0, offsetof(struct config, public_url),
+     sizeof(((struct config *)0)->public_url), "URL browsers use to reach parleyd (default http://LISTEN)"},
     S_STR("PARLEY_DATA_DIR", data_dir, "var/data", "directory for uploads and runtime files"),
     S_STR("PARLEY_STATIC_DIR", static_dir, "build/static", "root of the static files served (console, widget)"),
     S_STR("PARLEY_TLS_CERT", tls_cert, "", "PEM certificate chain; enables HTTPS with PARLEY_TLS_KEY"),
     S_STR("PARLEY_TLS_KEY", tls_key, "", "PEM private key for PARLEY_TLS_CERT"),
     S_STR("PARLEY_ADMIN_EMAIL", admin_email, "admin@localhost", "login of the admin created on first start"),
-    { "PARLEY_LOG_LEVEL", SET_LEVEL, "info", 0, 0, offsetof(struct config, log_level), sizeof(int),
-      "debug, info, warn or error" },
+    {"PARLEY_LOG_LEVEL", SET_LEVEL, "info", 0, 0, offsetof(struct config, log_level), sizeof(int),
+     "debug, info, warn or error"},
     S_INT("PARLEY_HTTP_THREADS", http_threads, "64", 4, 30000, "worker threads (each open WebSocket holds one)"),
     S_INT("PARLEY_DB_POOL_SIZE", db_pool_size, "8", 1, 256, "PostgreSQL connections in the pool"),
     S_INT("PARLEY_DB_ACQUIRE_TIMEOUT_MS", db_acquire_timeout_ms, "5000", 10, 600000,
           "longest wait for a free pooled connection"),
-    { "PARLEY_MAX_BODY_BYTES", SET_LONG, "1048576", 1024, 1073741824L, offsetof(struct config, max_body_bytes),
-      sizeof(long), "largest accepted JSON request body" },
+    {"PARLEY_MAX_BODY_BYTES", SET_LONG, "1048576", 1024, 1073741824L, offsetof(struct config, max_body_bytes),
+     sizeof(long), "largest accepted JSON request body"},
     S_INT("PARLEY_REQUEST_TIMEOUT_MS", request_timeout_ms, "30000", 100, 3600000, "socket read/write timeout"),
     S_INT("PARLEY_SESSION_IDLE_SECONDS", session_idle_seconds, "43200", 60, 31536000,
           "agent session ends after this long unused"),
@@ -57,8 +61,7 @@ static const struct setting settings[] = {
     S_INT("PARLEY_AGENT_GRACE_SECONDS", agent_grace_seconds, "60", 0, 86400,
           "a disconnected agent's chats go back to the queue after this long"),
     S_INT("PARLEY_MESSAGE_MAX_CHARS", message_max_chars, "4000", 1, 16000, "longest chat message, in characters"),
-    S_INT("PARLEY_WS_MAX_FRAME_BYTES", ws_max_frame_bytes, "65536", 1024, 1048576,
-          "largest WebSocket frame accepted"),
+    S_INT("PARLEY_WS_MAX_FRAME_BYTES", ws_max_frame_bytes, "65536", 1024, 1048576, "largest WebSocket frame accepted"),
     S_INT("PARLEY_WS_AUTH_TIMEOUT_MS", ws_auth_timeout_ms, "5000", 100, 60000,
           "a socket that has not authenticated by then is closed"),
     S_INT("PARLEY_WS_MAX_UNAUTHENTICATED", ws_max_unauthenticated, "256", 1, 100000,
@@ -145,7 +148,7 @@ static int parse_url(struct config *cfg, const char *v)
 
 static int parse_level(const char *v, enum log_level *out)
 {
-    static const char *names[] = { "debug", "info", "warn", "error" };
+    static const char *names[] = {"debug", "info", "warn", "error"};
     for (int i = 0; i < 4; i++) {
         if (strcasecmp(v, names[i]) == 0) {
             *out = (enum log_level)i;
@@ -215,8 +218,8 @@ int config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, char *er
             v = s->def;
         if (apply_setting(cfg, s, v) != 0) {
             describe_expectation(s, expect, sizeof(expect));
-            snprintf(err, errlen, "%s: invalid value \"%.64s\"%s: expected %s", s->env, v,
-                     from_env ? "" : " (default)", expect);
+            snprintf(err, errlen, "%s: invalid value \"%.64s\"%s: expected %s", s->env, v, from_env ? "" : " (default)",
+                     expect);
             return -1;
         }
     }

@@ -11,39 +11,39 @@
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 struct config {
-    char listen_host[64];     /* PARLEY_LISTEN host part, e.g. 127.0.0.1 */
-    int listen_port;          /* PARLEY_LISTEN port part */
-    char database_url[1024];  /* DATABASE_URL (libpq conninfo or URI) */
-    char public_url[512];     /* PARLEY_PUBLIC_URL, no trailing slash */
-    char public_origin[512];  /* scheme://host[:port] of public_url */
-    char data_dir[512];       /* PARLEY_DATA_DIR */
-    char static_dir[512];     /* PARLEY_STATIC_DIR */
-    char tls_cert[512];       /* PARLEY_TLS_CERT (empty: plain HTTP) */
-    char tls_key[512];        /* PARLEY_TLS_KEY */
-    char admin_email[256];    /* PARLEY_ADMIN_EMAIL: first-run admin */
-    enum log_level log_level; /* PARLEY_LOG_LEVEL */
-    int http_threads;         /* PARLEY_HTTP_THREADS */
-    int db_pool_size;         /* PARLEY_DB_POOL_SIZE */
-    int db_acquire_timeout_ms;/* PARLEY_DB_ACQUIRE_TIMEOUT_MS */
-    long max_body_bytes;      /* PARLEY_MAX_BODY_BYTES */
-    int request_timeout_ms;   /* PARLEY_REQUEST_TIMEOUT_MS */
-    int session_idle_seconds; /* PARLEY_SESSION_IDLE_SECONDS */
-    int session_max_seconds;  /* PARLEY_SESSION_MAX_SECONDS */
-    int login_account_limit;  /* PARLEY_LOGIN_ACCOUNT_LIMIT */
-    int login_ip_limit;       /* PARLEY_LOGIN_IP_LIMIT */
-    int login_window_seconds; /* PARLEY_LOGIN_WINDOW_SECONDS */
-    int scrypt_log2n;         /* PARLEY_SCRYPT_LOG2N */
-    int hash_concurrency;     /* PARLEY_HASH_CONCURRENCY */
-    int agent_grace_seconds;  /* PARLEY_AGENT_GRACE_SECONDS */
-    int message_max_chars;    /* PARLEY_MESSAGE_MAX_CHARS */
-    int ws_max_frame_bytes;   /* PARLEY_WS_MAX_FRAME_BYTES */
-    int ws_auth_timeout_ms;   /* PARLEY_WS_AUTH_TIMEOUT_MS */
-    int ws_max_unauthenticated; /* PARLEY_WS_MAX_UNAUTHENTICATED */
-    int ws_queue_max_frames;  /* PARLEY_WS_QUEUE_MAX_FRAMES */
-    int ws_idle_timeout_ms;   /* PARLEY_WS_IDLE_TIMEOUT_MS */
+    char listen_host[64];            /* PARLEY_LISTEN host part, e.g. 127.0.0.1 */
+    int listen_port;                 /* PARLEY_LISTEN port part */
+    char database_url[1024];         /* DATABASE_URL (libpq conninfo or URI) */
+    char public_url[512];            /* PARLEY_PUBLIC_URL, no trailing slash */
+    char public_origin[512];         /* scheme://host[:port] of public_url */
+    char data_dir[512];              /* PARLEY_DATA_DIR */
+    char static_dir[512];            /* PARLEY_STATIC_DIR */
+    char tls_cert[512];              /* PARLEY_TLS_CERT (empty: plain HTTP) */
+    char tls_key[512];               /* PARLEY_TLS_KEY */
+    char admin_email[256];           /* PARLEY_ADMIN_EMAIL: first-run admin */
+    enum log_level log_level;        /* PARLEY_LOG_LEVEL */
+    int http_threads;                /* PARLEY_HTTP_THREADS */
+    int db_pool_size;                /* PARLEY_DB_POOL_SIZE */
+    int db_acquire_timeout_ms;       /* PARLEY_DB_ACQUIRE_TIMEOUT_MS */
+    long max_body_bytes;             /* PARLEY_MAX_BODY_BYTES */
+    int request_timeout_ms;          /* PARLEY_REQUEST_TIMEOUT_MS */
+    int session_idle_seconds;        /* PARLEY_SESSION_IDLE_SECONDS */
+    int session_max_seconds;         /* PARLEY_SESSION_MAX_SECONDS */
+    int login_account_limit;         /* PARLEY_LOGIN_ACCOUNT_LIMIT */
+    int login_ip_limit;              /* PARLEY_LOGIN_IP_LIMIT */
+    int login_window_seconds;        /* PARLEY_LOGIN_WINDOW_SECONDS */
+    int scrypt_log2n;                /* PARLEY_SCRYPT_LOG2N */
+    int hash_concurrency;            /* PARLEY_HASH_CONCURRENCY */
+    int agent_grace_seconds;         /* PARLEY_AGENT_GRACE_SECONDS */
+    int message_max_chars;           /* PARLEY_MESSAGE_MAX_CHARS */
+    int ws_max_frame_bytes;          /* PARLEY_WS_MAX_FRAME_BYTES */
+    int ws_auth_timeout_ms;          /* PARLEY_WS_AUTH_TIMEOUT_MS */
+    int ws_max_unauthenticated;      /* PARLEY_WS_MAX_UNAUTHENTICATED */
+    int ws_queue_max_frames;         /* PARLEY_WS_QUEUE_MAX_FRAMES */
+    int ws_idle_timeout_ms;          /* PARLEY_WS_IDLE_TIMEOUT_MS */
     int visitor_rate_messages;       /* PARLEY_VISITOR_RATE_MESSAGES */
     int visitor_rate_window_seconds; /* PARLEY_VISITOR_RATE_WINDOW_SECONDS */
-    int visitor_max_sockets;  /* PARLEY_VISITOR_MAX_SOCKETS */
+    int visitor_max_sockets;         /* PARLEY_VISITOR_MAX_SOCKETS */
 };
 
 /* Returns the value of an environment variable or NULL; ctx is passed through. */

@@ -72,7 +72,7 @@ struct conv_row {
 static int load_conv(PGconn *conn, const struct actor *a, long long conv, struct conv_row *out)
 {
     char id[24], actor[24];
-    const char *params[2] = { id, actor };
+    const char *params[2] = {id, actor};
     PGresult *res = NULL;
     int rc;
     snprintf(id, sizeof(id), "%lld", conv);
@@ -133,12 +133,12 @@ int convo_post_tx(PGconn *conn, long long conv, const char *author_kind, long lo
 static int conv_json(PGconn *conn, long long conv, const char *audience, json_t **out)
 {
     char id[24];
-    const char *params[2] = { id, audience };
+    const char *params[2] = {id, audience};
     PGresult *res = NULL;
     snprintf(id, sizeof(id), "%lld", conv);
-    int rc = db_exec(conn, &res,
-                     "SELECT parley_conversation_json(c, $2)::text FROM conversations c WHERE c.id = $1::bigint", 2,
-                     params);
+    int rc =
+        db_exec(conn, &res, "SELECT parley_conversation_json(c, $2)::text FROM conversations c WHERE c.id = $1::bigint",
+                2, params);
     if (rc == DB_OK) {
         *out = PQntuples(res) ? json_loads(db_get_str(res, 0, 0), 0, NULL) : NULL;
         if (!*out)
@@ -151,7 +151,7 @@ static int conv_json(PGconn *conn, long long conv, const char *audience, json_t 
 static int agent_name(PGconn *conn, long long agent_id, char *out, size_t len)
 {
     char id[24];
-    const char *params[1] = { id };
+    const char *params[1] = {id};
     PGresult *res = NULL;
     snprintf(id, sizeof(id), "%lld", agent_id);
     int rc = db_exec(conn, &res, "SELECT name FROM agents WHERE id = $1::bigint AND active", 1, params);
@@ -166,7 +166,7 @@ static int agent_name(PGconn *conn, long long agent_id, char *out, size_t len)
 int convo_assign_tx(PGconn *conn, long long conv, long long agent_id)
 {
     char id[24], agent[24], name[512], body[600];
-    const char *params[2] = { id, agent };
+    const char *params[2] = {id, agent};
     PGresult *res = NULL;
     long long prev;
     int rc;
@@ -186,7 +186,7 @@ int convo_assign_tx(PGconn *conn, long long conv, long long agent_id)
         goto done;
     prev = db_get_ll(res, 0, 0, 0);
     rc = db_exec(conn, NULL, "UPDATE agents SET last_assigned_at = now() WHERE id = $1::bigint", 1,
-                 (const char *const[]){ agent });
+                 (const char *const[]){agent});
     if (rc != DB_OK)
         goto done;
     snprintf(body, sizeof(body), "%s joined the conversation", name);
@@ -229,7 +229,7 @@ static int start_tx(PGconn *conn, void *arg)
                  "        AND status <> 'closed' ORDER BY id DESC LIMIT 1),"
                  "       (SELECT default_team_id FROM sites WHERE id = $2::bigint)"
                  " FROM visitors v WHERE v.id = $1::bigint AND v.site_id = $2::bigint FOR UPDATE",
-                 2, (const char *const[]){ visitor, site });
+                 2, (const char *const[]){visitor, site});
     if (rc != DB_OK)
         goto done;
     if (PQntuples(res) != 1) {
@@ -246,8 +246,8 @@ static int start_tx(PGconn *conn, void *arg)
             name = json_string_value(json_object_get(ctx->prechat, "name"));
             email = json_string_value(json_object_get(ctx->prechat, "email"));
         }
-        const char *params[7] = { site, visitor, ctx->page_url, ctx->referrer, prechat_text ? prechat_text : "{}",
-                                  name, email };
+        const char *params[7] = {site, visitor, ctx->page_url, ctx->referrer, prechat_text ? prechat_text : "{}",
+                                 name, email};
         rc = db_exec(conn, &res,
                      "WITH v AS (UPDATE visitors SET name = coalesce(left($6, 200), name),"
                      "           email = coalesce(left($7, 254), email), last_seen_at = now()"
@@ -278,7 +278,7 @@ done:
 const char *convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
                         json_t *prechat, json_t **reply)
 {
-    struct start_ctx ctx = { .a = a, .page_url = page_url, .referrer = referrer, .prechat = prechat };
+    struct start_ctx ctx = {.a = a, .page_url = page_url, .referrer = referrer, .prechat = prechat};
     int rc = db_transaction(app->db, start_tx, &ctx);
     *reply = ctx.reply;
     if (rc != DB_OK)
@@ -296,8 +296,8 @@ struct move_ctx {
     long long to_agent, to_team;
     const char *reason;
     json_t *reply;
-    long long drain_team;      /* queue to drain after commit */
-    long long freed_agent;     /* agent whose capacity grew */
+    long long drain_team;  /* queue to drain after commit */
+    long long freed_agent; /* agent whose capacity grew */
 };
 
 static int accept_tx(PGconn *conn, void *arg)
@@ -318,7 +318,7 @@ static int accept_tx(PGconn *conn, void *arg)
         rc = db_exec(conn, &res,
                      "SELECT (SELECT count(*) FROM conversations WHERE assignee_id = a.id AND status = 'assigned')"
                      "  >= a.max_chats FROM agents a WHERE a.id = $1::bigint FOR UPDATE",
-                     1, (const char *const[]){ agent });
+                     1, (const char *const[]){agent});
         if (rc != DB_OK)
             return rc;
         int full = db_get_bool(res, 0, 0);
@@ -350,7 +350,7 @@ static int close_tx(PGconn *conn, void *arg)
     rc = db_exec(conn, NULL,
                  "UPDATE conversations SET status = 'closed', closed_at = now(), closed_by_kind = $2,"
                  " queued_at = NULL, updated_at = now() WHERE id = $1::bigint",
-                 2, (const char *const[]){ id, by });
+                 2, (const char *const[]){id, by});
     if (rc != DB_OK)
         return rc;
     snprintf(body, sizeof(body), "Conversation closed by the %s", ctx->a->kind == ACTOR_VISITOR ? "visitor" : "agent");
@@ -414,7 +414,7 @@ static int transfer_tx(PGconn *conn, void *arg)
             rc = events_notify_conv(conn, c.id, "transferred", c.assignee_id, 0);
     } else {
         snprintf(target, sizeof(target), "%lld", ctx->to_team);
-        rc = db_exec(conn, &res, "SELECT name FROM teams WHERE id = $1::bigint", 1, (const char *const[]){ target });
+        rc = db_exec(conn, &res, "SELECT name FROM teams WHERE id = $1::bigint", 1, (const char *const[]){target});
         if (rc != DB_OK)
             return rc;
         if (PQntuples(res) != 1) {
@@ -430,7 +430,7 @@ static int transfer_tx(PGconn *conn, void *arg)
             rc = db_exec(conn, NULL,
                          "UPDATE conversations SET team_id = $2::bigint, status = 'queued', assignee_id = NULL,"
                          " assigned_at = NULL, queued_at = now(), updated_at = now() WHERE id = $1::bigint",
-                         2, (const char *const[]){ id, target });
+                         2, (const char *const[]){id, target});
         if (rc == DB_OK) {
             json_t *meta = json_pack("{s:s, s:I}", "event", "transferred", "team_id", (json_int_t)ctx->to_team);
             rc = convo_post_tx(conn, c.id, "system", 0, "event", "Transferred to another team", meta);
@@ -465,26 +465,26 @@ static const char *run_move(struct app *app, db_tx_fn fn, struct move_ctx *ctx, 
 
 const char *convo_accept(struct app *app, const struct actor *a, long long conv, json_t **reply)
 {
-    struct move_ctx ctx = { .a = a, .conv = conv };
+    struct move_ctx ctx = {.a = a, .conv = conv};
     return run_move(app, accept_tx, &ctx, reply);
 }
 
 const char *convo_close(struct app *app, const struct actor *a, long long conv, json_t **reply)
 {
-    struct move_ctx ctx = { .a = a, .conv = conv };
+    struct move_ctx ctx = {.a = a, .conv = conv};
     return run_move(app, close_tx, &ctx, reply);
 }
 
 const char *convo_reopen(struct app *app, const struct actor *a, long long conv, json_t **reply)
 {
-    struct move_ctx ctx = { .a = a, .conv = conv };
+    struct move_ctx ctx = {.a = a, .conv = conv};
     return run_move(app, reopen_tx, &ctx, reply);
 }
 
 const char *convo_transfer(struct app *app, const struct actor *a, long long conv, long long to_agent,
                            long long to_team, const char *reason, json_t **reply)
 {
-    struct move_ctx ctx = { .a = a, .conv = conv, .to_agent = to_agent, .to_team = to_team, .reason = reason };
+    struct move_ctx ctx = {.a = a, .conv = conv, .to_agent = to_agent, .to_team = to_team, .reason = reason};
     return run_move(app, transfer_tx, &ctx, reply);
 }
 
@@ -492,35 +492,35 @@ const char *convo_transfer(struct app *app, const struct actor *a, long long con
 
 /* The permission test shared by the single-statement operations: $2 is the
  * actor id, $3 the site (visitor), $4 'visitor'|'agent', $5 privileged. */
-#define VIEW_CHECK                                                                                       \
-    " (($4 = 'visitor' AND c.visitor_id = $2::bigint AND c.site_id = $3::bigint)"                        \
-    "  OR ($4 = 'agent' AND ($5::boolean OR c.assignee_id = $2::bigint OR EXISTS (SELECT 1 FROM team_members tm" \
+#define VIEW_CHECK                                                                                                     \
+    " (($4 = 'visitor' AND c.visitor_id = $2::bigint AND c.site_id = $3::bigint)"                                      \
+    "  OR ($4 = 'agent' AND ($5::boolean OR c.assignee_id = $2::bigint OR EXISTS (SELECT 1 FROM team_members tm"       \
     "      WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint))))"
 
 const char *convo_read(struct app *app, const struct actor *a, long long conv, long long seq, json_t **reply)
 {
     char id[24], actor[24], site[24], upto[24];
     const char *side = audience_of(a);
-    const char *params[6] = { id, actor, site, side, a->privileged ? "true" : "false", upto };
+    const char *params[6] = {id, actor, site, side, a->privileged ? "true" : "false", upto};
     PGresult *res = NULL;
     snprintf(id, sizeof(id), "%lld", conv);
     snprintf(actor, sizeof(actor), "%lld", a->id);
     snprintf(site, sizeof(site), "%lld", a->site_id);
     snprintf(upto, sizeof(upto), "%lld", seq);
-    int rc = db_query(app->db, &res,
-                      "WITH u AS (UPDATE conversations c SET"
-                      "   visitor_last_read_seq = CASE WHEN $4 = 'visitor'"
-                      "     THEN greatest(c.visitor_last_read_seq, least($6::bigint, c.last_seq))"
-                      "     ELSE c.visitor_last_read_seq END,"
-                      "   agent_last_read_seq = CASE WHEN $4 = 'agent'"
-                      "     THEN greatest(c.agent_last_read_seq, least($6::bigint, c.last_seq))"
-                      "     ELSE c.agent_last_read_seq END"
-                      "  WHERE c.id = $1::bigint AND" VIEW_CHECK
-                      "  RETURNING c.id, c.visitor_id, c.assignee_id, c.team_id,"
-                      "   CASE WHEN $4 = 'visitor' THEN c.visitor_last_read_seq ELSE c.agent_last_read_seq END AS seq)"
-                      " SELECT u.seq, pg_notify('parley', json_build_object('e', 'read', 'c', u.id, 'v', u.visitor_id,"
-                      "   'a', u.assignee_id, 't', u.team_id, 'side', $4, 'seq', u.seq)::text) FROM u",
-                      6, params);
+    int rc =
+        db_query(app->db, &res,
+                 "WITH u AS (UPDATE conversations c SET"
+                 "   visitor_last_read_seq = CASE WHEN $4 = 'visitor'"
+                 "     THEN greatest(c.visitor_last_read_seq, least($6::bigint, c.last_seq))"
+                 "     ELSE c.visitor_last_read_seq END,"
+                 "   agent_last_read_seq = CASE WHEN $4 = 'agent'"
+                 "     THEN greatest(c.agent_last_read_seq, least($6::bigint, c.last_seq))"
+                 "     ELSE c.agent_last_read_seq END"
+                 "  WHERE c.id = $1::bigint AND" VIEW_CHECK "  RETURNING c.id, c.visitor_id, c.assignee_id, c.team_id,"
+                 "   CASE WHEN $4 = 'visitor' THEN c.visitor_last_read_seq ELSE c.agent_last_read_seq END AS seq)"
+                 " SELECT u.seq, pg_notify('parley', json_build_object('e', 'read', 'c', u.id, 'v', u.visitor_id,"
+                 "   'a', u.assignee_id, 't', u.team_id, 'side', $4, 'seq', u.seq)::text) FROM u",
+                 6, params);
     if (rc != DB_OK)
         return tx_error(rc);
     if (PQntuples(res) != 1) {
@@ -537,8 +537,13 @@ const char *convo_typing(struct app *app, const struct actor *a, const char *nam
 {
     char id[24], actor[24], site[24];
     const char *side = audience_of(a);
-    const char *params[7] = { id, actor, site, side, a->privileged ? "true" : "false", on ? "true" : "false",
-                              a->kind == ACTOR_AGENT ? name : NULL };
+    const char *params[7] = {id,
+                             actor,
+                             site,
+                             side,
+                             a->privileged ? "true" : "false",
+                             on ? "true" : "false",
+                             a->kind == ACTOR_AGENT ? name : NULL};
     PGresult *res = NULL;
     snprintf(id, sizeof(id), "%lld", conv);
     snprintf(actor, sizeof(actor), "%lld", a->id);
@@ -561,7 +566,7 @@ const char *convo_sync(struct app *app, const struct actor *a, long long conv, l
 {
     char id[24], actor[24], site[24], after[24], lim[24];
     const char *side = audience_of(a);
-    const char *params[7] = { id, actor, site, side, a->privileged ? "true" : "false", after, lim };
+    const char *params[7] = {id, actor, site, side, a->privileged ? "true" : "false", after, lim};
     PGresult *res = NULL;
     snprintf(id, sizeof(id), "%lld", conv);
     snprintf(actor, sizeof(actor), "%lld", a->id);
@@ -605,7 +610,7 @@ const char *convo_sync(struct app *app, const struct actor *a, long long conv, l
 const char *convo_list(struct app *app, const struct actor *a, json_t **reply)
 {
     char actor[24], site[24];
-    const char *params[4] = { actor, site, audience_of(a), a->privileged ? "true" : "false" };
+    const char *params[4] = {actor, site, audience_of(a), a->privileged ? "true" : "false"};
     PGresult *res = NULL;
     snprintf(actor, sizeof(actor), "%lld", a->id);
     snprintf(site, sizeof(site), "%lld", a->site_id);
@@ -645,7 +650,7 @@ int convo_requeue_agent_tx(PGconn *conn, long long agent_id, long long *teams, i
                  "    WHERE q.team_id = c.team_id AND q.status = 'queued') - interval '1 millisecond'),"
                  "  updated_at = now()"
                  " WHERE c.assignee_id = $1::bigint AND c.status = 'assigned' RETURNING c.id, c.team_id",
-                 1, (const char *const[]){ agent });
+                 1, (const char *const[]){agent});
     if (rc != DB_OK)
         return -1;
     moved = PQntuples(res);

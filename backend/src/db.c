@@ -35,8 +35,8 @@ static void db_notice(void *arg, const char *message)
 
 PGconn *db_connect(const char *conninfo, const char *application_name)
 {
-    const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
-    const char *vals[] = { conninfo, "5", application_name, NULL };
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+    const char *vals[] = {conninfo, "5", application_name, NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (conn)
         PQsetNoticeProcessor(conn, db_notice, NULL);
@@ -63,8 +63,8 @@ struct db_pool *db_pool_open(const char *conninfo, int size, int acquire_timeout
     pool->slots[0].conn = db_connect(conninfo, "parleyd");
     if (PQstatus(pool->slots[0].conn) != CONNECTION_OK) {
         /* libpq's message ends with a newline; keep the first line. */
-        snprintf(err, errlen, "DATABASE_URL: cannot connect: %.*s", (int)strcspn(PQerrorMessage(pool->slots[0].conn), "\n"),
-                 PQerrorMessage(pool->slots[0].conn));
+        snprintf(err, errlen, "DATABASE_URL: cannot connect: %.*s",
+                 (int)strcspn(PQerrorMessage(pool->slots[0].conn), "\n"), PQerrorMessage(pool->slots[0].conn));
         db_pool_close(pool);
         return NULL;
     }

@@ -15,12 +15,12 @@
 
 enum db_error {
     DB_OK = 0,
-    DB_E_UNAVAILABLE = -1, /* no connection could be had or it broke */
-    DB_E_UNIQUE = -2,      /* unique_violation (23505) */
-    DB_E_CONSTRAINT = -3,  /* other integrity violation (23xxx) */
+    DB_E_UNAVAILABLE = -1,   /* no connection could be had or it broke */
+    DB_E_UNIQUE = -2,        /* unique_violation (23505) */
+    DB_E_CONSTRAINT = -3,    /* other integrity violation (23xxx) */
     DB_E_SERIALIZATION = -4, /* 40001 / 40P01: safe to retry the transaction */
-    DB_E_QUERY = -5,       /* any other error: a bug or bad data */
-    DB_E_NOT_FOUND = -6,   /* used by callers: no row where one was expected */
+    DB_E_QUERY = -5,         /* any other error: a bug or bad data */
+    DB_E_NOT_FOUND = -6,     /* used by callers: no row where one was expected */
 };
 
 struct db_pool;

@@ -11,7 +11,7 @@
 int events_notify(PGconn *conn, json_t *payload)
 {
     char *text = json_dumps(payload, JSON_COMPACT);
-    const char *params[1] = { text };
+    const char *params[1] = {text};
     int rc;
     json_decref(payload);
     if (!text)
@@ -71,7 +71,7 @@ static void publish(struct app *app, struct hub_event *ev)
 static void dispatch_messages(struct app *app, json_t *refs)
 {
     char *text = json_dumps(refs, JSON_COMPACT);
-    const char *params[1] = { text };
+    const char *params[1] = {text};
     PGresult *res = NULL;
     if (!text)
         return;
@@ -106,7 +106,7 @@ static void dispatch_messages(struct app *app, json_t *refs)
 static void dispatch_conversation(struct app *app, json_t *p)
 {
     char id[24], extra[64];
-    const char *params[1] = { id };
+    const char *params[1] = {id};
     const char *change = json_string_value(json_object_get(p, "ch"));
     PGresult *res = NULL;
     long long team = 0, old_team = json_integer_value(json_object_get(p, "ot"));
@@ -151,7 +151,7 @@ static void dispatch_conversation(struct app *app, json_t *p)
 void events_queue_positions(struct app *app, long long team_id)
 {
     char team[24];
-    const char *params[1] = { team };
+    const char *params[1] = {team};
     PGresult *res = NULL;
     if (!hub_has_visitors(app->hub))
         return;
@@ -177,10 +177,10 @@ void events_queue_positions(struct app *app, long long team_id)
         long long visitor = db_get_ll(res, i, 1, 0);
         if (!hub_has_visitor(app->hub, visitor))
             continue;
-        struct ws_frame *f = frame_json(json_pack("{s:s, s:I, s:I, s:I}", "type", "queue.position",
-                                                  "conversation_id", (json_int_t)db_get_ll(res, i, 0, 0),
-                                                  "position", (json_int_t)db_get_ll(res, i, 2, 0),
-                                                  "estimated_wait_seconds", (json_int_t)db_get_ll(res, i, 3, 0)));
+        struct ws_frame *f =
+            frame_json(json_pack("{s:s, s:I, s:I, s:I}", "type", "queue.position", "conversation_id",
+                                 (json_int_t)db_get_ll(res, i, 0, 0), "position", (json_int_t)db_get_ll(res, i, 2, 0),
+                                 "estimated_wait_seconds", (json_int_t)db_get_ll(res, i, 3, 0)));
         if (f) {
             hub_send_visitor(app->hub, visitor, f);
             ws_frame_unref(f);
@@ -210,8 +210,8 @@ static void dispatch_typing_or_read(struct app *app, json_t *p, int is_typing)
     } else {
         /* The visitor learns that the agent read; agents learn both sides. */
         ev.audience |= HUB_VISITOR;
-        out = json_pack("{s:s, s:I, s:s, s:I}", "type", "read", "conversation_id", conv, "side", side,
-                        "last_read_seq", json_integer_value(json_object_get(p, "seq")));
+        out = json_pack("{s:s, s:I, s:s, s:I}", "type", "read", "conversation_id", conv, "side", side, "last_read_seq",
+                        json_integer_value(json_object_get(p, "seq")));
     }
     /* One text serves both sides: nothing in it is internal. */
     ev.agent_frame = frame_json(out);
@@ -249,10 +249,9 @@ void events_dispatch(struct app *app, const char *payload)
     } else if (strcmp(e, "read") == 0) {
         dispatch_typing_or_read(app, p, 0);
     } else if (strcmp(e, "presence") == 0) {
-        struct hub_event ev = { .audience = HUB_ALL_AGENTS };
-        json_t *out = json_pack("{s:s, s:O, s:O, s:O}", "type", "agent.presence", "agent_id",
-                                json_object_get(p, "ag"), "status", json_object_get(p, "st"), "connected",
-                                json_object_get(p, "cn"));
+        struct hub_event ev = {.audience = HUB_ALL_AGENTS};
+        json_t *out = json_pack("{s:s, s:O, s:O, s:O}", "type", "agent.presence", "agent_id", json_object_get(p, "ag"),
+                                "status", json_object_get(p, "st"), "connected", json_object_get(p, "cn"));
         if (out && json_is_string(json_object_get(p, "n")))
             json_object_set(out, "name", json_object_get(p, "n"));
         ev.agent_frame = frame_json(out);

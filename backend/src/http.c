@@ -294,21 +294,21 @@ static const char *mime_type(const char *path)
     static const struct {
         const char *ext, *type;
     } types[] = {
-        { ".html", "text/html; charset=utf-8" },
-        { ".js", "text/javascript; charset=utf-8" },
-        { ".mjs", "text/javascript; charset=utf-8" },
-        { ".css", "text/css; charset=utf-8" },
-        { ".json", "application/json" },
-        { ".map", "application/json" },
-        { ".svg", "image/svg+xml" },
-        { ".png", "image/png" },
-        { ".ico", "image/x-icon" },
-        { ".woff2", "font/woff2" },
-        { ".txt", "text/plain; charset=utf-8" },
-        { ".mp3", "audio/mpeg" },
-        { ".ogg", "audio/ogg" },
-        { ".wav", "audio/wav" },
-        { ".yaml", "text/yaml; charset=utf-8" },
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".map", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".ico", "image/x-icon"},
+        {".woff2", "font/woff2"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".mp3", "audio/mpeg"},
+        {".ogg", "audio/ogg"},
+        {".wav", "audio/wav"},
+        {".yaml", "text/yaml; charset=utf-8"},
     };
     const char *dot = strrchr(path, '.');
     if (dot)
@@ -483,7 +483,7 @@ int http_drain(struct app *app, int timeout_ms)
         /* This request-less thread is not counted; 0 means all done. */
         if (atomic_load(&server.inflight) == 0)
             return 0;
-        struct timespec ts = { 0, 10 * 1000000L };
+        struct timespec ts = {0, 10 * 1000000L};
         nanosleep(&ts, NULL);
     }
     return atomic_load(&server.inflight);
@@ -492,7 +492,7 @@ int http_drain(struct app *app, int timeout_ms)
 /* Metrics keep static label strings; anything unusual counts as OTHER. */
 static const char *method_label(const char *method)
 {
-    static const char *known[] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS" };
+    static const char *known[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (strcmp(method, known[i]) == 0)
             return known[i];
@@ -539,9 +539,8 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     snprintf(status, sizeof(status), "%d", code);
     snprintf(dur, sizeof(dur), "%.3f", elapsed * 1000.0);
     metrics_observe_http(req->app->metrics, method_label(req->ri->request_method), req->route, code, elapsed);
-    log_msg(code >= 500 ? LOG_WARN : LOG_INFO, "http", "rid", req->request_id, "ip", req->ri->remote_addr,
-            "method", req->ri->request_method, "path", req->path, "route", req->route, "status", status, "ms", dur,
-            (char *)NULL);
+    log_msg(code >= 500 ? LOG_WARN : LOG_INFO, "http", "rid", req->request_id, "ip", req->ri->remote_addr, "method",
+            req->ri->request_method, "path", req->path, "route", req->route, "status", status, "ms", dur, (char *)NULL);
     free(req);
     atomic_fetch_sub(&server.inflight, 1);
     return code;
@@ -580,18 +579,30 @@ int http_start(struct app *app, const struct http_route *routes, size_t nroutes,
     struct mg_callbacks callbacks;
     int tls = cfg->tls_cert[0] != '\0';
     const char *options[] = {
-        "listening_ports", ports,
-        "num_threads", threads,
-        "request_timeout_ms", timeout,
-        "enable_keep_alive", "yes",
-        "keep_alive_timeout_ms", "5000",
-        "tcp_nodelay", "1",
-        "enable_directory_listing", "no",
-        "decode_url", "no",
-        "access_control_allow_origin", "",
-        "enable_auth_domain_check", "no",
-        "max_request_size", "16384",
-        "ssl_protocol_version", "4",
+        "listening_ports",
+        ports,
+        "num_threads",
+        threads,
+        "request_timeout_ms",
+        timeout,
+        "enable_keep_alive",
+        "yes",
+        "keep_alive_timeout_ms",
+        "5000",
+        "tcp_nodelay",
+        "1",
+        "enable_directory_listing",
+        "no",
+        "decode_url",
+        "no",
+        "access_control_allow_origin",
+        "",
+        "enable_auth_domain_check",
+        "no",
+        "max_request_size",
+        "16384",
+        "ssl_protocol_version",
+        "4",
         NULL,
     };
 

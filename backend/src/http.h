@@ -18,19 +18,19 @@ struct mg_request_info;
 struct problem_field;
 
 #define HTTP_MAX_PARAMS 4
-#define HTTP_PARAM_MAX 128
+#define HTTP_PARAM_MAX  128
 
 struct http_req {
     struct app *app;
     struct mg_connection *conn;
     const struct mg_request_info *ri;
-    const char *route;                         /* matched pattern: the metrics label */
-    char path[2048];                           /* the decoded request path */
+    const char *route; /* matched pattern: the metrics label */
+    char path[2048];   /* the decoded request path */
     char request_id[17];
     char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX]; /* {param} values in pattern order */
     int nparams;
-    int status;                                /* status of the response sent */
-    char extra_headers[1024];                  /* "Name: value\r\n" lines for the next response */
+    int status;               /* status of the response sent */
+    char extra_headers[1024]; /* "Name: value\r\n" lines for the next response */
 };
 
 typedef void (*http_handler_fn)(struct http_req *req);

@@ -14,9 +14,9 @@ struct rate_entry {
 
 struct hub {
     pthread_rwlock_t lock;
-    struct ws_conn *all;                      /* every authenticated conn */
-    struct ws_conn *visitors[HUB_BUCKETS];    /* by visitor id */
-    struct ws_conn *agents[HUB_BUCKETS];      /* by agent id */
+    struct ws_conn *all;                   /* every authenticated conn */
+    struct ws_conn *visitors[HUB_BUCKETS]; /* by visitor id */
+    struct ws_conn *agents[HUB_BUCKETS];   /* by agent id */
     int nvisitors, nagents;
     pthread_mutex_t rate_lock;
     struct rate_entry *rates[HUB_BUCKETS];
@@ -56,8 +56,7 @@ void hub_free(struct hub *hub)
 
 static struct ws_conn **index_head(struct hub *hub, const struct ws_conn *c)
 {
-    return c->role == PROTO_VISITOR ? &hub->visitors[bucket_of(c->visitor_id)]
-                                    : &hub->agents[bucket_of(c->agent.id)];
+    return c->role == PROTO_VISITOR ? &hub->visitors[bucket_of(c->visitor_id)] : &hub->agents[bucket_of(c->agent.id)];
 }
 
 int hub_add(struct hub *hub, struct ws_conn *c, int max_per_visitor)
@@ -132,9 +131,8 @@ static int agent_wants(const struct ws_conn *c, const struct hub_event *ev)
     int watching = atomic_load(&c->watching);
     if ((ev->audience & HUB_ALL_AGENTS))
         return 1;
-    if ((ev->audience & HUB_INVOLVED) &&
-        ((ev->assignee_id && c->agent.id == ev->assignee_id) ||
-         (ev->prev_assignee_id && c->agent.id == ev->prev_assignee_id)))
+    if ((ev->audience & HUB_INVOLVED) && ((ev->assignee_id && c->agent.id == ev->assignee_id) ||
+                                          (ev->prev_assignee_id && c->agent.id == ev->prev_assignee_id)))
         return 1;
     if (watching && (ev->audience & HUB_PRIV_WATCHERS) && c->privileged)
         return 1;
@@ -159,7 +157,7 @@ void hub_publish(struct hub *hub, const struct hub_event *ev)
                     ws_send_frame(c, ev->agent_frame);
         } else {
             /* Only the involved agents: look them up, don't scan. */
-            long long ids[2] = { ev->assignee_id, ev->prev_assignee_id };
+            long long ids[2] = {ev->assignee_id, ev->prev_assignee_id};
             for (int k = 0; k < 2; k++) {
                 if (!ids[k] || (k == 1 && ids[1] == ids[0]))
                     continue;

@@ -16,11 +16,11 @@
 #include "ws.h"
 
 /* Audiences of an event (bit set). */
-#define HUB_VISITOR 1u          /* the conversation's visitor */
-#define HUB_INVOLVED 2u         /* assignee and previous assignee */
-#define HUB_PRIV_WATCHERS 4u    /* watching supervisors/admins, any team */
-#define HUB_TEAM_WATCHERS 8u    /* every watcher of the conversation's team */
-#define HUB_ALL_AGENTS 16u      /* every agent connection */
+#define HUB_VISITOR       1u  /* the conversation's visitor */
+#define HUB_INVOLVED      2u  /* assignee and previous assignee */
+#define HUB_PRIV_WATCHERS 4u  /* watching supervisors/admins, any team */
+#define HUB_TEAM_WATCHERS 8u  /* every watcher of the conversation's team */
+#define HUB_ALL_AGENTS    16u /* every agent connection */
 
 struct hub_event {
     unsigned audience;

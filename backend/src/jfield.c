@@ -88,7 +88,8 @@ int jfield_only(json_t *obj, const char *const *allowed, struct problem_field *e
 {
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         size_t i = 0;
         while (allowed[i] && strcmp(allowed[i], key) != 0)
             i++;

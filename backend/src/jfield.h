@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#define JF_REQUIRED 1
+#define JF_REQUIRED  1
 #define JF_MULTILINE 2 /* allow \n, \r, \t in strings */
 
 /* obj[key] as a string of min..max characters. When absent and optional,

@@ -64,8 +64,8 @@ static void put_value(struct line *l, const char *v)
 
 void log_msg(enum log_level level, const char *msg, ...)
 {
-    static const char *names[] = { "debug", "info", "warn", "error" };
-    struct line l = { .len = 0 };
+    static const char *names[] = {"debug", "info", "warn", "error"};
+    struct line l = {.len = 0};
     struct timespec ts;
     struct tm tm;
     char stamp[40];

@@ -17,8 +17,8 @@ int log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *msg, ...) __attribute__((sentinel));
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__, (char *)NULL)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__, (char *)NULL)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__, (char *)NULL)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__, (char *)NULL)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__, (char *)NULL)
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__, (char *)NULL)
 
 #endif

@@ -134,7 +134,7 @@ static int bootstrap_workspace(struct app *app)
     if (token_generate("", key, sizeof(key)) != 0)
         return -1;
     key[24] = '\0';
-    const char *params[2] = { key, app->cfg->public_origin };
+    const char *params[2] = {key, app->cfg->public_origin};
     if (db_query(app->db, &res,
                  "WITH t AS (INSERT INTO teams (name) SELECT 'Support' WHERE NOT EXISTS (SELECT 1 FROM teams)"
                  "           RETURNING id),"
@@ -232,7 +232,7 @@ done:
     app->msgs = NULL;
     if (app->mg) {
         ws_close_all(app, 1001, "server shutting down");
-        struct timespec pause = { 0, 200 * 1000000L };
+        struct timespec pause = {0, 200 * 1000000L};
         nanosleep(&pause, NULL);
     }
     presence_stop(app);

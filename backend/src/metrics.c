@@ -8,9 +8,9 @@
 #include <string.h>
 
 #define MAX_COUNTERS 512
-#define MAX_ROUTES 128
+#define MAX_ROUTES   128
 
-static const double latency_buckets[] = { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+static const double latency_buckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define NBUCKETS (sizeof(latency_buckets) / sizeof(latency_buckets[0]))
 
 struct request_counter {
@@ -63,7 +63,7 @@ void metrics_observe_http(struct metrics *m, const char *method, const char *rou
             break;
     }
     if (i == m->ncounters && i < MAX_COUNTERS) {
-        m->counters[i] = (struct request_counter){ method, route, status, 0 };
+        m->counters[i] = (struct request_counter){method, route, status, 0};
         m->ncounters++;
     }
     if (i < m->ncounters)
@@ -141,7 +141,7 @@ static void buf_printf(struct buf *b, const char *fmt, ...)
 
 char *metrics_render(struct metrics *m, const struct metrics_gauges *g)
 {
-    struct buf b = { .data = malloc(8192), .cap = 8192 };
+    struct buf b = {.data = malloc(8192), .cap = 8192};
     if (!b.data)
         return NULL;
     b.data[0] = '\0';

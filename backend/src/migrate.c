@@ -16,7 +16,7 @@ int migrate_latest_version(void)
 static int migrate_one(PGconn *conn, const struct migration *m)
 {
     char version[16];
-    const char *params[2] = { version, m->name };
+    const char *params[2] = {version, m->name};
     PGresult *res;
     int rc = -1;
 

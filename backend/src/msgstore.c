@@ -125,14 +125,13 @@ static void commit_batch(struct msgstore *ms, struct post **batch, size_t n)
     text = items ? json_dumps(items, JSON_COMPACT) : NULL;
     json_decref(items);
     if (text) {
-        const char *params[1] = { text };
+        const char *params[1] = {text};
         PGconn *conn = db_acquire(ms->app->db);
         rc = DB_E_UNAVAILABLE;
         if (conn) {
             /* One statement in autocommit: it is its own transaction, so
              * the rows below are committed when it returns. */
-            rc = db_exec(conn, &res,
-                         "SELECT idx, status, message::text FROM post_messages($1::jsonb) ORDER BY idx", 1,
+            rc = db_exec(conn, &res, "SELECT idx, status, message::text FROM post_messages($1::jsonb) ORDER BY idx", 1,
                          params);
             db_release(ms->app->db, conn);
         }

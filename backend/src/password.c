@@ -57,8 +57,8 @@ static int b64_decode(const char *in, size_t len, uint8_t *out, size_t outlen)
     return n;
 }
 
-static int scrypt_derive(const char *password, const uint8_t *salt, size_t saltlen, int log2n, uint32_t r,
-                         uint32_t p, uint8_t *out, size_t outlen)
+static int scrypt_derive(const char *password, const uint8_t *salt, size_t saltlen, int log2n, uint32_t r, uint32_t p,
+                         uint8_t *out, size_t outlen)
 {
     uint64_t n = (uint64_t)1 << log2n;
     uint64_t maxmem = (uint64_t)1100 * 1024 * 1024;
@@ -95,7 +95,8 @@ done:
 static int format_phc(int log2n, const uint8_t *salt, const uint8_t *hash, char *out, size_t outlen)
 {
     char salt64[32], hash64[48];
-    if (b64_encode(salt, SALT_LEN, salt64, sizeof(salt64)) < 0 || b64_encode(hash, HASH_LEN, hash64, sizeof(hash64)) < 0)
+    if (b64_encode(salt, SALT_LEN, salt64, sizeof(salt64)) < 0 ||
+        b64_encode(hash, HASH_LEN, hash64, sizeof(hash64)) < 0)
         return -1;
     int n = snprintf(out, outlen, "$scrypt$ln=%d,r=8,p=1$%s$%s", log2n, salt64, hash64);
     return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
@@ -103,7 +104,7 @@ static int format_phc(int log2n, const uint8_t *salt, const uint8_t *hash, char 
 
 int password_init(int concurrency, int log2n)
 {
-    uint8_t salt[SALT_LEN] = { 0 }, hash[HASH_LEN];
+    uint8_t salt[SALT_LEN] = {0}, hash[HASH_LEN];
     if (concurrency < 1 || log2n < 10 || log2n > 20 || sem_init(&hash_slots, 0, (unsigned)concurrency) != 0)
         return -1;
     hash_log2n = log2n;
@@ -129,8 +130,8 @@ done:
 }
 
 /* Parses "$scrypt$ln=L,r=R,p=P$salt$hash" strictly. */
-static int parse_phc(const char *phc, int *log2n, uint32_t *r, uint32_t *p, uint8_t *salt, int *saltlen,
-                     uint8_t *hash, int *hashlen)
+static int parse_phc(const char *phc, int *log2n, uint32_t *r, uint32_t *p, uint8_t *salt, int *saltlen, uint8_t *hash,
+                     int *hashlen)
 {
     int consumed = 0;
     unsigned ln, rr, pp;

@@ -12,8 +12,8 @@
 #include <stddef.h>
 
 #define PASSWORD_HASH_MAX 160
-#define PASSWORD_MIN_LEN 8
-#define PASSWORD_MAX_LEN 1024
+#define PASSWORD_MIN_LEN  8
+#define PASSWORD_MAX_LEN  1024
 
 /* Sets the number of hashes that may run at once and the cost of new hashes.
  * Call once before any other function here. Returns 0 or -1. */

@@ -26,7 +26,7 @@ static struct {
 static int notify_presence(PGconn *conn, long long agent_id, const char *name)
 {
     char id[24];
-    const char *params[2] = { id, name };
+    const char *params[2] = {id, name};
     snprintf(id, sizeof(id), "%lld", agent_id);
     /* connected = some live node holds a connection for the agent */
     return db_exec(conn, NULL,
@@ -49,7 +49,7 @@ static int count_tx(PGconn *conn, void *arg)
 {
     struct count_ctx *ctx = arg;
     char id[24], delta[8];
-    const char *params[3] = { ctx->app->node_id, id, delta };
+    const char *params[3] = {ctx->app->node_id, id, delta};
     snprintf(id, sizeof(id), "%lld", ctx->agent_id);
     snprintf(delta, sizeof(delta), "%d", ctx->delta);
     int rc = db_exec(conn, NULL,
@@ -60,7 +60,7 @@ static int count_tx(PGconn *conn, void *arg)
                      3, params);
     if (rc == DB_OK)
         rc = db_exec(conn, NULL, "UPDATE agents SET last_connected_at = now() WHERE id = $1::bigint", 1,
-                     (const char *const[]){ id });
+                     (const char *const[]){id});
     if (rc == DB_OK)
         rc = notify_presence(conn, ctx->agent_id, ctx->name);
     return rc;
@@ -68,14 +68,14 @@ static int count_tx(PGconn *conn, void *arg)
 
 void presence_agent_connected(struct app *app, long long agent_id, const char *name)
 {
-    struct count_ctx ctx = { app, agent_id, name, 1 };
+    struct count_ctx ctx = {app, agent_id, name, 1};
     if (db_transaction(app->db, count_tx, &ctx) == DB_OK)
         router_drain_agent_teams(app, agent_id); /* no-op unless they are online */
 }
 
 void presence_agent_disconnected(struct app *app, long long agent_id, const char *name)
 {
-    struct count_ctx ctx = { app, agent_id, name, -1 };
+    struct count_ctx ctx = {app, agent_id, name, -1};
     db_transaction(app->db, count_tx, &ctx);
 }
 
@@ -90,7 +90,7 @@ static int status_tx(PGconn *conn, void *arg)
     char id[24];
     snprintf(id, sizeof(id), "%lld", ctx->agent_id);
     int rc = db_exec(conn, NULL, "UPDATE agents SET status = $2, updated_at = now() WHERE id = $1::bigint", 2,
-                     (const char *const[]){ id, ctx->status });
+                     (const char *const[]){id, ctx->status});
     if (rc == DB_OK)
         rc = notify_presence(conn, ctx->agent_id, ctx->name);
     return rc;
@@ -98,7 +98,7 @@ static int status_tx(PGconn *conn, void *arg)
 
 const char *presence_set_status(struct app *app, long long agent_id, const char *name, const char *status)
 {
-    struct status_ctx ctx = { agent_id, name, status };
+    struct status_ctx ctx = {agent_id, name, status};
     int rc = db_transaction(app->db, status_tx, &ctx);
     if (rc != DB_OK)
         return rc == DB_E_UNAVAILABLE ? PE_UNAVAILABLE : PE_INTERNAL;
@@ -109,7 +109,7 @@ const char *presence_set_status(struct app *app, long long agent_id, const char 
 
 static void heartbeat(struct app *app)
 {
-    const char *params[1] = { app->node_id };
+    const char *params[1] = {app->node_id};
     db_query(app->db, NULL,
              "WITH hb AS (UPDATE nodes SET heartbeat_at = now() WHERE id = $1 RETURNING id)"
              " UPDATE agents a SET last_connected_at = now() FROM agent_presence p"
@@ -134,8 +134,8 @@ static int requeue_tx(PGconn *conn, void *arg)
     snprintf(id, sizeof(id), "%lld", ctx->agent_id);
     /* Re-check under the agent's row lock: another node may have swept, or
      * the agent may have come back, since the candidate query ran. */
-    int rc = db_exec(conn, &res,
-                     "SELECT 1 FROM agents a WHERE a.id = $1::bigint FOR UPDATE", 1, (const char *const[]){ id });
+    int rc =
+        db_exec(conn, &res, "SELECT 1 FROM agents a WHERE a.id = $1::bigint FOR UPDATE", 1, (const char *const[]){id});
     PQclear(res);
     if (rc != DB_OK)
         return rc;
@@ -143,7 +143,7 @@ static int requeue_tx(PGconn *conn, void *arg)
                  "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM agent_presence p JOIN nodes n ON n.id = p.node_id"
                  "  WHERE p.agent_id = $1::bigint AND p.connections > 0"
                  "    AND n.heartbeat_at > now() - interval '30 seconds')",
-                 1, (const char *const[]){ id });
+                 1, (const char *const[]){id});
     int gone = rc == DB_OK && PQntuples(res) == 1;
     PQclear(res);
     if (rc != DB_OK || !gone)
@@ -155,7 +155,7 @@ static int requeue_tx(PGconn *conn, void *arg)
 static void sweep(struct app *app)
 {
     char grace[16];
-    const char *params[1] = { grace };
+    const char *params[1] = {grace};
     PGresult *res = NULL;
     snprintf(grace, sizeof(grace), "%d", app->cfg->agent_grace_seconds);
     if (db_query(app->db, &res,
@@ -169,7 +169,7 @@ static void sweep(struct app *app)
                  1, params) != DB_OK)
         return;
     for (int i = 0; i < PQntuples(res); i++) {
-        struct sweep_ctx ctx = { .agent_id = db_get_ll(res, i, 0, 0) };
+        struct sweep_ctx ctx = {.agent_id = db_get_ll(res, i, 0, 0)};
         if (db_transaction(app->db, requeue_tx, &ctx) != DB_OK || ctx.moved <= 0)
             continue;
         char id[24], moved[16];
@@ -187,7 +187,7 @@ static void *ticker_main(void *arg)
     struct app *app = arg;
     int ticks = 0;
     while (!atomic_load(&ticker.stop)) {
-        struct timespec ts = { 0, 250 * 1000000L };
+        struct timespec ts = {0, 250 * 1000000L};
         nanosleep(&ts, NULL);
         ticks++;
         if (ticks % (HEARTBEAT_SECONDS * 4) == 0)
@@ -200,7 +200,7 @@ static void *ticker_main(void *arg)
 
 int presence_start(struct app *app)
 {
-    const char *params[1] = { app->node_id };
+    const char *params[1] = {app->node_id};
     if (db_query(app->db, NULL, "INSERT INTO nodes (id) VALUES ($1)", 1, params) != DB_OK)
         return -1;
     atomic_init(&ticker.stop, 0);
@@ -212,7 +212,7 @@ int presence_start(struct app *app)
 
 void presence_stop(struct app *app)
 {
-    const char *params[1] = { app->node_id };
+    const char *params[1] = {app->node_id};
     if (ticker.started) {
         atomic_store(&ticker.stop, 1);
         pthread_join(ticker.thread, NULL);

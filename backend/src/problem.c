@@ -9,24 +9,24 @@ struct slug_title {
 };
 
 static const struct slug_title titles[] = {
-    { "invalid_request", "The request is not valid" },
-    { "unauthenticated", "Authentication required" },
-    { "invalid_credentials", "Email or password is wrong" },
-    { "csrf_failed", "Missing or wrong CSRF token" },
-    { "origin_forbidden", "Request origin not allowed" },
-    { "forbidden", "Not allowed" },
-    { "identity_invalid", "Visitor identity could not be verified" },
-    { "identity_required", "Visitor identity required" },
-    { "not_found", "Not found" },
-    { "method_not_allowed", "Method not allowed" },
-    { "conflict", "Conflict" },
-    { "payload_too_large", "Request body too large" },
-    { "unsupported_media_type", "Unsupported media type" },
-    { "too_many_attempts", "Too many attempts; try again later" },
-    { "rate_limited", "Too many requests" },
-    { "not_ready", "Service not ready" },
-    { "unavailable", "Service temporarily unavailable" },
-    { "internal", "Internal server error" },
+    {"invalid_request", "The request is not valid"},
+    {"unauthenticated", "Authentication required"},
+    {"invalid_credentials", "Email or password is wrong"},
+    {"csrf_failed", "Missing or wrong CSRF token"},
+    {"origin_forbidden", "Request origin not allowed"},
+    {"forbidden", "Not allowed"},
+    {"identity_invalid", "Visitor identity could not be verified"},
+    {"identity_required", "Visitor identity required"},
+    {"not_found", "Not found"},
+    {"method_not_allowed", "Method not allowed"},
+    {"conflict", "Conflict"},
+    {"payload_too_large", "Request body too large"},
+    {"unsupported_media_type", "Unsupported media type"},
+    {"too_many_attempts", "Too many attempts; try again later"},
+    {"rate_limited", "Too many requests"},
+    {"not_ready", "Service not ready"},
+    {"unavailable", "Service temporarily unavailable"},
+    {"internal", "Internal server error"},
 };
 
 const char *problem_title(const char *slug)
@@ -58,8 +58,7 @@ char *problem_render(int status, const char *slug, const char *title, const char
         return NULL;
     strcpy(type, PROBLEM_TYPE_PREFIX);
     strcat(type, slug);
-    doc = json_pack("{s:s, s:s, s:i}", "type", type, "title", title ? title : problem_title(slug), "status",
-                    status);
+    doc = json_pack("{s:s, s:s, s:i}", "type", type, "title", title ? title : problem_title(slug), "status", status);
     if (!doc)
         goto done;
     if (detail && json_object_set_new(doc, "detail", json_string(detail)) != 0)

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROLE_V 1u
-#define ROLE_A 2u
+#define ROLE_V    1u
+#define ROLE_A    2u
 #define ROLE_BOTH (ROLE_V | ROLE_A)
 
 struct type_spec {
@@ -18,33 +18,33 @@ struct type_spec {
     const char *const *fields; /* allowed keys besides "type" and "id" */
 };
 
-static const char *const f_none[] = { "type", "id", NULL };
-static const char *const f_auth[] = { "type", "id", "token", "csrf_token", NULL };
-static const char *const f_start[] = { "type", "id", "prechat", "page_url", "referrer", NULL };
-static const char *const f_send[] = { "type", "id", "conversation_id", "client_msg_id", "body", NULL };
-static const char *const f_typing[] = { "type", "id", "conversation_id", "on", NULL };
-static const char *const f_read[] = { "type", "id", "conversation_id", "seq", NULL };
-static const char *const f_sync[] = { "type", "id", "conversation_id", "after_seq", "limit", NULL };
-static const char *const f_conv[] = { "type", "id", "conversation_id", NULL };
-static const char *const f_transfer[] = { "type", "id", "conversation_id", "to_agent_id", "to_team_id", "reason", NULL };
-static const char *const f_status[] = { "type", "id", "status", NULL };
+static const char *const f_none[] = {"type", "id", NULL};
+static const char *const f_auth[] = {"type", "id", "token", "csrf_token", NULL};
+static const char *const f_start[] = {"type", "id", "prechat", "page_url", "referrer", NULL};
+static const char *const f_send[] = {"type", "id", "conversation_id", "client_msg_id", "body", NULL};
+static const char *const f_typing[] = {"type", "id", "conversation_id", "on", NULL};
+static const char *const f_read[] = {"type", "id", "conversation_id", "seq", NULL};
+static const char *const f_sync[] = {"type", "id", "conversation_id", "after_seq", "limit", NULL};
+static const char *const f_conv[] = {"type", "id", "conversation_id", NULL};
+static const char *const f_transfer[] = {"type", "id", "conversation_id", "to_agent_id", "to_team_id", "reason", NULL};
+static const char *const f_status[] = {"type", "id", "status", NULL};
 
 static const struct type_spec types[] = {
-    { "auth", PT_AUTH, ROLE_BOTH, f_auth },
-    { "ping", PT_PING, ROLE_BOTH, f_none },
-    { "conversation.start", PT_CONVERSATION_START, ROLE_V, f_start },
-    { "message.send", PT_MESSAGE_SEND, ROLE_BOTH, f_send },
-    { "note.send", PT_NOTE_SEND, ROLE_A, f_send },
-    { "typing", PT_TYPING, ROLE_BOTH, f_typing },
-    { "read", PT_READ, ROLE_BOTH, f_read },
-    { "sync", PT_SYNC, ROLE_BOTH, f_sync },
-    { "conversation.close", PT_CONVERSATION_CLOSE, ROLE_BOTH, f_conv },
-    { "conversation.reopen", PT_CONVERSATION_REOPEN, ROLE_A, f_conv },
-    { "conversation.accept", PT_CONVERSATION_ACCEPT, ROLE_A, f_conv },
-    { "conversation.transfer", PT_CONVERSATION_TRANSFER, ROLE_A, f_transfer },
-    { "status.set", PT_STATUS_SET, ROLE_A, f_status },
-    { "queue.subscribe", PT_QUEUE_SUBSCRIBE, ROLE_A, f_none },
-    { "conversations.list", PT_CONVERSATIONS_LIST, ROLE_BOTH, f_none },
+    {"auth", PT_AUTH, ROLE_BOTH, f_auth},
+    {"ping", PT_PING, ROLE_BOTH, f_none},
+    {"conversation.start", PT_CONVERSATION_START, ROLE_V, f_start},
+    {"message.send", PT_MESSAGE_SEND, ROLE_BOTH, f_send},
+    {"note.send", PT_NOTE_SEND, ROLE_A, f_send},
+    {"typing", PT_TYPING, ROLE_BOTH, f_typing},
+    {"read", PT_READ, ROLE_BOTH, f_read},
+    {"sync", PT_SYNC, ROLE_BOTH, f_sync},
+    {"conversation.close", PT_CONVERSATION_CLOSE, ROLE_BOTH, f_conv},
+    {"conversation.reopen", PT_CONVERSATION_REOPEN, ROLE_A, f_conv},
+    {"conversation.accept", PT_CONVERSATION_ACCEPT, ROLE_A, f_conv},
+    {"conversation.transfer", PT_CONVERSATION_TRANSFER, ROLE_A, f_transfer},
+    {"status.set", PT_STATUS_SET, ROLE_A, f_status},
+    {"queue.subscribe", PT_QUEUE_SUBSCRIBE, ROLE_A, f_none},
+    {"conversations.list", PT_CONVERSATIONS_LIST, ROLE_BOTH, f_none},
 };
 
 const char *proto_type_name(enum proto_type type)
@@ -132,7 +132,8 @@ static int parse_prechat(json_t *root, struct proto_msg *m, struct proto_error *
         return fail(err, PE_INVALID_FIELD, "prechat", "must be an object");
     if (json_object_size(pre) > PROTO_PRECHAT_MAX_FIELDS)
         return fail(err, PE_INVALID_FIELD, "prechat", "has too many fields");
-    json_object_foreach(pre, key, v) {
+    json_object_foreach(pre, key, v)
+    {
         long klen = text_utf8_chars(key, strlen(key));
         if (klen < 1 || klen > 64 || text_has_controls(key, strlen(key), 0))
             return fail(err, PE_INVALID_FIELD, "prechat", "has an invalid field name");
@@ -147,10 +148,10 @@ static int parse_prechat(json_t *root, struct proto_msg *m, struct proto_error *
     return 0;
 }
 
-static int parse_fields(json_t *root, const struct type_spec *spec, const struct proto_limits *lim,
-                        struct proto_msg *m, struct proto_error *err)
+static int parse_fields(json_t *root, const struct type_spec *spec, const struct proto_limits *lim, struct proto_msg *m,
+                        struct proto_error *err)
 {
-    static const char *const statuses[] = { "online", "away", "offline", NULL };
+    static const char *const statuses[] = {"online", "away", "offline", NULL};
     struct problem_field f;
     int on = 0;
     switch (spec->type) {

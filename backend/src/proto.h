@@ -32,35 +32,35 @@ enum proto_type {
 };
 
 /* Stable error codes (sent as "code" in error replies). */
-#define PE_BAD_JSON "bad_json"
-#define PE_FRAME_TOO_LARGE "frame_too_large"
-#define PE_UNKNOWN_TYPE "unknown_type"
-#define PE_INVALID_FIELD "invalid_field"
-#define PE_MESSAGE_TOO_LONG "message_too_long"
-#define PE_NOT_AUTHENTICATED "not_authenticated"
-#define PE_AUTH_FAILED "auth_failed"
+#define PE_BAD_JSON              "bad_json"
+#define PE_FRAME_TOO_LARGE       "frame_too_large"
+#define PE_UNKNOWN_TYPE          "unknown_type"
+#define PE_INVALID_FIELD         "invalid_field"
+#define PE_MESSAGE_TOO_LONG      "message_too_long"
+#define PE_NOT_AUTHENTICATED     "not_authenticated"
+#define PE_AUTH_FAILED           "auth_failed"
 #define PE_ALREADY_AUTHENTICATED "already_authenticated"
-#define PE_ORIGIN_FORBIDDEN "origin_forbidden"
-#define PE_FORBIDDEN "forbidden"
-#define PE_NOT_FOUND "not_found"
-#define PE_INVALID_STATE "invalid_state"
-#define PE_AT_CAPACITY "at_capacity"
-#define PE_RATE_LIMITED "rate_limited"
-#define PE_TOO_MANY_SOCKETS "too_many_sockets"
-#define PE_UNAVAILABLE "unavailable"
-#define PE_INTERNAL "internal"
+#define PE_ORIGIN_FORBIDDEN      "origin_forbidden"
+#define PE_FORBIDDEN             "forbidden"
+#define PE_NOT_FOUND             "not_found"
+#define PE_INVALID_STATE         "invalid_state"
+#define PE_AT_CAPACITY           "at_capacity"
+#define PE_RATE_LIMITED          "rate_limited"
+#define PE_TOO_MANY_SOCKETS      "too_many_sockets"
+#define PE_UNAVAILABLE           "unavailable"
+#define PE_INTERNAL              "internal"
 
 struct proto_limits {
-    long max_frame_bytes;    /* the whole frame */
-    long max_message_chars;  /* message and note bodies */
+    long max_frame_bytes;   /* the whole frame */
+    long max_message_chars; /* message and note bodies */
 };
 
-#define PROTO_ID_MAX 64          /* request id and client_msg_id, characters */
-#define PROTO_URL_MAX 2048
-#define PROTO_REASON_MAX 500
+#define PROTO_ID_MAX             64 /* request id and client_msg_id, characters */
+#define PROTO_URL_MAX            2048
+#define PROTO_REASON_MAX         500
 #define PROTO_PRECHAT_MAX_FIELDS 20
-#define PROTO_PRECHAT_VALUE_MAX 1000
-#define PROTO_SYNC_LIMIT_MAX 500
+#define PROTO_PRECHAT_VALUE_MAX  1000
+#define PROTO_SYNC_LIMIT_MAX     500
 
 struct proto_msg {
     enum proto_type type;
@@ -77,16 +77,16 @@ struct proto_msg {
     int on;                 /* typing */
     long long to_agent_id;  /* transfer: exactly one of these two */
     long long to_team_id;
-    const char *reason; /* transfer */
+    const char *reason;              /* transfer */
     const char *page_url, *referrer; /* conversation.start */
     json_t *prechat;                 /* conversation.start: object, borrowed */
     json_t *root;                    /* owns everything above */
 };
 
 struct proto_error {
-    const char *code;    /* one of PE_* */
-    const char *field;   /* offending field or NULL */
-    const char *message; /* human-readable, static */
+    const char *code;              /* one of PE_* */
+    const char *field;             /* offending field or NULL */
+    const char *message;           /* human-readable, static */
     char id[PROTO_ID_MAX * 4 + 1]; /* request id when it could be read */
 };
 

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define DRAIN_BATCH 50
-#define DRAIN_MAX_AGENTS 200
+#define DRAIN_BATCH       50
+#define DRAIN_MAX_AGENTS  200
 #define ROUTER_LOCK_CLASS 7351 /* advisory lock class for per-team draining */
 
 int router_eligible(const struct router_agent *a)
@@ -69,8 +69,8 @@ static int drain_tx(PGconn *conn, void *arg)
 {
     struct drain_ctx *ctx = arg;
     char team[24], klass[16];
-    const char *p_team[1] = { team };
-    const char *p_lock[2] = { klass, team };
+    const char *p_team[1] = {team};
+    const char *p_lock[2] = {klass, team};
     PGresult *qres = NULL, *ares = NULL;
     long long convs[DRAIN_BATCH];
     struct router_agent agents[DRAIN_MAX_AGENTS];
@@ -141,7 +141,7 @@ done:
 
 int router_drain(struct app *app, long long team_id)
 {
-    struct drain_ctx ctx = { .app = app, .team_id = team_id };
+    struct drain_ctx ctx = {.app = app, .team_id = team_id};
     int total = 0;
     /* A batch at a time until the queue or the capacity runs out. */
     for (;;) {
@@ -162,7 +162,7 @@ int router_drain(struct app *app, long long team_id)
 void router_drain_agent_teams(struct app *app, long long agent_id)
 {
     char id[24];
-    const char *params[1] = { id };
+    const char *params[1] = {id};
     PGresult *res = NULL;
     snprintf(id, sizeof(id), "%lld", agent_id);
     if (db_query(app->db, &res, "SELECT team_id FROM team_members WHERE agent_id = $1::bigint", 1, params) != DB_OK)

@@ -20,12 +20,12 @@
 
 struct router_agent {
     long long id;
-    int open;                 /* conversations assigned now */
+    int open; /* conversations assigned now */
     int max_chats;
-    double last_assigned_at;  /* epoch seconds; 0 = never */
-    int online;               /* chose status "online" (not away/offline) */
-    int connected;            /* has a live connection on some node */
-    int in_team;              /* member of the team being drained */
+    double last_assigned_at; /* epoch seconds; 0 = never */
+    int online;              /* chose status "online" (not away/offline) */
+    int connected;           /* has a live connection on some node */
+    int in_team;             /* member of the team being drained */
 };
 
 /* 1 when the agent may receive new conversations of the team at all. */

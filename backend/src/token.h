@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 #define TOKEN_RANDOM_BYTES 32
-#define TOKEN_B64_LEN 43 /* base64url length of 32 bytes, unpadded */
-#define TOKEN_MAX_LEN 64 /* prefix + body + NUL always fit */
-#define TOKEN_DIGEST_LEN 32
+#define TOKEN_B64_LEN      43 /* base64url length of 32 bytes, unpadded */
+#define TOKEN_MAX_LEN      64 /* prefix + body + NUL always fit */
+#define TOKEN_DIGEST_LEN   32
 
 /* Writes prefix (may be "") followed by a fresh random token into out
  * (size >= TOKEN_MAX_LEN). Returns 0 or -1 if the RNG failed or it won't fit. */

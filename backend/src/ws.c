@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#define WRITER_STACK_BYTES (128 * 1024)
+#define WRITER_STACK_BYTES    (128 * 1024)
 #define TYPING_REPEAT_SECONDS 2.0
 
 struct ws_queued {
@@ -366,7 +366,7 @@ static void auth_visitor(struct ws_conn *c, const struct proto_msg *m)
     }
     token_digest(m->token, strlen(m->token), digest);
     db_bytea_hex(digest, sizeof(digest), hash_hex);
-    const char *params[3] = { hash_hex, c->origin, c->app->cfg->public_origin };
+    const char *params[3] = {hash_hex, c->origin, c->app->cfg->public_origin};
     if (db_query(c->app->db, &res,
                  "WITH t AS (UPDATE visitor_tokens SET last_used_at = now() WHERE token_hash = $1::bytea"
                  "           RETURNING visitor_id, site_id)"
@@ -389,8 +389,9 @@ static void auth_visitor(struct ws_conn *c, const struct proto_msg *m)
         } else {
             mark_authenticated(c);
             json_t *visitor = json_loads(db_get_str(res, 0, 3), 0, NULL);
-            send_ack(c, m->id, json_pack("{s:o, s:I}", "visitor", visitor ? visitor : json_null(), "site_id",
-                                         (json_int_t)c->site_id));
+            send_ack(
+                c, m->id,
+                json_pack("{s:o, s:I}", "visitor", visitor ? visitor : json_null(), "site_id", (json_int_t)c->site_id));
         }
     }
     PQclear(res);
@@ -399,11 +400,11 @@ static void auth_visitor(struct ws_conn *c, const struct proto_msg *m)
 static int load_teams(struct ws_conn *c)
 {
     char id[24];
-    const char *params[1] = { id };
+    const char *params[1] = {id};
     PGresult *res = NULL;
     snprintf(id, sizeof(id), "%lld", c->agent.id);
-    if (db_query(c->app->db, &res, "SELECT team_id FROM team_members WHERE agent_id = $1::bigint ORDER BY team_id",
-                 1, params) != DB_OK)
+    if (db_query(c->app->db, &res, "SELECT team_id FROM team_members WHERE agent_id = $1::bigint ORDER BY team_id", 1,
+                 params) != DB_OK)
         return -1;
     c->nteams = 0;
     for (int i = 0; i < PQntuples(res) && c->nteams < WS_MAX_TEAMS; i++)
@@ -589,7 +590,7 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
         pthread_mutex_lock(&c->lock);
         for (int i = 0; i < 50 && !c->close_sent && !c->stopping; i++) {
             pthread_mutex_unlock(&c->lock);
-            struct timespec ts = { 0, 2 * 1000000L };
+            struct timespec ts = {0, 2 * 1000000L};
             nanosleep(&ts, NULL);
             pthread_mutex_lock(&c->lock);
         }

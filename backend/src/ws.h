@@ -45,14 +45,14 @@ struct ws_conn {
     /* Set once by the reader thread at auth, read-only afterwards (the hub
      * reads them under its own lock after the conn is added). */
     int authenticated;
-    long long visitor_id, site_id;   /* visitor */
-    struct agent agent;              /* agent */
-    int privileged;                  /* supervisor or admin */
-    long long teams[WS_MAX_TEAMS];   /* agent's teams */
+    long long visitor_id, site_id; /* visitor */
+    struct agent agent;            /* agent */
+    int privileged;                /* supervisor or admin */
+    long long teams[WS_MAX_TEAMS]; /* agent's teams */
     int nteams;
-    atomic_int watching;             /* agent subscribed to the queue */
-    double opened_at;                /* monotonic seconds */
-    double last_typing_at;           /* reader thread only */
+    atomic_int watching;   /* agent subscribed to the queue */
+    double opened_at;      /* monotonic seconds */
+    double last_typing_at; /* reader thread only */
     int last_typing_on;
 
     /* Outbound queue: guarded by lock. */
@@ -60,8 +60,8 @@ struct ws_conn {
     pthread_cond_t wake;
     struct ws_queued *head, *tail;
     size_t queued_frames, queued_bytes;
-    int stopping;        /* close handler ran: the writer must not write again */
-    int close_code;      /* non-zero: send a close frame with it and stop */
+    int stopping;   /* close handler ran: the writer must not write again */
+    int close_code; /* non-zero: send a close frame with it and stop */
     char close_reason[64];
     pthread_t writer;
     int writer_started;
@@ -72,8 +72,8 @@ struct ws_conn {
     int close_sent; /* writer thread only */
 
     /* Hub linkage: guarded by the hub's lock. */
-    struct ws_conn *hub_next, *hub_prev;       /* all authenticated conns */
-    struct ws_conn *idx_next, *idx_prev;       /* same visitor / same agent */
+    struct ws_conn *hub_next, *hub_prev; /* all authenticated conns */
+    struct ws_conn *idx_next, *idx_prev; /* same visitor / same agent */
 };
 
 /* Registers /ws/visitor and /ws/agent on the running server and starts the

@@ -25,7 +25,7 @@ static const char *fake_lookup(const char *name, void *ctx)
 
 static int load_with(struct config *cfg, char *err, size_t errlen, const char *name, const char *value)
 {
-    struct fake_env env = { .n = 0 };
+    struct fake_env env = {.n = 0};
     if (name) {
         env.pairs[0][0] = name;
         env.pairs[0][1] = value;
@@ -56,15 +56,16 @@ static void test_valid_values(void **state)
 {
     struct config cfg;
     char err[256] = "";
-    struct fake_env env = { .pairs = {
-                                { "PARLEY_LISTEN", "0.0.0.0:9000" },
-                                { "PARLEY_PUBLIC_URL", "https://chat.example.com/base/" },
-                                { "PARLEY_LOG_LEVEL", "DEBUG" },
-                                { "PARLEY_DB_POOL_SIZE", "32" },
-                                { "PARLEY_MAX_BODY_BYTES", "2048" },
-                                { "DATABASE_URL", "postgresql://u:p@db/parley" },
-                            },
-                            .n = 6 };
+    struct fake_env env = {.pairs =
+                               {
+                                   {"PARLEY_LISTEN", "0.0.0.0:9000"},
+                                   {"PARLEY_PUBLIC_URL", "https://chat.example.com/base/"},
+                                   {"PARLEY_LOG_LEVEL", "DEBUG"},
+                                   {"PARLEY_DB_POOL_SIZE", "32"},
+                                   {"PARLEY_MAX_BODY_BYTES", "2048"},
+                                   {"DATABASE_URL", "postgresql://u:p@db/parley"},
+                               },
+                           .n = 6};
     (void)state;
     assert_int_equal(config_load(&cfg, fake_lookup, &env, err, sizeof(err)), 0);
     assert_string_equal(cfg.listen_host, "0.0.0.0");
@@ -81,7 +82,7 @@ static void test_tls_changes_default_url(void **state)
 {
     struct config cfg;
     char err[256] = "";
-    struct fake_env env = { .pairs = { { "PARLEY_TLS_CERT", "/c.pem" }, { "PARLEY_TLS_KEY", "/k.pem" } }, .n = 2 };
+    struct fake_env env = {.pairs = {{"PARLEY_TLS_CERT", "/c.pem"}, {"PARLEY_TLS_KEY", "/k.pem"}}, .n = 2};
     (void)state;
     assert_int_equal(config_load(&cfg, fake_lookup, &env, err, sizeof(err)), 0);
     assert_string_equal(cfg.public_url, "https://127.0.0.1:8080");
@@ -94,39 +95,39 @@ struct bad_case {
 static void test_each_invalid_value_is_named(void **state)
 {
     static const struct bad_case cases[] = {
-        { "PARLEY_LISTEN", "8080" },
-        { "PARLEY_LISTEN", "127.0.0.1:0" },
-        { "PARLEY_LISTEN", "127.0.0.1:70000" },
-        { "PARLEY_LISTEN", "127.0.0.1:80x" },
-        { "PARLEY_LISTEN", ":8080" },
-        { "PARLEY_PUBLIC_URL", "ftp://x" },
-        { "PARLEY_PUBLIC_URL", "http://" },
-        { "PARLEY_PUBLIC_URL", "http://a b" },
-        { "PARLEY_PUBLIC_URL", "http://host?x=1" },
-        { "PARLEY_LOG_LEVEL", "verbose" },
-        { "PARLEY_HTTP_THREADS", "2" },
-        { "PARLEY_HTTP_THREADS", "many" },
-        { "PARLEY_DB_POOL_SIZE", "0" },
-        { "PARLEY_DB_POOL_SIZE", "1000" },
-        { "PARLEY_DB_POOL_SIZE", "" },
-        { "PARLEY_DB_POOL_SIZE", "4 " },
-        { "PARLEY_DB_ACQUIRE_TIMEOUT_MS", "-1" },
-        { "PARLEY_MAX_BODY_BYTES", "10" },
-        { "PARLEY_MAX_BODY_BYTES", "99999999999999999999" },
-        { "PARLEY_REQUEST_TIMEOUT_MS", "1" },
-        { "PARLEY_SESSION_IDLE_SECONDS", "5" },
-        { "PARLEY_SESSION_MAX_SECONDS", "100" }, /* below the idle default */
-        { "PARLEY_LOGIN_ACCOUNT_LIMIT", "0" },
-        { "PARLEY_LOGIN_IP_LIMIT", "x" },
-        { "PARLEY_LOGIN_WINDOW_SECONDS", "0" },
-        { "PARLEY_SCRYPT_LOG2N", "8" },
-        { "PARLEY_SCRYPT_LOG2N", "30" },
-        { "PARLEY_HASH_CONCURRENCY", "0" },
-        { "PARLEY_TLS_CERT", "/only-cert.pem" },
-        { "PARLEY_TLS_KEY", "/only-key.pem" },
-        { "DATABASE_URL", "" },
-        { "PARLEY_DATA_DIR", "" },
-        { "PARLEY_STATIC_DIR", "" },
+        {"PARLEY_LISTEN", "8080"},
+        {"PARLEY_LISTEN", "127.0.0.1:0"},
+        {"PARLEY_LISTEN", "127.0.0.1:70000"},
+        {"PARLEY_LISTEN", "127.0.0.1:80x"},
+        {"PARLEY_LISTEN", ":8080"},
+        {"PARLEY_PUBLIC_URL", "ftp://x"},
+        {"PARLEY_PUBLIC_URL", "http://"},
+        {"PARLEY_PUBLIC_URL", "http://a b"},
+        {"PARLEY_PUBLIC_URL", "http://host?x=1"},
+        {"PARLEY_LOG_LEVEL", "verbose"},
+        {"PARLEY_HTTP_THREADS", "2"},
+        {"PARLEY_HTTP_THREADS", "many"},
+        {"PARLEY_DB_POOL_SIZE", "0"},
+        {"PARLEY_DB_POOL_SIZE", "1000"},
+        {"PARLEY_DB_POOL_SIZE", ""},
+        {"PARLEY_DB_POOL_SIZE", "4 "},
+        {"PARLEY_DB_ACQUIRE_TIMEOUT_MS", "-1"},
+        {"PARLEY_MAX_BODY_BYTES", "10"},
+        {"PARLEY_MAX_BODY_BYTES", "99999999999999999999"},
+        {"PARLEY_REQUEST_TIMEOUT_MS", "1"},
+        {"PARLEY_SESSION_IDLE_SECONDS", "5"},
+        {"PARLEY_SESSION_MAX_SECONDS", "100"}, /* below the idle default */
+        {"PARLEY_LOGIN_ACCOUNT_LIMIT", "0"},
+        {"PARLEY_LOGIN_IP_LIMIT", "x"},
+        {"PARLEY_LOGIN_WINDOW_SECONDS", "0"},
+        {"PARLEY_SCRYPT_LOG2N", "8"},
+        {"PARLEY_SCRYPT_LOG2N", "30"},
+        {"PARLEY_HASH_CONCURRENCY", "0"},
+        {"PARLEY_TLS_CERT", "/only-cert.pem"},
+        {"PARLEY_TLS_KEY", "/only-key.pem"},
+        {"DATABASE_URL", ""},
+        {"PARLEY_DATA_DIR", ""},
+        {"PARLEY_STATIC_DIR", ""},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

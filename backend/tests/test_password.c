@@ -87,7 +87,8 @@ static void test_policy(void **state)
     assert_null(password_policy_error("密码密码密码密码"));
     assert_non_null(password_policy_error("1234567"));
     assert_non_null(password_policy_error("密码密码"));
-    assert_non_null(password_policy_error("abc\x01" "defgh"));
+    assert_non_null(password_policy_error("abc\x01"
+                                          "defgh"));
     assert_non_null(password_policy_error("abcdefgh\xff"));
     char big[PASSWORD_MAX_LEN + 2];
     memset(big, 'a', sizeof(big) - 1);

@@ -31,7 +31,7 @@ static void test_render_minimal(void **state)
 
 static void test_render_full_and_escaping(void **state)
 {
-    struct problem_field f[2] = { { "email", "is required" }, { "na\"me", "bad <b>" } };
+    struct problem_field f[2] = {{"email", "is required"}, {"na\"me", "bad <b>"}};
     (void)state;
     char *s = problem_render(400, "invalid_request", "Custom", "line1\nline2 \"q\"", "abc123", f, 2);
     assert_non_null(s);
@@ -77,12 +77,12 @@ static void test_utf8_rules(void **state)
 
 static void test_jfield(void **state)
 {
-    struct problem_field err = { 0 };
+    struct problem_field err = {0};
     const char *s = NULL;
     long long n = 7;
     int b = 0;
-    static const char *const allowed[] = { "name", "age", "ok", NULL };
-    static const char *const roles[] = { "admin", "agent", NULL };
+    static const char *const allowed[] = {"name", "age", "ok", NULL};
+    static const char *const roles[] = {"admin", "agent", NULL};
     (void)state;
     json_t *o = json_loads("{\"name\":\"Ann\",\"age\":30,\"ok\":true}", 0, NULL);
     assert_int_equal(jfield_only(o, allowed, &err), 0);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct proto_limits limits = { .max_frame_bytes = 2048, .max_message_chars = 10 };
+static const struct proto_limits limits = {.max_frame_bytes = 2048, .max_message_chars = 10};
 
 static void expect_error(enum proto_role role, const char *frame, const char *code, const char *field)
 {
@@ -62,27 +62,34 @@ static void test_message_send_errors(void **state)
     (void)state;
     expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"client_msg_id\":\"a\",\"body\":\"x\"}", PE_INVALID_FIELD,
                  "conversation_id");
-    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":\"1\",\"client_msg_id\":\"a\",\"body\":\"x\"}",
+    expect_error(PROTO_VISITOR,
+                 "{\"type\":\"message.send\",\"conversation_id\":\"1\",\"client_msg_id\":\"a\",\"body\":\"x\"}",
                  PE_INVALID_FIELD, "conversation_id");
-    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":0,\"client_msg_id\":\"a\",\"body\":\"x\"}",
+    expect_error(PROTO_VISITOR,
+                 "{\"type\":\"message.send\",\"conversation_id\":0,\"client_msg_id\":\"a\",\"body\":\"x\"}",
                  PE_INVALID_FIELD, "conversation_id");
     expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":1,\"body\":\"x\"}", PE_INVALID_FIELD,
                  "client_msg_id");
-    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a b\",\"body\":\"x\"}",
+    expect_error(PROTO_VISITOR,
+                 "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a b\",\"body\":\"x\"}",
                  PE_INVALID_FIELD, "client_msg_id");
     expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\"}",
                  PE_INVALID_FIELD, "body");
-    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\"\"}",
+    expect_error(PROTO_VISITOR,
+                 "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\"\"}",
                  PE_INVALID_FIELD, "body");
-    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\" \\n \"}",
+    expect_error(PROTO_VISITOR,
+                 "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\" \\n \"}",
                  PE_INVALID_FIELD, "body");
     expect_error(PROTO_VISITOR,
                  "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\"12345678901\"}",
                  PE_MESSAGE_TOO_LONG, "body");
     /* an escaped NUL is refused by the JSON reader itself */
-    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\"a\\u0000b\"}",
+    expect_error(PROTO_VISITOR,
+                 "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\"a\\u0000b\"}",
                  PE_BAD_JSON, NULL);
-    expect_error(PROTO_VISITOR, "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\"a\\u0007b\"}",
+    expect_error(PROTO_VISITOR,
+                 "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\"a\\u0007b\"}",
                  PE_INVALID_FIELD, "body");
 }
 
@@ -103,7 +110,8 @@ static void test_other_types_errors(void **state)
     expect_error(PROTO_AGENT, "{\"type\":\"status.set\",\"status\":\"busy\"}", PE_INVALID_FIELD, "status");
     expect_error(PROTO_AGENT, "{\"type\":\"conversation.transfer\",\"conversation_id\":1}", PE_INVALID_FIELD,
                  "to_agent_id");
-    expect_error(PROTO_AGENT, "{\"type\":\"conversation.transfer\",\"conversation_id\":1,\"to_agent_id\":2,\"to_team_id\":3}",
+    expect_error(PROTO_AGENT,
+                 "{\"type\":\"conversation.transfer\",\"conversation_id\":1,\"to_agent_id\":2,\"to_team_id\":3}",
                  PE_INVALID_FIELD, "to_agent_id");
     expect_error(PROTO_AGENT, "{\"type\":\"auth\",\"csrf_token\":5}", PE_INVALID_FIELD, "csrf_token");
 }
@@ -130,7 +138,8 @@ static void test_good_frames(void **state)
     assert_null(m.id);
     proto_msg_free(&m);
 
-    const char *f3 = "{\"type\":\"conversation.transfer\",\"conversation_id\":3,\"to_team_id\":2,\"reason\":\"billing\"}";
+    const char *f3 =
+        "{\"type\":\"conversation.transfer\",\"conversation_id\":3,\"to_team_id\":2,\"reason\":\"billing\"}";
     assert_int_equal(proto_parse(f3, strlen(f3), PROTO_AGENT, &limits, &m, &e), 0);
     assert_int_equal(m.to_team_id, 2);
     assert_int_equal(m.to_agent_id, 0);
@@ -165,9 +174,9 @@ static void test_error_frame(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_envelope_errors),      cmocka_unit_test(test_roles),
-        cmocka_unit_test(test_message_send_errors),  cmocka_unit_test(test_other_types_errors),
-        cmocka_unit_test(test_good_frames),          cmocka_unit_test(test_error_frame),
+        cmocka_unit_test(test_envelope_errors),     cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_message_send_errors), cmocka_unit_test(test_other_types_errors),
+        cmocka_unit_test(test_good_frames),         cmocka_unit_test(test_error_frame),
     };
     return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }

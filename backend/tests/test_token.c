@@ -62,10 +62,10 @@ static void test_b64url_round_trip_and_refusals(void **state)
         assert_memory_equal(in, out, n);
     }
     assert_int_equal(token_b64url_encode((const uint8_t *)"abc", 3, text, 4), -1);
-    assert_int_equal(token_b64url_decode("a", 1, out, sizeof(out)), -1);     /* impossible length */
-    assert_int_equal(token_b64url_decode("ab+/", 4, out, sizeof(out)), -1);  /* standard alphabet */
-    assert_int_equal(token_b64url_decode("QR", 2, out, sizeof(out)), -1);    /* non-zero spare bits */
-    assert_int_equal(token_b64url_decode("QUJD", 4, out, 2), -1);            /* overflow */
+    assert_int_equal(token_b64url_decode("a", 1, out, sizeof(out)), -1);    /* impossible length */
+    assert_int_equal(token_b64url_decode("ab+/", 4, out, sizeof(out)), -1); /* standard alphabet */
+    assert_int_equal(token_b64url_decode("QR", 2, out, sizeof(out)), -1);   /* non-zero spare bits */
+    assert_int_equal(token_b64url_decode("QUJD", 4, out, 2), -1);           /* overflow */
 }
 
 static void test_equal(void **state)
