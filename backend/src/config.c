@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -38,6 +39,8 @@ static const struct setting settings[] = {
     S_STR("PARLEY_TLS_CERT", tls_cert, "", "PEM certificate chain; enables HTTPS with PARLEY_TLS_KEY"),
     S_STR("PARLEY_TLS_KEY", tls_key, "", "PEM private key for PARLEY_TLS_CERT"),
     S_STR("PARLEY_ADMIN_EMAIL", admin_email, "admin@localhost", "login of the admin created on first start"),
+    S_STR("PARLEY_TRUSTED_PROXIES", trusted_proxies, "",
+          "comma-separated proxy IPs whose X-Forwarded-For names the client"),
     {"PARLEY_LOG_LEVEL", SET_LEVEL, "info", 0, 0, offsetof(struct config, log_level), sizeof(int),
      "debug, info, warn or error"},
     S_INT("PARLEY_HTTP_THREADS", http_threads, "64", 4, 30000, "worker threads (each open WebSocket holds one)"),
@@ -206,6 +209,31 @@ static void describe_expectation(const struct setting *s, char *buf, size_t len)
     }
 }
 
+/* Every comma-separated item must be an IPv4 or IPv6 address. */
+static int config_check_proxies(const char *list)
+{
+    char item[64];
+    while (*list) {
+        size_t n = strcspn(list, ",");
+        if (n == 0 || n >= sizeof(item))
+            return -1;
+        memcpy(item, list, n);
+        item[n] = '\0';
+        if (!config_is_ip(item))
+            return -1;
+        list += n;
+        if (*list == ',')
+            list++;
+    }
+    return 0;
+}
+
+int config_is_ip(const char *s)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
 int config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, char *err, size_t errlen)
 {
     char expect[96];
@@ -240,6 +268,10 @@ int config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, char *er
     if (cfg->session_max_seconds < cfg->session_idle_seconds) {
         snprintf(err, errlen, "PARLEY_SESSION_MAX_SECONDS: must not be below PARLEY_SESSION_IDLE_SECONDS (%d)",
                  cfg->session_idle_seconds);
+        return -1;
+    }
+    if (config_check_proxies(cfg->trusted_proxies) != 0) {
+        snprintf(err, errlen, "PARLEY_TRUSTED_PROXIES: expected IP addresses separated by commas");
         return -1;
     }
     if (cfg->database_url[0] == '\0' || cfg->data_dir[0] == '\0' || cfg->static_dir[0] == '\0') {

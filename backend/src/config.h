@@ -21,6 +21,7 @@ struct config {
     char tls_cert[512];              /* PARLEY_TLS_CERT (empty: plain HTTP) */
     char tls_key[512];               /* PARLEY_TLS_KEY */
     char admin_email[256];           /* PARLEY_ADMIN_EMAIL: first-run admin */
+    char trusted_proxies[512];       /* PARLEY_TRUSTED_PROXIES: comma-separated IPs */
     enum log_level log_level;        /* PARLEY_LOG_LEVEL */
     int http_threads;                /* PARLEY_HTTP_THREADS */
     int db_pool_size;                /* PARLEY_DB_POOL_SIZE */
@@ -55,6 +56,9 @@ int config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, char *er
 
 /* lookup backed by getenv(). */
 const char *config_getenv(const char *name, void *ctx);
+
+/* 1 when s is a literal IPv4 or IPv6 address. */
+int config_is_ip(const char *s);
 
 /* Prints the settings table (env var, default, meaning) for --help. */
 void config_print_help(void);

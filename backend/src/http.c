@@ -139,7 +139,55 @@ int http_is_tls(struct http_req *req)
 
 const char *http_remote_ip(struct http_req *req)
 {
-    return req->ri->remote_addr;
+    return req->client_ip;
+}
+
+static int ip_in_list(const char *ip, const char *list)
+{
+    size_t n = strlen(ip);
+    while (*list) {
+        size_t len = strcspn(list, ",");
+        if (len == n && strncmp(list, ip, n) == 0)
+            return 1;
+        list += len;
+        if (*list == ',')
+            list++;
+    }
+    return 0;
+}
+
+/* Walks X-Forwarded-For from the right (the entries our proxies appended)
+ * and takes the first address that is not a trusted proxy. Anything left of
+ * it was written by the client and is not believed. */
+static void resolve_client_ip(struct http_req *req)
+{
+    const char *list = req->app->cfg->trusted_proxies;
+    const char *xff = http_header(req, "X-Forwarded-For");
+    char item[sizeof(req->client_ip)];
+    snprintf(req->client_ip, sizeof(req->client_ip), "%s", req->ri->remote_addr);
+    if (!list[0] || !xff || !ip_in_list(req->ri->remote_addr, list))
+        return;
+    size_t end = strlen(xff);
+    while (end > 0) {
+        size_t start = end;
+        while (start > 0 && xff[start - 1] != ',')
+            start--;
+        size_t a = start, b = end;
+        while (a < b && (xff[a] == ' ' || xff[a] == '\t'))
+            a++;
+        while (b > a && (xff[b - 1] == ' ' || xff[b - 1] == '\t'))
+            b--;
+        if (b - a == 0 || b - a >= sizeof(item))
+            return;
+        memcpy(item, xff + a, b - a);
+        item[b - a] = '\0';
+        if (!config_is_ip(item))
+            return;
+        snprintf(req->client_ip, sizeof(req->client_ip), "%s", item);
+        if (!ip_in_list(item, list))
+            return;
+        end = start > 0 ? start - 1 : 0;
+    }
 }
 
 const char *http_cookie(struct http_req *req, const char *name, char *buf, size_t len)
@@ -521,6 +569,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
         memset(rid, 0, sizeof(rid));
     token_hex(rid, sizeof(rid), req->request_id);
     atomic_fetch_add(&server.inflight, 1);
+    resolve_client_ip(req);
 
     if (decode_path(req->ri->local_uri_raw ? req->ri->local_uri_raw : req->ri->local_uri, req->path,
                     sizeof(req->path)) != 0) {
@@ -539,7 +588,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     snprintf(status, sizeof(status), "%d", code);
     snprintf(dur, sizeof(dur), "%.3f", elapsed * 1000.0);
     metrics_observe_http(req->app->metrics, method_label(req->ri->request_method), req->route, code, elapsed);
-    log_msg(code >= 500 ? LOG_WARN : LOG_INFO, "http", "rid", req->request_id, "ip", req->ri->remote_addr, "method",
+    log_msg(code >= 500 ? LOG_WARN : LOG_INFO, "http", "rid", req->request_id, "ip", req->client_ip, "method",
             req->ri->request_method, "path", req->path, "route", req->route, "status", status, "ms", dur, (char *)NULL);
     free(req);
     atomic_fetch_sub(&server.inflight, 1);

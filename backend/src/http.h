@@ -24,8 +24,9 @@ struct http_req {
     struct app *app;
     struct mg_connection *conn;
     const struct mg_request_info *ri;
-    const char *route; /* matched pattern: the metrics label */
-    char path[2048];   /* the decoded request path */
+    const char *route;  /* matched pattern: the metrics label */
+    char path[2048];    /* the decoded request path */
+    char client_ip[48]; /* peer, or X-Forwarded-For via a trusted proxy */
     char request_id[17];
     char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX]; /* {param} values in pattern order */
     int nparams;
@@ -84,7 +85,8 @@ const char *http_header(struct http_req *req, const char *name);
 /* 1 when the request came over TLS. */
 int http_is_tls(struct http_req *req);
 
-/* The client address as text. */
+/* The client address as text: the peer's, or when the peer is one of
+ * PARLEY_TRUSTED_PROXIES the nearest untrusted X-Forwarded-For entry. */
 const char *http_remote_ip(struct http_req *req);
 
 /* Copies the named cookie's value into buf; returns buf or NULL if absent

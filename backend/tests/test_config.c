@@ -128,6 +128,8 @@ static void test_each_invalid_value_is_named(void **state)
         {"DATABASE_URL", ""},
         {"PARLEY_DATA_DIR", ""},
         {"PARLEY_STATIC_DIR", ""},
+        {"PARLEY_TRUSTED_PROXIES", "10.0.0.1,not-an-ip"},
+        {"PARLEY_TRUSTED_PROXIES", "10.0.0.1,,10.0.0.2"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
