@@ -624,7 +624,7 @@ static int on_init_ssl(void *ssl_ctx, void *user_data)
 int http_start(struct app *app, const struct http_route *routes, size_t nroutes, char *err, size_t errlen)
 {
     const struct config *cfg = app->cfg;
-    char ports[96], threads[16], timeout[16];
+    char ports[96], threads[16], timeout[16], ws_idle[16];
     struct mg_callbacks callbacks;
     int tls = cfg->tls_cert[0] != '\0';
     const char *options[] = {
@@ -640,6 +640,12 @@ int http_start(struct app *app, const struct http_route *routes, size_t nroutes,
         "5000",
         "tcp_nodelay",
         "1",
+        /* A socket silent this long gets a ping; browsers answer on their
+         * own, so a live but idle tab stays connected. */
+        "websocket_timeout_ms",
+        ws_idle,
+        "enable_websocket_ping_pong",
+        "yes",
         "enable_directory_listing",
         "no",
         "decode_url",
@@ -661,6 +667,7 @@ int http_start(struct app *app, const struct http_route *routes, size_t nroutes,
     snprintf(ports, sizeof(ports), "%s:%d%s", cfg->listen_host, cfg->listen_port, tls ? "s" : "");
     snprintf(threads, sizeof(threads), "%d", cfg->http_threads);
     snprintf(timeout, sizeof(timeout), "%d", cfg->request_timeout_ms);
+    snprintf(ws_idle, sizeof(ws_idle), "%d", cfg->ws_idle_timeout_ms);
     memset(&callbacks, 0, sizeof(callbacks));
     callbacks.log_message = on_log_message;
     if (tls)

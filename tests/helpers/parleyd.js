@@ -288,11 +288,12 @@ function runParleyd(args, { env = {}, input, databaseUrl, timeoutMs = 60000 } = 
 
 /**
  * `parleyd agent add`; throws unless it exits 0. Resolves to the new id
- * (the last non-empty line of stdout).
+ * (the last non-empty line of stdout). `env` adds environment variables
+ * (e.g. a cheaper PARLEY_SCRYPT_LOG2N).
  */
-async function addAgent(databaseUrl, { email, name = email, role = 'agent', password }) {
+async function addAgent(databaseUrl, { email, name = email, role = 'agent', password, env = {} }) {
   const args = ['agent', 'add', '--email', email, '--name', name, '--role', role];
-  const r = await runParleyd(args, { databaseUrl, input: `${password}\n` });
+  const r = await runParleyd(args, { databaseUrl, env, input: `${password}\n` });
   if (r.code !== 0) {
     throw new Error(`parleyd ${args.join(' ')} exited ${r.code ?? r.signal}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${tail(r.stderr)}`);
   }
