@@ -178,6 +178,26 @@ async function conversationRow(pg, id) {
   };
 }
 
+/** Predicate: a conversation.updated frame for conversation id (and change, if given). */
+function convUpdated(id, change) {
+  return (m) => m.type === 'conversation.updated' && m.conversation && m.conversation.id === id && (!change || m.change === change);
+}
+
+/** Predicate: a message.created frame in conversation id that also passes pred. */
+function msgCreated(id, pred = () => true) {
+  return (m) => m.type === 'message.created' && m.message && m.message.conversation_id === id && pred(m.message);
+}
+
+/** Does a frame concern conversation id in any way? */
+function mentions(id) {
+  return (m) =>
+    m.conversation_id === id ||
+    (m.conversation && m.conversation.id === id) ||
+    (m.message && m.message.conversation_id === id) ||
+    (Array.isArray(m.conversations) && m.conversations.some((c) => c.id === id)) ||
+    (Array.isArray(m.messages) && m.messages.some((x) => x.conversation_id === id));
+}
+
 /** Poll fn() until it returns a truthy value; rejects after timeoutMs. */
 async function waitFor(fn, { timeoutMs = 5000, intervalMs = 50, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
@@ -209,5 +229,8 @@ module.exports = {
   startConversation,
   sendMessage,
   conversationRow,
+  convUpdated,
+  msgCreated,
+  mentions,
   waitFor,
 };
