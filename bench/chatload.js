@@ -541,6 +541,8 @@ async function load(o, ctx, report) {
   const { base, origin, siteKey, emails, password, pid, self } = ctx;
   const wsBase = `ws://${base.host}`;
   const errors = new Errors();
+  const closeErrors = new Errors();
+  let errSink = errors; // errors after the drain are the clean-up's
   const setupErrors = new Errors();
   const frameCounts = new Map();
   const countFrame = (t) => frameCounts.set(t, (frameCounts.get(t) || 0) + 1);
@@ -689,7 +691,7 @@ async function load(o, ctx, report) {
   }
 
   function onError(m) {
-    errors.add(m.code || 'unknown', m.message);
+    errSink.add(m.code || 'unknown', m.message);
     const rec = m.id && ledger.get(m.id);
     if (rec && !rec.failed) {
       rec.failed = m.code;
@@ -825,7 +827,7 @@ async function load(o, ctx, report) {
 
   // ---- the load ----
   const visitorRate = o.rate / (1 + o.reply);
-  const eld = monitorEventLoopDelay({ resolution: 5 });
+  const eld = monitorEventLoopDelay({ resolution: 2 });
   let rr = 0;
   let due = 0; // messages owed since the start of the load
   let maxBuffered = 0;
@@ -921,6 +923,7 @@ async function load(o, ctx, report) {
 
   // ---- clean up: close the conversations, then the sockets ----
   phase = 'closing';
+  errSink = closeErrors;
   let closed = 0;
   if (o.close) {
     const open = visitors.filter((v) => v && v.open && v.conv);
@@ -984,6 +987,7 @@ async function load(o, ctx, report) {
     errors: errors.toJSON(),
     error_samples: Object.fromEntries(errors.samples),
     conversations_closed: o.close ? closed : undefined,
+    close_errors: o.close ? closeErrors.toJSON() : undefined,
   };
   report.server = {
     pid: pid || null,

@@ -519,7 +519,7 @@ const char *convo_read(struct app *app, const struct actor *a, long long conv, l
                  "  WHERE c.id = $1::bigint AND" VIEW_CHECK "  RETURNING c.id, c.visitor_id, c.assignee_id, c.team_id,"
                  "   CASE WHEN $4 = 'visitor' THEN c.visitor_last_read_seq ELSE c.agent_last_read_seq END AS seq)"
                  " SELECT u.seq, pg_notify('parley', json_build_object('e', 'read', 'c', u.id, 'v', u.visitor_id,"
-                 "   'a', u.assignee_id, 't', u.team_id, 'side', $4, 'seq', u.seq)::text) FROM u",
+                 "   'a', u.assignee_id, 't', u.team_id, 'side', $4::text, 'seq', u.seq)::text) FROM u",
                  6, params);
     if (rc != DB_OK)
         return tx_error(rc);
@@ -550,8 +550,8 @@ const char *convo_typing(struct app *app, const struct actor *a, const char *nam
     snprintf(site, sizeof(site), "%lld", a->site_id);
     int rc = db_query(app->db, &res,
                       "SELECT pg_notify('parley', json_strip_nulls(json_build_object('e', 'typing', 'c', c.id,"
-                      "  'v', c.visitor_id, 'a', c.assignee_id, 't', c.team_id, 'side', $4, 'on', $6::boolean,"
-                      "  'n', $7))::text)"
+                      "  'v', c.visitor_id, 'a', c.assignee_id, 't', c.team_id, 'side', $4::text, 'on', $6::boolean,"
+                      "  'n', $7::text))::text)"
                       " FROM conversations c WHERE c.id = $1::bigint AND c.status <> 'closed' AND" VIEW_CHECK,
                       7, params);
     if (rc != DB_OK)
