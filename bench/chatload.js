@@ -47,6 +47,8 @@ Self-hosted (one command):
   --pg-durable           restart the throw-away PostgreSQL with fsync on (the test helper
                          starts it with fsync=off)
   --server-log FILE      write parleyd's output there at the end
+  --pg-stats             load pg_stat_statements (track = all) and report the statements
+                         that took PostgreSQL's time during the load
 
 Load:
   -n, --visitors N       visitor connections, one conversation each          [50]
@@ -83,6 +85,7 @@ function parseArgs(argv) {
     threads: 0,
     serverEnv: {},
     pgDurable: false,
+    pgStats: false,
     serverLog: '',
     visitors: 50,
     agents: 5,
@@ -143,6 +146,7 @@ function parseArgs(argv) {
       }
       case '--pg-durable': o.pgDurable = true; break;
       case '--server-log': o.serverLog = next(); break;
+      case '--pg-stats': o.pgStats = true; break;
       case '-n':
       case '--visitors': o.visitors = num(a, next(), 1, 20000); break;
       case '-m':
@@ -346,6 +350,14 @@ async function startSelf(o) {
   const { startParleyd, addAgent } = require(path.join(REPO_ROOT, 'tests', 'helpers', 'parleyd'));
   progress('self-hosted: starting a throw-away PostgreSQL');
   const pg = await startCluster({ database: 'chatload' });
+  if (o.pgStats) {
+    progress('self-hosted: enabling pg_stat_statements');
+    await pg.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
+    await pg.restart();
+    await pg.query("ALTER SYSTEM SET pg_stat_statements.track = 'all'");
+    await pg.query('SELECT pg_reload_conf()');
+    await pg.query('CREATE EXTENSION pg_stat_statements');
+  }
   if (o.pgDurable) {
     progress('self-hosted: restarting PostgreSQL with fsync on');
     await makeDurable(pg);
@@ -824,6 +836,7 @@ async function load(o, ctx, report) {
   if (senders.length < o.visitors) progress(`warning: only ${senders.length} of ${o.visitors} visitors will send`);
   const memSetup = sampleServer('after_setup');
   await sleep(500); // let the assignment events settle
+  if (self && o.pgStats) await self.pg.query('SELECT pg_stat_statements_reset()');
 
   // ---- the load ----
   const visitorRate = o.rate / (1 + o.reply);
@@ -906,6 +919,7 @@ async function load(o, ctx, report) {
   const pgCpuWin = pgPid && pgCpuWin0 !== null ? treeCpu(pgPid) - pgCpuWin0 : null;
   const clientCpu = process.cpuUsage(clientCpuWin0);
   const memWinEnd = sampleServer('window_end');
+  if (self && o.pgStats) report.postgres_statements = await topStatements(self.pg);
 
   // ---- drain ----
   phase = 'drain';
@@ -1016,6 +1030,24 @@ async function load(o, ctx, report) {
   };
 }
 
+/** The statements that took PostgreSQL's time since the reset (top 12). */
+async function topStatements(pg) {
+  const r = await pg.query(
+    `SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, calls, total_exec_time, total_plan_time, rows,
+            sum(total_exec_time) OVER () AS all_exec
+     FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+     ORDER BY total_exec_time DESC LIMIT 12`
+  );
+  return r.rows.map((x) => ({
+    query: x.query.slice(0, 160),
+    calls: Number(x.calls),
+    total_ms: round(x.total_exec_time),
+    mean_ms: round(x.total_exec_time / Math.max(1, Number(x.calls))),
+    rows: Number(x.rows),
+    pct: round((100 * x.total_exec_time) / x.all_exec),
+  }));
+}
+
 function round(v) {
   return v === null || v === undefined || Number.isNaN(v) ? v : Math.round(v * 100) / 100;
 }
@@ -1054,6 +1086,11 @@ function textReport(r) {
     lines.push(`server RSS      ${m.start ?? '-'} MiB at start, ${m.after_setup ?? '-'} after setup, ${m.window_start ?? '-'} -> ${m.window_end ?? '-'} over the window, peak ${m.peak ?? '-'}, ${m.end ?? '-'} at the end (pid ${s.pid ?? '?'}, ${s.threads_peak ?? '?'} threads)`);
     lines.push(`CPU (window)    parleyd ${s.cpu_pct_window ?? '-'}%, postgres ${s.postgres_cpu_pct_window ?? '-'}%, chatload ${r.client.cpu_pct_window}% of one core; client event-loop delay p99 ${r.client.event_loop_delay_ms ? r.client.event_loop_delay_ms.p99 : '-'} ms`);
   }
+  if (r.postgres_statements) {
+    lines.push('PostgreSQL time during the load (pg_stat_statements, track=all; nested statements count inside their callers too):');
+    for (const q of r.postgres_statements) lines.push(`  ${String(q.pct).padStart(6)}%  ${String(q.calls).padStart(7)} calls  ${ms(q.mean_ms).padStart(6)} ms  ${q.query.slice(0, 110)}`);
+  }
+  if (l && l.close_errors && Object.keys(l.close_errors).length) lines.push(`close errors    ${fmtErrors(l.close_errors)}`);
   if (s && s.exit_code !== undefined) lines.push(`server exit     ${s.exit_code}; ${s.log_warnings} warn/error log lines`);
   for (const w of (s && s.log_warning_samples) || []) lines.push(`                ${w.slice(0, 200)}`);
   lines.push('');

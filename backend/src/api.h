@@ -18,6 +18,8 @@ void api_auth_me(struct http_req *req);
 /* api_widget.c */
 void api_widget_session(struct http_req *req);
 void api_widget_session_preflight(struct http_req *req);
+void api_widget_site(struct http_req *req);
+void api_demo_page(struct http_req *req);
 
 /* routes.c */
 extern const struct http_route api_routes[];

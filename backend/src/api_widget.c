@@ -13,6 +13,7 @@
 #include "token.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define VISITOR_TOKEN_PREFIX "pv_"
@@ -195,12 +196,14 @@ void api_widget_session(struct http_req *req)
         http_send_problem(req, 403, "origin_forbidden", "the Origin header is required");
         goto done;
     }
-    const char *params[3] = {site_key, origin, req->app->cfg->public_origin};
+    /* Only the site's own origins: not even our frame's, or any page could
+     * frame us and mint tokens for any site. */
+    const char *params[2] = {site_key, origin};
     if (db_query(req->app->db, &res,
-                 "SELECT id, ($2 = ANY (allowed_origins) OR $2 = $3), identity_secret, identity_required,"
+                 "SELECT id, $2 = ANY (allowed_origins), identity_secret, identity_required,"
                  "  json_build_object('id', id, 'name', name, 'settings', widget_settings)::text"
                  " FROM sites WHERE public_key = $1",
-                 3, params) != DB_OK) {
+                 2, params) != DB_OK) {
         http_send_problem(req, 503, "unavailable", "the database is not reachable");
         goto done;
     }
@@ -244,4 +247,79 @@ void api_widget_session(struct http_req *req)
 done:
     PQclear(res);
     json_decref(body);
+}
+
+/* GET /api/widget/sites/{key}: what the loader needs before any visitor
+ * exists: the site's public widget settings and whether anyone of its team
+ * is online (the offline form otherwise). Public data, but still only for
+ * pages of an allowed origin (or our own frame, whose same-origin GET has
+ * no Origin header). */
+void api_widget_site(struct http_req *req)
+{
+    const char *origin = http_header(req, "Origin");
+    PGresult *res = NULL;
+    const char *params[3] = {req->params[0], origin ? origin : "", req->app->cfg->public_origin};
+    if (db_query(req->app->db, &res,
+                 "SELECT ($2 = '' OR $2 = ANY (s.allowed_origins) OR $2 = $3),"
+                 "  json_build_object('name', s.name, 'settings', s.widget_settings,"
+                 "   'online', EXISTS (SELECT 1 FROM team_members tm JOIN agents a ON a.id = tm.agent_id"
+                 "     WHERE tm.team_id = s.default_team_id AND a.active AND a.status = 'online'"
+                 "       AND EXISTS (SELECT 1 FROM agent_presence p JOIN nodes n ON n.id = p.node_id"
+                 "         WHERE p.agent_id = a.id AND p.connections > 0"
+                 "           AND n.heartbeat_at > now() - interval '30 seconds')))::text"
+                 " FROM sites s WHERE s.public_key = $1",
+                 3, params) != DB_OK) {
+        http_send_problem(req, 503, "unavailable", "the database is not reachable");
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        http_send_problem(req, 404, "not_found", "no site has this key");
+    } else if (!db_get_bool(res, 0, 0)) {
+        http_send_problem(req, 403, "origin_forbidden", "this site does not allow the page's origin");
+    } else {
+        if (origin)
+            allow_origin(req, origin);
+        const char *json = db_get_str(res, 0, 1);
+        http_send_body(req, 200, "application/json; charset=utf-8", json, strlen(json));
+    }
+    PQclear(res);
+}
+
+/* GET /demo: a sample shop page carrying the snippet of the first site, so
+ * that `make run` shows the widget at once. */
+void api_demo_page(struct http_req *req)
+{
+    PGresult *res = NULL;
+    char *page = NULL;
+    if (db_query(req->app->db, &res, "SELECT public_key FROM sites ORDER BY id LIMIT 1", 0, NULL) != DB_OK) {
+        http_send_problem(req, 503, "unavailable", "the database is not reachable");
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        http_send_problem(req, 404, "not_found", "no site exists yet");
+        return;
+    }
+    /* Site keys are [A-Za-z0-9_-] (a CHECK constraint): safe in an attribute. */
+    int n = asprintf(
+        &page,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<title>Parley demo shop</title>\n<link rel=\"stylesheet\" href=\"/demo/demo.css\">\n</head>\n"
+        "<body>\n<header><h1>Northwind Coffee</h1><p>Small-batch roasts, shipped fresh.</p></header>\n"
+        "<main class=\"products\">\n"
+        "<article><h2>Ethiopia Guji</h2><p>Floral, bergamot, peach.</p><p class=\"price\">$18</p></article>\n"
+        "<article><h2>Colombia Huila</h2><p>Caramel, red apple.</p><p class=\"price\">$16</p></article>\n"
+        "<article><h2>Sumatra Mandheling</h2><p>Cedar, dark chocolate.</p><p class=\"price\">$17</p></article>\n"
+        "</main>\n<footer><p>Questions? Use the chat button in the corner.</p></footer>\n"
+        "<script src=\"%s/widget.js\" data-site=\"%s\" async></script>\n</body>\n</html>\n",
+        req->app->cfg->public_url, db_get_str(res, 0, 0));
+    PQclear(res);
+    if (n < 0) {
+        http_send_problem(req, 500, "internal", NULL);
+        return;
+    }
+    req->cache_control = "no-cache";
+    http_send_body(req, 200, "text/html; charset=utf-8", page, (size_t)n);
+    free(page);
 }

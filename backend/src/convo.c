@@ -206,6 +206,7 @@ struct start_ctx {
     const struct actor *a;
     const char *page_url, *referrer;
     json_t *prechat;
+    int offline;
     json_t *reply;
     long long team_id;
     int created;
@@ -246,17 +247,24 @@ static int start_tx(PGconn *conn, void *arg)
             name = json_string_value(json_object_get(ctx->prechat, "name"));
             email = json_string_value(json_object_get(ctx->prechat, "email"));
         }
-        const char *params[7] = {site, visitor, ctx->page_url, ctx->referrer, prechat_text ? prechat_text : "{}",
-                                 name, email};
-        rc = db_exec(conn, &res,
-                     "WITH v AS (UPDATE visitors SET name = coalesce(left($6, 200), name),"
-                     "           email = coalesce(left($7, 254), email), last_seen_at = now()"
-                     "           WHERE id = $2::bigint)"
-                     " INSERT INTO conversations (site_id, visitor_id, team_id, status, queued_at, page_url,"
-                     "   referrer, prechat)"
-                     " SELECT $1::bigint, $2::bigint, s.default_team_id, 'queued', now(), $3, $4, $5::jsonb"
-                     " FROM sites s WHERE s.id = $1::bigint RETURNING id",
-                     7, params);
+        const char *params[8] = {site,
+                                 visitor,
+                                 ctx->page_url,
+                                 ctx->referrer,
+                                 prechat_text ? prechat_text : "{}",
+                                 name,
+                                 email,
+                                 ctx->offline ? "true" : "false"};
+        rc =
+            db_exec(conn, &res,
+                    "WITH v AS (UPDATE visitors SET name = coalesce(left($6, 200), name),"
+                    "           email = coalesce(left($7, 254), email), last_seen_at = now()"
+                    "           WHERE id = $2::bigint)"
+                    " INSERT INTO conversations (site_id, visitor_id, team_id, status, queued_at, page_url,"
+                    "   referrer, prechat, offline)"
+                    " SELECT $1::bigint, $2::bigint, s.default_team_id, 'queued', now(), $3, $4, $5::jsonb, $8::boolean"
+                    " FROM sites s WHERE s.id = $1::bigint RETURNING id",
+                    8, params);
         if (rc != DB_OK)
             goto done;
         conv = db_get_ll(res, 0, 0, 0);
@@ -276,9 +284,9 @@ done:
 }
 
 const char *convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
-                        json_t *prechat, json_t **reply)
+                        json_t *prechat, int offline, json_t **reply)
 {
-    struct start_ctx ctx = {.a = a, .page_url = page_url, .referrer = referrer, .prechat = prechat};
+    struct start_ctx ctx = {.a = a, .page_url = page_url, .referrer = referrer, .prechat = prechat, .offline = offline};
     int rc = db_transaction(app->db, start_tx, &ctx);
     *reply = ctx.reply;
     if (rc != DB_OK)
@@ -486,6 +494,39 @@ const char *convo_transfer(struct app *app, const struct actor *a, long long con
 {
     struct move_ctx ctx = {.a = a, .conv = conv, .to_agent = to_agent, .to_team = to_team, .reason = reason};
     return run_move(app, transfer_tx, &ctx, reply);
+}
+
+const char *convo_rate(struct app *app, const struct actor *a, long long conv, const char *rating, const char *comment,
+                       json_t **reply)
+{
+    char id[24], visitor[24], site[24];
+    const char *params[5] = {id, visitor, site, rating, comment};
+    PGresult *res = NULL;
+    snprintf(id, sizeof(id), "%lld", conv);
+    snprintf(visitor, sizeof(visitor), "%lld", a->id);
+    snprintf(site, sizeof(site), "%lld", a->site_id);
+    /* Only the conversation's own visitor, and only once it is closed; a
+     * second rating replaces the first. */
+    int rc = db_query(app->db, &res,
+                      "WITH u AS (UPDATE conversations SET rating = $4, rating_comment = nullif($5, ''),"
+                      "  updated_at = now()"
+                      "  WHERE id = $1::bigint AND visitor_id = $2::bigint AND site_id = $3::bigint"
+                      "    AND status = 'closed' RETURNING id),"
+                      " n AS (SELECT pg_notify('parley', json_build_object('e', 'conv', 'c', id, 'ch', 'rated')::text)"
+                      "  FROM u)"
+                      " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n),"
+                      "  EXISTS (SELECT 1 FROM conversations WHERE id = $1::bigint AND visitor_id = $2::bigint"
+                      "          AND site_id = $3::bigint)",
+                      5, params);
+    if (rc != DB_OK)
+        return tx_error(rc);
+    long long updated = db_get_ll(res, 0, 0, 0);
+    int exists = db_get_bool(res, 0, 2);
+    PQclear(res);
+    if (!updated)
+        return exists ? PE_INVALID_STATE : PE_NOT_FOUND;
+    *reply = json_pack("{s:I, s:s}", "conversation_id", (json_int_t)conv, "rating", rating);
+    return NULL;
 }
 
 /* ---- read receipts and typing: one statement each, no lock held ---- */

@@ -29,8 +29,13 @@ struct actor {
 /* The wire name of an actor kind as stored in messages.author_kind. */
 const char *convo_actor_kind(const struct actor *a);
 
+/* offline: left through the offline form while nobody was online; it waits
+ * in the queue like any other and is marked for the agents. */
 const char *convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
-                        json_t *prechat, json_t **reply);
+                        json_t *prechat, int offline, json_t **reply);
+/* The visitor's rating of a closed conversation (good|bad, optional comment). */
+const char *convo_rate(struct app *app, const struct actor *a, long long conv, const char *rating, const char *comment,
+                       json_t **reply);
 const char *convo_accept(struct app *app, const struct actor *a, long long conv, json_t **reply);
 const char *convo_transfer(struct app *app, const struct actor *a, long long conv, long long to_agent,
                            long long to_team, const char *reason, json_t **reply);

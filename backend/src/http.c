@@ -24,14 +24,22 @@
 
 /* Sent with every response. The console and API never need to be framed or
  * to load anything from another origin. */
-static const char security_headers[] =
-    "X-Content-Type-Options: nosniff\r\n"
-    "Referrer-Policy: strict-origin-when-cross-origin\r\n"
+static const char security_headers[] = "X-Content-Type-Options: nosniff\r\n"
+                                       "Referrer-Policy: strict-origin-when-cross-origin\r\n";
+
+#define CSP_COMMON                                                                                                     \
+    "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "                               \
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; media-src 'self'; object-src 'none'; "           \
+    "base-uri 'none'; form-action 'self'; "
+
+/* The console and API are never framed... */
+static const char own_page_headers[] =
     "X-Frame-Options: DENY\r\n"
-    "Cross-Origin-Opener-Policy: same-origin\r\n"
-    "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n";
+    "Cross-Origin-Opener-Policy: same-origin\r\n" CSP_COMMON "frame-ancestors 'none'\r\n";
+
+/* ...while the widget's files are loaded by, and framed in, any site. */
+static const char embeddable_headers[] =
+    "Cross-Origin-Resource-Policy: cross-origin\r\n" CSP_COMMON "frame-ancestors *\r\n";
 
 struct http_server {
     struct app *app;
@@ -72,8 +80,9 @@ static void send_response(struct http_req *req, int status, const char *content_
     req->status = status;
     mg_response_header_start(c, status);
     mg_response_header_add_lines(c, security_headers);
+    mg_response_header_add_lines(c, req->embeddable ? embeddable_headers : own_page_headers);
     mg_response_header_add(c, "X-Request-Id", req->request_id, -1);
-    mg_response_header_add(c, "Cache-Control", "no-store", -1);
+    mg_response_header_add(c, "Cache-Control", req->cache_control ? req->cache_control : "no-store", -1);
     if (content_type)
         mg_response_header_add(c, "Content-Type", content_type, -1);
     if (status != 204 && status != 304) {
@@ -417,6 +426,11 @@ static int serve_static(struct http_req *req)
     if (static_resolve(req->app, uri, path, sizeof(path), &st) != 0)
         return 0;
     req->route = "static";
+    /* The widget's loader and frame run inside other sites' pages. Files
+     * are revalidated with their ETag; the loader may be cached briefly. */
+    if (strncmp(uri, "/widget", 7) == 0)
+        req->embeddable = 1;
+    req->cache_control = strcmp(uri, "/widget.js") == 0 ? "public, max-age=300" : "no-cache";
     snprintf(etag, sizeof(etag), "\"%lx-%lx\"", (unsigned long)st.st_mtime, (unsigned long)st.st_size);
     struct tm tm;
     strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&st.st_mtime, &tm));

@@ -30,8 +30,10 @@ struct http_req {
     char request_id[17];
     char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX]; /* {param} values in pattern order */
     int nparams;
-    int status;               /* status of the response sent */
-    char extra_headers[1024]; /* "Name: value\r\n" lines for the next response */
+    int status;                /* status of the response sent */
+    char extra_headers[1024];  /* "Name: value\r\n" lines for the next response */
+    const char *cache_control; /* NULL: "no-store" */
+    int embeddable;            /* may be framed by any site (the widget) */
 };
 
 typedef void (*http_handler_fn)(struct http_req *req);

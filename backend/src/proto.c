@@ -20,7 +20,8 @@ struct type_spec {
 
 static const char *const f_none[] = {"type", "id", NULL};
 static const char *const f_auth[] = {"type", "id", "token", "csrf_token", NULL};
-static const char *const f_start[] = {"type", "id", "prechat", "page_url", "referrer", NULL};
+static const char *const f_start[] = {"type", "id", "prechat", "page_url", "referrer", "offline", NULL};
+static const char *const f_rate[] = {"type", "id", "conversation_id", "rating", "comment", NULL};
 static const char *const f_send[] = {"type", "id", "conversation_id", "client_msg_id", "body", NULL};
 static const char *const f_typing[] = {"type", "id", "conversation_id", "on", NULL};
 static const char *const f_read[] = {"type", "id", "conversation_id", "seq", NULL};
@@ -45,6 +46,7 @@ static const struct type_spec types[] = {
     {"status.set", PT_STATUS_SET, ROLE_A, f_status},
     {"queue.subscribe", PT_QUEUE_SUBSCRIBE, ROLE_A, f_none},
     {"conversations.list", PT_CONVERSATIONS_LIST, ROLE_BOTH, f_none},
+    {"conversation.rate", PT_CONVERSATION_RATE, ROLE_V, f_rate},
 };
 
 const char *proto_type_name(enum proto_type type)
@@ -168,6 +170,9 @@ static int parse_fields(json_t *root, const struct type_spec *spec, const struct
         if (parse_url_field(root, "page_url", &m->page_url, err) != 0 ||
             parse_url_field(root, "referrer", &m->referrer, err) != 0)
             return -1;
+        if (jfield_bool(root, "offline", 0, &on, &f) != 0)
+            return fail_field(err, &f);
+        m->offline = on;
         return parse_prechat(root, m, err);
     case PT_MESSAGE_SEND:
     case PT_NOTE_SEND:
@@ -207,6 +212,15 @@ static int parse_fields(json_t *root, const struct type_spec *spec, const struct
         if ((m->to_agent_id != 0) == (m->to_team_id != 0))
             return fail(err, PE_INVALID_FIELD, "to_agent_id", "give exactly one of to_agent_id and to_team_id");
         return 0;
+    case PT_CONVERSATION_RATE: {
+        static const char *const ratings[] = {"good", "bad", NULL};
+        if (need_conversation(root, m, err) != 0)
+            return -1;
+        if (jfield_enum(root, "rating", JF_REQUIRED, ratings, &m->rating, &f) != 0 ||
+            jfield_string(root, "comment", JF_MULTILINE, 0, PROTO_COMMENT_MAX, &m->comment, &f) != 0)
+            return fail_field(err, &f);
+        return 0;
+    }
     case PT_STATUS_SET:
         if (jfield_enum(root, "status", JF_REQUIRED, statuses, &m->status, &f) != 0)
             return fail_field(err, &f);

@@ -29,6 +29,7 @@ enum proto_type {
     PT_STATUS_SET,            /* agent */
     PT_QUEUE_SUBSCRIBE,       /* agent */
     PT_CONVERSATIONS_LIST,    /* both: the caller's open conversations */
+    PT_CONVERSATION_RATE,     /* visitor: good/bad and a comment after close */
 };
 
 /* Stable error codes (sent as "code" in error replies). */
@@ -58,6 +59,7 @@ struct proto_limits {
 #define PROTO_ID_MAX             64 /* request id and client_msg_id, characters */
 #define PROTO_URL_MAX            2048
 #define PROTO_REASON_MAX         500
+#define PROTO_COMMENT_MAX        2000
 #define PROTO_PRECHAT_MAX_FIELDS 20
 #define PROTO_PRECHAT_VALUE_MAX  1000
 #define PROTO_SYNC_LIMIT_MAX     500
@@ -79,6 +81,8 @@ struct proto_msg {
     long long to_team_id;
     const char *reason;              /* transfer */
     const char *page_url, *referrer; /* conversation.start */
+    int offline;                     /* conversation.start: left while nobody was online */
+    const char *rating, *comment;    /* conversation.rate */
     json_t *prechat;                 /* conversation.start: object, borrowed */
     json_t *root;                    /* owns everything above */
 };

@@ -9,6 +9,8 @@ const struct http_route api_routes[] = {
     {"GET", "/api/auth/me", api_auth_me},
     {"POST", "/api/widget/session", api_widget_session},
     {"OPTIONS", "/api/widget/session", api_widget_session_preflight},
+    {"GET", "/api/widget/sites/{key}", api_widget_site},
+    {"GET", "/demo", api_demo_page},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

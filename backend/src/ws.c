@@ -532,7 +532,7 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
         err = convo_sync(app, &a, m->conversation_id, m->after_seq, m->limit, &result);
         break;
     case PT_CONVERSATION_START:
-        err = convo_start(app, &a, m->page_url, m->referrer, m->prechat, &result);
+        err = convo_start(app, &a, m->page_url, m->referrer, m->prechat, m->offline, &result);
         break;
     case PT_CONVERSATION_CLOSE:
         err = convo_close(app, &a, m->conversation_id, &result);
@@ -559,6 +559,9 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
         break;
     case PT_CONVERSATIONS_LIST:
         err = convo_list(app, &a, &result);
+        break;
+    case PT_CONVERSATION_RATE:
+        err = convo_rate(app, &a, m->conversation_id, m->rating, m->comment, &result);
         break;
     }
     reply(c, m->id, err, result);
