@@ -28,9 +28,17 @@ UNIT_BIN  := $(patsubst backend/tests/%.c,build/tests/%,$(UNIT_SRC))
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all deps node run test test-unit test-integration asan lint stop-db clean db-start
+.PHONY: all deps node run test test-unit test-integration test-e2e asan lint stop-db clean db-start
 
-all: backend/parleyd
+all: backend/parleyd build/static/.built
+
+# --- the front ends (widget, console): esbuild bundles into build/static ------
+
+FRONTEND_SRC := $(shell find widget agent-console -type f 2>/dev/null) scripts/build-frontend.js
+
+build/static/.built: $(FRONTEND_SRC) node_modules/.package-lock.json
+	node scripts/build-frontend.js
+	@touch $@
 
 # --- set-up -----------------------------------------------------------------
 
@@ -87,11 +95,18 @@ test-unit: $(UNIT_BIN)
 test-integration: all node
 	node --test --test-reporter=tap --test-concurrency=2 tests/integration/
 
+# Browser tests: playwright-core driving Debian's /usr/bin/chromium.
+test-e2e: all node
+	@if ls tests/e2e/*.test.js >/dev/null 2>&1; then \
+	    node --test --test-reporter=tap --test-concurrency=1 tests/e2e/; \
+	else echo "no browser tests yet"; fi
+
 # The integration tests start their own throw-away PostgreSQL clusters.
 test: deps
 	@$(MAKE) --no-print-directory all node
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-integration
+	@$(MAKE) --no-print-directory test-e2e
 
 # The same unit and integration tests against an AddressSanitizer + UBSan build.
 build/asan/parleyd: backend/src/main.c $(SRC) $(HDR) build/migrations_gen.c
