@@ -320,6 +320,19 @@ function treeCpu(rootPid) {
   return total;
 }
 
+/** Jiffies of the whole machine from /proc/stat: { busy, idle, steal, total }. */
+function machineCpu() {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+    const busy = user + nice + system + irq + softirq;
+    return { busy, idle: idle + iowait, steal: steal || 0, total: busy + idle + iowait + (steal || 0) };
+  } catch {
+    return null;
+  }
+}
+
 // ---- self-hosted mode -------------------------------------------------------------------
 
 const SELF_PASSWORD = 'chatload correct horse battery';
@@ -877,6 +890,7 @@ async function load(o, ctx, report) {
   let serverCpuWin0 = null;
   let pgCpuWin0 = null;
   let clientCpuWin0 = null;
+  let machineWin0 = null;
   let memWinStart = null;
   let lastProgress = now();
   let lastDelivered = 0;
@@ -890,6 +904,7 @@ async function load(o, ctx, report) {
         serverCpuWin0 = pid ? procCpu(pid) : null;
         pgCpuWin0 = treeCpu(pgPid);
         clientCpuWin0 = process.cpuUsage();
+        machineWin0 = machineCpu();
         memWinStart = sampleServer('window_start');
         eld.reset();
         eld.enable();
@@ -918,6 +933,7 @@ async function load(o, ctx, report) {
   const serverCpuWin = pid && serverCpuWin0 !== null ? procCpu(pid) - serverCpuWin0 : null;
   const pgCpuWin = pgPid && pgCpuWin0 !== null ? treeCpu(pgPid) - pgCpuWin0 : null;
   const clientCpu = process.cpuUsage(clientCpuWin0);
+  const machineWin1 = machineCpu();
   const memWinEnd = sampleServer('window_end');
   if (self && o.pgStats) report.postgres_statements = await topStatements(self.pg);
 
@@ -1020,6 +1036,20 @@ async function load(o, ctx, report) {
     postgres_cpu_s_window: pgCpuWin === null ? null : round(pgCpuWin),
     postgres_cpu_pct_window: pgCpuWin === null ? null : round((100 * pgCpuWin) / o.duration),
   };
+  if (machineWin0 && machineWin1) {
+    const d = (k) => (machineWin1[k] - machineWin0[k]) / CLK_TCK;
+    const cores = require('node:os').cpus().length;
+    const busy = d('busy');
+    const ours = (serverCpuWin || 0) + (pgCpuWin || 0) + (clientCpu.user + clientCpu.system) / 1e6;
+    report.machine = {
+      cores,
+      busy_pct_of_all_cores: round((100 * busy) / (cores * o.duration)),
+      steal_pct_of_all_cores: round((100 * d('steal')) / (cores * o.duration)),
+      // CPU used by processes other than parleyd, its PostgreSQL and chatload (and by the kernel
+      // for them outside their accounting); large values mean the numbers were disturbed
+      other_cpu_pct_of_one_core: pgPid || !self ? round((100 * (busy - ours)) / o.duration) : null,
+    };
+  }
   const ch = eld.count ? eld : null;
   report.client = {
     cpu_s_window: round((clientCpu.user + clientCpu.system) / 1e6),
@@ -1085,6 +1115,9 @@ function textReport(r) {
     const m = s.rss_mib;
     lines.push(`server RSS      ${m.start ?? '-'} MiB at start, ${m.after_setup ?? '-'} after setup, ${m.window_start ?? '-'} -> ${m.window_end ?? '-'} over the window, peak ${m.peak ?? '-'}, ${m.end ?? '-'} at the end (pid ${s.pid ?? '?'}, ${s.threads_peak ?? '?'} threads)`);
     lines.push(`CPU (window)    parleyd ${s.cpu_pct_window ?? '-'}%, postgres ${s.postgres_cpu_pct_window ?? '-'}%, chatload ${r.client.cpu_pct_window}% of one core; client event-loop delay p99 ${r.client.event_loop_delay_ms ? r.client.event_loop_delay_ms.p99 : '-'} ms`);
+  }
+  if (r.machine) {
+    lines.push(`machine         ${r.machine.cores} cores ${r.machine.busy_pct_of_all_cores}% busy, steal ${r.machine.steal_pct_of_all_cores}%${r.machine.other_cpu_pct_of_one_core !== null ? `; other processes ${r.machine.other_cpu_pct_of_one_core}% of one core` : ''}`);
   }
   if (r.postgres_statements) {
     lines.push('PostgreSQL time during the load (pg_stat_statements, track=all; nested statements count inside their callers too):');

@@ -529,6 +529,45 @@ const char *convo_rate(struct app *app, const struct actor *a, long long conv, c
     return NULL;
 }
 
+const char *convo_visitor_update(struct app *app, const struct actor *a, const char *name, const char *email,
+                                 json_t *attributes, const char *page_url, json_t **reply)
+{
+    char visitor[24], site[24];
+    char *attrs = attributes ? json_dumps(attributes, JSON_COMPACT) : NULL;
+    const char *params[6] = {visitor, site, name, email, attrs, page_url};
+    PGresult *res = NULL;
+    snprintf(visitor, sizeof(visitor), "%lld", a->id);
+    snprintf(site, sizeof(site), "%lld", a->site_id);
+    /* One statement: update the visitor, the open conversation's page, and
+     * tell the agents (a conv event re-renders the visitor panel). */
+    int rc =
+        db_query(app->db, &res,
+                 "WITH v AS (UPDATE visitors SET"
+                 "   name = CASE WHEN verified THEN coalesce(name, $3) ELSE coalesce($3, name) END,"
+                 "   email = CASE WHEN verified THEN coalesce(email, $4) ELSE coalesce($4, email) END,"
+                 "   attributes = CASE WHEN $5::jsonb IS NULL THEN attributes"
+                 "     ELSE jsonb_strip_nulls(attributes || $5::jsonb) END,"
+                 "   last_seen_at = now()"
+                 "  WHERE id = $1::bigint AND site_id = $2::bigint"
+                 "  RETURNING json_build_object('id', id, 'name', name, 'email', email, 'verified', verified,"
+                 "   'attributes', attributes)::text AS doc),"
+                 " c AS (UPDATE conversations SET page_url = coalesce($6, page_url), updated_at = now()"
+                 "  WHERE visitor_id = $1::bigint AND site_id = $2::bigint AND status <> 'closed' RETURNING id),"
+                 " n AS (SELECT pg_notify('parley', json_build_object('e', 'conv', 'c', id, 'ch', 'visitor')::text)"
+                 "  FROM c)"
+                 " SELECT (SELECT doc FROM v), (SELECT count(*) FROM n)",
+                 6, params);
+    free(attrs);
+    if (rc != DB_OK)
+        return tx_error(rc);
+    json_t *doc = db_get_str(res, 0, 0) ? json_loads(db_get_str(res, 0, 0), 0, NULL) : NULL;
+    PQclear(res);
+    if (!doc)
+        return PE_NOT_FOUND;
+    *reply = json_pack("{s:o}", "visitor", doc);
+    return NULL;
+}
+
 /* ---- read receipts and typing: one statement each, no lock held ---- */
 
 /* The permission test shared by the single-statement operations: $2 is the

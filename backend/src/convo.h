@@ -33,6 +33,12 @@ const char *convo_actor_kind(const struct actor *a);
  * in the queue like any other and is marked for the agents. */
 const char *convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
                         json_t *prechat, int offline, json_t **reply);
+/* The visitor tells us more about themselves: name, email (unverified;
+ * never overrides a verified identity's), custom attributes (merged), and
+ * the page they are on now (recorded on their open conversation). */
+const char *convo_visitor_update(struct app *app, const struct actor *a, const char *name, const char *email,
+                                 json_t *attributes, const char *page_url, json_t **reply);
+
 /* The visitor's rating of a closed conversation (good|bad, optional comment). */
 const char *convo_rate(struct app *app, const struct actor *a, long long conv, const char *rating, const char *comment,
                        json_t **reply);

@@ -22,6 +22,7 @@ static const char *const f_none[] = {"type", "id", NULL};
 static const char *const f_auth[] = {"type", "id", "token", "csrf_token", NULL};
 static const char *const f_start[] = {"type", "id", "prechat", "page_url", "referrer", "offline", NULL};
 static const char *const f_rate[] = {"type", "id", "conversation_id", "rating", "comment", NULL};
+static const char *const f_visitor[] = {"type", "id", "name", "email", "attributes", "page_url", NULL};
 static const char *const f_send[] = {"type", "id", "conversation_id", "client_msg_id", "body", NULL};
 static const char *const f_typing[] = {"type", "id", "conversation_id", "on", NULL};
 static const char *const f_read[] = {"type", "id", "conversation_id", "seq", NULL};
@@ -47,6 +48,7 @@ static const struct type_spec types[] = {
     {"queue.subscribe", PT_QUEUE_SUBSCRIBE, ROLE_A, f_none},
     {"conversations.list", PT_CONVERSATIONS_LIST, ROLE_BOTH, f_none},
     {"conversation.rate", PT_CONVERSATION_RATE, ROLE_V, f_rate},
+    {"visitor.update", PT_VISITOR_UPDATE, ROLE_V, f_visitor},
 };
 
 const char *proto_type_name(enum proto_type type)
@@ -119,6 +121,37 @@ static int parse_url_field(json_t *root, const char *key, const char **out, stru
         return fail_field(err, &f);
     if (*out && **out && strncmp(*out, "http://", 7) != 0 && strncmp(*out, "https://", 8) != 0)
         return fail(err, PE_INVALID_FIELD, key, "must be an http or https URL");
+    return 0;
+}
+
+/* attributes: a flat object of strings, numbers and booleans set by the
+ * site (plan, order count ...); shown to agents as text. */
+static int parse_attributes(json_t *root, struct proto_msg *m, struct proto_error *err)
+{
+    json_t *obj = json_object_get(root, "attributes");
+    const char *key;
+    json_t *v;
+    if (!obj || json_is_null(obj))
+        return 0;
+    if (!json_is_object(obj))
+        return fail(err, PE_INVALID_FIELD, "attributes", "must be an object");
+    if (json_object_size(obj) > PROTO_ATTR_MAX_KEYS)
+        return fail(err, PE_INVALID_FIELD, "attributes", "has too many keys");
+    json_object_foreach(obj, key, v)
+    {
+        long klen = text_utf8_chars(key, strlen(key));
+        if (klen < 1 || klen > 64 || text_has_controls(key, strlen(key), 0))
+            return fail(err, PE_INVALID_FIELD, "attributes", "has an invalid key");
+        if (json_is_string(v)) {
+            const char *s = json_string_value(v);
+            size_t n = json_string_length(v);
+            if (strlen(s) != n || text_has_controls(s, n, 0) || text_utf8_chars(s, n) > PROTO_ATTR_VALUE_MAX)
+                return fail(err, PE_INVALID_FIELD, "attributes", "has a value that is too long or not plain text");
+        } else if (!json_is_number(v) && !json_is_boolean(v) && !json_is_null(v)) {
+            return fail(err, PE_INVALID_FIELD, "attributes", "values must be strings, numbers or booleans");
+        }
+    }
+    m->attributes = obj;
     return 0;
 }
 
@@ -221,6 +254,15 @@ static int parse_fields(json_t *root, const struct type_spec *spec, const struct
             return fail_field(err, &f);
         return 0;
     }
+    case PT_VISITOR_UPDATE:
+        if (jfield_string(root, "name", 0, 1, 200, &m->name, &f) != 0 ||
+            jfield_string(root, "email", 0, 3, 254, &m->email, &f) != 0)
+            return fail_field(err, &f);
+        if (m->email && (!strchr(m->email, '@') || strpbrk(m->email, " <>\"'")))
+            return fail(err, PE_INVALID_FIELD, "email", "must be an email address");
+        if (parse_url_field(root, "page_url", &m->page_url, err) != 0)
+            return -1;
+        return parse_attributes(root, m, err);
     case PT_STATUS_SET:
         if (jfield_enum(root, "status", JF_REQUIRED, statuses, &m->status, &f) != 0)
             return fail_field(err, &f);

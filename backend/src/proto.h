@@ -30,6 +30,7 @@ enum proto_type {
     PT_QUEUE_SUBSCRIBE,       /* agent */
     PT_CONVERSATIONS_LIST,    /* both: the caller's open conversations */
     PT_CONVERSATION_RATE,     /* visitor: good/bad and a comment after close */
+    PT_VISITOR_UPDATE,        /* visitor: name, email, custom attributes, current page */
 };
 
 /* Stable error codes (sent as "code" in error replies). */
@@ -60,6 +61,8 @@ struct proto_limits {
 #define PROTO_URL_MAX            2048
 #define PROTO_REASON_MAX         500
 #define PROTO_COMMENT_MAX        2000
+#define PROTO_ATTR_MAX_KEYS      50
+#define PROTO_ATTR_VALUE_MAX     500
 #define PROTO_PRECHAT_MAX_FIELDS 20
 #define PROTO_PRECHAT_VALUE_MAX  1000
 #define PROTO_SYNC_LIMIT_MAX     500
@@ -83,6 +86,8 @@ struct proto_msg {
     const char *page_url, *referrer; /* conversation.start */
     int offline;                     /* conversation.start: left while nobody was online */
     const char *rating, *comment;    /* conversation.rate */
+    const char *name, *email;        /* visitor.update */
+    json_t *attributes;              /* visitor.update: flat object, borrowed */
     json_t *prechat;                 /* conversation.start: object, borrowed */
     json_t *root;                    /* owns everything above */
 };

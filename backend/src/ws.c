@@ -560,6 +560,9 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
     case PT_CONVERSATIONS_LIST:
         err = convo_list(app, &a, &result);
         break;
+    case PT_VISITOR_UPDATE:
+        err = convo_visitor_update(app, &a, m->name, m->email, m->attributes, m->page_url, &result);
+        break;
     case PT_CONVERSATION_RATE:
         err = convo_rate(app, &a, m->conversation_id, m->rating, m->comment, &result);
         break;
