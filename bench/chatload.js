@@ -368,6 +368,7 @@ async function startSelf(o) {
     await pg.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
     await pg.restart();
     await pg.query("ALTER SYSTEM SET pg_stat_statements.track = 'all'");
+    await pg.query("ALTER SYSTEM SET pg_stat_statements.track_planning = on");
     await pg.query('SELECT pg_reload_conf()');
     await pg.query('CREATE EXTENSION pg_stat_statements');
   }
@@ -1073,6 +1074,7 @@ async function topStatements(pg) {
     calls: Number(x.calls),
     total_ms: round(x.total_exec_time),
     mean_ms: round(x.total_exec_time / Math.max(1, Number(x.calls))),
+    plan_mean_ms: round(x.total_plan_time / Math.max(1, Number(x.calls))),
     rows: Number(x.rows),
     pct: round((100 * x.total_exec_time) / x.all_exec),
   }));
@@ -1120,8 +1122,9 @@ function textReport(r) {
     lines.push(`machine         ${r.machine.cores} cores ${r.machine.busy_pct_of_all_cores}% busy, steal ${r.machine.steal_pct_of_all_cores}%${r.machine.other_cpu_pct_of_one_core !== null ? `; other processes ${r.machine.other_cpu_pct_of_one_core}% of one core` : ''}`);
   }
   if (r.postgres_statements) {
-    lines.push('PostgreSQL time during the load (pg_stat_statements, track=all; nested statements count inside their callers too):');
-    for (const q of r.postgres_statements) lines.push(`  ${String(q.pct).padStart(6)}%  ${String(q.calls).padStart(7)} calls  ${ms(q.mean_ms).padStart(6)} ms  ${q.query.slice(0, 110)}`);
+    lines.push('PostgreSQL time during warm-up + window (pg_stat_statements; nested statements also count inside their callers):');
+    lines.push('   exec%    calls  exec ms  plan ms  statement');
+    for (const q of r.postgres_statements) lines.push(`  ${String(q.pct).padStart(6)}  ${String(q.calls).padStart(7)}  ${ms(q.mean_ms).padStart(7)}  ${ms(q.plan_mean_ms).padStart(7)}  ${q.query.slice(0, 100)}`);
   }
   if (l && l.close_errors && Object.keys(l.close_errors).length) lines.push(`close errors    ${fmtErrors(l.close_errors)}`);
   if (s && s.exit_code !== undefined) lines.push(`server exit     ${s.exit_code}; ${s.log_warnings} warn/error log lines`);

@@ -21,6 +21,25 @@ void api_widget_session_preflight(struct http_req *req);
 void api_widget_site(struct http_req *req);
 void api_demo_page(struct http_req *req);
 
+/* api_admin.c */
+void api_agents_list(struct http_req *req);
+void api_agents_create(struct http_req *req);
+void api_agents_update(struct http_req *req);
+void api_teams_list(struct http_req *req);
+void api_teams_create(struct http_req *req);
+void api_teams_update(struct http_req *req);
+void api_sites_list(struct http_req *req);
+void api_sites_create(struct http_req *req);
+void api_sites_update(struct http_req *req);
+void api_canned_list(struct http_req *req);
+void api_canned_create(struct http_req *req);
+void api_canned_update(struct http_req *req);
+void api_canned_delete(struct http_req *req);
+
+/* api_conversations.c */
+void api_conversations_list(struct http_req *req);
+void api_conversation_get(struct http_req *req);
+
 /* routes.c */
 extern const struct http_route api_routes[];
 extern const size_t api_nroutes;

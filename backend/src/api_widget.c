@@ -1,7 +1,8 @@
 /* The widget's HTTP resource: POST /api/widget/session.
  *
- * Called from the host page (any origin the site allows, hence CORS with the
- * exact origin echoed, never "*") or from our own chat frame. Returns a
+ * Called by the widget's loader from the host page (any origin the site
+ * allows, hence CORS with the exact origin echoed, never "*"); our own
+ * frame's origin does not count unless the site lists it. Returns a
  * visitor token: 256-bit random, only its SHA-256 stored, bound to one site
  * and one visitor. With identity verification the site's backend signs the
  * visitor's external id (hex HMAC-SHA256 under the site secret); a verified
@@ -233,7 +234,7 @@ void api_widget_session(struct http_req *req)
     for (const char *p = agent ? agent : ""; *p && n < sizeof(ua) - 1; p++)
         ua[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
     ua[n] = '\0';
-    ctx.user_agent = ua;
+    ctx.user_agent = ua[0] ? ua : NULL;
     ctx.ip = http_remote_ip(req);
     if (db_transaction(req->app->db, session_tx, &ctx) != DB_OK || !ctx.visitor) {
         json_decref(ctx.visitor);

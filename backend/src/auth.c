@@ -86,6 +86,28 @@ int auth_require_agent(struct http_req *req, struct auth_session *out, unsigned 
     return 0;
 }
 
+enum auth_role auth_role_rank(const char *role)
+{
+    if (strcmp(role, "admin") == 0)
+        return AUTH_ROLE_ADMIN;
+    if (strcmp(role, "supervisor") == 0)
+        return AUTH_ROLE_SUPERVISOR;
+    return AUTH_ROLE_AGENT;
+}
+
+int auth_require_role(struct http_req *req, struct auth_session *out, unsigned flags, enum auth_role min_role)
+{
+    if (auth_require_agent(req, out, flags) != 0)
+        return -1;
+    if (auth_role_rank(out->agent.role) < min_role) {
+        http_send_problem(req, 403, "forbidden",
+                          min_role == AUTH_ROLE_ADMIN ? "only admins may do this"
+                                                      : "only supervisors and admins may do this");
+        return -1;
+    }
+    return 0;
+}
+
 int auth_session_create(struct http_req *req, long long agent_id, char *token, size_t tokenlen)
 {
     uint8_t digest[TOKEN_DIGEST_LEN];
@@ -114,7 +136,12 @@ int auth_session_delete(struct db_pool *pool, const uint8_t token_hash[TOKEN_DIG
     char hash_hex[2 * TOKEN_DIGEST_LEN + 3];
     const char *params[1] = {hash_hex};
     db_bytea_hex(token_hash, TOKEN_DIGEST_LEN, hash_hex);
-    return db_query(pool, NULL, "DELETE FROM agent_sessions WHERE token_hash = $1::bytea", 1, params);
+    /* And tell every node to close the sockets opened with it. */
+    return db_query(pool, NULL,
+                    "WITH d AS (DELETE FROM agent_sessions WHERE token_hash = $1::bytea RETURNING token_hash)"
+                    " SELECT pg_notify('parley', json_build_object('e', 'session_off',"
+                    "   'h', encode(token_hash, 'hex'))::text) FROM d",
+                    1, params);
 }
 
 int auth_sessions_delete_for_agent(struct db_pool *pool, long long agent_id)

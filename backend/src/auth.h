@@ -33,6 +33,15 @@ struct auth_session {
  * returned. */
 int auth_require_agent(struct http_req *req, struct auth_session *out, unsigned flags);
 
+enum auth_role { AUTH_ROLE_AGENT = 0, AUTH_ROLE_SUPERVISOR = 1, AUTH_ROLE_ADMIN = 2 };
+
+/* auth_require_agent, then 403 forbidden unless the agent's role is at
+ * least min_role. The check is here, at the API, not only in the UI. */
+int auth_require_role(struct http_req *req, struct auth_session *out, unsigned flags, enum auth_role min_role);
+
+/* The role's rank (agent 0, supervisor 1, admin 2). */
+enum auth_role auth_role_rank(const char *role);
+
 /* Looks up a live session by its cookie value (and refreshes its idle
  * timer). Returns 0 found, 1 no such live session, -1 database error. */
 int auth_session_lookup(struct app *app, const char *cookie, struct auth_session *out);

@@ -163,7 +163,7 @@ static int agent_name(PGconn *conn, long long agent_id, char *out, size_t len)
     return rc;
 }
 
-int convo_assign_tx(PGconn *conn, long long conv, long long agent_id)
+int convo_assign_tx(PGconn *conn, long long conv, long long agent_id, const char *change)
 {
     char id[24], agent[24], name[512], body[600];
     const char *params[2] = {id, agent};
@@ -189,12 +189,13 @@ int convo_assign_tx(PGconn *conn, long long conv, long long agent_id)
                  (const char *const[]){agent});
     if (rc != DB_OK)
         goto done;
-    snprintf(body, sizeof(body), "%s joined the conversation", name);
-    json_t *meta = json_pack("{s:s, s:I}", "event", "assigned", "agent_id", (json_int_t)agent_id);
+    snprintf(body, sizeof(body),
+             strcmp(change, "reopened") == 0 ? "%s reopened the conversation" : "%s joined the conversation", name);
+    json_t *meta = json_pack("{s:s, s:I}", "event", change, "agent_id", (json_int_t)agent_id);
     rc = convo_post_tx(conn, conv, "system", 0, "event", body, meta);
     json_decref(meta);
     if (rc == DB_OK)
-        rc = events_notify_conv(conn, conv, "assigned", prev != agent_id ? prev : 0, 0);
+        rc = events_notify_conv(conn, conv, change, prev != agent_id ? prev : 0, 0);
 done:
     PQclear(res);
     return rc;
@@ -334,7 +335,7 @@ static int accept_tx(PGconn *conn, void *arg)
         if (full)
             return TX_AT_CAPACITY;
     }
-    rc = convo_assign_tx(conn, c.id, ctx->a->id);
+    rc = convo_assign_tx(conn, c.id, ctx->a->id, "assigned");
     if (rc == DB_OK)
         rc = conv_json(conn, c.id, "agent", &ctx->reply);
     return rc;
@@ -386,7 +387,7 @@ static int reopen_tx(PGconn *conn, void *arg)
     if (strcmp(c.status, "closed") != 0)
         return TX_INVALID_STATE;
     /* The agent who reopens takes it. */
-    rc = convo_assign_tx(conn, c.id, ctx->a->id);
+    rc = convo_assign_tx(conn, c.id, ctx->a->id, "reopened");
     if (rc == DB_OK)
         rc = conv_json(conn, c.id, "agent", &ctx->reply);
     return rc;
@@ -412,14 +413,26 @@ static int transfer_tx(PGconn *conn, void *arg)
         rc = agent_name(conn, ctx->to_agent, name, sizeof(name));
         if (rc != DB_OK)
             return rc;
+        /* Only to someone who is there: an agent with no live connection
+         * would have it requeued by the grace sweep moments later. */
+        snprintf(target, sizeof(target), "%lld", ctx->to_agent);
+        rc = db_exec(conn, &res,
+                     "SELECT EXISTS (SELECT 1 FROM agent_presence p JOIN nodes n ON n.id = p.node_id"
+                     " WHERE p.agent_id = $1::bigint AND p.connections > 0"
+                     "   AND n.heartbeat_at > now() - interval '30 seconds')",
+                     1, (const char *const[]){target});
+        int present = rc == DB_OK && db_get_bool(res, 0, 0);
+        PQclear(res);
+        res = NULL;
+        if (rc != DB_OK)
+            return rc;
+        if (!present)
+            return TX_INVALID_STATE;
         snprintf(note, sizeof(note), "Transferred to %s%s%s", name, ctx->reason && *ctx->reason ? ": " : "",
                  ctx->reason ? ctx->reason : "");
         rc = convo_post_tx(conn, c.id, convo_actor_kind(ctx->a), ctx->a->id, "note", note, NULL);
         if (rc == DB_OK)
-            rc = convo_assign_tx(conn, c.id, ctx->to_agent);
-        /* convo_assign_tx announced "assigned"; say also that it moved. */
-        if (rc == DB_OK)
-            rc = events_notify_conv(conn, c.id, "transferred", c.assignee_id, 0);
+            rc = convo_assign_tx(conn, c.id, ctx->to_agent, "transferred");
     } else {
         snprintf(target, sizeof(target), "%lld", ctx->to_team);
         rc = db_exec(conn, &res, "SELECT name FROM teams WHERE id = $1::bigint", 1, (const char *const[]){target});

@@ -3,9 +3,12 @@
  * Owns the state machine (queued -> assigned -> closed, and reopened), who
  * may do what (a visitor only to their own conversations; an agent to
  * conversations of their teams, or assigned to them; supervisors and admins
- * to all), and the event each change emits. Every change is one transaction
- * that also writes its event message (kind 'event', gap-free seq like any
- * message) and NOTIFYs; after commit the affected team queues are drained.
+ * to all), and the event each change emits. Every change of state (queued,
+ * assigned, transferred, closed, reopened, requeued) is one transaction that
+ * also writes its event message (kind 'event', gap-free seq like any
+ * message; the start itself writes none) and NOTIFYs; after commit the
+ * affected team queues are drained. Ratings and visitor updates NOTIFY
+ * without an event message.
  *
  * Functions return NULL on success (with *reply set to an object the
  * caller owns, to be merged into the ack) or a protocol error code (PE_*). */
@@ -53,9 +56,10 @@ const char *convo_sync(struct app *app, const struct actor *a, long long conv, l
                        json_t **reply);
 const char *convo_list(struct app *app, const struct actor *a, json_t **reply);
 
-/* Inside a transaction: assigns a queued conversation to an agent, writes
- * the event message and NOTIFYs. Used by the router. */
-int convo_assign_tx(PGconn *conn, long long conv, long long agent_id);
+/* Inside a transaction: assigns the conversation to an agent, writes the
+ * event message and NOTIFYs with the given change ("assigned" by the router
+ * or an accept, "reopened", "transferred"). */
+int convo_assign_tx(PGconn *conn, long long conv, long long agent_id, const char *change);
 
 /* Inside a transaction: appends one message through post_messages().
  * meta may be NULL. Returns DB_OK or a DB_E_* code (DB_E_NOT_FOUND when the

@@ -76,7 +76,7 @@ static void dispatch_messages(struct app *app, json_t *refs)
     if (!text)
         return;
     if (db_query(app->db, &res,
-                 "SELECT c.visitor_id, c.team_id, c.assignee_id, m.kind,"
+                 "SELECT c.visitor_id, c.team_id, c.assignee_id, m.kind, c.status = 'queued',"
                  "       parley_message_json(m, 'visitor')::text, parley_message_json(m, 'agent')::text"
                  " FROM jsonb_array_elements($1::jsonb) r"
                  " JOIN messages m ON m.conversation_id = (r->>0)::bigint AND m.seq = (r->>1)::bigint"
@@ -87,16 +87,19 @@ static void dispatch_messages(struct app *app, json_t *refs)
         return;
     }
     for (int i = 0; i < PQntuples(res); i++) {
+        /* While a conversation waits, its team may read along before
+         * accepting; once assigned, only the assignee (and supervisors). */
+        int queued = db_get_bool(res, i, 4);
         struct hub_event ev = {
-            .audience = HUB_VISITOR | HUB_INVOLVED | HUB_PRIV_WATCHERS,
+            .audience = HUB_VISITOR | HUB_INVOLVED | HUB_PRIV_WATCHERS | (queued ? HUB_TEAM_WATCHERS : 0),
             .visitor_id = db_get_ll(res, i, 0, 0),
             .team_id = db_get_ll(res, i, 1, 0),
             .assignee_id = db_get_ll(res, i, 2, 0),
         };
         /* Internal notes never reach the visitor. */
         if (strcmp(db_get_str(res, i, 3), "note") != 0)
-            ev.visitor_frame = frame_wrap("message.created", "", "message", db_get_str(res, i, 4));
-        ev.agent_frame = frame_wrap("message.created", "", "message", db_get_str(res, i, 5));
+            ev.visitor_frame = frame_wrap("message.created", "", "message", db_get_str(res, i, 5));
+        ev.agent_frame = frame_wrap("message.created", "", "message", db_get_str(res, i, 6));
         publish(app, &ev);
     }
     PQclear(res);
@@ -136,6 +139,7 @@ static void dispatch_conversation(struct app *app, json_t *p)
             struct hub_event gone = {
                 .audience = HUB_TEAM_WATCHERS,
                 .team_id = old_team,
+                .skip_agent_id = ev.prev_assignee_id,
                 .agent_frame = frame_wrap("conversation.updated", extra, "conversation", db_get_str(res, 0, 4)),
             };
             publish(app, &gone);
@@ -256,6 +260,10 @@ void events_dispatch(struct app *app, const char *payload)
             json_object_set(out, "name", json_object_get(p, "n"));
         ev.agent_frame = frame_json(out);
         publish(app, &ev);
+    } else if (strcmp(e, "session_off") == 0) {
+        const char *h = json_string_value(json_object_get(p, "h"));
+        if (h && strlen(h) == 64)
+            hub_close_session(app->hub, h, 4002, "logged out");
     } else if (strcmp(e, "agent_off") == 0) {
         hub_close_agent(app->hub, json_integer_value(json_object_get(p, "ag")), 4001, "deactivated");
     }

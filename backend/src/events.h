@@ -10,6 +10,7 @@
  *   {"e":"read","c":id,"v":visitor,"a":assignee,"t":team,"side":s,"seq":n}
  *   {"e":"presence","ag":agent,"st":status,"cn":connected,"n":name}
  *   {"e":"agent_off","ag":agent}                   agent deactivated
+ *   {"e":"session_off","h":sha256_hex}             a session ended (logout)
  * events_dispatch (run by the bus thread, in commit order) loads what a
  * reference points to, renders one frame per audience and hands it to the
  * hub; for conversation changes it also refreshes the queue positions of

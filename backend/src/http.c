@@ -136,6 +136,11 @@ void http_send_problem(struct http_req *req, int status, const char *slug, const
     http_send_problem_fields(req, status, slug, detail, NULL, 0);
 }
 
+const char *http_query_string(struct http_req *req)
+{
+    return req->ri->query_string;
+}
+
 const char *http_header(struct http_req *req, const char *name)
 {
     return mg_get_header(req->conn, name);

@@ -81,6 +81,9 @@ void http_send_empty(struct http_req *req, int status);
 
 /* --- request helpers --- */
 
+/* The raw query string (after '?'), or NULL. */
+const char *http_query_string(struct http_req *req);
+
 /* A request header's value, or NULL. */
 const char *http_header(struct http_req *req, const char *name);
 

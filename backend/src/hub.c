@@ -129,6 +129,8 @@ static int agent_in_team(const struct ws_conn *c, long long team_id)
 static int agent_wants(const struct ws_conn *c, const struct hub_event *ev)
 {
     int watching = atomic_load(&c->watching);
+    if (ev->skip_agent_id && c->agent.id == ev->skip_agent_id)
+        return 0;
     if ((ev->audience & HUB_ALL_AGENTS))
         return 1;
     if ((ev->audience & HUB_INVOLVED) && ((ev->assignee_id && c->agent.id == ev->assignee_id) ||
@@ -193,6 +195,15 @@ void hub_close_agent(struct hub *hub, long long agent_id, int code, const char *
     pthread_rwlock_rdlock(&hub->lock);
     for (struct ws_conn *c = hub->agents[bucket_of(agent_id)]; c; c = c->idx_next)
         if (c->agent.id == agent_id)
+            ws_close(c, code, reason);
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+void hub_close_session(struct hub *hub, const char *session_hash, int code, const char *reason)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    for (struct ws_conn *c = hub->all; c; c = c->hub_next)
+        if (c->role == PROTO_AGENT && strcmp(c->session_hash, session_hash) == 0)
             ws_close(c, code, reason);
     pthread_rwlock_unlock(&hub->lock);
 }

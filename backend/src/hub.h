@@ -27,6 +27,7 @@ struct hub_event {
     long long visitor_id;
     long long team_id;
     long long assignee_id, prev_assignee_id;
+    long long skip_agent_id;        /* this agent gets nothing (has it already) */
     struct ws_frame *visitor_frame; /* for HUB_VISITOR, may be NULL */
     struct ws_frame *agent_frame;   /* for the agent audiences, may be NULL */
 };
@@ -46,8 +47,12 @@ void hub_publish(struct hub *hub, const struct hub_event *ev);
 void hub_send_visitor(struct hub *hub, long long visitor_id, struct ws_frame *f);
 void hub_send_agent(struct hub *hub, long long agent_id, struct ws_frame *f);
 
-/* Asks every connection of an agent to close (deactivated, logged out). */
+/* Asks every connection of an agent to close (deactivated). */
 void hub_close_agent(struct hub *hub, long long agent_id, int code, const char *reason);
+
+/* Asks the agent connections opened with one session to close (logout);
+ * session_hash is the hex SHA-256 of the session cookie. */
+void hub_close_session(struct hub *hub, const char *session_hash, int code, const char *reason);
 
 /* Sends a frame to every connection (after the bus reconnects: "resync"). */
 void hub_broadcast(struct hub *hub, struct ws_frame *f);

@@ -100,6 +100,10 @@ static const char *status_error(const char *status, const char **message)
         *message = "the conversation is closed";
         return PE_INVALID_STATE;
     }
+    if (strcmp(status, "key_taken") == 0) {
+        *message = "this client_msg_id is used by another message in the conversation";
+        return PE_INVALID_FIELD;
+    }
     *message = "the message could not be stored";
     return PE_INTERNAL;
 }
@@ -148,13 +152,15 @@ static void commit_batch(struct msgstore *ms, struct post **batch, size_t n)
         const char *status = db_get_str(res, (int)i, 1);
         if (strcmp(status, "ok") == 0 || strcmp(status, "duplicate") == 0) {
             json_t *msg = json_loads(db_get_str(res, (int)i, 2), 0, NULL);
-            json_t *ack = json_pack("{s:s, s:s?, s:o, s:b}", "type", "ack", "id", id, "message", msg, "duplicate",
+            json_t *ack = json_pack("{s:s, s:o, s:b}", "type", "ack", "message", msg, "duplicate",
                                     strcmp(status, "duplicate") == 0);
+            if (ack && id)
+                json_object_set_new(ack, "id", json_string(id));
             ws_send_json(p->conn, ack);
         } else {
             const char *message;
             const char *code = status_error(status, &message);
-            ws_send_error(p->conn, id, code, message, NULL);
+            ws_send_error(p->conn, id, code, message, strcmp(code, PE_INVALID_FIELD) == 0 ? "client_msg_id" : NULL);
         }
     }
     PQclear(res);

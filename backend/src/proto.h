@@ -36,6 +36,7 @@ enum proto_type {
 /* Stable error codes (sent as "code" in error replies). */
 #define PE_BAD_JSON              "bad_json"
 #define PE_FRAME_TOO_LARGE       "frame_too_large"
+#define PE_UNSUPPORTED_FRAME     "unsupported_frame"
 #define PE_UNKNOWN_TYPE          "unknown_type"
 #define PE_INVALID_FIELD         "invalid_field"
 #define PE_MESSAGE_TOO_LONG      "message_too_long"

@@ -128,7 +128,7 @@ static int drain_tx(PGconn *conn, void *arg)
     /* "now" only has to sort after every real last_assigned_at. */
     size_t n = router_plan(convs, nconv, agents, nagents, 1e18, plan, DRAIN_BATCH);
     for (size_t i = 0; i < n; i++) {
-        rc = convo_assign_tx(conn, plan[i].conversation_id, plan[i].agent_id);
+        rc = convo_assign_tx(conn, plan[i].conversation_id, plan[i].agent_id, "assigned");
         if (rc != DB_OK)
             goto done;
         ctx->assigned++;

@@ -429,6 +429,9 @@ static void auth_agent(struct ws_conn *c, const struct proto_msg *m)
     }
     c->agent = s.agent;
     c->privileged = strcmp(s.agent.role, "agent") != 0;
+    token_hex(s.token_hash, sizeof(s.token_hash), c->session_hash);
+    /* The secret is not needed any more. */
+    memset(c->session_token, 0, sizeof(c->session_token));
     if (load_teams(c) != 0) {
         auth_refuse(c, m->id, PE_UNAVAILABLE, "try again shortly");
         return;
@@ -495,9 +498,13 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
     case PT_AUTH:
         ws_send_error(c, m->id, PE_ALREADY_AUTHENTICATED, "this socket is authenticated already", NULL);
         return;
-    case PT_PING:
-        ws_send_json(c, json_pack("{s:s, s:s?}", "type", "pong", "id", m->id));
+    case PT_PING: {
+        json_t *pong = json_pack("{s:s}", "type", "pong");
+        if (pong && m->id)
+            json_object_set_new(pong, "id", json_string(m->id));
+        ws_send_json(c, pong);
         return;
+    }
     case PT_MESSAGE_SEND:
     case PT_NOTE_SEND:
         if (c->role == PROTO_VISITOR &&
@@ -512,15 +519,20 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
         return;
     case PT_TYPING: {
         double now = monotonic_now();
-        /* Repeated "still typing" within a short time is not news. */
-        if (m->on == c->last_typing_on && m->on && now - c->last_typing_at < TYPING_REPEAT_SECONDS) {
+        /* Repeated "still typing" in the same conversation within a short
+         * time is not news. */
+        if (m->on && c->last_typing_on && c->last_typing_conv == m->conversation_id &&
+            now - c->last_typing_at < TYPING_REPEAT_SECONDS) {
             if (m->id)
                 send_ack(c, m->id, NULL);
             return;
         }
-        c->last_typing_at = now;
-        c->last_typing_on = m->on;
         err = convo_typing(app, &a, c->agent.name, m->conversation_id, m->on);
+        if (!err) {
+            c->last_typing_at = now;
+            c->last_typing_on = m->on;
+            c->last_typing_conv = m->conversation_id;
+        }
         if (err || m->id)
             reply(c, m->id, err, NULL);
         return;
@@ -561,6 +573,11 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
         err = convo_list(app, &a, &result);
         break;
     case PT_VISITOR_UPDATE:
+        if (!hub_visitor_rate_take(app->hub, c->visitor_id, app->cfg->visitor_rate_messages,
+                                   app->cfg->visitor_rate_window_seconds, monotonic_now())) {
+            ws_send_error(c, m->id, PE_RATE_LIMITED, "too many updates; slow down", NULL);
+            return;
+        }
         err = convo_visitor_update(app, &a, m->name, m->email, m->attributes, m->page_url, &result);
         break;
     case PT_CONVERSATION_RATE:
@@ -617,8 +634,7 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
         return 0;
     /* Fragmented and binary messages are not part of the protocol. */
     if (!(bits & 0x80) || opcode != MG_WEBSOCKET_OPCODE_TEXT) {
-        ws_send_error(c, NULL, opcode == MG_WEBSOCKET_OPCODE_BINARY ? PE_BAD_JSON : PE_FRAME_TOO_LARGE,
-                      "send each message as one text frame", NULL);
+        ws_send_error(c, NULL, PE_UNSUPPORTED_FRAME, "send each message as one unfragmented text frame", NULL);
         ws_close(c, 1003, "unsupported frame");
         return 1;
     }

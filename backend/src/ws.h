@@ -41,6 +41,7 @@ struct ws_conn {
     enum proto_role role;
     char origin[256];
     char session_token[96]; /* agent: the session cookie, until auth */
+    char session_hash[65];  /* agent: hex SHA-256 of it, to end the socket at logout */
 
     /* Set once by the reader thread at auth, read-only afterwards (the hub
      * reads them under its own lock after the conn is added). */
@@ -54,6 +55,7 @@ struct ws_conn {
     double opened_at;      /* monotonic seconds */
     double last_typing_at; /* reader thread only */
     int last_typing_on;
+    long long last_typing_conv;
 
     /* Outbound queue: guarded by lock. */
     pthread_mutex_t lock;

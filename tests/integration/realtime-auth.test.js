@@ -26,7 +26,8 @@ const {
   startConversation,
 } = require('../helpers/fixtures');
 
-const AUTH_TIMEOUT_MS = 500;
+// Short, yet long enough that a prompt auth is never late on a loaded machine.
+const AUTH_TIMEOUT_MS = 1000;
 
 let pg;
 let srv;

@@ -22,6 +22,7 @@ const {
   conversationRow,
   convUpdated,
   msgCreated,
+  waitFor,
 } = require('../helpers/fixtures');
 
 let pg;
@@ -54,6 +55,10 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
   assert.equal(start.conversation.status, 'queued', 'a new conversation starts in the queue');
   const cid = start.conversation.id;
   assert.ok(Number.isInteger(cid) && cid > 0);
+  // Starting again while it is open gives the same conversation.
+  const again = await v.ack({ type: 'conversation.start' });
+  assert.equal(again.created, false);
+  assert.equal(again.conversation.id, cid);
 
   // Queued: both the visitor and the team's queue watcher hear of it.
   await v.next(convUpdated(cid, 'queued'), 5000, 'conversation.updated queued (visitor)');
@@ -137,6 +142,28 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
   await a.close();
 });
 
+test('an agent typing in one conversation and then another is shown typing in both', async () => {
+  const team = await createTeam(pg);
+  const tia = await createAgent(pg, { name: 'Tia Typing', teams: [team] });
+  const site = await createSite(pg, { teamId: team });
+  const a = await connectAgent(srv, tia, { status: 'online' });
+  const v1 = await connectVisitor(srv, site, { label: 'visitor 1' });
+  const v2 = await connectVisitor(srv, site, { label: 'visitor 2' });
+  const c1 = await startConversation(v1);
+  const c2 = await startConversation(v2);
+  await v1.next(convUpdated(c1, 'assigned'), 5000, 'assignment of conversation 1');
+  await v2.next(convUpdated(c2, 'assigned'), 5000, 'assignment of conversation 2');
+
+  // Agents juggle chats: typing in conversation 1, then right away in 2.
+  await a.ack({ type: 'typing', conversation_id: c1, on: true });
+  const t1 = await v1.nextType('typing', (m) => m.conversation_id === c1 && m.side === 'agent');
+  assert.equal(t1.on, true);
+  await a.ack({ type: 'typing', conversation_id: c2, on: true });
+  const t2 = await v2.nextType('typing', (m) => m.conversation_id === c2 && m.side === 'agent', 3000);
+  assert.equal(t2.on, true);
+  for (const c of [v1, v2, a]) await c.close();
+});
+
 test('a resent client_msg_id is acknowledged as a duplicate and stored once', async () => {
   const team = await createTeam(pg);
   const bob = await createAgent(pg, { name: 'Bob Dup', teams: [team] });
@@ -160,6 +187,13 @@ test('a resent client_msg_id is acknowledged as a duplicate and stored once', as
   assert.equal(third.message.id, first.message.id);
   assert.equal(third.message.seq, first.message.seq);
   assert.equal(third.message.body, 'only once please');
+
+  // The agent using the visitor's key is not handed the visitor's message.
+  const clash = await a.request({ type: 'message.send', conversation_id: cid, client_msg_id: 'dup-client-1', body: 'agent text' });
+  assert.ok(
+    clash.type === 'error' || (clash.message.id !== first.message.id && clash.message.author.kind === 'agent'),
+    `an agent reusing the visitor's client_msg_id was answered with the visitor's message: ${JSON.stringify(clash)}`,
+  );
 
   const rows = await pg.query('SELECT id, seq, body FROM messages WHERE conversation_id = $1 AND client_msg_id = $2', [cid, 'dup-client-1']);
   assert.equal(rows.rows.length, 1, 'the database must hold the message once');
@@ -204,6 +238,9 @@ test('a visitor who reconnects gets exactly the missed messages from sync, in or
   assert.equal(all.conversation.id, cid);
   assert.equal(all.conversation.last_seq, sent[2].seq);
 
+  const exact = await v2.ack({ type: 'sync', conversation_id: cid, after_seq: lastSeen, limit: 3 });
+  assert.deepEqual(exact.messages.map((m) => m.seq), sent.map((m) => m.seq));
+  assert.equal(exact.more, false, 'a page that ends exactly at the last message says more: false');
   const page1 = await v2.ack({ type: 'sync', conversation_id: cid, after_seq: lastSeen, limit: 2 });
   assert.deepEqual(page1.messages.map((m) => m.seq), [sent[0].seq, sent[1].seq]);
   assert.equal(page1.more, true, 'a full page with more behind it says more: true');
@@ -278,7 +315,8 @@ test('transfer to an agent (note for agents only) and to a team (back to its que
 
   // Once someone in the new team goes online, it is theirs.
   await z.ack({ type: 'status.set', status: 'online' });
-  assert.equal((await conversationRow(pg, cid)).assignee_id, zoe.id);
+  await waitFor(async () => (await conversationRow(pg, cid)).assignee_id === zoe.id, { timeoutMs: 3000, what: 'assignment to Zoe' });
+  await v.next((m) => convUpdated(cid)(m) && m.conversation.assignee && m.conversation.assignee.name === zoe.name, 5000, 'visitor sees Zoe');
 
   for (const c of [v, x, y, z]) await c.close();
 });

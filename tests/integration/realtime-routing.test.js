@@ -63,6 +63,8 @@ test('an agent outside the team cannot accept (forbidden); a supervisor can', as
   const { v, cid } = await newConversation(site);
   assert.equal((await conversationRow(pg, cid)).status, 'queued', 'nobody of the team is online: it must wait');
   await o.expectError({ type: 'conversation.accept', conversation_id: cid }, 'forbidden');
+  await o.expectError({ type: 'conversation.close', conversation_id: cid }, 'forbidden');
+  await o.expectError({ type: 'message.send', conversation_id: cid, client_msg_id: 'outsider-1', body: 'not mine' }, 'forbidden');
   const row = await conversationRow(pg, cid);
   assert.equal(row.status, 'queued');
   assert.equal(row.assignee_id, null);

@@ -1,0 +1,162 @@
+// The widget's two languages. Strings are plain text (never HTML); {x}
+// placeholders are filled by t().
+
+const en = {
+  title: 'Chat',
+  hi: 'Hi there 👋',
+  hiName: 'Hi {name} 👋',
+  greeting: 'Ask us anything — we usually reply in a few minutes.',
+  online: 'We are online',
+  away: 'We are away right now',
+  awayText: "Leave us a message and we'll get back to you by email.",
+  name: 'Name',
+  email: 'Email',
+  message: 'Message',
+  howHelp: 'How can we help?',
+  start: 'Start conversation',
+  leave: 'Send message',
+  required: 'Please fill in this field.',
+  badEmail: 'Please enter a valid email address.',
+  optional: 'optional',
+  close: 'Minimise chat',
+  end: 'End conversation',
+  endAsk: 'End this conversation?',
+  cancel: 'Cancel',
+  write: 'Write a message…',
+  send: 'Send',
+  you: 'You',
+  team: 'Support team',
+  waiting: 'Waiting for an agent…',
+  queue: "You're #{n} in line · about {m} min",
+  offlineNote: "Thanks! We're away right now and will reply to you as soon as we're back.",
+  replies: 'Typically replies in a few minutes',
+  agentHere: 'Online',
+  ended: 'Conversation ended',
+  endedText: 'This conversation has ended.',
+  rateAsk: 'How was your conversation?',
+  good: 'Good',
+  bad: 'Bad',
+  comment: 'Tell us more (optional)',
+  sendRating: 'Send feedback',
+  thanks: 'Thanks for your feedback!',
+  newChat: 'Start a new conversation',
+  typing: '{name} is typing…',
+  someone: 'Someone',
+  seen: 'Seen',
+  sent: 'Sent',
+  sending: 'Sending…',
+  queued: 'Waiting for network',
+  failed: 'Not delivered',
+  tooLong: 'Not delivered: the message is too long',
+  retry: 'Retry',
+  reconnecting: 'Reconnecting…',
+  connecting: 'Connecting…',
+  unavailable: 'Chat is not available on this page.',
+  newMsgs: 'New messages',
+  powered: 'Powered by Parley',
+  joined: '{name} joined the conversation',
+  closedByYou: 'You ended the conversation',
+  closedByAgent: 'The agent ended the conversation',
+  requeued: 'The agent was disconnected; waiting for another agent',
+  transferred: 'Transferred to another team',
+};
+
+const zh = {
+  title: '在线客服',
+  hi: '你好 👋',
+  hiName: '{name}，你好 👋',
+  greeting: '有任何问题都可以问我们，通常几分钟内回复。',
+  online: '客服在线',
+  away: '客服暂时不在',
+  awayText: '请留言，我们会通过电子邮件回复你。',
+  name: '姓名',
+  email: '电子邮箱',
+  message: '留言',
+  howHelp: '有什么可以帮你？',
+  start: '开始对话',
+  leave: '发送留言',
+  required: '请填写此项。',
+  badEmail: '请输入有效的电子邮箱地址。',
+  optional: '选填',
+  close: '最小化聊天窗口',
+  end: '结束对话',
+  endAsk: '确定结束此对话？',
+  cancel: '取消',
+  write: '输入消息…',
+  send: '发送',
+  you: '你',
+  team: '客服团队',
+  waiting: '正在等待客服接入…',
+  queue: '你前面排在第 {n} 位 · 预计约 {m} 分钟',
+  offlineNote: '谢谢！我们暂时不在，回来后会尽快回复你。',
+  replies: '通常几分钟内回复',
+  agentHere: '在线',
+  ended: '对话已结束',
+  endedText: '此对话已结束。',
+  rateAsk: '你对本次对话满意吗？',
+  good: '满意',
+  bad: '不满意',
+  comment: '补充说明（选填）',
+  sendRating: '提交评价',
+  thanks: '感谢你的评价！',
+  newChat: '开始新对话',
+  typing: '{name} 正在输入…',
+  someone: '客服',
+  seen: '已读',
+  sent: '已发送',
+  sending: '发送中…',
+  queued: '等待网络连接',
+  failed: '发送失败',
+  tooLong: '发送失败：消息太长',
+  retry: '重试',
+  reconnecting: '正在重新连接…',
+  connecting: '正在连接…',
+  unavailable: '此页面无法使用在线客服。',
+  newMsgs: '新消息',
+  powered: '由 Parley 提供支持',
+  joined: '{name} 加入了对话',
+  closedByYou: '你结束了对话',
+  closedByAgent: '客服结束了对话',
+  requeued: '客服已断开连接，正在等待其他客服',
+  transferred: '已转接至其他团队',
+};
+
+export let lang = 'en';
+let dict = en;
+
+/** 'en' | 'zh-CN' | 'auto' (browser languages). */
+export function setLanguage(pref) {
+  let l = pref;
+  if (l !== 'en' && l !== 'zh-CN') {
+    const list = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || '']);
+    l = /^zh/i.test(list[0] || '') ? 'zh-CN' : 'en';
+  }
+  lang = l;
+  dict = l === 'zh-CN' ? zh : en;
+  document.documentElement.lang = l;
+}
+
+export function t(key, vars) {
+  let s = dict[key] || en[key] || key;
+  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] === undefined ? m : String(vars[k])));
+  return s;
+}
+
+/** Event messages come from the server in English; show them in our language. */
+export function eventText(body) {
+  let m = /^(.{1,200}) joined the conversation$/.exec(body);
+  if (m) return t('joined', { name: m[1] });
+  if (body === 'Conversation closed by the visitor') return t('closedByYou');
+  if (body === 'Conversation closed by the agent') return t('closedByAgent');
+  if (body === 'The agent was disconnected; waiting for another agent') return t('requeued');
+  if (body === 'Transferred to another team') return t('transferred');
+  return body;
+}
+
+let timeFmt;
+export function time(iso) {
+  const d = new Date(iso);
+  if (isNaN(d)) return '';
+  if (!timeFmt) timeFmt = new Intl.DateTimeFormat(lang, { hour: 'numeric', minute: '2-digit' });
+  return timeFmt.format(d);
+}

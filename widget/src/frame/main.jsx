@@ -1,0 +1,629 @@
+// The chat frame's UI (Preact). Every piece of text from the server, the
+// site settings or the visitor is rendered as a text node: no innerHTML and
+// no dangerouslySetInnerHTML anywhere. Links in messages become <a> only for
+// http(s) URLs.
+
+import { render } from 'preact';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+
+import {
+  S,
+  boot,
+  discard,
+  endConversation,
+  newConversation,
+  onRender,
+  rate,
+  retry,
+  send,
+  setFocusHandler,
+  startConversation,
+  toHost,
+  typing,
+  update,
+} from './chat.js';
+import { eventText, t, time } from './i18n.js';
+
+// ---- icons (static SVG) ----
+const Svg = ({ children, size = 20 }) => (
+  <svg viewBox="0 0 24 24" width={size} height={size} aria-hidden="true" focusable="false">
+    {children}
+  </svg>
+);
+const IconDown = () => (
+  <Svg>
+    <path fill="currentColor" d="M5.3 8.3a1 1 0 0 1 1.4 0L12 13.6l5.3-5.3a1 1 0 1 1 1.4 1.4l-6 6a1 1 0 0 1-1.4 0l-6-6a1 1 0 0 1 0-1.4z" />
+  </Svg>
+);
+const IconEnd = () => (
+  <Svg>
+    <path fill="currentColor" d="M6.2 4.8a1 1 0 0 1 1.4 0L12 9.2l4.4-4.4a1 1 0 1 1 1.4 1.4L13.4 10.6l4.4 4.4a1 1 0 0 1-1.4 1.4L12 12l-4.4 4.4a1 1 0 0 1-1.4-1.4l4.4-4.4-4.4-4.4a1 1 0 0 1 0-1.4z" transform="translate(0 1.4)" />
+  </Svg>
+);
+const IconSend = () => (
+  <Svg>
+    <path fill="currentColor" d="M3.4 20.4 21 12.9a1 1 0 0 0 0-1.8L3.4 3.6a.9.9 0 0 0-1.3 1L4 11l9 1-9 1-1.9 6.4a.9.9 0 0 0 1.3 1z" />
+  </Svg>
+);
+const IconUp = () => (
+  <Svg size={22}>
+    <path fill="currentColor" d="M2 10h3.5v11H2zm5.5 11h9.2c.8 0 1.5-.5 1.8-1.2l2.9-6.9c.1-.3.1-.5.1-.8V10c0-1.1-.9-2-2-2h-6.1l.9-4.4v-.3c0-.4-.2-.8-.4-1.1L12.8 1 7.5 6.3c-.3.3-.5.8-.5 1.3V19c0 1.1.9 2 2 2z" />
+  </Svg>
+);
+const IconDownThumb = () => (
+  <Svg size={22}>
+    <path fill="currentColor" d="M22 14h-3.5V3H22zm-5.5-11H7.3c-.8 0-1.5.5-1.8 1.2L2.6 11.1c-.1.3-.1.5-.1.8V14c0 1.1.9 2 2 2h6.1l-.9 4.4v.3c0 .4.2.8.4 1.1l1 1.1 5.3-5.3c.3-.3.5-.8.5-1.3V5c0-1.1-.9-2-2-2z" />
+  </Svg>
+);
+const IconClock = () => (
+  <Svg size={12}>
+    <path fill="currentColor" d="M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm1 10.4 3.5 2.1-.9 1.5L11 13V6h2z" />
+  </Svg>
+);
+
+// ---- text with safe links ----
+const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+function Text({ body }) {
+  const out = [];
+  let last = 0;
+  let m;
+  URL_RE.lastIndex = 0;
+  while ((m = URL_RE.exec(body))) {
+    let raw = m[0].replace(/[.,;:!?)\]}'"]+$/, '');
+    let href = null;
+    try {
+      const u = new URL(raw);
+      if (u.protocol === 'http:' || u.protocol === 'https:') href = u.href;
+    } catch (e) {
+      href = null;
+    }
+    if (!href) continue;
+    if (m.index > last) out.push(body.slice(last, m.index));
+    out.push(
+      <a href={href} target="_blank" rel="noopener noreferrer">
+        {raw}
+      </a>,
+    );
+    last = m.index + raw.length;
+    URL_RE.lastIndex = last;
+  }
+  if (last < body.length) out.push(body.slice(last));
+  return out;
+}
+
+const initial = (name) => (name ? Array.from(name.trim())[0] || '?' : '?').toUpperCase();
+
+function Avatar({ name, small }) {
+  return (
+    <span class={small ? 'pw-av pw-av-s' : 'pw-av'} aria-hidden="true">
+      {initial(name)}
+    </span>
+  );
+}
+
+function HeaderButton({ label, onClick, children }) {
+  return (
+    <button type="button" class="pw-hbtn" aria-label={label} title={label} onClick={onClick}>
+      {children}
+    </button>
+  );
+}
+
+const minimise = () => toHost({ type: 'close' });
+
+// ---- home: greeting, pre-chat or offline form ----
+function formFields(offline) {
+  let fields = S.settings.prechat_fields.length
+    ? S.settings.prechat_fields.map((f) => ({ ...f }))
+    : [
+        { name: 'name', type: 'text', required: false, label: '' },
+        { name: 'email', type: 'email', required: !!offline, label: '' },
+      ];
+  if (offline) {
+    // We must be able to answer: an email is required.
+    const email = fields.find((f) => f.type === 'email');
+    if (email) email.required = true;
+    else fields.push({ name: 'email', type: 'email', required: true, label: '' });
+  }
+  for (const f of fields) if (!f.label) f.label = f.name === 'name' ? t('name') : f.name === 'email' ? t('email') : f.name;
+  return fields;
+}
+
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function PrechatForm({ offline }) {
+  const fields = formFields(offline);
+  const [values, setValues] = useState(() => {
+    const v = {};
+    for (const f of fields) v[f.name] = (f.name === 'name' || f.name === 'email' ? S.profile[f.name] : '') || S.attrs[f.name] || '';
+    return v;
+  });
+  const [message, setMessage] = useState('');
+  const [errors, setErrors] = useState({});
+
+  const submit = (e) => {
+    e.preventDefault();
+    const errs = {};
+    const out = {};
+    for (const f of fields) {
+      const v = (values[f.name] || '').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').trim().slice(0, 1000);
+      if (f.required && !v) errs[f.name] = t('required');
+      else if (v && f.type === 'email' && !EMAIL_RE.test(v)) errs[f.name] = t('badEmail');
+      if (v) out[f.name] = v;
+    }
+    if (!message.trim()) errs.__message = t('required');
+    setErrors(errs);
+    const first = Object.keys(errs)[0];
+    if (first) {
+      const el = document.getElementById(first === '__message' ? 'pw-first' : `pf-${first}`);
+      if (el) el.focus();
+      return;
+    }
+    startConversation(out, message.trim(), offline);
+  };
+
+  return (
+    <form class="pw-form" onSubmit={submit} noValidate>
+      {fields.map((f, i) => (
+        <div class="pw-field" key={f.name}>
+          <label for={`pf-${f.name}`}>
+            {f.label}
+            {!f.required && <span class="pw-opt"> ({t('optional')})</span>}
+          </label>
+          <input
+            id={`pf-${f.name}`}
+            name={f.name}
+            type={f.type}
+            autocomplete={f.name === 'name' ? 'name' : f.type === 'email' ? 'email' : 'off'}
+            maxLength={f.type === 'email' ? 254 : 200}
+            required={f.required}
+            aria-invalid={errors[f.name] ? 'true' : 'false'}
+            aria-describedby={errors[f.name] ? `pe-${f.name}` : undefined}
+            value={values[f.name]}
+            onInput={(e) => setValues({ ...values, [f.name]: e.currentTarget.value })}
+            data-autofocus={i === 0 ? '' : undefined}
+          />
+          {errors[f.name] && (
+            <span class="pw-err" id={`pe-${f.name}`}>
+              {errors[f.name]}
+            </span>
+          )}
+        </div>
+      ))}
+      <div class="pw-field">
+        <label for="pw-first">{offline ? t('message') : t('howHelp')}</label>
+        <textarea
+          id="pw-first"
+          rows={3}
+          maxLength={4000}
+          required
+          aria-invalid={errors.__message ? 'true' : 'false'}
+          aria-describedby={errors.__message ? 'pe-first' : undefined}
+          value={message}
+          onInput={(e) => setMessage(e.currentTarget.value)}
+          data-autofocus={fields.length ? undefined : ''}
+        />
+        {errors.__message && (
+          <span class="pw-err" id="pe-first">
+            {errors.__message}
+          </span>
+        )}
+      </div>
+      <button type="submit" class="pw-btn">
+        {offline ? t('leave') : t('start')}
+        <IconSend />
+      </button>
+    </form>
+  );
+}
+
+function Home() {
+  const name = S.profile.name;
+  const online = S.online;
+  return (
+    <div class="pw-home">
+      <div class="pw-scroll">
+        <header class="pw-hero">
+          <div class="pw-hero-top">
+            <span class="pw-site">
+              <Avatar name={S.siteName || 'P'} small />
+              {S.siteName}
+            </span>
+            <HeaderButton label={t('close')} onClick={minimise}>
+              <IconDown />
+            </HeaderButton>
+          </div>
+          <h1 class="pw-hi">{name ? t('hiName', { name }) : t('hi')}</h1>
+          <p class="pw-greet">{S.settings.greeting || t('greeting')}</p>
+        </header>
+        <section class="pw-card" aria-labelledby="pw-status">
+          <p class="pw-status" id="pw-status">
+            <span class={online ? 'pw-dot pw-on' : 'pw-dot'} aria-hidden="true" />
+            {online ? t('replies') : t('away')}
+          </p>
+          {!online && <p class="pw-muted">{t('awayText')}</p>}
+          <PrechatForm offline={!online} key={online ? 'on' : 'off'} />
+        </section>
+        <Footer />
+      </div>
+    </div>
+  );
+}
+
+function Footer() {
+  return <p class="pw-foot">{t('powered')}</p>;
+}
+
+// ---- the conversation ----
+function ChatHeader() {
+  const [confirm, setConfirm] = useState(false);
+  const c = S.conv;
+  const agent = c && c.assignee && c.status !== 'queued' ? c.assignee.name : '';
+  const title = agent || S.siteName || t('team');
+  let sub = t('replies');
+  if (c && c.status === 'closed') sub = t('ended');
+  else if (c && c.status === 'assigned') sub = t('agentHere');
+  else if ((c && c.offline) || (!c && S.start && S.start.offline)) sub = t('away');
+  const active = c && c.status !== 'closed';
+  return (
+    <header class="pw-head">
+      <div class="pw-head-row">
+        <span class="pw-head-av">
+          <Avatar name={title} />
+          {c && c.status === 'assigned' && <span class="pw-dot pw-on pw-av-dot" aria-hidden="true" />}
+        </span>
+        <div class="pw-head-text">
+          <h1 class="pw-title">{title}</h1>
+          <p class="pw-sub">{sub}</p>
+        </div>
+        {active && (
+          <HeaderButton label={t('end')} onClick={() => setConfirm(true)}>
+            <IconEnd />
+          </HeaderButton>
+        )}
+        <HeaderButton label={t('close')} onClick={minimise}>
+          <IconDown />
+        </HeaderButton>
+      </div>
+      {confirm && active && (
+        <div class="pw-confirm" role="group" aria-label={t('endAsk')}>
+          <span>{t('endAsk')}</span>
+          <button
+            type="button"
+            class="pw-btn pw-btn-s pw-btn-light"
+            onClick={() => {
+              setConfirm(false);
+              endConversation();
+            }}
+          >
+            {t('end')}
+          </button>
+          <button type="button" class="pw-btn pw-btn-s pw-btn-ghost-light" onClick={() => setConfirm(false)}>
+            {t('cancel')}
+          </button>
+        </div>
+      )}
+    </header>
+  );
+}
+
+function Banner() {
+  if (S.conn === 'up' || (!S.everUp && S.conn !== 'down')) return null;
+  return (
+    <div class="pw-banner" role="status">
+      <span class="pw-spin" aria-hidden="true" />
+      {S.everUp ? t('reconnecting') : t('connecting')}
+    </div>
+  );
+}
+
+function QueueNote() {
+  const c = S.conv;
+  if (c && c.offline) return <div class="pw-note">{t('offlineNote')}</div>;
+  if (!(c ? c.status === 'queued' : S.start)) return null;
+  const q = S.queue;
+  return (
+    <div class="pw-note" role="status">
+      <span class="pw-dots" aria-hidden="true">
+        <i />
+        <i />
+        <i />
+      </span>
+      {q && q.position ? t('queue', { n: q.position, m: Math.max(1, Math.round(q.wait / 60)) }) : t('waiting')}
+    </div>
+  );
+}
+
+function Messages() {
+  const list = useRef(null);
+  const atBottom = useRef(true);
+  const c = S.conv;
+  const items = [];
+  for (const m of S.msgs) items.push(m);
+  for (const p of S.outbox) items.push({ pending: p, kind: 'message', author: { kind: 'visitor' }, body: p.body, key: p.cmid });
+
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (el && atBottom.current) el.scrollTop = el.scrollHeight;
+  });
+  const onScroll = () => {
+    const el = list.current;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+  };
+
+  // The last message of the visitor that the server has: its read state.
+  let lastOwn = null;
+  for (const m of S.msgs) if (m.kind === 'message' && m.author.kind === 'visitor') lastOwn = m;
+  const seen = lastOwn && c && c.agent_last_read_seq >= lastOwn.seq;
+
+  const rows = [];
+  items.forEach((m, i) => {
+    if (m.kind === 'event') {
+      rows.push(
+        <li class="pw-event" key={m.id}>
+          <span>{eventText(m.body)}</span>
+        </li>,
+      );
+      return;
+    }
+    const mine = m.author.kind === 'visitor';
+    const prev = items[i - 1];
+    const next = items[i + 1];
+    const same = (x) => x && x.kind === 'message' && x.author.kind === m.author.kind && x.author.name === m.author.name;
+    const first = !same(prev);
+    const last = !same(next);
+    const p = m.pending;
+    let status = null;
+    if (p) {
+      if (p.failed) {
+        status = (
+          <span class="pw-meta pw-fail">
+            {p.failed === 'message_too_long' ? t('tooLong') : t('failed')}
+            {p.failed !== 'message_too_long' && (
+              <button type="button" class="pw-link" onClick={() => retry(p.cmid)}>
+                {t('retry')}
+              </button>
+            )}
+            <button type="button" class="pw-link" aria-label="×" onClick={() => discard(p.cmid)}>
+              ×
+            </button>
+          </span>
+        );
+      } else {
+        status = (
+          <span class="pw-meta">
+            <IconClock /> {S.conn === 'up' ? t('sending') : t('queued')}
+          </span>
+        );
+      }
+    } else if (m === lastOwn && !S.outbox.length) {
+      status = (
+        <span class="pw-meta pw-receipt">
+          {m.created_at ? `${time(m.created_at)} · ` : ''}
+          {seen ? t('seen') : t('sent')}
+        </span>
+      );
+    } else if (last) {
+      status = <span class="pw-meta">{time(m.created_at)}</span>;
+    }
+    rows.push(
+      <li
+        class={`pw-row ${mine ? 'pw-mine' : 'pw-theirs'}${first ? ' pw-first' : ''}${last ? ' pw-last' : ''}${p ? ' pw-pending' : ''}`}
+        key={m.id || m.key}
+        data-seq={m.seq}
+      >
+        {!mine && first && <span class="pw-author">{m.author.name || t('team')}</span>}
+        <div class="pw-line">
+          {!mine && (last ? <Avatar name={m.author.name || t('team')} small /> : <span class="pw-av-gap" />)}
+          <div class="pw-bubble">
+            <span class="pw-sr">{mine ? t('you') : m.author.name || t('team')}: </span>
+            <Text body={m.body} />
+          </div>
+        </div>
+        {status}
+      </li>,
+    );
+  });
+
+  return (
+    <div class="pw-list" ref={list} onScroll={onScroll}>
+      <QueueNote />
+      <ol class="pw-msgs" role="log" aria-live="polite" aria-relevant="additions" aria-label={t('title')}>
+        {rows}
+      </ol>
+      {S.typing && (
+        <div class="pw-row pw-theirs pw-first pw-last pw-typing" role="status">
+          <div class="pw-line">
+            <Avatar name={S.typing.name || t('someone')} small />
+            <div class="pw-bubble">
+              <span class="pw-dots" aria-hidden="true">
+                <i />
+                <i />
+                <i />
+              </span>
+              <span class="pw-sr">{t('typing', { name: S.typing.name || t('someone') })}</span>
+            </div>
+          </div>
+          <span class="pw-meta" aria-hidden="true">
+            {t('typing', { name: S.typing.name || t('someone') })}
+          </span>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Composer() {
+  const [text, setText] = useState('');
+  const area = useRef(null);
+  useLayoutEffect(() => {
+    const el = area.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, 140)}px`;
+  }, [text]);
+  const submit = () => {
+    if (!text.trim()) return;
+    send(text);
+    setText('');
+    area.current && area.current.focus();
+  };
+  return (
+    <form
+      class="pw-composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
+    >
+      <label class="pw-sr" for="pw-text">
+        {t('write')}
+      </label>
+      <textarea
+        id="pw-text"
+        ref={area}
+        rows={1}
+        maxLength={4000}
+        placeholder={t('write')}
+        value={text}
+        data-autofocus=""
+        onInput={(e) => {
+          setText(e.currentTarget.value);
+          typing();
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+            e.preventDefault();
+            submit();
+          }
+        }}
+      />
+      <button type="submit" class="pw-send" aria-label={t('send')} title={t('send')} disabled={!text.trim()}>
+        <IconSend />
+      </button>
+    </form>
+  );
+}
+
+function Closed() {
+  const [choice, setChoice] = useState(null);
+  const [comment, setComment] = useState('');
+  const [busy, setBusy] = useState(false);
+  const done = S.rated || (S.conv && S.conv.rating);
+  const submit = async (e) => {
+    e.preventDefault();
+    if (!choice || busy) return;
+    setBusy(true);
+    try {
+      await rate(choice, comment.trim());
+    } catch (err) {
+      /* try again */
+    }
+    setBusy(false);
+  };
+  const choiceButton = (value, label, icon) => (
+    <button
+      type="button"
+      class={`pw-rate-btn pw-rate-${value}`}
+      aria-pressed={choice === value ? 'true' : 'false'}
+      onClick={() => setChoice(value)}
+    >
+      {icon}
+      <span>{label}</span>
+    </button>
+  );
+  return (
+    <div class="pw-closed">
+      {done ? (
+        <p class="pw-thanks" role="status">
+          {t('thanks')}
+        </p>
+      ) : (
+        <form class="pw-rating" onSubmit={submit}>
+          <fieldset>
+            <legend>{t('rateAsk')}</legend>
+            <div class="pw-rate">
+              {choiceButton('good', t('good'), <IconUp />)}
+              {choiceButton('bad', t('bad'), <IconDownThumb />)}
+            </div>
+          </fieldset>
+          {choice && (
+            <div class="pw-field">
+              <label class="pw-sr" for="pw-comment">
+                {t('comment')}
+              </label>
+              <textarea
+                id="pw-comment"
+                rows={2}
+                maxLength={2000}
+                placeholder={t('comment')}
+                value={comment}
+                onInput={(e) => setComment(e.currentTarget.value)}
+              />
+              <button type="submit" class="pw-btn" disabled={busy}>
+                {t('sendRating')}
+              </button>
+            </div>
+          )}
+        </form>
+      )}
+      <button type="button" class="pw-btn pw-btn-ghost" onClick={newConversation}>
+        {t('newChat')}
+      </button>
+    </div>
+  );
+}
+
+function Chat() {
+  const closed = S.conv && S.conv.status === 'closed';
+  return (
+    <div class="pw-chat">
+      <ChatHeader />
+      <Banner />
+      <Messages />
+      {closed ? <Closed /> : <Composer />}
+    </div>
+  );
+}
+
+function App() {
+  useEffect(() => {
+    const onKey = (e) => {
+      if (e.key === 'Escape') minimise();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+  if (S.fatal) {
+    return (
+      <div class="pw pw-center">
+        <p role="alert">{t('unavailable')}</p>
+      </div>
+    );
+  }
+  if (!S.inited || !S.siteLoaded) {
+    return (
+      <div class="pw pw-center" aria-busy="true">
+        <span class="pw-spin pw-spin-l" aria-hidden="true" />
+      </div>
+    );
+  }
+  const chat = !!(S.convId || S.start);
+  return (
+    <div class={`pw${S.open ? ' pw-open' : ''}`}>
+      {chat ? <Chat /> : <Home />}
+      {!chat && <Banner />}
+    </div>
+  );
+}
+
+const root = document.getElementById('app');
+onRender(() => render(<App />, root));
+setFocusHandler(() =>
+  setTimeout(() => {
+    const el = document.querySelector('[data-autofocus]');
+    if (el && document.activeElement !== el) el.focus({ preventScroll: true });
+  }, 60),
+);
+boot();
+update();
