@@ -78,6 +78,8 @@ static const struct setting settings[] = {
     S_INT("PARLEY_VISITOR_RATE_WINDOW_SECONDS", visitor_rate_window_seconds, "10", 1, 3600,
           "the visitor message rate window"),
     S_INT("PARLEY_VISITOR_MAX_SOCKETS", visitor_max_sockets, "5", 1, 1000, "open sockets per visitor per node"),
+    S_INT("PARLEY_API_RATE_PER_MINUTE", api_rate_per_minute, "600", 1, 1000000,
+          "REST API requests per token per minute (per node)"),
 };
 
 const char *config_getenv(const char *name, void *ctx)

@@ -362,7 +362,10 @@ static int close_tx(PGconn *conn, void *arg)
                  2, (const char *const[]){id, by});
     if (rc != DB_OK)
         return rc;
-    snprintf(body, sizeof(body), "Conversation closed by the %s", ctx->a->kind == ACTOR_VISITOR ? "visitor" : "agent");
+    snprintf(body, sizeof(body), "%s",
+             ctx->a->kind == ACTOR_VISITOR ? "Conversation closed by the visitor"
+             : ctx->a->kind == ACTOR_AGENT ? "Conversation closed by the agent"
+                                           : "Conversation closed");
     json_t *meta = json_pack("{s:s, s:s}", "event", "closed", "by", by);
     rc = convo_post_tx(conn, c.id, "system", 0, "event", body, meta);
     json_decref(meta);
@@ -386,8 +389,25 @@ static int reopen_tx(PGconn *conn, void *arg)
         return TX_FORBIDDEN;
     if (strcmp(c.status, "closed") != 0)
         return TX_INVALID_STATE;
-    /* The agent who reopens takes it. */
-    rc = convo_assign_tx(conn, c.id, ctx->a->id, "reopened");
+    if (ctx->a->kind == ACTOR_AGENT) {
+        /* The agent who reopens takes it. */
+        rc = convo_assign_tx(conn, c.id, ctx->a->id, "reopened");
+    } else {
+        /* Reopened by an integration: back to its team's queue. */
+        char id[24];
+        snprintf(id, sizeof(id), "%lld", c.id);
+        rc = db_exec(conn, NULL,
+                     "UPDATE conversations SET status = 'queued', assignee_id = NULL, assigned_at = NULL,"
+                     " closed_at = NULL, queued_at = now(), updated_at = now() WHERE id = $1::bigint",
+                     1, (const char *const[]){id});
+        json_t *meta = json_pack("{s:s}", "event", "reopened");
+        if (rc == DB_OK)
+            rc = convo_post_tx(conn, c.id, "system", 0, "event", "Conversation reopened", meta);
+        json_decref(meta);
+        if (rc == DB_OK)
+            rc = events_notify_conv(conn, c.id, "reopened", 0, 0);
+        ctx->drain_team = c.team_id;
+    }
     if (rc == DB_OK)
         rc = conv_json(conn, c.id, "agent", &ctx->reply);
     return rc;

@@ -73,27 +73,57 @@ void http_add_header(struct http_req *req, const char *name, const char *value)
     }
 }
 
-static void send_response(struct http_req *req, int status, const char *content_type, const char *body, size_t len)
+/* len < 0: a chunked body follows. */
+static void send_headers(struct http_req *req, int status, const char *content_type, long long len)
 {
     char length[24];
     struct mg_connection *c = req->conn;
     req->status = status;
     mg_response_header_start(c, status);
     mg_response_header_add_lines(c, security_headers);
-    mg_response_header_add_lines(c, req->embeddable ? embeddable_headers : own_page_headers);
+    if (req->csp) {
+        mg_response_header_add(c, "X-Frame-Options", "DENY", -1);
+        mg_response_header_add(c, "Content-Security-Policy", req->csp, -1);
+    } else {
+        mg_response_header_add_lines(c, req->embeddable ? embeddable_headers : own_page_headers);
+    }
     mg_response_header_add(c, "X-Request-Id", req->request_id, -1);
     mg_response_header_add(c, "Cache-Control", req->cache_control ? req->cache_control : "no-store", -1);
     if (content_type)
         mg_response_header_add(c, "Content-Type", content_type, -1);
-    if (status != 204 && status != 304) {
-        snprintf(length, sizeof(length), "%zu", len);
+    if (len < 0) {
+        mg_response_header_add(c, "Transfer-Encoding", "chunked", -1);
+    } else if (status != 204 && status != 304) {
+        snprintf(length, sizeof(length), "%lld", len);
         mg_response_header_add(c, "Content-Length", length, -1);
     }
     if (req->extra_headers[0])
         mg_response_header_add_lines(c, req->extra_headers);
     mg_response_header_send(c);
+}
+
+static void send_response(struct http_req *req, int status, const char *content_type, const char *body, size_t len)
+{
+    send_headers(req, status, content_type, (long long)len);
     if (len && strcmp(req->ri->request_method, "HEAD") != 0)
-        mg_write(c, body, len);
+        mg_write(req->conn, body, len);
+}
+
+void http_stream_begin(struct http_req *req, int status, const char *content_type)
+{
+    send_headers(req, status, content_type, -1);
+}
+
+int http_stream_write(struct http_req *req, const char *data, size_t len)
+{
+    if (len == 0)
+        return 0; /* an empty chunk would end the body */
+    return mg_send_chunk(req->conn, data, (unsigned)len) > 0 ? 0 : -1;
+}
+
+void http_stream_end(struct http_req *req)
+{
+    mg_send_chunk(req->conn, "", 0);
 }
 
 void http_send_body(struct http_req *req, int status, const char *content_type, const char *body, size_t len)

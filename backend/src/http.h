@@ -33,6 +33,7 @@ struct http_req {
     int status;                /* status of the response sent */
     char extra_headers[1024];  /* "Name: value\r\n" lines for the next response */
     const char *cache_control; /* NULL: "no-store" */
+    const char *csp;           /* NULL: the default policy for the path */
     int embeddable;            /* may be framed by any site (the widget) */
 };
 
@@ -78,6 +79,12 @@ void http_send_body(struct http_req *req, int status, const char *content_type, 
 
 /* Sends a response with no body (204, 304). */
 void http_send_empty(struct http_req *req, int status);
+
+/* A streamed response (chunked): begin once, write any number of times,
+ * end once. Memory stays bounded by what the caller holds. */
+void http_stream_begin(struct http_req *req, int status, const char *content_type);
+int http_stream_write(struct http_req *req, const char *data, size_t len); /* 0 or -1 (client gone) */
+void http_stream_end(struct http_req *req);
 
 /* --- request helpers --- */
 

@@ -6,6 +6,7 @@
  *   parleyd --help | --version
  */
 #include "agents.h"
+#include "apitokens.h"
 #include "bus.h"
 #include "hub.h"
 #include "msgstore.h"
@@ -45,6 +46,8 @@ static void usage(FILE *out)
             "  parleyd migrate               apply pending database migrations and exit\n"
             "  parleyd agent add --email E --name N --role admin|supervisor|agent\n"
             "                                create an agent; the password is read from stdin\n"
+            "  parleyd token add --name N --scope S [--scope S ...] [--expires-days D]\n"
+            "                                create a REST API token and print it (once)\n"
             "  parleyd --help | --version\n\n",
             PARLEY_VERSION);
 }
@@ -83,6 +86,64 @@ static int run_migrate(struct app *app)
     else
         printf("applied %d migration(s); schema version %d\n", applied, migrate_latest_version());
     return 0;
+}
+
+/* parleyd token add --name N --scope S [--scope S ...] [--expires-days D]:
+ * prints the new API token once. */
+static int cmd_token_add(struct app *app, int argc, char **argv)
+{
+    const char *name = NULL, *days = NULL;
+    json_t *scopes = json_array(), *doc = NULL;
+    char token[TOKEN_MAX_LEN], *scopes_text = NULL;
+    int rc = 2;
+    for (int i = 0; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--name") == 0) {
+            name = argv[i + 1];
+        } else if (strcmp(argv[i], "--scope") == 0) {
+            if (!apitokens_scope_bit(argv[i + 1])) {
+                fprintf(stderr,
+                        "parleyd token add: unknown scope %s (conversations:read, conversations:write, "
+                        "transcripts:read, admin)\n",
+                        argv[i + 1]);
+                goto done;
+            }
+            json_array_append_new(scopes, json_string(argv[i + 1]));
+        } else if (strcmp(argv[i], "--expires-days") == 0) {
+            days = argv[i + 1];
+        } else {
+            fprintf(stderr, "parleyd token add: unknown option %s\n", argv[i]);
+            goto done;
+        }
+    }
+    if (!name || argc % 2 != 0 || json_array_size(scopes) == 0 || strlen(name) > 100) {
+        fprintf(stderr, "parleyd token add: --name and at least one --scope are required\n");
+        goto done;
+    }
+    if (days && (strspn(days, "0123456789") != strlen(days) || atoi(days) < 1 || atoi(days) > 3650)) {
+        fprintf(stderr, "parleyd token add: --expires-days must be 1 to 3650\n");
+        goto done;
+    }
+    scopes_text = json_dumps(scopes, JSON_COMPACT);
+    rc = 1;
+    if (apitokens_create(app->db, name, scopes_text, NULL, 0, token, &doc) != DB_OK || !doc) {
+        fprintf(stderr, "parleyd token add: database error (see log)\n");
+        goto done;
+    }
+    if (days) {
+        char id[24];
+        snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(doc, "id")));
+        if (db_query(app->db, NULL,
+                     "UPDATE api_tokens SET expires_at = now() + make_interval(days => $2::int) WHERE id = $1::bigint",
+                     2, (const char *const[]){id, days}) != DB_OK)
+            goto done;
+    }
+    printf("%s\n", token);
+    rc = 0;
+done:
+    json_decref(scopes);
+    json_decref(doc);
+    free(scopes_text);
+    return rc;
 }
 
 static int cmd_agent_add(struct app *app, int argc, char **argv)
@@ -270,6 +331,9 @@ int main(int argc, char **argv)
     } else if (strcmp(argv[1], "migrate") == 0) {
         if (app_open(&app, &cfg, 0) == 0)
             rc = run_migrate(&app) == 0 ? 0 : 1;
+    } else if (strcmp(argv[1], "token") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0) {
+        if (app_open(&app, &cfg, 0) == 0 && migrate_apply(app.db) >= 0)
+            rc = cmd_token_add(&app, argc - 3, argv + 3);
     } else if (strcmp(argv[1], "agent") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0) {
         /* Works on a fresh database too: the schema comes first. */
         if (app_open(&app, &cfg, 1) == 0 && migrate_apply(app.db) >= 0)

@@ -15,6 +15,7 @@ static const struct slug_title titles[] = {
     {"csrf_failed", "Missing or wrong CSRF token"},
     {"origin_forbidden", "Request origin not allowed"},
     {"forbidden", "Not allowed"},
+    {"insufficient_scope", "The token lacks the scope this needs"},
     {"identity_invalid", "Visitor identity could not be verified"},
     {"identity_required", "Visitor identity required"},
     {"not_found", "Not found"},

@@ -26,6 +26,23 @@ const struct http_route api_routes[] = {
     {"DELETE", "/api/canned/{id}", api_canned_delete},
     {"GET", "/api/conversations", api_conversations_list},
     {"GET", "/api/conversations/{id}", api_conversation_get},
+    {"GET", "/api/tokens", api_tokens_list},
+    {"POST", "/api/tokens", api_tokens_create},
+    {"DELETE", "/api/tokens/{id}", api_tokens_revoke},
+    /* REST API v1: every route here is in docs/openapi.yaml (a test checks). */
+    {"GET", "/api/v1/conversations", api_v1_conversations_list},
+    {"GET", "/api/v1/conversations/{id}", api_v1_conversation_get},
+    {"GET", "/api/v1/conversations/{id}/messages", api_v1_messages_list},
+    {"POST", "/api/v1/conversations/{id}/messages", api_v1_message_create},
+    {"GET", "/api/v1/conversations/{id}/transcript", api_v1_transcript},
+    {"POST", "/api/v1/conversations/{id}/assign", api_v1_assign},
+    {"POST", "/api/v1/conversations/{id}/close", api_v1_close},
+    {"POST", "/api/v1/conversations/{id}/reopen", api_v1_reopen},
+    {"GET", "/api/v1/visitors/{id}", api_v1_visitor_get},
+    {"GET", "/api/v1/agents", api_v1_agents},
+    {"GET", "/api/v1/teams", api_v1_teams},
+    {"GET", "/api/v1/sites", api_v1_sites},
+    {"GET", "/api/v1/transcripts", api_v1_transcripts_export},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -121,6 +121,9 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
   assert.equal(r2.last_read_seq, ack2.message.seq);
   const re2 = await v.nextType('read', (m) => m.conversation_id === cid && m.side === 'agent');
   assert.equal(re2.last_read_seq, ack2.message.seq);
+  // A read marker never moves back.
+  const back = await v.ack({ type: 'read', conversation_id: cid, seq: 1 });
+  assert.equal(back.last_read_seq, ack2.message.seq);
 
   // Every message.created either side saw came in seq order.
   for (const c of [v, a]) {

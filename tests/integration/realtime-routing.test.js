@@ -18,7 +18,10 @@ const {
   connectVisitor,
   startConversation,
   conversationRow,
+  sendMessage,
   convUpdated,
+  msgCreated,
+  mentions,
   waitFor,
 } = require('../helpers/fixtures');
 
@@ -68,6 +71,16 @@ test('an agent outside the team cannot accept (forbidden); a supervisor can', as
   const row = await conversationRow(pg, cid);
   assert.equal(row.status, 'queued');
   assert.equal(row.assignee_id, null);
+
+  await o.expectError({ type: 'sync', conversation_id: cid, after_seq: 0 }, 'not_found');
+
+  // Team scoping of events: the outsider watches the queue of another team
+  // and hears nothing of this conversation; the supervisor hears all.
+  const said = await sendMessage(v, cid, 'anyone there?');
+  await s.next(msgCreated(cid, (m) => m.id === said.message.id), 5000, 'the message at the watching supervisor');
+  await o.request({ type: 'ping' });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(o.seen(mentions(cid)), [], 'an agent of another team received events of this conversation');
 
   const taken = await s.ack({ type: 'conversation.accept', conversation_id: cid });
   assert.equal(taken.conversation.status, 'assigned');
