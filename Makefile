@@ -30,7 +30,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 
 .PHONY: all deps node run test test-unit test-integration test-e2e asan lint stop-db clean db-start
 
-all: backend/parleyd build/static/.built
+all: backend/parleyd build/static/.built build/static/api/v1/openapi.json
 
 # --- the front ends (widget, console): esbuild bundles into build/static ------
 
@@ -39,6 +39,10 @@ FRONTEND_SRC := $(shell find widget agent-console -type f 2>/dev/null) scripts/b
 build/static/.built: $(FRONTEND_SRC) node_modules/.package-lock.json
 	node scripts/build-frontend.js
 	@touch $@
+
+build/static/api/v1/openapi.json: $(wildcard docs/openapi.yaml) scripts/build-openapi.js node_modules/.package-lock.json
+	node scripts/build-openapi.js
+	@mkdir -p $(dir $@) && touch $@
 
 # --- set-up -----------------------------------------------------------------
 
