@@ -296,11 +296,13 @@ done:
         struct timespec pause = {0, 200 * 1000000L};
         nanosleep(&pause, NULL);
     }
+    /* civetweb's close handlers run inside http_stop and still use the hub,
+     * presence and the pool: stop those after it. */
+    http_stop(app);
     presence_stop(app);
     bus_stop(app->bus);
     app->bus = NULL;
     ws_stop(app);
-    http_stop(app);
     ws_free(app);
     hub_free(app->hub);
     app->hub = NULL;
