@@ -43,7 +43,7 @@ static const struct setting settings[] = {
           "comma-separated proxy IPs whose X-Forwarded-For names the client"),
     {"PARLEY_LOG_LEVEL", SET_LEVEL, "info", 0, 0, offsetof(struct config, log_level), sizeof(int),
      "debug, info, warn or error"},
-    S_INT("PARLEY_HTTP_THREADS", http_threads, "64", 4, 30000, "worker threads (each open WebSocket holds one)"),
+    S_INT("PARLEY_HTTP_THREADS", http_threads, "256", 4, 30000, "worker threads (each open WebSocket holds one)"),
     S_INT("PARLEY_DB_POOL_SIZE", db_pool_size, "8", 1, 256, "PostgreSQL connections in the pool"),
     S_INT("PARLEY_DB_ACQUIRE_TIMEOUT_MS", db_acquire_timeout_ms, "5000", 10, 600000,
           "longest wait for a free pooled connection"),
