@@ -53,3 +53,11 @@ LANGUAGE sql STABLE AS $$
         'client_msg_id', CASE WHEN audience = 'agent' OR m.author_kind = 'visitor' THEN m.client_msg_id END,
         'created_at', parley_iso(m.created_at)))
 $$;
+
+-- Timestamps on the wire carry microseconds, the database's own precision:
+-- a time read from one answer is an exact boundary for the next request
+-- (closed_after of an incremental export).
+CREATE OR REPLACE FUNCTION parley_iso(ts timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;

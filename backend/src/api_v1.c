@@ -17,6 +17,7 @@
 
 #include <civetweb.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,11 @@ static int qp(struct http_req *req, const char *name, char *buf, size_t len)
 {
     const char *qs = http_query_string(req);
     char value[1024];
-    if (!qs || mg_get_var(qs, strlen(qs), name, value, sizeof(value)) < 0)
+    int got = qs ? mg_get_var(qs, strlen(qs), name, value, sizeof(value)) : -1;
+    if (got == -1)
         return 0;
-    if (strlen(value) >= len) {
+    /* -2: longer than our buffer (or undecodable): never silently dropped */
+    if (got < -1 || strlen(value) >= len) {
         struct problem_field f = {name, "is too long"};
         http_send_problem_fields(req, 400, "invalid_request", NULL, &f, 1);
         return -1;
@@ -61,8 +64,9 @@ static int qp_int(struct http_req *req, const char *name, long long min, long lo
     if (got <= 0)
         return got;
     char *end = NULL;
+    errno = 0;
     long long v = strtoll(buf, &end, 10);
-    if (!buf[0] || !end || *end || v < min || v > max) {
+    if (!buf[0] || !end || *end || errno == ERANGE || v < min || v > max) {
         char message[96];
         snprintf(message, sizeof(message), "must be an integer from %lld to %lld", min, max);
         /* the message must outlive this frame: answer now */
@@ -74,35 +78,54 @@ static int qp_int(struct http_req *req, const char *name, long long min, long lo
     return 1;
 }
 
-/* An RFC 3339 / ISO 8601 timestamp or date: YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH:MM]. */
+/* Reads n digits at s into *out; 0 when they are not all digits. */
+static int digits(const char *s, int n, int *out)
+{
+    *out = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return 0;
+        *out = *out * 10 + (s[i] - '0');
+    }
+    return 1;
+}
+
+/* An RFC 3339 / ISO 8601 time or date that exists on the calendar:
+ * YYYY-MM-DD[(T| )HH:MM[:SS[.fraction]]][Z|+HH:MM|-HH:MM]. */
 static int iso_valid(const char *s)
 {
-    static const char date[] = "dddd-dd-dd", time_part[] = "Tdd:dd";
-    size_t i;
-    for (i = 0; date[i]; i++)
-        if (date[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != date[i])
-            return 0;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int year, month, day, hour, minute, second = 0, oh, om;
+    size_t i = 10;
+    if (!digits(s, 4, &year) || s[4] != '-' || !digits(s + 5, 2, &month) || s[7] != '-' || !digits(s + 8, 2, &day))
+        return 0;
+    if (year < 1 || month < 1 || month > 12 || day < 1 || day > mdays[month - 1])
+        return 0;
+    if (month == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
+        return 0;
     if (!s[i])
         return 1;
-    for (size_t k = 0; time_part[k]; k++, i++)
-        if (time_part[k] == 'd' ? !isdigit((unsigned char)s[i]) : (s[i] != time_part[k] && !(k == 0 && s[i] == ' ')))
+    if ((s[i] != 'T' && s[i] != ' ') || !digits(s + i + 1, 2, &hour) || s[i + 3] != ':' ||
+        !digits(s + i + 4, 2, &minute) || hour > 23 || minute > 59)
+        return 0;
+    i += 6;
+    if (s[i] == ':') {
+        if (!digits(s + i + 1, 2, &second) || second > 59)
             return 0;
-    if (s[i] == ':' && isdigit((unsigned char)s[i + 1]) && isdigit((unsigned char)s[i + 2])) {
         i += 3;
         if (s[i] == '.') {
-            i++;
-            if (!isdigit((unsigned char)s[i]))
+            if (!isdigit((unsigned char)s[++i]))
                 return 0;
             while (isdigit((unsigned char)s[i]))
                 i++;
         }
     }
-    if (s[i] == 'Z' && !s[i + 1])
+    if (!s[i] || (s[i] == 'Z' && !s[i + 1]))
         return 1;
-    if ((s[i] == '+' || s[i] == '-') && isdigit((unsigned char)s[i + 1]) && isdigit((unsigned char)s[i + 2]) &&
-        s[i + 3] == ':' && isdigit((unsigned char)s[i + 4]) && isdigit((unsigned char)s[i + 5]) && !s[i + 6])
+    if ((s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2, &oh) && s[i + 3] == ':' && digits(s + i + 4, 2, &om) &&
+        !s[i + 6] && oh <= 23 && om <= 59)
         return 1;
-    return !s[i];
+    return 0;
 }
 
 static int qp_time(struct http_req *req, const char *name, char out[48])
@@ -221,9 +244,9 @@ void api_v1_conversations_list(struct http_req *req)
                  "  AND ($3::bigint IS NULL OR c.team_id = $3::bigint)"
                  "  AND ($4::bigint IS NULL OR c.assignee_id = $4::bigint)"
                  "  AND ($5::bigint IS NULL OR c.visitor_id = $5::bigint)"
-                 "  AND ($6::timestamptz IS NULL OR c.created_at >= $6::timestamptz)"
+                 "  AND ($6::timestamptz IS NULL OR c.created_at > $6::timestamptz)"
                  "  AND ($7::timestamptz IS NULL OR c.created_at < $7::timestamptz)"
-                 "  AND ($8::timestamptz IS NULL OR c.closed_at >= $8::timestamptz)"
+                 "  AND ($8::timestamptz IS NULL OR c.closed_at > $8::timestamptz)"
                  "  AND ($9::timestamptz IS NULL OR c.closed_at < $9::timestamptz)"
                  "  AND ($10::text IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id"
                  "       AND m.kind <> 'note'"
@@ -373,7 +396,7 @@ static void render_text(json_t *doc, struct textbuf *b)
 {
     json_t *conv = json_object_get(doc, "conversation"), *visitor = json_object_get(conv, "visitor");
     json_t *messages = json_object_get(doc, "messages"), *parts = json_object_get(doc, "participants"), *m;
-    char line[512], who[256];
+    char line[512], who[1024];
     size_t i;
     snprintf(line, sizeof(line), "Conversation #%lld (%s)\n",
              (long long)json_integer_value(json_object_get(conv, "id")), jstr(conv, "status", ""));
@@ -428,7 +451,7 @@ static void render_html(json_t *doc, struct textbuf *b)
 {
     json_t *conv = json_object_get(doc, "conversation"), *visitor = json_object_get(conv, "visitor");
     json_t *messages = json_object_get(doc, "messages"), *m;
-    char who[256], id[32];
+    char who[1024], id[32];
     size_t i;
     snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(conv, "id")));
     tb_str(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Conversation #");
@@ -581,14 +604,15 @@ void api_v1_message_create(struct http_req *req)
     }
     if (!key)
         key = header_key;
-    if (key && (strlen(key) > PROTO_ID_MAX || strspn(key, "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                          "[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~") != strlen(key))) {
+    if (key && (!key[0] || strlen(key) > PROTO_ID_MAX ||
+                strspn(key, "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                            "[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~") != strlen(key))) {
         bad_param(req, "idempotency_key", "must be 1 to 64 printable ASCII characters");
         goto done;
     }
     snprintf(token, sizeof(token), "%lld", p.token_id);
-    items = json_pack("[{s:s, s:s, s:s, s:b, s:s, s:s, s:s?}]", "c", id, "ak", "api", "ai", token, "p", 1, "k", "message",
-                      "b", body, "cm", key);
+    items = json_pack("[{s:s, s:s, s:s, s:b, s:s, s:s, s:s?}]", "c", id, "ak", "api", "ai", token, "p", 1, "k",
+                      "message", "b", body, "cm", key);
     text = items ? json_dumps(items, JSON_COMPACT) : NULL;
     if (!text) {
         http_send_problem(req, 500, "internal", NULL);
@@ -754,7 +778,7 @@ void api_v1_transcripts_export(struct http_req *req)
                      "DECLARE export NO SCROLL CURSOR FOR"
                      " SELECT parley_transcript_json(c, $3::boolean)::text FROM conversations c"
                      " WHERE c.status = 'closed' AND ($1::timestamptz IS NULL OR c.closed_at > $1::timestamptz)"
-                     "   AND ($2::timestamptz IS NULL OR c.closed_at <= $2::timestamptz)"
+                     "   AND ($2::timestamptz IS NULL OR c.closed_at < $2::timestamptz)"
                      " ORDER BY c.closed_at, c.id",
                      3, params);
     if (rc != DB_OK) {
