@@ -9,8 +9,10 @@
 // accepts POST /api/widget/session only from the site's own origins.
 // Host and frame talk through postMessage with exact origin checks.
 //
-// No Preact, no innerHTML, no <style> elements (host pages may have a strict
-// CSP): every style is set through the CSSOM.
+// No Preact, no HTML parsing of strings, no <style> elements (host pages may
+// have a strict CSP): every style is set through the CSSOM.
+
+export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
 
 (() => {
   const w = window;
@@ -32,6 +34,7 @@
 
   const host = location.origin;
   const KEY = 'parley:' + site;
+  const json = (r) => (r.ok ? r.json() : Promise.reject(Error('HTTP ' + r.status)));
   const str = (v, max) => (typeof v == 'string' && v.length <= max ? v : '');
 
   // ---- storage (host page's localStorage; memory when unavailable) ----
@@ -88,15 +91,14 @@
     if (identity) body.identity = identity;
     const p = (sessionP = fetch(server + '/api/widget/session', {
       method: 'POST',
-      mode: 'cors',
       credentials: 'omit',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
     })
-      .then((r) => (r.ok ? r.json() : Promise.reject(new Error('session: HTTP ' + r.status))))
+      .then(json)
       .then((j) => {
         const t = str(j.visitor_token, 128);
-        if (!t) throw new Error('session: no token');
+        if (!t) throw Error('no token');
         // A new visitor: whatever was stored belongs to the old one.
         if (t != st.t) save({ t, c: null, a: 0, o: [], s: null });
         return t;
@@ -131,7 +133,7 @@
         ref: d.referrer,
         open: isOpen,
       });
-    });
+    }, () => post({ type: 'fail' }));
 
   const makeFrame = () => {
     if (frame) return;
@@ -140,7 +142,6 @@
     frame.title = zh ? '在线客服' : 'Chat';
     frame.id = 'parley-frame';
     frame.setAttribute('sandbox', 'allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox');
-    frame.setAttribute('allow', 'clipboard-write');
     root.appendChild(frame);
     launcher.setAttribute('aria-controls', frame.id);
     layout();
@@ -182,25 +183,20 @@
     if (parent) parent.appendChild(e);
     return e;
   };
-  const icon = (paths, parent) => {
+  const setAttrs = (e, o) => Object.keys(o).forEach((k) => e.setAttribute(k, o[k]));
+  const icon = (path, parent) => {
     const NS = 'http://www.w3.org/2000/svg';
     const svg = d.createElementNS(NS, 'svg');
-    svg.setAttribute('viewBox', '0 0 24 24');
-    svg.setAttribute('width', '26');
-    svg.setAttribute('height', '26');
-    svg.setAttribute('aria-hidden', 'true');
-    svg.setAttribute('focusable', 'false');
-    paths.forEach((dd) => {
-      const p = d.createElementNS(NS, 'path');
-      p.setAttribute('d', dd);
-      p.setAttribute('fill', 'currentColor');
-      svg.appendChild(p);
-    });
+    const p = d.createElementNS(NS, 'path');
+    setAttrs(svg, { viewBox: '0 0 24 24', width: 26, height: 26, 'aria-hidden': 'true', focusable: 'false' });
+    setAttrs(p, { d: path, fill: 'currentColor' });
+    svg.appendChild(p);
     parent.appendChild(svg);
     return svg;
   };
 
-  const reduced = () => w.matchMedia && w.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  const FONT = 'system-ui,-apple-system,"Segoe UI",Roboto,sans-serif';
+    const reduced = () => w.matchMedia && w.matchMedia('(prefers-reduced-motion: reduce)').matches;
   const mobile = () => w.innerWidth <= 480;
 
   // Text on the brand colour: dark or white, whichever reads better.
@@ -218,23 +214,22 @@
     launcher.style.display = small && isOpen ? 'none' : 'flex';
     if (!frame) return;
     frame.style.cssText =
-      'position:fixed;border:0;margin:0;padding:0;background:transparent;color-scheme:normal;z-index:2147483001;' +
+      'all:initial;position:fixed;z-index:2147483001;' +
       (small
-        ? 'top:0;left:0;width:100%;height:100%;max-height:none;border-radius:0;'
+        ? 'inset:0;width:100%;height:100%;'
         : `bottom:92px;${side}:20px;width:380px;max-width:calc(100vw - 40px);height:min(680px, calc(100vh - 112px));border-radius:16px;` +
           'box-shadow:0 12px 48px rgba(15,23,42,.22),0 2px 8px rgba(15,23,42,.12);') +
       `transition:${anim};` +
       (isOpen
         ? 'opacity:1;transform:none;visibility:visible;'
-        : 'opacity:0;transform:translateY(16px) scale(.98);visibility:hidden;pointer-events:none;');
-    frame.setAttribute('aria-hidden', isOpen ? 'false' : 'true');
+        : 'opacity:0;transform:translateY(16px);visibility:hidden;pointer-events:none;');
+    frame.setAttribute('aria-hidden', !isOpen);
   };
 
   const setLabel = () => {
-    let t = isOpen ? (zh ? '关闭聊天' : 'Close chat') : zh ? '打开聊天' : 'Open chat';
-    if (unread && !isOpen) t += zh ? `（${unread} 条未读消息）` : ` (${unread} unread)`;
-    launcher.setAttribute('aria-label', t);
-    launcher.setAttribute('aria-expanded', isOpen ? 'true' : 'false');
+    let t = (zh ? ['打开聊天', '关闭聊天'] : ['Open chat', 'Close chat'])[+isOpen];
+    if (unread && !isOpen) t += ` (${unread} ${zh ? '条未读' : 'unread'})`;
+    setAttrs(launcher, { 'aria-label': t, 'aria-expanded': isOpen });
     iconOpen.style.display = isOpen ? 'none' : 'block';
     iconClose.style.display = isOpen ? 'block' : 'none';
     if (label) label.style.display = isOpen ? 'none' : 'inline';
@@ -287,24 +282,24 @@
     const text = settings.launcher_text;
     const host_ = el('div', 'all:initial;');
     host_.id = 'parley-widget';
-    root = host_.attachShadow ? host_.attachShadow({ mode: 'closed' }) : host_;
+    root = host_.attachShadow ? host_.attachShadow({ mode: 'open' }) : host_;
     launcher = el(
       'button',
       `all:initial;box-sizing:border-box;position:fixed;bottom:20px;${side}:20px;z-index:2147483000;display:flex;` +
         'align-items:center;justify-content:center;gap:8px;height:60px;min-width:60px;' +
         (text ? 'padding:0 22px 0 18px;' : 'padding:0;') +
         `border-radius:30px;border:0;cursor:pointer;background:${color};color:${fg};` +
-        'font:600 15px/1 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"PingFang SC","Microsoft YaHei",sans-serif;' +
+        `font:600 15px/1 ${FONT};` +
         'box-shadow:0 6px 20px rgba(15,23,42,.25),0 2px 6px rgba(15,23,42,.12);' +
-        (reduced() ? '' : 'transition:transform .15s ease,box-shadow .15s ease;'),
+        (reduced() ? '' : 'transition:transform .15s;'),
       root,
     );
     launcher.type = 'button';
     iconOpen = icon(
-      ['M12 3C6.5 3 2 6.9 2 11.7c0 2.5 1.2 4.7 3.2 6.3-.2 1.4-.9 2.7-1.9 3.6 2.2.1 4.2-.7 5.6-1.8 1 .3 2 .4 3.1.4 5.5 0 10-3.9 10-8.6S17.5 3 12 3z'],
+      'M12 3C6.5 3 2 6.9 2 11.7c0 2.5 1.2 4.7 3.2 6.3-.2 1.4-.9 2.7-1.9 3.6 2.2.1 4.2-.7 5.6-1.8 1 .3 2 .4 3.1.4 5.5 0 10-3.9 10-8.6S17.5 3 12 3z',
       launcher,
     );
-    iconClose = icon(['M5.3 8.3a1 1 0 0 1 1.4 0L12 13.6l5.3-5.3a1 1 0 1 1 1.4 1.4l-6 6a1 1 0 0 1-1.4 0l-6-6a1 1 0 0 1 0-1.4z'], launcher);
+    iconClose = icon('M5.3 8.3a1 1 0 0 1 1.4 0L12 13.6l5.3-5.3a1 1 0 1 1 1.4 1.4l-6 6a1 1 0 0 1-1.4 0l-6-6a1 1 0 0 1 0-1.4z', launcher);
     if (text) {
       label = el('span', 'all:initial;font:inherit;color:inherit;white-space:nowrap;', launcher);
       label.textContent = text;
@@ -314,17 +309,13 @@
       'all:initial;position:absolute;top:-4px;' +
         (side == 'left' ? 'left' : 'right') +
         ':-4px;min-width:22px;height:22px;padding:0 6px;box-sizing:border-box;border-radius:11px;background:#ef4444;' +
-        'color:#fff;font:700 12px/22px system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;display:none;' +
+        `color:#fff;font:700 12px/22px ${FONT};display:none;` +
         'align-items:center;justify-content:center;box-shadow:0 0 0 2px #fff;',
       launcher,
     );
     badge.setAttribute('aria-hidden', 'true');
     const lift = (on) => {
-      if (reduced()) return;
-      launcher.style.transform = on ? 'translateY(-2px)' : '';
-      launcher.style.boxShadow = on
-        ? '0 10px 28px rgba(15,23,42,.3),0 3px 8px rgba(15,23,42,.14)'
-        : '0 6px 20px rgba(15,23,42,.25),0 2px 6px rgba(15,23,42,.12)';
+      if (!reduced()) launcher.style.transform = on ? 'translateY(-2px)' : '';
     };
     launcher.addEventListener('mouseenter', () => lift(1));
     launcher.addEventListener('mouseleave', () => lift(0));
@@ -361,8 +352,8 @@
   };
 
   const start = () => {
-    fetch(`${server}/api/widget/sites/${site}`, { mode: 'cors', credentials: 'omit' })
-      .then((r) => (r.ok ? r.json() : Promise.reject(new Error('site settings: HTTP ' + r.status))))
+    fetch(`${server}/api/widget/sites/${site}`, { credentials: 'omit' })
+      .then(json)
       .then((j) => {
         settings = validate(j && j.settings);
         const lang = settings.language == 'auto' ? navigator.language || '' : settings.language;
@@ -398,16 +389,15 @@
     if (changed && sessionP) session(true).then((token) => post({ type: 'token', token }));
   };
 
+  // Custom attributes for the agents (visitor.update): strings, numbers,
+  // booleans; null removes one. The frame validates keys and lengths.
   const set = (o) => {
     const a = o && o.attributes;
     if (!a || typeof a != 'object') return;
-    Object.keys(a)
-      .slice(0, 20)
-      .forEach((k) => {
-        const v = a[k];
-        if (/^[A-Za-z0-9_.-]{1,64}$/.test(k) && ['string', 'number', 'boolean'].includes(typeof v))
-          attrs[k] = String(v).slice(0, 1000);
-      });
+    Object.keys(a).forEach((k) => {
+      const v = a[k];
+      if (v === null || /^(string|number|boolean)$/.test(typeof v)) attrs[k] = v;
+    });
     post({ type: 'attrs', attrs });
   };
 
@@ -419,13 +409,11 @@
       /* nothing stored */
     }
     mem = {};
-    identity = null;
     profile = {};
     attrs = {};
-    sessionP = null;
+    identity = sessionP = null;
     if (frame) frame.remove();
-    frame = null;
-    frameUp = false;
+    frame = frameUp = null;
     outq = [];
     if (badge) setUnread(0);
   };

@@ -120,7 +120,7 @@ export async function loadSite() {
 
 // ---- the host page ----
 export function toHost(m) {
-  if (S.fatal === 'unavailable') return;
+  if (!HOST || window.parent === window) return;
   m.parley = 1;
   window.parent.postMessage(m, HOST);
 }
@@ -143,10 +143,25 @@ function cleanProfile(p) {
 function cleanAttrs(a) {
   const out = {};
   if (a && typeof a === 'object')
-    for (const k of Object.keys(a).slice(0, 20))
-      if (/^[A-Za-z0-9_.-]{1,64}$/.test(k) && typeof a[k] === 'string') out[k] = a[k].slice(0, 1000);
+    for (const k of Object.keys(a).slice(0, 50)) {
+      const v = a[k];
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(k)) continue;
+      if (typeof v === 'string') out[k] = v.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 500);
+      else if (v === null || typeof v === 'boolean' || (typeof v === 'number' && isFinite(v))) out[k] = v;
+    }
   return out;
 }
+
+function cleanPrechat(p) {
+  const out = {};
+  if (p && typeof p === 'object')
+    for (const k of Object.keys(p).slice(0, 20))
+      if (/^[A-Za-z0-9_.-]{1,64}$/.test(k) && typeof p[k] === 'string') out[k] = p[k].slice(0, 1000);
+  return out;
+}
+
+// What the server accepts as a visitor's email in visitor.update.
+const okEmail = (e) => e.length >= 3 && /@/.test(e) && !/[\s<>"']/.test(e);
 
 const httpUrl = (u) => (typeof u === 'string' && u.length <= 2048 && /^https?:\/\//i.test(u) ? u : '');
 
@@ -161,7 +176,7 @@ function onHostMessage(e) {
       .map((x) => ({ cmid: x.cmid, body: x.body, at: int(x.at) }));
     let start = null;
     if (m.start && typeof m.start === 'object')
-      start = { prechat: cleanAttrs(m.start.prechat), offline: m.start.offline === true };
+      start = { prechat: cleanPrechat(m.start.prechat), offline: m.start.offline === true };
     update({
       inited: true,
       token: str(m.token, 128) || null,
@@ -174,6 +189,11 @@ function onHostMessage(e) {
       ref: httpUrl(m.ref),
       open: m.open === true,
     });
+    const vu = {};
+    if (S.page) vu.page_url = S.page;
+    if (Object.keys(S.attrs).length) vu.attributes = S.attrs;
+    profileUpdate(vu);
+    visitorUpdate(vu);
     connect();
   } else if (m.type === 'open') {
     update({ open: true });
@@ -181,12 +201,46 @@ function onHostMessage(e) {
     focusSoon();
   } else if (m.type === 'close') {
     update({ open: false });
+  } else if (m.type === 'fail') {
+    // The loader could not get a visitor session (e.g. this origin is not
+    // allowed for the site, or an identity is required).
+    if (!S.token) update({ fatal: 'unavailable' });
   } else if (m.type === 'token') {
     newToken(m.token);
   } else if (m.type === 'profile') {
     update({ profile: cleanProfile(m.profile) });
+    const vu = {};
+    profileUpdate(vu);
+    visitorUpdate(vu);
   } else if (m.type === 'attrs') {
     update({ attrs: cleanAttrs(m.attrs) });
+    visitorUpdate({ attributes: S.attrs });
+  }
+}
+
+function profileUpdate(vu) {
+  if (S.profile.name) vu.name = S.profile.name;
+  if (S.profile.email && okEmail(S.profile.email)) vu.email = S.profile.email;
+}
+
+// visitor.update: the page the visitor is on, what identify() and
+// set({attributes}) told us. Kept until the server has it.
+let pendingVisitor = {};
+function visitorUpdate(patch) {
+  Object.assign(pendingVisitor, patch);
+  flushVisitor();
+}
+
+async function flushVisitor() {
+  if (!authed || !Object.keys(pendingVisitor).length) return;
+  const sent = pendingVisitor;
+  pendingVisitor = {};
+  try {
+    await request({ type: 'visitor.update', ...sent });
+  } catch (e) {
+    const code = e && e.code;
+    if (['disconnected', 'timeout', 'unavailable', 'rate_limited', 'internal'].includes(code))
+      pendingVisitor = { ...sent, ...pendingVisitor };
   }
 }
 
@@ -366,6 +420,7 @@ async function doResume() {
       const open = (r.conversations || []).find((c) => c && c.status !== 'closed');
       if (open) adopt(open);
     }
+    flushVisitor();
     if (S.convId) await syncNow();
     await flush();
   } catch (e) {
@@ -396,6 +451,7 @@ function adopt(conv) {
   if (conv.id !== S.convId) forgetConversation();
   S.convId = conv.id;
   applyConv(conv);
+  if (earlyQueue && earlyQueue.conversation_id === conv.id) applyQueue(earlyQueue);
   persist();
 }
 
@@ -436,8 +492,14 @@ export async function flush() {
     S.start = null;
     adopt(r.conversation);
     update({ loaded: true });
-    // An existing open conversation was returned: load its history.
-    if (!r.created) await syncNow();
+    // Load what is already there: the history of an existing conversation,
+    // or what happened before we knew the id (an assignment right at the
+    // start emits its events before this ack arrives).
+    try {
+      await syncNow();
+    } catch (e) {
+      /* the next resume fills it in */
+    }
   }
   if (!S.convId || (S.conv && S.conv.status === 'closed')) return;
   for (const item of S.outbox) if (!item.sending && !item.failed) sendItem(item);
@@ -503,17 +565,11 @@ export function discard(cmid) {
 }
 
 export function startConversation(prechat, firstMessage, offline) {
-  const attrs = { ...S.attrs };
-  const p = {};
-  for (const k of Object.keys(attrs)) p[k] = attrs[k];
-  for (const k of Object.keys(prechat)) if (prechat[k]) p[k] = prechat[k];
-  const keys = Object.keys(p).slice(0, 20);
-  const pre = {};
-  for (const k of keys) pre[k] = p[k];
   forgetConversation();
-  S.start = { prechat: pre, offline: !!offline };
+  S.start = { prechat: cleanPrechat(prechat), offline: !!offline };
   S.outbox = [...S.outbox, { cmid: newCmid(), body: firstMessage, at: Date.now() }];
-  if (pre.name || pre.email) S.profile = { name: pre.name || S.profile.name, email: pre.email || S.profile.email };
+  if (prechat.name || prechat.email)
+    S.profile = { name: prechat.name || S.profile.name, email: prechat.email || S.profile.email };
   update({ loaded: true });
   persist();
   flush();
@@ -599,13 +655,20 @@ function onEvent(m) {
       sendUnread();
       break;
     case 'queue.position':
-      if (m.conversation_id !== S.convId) return;
-      update({ queue: { position: int(m.position), wait: int(m.estimated_wait_seconds) } });
+      // It can come before the ack of conversation.start: keep it.
+      earlyQueue = m;
+      if (m.conversation_id === S.convId) applyQueue(m);
       break;
     case 'resync':
       resume();
       break;
   }
+}
+
+let earlyQueue = null;
+function applyQueue(m) {
+  if (S.conv && S.conv.status !== 'queued') return;
+  update({ queue: { position: int(m.position), wait: int(m.estimated_wait_seconds) } });
 }
 
 function applyConv(c) {

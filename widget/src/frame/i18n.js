@@ -3,8 +3,8 @@
 
 const en = {
   title: 'Chat',
-  hi: 'Hi there 👋',
-  hiName: 'Hi {name} 👋',
+  hi: 'Hi there',
+  hiName: 'Hi {name}',
   greeting: 'Ask us anything — we usually reply in a few minutes.',
   online: 'We are online',
   away: 'We are away right now',
@@ -63,8 +63,8 @@ const en = {
 
 const zh = {
   title: '在线客服',
-  hi: '你好 👋',
-  hiName: '{name}，你好 👋',
+  hi: '你好',
+  hiName: '{name}，你好',
   greeting: '有任何问题都可以问我们，通常几分钟内回复。',
   online: '客服在线',
   away: '客服暂时不在',

@@ -1,7 +1,7 @@
 // The chat frame's UI (Preact). Every piece of text from the server, the
-// site settings or the visitor is rendered as a text node: no innerHTML and
-// no dangerouslySetInnerHTML anywhere. Links in messages become <a> only for
-// http(s) URLs.
+// site settings or the visitor is rendered as a text node: no API that
+// parses a string as HTML is used anywhere (tests/e2e/widget-budget.test.js
+// checks). Links in messages become <a> only for http(s) URLs.
 
 import { render } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
@@ -37,7 +37,7 @@ const IconDown = () => (
 );
 const IconEnd = () => (
   <Svg>
-    <path fill="currentColor" d="M6.2 4.8a1 1 0 0 1 1.4 0L12 9.2l4.4-4.4a1 1 0 1 1 1.4 1.4L13.4 10.6l4.4 4.4a1 1 0 0 1-1.4 1.4L12 12l-4.4 4.4a1 1 0 0 1-1.4-1.4l4.4-4.4-4.4-4.4a1 1 0 0 1 0-1.4z" transform="translate(0 1.4)" />
+    <path fill="currentColor" d="M10 3h8a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2h-8v-2h8V5h-8zm-.3 4.3 1.4 1.4L8.8 11H16v2H8.8l2.3 2.3-1.4 1.4L5 12z" />
   </Svg>
 );
 const IconSend = () => (
@@ -45,14 +45,15 @@ const IconSend = () => (
     <path fill="currentColor" d="M3.4 20.4 21 12.9a1 1 0 0 0 0-1.8L3.4 3.6a.9.9 0 0 0-1.3 1L4 11l9 1-9 1-1.9 6.4a.9.9 0 0 0 1.3 1z" />
   </Svg>
 );
+// Thumbs: Material Design icons (Apache License 2.0).
 const IconUp = () => (
   <Svg size={22}>
-    <path fill="currentColor" d="M2 10h3.5v11H2zm5.5 11h9.2c.8 0 1.5-.5 1.8-1.2l2.9-6.9c.1-.3.1-.5.1-.8V10c0-1.1-.9-2-2-2h-6.1l.9-4.4v-.3c0-.4-.2-.8-.4-1.1L12.8 1 7.5 6.3c-.3.3-.5.8-.5 1.3V19c0 1.1.9 2 2 2z" />
+    <path fill="currentColor" d="M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z" />
   </Svg>
 );
 const IconDownThumb = () => (
   <Svg size={22}>
-    <path fill="currentColor" d="M22 14h-3.5V3H22zm-5.5-11H7.3c-.8 0-1.5.5-1.8 1.2L2.6 11.1c-.1.3-.1.5-.1.8V14c0 1.1.9 2 2 2h6.1l-.9 4.4v.3c0 .4.2.8.4 1.1l1 1.1 5.3-5.3c.3-.3.5-.8.5-1.3V5c0-1.1-.9-2-2-2z" />
+    <path fill="currentColor" d="M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z" />
   </Svg>
 );
 const IconClock = () => (
@@ -135,7 +136,12 @@ function PrechatForm({ offline }) {
   const fields = formFields(offline);
   const [values, setValues] = useState(() => {
     const v = {};
-    for (const f of fields) v[f.name] = (f.name === 'name' || f.name === 'email' ? S.profile[f.name] : '') || S.attrs[f.name] || '';
+    for (const f of fields) {
+      const a = S.attrs[f.name];
+      v[f.name] =
+        (f.name === 'name' || f.name === 'email' ? S.profile[f.name] : '') ||
+        (typeof a === 'string' || typeof a === 'number' ? String(a) : '');
+    }
     return v;
   });
   const [message, setMessage] = useState('');
@@ -319,7 +325,7 @@ function Banner() {
 
 function QueueNote() {
   const c = S.conv;
-  if (c && c.offline) return <div class="pw-note">{t('offlineNote')}</div>;
+  if (c && c.offline && c.status === 'queued') return <div class="pw-note">{t('offlineNote')}</div>;
   if (!(c ? c.status === 'queued' : S.start)) return null;
   const q = S.queue;
   return (
@@ -409,7 +415,7 @@ function Messages() {
     rows.push(
       <li
         class={`pw-row ${mine ? 'pw-mine' : 'pw-theirs'}${first ? ' pw-first' : ''}${last ? ' pw-last' : ''}${p ? ' pw-pending' : ''}`}
-        key={m.id || m.key}
+        key={m.key || m.client_msg_id || m.id}
         data-seq={m.seq}
       >
         {!mine && first && <span class="pw-author">{m.author.name || t('team')}</span>}
@@ -596,7 +602,12 @@ function App() {
   }, []);
   if (S.fatal) {
     return (
-      <div class="pw pw-center">
+      <div class="pw pw-fatal">
+        <div class="pw-fatal-top">
+          <HeaderButton label={t('close')} onClick={minimise}>
+            <IconDown />
+          </HeaderButton>
+        </div>
         <p role="alert">{t('unavailable')}</p>
       </div>
     );
