@@ -32,7 +32,8 @@ LANGUAGE sql STABLE AS $$
             FROM messages m WHERE m.conversation_id = c.id AND (include_notes OR m.kind <> 'note')), '[]'::jsonb))
 $$;
 
--- The API token's author name in messages it posts.
+-- The API token's author name in messages it posts, and a stable code for
+-- event messages.
 CREATE OR REPLACE FUNCTION parley_message_json(m messages, audience text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_strip_nulls(jsonb_build_object(
@@ -50,6 +51,12 @@ LANGUAGE sql STABLE AS $$
                     END),
         'body', m.body,
         'meta', CASE WHEN audience = 'agent' AND m.meta <> '{}'::jsonb THEN m.meta END,
+        -- Event messages say what happened in a stable code (assigned,
+        -- transferred, reopened, closed, requeued) and who, so a client can
+        -- word it in its own language instead of parsing the English body.
+        'event', CASE WHEN m.kind = 'event' THEN m.meta->>'event' END,
+        'event_agent', CASE WHEN m.kind = 'event' AND m.meta ? 'agent_id' THEN
+            (SELECT a.name FROM agents a WHERE a.id = (m.meta->>'agent_id')::bigint) END,
         'client_msg_id', CASE WHEN audience = 'agent' OR m.author_kind = 'visitor' THEN m.client_msg_id END,
         'created_at', parley_iso(m.created_at)))
 $$;

@@ -276,6 +276,8 @@ void api_widget_site(struct http_req *req)
     if (PQntuples(res) != 1) {
         http_send_problem(req, 404, "not_found", "no site has this key");
     } else if (!db_get_bool(res, 0, 0)) {
+        /* Readable by the refused page, so its console says why. */
+        allow_origin(req, origin);
         http_send_problem(req, 403, "origin_forbidden", "this site does not allow the page's origin");
     } else {
         if (origin)

@@ -285,16 +285,14 @@ done:
 }
 
 const char *convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
-                        json_t *prechat, int offline, json_t **reply)
+                        json_t *prechat, int offline, json_t **reply, long long *drain_team)
 {
     struct start_ctx ctx = {.a = a, .page_url = page_url, .referrer = referrer, .prechat = prechat, .offline = offline};
     int rc = db_transaction(app->db, start_tx, &ctx);
+    (void)app;
     *reply = ctx.reply;
-    if (rc != DB_OK)
-        return tx_error(rc);
-    if (ctx.created)
-        router_drain(app, ctx.team_id);
-    return NULL;
+    *drain_team = rc == DB_OK && ctx.created ? ctx.team_id : 0;
+    return rc == DB_OK ? NULL : tx_error(rc);
 }
 
 /* ---- accept, close, reopen, transfer: one context for the simple moves ---- */

@@ -33,9 +33,12 @@ struct actor {
 const char *convo_actor_kind(const struct actor *a);
 
 /* offline: left through the offline form while nobody was online; it waits
- * in the queue like any other and is marked for the agents. */
+ * in the queue like any other and is marked for the agents. A new
+ * conversation sets *drain_team: the caller answers first, then runs
+ * router_drain on it, so the visitor learns the conversation's id before
+ * any event about it. */
 const char *convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
-                        json_t *prechat, int offline, json_t **reply);
+                        json_t *prechat, int offline, json_t **reply, long long *drain_team);
 /* The visitor tells us more about themselves: name, email (unverified;
  * never overrides a verified identity's), custom attributes (merged), and
  * the page they are on now (recorded on their open conversation). */

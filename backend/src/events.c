@@ -193,6 +193,21 @@ void events_queue_positions(struct app *app, long long team_id)
     PQclear(res);
 }
 
+void events_queue_position_of(struct app *app, long long visitor_id)
+{
+    char visitor[24];
+    const char *params[1] = {visitor};
+    PGresult *res = NULL;
+    snprintf(visitor, sizeof(visitor), "%lld", visitor_id);
+    if (db_query(app->db, &res,
+                 "SELECT DISTINCT team_id FROM conversations WHERE visitor_id = $1::bigint AND status = 'queued'", 1,
+                 params) != DB_OK)
+        return;
+    for (int i = 0; i < PQntuples(res); i++)
+        events_queue_positions(app, db_get_ll(res, i, 0, 0));
+    PQclear(res);
+}
+
 static void dispatch_typing_or_read(struct app *app, json_t *p, int is_typing)
 {
     const char *side = json_string_value(json_object_get(p, "side"));

@@ -37,6 +37,9 @@ void events_dispatch(struct app *app, const char *payload);
 /* Sends queue.position to this node's visitors waiting in a team. */
 void events_queue_positions(struct app *app, long long team_id);
 
+/* The same for the teams where one visitor has a queued conversation. */
+void events_queue_position_of(struct app *app, long long visitor_id);
+
 /* Tells every local client to resync (after the bus lost notifications). */
 void events_resync_all(struct app *app);
 

@@ -9,6 +9,8 @@
 #include "metrics.h"
 #include "msgstore.h"
 #include "presence.h"
+#include "router.h"
+#include "events.h"
 #include "token.h"
 
 #include <civetweb.h>
@@ -392,6 +394,8 @@ static void auth_visitor(struct ws_conn *c, const struct proto_msg *m)
             send_ack(
                 c, m->id,
                 json_pack("{s:o, s:I}", "visitor", visitor ? visitor : json_null(), "site_id", (json_int_t)c->site_id));
+            /* A visitor reconnecting while queued learns their place at once. */
+            events_queue_position_of(c->app, c->visitor_id);
         }
     }
     PQclear(res);
@@ -543,9 +547,15 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
     case PT_SYNC:
         err = convo_sync(app, &a, m->conversation_id, m->after_seq, m->limit, &result);
         break;
-    case PT_CONVERSATION_START:
-        err = convo_start(app, &a, m->page_url, m->referrer, m->prechat, m->offline, &result);
-        break;
+    case PT_CONVERSATION_START: {
+        long long drain_team = 0;
+        err = convo_start(app, &a, m->page_url, m->referrer, m->prechat, m->offline, &result, &drain_team);
+        reply(c, m->id, err, result);
+        if (drain_team)
+            router_drain(app, drain_team);
+        events_queue_position_of(app, c->visitor_id);
+        return;
+    }
     case PT_CONVERSATION_CLOSE:
         err = convo_close(app, &a, m->conversation_id, &result);
         break;
