@@ -675,7 +675,10 @@ void api_v1_assign(struct http_req *req)
     json_decref(doc);
 }
 
-void api_v1_close(struct http_req *req)
+/* close and reopen: the same steps around a different convo_* move. */
+typedef const char *(*convo_move_fn)(struct app *app, const struct actor *a, long long conv, json_t **reply);
+
+static void simple_move(struct http_req *req, convo_move_fn move)
 {
     struct api_principal p;
     struct actor a;
@@ -684,21 +687,18 @@ void api_v1_close(struct http_req *req)
     if (auth_scope(req, &p, SCOPE_CONVERSATIONS_WRITE) != 0 || path_id(req, id) != 0)
         return;
     api_actor(&p, &a);
-    const char *err = convo_close(req->app, &a, strtoll(id, NULL, 10), &result);
+    const char *err = move(req->app, &a, strtoll(id, NULL, 10), &result);
     reply_convo(req, err, result);
+}
+
+void api_v1_close(struct http_req *req)
+{
+    simple_move(req, convo_close);
 }
 
 void api_v1_reopen(struct http_req *req)
 {
-    struct api_principal p;
-    struct actor a;
-    char id[24];
-    json_t *result = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_WRITE) != 0 || path_id(req, id) != 0)
-        return;
-    api_actor(&p, &a);
-    const char *err = convo_reopen(req->app, &a, strtoll(id, NULL, 10), &result);
-    reply_convo(req, err, result);
+    simple_move(req, convo_reopen);
 }
 
 /* -------------------------------------------------------- other resources */

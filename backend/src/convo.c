@@ -30,6 +30,19 @@ static const char *audience_of(const struct actor *a)
     return a->kind == ACTOR_VISITOR ? "visitor" : "agent";
 }
 
+/* The conversation, actor and site ids as text parameters: the first three
+ * of every single-statement operation below. */
+struct id_params {
+    char conv[24], actor[24], site[24];
+};
+
+static void id_params_fill(struct id_params *p, const struct actor *a, long long conv)
+{
+    snprintf(p->conv, sizeof(p->conv), "%lld", conv);
+    snprintf(p->actor, sizeof(p->actor), "%lld", a->id);
+    snprintf(p->site, sizeof(p->site), "%lld", a->site_id);
+}
+
 /* Maps a failed transaction to a protocol error: our own codes travel as
  * negative values below DB_E_NOT_FOUND. */
 enum {
@@ -530,12 +543,10 @@ const char *convo_transfer(struct app *app, const struct actor *a, long long con
 const char *convo_rate(struct app *app, const struct actor *a, long long conv, const char *rating, const char *comment,
                        json_t **reply)
 {
-    char id[24], visitor[24], site[24];
-    const char *params[5] = {id, visitor, site, rating, comment};
+    struct id_params ids;
+    const char *params[5] = {ids.conv, ids.actor, ids.site, rating, comment};
     PGresult *res = NULL;
-    snprintf(id, sizeof(id), "%lld", conv);
-    snprintf(visitor, sizeof(visitor), "%lld", a->id);
-    snprintf(site, sizeof(site), "%lld", a->site_id);
+    id_params_fill(&ids, a, conv);
     /* Only the conversation's own visitor, and only once it is closed; a
      * second rating replaces the first. */
     int rc = db_query(app->db, &res,
@@ -563,12 +574,11 @@ const char *convo_rate(struct app *app, const struct actor *a, long long conv, c
 const char *convo_visitor_update(struct app *app, const struct actor *a, const char *name, const char *email,
                                  json_t *attributes, const char *page_url, json_t **reply)
 {
-    char visitor[24], site[24];
+    struct id_params ids;
     char *attrs = attributes ? json_dumps(attributes, JSON_COMPACT) : NULL;
-    const char *params[6] = {visitor, site, name, email, attrs, page_url};
+    const char *params[6] = {ids.actor, ids.site, name, email, attrs, page_url};
     PGresult *res = NULL;
-    snprintf(visitor, sizeof(visitor), "%lld", a->id);
-    snprintf(site, sizeof(site), "%lld", a->site_id);
+    id_params_fill(&ids, a, 0);
     /* One statement: update the visitor, the open conversation's page, and
      * tell the agents (a conv event re-renders the visitor panel). */
     int rc =
@@ -610,13 +620,11 @@ const char *convo_visitor_update(struct app *app, const struct actor *a, const c
 
 const char *convo_read(struct app *app, const struct actor *a, long long conv, long long seq, json_t **reply)
 {
-    char id[24], actor[24], site[24], upto[24];
-    const char *side = audience_of(a);
-    const char *params[6] = {id, actor, site, side, a->privileged ? "true" : "false", upto};
+    struct id_params ids;
+    char upto[24];
+    const char *params[6] = {ids.conv, ids.actor, ids.site, audience_of(a), a->privileged ? "true" : "false", upto};
     PGresult *res = NULL;
-    snprintf(id, sizeof(id), "%lld", conv);
-    snprintf(actor, sizeof(actor), "%lld", a->id);
-    snprintf(site, sizeof(site), "%lld", a->site_id);
+    id_params_fill(&ids, a, conv);
     snprintf(upto, sizeof(upto), "%lld", seq);
     int rc =
         db_query(app->db, &res,
@@ -646,19 +654,16 @@ const char *convo_read(struct app *app, const struct actor *a, long long conv, l
 
 const char *convo_typing(struct app *app, const struct actor *a, const char *name, long long conv, int on)
 {
-    char id[24], actor[24], site[24];
-    const char *side = audience_of(a);
-    const char *params[7] = {id,
-                             actor,
-                             site,
-                             side,
+    struct id_params ids;
+    const char *params[7] = {ids.conv,
+                             ids.actor,
+                             ids.site,
+                             audience_of(a),
                              a->privileged ? "true" : "false",
                              on ? "true" : "false",
                              a->kind == ACTOR_AGENT ? name : NULL};
     PGresult *res = NULL;
-    snprintf(id, sizeof(id), "%lld", conv);
-    snprintf(actor, sizeof(actor), "%lld", a->id);
-    snprintf(site, sizeof(site), "%lld", a->site_id);
+    id_params_fill(&ids, a, conv);
     int rc = db_query(app->db, &res,
                       "SELECT pg_notify('parley', json_strip_nulls(json_build_object('e', 'typing', 'c', c.id,"
                       "  'v', c.visitor_id, 'a', c.assignee_id, 't', c.team_id, 'side', $4::text, 'on', $6::boolean,"
@@ -675,13 +680,12 @@ const char *convo_typing(struct app *app, const struct actor *a, const char *nam
 const char *convo_sync(struct app *app, const struct actor *a, long long conv, long long after_seq, long long limit,
                        json_t **reply)
 {
-    char id[24], actor[24], site[24], after[24], lim[24];
-    const char *side = audience_of(a);
-    const char *params[7] = {id, actor, site, side, a->privileged ? "true" : "false", after, lim};
+    struct id_params ids;
+    char after[24], lim[24];
+    const char *params[7] = {ids.conv, ids.actor, ids.site, audience_of(a), a->privileged ? "true" : "false",
+                             after,    lim};
     PGresult *res = NULL;
-    snprintf(id, sizeof(id), "%lld", conv);
-    snprintf(actor, sizeof(actor), "%lld", a->id);
-    snprintf(site, sizeof(site), "%lld", a->site_id);
+    id_params_fill(&ids, a, conv);
     snprintf(after, sizeof(after), "%lld", after_seq);
     snprintf(lim, sizeof(lim), "%lld", limit);
     /* Fetch one more than asked to know whether there is more. Visitors
@@ -720,11 +724,10 @@ const char *convo_sync(struct app *app, const struct actor *a, long long conv, l
 
 const char *convo_list(struct app *app, const struct actor *a, json_t **reply)
 {
-    char actor[24], site[24];
-    const char *params[4] = {actor, site, audience_of(a), a->privileged ? "true" : "false"};
+    struct id_params ids;
+    const char *params[4] = {ids.actor, ids.site, audience_of(a), a->privileged ? "true" : "false"};
     PGresult *res = NULL;
-    snprintf(actor, sizeof(actor), "%lld", a->id);
-    snprintf(site, sizeof(site), "%lld", a->site_id);
+    id_params_fill(&ids, a, 0);
     /* Visitor: their conversations on this site, newest first (a verified
      * visitor sees them from any device). Agent: assigned to them, queued
      * in their teams, and for supervisors/admins every open one. */
