@@ -1,0 +1,9 @@
+import { render } from 'preact';
+import './styles.css';
+import { boot } from './store.js';
+import { App } from './ui/App.jsx';
+
+const root = document.getElementById('app');
+root.textContent = '';
+render(<App />, root);
+boot();

@@ -1,0 +1,169 @@
+import { useEffect, useState } from 'preact/hooks';
+import {
+  S,
+  accept,
+  closeConv,
+  closeDialog,
+  focusComposer,
+  isPrivileged,
+  openDialog,
+  openList,
+  reopen,
+  setHelp,
+  step,
+  subscribe,
+  totalUnread,
+} from '../store.js';
+import { Admin } from './admin/Admin.jsx';
+import { ConfirmDialog, Toasts } from './common.jsx';
+import { permissions, ConversationView } from './Conversation.jsx';
+import { ConversationList } from './ConversationList.jsx';
+import { HelpOverlay, TransferDialog } from './Dialogs.jsx';
+import { Icon } from './icons.jsx';
+import { Login } from './Login.jsx';
+import { Sidebar } from './Sidebar.jsx';
+import { VisitorPanel } from './VisitorPanel.jsx';
+
+function typingTarget(el) {
+  if (!el) return false;
+  const tag = el.tagName;
+  return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || el.isContentEditable;
+}
+
+function useShortcuts(togglePanel) {
+  useEffect(() => {
+    const onKey = (e) => {
+      if (S.phase !== 'app') return;
+      if (e.defaultPrevented) return;
+      if (S.dialog || S.help) {
+        if (e.key === 'Escape') {
+          if (S.help) setHelp(false);
+          else closeDialog();
+        }
+        return;
+      }
+      if (e.ctrlKey || e.metaKey || e.altKey || typingTarget(e.target)) return;
+      const id = S.view.area === 'inbox' ? S.view.selected : null;
+      const c = id ? S.convs.get(id) : null;
+      const can = c ? permissions(c) : {};
+      let handled = true;
+      switch (e.key) {
+        case '?':
+          setHelp(true);
+          break;
+        case 'j':
+          step(1);
+          break;
+        case 'k':
+          step(-1);
+          break;
+        case '1':
+          openList('queue');
+          break;
+        case '2':
+          openList('mine');
+          break;
+        case '3':
+          if (isPrivileged()) openList('all');
+          break;
+        case '4':
+          openList('closed');
+          break;
+        case 'a':
+          if (can.accept) accept(id);
+          break;
+        case 'e':
+          if (can.close) closeConv(id);
+          break;
+        case 'R':
+          if (can.reopen) reopen(id);
+          break;
+        case 't':
+          if (can.transfer) openDialog({ type: 'transfer', id });
+          break;
+        case 'r':
+          if (can.reply || can.note) focusComposer({ note: !can.reply });
+          break;
+        case 'n':
+          if (can.note) focusComposer({ note: true });
+          break;
+        case '/':
+          if (can.reply || can.note) focusComposer({ note: !can.reply, canned: true });
+          break;
+        case 'i':
+          togglePanel();
+          break;
+        default:
+          handled = false;
+      }
+      if (handled) e.preventDefault();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+}
+
+function Inbox({ panel, togglePanel }) {
+  const id = S.view.selected;
+  return (
+    <div class={`inbox ${panel && id ? 'with-panel' : ''}`}>
+      <ConversationList />
+      {id ? (
+        <ConversationView id={id} panel={panel} onTogglePanel={togglePanel} />
+      ) : (
+        <section class="conv-view">
+          <div class="empty big">
+            <Icon name="inbox" size={36} />
+            <strong>Pick a conversation</strong>
+            <p>
+              Use <kbd>j</kbd> and <kbd>k</kbd> to move through the list, <kbd>?</kbd> for all shortcuts.
+            </p>
+          </div>
+        </section>
+      )}
+      {panel && id && S.convs.get(id) ? <VisitorPanel id={id} /> : null}
+    </div>
+  );
+}
+
+function Shell() {
+  const [panel, setPanel] = useState(() => localStorage.getItem('parley:panel') !== 'off');
+  const togglePanel = () =>
+    setPanel((p) => {
+      try {
+        localStorage.setItem('parley:panel', p ? 'off' : 'on');
+      } catch {
+        /* ignore */
+      }
+      return !p;
+    });
+  useShortcuts(togglePanel);
+  const unread = totalUnread();
+  useEffect(() => {
+    document.title = unread ? `(${unread}) Parley` : 'Parley';
+  }, [unread]);
+  return (
+    <div class="shell">
+      <Sidebar />
+      <main class="main">{S.view.area === 'admin' ? <Admin /> : <Inbox panel={panel} togglePanel={togglePanel} />}</main>
+      {S.dialog && S.dialog.type === 'transfer' ? <TransferDialog id={S.dialog.id} /> : null}
+      {S.dialog && S.dialog.type === 'confirm' ? <ConfirmDialog /> : null}
+      {S.help ? <HelpOverlay /> : null}
+      <Toasts />
+    </div>
+  );
+}
+
+export function App() {
+  const [, force] = useState(0);
+  useEffect(() => subscribe(() => force((n) => n + 1)), []);
+  if (S.phase === 'boot') return <div class="boot">Loading Parley…</div>;
+  if (S.phase === 'login')
+    return (
+      <>
+        <Login />
+        <Toasts />
+      </>
+    );
+  return <Shell />;
+}

@@ -1,0 +1,237 @@
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { S, getDraft, sendMessage, setDraft, typing } from '../store.js';
+import { Icon } from './icons.jsx';
+
+const TOKEN = /(^|\s)\/([a-z0-9_-]*)$/;
+const MAX = 4000;
+
+/** The "/shortcut" being typed just before the caret, if any. */
+function cannedQuery(text, caret) {
+  const m = TOKEN.exec(text.slice(0, caret));
+  return m ? { q: m[2], start: caret - m[2].length - 1 } : null;
+}
+
+export function Composer({ c, canReply, canNote }) {
+  const id = c.id;
+  const initial = getDraft(id);
+  const [text, setText] = useState(initial.text);
+  const [note, setNote] = useState(canReply ? initial.note : true);
+  const [picker, setPicker] = useState(null); // {q, start, index}
+  const ta = useRef(null);
+  const focusSeen = useRef(S.focus.composer);
+
+  const isNote = note || !canReply;
+
+  useEffect(() => {
+    if (!canReply && !note) setNote(true);
+  }, [canReply]);
+
+  // Grow with the text, up to a limit.
+  useLayoutEffect(() => {
+    const el = ta.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(220, Math.max(44, el.scrollHeight))}px`;
+  }, [text]);
+
+  // Focus requests from shortcuts (r, n, /) and after accepting.
+  useEffect(() => {
+    if (S.focus.composer === focusSeen.current) return;
+    focusSeen.current = S.focus.composer;
+    const el = ta.current;
+    if (!el) return;
+    if (S.focus.note && canNote) updateMode(true);
+    else if (!S.focus.note && canReply && !S.focus.canned) updateMode(false);
+    el.focus();
+    if (S.focus.canned) {
+      const caret = el.selectionStart;
+      const before = text.slice(0, caret);
+      const insert = before && !/\s$/.test(before) ? ' /' : '/';
+      const next = before + insert + text.slice(el.selectionEnd);
+      change(next, caret + insert.length);
+      requestAnimationFrame(() => el.setSelectionRange(caret + insert.length, caret + insert.length));
+    }
+  });
+
+  useEffect(() => () => typing(id, false), [id]);
+
+  function updateMode(n) {
+    setNote(n);
+    setDraft(id, { text, note: n });
+    if (n) typing(id, false);
+  }
+
+  function change(next, caret) {
+    setText(next);
+    setDraft(id, { text: next, note: isNote });
+    const q = cannedQuery(next, caret === undefined ? next.length : caret);
+    setPicker(q ? { ...q, index: 0 } : null);
+    if (!isNote) typing(id, !!next.trim());
+  }
+
+  const matches = picker ? S.canned.filter((k) => k.shortcut.startsWith(picker.q.toLowerCase())).slice(0, 8) : [];
+
+  function pick(k) {
+    const el = ta.current;
+    const caret = el ? el.selectionStart : text.length;
+    const next = text.slice(0, picker.start) + k.body + text.slice(caret);
+    const pos = picker.start + k.body.length;
+    setPicker(null);
+    setText(next);
+    setDraft(id, { text: next, note: isNote });
+    requestAnimationFrame(() => {
+      if (!ta.current) return;
+      ta.current.focus();
+      ta.current.setSelectionRange(pos, pos);
+    });
+  }
+
+  function send(asNote) {
+    const kind = asNote || isNote ? 'note' : 'message';
+    if (kind === 'note' && !canNote) return;
+    if (kind === 'message' && !canReply) return;
+    if (!text.trim() || text.length > MAX) return;
+    if (sendMessage(id, text, kind)) {
+      setText('');
+      setPicker(null);
+      setDraft(id, { text: '', note: isNote });
+      typing(id, false);
+    }
+  }
+
+  function onKeyDown(e) {
+    if (picker && matches.length) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const d = e.key === 'ArrowDown' ? 1 : -1;
+        setPicker({ ...picker, index: (picker.index + d + matches.length) % matches.length });
+        return;
+      }
+      if ((e.key === 'Enter' && !e.shiftKey && !e.ctrlKey && !e.metaKey) || e.key === 'Tab') {
+        e.preventDefault();
+        pick(matches[Math.min(picker.index, matches.length - 1)]);
+        return;
+      }
+    }
+    if (e.key === 'Escape') {
+      if (picker) {
+        e.preventDefault();
+        e.stopPropagation();
+        setPicker(null);
+      } else {
+        e.currentTarget.blur();
+      }
+      return;
+    }
+    if (e.key === 'Enter' && !e.isComposing) {
+      if (e.ctrlKey || e.metaKey) {
+        e.preventDefault();
+        send(true);
+      } else if (!e.shiftKey && !e.altKey) {
+        e.preventDefault();
+        send(false);
+      }
+    }
+  }
+
+  const over = text.length > MAX;
+  return (
+    <div class={`composer ${isNote ? 'composer-note' : ''}`} data-testid="composer">
+      <div class="composer-tabs" role="tablist" aria-label="Reply or note">
+        <button
+          type="button"
+          role="tab"
+          aria-selected={!isNote ? 'true' : 'false'}
+          class={!isNote ? 'on' : ''}
+          disabled={!canReply}
+          onClick={() => updateMode(false)}
+          data-testid="mode-reply"
+        >
+          <Icon name="message" size={14} /> Reply
+        </button>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={isNote ? 'true' : 'false'}
+          class={isNote ? 'on note' : ''}
+          disabled={!canNote}
+          onClick={() => updateMode(true)}
+          data-testid="mode-note"
+        >
+          <Icon name="note" size={14} /> Internal note
+        </button>
+        {isNote ? <span class="note-hint">Only agents see notes</span> : null}
+      </div>
+      {picker && (matches.length || picker.q) ? (
+        <div class="canned-picker" role="listbox" aria-label="Canned responses" data-testid="canned-picker">
+          <div class="canned-head">
+            <Icon name="zap" size={14} /> Canned responses {picker.q ? <span class="mono">/{picker.q}</span> : null}
+          </div>
+          {matches.length ? (
+            matches.map((k, i) => (
+              <button
+                type="button"
+                role="option"
+                aria-selected={i === picker.index ? 'true' : 'false'}
+                key={k.id}
+                class={`canned-opt ${i === picker.index ? 'on' : ''}`}
+                onMouseDown={(e) => {
+                  e.preventDefault();
+                  pick(k);
+                }}
+              >
+                <span class="mono">/{k.shortcut}</span>
+                <span class="canned-body">{k.body}</span>
+              </button>
+            ))
+          ) : (
+            <div class="canned-none">No canned response starts with “{picker.q}”.</div>
+          )}
+        </div>
+      ) : null}
+      <textarea
+        ref={ta}
+        rows={2}
+        value={text}
+        placeholder={isNote ? 'Write an internal note… (only your team sees it)' : 'Write a reply…  Type / for canned responses'}
+        aria-label={isNote ? 'Internal note' : 'Reply'}
+        data-testid="composer-input"
+        onInput={(e) => change(e.currentTarget.value, e.currentTarget.selectionStart)}
+        onKeyDown={onKeyDown}
+        onBlur={() => setTimeout(() => setPicker(null), 150)}
+      />
+      <div class="composer-foot">
+        <button
+          type="button"
+          class="icon-btn"
+          title="Canned responses (/)"
+          aria-label="Insert canned response"
+          data-testid="canned-button"
+          onClick={() => {
+            const el = ta.current;
+            const caret = el ? el.selectionStart : text.length;
+            const before = text.slice(0, caret);
+            const insert = before && !/\s$/.test(before) ? ' /' : '/';
+            const next = before + insert + text.slice(caret);
+            change(next, caret + insert.length);
+            requestAnimationFrame(() => {
+              if (!ta.current) return;
+              ta.current.focus();
+              ta.current.setSelectionRange(caret + insert.length, caret + insert.length);
+            });
+          }}
+        >
+          <Icon name="zap" />
+        </button>
+        <span class="hint">
+          <kbd>Enter</kbd> send · <kbd>Shift</kbd>+<kbd>Enter</kbd> new line · <kbd>Ctrl</kbd>+<kbd>Enter</kbd> note
+        </span>
+        {text.length > MAX - 400 ? <span class={`counter ${over ? 'over' : ''}`}>{MAX - text.length}</span> : null}
+        <button type="button" class={`btn ${isNote ? 'note-btn' : 'primary'}`} disabled={!text.trim() || over} onClick={() => send(false)} data-testid="send">
+          <Icon name={isNote ? 'note' : 'send'} size={15} />
+          {isNote ? 'Add note' : 'Send'}
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,386 @@
+import { Component } from 'preact';
+import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
+import {
+  S,
+  accept,
+  closeConv,
+  discardSend,
+  isPrivileged,
+  markRead,
+  openDialog,
+  pageActive,
+  reopen,
+  retrySend,
+} from '../store.js';
+import { fmtDay, fmtDuration, fmtTime, ts, visitorName } from '../lib/util.js';
+import { Avatar, RichText, Spinner, useNow } from './common.jsx';
+import { Composer } from './Composer.jsx';
+import { Icon } from './icons.jsx';
+
+export function permissions(c) {
+  const me = S.me;
+  const priv = isPrivileged();
+  const assignee = c.assignee && c.assignee.id === me.id;
+  const member = S.myTeams.includes(c.team_id);
+  return {
+    accept: c.status === 'queued' && (priv || member),
+    reply: c.status !== 'closed' && (priv || (c.status === 'assigned' && assignee)),
+    note: c.status !== 'closed' && (priv || assignee || member),
+    transfer: c.status !== 'closed' && (priv || (c.status === 'assigned' && assignee)),
+    close: c.status !== 'closed' && (priv || assignee || (member && c.status === 'queued')),
+    reopen: c.status === 'closed' && (priv || member || assignee),
+  };
+}
+
+function Waiting({ since }) {
+  const now = useNow(1000);
+  return <span data-testid="wait-time">waiting {fmtDuration(now - ts(since))}</span>;
+}
+
+function Header({ c, panel, onTogglePanel }) {
+  const can = permissions(c);
+  const name = visitorName(c);
+  return (
+    <header class="conv-head">
+      <div class="conv-head-main">
+        <Avatar name={name} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={36} />
+        <div class="conv-head-text">
+          <h2 data-testid="conv-title">
+            {name}
+            {c.visitor && c.visitor.verified ? (
+              <span class="verified" title="Identity verified by the site">
+                <Icon name="verified" size={15} />
+              </span>
+            ) : null}
+          </h2>
+          <div class="conv-head-sub">
+            <span class={`pill pill-${c.status}`} data-testid="conv-status">
+              {c.status}
+            </span>
+            {c.status === 'queued' ? <Waiting since={c.queued_at || c.created_at} /> : null}
+            {c.status !== 'queued' && c.assignee ? (
+              <span>
+                · {c.status === 'closed' ? 'handled by' : 'assigned to'} {c.assignee.id === S.me.id ? 'you' : c.assignee.name}
+              </span>
+            ) : null}
+            {c.team ? <span>· {c.team}</span> : null}
+            <span class="muted">· #{c.id}</span>
+          </div>
+        </div>
+      </div>
+      <div class="conv-actions">
+        {can.accept ? (
+          <button type="button" class="btn primary" onClick={() => accept(c.id)} data-testid="accept" title="Accept (a)">
+            <Icon name="check" size={16} />
+            <span class="label">Accept</span>
+          </button>
+        ) : null}
+        {can.transfer ? (
+          <button type="button" class="btn" onClick={() => openDialog({ type: 'transfer', id: c.id })} data-testid="transfer" title="Transfer (t)">
+            <Icon name="transfer" size={16} />
+            <span class="label">Transfer</span>
+          </button>
+        ) : null}
+        {can.close ? (
+          <button type="button" class="btn" onClick={() => closeConv(c.id)} data-testid="close" title="Close (e)">
+            <Icon name="close" size={16} />
+            <span class="label">Close</span>
+          </button>
+        ) : null}
+        {can.reopen ? (
+          <button type="button" class="btn" onClick={() => reopen(c.id)} data-testid="reopen" title="Reopen (Shift+R)">
+            <Icon name="reopen" size={16} />
+            <span class="label">Reopen</span>
+          </button>
+        ) : null}
+        <button
+          type="button"
+          class={`icon-btn ${panel ? 'on' : ''}`}
+          onClick={onTogglePanel}
+          aria-pressed={panel ? 'true' : 'false'}
+          aria-label="Visitor details"
+          title="Visitor details (i)"
+        >
+          <Icon name="panel" />
+        </button>
+      </div>
+    </header>
+  );
+}
+
+function authorName(m) {
+  if (!m.author) return '';
+  if (m.author.kind === 'agent') return m.author.id === S.me.id ? 'You' : m.author.name || 'Agent';
+  if (m.author.kind === 'visitor') return m.author.name || 'Visitor';
+  if (m.author.kind === 'api') return 'API';
+  return 'System';
+}
+
+/** The thread; re-renders only when its messages or read markers change. */
+class Thread extends Component {
+  shouldComponentUpdate(next) {
+    const p = this.props;
+    return (
+      next.rev !== p.rev ||
+      next.id !== p.id ||
+      next.visitorRead !== p.visitorRead ||
+      next.pendingKey !== p.pendingKey ||
+      next.typing !== p.typing ||
+      next.loading !== p.loading ||
+      next.error !== p.error
+    );
+  }
+  render({ c, messages, pending, typing, loading, error }) {
+    const items = [];
+    let lastDay = '';
+    let prev = null;
+    let lastMineIdx = -1;
+    messages.forEach((m, i) => {
+      if (m.kind === 'message' && m.author && m.author.kind === 'agent') lastMineIdx = i;
+    });
+    messages.forEach((m, i) => {
+      const day = fmtDay(m.created_at);
+      if (day !== lastDay) {
+        items.push(
+          <div class="day-sep" key={`d${m.seq}`}>
+            <span>{day}</span>
+          </div>,
+        );
+        lastDay = day;
+        prev = null;
+      }
+      if (m.kind === 'event') {
+        items.push(
+          <div class="event" key={m.id} data-seq={m.seq}>
+            <span>{m.body}</span>
+            <time dateTime={m.created_at}>{fmtTime(m.created_at)}</time>
+          </div>,
+        );
+        prev = null;
+        return;
+      }
+      const side = m.author && m.author.kind === 'visitor' ? 'them' : 'us';
+      const who = authorName(m);
+      const grouped =
+        prev && prev.kind === m.kind && prev.author && m.author && prev.author.kind === m.author.kind && prev.author.id === m.author.id && ts(m.created_at) - ts(prev.created_at) < 5 * 60000;
+      prev = m;
+      const seen = i === lastMineIdx && (c.visitor_last_read_seq || 0) >= m.seq;
+      items.push(
+        <div
+          class={`msg msg-${side} ${m.kind === 'note' ? 'msg-note' : ''} ${grouped ? 'grouped' : ''}`}
+          key={m.id}
+          data-seq={m.seq}
+          data-kind={m.kind}
+          data-testid={m.kind === 'note' ? 'note' : 'message'}
+        >
+          {side === 'them' ? (
+            grouped ? (
+              <span class="avatar-gap" />
+            ) : (
+              <Avatar name={who} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={28} />
+            )
+          ) : null}
+          <div class="msg-body">
+            {!grouped ? (
+              <div class="msg-meta">
+                {m.kind === 'note' ? (
+                  <span class="note-label">
+                    <Icon name="note" size={13} /> Internal note
+                  </span>
+                ) : null}
+                <span class="msg-author">{who}</span>
+                <time dateTime={m.created_at} title={new Date(ts(m.created_at)).toLocaleString()}>
+                  {fmtTime(m.created_at)}
+                </time>
+              </div>
+            ) : null}
+            <div class="bubble">
+              <RichText text={m.body} />
+            </div>
+            {i === lastMineIdx ? (
+              <div class={`receipt ${seen ? 'seen' : ''}`} data-testid="receipt">
+                <Icon name={seen ? 'checks' : 'check'} size={13} /> {seen ? 'Seen' : 'Sent'}
+              </div>
+            ) : null}
+          </div>
+        </div>,
+      );
+    });
+    for (const p of pending) {
+      items.push(
+        <div class={`msg msg-us pending ${p.kind === 'note' ? 'msg-note' : ''} ${p.state === 'failed' ? 'failed' : ''}`} key={p.cmid} data-testid="pending">
+          <div class="msg-body">
+            <div class="msg-meta">
+              {p.kind === 'note' ? (
+                <span class="note-label">
+                  <Icon name="note" size={13} /> Internal note
+                </span>
+              ) : null}
+              <span class="msg-author">You</span>
+            </div>
+            <div class="bubble">
+              <RichText text={p.body} />
+            </div>
+            <div class="receipt">
+              {p.state === 'failed' ? (
+                <>
+                  <span class="error-text">Not sent: {p.error}</span>
+                  <button type="button" class="link-btn" onClick={() => retrySend(c.id, p.cmid)}>
+                    Retry
+                  </button>
+                  <button type="button" class="link-btn" onClick={() => discardSend(c.id, p.cmid)}>
+                    Discard
+                  </button>
+                </>
+              ) : p.state === 'sending' ? (
+                'Sending…'
+              ) : (
+                'Waiting for connection…'
+              )}
+            </div>
+          </div>
+        </div>,
+      );
+    }
+    return (
+      <div class="thread-inner">
+        {loading && !messages.length ? (
+          <div class="thread-status">
+            <Spinner />
+          </div>
+        ) : null}
+        {error ? <div class="thread-status error">Could not load the conversation: {error}</div> : null}
+        {!loading && !messages.length && !pending.length && !error ? (
+          <div class="thread-status muted">No messages yet.{c.status === 'queued' ? ' The visitor is waiting for an agent.' : ''}</div>
+        ) : null}
+        {items}
+        {typing ? (
+          <div class="typing" data-testid="typing" aria-live="polite">
+            <span class="typing-dots">
+              <i />
+              <i />
+              <i />
+            </span>
+            {visitorName(c)} is typing…
+          </div>
+        ) : null}
+      </div>
+    );
+  }
+}
+
+export function ConversationView({ id, panel, onTogglePanel }) {
+  const c = S.convs.get(id);
+  const scroller = useRef(null);
+  const stick = useRef(true);
+  const st = S.msgs.get(id);
+  const messages = st ? st.list : [];
+  const pending = S.outbox.get(id) || [];
+  const typing = S.typing.has(id);
+  const rev = st ? st.rev : 0;
+  const pendingKey = pending.map((p) => p.cmid + p.state).join(',');
+
+  // New conversation: start at the bottom.
+  useLayoutEffect(() => {
+    stick.current = true;
+  }, [id]);
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [id, rev, pendingKey, typing]);
+
+  // Read what is on screen while the page is active.
+  useEffect(() => {
+    if (c && pageActive() && stick.current) markRead(id);
+  });
+  useEffect(() => {
+    const again = () => {
+      if (pageActive() && stick.current) markRead(id);
+    };
+    window.addEventListener('focus', again);
+    document.addEventListener('visibilitychange', again);
+    return () => {
+      window.removeEventListener('focus', again);
+      document.removeEventListener('visibilitychange', again);
+    };
+  }, [id]);
+
+  if (!c) {
+    return (
+      <section class="conv-view">
+        <div class="empty">
+          {S.missing.has(id) ? (
+            <>
+              <Icon name="archive" size={28} />
+              <strong>Conversation not available</strong>
+              <p>It does not exist or is outside your teams.</p>
+            </>
+          ) : (
+            <Spinner />
+          )}
+        </div>
+      </section>
+    );
+  }
+  const can = permissions(c);
+  const offline = S.conn.state !== 'open';
+  return (
+    <section class="conv-view" aria-label={`Conversation with ${visitorName(c)}`} data-testid="conversation" data-id={id} data-status={c.status}>
+      <Header c={c} panel={panel} onTogglePanel={onTogglePanel} />
+      {offline ? (
+        <div class="banner banner-warn" role="status">
+          <Icon name="wifiOff" size={16} /> You are offline. Your messages are kept and sent as soon as the connection is back.
+        </div>
+      ) : null}
+      <div
+        class="thread"
+        ref={scroller}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+          if (stick.current && pageActive()) markRead(id);
+        }}
+      >
+        <Thread
+          c={c}
+          id={id}
+          rev={rev}
+          messages={messages}
+          pending={pending}
+          pendingKey={pendingKey}
+          typing={typing}
+          visitorRead={c.visitor_last_read_seq || 0}
+          loading={!!(st && st.loading)}
+          error={st && st.error}
+        />
+      </div>
+      {c.status === 'closed' ? (
+        <div class="composer-closed">
+          <span>This conversation is closed{c.closed_at ? ` (${fmtDay(c.closed_at).toLowerCase()} at ${fmtTime(c.closed_at)})` : ''}.</span>
+          {can.reopen ? (
+            <button type="button" class="btn" onClick={() => reopen(c.id)}>
+              <Icon name="reopen" size={16} /> Reopen
+            </button>
+          ) : null}
+        </div>
+      ) : can.reply || can.note ? (
+        <>
+          {c.status === 'queued' && can.accept ? (
+            <div class="banner banner-info">
+              This visitor is waiting.{' '}
+              <button type="button" class="link-btn" onClick={() => accept(c.id)}>
+                Accept the chat
+              </button>{' '}
+              to reply{can.reply ? ', or answer straight away' : '; you can leave an internal note meanwhile'}.
+            </div>
+          ) : null}
+          <Composer key={id} c={c} canReply={can.reply} canNote={can.note} />
+        </>
+      ) : (
+        <div class="composer-closed">
+          <span>Assigned to {c.assignee ? c.assignee.name : 'another agent'}. You can read along.</span>
+        </div>
+      )}
+    </section>
+  );
+}

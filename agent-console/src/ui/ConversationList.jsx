@@ -1,0 +1,143 @@
+import { S, currentList, getDraft, isPrivileged, loadClosed, searchClosed, select, unreadCount } from '../store.js';
+import { fmtDuration, relTime, ts, visitorName } from '../lib/util.js';
+import { Avatar, Spinner, useNow } from './common.jsx';
+import { Icon } from './icons.jsx';
+
+const TITLES = { queue: 'Queue', mine: 'Mine', all: 'All open', closed: 'Closed' };
+const EMPTY = {
+  queue: ['Nobody is waiting', 'New chats from your teams show up here, longest waiting first.'],
+  mine: ['No open chats', 'Chats assigned to you appear here. Accept one from the queue to start.'],
+  all: ['No open conversations', 'Every queued and assigned chat in the workspace shows up here.'],
+  closed: ['Nothing found', 'Closed conversations you can see appear here. Search by name, email or message text.'],
+};
+
+function preview(c) {
+  const st = S.msgs.get(c.id);
+  if (st && st.list.length) {
+    for (let i = st.list.length - 1; i >= 0; i--) {
+      const m = st.list[i];
+      if (m.kind === 'message') {
+        const who = m.author && m.author.kind === 'agent' ? (m.author.id === S.me.id ? 'You: ' : `${m.author.name || 'Agent'}: `) : '';
+        return { text: who + m.body, note: false };
+      }
+      if (m.kind === 'note') return { text: `Note: ${m.body}`, note: true };
+    }
+  }
+  if (c.last_message) return { text: c.last_message, note: false };
+  return null;
+}
+
+function WaitTime({ since }) {
+  const now = useNow(1000);
+  const ms = now - ts(since);
+  return <span class={`wait ${ms > 120000 ? 'wait-long' : ''}`}>{fmtDuration(ms)}</span>;
+}
+
+function Item({ c, active, list }) {
+  const unread = unreadCount(c.id);
+  const isNew = c.status === 'queued' && !S.seen.has(c.id);
+  const draft = !active && getDraft(c.id).text;
+  const pending = (S.outbox.get(c.id) || []).length;
+  const p = preview(c);
+  const name = visitorName(c);
+  return (
+    <li>
+      <button
+        type="button"
+        class={`conv-item ${active ? 'active' : ''} ${unread || isNew ? 'unread' : ''}`}
+        onClick={() => select(c.id)}
+        data-testid="conv-item"
+        data-id={c.id}
+        aria-current={active ? 'true' : undefined}
+      >
+        <Avatar name={name} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={36} />
+        <div class="conv-main">
+          <div class="conv-top">
+            <span class="conv-name">{name}</span>
+            {c.visitor && c.visitor.verified ? (
+              <span class="verified-mini" title="Verified identity">
+                <Icon name="verified" size={13} />
+              </span>
+            ) : null}
+            <span class="conv-time">
+              {c.status === 'queued' ? <WaitTime since={c.queued_at || c.created_at} /> : relTime(new Date(c._activity || ts(c.created_at)).toISOString())}
+            </span>
+          </div>
+          <div class="conv-bottom">
+            <span class={`conv-preview ${p && p.note ? 'is-note' : ''}`}>
+              {draft ? <span class="draft-tag">Draft: </span> : null}
+              {draft ? draft : p ? p.text : c.status === 'queued' ? 'Waiting for an agent…' : 'No messages yet'}
+            </span>
+            {unread ? (
+              <span class="badge" data-testid="unread" aria-label={`${unread} unread`}>
+                {unread}
+              </span>
+            ) : isNew ? (
+              <span class="badge badge-new">new</span>
+            ) : null}
+          </div>
+          <div class="conv-meta">
+            {list === 'all' || list === 'closed' ? <span class={`pill pill-${c.status}`}>{c.status}</span> : null}
+            {(list === 'all' || list === 'closed') && c.assignee ? <span class="meta-text">{c.assignee.name}</span> : null}
+            {c.team && (S.myTeams.length > 1 || isPrivileged()) ? <span class="meta-text">{c.team}</span> : null}
+            {c.offline ? <span class="pill pill-offline">offline message</span> : null}
+            {c.rating ? <span class={`pill pill-rating-${c.rating}`}>{c.rating === 'good' ? 'rated 👍' : 'rated 👎'}</span> : null}
+            {pending ? <span class="pill pill-pending">{pending} unsent</span> : null}
+          </div>
+        </div>
+      </button>
+    </li>
+  );
+}
+
+export function ConversationList() {
+  const list = S.view.list;
+  const items = currentList();
+  const [emptyTitle, emptyText] = EMPTY[list];
+  return (
+    <section class="conv-list" aria-label={`${TITLES[list]} conversations`}>
+      <header class="pane-head">
+        <h1>{TITLES[list]}</h1>
+        {list !== 'closed' ? <span class="pane-count">{items.length}</span> : null}
+      </header>
+      {list === 'closed' ? (
+        <div class="search">
+          <Icon name="search" size={16} />
+          <input
+            type="search"
+            placeholder="Search name, email or message…"
+            aria-label="Search closed conversations"
+            value={S.closed.q}
+            onInput={(e) => searchClosed(e.currentTarget.value)}
+            data-testid="closed-search"
+          />
+        </div>
+      ) : null}
+      <ul class="conv-items" data-testid="conv-list">
+        {items.map((c) => (
+          <Item key={c.id} c={c} list={list} active={c.id === S.view.selected} />
+        ))}
+      </ul>
+      {list === 'closed' && S.closed.loading ? (
+        <div class="list-status">
+          <Spinner />
+        </div>
+      ) : null}
+      {list === 'closed' && S.closed.error ? <div class="list-status error">{S.closed.error}</div> : null}
+      {list === 'closed' && S.closed.next && !S.closed.loading ? (
+        <div class="list-status">
+          <button type="button" class="btn" onClick={() => loadClosed({ more: true })}>
+            Load older
+          </button>
+        </div>
+      ) : null}
+      {!items.length && !(list === 'closed' && (S.closed.loading || !S.closed.loaded)) ? (
+        <div class="empty">
+          <Icon name={list === 'queue' ? 'clock' : list === 'closed' ? 'archive' : 'inbox'} size={28} />
+          <strong>{emptyTitle}</strong>
+          <p>{emptyText}</p>
+        </div>
+      ) : null}
+    </section>
+  );
+}

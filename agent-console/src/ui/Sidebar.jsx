@@ -1,0 +1,182 @@
+import {
+  S,
+  canSeeAdmin,
+  capacity,
+  enableDesktop,
+  isPrivileged,
+  lists,
+  logout,
+  navigate,
+  openList,
+  reconnectNow,
+  setHelp,
+  setStatus,
+  toggleSound,
+  unreadCount,
+} from '../store.js';
+import { Avatar, useNow } from './common.jsx';
+import { Icon } from './icons.jsx';
+
+export function ConnectionState() {
+  const now = useNow(500);
+  const c = S.conn;
+  let cls = 'ok';
+  let text = 'Connected';
+  let retry = false;
+  if (c.state === 'connecting') {
+    cls = 'warn';
+    text = S.everOpen ? 'Reconnecting…' : 'Connecting…';
+  } else if (c.state === 'waiting') {
+    cls = 'bad';
+    const s = Math.max(0, Math.ceil((c.retryAt - now) / 1000));
+    text = `Offline · reconnect in ${s}s`;
+    retry = true;
+  } else if (c.state !== 'open') {
+    cls = 'bad';
+    text = 'Disconnected';
+  }
+  return (
+    <div class={`conn conn-${cls}`} role="status" aria-live="polite" data-testid="connection" data-state={c.state}>
+      <span class="dot" />
+      <span class="conn-text">{text}</span>
+      {retry ? (
+        <button type="button" class="link-btn" onClick={reconnectNow}>
+          Retry
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+const STATUSES = [
+  { id: 'online', label: 'Online' },
+  { id: 'away', label: 'Away' },
+  { id: 'offline', label: 'Offline' },
+];
+
+export function StatusSwitch() {
+  const disabled = S.conn.state !== 'open';
+  return (
+    <div class="status-switch" role="radiogroup" aria-label="Your status">
+      {STATUSES.map((s) => (
+        <button
+          key={s.id}
+          type="button"
+          role="radio"
+          aria-checked={S.status === s.id ? 'true' : 'false'}
+          class={`status-opt status-${s.id} ${S.status === s.id ? 'on' : ''}`}
+          disabled={disabled}
+          onClick={() => S.status !== s.id && setStatus(s.id)}
+        >
+          <span class="dot" />
+          {s.label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function NavItem({ icon, label, count, active, onClick, testid, alert }) {
+  return (
+    <button type="button" class={`nav-item ${active ? 'active' : ''}`} onClick={onClick} data-testid={testid} aria-current={active ? 'page' : undefined}>
+      <Icon name={icon} />
+      <span class="nav-label">{label}</span>
+      {count !== undefined && count !== null ? <span class={`count ${alert ? 'count-alert' : ''}`}>{count}</span> : null}
+    </button>
+  );
+}
+
+export function Sidebar() {
+  const l = lists();
+  const v = S.view;
+  const me = S.me;
+  const mineUnread = l.mine.some((c) => unreadCount(c.id) > 0);
+  const { open, max } = capacity();
+  const pct = max ? Math.min(100, Math.round((open / max) * 100)) : 100;
+  const inbox = v.area === 'inbox';
+  return (
+    <nav class="sidebar" aria-label="Main">
+      <div class="brand">
+        <span class="brand-mark">
+          <Icon name="message" size={18} />
+        </span>
+        <span class="brand-name">Parley</span>
+      </div>
+      <ConnectionState />
+      <div class="nav-section">
+        <div class="nav-title">Inbox</div>
+        <NavItem icon="clock" label="Queue" count={l.queue.length} alert={l.queue.length > 0} active={inbox && v.list === 'queue'} onClick={() => openList('queue')} testid="nav-queue" />
+        <NavItem icon="user" label="Mine" count={l.mine.length} alert={mineUnread} active={inbox && v.list === 'mine'} onClick={() => openList('mine')} testid="nav-mine" />
+        {isPrivileged() ? (
+          <NavItem icon="layers" label="All open" count={l.all.length} active={inbox && v.list === 'all'} onClick={() => openList('all')} testid="nav-all" />
+        ) : null}
+        <NavItem icon="archive" label="Closed" active={inbox && v.list === 'closed'} onClick={() => openList('closed')} testid="nav-closed" />
+      </div>
+      {canSeeAdmin('canned') ? (
+        <div class="nav-section">
+          <div class="nav-title">{canSeeAdmin('agents') ? 'Admin' : 'Workspace'}</div>
+          {canSeeAdmin('agents') ? (
+            <>
+              <NavItem icon="users" label="Agents" active={!inbox && v.admin === 'agents'} onClick={() => navigate({ area: 'admin', admin: 'agents' })} testid="nav-admin-agents" />
+              <NavItem icon="layers" label="Teams" active={!inbox && v.admin === 'teams'} onClick={() => navigate({ area: 'admin', admin: 'teams' })} testid="nav-admin-teams" />
+              <NavItem icon="globe" label="Sites" active={!inbox && v.admin === 'sites'} onClick={() => navigate({ area: 'admin', admin: 'sites' })} testid="nav-admin-sites" />
+              <NavItem icon="key" label="API tokens" active={!inbox && v.admin === 'tokens'} onClick={() => navigate({ area: 'admin', admin: 'tokens' })} testid="nav-admin-tokens" />
+            </>
+          ) : null}
+          <NavItem icon="zap" label="Canned responses" active={!inbox && v.admin === 'canned'} onClick={() => navigate({ area: 'admin', admin: 'canned' })} testid="nav-admin-canned" />
+        </div>
+      ) : null}
+      <div class="sidebar-foot">
+        <div class="me">
+          <Avatar name={me.name} seed={`a${me.id}`} kind="agent" size={34} />
+          <div class="me-text">
+            <div class="me-name" title={me.email}>
+              {me.name}
+            </div>
+            <div class="me-role">{me.role}</div>
+          </div>
+          <button type="button" class="icon-btn" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">
+            <Icon name="keyboard" />
+          </button>
+          <button type="button" class="icon-btn" onClick={logout} aria-label="Log out" title="Log out" data-testid="logout">
+            <Icon name="logout" />
+          </button>
+        </div>
+        <StatusSwitch />
+        <div class="capacity" title="Open chats assigned to you / your maximum" data-testid="capacity">
+          <div class="capacity-row">
+            <span>Open chats</span>
+            <strong>
+              {open} / {max}
+            </strong>
+          </div>
+          <div class="bar">
+            <span class={pct >= 100 ? 'full' : ''} style={{ width: `${pct}%` }} />
+          </div>
+        </div>
+        <div class="notify-row">
+          <button type="button" class="chip-btn" onClick={toggleSound} aria-pressed={S.notify.sound ? 'true' : 'false'} title="Sound for new chats and messages">
+            <Icon name={S.notify.sound ? 'volume' : 'mute'} size={15} />
+            {S.notify.sound ? 'Sound on' : 'Sound off'}
+          </button>
+          {S.notify.permission === 'default' ? (
+            <button type="button" class="chip-btn accent" onClick={enableDesktop} data-testid="enable-notifications">
+              <Icon name="bell" size={15} />
+              Enable desktop alerts
+            </button>
+          ) : S.notify.permission === 'granted' ? (
+            <span class="chip-static" title="Desktop notifications are on">
+              <Icon name="bell" size={15} />
+              Desktop on
+            </span>
+          ) : S.notify.permission === 'denied' ? (
+            <span class="chip-static muted" title="Allow notifications for this site in your browser settings">
+              <Icon name="bellOff" size={15} />
+              Alerts blocked
+            </span>
+          ) : null}
+        </div>
+      </div>
+    </nav>
+  );
+}

@@ -1,0 +1,160 @@
+import { S, select } from '../store.js';
+import { fmtDateTime, humanize, parseUA, relTime, visitorName } from '../lib/util.js';
+import { Avatar, SafeLink, Spinner } from './common.jsx';
+import { Icon } from './icons.jsx';
+
+function Row({ label, children, testid }) {
+  return (
+    <div class="kv" data-testid={testid}>
+      <dt title={label}>{label}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+function valueText(v) {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+export function VisitorPanel({ id }) {
+  const c = S.convs.get(id);
+  if (!c) return null;
+  const v = c.visitor || {};
+  const name = visitorName(c);
+  const ua = parseUA(v.user_agent);
+  const attrs = v.attributes && typeof v.attributes === 'object' ? Object.entries(v.attributes) : [];
+  const prechat = c.prechat && typeof c.prechat === 'object' ? Object.entries(c.prechat) : [];
+  const details = S.details.get(id);
+  const earlier = details && details.earlier ? details.earlier : [];
+  const place = [v.city, v.country].filter(Boolean).join(', ');
+  return (
+    <aside class="visitor-panel" aria-label="Visitor details" data-testid="visitor-panel">
+      <div class="vp-head">
+        <Avatar name={name} seed={`v${v.id || c.id}`} size={52} />
+        <div class="vp-name" data-testid="visitor-name">
+          {name}
+        </div>
+        {v.verified ? (
+          <div class="verified-badge" data-testid="verified">
+            <Icon name="verified" size={14} /> Verified identity
+          </div>
+        ) : (
+          <div class="unverified">Unverified visitor</div>
+        )}
+      </div>
+
+      <section class="vp-section">
+        <h3>Contact</h3>
+        <dl>
+          <Row label="Email" testid="visitor-email">
+            {v.email ? (
+              <span class="selectable ellipsis" title={v.email}>
+                {v.email}
+              </span>
+            ) : (
+              <span class="muted">not given</span>
+            )}
+          </Row>
+          {v.external_id ? (
+            <Row label="User ID">
+              <span class="mono">{v.external_id}</span>
+            </Row>
+          ) : null}
+          {place ? <Row label="Location">{place}</Row> : null}
+          <Row label="Visitor">#{v.id}</Row>
+        </dl>
+      </section>
+
+      <section class="vp-section">
+        <h3>Session</h3>
+        <dl>
+          <Row label="Current page" testid="visitor-page">
+            {c.page_url ? <SafeLink url={c.page_url} /> : <span class="muted">unknown</span>}
+          </Row>
+          <Row label="Referrer" testid="visitor-referrer">
+            {c.referrer ? <SafeLink url={c.referrer} /> : <span class="muted">direct</span>}
+          </Row>
+          <Row label="Browser" testid="visitor-browser">
+            {ua.browser || <span class="muted">unknown</span>}
+          </Row>
+          <Row label="System" testid="visitor-os">
+            {ua.os ? `${ua.os}${ua.mobile ? ' (mobile)' : ''}` : <span class="muted">unknown</span>}
+          </Row>
+          {v.user_agent ? (
+            <details class="ua">
+              <summary>User agent</summary>
+              <code data-testid="visitor-ua">{v.user_agent}</code>
+            </details>
+          ) : null}
+          <Row label="Started">{fmtDateTime(c.created_at)}</Row>
+          {c.offline ? <Row label="Left as">offline message</Row> : null}
+          {c.rating ? (
+            <Row label="Rating">
+              <span class={`rating rating-${c.rating}`}>
+                <Icon name={c.rating === 'good' ? 'thumbUp' : 'thumbDown'} size={14} /> {c.rating}
+              </span>
+              {c.rating_comment ? <div class="rating-comment">“{c.rating_comment}”</div> : null}
+            </Row>
+          ) : null}
+        </dl>
+      </section>
+
+      {prechat.length ? (
+        <section class="vp-section" data-testid="prechat">
+          <h3>Pre-chat answers</h3>
+          <dl>
+            {prechat.map(([k, val]) => (
+              <Row key={k} label={humanize(k)}>
+                <span class="selectable">{valueText(val)}</span>
+              </Row>
+            ))}
+          </dl>
+        </section>
+      ) : null}
+
+      <section class="vp-section" data-testid="attributes">
+        <h3>Attributes</h3>
+        {attrs.length ? (
+          <dl>
+            {attrs.map(([k, val]) => (
+              <Row key={k} label={k}>
+                <span class="selectable">{valueText(val)}</span>
+              </Row>
+            ))}
+          </dl>
+        ) : (
+          <p class="muted small">The site has not set any custom attributes.</p>
+        )}
+      </section>
+
+      <section class="vp-section" data-testid="earlier">
+        <h3>
+          Earlier conversations {earlier.length ? <span class="count-soft">{earlier.length}</span> : null}
+        </h3>
+        {details && details.loading && !details.earlier ? <Spinner /> : null}
+        {details && details.error ? <p class="error-text small">{details.error}</p> : null}
+        {earlier.length ? (
+          <ul class="earlier">
+            {earlier.map((e) => (
+              <li key={e.id}>
+                <button type="button" class="earlier-item" onClick={() => select(e.id)}>
+                  <span class={`pill pill-${e.status}`}>{e.status}</span>
+                  <span class="earlier-text">
+                    #{e.id}
+                    {e.assignee ? ` · ${e.assignee.name}` : ''}
+                  </span>
+                  <span class="muted">{relTime(e.created_at)}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        ) : details && !details.loading ? (
+          <p class="muted small">This is the first conversation with this visitor.</p>
+        ) : null}
+      </section>
+    </aside>
+  );
+}

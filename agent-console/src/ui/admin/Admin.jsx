@@ -1,0 +1,71 @@
+import { useState } from 'preact/hooks';
+import { S, canSeeAdmin } from '../../store.js';
+import { ApiError } from '../../lib/api.js';
+import { Icon } from '../icons.jsx';
+import { Agents } from './Agents.jsx';
+import { Canned } from './Canned.jsx';
+import { Sites } from './Sites.jsx';
+import { Teams } from './Teams.jsx';
+import { Tokens } from './Tokens.jsx';
+
+/** Form state with server validation errors mapped to fields. */
+export function useForm(initial) {
+  const [values, setValues] = useState(initial);
+  const [errors, setErrors] = useState({});
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const set = (k) => (e) => {
+    const t = e.currentTarget;
+    const v = t.type === 'checkbox' ? t.checked : t.value;
+    setValues((old) => ({ ...old, [k]: v }));
+  };
+  const run = async (fn) => {
+    setBusy(true);
+    setErrors({});
+    setError(null);
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof ApiError) {
+        setErrors(e.fields);
+        setError(Object.keys(e.fields).length ? null : e.status === 409 ? e.message : e.text);
+      } else setError(String(e && e.message));
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { values, setValues, set, errors, setErrors, busy, error, setError, run };
+}
+
+export function PageHead({ title, sub, children }) {
+  return (
+    <header class="admin-head">
+      <div>
+        <h1>{title}</h1>
+        {sub ? <p class="muted">{sub}</p> : null}
+      </div>
+      <div class="admin-head-actions">{children}</div>
+    </header>
+  );
+}
+
+export function Admin() {
+  const tab = S.view.admin;
+  if (!canSeeAdmin(tab)) {
+    return (
+      <div class="admin">
+        <div class="empty big">
+          <Icon name="shield" size={36} />
+          <strong>Admins only</strong>
+          <p>You do not have access to this page.</p>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <div class="admin" data-testid={`admin-${tab}`}>
+      {tab === 'agents' ? <Agents /> : tab === 'teams' ? <Teams /> : tab === 'sites' ? <Sites /> : tab === 'canned' ? <Canned /> : tab === 'tokens' ? <Tokens /> : null}
+    </div>
+  );
+}

@@ -1,0 +1,196 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { Icon } from './icons.jsx';
+import { copyText, hue, initials, linkify } from '../lib/util.js';
+import { S, dismissToast, resolveConfirm } from '../store.js';
+
+export function Avatar({ name, seed, size = 32, kind = 'visitor' }) {
+  const h = hue(seed === undefined ? name : seed);
+  const style =
+    kind === 'agent'
+      ? { width: `${size}px`, height: `${size}px`, background: `hsl(${h} 45% 42%)`, fontSize: `${Math.round(size * 0.38)}px` }
+      : { width: `${size}px`, height: `${size}px`, background: `hsl(${h} 70% 92%)`, color: `hsl(${h} 55% 32%)`, fontSize: `${Math.round(size * 0.38)}px` };
+  return (
+    <span class={`avatar avatar-${kind}`} style={style} aria-hidden="true">
+      {initials(name)}
+    </span>
+  );
+}
+
+/** Message text: plain text, with http(s) links as safe anchors. */
+export function RichText({ text }) {
+  return (
+    <>
+      {linkify(String(text)).map((part, i) =>
+        typeof part === 'string' ? (
+          part
+        ) : (
+          <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
+            {part.url}
+          </a>
+        ),
+      )}
+    </>
+  );
+}
+
+/** A link for a URL we did not write: only http(s), opened without referrer. */
+export function SafeLink({ url, children }) {
+  let href = null;
+  try {
+    const u = new URL(url);
+    if (u.protocol === 'http:' || u.protocol === 'https:') href = u.href;
+  } catch {
+    href = null;
+  }
+  if (!href) return <span class="mono">{children || url}</span>;
+  return (
+    <a href={href} target="_blank" rel="noopener noreferrer" title={url}>
+      {children || url}
+    </a>
+  );
+}
+
+// Open modals, innermost last: Escape closes the innermost one wherever
+// the focus is.
+const modalStack = [];
+document.addEventListener('keydown', (e) => {
+  if (e.key !== 'Escape' || !modalStack.length) return;
+  e.preventDefault();
+  e.stopImmediatePropagation();
+  modalStack[modalStack.length - 1].current();
+});
+
+export function Modal({ title, onClose, children, footer, wide, label }) {
+  const box = useRef(null);
+  const close = useRef(onClose);
+  close.current = onClose;
+  useEffect(() => {
+    const prev = document.activeElement;
+    modalStack.push(close);
+    const el = box.current && box.current.querySelector('[autofocus], input, select, textarea, button.primary, button');
+    if (el) el.focus();
+    return () => {
+      const i = modalStack.indexOf(close);
+      if (i >= 0) modalStack.splice(i, 1);
+      if (prev && prev.focus && document.contains(prev)) prev.focus();
+    };
+  }, []);
+  return (
+    <div
+      class="modal-backdrop"
+      onMouseDown={(e) => {
+        if (e.target === e.currentTarget) onClose();
+      }}
+    >
+      <div
+        class={`modal ${wide ? 'modal-wide' : ''}`}
+        role="dialog"
+        aria-modal="true"
+        aria-label={label || title}
+        ref={box}
+      >
+        <div class="modal-head">
+          <h2>{title}</h2>
+          <button class="icon-btn" type="button" onClick={onClose} aria-label="Close dialog">
+            <Icon name="x" />
+          </button>
+        </div>
+        <div class="modal-body">{children}</div>
+        {footer ? <div class="modal-foot">{footer}</div> : null}
+      </div>
+    </div>
+  );
+}
+
+export function ConfirmDialog() {
+  const d = S.dialog;
+  return (
+    <Modal
+      title={d.title}
+      onClose={() => resolveConfirm(false)}
+      footer={
+        <>
+          <button type="button" class="btn" onClick={() => resolveConfirm(false)}>
+            Cancel
+          </button>
+          <button type="button" class={`btn ${d.danger ? 'danger' : 'primary'}`} autofocus onClick={() => resolveConfirm(true)}>
+            {d.confirm}
+          </button>
+        </>
+      }
+    >
+      <p class="confirm-text">{d.body}</p>
+    </Modal>
+  );
+}
+
+export function Toasts() {
+  return (
+    <div class="toasts" role="status" aria-live="polite">
+      {S.toasts.map((t) => (
+        <div key={t.id} class={`toast toast-${t.kind}`}>
+          <span>{t.text}</span>
+          <button type="button" class="icon-btn" aria-label="Dismiss" onClick={() => dismissToast(t.id)}>
+            <Icon name="x" size={14} />
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+export function Field({ label, error, hint, children, id, wide }) {
+  return (
+    <div class={`field ${error ? 'has-error' : ''} ${wide ? 'span2' : ''}`}>
+      {label ? <label for={id}>{label}</label> : null}
+      {children}
+      {error ? (
+        <div class="field-error" role="alert">
+          {error}
+        </div>
+      ) : hint ? (
+        <div class="field-hint">{hint}</div>
+      ) : null}
+    </div>
+  );
+}
+
+export function Spinner({ label = 'Loading' }) {
+  return <span class="spinner" role="progressbar" aria-label={label} />;
+}
+
+export function CopyButton({ text, label = 'Copy', onCopied, class: cls = '' }) {
+  const [done, setDone] = useState(false);
+  const timer = useRef(null);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return (
+    <button
+      type="button"
+      class={`btn ${cls}`}
+      onClick={async () => {
+        const ok = await copyText(text);
+        setDone(ok ? 'Copied!' : 'Copy failed');
+        if (ok && onCopied) onCopied();
+        clearTimeout(timer.current);
+        timer.current = setTimeout(() => setDone(false), 1800);
+      }}
+    >
+      <Icon name={done === 'Copied!' ? 'check' : 'copy'} size={15} />
+      {done || label}
+    </button>
+  );
+}
+
+/** Re-renders every `ms` milliseconds (live wait times). */
+export function useNow(ms = 1000) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(t);
+  }, [ms]);
+  return now;
+}
+
+export function Kbd({ children }) {
+  return <kbd>{children}</kbd>;
+}

@@ -1,0 +1,145 @@
+'use strict';
+// Browser side of the console e2e tests: Debian's Chromium driven by
+// playwright-core, the console built into build/static, page-error and CSP
+// watchers, logging in through the UI, and screenshots.
+//
+//   const browser = await launchBrowser();
+//   const { page, problems } = await openConsole(browser, srv);   // at /console/
+//   await loginUI(page, agent);
+//   await shot(page, 'inbox');            // test-results/screenshots/inbox.png
+//   assert.deepEqual(problems(), []);     // no page errors, no CSP violations
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const { REPO_ROOT, onExit } = require('./common');
+
+const SCREENSHOTS = path.join(REPO_ROOT, 'test-results', 'screenshots');
+const STATIC = path.join(REPO_ROOT, 'build', 'static');
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Builds the console into build/static when it is missing or older than its sources. */
+async function ensureConsoleBuilt() {
+  const index = path.join(STATIC, 'console', 'index.html');
+  let built = 0;
+  try {
+    built = fs.statSync(index).mtimeMs;
+  } catch {
+    built = 0;
+  }
+  const srcDir = path.join(REPO_ROOT, 'agent-console');
+  let newest = 0;
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    }
+  };
+  walk(srcDir);
+  if (built && built >= newest) return;
+  await require(path.join(srcDir, 'build.js')).build(STATIC);
+}
+
+async function launchBrowser() {
+  const { chromium } = require('playwright-core');
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const unregister = onExit(() => {
+    try {
+      const proc = browser.process && browser.process();
+      if (proc) proc.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+  });
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    unregister();
+    await close().catch(() => {});
+  };
+  return browser;
+}
+
+/**
+ * A fresh context and page at <origin>/console/. Options:
+ *   origin        where the console is served (srv.origin by default)
+ *   notifications stub the Notification API as granted and record calls
+ *                 in window.__notifications (true by default)
+ *   viewport      {width, height}
+ * Resolves { context, page, problems() } where problems() lists page
+ * errors, console errors and CSP violations seen so far.
+ */
+async function openConsole(browser, srv, { origin = srv.origin, notifications = true, viewport = { width: 1440, height: 900 }, path: p = '/console/' } = {}) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, reducedMotion: 'reduce' });
+  const seen = [];
+  if (notifications) {
+    await context.addInitScript(() => {
+      window.__notifications = [];
+      class FakeNotification {
+        constructor(title, opts) {
+          window.__notifications.push({ title, body: opts && opts.body, tag: opts && opts.tag });
+          this.onclick = null;
+        }
+        close() {}
+        static requestPermission() {
+          return Promise.resolve('granted');
+        }
+      }
+      FakeNotification.permission = 'granted';
+      window.Notification = FakeNotification;
+    });
+  }
+  // Every CSP violation, reported from inside the page.
+  await context.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => seen.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource|WebSocket connection to/.test(m.text())) seen.push(`console: ${m.text()}`);
+  });
+  await page.goto(`${origin}${p}`);
+  const problems = async () => {
+    const csp = await page.evaluate(() => window.__csp || []).catch(() => []);
+    return [...seen, ...csp.map((c) => `csp: ${c}`)];
+  };
+  return { context, page, problems };
+}
+
+/** Logs in through the form and waits for the connected app. */
+async function loginUI(page, agent, { waitConnected = true } = {}) {
+  await page.fill('#login-email', agent.email);
+  await page.fill('#login-password', agent.password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.sidebar', { timeout: 10000 });
+  if (waitConnected) await waitConnectedUI(page);
+}
+
+async function waitConnectedUI(page, timeout = 15000) {
+  await page.waitForSelector('[data-testid=connection][data-state=open]', { timeout });
+}
+
+async function shot(page, name) {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+/** The conversation list item of a conversation. */
+function convItem(page, id) {
+  return page.locator(`[data-testid=conv-item][data-id="${id}"]`);
+}
+
+module.exports = { ensureConsoleBuilt, launchBrowser, openConsole, loginUI, waitConnectedUI, shot, convItem, SCREENSHOTS, CHROMIUM_ARGS };
