@@ -113,6 +113,37 @@ static int read_ids(json_t *obj, const char *key, char **out, struct problem_fie
     return 0;
 }
 
+/* 0 when every id of the array literal names a row of `which` (teams or
+ * agents); otherwise 400 naming field, or 503, is sent and -1 returned.
+ * NULL ids (the field was absent) pass. */
+static int ids_exist(struct http_req *req, const char *which, const char *ids, const char *field)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {ids};
+    if (!ids)
+        return 0;
+    /* Two fixed statements: a table name is never a parameter. */
+    int rc = db_query(req->app->db, &res,
+                      strcmp(which, "teams") == 0 ? "SELECT (SELECT count(*) FROM teams WHERE id = ANY ($1::bigint[]))"
+                                                    " = (SELECT count(DISTINCT x) FROM unnest($1::bigint[]) x)"
+                                                  : "SELECT (SELECT count(*) FROM agents WHERE id = ANY ($1::bigint[]))"
+                                                    " = (SELECT count(DISTINCT x) FROM unnest($1::bigint[]) x)",
+                      1, params);
+    int ok = rc == DB_OK && db_get_bool(res, 0, 0);
+    PQclear(res);
+    if (rc != DB_OK) {
+        http_send_problem(req, 503, "unavailable", "the database is not reachable");
+        return -1;
+    }
+    if (!ok) {
+        struct problem_field f = {field, strcmp(which, "teams") == 0 ? "names a team that does not exist"
+                                                                     : "names an agent that does not exist"};
+        send_invalid(req, &f);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- agents */
 
 void api_agents_list(struct http_req *req)
@@ -150,6 +181,8 @@ void api_agents_create(struct http_req *req)
         send_invalid(req, &err);
         goto done;
     }
+    if (ids_exist(req, "teams", team_ids, "team_ids") != 0)
+        goto done;
     /* Without a password, invite with a random one, shown once. */
     if (!password) {
         if (token_generate("", generated, sizeof(generated)) != 0) {
@@ -288,6 +321,8 @@ void api_agents_update(struct http_req *req)
         send_invalid(req, &err);
         goto done;
     }
+    if (ids_exist(req, "teams", u.team_ids, "team_ids") != 0)
+        goto done;
     if (u.name && agents_name_error(u.name)) {
         struct problem_field f = {"name", agents_name_error(u.name)};
         send_invalid(req, &f);
@@ -365,6 +400,8 @@ static void team_write(struct http_req *req, long long team_id)
         send_invalid(req, &err);
         goto done;
     }
+    if (ids_exist(req, "agents", members, "member_ids") != 0)
+        goto done;
     snprintf(id, sizeof(id), "%lld", team_id);
     const char *params[3] = {id, name, members};
     answer_query(req, team_id ? 200 : 201,
@@ -549,6 +586,12 @@ static void site_write(struct http_req *req, long long site_id)
         jfield_bool(body, "rotate_identity_secret", 0, &rotate, &err) != 0) {
         send_invalid(req, &err);
         goto done;
+    }
+    if (team_id) {
+        char one[32];
+        snprintf(one, sizeof(one), "{%lld}", team_id);
+        if (ids_exist(req, "teams", one, "default_team_id") != 0)
+            goto done;
     }
     if (token_generate("", key, sizeof(key)) != 0 || token_generate("", secret, sizeof(secret)) != 0) {
         http_send_problem(req, 500, "internal", NULL);

@@ -568,6 +568,8 @@ static void reply_convo(struct http_req *req, const char *err, json_t *result)
         http_send_problem(req, 404, "not_found", "no such conversation, agent or team");
     else if (strcmp(err, PE_INVALID_STATE) == 0)
         http_send_problem(req, 409, "conflict", "not possible in the conversation's current state");
+    else if (strcmp(err, PE_AGENT_UNAVAILABLE) == 0)
+        http_send_problem(req, 409, "conflict", "that agent is not connected");
     else if (strcmp(err, PE_FORBIDDEN) == 0)
         http_send_problem(req, 403, "forbidden", NULL);
     else if (strcmp(err, PE_UNAVAILABLE) == 0)

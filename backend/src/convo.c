@@ -50,6 +50,7 @@ enum {
     TX_FORBIDDEN = -101,
     TX_INVALID_STATE = -102,
     TX_AT_CAPACITY = -103,
+    TX_AGENT_UNAVAILABLE = -104,
 };
 
 static const char *tx_error(int rc)
@@ -66,6 +67,8 @@ static const char *tx_error(int rc)
         return PE_INVALID_STATE;
     case TX_AT_CAPACITY:
         return PE_AT_CAPACITY;
+    case TX_AGENT_UNAVAILABLE:
+        return PE_AGENT_UNAVAILABLE;
     case DB_E_UNAVAILABLE:
         return PE_UNAVAILABLE;
     default:
@@ -458,7 +461,7 @@ static int transfer_tx(PGconn *conn, void *arg)
         if (rc != DB_OK)
             return rc;
         if (!present)
-            return TX_INVALID_STATE;
+            return TX_AGENT_UNAVAILABLE;
         snprintf(note, sizeof(note), "Transferred to %s%s%s", name, ctx->reason && *ctx->reason ? ": " : "",
                  ctx->reason ? ctx->reason : "");
         rc = convo_post_tx(conn, c.id, convo_actor_kind(ctx->a), ctx->a->id, "note", note, NULL);

@@ -47,6 +47,7 @@ enum proto_type {
 #define PE_FORBIDDEN             "forbidden"
 #define PE_NOT_FOUND             "not_found"
 #define PE_INVALID_STATE         "invalid_state"
+#define PE_AGENT_UNAVAILABLE     "agent_unavailable"
 #define PE_AT_CAPACITY           "at_capacity"
 #define PE_RATE_LIMITED          "rate_limited"
 #define PE_TOO_MANY_SOCKETS      "too_many_sockets"

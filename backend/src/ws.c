@@ -475,6 +475,8 @@ static const char *error_message(const char *code)
         return "not possible in the conversation's current state";
     if (strcmp(code, PE_AT_CAPACITY) == 0)
         return "you are at your maximum number of chats";
+    if (strcmp(code, PE_AGENT_UNAVAILABLE) == 0)
+        return "that agent is not connected";
     if (strcmp(code, PE_UNAVAILABLE) == 0)
         return "the service is temporarily unavailable; retry";
     return "internal error";
