@@ -11,6 +11,7 @@
 #include "db.h"
 #include "jfield.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "token.h"
 
 #include <stdio.h>
@@ -187,6 +188,15 @@ void api_widget_session(struct http_req *req)
     if (!body)
         return;
     memset(&ctx, 0, sizeof(ctx));
+    /* Each session may create a visitor row: bound how fast one address can. */
+    int wait = ratelimit_take(req->app->session_rate, http_remote_ip(req), ratelimit_now());
+    if (wait > 0) {
+        char retry[16];
+        snprintf(retry, sizeof(retry), "%d", wait);
+        http_add_header(req, "Retry-After", retry);
+        http_send_problem(req, 429, "rate_limited", "too many new visitor sessions from this address");
+        goto done;
+    }
     if (jfield_only(body, fields, &err) != 0 ||
         jfield_string(body, "site_key", JF_REQUIRED, 8, 64, &site_key, &err) != 0 ||
         jfield_string(body, "visitor_token", 0, 1, 128, &token, &err) != 0 || read_identity(body, &idn, &err) != 0) {

@@ -1,6 +1,7 @@
 #include "apitokens.h"
 
 #include "log.h"
+#include "ratelimit.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -8,21 +9,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-#define RATE_BUCKETS 1024
-
-struct rate_entry {
-    long long token_id;
-    time_t window;
-    int count;
-    struct rate_entry *next;
-};
-
-/* The per-token rate counters: a process-wide singleton under one mutex. */
-static struct {
-    pthread_mutex_t lock;
-    struct rate_entry *buckets[RATE_BUCKETS];
-} rates = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static const struct {
     const char *name;
@@ -68,39 +54,6 @@ int apitokens_create(struct db_pool *pool, const char *name, const char *scopes_
     return rc;
 }
 
-/* Fixed one-minute windows per token on this node. Returns 0 when the
- * request may go on, else the seconds until the window ends. */
-static int rate_take(long long token_id, int limit)
-{
-    time_t now = time(NULL), window = now / 60;
-    size_t b = (size_t)((unsigned long long)token_id % RATE_BUCKETS);
-    struct rate_entry *e;
-    int wait = 0;
-    pthread_mutex_lock(&rates.lock);
-    for (e = rates.buckets[b]; e && e->token_id != token_id; e = e->next)
-        ;
-    if (!e) {
-        e = calloc(1, sizeof(*e));
-        if (!e) {
-            pthread_mutex_unlock(&rates.lock);
-            return 1;
-        }
-        e->token_id = token_id;
-        e->next = rates.buckets[b];
-        rates.buckets[b] = e;
-    }
-    if (e->window != window) {
-        e->window = window;
-        e->count = 0;
-    }
-    if (e->count >= limit)
-        wait = (int)(60 - now % 60);
-    else
-        e->count++;
-    pthread_mutex_unlock(&rates.lock);
-    return wait;
-}
-
 int apitokens_authenticate(struct http_req *req, struct api_principal *out)
 {
     const char *auth = http_header(req, "Authorization");
@@ -141,7 +94,9 @@ int apitokens_authenticate(struct http_req *req, struct api_principal *out)
     snprintf(scopes, sizeof(scopes), "%s", db_get_str(res, 0, 2));
     for (char *save = NULL, *s = strtok_r(scopes, ",", &save); s; s = strtok_r(NULL, ",", &save))
         out->scopes |= apitokens_scope_bit(s);
-    int wait = rate_take(out->token_id, req->app->cfg->api_rate_per_minute);
+    char key[32];
+    snprintf(key, sizeof(key), "t%lld", out->token_id);
+    int wait = ratelimit_take(req->app->api_rate, key, ratelimit_now());
     if (wait > 0) {
         snprintf(retry, sizeof(retry), "%d", wait);
         http_add_header(req, "Retry-After", retry);

@@ -3,8 +3,8 @@
  * Owns the token format (prl_ + 43 base64url chars, 256 random bits; only
  * the SHA-256 is stored), scopes (conversations:read, conversations:write,
  * transcripts:read, admin — admin implies all), expiry, revocation, the
- * last-used time, and the per-token request rate limit (per node, in
- * memory, fixed one-minute windows). */
+ * last-used time, and applying the per-token request rate limit
+ * (app->api_rate: per node, in memory, one-minute windows). */
 #ifndef PARLEY_APITOKENS_H
 #define PARLEY_APITOKENS_H
 

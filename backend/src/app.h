@@ -14,18 +14,22 @@ struct hub;
 struct bus;
 struct msgstore;
 struct ws_state;
+struct ratelimit;
 
 struct app {
     const struct config *cfg;
     struct db_pool *db;
     struct metrics *metrics;
     struct mg_context *mg;
-    struct hub *hub;        /* live sessions on this node */
-    struct bus *bus;        /* LISTEN/NOTIFY between nodes */
-    struct msgstore *msgs;  /* batching message committer */
-    struct ws_state *ws;    /* WebSocket bookkeeping */
-    char node_id[40];       /* random per process start */
-    char static_root[4096]; /* realpath of cfg->static_dir, "" when absent */
+    struct hub *hub;                /* live sessions on this node */
+    struct bus *bus;                /* LISTEN/NOTIFY between nodes */
+    struct msgstore *msgs;          /* batching message committer */
+    struct ws_state *ws;            /* WebSocket bookkeeping */
+    char node_id[40];               /* random per process start */
+    struct ratelimit *visitor_rate; /* messages and updates per visitor */
+    struct ratelimit *api_rate;     /* REST requests per API token */
+    struct ratelimit *session_rate; /* widget sessions per client IP */
+    char static_root[4096];         /* realpath of cfg->static_dir, "" when absent */
 };
 
 #endif

@@ -80,6 +80,8 @@ static const struct setting settings[] = {
     S_INT("PARLEY_VISITOR_MAX_SOCKETS", visitor_max_sockets, "5", 1, 1000, "open sockets per visitor per node"),
     S_INT("PARLEY_API_RATE_PER_MINUTE", api_rate_per_minute, "600", 1, 1000000,
           "REST API requests per token per minute (per node)"),
+    S_INT("PARLEY_SESSION_RATE_PER_MINUTE", session_rate_per_minute, "60", 1, 1000000,
+          "new widget visitor sessions per client IP per minute (per node)"),
 };
 
 const char *config_getenv(const char *name, void *ctx)

@@ -45,7 +45,8 @@ struct config {
     int visitor_rate_messages;       /* PARLEY_VISITOR_RATE_MESSAGES */
     int visitor_rate_window_seconds; /* PARLEY_VISITOR_RATE_WINDOW_SECONDS */
     int visitor_max_sockets;
-    int api_rate_per_minute; /* PARLEY_VISITOR_MAX_SOCKETS */
+    int api_rate_per_minute;
+    int session_rate_per_minute; /* PARLEY_VISITOR_MAX_SOCKETS */
 };
 
 /* Returns the value of an environment variable or NULL; ctx is passed through. */

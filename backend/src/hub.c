@@ -5,21 +5,12 @@
 
 #define HUB_BUCKETS 4096
 
-struct rate_entry {
-    long long visitor_id;
-    double window_start;
-    int count;
-    struct rate_entry *next;
-};
-
 struct hub {
     pthread_rwlock_t lock;
     struct ws_conn *all;                   /* every authenticated conn */
     struct ws_conn *visitors[HUB_BUCKETS]; /* by visitor id */
     struct ws_conn *agents[HUB_BUCKETS];   /* by agent id */
     int nvisitors, nagents;
-    pthread_mutex_t rate_lock;
-    struct rate_entry *rates[HUB_BUCKETS];
 };
 
 static size_t bucket_of(long long id)
@@ -33,7 +24,6 @@ struct hub *hub_new(void)
     if (!hub)
         return NULL;
     pthread_rwlock_init(&hub->lock, NULL);
-    pthread_mutex_init(&hub->rate_lock, NULL);
     return hub;
 }
 
@@ -41,16 +31,7 @@ void hub_free(struct hub *hub)
 {
     if (!hub)
         return;
-    for (size_t i = 0; i < HUB_BUCKETS; i++) {
-        struct rate_entry *e = hub->rates[i];
-        while (e) {
-            struct rate_entry *next = e->next;
-            free(e);
-            e = next;
-        }
-    }
     pthread_rwlock_destroy(&hub->lock);
-    pthread_mutex_destroy(&hub->rate_lock);
     free(hub);
 }
 
@@ -251,46 +232,4 @@ int hub_has_visitors(struct hub *hub)
     int n = hub->nvisitors;
     pthread_rwlock_unlock(&hub->lock);
     return n > 0;
-}
-
-int hub_visitor_rate_take(struct hub *hub, long long visitor_id, int limit, double window_seconds, double now)
-{
-    size_t b = bucket_of(visitor_id);
-    struct rate_entry **pp, *e = NULL;
-    int allowed;
-    pthread_mutex_lock(&hub->rate_lock);
-    /* Walk the bucket: find ours and drop entries whose window is long gone. */
-    pp = &hub->rates[b];
-    while (*pp) {
-        struct rate_entry *cur = *pp;
-        if (cur->visitor_id == visitor_id) {
-            e = cur;
-            pp = &cur->next;
-        } else if (now - cur->window_start > window_seconds * 4) {
-            *pp = cur->next;
-            free(cur);
-        } else {
-            pp = &cur->next;
-        }
-    }
-    if (!e) {
-        e = calloc(1, sizeof(*e));
-        if (!e) {
-            pthread_mutex_unlock(&hub->rate_lock);
-            return 0;
-        }
-        e->visitor_id = visitor_id;
-        e->window_start = now;
-        e->next = hub->rates[b];
-        hub->rates[b] = e;
-    }
-    if (now - e->window_start >= window_seconds) {
-        e->window_start = now;
-        e->count = 0;
-    }
-    allowed = e->count < limit;
-    if (allowed)
-        e->count++;
-    pthread_mutex_unlock(&hub->rate_lock);
-    return allowed;
 }

@@ -63,8 +63,4 @@ int hub_has_visitor(struct hub *hub, long long visitor_id);
 int hub_has_agents(struct hub *hub);
 int hub_has_visitors(struct hub *hub);
 
-/* Per-visitor message rate limit on this node: 1 when one more message
- * may be sent within the window, 0 when the limit is reached. */
-int hub_visitor_rate_take(struct hub *hub, long long visitor_id, int limit, double window_seconds, double now);
-
 #endif

@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "migrate.h"
 #include "password.h"
+#include "ratelimit.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -262,7 +263,11 @@ static int cmd_serve(struct app *app)
 
     app->metrics = metrics_new();
     app->hub = hub_new();
-    if (!app->metrics || !app->hub || make_node_id(app->node_id, sizeof(app->node_id)) != 0) {
+    app->visitor_rate = ratelimit_new(app->cfg->visitor_rate_messages, app->cfg->visitor_rate_window_seconds);
+    app->api_rate = ratelimit_new(app->cfg->api_rate_per_minute, 60);
+    app->session_rate = ratelimit_new(app->cfg->session_rate_per_minute, 60);
+    if (!app->metrics || !app->hub || !app->visitor_rate || !app->api_rate || !app->session_rate ||
+        make_node_id(app->node_id, sizeof(app->node_id)) != 0) {
         fprintf(stderr, "parleyd: out of memory\n");
         goto done;
     }
@@ -306,6 +311,9 @@ done:
     ws_free(app);
     hub_free(app->hub);
     app->hub = NULL;
+    ratelimit_free(app->visitor_rate);
+    ratelimit_free(app->api_rate);
+    ratelimit_free(app->session_rate);
     log_info("stopped");
     return rc;
 }

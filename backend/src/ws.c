@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "msgstore.h"
 #include "presence.h"
+#include "ratelimit.h"
 #include "router.h"
 #include "events.h"
 #include "token.h"
@@ -492,6 +493,15 @@ static void reply(struct ws_conn *c, const char *id, const char *err, json_t *re
     }
 }
 
+/* One budget per visitor (all their sockets on this node) for messages and
+ * visitor.update. */
+static int visitor_rate_ok(struct ws_conn *c)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "v%lld", c->visitor_id);
+    return ratelimit_take(c->app->visitor_rate, key, ratelimit_now()) == 0;
+}
+
 static void handle_message(struct ws_conn *c, const struct proto_msg *m)
 {
     struct app *app = c->app;
@@ -513,9 +523,7 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
     }
     case PT_MESSAGE_SEND:
     case PT_NOTE_SEND:
-        if (c->role == PROTO_VISITOR &&
-            !hub_visitor_rate_take(app->hub, c->visitor_id, app->cfg->visitor_rate_messages,
-                                   app->cfg->visitor_rate_window_seconds, monotonic_now())) {
+        if (c->role == PROTO_VISITOR && !visitor_rate_ok(c)) {
             ws_send_error(c, m->id, PE_RATE_LIMITED, "too many messages; slow down", NULL);
             return;
         }
@@ -585,8 +593,7 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
         err = convo_list(app, &a, &result);
         break;
     case PT_VISITOR_UPDATE:
-        if (!hub_visitor_rate_take(app->hub, c->visitor_id, app->cfg->visitor_rate_messages,
-                                   app->cfg->visitor_rate_window_seconds, monotonic_now())) {
+        if (!visitor_rate_ok(c)) {
             ws_send_error(c, m->id, PE_RATE_LIMITED, "too many updates; slow down", NULL);
             return;
         }

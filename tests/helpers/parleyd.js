@@ -98,6 +98,9 @@ async function startOnce(bin, port, { databaseUrl, env, timeoutMs, args }) {
     PARLEY_PUBLIC_URL: origin,
     PARLEY_DATA_DIR: dataDir,
     PARLEY_LOG_LEVEL: 'debug',
+    // Every test visitor comes from 127.0.0.1: the per-IP session limit is
+    // tested on its own (sessionlimit.test.js) and out of the way elsewhere.
+    PARLEY_SESSION_RATE_PER_MINUTE: '100000',
     ...env,
   });
 
