@@ -57,6 +57,7 @@ LANGUAGE sql STABLE AS $$
         'event', CASE WHEN m.kind = 'event' THEN m.meta->>'event' END,
         'event_agent', CASE WHEN m.kind = 'event' AND m.meta ? 'agent_id' THEN
             (SELECT a.name FROM agents a WHERE a.id = (m.meta->>'agent_id')::bigint) END,
+        'event_by', CASE WHEN m.kind = 'event' THEN m.meta->>'by' END,
         'client_msg_id', CASE WHEN audience = 'agent' OR m.author_kind = 'visitor' THEN m.client_msg_id END,
         'created_at', parley_iso(m.created_at)))
 $$;

@@ -715,6 +715,10 @@ function addMsg(m, live) {
     author: { kind: m.author.kind, name: str(m.author.name, 200) },
     created_at: str(m.created_at, 40),
     client_msg_id: m.client_msg_id,
+    // event lines: a stable code and who, worded by eventText()
+    event: str(m.event, 20),
+    event_agent: str(m.event_agent, 200),
+    event_by: str(m.event_by, 10),
   };
   const msgs = [...S.msgs, msg].sort((a, b) => a.seq - b.seq);
   const patch = { msgs, lastSeq: Math.max(S.lastSeq, m.seq) };

@@ -57,6 +57,7 @@ const en = {
   joined: '{name} joined the conversation',
   closedByYou: 'You ended the conversation',
   closedByAgent: 'The agent ended the conversation',
+  closed: 'The conversation was closed',
   requeued: 'The agent was disconnected; waiting for another agent',
   transferred: 'Transferred to another team',
 };
@@ -117,6 +118,7 @@ const zh = {
   joined: '{name} 加入了对话',
   closedByYou: '你结束了对话',
   closedByAgent: '客服结束了对话',
+  closed: '对话已结束',
   requeued: '客服已断开连接，正在等待其他客服',
   transferred: '已转接至其他团队',
 };
@@ -142,15 +144,26 @@ export function t(key, vars) {
   return s;
 }
 
-/** Event messages come from the server in English; show them in our language. */
-export function eventText(body) {
-  let m = /^(.{1,200}) joined the conversation$/.exec(body);
-  if (m) return t('joined', { name: m[1] });
-  if (body === 'Conversation closed by the visitor') return t('closedByYou');
-  if (body === 'Conversation closed by the agent') return t('closedByAgent');
-  if (body === 'The agent was disconnected; waiting for another agent') return t('requeued');
-  if (body === 'Transferred to another team') return t('transferred');
-  return body;
+/**
+ * Event lines carry a stable code (`event`, with `event_agent` / `event_by`);
+ * word them in our language. The English `body` is the fallback for codes
+ * this build does not know.
+ */
+export function eventText(msg) {
+  const name = msg.event_agent;
+  switch (msg.event) {
+    case 'assigned':
+    case 'reopened':
+      return name ? t('joined', { name }) : msg.body;
+    case 'transferred':
+      return name ? t('joined', { name }) : t('transferred');
+    case 'closed':
+      return msg.event_by === 'visitor' ? t('closedByYou') : msg.event_by === 'agent' ? t('closedByAgent') : t('closed');
+    case 'requeued':
+      return t('requeued');
+    default:
+      return msg.body;
+  }
 }
 
 let timeFmt;

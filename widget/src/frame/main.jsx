@@ -367,7 +367,7 @@ function Messages() {
     if (m.kind === 'event') {
       rows.push(
         <li class="pw-event" key={m.id}>
-          <span>{eventText(m.body)}</span>
+          <span>{eventText(m)}</span>
         </li>,
       );
       return;
