@@ -392,29 +392,46 @@ static void author_label(json_t *author, char *out, size_t len)
         snprintf(out, len, "%s (%s)", name ? name : kind, kind);
 }
 
+/* "Visitor: Ann <ann@x.io>" in text, <dt>/<dd> in HTML: the header lines
+ * both transcript formats share. value is escaped for HTML. */
+static void header_field(struct textbuf *b, int html, const char *label, const char *value)
+{
+    tb_str(b, html ? "<dt>" : "");
+    tb_str(b, label);
+    tb_str(b, html ? "</dt><dd>" : ": ");
+    if (html)
+        tb_html(b, value);
+    else
+        tb_str(b, value);
+    tb_str(b, html ? "</dd>" : "\n");
+}
+
+static void header_fields(struct textbuf *b, int html, json_t *conv)
+{
+    json_t *visitor = json_object_get(conv, "visitor");
+    char who[1300];
+    const char *email = jstr(visitor, "email", NULL);
+    snprintf(who, sizeof(who), "%s%s%s%s", jstr(visitor, "name", "(anonymous)"), email ? " <" : "", email ? email : "",
+             email ? ">" : "");
+    if (html)
+        header_field(b, html, "Status", jstr(conv, "status", ""));
+    header_field(b, html, "Team", jstr(conv, "team", "-"));
+    header_field(b, html, "Visitor", who);
+    header_field(b, html, "Started", jstr(conv, "created_at", "-"));
+    header_field(b, html, "Closed", jstr(conv, "closed_at", "-"));
+}
+
 static void render_text(json_t *doc, struct textbuf *b)
 {
-    json_t *conv = json_object_get(doc, "conversation"), *visitor = json_object_get(conv, "visitor");
+    json_t *conv = json_object_get(doc, "conversation");
     json_t *messages = json_object_get(doc, "messages"), *parts = json_object_get(doc, "participants"), *m;
     char line[512], who[1024];
     size_t i;
     snprintf(line, sizeof(line), "Conversation #%lld (%s)\n",
              (long long)json_integer_value(json_object_get(conv, "id")), jstr(conv, "status", ""));
     tb_str(b, line);
-    tb_str(b, "Team: ");
-    tb_str(b, jstr(conv, "team", "-"));
-    tb_str(b, "\nVisitor: ");
-    tb_str(b, jstr(visitor, "name", "(anonymous)"));
-    if (json_is_string(json_object_get(visitor, "email"))) {
-        tb_str(b, " <");
-        tb_str(b, jstr(visitor, "email", ""));
-        tb_str(b, ">");
-    }
-    tb_str(b, "\nStarted: ");
-    tb_str(b, jstr(conv, "created_at", "-"));
-    tb_str(b, "\nClosed: ");
-    tb_str(b, jstr(conv, "closed_at", "-"));
-    tb_str(b, "\nParticipants: ");
+    header_fields(b, 0, conv);
+    tb_str(b, "Participants: ");
     json_array_foreach(parts, i, m)
     {
         author_label(m, who, sizeof(who));
@@ -449,7 +466,7 @@ static void render_text(json_t *doc, struct textbuf *b)
 
 static void render_html(json_t *doc, struct textbuf *b)
 {
-    json_t *conv = json_object_get(doc, "conversation"), *visitor = json_object_get(conv, "visitor");
+    json_t *conv = json_object_get(doc, "conversation");
     json_t *messages = json_object_get(doc, "messages"), *m;
     char who[1024], id[32];
     size_t i;
@@ -467,22 +484,9 @@ static void render_html(json_t *doc, struct textbuf *b)
            "@media print{body{margin:0}li{break-inside:avoid}}"
            "</style></head><body>\n<h1>Conversation #");
     tb_str(b, id);
-    tb_str(b, "</h1>\n<dl><dt>Status</dt><dd>");
-    tb_html(b, jstr(conv, "status", ""));
-    tb_str(b, "</dd><dt>Team</dt><dd>");
-    tb_html(b, jstr(conv, "team", "-"));
-    tb_str(b, "</dd><dt>Visitor</dt><dd>");
-    tb_html(b, jstr(visitor, "name", "(anonymous)"));
-    if (json_is_string(json_object_get(visitor, "email"))) {
-        tb_str(b, " &lt;");
-        tb_html(b, jstr(visitor, "email", ""));
-        tb_str(b, "&gt;");
-    }
-    tb_str(b, "</dd><dt>Started</dt><dd>");
-    tb_html(b, jstr(conv, "created_at", "-"));
-    tb_str(b, "</dd><dt>Closed</dt><dd>");
-    tb_html(b, jstr(conv, "closed_at", "-"));
-    tb_str(b, "</dd></dl>\n<ol>\n");
+    tb_str(b, "</h1>\n<dl>");
+    header_fields(b, 1, conv);
+    tb_str(b, "</dl>\n<ol>\n");
     json_array_foreach(messages, i, m)
     {
         const char *kind = jstr(m, "kind", "message");
