@@ -47,6 +47,7 @@ Self-hosted (one command):
   --pg-durable           restart the throw-away PostgreSQL with fsync on (the test helper
                          starts it with fsync=off)
   --server-log FILE      write parleyd's output there at the end
+  --parleyd PATH         the parleyd binary to run                            [$PARLEYD, backend/parleyd]
   --pg-stats             load pg_stat_statements (track = all) and report the statements
                          that took PostgreSQL's time during the load
 
@@ -68,6 +69,11 @@ Load:
 Output:
   --json                 print the report as JSON (after the text, or alone with --quiet)
   --quiet                no progress lines, no text report
+
+Shared machines:
+  --wait-idle S          before the run, wait up to S seconds for the machine to be quiet
+                         (other processes below 25% of one core for 3 s); the report shows
+                         how much CPU other processes used during the window either way
   -h, --help
 `;
 
@@ -86,6 +92,8 @@ function parseArgs(argv) {
     serverEnv: {},
     pgDurable: false,
     pgStats: false,
+    parleyd: '',
+    waitIdle: 0,
     serverLog: '',
     visitors: 50,
     agents: 5,
@@ -146,6 +154,8 @@ function parseArgs(argv) {
       }
       case '--pg-durable': o.pgDurable = true; break;
       case '--server-log': o.serverLog = next(); break;
+      case '--parleyd': o.parleyd = next(); break;
+      case '--wait-idle': o.waitIdle = num(a, next(), 0, 3600, false); break;
       case '--pg-stats': o.pgStats = true; break;
       case '-n':
       case '--visitors': o.visitors = num(a, next(), 1, 20000); break;
@@ -358,7 +368,32 @@ async function makeDurable(pg) {
   if (r.rows[0].fsync !== 'on') throw new Error('--pg-durable: fsync is still off');
 }
 
+function parleydVersion(bin) {
+  try {
+    const v = execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const st = fs.statSync(bin);
+    return `${v} (${bin}, built ${st.mtime.toISOString()})`;
+  } catch (e) {
+    return `unknown (${bin}: ${e.message.split('\n')[0]})`;
+  }
+}
+
+/** Waits (bounded) until the machine's busy time over 3 s is below 25% of one core. */
+async function waitIdle(seconds) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const a = machineCpu();
+    await sleep(3000);
+    const b = machineCpu();
+    const busyPct = a && b ? (100 * (b.busy - a.busy)) / CLK_TCK / 3 : 0;
+    if (busyPct < 25) return { waited: true, busy_pct: round(busyPct) };
+    if (Date.now() > deadline) return { waited: false, busy_pct: round(busyPct) };
+    progress(`waiting for the machine to be quiet (busy ${round(busyPct)}% of one core)`);
+  }
+}
+
 async function startSelf(o) {
+  if (o.parleyd) process.env.PARLEYD = path.resolve(o.parleyd);
   const { startCluster } = require(path.join(REPO_ROOT, 'tests', 'helpers', 'pg'));
   const { startParleyd, addAgent } = require(path.join(REPO_ROOT, 'tests', 'helpers', 'parleyd'));
   progress('self-hosted: starting a throw-away PostgreSQL');
@@ -385,10 +420,14 @@ async function startSelf(o) {
     PARLEY_VISITOR_RATE_WINDOW_SECONDS: windowSeconds,
     // Keep the limiter running, with room for twice the per-visitor rate.
     PARLEY_VISITOR_RATE_MESSAGES: Math.min(100000, Math.ceil(2 * perVisitorRate * windowSeconds) + 20),
+    // Every visitor session comes from 127.0.0.1 (newer builds limit sessions per client IP).
+    PARLEY_SESSION_RATE_PER_MINUTE: Math.min(1000000, 2 * o.visitors + 100),
     ...o.serverEnv,
   };
   progress(`self-hosted: starting parleyd (${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')})`);
   const srv = await startParleyd({ databaseUrl: pg.url, env, timeoutMs: 30000 });
+  const { parleydPath } = require(path.join(REPO_ROOT, 'tests', 'helpers', 'parleyd'));
+  const version = parleydVersion(parleydPath());
 
   // One agent through `parleyd agent add` (scrypt hash), the others copy its hash.
   const email = (n) => `bench${n}@load.test`;
@@ -414,6 +453,7 @@ async function startSelf(o) {
     password: SELF_PASSWORD,
     pid: srv.pid,
     env,
+    version,
     maxChats: cap,
     pgPid: () => {
       try {
@@ -483,7 +523,7 @@ class Errors {
 
 async function run(o) {
   quiet = o.quiet;
-  const hardDeadlineMs = (o.setupTimeout + o.warmup + o.duration + o.drain + 120) * 1000;
+  const hardDeadlineMs = (o.waitIdle + o.setupTimeout + o.warmup + o.duration + o.drain + 180) * 1000;
   const watchdog = setTimeout(() => {
     process.stderr.write(`chatload: giving up after ${Math.round(hardDeadlineMs / 1000)} s (watchdog)\n`);
     process.exit(3);
@@ -500,6 +540,11 @@ async function run(o) {
   const report = { config: {}, setup: {}, load: {}, server: {}, client: {} };
 
   try {
+    if (o.waitIdle) {
+      const w = await waitIdle(o.waitIdle);
+      report.machine_before = w;
+      if (!w.waited) progress(`warning: the machine did not become quiet (busy ${w.busy_pct}% of one core); running anyway`);
+    }
     if (o.self) {
       self = await startSelf(o);
       base = checkLoopback(self.url);
@@ -538,6 +583,7 @@ async function run(o) {
       max_chats: maxChats,
       server_pid: pid || null,
       server_env: self ? self.env : undefined,
+      parleyd: self ? self.version : undefined,
       pg_fsync: self ? (o.pgDurable ? 'on' : 'off') : undefined,
       cpus: require('node:os').cpus().length,
       node: process.version,
@@ -554,7 +600,7 @@ async function run(o) {
       }
       const logs = self.srv.logs();
       report.server.log_warnings = logs.split('\n').filter((l) => /level=(warn|error)/.test(l)).length;
-      report.server.log_warning_samples = [...new Set(logs.split('\n').filter((l) => /level=(warn|error)/.test(l)).map((l) => l.replace(/^time=\S+ /, '')))].slice(0, 5);
+      report.server.log_warning_samples = [...new Set(logs.split('\n').filter((l) => /level=(warn|error)/.test(l)).map((l) => l.replace(/^ts=\S+ /, '')))].slice(0, 5);
       if (o.serverLog) fs.writeFileSync(o.serverLog, logs);
       await self.pg.stop();
     }
@@ -573,7 +619,6 @@ async function load(o, ctx, report) {
   const frameCounts = new Map();
   const countFrame = (t) => frameCounts.set(t, (frameCounts.get(t) || 0) + 1);
   const body = 'x'.repeat(o.bodyBytes);
-  const cpu0 = {};
   const mem = { samples: [] };
   const pgPid = self ? self.pgPid() : 0;
 
@@ -627,17 +672,22 @@ async function load(o, ctx, report) {
       const ws = new WebSocket(`${wsBase}/ws/agent`, { headers: { Origin: origin, Cookie: cookie }, perMessageDeflate: false, handshakeTimeout: 20000 });
       a.ws = ws;
       let step = 0;
+      const timer = setTimeout(() => fail(new Error('agent setup: no answer within 60 s')), 60000);
       const fail = (err) => {
         if (step < 4) {
           step = 99;
+          clearTimeout(timer);
+          ws.terminate();
           reject(err);
         }
       };
       ws.on('error', (e) => {
+        if (step === 99) return;
         if (step < 4) fail(e);
         else errors.add('agent_ws_error', e.message);
       });
       ws.on('close', (code, reason) => {
+        if (step === 99) return;
         if (step < 4) fail(new Error(`agent socket closed during setup: ${code} ${reason}`));
         else if (phase !== 'closing') errors.add(`agent_ws_closed_${code}`, String(reason));
       });
@@ -656,11 +706,13 @@ async function load(o, ctx, report) {
             if (o.subscribe) ws.send(JSON.stringify({ type: 'queue.subscribe', id: 'sub' }));
             else {
               step = 4;
+              clearTimeout(timer);
               a.ready = true;
               resolve();
             }
           } else if (m.id === 'sub') {
             step = 4;
+            clearTimeout(timer);
             a.ready = true;
             resolve();
           }
@@ -750,7 +802,10 @@ async function load(o, ctx, report) {
     }
     try {
       const r = await httpRequest(base, { method: 'POST', path: '/api/widget/session', headers: { Origin: origin }, json: { site_key: siteKey } });
-      if (r.status !== 200 || !r.json || !r.json.visitor_token) throw Object.assign(new Error(`widget session: HTTP ${r.status} ${r.body.slice(0, 200)}`), { code: `http_${r.status}` });
+      if (r.status !== 200 || !r.json || !r.json.visitor_token) {
+        const hint = r.status === 429 ? ' (the server limits widget sessions per client IP: raise PARLEY_SESSION_RATE_PER_MINUTE)' : '';
+        throw Object.assign(new Error(`widget session: HTTP ${r.status} ${r.body.slice(0, 200)}${hint}`), { code: `session_http_${r.status}` });
+      }
       await openVisitor(v, r.json.visitor_token);
     } catch (e) {
       setupErrors.add(e.code || 'visitor_setup', e.message);
@@ -769,18 +824,23 @@ async function load(o, ctx, report) {
       const ws = new WebSocket(`${wsBase}/ws/visitor`, { headers: { Origin: origin }, perMessageDeflate: false, handshakeTimeout: 20000 });
       v.ws = ws;
       let step = 0;
+      const timer = setTimeout(() => fail(Object.assign(new Error('visitor setup: no answer within 60 s'), { code: 'setup_timeout' })), 60000);
       const fail = (err) => {
         if (step < 2) {
           step = 99;
+          clearTimeout(timer);
+          ws.terminate();
           reject(err);
         }
       };
       ws.on('error', (e) => {
+        if (step === 99) return;
         if (step < 2) fail(Object.assign(e, { code: 'visitor_ws_error' }));
         else errors.add('visitor_ws_error', e.message);
       });
       ws.on('close', (code, reason) => {
         v.open = false;
+        if (step === 99) return;
         if (step < 2) fail(Object.assign(new Error(`visitor socket closed during setup: ${code} ${reason}`), { code: `visitor_ws_closed_${code}` }));
         else if (phase !== 'closing') errors.add(`visitor_ws_closed_${code}`, String(reason));
       });
@@ -800,6 +860,7 @@ async function load(o, ctx, report) {
             ws.send(JSON.stringify({ type: 'conversation.start', id: 'start', prechat: { name: `Load visitor ${v.i}` }, page_url: 'https://load.test/p' }));
           } else if (m.type === 'ack' && m.id === 'start') {
             step = 2;
+            clearTimeout(timer);
             v.open = true;
             v.conv = m.conversation.id;
             if (m.conversation.status === 'assigned') markAssigned(v);
@@ -1100,11 +1161,12 @@ function textReport(r) {
     d && d.count ? `${name.padEnd(16)}p50 ${ms(d.p50)}  p95 ${ms(d.p95)}  p99 ${ms(d.p99)}  max ${ms(d.max)} ms  (n=${d.count})` : `${name.padEnd(16)}no samples`;
   lines.push('');
   lines.push(`chatload ${c.mode === 'self' ? '(self-hosted) ' : ''}${c.url}: ${c.visitors} visitors, ${c.agents} agents, ${c.rate} msg/s for ${c.duration_s} s (+${c.warmup_s} s warm-up)${c.reply ? `, agents answer ${Math.round(c.reply * 100)}%` : ''}`);
+  if (c.parleyd) lines.push(`parleyd         ${c.parleyd}`);
   if (c.server_env) lines.push(`server env      ${Object.entries(c.server_env).map(([k, v]) => `${k}=${v}`).join(' ')}; PostgreSQL fsync=${c.pg_fsync}`);
   lines.push(`setup           ${r.setup.agents_ready}/${c.agents} agents online, ${r.setup.conversations_assigned}/${c.visitors} conversations assigned (${r.setup.visitors_seconds} s)${c.max_chats ? `, max_chats ${c.max_chats}` : ''}`);
   if (r.setup.errors && Object.keys(r.setup.errors).length) lines.push(`setup errors    ${fmtErrors(r.setup.errors)}`);
   if (l) {
-    lines.push(`sent            ${l.sent_window} in the window (${l.sent_per_s}/s)${c.reply ? ` incl. ${l.replies_sent_window} agent replies` : ''}; ${l.sent_total} in all`);
+    lines.push(`sent            ${l.sent_window} in the window (${l.sent_per_s}/s)${c.reply ? ` by visitors, plus ${l.replies_sent_window} agent replies` : ''}; ${l.sent_total} in all`);
     lines.push(`delivered       ${l.delivered_per_s}/s to agents during the window; of the window's messages ${l.window_undelivered} undelivered, ${l.window_unacked} unacked, ${l.window_refused} refused (after ${l.drain_s} s drain)`);
     lines.push(latLine('delivery', l.latency_ms.delivery) + '  visitor send -> agent receive');
     lines.push(latLine('ack', l.latency_ms.ack) + '  visitor send -> ack');
@@ -1119,7 +1181,7 @@ function textReport(r) {
     lines.push(`CPU (window)    parleyd ${s.cpu_pct_window ?? '-'}%, postgres ${s.postgres_cpu_pct_window ?? '-'}%, chatload ${r.client.cpu_pct_window}% of one core; client event-loop delay p99 ${r.client.event_loop_delay_ms ? r.client.event_loop_delay_ms.p99 : '-'} ms`);
   }
   if (r.machine) {
-    lines.push(`machine         ${r.machine.cores} cores ${r.machine.busy_pct_of_all_cores}% busy, steal ${r.machine.steal_pct_of_all_cores}%${r.machine.other_cpu_pct_of_one_core !== null ? `; other processes ${r.machine.other_cpu_pct_of_one_core}% of one core` : ''}`);
+    lines.push(`machine         ${r.machine.cores} cores ${r.machine.busy_pct_of_all_cores}% busy, steal ${r.machine.steal_pct_of_all_cores}%${r.machine.other_cpu_pct_of_one_core !== null ? `; other processes ${r.machine.other_cpu_pct_of_one_core}% of one core${c.mode === 'self' ? '' : ' (includes PostgreSQL)'}` : ''}`);
   }
   if (r.postgres_statements) {
     lines.push('PostgreSQL time during warm-up + window (pg_stat_statements; nested statements also count inside their callers):');
@@ -1149,7 +1211,7 @@ async function main() {
   try {
     report = await run(o);
   } catch (e) {
-    process.stderr.write(`chatload: ${e.stack || e.message}\n`);
+    process.stderr.write(`chatload: ${process.env.CHATLOAD_DEBUG ? e.stack : e.message}\n`);
     process.exit(1);
   }
   if (!o.quiet) process.stdout.write(textReport(report) + '\n');
