@@ -2,6 +2,7 @@
 #include "db.h"
 #include "metrics.h"
 #include "migrate.h"
+#include "msgstore.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ void api_metrics(struct http_req *req)
     struct metrics_gauges g = {
         .db_pool_in_use = db_pool_in_use(req->app->db),
         .db_pool_size = db_pool_size(req->app->db),
+        .msgstore_queued = req->app->msgs ? msgstore_queued(req->app->msgs) : 0,
     };
     char *text = metrics_render(req->app->metrics, &g);
     if (!text) {

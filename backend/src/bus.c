@@ -3,6 +3,7 @@
 #include "db.h"
 #include "events.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct bus {
@@ -38,7 +40,12 @@ static void bus_drain(struct bus *bus)
 {
     PGnotify *n;
     while ((n = PQnotifies(bus->conn)) != NULL) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         events_dispatch(bus->app, n->extra);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        metrics_bus_observe(bus->app->metrics,
+                            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
         PQfreemem(n);
     }
 }

@@ -464,9 +464,11 @@ static int transfer_tx(PGconn *conn, void *arg)
             return TX_AGENT_UNAVAILABLE;
         snprintf(note, sizeof(note), "Transferred to %s%s%s", name, ctx->reason && *ctx->reason ? ": " : "",
                  ctx->reason ? ctx->reason : "");
-        rc = convo_post_tx(conn, c.id, convo_actor_kind(ctx->a), ctx->a->id, "note", note, NULL);
+        /* Assign first: the note is then delivered to its new owner (a
+         * message travels with the routing of the moment it is posted). */
+        rc = convo_assign_tx(conn, c.id, ctx->to_agent, "transferred");
         if (rc == DB_OK)
-            rc = convo_assign_tx(conn, c.id, ctx->to_agent, "transferred");
+            rc = convo_post_tx(conn, c.id, convo_actor_kind(ctx->a), ctx->a->id, "note", note, NULL);
     } else {
         snprintf(target, sizeof(target), "%lld", ctx->to_team);
         rc = db_exec(conn, &res, "SELECT name FROM teams WHERE id = $1::bigint", 1, (const char *const[]){target});
@@ -480,12 +482,13 @@ static int transfer_tx(PGconn *conn, void *arg)
         PQclear(res);
         snprintf(note, sizeof(note), "Transferred to team %s%s%s", name, ctx->reason && *ctx->reason ? ": " : "",
                  ctx->reason ? ctx->reason : "");
-        rc = convo_post_tx(conn, c.id, convo_actor_kind(ctx->a), ctx->a->id, "note", note, NULL);
+        /* Requeue first, so the note reaches the new team's watchers. */
+        rc = db_exec(conn, NULL,
+                     "UPDATE conversations SET team_id = $2::bigint, status = 'queued', assignee_id = NULL,"
+                     " assigned_at = NULL, queued_at = now(), updated_at = now() WHERE id = $1::bigint",
+                     2, (const char *const[]){id, target});
         if (rc == DB_OK)
-            rc = db_exec(conn, NULL,
-                         "UPDATE conversations SET team_id = $2::bigint, status = 'queued', assignee_id = NULL,"
-                         " assigned_at = NULL, queued_at = now(), updated_at = now() WHERE id = $1::bigint",
-                         2, (const char *const[]){id, target});
+            rc = convo_post_tx(conn, c.id, convo_actor_kind(ctx->a), ctx->a->id, "note", note, NULL);
         if (rc == DB_OK) {
             json_t *meta = json_pack("{s:s, s:I}", "event", "transferred", "team_id", (json_int_t)ctx->to_team);
             rc = convo_post_tx(conn, c.id, "system", 0, "event", "Transferred to another team", meta);

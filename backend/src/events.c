@@ -68,7 +68,7 @@ static void publish(struct app *app, struct hub_event *ev)
         ws_frame_unref(ev->agent_frame);
 }
 
-static void dispatch_messages(struct app *app, json_t *refs)
+static void dispatch_message_refs(struct app *app, json_t *refs)
 {
     char *text = json_dumps(refs, JSON_COMPACT);
     const char *params[1] = {text};
@@ -104,6 +104,50 @@ static void dispatch_messages(struct app *app, json_t *refs)
     }
     PQclear(res);
     free(text);
+}
+
+/* Messages that travelled whole in the notification: no query at all. */
+static void publish_carried(struct app *app, json_t *e)
+{
+    json_t *am = json_object_get(e, "am"), *vm = json_object_get(e, "vm");
+    char *agent_text = json_is_object(am) ? json_dumps(am, JSON_COMPACT) : NULL;
+    char *visitor_text = json_is_object(vm) ? json_dumps(vm, JSON_COMPACT) : NULL;
+    int queued = json_is_true(json_object_get(e, "q"));
+    struct hub_event ev = {
+        .audience = HUB_VISITOR | HUB_INVOLVED | HUB_PRIV_WATCHERS | (queued ? HUB_TEAM_WATCHERS : 0),
+        .visitor_id = json_integer_value(json_object_get(e, "v")),
+        .team_id = json_integer_value(json_object_get(e, "t")),
+        .assignee_id = json_integer_value(json_object_get(e, "a")),
+    };
+    /* A note has no visitor view: it never reaches the visitor. */
+    if (visitor_text)
+        ev.visitor_frame = frame_wrap("message.created", "", "message", visitor_text);
+    if (agent_text)
+        ev.agent_frame = frame_wrap("message.created", "", "message", agent_text);
+    publish(app, &ev);
+    free(agent_text);
+    free(visitor_text);
+}
+
+/* {"e":"msg","m":[entry, ...]}: an entry is either the message itself
+ * (object, see migration 0005) or a [conversation_id, seq] reference to a
+ * message too large for a payload, loaded with one query. */
+static void dispatch_messages(struct app *app, json_t *entries)
+{
+    json_t *refs = json_array(), *e;
+    size_t i;
+    if (!refs)
+        return;
+    json_array_foreach(entries, i, e)
+    {
+        if (json_is_object(e))
+            publish_carried(app, e);
+        else if (json_is_array(e))
+            json_array_append(refs, e);
+    }
+    if (json_array_size(refs) > 0)
+        dispatch_message_refs(app, refs);
+    json_decref(refs);
 }
 
 static void dispatch_conversation(struct app *app, json_t *p)

@@ -33,6 +33,8 @@ struct metrics {
     struct route_histogram routes[MAX_ROUTES];
     size_t nroutes;
     atomic_long ws_open;
+    unsigned long long bus_events; /* guarded by lock */
+    double bus_seconds;
 };
 
 struct metrics *metrics_new(void)
@@ -86,6 +88,14 @@ void metrics_observe_http(struct metrics *m, const char *method, const char *rou
         h->count++;
         h->sum += seconds;
     }
+    pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_bus_observe(struct metrics *m, double seconds)
+{
+    pthread_mutex_lock(&m->lock);
+    m->bus_events++;
+    m->bus_seconds += seconds;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -168,7 +178,20 @@ char *metrics_render(struct metrics *m, const struct metrics_gauges *g)
         buf_printf(&b, "parley_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", h->route, h->sum);
         buf_printf(&b, "parley_http_request_duration_seconds_count{route=\"%s\"} %llu\n", h->route, h->count);
     }
+    buf_printf(&b,
+               "# HELP parley_bus_notifications_total Notifications the bus delivered to this node's sockets.\n"
+               "# TYPE parley_bus_notifications_total counter\n"
+               "parley_bus_notifications_total %llu\n"
+               "# HELP parley_bus_dispatch_seconds_total Time the bus thread spent delivering them.\n"
+               "# TYPE parley_bus_dispatch_seconds_total counter\n"
+               "parley_bus_dispatch_seconds_total %.6f\n",
+               m->bus_events, m->bus_seconds);
     pthread_mutex_unlock(&m->lock);
+    buf_printf(&b,
+               "# HELP parley_msgstore_queue_length Chat messages waiting for the committer.\n"
+               "# TYPE parley_msgstore_queue_length gauge\n"
+               "parley_msgstore_queue_length %ld\n",
+               g->msgstore_queued);
     buf_printf(&b,
                "# HELP parley_db_pool_connections_in_use Pooled PostgreSQL connections lent out now.\n"
                "# TYPE parley_db_pool_connections_in_use gauge\n"

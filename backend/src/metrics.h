@@ -16,6 +16,7 @@ struct metrics;
 struct metrics_gauges {
     int db_pool_in_use;
     int db_pool_size;
+    long msgstore_queued;
 };
 
 struct metrics *metrics_new(void); /* free with metrics_free */
@@ -23,6 +24,9 @@ void metrics_free(struct metrics *m);
 
 /* method and route must be static strings (they are kept, not copied). */
 void metrics_observe_http(struct metrics *m, const char *method, const char *route, int status, double seconds);
+
+/* One notification handled by the bus thread, and how long it took. */
+void metrics_bus_observe(struct metrics *m, double seconds);
 
 void metrics_ws_opened(struct metrics *m);
 void metrics_ws_closed(struct metrics *m);

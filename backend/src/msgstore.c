@@ -17,6 +17,7 @@ struct post {
     char kind[8];
     char client_msg_id[PROTO_ID_MAX * 4 + 1];
     char *body;
+    int counted; /* included in conn->pending_posts */
 };
 
 struct msgstore {
@@ -24,12 +25,15 @@ struct msgstore {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     struct post *head, *tail;
+    long queued; /* posts waiting for the committer */
     int stopping;
     pthread_t thread;
 };
 
 static void post_free(struct post *p)
 {
+    if (p->counted)
+        atomic_fetch_sub(&p->conn->pending_posts, 1);
     ws_conn_unref(p->conn);
     free(p->body);
     free(p);
@@ -54,11 +58,16 @@ int msgstore_post(struct msgstore *ms, struct ws_conn *conn, const struct actor 
     ws_conn_ref(conn);
     p->conn = conn;
     pthread_mutex_lock(&ms->lock);
-    if (ms->stopping) {
+    /* Back-pressure: past the bound, refuse (the client retries with the
+     * same client_msg_id) instead of queueing without end. */
+    if (ms->stopping || ms->queued >= MSGSTORE_MAX_QUEUED) {
         pthread_mutex_unlock(&ms->lock);
         post_free(p);
         return -1;
     }
+    ms->queued++;
+    atomic_fetch_add(&conn->pending_posts, 1);
+    p->counted = 1;
     if (ms->tail)
         ms->tail->next = p;
     else
@@ -182,6 +191,7 @@ static void *committer_main(void *arg)
         while (ms->head && n < MSGSTORE_BATCH) {
             batch[n++] = ms->head;
             ms->head = ms->head->next;
+            ms->queued--;
         }
         if (!ms->head)
             ms->tail = NULL;
@@ -206,6 +216,14 @@ struct msgstore *msgstore_start(struct app *app)
         return NULL;
     }
     return ms;
+}
+
+long msgstore_queued(struct msgstore *ms)
+{
+    pthread_mutex_lock(&ms->lock);
+    long n = ms->queued;
+    pthread_mutex_unlock(&ms->lock);
+    return n;
 }
 
 void msgstore_stop(struct msgstore *ms)

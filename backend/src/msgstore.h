@@ -13,10 +13,15 @@
 #include "convo.h"
 #include "ws.h"
 
-#define MSGSTORE_BATCH 256
+#define MSGSTORE_BATCH      256
+#define MSGSTORE_MAX_QUEUED 20000 /* beyond it new posts are refused: unavailable, retry */
 
 struct msgstore *msgstore_start(struct app *app); /* NULL on failure */
 void msgstore_stop(struct msgstore *ms);          /* commits what is queued, then stops */
+
+/* Posts waiting for the committer now (a metric: a growing number means the
+ * database cannot keep up). */
+long msgstore_queued(struct msgstore *ms);
 
 /* Queues a message from conn's actor. Copies everything it needs and holds a
  * reference on conn until the ack is queued. kind: "message" or "note".

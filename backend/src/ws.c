@@ -294,6 +294,7 @@ static int on_connect(const struct mg_connection *conn, void *cbdata)
     }
     atomic_init(&c->refs, 1);
     atomic_init(&c->watching, 0);
+    atomic_init(&c->pending_posts, 0);
     c->app = app;
     c->role = role;
     c->opened_at = monotonic_now();
@@ -502,6 +503,17 @@ static int visitor_rate_ok(struct ws_conn *c)
     return ratelimit_take(c->app->visitor_rate, key, ratelimit_now()) == 0;
 }
 
+/* A state change sent after messages must not overtake them in the
+ * committer (a close would refuse the messages sent just before it): wait,
+ * briefly, until this socket's queued messages are answered. */
+static void wait_for_posts(struct ws_conn *c)
+{
+    for (int i = 0; i < 2500 && atomic_load(&c->pending_posts) > 0; i++) {
+        struct timespec ts = {0, 2 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void handle_message(struct ws_conn *c, const struct proto_msg *m)
 {
     struct app *app = c->app;
@@ -509,6 +521,8 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
     json_t *result = NULL;
     const char *err = NULL;
     actor_of(c, &a);
+    if (m->type != PT_MESSAGE_SEND && m->type != PT_NOTE_SEND && m->type != PT_TYPING && m->type != PT_PING)
+        wait_for_posts(c);
 
     switch (m->type) {
     case PT_AUTH:
@@ -529,7 +543,7 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
         }
         if (msgstore_post(app->msgs, c, &a, m->id, m->conversation_id, m->type == PT_NOTE_SEND ? "note" : "message",
                           m->body, m->client_msg_id) != 0)
-            ws_send_error(c, m->id, PE_UNAVAILABLE, "the server is shutting down; send it again", NULL);
+            ws_send_error(c, m->id, PE_UNAVAILABLE, "the server is busy or stopping; send it again", NULL);
         return;
     case PT_TYPING: {
         double now = monotonic_now();

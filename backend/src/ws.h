@@ -51,9 +51,10 @@ struct ws_conn {
     int privileged;                /* supervisor or admin */
     long long teams[WS_MAX_TEAMS]; /* agent's teams */
     int nteams;
-    atomic_int watching;   /* agent subscribed to the queue */
-    double opened_at;      /* monotonic seconds */
-    double last_typing_at; /* reader thread only */
+    atomic_int watching;      /* agent subscribed to the queue */
+    atomic_int pending_posts; /* message.send queued in msgstore, not yet answered */
+    double opened_at;         /* monotonic seconds */
+    double last_typing_at;    /* reader thread only */
     int last_typing_on;
     long long last_typing_conv;
 
