@@ -2,9 +2,10 @@
  * sockets of this node.
  *
  * Every committed change NOTIFYs channel "parley" in its own transaction
- * with a small JSON reference (PostgreSQL caps payloads at 8000 bytes, a
- * message body alone may be larger):
- *   {"e":"msg","m":[[conversation_id, seq], ...]}   messages created
+ * (PostgreSQL caps payloads at 8000 bytes):
+ *   {"e":"msg","m":[entry, ...]}   messages created; an entry is the message
+ *       itself {"c","v","t","a","q","am","vm"} (routing + agent and visitor
+ *       views) or, when too large, a [conversation_id, seq] reference
  *   {"e":"conv","c":id,"ch":change,"pa":prev_assignee,"ot":old_team}
  *   {"e":"typing","c":id,"v":visitor,"a":assignee,"t":team,"side":s,"on":b,"n":name}
  *   {"e":"read","c":id,"v":visitor,"a":assignee,"t":team,"side":s,"seq":n}
