@@ -549,7 +549,7 @@ const char *convo_transfer(struct app *app, const struct actor *a, long long con
 const char *convo_rate(struct app *app, const struct actor *a, long long conv, const char *rating, const char *comment,
                        json_t **reply)
 {
-    struct id_params ids;
+    struct id_params ids = {.conv = ""};
     const char *params[5] = {ids.conv, ids.actor, ids.site, rating, comment};
     PGresult *res = NULL;
     id_params_fill(&ids, a, conv);
@@ -580,7 +580,7 @@ const char *convo_rate(struct app *app, const struct actor *a, long long conv, c
 const char *convo_visitor_update(struct app *app, const struct actor *a, const char *name, const char *email,
                                  json_t *attributes, const char *page_url, json_t **reply)
 {
-    struct id_params ids;
+    struct id_params ids = {.conv = ""};
     char *attrs = attributes ? json_dumps(attributes, JSON_COMPACT) : NULL;
     const char *params[6] = {ids.actor, ids.site, name, email, attrs, page_url};
     PGresult *res = NULL;
@@ -626,7 +626,7 @@ const char *convo_visitor_update(struct app *app, const struct actor *a, const c
 
 const char *convo_read(struct app *app, const struct actor *a, long long conv, long long seq, json_t **reply)
 {
-    struct id_params ids;
+    struct id_params ids = {.conv = ""};
     char upto[24];
     const char *params[6] = {ids.conv, ids.actor, ids.site, audience_of(a), a->privileged ? "true" : "false", upto};
     PGresult *res = NULL;
@@ -660,7 +660,7 @@ const char *convo_read(struct app *app, const struct actor *a, long long conv, l
 
 const char *convo_typing(struct app *app, const struct actor *a, const char *name, long long conv, int on)
 {
-    struct id_params ids;
+    struct id_params ids = {.conv = ""};
     const char *params[7] = {ids.conv,
                              ids.actor,
                              ids.site,
@@ -686,7 +686,7 @@ const char *convo_typing(struct app *app, const struct actor *a, const char *nam
 const char *convo_sync(struct app *app, const struct actor *a, long long conv, long long after_seq, long long limit,
                        json_t **reply)
 {
-    struct id_params ids;
+    struct id_params ids = {.conv = ""};
     char after[24], lim[24];
     const char *params[7] = {ids.conv, ids.actor, ids.site, audience_of(a), a->privileged ? "true" : "false",
                              after,    lim};
@@ -730,7 +730,7 @@ const char *convo_sync(struct app *app, const struct actor *a, long long conv, l
 
 const char *convo_list(struct app *app, const struct actor *a, json_t **reply)
 {
-    struct id_params ids;
+    struct id_params ids = {.conv = ""};
     const char *params[4] = {ids.actor, ids.site, audience_of(a), a->privileged ? "true" : "false"};
     PGresult *res = NULL;
     id_params_fill(&ids, a, 0);
