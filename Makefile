@@ -26,6 +26,11 @@ OBJ       := $(patsubst backend/src/%.c,build/obj/%.o,$(SRC)) build/obj/migratio
 UNIT_SRC  := $(wildcard backend/tests/test_*.c)
 UNIT_BIN  := $(patsubst backend/tests/%.c,build/tests/%,$(UNIT_SRC))
 
+# Debian 12's own nodejs is 18, whose test runner has no --test-concurrency
+# (it then runs files one at a time); newer Node runs two at once.
+NODE_PAR   = $(shell node -e 'process.stdout.write(+process.versions.node.split(".")[0] >= 20 ? "--test-concurrency=2" : "")' 2>/dev/null)
+NODE_TEST  = node --test --test-reporter=tap
+
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .PHONY: all deps node run test test-unit test-integration test-e2e asan lint stop-db clean db-start
@@ -97,12 +102,12 @@ test-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 test-integration: all node
-	node --test --test-reporter=tap --test-concurrency=2 tests/integration/
+	$(NODE_TEST) $(NODE_PAR) tests/integration/
 
 # Browser tests: playwright-core driving Debian's /usr/bin/chromium.
 test-e2e: all node
 	@if ls tests/e2e/*.test.js >/dev/null 2>&1; then \
-	    node --test --test-reporter=tap --test-concurrency=1 tests/e2e/; \
+	    $(NODE_TEST) $(subst 2,1,$(NODE_PAR)) tests/e2e/; \
 	else echo "no browser tests yet"; fi
 
 # The integration tests start their own throw-away PostgreSQL clusters.
@@ -123,7 +128,7 @@ asan: deps node build/asan/parleyd
 	@set -e; for t in $(UNIT_SRC); do b=build/asan/tests/$$(basename $$t .c); \
 	    $(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) $(ASAN_FLAGS) $$(pkg-config --cflags cmocka) \
 	    -o $$b $$t $(SRC) build/migrations_gen.c $(LDLIBS) $$(pkg-config --libs cmocka); echo "== $$b"; $$b; done
-	PARLEYD=$(CURDIR)/build/asan/parleyd ASAN_OPTIONS=detect_leaks=0 node --test --test-reporter=tap --test-concurrency=2 tests/integration/
+	PARLEYD=$(CURDIR)/build/asan/parleyd ASAN_OPTIONS=detect_leaks=0 $(NODE_TEST) $(NODE_PAR) tests/integration/
 
 lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr --std=c11 \
