@@ -19,11 +19,23 @@ export function Composer({ c, canReply, canNote }) {
   const [picker, setPicker] = useState(null); // {q, start, index}
   const ta = useRef(null);
   const focusSeen = useRef(S.focus.composer);
+  // Note mode imposed because replying was not allowed (a queued chat), as
+  // opposed to chosen: once the agent may reply (accepted), go back to reply,
+  // or their first answer would silently become an internal note.
+  const forcedNote = useRef(!canReply);
 
   const isNote = note || !canReply;
 
   useEffect(() => {
-    if (!canReply && !note) setNote(true);
+    if (!canReply) {
+      if (!note) {
+        setNote(true);
+        forcedNote.current = true;
+      }
+    } else if (forcedNote.current) {
+      forcedNote.current = false;
+      setNote(false);
+    }
   }, [canReply]);
 
   // Grow with the text, up to a limit.
@@ -56,6 +68,7 @@ export function Composer({ c, canReply, canNote }) {
   useEffect(() => () => typing(id, false), [id]);
 
   function updateMode(n) {
+    forcedNote.current = false;
     setNote(n);
     setDraft(id, { text, note: n });
     if (n) typing(id, false);
