@@ -26,14 +26,19 @@ ALTER TABLE agents ADD COLUMN last_connected_at timestamptz;
 -- grace sweep looks for assigned conversations by agent.
 CREATE INDEX conversations_team_assigned_idx ON conversations (team_id, assigned_at DESC) WHERE assigned_at IS NOT NULL;
 
--- Timestamps on the wire: ISO 8601 in UTC with milliseconds.
+-- Timestamps on the wire: ISO 8601 in UTC with microseconds, the database's
+-- own precision, so a time read from one answer is an exact boundary for the
+-- next request (closed_after of an incremental export).
 CREATE FUNCTION parley_iso(ts timestamptz) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+    SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 $$;
 
 -- The wire shape of a message for an audience ('visitor' or 'agent'):
 -- visitors never see agent ids, meta, or other people's client_msg_id.
+-- Event lines carry a stable code (assigned, transferred, reopened, closed,
+-- requeued), the agent concerned and who closed, so a client can word them
+-- in its own language instead of parsing the English body.
 CREATE FUNCTION parley_message_json(m messages, audience text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_strip_nulls(jsonb_build_object(
@@ -47,14 +52,24 @@ LANGUAGE sql STABLE AS $$
             'name', CASE m.author_kind
                         WHEN 'agent' THEN (SELECT a.name FROM agents a WHERE a.id = m.author_id)
                         WHEN 'visitor' THEN (SELECT v.name FROM visitors v WHERE v.id = m.author_id)
+                        WHEN 'api' THEN (SELECT t.name FROM api_tokens t WHERE t.id = m.author_id)
                     END),
         'body', m.body,
         'meta', CASE WHEN audience = 'agent' AND m.meta <> '{}'::jsonb THEN m.meta END,
+        -- Event messages say what happened in a stable code (assigned,
+        -- transferred, reopened, closed, requeued) and who, so a client can
+        -- word it in its own language instead of parsing the English body.
+        'event', CASE WHEN m.kind = 'event' THEN m.meta->>'event' END,
+        'event_agent', CASE WHEN m.kind = 'event' AND m.meta ? 'agent_id' THEN
+            (SELECT a.name FROM agents a WHERE a.id = (m.meta->>'agent_id')::bigint) END,
+        'event_by', CASE WHEN m.kind = 'event' THEN m.meta->>'by' END,
         'client_msg_id', CASE WHEN audience = 'agent' OR m.author_kind = 'visitor' THEN m.client_msg_id END,
         'created_at', parley_iso(m.created_at)))
 $$;
 
--- The wire shape of a conversation for an audience.
+-- The wire shape of a conversation for an audience. The agent's view also
+-- carries what the visitor panel shows: identity mark, custom attributes,
+-- user agent, and the rating.
 CREATE FUNCTION parley_conversation_json(c conversations, audience text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_strip_nulls(jsonb_build_object(
@@ -64,7 +79,9 @@ LANGUAGE sql STABLE AS $$
         'team_id', CASE WHEN audience = 'agent' THEN c.team_id END,
         'team', CASE WHEN audience = 'agent' THEN (SELECT t.name FROM teams t WHERE t.id = c.team_id) END,
         'visitor', CASE WHEN audience = 'agent' THEN
-            (SELECT jsonb_build_object('id', v.id, 'name', v.name, 'email', v.email, 'verified', v.verified)
+            (SELECT jsonb_build_object('id', v.id, 'name', v.name, 'email', v.email, 'verified', v.verified,
+                                       'external_id', v.external_id, 'attributes', v.attributes,
+                                       'user_agent', v.user_agent, 'country', v.country, 'city', v.city)
                FROM visitors v WHERE v.id = c.visitor_id) END,
         'assignee', (SELECT jsonb_strip_nulls(jsonb_build_object(
                          'id', CASE WHEN audience = 'agent' THEN a.id END, 'name', a.name))
@@ -80,7 +97,8 @@ LANGUAGE sql STABLE AS $$
         'referrer', CASE WHEN audience = 'agent' THEN c.referrer END,
         'prechat', CASE WHEN audience = 'agent' THEN c.prechat END,
         'offline', c.offline,
-        'rating', c.rating))
+        'rating', c.rating,
+        'rating_comment', CASE WHEN audience = 'agent' THEN c.rating_comment END))
 $$;
 
 -- post_messages: appends a batch of messages in one statement.
@@ -89,13 +107,22 @@ $$;
 -- (visitor|agent|system|api), "ai": author id, "p": privileged agent,
 -- "k": kind (message|note|event), "b": body, "cm": client_msg_id, "mt": meta}.
 -- Each element is checked (the conversation exists, the author may write to
--- it, it is not closed), deduplicated on (conversation_id, client_msg_id),
--- then given the conversation's next seq under the conversation's row lock,
--- so seq is gap-free and ordered by commit. Elements are processed in the
--- order given; callers sort by conversation to keep the lock order stable.
--- One NOTIFY per 200 created messages (channel parley) lists references.
--- Result per element: status ok | duplicate | not_found | forbidden | closed,
--- and the message as its author sees it.
+-- it, it is not closed), deduplicated on client_msg_id per author (a key
+-- someone else used in the conversation is refused, 'key_taken', showing
+-- nothing of that message: it could be a note), then given the
+-- conversation's next seq under the conversation's row lock, so seq is
+-- gap-free and ordered by commit. Elements are processed in the order given;
+-- callers sort by conversation to keep the lock order stable.
+-- Result per element: status ok | duplicate | key_taken | not_found |
+-- forbidden | closed, and the message as its author sees it.
+--
+-- NOTIFY (channel parley) carries the messages themselves: per message its
+-- routing (conversation, visitor, team, assignee, queued) and both rendered
+-- views, packed into payloads under PostgreSQL's 8000-byte limit; only a
+-- message too large for a payload travels as a [conversation_id, seq]
+-- reference to be loaded. (Measured with bench/chatload: one reference per
+-- message, loaded by a query per notification on the single bus thread,
+-- capped delivery at ~230 notifications a second.)
 CREATE FUNCTION post_messages(p_items jsonb)
 RETURNS TABLE (idx integer, status text, message jsonb)
 LANGUAGE plpgsql AS $$
@@ -104,13 +131,16 @@ DECLARE
     n integer := 0;
     conv record;
     msg messages;
-    notes jsonb := '[]'::jsonb;
     v_kind text;
     v_ak text;
     v_ai bigint;
     v_priv boolean;
     v_cm text;
     new_seq bigint;
+    entry jsonb;
+    entry_len integer;
+    chunk jsonb := '[]'::jsonb;
+    chunk_len integer := 0;
 BEGIN
     FOR it IN SELECT value FROM jsonb_array_elements(p_items) LOOP
         n := n + 1;
@@ -128,10 +158,15 @@ BEGIN
         END IF;
         IF v_cm IS NOT NULL THEN
             SELECT * INTO msg FROM messages m WHERE m.conversation_id = conv.id AND m.client_msg_id = v_cm;
-            IF FOUND THEN
+            -- The same author resending: the original, not a second copy.
+            -- Someone else's message under that key: refused, and nothing
+            -- of it is shown (it could be an internal note).
+            IF FOUND AND msg.author_kind = v_ak AND msg.author_id IS NOT DISTINCT FROM v_ai THEN
                 status := 'duplicate';
                 message := parley_message_json(msg, CASE WHEN v_ak = 'visitor' THEN 'visitor' ELSE 'agent' END);
                 RETURN NEXT; CONTINUE;
+            ELSIF FOUND THEN
+                status := 'key_taken'; RETURN NEXT; CONTINUE;
             END IF;
         END IF;
         IF v_ak = 'agent' AND NOT v_priv AND conv.assignee_id IS DISTINCT FROM v_ai
@@ -150,17 +185,29 @@ BEGIN
         RETURNING * INTO msg;
         status := 'ok';
         message := parley_message_json(msg, CASE WHEN v_ak = 'visitor' THEN 'visitor' ELSE 'agent' END);
-        notes := notes || jsonb_build_array(jsonb_build_array(conv.id, new_seq));
         RETURN NEXT;
+
+        -- What every node needs to deliver it without reading it back.
+        entry := jsonb_build_object(
+            'c', conv.id, 'v', conv.visitor_id, 't', conv.team_id, 'a', conv.assignee_id,
+            'q', conv.status = 'queued',
+            'am', parley_message_json(msg, 'agent'),
+            'vm', CASE WHEN v_kind = 'note' THEN NULL ELSE parley_message_json(msg, 'visitor') END);
+        entry_len := octet_length(entry::text);
+        IF entry_len > 7000 THEN
+            entry := jsonb_build_array(conv.id, new_seq);
+            entry_len := octet_length(entry::text);
+        END IF;
+        IF chunk_len + entry_len > 7000 THEN
+            PERFORM pg_notify('parley', jsonb_build_object('e', 'msg', 'm', chunk)::text);
+            chunk := '[]'::jsonb;
+            chunk_len := 0;
+        END IF;
+        chunk := chunk || jsonb_build_array(entry);
+        chunk_len := chunk_len + entry_len + 2;
     END LOOP;
-    -- NOTIFY payloads are limited to 8000 bytes: send references in chunks.
-    IF jsonb_array_length(notes) = 0 THEN
-        RETURN;
+    IF jsonb_array_length(chunk) > 0 THEN
+        PERFORM pg_notify('parley', jsonb_build_object('e', 'msg', 'm', chunk)::text);
     END IF;
-    FOR n IN 0 .. (jsonb_array_length(notes) - 1) / 200 LOOP
-        PERFORM pg_notify('parley', jsonb_build_object('e', 'msg', 'm',
-            (SELECT jsonb_agg(x ORDER BY k) FROM jsonb_array_elements(notes) WITH ORDINALITY AS t(x, k)
-              WHERE k > n * 200 AND k <= (n + 1) * 200))::text);
-    END LOOP;
 END;
 $$;

@@ -130,7 +130,7 @@ static void publish_carried(struct app *app, json_t *e)
 }
 
 /* {"e":"msg","m":[entry, ...]}: an entry is either the message itself
- * (object, see migration 0005) or a [conversation_id, seq] reference to a
+ * (object, see post_messages in migration 0002) or a [conversation_id, seq] reference to a
  * message too large for a payload, loaded with one query. */
 static void dispatch_messages(struct app *app, json_t *entries)
 {
