@@ -14,15 +14,24 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmis
 HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -fstack-clash-protection
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) \
-             -Ibackend/src -Ibuild $(shell pkg-config --cflags $(LIBS) 2>/dev/null)
+             -Ibackend/src -Ibuild -Ibuild/civetweb/include $(shell pkg-config --cflags $(LIBS) 2>/dev/null)
 LDFLAGS_H := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
-# civetweb ships no pkg-config file in Debian; it is a plain -lcivetweb.
-LDLIBS    := $(shell pkg-config --libs $(LIBS) 2>/dev/null) -lcivetweb -lpthread -lm
+LDLIBS    := $(shell pkg-config --libs $(LIBS) 2>/dev/null) -lpthread -lm
+
+# civetweb is compiled in (third_party/civetweb: upstream 1.15 as Debian ships
+# it, plus our patch series, applied in order into build/civetweb). See
+# third_party/civetweb/README.md and docs/architecture.md for why and what.
+CW_DIR     := third_party/civetweb
+CW_PATCHES := $(sort $(wildcard $(CW_DIR)/patches/*.patch))
+CW_DEFS    := -DNO_CGI -DNO_FILES -DNO_CACHING -DUSE_WEBSOCKET -DOPENSSL_API_3_0 -DNO_SSL_DL \
+              -DUSE_STACK_SIZE=262144
+CW_CFLAGS   = -std=c11 -D_GNU_SOURCE $(HARDEN) $(CFLAGS) $(CW_DEFS) -Ibuild/civetweb/include \
+              $(shell pkg-config --cflags openssl 2>/dev/null) -Wno-deprecated-declarations
 
 SRC       := $(filter-out backend/src/main.c,$(wildcard backend/src/*.c))
 HDR       := $(wildcard backend/src/*.h)
 MIGRATIONS:= $(sort $(wildcard migrations/*.sql))
-OBJ       := $(patsubst backend/src/%.c,build/obj/%.o,$(SRC)) build/obj/migrations_gen.o
+OBJ       := $(patsubst backend/src/%.c,build/obj/%.o,$(SRC)) build/obj/migrations_gen.o build/obj/civetweb.o
 UNIT_SRC  := $(wildcard backend/tests/test_*.c)
 UNIT_BIN  := $(patsubst backend/tests/%.c,build/tests/%,$(UNIT_SRC))
 
@@ -66,11 +75,21 @@ build/migrations_gen.c: $(MIGRATIONS) scripts/embed-migrations
 	@mkdir -p build
 	scripts/embed-migrations migrations > $@.tmp && mv $@.tmp $@
 
-build/obj/migrations_gen.o: build/migrations_gen.c backend/src/migrate.h
+build/obj/migrations_gen.o: build/migrations_gen.c backend/src/migrate.h build/civetweb/.patched
 	@mkdir -p build/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-build/obj/%.o: backend/src/%.c $(HDR)
+build/civetweb/.patched: $(wildcard $(CW_DIR)/src/* $(CW_DIR)/include/*) $(CW_PATCHES)
+	@rm -rf build/civetweb && mkdir -p build/civetweb
+	@cp -r $(CW_DIR)/src $(CW_DIR)/include build/civetweb/
+	@set -e; for p in $(CW_PATCHES); do echo "civetweb: $$(basename $$p)"; patch -s -p1 -d build/civetweb < $$p; done
+	@touch $@
+
+build/obj/civetweb.o: build/civetweb/.patched
+	@mkdir -p build/obj
+	$(CC) $(CW_CFLAGS) -c -o $@ build/civetweb/src/civetweb.c
+
+build/obj/%.o: backend/src/%.c $(HDR) build/civetweb/.patched
 	@mkdir -p build/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -118,16 +137,21 @@ test: deps
 	@$(MAKE) --no-print-directory test-e2e
 
 # The same unit and integration tests against an AddressSanitizer + UBSan build.
-build/asan/parleyd: backend/src/main.c $(SRC) $(HDR) build/migrations_gen.c
+build/asan/civetweb.o: build/civetweb/.patched
+	@mkdir -p build/asan
+	$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CW_CFLAGS)) $(ASAN_FLAGS) -c -o $@ build/civetweb/src/civetweb.c
+
+build/asan/parleyd: backend/src/main.c $(SRC) $(HDR) build/migrations_gen.c build/asan/civetweb.o
 	@mkdir -p build/asan
 	$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) $(ASAN_FLAGS) -o $@ backend/src/main.c $(SRC) \
-	    build/migrations_gen.c $(LDLIBS)
+	    build/migrations_gen.c build/asan/civetweb.o $(LDLIBS)
 
 asan: deps node build/asan/parleyd
 	@mkdir -p build/asan/tests
 	@set -e; for t in $(UNIT_SRC); do b=build/asan/tests/$$(basename $$t .c); \
 	    $(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) $(ASAN_FLAGS) $$(pkg-config --cflags cmocka) \
-	    -o $$b $$t $(SRC) build/migrations_gen.c $(LDLIBS) $$(pkg-config --libs cmocka); echo "== $$b"; $$b; done
+	    -o $$b $$t $(SRC) build/migrations_gen.c build/asan/civetweb.o $(LDLIBS) $$(pkg-config --libs cmocka); \
+	    echo "== $$b"; $$b; done
 	PARLEYD=$(CURDIR)/build/asan/parleyd ASAN_OPTIONS=detect_leaks=0 $(NODE_TEST) $(NODE_PAR) tests/integration/
 
 lint: deps
