@@ -15,6 +15,7 @@ struct bus;
 struct msgstore;
 struct ws_state;
 struct ratelimit;
+struct connlimit;
 
 struct app {
     const struct config *cfg;
@@ -29,6 +30,7 @@ struct app {
     struct ratelimit *visitor_rate; /* messages and updates per visitor */
     struct ratelimit *api_rate;     /* REST requests per API token */
     struct ratelimit *session_rate; /* widget sessions per client IP */
+    struct connlimit *conns;        /* what each client address holds at once */
     char static_root[4096];         /* realpath of cfg->static_dir, "" when absent */
 };
 

@@ -41,9 +41,21 @@ static const struct setting settings[] = {
     S_STR("PARLEY_ADMIN_EMAIL", admin_email, "admin@localhost", "login of the admin created on first start"),
     S_STR("PARLEY_TRUSTED_PROXIES", trusted_proxies, "",
           "comma-separated proxy IPs whose X-Forwarded-For names the client"),
+    S_STR("PARLEY_METRICS_TOKEN", metrics_token, "",
+          "bearer token for /metrics (at least 16 characters); unset: loopback clients only"),
     {"PARLEY_LOG_LEVEL", SET_LEVEL, "info", 0, 0, offsetof(struct config, log_level), sizeof(int),
      "debug, info, warn or error"},
     S_INT("PARLEY_HTTP_THREADS", http_threads, "256", 4, 30000, "worker threads (each open WebSocket holds one)"),
+    S_INT("PARLEY_HTTP_RESERVED_THREADS", http_reserved_threads, "32", 1, 29999,
+          "worker threads WebSockets may never take: requests always find one"),
+    S_INT("PARLEY_HEADER_TIMEOUT_MS", header_timeout_ms, "10000", 100, 600000,
+          "a connection must deliver a complete request head (TLS handshake included) within this"),
+    S_INT("PARLEY_MAX_WAITING_CONNECTIONS", max_waiting_connections, "4096", 16, 1000000,
+          "connections waiting for a request head or idle between requests (no thread each)"),
+    S_INT("PARLEY_MAX_CONNECTIONS_PER_IP", max_connections_per_ip, "256", 1, 1000000,
+          "open TCP connections per client address (IPv6: per /64); trusted proxies exempt"),
+    S_INT("PARLEY_HTTP_MAX_PER_IP", http_max_per_ip, "16", 1, 100000,
+          "requests of one client address being served at once"),
     S_INT("PARLEY_DB_POOL_SIZE", db_pool_size, "8", 1, 256, "PostgreSQL connections in the pool"),
     S_INT("PARLEY_DB_ACQUIRE_TIMEOUT_MS", db_acquire_timeout_ms, "5000", 10, 600000,
           "longest wait for a free pooled connection"),
@@ -67,8 +79,11 @@ static const struct setting settings[] = {
     S_INT("PARLEY_WS_MAX_FRAME_BYTES", ws_max_frame_bytes, "65536", 1024, 1048576, "largest WebSocket frame accepted"),
     S_INT("PARLEY_WS_AUTH_TIMEOUT_MS", ws_auth_timeout_ms, "5000", 100, 60000,
           "a socket that has not authenticated by then is closed"),
-    S_INT("PARLEY_WS_MAX_UNAUTHENTICATED", ws_max_unauthenticated, "256", 1, 100000,
+    S_INT("PARLEY_WS_MAX_UNAUTHENTICATED", ws_max_unauthenticated, "64", 1, 100000,
           "sockets allowed to be waiting for their auth frame at once"),
+    S_INT("PARLEY_WS_MAX_UNAUTHENTICATED_PER_IP", ws_max_unauth_per_ip, "8", 1, 100000,
+          "of those, from one client address"),
+    S_INT("PARLEY_WS_MAX_PER_IP", ws_max_per_ip, "64", 1, 1000000, "open WebSockets of one client address"),
     S_INT("PARLEY_WS_QUEUE_MAX_FRAMES", ws_queue_max_frames, "1024", 16, 1000000,
           "frames queued for one slow client before it is disconnected"),
     S_INT("PARLEY_WS_IDLE_TIMEOUT_MS", ws_idle_timeout_ms, "30000", 1000, 3600000,
@@ -272,6 +287,22 @@ int config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, char *er
     if (cfg->session_max_seconds < cfg->session_idle_seconds) {
         snprintf(err, errlen, "PARLEY_SESSION_MAX_SECONDS: must not be below PARLEY_SESSION_IDLE_SECONDS (%d)",
                  cfg->session_idle_seconds);
+        return -1;
+    }
+    if (cfg->http_reserved_threads >= cfg->http_threads) {
+        snprintf(err, errlen, "PARLEY_HTTP_RESERVED_THREADS: must be below PARLEY_HTTP_THREADS (%d)",
+                 cfg->http_threads);
+        return -1;
+    }
+    if (cfg->ws_max_unauthenticated > cfg->http_threads - cfg->http_reserved_threads) {
+        snprintf(
+            err, errlen,
+            "PARLEY_WS_MAX_UNAUTHENTICATED: must be at most PARLEY_HTTP_THREADS - PARLEY_HTTP_RESERVED_THREADS (%d)",
+            cfg->http_threads - cfg->http_reserved_threads);
+        return -1;
+    }
+    if (cfg->metrics_token[0] && strlen(cfg->metrics_token) < 16) {
+        snprintf(err, errlen, "PARLEY_METRICS_TOKEN: must be at least 16 characters");
         return -1;
     }
     if (config_check_proxies(cfg->trusted_proxies) != 0) {

@@ -44,9 +44,17 @@ struct config {
     int ws_idle_timeout_ms;          /* PARLEY_WS_IDLE_TIMEOUT_MS */
     int visitor_rate_messages;       /* PARLEY_VISITOR_RATE_MESSAGES */
     int visitor_rate_window_seconds; /* PARLEY_VISITOR_RATE_WINDOW_SECONDS */
-    int visitor_max_sockets;
-    int api_rate_per_minute;
-    int session_rate_per_minute; /* PARLEY_VISITOR_MAX_SOCKETS */
+    int visitor_max_sockets;         /* PARLEY_VISITOR_MAX_SOCKETS */
+    int api_rate_per_minute;         /* PARLEY_API_RATE_PER_MINUTE */
+    int session_rate_per_minute;     /* PARLEY_SESSION_RATE_PER_MINUTE */
+    int http_reserved_threads;       /* PARLEY_HTTP_RESERVED_THREADS */
+    int header_timeout_ms;           /* PARLEY_HEADER_TIMEOUT_MS */
+    int max_waiting_connections;     /* PARLEY_MAX_WAITING_CONNECTIONS */
+    int max_connections_per_ip;      /* PARLEY_MAX_CONNECTIONS_PER_IP */
+    int http_max_per_ip;             /* PARLEY_HTTP_MAX_PER_IP */
+    int ws_max_per_ip;               /* PARLEY_WS_MAX_PER_IP */
+    int ws_max_unauth_per_ip;        /* PARLEY_WS_MAX_UNAUTHENTICATED_PER_IP */
+    char metrics_token[128];         /* PARLEY_METRICS_TOKEN (empty: loopback only) */
 };
 
 /* Returns the value of an environment variable or NULL; ctx is passed through. */

@@ -1,5 +1,7 @@
 #include "http.h"
 
+#include "connlimit.h"
+#include "jfield.h"
 #include "log.h"
 #include "metrics.h"
 #include "problem.h"
@@ -87,6 +89,8 @@ static void send_headers(struct http_req *req, int status, const char *content_t
     } else {
         mg_response_header_add_lines(c, req->embeddable ? embeddable_headers : own_page_headers);
     }
+    if (req->ri->is_ssl)
+        mg_response_header_add(c, "Strict-Transport-Security", "max-age=31536000", -1);
     mg_response_header_add(c, "X-Request-Id", req->request_id, -1);
     mg_response_header_add(c, "Cache-Control", req->cache_control ? req->cache_control : "no-store", -1);
     if (content_type)
@@ -200,16 +204,22 @@ static int ip_in_list(const char *ip, const char *list)
     return 0;
 }
 
+int http_is_trusted_proxy(const struct app *app, const char *ip)
+{
+    return app->cfg->trusted_proxies[0] && ip_in_list(ip, app->cfg->trusted_proxies);
+}
+
 /* Walks X-Forwarded-For from the right (the entries our proxies appended)
  * and takes the first address that is not a trusted proxy. Anything left of
  * it was written by the client and is not believed. */
-static void resolve_client_ip(struct http_req *req)
+void http_client_address(const struct app *app, const struct mg_connection *conn, char *out, size_t outlen)
 {
-    const char *list = req->app->cfg->trusted_proxies;
-    const char *xff = http_header(req, "X-Forwarded-For");
-    char item[sizeof(req->client_ip)];
-    snprintf(req->client_ip, sizeof(req->client_ip), "%s", req->ri->remote_addr);
-    if (!list[0] || !xff || !ip_in_list(req->ri->remote_addr, list))
+    const char *list = app->cfg->trusted_proxies;
+    const char *xff = mg_get_header(conn, "X-Forwarded-For");
+    const char *peer = mg_get_request_info(conn)->remote_addr;
+    char item[HTTP_ADDR_MAX];
+    snprintf(out, outlen, "%s", peer);
+    if (!http_is_trusted_proxy(app, peer) || !xff)
         return;
     size_t end = strlen(xff);
     while (end > 0) {
@@ -227,7 +237,7 @@ static void resolve_client_ip(struct http_req *req)
         item[b - a] = '\0';
         if (!config_is_ip(item))
             return;
-        snprintf(req->client_ip, sizeof(req->client_ip), "%s", item);
+        snprintf(out, outlen, "%s", item);
         if (!ip_in_list(item, list))
             return;
         end = start > 0 ? start - 1 : 0;
@@ -242,16 +252,22 @@ const char *http_cookie(struct http_req *req, const char *name, char *buf, size_
     return buf;
 }
 
+enum body_error { BODY_OK, BODY_TOO_LARGE, BODY_TOO_SLOW, BODY_NO_MEMORY };
+
 /* Reads the whole body into a malloc'd, NUL-terminated buffer (caller frees).
- * Returns NULL with *too_large set when it exceeds max. */
-static char *read_body(struct http_req *req, long max, size_t *outlen, int *too_large)
+ * Returns NULL with *why set when it exceeds max, or does not arrive within
+ * PARLEY_REQUEST_TIMEOUT_MS as a whole: each read waits at most that long,
+ * so without a total a body trickled a byte at a time held the thread for
+ * as long as the client liked. */
+static char *read_body(struct http_req *req, long max, size_t *outlen, enum body_error *why)
 {
     long long declared = req->ri->content_length;
     size_t cap = declared > 0 ? (size_t)declared + 1 : 4096, len = 0;
+    double deadline = now_seconds() + req->app->cfg->request_timeout_ms / 1000.0;
     char *buf;
-    *too_large = 0;
+    *why = BODY_NO_MEMORY;
     if (declared > max) {
-        *too_large = 1;
+        *why = BODY_TOO_LARGE;
         return NULL;
     }
     buf = malloc(cap);
@@ -274,9 +290,9 @@ static char *read_body(struct http_req *req, long max, size_t *outlen, int *too_
         if (n <= 0)
             break;
         len += (size_t)n;
-        if (len > (size_t)max) {
+        if (len > (size_t)max || now_seconds() > deadline) {
             free(buf);
-            *too_large = 1;
+            *why = len > (size_t)max ? BODY_TOO_LARGE : BODY_TOO_SLOW;
             return NULL;
         }
     }
@@ -289,31 +305,34 @@ json_t *http_read_json(struct http_req *req)
 {
     const char *type = http_header(req, "Content-Type");
     json_t *doc = NULL;
-    json_error_t jerr;
     size_t len = 0;
-    int too_large = 0;
+    enum body_error why;
     char *body;
 
     if (!type || strncasecmp(type, "application/json", 16) != 0 || (type[16] != '\0' && type[16] != ';')) {
         http_send_problem(req, 415, "unsupported_media_type", "send Content-Type: application/json");
         return NULL;
     }
-    body = read_body(req, req->app->cfg->max_body_bytes, &len, &too_large);
+    body = read_body(req, req->app->cfg->max_body_bytes, &len, &why);
     if (!body) {
-        if (too_large) {
+        if (why == BODY_TOO_LARGE) {
             char detail[80];
             snprintf(detail, sizeof(detail), "the body must be at most %ld bytes", req->app->cfg->max_body_bytes);
             http_add_header(req, "Connection", "close");
             http_send_problem(req, 413, "payload_too_large", detail);
+        } else if (why == BODY_TOO_SLOW) {
+            http_add_header(req, "Connection", "close");
+            http_send_problem(req, 408, "request_timeout", "the body did not arrive in time");
         } else {
             http_send_problem(req, 500, "internal", NULL);
         }
         return NULL;
     }
-    doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    doc = jfield_parse(body, len);
     free(body);
     if (!doc) {
-        http_send_problem(req, 400, "invalid_request", "the body is not valid JSON");
+        http_send_problem(req, 400, "invalid_request",
+                          "the body is not valid JSON (or nests deeper than " JFIELD_MAX_DEPTH_TEXT " levels)");
         return NULL;
     }
     if (!json_is_object(doc)) {
@@ -602,6 +621,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     uint8_t rid[8];
     double started = now_seconds();
     char status[8], dur[24];
+    int counted;
     (void)cbdata;
 
     /* The request struct is ~1.6 KB: on the heap, the worker stack is small. */
@@ -618,10 +638,18 @@ static int on_request(struct mg_connection *conn, void *cbdata)
         memset(rid, 0, sizeof(rid));
     token_hex(rid, sizeof(rid), req->request_id);
     atomic_fetch_add(&server.inflight, 1);
-    resolve_client_ip(req);
+    http_client_address(req->app, conn, req->client_ip, sizeof(req->client_ip));
+    /* Each request holds a worker thread while it runs (a slow body, a
+     * slow reader of the response): one address may hold only so many. */
+    counted = connlimit_acquire(req->app->conns, CONNLIMIT_HTTP, req->client_ip) == 0;
 
-    if (decode_path(req->ri->local_uri_raw ? req->ri->local_uri_raw : req->ri->local_uri, req->path,
-                    sizeof(req->path)) != 0) {
+    if (!counted) {
+        snprintf(req->path, sizeof(req->path), "(refused)");
+        http_add_header(req, "Connection", "close");
+        http_add_header(req, "Retry-After", "1");
+        http_send_problem(req, 429, "too_many_connections", "too many requests from your address at once");
+    } else if (decode_path(req->ri->local_uri_raw ? req->ri->local_uri_raw : req->ri->local_uri, req->path,
+                           sizeof(req->path)) != 0) {
         snprintf(req->path, sizeof(req->path), "(undecodable)");
         http_send_problem(req, 400, "invalid_request", "the request path is not valid");
     } else if (atomic_load(&server.draining) && strcmp(req->path, "/healthz") != 0) {
@@ -639,6 +667,8 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     metrics_observe_http(req->app->metrics, method_label(req->ri->request_method), req->route, code, elapsed);
     log_msg(code >= 500 ? LOG_WARN : LOG_INFO, "http", "rid", req->request_id, "ip", req->client_ip, "method",
             req->ri->request_method, "path", req->path, "route", req->route, "status", status, "ms", dur, (char *)NULL);
+    if (counted)
+        connlimit_release(req->app->conns, CONNLIMIT_HTTP, req->client_ip);
     free(req);
     atomic_fetch_sub(&server.inflight, 1);
     return code;
@@ -649,6 +679,28 @@ static int on_log_message(const struct mg_connection *conn, const char *message)
     (void)conn;
     log_warn("civetweb", "detail", message);
     return 1;
+}
+
+/* civetweb's admission of TCP connections (before a byte is read; no
+ * worker is involved): an address may hold PARLEY_MAX_CONNECTIONS_PER_IP.
+ * A trusted proxy carries many clients and is not counted; those are
+ * counted per client, past the head, by request and socket. */
+static int on_accept_connection(const struct mg_context *ctx, const char *addr)
+{
+    struct app *app = mg_get_user_data(ctx);
+    if (http_is_trusted_proxy(app, addr))
+        return 0;
+    if (connlimit_acquire(app->conns, CONNLIMIT_TCP, addr) == 0)
+        return 0;
+    log_warn("connection refused: too many from one address", "ip", addr);
+    return 1;
+}
+
+static void on_release_connection(const struct mg_context *ctx, const char *addr)
+{
+    struct app *app = mg_get_user_data(ctx);
+    if (!http_is_trusted_proxy(app, addr))
+        connlimit_release(app->conns, CONNLIMIT_TCP, addr);
 }
 
 /* Loads certificate and key from their own files (civetweb alone wants
@@ -673,7 +725,7 @@ static int on_init_ssl(void *ssl_ctx, void *user_data)
 int http_start(struct app *app, const struct http_route *routes, size_t nroutes, char *err, size_t errlen)
 {
     const struct config *cfg = app->cfg;
-    char ports[96], threads[16], timeout[16], ws_idle[16];
+    char ports[96], threads[16], timeout[16], ws_idle[16], frame[16], header[16], waiting[16];
     struct mg_callbacks callbacks;
     int tls = cfg->tls_cert[0] != '\0';
     const char *options[] = {
@@ -707,6 +759,15 @@ int http_start(struct app *app, const struct http_route *routes, size_t nroutes,
         "16384",
         "ssl_protocol_version",
         "4",
+        /* Refused from its header, before anything is read or allocated. */
+        "websocket_max_frame_size",
+        frame,
+        /* The waiting room (civetweb patch 0003): connections without a
+         * complete request head, or idle between requests, hold no thread. */
+        "header_timeout_ms",
+        header,
+        "max_waiting_connections",
+        waiting,
         NULL,
     };
 
@@ -717,8 +778,13 @@ int http_start(struct app *app, const struct http_route *routes, size_t nroutes,
     snprintf(threads, sizeof(threads), "%d", cfg->http_threads);
     snprintf(timeout, sizeof(timeout), "%d", cfg->request_timeout_ms);
     snprintf(ws_idle, sizeof(ws_idle), "%d", cfg->ws_idle_timeout_ms);
+    snprintf(frame, sizeof(frame), "%d", cfg->ws_max_frame_bytes);
+    snprintf(header, sizeof(header), "%d", cfg->header_timeout_ms);
+    snprintf(waiting, sizeof(waiting), "%d", cfg->max_waiting_connections);
     memset(&callbacks, 0, sizeof(callbacks));
     callbacks.log_message = on_log_message;
+    callbacks.accept_connection = on_accept_connection;
+    callbacks.release_connection = on_release_connection;
     if (tls)
         callbacks.init_ssl = on_init_ssl;
 

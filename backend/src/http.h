@@ -19,14 +19,15 @@ struct problem_field;
 
 #define HTTP_MAX_PARAMS 4
 #define HTTP_PARAM_MAX  128
+#define HTTP_ADDR_MAX   48 /* an IPv6 address as text, and the NUL */
 
 struct http_req {
     struct app *app;
     struct mg_connection *conn;
     const struct mg_request_info *ri;
-    const char *route;  /* matched pattern: the metrics label */
-    char path[2048];    /* the decoded request path */
-    char client_ip[48]; /* peer, or X-Forwarded-For via a trusted proxy */
+    const char *route;             /* matched pattern: the metrics label */
+    char path[2048];               /* the decoded request path */
+    char client_ip[HTTP_ADDR_MAX]; /* peer, or X-Forwarded-For via a trusted proxy */
     char request_id[17];
     char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX]; /* {param} values in pattern order */
     int nparams;
@@ -100,6 +101,14 @@ int http_is_tls(struct http_req *req);
 /* The client address as text: the peer's, or when the peer is one of
  * PARLEY_TRUSTED_PROXIES the nearest untrusted X-Forwarded-For entry. */
 const char *http_remote_ip(struct http_req *req);
+
+/* The client address of a connection (HTTP or WebSocket) into out: the
+ * peer's, or when the peer is one of PARLEY_TRUSTED_PROXIES the nearest
+ * untrusted X-Forwarded-For entry. */
+void http_client_address(const struct app *app, const struct mg_connection *conn, char *out, size_t outlen);
+
+/* 1 when ip is one of PARLEY_TRUSTED_PROXIES. */
+int http_is_trusted_proxy(const struct app *app, const char *ip);
 
 /* Copies the named cookie's value into buf; returns buf or NULL if absent
  * or too long. */

@@ -98,3 +98,32 @@ int jfield_only(json_t *obj, const char *const *allowed, struct problem_field *e
     }
     return 0;
 }
+
+int jfield_depth_ok(const char *text, size_t len, int max_depth)
+{
+    int depth = 0, in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* whatever is escaped cannot end the string */
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth)
+                return 0;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return 1;
+}
+
+json_t *jfield_parse(const char *text, size_t len)
+{
+    if (!jfield_depth_ok(text, len, JFIELD_MAX_DEPTH))
+        return NULL;
+    return json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+}

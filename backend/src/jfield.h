@@ -14,6 +14,21 @@
 #define JF_REQUIRED  1
 #define JF_MULTILINE 2 /* allow \n, \r, \t in strings */
 
+/* The deepest nesting of arrays and objects any inbound document may have. */
+#define JFIELD_MAX_DEPTH      64
+#define JFIELD_MAX_DEPTH_TEXT "64"
+
+/* The one way inbound JSON text (request bodies, WebSocket frames) is
+ * parsed: refuses documents nested deeper than JFIELD_MAX_DEPTH with a
+ * linear scan before jansson's recursive parser sees them (it allows 2048
+ * levels, and ~950 overflow a worker's stack), and duplicate keys. Returns a
+ * new reference the caller json_decref()s, or NULL. */
+json_t *jfield_parse(const char *text, size_t len);
+
+/* 1 when text nests arrays and objects at most max_depth deep (strings and
+ * their escapes are skipped; the text need not be valid JSON). */
+int jfield_depth_ok(const char *text, size_t len, int max_depth);
+
 /* obj[key] as a string of min..max characters. When absent and optional,
  * *out is NULL and 0 is returned. Returns -1 and fills *err on failure. The
  * string stays owned by obj. */

@@ -8,6 +8,7 @@
 #include "agents.h"
 #include "apitokens.h"
 #include "bus.h"
+#include "connlimit.h"
 #include "hub.h"
 #include "msgstore.h"
 #include "presence.h"
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -222,6 +224,29 @@ static int make_node_id(char *out, size_t len)
     return 0;
 }
 
+/* Every waiting connection, worker and pooled database connection is a
+ * file descriptor: take the hard limit, and say so when even that cannot
+ * hold what the configuration allows. */
+static void raise_fd_limit(const struct config *cfg)
+{
+    struct rlimit rl;
+    long need = (long)cfg->max_waiting_connections + cfg->http_threads + cfg->db_pool_size + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < need) {
+        char have[24], want[24];
+        snprintf(have, sizeof(have), "%ld", (long)rl.rlim_cur);
+        snprintf(want, sizeof(want), "%ld", need);
+        log_warn("open-file limit below what the connection limits allow; raise it (ulimit -n) or lower "
+                 "PARLEY_MAX_WAITING_CONNECTIONS",
+                 "limit", have, "wanted", want);
+    }
+}
+
 static int cmd_serve(struct app *app)
 {
     char err[512], password[64], static_root[PATH_MAX];
@@ -266,7 +291,14 @@ static int cmd_serve(struct app *app)
     app->visitor_rate = ratelimit_new(app->cfg->visitor_rate_messages, app->cfg->visitor_rate_window_seconds);
     app->api_rate = ratelimit_new(app->cfg->api_rate_per_minute, 60);
     app->session_rate = ratelimit_new(app->cfg->session_rate_per_minute, 60);
-    if (!app->metrics || !app->hub || !app->visitor_rate || !app->api_rate || !app->session_rate ||
+    app->conns = connlimit_new((const int[CONNLIMIT_NCLASSES]){
+        [CONNLIMIT_TCP] = app->cfg->max_connections_per_ip,
+        [CONNLIMIT_HTTP] = app->cfg->http_max_per_ip,
+        [CONNLIMIT_WS] = app->cfg->ws_max_per_ip,
+        [CONNLIMIT_WS_UNAUTH] = app->cfg->ws_max_unauth_per_ip,
+    });
+    raise_fd_limit(app->cfg);
+    if (!app->metrics || !app->hub || !app->visitor_rate || !app->api_rate || !app->session_rate || !app->conns ||
         make_node_id(app->node_id, sizeof(app->node_id)) != 0) {
         fprintf(stderr, "parleyd: out of memory\n");
         goto done;
@@ -314,6 +346,7 @@ done:
     ratelimit_free(app->visitor_rate);
     ratelimit_free(app->api_rate);
     ratelimit_free(app->session_rate);
+    connlimit_free(app->conns);
     log_info("stopped");
     return rc;
 }

@@ -203,6 +203,15 @@ char *metrics_render(struct metrics *m, const struct metrics_gauges *g)
                "# TYPE parley_ws_connections_open gauge\n"
                "parley_ws_connections_open %ld\n",
                g->db_pool_in_use, g->db_pool_size, metrics_ws_open(m));
+    buf_printf(&b,
+               "# HELP parley_connections_refused_total Connections, requests and sockets refused because their "
+               "client address held its limit.\n"
+               "# TYPE parley_connections_refused_total counter\n"
+               "parley_connections_refused_total{limit=\"tcp_per_ip\"} %llu\n"
+               "parley_connections_refused_total{limit=\"http_per_ip\"} %llu\n"
+               "parley_connections_refused_total{limit=\"ws_per_ip\"} %llu\n"
+               "parley_connections_refused_total{limit=\"ws_unauthenticated_per_ip\"} %llu\n",
+               g->refused_tcp, g->refused_http, g->refused_ws, g->refused_ws_unauth);
     if (b.failed) {
         free(b.data);
         return NULL;

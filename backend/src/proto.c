@@ -284,9 +284,10 @@ int proto_parse(const char *text, size_t len, enum proto_role role, const struct
     memset(err, 0, sizeof(*err));
     if ((long)len > limits->max_frame_bytes)
         return fail(err, PE_FRAME_TOO_LARGE, NULL, "the frame is too large");
-    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+    root = jfield_parse(text, len);
     if (!root)
-        return fail(err, PE_BAD_JSON, NULL, "the frame is not valid JSON");
+        return fail(err, PE_BAD_JSON, NULL,
+                    "the frame is not valid JSON (or nests deeper than " JFIELD_MAX_DEPTH_TEXT " levels)");
     if (!json_is_object(root)) {
         json_decref(root);
         return fail(err, PE_BAD_JSON, NULL, "the frame must be a JSON object");

@@ -1,6 +1,7 @@
 #include "ws.h"
 
 #include "auth.h"
+#include "connlimit.h"
 #include "convo.h"
 #include "db.h"
 #include "http.h"
@@ -257,6 +258,68 @@ static int origin_is_self(const struct mg_connection *conn, const struct config 
     return strcmp(origin, self) == 0;
 }
 
+/* Answers a refused handshake with an HTTP error (civetweb would just hang
+ * up) and returns 1, the connect handler's "refuse". */
+static int refuse_handshake(const struct mg_connection *conn, int status, const char *why)
+{
+    struct mg_connection *c = (struct mg_connection *)conn;
+    mg_printf(c,
+              "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s"
+              "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s",
+              status,
+              status == 429   ? "Too Many Requests"
+              : status == 403 ? "Forbidden"
+                              : "Service Unavailable",
+              strlen(why), status == 403 ? "" : "Retry-After: 1\r\n", why);
+    return 1;
+}
+
+/* Takes this node's and this address's places for a new socket, or says
+ * which limit stops it (NULL: admitted). Every socket may hold a worker
+ * thread for its whole life: PARLEY_HTTP_RESERVED_THREADS are never given
+ * to sockets, and one address gets at most PARLEY_WS_MAX_PER_IP sockets, of
+ * which PARLEY_WS_MAX_UNAUTHENTICATED_PER_IP not yet authenticated. */
+static const char *admit_socket(struct app *app, const char *addr, int *status)
+{
+    struct ws_state *st = app->ws;
+    const char *refused = NULL;
+    *status = 503;
+    pthread_mutex_lock(&st->lock);
+    if (st->open >= app->cfg->http_threads - app->cfg->http_reserved_threads)
+        refused = "the server has no room for another connection; retry shortly";
+    else if (st->unauthenticated >= app->cfg->ws_max_unauthenticated)
+        refused = "too many connections are authenticating; retry shortly";
+    if (!refused) {
+        *status = 429;
+        if (connlimit_acquire(app->conns, CONNLIMIT_WS, addr) != 0) {
+            refused = "too many connections from your address";
+        } else if (connlimit_acquire(app->conns, CONNLIMIT_WS_UNAUTH, addr) != 0) {
+            connlimit_release(app->conns, CONNLIMIT_WS, addr);
+            refused = "too many unauthenticated connections from your address";
+        }
+    }
+    if (!refused) {
+        st->unauthenticated++;
+        st->open++;
+    }
+    pthread_mutex_unlock(&st->lock);
+    return refused;
+}
+
+/* Gives back what admit_socket took, minus what authentication gave back. */
+static void release_socket(struct ws_conn *c)
+{
+    struct ws_state *st = c->app->ws;
+    pthread_mutex_lock(&st->lock);
+    if (!c->authenticated) {
+        st->unauthenticated--;
+        connlimit_release(c->app->conns, CONNLIMIT_WS_UNAUTH, c->client_ip);
+    }
+    st->open--;
+    connlimit_release(c->app->conns, CONNLIMIT_WS, c->client_ip);
+    pthread_mutex_unlock(&st->lock);
+}
+
 static int on_connect(const struct mg_connection *conn, void *cbdata)
 {
     struct app *app = mg_get_user_data(mg_get_context(conn));
@@ -264,34 +327,34 @@ static int on_connect(const struct mg_connection *conn, void *cbdata)
     enum proto_role role = *(const enum proto_role *)cbdata;
     const char *origin = mg_get_header(conn, "Origin");
     const char *cookies = mg_get_header(conn, "Cookie");
+    char addr[HTTP_ADDR_MAX];
+    const char *refused;
     struct ws_conn *c;
+    int status;
 
     if (http_draining())
-        return 1;
+        return refuse_handshake(conn, 503, "the server is shutting down");
     /* Agents authenticate with the session cookie, so the handshake must
      * come from our own pages: this is what stops cross-site hijacking. */
     if (role == PROTO_AGENT && (!origin || !origin_is_self(conn, app->cfg, origin)))
-        return 1;
+        return refuse_handshake(conn, 403, "origin not allowed");
     if (origin && strlen(origin) >= sizeof(c->origin))
-        return 1;
-    pthread_mutex_lock(&st->lock);
-    if (st->unauthenticated >= app->cfg->ws_max_unauthenticated) {
-        pthread_mutex_unlock(&st->lock);
-        log_warn("ws refused: too many unauthenticated sockets");
-        return 1;
+        return refuse_handshake(conn, 403, "origin not allowed");
+    http_client_address(app, conn, addr, sizeof(addr));
+    refused = admit_socket(app, addr, &status);
+    if (refused) {
+        log_warn("ws refused", "ip", addr, "why", refused);
+        return refuse_handshake(conn, status, refused);
     }
-    st->unauthenticated++;
-    st->open++;
-    pthread_mutex_unlock(&st->lock);
 
     c = calloc(1, sizeof(*c));
     if (!c) {
-        pthread_mutex_lock(&st->lock);
-        st->unauthenticated--;
-        st->open--;
-        pthread_mutex_unlock(&st->lock);
-        return 1;
+        struct ws_conn gone = {.app = app};
+        snprintf(gone.client_ip, sizeof(gone.client_ip), "%s", addr);
+        release_socket(&gone);
+        return refuse_handshake(conn, 503, "out of memory");
     }
+    snprintf(c->client_ip, sizeof(c->client_ip), "%s", addr);
     atomic_init(&c->refs, 1);
     atomic_init(&c->watching, 0);
     atomic_init(&c->pending_posts, 0);
@@ -322,7 +385,10 @@ static void on_ready(struct mg_connection *conn, void *cbdata)
     (void)cbdata;
     if (!c)
         return;
+    /* Under the state's lock: the sweeper aborts connections through it. */
+    pthread_mutex_lock(&c->app->ws->lock);
     c->mg = conn;
+    pthread_mutex_unlock(&c->app->ws->lock);
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, WRITER_STACK_BYTES);
     if (pthread_create(&c->writer, &attr, writer_main, c) == 0)
@@ -338,8 +404,9 @@ static void mark_authenticated(struct ws_conn *c)
 {
     pthread_mutex_lock(&c->app->ws->lock);
     c->app->ws->unauthenticated--;
-    pthread_mutex_unlock(&c->app->ws->lock);
+    connlimit_release(c->app->conns, CONNLIMIT_WS_UNAUTH, c->client_ip);
     c->authenticated = 1;
+    pthread_mutex_unlock(&c->app->ws->lock);
 }
 
 static void send_ack(struct ws_conn *c, const char *id, json_t *reply)
@@ -717,10 +784,8 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
     pthread_mutex_unlock(&c->lock);
     if (c->writer_started)
         pthread_join(c->writer, NULL);
+    release_socket(c);
     pthread_mutex_lock(&st->lock);
-    if (!c->authenticated)
-        st->unauthenticated--;
-    st->open--;
     if (c->all_prev)
         c->all_prev->all_next = c->all_next;
     else
@@ -733,9 +798,10 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
     ws_conn_unref(c);
 }
 
-/* Closes sockets that did not authenticate in time; the close frame makes a
- * well-behaved peer hang up, and any later frame of a peer that does not is
- * refused by on_data. */
+/* Ends sockets that did not authenticate in time. First a close frame
+ * (4008), so a well-behaved peer learns why and hangs up; a sweep later,
+ * whatever the peer does (silent, answering pings, sending garbage), the
+ * connection is aborted: TCP gone, the worker thread free. */
 static void *sweeper_main(void *arg)
 {
     struct app *app = arg;
@@ -751,9 +817,19 @@ static void *sweeper_main(void *arg)
         }
         pthread_cond_timedwait(&st->stop_cond, &st->lock, &ts);
         double now = monotonic_now(), limit = app->cfg->ws_auth_timeout_ms / 1000.0;
-        for (struct ws_conn *c = st->all; c; c = c->all_next)
-            if (!c->authenticated && now - c->opened_at > limit)
+        for (struct ws_conn *c = st->all; c; c = c->all_next) {
+            if (c->authenticated || now - c->opened_at <= limit)
+                continue;
+            if (!c->auth_timed_out) {
+                c->auth_timed_out = 1;
                 ws_close(c, 4008, "authentication timeout");
+            } else if (c->mg && !c->aborted) {
+                /* The conn is in st->all, so its close handler has not
+                 * finished and the connection is still open. */
+                c->aborted = 1;
+                mg_abort_connection(c->mg);
+            }
+        }
     }
     pthread_mutex_unlock(&st->lock);
     return NULL;

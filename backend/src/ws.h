@@ -17,6 +17,7 @@
 
 #include "agents.h"
 #include "app.h"
+#include "http.h"
 #include "proto.h"
 
 #include <pthread.h>
@@ -40,11 +41,11 @@ struct ws_conn {
     struct app *app;
     enum proto_role role;
     char origin[256];
-    char session_token[96]; /* agent: the session cookie, until auth */
-    char session_hash[65];  /* agent: hex SHA-256 of it, to end the socket at logout */
+    char client_ip[HTTP_ADDR_MAX]; /* counted in app->conns until close */
+    char session_token[96];        /* agent: the session cookie, until auth */
+    char session_hash[65];         /* agent: hex SHA-256 of it, to end the socket at logout */
 
-    /* Set once by the reader thread at auth, read-only afterwards (the hub
-     * reads them under its own lock after the conn is added). */
+    /* Set once by the reader thread at auth, under the ws state's lock. */
     int authenticated;
     long long visitor_id, site_id; /* visitor */
     struct agent agent;            /* agent */
@@ -69,10 +70,13 @@ struct ws_conn {
     pthread_t writer;
     int writer_started;
 
-    /* Every open conn of this node: guarded by the ws state's lock. */
+    /* Every open conn of this node: guarded by the ws state's lock, like
+     * the sweeper's marks. */
     struct ws_conn *all_next, *all_prev;
-    int overflowed; /* guarded by lock: frames are dropped from now on */
-    int close_sent; /* writer thread only */
+    int auth_timed_out; /* the 4008 close frame is queued */
+    int aborted;        /* mg_abort_connection was called */
+    int overflowed;     /* guarded by lock: frames are dropped from now on */
+    int close_sent;     /* writer thread only */
 
     /* Hub linkage: guarded by the hub's lock. */
     struct ws_conn *hub_next, *hub_prev; /* all authenticated conns */

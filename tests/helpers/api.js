@@ -189,9 +189,14 @@ function responseSchema(spec, method, urlPattern, status, mediaType) {
 
 /** [{ method, path }] of every "/api/v1/" route in backend/src/routes.c. */
 function v1Routes() {
+  return allRoutes().filter((r) => r.path.startsWith('/api/v1/'));
+}
+
+/** [{ method, path }] of every route in routes.c. */
+function allRoutes() {
   const text = fs.readFileSync(ROUTES_PATH, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
   const out = [];
-  const re = /\{\s*"([A-Z]+)"\s*,\s*"(\/api\/v1\/[^"]*)"\s*,\s*[A-Za-z_][A-Za-z0-9_]*\s*\}/g;
+  const re = /\{\s*"([A-Z]+)"\s*,\s*"(\/[^"]*)"\s*,\s*[A-Za-z_][A-Za-z0-9_]*\s*\}/g;
   let m;
   while ((m = re.exec(text))) out.push({ method: m[1], path: m[2] });
   return out;
@@ -266,5 +271,6 @@ module.exports = {
   v1Routes,
   streamLines,
   rssKiB,
+  allRoutes,
   escapeHtml,
 };

@@ -21,6 +21,31 @@ function makeTempDir(prefix) {
   return fs.mkdtempSync(path.join(VAR_TMP, prefix));
 }
 
+/**
+ * A self-signed certificate for 127.0.0.1 and localhost (made once per test
+ * process with the openssl command): { certFile, keyFile, pem }. Clients
+ * trust it through trustedCa().
+ */
+let testCert = null;
+function selfSignedCert() {
+  if (testCert) return testCert;
+  const { execFileSync } = require('node:child_process');
+  const dir = makeTempDir('tls-');
+  const certFile = path.join(dir, 'cert.pem');
+  const keyFile = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  testCert = { certFile, keyFile, pem: fs.readFileSync(certFile, 'utf8') };
+  onExit(() => rmrf(dir));
+  return testCert;
+}
+
+/** The CA clients must trust for https/wss test servers (undefined: none made). */
+function trustedCa() {
+  return testCert ? testCert.pem : undefined;
+}
+
 /** Ask the kernel for a free loopback TCP port (bind port 0, close, reuse). */
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -139,6 +164,8 @@ function writeOwner(dir) {
 }
 
 module.exports = {
+  selfSignedCert,
+  trustedCa,
   REPO_ROOT,
   VAR_TMP,
   ensureVarTmp,

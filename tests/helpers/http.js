@@ -5,6 +5,9 @@
 // the raw status, headers (all Set-Cookie lines) and body.
 
 const http = require('node:http');
+const https = require('node:https');
+
+const { trustedCa } = require('./common');
 
 /**
  * request(server, opts) -> Promise<Response>
@@ -48,7 +51,9 @@ function request(server, opts = {}) {
         fn(v);
       }
     };
-    const req = http.request({
+    const tls = typeof server === 'string' ? server.startsWith('https:') : Boolean(server.tls);
+    const req = (tls ? https : http).request({
+      ...(tls ? { ca: trustedCa() } : {}),
       host,
       port,
       method,

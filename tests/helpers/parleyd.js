@@ -15,7 +15,9 @@ const http = require('node:http');
 const path = require('node:path');
 const test = require('node:test');
 
-const { REPO_ROOT, makeTempDir, freePort, sleep, onExit, rmrf, sweepStale, writeOwner } = require('./common');
+const https = require('node:https');
+
+const { REPO_ROOT, makeTempDir, freePort, sleep, onExit, rmrf, sweepStale, writeOwner, selfSignedCert, trustedCa } = require('./common');
 
 const MAX_LOG_BYTES = 8 << 20;
 
@@ -48,9 +50,11 @@ function tail(s, lines = 120) {
   return a.length > lines ? `[... ${a.length - lines} earlier lines]\n${a.slice(-lines).join('\n')}` : s;
 }
 
-function getStatus(port, urlPath, timeoutMs) {
+function getStatus(port, urlPath, timeoutMs, tls) {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: timeoutMs }, (res) => {
+    const get = tls ? https.get : http.get;
+    const opts = { host: '127.0.0.1', port, path: urlPath, agent: false, timeout: timeoutMs, ...(tls ? { ca: trustedCa() } : {}) };
+    const req = get(opts, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode));
       res.on('error', () => resolve(0));
@@ -67,8 +71,10 @@ let swept = false;
  *   databaseUrl  DATABASE_URL for the server (required unless env has it)
  *   env          extra/overriding environment variables (null/undefined deletes)
  *   timeoutMs    how long to wait for GET /healthz to answer 200 (15 s)
+ *   tls          serve HTTPS with a self-signed certificate (srv.url is https://,
+ *                the helpers trust it)
  */
-async function startParleyd({ databaseUrl, env = {}, timeoutMs = 15000, args = ['serve'] } = {}) {
+async function startParleyd({ databaseUrl, env = {}, timeoutMs = 15000, args = ['serve'], tls = false } = {}) {
   const bin = parleydPath();
   if (!swept) {
     swept = true;
@@ -78,7 +84,7 @@ async function startParleyd({ databaseUrl, env = {}, timeoutMs = 15000, args = [
   for (let attempt = 1; attempt <= 3; attempt++) {
     const port = await freePort();
     try {
-      return await startOnce(bin, port, { databaseUrl, env, timeoutMs, args });
+      return await startOnce(bin, port, { databaseUrl, env, timeoutMs, args, tls });
     } catch (e) {
       lastError = e;
       // Retry only when the port was taken between freePort() and bind().
@@ -88,10 +94,11 @@ async function startParleyd({ databaseUrl, env = {}, timeoutMs = 15000, args = [
   throw lastError;
 }
 
-async function startOnce(bin, port, { databaseUrl, env, timeoutMs, args }) {
+async function startOnce(bin, port, { databaseUrl, env, timeoutMs, args, tls }) {
   const dataDir = makeTempDir('parleyd-');
   writeOwner(dataDir);
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const cert = tls ? selfSignedCert() : null;
   const childEnv = cleanEnv({
     PARLEY_LISTEN: `127.0.0.1:${port}`,
     DATABASE_URL: databaseUrl,
@@ -101,6 +108,7 @@ async function startOnce(bin, port, { databaseUrl, env, timeoutMs, args }) {
     // Every test visitor comes from 127.0.0.1: the per-IP session limit is
     // tested on its own (sessionlimit.test.js) and out of the way elsewhere.
     PARLEY_SESSION_RATE_PER_MINUTE: '100000',
+    ...(cert ? { PARLEY_TLS_CERT: cert.certFile, PARLEY_TLS_KEY: cert.keyFile } : {}),
     ...env,
   });
 
@@ -158,7 +166,7 @@ async function startOnce(bin, port, { databaseUrl, env, timeoutMs, args }) {
       err.portInUse = /address already in use|EADDRINUSE/i.test(logs());
       throw err;
     }
-    const status = await getStatus(port, '/healthz', 1000);
+    const status = await getStatus(port, '/healthz', 1000, tls);
     if (status === 200) break;
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
@@ -182,6 +190,7 @@ async function startOnce(bin, port, { databaseUrl, env, timeoutMs, args }) {
   const srv = {
     url: origin,
     origin,
+    tls,
     port,
     host: '127.0.0.1',
     proc,

@@ -15,6 +15,8 @@
 
 const WebSocket = require('ws');
 
+const { trustedCa } = require('./common');
+
 const DEFAULT_TIMEOUT_MS = 5000;
 
 let requestCounter = 0;
@@ -217,7 +219,13 @@ class WsClient {
 function connect(url, { headers = {}, timeoutMs = DEFAULT_TIMEOUT_MS, label = url, maxPayload } = {}) {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const ws = new WebSocket(url, { headers, handshakeTimeout: timeoutMs, perMessageDeflate: false, ...(maxPayload ? { maxPayload } : {}) });
+    const ws = new WebSocket(url, {
+      headers,
+      handshakeTimeout: timeoutMs,
+      perMessageDeflate: false,
+      ...(maxPayload ? { maxPayload } : {}),
+      ...(url.startsWith('wss:') ? { ca: trustedCa() } : {}),
+    });
     // Attach the client at once so that no frame sent right after the
     // handshake is lost.
     const client = new WsClient(ws, label);
