@@ -413,10 +413,20 @@ async function startSelf(o) {
   }
   const perVisitorRate = o.rate / o.visitors;
   const windowSeconds = 10;
+  const threads = o.threads || Math.min(30000, o.visitors + o.agents + 64);
+  const sockets = o.visitors + o.agents;
+  const reserved = Math.max(1, Math.min(32, Math.floor(threads / 8)));
   const env = {
     PARLEY_LOG_LEVEL: 'info',
-    PARLEY_HTTP_THREADS: o.threads || Math.min(30000, o.visitors + o.agents + 64),
-    PARLEY_WS_MAX_UNAUTHENTICATED: Math.max(256, 2 * o.connectConcurrency),
+    PARLEY_HTTP_THREADS: threads,
+    // Every socket and request of the run comes from 127.0.0.1: the
+    // per-address limits (newer builds) must let one address hold them all.
+    PARLEY_HTTP_RESERVED_THREADS: reserved,
+    PARLEY_WS_MAX_UNAUTHENTICATED: Math.min(threads - reserved, Math.max(256, 2 * o.connectConcurrency)),
+    PARLEY_WS_MAX_UNAUTHENTICATED_PER_IP: Math.max(256, 2 * o.connectConcurrency),
+    PARLEY_WS_MAX_PER_IP: sockets + 64,
+    PARLEY_MAX_CONNECTIONS_PER_IP: 2 * sockets + 256,
+    PARLEY_HTTP_MAX_PER_IP: Math.max(64, 2 * o.connectConcurrency),
     PARLEY_VISITOR_RATE_WINDOW_SECONDS: windowSeconds,
     // Keep the limiter running, with room for twice the per-visitor rate.
     PARLEY_VISITOR_RATE_MESSAGES: Math.min(100000, Math.ceil(2 * perVisitorRate * windowSeconds) + 20),

@@ -68,6 +68,7 @@ void api_metrics(struct http_req *req)
         .db_pool_in_use = db_pool_in_use(req->app->db),
         .db_pool_size = db_pool_size(req->app->db),
         .msgstore_queued = req->app->msgs ? msgstore_queued(req->app->msgs) : 0,
+        .http_inflight = http_inflight(),
         .refused_tcp = connlimit_refused(cl, CONNLIMIT_TCP),
         .refused_http = connlimit_refused(cl, CONNLIMIT_HTTP),
         .refused_ws = connlimit_refused(cl, CONNLIMIT_WS),

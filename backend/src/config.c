@@ -46,8 +46,8 @@ static const struct setting settings[] = {
     {"PARLEY_LOG_LEVEL", SET_LEVEL, "info", 0, 0, offsetof(struct config, log_level), sizeof(int),
      "debug, info, warn or error"},
     S_INT("PARLEY_HTTP_THREADS", http_threads, "256", 4, 30000, "worker threads (each open WebSocket holds one)"),
-    S_INT("PARLEY_HTTP_RESERVED_THREADS", http_reserved_threads, "32", 1, 29999,
-          "worker threads WebSockets may never take: requests always find one"),
+    S_INT("PARLEY_HTTP_RESERVED_THREADS", http_reserved_threads, "0", 0, 29999,
+          "worker threads WebSockets may never take, so requests always find one (0: an eighth, at least 2)"),
     S_INT("PARLEY_HEADER_TIMEOUT_MS", header_timeout_ms, "10000", 100, 600000,
           "a connection must deliver a complete request head (TLS handshake included) within this"),
     S_INT("PARLEY_MAX_WAITING_CONNECTIONS", max_waiting_connections, "4096", 16, 1000000,
@@ -79,8 +79,8 @@ static const struct setting settings[] = {
     S_INT("PARLEY_WS_MAX_FRAME_BYTES", ws_max_frame_bytes, "65536", 1024, 1048576, "largest WebSocket frame accepted"),
     S_INT("PARLEY_WS_AUTH_TIMEOUT_MS", ws_auth_timeout_ms, "5000", 100, 60000,
           "a socket that has not authenticated by then is closed"),
-    S_INT("PARLEY_WS_MAX_UNAUTHENTICATED", ws_max_unauthenticated, "64", 1, 100000,
-          "sockets allowed to be waiting for their auth frame at once"),
+    S_INT("PARLEY_WS_MAX_UNAUTHENTICATED", ws_max_unauthenticated, "0", 0, 100000,
+          "sockets allowed to be waiting for their auth frame at once (0: a quarter of the threads)"),
     S_INT("PARLEY_WS_MAX_UNAUTHENTICATED_PER_IP", ws_max_unauth_per_ip, "8", 1, 100000,
           "of those, from one client address"),
     S_INT("PARLEY_WS_MAX_PER_IP", ws_max_per_ip, "64", 1, 1000000, "open WebSockets of one client address"),
@@ -289,6 +289,11 @@ int config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, char *er
                  cfg->session_idle_seconds);
         return -1;
     }
+    /* Limits on what holds a worker scale with the workers unless set. */
+    if (cfg->http_reserved_threads == 0)
+        cfg->http_reserved_threads = cfg->http_threads / 8 > 2 ? cfg->http_threads / 8 : 2;
+    if (cfg->ws_max_unauthenticated == 0)
+        cfg->ws_max_unauthenticated = cfg->http_threads / 4;
     if (cfg->http_reserved_threads >= cfg->http_threads) {
         snprintf(err, errlen, "PARLEY_HTTP_RESERVED_THREADS: must be below PARLEY_HTTP_THREADS (%d)",
                  cfg->http_threads);

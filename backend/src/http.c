@@ -586,6 +586,11 @@ static int decode_path(const char *raw, char *out, size_t outlen)
     return o > 0 && out[0] == '/' ? 0 : -1;
 }
 
+int http_inflight(void)
+{
+    return atomic_load(&server.inflight);
+}
+
 int http_draining(void)
 {
     return atomic_load(&server.draining);

@@ -58,6 +58,9 @@ int http_drain(struct app *app, int timeout_ms);
 /* 1 once http_drain has begun. */
 int http_draining(void);
 
+/* Requests being served now (each holds a worker thread). */
+int http_inflight(void);
+
 /* Step two: stops civetweb (closes the listener, joins the workers). */
 void http_stop(struct app *app);
 

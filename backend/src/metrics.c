@@ -199,10 +199,13 @@ char *metrics_render(struct metrics *m, const struct metrics_gauges *g)
                "# HELP parley_db_pool_size Configured PostgreSQL pool size.\n"
                "# TYPE parley_db_pool_size gauge\n"
                "parley_db_pool_size %d\n"
+               "# HELP parley_http_requests_in_flight HTTP requests being served now (each holds a worker).\n"
+               "# TYPE parley_http_requests_in_flight gauge\n"
+               "parley_http_requests_in_flight %d\n"
                "# HELP parley_ws_connections_open WebSocket connections open now.\n"
                "# TYPE parley_ws_connections_open gauge\n"
                "parley_ws_connections_open %ld\n",
-               g->db_pool_in_use, g->db_pool_size, metrics_ws_open(m));
+               g->db_pool_in_use, g->db_pool_size, g->http_inflight, metrics_ws_open(m));
     buf_printf(&b,
                "# HELP parley_connections_refused_total Connections, requests and sockets refused because their "
                "client address held its limit.\n"

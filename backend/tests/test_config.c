@@ -50,6 +50,27 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.scrypt_log2n, 17);
     assert_int_equal(cfg.login_account_limit, 5);
     assert_string_equal(cfg.tls_cert, "");
+    /* What holds worker threads is bounded in proportion to them. */
+    assert_int_equal(cfg.http_threads, 256);
+    assert_int_equal(cfg.http_reserved_threads, 32);
+    assert_int_equal(cfg.ws_max_unauthenticated, 64);
+    assert_true(cfg.ws_max_unauth_per_ip < cfg.ws_max_unauthenticated);
+    assert_true(cfg.ws_max_per_ip + cfg.http_max_per_ip < cfg.http_threads - cfg.http_reserved_threads);
+    assert_int_equal(cfg.header_timeout_ms, 10000);
+    assert_string_equal(cfg.metrics_token, "");
+}
+
+static void test_thread_limits_follow_the_thread_count(void **state)
+{
+    struct config cfg;
+    char err[256] = "";
+    (void)state;
+    assert_int_equal(load_with(&cfg, err, sizeof(err), "PARLEY_HTTP_THREADS", "16"), 0);
+    assert_int_equal(cfg.http_reserved_threads, 2);
+    assert_int_equal(cfg.ws_max_unauthenticated, 4);
+    assert_int_equal(load_with(&cfg, err, sizeof(err), "PARLEY_HTTP_THREADS", "4"), 0);
+    assert_int_equal(cfg.http_reserved_threads, 2);
+    assert_int_equal(cfg.ws_max_unauthenticated, 1);
 }
 
 static void test_valid_values(void **state)
@@ -130,6 +151,11 @@ static void test_each_invalid_value_is_named(void **state)
         {"PARLEY_STATIC_DIR", ""},
         {"PARLEY_TRUSTED_PROXIES", "10.0.0.1,not-an-ip"},
         {"PARLEY_TRUSTED_PROXIES", "10.0.0.1,,10.0.0.2"},
+        {"PARLEY_HTTP_RESERVED_THREADS", "256"},  /* every thread */
+        {"PARLEY_WS_MAX_UNAUTHENTICATED", "250"}, /* more than sockets may hold */
+        {"PARLEY_METRICS_TOKEN", "short"},
+        {"PARLEY_HEADER_TIMEOUT_MS", "0"},
+        {"PARLEY_MAX_CONNECTIONS_PER_IP", "0"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -160,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_valid_values),
         cmocka_unit_test(test_tls_changes_default_url),
+        cmocka_unit_test(test_thread_limits_follow_the_thread_count),
         cmocka_unit_test(test_each_invalid_value_is_named),
         cmocka_unit_test(test_too_long_string),
     };

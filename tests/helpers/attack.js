@@ -84,6 +84,7 @@ async function slowloris(srv, n, { localAddress, intervalMs = 500 } = {}) {
   const timer = setInterval(() => {
     for (const s of list) if (!s.destroyed) s.write('a');
   }, intervalMs);
+  timer.unref(); // a failed test must not keep the test process alive
   return { sockets: list, stop: () => clearInterval(timer) };
 }
 

@@ -91,9 +91,9 @@ async function visitorToken(srv, site, opts = {}) {
   return { token: res.json.visitor_token, visitor: res.json.visitor };
 }
 
-/** Open /ws/visitor without authenticating. */
-function openVisitorSocket(srv, { origin, label = 'visitor' } = {}) {
-  return connect(wsUrl(srv, '/ws/visitor'), { headers: origin ? { Origin: origin } : {}, label });
+/** Open /ws/visitor without authenticating (localAddress: the source address). */
+function openVisitorSocket(srv, { origin, label = 'visitor', localAddress } = {}) {
+  return connect(wsUrl(srv, '/ws/visitor'), { headers: origin ? { Origin: origin } : {}, label, localAddress });
 }
 
 /**

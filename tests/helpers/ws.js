@@ -212,11 +212,12 @@ class WsClient {
 }
 
 /**
- * Open a WebSocket. Options: headers (Origin, Cookie...), timeoutMs, label.
+ * Open a WebSocket. Options: headers (Origin, Cookie...), timeoutMs, label,
+ * localAddress (source address, e.g. '127.0.0.2' to look like another client).
  * Resolves a WsClient once open; rejects when the handshake is refused,
  * with err.status set to the HTTP status when the server answered one.
  */
-function connect(url, { headers = {}, timeoutMs = DEFAULT_TIMEOUT_MS, label = url, maxPayload } = {}) {
+function connect(url, { headers = {}, timeoutMs = DEFAULT_TIMEOUT_MS, label = url, maxPayload, localAddress } = {}) {
   return new Promise((resolve, reject) => {
     let settled = false;
     const ws = new WebSocket(url, {
@@ -224,6 +225,7 @@ function connect(url, { headers = {}, timeoutMs = DEFAULT_TIMEOUT_MS, label = ur
       handshakeTimeout: timeoutMs,
       perMessageDeflate: false,
       ...(maxPayload ? { maxPayload } : {}),
+      ...(localAddress ? { localAddress } : {}),
       ...(url.startsWith('wss:') ? { ca: trustedCa() } : {}),
     });
     // Attach the client at once so that no frame sent right after the
