@@ -86,6 +86,8 @@ static const struct setting settings[] = {
     S_INT("PARLEY_WS_MAX_PER_IP", ws_max_per_ip, "64", 1, 1000000, "open WebSockets of one client address"),
     S_INT("PARLEY_WS_QUEUE_MAX_FRAMES", ws_queue_max_frames, "1024", 16, 1000000,
           "frames queued for one slow client before it is disconnected"),
+    S_INT("PARLEY_WS_QUEUE_MAX_BYTES", ws_queue_max_bytes, "8388608", 65536, 1073741824,
+          "bytes queued for one slow client before it is disconnected"),
     S_INT("PARLEY_WS_IDLE_TIMEOUT_MS", ws_idle_timeout_ms, "30000", 1000, 3600000,
           "a silent socket is pinged after this long"),
     S_INT("PARLEY_VISITOR_RATE_MESSAGES", visitor_rate_messages, "20", 1, 100000,

@@ -41,6 +41,7 @@ struct config {
     int ws_auth_timeout_ms;          /* PARLEY_WS_AUTH_TIMEOUT_MS */
     int ws_max_unauthenticated;      /* PARLEY_WS_MAX_UNAUTHENTICATED */
     int ws_queue_max_frames;         /* PARLEY_WS_QUEUE_MAX_FRAMES */
+    int ws_queue_max_bytes;          /* PARLEY_WS_QUEUE_MAX_BYTES */
     int ws_idle_timeout_ms;          /* PARLEY_WS_IDLE_TIMEOUT_MS */
     int visitor_rate_messages;       /* PARLEY_VISITOR_RATE_MESSAGES */
     int visitor_rate_window_seconds; /* PARLEY_VISITOR_RATE_WINDOW_SECONDS */

@@ -114,9 +114,15 @@ static void enqueue(struct ws_conn *c, struct ws_frame *f, int opcode)
         pthread_mutex_unlock(&c->lock);
         return;
     }
-    if (c->queued_frames >= (size_t)c->app->cfg->ws_queue_max_frames) {
-        /* The peer is not reading: drop it rather than buffer without end. */
+    if (c->queued_frames >= (size_t)c->app->cfg->ws_queue_max_frames ||
+        c->queued_bytes + f->len > (size_t)c->app->cfg->ws_queue_max_bytes) {
+        /* The peer is not reading: drop it rather than buffer without end
+         * (a visitor asking for big syncs and reading nothing would
+         * otherwise make us hold their replies). The writer tries a close
+         * frame; the sweeper ends the connection a second later if the
+         * peer still does not read. */
         c->overflowed = 1;
+        c->overflowed_at = monotonic_now();
         c->close_code = 1008;
         snprintf(c->close_reason, sizeof(c->close_reason), "too slow");
         queue_clear(c);
@@ -720,16 +726,8 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
         pthread_mutex_unlock(&c->lock);
         return 0;
     }
-    if (opcode == MG_WEBSOCKET_OPCODE_PING) {
-        struct ws_frame *f = ws_frame_new(data, len);
-        if (f) {
-            enqueue(c, f, MG_WEBSOCKET_OPCODE_PONG);
-            ws_frame_unref(f);
-        }
-        return 1;
-    }
-    if (opcode == MG_WEBSOCKET_OPCODE_PONG)
-        return 1;
+    /* Pings are answered by civetweb itself (enable_websocket_ping_pong),
+     * pongs filtered there: neither reaches us. */
     if (!c->authenticated && monotonic_now() - c->opened_at > cfg->ws_auth_timeout_ms / 1000.0)
         return 0;
     /* Fragmented and binary messages are not part of the protocol. */
@@ -818,6 +816,13 @@ static void *sweeper_main(void *arg)
         pthread_cond_timedwait(&st->stop_cond, &st->lock, &ts);
         double now = monotonic_now(), limit = app->cfg->ws_auth_timeout_ms / 1000.0;
         for (struct ws_conn *c = st->all; c; c = c->all_next) {
+            pthread_mutex_lock(&c->lock);
+            int stuck = c->overflowed && now - c->overflowed_at > 1.0;
+            pthread_mutex_unlock(&c->lock);
+            if (stuck && c->mg && !c->aborted) {
+                c->aborted = 1;
+                mg_abort_connection(c->mg);
+            }
             if (c->authenticated || now - c->opened_at <= limit)
                 continue;
             if (!c->auth_timed_out) {

@@ -25,10 +25,12 @@ const {
   openVisitorSocket,
   connectVisitor,
   startConversation,
+  sendMessage,
   waitFor,
 } = require('../helpers/fixtures');
 
 const MAX_FRAME = 65536;
+const QUEUE_BYTES = 262144;
 // Below jansson's own limit of 2048 levels, so that without our depth check
 // the recursive parser would really descend this far.
 const DEPTH = 2000;
@@ -51,6 +53,8 @@ before(async () => {
       PARLEY_WS_MAX_UNAUTHENTICATED_PER_IP: '100',
       PARLEY_WS_MAX_PER_IP: '200',
       PARLEY_WS_AUTH_TIMEOUT_MS: '20000',
+      PARLEY_WS_QUEUE_MAX_BYTES: String(QUEUE_BYTES),
+      PARLEY_VISITOR_RATE_MESSAGES: '1000',
     },
   });
   team = await createTeam(pg);
@@ -130,7 +134,7 @@ test(`a WebSocket frame nested ${DEPTH} levels, before and after auth, is refuse
   await assertUp('a deep frame after auth');
 });
 
-test('a frame announcing 2 GiB is refused from its header: close 1009 at once, no memory taken', async () => {
+test('a frame announcing 2 GiB is refused from its header: close 1009 at once, no memory taken', async (t) => {
   const before = rssKiB(srv.pid);
   const ws = await rawWebSocket(srv, '/ws/visitor', { origin: site.origin });
   assert.equal(ws.status, 101);
@@ -146,11 +150,12 @@ test('a frame announcing 2 GiB is refused from its header: close 1009 at once, n
   assert.equal(reply.readUInt16BE(2), 1009, 'close code 1009 (message too big)');
   assert.match(reply.subarray(4, 2 + (reply[1] & 0x7f)).toString(), /frame too large/);
   const grew = rssKiB(srv.pid) - before;
+  t.diagnostic(`RSS change after a 2 GiB frame header: ${grew} KiB`);
   assert.ok(grew < 8 * 1024, `RSS grew by ${grew} KiB`);
   await assertUp('a 2 GiB frame header');
 });
 
-test('a 200 MiB frame does not get buffered: the socket is closed after the header, RSS stays within a few MiB', async () => {
+test('a 200 MiB frame does not get buffered: the socket is closed after the header, RSS stays within a few MiB', async (t) => {
   const before = rssKiB(srv.pid);
   let peak = before;
   const sampler = setInterval(() => {
@@ -191,11 +196,12 @@ test('a 200 MiB frame does not get buffered: the socket is closed after the head
   clearInterval(sampler);
   peak = Math.max(peak, rssKiB(srv.pid));
   const grew = peak - before;
+  t.diagnostic(`RSS peak change while ${Math.round(sent / 1048576)} MiB of a 200 MiB frame were pushed: ${grew} KiB`);
   assert.ok(grew < 16 * 1024, `RSS peaked ${grew} KiB above its start while ${Math.round(sent / 1048576)} MiB were pushed`);
   await assertUp('a 200 MiB frame');
 });
 
-test('an unauthenticated socket holds a small, bounded amount of memory, even mid-way through a maximum frame', async () => {
+test('an unauthenticated socket holds a small, bounded amount of memory, even mid-way through a maximum frame', async (t) => {
   const N = 60;
   const before = rssKiB(srv.pid);
   const socks = [];
@@ -214,11 +220,51 @@ test('an unauthenticated socket holds a small, bounded amount of memory, even mi
   }, { what: `${N} sockets open` });
   await new Promise((r) => setTimeout(r, 300));
   const perSocket = (rssKiB(srv.pid) - before) / N;
+  t.diagnostic(`RSS per unauthenticated socket holding a ${MAX_FRAME}-byte frame buffer: ${perSocket.toFixed(1)} KiB`);
   // Documented bound (docs/architecture.md): the frame buffer
   // (PARLEY_WS_MAX_FRAME_BYTES) plus ~100 KiB of stacks and bookkeeping.
   assert.ok(perSocket < MAX_FRAME / 1024 + 160, `${perSocket.toFixed(1)} KiB per unauthenticated socket`);
   for (const s of socks) s.destroy();
   await assertUp('many half-sent frames');
+});
+
+test('a control frame over 125 bytes (a ping to be echoed whole) is refused with close 1002', async () => {
+  const ws = await rawWebSocket(srv, '/ws/visitor', { origin: site.origin });
+  const data = [];
+  ws.socket.on('data', (b) => data.push(b));
+  ws.socket.write(frameHeader(0x9, 4096));
+  ws.socket.write(Buffer.alloc(4096, 0x70));
+  await socketClosed(ws.socket, 5000);
+  const reply = Buffer.concat([ws.rest, ...data]);
+  assert.equal(reply[0], 0x88, 'a close frame, no pong');
+  assert.equal(reply.readUInt16BE(2), 1002);
+  await assertUp('a big ping');
+});
+
+test('a visitor who asks for large replies and reads none is disconnected at PARLEY_WS_QUEUE_MAX_BYTES', async (t) => {
+  const v = await connectVisitor(srv, site);
+  const cid = await startConversation(v);
+  for (let i = 0; i < 40; i++) await sendMessage(v, cid, `${i} ${'x'.repeat(990)}`);
+  const { token } = v;
+  await v.close();
+  const baseline = rssKiB(srv.pid);
+  const ws = await rawWebSocket(srv, '/ws/visitor', { origin: site.origin });
+  ws.socket.write(textFrame(JSON.stringify({ type: 'auth', id: 'a', token })));
+  // Stop reading, and ask for ~45 KB replies 400 times (18 MB, more than any
+  // socket buffer): without a byte bound the server would hold them all.
+  ws.socket.pause();
+  const sync = textFrame(JSON.stringify({ type: 'sync', id: 's', conversation_id: cid, after_seq: 0, limit: 500 }));
+  for (let i = 0; i < 400 && !ws.socket.destroyed; i++) ws.socket.write(sync);
+  let peak = baseline;
+  await waitFor(() => {
+    peak = Math.max(peak, rssKiB(srv.pid));
+    return ws.socket.destroyed || ws.socket.readableEnded || ws.socket.writableEnded || ws.socket.closed;
+  }, { timeoutMs: 15000, what: 'the server to end the connection' }).catch(() => {});
+  ws.socket.resume();
+  await socketClosed(ws.socket, 10000);
+  t.diagnostic(`RSS peak change with a stalled reader: ${peak - baseline} KiB`);
+  assert.ok(peak - baseline < 32 * 1024, `RSS grew by ${peak - baseline} KiB`);
+  await assertUp('a stalled reader');
 });
 
 test('an authenticated socket that stops in the middle of a frame is dropped after the WebSocket timeout', async () => {
