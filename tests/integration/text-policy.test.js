@@ -126,7 +126,7 @@ function unbalanced(text) {
   return null;
 }
 
-test('admin writes: names with bidi controls or invisible characters are refused, naming the field', async () => {
+test('admin writes: names with bidi controls or invisible characters are refused, naming the field; real names are kept', async () => {
   const team = assertJson(await asAdmin('POST', '/api/teams', { name: `Policy team ${process.pid}` }), 201).team;
   const site = assertJson(await asAdmin('POST', '/api/sites', { name: 'Policy site', allowed_origins: ['https://policy.example'] }), 201).site;
   const agent = assertJson(await asAdmin('POST', '/api/agents', { email: `p.${process.pid}@example.com`, name: 'Pat', role: 'agent' }), 201).agent;
@@ -158,9 +158,8 @@ test('admin writes: names with bidi controls or invisible characters are refused
     input: 'correct horse battery staple\n',
   });
   assert.notEqual(add.code, 0, 'agent add with U+202E in the name');
-});
 
-test('admin writes: real names in right-to-left scripts and with joiners are kept as typed', async () => {
+  // Real names in right-to-left scripts and with the joiners they need are kept as typed.
   for (const name of [ARABIC, PERSIAN, `${TECHNOLOGIST} Support`, 'שלום Cohen']) {
     const a = assertJson(await asAdmin('POST', '/api/agents', { email: `n${Math.random()}@example.com`, name, role: 'agent' }), 201).agent;
     assert.equal(a.name, name);
