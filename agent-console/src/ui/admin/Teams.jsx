@@ -60,7 +60,7 @@ function TeamForm({ team, onClose }) {
                 <input type="checkbox" checked={v.member_ids.includes(a.id)} onChange={(e) => toggle(a.id, e.currentTarget.checked)} />
                 <Avatar name={a.name} seed={`a${a.id}`} kind="agent" size={26} />
                 <Bdi class="pick-name" text={a.name} />
-                <span class="muted small">{a.email}</span>
+                <Bdi class="muted small" text={a.email} />
               </label>
             ))}
           </div>
