@@ -6,6 +6,8 @@
 
 import { api, get, post, patch, setCsrf, setSessionEndedHandler, ApiError } from './lib/api.js';
 import { AgentSocket, SocketError } from './lib/socket.js';
+import { h } from 'preact';
+import { balance } from './lib/bidi.js';
 import { ts, uid, visitorName } from './lib/util.js';
 
 export const S = {
@@ -535,7 +537,8 @@ function onConvUpdated(change, conv) {
     }
   }
   if (mineBefore && !mineNow && c.status !== 'closed' && !acting.has(c.id) && change !== 'transferred') {
-    toast(`${visitorName(c)} is no longer assigned to you.`, 'info');
+    // Toast texts are text or an array of text and <bdi> names.
+    toast([h('bdi', null, balance(visitorName(c))), ' is no longer assigned to you.'], 'info');
   }
 }
 
@@ -606,7 +609,7 @@ export async function transfer(id, target, reason) {
   const frame = { type: 'conversation.transfer', conversation_id: id, ...target };
   if (reason) frame.reason = reason;
   const to = target.to_agent_id ? (S.agents.get(target.to_agent_id) || {}).name : (S.teams.find((t) => t.id === target.to_team_id) || {}).name;
-  const c = await act(id, frame, `Transferred to ${to || 'the new owner'}`);
+  const c = await act(id, frame, ['Transferred to ', to ? h('bdi', null, balance(to)) : 'the new owner']);
   if (c) {
     S.dialog = null;
     syncConv(id);
@@ -988,12 +991,18 @@ export function playSound() {
   }
 }
 
+/**
+ * A desktop notification. Its title and body are each one piece of text
+ * from people (a name, a message), shown alone by the system: balanced,
+ * so that an unpaired control cannot reverse them, but not wrapped in
+ * FSI ... PDI, which some notification daemons draw as boxes.
+ */
 function alertUser(title, body, id) {
   playSound();
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
   if (pageActive() && S.view.selected === id) return;
   try {
-    const n = new Notification(title, { body: String(body || '').slice(0, 180), tag: `parley-${id}`, icon: '/console/favicon.svg' });
+    const n = new Notification(balance(title), { body: balance(String(body || '').slice(0, 180)), tag: `parley-${id}`, icon: '/console/favicon.svg' });
     n.onclick = () => {
       window.focus();
       const c = S.convs.get(id);
@@ -1036,11 +1045,11 @@ export function closeDialog() {
   S.dialog = null;
   changed();
 }
-/** A confirmation dialog; resolves true when confirmed. */
-export function confirmDialog({ title, body, confirm = 'Confirm', danger = false }) {
+/** A confirmation dialog; resolves true when confirmed. title may be JSX, with label its text. */
+export function confirmDialog({ title, label, body, confirm = 'Confirm', danger = false }) {
   return new Promise((resolve) => {
     if (S.dialog && S.dialog.resolve) S.dialog.resolve(false);
-    S.dialog = { type: 'confirm', title, body, confirm, danger, resolve };
+    S.dialog = { type: 'confirm', title, label, body, confirm, danger, resolve };
     changed();
   });
 }

@@ -14,13 +14,16 @@ const char *agents_email_error(const char *email)
     const char *at = strchr(email, '@');
     if (n < 3 || n > AGENT_EMAIL_MAX)
         return "must be 3 to 254 characters";
-    if (text_utf8_chars(email, n) < 0 || text_has_controls(email, n, 0) || strpbrk(email, " <>\"'\\,;"))
+    if (text_utf8_chars(email, n) < 0 || text_ident_error(email, n) || strpbrk(email, " <>\"'\\,;"))
         return "must be a plain email address";
     if (!at || at == email || strchr(at + 1, '@') || at[1] == '\0')
         return "must contain one @ with text on both sides";
     return NULL;
 }
 
+/* A name is what visitors and colleagues recognise an agent by: an
+ * identifier (text_ident_error), so it cannot reorder or hide the text
+ * shown next to it (the transcript, the widget's header, the console). */
 const char *agents_name_error(const char *name)
 {
     size_t n = strlen(name);
@@ -29,7 +32,7 @@ const char *agents_name_error(const char *name)
         return "must be valid text without control characters";
     if (chars < 1 || chars > AGENT_NAME_MAX)
         return "must be 1 to 100 characters";
-    return NULL;
+    return text_ident_error(name, n);
 }
 
 const char *agents_role_error(const char *role)

@@ -173,7 +173,7 @@ void api_agents_create(struct http_req *req)
     if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0 || !(body = http_read_json(req)))
         return;
     if (jfield_only(body, fields, &err) != 0 || jfield_string(body, "email", JF_REQUIRED, 3, 254, &email, &err) != 0 ||
-        jfield_string(body, "name", JF_REQUIRED, 1, 100, &name, &err) != 0 ||
+        jfield_string(body, "name", JF_REQUIRED | JF_NAME, 1, 100, &name, &err) != 0 ||
         jfield_enum(body, "role", JF_REQUIRED, roles, &role, &err) != 0 ||
         jfield_string(body, "password", 0, 1, PASSWORD_MAX_LEN, &password, &err) != 0 ||
         jfield_int(body, "max_chats", 0, 0, 100, &max_chats, &err) != 0 ||
@@ -313,7 +313,7 @@ void api_agents_update(struct http_req *req)
     if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0 || path_id(req, &u.id) != 0 ||
         !(body = http_read_json(req)))
         return;
-    if (jfield_only(body, fields, &err) != 0 || jfield_string(body, "name", 0, 1, 100, &u.name, &err) != 0 ||
+    if (jfield_only(body, fields, &err) != 0 || jfield_string(body, "name", JF_NAME, 1, 100, &u.name, &err) != 0 ||
         jfield_enum(body, "role", 0, roles, &u.role, &err) != 0 ||
         jfield_string(body, "password", 0, 1, PASSWORD_MAX_LEN, &password, &err) != 0 ||
         jfield_int(body, "max_chats", 0, 0, 100, &u.max_chats, &err) != 0 ||
@@ -395,7 +395,7 @@ static void team_write(struct http_req *req, long long team_id)
     if (!body)
         return;
     if (jfield_only(body, fields, &err) != 0 ||
-        jfield_string(body, "name", team_id ? 0 : JF_REQUIRED, 1, 100, &name, &err) != 0 ||
+        jfield_string(body, "name", (team_id ? 0 : JF_REQUIRED) | JF_NAME, 1, 100, &name, &err) != 0 ||
         read_ids(body, "member_ids", &members, &err) != 0) {
         send_invalid(req, &err);
         goto done;
@@ -534,8 +534,8 @@ static int read_widget_settings(json_t *body, char **out, struct problem_field *
     if (jfield_only(ws, keys, err) != 0 || jfield_string(ws, "color", 0, 7, 7, &s, err) != 0 ||
         (s && !color_valid(s) && (err->field = "color", err->message = "must look like #1f6feb", 1)) ||
         jfield_enum(ws, "position", 0, positions, &s, err) != 0 ||
-        jfield_string(ws, "greeting", JF_MULTILINE, 0, 500, &s, err) != 0 ||
-        jfield_string(ws, "launcher_text", 0, 0, 40, &s, err) != 0 ||
+        jfield_string(ws, "greeting", JF_MULTILINE | JF_TEXT, 0, 500, &s, err) != 0 ||
+        jfield_string(ws, "launcher_text", JF_TEXT, 0, 40, &s, err) != 0 ||
         jfield_enum(ws, "language", 0, languages, &s, err) != 0) {
         err->field = "widget_settings";
         return -1;
@@ -553,7 +553,7 @@ static int read_widget_settings(json_t *body, char **out, struct problem_field *
             if (!json_is_object(f) || jfield_only(f, field_keys, err) != 0 ||
                 jfield_string(f, "name", JF_REQUIRED, 1, 40, &name, err) != 0 ||
                 strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(name) ||
-                jfield_string(f, "label", JF_REQUIRED, 1, 100, &s, err) != 0 ||
+                jfield_string(f, "label", JF_REQUIRED | JF_TEXT, 1, 100, &s, err) != 0 ||
                 jfield_enum(f, "type", 0, field_types, &s, err) != 0 || jfield_bool(f, "required", 0, &b, err) != 0) {
                 err->field = "widget_settings";
                 err->message = "each pre-chat field needs a name ([a-z0-9_]), a label, a type text|email, required";
@@ -579,7 +579,7 @@ static void site_write(struct http_req *req, long long site_id)
     if (!body)
         return;
     if (jfield_only(body, fields, &err) != 0 ||
-        jfield_string(body, "name", site_id ? 0 : JF_REQUIRED, 1, 100, &name, &err) != 0 ||
+        jfield_string(body, "name", (site_id ? 0 : JF_REQUIRED) | JF_NAME, 1, 100, &name, &err) != 0 ||
         read_origins(body, &origins, &err) != 0 || read_widget_settings(body, &settings, &err) != 0 ||
         jfield_int(body, "default_team_id", 0, 1, INT64_MAX, &team_id, &err) != 0 ||
         jfield_bool(body, "identity_required", 0, &required, &err) != 0 ||
@@ -678,7 +678,8 @@ static void canned_write(struct http_req *req, struct auth_session *s, long long
         return;
     if (jfield_only(body, fields, &err) != 0 ||
         jfield_string(body, "shortcut", canned_id ? 0 : JF_REQUIRED, 1, 32, &shortcut, &err) != 0 ||
-        jfield_string(body, "body", (canned_id ? 0 : JF_REQUIRED) | JF_MULTILINE, 1, 4000, &text, &err) != 0) {
+        jfield_string(body, "body", (canned_id ? 0 : JF_REQUIRED) | JF_MULTILINE | JF_TEXT, 1, 4000, &text, &err) !=
+            0) {
         send_invalid(req, &err);
         goto done;
     }

@@ -61,7 +61,8 @@ void api_tokens_create(struct http_req *req)
     json_t *body, *doc = NULL;
     if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0 || !(body = http_read_json(req)))
         return;
-    if (jfield_only(body, fields, &err) != 0 || jfield_string(body, "name", JF_REQUIRED, 1, 100, &name, &err) != 0 ||
+    if (jfield_only(body, fields, &err) != 0 ||
+        jfield_string(body, "name", JF_REQUIRED | JF_NAME, 1, 100, &name, &err) != 0 ||
         read_scopes(body, &scopes, &err) != 0 || jfield_int(body, "expires_in_days", 0, 1, 3650, &days, &err) != 0) {
         http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
         goto done;

@@ -381,42 +381,130 @@ static const char *jstr(json_t *obj, const char *key, const char *fallback)
     return s ? s : fallback;
 }
 
+/* Names and bodies are text from people (docs/architecture.md, "Text from
+ * people"): balanced (text_bidi_balance) so that no control inside them can
+ * reach past their end, and isolated so that their direction cannot reorder
+ * the labels, times and punctuation printed around them: FSI ... PDI in
+ * text (text_isolate), <bdi> or dir="auto" in HTML. Rows written before the
+ * policy may still hold unpaired controls, so this is done here again. */
+
+/* s[0..n) as one line of plain text that cannot reorder what is around it. */
+static void tb_isolated(struct textbuf *b, const char *s, size_t n)
+{
+    char *tmp;
+    if (!text_has_bidi_controls(s, n) && !text_needs_isolation(s, n)) {
+        tb_put(b, s, n);
+        return;
+    }
+    if (!(tmp = malloc(n + TEXT_ISOLATE_EXTRA))) {
+        b->failed = 1;
+        return;
+    }
+    tb_put(b, tmp, text_isolate(s, n, tmp));
+    free(tmp);
+}
+
+/* s balanced and escaped for HTML. */
+static void tb_html_text(struct textbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+    char *tmp;
+    if (!text_has_bidi_controls(s, n)) {
+        tb_html(b, s);
+        return;
+    }
+    if (!(tmp = malloc(n + 1))) {
+        b->failed = 1;
+        return;
+    }
+    text_bidi_balance(s, n, tmp);
+    tb_html(b, tmp);
+    free(tmp);
+}
+
+/* A name or another value from people, isolated from what follows. */
+static void tb_value(struct textbuf *b, int html, const char *s)
+{
+    if (html) {
+        tb_str(b, "<bdi>");
+        tb_html_text(b, s);
+        tb_str(b, "</bdi>");
+    } else {
+        tb_isolated(b, s, strlen(s));
+    }
+}
+
 /* "Ann (agent)" / "Vic (visitor)" / "System" for an author object. */
-static void author_label(json_t *author, char *out, size_t len)
+static void tb_author(struct textbuf *b, int html, json_t *author)
 {
     const char *kind = jstr(author, "kind", "system");
-    const char *name = jstr(author, "name", NULL);
-    if (strcmp(kind, "system") == 0)
-        snprintf(out, len, "System");
-    else
-        snprintf(out, len, "%s (%s)", name ? name : kind, kind);
+    if (strcmp(kind, "system") == 0) {
+        tb_str(b, "System");
+        return;
+    }
+    tb_value(b, html, jstr(author, "name", kind));
+    tb_str(b, " (");
+    tb_str(b, kind); /* visitor, agent or api: from the schema's CHECK */
+    tb_str(b, ")");
+}
+
+/* A body in text: each line isolated on its own, continuation lines
+ * indented so that each message stays one block. */
+static void tb_body_lines(struct textbuf *b, const char *s)
+{
+    for (;;) {
+        size_t n = strcspn(s, "\r\n");
+        tb_isolated(b, s, n);
+        s += n;
+        if (!*s)
+            return;
+        s += (s[0] == '\r' && s[1] == '\n') ? 2 : 1;
+        tb_str(b, "\n    ");
+    }
 }
 
 /* "Visitor: Ann <ann@x.io>" in text, <dt>/<dd> in HTML: the header lines
- * both transcript formats share. value is escaped for HTML. */
-static void header_field(struct textbuf *b, int html, const char *label, const char *value)
+ * both transcript formats share. */
+static void header_open(struct textbuf *b, int html, const char *label)
 {
     tb_str(b, html ? "<dt>" : "");
     tb_str(b, label);
     tb_str(b, html ? "</dt><dd>" : ": ");
+}
+
+static void header_close(struct textbuf *b, int html)
+{
+    tb_str(b, html ? "</dd>" : "\n");
+}
+
+/* A header line whose value the server wrote (a status, a time). */
+static void header_field(struct textbuf *b, int html, const char *label, const char *value)
+{
+    header_open(b, html, label);
     if (html)
         tb_html(b, value);
     else
         tb_str(b, value);
-    tb_str(b, html ? "</dd>" : "\n");
+    header_close(b, html);
 }
 
 static void header_fields(struct textbuf *b, int html, json_t *conv)
 {
     json_t *visitor = json_object_get(conv, "visitor");
-    char who[1300];
     const char *email = jstr(visitor, "email", NULL);
-    snprintf(who, sizeof(who), "%s%s%s%s", jstr(visitor, "name", "(anonymous)"), email ? " <" : "", email ? email : "",
-             email ? ">" : "");
     if (html)
         header_field(b, html, "Status", jstr(conv, "status", ""));
-    header_field(b, html, "Team", jstr(conv, "team", "-"));
-    header_field(b, html, "Visitor", who);
+    header_open(b, html, "Team");
+    tb_value(b, html, jstr(conv, "team", "-"));
+    header_close(b, html);
+    header_open(b, html, "Visitor");
+    tb_value(b, html, jstr(visitor, "name", "(anonymous)"));
+    if (email) {
+        tb_str(b, html ? " &lt;" : " <");
+        tb_value(b, html, email);
+        tb_str(b, html ? "&gt;" : ">");
+    }
+    header_close(b, html);
     header_field(b, html, "Started", jstr(conv, "created_at", "-"));
     header_field(b, html, "Closed", jstr(conv, "closed_at", "-"));
 }
@@ -425,7 +513,7 @@ static void render_text(json_t *doc, struct textbuf *b)
 {
     json_t *conv = json_object_get(doc, "conversation");
     json_t *messages = json_object_get(doc, "messages"), *parts = json_object_get(doc, "participants"), *m;
-    char line[512], who[1024];
+    char line[512];
     size_t i;
     snprintf(line, sizeof(line), "Conversation #%lld (%s)\n",
              (long long)json_integer_value(json_object_get(conv, "id")), jstr(conv, "status", ""));
@@ -434,32 +522,25 @@ static void render_text(json_t *doc, struct textbuf *b)
     tb_str(b, "Participants: ");
     json_array_foreach(parts, i, m)
     {
-        author_label(m, who, sizeof(who));
         tb_str(b, i ? ", " : "");
-        tb_str(b, who);
+        tb_author(b, 0, m);
     }
     tb_str(b, "\n\n");
     json_array_foreach(messages, i, m)
     {
         const char *kind = jstr(m, "kind", "message");
-        author_label(json_object_get(m, "author"), who, sizeof(who));
         tb_str(b, "[");
         tb_str(b, jstr(m, "created_at", ""));
         tb_str(b, "] ");
         if (strcmp(kind, "event") == 0) {
             tb_str(b, "-- ");
-            tb_str(b, jstr(m, "body", ""));
+            tb_body_lines(b, jstr(m, "body", ""));
             tb_str(b, " --\n");
             continue;
         }
-        tb_str(b, who);
+        tb_author(b, 0, json_object_get(m, "author"));
         tb_str(b, strcmp(kind, "note") == 0 ? " [internal note]: " : ": ");
-        /* continuation lines indented so each message stays one block */
-        for (const char *s = jstr(m, "body", ""); *s; s++) {
-            tb_put(b, s, 1);
-            if (*s == '\n')
-                tb_str(b, "    ");
-        }
+        tb_body_lines(b, jstr(m, "body", ""));
         tb_str(b, "\n");
     }
 }
@@ -468,7 +549,7 @@ static void render_html(json_t *doc, struct textbuf *b)
 {
     json_t *conv = json_object_get(doc, "conversation");
     json_t *messages = json_object_get(doc, "messages"), *m;
-    char who[1024], id[32];
+    char id[32];
     size_t i;
     snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(conv, "id")));
     tb_str(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Conversation #");
@@ -491,7 +572,6 @@ static void render_html(json_t *doc, struct textbuf *b)
     {
         const char *kind = jstr(m, "kind", "message");
         const char *author_kind = jstr(json_object_get(m, "author"), "kind", "system");
-        author_label(json_object_get(m, "author"), who, sizeof(who));
         tb_str(b, "<li class=\"");
         tb_str(b, strcmp(kind, "message") == 0 && strcmp(author_kind, "visitor") == 0 ? "visitor"
                   : strcmp(kind, "note") == 0                                         ? "note"
@@ -501,12 +581,15 @@ static void render_html(json_t *doc, struct textbuf *b)
         tb_html(b, jstr(m, "created_at", ""));
         if (strcmp(kind, "event") != 0) {
             tb_str(b, " &middot; ");
-            tb_html(b, who);
+            tb_author(b, 1, json_object_get(m, "author"));
             if (strcmp(kind, "note") == 0)
                 tb_str(b, " &middot; internal note");
         }
-        tb_str(b, "</div><div class=\"body\">");
-        tb_html(b, jstr(m, "body", ""));
+        /* dir="auto": the body's own first strong letter sets its direction
+         * (an Arabic message reads right to left), and the element isolates
+         * it from the meta line. */
+        tb_str(b, "</div><div class=\"body\" dir=\"auto\">");
+        tb_html_text(b, jstr(m, "body", ""));
         tb_str(b, "</div></li>\n");
     }
     tb_str(b, "</ol>\n</body></html>\n");
@@ -603,7 +686,8 @@ void api_v1_message_create(struct http_req *req)
     if (auth_scope(req, &p, SCOPE_CONVERSATIONS_WRITE) != 0 || path_id(req, id) != 0 || !(doc = http_read_json(req)))
         return;
     if (jfield_only(doc, fields, &err) != 0 ||
-        jfield_string(doc, "body", JF_REQUIRED | JF_MULTILINE, 1, req->app->cfg->message_max_chars, &body, &err) != 0 ||
+        jfield_string(doc, "body", JF_REQUIRED | JF_MULTILINE | JF_TEXT, 1, req->app->cfg->message_max_chars, &body,
+                      &err) != 0 ||
         jfield_string(doc, "idempotency_key", 0, 1, PROTO_ID_MAX, &key, &err) != 0) {
         http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
         goto done;
@@ -668,7 +752,7 @@ void api_v1_assign(struct http_req *req)
         return;
     if (jfield_only(doc, fields, &err) != 0 || jfield_int(doc, "agent_id", 0, 1, INT64_MAX, &agent, &err) != 0 ||
         jfield_int(doc, "team_id", 0, 1, INT64_MAX, &team, &err) != 0 ||
-        jfield_string(doc, "reason", 0, 0, PROTO_REASON_MAX, &reason, &err) != 0) {
+        jfield_string(doc, "reason", JF_TEXT, 0, PROTO_REASON_MAX, &reason, &err) != 0) {
         http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
     } else if ((agent != 0) == (team != 0)) {
         bad_param(req, "agent_id", "give exactly one of agent_id and team_id");

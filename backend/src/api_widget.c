@@ -59,8 +59,8 @@ static int read_identity(json_t *body, struct identity *idn, struct problem_fiel
     }
     if (jfield_only(obj, fields, err) != 0 || jfield_string(obj, "id", JF_REQUIRED, 1, 255, &idn->id, err) != 0 ||
         jfield_string(obj, "hash", JF_REQUIRED, 64, 64, &idn->hash, err) != 0 ||
-        jfield_string(obj, "name", 0, 1, 200, &idn->name, err) != 0 ||
-        jfield_string(obj, "email", 0, 3, 254, &idn->email, err) != 0) {
+        jfield_string(obj, "name", JF_NAME_CLEAN, 1, 200, &idn->name, err) != 0 ||
+        jfield_string(obj, "email", JF_NAME_CLEAN, 3, 254, &idn->email, err) != 0) {
         err->field = "identity";
         return -1;
     }

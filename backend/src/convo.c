@@ -5,6 +5,7 @@
 #include "log.h"
 #include "proto.h"
 #include "router.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,18 @@ static int conv_json(PGconn *conn, long long conv, const char *audience, json_t 
     return rc;
 }
 
+/* A stored name for the text of an event or a note ("Ann joined the
+ * conversation"): cleaned as an identifier, because rows written before
+ * names were checked (text_ident_error) may still hide a U+202E that would
+ * reverse the rest of the sentence. out holds len bytes. */
+static void name_for_text(const char *name, char *out, size_t len)
+{
+    size_t n = strlen(name);
+    if (n >= len)
+        n = len - 1; /* names are at most 100 characters: never cut */
+    text_ident_clean(name, n, out);
+}
+
 static int agent_name(PGconn *conn, long long agent_id, char *out, size_t len)
 {
     char id[24];
@@ -174,7 +187,7 @@ static int agent_name(PGconn *conn, long long agent_id, char *out, size_t len)
     if (rc == DB_OK && PQntuples(res) != 1)
         rc = TX_NOT_FOUND;
     if (rc == DB_OK)
-        snprintf(out, len, "%s", db_get_str(res, 0, 0));
+        name_for_text(db_get_str(res, 0, 0), out, len);
     PQclear(res);
     return rc;
 }
@@ -478,7 +491,7 @@ static int transfer_tx(PGconn *conn, void *arg)
             PQclear(res);
             return TX_NOT_FOUND;
         }
-        snprintf(name, sizeof(name), "%s", db_get_str(res, 0, 0));
+        name_for_text(db_get_str(res, 0, 0), name, sizeof(name));
         PQclear(res);
         snprintf(note, sizeof(note), "Transferred to team %s%s%s", name, ctx->reason && *ctx->reason ? ": " : "",
                  ctx->reason ? ctx->reason : "");

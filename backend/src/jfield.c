@@ -2,6 +2,7 @@
 
 #include "text.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int fail(struct problem_field *err, const char *key, const char *message)
@@ -9,6 +10,32 @@ static int fail(struct problem_field *err, const char *key, const char *message)
     err->field = key;
     err->message = message;
     return -1;
+}
+
+const char *jfield_normalise(json_t *obj, const char *key, unsigned flags)
+{
+    json_t *v = json_object_get(obj, key), *copy;
+    const char *s;
+    size_t len, n;
+    char *buf;
+    if (!json_is_string(v))
+        return NULL;
+    s = json_string_value(v);
+    len = json_string_length(v);
+    /* Free text without controls is the common case: no copy at all. */
+    if (!(flags & JF_NAME_CLEAN) && (!(flags & JF_TEXT) || !text_has_bidi_controls(s, len)))
+        return s;
+    if (!(buf = malloc(len + 1)))
+        return NULL;
+    n = (flags & JF_NAME_CLEAN) ? text_ident_clean(s, len, buf) : text_bidi_balance(s, len, buf);
+    if (n != len || memcmp(buf, s, n) != 0) {
+        /* Replacing the value of an existing key leaves the object's
+         * table as it is, so an iteration over obj goes on. */
+        copy = json_stringn(buf, n);
+        s = copy && json_object_set_new(obj, key, copy) == 0 ? json_string_value(copy) : NULL;
+    }
+    free(buf);
+    return s;
 }
 
 int jfield_string(json_t *obj, const char *key, unsigned flags, long min, long max, const char **out,
@@ -32,10 +59,23 @@ int jfield_string(json_t *obj, const char *key, unsigned flags, long min, long m
         return fail(err, key, "must be valid UTF-8");
     if (text_has_controls(s, len, (flags & JF_MULTILINE) != 0))
         return fail(err, key, "must not contain control characters");
-    if (chars < min)
-        return fail(err, key, min <= 1 ? "must not be empty" : "is too short");
     if (chars > max)
         return fail(err, key, "is too long");
+    if (flags & (JF_NAME_CLEAN | JF_TEXT)) {
+        if (!(s = jfield_normalise(obj, key, flags)))
+            return fail(err, key, "could not be stored");
+        len = strlen(s);
+        chars = text_utf8_chars(s, len);
+        if ((flags & JF_NAME_CLEAN) && text_ident_blank(s, len))
+            return (flags & JF_REQUIRED) ? fail(err, key, "must contain a visible character") : 0;
+    }
+    if (chars < min)
+        return fail(err, key, min <= 1 ? "must not be empty" : "is too short");
+    if (flags & JF_NAME) {
+        const char *why = text_ident_error(s, len);
+        if (why)
+            return fail(err, key, why);
+    }
     *out = s;
     return 0;
 }

@@ -24,6 +24,7 @@
 #include "migrate.h"
 #include "password.h"
 #include "ratelimit.h"
+#include "text.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -120,6 +121,12 @@ static int cmd_token_add(struct app *app, int argc, char **argv)
     }
     if (!name || argc % 2 != 0 || json_array_size(scopes) == 0 || strlen(name) > 100) {
         fprintf(stderr, "parleyd token add: --name and at least one --scope are required\n");
+        goto done;
+    }
+    /* A token's name is shown as the author of what it writes: an identifier. */
+    if (text_utf8_chars(name, strlen(name)) < 0 || text_ident_error(name, strlen(name))) {
+        fprintf(stderr, "parleyd token add: --name %s\n",
+                text_utf8_chars(name, strlen(name)) < 0 ? "must be valid UTF-8" : text_ident_error(name, strlen(name)));
         goto done;
     }
     if (days && (strspn(days, "0123456789") != strlen(days) || atoi(days) < 1 || atoi(days) > 3650)) {

@@ -106,10 +106,10 @@ static int parse_body(json_t *root, const struct proto_limits *lim, struct proto
         if (chars > lim->max_message_chars)
             return fail(err, PE_MESSAGE_TOO_LONG, "body", "the message is too long");
     }
-    if (jfield_string(root, "body", JF_REQUIRED | JF_MULTILINE, 1, lim->max_message_chars, &m->body, &f) != 0)
+    if (jfield_string(root, "body", JF_REQUIRED | JF_MULTILINE | JF_TEXT, 1, lim->max_message_chars, &m->body, &f) != 0)
         return fail_field(err, &f);
-    /* Only whitespace is no message at all. */
-    if (strspn(m->body, " \t\r\n") == strlen(m->body))
+    /* Only white space or invisible characters is no message at all. */
+    if (text_ident_blank(m->body, strlen(m->body)))
         return fail(err, PE_INVALID_FIELD, "body", "must not be empty");
     return 0;
 }
@@ -124,8 +124,17 @@ static int parse_url_field(json_t *root, const char *key, const char **out, stru
     return 0;
 }
 
+/* A key of attributes or prechat: shown to agents as a label, so an
+ * identifier (text_ident_error) of 1 to 64 characters. */
+static int valid_key(const char *key)
+{
+    long chars = text_utf8_chars(key, strlen(key));
+    return chars >= 1 && chars <= 64 && !text_ident_error(key, strlen(key));
+}
+
 /* attributes: a flat object of strings, numbers and booleans set by the
- * site (plan, order count ...); shown to agents as text. */
+ * site (plan, order count ...); shown to agents as text. String values are
+ * free text (JF_TEXT). */
 static int parse_attributes(json_t *root, struct proto_msg *m, struct proto_error *err)
 {
     json_t *obj = json_object_get(root, "attributes");
@@ -139,14 +148,15 @@ static int parse_attributes(json_t *root, struct proto_msg *m, struct proto_erro
         return fail(err, PE_INVALID_FIELD, "attributes", "has too many keys");
     json_object_foreach(obj, key, v)
     {
-        long klen = text_utf8_chars(key, strlen(key));
-        if (klen < 1 || klen > 64 || text_has_controls(key, strlen(key), 0))
+        if (!valid_key(key))
             return fail(err, PE_INVALID_FIELD, "attributes", "has an invalid key");
         if (json_is_string(v)) {
             const char *s = json_string_value(v);
             size_t n = json_string_length(v);
             if (strlen(s) != n || text_has_controls(s, n, 0) || text_utf8_chars(s, n) > PROTO_ATTR_VALUE_MAX)
                 return fail(err, PE_INVALID_FIELD, "attributes", "has a value that is too long or not plain text");
+            if (!jfield_normalise(obj, key, JF_TEXT))
+                return fail(err, PE_INTERNAL, "attributes", "could not be stored");
         } else if (!json_is_number(v) && !json_is_boolean(v) && !json_is_null(v)) {
             return fail(err, PE_INVALID_FIELD, "attributes", "values must be strings, numbers or booleans");
         }
@@ -155,22 +165,24 @@ static int parse_attributes(json_t *root, struct proto_msg *m, struct proto_erro
     return 0;
 }
 
-/* prechat: a flat object of short strings (name, email, custom fields). */
+/* prechat: a flat object of short strings (name, email, custom fields).
+ * "name" and "email" become the visitor's, so they are identifiers from a
+ * visitor (JF_NAME_CLEAN; one with nothing visible left is dropped); the
+ * other answers are free text (JF_TEXT). */
 static int parse_prechat(json_t *root, struct proto_msg *m, struct proto_error *err)
 {
     json_t *pre = json_object_get(root, "prechat");
     const char *key;
-    json_t *v;
+    json_t *v, *tmp;
     if (!pre || json_is_null(pre))
         return 0;
     if (!json_is_object(pre))
         return fail(err, PE_INVALID_FIELD, "prechat", "must be an object");
     if (json_object_size(pre) > PROTO_PRECHAT_MAX_FIELDS)
         return fail(err, PE_INVALID_FIELD, "prechat", "has too many fields");
-    json_object_foreach(pre, key, v)
+    json_object_foreach_safe(pre, tmp, key, v)
     {
-        long klen = text_utf8_chars(key, strlen(key));
-        if (klen < 1 || klen > 64 || text_has_controls(key, strlen(key), 0))
+        if (!valid_key(key))
             return fail(err, PE_INVALID_FIELD, "prechat", "has an invalid field name");
         if (!json_is_string(v))
             return fail(err, PE_INVALID_FIELD, "prechat", "values must be strings");
@@ -178,6 +190,11 @@ static int parse_prechat(json_t *root, struct proto_msg *m, struct proto_error *
         size_t n = json_string_length(v);
         if (strlen(s) != n || text_has_controls(s, n, 1) || text_utf8_chars(s, n) > PROTO_PRECHAT_VALUE_MAX)
             return fail(err, PE_INVALID_FIELD, "prechat", "has a value that is too long or not plain text");
+        int ident = strcmp(key, "name") == 0 || strcmp(key, "email") == 0;
+        if (!(s = jfield_normalise(pre, key, ident ? JF_NAME_CLEAN : JF_TEXT)))
+            return fail(err, PE_INTERNAL, "prechat", "could not be stored");
+        if (ident && text_ident_blank(s, strlen(s)))
+            json_object_del(pre, key); /* nothing visible: as if not given */
     }
     m->prechat = pre;
     return 0;
@@ -240,7 +257,7 @@ static int parse_fields(json_t *root, const struct type_spec *spec, const struct
             return -1;
         if (jfield_int(root, "to_agent_id", 0, 1, INT64_MAX, &m->to_agent_id, &f) != 0 ||
             jfield_int(root, "to_team_id", 0, 1, INT64_MAX, &m->to_team_id, &f) != 0 ||
-            jfield_string(root, "reason", 0, 0, PROTO_REASON_MAX, &m->reason, &f) != 0)
+            jfield_string(root, "reason", JF_TEXT, 0, PROTO_REASON_MAX, &m->reason, &f) != 0)
             return fail_field(err, &f);
         if ((m->to_agent_id != 0) == (m->to_team_id != 0))
             return fail(err, PE_INVALID_FIELD, "to_agent_id", "give exactly one of to_agent_id and to_team_id");
@@ -250,13 +267,15 @@ static int parse_fields(json_t *root, const struct type_spec *spec, const struct
         if (need_conversation(root, m, err) != 0)
             return -1;
         if (jfield_enum(root, "rating", JF_REQUIRED, ratings, &m->rating, &f) != 0 ||
-            jfield_string(root, "comment", JF_MULTILINE, 0, PROTO_COMMENT_MAX, &m->comment, &f) != 0)
+            jfield_string(root, "comment", JF_MULTILINE | JF_TEXT, 0, PROTO_COMMENT_MAX, &m->comment, &f) != 0)
             return fail_field(err, &f);
         return 0;
     }
     case PT_VISITOR_UPDATE:
-        if (jfield_string(root, "name", 0, 1, 200, &m->name, &f) != 0 ||
-            jfield_string(root, "email", 0, 3, 254, &m->email, &f) != 0)
+        /* The visitor's own name and email: cleaned, never refused (the
+         * page or the visitor cannot tell what is invisible in them). */
+        if (jfield_string(root, "name", JF_NAME_CLEAN, 1, 200, &m->name, &f) != 0 ||
+            jfield_string(root, "email", JF_NAME_CLEAN, 3, 254, &m->email, &f) != 0)
             return fail_field(err, &f);
         if (m->email && (!strchr(m->email, '@') || strpbrk(m->email, " <>\"'")))
             return fail(err, PE_INVALID_FIELD, "email", "must be an email address");

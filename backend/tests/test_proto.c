@@ -153,6 +153,61 @@ static void test_good_frames(void **state)
     proto_msg_free(&m);
 }
 
+/* The text policy at the protocol's edge: free text loses unpaired bidi
+ * controls, the visitor's name and email are cleaned, keys are refused. */
+static void test_text_policy(void **state)
+{
+    struct proto_msg m;
+    struct proto_error e;
+    (void)state;
+    /* \u202e (RLO) without its PDF is removed from a body; a paired one stays */
+    const char *f1 = "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\","
+                     "\"body\":\"\\u202egnp \\u2067x\\u2069\"}";
+    assert_int_equal(proto_parse(f1, strlen(f1), PROTO_VISITOR, &limits, &m, &e), 0);
+    assert_string_equal(m.body, "gnp \xE2\x81\xA7x\xE2\x81\xA9");
+    proto_msg_free(&m);
+    /* a body of nothing but invisible characters is empty */
+    expect_error(
+        PROTO_VISITOR,
+        "{\"type\":\"message.send\",\"conversation_id\":1,\"client_msg_id\":\"a\",\"body\":\"\\u200b\\u202e\"}",
+        PE_INVALID_FIELD, "body");
+    const char *f2 = "{\"type\":\"conversation.rate\",\"conversation_id\":1,\"rating\":\"bad\","
+                     "\"comment\":\"ok\\u2069\\u202eevil\"}";
+    assert_int_equal(proto_parse(f2, strlen(f2), PROTO_VISITOR, &limits, &m, &e), 0);
+    assert_string_equal(m.comment, "okevil");
+    proto_msg_free(&m);
+    /* the visitor's name and email are cleaned, not refused */
+    const char *f3 = "{\"type\":\"visitor.update\",\"name\":\" \\u202egnp.exe\\u200f\",\"email\":\"v\\u200b@x.io\","
+                     "\"attributes\":{\"plan\":\"\\u202epro\"}}";
+    assert_int_equal(proto_parse(f3, strlen(f3), PROTO_VISITOR, &limits, &m, &e), 0);
+    assert_string_equal(m.name, "gnp.exe");
+    assert_string_equal(m.email, "v@x.io");
+    assert_string_equal(json_string_value(json_object_get(m.attributes, "plan")), "pro");
+    proto_msg_free(&m);
+    /* a name with nothing visible is no name */
+    const char *f4 = "{\"type\":\"visitor.update\",\"name\":\"\\u3164\\u200b\"}";
+    assert_int_equal(proto_parse(f4, strlen(f4), PROTO_VISITOR, &limits, &m, &e), 0);
+    assert_null(m.name);
+    proto_msg_free(&m);
+    expect_error(PROTO_VISITOR, "{\"type\":\"visitor.update\",\"attributes\":{\"a\\u202eb\":1}}", PE_INVALID_FIELD,
+                 "attributes");
+    /* pre-chat: name and email cleaned (dropped when blank), answers balanced */
+    const char *f5 = "{\"type\":\"conversation.start\",\"prechat\":{\"name\":\"\\u2066Vic\\u2069\\u202e\","
+                     "\"email\":\"\\u200b\",\"order\":\"\\u202b42\"}}";
+    assert_int_equal(proto_parse(f5, strlen(f5), PROTO_VISITOR, &limits, &m, &e), 0);
+    assert_string_equal(json_string_value(json_object_get(m.prechat, "name")), "Vic");
+    assert_null(json_object_get(m.prechat, "email"));
+    assert_string_equal(json_string_value(json_object_get(m.prechat, "order")), "42");
+    proto_msg_free(&m);
+    expect_error(PROTO_VISITOR, "{\"type\":\"conversation.start\",\"prechat\":{\"\\u200bname\":\"x\"}}",
+                 PE_INVALID_FIELD, "prechat");
+    const char *f6 =
+        "{\"type\":\"conversation.transfer\",\"conversation_id\":3,\"to_team_id\":2,\"reason\":\"x\\u202c\"}";
+    assert_int_equal(proto_parse(f6, strlen(f6), PROTO_AGENT, &limits, &m, &e), 0);
+    assert_string_equal(m.reason, "x");
+    proto_msg_free(&m);
+}
+
 static void test_error_frame(void **state)
 {
     (void)state;
@@ -176,7 +231,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_envelope_errors),     cmocka_unit_test(test_roles),
         cmocka_unit_test(test_message_send_errors), cmocka_unit_test(test_other_types_errors),
-        cmocka_unit_test(test_good_frames),         cmocka_unit_test(test_error_frame),
+        cmocka_unit_test(test_good_frames),         cmocka_unit_test(test_text_policy),
+        cmocka_unit_test(test_error_frame),
     };
     return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }

@@ -570,7 +570,13 @@ test('transcript txt: the header and every message in order, "[time] Name (kind)
   assertProblem(await api(srv, T.transcripts, 'GET', p, { query: { format: 'txt', include_notes: 'true' } }), 403, 'insufficient_scope');
 });
 
-const ALLOWED_TAGS = new Set(['!doctype', 'html', 'head', 'meta', 'title', 'style', 'body', 'h1', 'dl', 'dt', 'dd', 'ol', 'li', 'div']);
+const ALLOWED_TAGS = new Set(['!doctype', 'html', 'head', 'meta', 'title', 'style', 'body', 'h1', 'dl', 'dt', 'dd', 'ol', 'li', 'div', 'bdi']);
+
+/** The author in the html transcript: the name isolated in <bdi>. */
+function authorHtml(author) {
+  if (!author || author.kind === 'system') return 'System';
+  return `<bdi>${escapeHtml(author.name || author.kind)}</bdi> (${author.kind})`;
+}
 
 test('transcript html: every visitor string escaped, only the template\'s tags, every message in order, strict CSP', async () => {
   const { cid } = await transcriptFixture();
@@ -608,10 +614,10 @@ test('transcript html: every visitor string escaped, only the template\'s tags, 
       assert.ok(!html.includes(s), `raw ${JSON.stringify(s)} absent`);
     }
     for (const raw of ['<script>', '"<script>', '& Co', ' & Jerry', '"hi"', "'bye'"]) assert.ok(!html.includes(raw), `raw ${JSON.stringify(raw)} absent`);
-    assert.ok(html.includes(`<dd>${escapeHtml(NASTY_NAME)} &lt;${escapeHtml(NASTY_EMAIL)}&gt;</dd>`), 'visitor name and email in the header');
+    assert.ok(html.includes(`<dd><bdi>${escapeHtml(NASTY_NAME)}</bdi> &lt;<bdi>${escapeHtml(NASTY_EMAIL)}</bdi>&gt;</dd>`), 'visitor name and email in the header');
 
     // Every message, in order, with its author.
-    const items = [...html.matchAll(/<li class="([a-z]+)"><div class="meta">([^<]*)<\/div><div class="body">([^<]*)<\/div><\/li>/g)].map((m) => ({ cls: m[1], meta: m[2], body: m[3] }));
+    const items = [...html.matchAll(/<li class="([a-z]+)"><div class="meta">((?:[^<]|<\/?bdi>)*)<\/div><div class="body" dir="auto">([^<]*)<\/div><\/li>/g)].map((m) => ({ cls: m[1], meta: m[2], body: m[3] }));
     assert.equal(items.length, doc.messages.length, 'one <li> per message');
     doc.messages.forEach((m, i) => {
       const it = items[i];
@@ -619,7 +625,7 @@ test('transcript html: every visitor string escaped, only the template\'s tags, 
       assert.equal(it.cls, cls, `message ${m.seq} class`);
       assert.equal(it.body, escapeHtml(m.body), `message ${m.seq} body`);
       let meta = escapeHtml(m.created_at);
-      if (m.kind !== 'event') meta += ` &middot; ${escapeHtml(authorLabel(m.author))}${m.kind === 'note' ? ' &middot; internal note' : ''}`;
+      if (m.kind !== 'event') meta += ` &middot; ${authorHtml(m.author)}${m.kind === 'note' ? ' &middot; internal note' : ''}`;
       assert.equal(it.meta, meta, `message ${m.seq} meta`);
     });
     assert.equal(html.includes('angry'), notes, 'the note appears exactly when asked for by an admin');
@@ -653,10 +659,8 @@ test('transcript: 404 for a missing conversation in every format; 400 naming for
 });
 
 test('transcript txt/html: a long non-ASCII name (200 x "é", as the schema allows) stays whole and valid UTF-8', async () => {
-  // BUG: api_v1.c author_label() formats "<name> (<kind>)" into a 256-byte
-  // buffer (char who[256] in render_text/render_html): a 400-byte name is
-  // cut mid-character, so the answer is not valid UTF-8 (decoded here as
-  // U+FFFD) and the " (visitor)" label is lost.
+  // The author label is written straight into the answer (it once went
+  // through a fixed buffer that cut a 400-byte name mid-character).
   const name = 'é'.repeat(200);
   const v = Number((await pg.query('INSERT INTO visitors (site_id, name) VALUES ($1, $2) RETURNING id', [F.siteA.id, name])).rows[0].id);
   const c = await insertConv({ site: F.siteA.id, visitor: v, team: F.teamA, status: 'queued', created: '2026-03-01T00:00:00Z' });
@@ -667,6 +671,6 @@ test('transcript txt/html: a long non-ASCII name (200 x "é", as the schema allo
   if (txt.body.includes('\uFFFD')) problems.push('txt is not valid UTF-8');
   if (!txt.body.includes(`${name} (visitor): hi\n`)) problems.push('txt lacks "<name> (visitor): hi"');
   if (html.body.includes('\uFFFD')) problems.push('html is not valid UTF-8');
-  if (!html.body.includes(`&middot; ${name} (visitor)</div>`)) problems.push('html lacks "<name> (visitor)"');
+  if (!html.body.includes(`&middot; <bdi>${name}</bdi> (visitor)</div>`)) problems.push('html lacks "<name> (visitor)"');
   assert.deepEqual(problems, []);
 });

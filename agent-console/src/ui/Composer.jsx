@@ -1,5 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { S, getDraft, sendMessage, setDraft, typing } from '../store.js';
+import { Bdi } from './common.jsx';
 import { Icon } from './icons.jsx';
 
 const TOKEN = /(^|\s)\/([a-z0-9_-]*)$/;
@@ -194,7 +195,7 @@ export function Composer({ c, canReply, canNote }) {
                 }}
               >
                 <span class="mono">/{k.shortcut}</span>
-                <span class="canned-body">{k.body}</span>
+                <Bdi class="canned-body" text={k.body} />
               </button>
             ))
           ) : (

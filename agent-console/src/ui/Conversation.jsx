@@ -13,7 +13,8 @@ import {
   retrySend,
 } from '../store.js';
 import { fmtDay, fmtDuration, fmtTime, ts, visitorName } from '../lib/util.js';
-import { Avatar, RichText, Spinner, useNow } from './common.jsx';
+import { isolate } from '../lib/bidi.js';
+import { Avatar, Bdi, RichText, Spinner, useNow } from './common.jsx';
 import { Composer } from './Composer.jsx';
 import { Icon } from './icons.jsx';
 
@@ -46,7 +47,7 @@ function Header({ c, panel, onTogglePanel }) {
         <Avatar name={name} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={36} />
         <div class="conv-head-text">
           <h2 data-testid="conv-title">
-            {name}
+            <Bdi text={name} />
             {c.visitor && c.visitor.verified ? (
               <span class="verified" title="Identity verified by the site">
                 <Icon name="verified" size={15} />
@@ -60,10 +61,14 @@ function Header({ c, panel, onTogglePanel }) {
             {c.status === 'queued' ? <Waiting since={c.queued_at || c.created_at} /> : null}
             {c.status !== 'queued' && c.assignee ? (
               <span>
-                · {c.status === 'closed' ? 'handled by' : 'assigned to'} {c.assignee.id === S.me.id ? 'you' : c.assignee.name}
+                · {c.status === 'closed' ? 'handled by' : 'assigned to'} {c.assignee.id === S.me.id ? 'you' : <Bdi text={c.assignee.name} />}
               </span>
             ) : null}
-            {c.team ? <span>· {c.team}</span> : null}
+            {c.team ? (
+              <span>
+                · <Bdi text={c.team} />
+              </span>
+            ) : null}
             <span class="muted">· #{c.id}</span>
           </div>
         </div>
@@ -152,7 +157,7 @@ class Thread extends Component {
       if (m.kind === 'event') {
         items.push(
           <div class="event" key={m.id} data-seq={m.seq}>
-            <span>{m.body}</span>
+            <Bdi text={m.body} />
             <time dateTime={m.created_at}>{fmtTime(m.created_at)}</time>
           </div>,
         );
@@ -188,13 +193,14 @@ class Thread extends Component {
                     <Icon name="note" size={13} /> Internal note
                   </span>
                 ) : null}
-                <span class="msg-author">{who}</span>
+                <Bdi class="msg-author" text={who} />
                 <time dateTime={m.created_at} title={new Date(ts(m.created_at)).toLocaleString()}>
                   {fmtTime(m.created_at)}
                 </time>
               </div>
             ) : null}
-            <div class="bubble">
+            {/* dir="auto": isolated, and in the body's own direction */}
+            <div class="bubble" dir="auto">
               <RichText text={m.body} />
             </div>
             {i === lastMineIdx ? (
@@ -218,7 +224,7 @@ class Thread extends Component {
               ) : null}
               <span class="msg-author">You</span>
             </div>
-            <div class="bubble">
+            <div class="bubble" dir="auto">
               <RichText text={p.body} />
             </div>
             <div class="receipt">
@@ -261,7 +267,7 @@ class Thread extends Component {
               <i />
               <i />
             </span>
-            {visitorName(c)} is typing…
+            <Bdi text={visitorName(c)} /> is typing…
           </div>
         ) : null}
       </div>
@@ -325,7 +331,7 @@ export function ConversationView({ id, panel, onTogglePanel }) {
   const can = permissions(c);
   const offline = S.conn.state !== 'open';
   return (
-    <section class="conv-view" aria-label={`Conversation with ${visitorName(c)}`} data-testid="conversation" data-id={id} data-status={c.status}>
+    <section class="conv-view" aria-label={`Conversation with ${isolate(visitorName(c))}`} data-testid="conversation" data-id={id} data-status={c.status}>
       <Header c={c} panel={panel} onTogglePanel={onTogglePanel} />
       {offline ? (
         <div class="banner banner-warn" role="status">
@@ -378,7 +384,7 @@ export function ConversationView({ id, panel, onTogglePanel }) {
         </>
       ) : (
         <div class="composer-closed">
-          <span>Assigned to {c.assignee ? c.assignee.name : 'another agent'}. You can read along.</span>
+          <span>Assigned to {c.assignee ? <Bdi text={c.assignee.name} /> : 'another agent'}. You can read along.</span>
         </div>
       )}
     </section>

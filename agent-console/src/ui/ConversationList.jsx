@@ -1,6 +1,6 @@
 import { S, currentList, getDraft, isPrivileged, loadClosed, searchClosed, select, unreadCount } from '../store.js';
 import { fmtDuration, relTime, ts, visitorName } from '../lib/util.js';
-import { Avatar, Spinner, useNow } from './common.jsx';
+import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Icon } from './icons.jsx';
 
 const TITLES = { queue: 'Queue', mine: 'Mine', all: 'All open', closed: 'Closed' };
@@ -11,20 +11,35 @@ const EMPTY = {
   closed: ['Nothing found', 'Closed conversations you can see appear here. Search by name, email or message text.'],
 };
 
+/** The last message: { who (an agent's name, 'You', 'Note' or ''), text, note }. */
 function preview(c) {
   const st = S.msgs.get(c.id);
   if (st && st.list.length) {
     for (let i = st.list.length - 1; i >= 0; i--) {
       const m = st.list[i];
       if (m.kind === 'message') {
-        const who = m.author && m.author.kind === 'agent' ? (m.author.id === S.me.id ? 'You: ' : `${m.author.name || 'Agent'}: `) : '';
-        return { text: who + m.body, note: false };
+        const who = m.author && m.author.kind === 'agent' ? (m.author.id === S.me.id ? 'You' : m.author.name || 'Agent') : '';
+        return { who, text: m.body, note: false };
       }
-      if (m.kind === 'note') return { text: `Note: ${m.body}`, note: true };
+      if (m.kind === 'note') return { who: 'Note', text: m.body, note: true };
     }
   }
-  if (c.last_message) return { text: c.last_message, note: false };
+  if (c.last_message) return { who: '', text: c.last_message, note: false };
   return null;
+}
+
+/** "Ann: text", each part isolated: a name or a body cannot reorder the other. */
+function Preview({ p }) {
+  return (
+    <>
+      {p.who ? (
+        <>
+          <Bdi text={p.who} />:{' '}
+        </>
+      ) : null}
+      <Bdi text={p.text} />
+    </>
+  );
 }
 
 function WaitTime({ since }) {
@@ -53,7 +68,7 @@ function Item({ c, active, list }) {
         <Avatar name={name} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={36} />
         <div class="conv-main">
           <div class="conv-top">
-            <span class="conv-name">{name}</span>
+            <Bdi class="conv-name" text={name} />
             {c.visitor && c.visitor.verified ? (
               <span class="verified-mini" title="Verified identity">
                 <Icon name="verified" size={13} />
@@ -66,7 +81,7 @@ function Item({ c, active, list }) {
           <div class="conv-bottom">
             <span class={`conv-preview ${p && p.note ? 'is-note' : ''}`}>
               {draft ? <span class="draft-tag">Draft: </span> : null}
-              {draft ? draft : p ? p.text : c.status === 'queued' ? 'Waiting for an agent…' : 'No messages yet'}
+              {draft ? <Bdi text={draft} /> : p ? <Preview p={p} /> : c.status === 'queued' ? 'Waiting for an agent…' : 'No messages yet'}
             </span>
             {unread ? (
               <span class="badge" data-testid="unread" aria-label={`${unread} unread`}>
@@ -78,8 +93,8 @@ function Item({ c, active, list }) {
           </div>
           <div class="conv-meta">
             {list === 'all' || list === 'closed' ? <span class={`pill pill-${c.status}`}>{c.status}</span> : null}
-            {(list === 'all' || list === 'closed') && c.assignee ? <span class="meta-text">{c.assignee.name}</span> : null}
-            {c.team && (S.myTeams.length > 1 || isPrivileged()) ? <span class="meta-text">{c.team}</span> : null}
+            {(list === 'all' || list === 'closed') && c.assignee ? <Bdi class="meta-text" text={c.assignee.name} /> : null}
+            {c.team && (S.myTeams.length > 1 || isPrivileged()) ? <Bdi class="meta-text" text={c.team} /> : null}
             {c.offline ? <span class="pill pill-offline">offline message</span> : null}
             {c.rating ? <span class={`pill pill-rating-${c.rating}`}>{c.rating === 'good' ? 'rated 👍' : 'rated 👎'}</span> : null}
             {pending ? <span class="pill pill-pending">{pending} unsent</span> : null}

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { S, closeDialog, setHelp, transfer } from '../store.js';
+import { isolate } from '../lib/bidi.js';
 import { visitorName } from '../lib/util.js';
-import { Avatar, Field, Kbd, Modal } from './common.jsx';
+import { Avatar, Bdi, Field, Kbd, Modal } from './common.jsx';
 import { Icon } from './icons.jsx';
 
 export function TransferDialog({ id }) {
@@ -24,7 +25,12 @@ export function TransferDialog({ id }) {
   };
   return (
     <Modal
-      title={`Transfer ${visitorName(c)}`}
+      title={
+        <>
+          Transfer <Bdi text={visitorName(c)} />
+        </>
+      }
+      label={`Transfer ${isolate(visitorName(c))}`}
       onClose={closeDialog}
       footer={
         <>
@@ -53,7 +59,7 @@ export function TransferDialog({ id }) {
                 <label key={a.id} class={`pick ${target === a.id ? 'on' : ''} ${a.connected ? '' : 'disabled'}`} data-testid="transfer-agent">
                   <input type="radio" name="target" value={a.id} disabled={!a.connected} checked={target === a.id} onChange={() => setTarget(a.id)} />
                   <Avatar name={a.name} seed={`a${a.id}`} kind="agent" size={28} />
-                  <span class="pick-name">{a.name}</span>
+                  <Bdi class="pick-name" text={a.name} />
                   <span class={`presence presence-${a.connected ? a.status : 'gone'}`}>
                     <span class="dot" />
                     {a.connected ? a.status : 'not connected'}
@@ -73,7 +79,7 @@ export function TransferDialog({ id }) {
                 <span class="team-mark">
                   <Icon name="users" size={15} />
                 </span>
-                <span class="pick-name">{t.name}</span>
+                <Bdi class="pick-name" text={t.name} />
                 <span class="muted small">
                   {t.member_ids.length} member{t.member_ids.length === 1 ? '' : 's'}
                   {t.id === c.team_id ? ' · current team' : ''}

@@ -14,7 +14,7 @@ import {
   toggleSound,
   unreadCount,
 } from '../store.js';
-import { Avatar, useNow } from './common.jsx';
+import { Avatar, Bdi, useNow } from './common.jsx';
 import { Icon } from './icons.jsx';
 
 export function ConnectionState() {
@@ -131,7 +131,7 @@ export function Sidebar() {
           <Avatar name={me.name} seed={`a${me.id}`} kind="agent" size={34} />
           <div class="me-text">
             <div class="me-name" title={me.email}>
-              {me.name}
+              <Bdi text={me.name} />
             </div>
             <div class="me-role">{me.role}</div>
           </div>

@@ -1,12 +1,14 @@
 import { S, select } from '../store.js';
 import { fmtDateTime, humanize, parseUA, relTime, visitorName } from '../lib/util.js';
-import { Avatar, SafeLink, Spinner } from './common.jsx';
+import { Avatar, Bdi, SafeLink, Spinner } from './common.jsx';
 import { Icon } from './icons.jsx';
 
 function Row({ label, children, testid }) {
   return (
     <div class="kv" data-testid={testid}>
-      <dt title={label}>{label}</dt>
+      <dt title={label}>
+        <Bdi text={label} />
+      </dt>
       <dd>{children}</dd>
     </div>
   );
@@ -35,7 +37,7 @@ export function VisitorPanel({ id }) {
       <div class="vp-head">
         <Avatar name={name} seed={`v${v.id || c.id}`} size={52} />
         <div class="vp-name" data-testid="visitor-name">
-          {name}
+          <Bdi text={name} />
         </div>
         {v.verified ? (
           <div class="verified-badge" data-testid="verified">
@@ -51,9 +53,7 @@ export function VisitorPanel({ id }) {
         <dl>
           <Row label="Email" testid="visitor-email">
             {v.email ? (
-              <span class="selectable ellipsis" title={v.email}>
-                {v.email}
-              </span>
+              <Bdi class="selectable ellipsis" title={v.email} text={v.email} />
             ) : (
               <span class="muted">not given</span>
             )}
@@ -63,7 +63,11 @@ export function VisitorPanel({ id }) {
               <span class="mono">{v.external_id}</span>
             </Row>
           ) : null}
-          {place ? <Row label="Location">{place}</Row> : null}
+          {place ? (
+            <Row label="Location">
+              <Bdi text={place} />
+            </Row>
+          ) : null}
           <Row label="Visitor">#{v.id}</Row>
         </dl>
       </section>
@@ -96,7 +100,11 @@ export function VisitorPanel({ id }) {
               <span class={`rating rating-${c.rating}`}>
                 <Icon name={c.rating === 'good' ? 'thumbUp' : 'thumbDown'} size={14} /> {c.rating}
               </span>
-              {c.rating_comment ? <div class="rating-comment">“{c.rating_comment}”</div> : null}
+              {c.rating_comment ? (
+                <div class="rating-comment">
+                  “<Bdi text={c.rating_comment} />”
+                </div>
+              ) : null}
             </Row>
           ) : null}
         </dl>
@@ -108,7 +116,7 @@ export function VisitorPanel({ id }) {
           <dl>
             {prechat.map(([k, val]) => (
               <Row key={k} label={humanize(k)}>
-                <span class="selectable">{valueText(val)}</span>
+                <Bdi class="selectable" text={valueText(val)} />
               </Row>
             ))}
           </dl>
@@ -121,7 +129,7 @@ export function VisitorPanel({ id }) {
           <dl>
             {attrs.map(([k, val]) => (
               <Row key={k} label={k}>
-                <span class="selectable">{valueText(val)}</span>
+                <Bdi class="selectable" text={valueText(val)} />
               </Row>
             ))}
           </dl>
@@ -144,7 +152,14 @@ export function VisitorPanel({ id }) {
                   <span class={`pill pill-${e.status}`}>{e.status}</span>
                   <span class="earlier-text">
                     #{e.id}
-                    {e.assignee ? ` · ${e.assignee.name}` : ''}
+                    {e.assignee ? (
+                      <>
+                        {' · '}
+                        <Bdi text={e.assignee.name} />
+                      </>
+                    ) : (
+                      ''
+                    )}
                   </span>
                   <span class="muted">{relTime(e.created_at)}</span>
                 </button>

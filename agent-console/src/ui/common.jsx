@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Icon } from './icons.jsx';
+import { balance } from '../lib/bidi.js';
 import { copyText, hue, initials, linkify } from '../lib/util.js';
 import { S, dismissToast, resolveConfirm } from '../store.js';
 
@@ -16,11 +17,30 @@ export function Avatar({ name, seed, size = 32, kind = 'visitor' }) {
   );
 }
 
-/** Message text: plain text, with http(s) links as safe anchors. */
+/**
+ * A name (or any short text from people) shown among other text: in a
+ * <bdi>, so that neither its direction nor a control inside it can reorder
+ * what is around it, and balanced (lib/bidi.js), so that a stray PDI cannot
+ * end the <bdi>'s isolation early. Every visitor, agent, team, site and
+ * token name in the console goes through here.
+ */
+export function Bdi({ text, class: cls, title, testid }) {
+  return (
+    <bdi class={cls} title={title} data-testid={testid}>
+      {balance(text)}
+    </bdi>
+  );
+}
+
+/**
+ * Message text: plain text, with http(s) links as safe anchors. Balanced;
+ * the caller puts it in a block with dir="auto" (the bubble), which
+ * isolates it and gives an Arabic or Hebrew message its own direction.
+ */
 export function RichText({ text }) {
   return (
     <>
-      {linkify(String(text)).map((part, i) =>
+      {linkify(balance(text)).map((part, i) =>
         typeof part === 'string' ? (
           part
         ) : (
@@ -42,10 +62,10 @@ export function SafeLink({ url, children }) {
   } catch {
     href = null;
   }
-  if (!href) return <span class="mono">{children || url}</span>;
+  if (!href) return <span class="mono">{children || balance(url)}</span>;
   return (
-    <a href={href} target="_blank" rel="noopener noreferrer" title={url}>
-      {children || url}
+    <a href={href} target="_blank" rel="noopener noreferrer" title={balance(url)}>
+      {children || balance(url)}
     </a>
   );
 }
@@ -60,6 +80,7 @@ document.addEventListener('keydown', (e) => {
   modalStack[modalStack.length - 1].current();
 });
 
+/** title: text or JSX (a name in a <Bdi>); then label is its text for aria-label. */
 export function Modal({ title, onClose, children, footer, wide, label }) {
   const box = useRef(null);
   const close = useRef(onClose);
@@ -86,7 +107,7 @@ export function Modal({ title, onClose, children, footer, wide, label }) {
         class={`modal ${wide ? 'modal-wide' : ''}`}
         role="dialog"
         aria-modal="true"
-        aria-label={label || title}
+        aria-label={label || (typeof title === 'string' ? title : undefined)}
         ref={box}
       >
         <div class="modal-head">
@@ -107,6 +128,7 @@ export function ConfirmDialog() {
   return (
     <Modal
       title={d.title}
+      label={d.label}
       onClose={() => resolveConfirm(false)}
       footer={
         <>

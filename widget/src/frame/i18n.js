@@ -1,5 +1,10 @@
 // The widget's two languages. Strings are plain text (never HTML); {x}
-// placeholders are filled by t().
+// placeholders are filled by t(). A name from people goes into a sentence
+// only through tName(), which isolates it in a <bdi>.
+
+import { h } from 'preact';
+
+import { balance } from '../shared/bidi.js';
 
 const en = {
   title: 'Chat',
@@ -145,6 +150,17 @@ export function t(key, vars) {
 }
 
 /**
+ * A sentence with a {name} from people, for rendering: the text around it
+ * and the name in a <bdi> (balanced), so that a right-to-left name or a
+ * control in it cannot reorder the words of the sentence. The rendered
+ * text is the same as t()'s: nothing invisible is added.
+ */
+export function tName(key, name) {
+  const [before, after = ''] = t(key).split('{name}');
+  return [before, h('bdi', null, balance(name)), after];
+}
+
+/**
  * Event lines carry a stable code (`event`, with `event_agent` / `event_by`);
  * word them in our language. The English `body` is the fallback for codes
  * this build does not know.
@@ -154,15 +170,15 @@ export function eventText(msg) {
   switch (msg.event) {
     case 'assigned':
     case 'reopened':
-      return name ? t('joined', { name }) : msg.body;
+      return name ? tName('joined', name) : balance(msg.body);
     case 'transferred':
-      return name ? t('joined', { name }) : t('transferred');
+      return name ? tName('joined', name) : t('transferred');
     case 'closed':
       return msg.event_by === 'visitor' ? t('closedByYou') : msg.event_by === 'agent' ? t('closedByAgent') : t('closed');
     case 'requeued':
       return t('requeued');
     default:
-      return msg.body;
+      return balance(msg.body);
   }
 }
 

@@ -1,7 +1,10 @@
 // The chat frame's UI (Preact). Every piece of text from the server, the
 // site settings or the visitor is rendered as a text node: no API that
 // parses a string as HTML is used anywhere (tests/e2e/widget-budget.test.js
-// checks). Links in messages become <a> only for http(s) URLs.
+// checks). Links in messages become <a> only for http(s) URLs. Names sit in
+// <bdi> (also inside sentences: tName) and bodies in dir="auto" blocks,
+// balanced first (../shared/bidi.js), so that no bidi control or
+// right-to-left name can reorder the text around it.
 
 import { render } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
@@ -22,7 +25,8 @@ import {
   typing,
   update,
 } from './chat.js';
-import { eventText, t, time } from './i18n.js';
+import { eventText, t, tName, time } from './i18n.js';
+import { balance } from '../shared/bidi.js';
 
 // ---- icons (static SVG) ----
 const Svg = ({ children, size = 20 }) => (
@@ -64,7 +68,8 @@ const IconClock = () => (
 
 // ---- text with safe links ----
 const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
-function Text({ body }) {
+function Text({ body: raw }) {
+  const body = balance(raw);
   const out = [];
   let last = 0;
   let m;
@@ -92,7 +97,11 @@ function Text({ body }) {
   return out;
 }
 
-const initial = (name) => (name ? Array.from(name.trim())[0] || '?' : '?').toUpperCase();
+// The first letter, not an invisible character that may precede it.
+const initial = (name) => (Array.from(String(name || '').replace(/[^\p{L}\p{N}\p{S}]+/gu, ''))[0] || '?').toUpperCase();
+
+/** A name from people, isolated from the text around it. */
+const Name = ({ text, cls }) => <bdi class={cls}>{balance(text)}</bdi>;
 
 function Avatar({ name, small }) {
   return (
@@ -173,7 +182,7 @@ function PrechatForm({ offline }) {
       {fields.map((f, i) => (
         <div class="pw-field" key={f.name}>
           <label for={`pf-${f.name}`}>
-            {f.label}
+            <Name text={f.label} />
             {!f.required && <span class="pw-opt"> ({t('optional')})</span>}
           </label>
           <input
@@ -233,14 +242,14 @@ function Home() {
           <div class="pw-hero-top">
             <span class="pw-site">
               <Avatar name={S.siteName || 'P'} small />
-              {S.siteName}
+              <Name text={S.siteName} />
             </span>
             <HeaderButton label={t('close')} onClick={minimise}>
               <IconDown />
             </HeaderButton>
           </div>
-          <h1 class="pw-hi">{name ? t('hiName', { name }) : t('hi')}</h1>
-          <p class="pw-greet">{S.settings.greeting || t('greeting')}</p>
+          <h1 class="pw-hi">{name ? tName('hiName', name) : t('hi')}</h1>
+          <p class="pw-greet">{balance(S.settings.greeting) || t('greeting')}</p>
         </header>
         <section class="pw-card" aria-labelledby="pw-status">
           <p class="pw-status" id="pw-status">
@@ -279,7 +288,9 @@ function ChatHeader() {
           {c && c.status === 'assigned' && <span class="pw-dot pw-on pw-av-dot" aria-hidden="true" />}
         </span>
         <div class="pw-head-text">
-          <h1 class="pw-title">{title}</h1>
+          <h1 class="pw-title">
+            <Name text={title} />
+          </h1>
           <p class="pw-sub">{sub}</p>
         </div>
         {active && (
@@ -418,11 +429,13 @@ function Messages() {
         key={m.key || m.client_msg_id || m.id}
         data-seq={m.seq}
       >
-        {!mine && first && <span class="pw-author">{m.author.name || t('team')}</span>}
+        {!mine && first && <Name cls="pw-author" text={m.author.name || t('team')} />}
         <div class="pw-line">
           {!mine && (last ? <Avatar name={m.author.name || t('team')} small /> : <span class="pw-av-gap" />)}
-          <div class="pw-bubble">
-            <span class="pw-sr">{mine ? t('you') : m.author.name || t('team')}: </span>
+          {/* dir="auto": the body's first letter sets its direction (the
+              label before it is a <bdi>, which dir="auto" skips). */}
+          <div class="pw-bubble" dir="auto">
+            <Name cls="pw-sr" text={`${mine ? t('you') : m.author.name || t('team')}: `} />
             <Text body={m.body} />
           </div>
         </div>
@@ -447,11 +460,11 @@ function Messages() {
                 <i />
                 <i />
               </span>
-              <span class="pw-sr">{t('typing', { name: S.typing.name || t('someone') })}</span>
+              <span class="pw-sr">{tName('typing', S.typing.name || t('someone'))}</span>
             </div>
           </div>
           <span class="pw-meta" aria-hidden="true">
-            {t('typing', { name: S.typing.name || t('someone') })}
+            {tName('typing', S.typing.name || t('someone'))}
           </span>
         </div>
       )}

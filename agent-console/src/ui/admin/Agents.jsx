@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { S, confirmDialog, refreshAgents, refreshTeams, toast } from '../../store.js';
 import { patch, post } from '../../lib/api.js';
-import { Avatar, CopyButton, Field, Modal } from '../common.jsx';
+import { isolate } from '../../lib/bidi.js';
+import { Avatar, Bdi, CopyButton, Field, Modal } from '../common.jsx';
 import { Icon } from '../icons.jsx';
 import { PageHead, useForm } from './Admin.jsx';
 
@@ -21,7 +22,7 @@ function TeamChecks({ value, onChange }) {
             checked={value.includes(t.id)}
             onChange={(e) => onChange(e.currentTarget.checked ? [...value, t.id] : value.filter((x) => x !== t.id))}
           />
-          {t.name}
+          <Bdi text={t.name} />
         </label>
       ))}
       {!S.teams.length ? <span class="muted small">No teams yet.</span> : null}
@@ -56,7 +57,7 @@ function AgentForm({ agent, onClose, onCreated }) {
         if (self) delete body.role;
         await patch(`/api/agents/${agent.id}`, body);
         await Promise.all([refreshAgents(), refreshTeams()]);
-        toast(`${body.name} saved`, 'success', 2500);
+        toast([<Bdi text={body.name} />, ' saved'], 'success', 2500);
         onClose();
       }
     });
@@ -64,7 +65,12 @@ function AgentForm({ agent, onClose, onCreated }) {
   const setActive = async (active) => {
     if (!active) {
       const ok = await confirmDialog({
-        title: `Deactivate ${agent.name}?`,
+        title: (
+          <>
+            Deactivate <Bdi text={agent.name} />?
+          </>
+        ),
+        label: `Deactivate ${isolate(agent.name)}?`,
         body: 'They are signed out everywhere at once, their open chats go back to the queue, and they cannot sign in until reactivated.',
         confirm: 'Deactivate',
         danger: true,
@@ -74,13 +80,22 @@ function AgentForm({ agent, onClose, onCreated }) {
     await f.run(async () => {
       await patch(`/api/agents/${agent.id}`, { active });
       await refreshAgents();
-      toast(active ? `${agent.name} reactivated` : `${agent.name} deactivated`, 'success', 2500);
+      toast([<Bdi text={agent.name} />, active ? ' reactivated' : ' deactivated'], 'success', 2500);
       onClose();
     });
   };
   return (
     <Modal
-      title={create ? 'Invite an agent' : `Edit ${agent.name}`}
+      title={
+        create ? (
+          'Invite an agent'
+        ) : (
+          <>
+            Edit <Bdi text={agent.name} />
+          </>
+        )
+      }
+      label={create ? undefined : `Edit ${isolate(agent.name)}`}
       onClose={onClose}
       footer={
         <>
@@ -156,7 +171,10 @@ function Invited({ result, onClose }) {
       }
     >
       <p>
-        <strong>{result.agent.name}</strong> can now sign in as <span class="mono">{result.agent.email}</span>.
+        <strong>
+          <Bdi text={result.agent.name} />
+        </strong>{' '}
+        can now sign in as <Bdi class="mono" text={result.agent.email} />.
       </p>
       {result.password ? (
         <>
@@ -205,9 +223,11 @@ export function Agents() {
                     <Avatar name={a.name} seed={`a${a.id}`} kind="agent" size={30} />
                     <div>
                       <div class="strong">
-                        {a.name} {a.id === S.me.id ? <span class="muted">(you)</span> : null}
+                        <Bdi text={a.name} /> {a.id === S.me.id ? <span class="muted">(you)</span> : null}
                       </div>
-                      <div class="muted small">{a.email}</div>
+                      <div class="muted small">
+                        <Bdi text={a.email} />
+                      </div>
                     </div>
                   </div>
                 </td>
@@ -217,9 +237,7 @@ export function Agents() {
                 <td>
                   <div class="chips">
                     {(a.team_ids || []).map((t) => (
-                      <span class="chip" key={t}>
-                        {teamName(t)}
-                      </span>
+                      <Bdi class="chip" key={t} text={teamName(t)} />
                     ))}
                     {!(a.team_ids || []).length ? <span class="muted small">none</span> : null}
                   </div>

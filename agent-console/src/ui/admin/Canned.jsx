@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { S, confirmDialog, refreshCanned, toast } from '../../store.js';
 import { api, del } from '../../lib/api.js';
+import { balance } from '../../lib/bidi.js';
 import { Field, Modal } from '../common.jsx';
 import { Icon } from '../icons.jsx';
 import { PageHead, useForm } from './Admin.jsx';
@@ -96,7 +97,9 @@ export function Canned() {
                   <td>
                     <span class="mono shortcut">/{k.shortcut}</span>
                   </td>
-                  <td class="canned-text">{k.body}</td>
+                  <td class="canned-text" dir="auto">
+                    {balance(k.body)}
+                  </td>
                   <td class="actions">
                     <button type="button" class="btn small" onClick={() => setEditing(k)}>
                       <Icon name="edit" size={14} /> Edit

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { S, confirmDialog, toast } from '../../store.js';
 import { get, patch, post } from '../../lib/api.js';
-import { CopyButton, Field, Modal, Spinner } from '../common.jsx';
+import { isolate } from '../../lib/bidi.js';
+import { Bdi, CopyButton, Field, Modal, Spinner } from '../common.jsx';
 import { Icon } from '../icons.jsx';
 import { PageHead, useForm } from './Admin.jsx';
 
@@ -157,12 +158,12 @@ function Preview({ ws }) {
       </div>
       {ws.greeting ? (
         <div class={`preview-greeting preview-${side}`}>
-          <span>{ws.greeting}</span>
+          <Bdi text={ws.greeting} />
         </div>
       ) : null}
       <div class={`preview-launcher preview-${side} ${ws.launcher_text ? 'with-text' : ''}`} style={{ background: color }}>
         <Icon name="message" size={18} />
-        {ws.launcher_text ? <span>{ws.launcher_text}</span> : null}
+        {ws.launcher_text ? <Bdi text={ws.launcher_text} /> : null}
       </div>
     </div>
   );
@@ -215,7 +216,7 @@ function SiteEditor({ site, onSaved }) {
       };
       if (v.default_team_id) body.default_team_id = Number(v.default_team_id);
       const r = await patch(`/api/sites/${site.id}`, body);
-      toast(`${r.site.name} saved`, 'success', 2500);
+      toast([<Bdi text={r.site.name} />, ' saved'], 'success', 2500);
       onSaved(r.site);
     });
   };
@@ -266,7 +267,7 @@ function SiteEditor({ site, onSaved }) {
             <select id="site-team" value={v.default_team_id} onChange={f.set('default_team_id')} data-testid="site-team">
               {S.teams.map((t) => (
                 <option key={t.id} value={String(t.id)}>
-                  {t.name}
+                  {isolate(t.name) /* an <option> holds text only */}
                 </option>
               ))}
             </select>
@@ -406,7 +407,7 @@ export function Sites() {
                 <button type="button" class={`site-item ${s.id === selected ? 'active' : ''}`} onClick={() => setSelected(s.id)} data-testid="site-item">
                   <span class="site-dot" style={{ background: /^#[0-9a-f]{6}$/i.test((s.widget_settings || {}).color || '') ? s.widget_settings.color : DEFAULTS.color }} />
                   <span class="site-text">
-                    <span class="strong">{s.name}</span>
+                    <Bdi class="strong" text={s.name} />
                     <span class="muted small">{(s.allowed_origins || [])[0] || 'no origin yet'}</span>
                   </span>
                 </button>
@@ -432,7 +433,7 @@ export function Sites() {
             setCreating(false);
             setSites((list) => [...(list || []), s]);
             setSelected(s.id);
-            toast(`${s.name} created`, 'success', 2500);
+            toast([<Bdi text={s.name} />, ' created'], 'success', 2500);
           }}
         />
       ) : null}

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { S, refreshAgents, refreshTeams, toast } from '../../store.js';
 import { patch, post } from '../../lib/api.js';
-import { Avatar, Field, Modal } from '../common.jsx';
+import { isolate } from '../../lib/bidi.js';
+import { Avatar, Bdi, Field, Modal } from '../common.jsx';
 import { Icon } from '../icons.jsx';
 import { PageHead, useForm } from './Admin.jsx';
 
@@ -17,14 +18,23 @@ function TeamForm({ team, onClose }) {
       if (create) await post('/api/teams', body);
       else await patch(`/api/teams/${team.id}`, body);
       await Promise.all([refreshTeams(), refreshAgents()]);
-      toast(create ? `Team ${body.name} created` : `Team ${body.name} saved`, 'success', 2500);
+      toast(['Team ', <Bdi text={body.name} />, create ? ' created' : ' saved'], 'success', 2500);
       onClose();
     });
   };
   const toggle = (id, on) => f.setValues({ ...v, member_ids: on ? [...v.member_ids, id] : v.member_ids.filter((x) => x !== id) });
   return (
     <Modal
-      title={create ? 'New team' : `Edit ${team.name}`}
+      title={
+        create ? (
+          'New team'
+        ) : (
+          <>
+            Edit <Bdi text={team.name} />
+          </>
+        )
+      }
+      label={create ? undefined : `Edit ${isolate(team.name)}`}
       onClose={onClose}
       footer={
         <>
@@ -49,8 +59,8 @@ function TeamForm({ team, onClose }) {
               <label class="pick" key={a.id} data-testid="team-member">
                 <input type="checkbox" checked={v.member_ids.includes(a.id)} onChange={(e) => toggle(a.id, e.currentTarget.checked)} />
                 <Avatar name={a.name} seed={`a${a.id}`} kind="agent" size={26} />
-                <span class="pick-name">{a.name}</span>
-                <span class="muted small">{a.email}</span>
+                <Bdi class="pick-name" text={a.name} />
+                <Bdi class="muted small" text={a.email} />
               </label>
             ))}
           </div>
@@ -77,7 +87,9 @@ export function Teams() {
               <span class="team-mark">
                 <Icon name="users" size={16} />
               </span>
-              <h3>{t.name}</h3>
+              <h3>
+                <Bdi text={t.name} />
+              </h3>
               <button type="button" class="btn small" onClick={() => setEditing(t)} data-testid="team-edit">
                 <Icon name="edit" size={14} /> Edit
               </button>
@@ -89,7 +101,7 @@ export function Teams() {
                   return (
                     <span class="member" key={id} title={a ? a.email : ''}>
                       <Avatar name={a ? a.name : '?'} seed={`a${id}`} kind="agent" size={22} />
-                      {a ? a.name : `#${id}`}
+                      <Bdi text={a ? a.name : `#${id}`} />
                     </span>
                   );
                 })

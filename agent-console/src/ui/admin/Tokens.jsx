@@ -2,7 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { S, confirmDialog, toast } from '../../store.js';
 import { del, get, post } from '../../lib/api.js';
 import { fmtDateTime, relTime, ts } from '../../lib/util.js';
-import { CopyButton, Field, Modal, Spinner } from '../common.jsx';
+import { isolate } from '../../lib/bidi.js';
+import { Bdi, CopyButton, Field, Modal, Spinner } from '../common.jsx';
 import { Icon } from '../icons.jsx';
 import { PageHead, useForm } from './Admin.jsx';
 
@@ -90,7 +91,12 @@ export function Tokens() {
   }, []);
   const revoke = async (t) => {
     const ok = await confirmDialog({
-      title: `Revoke “${t.name}”?`,
+      title: (
+        <>
+          Revoke “<Bdi text={t.name} />”?
+        </>
+      ),
+      label: `Revoke “${isolate(t.name)}”?`,
       body: 'Programs using this token are refused from now on. This cannot be undone.',
       confirm: 'Revoke token',
       danger: true,
@@ -98,7 +104,7 @@ export function Tokens() {
     if (!ok) return;
     try {
       await del(`/api/tokens/${t.id}`);
-      toast(`${t.name} revoked`, 'success', 2500);
+      toast([<Bdi text={t.name} />, ' revoked'], 'success', 2500);
       load();
     } catch (e) {
       toast(e.text, 'error');
@@ -135,7 +141,9 @@ export function Tokens() {
                 const [label, pill] = state(t);
                 return (
                   <tr key={t.id} class={label === 'active' ? '' : 'inactive'} data-testid="token-row" data-name={t.name}>
-                    <td class="strong">{t.name}</td>
+                    <td class="strong">
+                      <Bdi text={t.name} />
+                    </td>
                     <td>
                       <div class="chips">
                         {(t.scopes || []).map((s) => (
@@ -147,7 +155,9 @@ export function Tokens() {
                     </td>
                     <td>
                       <div>{fmtDateTime(t.created_at)}</div>
-                      <div class="muted small">by {agentName(t.created_by)}</div>
+                      <div class="muted small">
+                        by <Bdi text={agentName(t.created_by)} />
+                      </div>
                     </td>
                     <td>{t.last_used_at ? relTime(t.last_used_at) : <span class="muted">never</span>}</td>
                     <td>
@@ -195,7 +205,11 @@ export function Tokens() {
           }
         >
           <p>
-            Copy the secret of <strong>{created.name}</strong> now — it is not shown again:
+            Copy the secret of{' '}
+            <strong>
+              <Bdi text={created.name} />
+            </strong>{' '}
+            now — it is not shown again:
           </p>
           <div class="secret-row">
             <code class="secret" data-testid="token-secret">
