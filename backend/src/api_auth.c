@@ -24,12 +24,13 @@ void api_auth_login(struct http_req *req)
     static const char *const fields[] = {"email", "password", NULL};
     struct problem_field err;
     const char *email = NULL, *password = NULL;
-    char token[TOKEN_MAX_LEN], csrf[AUTH_CSRF_LEN], retry[16];
+    char token[TOKEN_MAX_LEN], csrf[AUTH_CSRF_LEN];
     const char *params[1];
     PGresult *res = NULL;
     struct agent agent;
     json_t *body = NULL;
-    int retry_after = 0, verdict;
+    long long attempt = 0;
+    int verdict;
 
     memset(&agent, 0, sizeof(agent));
 
@@ -45,18 +46,10 @@ void api_auth_login(struct http_req *req)
         http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
         goto done;
     }
-    switch (auth_throttle_check(req, email, &retry_after)) {
-    case 0:
-        break;
-    case 1:
-        snprintf(retry, sizeof(retry), "%d", retry_after);
-        http_add_header(req, "Retry-After", retry);
-        http_send_problem(req, 429, "too_many_attempts", "too many failed logins; wait before trying again");
+    /* The attempt is reserved before the password is verified (known email
+     * or not: the same statements either way). */
+    if (auth_throttle_gate(req, email, &attempt) != 0)
         goto done;
-    default:
-        http_send_problem(req, 503, "unavailable", "the database is not reachable");
-        goto done;
-    }
     params[0] = email;
     if (db_query(req->app->db, &res,
                  "SELECT id, email, name, role, status, max_chats, password_hash FROM agents"
@@ -72,12 +65,12 @@ void api_auth_login(struct http_req *req)
         verdict = password_verify_dummy(password);
     }
     if (verdict != 1) {
-        auth_throttle_fail(req, email);
+        /* The reservation stays: it is the failure that counts. */
         log_info("login failed", "rid", req->request_id, "ip", http_remote_ip(req));
         send_bad_credentials(req);
         goto done;
     }
-    auth_throttle_clear(req, email);
+    auth_throttle_clear(req, email, attempt);
     if (auth_session_create(req, agent.id, token, sizeof(token)) != DB_OK || auth_csrf_token(token, csrf) != 0) {
         http_send_problem(req, 503, "unavailable", "could not start a session");
         goto done;
