@@ -131,6 +131,15 @@ int auth_session_create(struct http_req *req, long long agent_id, char *token, s
                     4, params);
 }
 
+/* The sessions deleted by the statement's CTE "d" (agent_id, token_hash)
+ * NOTIFYed as session_off, grouped per agent, at most 100 hashes (6.7 kB)
+ * a payload so that it stays under PostgreSQL's 8000-byte limit. */
+#define SESSION_OFF_NOTIFY                                                                                             \
+    " SELECT pg_notify('parley', json_build_object('e', 'session_off', 'ag', agent_id, 'h', json_agg(h))::text)"       \
+    " FROM (SELECT agent_id, encode(token_hash, 'hex') AS h,"                                                          \
+    "         (row_number() OVER (PARTITION BY agent_id ORDER BY token_hash) - 1) / 100 AS chunk FROM d) x"            \
+    " GROUP BY agent_id, chunk"
+
 int auth_session_delete(struct db_pool *pool, const uint8_t token_hash[TOKEN_DIGEST_LEN])
 {
     char hash_hex[2 * TOKEN_DIGEST_LEN + 3];
@@ -138,18 +147,23 @@ int auth_session_delete(struct db_pool *pool, const uint8_t token_hash[TOKEN_DIG
     db_bytea_hex(token_hash, TOKEN_DIGEST_LEN, hash_hex);
     /* And tell every node to close the sockets opened with it. */
     return db_query(pool, NULL,
-                    "WITH d AS (DELETE FROM agent_sessions WHERE token_hash = $1::bytea RETURNING token_hash)"
-                    " SELECT pg_notify('parley', json_build_object('e', 'session_off',"
-                    "   'h', encode(token_hash, 'hex'))::text) FROM d",
+                    "WITH d AS (DELETE FROM agent_sessions WHERE token_hash = $1::bytea RETURNING agent_id, "
+                    "token_hash)" SESSION_OFF_NOTIFY,
                     1, params);
 }
 
-int auth_sessions_delete_for_agent(struct db_pool *pool, long long agent_id)
+int auth_sessions_end_tx(PGconn *conn, long long agent_id, const uint8_t *keep)
 {
-    char id[24];
-    const char *params[1] = {id};
+    char id[24], keep_hex[2 * TOKEN_DIGEST_LEN + 3];
+    const char *params[2] = {id, keep ? keep_hex : NULL};
     snprintf(id, sizeof(id), "%lld", agent_id);
-    return db_query(pool, NULL, "DELETE FROM agent_sessions WHERE agent_id = $1::bigint", 1, params);
+    if (keep)
+        db_bytea_hex(keep, TOKEN_DIGEST_LEN, keep_hex);
+    return db_exec(
+        conn, NULL,
+        "WITH d AS (DELETE FROM agent_sessions WHERE agent_id = $1::bigint"
+        "           AND token_hash IS DISTINCT FROM $2::bytea RETURNING agent_id, token_hash)" SESSION_OFF_NOTIFY,
+        2, params);
 }
 
 void auth_set_cookie(struct http_req *req, const char *token)

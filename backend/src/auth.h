@@ -57,9 +57,17 @@ int auth_csrf_token(const char *session_token, char out[AUTH_CSRF_LEN]);
  * token (size TOKEN_MAX_LEN). Returns DB_OK or a DB_E_* code. */
 int auth_session_create(struct http_req *req, long long agent_id, char *token, size_t tokenlen);
 
-/* Ends the session with that hash, or every session of an agent. */
+/* Ends the session with that hash (logout). Like auth_sessions_end_tx it
+ * NOTIFYs session_off, so every node closes the sockets opened with it
+ * (close 4002). Returns a DB_* code. */
 int auth_session_delete(struct db_pool *pool, const uint8_t token_hash[TOKEN_DIGEST_LEN]);
-int auth_sessions_delete_for_agent(struct db_pool *pool, long long agent_id);
+
+/* Inside the caller's transaction: ends every session of agent_id except
+ * the one whose hash is keep (NULL: all of them), and NOTIFYs session_off
+ * with their hashes (at most 100 a notification), so that every node closes
+ * the sockets opened with them once the transaction commits. Used when a
+ * password changes and when an agent is deactivated. Returns a DB_* code. */
+int auth_sessions_end_tx(PGconn *conn, long long agent_id, const uint8_t *keep);
 
 /* Adds Set-Cookie for token (NULL: a cookie that clears it). */
 void auth_set_cookie(struct http_req *req, const char *token);

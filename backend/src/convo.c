@@ -80,7 +80,8 @@ static const char *tx_error(int rc)
 struct conv_row {
     long long id, visitor_id, site_id, team_id, assignee_id;
     char status[16];
-    int in_team; /* the acting agent is a member of the conversation's team */
+    int in_team;    /* the acting agent is a member of the conversation's team */
+    int privileged; /* the actor's privilege, an agent's narrowed by their current role */
 };
 
 /* Loads and locks; TX_NOT_FOUND when it does not exist or (for a visitor)
@@ -95,7 +96,8 @@ static int load_conv(PGconn *conn, const struct actor *a, long long conv, struct
     snprintf(actor, sizeof(actor), "%lld", a->kind == ACTOR_AGENT ? a->id : 0);
     rc = db_exec(conn, &res,
                  "SELECT c.id, c.visitor_id, c.site_id, c.team_id, c.assignee_id, c.status,"
-                 "  EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint)"
+                 "  EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint),"
+                 "  parley_agent_privileged($2::bigint)"
                  " FROM conversations c WHERE c.id = $1::bigint FOR UPDATE",
                  2, params);
     if (rc != DB_OK)
@@ -111,6 +113,9 @@ static int load_conv(PGconn *conn, const struct actor *a, long long conv, struct
     out->assignee_id = db_get_ll(res, 0, 4, 0);
     snprintf(out->status, sizeof(out->status), "%s", db_get_str(res, 0, 5));
     out->in_team = db_get_bool(res, 0, 6);
+    /* A socket's role is the one it authenticated with: a demotion counts
+     * from its commit on, before the socket is closed. */
+    out->privileged = a->privileged && (a->kind != ACTOR_AGENT || db_get_bool(res, 0, 7));
     PQclear(res);
     if (a->kind == ACTOR_VISITOR && (out->visitor_id != a->id || out->site_id != a->site_id))
         return TX_NOT_FOUND;
@@ -332,11 +337,11 @@ static int accept_tx(PGconn *conn, void *arg)
     int rc = load_conv(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
         return rc;
-    if (!ctx->a->privileged && !c.in_team)
+    if (!c.privileged && !c.in_team)
         return TX_FORBIDDEN;
     if (strcmp(c.status, "queued") != 0)
         return TX_INVALID_STATE;
-    if (!ctx->a->privileged) {
+    if (!c.privileged) {
         snprintf(agent, sizeof(agent), "%lld", ctx->a->id);
         rc = db_exec(conn, &res,
                      "SELECT (SELECT count(*) FROM conversations WHERE assignee_id = a.id AND status = 'assigned')"
@@ -363,7 +368,7 @@ static int close_tx(PGconn *conn, void *arg)
     int rc = load_conv(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
         return rc;
-    if (ctx->a->kind == ACTOR_AGENT && !ctx->a->privileged && c.assignee_id != ctx->a->id &&
+    if (ctx->a->kind == ACTOR_AGENT && !c.privileged && c.assignee_id != ctx->a->id &&
         !(c.in_team && strcmp(c.status, "queued") == 0))
         return TX_FORBIDDEN;
     if (strcmp(c.status, "closed") == 0)
@@ -399,7 +404,7 @@ static int reopen_tx(PGconn *conn, void *arg)
     int rc = load_conv(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
         return rc;
-    if (!ctx->a->privileged && !c.in_team && c.assignee_id != ctx->a->id)
+    if (!c.privileged && !c.in_team && c.assignee_id != ctx->a->id)
         return TX_FORBIDDEN;
     if (strcmp(c.status, "closed") != 0)
         return TX_INVALID_STATE;
@@ -436,7 +441,7 @@ static int transfer_tx(PGconn *conn, void *arg)
     int rc = load_conv(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
         return rc;
-    if (!ctx->a->privileged && c.assignee_id != ctx->a->id)
+    if (!c.privileged && c.assignee_id != ctx->a->id)
         return TX_FORBIDDEN;
     if (strcmp(c.status, "closed") == 0)
         return TX_INVALID_STATE;
@@ -617,12 +622,14 @@ const char *convo_visitor_update(struct app *app, const struct actor *a, const c
 
 /* ---- read receipts and typing: one statement each, no lock held ---- */
 
-/* The permission test shared by the single-statement operations: $2 is the
- * actor id, $3 the site (visitor), $4 'visitor'|'agent', $5 privileged. */
+/* The permission test shared by the single-statement operations (called by
+ * sockets only: visitors and agents): $2 is the actor id, $3 the site
+ * (visitor), $4 'visitor'|'agent', $5 the socket's privilege, narrowed by
+ * the agent's current role. */
 #define VIEW_CHECK                                                                                                     \
     " (($4 = 'visitor' AND c.visitor_id = $2::bigint AND c.site_id = $3::bigint)"                                      \
-    "  OR ($4 = 'agent' AND ($5::boolean OR c.assignee_id = $2::bigint OR EXISTS (SELECT 1 FROM team_members tm"       \
-    "      WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint))))"
+    "  OR ($4 = 'agent' AND (($5::boolean AND parley_agent_privileged($2::bigint)) OR c.assignee_id = $2::bigint"      \
+    "      OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint))))"
 
 const char *convo_read(struct app *app, const struct actor *a, long long conv, long long seq, json_t **reply)
 {
@@ -741,7 +748,8 @@ const char *convo_list(struct app *app, const struct actor *a, json_t **reply)
                       "SELECT coalesce(json_agg(parley_conversation_json(c, $3) ORDER BY c.id DESC), '[]'::json)::text"
                       " FROM (SELECT * FROM conversations c WHERE"
                       "   ($3 = 'visitor' AND c.visitor_id = $1::bigint AND c.site_id = $2::bigint)"
-                      "   OR ($3 = 'agent' AND c.status <> 'closed' AND ($4::boolean OR c.assignee_id = $1::bigint"
+                      "   OR ($3 = 'agent' AND c.status <> 'closed'"
+                      "       AND (($4::boolean AND parley_agent_privileged($1::bigint)) OR c.assignee_id = $1::bigint"
                       "       OR (c.status = 'queued' AND EXISTS (SELECT 1 FROM team_members tm"
                       "           WHERE tm.team_id = c.team_id AND tm.agent_id = $1::bigint))))"
                       "   ORDER BY c.id DESC LIMIT 200) c",

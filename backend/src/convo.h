@@ -3,7 +3,10 @@
  * Owns the state machine (queued -> assigned -> closed, and reopened), who
  * may do what (a visitor only to their own conversations; an agent to
  * conversations of their teams, or assigned to them; supervisors and admins
- * to all), and the event each change emits. Every change of state (queued,
+ * to all), and the event each change emits. Team membership and an agent
+ * actor's privilege are read from the database at each check (the
+ * privilege a socket claims is narrowed by parley_agent_privileged), so a
+ * role or team change counts from its commit on. Every change of state (queued,
  * assigned, transferred, closed, reopened, requeued) is one transaction that
  * also writes its event message (kind 'event', gap-free seq like any
  * message; the start itself writes none) and NOTIFYs; after commit the

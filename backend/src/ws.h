@@ -47,6 +47,7 @@ struct ws_conn {
      * reads them under its own lock after the conn is added). */
     int authenticated;
     long long visitor_id, site_id; /* visitor */
+    int verified;                  /* visitor: has a verified identity */
     struct agent agent;            /* agent */
     int privileged;                /* supervisor or admin */
     long long teams[WS_MAX_TEAMS]; /* agent's teams */
