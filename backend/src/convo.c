@@ -234,23 +234,47 @@ struct start_ctx {
     int created;
 };
 
+/* The pre-chat answers to store for a new conversation (a new reference).
+ * A verified visitor's name and email come only from a verified identity
+ * (POST /api/widget/session): pre-chat "name"/"email" that differ from the
+ * stored ones are dropped, named in *ignored, and never applied. */
+static json_t *prechat_for(json_t *prechat, const PGresult *visitor, json_t *ignored)
+{
+    static const char *const locked[] = {"name", "email"};
+    json_t *out = prechat ? json_copy(prechat) : json_object();
+    if (!out || !db_get_bool(visitor, 0, 2))
+        return out;
+    for (int i = 0; i < 2; i++) {
+        const char *given = json_string_value(json_object_get(out, locked[i]));
+        const char *stored = db_get_str(visitor, 0, 3 + i);
+        if (given && (!stored || strcmp(given, stored) != 0)) {
+            json_object_del(out, locked[i]);
+            json_array_append_new(ignored, json_string(locked[i]));
+        }
+    }
+    return out;
+}
+
 static int start_tx(PGconn *conn, void *arg)
 {
     struct start_ctx *ctx = arg;
     char visitor[24], site[24];
     char *prechat_text = NULL;
     const char *name = NULL, *email = NULL;
+    json_t *prechat = NULL, *ignored = json_array();
     PGresult *res = NULL;
     long long conv;
     int rc;
 
+    if (!ignored)
+        return DB_E_QUERY;
     snprintf(visitor, sizeof(visitor), "%lld", ctx->a->id);
     snprintf(site, sizeof(site), "%lld", ctx->a->site_id);
     /* The visitor's row lock serialises two tabs starting at once. */
     rc = db_exec(conn, &res,
                  "SELECT (SELECT id FROM conversations WHERE visitor_id = v.id AND site_id = $2::bigint"
                  "        AND status <> 'closed' ORDER BY id DESC LIMIT 1),"
-                 "       (SELECT default_team_id FROM sites WHERE id = $2::bigint)"
+                 "       (SELECT default_team_id FROM sites WHERE id = $2::bigint), v.verified, v.name, v.email"
                  " FROM visitors v WHERE v.id = $1::bigint AND v.site_id = $2::bigint FOR UPDATE",
                  2, (const char *const[]){visitor, site});
     if (rc != DB_OK)
@@ -261,22 +285,21 @@ static int start_tx(PGconn *conn, void *arg)
     }
     conv = db_get_ll(res, 0, 0, 0);
     ctx->team_id = db_get_ll(res, 0, 1, 0);
-    PQclear(res);
-    res = NULL;
     if (!conv) {
-        prechat_text = json_dumps(ctx->prechat ? ctx->prechat : json_object(), JSON_COMPACT);
-        if (ctx->prechat) {
-            name = json_string_value(json_object_get(ctx->prechat, "name"));
-            email = json_string_value(json_object_get(ctx->prechat, "email"));
+        prechat = prechat_for(ctx->prechat, res, ignored);
+        prechat_text = prechat ? json_dumps(prechat, JSON_COMPACT) : NULL;
+        if (!prechat_text) {
+            rc = DB_E_QUERY;
+            goto done;
         }
-        const char *params[8] = {site,
-                                 visitor,
-                                 ctx->page_url,
-                                 ctx->referrer,
-                                 prechat_text ? prechat_text : "{}",
-                                 name,
-                                 email,
-                                 ctx->offline ? "true" : "false"};
+        if (!db_get_bool(res, 0, 2)) {
+            name = json_string_value(json_object_get(prechat, "name"));
+            email = json_string_value(json_object_get(prechat, "email"));
+        }
+        PQclear(res);
+        res = NULL;
+        const char *params[8] = {site,         visitor, ctx->page_url, ctx->referrer,
+                                 prechat_text, name,    email,         ctx->offline ? "true" : "false"};
         rc =
             db_exec(conn, &res,
                     "WITH v AS (UPDATE visitors SET name = coalesce(left($6, 200), name),"
@@ -297,10 +320,16 @@ static int start_tx(PGconn *conn, void *arg)
     }
     json_t *c = NULL;
     rc = conv_json(conn, conv, "visitor", &c);
-    if (rc == DB_OK)
+    if (rc == DB_OK) {
+        json_decref(ctx->reply); /* a retried transaction starts over */
         ctx->reply = json_pack("{s:o, s:b}", "conversation", c, "created", ctx->created);
+        if (ctx->reply && json_array_size(ignored) > 0)
+            json_object_set(ctx->reply, "ignored", ignored);
+    }
 done:
     free(prechat_text);
+    json_decref(prechat);
+    json_decref(ignored);
     PQclear(res);
     return rc;
 }
@@ -595,28 +624,43 @@ const char *convo_visitor_update(struct app *app, const struct actor *a, const c
     int rc =
         db_query(app->db, &res,
                  "WITH v AS (UPDATE visitors SET"
-                 "   name = CASE WHEN verified THEN coalesce(name, $3) ELSE coalesce($3, name) END,"
-                 "   email = CASE WHEN verified THEN coalesce(email, $4) ELSE coalesce($4, email) END,"
+                 "   name = CASE WHEN verified THEN name ELSE coalesce($3, name) END,"
+                 "   email = CASE WHEN verified THEN email ELSE coalesce($4, email) END,"
                  "   attributes = CASE WHEN $5::jsonb IS NULL THEN attributes"
                  "     ELSE jsonb_strip_nulls(attributes || $5::jsonb) END,"
                  "   last_seen_at = now()"
                  "  WHERE id = $1::bigint AND site_id = $2::bigint"
                  "  RETURNING json_build_object('id', id, 'name', name, 'email', email, 'verified', verified,"
-                 "   'attributes', attributes)::text AS doc),"
+                 "   'attributes', attributes)::text AS doc,"
+                 "   verified AND $3::text IS DISTINCT FROM name AND $3::text IS NOT NULL AS name_ignored,"
+                 "   verified AND $4::text IS DISTINCT FROM email AND $4::text IS NOT NULL AS email_ignored),"
                  " c AS (UPDATE conversations SET page_url = coalesce($6, page_url), updated_at = now()"
                  "  WHERE visitor_id = $1::bigint AND site_id = $2::bigint AND status <> 'closed' RETURNING id),"
                  " n AS (SELECT pg_notify('parley', json_build_object('e', 'conv', 'c', id, 'ch', 'visitor')::text)"
                  "  FROM c)"
-                 " SELECT (SELECT doc FROM v), (SELECT count(*) FROM n)",
+                 " SELECT (SELECT doc FROM v), (SELECT count(*) FROM n), (SELECT name_ignored FROM v),"
+                 "   (SELECT email_ignored FROM v)",
                  6, params);
     free(attrs);
     if (rc != DB_OK)
         return tx_error(rc);
     json_t *doc = db_get_str(res, 0, 0) ? json_loads(db_get_str(res, 0, 0), 0, NULL) : NULL;
+    /* A verified identity's name and email change only with a new verified
+     * identity: what was refused is said, field by field. */
+    json_t *ignored = json_array();
+    if (db_get_bool(res, 0, 2))
+        json_array_append_new(ignored, json_string("name"));
+    if (db_get_bool(res, 0, 3))
+        json_array_append_new(ignored, json_string("email"));
     PQclear(res);
-    if (!doc)
+    if (!doc) {
+        json_decref(ignored);
         return PE_NOT_FOUND;
+    }
     *reply = json_pack("{s:o}", "visitor", doc);
+    if (*reply && json_array_size(ignored) > 0)
+        json_object_set(*reply, "ignored", ignored);
+    json_decref(ignored);
     return NULL;
 }
 
