@@ -258,7 +258,8 @@ test('the /demo page shows the widget under its own strict CSP', async () => {
 test('the command API: calls queued before the loader, identify with a verified hash, toggle, reset', async () => {
   const secret = 'test-identity-secret';
   await stack.pg.query('UPDATE sites SET identity_secret = $2 WHERE id = $1', [stack.site.id, secret]);
-  const hash = identityHash(secret, 'user-42');
+  // The hash signs every field identify() passes: the id, the name and the email.
+  const hash = identityHash(secret, 'user-42', { name: 'Una Known', email: 'una@example.com' });
   stack.host.config.head = `<script>
     parley('identify', { id: 'user-42', hash: '${hash}', name: 'Una Known', email: 'una@example.com' });
     parley('open');
