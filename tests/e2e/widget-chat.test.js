@@ -244,6 +244,9 @@ test('the /demo page shows the widget under its own strict CSP', async () => {
   // the team "Support".
   const support = (await stack.pg.query("SELECT id FROM teams WHERE name = 'Support'")).rows[0];
   await addToTeam(stack.pg, ann.id, Number(support.id));
+  // A change of an agent's teams closes their sockets (4004): reconnect, as the console does.
+  assert.equal((await agent.waitClosed()).code, 4004);
+  agent = await connectAgent(stack.srv, ann, { status: 'online' });
   const demo = await stack.newPage({}, { url: `${stack.parley}/demo` });
   await launcher(demo).waitFor();
   const css = await demo.evaluate(() => getComputedStyle(document.querySelector('header')).backgroundImage);
