@@ -101,10 +101,22 @@ LANGUAGE sql STABLE AS $$
         'rating_comment', CASE WHEN audience = 'agent' THEN c.rating_comment END))
 $$;
 
+-- Whether an agent may act as a supervisor or admin right now. A socket
+-- remembers the role it authenticated with; each permission check narrows
+-- that claim with the agent's current row, so a demotion or deactivation
+-- counts from its commit on, before the bus has closed the agent's sockets.
+CREATE FUNCTION parley_agent_privileged(agent_id bigint) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM agents a
+                    WHERE a.id = agent_id AND a.active AND a.role IN ('supervisor', 'admin'))
+$$;
+
 -- post_messages: appends a batch of messages in one statement.
 --
 -- p_items is a JSON array of {"c": conversation id, "ak": author kind
 -- (visitor|agent|system|api), "ai": author id, "p": privileged agent,
+-- "pc": "p" is a socket's claim, to be narrowed by parley_agent_privileged
+-- (callers that checked permissions in their own transaction omit it),
 -- "k": kind (message|note|event), "b": body, "cm": client_msg_id, "mt": meta}.
 -- Each element is checked (the conversation exists, the author may write to
 -- it, it is not closed), deduplicated on client_msg_id per author (a key
@@ -149,6 +161,9 @@ BEGIN
         v_ak := it->>'ak';
         v_ai := (it->>'ai')::bigint;
         v_priv := coalesce((it->>'p')::boolean, false);
+        IF v_priv AND coalesce((it->>'pc')::boolean, false) THEN
+            v_priv := v_ak = 'agent' AND parley_agent_privileged(v_ai);
+        END IF;
         v_kind := coalesce(it->>'k', 'message');
         v_cm := it->>'cm';
         SELECT c.id, c.visitor_id, c.team_id, c.assignee_id, c.status

@@ -395,6 +395,11 @@ async function onOpen(ack) {
   if (ack.agent) {
     S.me = { ...S.me, ...ack.agent };
     S.status = ack.agent.status;
+    // After a role change (close 4004) leave the views the new role does
+    // not have; conversations no longer visible drop out below (sync
+    // answers not_found).
+    if (S.view.area === 'admin' && !canSeeAdmin(S.view.admin)) navigate({ area: 'inbox', list: 'mine', selected: null });
+    else if (S.view.area === 'inbox' && S.view.list === 'all' && !isPrivileged()) openList('mine');
   }
   if (Array.isArray(ack.teams)) S.myTeams = ack.teams;
   changed();

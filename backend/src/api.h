@@ -14,6 +14,7 @@ void api_metrics(struct http_req *req);
 void api_auth_login(struct http_req *req);
 void api_auth_logout(struct http_req *req);
 void api_auth_me(struct http_req *req);
+void api_auth_password(struct http_req *req);
 
 /* api_widget.c */
 void api_widget_session(struct http_req *req);

@@ -240,6 +240,7 @@ done:
 struct agent_update {
     long long id;
     const char *name, *role, *password_hash;
+    const uint8_t *keep_session; /* an admin changing their own password keeps this session */
     long long max_chats;
     int active; /* -1: unchanged */
     char *team_ids;
@@ -281,20 +282,26 @@ static int agent_update_tx(PGconn *conn, void *arg)
         if (rc != DB_OK)
             return rc;
     }
+    /* A role or team change NOTIFYs agent_rights by trigger (migration
+     * 0005): the agent's sockets close on every node and reconnect with
+     * the new rights. */
     if (u->active == 0) {
-        /* Deactivated: every session ends now, every socket is told to
-         * close (on every node), and their chats go back to the queue. */
-        rc =
-            db_exec(conn, NULL, "DELETE FROM agent_sessions WHERE agent_id = $1::bigint", 1, (const char *const[]){id});
-        if (rc == DB_OK) {
-            json_t *p = json_pack("{s:s, s:I}", "e", "agent_off", "ag", (json_int_t)u->id);
-            rc = events_notify(conn, p);
-        }
+        /* Deactivated: every socket is told to close (on every node; this
+         * notification first, so they close with 4001 "deactivated"), every
+         * session ends now, and their chats go back to the queue. */
+        json_t *p = json_pack("{s:s, s:I}", "e", "agent_off", "ag", (json_int_t)u->id);
+        rc = events_notify(conn, p);
+        if (rc == DB_OK)
+            rc = auth_sessions_end_tx(conn, u->id, NULL);
         if (rc == DB_OK) {
             u->requeued = convo_requeue_agent_tx(conn, u->id, u->teams, 32, &u->nteams);
             if (u->requeued < 0)
                 rc = DB_E_QUERY;
         }
+    } else if (u->password_hash) {
+        /* A new password ends every session of the agent (but the admin's
+         * own current one) and closes their sockets on every node. */
+        rc = auth_sessions_end_tx(conn, u->id, u->keep_session);
     }
     return rc;
 }
@@ -340,6 +347,8 @@ void api_agents_update(struct http_req *req)
             goto done;
         }
         u.password_hash = hash;
+        if (u.id == s.agent.id)
+            u.keep_session = s.token_hash;
     }
     /* An admin cannot lock themselves out by accident. */
     if (u.id == s.agent.id && (u.active == 0 || (u.role && strcmp(u.role, "admin") != 0))) {

@@ -5,8 +5,10 @@
  * frame's origin does not count unless the site lists it. Returns a
  * visitor token: 256-bit random, only its SHA-256 stored, bound to one site
  * and one visitor. With identity verification the site's backend signs the
- * visitor's external id (hex HMAC-SHA256 under the site secret); a verified
- * visitor is the same visitor row on every device. */
+ * visitor's external id, and the name and email when it sends them (hex
+ * HMAC-SHA256 under the site secret); a verified visitor is the same
+ * visitor row on every device, and their name and email change only with a
+ * new verified identity (the socket's pre-chat and visitor.update cannot). */
 #include "api.h"
 #include "db.h"
 #include "jfield.h"
@@ -67,12 +69,26 @@ static int read_identity(json_t *body, struct identity *idn, struct problem_fiel
     return 0;
 }
 
-/* 1 when hash is hex(HMAC-SHA256(secret, id)), compared in constant time. */
+/* 1 when hash is hex(HMAC-SHA256(secret, message)), compared in constant
+ * time. The message is the id alone, or, when the identity carries a name
+ * or an email, "id LF name LF email" (an absent one empty): every field the
+ * identity carries is signed, so a visitor holding their own valid hash
+ * cannot put another name or email beside it. jfield refuses control
+ * characters in all three, so the line feeds are unambiguous. */
 static int identity_valid(const char *secret, const struct identity *idn)
 {
     uint8_t mac[32];
     char hex[65], given[65];
-    if (!secret || !*secret || token_hmac(secret, strlen(secret), idn->id, strlen(idn->id), mac) != 0)
+    char message[4 * (255 + 200 + 254) + 3]; /* characters are at most 4 bytes */
+    int n;
+    if (idn->name || idn->email)
+        n = snprintf(message, sizeof(message), "%s\n%s\n%s", idn->id, idn->name ? idn->name : "",
+                     idn->email ? idn->email : "");
+    else
+        n = snprintf(message, sizeof(message), "%s", idn->id);
+    if (n < 0 || (size_t)n >= sizeof(message))
+        return 0;
+    if (!secret || !*secret || token_hmac(secret, strlen(secret), message, (size_t)n, mac) != 0)
         return 0;
     token_hex(mac, sizeof(mac), hex);
     snprintf(given, sizeof(given), "%s", idn->hash);
@@ -97,33 +113,26 @@ static int session_tx(PGconn *conn, void *arg)
     char site[24], hash_hex[2 * TOKEN_DIGEST_LEN + 3];
     uint8_t digest[TOKEN_DIGEST_LEN];
     PGresult *res = NULL;
-    long long visitor = 0;
-    const char *known_external = NULL;
+    long long visitor = 0, known = 0;
     int rc;
 
     snprintf(site, sizeof(site), "%lld", ctx->site_id);
+    ctx->token_out[0] = '\0';
     if (ctx->token_in && token_well_formed(VISITOR_TOKEN_PREFIX, ctx->token_in)) {
         token_digest(ctx->token_in, strlen(ctx->token_in), digest);
         db_bytea_hex(digest, sizeof(digest), hash_hex);
         rc = db_exec(conn, &res,
-                     "SELECT v.id, v.external_id FROM visitor_tokens t JOIN visitors v ON v.id = t.visitor_id"
-                     " WHERE t.token_hash = $1::bytea AND t.site_id = $2::bigint",
-                     2, (const char *const[]){hash_hex, site});
+                     "SELECT visitor_id FROM visitor_tokens WHERE token_hash = $1::bytea AND site_id = $2::bigint", 2,
+                     (const char *const[]){hash_hex, site});
         if (rc != DB_OK)
             return rc;
-        if (PQntuples(res) == 1) {
-            visitor = db_get_ll(res, 0, 0, 0);
-            known_external = db_get_str(res, 0, 1);
-        }
-        /* A token of another identity does not carry over to this one. */
-        if (visitor && ctx->idn && (!known_external || strcmp(known_external, ctx->idn->id) != 0))
-            visitor = 0;
-        if (visitor)
-            snprintf(ctx->token_out, sizeof(ctx->token_out), "%s", ctx->token_in);
+        known = PQntuples(res) == 1 ? db_get_ll(res, 0, 0, 0) : 0;
         PQclear(res);
         res = NULL;
     }
-    if (!visitor && ctx->idn) {
+    if (ctx->idn) {
+        /* A verified identity is the one way to set a verified visitor's
+         * name and email: replaced when given, kept when not. */
         const char *params[4] = {site, ctx->idn->id, ctx->idn->name, ctx->idn->email};
         rc = db_exec(conn, &res,
                      "INSERT INTO visitors (site_id, external_id, verified, name, email)"
@@ -138,8 +147,14 @@ static int session_tx(PGconn *conn, void *arg)
         visitor = db_get_ll(res, 0, 0, 0);
         PQclear(res);
         res = NULL;
-    }
-    if (!visitor) {
+        /* A token of another visitor (another identity, or anonymous) does
+         * not carry over to this one. */
+        if (known == visitor)
+            snprintf(ctx->token_out, sizeof(ctx->token_out), "%s", ctx->token_in);
+    } else if (known) {
+        visitor = known;
+        snprintf(ctx->token_out, sizeof(ctx->token_out), "%s", ctx->token_in);
+    } else {
         rc = db_exec(conn, &res, "INSERT INTO visitors (site_id) VALUES ($1::bigint) RETURNING id", 1,
                      (const char *const[]){site});
         if (rc != DB_OK)
@@ -167,8 +182,10 @@ static int session_tx(PGconn *conn, void *arg)
                  "  ip = coalesce($3::inet, ip) WHERE id = $1::bigint"
                  " RETURNING json_build_object('id', id, 'name', name, 'email', email, 'verified', verified)::text",
                  3, (const char *const[]){vid, ctx->user_agent, ctx->ip});
-    if (rc == DB_OK)
+    if (rc == DB_OK) {
+        json_decref(ctx->visitor); /* a retried transaction starts over */
         ctx->visitor = json_loads(db_get_str(res, 0, 0), 0, NULL);
+    }
     PQclear(res);
     return rc;
 }
@@ -228,7 +245,8 @@ void api_widget_session(struct http_req *req)
     }
     allow_origin(req, origin);
     if (idn.id && !identity_valid(db_get_str(res, 0, 2), &idn)) {
-        http_send_problem(req, 403, "identity_invalid", "the identity hash does not match");
+        http_send_problem(req, 403, "identity_invalid",
+                          "the identity hash does not match its id (and name and email, when given)");
         goto done;
     }
     if (!idn.id && db_get_bool(res, 0, 3)) {

@@ -131,6 +131,15 @@ int auth_session_create(struct http_req *req, long long agent_id, char *token, s
                     4, params);
 }
 
+/* The sessions deleted by the statement's CTE "d" (agent_id, token_hash)
+ * NOTIFYed as session_off, grouped per agent, at most 100 hashes (6.7 kB)
+ * a payload so that it stays under PostgreSQL's 8000-byte limit. */
+#define SESSION_OFF_NOTIFY                                                                                             \
+    " SELECT pg_notify('parley', json_build_object('e', 'session_off', 'ag', agent_id, 'h', json_agg(h))::text)"       \
+    " FROM (SELECT agent_id, encode(token_hash, 'hex') AS h,"                                                          \
+    "         (row_number() OVER (PARTITION BY agent_id ORDER BY token_hash) - 1) / 100 AS chunk FROM d) x"            \
+    " GROUP BY agent_id, chunk"
+
 int auth_session_delete(struct db_pool *pool, const uint8_t token_hash[TOKEN_DIGEST_LEN])
 {
     char hash_hex[2 * TOKEN_DIGEST_LEN + 3];
@@ -138,18 +147,23 @@ int auth_session_delete(struct db_pool *pool, const uint8_t token_hash[TOKEN_DIG
     db_bytea_hex(token_hash, TOKEN_DIGEST_LEN, hash_hex);
     /* And tell every node to close the sockets opened with it. */
     return db_query(pool, NULL,
-                    "WITH d AS (DELETE FROM agent_sessions WHERE token_hash = $1::bytea RETURNING token_hash)"
-                    " SELECT pg_notify('parley', json_build_object('e', 'session_off',"
-                    "   'h', encode(token_hash, 'hex'))::text) FROM d",
+                    "WITH d AS (DELETE FROM agent_sessions WHERE token_hash = $1::bytea RETURNING agent_id, "
+                    "token_hash)" SESSION_OFF_NOTIFY,
                     1, params);
 }
 
-int auth_sessions_delete_for_agent(struct db_pool *pool, long long agent_id)
+int auth_sessions_end_tx(PGconn *conn, long long agent_id, const uint8_t *keep)
 {
-    char id[24];
-    const char *params[1] = {id};
+    char id[24], keep_hex[2 * TOKEN_DIGEST_LEN + 3];
+    const char *params[2] = {id, keep ? keep_hex : NULL};
     snprintf(id, sizeof(id), "%lld", agent_id);
-    return db_query(pool, NULL, "DELETE FROM agent_sessions WHERE agent_id = $1::bigint", 1, params);
+    if (keep)
+        db_bytea_hex(keep, TOKEN_DIGEST_LEN, keep_hex);
+    return db_exec(
+        conn, NULL,
+        "WITH d AS (DELETE FROM agent_sessions WHERE agent_id = $1::bigint"
+        "           AND token_hash IS DISTINCT FROM $2::bytea RETURNING agent_id, token_hash)" SESSION_OFF_NOTIFY,
+        2, params);
 }
 
 void auth_set_cookie(struct http_req *req, const char *token)
@@ -160,63 +174,60 @@ void auth_set_cookie(struct http_req *req, const char *token)
     http_add_header(req, "Set-Cookie", value);
 }
 
-/* Seconds until fewer than limit failures remain in the window for the key
- * ($1 = email or IP), or 0 when under the limit. */
-static int throttle_wait(struct http_req *req, const char *sql, const char *key, int limit, int *wait)
-{
-    char offset[16], window[16];
-    const char *params[3] = {key, offset, window};
-    PGresult *res = NULL;
-    snprintf(offset, sizeof(offset), "%d", limit - 1);
-    snprintf(window, sizeof(window), "%d", req->app->cfg->login_window_seconds);
-    if (db_query(req->app->db, &res, sql, 3, params) != DB_OK)
-        return -1;
-    *wait = PQntuples(res) ? (int)db_get_ll(res, 0, 0, 0) : 0;
-    if (PQntuples(res) && *wait < 1)
-        *wait = 1;
-    PQclear(res);
-    return 0;
-}
-
-int auth_throttle_check(struct http_req *req, const char *email, int *retry_after)
+int auth_throttle_reserve(struct http_req *req, const char *email, long long *attempt, int *retry_after)
 {
     const struct config *cfg = req->app->cfg;
-    int by_account = 0, by_ip = 0;
-    /* The limit-th most recent failure inside the window: once it leaves the
-     * window the count drops below the limit. */
-    if (throttle_wait(req,
-                      "SELECT ceil(extract(epoch FROM failed_at + make_interval(secs => $3::int) - now()))"
-                      " FROM login_failures WHERE lower(email) = lower($1)"
-                      "   AND failed_at > now() - make_interval(secs => $3::int)"
-                      " ORDER BY failed_at DESC OFFSET $2::int LIMIT 1",
-                      email, cfg->login_account_limit, &by_account) != 0 ||
-        throttle_wait(req,
-                      "SELECT ceil(extract(epoch FROM failed_at + make_interval(secs => $3::int) - now()))"
-                      " FROM login_failures WHERE ip = $1::inet"
-                      "   AND failed_at > now() - make_interval(secs => $3::int)"
-                      " ORDER BY failed_at DESC OFFSET $2::int LIMIT 1",
-                      http_remote_ip(req), cfg->login_ip_limit, &by_ip) != 0)
+    char window[16], account[16], ip[16];
+    const char *params[5] = {email, http_remote_ip(req), window, account, ip};
+    PGresult *res = NULL;
+    int rc;
+    snprintf(window, sizeof(window), "%d", cfg->login_window_seconds);
+    snprintf(account, sizeof(account), "%d", cfg->login_account_limit);
+    snprintf(ip, sizeof(ip), "%d", cfg->login_ip_limit);
+    *attempt = 0;
+    *retry_after = 0;
+    /* One call decides and records under the account's and the IP's locks
+     * (migration 0005): checking first and recording after the password
+     * was verified let 30 parallel guesses all through. */
+    if (db_query(req->app->db, &res,
+                 "SELECT attempt, retry_after FROM parley_login_reserve($1, $2::inet, $3::int, $4::int, $5::int)", 5,
+                 params) != DB_OK)
         return -1;
-    *retry_after = by_account > by_ip ? by_account : by_ip;
-    return *retry_after > 0;
+    rc = -1;
+    if (PQntuples(res) == 1) {
+        *attempt = db_get_ll(res, 0, 0, 0);
+        *retry_after = (int)db_get_ll(res, 0, 1, 1);
+        rc = *attempt > 0 ? 0 : 1;
+        if (rc == 1 && *retry_after < 1)
+            *retry_after = 1;
+    }
+    PQclear(res);
+    return rc;
 }
 
-void auth_throttle_fail(struct http_req *req, const char *email)
+int auth_throttle_gate(struct http_req *req, const char *email, long long *attempt)
 {
-    char window[16];
-    const char *params[3] = {email, http_remote_ip(req), window};
-    snprintf(window, sizeof(window), "%d", req->app->cfg->login_window_seconds);
-    /* Rows older than the window count for nothing: drop them as we go. */
-    db_query(req->app->db, NULL,
-             "WITH gone AS (DELETE FROM login_failures"
-             "  WHERE (lower(email) = lower($1) OR ip = $2::inet)"
-             "    AND failed_at < now() - make_interval(secs => $3::int))"
-             " INSERT INTO login_failures (email, ip) VALUES ($1, $2::inet)",
-             3, params);
+    char retry[16];
+    int retry_after = 0;
+    switch (auth_throttle_reserve(req, email, attempt, &retry_after)) {
+    case 0:
+        return 0;
+    case 1:
+        snprintf(retry, sizeof(retry), "%d", retry_after);
+        http_add_header(req, "Retry-After", retry);
+        http_send_problem(req, 429, "too_many_attempts", "too many failed attempts; wait before trying again");
+        return -1;
+    default:
+        http_send_problem(req, 503, "unavailable", "the database is not reachable");
+        return -1;
+    }
 }
 
-void auth_throttle_clear(struct http_req *req, const char *email)
+void auth_throttle_clear(struct http_req *req, const char *email, long long attempt)
 {
-    const char *params[1] = {email};
-    db_query(req->app->db, NULL, "DELETE FROM login_failures WHERE lower(email) = lower($1)", 1, params);
+    char id[24];
+    const char *params[2] = {email, id};
+    snprintf(id, sizeof(id), "%lld", attempt);
+    db_query(req->app->db, NULL, "DELETE FROM login_attempts WHERE lower(email) = lower($1) AND id <= $2::bigint", 2,
+             params);
 }

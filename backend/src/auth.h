@@ -3,8 +3,12 @@
  * Owns the session cookie (parley_session: 256-bit random, only its SHA-256
  * stored, idle and absolute expiry), the CSRF token derived from it
  * (HMAC-SHA256 of the session secret, so it needs no storage and dies with
- * the session), and the per-account and per-IP failed-login windows kept in
- * PostgreSQL so that every node counts the same. */
+ * the session), the end of sessions (with the close of their sockets on
+ * every node, through the session_off notification), and the per-account
+ * and per-IP login attempt windows kept in PostgreSQL so that every node
+ * counts the same. An attempt is reserved before its password is verified,
+ * atomically (parley_login_reserve, migration 0005), so parallel guesses
+ * are limited exactly like sequential ones. */
 #ifndef PARLEY_AUTH_H
 #define PARLEY_AUTH_H
 
@@ -53,21 +57,35 @@ int auth_csrf_token(const char *session_token, char out[AUTH_CSRF_LEN]);
  * token (size TOKEN_MAX_LEN). Returns DB_OK or a DB_E_* code. */
 int auth_session_create(struct http_req *req, long long agent_id, char *token, size_t tokenlen);
 
-/* Ends the session with that hash, or every session of an agent. */
+/* Ends the session with that hash (logout). Like auth_sessions_end_tx it
+ * NOTIFYs session_off, so every node closes the sockets opened with it
+ * (close 4002). Returns a DB_* code. */
 int auth_session_delete(struct db_pool *pool, const uint8_t token_hash[TOKEN_DIGEST_LEN]);
-int auth_sessions_delete_for_agent(struct db_pool *pool, long long agent_id);
+
+/* Inside the caller's transaction: ends every session of agent_id except
+ * the one whose hash is keep (NULL: all of them), and NOTIFYs session_off
+ * with their hashes (at most 100 a notification), so that every node closes
+ * the sockets opened with them once the transaction commits. Used when a
+ * password changes and when an agent is deactivated. Returns a DB_* code. */
+int auth_sessions_end_tx(PGconn *conn, long long agent_id, const uint8_t *keep);
 
 /* Adds Set-Cookie for token (NULL: a cookie that clears it). */
 void auth_set_cookie(struct http_req *req, const char *token);
 
-/* 0 when a login for email from ip may be tried; 1 when throttled, with
- * *retry_after seconds set; -1 on database error. */
-int auth_throttle_check(struct http_req *req, const char *email, int *retry_after);
+/* Reserves one password attempt for email (known or not) from the
+ * request's IP, before the password is verified. Returns 0 with *attempt
+ * set; 1 when the account's or the IP's window is full, with *retry_after
+ * (seconds, >= 1) set; -1 on database error. The reservation counts as a
+ * failed attempt until auth_throttle_clear. */
+int auth_throttle_reserve(struct http_req *req, const char *email, long long *attempt, int *retry_after);
 
-/* Records a failed login for email from the request's IP. */
-void auth_throttle_fail(struct http_req *req, const char *email);
+/* auth_throttle_reserve, answering for the caller when no attempt may be
+ * made (429 too_many_attempts with Retry-After, or 503). Returns 0 with
+ * *attempt set, or -1 when the response has been sent. */
+int auth_throttle_gate(struct http_req *req, const char *email, long long *attempt);
 
-/* Forgets the failures counted against an account after a good login. */
-void auth_throttle_clear(struct http_req *req, const char *email);
+/* After a right password: forgets the account's attempts up to and
+ * including this one (later ones, still in flight, keep counting). */
+void auth_throttle_clear(struct http_req *req, const char *email, long long attempt);
 
 #endif

@@ -81,7 +81,8 @@ static const char *tx_error(int rc)
 struct conv_row {
     long long id, visitor_id, site_id, team_id, assignee_id;
     char status[16];
-    int in_team; /* the acting agent is a member of the conversation's team */
+    int in_team;    /* the acting agent is a member of the conversation's team */
+    int privileged; /* the actor's privilege, an agent's narrowed by their current role */
 };
 
 /* Loads and locks; TX_NOT_FOUND when it does not exist or (for a visitor)
@@ -96,7 +97,8 @@ static int load_conv(PGconn *conn, const struct actor *a, long long conv, struct
     snprintf(actor, sizeof(actor), "%lld", a->kind == ACTOR_AGENT ? a->id : 0);
     rc = db_exec(conn, &res,
                  "SELECT c.id, c.visitor_id, c.site_id, c.team_id, c.assignee_id, c.status,"
-                 "  EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint)"
+                 "  EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint),"
+                 "  parley_agent_privileged($2::bigint)"
                  " FROM conversations c WHERE c.id = $1::bigint FOR UPDATE",
                  2, params);
     if (rc != DB_OK)
@@ -112,6 +114,9 @@ static int load_conv(PGconn *conn, const struct actor *a, long long conv, struct
     out->assignee_id = db_get_ll(res, 0, 4, 0);
     snprintf(out->status, sizeof(out->status), "%s", db_get_str(res, 0, 5));
     out->in_team = db_get_bool(res, 0, 6);
+    /* A socket's role is the one it authenticated with: a demotion counts
+     * from its commit on, before the socket is closed. */
+    out->privileged = a->privileged && (a->kind != ACTOR_AGENT || db_get_bool(res, 0, 7));
     PQclear(res);
     if (a->kind == ACTOR_VISITOR && (out->visitor_id != a->id || out->site_id != a->site_id))
         return TX_NOT_FOUND;
@@ -242,23 +247,47 @@ struct start_ctx {
     int created;
 };
 
+/* The pre-chat answers to store for a new conversation (a new reference).
+ * A verified visitor's name and email come only from a verified identity
+ * (POST /api/widget/session): pre-chat "name"/"email" that differ from the
+ * stored ones are dropped, named in *ignored, and never applied. */
+static json_t *prechat_for(json_t *prechat, const PGresult *visitor, json_t *ignored)
+{
+    static const char *const locked[] = {"name", "email"};
+    json_t *out = prechat ? json_copy(prechat) : json_object();
+    if (!out || !db_get_bool(visitor, 0, 2))
+        return out;
+    for (int i = 0; i < 2; i++) {
+        const char *given = json_string_value(json_object_get(out, locked[i]));
+        const char *stored = db_get_str(visitor, 0, 3 + i);
+        if (given && (!stored || strcmp(given, stored) != 0)) {
+            json_object_del(out, locked[i]);
+            json_array_append_new(ignored, json_string(locked[i]));
+        }
+    }
+    return out;
+}
+
 static int start_tx(PGconn *conn, void *arg)
 {
     struct start_ctx *ctx = arg;
     char visitor[24], site[24];
     char *prechat_text = NULL;
     const char *name = NULL, *email = NULL;
+    json_t *prechat = NULL, *ignored = json_array();
     PGresult *res = NULL;
     long long conv;
     int rc;
 
+    if (!ignored)
+        return DB_E_QUERY;
     snprintf(visitor, sizeof(visitor), "%lld", ctx->a->id);
     snprintf(site, sizeof(site), "%lld", ctx->a->site_id);
     /* The visitor's row lock serialises two tabs starting at once. */
     rc = db_exec(conn, &res,
                  "SELECT (SELECT id FROM conversations WHERE visitor_id = v.id AND site_id = $2::bigint"
                  "        AND status <> 'closed' ORDER BY id DESC LIMIT 1),"
-                 "       (SELECT default_team_id FROM sites WHERE id = $2::bigint)"
+                 "       (SELECT default_team_id FROM sites WHERE id = $2::bigint), v.verified, v.name, v.email"
                  " FROM visitors v WHERE v.id = $1::bigint AND v.site_id = $2::bigint FOR UPDATE",
                  2, (const char *const[]){visitor, site});
     if (rc != DB_OK)
@@ -269,22 +298,21 @@ static int start_tx(PGconn *conn, void *arg)
     }
     conv = db_get_ll(res, 0, 0, 0);
     ctx->team_id = db_get_ll(res, 0, 1, 0);
-    PQclear(res);
-    res = NULL;
     if (!conv) {
-        prechat_text = json_dumps(ctx->prechat ? ctx->prechat : json_object(), JSON_COMPACT);
-        if (ctx->prechat) {
-            name = json_string_value(json_object_get(ctx->prechat, "name"));
-            email = json_string_value(json_object_get(ctx->prechat, "email"));
+        prechat = prechat_for(ctx->prechat, res, ignored);
+        prechat_text = prechat ? json_dumps(prechat, JSON_COMPACT) : NULL;
+        if (!prechat_text) {
+            rc = DB_E_QUERY;
+            goto done;
         }
-        const char *params[8] = {site,
-                                 visitor,
-                                 ctx->page_url,
-                                 ctx->referrer,
-                                 prechat_text ? prechat_text : "{}",
-                                 name,
-                                 email,
-                                 ctx->offline ? "true" : "false"};
+        if (!db_get_bool(res, 0, 2)) {
+            name = json_string_value(json_object_get(prechat, "name"));
+            email = json_string_value(json_object_get(prechat, "email"));
+        }
+        PQclear(res);
+        res = NULL;
+        const char *params[8] = {site,         visitor, ctx->page_url, ctx->referrer,
+                                 prechat_text, name,    email,         ctx->offline ? "true" : "false"};
         rc =
             db_exec(conn, &res,
                     "WITH v AS (UPDATE visitors SET name = coalesce(left($6, 200), name),"
@@ -305,10 +333,16 @@ static int start_tx(PGconn *conn, void *arg)
     }
     json_t *c = NULL;
     rc = conv_json(conn, conv, "visitor", &c);
-    if (rc == DB_OK)
+    if (rc == DB_OK) {
+        json_decref(ctx->reply); /* a retried transaction starts over */
         ctx->reply = json_pack("{s:o, s:b}", "conversation", c, "created", ctx->created);
+        if (ctx->reply && json_array_size(ignored) > 0)
+            json_object_set(ctx->reply, "ignored", ignored);
+    }
 done:
     free(prechat_text);
+    json_decref(prechat);
+    json_decref(ignored);
     PQclear(res);
     return rc;
 }
@@ -345,11 +379,11 @@ static int accept_tx(PGconn *conn, void *arg)
     int rc = load_conv(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
         return rc;
-    if (!ctx->a->privileged && !c.in_team)
+    if (!c.privileged && !c.in_team)
         return TX_FORBIDDEN;
     if (strcmp(c.status, "queued") != 0)
         return TX_INVALID_STATE;
-    if (!ctx->a->privileged) {
+    if (!c.privileged) {
         snprintf(agent, sizeof(agent), "%lld", ctx->a->id);
         rc = db_exec(conn, &res,
                      "SELECT (SELECT count(*) FROM conversations WHERE assignee_id = a.id AND status = 'assigned')"
@@ -376,7 +410,7 @@ static int close_tx(PGconn *conn, void *arg)
     int rc = load_conv(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
         return rc;
-    if (ctx->a->kind == ACTOR_AGENT && !ctx->a->privileged && c.assignee_id != ctx->a->id &&
+    if (ctx->a->kind == ACTOR_AGENT && !c.privileged && c.assignee_id != ctx->a->id &&
         !(c.in_team && strcmp(c.status, "queued") == 0))
         return TX_FORBIDDEN;
     if (strcmp(c.status, "closed") == 0)
@@ -412,7 +446,7 @@ static int reopen_tx(PGconn *conn, void *arg)
     int rc = load_conv(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
         return rc;
-    if (!ctx->a->privileged && !c.in_team && c.assignee_id != ctx->a->id)
+    if (!c.privileged && !c.in_team && c.assignee_id != ctx->a->id)
         return TX_FORBIDDEN;
     if (strcmp(c.status, "closed") != 0)
         return TX_INVALID_STATE;
@@ -449,7 +483,7 @@ static int transfer_tx(PGconn *conn, void *arg)
     int rc = load_conv(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
         return rc;
-    if (!ctx->a->privileged && c.assignee_id != ctx->a->id)
+    if (!c.privileged && c.assignee_id != ctx->a->id)
         return TX_FORBIDDEN;
     if (strcmp(c.status, "closed") == 0)
         return TX_INVALID_STATE;
@@ -603,39 +637,56 @@ const char *convo_visitor_update(struct app *app, const struct actor *a, const c
     int rc =
         db_query(app->db, &res,
                  "WITH v AS (UPDATE visitors SET"
-                 "   name = CASE WHEN verified THEN coalesce(name, $3) ELSE coalesce($3, name) END,"
-                 "   email = CASE WHEN verified THEN coalesce(email, $4) ELSE coalesce($4, email) END,"
+                 "   name = CASE WHEN verified THEN name ELSE coalesce($3, name) END,"
+                 "   email = CASE WHEN verified THEN email ELSE coalesce($4, email) END,"
                  "   attributes = CASE WHEN $5::jsonb IS NULL THEN attributes"
                  "     ELSE jsonb_strip_nulls(attributes || $5::jsonb) END,"
                  "   last_seen_at = now()"
                  "  WHERE id = $1::bigint AND site_id = $2::bigint"
                  "  RETURNING json_build_object('id', id, 'name', name, 'email', email, 'verified', verified,"
-                 "   'attributes', attributes)::text AS doc),"
+                 "   'attributes', attributes)::text AS doc,"
+                 "   verified AND $3::text IS DISTINCT FROM name AND $3::text IS NOT NULL AS name_ignored,"
+                 "   verified AND $4::text IS DISTINCT FROM email AND $4::text IS NOT NULL AS email_ignored),"
                  " c AS (UPDATE conversations SET page_url = coalesce($6, page_url), updated_at = now()"
                  "  WHERE visitor_id = $1::bigint AND site_id = $2::bigint AND status <> 'closed' RETURNING id),"
                  " n AS (SELECT pg_notify('parley', json_build_object('e', 'conv', 'c', id, 'ch', 'visitor')::text)"
                  "  FROM c)"
-                 " SELECT (SELECT doc FROM v), (SELECT count(*) FROM n)",
+                 " SELECT (SELECT doc FROM v), (SELECT count(*) FROM n), (SELECT name_ignored FROM v),"
+                 "   (SELECT email_ignored FROM v)",
                  6, params);
     free(attrs);
     if (rc != DB_OK)
         return tx_error(rc);
     json_t *doc = db_get_str(res, 0, 0) ? json_loads(db_get_str(res, 0, 0), 0, NULL) : NULL;
+    /* A verified identity's name and email change only with a new verified
+     * identity: what was refused is said, field by field. */
+    json_t *ignored = json_array();
+    if (db_get_bool(res, 0, 2))
+        json_array_append_new(ignored, json_string("name"));
+    if (db_get_bool(res, 0, 3))
+        json_array_append_new(ignored, json_string("email"));
     PQclear(res);
-    if (!doc)
+    if (!doc) {
+        json_decref(ignored);
         return PE_NOT_FOUND;
+    }
     *reply = json_pack("{s:o}", "visitor", doc);
+    if (*reply && json_array_size(ignored) > 0)
+        json_object_set(*reply, "ignored", ignored);
+    json_decref(ignored);
     return NULL;
 }
 
 /* ---- read receipts and typing: one statement each, no lock held ---- */
 
-/* The permission test shared by the single-statement operations: $2 is the
- * actor id, $3 the site (visitor), $4 'visitor'|'agent', $5 privileged. */
+/* The permission test shared by the single-statement operations (called by
+ * sockets only: visitors and agents): $2 is the actor id, $3 the site
+ * (visitor), $4 'visitor'|'agent', $5 the socket's privilege, narrowed by
+ * the agent's current role. */
 #define VIEW_CHECK                                                                                                     \
     " (($4 = 'visitor' AND c.visitor_id = $2::bigint AND c.site_id = $3::bigint)"                                      \
-    "  OR ($4 = 'agent' AND ($5::boolean OR c.assignee_id = $2::bigint OR EXISTS (SELECT 1 FROM team_members tm"       \
-    "      WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint))))"
+    "  OR ($4 = 'agent' AND (($5::boolean AND parley_agent_privileged($2::bigint)) OR c.assignee_id = $2::bigint"      \
+    "      OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint))))"
 
 const char *convo_read(struct app *app, const struct actor *a, long long conv, long long seq, json_t **reply)
 {
@@ -754,7 +805,8 @@ const char *convo_list(struct app *app, const struct actor *a, json_t **reply)
                       "SELECT coalesce(json_agg(parley_conversation_json(c, $3) ORDER BY c.id DESC), '[]'::json)::text"
                       " FROM (SELECT * FROM conversations c WHERE"
                       "   ($3 = 'visitor' AND c.visitor_id = $1::bigint AND c.site_id = $2::bigint)"
-                      "   OR ($3 = 'agent' AND c.status <> 'closed' AND ($4::boolean OR c.assignee_id = $1::bigint"
+                      "   OR ($3 = 'agent' AND c.status <> 'closed'"
+                      "       AND (($4::boolean AND parley_agent_privileged($1::bigint)) OR c.assignee_id = $1::bigint"
                       "       OR (c.status = 'queued' AND EXISTS (SELECT 1 FROM team_members tm"
                       "           WHERE tm.team_id = c.team_id AND tm.agent_id = $1::bigint))))"
                       "   ORDER BY c.id DESC LIMIT 200) c",

@@ -3,7 +3,10 @@
  * Owns the state machine (queued -> assigned -> closed, and reopened), who
  * may do what (a visitor only to their own conversations; an agent to
  * conversations of their teams, or assigned to them; supervisors and admins
- * to all), and the event each change emits. Every change of state (queued,
+ * to all), and the event each change emits. Team membership and an agent
+ * actor's privilege are read from the database at each check (the
+ * privilege a socket claims is narrowed by parley_agent_privileged), so a
+ * role or team change counts from its commit on. Every change of state (queued,
  * assigned, transferred, closed, reopened, requeued) is one transaction that
  * also writes its event message (kind 'event', gap-free seq like any
  * message; the start itself writes none) and NOTIFYs; after commit the
@@ -33,15 +36,20 @@ struct actor {
 const char *convo_actor_kind(const struct actor *a);
 
 /* offline: left through the offline form while nobody was online; it waits
- * in the queue like any other and is marked for the agents. A new
+ * in the queue like any other and is marked for the agents. A verified
+ * visitor's pre-chat "name"/"email" that differ from the verified identity
+ * are neither applied nor stored, and are listed in the reply's "ignored"
+ * (only a new verified identity changes them). A new
  * conversation sets *drain_team: the caller answers first, then runs
  * router_drain on it, so the visitor learns the conversation's id before
  * any event about it. */
 const char *convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
                         json_t *prechat, int offline, json_t **reply, long long *drain_team);
-/* The visitor tells us more about themselves: name, email (unverified;
- * never overrides a verified identity's), custom attributes (merged), and
- * the page they are on now (recorded on their open conversation). */
+/* The visitor tells us more about themselves: name, email (unverified:
+ * for a verified visitor they are never applied, and the ones that differ
+ * from the verified identity's are listed in the reply's "ignored"),
+ * custom attributes (merged), and the page they are on now (recorded on
+ * their open conversation). */
 const char *convo_visitor_update(struct app *app, const struct actor *a, const char *name, const char *email,
                                  json_t *attributes, const char *page_url, json_t **reply);
 

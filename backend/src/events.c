@@ -293,6 +293,27 @@ void events_resync_all(struct app *app)
     }
 }
 
+/* {"e":"session_off","ag":agent,"h":[hex, ...]} (or "h" one string): the
+ * sockets opened with those sessions close with 4002. */
+static void dispatch_sessions_off(struct app *app, json_t *p)
+{
+    json_t *h = json_object_get(p, "h"), *v;
+    const char *hashes[100];
+    size_t n = 0, i;
+    if (json_is_string(h) && strlen(json_string_value(h)) == 64) {
+        hashes[n++] = json_string_value(h);
+    } else if (json_is_array(h)) {
+        json_array_foreach(h, i, v)
+        {
+            if (n < sizeof(hashes) / sizeof(hashes[0]) && json_is_string(v) && strlen(json_string_value(v)) == 64)
+                hashes[n++] = json_string_value(v);
+        }
+    }
+    if (n > 0)
+        hub_close_sessions(app->hub, json_integer_value(json_object_get(p, "ag")), hashes, n, PROTO_CLOSE_LOGGED_OUT,
+                           "logged out");
+}
+
 void events_dispatch(struct app *app, const char *payload)
 {
     json_t *p = json_loads(payload, 0, NULL);
@@ -320,11 +341,19 @@ void events_dispatch(struct app *app, const char *payload)
         ev.agent_frame = frame_json(out);
         publish(app, &ev);
     } else if (strcmp(e, "session_off") == 0) {
-        const char *h = json_string_value(json_object_get(p, "h"));
-        if (h && strlen(h) == 64)
-            hub_close_session(app->hub, h, 4002, "logged out");
+        dispatch_sessions_off(app, p);
     } else if (strcmp(e, "agent_off") == 0) {
-        hub_close_agent(app->hub, json_integer_value(json_object_get(p, "ag")), 4001, "deactivated");
+        hub_close_agent(app->hub, json_integer_value(json_object_get(p, "ag")), PROTO_CLOSE_AUTH_FIRST, "deactivated");
+    } else if (strcmp(e, "agent_rights") == 0) {
+        /* Closed, not patched: the console reconnects at once and rebuilds
+         * every view from the new rights (architecture.md). */
+        long long agent = json_integer_value(json_object_get(p, "ag"));
+        if (agent > 0)
+            hub_close_agent(app->hub, agent, PROTO_CLOSE_RIGHTS_CHANGED, "rights changed");
+    } else if (strcmp(e, "site_identity") == 0) {
+        long long site = json_integer_value(json_object_get(p, "s"));
+        if (site > 0)
+            hub_close_unverified(app->hub, site, PROTO_CLOSE_AUTH_REFUSED, PE_IDENTITY_REQUIRED);
     }
     json_decref(p);
 }

@@ -11,7 +11,13 @@
  *   {"e":"read","c":id,"v":visitor,"a":assignee,"t":team,"side":s,"seq":n}
  *   {"e":"presence","ag":agent,"st":status,"cn":connected,"n":name}
  *   {"e":"agent_off","ag":agent}                   agent deactivated
- *   {"e":"session_off","h":sha256_hex}             a session ended (logout)
+ *   {"e":"session_off","ag":agent,"h":[sha256_hex, ...]}
+ *       sessions ended (logout, password change, deactivation); "h" may
+ *       also be one string, "ag" may be absent
+ *   {"e":"agent_rights","ag":agent}                role or teams changed
+ *       (trigger, migration 0005): the agent's sockets close (4004)
+ *   {"e":"site_identity","s":site}                 the site now requires a
+ *       verified identity: its anonymous visitor sockets close (4003)
  * events_dispatch (run by the bus thread, in commit order) loads what a
  * reference points to, renders one frame per audience and hands it to the
  * hub; for conversation changes it also refreshes the queue positions of

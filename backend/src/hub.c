@@ -180,11 +180,36 @@ void hub_close_agent(struct hub *hub, long long agent_id, int code, const char *
     pthread_rwlock_unlock(&hub->lock);
 }
 
-void hub_close_session(struct hub *hub, const char *session_hash, int code, const char *reason)
+static int session_listed(const struct ws_conn *c, const char *const *hashes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(c->session_hash, hashes[i]) == 0)
+            return 1;
+    return 0;
+}
+
+void hub_close_sessions(struct hub *hub, long long agent_id, const char *const *hashes, size_t n, int code,
+                        const char *reason)
 {
     pthread_rwlock_rdlock(&hub->lock);
+    if (agent_id > 0) {
+        for (struct ws_conn *c = hub->agents[bucket_of(agent_id)]; c; c = c->idx_next)
+            if (c->agent.id == agent_id && session_listed(c, hashes, n))
+                ws_close(c, code, reason);
+    } else {
+        for (struct ws_conn *c = hub->all; c; c = c->hub_next)
+            if (c->role == PROTO_AGENT && session_listed(c, hashes, n))
+                ws_close(c, code, reason);
+    }
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+void hub_close_unverified(struct hub *hub, long long site_id, int code, const char *reason)
+{
+    /* Rare (an admin changed a setting): a scan of every connection is fine. */
+    pthread_rwlock_rdlock(&hub->lock);
     for (struct ws_conn *c = hub->all; c; c = c->hub_next)
-        if (c->role == PROTO_AGENT && strcmp(c->session_hash, session_hash) == 0)
+        if (c->role == PROTO_VISITOR && c->site_id == site_id && !c->verified)
             ws_close(c, code, reason);
     pthread_rwlock_unlock(&hub->lock);
 }

@@ -47,12 +47,21 @@ void hub_publish(struct hub *hub, const struct hub_event *ev);
 void hub_send_visitor(struct hub *hub, long long visitor_id, struct ws_frame *f);
 void hub_send_agent(struct hub *hub, long long agent_id, struct ws_frame *f);
 
-/* Asks every connection of an agent to close (deactivated). */
+/* Asks every connection of an agent to close (deactivated, rights changed).
+ * The close request is made under the hub's lock and the bus delivers in
+ * commit order, so no event committed after the change that caused it
+ * reaches these connections (ws_close drops frames queued afterwards). */
 void hub_close_agent(struct hub *hub, long long agent_id, int code, const char *reason);
 
-/* Asks the agent connections opened with one session to close (logout);
- * session_hash is the hex SHA-256 of the session cookie. */
-void hub_close_session(struct hub *hub, const char *session_hash, int code, const char *reason);
+/* Asks the agent connections opened with one of the sessions to close
+ * (logout, password change); hashes[i] is the hex SHA-256 of a session
+ * cookie. agent_id > 0 limits the search to that agent's connections. */
+void hub_close_sessions(struct hub *hub, long long agent_id, const char *const *hashes, size_t n, int code,
+                        const char *reason);
+
+/* Asks the visitor connections of a site that authenticated without a
+ * verified identity to close (the site now requires one). */
+void hub_close_unverified(struct hub *hub, long long site_id, int code, const char *reason);
 
 /* Sends a frame to every connection (after the bus reconnects: "resync"). */
 void hub_broadcast(struct hub *hub, struct ws_frame *f);

@@ -127,9 +127,11 @@ static void commit_batch(struct msgstore *ms, struct post **batch, size_t n)
     sort_by_conversation(batch, n);
     for (size_t i = 0; i < n && items; i++) {
         struct post *p = batch[i];
-        json_t *it = json_pack("{s:I, s:s, s:I, s:b, s:s, s:s, s:s}", "c", (json_int_t)p->conversation_id, "ak",
+        /* "pc": the privilege is the socket's claim from its auth; the
+         * function narrows it with the agent's current role. */
+        json_t *it = json_pack("{s:I, s:s, s:I, s:b, s:b, s:s, s:s, s:s}", "c", (json_int_t)p->conversation_id, "ak",
                                convo_actor_kind(&p->actor), "ai", (json_int_t)p->actor.id, "p", p->actor.privileged,
-                               "k", p->kind, "b", p->body, "cm", p->client_msg_id);
+                               "pc", 1, "k", p->kind, "b", p->body, "cm", p->client_msg_id);
         if (!it || json_array_append_new(items, it) != 0) {
             json_decref(items);
             items = NULL;

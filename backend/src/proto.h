@@ -53,6 +53,13 @@ enum proto_type {
 #define PE_TOO_MANY_SOCKETS      "too_many_sockets"
 #define PE_UNAVAILABLE           "unavailable"
 #define PE_INTERNAL              "internal"
+#define PE_IDENTITY_REQUIRED     "identity_required"
+
+/* Close codes of our own (4000-4999; protocol.md section 12). */
+#define PROTO_CLOSE_AUTH_FIRST     4001 /* "authenticate first"; also "deactivated" */
+#define PROTO_CLOSE_LOGGED_OUT     4002 /* the socket's session ended */
+#define PROTO_CLOSE_AUTH_REFUSED   4003 /* reason: the error code */
+#define PROTO_CLOSE_RIGHTS_CHANGED 4004 /* the agent's role or teams changed: authenticate again */
 
 struct proto_limits {
     long max_frame_bytes;   /* the whole frame */

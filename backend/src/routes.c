@@ -7,6 +7,7 @@ const struct http_route api_routes[] = {
     {"POST", "/api/auth/login", api_auth_login},
     {"POST", "/api/auth/logout", api_auth_logout},
     {"GET", "/api/auth/me", api_auth_me},
+    {"POST", "/api/auth/password", api_auth_password},
     {"POST", "/api/widget/session", api_widget_session},
     {"OPTIONS", "/api/widget/session", api_widget_session_preflight},
     {"GET", "/api/widget/sites/{key}", api_widget_site},

@@ -21,8 +21,9 @@
 #include <string.h>
 #include <time.h>
 
-#define WRITER_STACK_BYTES    (128 * 1024)
-#define TYPING_REPEAT_SECONDS 2.0
+#define WRITER_STACK_BYTES     (128 * 1024)
+#define WS_CLOSE_GRACE_SECONDS 1.0 /* from a close request to the abort */
+#define TYPING_REPEAT_SECONDS  2.0
 
 struct ws_queued {
     struct ws_queued *next;
@@ -106,6 +107,15 @@ void ws_conn_unref(struct ws_conn *c)
     free(c);
 }
 
+/* Under c->lock. */
+static void request_close(struct ws_conn *c, int code, const char *reason)
+{
+    c->close_code = code;
+    c->close_requested_at = monotonic_now();
+    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+    pthread_cond_signal(&c->wake);
+}
+
 static void enqueue(struct ws_conn *c, struct ws_frame *f, int opcode)
 {
     struct ws_queued *q;
@@ -118,15 +128,10 @@ static void enqueue(struct ws_conn *c, struct ws_frame *f, int opcode)
         c->queued_bytes + f->len > (size_t)c->app->cfg->ws_queue_max_bytes) {
         /* The peer is not reading: drop it rather than buffer without end
          * (a visitor asking for big syncs and reading nothing would
-         * otherwise make us hold their replies). The writer tries a close
-         * frame; the sweeper ends the connection a second later if the
-         * peer still does not read. */
+         * otherwise make us hold their replies). */
         c->overflowed = 1;
-        c->overflowed_at = monotonic_now();
-        c->close_code = 1008;
-        snprintf(c->close_reason, sizeof(c->close_reason), "too slow");
         queue_clear(c);
-        pthread_cond_signal(&c->wake);
+        request_close(c, 1008, "too slow");
         pthread_mutex_unlock(&c->lock);
         log_warn("ws client too slow; disconnecting");
         return;
@@ -185,11 +190,8 @@ void ws_send_error(struct ws_conn *c, const char *id, const char *code, const ch
 void ws_close(struct ws_conn *c, int code, const char *reason)
 {
     pthread_mutex_lock(&c->lock);
-    if (!c->close_code && !c->stopping) {
-        c->close_code = code;
-        snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
-        pthread_cond_signal(&c->wake);
-    }
+    if (!c->close_code && !c->stopping)
+        request_close(c, code, reason);
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -432,6 +434,23 @@ static void auth_refuse(struct ws_conn *c, const char *id, const char *code, con
     ws_close(c, 4003, code);
 }
 
+/* 1 when the visitor's site requires a verified identity now, 0 when not,
+ * -1 on database error. Asked again once an anonymous socket is in the hub:
+ * a site_identity notification delivered between the first look and
+ * hub_add could not have found it. */
+static int site_requires_identity(struct ws_conn *c)
+{
+    char site[24];
+    PGresult *res = NULL;
+    snprintf(site, sizeof(site), "%lld", c->site_id);
+    if (db_query(c->app->db, &res, "SELECT identity_required FROM sites WHERE id = $1::bigint", 1,
+                 (const char *const[]){site}) != DB_OK)
+        return -1;
+    int required = PQntuples(res) != 1 || db_get_bool(res, 0, 0);
+    PQclear(res);
+    return required;
+}
+
 static void auth_visitor(struct ws_conn *c, const struct proto_msg *m)
 {
     uint8_t digest[TOKEN_DIGEST_LEN];
@@ -444,11 +463,13 @@ static void auth_visitor(struct ws_conn *c, const struct proto_msg *m)
     token_digest(m->token, strlen(m->token), digest);
     db_bytea_hex(digest, sizeof(digest), hash_hex);
     const char *params[3] = {hash_hex, c->origin, c->app->cfg->public_origin};
+    int required;
     if (db_query(c->app->db, &res,
                  "WITH t AS (UPDATE visitor_tokens SET last_used_at = now() WHERE token_hash = $1::bytea"
                  "           RETURNING visitor_id, site_id)"
                  " SELECT v.id, v.site_id, ($2 = '' OR $2 = ANY (s.allowed_origins) OR $2 = $3),"
-                 "   json_build_object('id', v.id, 'name', v.name, 'email', v.email, 'verified', v.verified)::text"
+                 "   json_build_object('id', v.id, 'name', v.name, 'email', v.email, 'verified', v.verified)::text,"
+                 "   s.identity_required AND NOT v.verified, v.verified"
                  " FROM t JOIN visitors v ON v.id = t.visitor_id JOIN sites s ON s.id = t.site_id",
                  3, params) != DB_OK) {
         auth_refuse(c, m->id, PE_UNAVAILABLE, "try again shortly");
@@ -458,11 +479,21 @@ static void auth_visitor(struct ws_conn *c, const struct proto_msg *m)
         auth_refuse(c, m->id, PE_AUTH_FAILED, "unknown visitor token");
     } else if (!db_get_bool(res, 0, 2)) {
         auth_refuse(c, m->id, PE_ORIGIN_FORBIDDEN, "this site does not allow the page's origin");
+    } else if (db_get_bool(res, 0, 4)) {
+        /* A token issued before the site turned identity_required on. */
+        auth_refuse(c, m->id, PE_IDENTITY_REQUIRED, "this site requires a verified identity");
     } else {
         c->visitor_id = db_get_ll(res, 0, 0, 0);
         c->site_id = db_get_ll(res, 0, 1, 0);
+        c->verified = db_get_bool(res, 0, 5);
         if (hub_add(c->app->hub, c, c->app->cfg->visitor_max_sockets) != 0) {
             auth_refuse(c, m->id, PE_TOO_MANY_SOCKETS, "too many open connections for this visitor");
+        } else if (!c->verified && (required = site_requires_identity(c)) != 0) {
+            hub_remove(c->app->hub, c);
+            if (required < 0)
+                auth_refuse(c, m->id, PE_UNAVAILABLE, "try again shortly");
+            else
+                auth_refuse(c, m->id, PE_IDENTITY_REQUIRED, "this site requires a verified identity");
         } else {
             mark_authenticated(c);
             json_t *visitor = json_loads(db_get_str(res, 0, 3), 0, NULL);
@@ -476,25 +507,47 @@ static void auth_visitor(struct ws_conn *c, const struct proto_msg *m)
     PQclear(res);
 }
 
-static int load_teams(struct ws_conn *c)
+/* An agent's rights as the database has them now, for the socket's
+ * session: role and teams (sorted, at most WS_MAX_TEAMS). */
+struct agent_rights {
+    char role[16];
+    long long teams[WS_MAX_TEAMS];
+    int nteams;
+};
+
+/* Returns 0, 1 when the session or the agent is gone, -1 on database error. */
+static int load_rights(struct ws_conn *c, const uint8_t session[TOKEN_DIGEST_LEN], struct agent_rights *r)
 {
-    char id[24];
-    const char *params[1] = {id};
+    char hash_hex[2 * TOKEN_DIGEST_LEN + 3];
     PGresult *res = NULL;
-    snprintf(id, sizeof(id), "%lld", c->agent.id);
-    if (db_query(c->app->db, &res, "SELECT team_id FROM team_members WHERE agent_id = $1::bigint ORDER BY team_id", 1,
-                 params) != DB_OK)
+    db_bytea_hex(session, TOKEN_DIGEST_LEN, hash_hex);
+    memset(r, 0, sizeof(*r));
+    if (db_query(c->app->db, &res,
+                 "SELECT a.role, tm.team_id FROM agent_sessions s JOIN agents a ON a.id = s.agent_id AND a.active"
+                 " LEFT JOIN team_members tm ON tm.agent_id = a.id"
+                 " WHERE s.token_hash = $1::bytea ORDER BY tm.team_id",
+                 1, (const char *const[]){hash_hex}) != DB_OK)
         return -1;
-    c->nteams = 0;
-    for (int i = 0; i < PQntuples(res) && c->nteams < WS_MAX_TEAMS; i++)
-        c->teams[c->nteams++] = db_get_ll(res, i, 0, 0);
+    int rc = PQntuples(res) > 0 ? 0 : 1;
+    if (rc == 0)
+        snprintf(r->role, sizeof(r->role), "%s", db_get_str(res, 0, 0));
+    for (int i = 0; i < PQntuples(res) && r->nteams < WS_MAX_TEAMS; i++)
+        if (db_get_str(res, i, 1))
+            r->teams[r->nteams++] = db_get_ll(res, i, 1, 0);
     PQclear(res);
-    return 0;
+    return rc;
+}
+
+static int rights_equal(const struct agent_rights *a, const struct agent_rights *b)
+{
+    return strcmp(a->role, b->role) == 0 && a->nteams == b->nteams &&
+           memcmp(a->teams, b->teams, (size_t)a->nteams * sizeof(a->teams[0])) == 0;
 }
 
 static void auth_agent(struct ws_conn *c, const struct proto_msg *m)
 {
     struct auth_session s;
+    struct agent_rights rights, now;
     int found = auth_session_lookup(c->app, c->session_token, &s);
     if (found < 0) {
         auth_refuse(c, m->id, PE_UNAVAILABLE, "try again shortly");
@@ -506,16 +559,33 @@ static void auth_agent(struct ws_conn *c, const struct proto_msg *m)
         auth_refuse(c, m->id, PE_AUTH_FAILED, "log in again");
         return;
     }
+    found = load_rights(c, s.token_hash, &rights);
+    if (found != 0) {
+        auth_refuse(c, m->id, found < 0 ? PE_UNAVAILABLE : PE_AUTH_FAILED,
+                    found < 0 ? "try again shortly" : "log in again");
+        return;
+    }
     c->agent = s.agent;
-    c->privileged = strcmp(s.agent.role, "agent") != 0;
+    snprintf(c->agent.role, sizeof(c->agent.role), "%s", rights.role);
+    c->privileged = strcmp(rights.role, "agent") != 0;
+    memcpy(c->teams, rights.teams, sizeof(c->teams));
+    c->nteams = rights.nteams;
     token_hex(s.token_hash, sizeof(s.token_hash), c->session_hash);
     /* The secret is not needed any more. */
     memset(c->session_token, 0, sizeof(c->session_token));
-    if (load_teams(c) != 0) {
-        auth_refuse(c, m->id, PE_UNAVAILABLE, "try again shortly");
+    hub_add(c->app->hub, c, 0);
+    /* A logout, role or team change committed after load_rights NOTIFYed
+     * before the hub could find this socket: look once more, now that any
+     * later notification will. */
+    found = load_rights(c, s.token_hash, &now);
+    if (found != 0 || !rights_equal(&rights, &now)) {
+        hub_remove(c->app->hub, c);
+        if (found > 0)
+            auth_refuse(c, m->id, PE_AUTH_FAILED, "log in again");
+        else
+            auth_refuse(c, m->id, PE_UNAVAILABLE, "your rights changed while connecting; connect again");
         return;
     }
-    hub_add(c->app->hub, c, 0);
     mark_authenticated(c);
     json_t *teams = json_array();
     for (int i = 0; i < c->nteams; i++)
@@ -796,9 +866,11 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
     ws_conn_unref(c);
 }
 
-/* Ends sockets that did not authenticate in time. First a close frame
- * (4008), so a well-behaved peer learns why and hangs up; a sweep later,
- * whatever the peer does (silent, answering pings, sending garbage), the
+/* Ends sockets that did not authenticate in time (close 4008), and
+ * makes every close final: a socket asked to close (auth timeout, too
+ * slow, logged out, rights changed, ...) gets a close frame so that a
+ * well-behaved peer learns why and hangs up; if a second later it is still
+ * open, whatever the peer does (silent, answering pings, not reading), the
  * connection is aborted: TCP gone, the worker thread free. */
 static void *sweeper_main(void *arg)
 {
@@ -816,21 +888,14 @@ static void *sweeper_main(void *arg)
         pthread_cond_timedwait(&st->stop_cond, &st->lock, &ts);
         double now = monotonic_now(), limit = app->cfg->ws_auth_timeout_ms / 1000.0;
         for (struct ws_conn *c = st->all; c; c = c->all_next) {
-            pthread_mutex_lock(&c->lock);
-            int stuck = c->overflowed && now - c->overflowed_at > 1.0;
-            pthread_mutex_unlock(&c->lock);
-            if (stuck && c->mg && !c->aborted) {
-                c->aborted = 1;
-                mg_abort_connection(c->mg);
-            }
-            if (c->authenticated || now - c->opened_at <= limit)
-                continue;
-            if (!c->auth_timed_out) {
-                c->auth_timed_out = 1;
+            if (!c->authenticated && now - c->opened_at > limit)
                 ws_close(c, 4008, "authentication timeout");
-            } else if (c->mg && !c->aborted) {
-                /* The conn is in st->all, so its close handler has not
-                 * finished and the connection is still open. */
+            pthread_mutex_lock(&c->lock);
+            int lingering = c->close_code && now - c->close_requested_at > WS_CLOSE_GRACE_SECONDS;
+            pthread_mutex_unlock(&c->lock);
+            /* The conn is in st->all, so its close handler has not
+             * finished and the connection is still open. */
+            if (lingering && c->mg && !c->aborted) {
                 c->aborted = 1;
                 mg_abort_connection(c->mg);
             }

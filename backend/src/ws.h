@@ -48,6 +48,7 @@ struct ws_conn {
     /* Set once by the reader thread at auth, under the ws state's lock. */
     int authenticated;
     long long visitor_id, site_id; /* visitor */
+    int verified;                  /* visitor: has a verified identity */
     struct agent agent;            /* agent */
     int privileged;                /* supervisor or admin */
     long long teams[WS_MAX_TEAMS]; /* agent's teams */
@@ -73,11 +74,10 @@ struct ws_conn {
     /* Every open conn of this node: guarded by the ws state's lock, like
      * the sweeper's marks. */
     struct ws_conn *all_next, *all_prev;
-    int auth_timed_out;   /* the 4008 close frame is queued */
-    int aborted;          /* mg_abort_connection was called */
-    int overflowed;       /* guarded by lock: frames are dropped from now on */
-    double overflowed_at; /* guarded by lock: monotonic seconds */
-    int close_sent;       /* writer thread only */
+    int aborted;               /* mg_abort_connection was called */
+    int overflowed;            /* guarded by lock: frames are dropped from now on */
+    double close_requested_at; /* guarded by lock: when close_code was set */
+    int close_sent;            /* writer thread only */
 
     /* Hub linkage: guarded by the hub's lock. */
     struct ws_conn *hub_next, *hub_prev; /* all authenticated conns */

@@ -2,7 +2,8 @@
 // Who may do what, in the browser: a deactivated agent is thrown out of the
 // console at once; logging out in one tab signs out the other tabs of that
 // session; an agent sees no admin pages, and the API refuses the admin
-// endpoints to them anyway.
+// endpoints to them anyway; a supervisor demoted while the console is open
+// is reconnected at once with the agent's rights.
 
 const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -10,8 +11,8 @@ const assert = require('node:assert/strict');
 const { startCluster } = require('../helpers/pg');
 const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
 const { request, login } = require('../helpers/http');
-const { FAST_ENV, createAgent, createTeam, waitFor } = require('../helpers/fixtures');
-const { ensureConsoleBuilt, launchBrowser, openConsole, loginUI } = require('../helpers/browser');
+const { FAST_ENV, createAgent, createTeam, createSite, connectVisitor, startConversation, waitFor } = require('../helpers/fixtures');
+const { ensureConsoleBuilt, launchBrowser, openConsole, loginUI, convItem } = require('../helpers/browser');
 
 let pg;
 let srv;
@@ -125,5 +126,35 @@ test('an agent sees no admin pages and the API refuses them', async () => {
   assert.equal((await pg.query("SELECT count(*)::int AS n FROM teams WHERE name IN ('Nope', 'x')")).rows[0].n, 0);
   await waitFor(async () => true);
   assert.deepEqual(await C.problems(), []);
+  await C.context.close();
+});
+
+test('a supervisor demoted while the console is open reconnects with the new rights: no "All open", no foreign conversation', async () => {
+  const own = await createTeam(pg);
+  const foreign = await createTeam(pg);
+  const admin = await createAgent(pg, { name: 'Demoting Admin', role: 'admin' });
+  const sue = await createAgent(pg, { name: 'Sue Demoted', role: 'supervisor', teams: [own] });
+  const site = await createSite(pg, { teamId: foreign });
+  const v = await connectVisitor(srv, site);
+  const cid = await startConversation(v, { prechat: { name: 'Foreign Visitor' } });
+  const C = await openConsole(browser, srv);
+  await loginUI(C.page, sue);
+  await C.page.click('[data-testid=nav-all]');
+  await convItem(C.page, cid).waitFor();
+
+  const asAdmin = await apiAs(admin);
+  assert.equal((await asAdmin('PATCH', `/api/agents/${sue.id}`, { role: 'agent' })).status, 200);
+  // Closed with 4004, reconnected without a back-off, and the views follow the role.
+  await C.page.waitForSelector('[data-testid=nav-all]', { state: 'detached', timeout: 5000 });
+  await C.page.waitForSelector('[data-testid=nav-admin-canned]', { state: 'detached' });
+  await C.page.waitForSelector('[data-testid=connection][data-state=open]');
+  assert.equal((await C.page.locator('.me-role').innerText()).toLowerCase(), 'agent');
+  assert.match(C.page.url(), /#\/mine/);
+  await C.page.click('[data-testid=nav-queue]');
+  await C.page.waitForSelector('[data-testid=connection][data-state=open]');
+  assert.equal(await convItem(C.page, cid).count(), 0, "the other team's conversation is still shown");
+  assert.equal(await C.page.locator('.sidebar').count(), 1, 'still signed in');
+  assert.deepEqual(await C.problems(), []);
+  await v.close();
   await C.context.close();
 });

@@ -244,6 +244,9 @@ test('the /demo page shows the widget under its own strict CSP', async () => {
   // the team "Support".
   const support = (await stack.pg.query("SELECT id FROM teams WHERE name = 'Support'")).rows[0];
   await addToTeam(stack.pg, ann.id, Number(support.id));
+  // A change of an agent's teams closes their sockets (4004): reconnect, as the console does.
+  assert.equal((await agent.waitClosed()).code, 4004);
+  agent = await connectAgent(stack.srv, ann, { status: 'online' });
   const demo = await stack.newPage({}, { url: `${stack.parley}/demo` });
   await launcher(demo).waitFor();
   const css = await demo.evaluate(() => getComputedStyle(document.querySelector('header')).backgroundImage);
@@ -258,7 +261,8 @@ test('the /demo page shows the widget under its own strict CSP', async () => {
 test('the command API: calls queued before the loader, identify with a verified hash, toggle, reset', async () => {
   const secret = 'test-identity-secret';
   await stack.pg.query('UPDATE sites SET identity_secret = $2 WHERE id = $1', [stack.site.id, secret]);
-  const hash = identityHash(secret, 'user-42');
+  // The hash signs every field identify() passes: the id, the name and the email.
+  const hash = identityHash(secret, 'user-42', { name: 'Una Known', email: 'una@example.com' });
   stack.host.config.head = `<script>
     parley('identify', { id: 'user-42', hash: '${hash}', name: 'Una Known', email: 'una@example.com' });
     parley('open');

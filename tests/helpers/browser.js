@@ -74,11 +74,12 @@ async function launchBrowser() {
  *   notifications stub the Notification API as granted and record calls
  *                 in window.__notifications (true by default)
  *   viewport      {width, height}
+ *   locale        the browser's language (e.g. 'zh-CN'; Chromium's default otherwise)
  * Resolves { context, page, problems() } where problems() lists page
  * errors, console errors and CSP violations seen so far.
  */
-async function openConsole(browser, srv, { origin = srv.origin, notifications = true, viewport = { width: 1440, height: 900 }, path: p = '/console/' } = {}) {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, reducedMotion: 'reduce' });
+async function openConsole(browser, srv, { origin = srv.origin, notifications = true, viewport = { width: 1440, height: 900 }, path: p = '/console/', locale } = {}) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, reducedMotion: 'reduce', ...(locale ? { locale } : {}) });
   const seen = [];
   if (notifications) {
     await context.addInitScript(() => {

@@ -65,9 +65,14 @@ async function createSite(pg, { name = uniq('Site '), teamId, origins, identityS
   return { id: Number(r.rows[0].id), key: publicKey, origin: allowed[0], origins: allowed, teamId, identitySecret };
 }
 
-/** hex HMAC-SHA256 of the external id under the site's identity secret. */
-function identityHash(secret, externalId) {
-  return crypto.createHmac('sha256', secret).update(externalId).digest('hex');
+/**
+ * hex HMAC-SHA256 under the site's identity secret of what the identity
+ * carries: the external id alone, or "id\nname\nemail" (absent ones empty)
+ * when it carries a name or an email.
+ */
+function identityHash(secret, externalId, { name, email } = {}) {
+  const message = name || email ? `${externalId}\n${name || ''}\n${email || ''}` : externalId;
+  return crypto.createHmac('sha256', secret).update(message).digest('hex');
 }
 
 /**

@@ -23,7 +23,7 @@ const UA = {
  */
 async function visitorWithAgent(srv, site, { userAgent, identity, origin = site.origin, label } = {}) {
   const json = { site_key: site.key };
-  if (identity) json.identity = { ...identity, hash: identityHash(site.identitySecret, identity.id) };
+  if (identity) json.identity = { ...identity, hash: identityHash(site.identitySecret, identity.id, identity) };
   const headers = { Origin: origin };
   if (userAgent) headers['User-Agent'] = userAgent;
   const res = await request(srv, { method: 'POST', path: '/api/widget/session', headers, json });

@@ -17,7 +17,7 @@ const { startCluster } = require('../helpers/pg');
 const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
 const { closeAll } = require('../helpers/ws');
 const { request, login } = require('../helpers/http');
-const { tcpConnect, socketClosed, slowloris, rawWebSocket, destroyAll } = require('../helpers/attack');
+const { tcpConnect, socketClosed, slowloris, rawWebSocket, textFrame, destroyAll } = require('../helpers/attack');
 const {
   FAST_ENV,
   createTeam,
@@ -179,6 +179,24 @@ test('an unauthenticated socket that answers pings, or ignores everything, is re
   raw.socket.resume();
   await socketClosed(raw.socket, AUTH_TIMEOUT_MS + 3000);
   await waitFor(async () => (await metric('parley_ws_connections_open')) === baseline, { what: 'the socket count back to its baseline' });
+});
+
+test('a socket the server closes is ended even when the peer ignores the close frame (here: its session logged out)', async () => {
+  const { agentSession } = require('../helpers/fixtures');
+  const s = await agentSession(srv, ann, { fresh: true });
+  const raw = await rawWebSocket(srv, '/ws/agent', { origin: srv.origin, localAddress: '127.0.0.8', headers: { Cookie: `parley_session=${s.cookie}` } });
+  assert.equal(raw.status, 101);
+  const got = [];
+  raw.socket.on('data', (b) => got.push(b));
+  raw.socket.write(textFrame(JSON.stringify({ type: 'auth', id: 'a', csrf_token: s.csrf })));
+  await waitFor(() => Buffer.concat(got).toString().includes('"ack"'), { what: 'the auth ack' });
+  const out = await request(srv, { method: 'POST', path: '/api/auth/logout', origin: srv.origin, headers: { Cookie: `parley_session=${s.cookie}`, 'X-CSRF-Token': s.csrf } });
+  assert.equal(out.status, 204);
+  // The peer never answers the 4002 close frame; the server ends the connection anyway.
+  await socketClosed(raw.socket, 5000);
+  const bytes = Buffer.concat(got);
+  const close = bytes.indexOf(Buffer.from([0x88]));
+  assert.ok(close >= 0 && bytes.readUInt16BE(close + 2) === 4002, 'a 4002 close frame came first');
 });
 
 test('behind a trusted proxy connections are not counted per proxy, requests are counted per forwarded client', async () => {

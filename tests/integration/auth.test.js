@@ -224,3 +224,66 @@ test('passwords are stored as scrypt ln=17,r=8,p=1 hashes', async () => {
   assert.ok(h.startsWith('$scrypt$ln=17,r=8,p=1$'), `password_hash is ${JSON.stringify(h.slice(0, 40))}...`);
   assert.ok(!h.includes(PASSWORD));
 });
+
+// ------------------------------------------- POST /api/auth/password (self-service)
+
+const changePassword = (jar, csrf, json, { localAddress, origin = srv.origin } = {}) =>
+  request(srv, { method: 'POST', path: '/api/auth/password', origin, jar, json, localAddress, headers: csrf ? { 'X-CSRF-Token': csrf } : {} });
+
+async function freshAgent(label) {
+  const email = `${label}-${crypto.randomBytes(3).toString('hex')}@example.com`;
+  await addAgent(pg.url, { email, name: label, role: 'agent', password: PASSWORD });
+  return email;
+}
+
+test('password change: needs the session, the CSRF token and our Origin; validates the new password', async () => {
+  const email = await freshAgent('pw-checks');
+  const { jar, csrf } = await login(srv, email, PASSWORD);
+  const body = { current_password: PASSWORD, new_password: 'another long passphrase' };
+  assertProblem(await changePassword(new CookieJar(), null, body), 401, 'unauthenticated');
+  assertProblem(await changePassword(jar, null, body), 403, 'csrf_failed');
+  assertProblem(await changePassword(jar, csrf, body, { origin: 'http://evil.example' }), 403, 'origin_forbidden');
+  let p = assertProblem(await changePassword(jar, csrf, { current_password: PASSWORD }), 400, 'invalid_request');
+  assert.equal(p.errors[0].field, 'new_password');
+  p = assertProblem(await changePassword(jar, csrf, { current_password: PASSWORD, new_password: 'short' }), 400, 'invalid_request');
+  assert.equal(p.errors[0].field, 'new_password');
+  p = assertProblem(await changePassword(jar, csrf, { current_password: PASSWORD, new_password: PASSWORD }), 400, 'invalid_request');
+  assert.equal(p.errors[0].field, 'new_password');
+  p = assertProblem(await changePassword(jar, csrf, { ...body, extra: 1 }), 400, 'invalid_request');
+  // Nothing changed.
+  assertStatus((await login(srv, email, PASSWORD)).res, 200);
+});
+
+test('password change: a wrong current password is 403 invalid_credentials and the session stays; the right one ends the other sessions', async () => {
+  const email = await freshAgent('pw-change');
+  const mine = await login(srv, email, PASSWORD);
+  const other = await login(srv, email, PASSWORD);
+  assertProblem(await changePassword(mine.jar, mine.csrf, { current_password: 'not it at all', new_password: 'another long passphrase' }), 403, 'invalid_credentials');
+  assertStatus(await me(mine.jar), 200);
+
+  const ok = await changePassword(mine.jar, mine.csrf, { current_password: PASSWORD, new_password: 'another long passphrase' });
+  assertStatus(ok, 204);
+  assertStatus(await me(mine.jar), 200);
+  assertProblem(await me(other.jar), 401, 'unauthenticated');
+  assert.equal((await login(srv, email, PASSWORD)).res.status, 401);
+  assertStatus((await login(srv, email, 'another long passphrase')).res, 200);
+  const h = (await pg.query('SELECT password_hash FROM agents WHERE email = $1', [email])).rows[0].password_hash;
+  assert.ok(h.startsWith('$scrypt$'), 'the new password is stored as a scrypt hash');
+});
+
+test('password change is throttled like login: parallel wrong current passwords get exactly the account limit of verifications (127.0.0.9)', async () => {
+  const email = await freshAgent('pw-throttle');
+  const from = { localAddress: '127.0.0.9' };
+  const { jar, csrf } = await login(srv, email, PASSWORD, from);
+  const tries = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => changePassword(jar, csrf, { current_password: `guess number ${i}`, new_password: 'another long passphrase' }, from)),
+  );
+  const counts = {};
+  for (const r of tries) counts[r.status] = (counts[r.status] || 0) + 1;
+  assert.deepEqual(counts, { 403: 5, 429: 5 }, `answers: ${JSON.stringify(counts)}`); // PARLEY_LOGIN_ACCOUNT_LIMIT defaults to 5
+  for (const r of tries.filter((x) => x.status === 429)) assertProblem(r, 429, 'too_many_attempts');
+  // The same account window as login: the right password is refused too, both ways.
+  assertProblem(await changePassword(jar, csrf, { current_password: PASSWORD, new_password: 'another long passphrase' }, from), 429, 'too_many_attempts');
+  assertProblem((await login(srv, email, PASSWORD, from)).res, 429, 'too_many_attempts');
+  assertStatus(await me(jar), 200);
+});

@@ -146,15 +146,17 @@ test('identity verification: required, checked, and the same visitor on two devi
   const otherId = identityHash(secret, 'customer-1002');
   assertProblem(await visitorSession(srv, vsite, { identity: { id: externalId, hash: otherId } }), 403, 'identity_invalid');
 
-  const identity = { id: externalId, hash: identityHash(secret, externalId), name: 'Vera Verified' };
+  // The hash signs every field the identity carries (here the id and the name).
+  const identity = { id: externalId, hash: identityHash(secret, externalId, { name: 'Vera Verified' }), name: 'Vera Verified' };
   const d1 = await visitorSession(srv, vsite, { identity });
   assert.equal(d1.status, 200, d1.body);
   assert.equal(d1.json.visitor.verified, true);
   const phone = await connectVisitor(srv, vsite, { token: d1.json.visitor_token, label: 'device 1' });
   const cid = await startConversation(phone);
 
-  // Another device: no visitor_token, the same identity (upper-case hex is the same hash).
-  const d2 = await visitorSession(srv, vsite, { identity: { id: externalId, hash: identity.hash.toUpperCase() } });
+  // Another device: no visitor_token, the same identity without its name
+  // (upper-case hex is the same hash).
+  const d2 = await visitorSession(srv, vsite, { identity: { id: externalId, hash: identityHash(secret, externalId).toUpperCase() } });
   assert.equal(d2.status, 200, d2.body);
   assert.notEqual(d2.json.visitor_token, d1.json.visitor_token);
   assert.equal(d2.json.visitor.id, d1.json.visitor.id, 'a verified identity must be the same visitor on every device');

@@ -1,9 +1,12 @@
 'use strict';
 // Login throttling per account and per client IP.
 // parleyd runs with PARLEY_LOGIN_ACCOUNT_LIMIT=3, PARLEY_LOGIN_IP_LIMIT=6,
-// PARLEY_LOGIN_WINDOW_SECONDS=900. The first test talks from 127.0.0.1, the
-// second from 127.0.0.2 (any 127/8 address reaches the loopback listener), so
-// that their per-IP counters are independent.
+// PARLEY_LOGIN_WINDOW_SECONDS=900. Each test talks from its own 127/8
+// address (any of them reaches the loopback listener), so that their per-IP
+// counters are independent. The parallel tests send every guess at once:
+// an attempt is reserved before its password is verified, so N parallel
+// guesses are limited exactly like N sequential ones, also across two nodes
+// on one database.
 
 const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -19,26 +22,45 @@ const B = 'bravo@example.com';
 const C = 'charlie@example.com';
 const WINDOW = 900;
 
+const D = 'delta@example.com';
+const E = 'echo@example.com';
+const F = 'foxtrot@example.com';
+const ACCOUNT_LIMIT = 3;
+const IP_LIMIT = 6;
+
 let pg;
 let srv;
-const test = testWithLogs(() => [srv]);
+let srv2;
+const test = testWithLogs(() => [srv, srv2]);
 
 before(async () => {
   pg = await startCluster();
-  srv = await startParleyd({
-    databaseUrl: pg.url,
-    env: { PARLEY_LOGIN_ACCOUNT_LIMIT: '3', PARLEY_LOGIN_IP_LIMIT: '6', PARLEY_LOGIN_WINDOW_SECONDS: String(WINDOW) },
-  });
-  for (const email of [A, B, C]) await addAgent(pg.url, { email, name: email.split('@')[0], role: 'agent', password: PASSWORD });
+  const env = { PARLEY_LOGIN_ACCOUNT_LIMIT: String(ACCOUNT_LIMIT), PARLEY_LOGIN_IP_LIMIT: String(IP_LIMIT), PARLEY_LOGIN_WINDOW_SECONDS: String(WINDOW) };
+  srv = await startParleyd({ databaseUrl: pg.url, env });
+  srv2 = await startParleyd({ databaseUrl: pg.url, env });
+  for (const email of [A, B, C, D, E, F]) await addAgent(pg.url, { email, name: email.split('@')[0], role: 'agent', password: PASSWORD });
 }, { timeout: 60000 });
 
 after(async () => {
   try {
     await stopChecked(srv);
+    await stopChecked(srv2);
   } finally {
     if (pg) await pg.stop();
   }
 });
+
+/** Tallies the answers of a burst: 200, 401 and 429 counts (anything else fails). */
+function tally(results) {
+  const n = { 200: 0, 401: 0, 429: 0 };
+  for (const { res } of results) {
+    assert.ok(res.status in n, `unexpected answer in a burst: ${show(res)}`);
+    n[res.status] += 1;
+    if (res.status === 401) assertProblem(res, 401, 'invalid_credentials');
+    if (res.status === 429) assertThrottled(res);
+  }
+  return n;
+}
 
 function assertThrottled(res) {
   assertProblem(res, 429, 'too_many_attempts');
@@ -89,4 +111,42 @@ test('unknown emails are throttled exactly like known ones (127.0.0.2)', async (
   for (const res of known) assertProblem(res, 401, 'invalid_credentials');
   assert.equal(known[0].json.title, unknown[0].json.title);
   assert.equal(known[0].json.detail, unknown[0].json.detail);
+});
+
+test('30 parallel wrong guesses on one account: exactly the account limit is verified, the rest 429 (127.0.0.3)', async () => {
+  const from = { localAddress: '127.0.0.3' };
+  const results = await Promise.all(Array.from({ length: 30 }, (_, i) => login(srv, D, `parallel guess ${i}`, from)));
+  const n = tally(results);
+  assert.deepEqual(n, { 200: 0, 401: ACCOUNT_LIMIT, 429: 30 - ACCOUNT_LIMIT }, 'parallel guesses must be limited like sequential ones');
+  // And the account stays closed to the right password for the window.
+  assertThrottled((await login(srv, D, PASSWORD, from)).res);
+});
+
+test('30 parallel guesses with the right password among them: no more verifications than sequential guesses get (127.0.0.4)', async () => {
+  const from = { localAddress: '127.0.0.4' };
+  const guesses = Array.from({ length: 30 }, (_, i) => (i === 17 ? PASSWORD : `parallel guess ${i}`));
+  const results = await Promise.all(guesses.map((pw) => login(srv, E, pw, from)));
+  const n = tally(results);
+  // Every answer that is not 429 was a verification: exactly the limit of
+  // them, whichever got there first. The right password got through only
+  // if it was among them (then its session is real).
+  assert.equal(n[200] + n[401], ACCOUNT_LIMIT, `verified ${n[200] + n[401]} guesses: ${JSON.stringify(n)}`);
+  assert.equal(n[429], 30 - ACCOUNT_LIMIT);
+  assert.ok(n[200] <= 1);
+  const right = results[17];
+  if (right.res.status === 200) assert.ok(right.cookie, 'a successful login sets the session cookie');
+  else assertThrottled(right.res);
+});
+
+test('30 parallel guesses on 30 unknown accounts from one IP: exactly the IP limit is verified (127.0.0.5)', async () => {
+  const from = { localAddress: '127.0.0.5' };
+  const results = await Promise.all(Array.from({ length: 30 }, (_, i) => login(srv, `ghost-${i}@example.com`, `guess ${i}`, from)));
+  assert.deepEqual(tally(results), { 200: 0, 401: IP_LIMIT, 429: 30 - IP_LIMIT });
+});
+
+test('parallel guesses split over two nodes share one limit (127.0.0.6)', async () => {
+  const from = { localAddress: '127.0.0.6' };
+  const results = await Promise.all(Array.from({ length: 20 }, (_, i) => login(i % 2 ? srv2 : srv, F, `two-node guess ${i}`, from)));
+  assert.deepEqual(tally(results), { 200: 0, 401: ACCOUNT_LIMIT, 429: 20 - ACCOUNT_LIMIT });
+  assertThrottled((await login(srv2, F, PASSWORD, from)).res);
 });

@@ -172,7 +172,10 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
     } else if (m.type == 'expired') {
       // The token is no longer valid: a new visitor.
       save({ t: null, c: null, a: 0, o: [], s: null });
-      session(true).then((token) => post({ type: 'token', token }));
+      session(true).then(
+        (token) => post({ type: 'token', token }),
+        () => post({ type: 'fail' }),
+      );
     }
   });
 

@@ -2,7 +2,9 @@
 // (the browser sends the session cookie), matches replies to requests by
 // id, pings to notice dead connections, and reconnects with exponential
 // back-off and jitter. What to do after (re)connecting is the store's job
-// (onOpen); close codes that mean "you are logged out" go to onFatal.
+// (onOpen); close codes that mean "you are logged out" go to onFatal;
+// 4004 (the agent's role or teams changed) reconnects at once, and the new
+// authentication brings the new rights.
 
 const PING_EVERY_MS = 25000;
 const PONG_WITHIN_MS = 10000;
@@ -157,6 +159,7 @@ export class AgentSocket {
   async _onClose(code, reason) {
     if (this.state === 'stopped') return;
     if (code === 4002) return this._fatal('logged_out');
+    if (code === 4004) this.attempt = 0; // rights changed: no back-off
     if (code === 4001 && reason === 'deactivated') return this._fatal('deactivated');
     if (code === 4003 && reason === 'auth_failed') {
       // The session may have ended (expired, logged out elsewhere).

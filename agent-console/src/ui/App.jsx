@@ -18,7 +18,7 @@ import { Admin } from './admin/Admin.jsx';
 import { ConfirmDialog, Toasts } from './common.jsx';
 import { permissions, ConversationView } from './Conversation.jsx';
 import { ConversationList } from './ConversationList.jsx';
-import { HelpOverlay, TransferDialog } from './Dialogs.jsx';
+import { HelpOverlay, PasswordDialog, TransferDialog } from './Dialogs.jsx';
 import { Icon } from './icons.jsx';
 import { Login } from './Login.jsx';
 import { Sidebar } from './Sidebar.jsx';
@@ -148,6 +148,7 @@ function Shell() {
       <main class="main">{S.view.area === 'admin' ? <Admin /> : <Inbox panel={panel} togglePanel={togglePanel} />}</main>
       {S.dialog && S.dialog.type === 'transfer' ? <TransferDialog id={S.dialog.id} /> : null}
       {S.dialog && S.dialog.type === 'confirm' ? <ConfirmDialog /> : null}
+      {S.dialog && S.dialog.type === 'password' ? <PasswordDialog /> : null}
       {S.help ? <HelpOverlay /> : null}
       <Toasts />
     </div>

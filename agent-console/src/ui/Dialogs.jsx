@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
-import { S, closeDialog, setHelp, transfer } from '../store.js';
+import { S, closeDialog, setHelp, toast, transfer } from '../store.js';
+import { ApiError, post } from '../lib/api.js';
 import { isolate } from '../lib/bidi.js';
+import { lang, t } from '../lib/i18n.js';
 import { visitorName } from '../lib/util.js';
 import { Avatar, Bdi, Field, Kbd, Modal } from './common.jsx';
 import { Icon } from './icons.jsx';
@@ -154,6 +156,83 @@ export function HelpOverlay() {
           </section>
         ))}
       </div>
+    </Modal>
+  );
+}
+
+/**
+ * The agent's own password: the current one, the new one twice. The
+ * server checks the current password under the login throttle and ends
+ * the agent's other sessions (their consoles return to the sign-in page);
+ * this one stays.
+ */
+export function PasswordDialog() {
+  const [v, setV] = useState({ current: '', fresh: '', again: '' });
+  const [errors, setErrors] = useState({});
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const set = (k) => (e) => setV({ ...v, [k]: e.currentTarget.value });
+  const submit = async (e) => {
+    e.preventDefault();
+    const errs = {};
+    if (v.fresh.length < 8) errs.fresh = t('passwordTooShort');
+    else if (v.fresh === v.current) errs.fresh = t('passwordSame');
+    else if (v.again !== v.fresh) errs.again = t('passwordsDiffer');
+    setErrors(errs);
+    setError(null);
+    if (Object.keys(errs).length) return;
+    setBusy(true);
+    try {
+      await post('/api/auth/password', { current_password: v.current, new_password: v.fresh });
+      closeDialog();
+      toast(t('passwordChanged'), 'success', 6000);
+    } catch (err) {
+      setBusy(false);
+      if (!(err instanceof ApiError)) return setError(t('passwordNotChanged', { error: String(err && err.message) }));
+      if (err.status === 403 && err.slug === 'invalid_credentials') return setErrors({ current: t('wrongCurrent') });
+      if (err.status === 429) return setError(t('tooManyAttempts', { minutes: Math.max(1, Math.ceil((err.retryAfter || 60) / 60)) }));
+      if (err.status === 0) return setError(t('networkError'));
+      if (err.fields.new_password || err.fields.current_password) {
+        return setErrors({ fresh: err.fields.new_password, current: err.fields.current_password });
+      }
+      setError(t('passwordNotChanged', { error: err.text }));
+    }
+  };
+  return (
+    <Modal
+      title={t('changePasswordTitle')}
+      onClose={closeDialog}
+      lang={lang()}
+      closeLabel={t('closeDialog')}
+      footer={
+        <>
+          <button type="button" class="btn" onClick={closeDialog}>
+            {t('cancel')}
+          </button>
+          <button type="submit" form="password-form" class="btn primary" disabled={busy} data-testid="password-submit">
+            {busy ? t('saving') : t('changePassword')}
+          </button>
+        </>
+      }
+    >
+      <form id="password-form" class="password-form" onSubmit={submit} data-testid="password-form" novalidate>
+        {error ? (
+          <div class="notice notice-error" role="alert" data-testid="password-error">
+            {error}
+          </div>
+        ) : null}
+        <Field label={t('currentPassword')} id="pw-current" error={errors.current}>
+          <input id="pw-current" type="password" autocomplete="current-password" required autofocus value={v.current} onInput={set('current')} data-testid="password-current" />
+        </Field>
+        <Field label={t('newPassword')} id="pw-new" error={errors.fresh} hint={t('newPasswordHint')}>
+          <input id="pw-new" type="password" autocomplete="new-password" required value={v.fresh} onInput={set('fresh')} data-testid="password-new" />
+        </Field>
+        <Field label={t('confirmPassword')} id="pw-again" error={errors.again}>
+          <input id="pw-again" type="password" autocomplete="new-password" required value={v.again} onInput={set('again')} data-testid="password-again" />
+        </Field>
+        {/* For password managers: whose password this is (last, so that the dialog focuses the first field). */}
+        <input type="email" autocomplete="username" value={S.me.email} readOnly hidden />
+      </form>
     </Modal>
   );
 }

@@ -1,3 +1,4 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
 import {
   S,
   canSeeAdmin,
@@ -7,6 +8,7 @@ import {
   lists,
   logout,
   navigate,
+  openDialog,
   openList,
   reconnectNow,
   setHelp,
@@ -14,6 +16,8 @@ import {
   toggleSound,
   unreadCount,
 } from '../store.js';
+import { isolate } from '../lib/bidi.js';
+import { t } from '../lib/i18n.js';
 import { Avatar, Bdi, useNow } from './common.jsx';
 import { Icon } from './icons.jsx';
 
@@ -86,7 +90,33 @@ function NavItem({ icon, label, count, active, onClick, testid, alert }) {
   );
 }
 
+/** The agent's own menu (the name in the sidebar's foot): open state,
+ * closed by a click elsewhere or Escape. */
+function useMenu() {
+  const [menu, setMenu] = useState(false);
+  const meRef = useRef(null);
+  useEffect(() => {
+    if (!menu) return undefined;
+    const onDown = (e) => {
+      if (meRef.current && !meRef.current.contains(e.target)) setMenu(false);
+    };
+    const onKey = (e) => {
+      if (e.key !== 'Escape') return;
+      e.preventDefault();
+      setMenu(false);
+    };
+    document.addEventListener('mousedown', onDown);
+    document.addEventListener('keydown', onKey, true);
+    return () => {
+      document.removeEventListener('mousedown', onDown);
+      document.removeEventListener('keydown', onKey, true);
+    };
+  }, [menu]);
+  return { menu, setMenu, meRef };
+}
+
 export function Sidebar() {
+  const { menu, setMenu, meRef } = useMenu();
   const l = lists();
   const v = S.view;
   const me = S.me;
@@ -127,17 +157,49 @@ export function Sidebar() {
         </div>
       ) : null}
       <div class="sidebar-foot">
-        <div class="me">
-          <Avatar name={me.name} seed={`a${me.id}`} kind="agent" size={34} />
-          <div class="me-text">
-            <div class="me-name" title={me.email}>
-              <Bdi text={me.name} />
+        <div class="me" ref={meRef}>
+          <button
+            type="button"
+            class="me-btn"
+            aria-haspopup="menu"
+            aria-expanded={menu ? 'true' : 'false'}
+            onClick={() => setMenu(!menu)}
+            title={me.email}
+            data-testid="me-menu"
+          >
+            <Avatar name={me.name} seed={`a${me.id}`} kind="agent" size={34} />
+            <span class="me-text">
+              <span class="me-name">
+                <Bdi text={me.name} />
+              </span>
+              <span class="me-role">{me.role}</span>
+            </span>
+            <Icon name="chevronDown" size={14} />
+          </button>
+          {menu ? (
+            <div class="me-menu" role="menu" aria-label={isolate(me.name)}>
+              <div class="me-menu-head" title={me.email}>
+                {me.email}
+              </div>
+              <button
+                type="button"
+                role="menuitem"
+                class="me-menu-item"
+                onClick={() => {
+                  setMenu(false);
+                  openDialog({ type: 'password' });
+                }}
+                data-testid="change-password"
+              >
+                <Icon name="key" size={15} />
+                {t('changePassword')}
+              </button>
             </div>
-            <div class="me-role">{me.role}</div>
-          </div>
+          ) : null}
           <button type="button" class="icon-btn" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">
             <Icon name="keyboard" />
           </button>
+
           <button type="button" class="icon-btn" onClick={logout} aria-label="Log out" title="Log out" data-testid="logout">
             <Icon name="logout" />
           </button>

@@ -81,14 +81,16 @@ document.addEventListener('keydown', (e) => {
 });
 
 /** title: text or JSX (a name in a <Bdi>); then label is its text for aria-label. */
-export function Modal({ title, onClose, children, footer, wide, label }) {
+export function Modal({ title, onClose, children, footer, wide, label, lang, closeLabel = 'Close dialog' }) {
   const box = useRef(null);
   const close = useRef(onClose);
   close.current = onClose;
   useEffect(() => {
     const prev = document.activeElement;
     modalStack.push(close);
-    const el = box.current && box.current.querySelector('[autofocus], input, select, textarea, button.primary, button');
+    // [autofocus] first: one selector list would match in document order,
+    // and the header's close button comes before every field.
+    const el = box.current && (box.current.querySelector('[autofocus]') || box.current.querySelector('input, select, textarea, button.primary, button'));
     if (el) el.focus();
     return () => {
       const i = modalStack.indexOf(close);
@@ -108,11 +110,12 @@ export function Modal({ title, onClose, children, footer, wide, label }) {
         role="dialog"
         aria-modal="true"
         aria-label={label || (typeof title === 'string' ? title : undefined)}
+        lang={lang}
         ref={box}
       >
         <div class="modal-head">
           <h2>{title}</h2>
-          <button class="icon-btn" type="button" onClick={onClose} aria-label="Close dialog">
+          <button class="icon-btn" type="button" onClick={onClose} aria-label={closeLabel}>
             <Icon name="x" />
           </button>
         </div>

@@ -335,8 +335,10 @@ function lost(quiet) {
   for (const x of S.outbox) x.sending = false;
   const err = authError;
   authError = null;
-  if (err === 'auth_failed') {
-    // The token is not valid (any more): the loader makes a new visitor.
+  if (err === 'auth_failed' || err === 'identity_required') {
+    // The token is not valid (any more), or the site now requires a
+    // verified identity it does not have: the loader asks for a new
+    // session (verified if the page identified the visitor).
     update({ conn: 'down', token: null });
     toHost({ type: 'expired' });
     return;

@@ -145,7 +145,13 @@ function AgentForm({ agent, onClose, onCreated }) {
           label={create ? 'Password (optional)' : 'New password (optional)'}
           id="ag-pw"
           error={f.errors.password}
-          hint={create ? 'Leave empty to generate one; it is shown once.' : 'Leave empty to keep the current password.'}
+          hint={
+            create
+              ? 'Leave empty to generate one; it is shown once.'
+              : self
+                ? 'Leave empty to keep the current password. A new one signs out your other sessions.'
+                : 'Leave empty to keep the current password. A new one signs them out everywhere.'
+          }
         >
           <input id="ag-pw" type="password" autocomplete="new-password" value={v.password} onInput={f.set('password')} />
         </Field>
