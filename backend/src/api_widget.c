@@ -47,6 +47,8 @@ struct identity {
     const char *id, *hash, *name, *email;
 };
 
+/* Reads the identity as the site's backend signed it: name and email
+ * exactly as sent (identity_clean comes after the hash is checked). */
 static int read_identity(json_t *body, struct identity *idn, struct problem_field *err)
 {
     static const char *const fields[] = {"id", "hash", "name", "email", NULL};
@@ -61,7 +63,22 @@ static int read_identity(json_t *body, struct identity *idn, struct problem_fiel
     }
     if (jfield_only(obj, fields, err) != 0 || jfield_string(obj, "id", JF_REQUIRED, 1, 255, &idn->id, err) != 0 ||
         jfield_string(obj, "hash", JF_REQUIRED, 64, 64, &idn->hash, err) != 0 ||
-        jfield_string(obj, "name", JF_NAME_CLEAN, 1, 200, &idn->name, err) != 0 ||
+        jfield_string(obj, "name", 0, 1, 200, &idn->name, err) != 0 ||
+        jfield_string(obj, "email", 0, 3, 254, &idn->email, err) != 0) {
+        err->field = "identity";
+        return -1;
+    }
+    return 0;
+}
+
+/* Once the hash matched: the name and email as they will be stored, with
+ * invisible characters and bidi controls removed (text_ident_clean); one
+ * with nothing visible left counts as not given. The signed originals in
+ * idn are replaced. */
+static int identity_clean(json_t *body, struct identity *idn, struct problem_field *err)
+{
+    json_t *obj = json_object_get(body, "identity");
+    if (jfield_string(obj, "name", JF_NAME_CLEAN, 1, 200, &idn->name, err) != 0 ||
         jfield_string(obj, "email", JF_NAME_CLEAN, 3, 254, &idn->email, err) != 0) {
         err->field = "identity";
         return -1;
@@ -247,6 +264,10 @@ void api_widget_session(struct http_req *req)
     if (idn.id && !identity_valid(db_get_str(res, 0, 2), &idn)) {
         http_send_problem(req, 403, "identity_invalid",
                           "the identity hash does not match its id (and name and email, when given)");
+        goto done;
+    }
+    if (idn.id && identity_clean(body, &idn, &err) != 0) {
+        http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
         goto done;
     }
     if (!idn.id && db_get_bool(res, 0, 3)) {

@@ -196,15 +196,18 @@ test('widget session: the identity\'s name and email are cleaned, not refused', 
   const secret = `secret-${process.pid}`;
   const site = await createSite(pg, { teamId: team, identitySecret: secret });
   const id = `user-${process.pid}`;
-  const res = await visitorSession(srv, site, {
-    identity: { id, hash: identityHash(secret, id), name: ` ${RLO}gnp.exe${RLM}`, email: `una${ZWSP}@example.com` },
-  });
+  // The site signs what it sends (id, name and email); the server checks
+  // that, then cleans what it stores.
+  const name = ` ${RLO}gnp.exe${RLM}`;
+  const email = `una${ZWSP}@example.com`;
+  const res = await visitorSession(srv, site, { identity: { id, hash: identityHash(secret, `${id}\n${name}\n${email}`), name, email } });
   const body = assertJson(res, 200);
   assert.equal(body.visitor.name, 'gnp.exe');
   assert.equal(body.visitor.email, 'una@example.com');
   // Only invisible characters: as if no name was given.
   const id2 = `user2-${process.pid}`;
-  const res2 = assertJson(await visitorSession(srv, site, { identity: { id: id2, hash: identityHash(secret, id2), name: `${ZWSP}\u3164` } }), 200);
+  const name2 = `${ZWSP}\u3164`;
+  const res2 = assertJson(await visitorSession(srv, site, { identity: { id: id2, hash: identityHash(secret, `${id2}\n${name2}\n`), name: name2 } }), 200);
   assert.equal(res2.visitor.name, null);
 });
 
