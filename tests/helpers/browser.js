@@ -79,7 +79,14 @@ async function launchBrowser() {
  * errors, console errors and CSP violations seen so far.
  */
 async function openConsole(browser, srv, { origin = srv.origin, notifications = true, viewport = { width: 1440, height: 900 }, path: p = '/console/', locale } = {}) {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, reducedMotion: 'reduce', ...(locale ? { locale } : {}) });
+  const context = await browser.newContext({
+    viewport,
+    deviceScaleFactor: 1,
+    reducedMotion: 'reduce',
+    ...(locale ? { locale } : {}),
+    // A TLS test server has a self-signed certificate.
+    ...(srv.tls ? { ignoreHTTPSErrors: true } : {}),
+  });
   const seen = [];
   if (notifications) {
     await context.addInitScript(() => {
