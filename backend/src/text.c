@@ -2,42 +2,52 @@
 
 #include <string.h>
 
+/* The code point at s[i] (i < n) in *cp and its length in bytes, or 0 when
+ * what starts there is not valid UTF-8: strict, no overlong forms, no
+ * surrogates, nothing above U+10FFFF. */
+static size_t decode_strict(const unsigned char *s, size_t n, size_t i, unsigned *cp)
+{
+    unsigned c = s[i], v;
+    size_t len;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        v = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        v = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        v = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (i + len > n)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[i + k] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i + k] & 0x3F);
+    }
+    if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10FFFF)) || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return len;
+}
+
 long text_utf8_chars(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
     long count = 0;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        unsigned cp;
-        size_t len;
-        if (c < 0x80) {
-            i++;
-            count++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return -1;
-        }
-        if (i + len > n)
-            return -1;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return -1;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+    unsigned cp;
+    for (size_t i = 0; i < n; count++) {
+        size_t len = decode_strict(s, n, i, &cp);
+        if (!len)
             return -1;
         i += len;
-        count++;
     }
     return count;
 }
@@ -64,38 +74,11 @@ int text_has_controls(const char *str, size_t n, int allow_newlines)
  * decode is taken alone as U+FFFD rather than read past. */
 static size_t decode(const unsigned char *s, size_t n, size_t i, unsigned *cp)
 {
-    unsigned c = s[i], v;
-    size_t len;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        v = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        v = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        v = c & 0x07;
-    } else {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    if (i + len > n) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    for (size_t k = 1; k < len; k++) {
-        if ((s[i + k] & 0xC0) != 0x80) {
-            *cp = 0xFFFD;
-            return 1;
-        }
-        v = (v << 6) | (s[i + k] & 0x3F);
-    }
-    *cp = v;
-    return len;
+    size_t len = decode_strict(s, n, i, cp);
+    if (len)
+        return len;
+    *cp = 0xFFFD;
+    return 1;
 }
 
 /* LRE, RLE, PDF, LRO, RLO and LRI, RLI, FSI, PDI. */
