@@ -30,6 +30,10 @@ const {
 } = require('../helpers/fixtures');
 
 const MAX_FRAME = 65536;
+// Under `make asan` every allocation carries redzones and freed memory sits in
+// ASan's quarantine: RSS says nothing about our bounds there, so the memory
+// bounds are asserted only in the normal build (the behaviour always is).
+const MEMORY_BOUNDS = !process.env.ASAN_OPTIONS;
 const QUEUE_BYTES = 262144;
 // Below jansson's own limit of 2048 levels, so that without our depth check
 // the recursive parser would really descend this far.
@@ -151,7 +155,7 @@ test('a frame announcing 2 GiB is refused from its header: close 1009 at once, n
   assert.match(reply.subarray(4, 2 + (reply[1] & 0x7f)).toString(), /frame too large/);
   const grew = rssKiB(srv.pid) - before;
   t.diagnostic(`RSS change after a 2 GiB frame header: ${grew} KiB`);
-  assert.ok(grew < 8 * 1024, `RSS grew by ${grew} KiB`);
+  if (MEMORY_BOUNDS) assert.ok(grew < 8 * 1024, `RSS grew by ${grew} KiB`);
   await assertUp('a 2 GiB frame header');
 });
 
@@ -197,7 +201,7 @@ test('a 200 MiB frame does not get buffered: the socket is closed after the head
   peak = Math.max(peak, rssKiB(srv.pid));
   const grew = peak - before;
   t.diagnostic(`RSS peak change while ${Math.round(sent / 1048576)} MiB of a 200 MiB frame were pushed: ${grew} KiB`);
-  assert.ok(grew < 16 * 1024, `RSS peaked ${grew} KiB above its start while ${Math.round(sent / 1048576)} MiB were pushed`);
+  if (MEMORY_BOUNDS) assert.ok(grew < 16 * 1024, `RSS peaked ${grew} KiB above its start while ${Math.round(sent / 1048576)} MiB were pushed`);
   await assertUp('a 200 MiB frame');
 });
 
@@ -223,7 +227,7 @@ test('an unauthenticated socket holds a small, bounded amount of memory, even mi
   t.diagnostic(`RSS per unauthenticated socket holding a ${MAX_FRAME}-byte frame buffer: ${perSocket.toFixed(1)} KiB`);
   // Documented bound (docs/architecture.md): the frame buffer
   // (PARLEY_WS_MAX_FRAME_BYTES) plus ~100 KiB of stacks and bookkeeping.
-  assert.ok(perSocket < MAX_FRAME / 1024 + 160, `${perSocket.toFixed(1)} KiB per unauthenticated socket`);
+  if (MEMORY_BOUNDS) assert.ok(perSocket < MAX_FRAME / 1024 + 160, `${perSocket.toFixed(1)} KiB per unauthenticated socket`);
   for (const s of socks) s.destroy();
   await assertUp('many half-sent frames');
 });
@@ -263,7 +267,7 @@ test('a visitor who asks for large replies and reads none is disconnected at PAR
   ws.socket.resume();
   await socketClosed(ws.socket, 10000);
   t.diagnostic(`RSS peak change with a stalled reader: ${peak - baseline} KiB`);
-  assert.ok(peak - baseline < 32 * 1024, `RSS grew by ${peak - baseline} KiB`);
+  if (MEMORY_BOUNDS) assert.ok(peak - baseline < 32 * 1024, `RSS grew by ${peak - baseline} KiB`);
   await assertUp('a stalled reader');
 });
 
