@@ -28,8 +28,10 @@ CW_DEFS    := -DNO_CGI -DNO_FILES -DNO_CACHING -DUSE_WEBSOCKET -DOPENSSL_API_3_0
 CW_CFLAGS   = -std=c11 -D_GNU_SOURCE $(HARDEN) $(CFLAGS) $(CW_DEFS) -Ibuild/civetweb/include \
               $(shell pkg-config --cflags openssl 2>/dev/null) -Wno-deprecated-declarations
 
-SRC       := $(filter-out backend/src/main.c,$(wildcard backend/src/*.c))
-HDR       := $(wildcard backend/src/*.h)
+# backend/src/<layer>/<module>.[ch]; see docs/architecture.md for the layers.
+LAYERS    := core db chat live http api
+SRC       := $(foreach l,$(LAYERS),$(wildcard backend/src/$(l)/*.c))
+HDR       := $(foreach l,$(LAYERS),$(wildcard backend/src/$(l)/*.h))
 MIGRATIONS:= $(sort $(wildcard migrations/*.sql))
 OBJ       := $(patsubst backend/src/%.c,build/obj/%.o,$(SRC)) build/obj/migrations_gen.o build/obj/civetweb.o
 UNIT_SRC  := $(wildcard backend/tests/test_*.c)
@@ -75,7 +77,7 @@ build/migrations_gen.c: $(MIGRATIONS) scripts/embed-migrations
 	@mkdir -p build
 	scripts/embed-migrations migrations > $@.tmp && mv $@.tmp $@
 
-build/obj/migrations_gen.o: build/migrations_gen.c backend/src/migrate.h build/civetweb/.patched
+build/obj/migrations_gen.o: build/migrations_gen.c backend/src/db/migrate.h build/civetweb/.patched
 	@mkdir -p build/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -90,7 +92,7 @@ build/obj/civetweb.o: build/civetweb/.patched
 	$(CC) $(CW_CFLAGS) -c -o $@ build/civetweb/src/civetweb.c
 
 build/obj/%.o: backend/src/%.c $(HDR) build/civetweb/.patched
-	@mkdir -p build/obj
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 backend/parleyd: backend/src/main.c $(OBJ) $(HDR)
@@ -157,7 +159,7 @@ asan: deps node build/asan/parleyd
 lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr --std=c11 \
 	    -Ibackend/src backend/src backend/tests
-	clang-format --dry-run --Werror backend/src/*.c backend/src/*.h backend/tests/*.c
+	clang-format --dry-run --Werror backend/src/*.c $(SRC) $(HDR) backend/tests/*.c
 
 clean:
 	rm -rf build backend/parleyd

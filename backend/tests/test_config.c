@@ -1,6 +1,6 @@
 /* Unit tests for config: defaults, every valid form, and each invalid value
  * stopping start-up with a message naming its variable. */
-#include "config.h"
+#include "core/config.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* Unit tests for connlimit: per-class limits per address, IPv6 counted by
  * /64, IPv4-mapped addresses as IPv4, release giving places back, refusal
  * counters, and entries freed when empty. */
-#include "connlimit.h"
+#include "core/connlimit.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

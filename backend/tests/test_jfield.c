@@ -4,7 +4,7 @@
  * bidi controls; the latter two store the result back), and its parser
  * entry (nesting counted outside strings only, the limit exact, a document
  * past it refused before jansson's recursive parser could run out of stack). */
-#include "jfield.h"
+#include "core/jfield.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

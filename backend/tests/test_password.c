@@ -1,7 +1,7 @@
 /* Unit tests for password: hashes verify, wrong passwords and tampered or
  * malformed hashes are refused, the policy holds. Uses the real cost
  * (n=2^17) for the format check and a lower one where many hashes run. */
-#include "password.h"
+#include "core/password.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

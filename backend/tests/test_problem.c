@@ -1,9 +1,9 @@
 /* Unit tests for problem: RFC 9457 documents with stable types, and
  * refusal of arguments that would produce a malformed one. Also the field
  * validators (jfield) and UTF-8 rules (text) that feed problem fields. */
-#include "jfield.h"
-#include "problem.h"
-#include "text.h"
+#include "core/jfield.h"
+#include "core/problem.h"
+#include "core/text.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

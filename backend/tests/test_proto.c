@@ -1,7 +1,7 @@
 /* Unit tests for protocol validation: every malformed or oversized frame
  * gets its stable error code (and field), each role only its own types,
  * and good frames parse into the right fields. */
-#include "proto.h"
+#include "live/proto.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* Unit tests for the routing policy: capacity, ties (least loaded, then
  * longest idle, then lowest id), away/offline/disconnected agents, team
  * scoping, queue order, and draining when capacity frees up. */
-#include "router.h"
+#include "chat/router.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

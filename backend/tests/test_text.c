@@ -2,7 +2,7 @@
  * cleaned), the balancing of explicit bidi controls in free text, and the
  * FSI ... PDI isolation of plain-text output. Strings are written with
  * their UTF-8 bytes; the names below say which characters they are. */
-#include "text.h"
+#include "core/text.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

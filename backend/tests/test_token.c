@@ -1,6 +1,6 @@
 /* Unit tests for token: shape and randomness of tokens, digests, HMAC
  * vectors, base64url round trips and refusals. */
-#include "token.h"
+#include "core/token.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 'use strict';
 // Helpers for the REST API v1 tests: tokens, bearer requests, the OpenAPI
 // document (docs/openapi.yaml) and a small JSON Schema checker for answers,
-// the route table of backend/src/routes.c, streamed NDJSON, and the RSS of a
+// the route table of backend/src/api/routes.c, streamed NDJSON, and the RSS of a
 // process.
 //
 //   const tok = await addToken(pg, { scopes: ['conversations:read'] });   // { token, id, name }
@@ -20,7 +20,7 @@ const { request } = require('./http');
 const { runParleyd } = require('./parleyd');
 
 const SPEC_PATH = path.join(REPO_ROOT, 'docs', 'openapi.yaml');
-const ROUTES_PATH = path.join(REPO_ROOT, 'backend', 'src', 'routes.c');
+const ROUTES_PATH = path.join(REPO_ROOT, 'backend', 'src', 'api', 'routes.c');
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 let tokenCounter = 0;
@@ -187,7 +187,7 @@ function responseSchema(spec, method, urlPattern, status, mediaType) {
 
 // ---- the server's route table ---------------------------------------------
 
-/** [{ method, path }] of every "/api/v1/" route in backend/src/routes.c. */
+/** [{ method, path }] of every "/api/v1/" route in backend/src/api/routes.c. */
 function v1Routes() {
   return allRoutes().filter((r) => r.path.startsWith('/api/v1/'));
 }

@@ -1,0 +1,68 @@
+/* api: the HTTP handlers, one api_*.c file per resource, and the route table
+ * (routes.c) that maps method + path to them. */
+#ifndef PARLEY_API_H
+#define PARLEY_API_H
+
+#include "http/http.h"
+
+/* api_health.c */
+void api_healthz(struct http_req *req);
+void api_readyz(struct http_req *req);
+void api_metrics(struct http_req *req);
+
+/* api_auth.c */
+void api_auth_login(struct http_req *req);
+void api_auth_logout(struct http_req *req);
+void api_auth_me(struct http_req *req);
+void api_auth_password(struct http_req *req);
+
+/* api_widget.c */
+void api_widget_session(struct http_req *req);
+void api_widget_session_preflight(struct http_req *req);
+void api_widget_site(struct http_req *req);
+void api_demo_page(struct http_req *req);
+
+/* api_admin.c */
+void api_agents_list(struct http_req *req);
+void api_agents_create(struct http_req *req);
+void api_agents_update(struct http_req *req);
+void api_teams_list(struct http_req *req);
+void api_teams_create(struct http_req *req);
+void api_teams_update(struct http_req *req);
+void api_sites_list(struct http_req *req);
+void api_sites_create(struct http_req *req);
+void api_sites_update(struct http_req *req);
+void api_canned_list(struct http_req *req);
+void api_canned_create(struct http_req *req);
+void api_canned_update(struct http_req *req);
+void api_canned_delete(struct http_req *req);
+
+/* api_conversations.c */
+void api_conversations_list(struct http_req *req);
+void api_conversation_get(struct http_req *req);
+
+/* api_tokens.c */
+void api_tokens_list(struct http_req *req);
+void api_tokens_create(struct http_req *req);
+void api_tokens_revoke(struct http_req *req);
+
+/* api_v1.c */
+void api_v1_conversations_list(struct http_req *req);
+void api_v1_conversation_get(struct http_req *req);
+void api_v1_messages_list(struct http_req *req);
+void api_v1_transcript(struct http_req *req);
+void api_v1_message_create(struct http_req *req);
+void api_v1_assign(struct http_req *req);
+void api_v1_close(struct http_req *req);
+void api_v1_reopen(struct http_req *req);
+void api_v1_visitor_get(struct http_req *req);
+void api_v1_agents(struct http_req *req);
+void api_v1_teams(struct http_req *req);
+void api_v1_sites(struct http_req *req);
+void api_v1_transcripts_export(struct http_req *req);
+
+/* routes.c */
+extern const struct http_route api_routes[];
+extern const size_t api_nroutes;
+
+#endif

@@ -1,0 +1,858 @@
+#include "chat/convo.h"
+
+#include "db/db.h"
+#include "live/events.h"
+#include "core/log.h"
+#include "live/proto.h"
+#include "chat/router.h"
+#include "core/text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *convo_actor_kind(const struct actor *a)
+{
+    switch (a->kind) {
+    case ACTOR_VISITOR:
+        return "visitor";
+    case ACTOR_AGENT:
+        return "agent";
+    case ACTOR_API:
+        return "api";
+    case ACTOR_SYSTEM:
+        break;
+    }
+    return "system";
+}
+
+static const char *audience_of(const struct actor *a)
+{
+    return a->kind == ACTOR_VISITOR ? "visitor" : "agent";
+}
+
+/* The conversation, actor and site ids as text parameters: the first three
+ * of every single-statement operation below. */
+struct id_params {
+    char conv[24], actor[24], site[24];
+};
+
+static void id_params_fill(struct id_params *p, const struct actor *a, long long conv)
+{
+    snprintf(p->conv, sizeof(p->conv), "%lld", conv);
+    snprintf(p->actor, sizeof(p->actor), "%lld", a->id);
+    snprintf(p->site, sizeof(p->site), "%lld", a->site_id);
+}
+
+/* Maps a failed transaction to a protocol error: our own codes travel as
+ * negative values below DB_E_NOT_FOUND. */
+enum {
+    TX_NOT_FOUND = -100,
+    TX_FORBIDDEN = -101,
+    TX_INVALID_STATE = -102,
+    TX_AT_CAPACITY = -103,
+    TX_AGENT_UNAVAILABLE = -104,
+};
+
+static const char *tx_error(int rc)
+{
+    switch (rc) {
+    case DB_OK:
+        return NULL;
+    case TX_NOT_FOUND:
+    case DB_E_NOT_FOUND:
+        return PE_NOT_FOUND;
+    case TX_FORBIDDEN:
+        return PE_FORBIDDEN;
+    case TX_INVALID_STATE:
+        return PE_INVALID_STATE;
+    case TX_AT_CAPACITY:
+        return PE_AT_CAPACITY;
+    case TX_AGENT_UNAVAILABLE:
+        return PE_AGENT_UNAVAILABLE;
+    case DB_E_UNAVAILABLE:
+        return PE_UNAVAILABLE;
+    default:
+        return PE_INTERNAL;
+    }
+}
+
+/* A conversation as seen by one actor, locked for the transaction. */
+struct conv_row {
+    long long id, visitor_id, site_id, team_id, assignee_id;
+    char status[16];
+    int in_team;    /* the acting agent is a member of the conversation's team */
+    int privileged; /* the actor's privilege, an agent's narrowed by their current role */
+};
+
+/* Loads and locks; TX_NOT_FOUND when it does not exist or (for a visitor)
+ * is not theirs, so a visitor cannot even learn that it exists. */
+static int load_conv(PGconn *conn, const struct actor *a, long long conv, struct conv_row *out)
+{
+    char id[24], actor[24];
+    const char *params[2] = {id, actor};
+    PGresult *res = NULL;
+    int rc;
+    snprintf(id, sizeof(id), "%lld", conv);
+    snprintf(actor, sizeof(actor), "%lld", a->kind == ACTOR_AGENT ? a->id : 0);
+    rc = db_exec(conn, &res,
+                 "SELECT c.id, c.visitor_id, c.site_id, c.team_id, c.assignee_id, c.status,"
+                 "  EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint),"
+                 "  parley_agent_privileged($2::bigint)"
+                 " FROM conversations c WHERE c.id = $1::bigint FOR UPDATE",
+                 2, params);
+    if (rc != DB_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return TX_NOT_FOUND;
+    }
+    out->id = db_get_ll(res, 0, 0, 0);
+    out->visitor_id = db_get_ll(res, 0, 1, 0);
+    out->site_id = db_get_ll(res, 0, 2, 0);
+    out->team_id = db_get_ll(res, 0, 3, 0);
+    out->assignee_id = db_get_ll(res, 0, 4, 0);
+    snprintf(out->status, sizeof(out->status), "%s", db_get_str(res, 0, 5));
+    out->in_team = db_get_bool(res, 0, 6);
+    /* A socket's role is the one it authenticated with: a demotion counts
+     * from its commit on, before the socket is closed. */
+    out->privileged = a->privileged && (a->kind != ACTOR_AGENT || db_get_bool(res, 0, 7));
+    PQclear(res);
+    if (a->kind == ACTOR_VISITOR && (out->visitor_id != a->id || out->site_id != a->site_id))
+        return TX_NOT_FOUND;
+    return DB_OK;
+}
+
+int convo_post_tx(PGconn *conn, long long conv, const char *author_kind, long long author_id, const char *kind,
+                  const char *body, json_t *meta)
+{
+    json_t *items = json_pack("[{s:I, s:s, s:I, s:b, s:s, s:s}]", "c", (json_int_t)conv, "ak", author_kind, "ai",
+                              (json_int_t)author_id, "p", 1, "k", kind, "b", body);
+    char *text;
+    const char *params[1];
+    PGresult *res = NULL;
+    int rc;
+    if (!items)
+        return DB_E_QUERY;
+    if (meta)
+        json_object_set(json_array_get(items, 0), "mt", meta);
+    if (author_id == 0)
+        json_object_set_new(json_array_get(items, 0), "ai", json_null());
+    text = json_dumps(items, JSON_COMPACT);
+    json_decref(items);
+    if (!text)
+        return DB_E_QUERY;
+    params[0] = text;
+    rc = db_exec(conn, &res, "SELECT status FROM post_messages($1::jsonb)", 1, params);
+    free(text);
+    if (rc == DB_OK && (PQntuples(res) != 1 || strcmp(db_get_str(res, 0, 0), "ok") != 0))
+        rc = DB_E_NOT_FOUND;
+    PQclear(res);
+    return rc;
+}
+
+/* The conversation's JSON for the reply, read inside the transaction. */
+static int conv_json(PGconn *conn, long long conv, const char *audience, json_t **out)
+{
+    char id[24];
+    const char *params[2] = {id, audience};
+    PGresult *res = NULL;
+    snprintf(id, sizeof(id), "%lld", conv);
+    int rc =
+        db_exec(conn, &res, "SELECT parley_conversation_json(c, $2)::text FROM conversations c WHERE c.id = $1::bigint",
+                2, params);
+    if (rc == DB_OK) {
+        *out = PQntuples(res) ? json_loads(db_get_str(res, 0, 0), 0, NULL) : NULL;
+        if (!*out)
+            rc = DB_E_QUERY;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* A stored name for the text of an event or a note ("Ann joined the
+ * conversation"): cleaned as an identifier, because rows written before
+ * names were checked (text_ident_error) may still hide a U+202E that would
+ * reverse the rest of the sentence. out holds len bytes. */
+static void name_for_text(const char *name, char *out, size_t len)
+{
+    size_t n = strlen(name);
+    if (n >= len)
+        n = len - 1; /* names are at most 100 characters: never cut */
+    text_ident_clean(name, n, out);
+}
+
+static int agent_name(PGconn *conn, long long agent_id, char *out, size_t len)
+{
+    char id[24];
+    const char *params[1] = {id};
+    PGresult *res = NULL;
+    snprintf(id, sizeof(id), "%lld", agent_id);
+    int rc = db_exec(conn, &res, "SELECT name FROM agents WHERE id = $1::bigint AND active", 1, params);
+    if (rc == DB_OK && PQntuples(res) != 1)
+        rc = TX_NOT_FOUND;
+    if (rc == DB_OK)
+        name_for_text(db_get_str(res, 0, 0), out, len);
+    PQclear(res);
+    return rc;
+}
+
+int convo_assign_tx(PGconn *conn, long long conv, long long agent_id, const char *change)
+{
+    char id[24], agent[24], name[512], body[600];
+    const char *params[2] = {id, agent};
+    PGresult *res = NULL;
+    long long prev;
+    int rc;
+    snprintf(id, sizeof(id), "%lld", conv);
+    snprintf(agent, sizeof(agent), "%lld", agent_id);
+    rc = agent_name(conn, agent_id, name, sizeof(name));
+    if (rc != DB_OK)
+        return rc;
+    rc = db_exec(conn, &res,
+                 "WITH old AS (SELECT assignee_id FROM conversations WHERE id = $1::bigint),"
+                 " upd AS (UPDATE conversations SET status = 'assigned', assignee_id = $2::bigint,"
+                 "         assigned_at = now(), queued_at = NULL, closed_at = NULL, updated_at = now()"
+                 "         WHERE id = $1::bigint RETURNING id)"
+                 " SELECT (SELECT assignee_id FROM old) FROM upd",
+                 2, params);
+    if (rc != DB_OK)
+        goto done;
+    prev = db_get_ll(res, 0, 0, 0);
+    rc = db_exec(conn, NULL, "UPDATE agents SET last_assigned_at = now() WHERE id = $1::bigint", 1,
+                 (const char *const[]){agent});
+    if (rc != DB_OK)
+        goto done;
+    snprintf(body, sizeof(body),
+             strcmp(change, "reopened") == 0 ? "%s reopened the conversation" : "%s joined the conversation", name);
+    json_t *meta = json_pack("{s:s, s:I}", "event", change, "agent_id", (json_int_t)agent_id);
+    rc = convo_post_tx(conn, conv, "system", 0, "event", body, meta);
+    json_decref(meta);
+    if (rc == DB_OK)
+        rc = events_notify_conv(conn, conv, change, prev != agent_id ? prev : 0, 0);
+done:
+    PQclear(res);
+    return rc;
+}
+
+/* ---- start ---- */
+
+struct start_ctx {
+    const struct actor *a;
+    const char *page_url, *referrer;
+    json_t *prechat;
+    int offline;
+    json_t *reply;
+    long long team_id;
+    int created;
+};
+
+/* The pre-chat answers to store for a new conversation (a new reference).
+ * A verified visitor's name and email come only from a verified identity
+ * (POST /api/widget/session): pre-chat "name"/"email" that differ from the
+ * stored ones are dropped, named in *ignored, and never applied. */
+static json_t *prechat_for(json_t *prechat, const PGresult *visitor, json_t *ignored)
+{
+    static const char *const locked[] = {"name", "email"};
+    json_t *out = prechat ? json_copy(prechat) : json_object();
+    if (!out || !db_get_bool(visitor, 0, 2))
+        return out;
+    for (int i = 0; i < 2; i++) {
+        const char *given = json_string_value(json_object_get(out, locked[i]));
+        const char *stored = db_get_str(visitor, 0, 3 + i);
+        if (given && (!stored || strcmp(given, stored) != 0)) {
+            json_object_del(out, locked[i]);
+            json_array_append_new(ignored, json_string(locked[i]));
+        }
+    }
+    return out;
+}
+
+static int start_tx(PGconn *conn, void *arg)
+{
+    struct start_ctx *ctx = arg;
+    char visitor[24], site[24];
+    char *prechat_text = NULL;
+    const char *name = NULL, *email = NULL;
+    json_t *prechat = NULL, *ignored = json_array();
+    PGresult *res = NULL;
+    long long conv;
+    int rc;
+
+    if (!ignored)
+        return DB_E_QUERY;
+    snprintf(visitor, sizeof(visitor), "%lld", ctx->a->id);
+    snprintf(site, sizeof(site), "%lld", ctx->a->site_id);
+    /* The visitor's row lock serialises two tabs starting at once. */
+    rc = db_exec(conn, &res,
+                 "SELECT (SELECT id FROM conversations WHERE visitor_id = v.id AND site_id = $2::bigint"
+                 "        AND status <> 'closed' ORDER BY id DESC LIMIT 1),"
+                 "       (SELECT default_team_id FROM sites WHERE id = $2::bigint), v.verified, v.name, v.email"
+                 " FROM visitors v WHERE v.id = $1::bigint AND v.site_id = $2::bigint FOR UPDATE",
+                 2, (const char *const[]){visitor, site});
+    if (rc != DB_OK)
+        goto done;
+    if (PQntuples(res) != 1) {
+        rc = TX_NOT_FOUND;
+        goto done;
+    }
+    conv = db_get_ll(res, 0, 0, 0);
+    ctx->team_id = db_get_ll(res, 0, 1, 0);
+    if (!conv) {
+        prechat = prechat_for(ctx->prechat, res, ignored);
+        prechat_text = prechat ? json_dumps(prechat, JSON_COMPACT) : NULL;
+        if (!prechat_text) {
+            rc = DB_E_QUERY;
+            goto done;
+        }
+        if (!db_get_bool(res, 0, 2)) {
+            name = json_string_value(json_object_get(prechat, "name"));
+            email = json_string_value(json_object_get(prechat, "email"));
+        }
+        PQclear(res);
+        res = NULL;
+        const char *params[8] = {site,         visitor, ctx->page_url, ctx->referrer,
+                                 prechat_text, name,    email,         ctx->offline ? "true" : "false"};
+        rc =
+            db_exec(conn, &res,
+                    "WITH v AS (UPDATE visitors SET name = coalesce(left($6, 200), name),"
+                    "           email = coalesce(left($7, 254), email), last_seen_at = now()"
+                    "           WHERE id = $2::bigint)"
+                    " INSERT INTO conversations (site_id, visitor_id, team_id, status, queued_at, page_url,"
+                    "   referrer, prechat, offline)"
+                    " SELECT $1::bigint, $2::bigint, s.default_team_id, 'queued', now(), $3, $4, $5::jsonb, $8::boolean"
+                    " FROM sites s WHERE s.id = $1::bigint RETURNING id",
+                    8, params);
+        if (rc != DB_OK)
+            goto done;
+        conv = db_get_ll(res, 0, 0, 0);
+        rc = events_notify_conv(conn, conv, "queued", 0, 0);
+        if (rc != DB_OK)
+            goto done;
+        ctx->created = 1;
+    }
+    json_t *c = NULL;
+    rc = conv_json(conn, conv, "visitor", &c);
+    if (rc == DB_OK) {
+        json_decref(ctx->reply); /* a retried transaction starts over */
+        ctx->reply = json_pack("{s:o, s:b}", "conversation", c, "created", ctx->created);
+        if (ctx->reply && json_array_size(ignored) > 0)
+            json_object_set(ctx->reply, "ignored", ignored);
+    }
+done:
+    free(prechat_text);
+    json_decref(prechat);
+    json_decref(ignored);
+    PQclear(res);
+    return rc;
+}
+
+const char *convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
+                        json_t *prechat, int offline, json_t **reply, long long *drain_team)
+{
+    struct start_ctx ctx = {.a = a, .page_url = page_url, .referrer = referrer, .prechat = prechat, .offline = offline};
+    int rc = db_transaction(app->db, start_tx, &ctx);
+    (void)app;
+    *reply = ctx.reply;
+    *drain_team = rc == DB_OK && ctx.created ? ctx.team_id : 0;
+    return rc == DB_OK ? NULL : tx_error(rc);
+}
+
+/* ---- accept, close, reopen, transfer: one context for the simple moves ---- */
+
+struct move_ctx {
+    const struct actor *a;
+    long long conv;
+    long long to_agent, to_team;
+    const char *reason;
+    json_t *reply;
+    long long drain_team;  /* queue to drain after commit */
+    long long freed_agent; /* agent whose capacity grew */
+};
+
+static int accept_tx(PGconn *conn, void *arg)
+{
+    struct move_ctx *ctx = arg;
+    struct conv_row c;
+    char agent[24];
+    PGresult *res = NULL;
+    int rc = load_conv(conn, ctx->a, ctx->conv, &c);
+    if (rc != DB_OK)
+        return rc;
+    if (!c.privileged && !c.in_team)
+        return TX_FORBIDDEN;
+    if (strcmp(c.status, "queued") != 0)
+        return TX_INVALID_STATE;
+    if (!c.privileged) {
+        snprintf(agent, sizeof(agent), "%lld", ctx->a->id);
+        rc = db_exec(conn, &res,
+                     "SELECT (SELECT count(*) FROM conversations WHERE assignee_id = a.id AND status = 'assigned')"
+                     "  >= a.max_chats FROM agents a WHERE a.id = $1::bigint FOR UPDATE",
+                     1, (const char *const[]){agent});
+        if (rc != DB_OK)
+            return rc;
+        int full = db_get_bool(res, 0, 0);
+        PQclear(res);
+        if (full)
+            return TX_AT_CAPACITY;
+    }
+    rc = convo_assign_tx(conn, c.id, ctx->a->id, "assigned");
+    if (rc == DB_OK)
+        rc = conv_json(conn, c.id, "agent", &ctx->reply);
+    return rc;
+}
+
+static int close_tx(PGconn *conn, void *arg)
+{
+    struct move_ctx *ctx = arg;
+    struct conv_row c;
+    char id[24], by[16], body[64];
+    int rc = load_conv(conn, ctx->a, ctx->conv, &c);
+    if (rc != DB_OK)
+        return rc;
+    if (ctx->a->kind == ACTOR_AGENT && !c.privileged && c.assignee_id != ctx->a->id &&
+        !(c.in_team && strcmp(c.status, "queued") == 0))
+        return TX_FORBIDDEN;
+    if (strcmp(c.status, "closed") == 0)
+        return TX_INVALID_STATE;
+    snprintf(id, sizeof(id), "%lld", c.id);
+    snprintf(by, sizeof(by), "%s", convo_actor_kind(ctx->a));
+    rc = db_exec(conn, NULL,
+                 "UPDATE conversations SET status = 'closed', closed_at = now(), closed_by_kind = $2,"
+                 " queued_at = NULL, updated_at = now() WHERE id = $1::bigint",
+                 2, (const char *const[]){id, by});
+    if (rc != DB_OK)
+        return rc;
+    snprintf(body, sizeof(body), "%s",
+             ctx->a->kind == ACTOR_VISITOR ? "Conversation closed by the visitor"
+             : ctx->a->kind == ACTOR_AGENT ? "Conversation closed by the agent"
+                                           : "Conversation closed");
+    json_t *meta = json_pack("{s:s, s:s}", "event", "closed", "by", by);
+    rc = convo_post_tx(conn, c.id, "system", 0, "event", body, meta);
+    json_decref(meta);
+    if (rc == DB_OK)
+        rc = events_notify_conv(conn, c.id, "closed", 0, 0);
+    if (rc == DB_OK)
+        rc = conv_json(conn, c.id, audience_of(ctx->a), &ctx->reply);
+    if (strcmp(c.status, "assigned") == 0)
+        ctx->freed_agent = c.assignee_id;
+    return rc;
+}
+
+static int reopen_tx(PGconn *conn, void *arg)
+{
+    struct move_ctx *ctx = arg;
+    struct conv_row c;
+    int rc = load_conv(conn, ctx->a, ctx->conv, &c);
+    if (rc != DB_OK)
+        return rc;
+    if (!c.privileged && !c.in_team && c.assignee_id != ctx->a->id)
+        return TX_FORBIDDEN;
+    if (strcmp(c.status, "closed") != 0)
+        return TX_INVALID_STATE;
+    if (ctx->a->kind == ACTOR_AGENT) {
+        /* The agent who reopens takes it. */
+        rc = convo_assign_tx(conn, c.id, ctx->a->id, "reopened");
+    } else {
+        /* Reopened by an integration: back to its team's queue. */
+        char id[24];
+        snprintf(id, sizeof(id), "%lld", c.id);
+        rc = db_exec(conn, NULL,
+                     "UPDATE conversations SET status = 'queued', assignee_id = NULL, assigned_at = NULL,"
+                     " closed_at = NULL, queued_at = now(), updated_at = now() WHERE id = $1::bigint",
+                     1, (const char *const[]){id});
+        json_t *meta = json_pack("{s:s}", "event", "reopened");
+        if (rc == DB_OK)
+            rc = convo_post_tx(conn, c.id, "system", 0, "event", "Conversation reopened", meta);
+        json_decref(meta);
+        if (rc == DB_OK)
+            rc = events_notify_conv(conn, c.id, "reopened", 0, 0);
+        ctx->drain_team = c.team_id;
+    }
+    if (rc == DB_OK)
+        rc = conv_json(conn, c.id, "agent", &ctx->reply);
+    return rc;
+}
+
+static int transfer_tx(PGconn *conn, void *arg)
+{
+    struct move_ctx *ctx = arg;
+    struct conv_row c;
+    char id[24], target[24], name[512], note[1200];
+    PGresult *res = NULL;
+    int rc = load_conv(conn, ctx->a, ctx->conv, &c);
+    if (rc != DB_OK)
+        return rc;
+    if (!c.privileged && c.assignee_id != ctx->a->id)
+        return TX_FORBIDDEN;
+    if (strcmp(c.status, "closed") == 0)
+        return TX_INVALID_STATE;
+    snprintf(id, sizeof(id), "%lld", c.id);
+    if (ctx->to_agent) {
+        if (ctx->to_agent == c.assignee_id)
+            return TX_INVALID_STATE;
+        rc = agent_name(conn, ctx->to_agent, name, sizeof(name));
+        if (rc != DB_OK)
+            return rc;
+        /* Only to someone who is there: an agent with no live connection
+         * would have it requeued by the grace sweep moments later. */
+        snprintf(target, sizeof(target), "%lld", ctx->to_agent);
+        rc = db_exec(conn, &res,
+                     "SELECT EXISTS (SELECT 1 FROM agent_presence p JOIN nodes n ON n.id = p.node_id"
+                     " WHERE p.agent_id = $1::bigint AND p.connections > 0"
+                     "   AND n.heartbeat_at > now() - interval '30 seconds')",
+                     1, (const char *const[]){target});
+        int present = rc == DB_OK && db_get_bool(res, 0, 0);
+        PQclear(res);
+        res = NULL;
+        if (rc != DB_OK)
+            return rc;
+        if (!present)
+            return TX_AGENT_UNAVAILABLE;
+        snprintf(note, sizeof(note), "Transferred to %s%s%s", name, ctx->reason && *ctx->reason ? ": " : "",
+                 ctx->reason ? ctx->reason : "");
+        /* Assign first: the note is then delivered to its new owner (a
+         * message travels with the routing of the moment it is posted). */
+        rc = convo_assign_tx(conn, c.id, ctx->to_agent, "transferred");
+        if (rc == DB_OK)
+            rc = convo_post_tx(conn, c.id, convo_actor_kind(ctx->a), ctx->a->id, "note", note, NULL);
+    } else {
+        snprintf(target, sizeof(target), "%lld", ctx->to_team);
+        rc = db_exec(conn, &res, "SELECT name FROM teams WHERE id = $1::bigint", 1, (const char *const[]){target});
+        if (rc != DB_OK)
+            return rc;
+        if (PQntuples(res) != 1) {
+            PQclear(res);
+            return TX_NOT_FOUND;
+        }
+        name_for_text(db_get_str(res, 0, 0), name, sizeof(name));
+        PQclear(res);
+        snprintf(note, sizeof(note), "Transferred to team %s%s%s", name, ctx->reason && *ctx->reason ? ": " : "",
+                 ctx->reason ? ctx->reason : "");
+        /* Requeue first, so the note reaches the new team's watchers. */
+        rc = db_exec(conn, NULL,
+                     "UPDATE conversations SET team_id = $2::bigint, status = 'queued', assignee_id = NULL,"
+                     " assigned_at = NULL, queued_at = now(), updated_at = now() WHERE id = $1::bigint",
+                     2, (const char *const[]){id, target});
+        if (rc == DB_OK)
+            rc = convo_post_tx(conn, c.id, convo_actor_kind(ctx->a), ctx->a->id, "note", note, NULL);
+        if (rc == DB_OK) {
+            json_t *meta = json_pack("{s:s, s:I}", "event", "transferred", "team_id", (json_int_t)ctx->to_team);
+            rc = convo_post_tx(conn, c.id, "system", 0, "event", "Transferred to another team", meta);
+            json_decref(meta);
+        }
+        if (rc == DB_OK)
+            rc = events_notify_conv(conn, c.id, "transferred", c.assignee_id, c.team_id);
+        ctx->drain_team = ctx->to_team;
+    }
+    if (rc == DB_OK)
+        rc = conv_json(conn, c.id, "agent", &ctx->reply);
+    if (c.assignee_id && c.assignee_id != ctx->to_agent)
+        ctx->freed_agent = c.assignee_id;
+    return rc;
+}
+
+static const char *run_move(struct app *app, db_tx_fn fn, struct move_ctx *ctx, json_t **reply)
+{
+    int rc = db_transaction(app->db, fn, ctx);
+    if (rc != DB_OK) {
+        json_decref(ctx->reply);
+        *reply = NULL;
+        return tx_error(rc);
+    }
+    *reply = json_pack("{s:o}", "conversation", ctx->reply);
+    if (ctx->drain_team)
+        router_drain(app, ctx->drain_team);
+    if (ctx->freed_agent)
+        router_drain_agent_teams(app, ctx->freed_agent);
+    return NULL;
+}
+
+const char *convo_accept(struct app *app, const struct actor *a, long long conv, json_t **reply)
+{
+    struct move_ctx ctx = {.a = a, .conv = conv};
+    return run_move(app, accept_tx, &ctx, reply);
+}
+
+const char *convo_close(struct app *app, const struct actor *a, long long conv, json_t **reply)
+{
+    struct move_ctx ctx = {.a = a, .conv = conv};
+    return run_move(app, close_tx, &ctx, reply);
+}
+
+const char *convo_reopen(struct app *app, const struct actor *a, long long conv, json_t **reply)
+{
+    struct move_ctx ctx = {.a = a, .conv = conv};
+    return run_move(app, reopen_tx, &ctx, reply);
+}
+
+const char *convo_transfer(struct app *app, const struct actor *a, long long conv, long long to_agent,
+                           long long to_team, const char *reason, json_t **reply)
+{
+    struct move_ctx ctx = {.a = a, .conv = conv, .to_agent = to_agent, .to_team = to_team, .reason = reason};
+    return run_move(app, transfer_tx, &ctx, reply);
+}
+
+const char *convo_rate(struct app *app, const struct actor *a, long long conv, const char *rating, const char *comment,
+                       json_t **reply)
+{
+    struct id_params ids = {.conv = ""};
+    const char *params[5] = {ids.conv, ids.actor, ids.site, rating, comment};
+    PGresult *res = NULL;
+    id_params_fill(&ids, a, conv);
+    /* Only the conversation's own visitor, and only once it is closed; a
+     * second rating replaces the first. */
+    int rc = db_query(app->db, &res,
+                      "WITH u AS (UPDATE conversations SET rating = $4, rating_comment = nullif($5, ''),"
+                      "  updated_at = now()"
+                      "  WHERE id = $1::bigint AND visitor_id = $2::bigint AND site_id = $3::bigint"
+                      "    AND status = 'closed' RETURNING id),"
+                      " n AS (SELECT pg_notify('parley', json_build_object('e', 'conv', 'c', id, 'ch', 'rated')::text)"
+                      "  FROM u)"
+                      " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n),"
+                      "  EXISTS (SELECT 1 FROM conversations WHERE id = $1::bigint AND visitor_id = $2::bigint"
+                      "          AND site_id = $3::bigint)",
+                      5, params);
+    if (rc != DB_OK)
+        return tx_error(rc);
+    long long updated = db_get_ll(res, 0, 0, 0);
+    int exists = db_get_bool(res, 0, 2);
+    PQclear(res);
+    if (!updated)
+        return exists ? PE_INVALID_STATE : PE_NOT_FOUND;
+    *reply = json_pack("{s:I, s:s}", "conversation_id", (json_int_t)conv, "rating", rating);
+    return NULL;
+}
+
+const char *convo_visitor_update(struct app *app, const struct actor *a, const char *name, const char *email,
+                                 json_t *attributes, const char *page_url, json_t **reply)
+{
+    struct id_params ids = {.conv = ""};
+    char *attrs = attributes ? json_dumps(attributes, JSON_COMPACT) : NULL;
+    const char *params[6] = {ids.actor, ids.site, name, email, attrs, page_url};
+    PGresult *res = NULL;
+    id_params_fill(&ids, a, 0);
+    /* One statement: update the visitor, the open conversation's page, and
+     * tell the agents (a conv event re-renders the visitor panel). */
+    int rc =
+        db_query(app->db, &res,
+                 "WITH v AS (UPDATE visitors SET"
+                 "   name = CASE WHEN verified THEN name ELSE coalesce($3, name) END,"
+                 "   email = CASE WHEN verified THEN email ELSE coalesce($4, email) END,"
+                 "   attributes = CASE WHEN $5::jsonb IS NULL THEN attributes"
+                 "     ELSE jsonb_strip_nulls(attributes || $5::jsonb) END,"
+                 "   last_seen_at = now()"
+                 "  WHERE id = $1::bigint AND site_id = $2::bigint"
+                 "  RETURNING json_build_object('id', id, 'name', name, 'email', email, 'verified', verified,"
+                 "   'attributes', attributes)::text AS doc,"
+                 "   verified AND $3::text IS DISTINCT FROM name AND $3::text IS NOT NULL AS name_ignored,"
+                 "   verified AND $4::text IS DISTINCT FROM email AND $4::text IS NOT NULL AS email_ignored),"
+                 " c AS (UPDATE conversations SET page_url = coalesce($6, page_url), updated_at = now()"
+                 "  WHERE visitor_id = $1::bigint AND site_id = $2::bigint AND status <> 'closed' RETURNING id),"
+                 " n AS (SELECT pg_notify('parley', json_build_object('e', 'conv', 'c', id, 'ch', 'visitor')::text)"
+                 "  FROM c)"
+                 " SELECT (SELECT doc FROM v), (SELECT count(*) FROM n), (SELECT name_ignored FROM v),"
+                 "   (SELECT email_ignored FROM v)",
+                 6, params);
+    free(attrs);
+    if (rc != DB_OK)
+        return tx_error(rc);
+    json_t *doc = db_get_str(res, 0, 0) ? json_loads(db_get_str(res, 0, 0), 0, NULL) : NULL;
+    /* A verified identity's name and email change only with a new verified
+     * identity: what was refused is said, field by field. */
+    json_t *ignored = json_array();
+    if (db_get_bool(res, 0, 2))
+        json_array_append_new(ignored, json_string("name"));
+    if (db_get_bool(res, 0, 3))
+        json_array_append_new(ignored, json_string("email"));
+    PQclear(res);
+    if (!doc) {
+        json_decref(ignored);
+        return PE_NOT_FOUND;
+    }
+    *reply = json_pack("{s:o}", "visitor", doc);
+    if (*reply && json_array_size(ignored) > 0)
+        json_object_set(*reply, "ignored", ignored);
+    json_decref(ignored);
+    return NULL;
+}
+
+/* ---- read receipts and typing: one statement each, no lock held ---- */
+
+/* The permission test shared by the single-statement operations (called by
+ * sockets only: visitors and agents): $2 is the actor id, $3 the site
+ * (visitor), $4 'visitor'|'agent', $5 the socket's privilege, narrowed by
+ * the agent's current role. */
+#define VIEW_CHECK                                                                                                     \
+    " (($4 = 'visitor' AND c.visitor_id = $2::bigint AND c.site_id = $3::bigint)"                                      \
+    "  OR ($4 = 'agent' AND (($5::boolean AND parley_agent_privileged($2::bigint)) OR c.assignee_id = $2::bigint"      \
+    "      OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint))))"
+
+const char *convo_read(struct app *app, const struct actor *a, long long conv, long long seq, json_t **reply)
+{
+    struct id_params ids = {.conv = ""};
+    char upto[24];
+    const char *params[6] = {ids.conv, ids.actor, ids.site, audience_of(a), a->privileged ? "true" : "false", upto};
+    PGresult *res = NULL;
+    id_params_fill(&ids, a, conv);
+    snprintf(upto, sizeof(upto), "%lld", seq);
+    int rc =
+        db_query(app->db, &res,
+                 "WITH u AS (UPDATE conversations c SET"
+                 "   visitor_last_read_seq = CASE WHEN $4 = 'visitor'"
+                 "     THEN greatest(c.visitor_last_read_seq, least($6::bigint, c.last_seq))"
+                 "     ELSE c.visitor_last_read_seq END,"
+                 "   agent_last_read_seq = CASE WHEN $4 = 'agent'"
+                 "     THEN greatest(c.agent_last_read_seq, least($6::bigint, c.last_seq))"
+                 "     ELSE c.agent_last_read_seq END"
+                 "  WHERE c.id = $1::bigint AND" VIEW_CHECK "  RETURNING c.id, c.visitor_id, c.assignee_id, c.team_id,"
+                 "   CASE WHEN $4 = 'visitor' THEN c.visitor_last_read_seq ELSE c.agent_last_read_seq END AS seq)"
+                 " SELECT u.seq, pg_notify('parley', json_build_object('e', 'read', 'c', u.id, 'v', u.visitor_id,"
+                 "   'a', u.assignee_id, 't', u.team_id, 'side', $4::text, 'seq', u.seq)::text) FROM u",
+                 6, params);
+    if (rc != DB_OK)
+        return tx_error(rc);
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return PE_NOT_FOUND;
+    }
+    *reply = json_pack("{s:I, s:I}", "conversation_id", (json_int_t)conv, "last_read_seq",
+                       (json_int_t)db_get_ll(res, 0, 0, 0));
+    PQclear(res);
+    return NULL;
+}
+
+const char *convo_typing(struct app *app, const struct actor *a, const char *name, long long conv, int on)
+{
+    struct id_params ids = {.conv = ""};
+    const char *params[7] = {ids.conv,
+                             ids.actor,
+                             ids.site,
+                             audience_of(a),
+                             a->privileged ? "true" : "false",
+                             on ? "true" : "false",
+                             a->kind == ACTOR_AGENT ? name : NULL};
+    PGresult *res = NULL;
+    id_params_fill(&ids, a, conv);
+    int rc = db_query(app->db, &res,
+                      "SELECT pg_notify('parley', json_strip_nulls(json_build_object('e', 'typing', 'c', c.id,"
+                      "  'v', c.visitor_id, 'a', c.assignee_id, 't', c.team_id, 'side', $4::text, 'on', $6::boolean,"
+                      "  'n', $7::text))::text)"
+                      " FROM conversations c WHERE c.id = $1::bigint AND c.status <> 'closed' AND" VIEW_CHECK,
+                      7, params);
+    if (rc != DB_OK)
+        return tx_error(rc);
+    int found = PQntuples(res) == 1;
+    PQclear(res);
+    return found ? NULL : PE_NOT_FOUND;
+}
+
+const char *convo_sync(struct app *app, const struct actor *a, long long conv, long long after_seq, long long limit,
+                       json_t **reply)
+{
+    struct id_params ids = {.conv = ""};
+    char after[24], lim[24];
+    const char *params[7] = {ids.conv, ids.actor, ids.site, audience_of(a), a->privileged ? "true" : "false",
+                             after,    lim};
+    PGresult *res = NULL;
+    id_params_fill(&ids, a, conv);
+    snprintf(after, sizeof(after), "%lld", after_seq);
+    snprintf(lim, sizeof(lim), "%lld", limit);
+    /* Fetch one more than asked to know whether there is more. Visitors
+     * never receive notes; their seq numbers still advance, so a visitor
+     * sees gaps where notes were and must not treat a gap as loss: sync is
+     * by "after seq", which stays exact. */
+    int rc = db_query(app->db, &res,
+                      "SELECT parley_conversation_json(c, $4)::text,"
+                      "  (SELECT coalesce(json_agg(x.j ORDER BY x.seq), '[]'::json)::text FROM ("
+                      "     SELECT m.seq, parley_message_json(m, $4) AS j FROM messages m"
+                      "     WHERE m.conversation_id = c.id AND m.seq > $6::bigint"
+                      "       AND ($4 = 'agent' OR m.kind <> 'note')"
+                      "     ORDER BY m.seq LIMIT $7::int) x),"
+                      "  (SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.conversation_id = c.id"
+                      "     AND m.seq > $6::bigint AND ($4 = 'agent' OR m.kind <> 'note') LIMIT $7::int + 1) y)"
+                      " FROM conversations c WHERE c.id = $1::bigint AND" VIEW_CHECK,
+                      7, params);
+    if (rc != DB_OK)
+        return tx_error(rc);
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return PE_NOT_FOUND;
+    }
+    json_t *conv_doc = json_loads(db_get_str(res, 0, 0), 0, NULL);
+    json_t *messages = json_loads(db_get_str(res, 0, 1), 0, NULL);
+    int more = db_get_ll(res, 0, 2, 0) > limit;
+    PQclear(res);
+    if (!conv_doc || !messages) {
+        json_decref(conv_doc);
+        json_decref(messages);
+        return PE_INTERNAL;
+    }
+    *reply = json_pack("{s:o, s:o, s:b}", "conversation", conv_doc, "messages", messages, "more", more);
+    return NULL;
+}
+
+const char *convo_list(struct app *app, const struct actor *a, json_t **reply)
+{
+    struct id_params ids = {.conv = ""};
+    const char *params[4] = {ids.actor, ids.site, audience_of(a), a->privileged ? "true" : "false"};
+    PGresult *res = NULL;
+    id_params_fill(&ids, a, 0);
+    /* Visitor: their conversations on this site, newest first (a verified
+     * visitor sees them from any device). Agent: assigned to them, queued
+     * in their teams, and for supervisors/admins every open one. */
+    int rc = db_query(app->db, &res,
+                      "SELECT coalesce(json_agg(parley_conversation_json(c, $3) ORDER BY c.id DESC), '[]'::json)::text"
+                      " FROM (SELECT * FROM conversations c WHERE"
+                      "   ($3 = 'visitor' AND c.visitor_id = $1::bigint AND c.site_id = $2::bigint)"
+                      "   OR ($3 = 'agent' AND c.status <> 'closed'"
+                      "       AND (($4::boolean AND parley_agent_privileged($1::bigint)) OR c.assignee_id = $1::bigint"
+                      "       OR (c.status = 'queued' AND EXISTS (SELECT 1 FROM team_members tm"
+                      "           WHERE tm.team_id = c.team_id AND tm.agent_id = $1::bigint))))"
+                      "   ORDER BY c.id DESC LIMIT 200) c",
+                      4, params);
+    if (rc != DB_OK)
+        return tx_error(rc);
+    json_t *list = json_loads(db_get_str(res, 0, 0), 0, NULL);
+    PQclear(res);
+    if (!list)
+        return PE_INTERNAL;
+    *reply = json_pack("{s:o}", "conversations", list);
+    return NULL;
+}
+
+int convo_requeue_agent_tx(PGconn *conn, long long agent_id, long long *teams, int maxteams, int *nteams)
+{
+    char agent[24];
+    PGresult *res = NULL;
+    int rc, moved;
+    *nteams = 0;
+    snprintf(agent, sizeof(agent), "%lld", agent_id);
+    /* Back at the front: queued_at just before the oldest waiting one. */
+    rc = db_exec(conn, &res,
+                 "UPDATE conversations c SET status = 'queued', assignee_id = NULL, assigned_at = NULL,"
+                 "  queued_at = least(c.created_at, (SELECT min(q.queued_at) FROM conversations q"
+                 "    WHERE q.team_id = c.team_id AND q.status = 'queued') - interval '1 millisecond'),"
+                 "  updated_at = now()"
+                 " WHERE c.assignee_id = $1::bigint AND c.status = 'assigned' RETURNING c.id, c.team_id",
+                 1, (const char *const[]){agent});
+    if (rc != DB_OK)
+        return -1;
+    moved = PQntuples(res);
+    for (int i = 0; i < moved && rc == DB_OK; i++) {
+        long long conv = db_get_ll(res, i, 0, 0), team = db_get_ll(res, i, 1, 0);
+        json_t *meta = json_pack("{s:s, s:I}", "event", "requeued", "agent_id", (json_int_t)agent_id);
+        rc = convo_post_tx(conn, conv, "system", 0, "event", "The agent was disconnected; waiting for another agent",
+                           meta);
+        json_decref(meta);
+        if (rc == DB_OK)
+            rc = events_notify_conv(conn, conv, "requeued", agent_id, 0);
+        int seen = 0;
+        for (int k = 0; k < *nteams; k++)
+            seen |= teams[k] == team;
+        if (!seen && *nteams < maxteams)
+            teams[(*nteams)++] = team;
+    }
+    PQclear(res);
+    return rc == DB_OK ? moved : -1;
+}

@@ -1,0 +1,37 @@
+/* app: the handful of process-wide objects every handler needs.
+ *
+ * Built once by main before the server starts and torn down after it stops;
+ * handlers get it through their request and never change its pointers. */
+#ifndef PARLEY_APP_H
+#define PARLEY_APP_H
+
+#include "core/config.h"
+
+struct db_pool;
+struct metrics;
+struct mg_context;
+struct hub;
+struct bus;
+struct msgstore;
+struct ws_state;
+struct ratelimit;
+struct connlimit;
+
+struct app {
+    const struct config *cfg;
+    struct db_pool *db;
+    struct metrics *metrics;
+    struct mg_context *mg;
+    struct hub *hub;                /* live sessions on this node */
+    struct bus *bus;                /* LISTEN/NOTIFY between nodes */
+    struct msgstore *msgs;          /* batching message committer */
+    struct ws_state *ws;            /* WebSocket bookkeeping */
+    char node_id[40];               /* random per process start */
+    struct ratelimit *visitor_rate; /* messages and updates per visitor */
+    struct ratelimit *api_rate;     /* REST requests per API token */
+    struct ratelimit *session_rate; /* widget sessions per client IP */
+    struct connlimit *conns;        /* what each client address holds at once */
+    char static_root[4096];         /* realpath of cfg->static_dir, "" when absent */
+};
+
+#endif

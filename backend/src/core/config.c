@@ -1,0 +1,336 @@
+#include "core/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum setting_kind { SET_STRING, SET_INT, SET_LONG, SET_LEVEL, SET_LISTEN, SET_URL };
+
+struct setting {
+    const char *env;
+    enum setting_kind kind;
+    const char *def;
+    long min, max;
+    size_t offset, size;
+    const char *help;
+};
+
+#define S_STR(env, field, def, help)                                                                                   \
+    {                                                                                                                  \
+        env, SET_STRING, def, 0, 0, offsetof(struct config, field), sizeof(((struct config *)0)->field), help          \
+    }
+#define S_INT(env, field, def, lo, hi, help)                                                                           \
+    {                                                                                                                  \
+        env, SET_INT, def, lo, hi, offsetof(struct config, field), sizeof(int), help                                   \
+    }
+
+/* The one table of settings; README's table mirrors it. */
+static const struct setting settings[] = {
+    {"PARLEY_LISTEN", SET_LISTEN, "127.0.0.1:8080", 0, 0, 0, 0, "address:port to listen on"},
+    S_STR("DATABASE_URL", database_url, "postgresql:///parley", "PostgreSQL connection URI or conninfo"),
+    {"PARLEY_PUBLIC_URL", SET_URL, "", 0, 0, offsetof(struct config, public_url),
+     sizeof(((struct config *)0)->public_url), "URL browsers use to reach parleyd (default http://LISTEN)"},
+    S_STR("PARLEY_DATA_DIR", data_dir, "var/data", "directory for uploads and runtime files"),
+    S_STR("PARLEY_STATIC_DIR", static_dir, "build/static", "root of the static files served (console, widget)"),
+    S_STR("PARLEY_TLS_CERT", tls_cert, "", "PEM certificate chain; enables HTTPS with PARLEY_TLS_KEY"),
+    S_STR("PARLEY_TLS_KEY", tls_key, "", "PEM private key for PARLEY_TLS_CERT"),
+    S_STR("PARLEY_ADMIN_EMAIL", admin_email, "admin@localhost", "login of the admin created on first start"),
+    S_STR("PARLEY_TRUSTED_PROXIES", trusted_proxies, "",
+          "comma-separated proxy IPs whose X-Forwarded-For names the client"),
+    S_STR("PARLEY_METRICS_TOKEN", metrics_token, "",
+          "bearer token for /metrics (at least 16 characters); unset: loopback clients only"),
+    {"PARLEY_LOG_LEVEL", SET_LEVEL, "info", 0, 0, offsetof(struct config, log_level), sizeof(int),
+     "debug, info, warn or error"},
+    S_INT("PARLEY_HTTP_THREADS", http_threads, "256", 4, 30000, "worker threads (each open WebSocket holds one)"),
+    S_INT("PARLEY_HTTP_RESERVED_THREADS", http_reserved_threads, "0", 0, 29999,
+          "worker threads WebSockets may never take, so requests always find one (0: an eighth, at least 2)"),
+    S_INT("PARLEY_HEADER_TIMEOUT_MS", header_timeout_ms, "10000", 100, 600000,
+          "a connection must deliver a complete request head (TLS handshake included) within this"),
+    S_INT("PARLEY_MAX_WAITING_CONNECTIONS", max_waiting_connections, "4096", 16, 1000000,
+          "connections waiting for a request head or idle between requests (no thread each)"),
+    S_INT("PARLEY_MAX_CONNECTIONS_PER_IP", max_connections_per_ip, "256", 1, 1000000,
+          "open TCP connections per client address (IPv6: per /64); trusted proxies exempt"),
+    S_INT("PARLEY_HTTP_MAX_PER_IP", http_max_per_ip, "16", 1, 100000,
+          "requests of one client address being served at once"),
+    S_INT("PARLEY_DB_POOL_SIZE", db_pool_size, "8", 1, 256, "PostgreSQL connections in the pool"),
+    S_INT("PARLEY_DB_ACQUIRE_TIMEOUT_MS", db_acquire_timeout_ms, "5000", 10, 600000,
+          "longest wait for a free pooled connection"),
+    {"PARLEY_MAX_BODY_BYTES", SET_LONG, "1048576", 1024, 1073741824L, offsetof(struct config, max_body_bytes),
+     sizeof(long), "largest accepted JSON request body"},
+    S_INT("PARLEY_REQUEST_TIMEOUT_MS", request_timeout_ms, "30000", 100, 3600000, "socket read/write timeout"),
+    S_INT("PARLEY_SESSION_IDLE_SECONDS", session_idle_seconds, "43200", 60, 31536000,
+          "agent session ends after this long unused"),
+    S_INT("PARLEY_SESSION_MAX_SECONDS", session_max_seconds, "604800", 60, 31536000,
+          "agent session ends this long after login whatever its use"),
+    S_INT("PARLEY_LOGIN_ACCOUNT_LIMIT", login_account_limit, "5", 1, 1000,
+          "password attempts per account per window before 429 (a right one clears the account's)"),
+    S_INT("PARLEY_LOGIN_IP_LIMIT", login_ip_limit, "20", 1, 100000,
+          "password attempts per IP per window before 429 (a right one clears only its account's)"),
+    S_INT("PARLEY_LOGIN_WINDOW_SECONDS", login_window_seconds, "900", 1, 86400, "login throttle window"),
+    S_INT("PARLEY_SCRYPT_LOG2N", scrypt_log2n, "17", 14, 20, "scrypt cost for new password hashes (N=2^n, r=8, p=1)"),
+    S_INT("PARLEY_HASH_CONCURRENCY", hash_concurrency, "2", 1, 64,
+          "password hashes computed at once (each takes 128 MiB at n=17)"),
+    S_INT("PARLEY_AGENT_GRACE_SECONDS", agent_grace_seconds, "60", 0, 86400,
+          "a disconnected agent's chats go back to the queue after this long"),
+    S_INT("PARLEY_MESSAGE_MAX_CHARS", message_max_chars, "4000", 1, 16000, "longest chat message, in characters"),
+    S_INT("PARLEY_WS_MAX_FRAME_BYTES", ws_max_frame_bytes, "65536", 1024, 1048576, "largest WebSocket frame accepted"),
+    S_INT("PARLEY_WS_AUTH_TIMEOUT_MS", ws_auth_timeout_ms, "5000", 100, 60000,
+          "a socket that has not authenticated by then is closed"),
+    S_INT("PARLEY_WS_MAX_UNAUTHENTICATED", ws_max_unauthenticated, "0", 0, 100000,
+          "sockets allowed to be waiting for their auth frame at once (0: a quarter of the threads)"),
+    S_INT("PARLEY_WS_MAX_UNAUTHENTICATED_PER_IP", ws_max_unauth_per_ip, "8", 1, 100000,
+          "of those, from one client address"),
+    S_INT("PARLEY_WS_MAX_PER_IP", ws_max_per_ip, "64", 1, 1000000, "open WebSockets of one client address"),
+    S_INT("PARLEY_WS_QUEUE_MAX_FRAMES", ws_queue_max_frames, "1024", 16, 1000000,
+          "frames queued for one slow client before it is disconnected"),
+    S_INT("PARLEY_WS_QUEUE_MAX_BYTES", ws_queue_max_bytes, "8388608", 65536, 1073741824,
+          "bytes queued for one slow client before it is disconnected"),
+    S_INT("PARLEY_WS_IDLE_TIMEOUT_MS", ws_idle_timeout_ms, "30000", 1000, 3600000,
+          "a silent socket is pinged after this long"),
+    S_INT("PARLEY_VISITOR_RATE_MESSAGES", visitor_rate_messages, "20", 1, 100000,
+          "messages a visitor may send per rate window"),
+    S_INT("PARLEY_VISITOR_RATE_WINDOW_SECONDS", visitor_rate_window_seconds, "10", 1, 3600,
+          "the visitor message rate window"),
+    S_INT("PARLEY_VISITOR_MAX_SOCKETS", visitor_max_sockets, "5", 1, 1000, "open sockets per visitor per node"),
+    S_INT("PARLEY_API_RATE_PER_MINUTE", api_rate_per_minute, "600", 1, 1000000,
+          "REST API requests per token per minute (per node)"),
+    S_INT("PARLEY_SESSION_RATE_PER_MINUTE", session_rate_per_minute, "60", 1, 1000000,
+          "new widget visitor sessions per client IP per minute (per node)"),
+};
+
+const char *config_getenv(const char *name, void *ctx)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+static int parse_long(const char *s, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        return -1;
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+static int parse_listen(struct config *cfg, const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    long port;
+    if (!colon || colon == v || (size_t)(colon - v) >= sizeof(cfg->listen_host))
+        return -1;
+    if (parse_long(colon + 1, &port) != 0 || port < 1 || port > 65535)
+        return -1;
+    memcpy(cfg->listen_host, v, (size_t)(colon - v));
+    cfg->listen_host[colon - v] = '\0';
+    if (strchr(cfg->listen_host, ' ') || strchr(cfg->listen_host, ','))
+        return -1;
+    cfg->listen_port = (int)port;
+    return 0;
+}
+
+/* Accepts http(s)://host[:port][/path]; stores it without a trailing slash
+ * and derives the origin (scheme://host[:port]). */
+static int parse_url(struct config *cfg, const char *v)
+{
+    const char *rest;
+    if (strncmp(v, "http://", 7) == 0)
+        rest = v + 7;
+    else if (strncmp(v, "https://", 8) == 0)
+        rest = v + 8;
+    else
+        return -1;
+    size_t hostlen = strcspn(rest, "/?#");
+    if (hostlen == 0 || strcspn(rest, " \t\r\n\"'<>\\") != strlen(rest))
+        return -1;
+    if (rest[hostlen] == '?' || rest[hostlen] == '#')
+        return -1;
+    if (copy_str(cfg->public_url, sizeof(cfg->public_url), v) != 0)
+        return -1;
+    size_t n = strlen(cfg->public_url);
+    while (n > 0 && cfg->public_url[n - 1] == '/')
+        cfg->public_url[--n] = '\0';
+    size_t olen = (size_t)(rest - v) + hostlen;
+    memcpy(cfg->public_origin, v, olen);
+    cfg->public_origin[olen] = '\0';
+    return 0;
+}
+
+static int parse_level(const char *v, enum log_level *out)
+{
+    static const char *names[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(v, names[i]) == 0) {
+            *out = (enum log_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int apply_setting(struct config *cfg, const struct setting *s, const char *v)
+{
+    char *field = (char *)cfg + s->offset;
+    long n;
+    switch (s->kind) {
+    case SET_STRING:
+        return copy_str(field, s->size, v);
+    case SET_INT:
+    case SET_LONG:
+        if (parse_long(v, &n) != 0 || n < s->min || n > s->max)
+            return -1;
+        if (s->kind == SET_INT)
+            *(int *)(void *)field = (int)n;
+        else
+            *(long *)(void *)field = n;
+        return 0;
+    case SET_LEVEL:
+        return parse_level(v, (enum log_level *)(void *)field);
+    case SET_LISTEN:
+        return parse_listen(cfg, v);
+    case SET_URL:
+        return v[0] == '\0' ? 0 : parse_url(cfg, v);
+    }
+    return -1;
+}
+
+static void describe_expectation(const struct setting *s, char *buf, size_t len)
+{
+    switch (s->kind) {
+    case SET_INT:
+    case SET_LONG:
+        snprintf(buf, len, "an integer from %ld to %ld", s->min, s->max);
+        break;
+    case SET_LEVEL:
+        snprintf(buf, len, "one of debug, info, warn, error");
+        break;
+    case SET_LISTEN:
+        snprintf(buf, len, "host:port with a port from 1 to 65535");
+        break;
+    case SET_URL:
+        snprintf(buf, len, "an http:// or https:// URL");
+        break;
+    case SET_STRING:
+        snprintf(buf, len, "at most %zu bytes", s->size - 1);
+        break;
+    }
+}
+
+/* Every comma-separated item must be an IPv4 or IPv6 address. */
+static int config_check_proxies(const char *list)
+{
+    char item[64];
+    while (*list) {
+        size_t n = strcspn(list, ",");
+        if (n == 0 || n >= sizeof(item))
+            return -1;
+        memcpy(item, list, n);
+        item[n] = '\0';
+        if (!config_is_ip(item))
+            return -1;
+        list += n;
+        if (*list == ',')
+            list++;
+    }
+    return 0;
+}
+
+int config_is_ip(const char *s)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+int config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, char *err, size_t errlen)
+{
+    char expect[96];
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+        const struct setting *s = &settings[i];
+        const char *v = lookup(s->env, ctx);
+        int from_env = v != NULL;
+        if (!v)
+            v = s->def;
+        if (apply_setting(cfg, s, v) != 0) {
+            describe_expectation(s, expect, sizeof(expect));
+            snprintf(err, errlen, "%s: invalid value \"%.64s\"%s: expected %s", s->env, v, from_env ? "" : " (default)",
+                     expect);
+            return -1;
+        }
+    }
+    if (cfg->public_url[0] == '\0') {
+        char url[160];
+        snprintf(url, sizeof(url), "%s://%s:%d", cfg->tls_cert[0] ? "https" : "http", cfg->listen_host,
+                 cfg->listen_port);
+        if (parse_url(cfg, url) != 0) {
+            snprintf(err, errlen, "PARLEY_PUBLIC_URL: cannot derive a URL from PARLEY_LISTEN; set it");
+            return -1;
+        }
+    }
+    if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
+        snprintf(err, errlen, "%s: PARLEY_TLS_CERT and PARLEY_TLS_KEY must be set together",
+                 cfg->tls_cert[0] ? "PARLEY_TLS_KEY" : "PARLEY_TLS_CERT");
+        return -1;
+    }
+    if (cfg->session_max_seconds < cfg->session_idle_seconds) {
+        snprintf(err, errlen, "PARLEY_SESSION_MAX_SECONDS: must not be below PARLEY_SESSION_IDLE_SECONDS (%d)",
+                 cfg->session_idle_seconds);
+        return -1;
+    }
+    /* Limits on what holds a worker scale with the workers unless set. */
+    if (cfg->http_reserved_threads == 0)
+        cfg->http_reserved_threads = cfg->http_threads / 8 > 2 ? cfg->http_threads / 8 : 2;
+    if (cfg->ws_max_unauthenticated == 0)
+        cfg->ws_max_unauthenticated = cfg->http_threads / 4;
+    if (cfg->http_reserved_threads >= cfg->http_threads) {
+        snprintf(err, errlen, "PARLEY_HTTP_RESERVED_THREADS: must be below PARLEY_HTTP_THREADS (%d)",
+                 cfg->http_threads);
+        return -1;
+    }
+    if (cfg->ws_max_unauthenticated > cfg->http_threads - cfg->http_reserved_threads) {
+        snprintf(
+            err, errlen,
+            "PARLEY_WS_MAX_UNAUTHENTICATED: must be at most PARLEY_HTTP_THREADS - PARLEY_HTTP_RESERVED_THREADS (%d)",
+            cfg->http_threads - cfg->http_reserved_threads);
+        return -1;
+    }
+    if (cfg->metrics_token[0] && strlen(cfg->metrics_token) < 16) {
+        snprintf(err, errlen, "PARLEY_METRICS_TOKEN: must be at least 16 characters");
+        return -1;
+    }
+    if (config_check_proxies(cfg->trusted_proxies) != 0) {
+        snprintf(err, errlen, "PARLEY_TRUSTED_PROXIES: expected IP addresses separated by commas");
+        return -1;
+    }
+    if (cfg->database_url[0] == '\0' || cfg->data_dir[0] == '\0' || cfg->static_dir[0] == '\0') {
+        snprintf(err, errlen, "%s: must not be empty",
+                 cfg->database_url[0] == '\0' ? "DATABASE_URL"
+                 : cfg->data_dir[0] == '\0'   ? "PARLEY_DATA_DIR"
+                                              : "PARLEY_STATIC_DIR");
+        return -1;
+    }
+    return 0;
+}
+
+void config_print_help(void)
+{
+    printf("Settings (environment variables):\n");
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+        printf("  %-30s %-22s %s\n", settings[i].env, settings[i].def[0] ? settings[i].def : "(unset)",
+               settings[i].help);
+}

@@ -1,0 +1,310 @@
+#include "db/db.h"
+
+#include "core/log.h"
+#include "core/token.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct db_slot {
+    PGconn *conn;
+    int busy;
+};
+
+struct db_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    char *conninfo;
+    int size;
+    int in_use;
+    int acquire_timeout_ms;
+    struct db_slot *slots;
+};
+
+/* Server notices (e.g. "relation exists, skipping") go to the debug log,
+ * not to libpq's default of raw lines on stderr. */
+static void db_notice(void *arg, const char *message)
+{
+    (void)arg;
+    log_debug("db notice", "detail", message);
+}
+
+PGconn *db_connect(const char *conninfo, const char *application_name)
+{
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+    const char *vals[] = {conninfo, "5", application_name, NULL};
+    PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    if (conn)
+        PQsetNoticeProcessor(conn, db_notice, NULL);
+    return conn;
+}
+
+struct db_pool *db_pool_open(const char *conninfo, int size, int acquire_timeout_ms, char *err, size_t errlen)
+{
+    struct db_pool *pool = calloc(1, sizeof(*pool));
+    pthread_condattr_t attr;
+    if (!pool)
+        goto fail;
+    pool->slots = calloc((size_t)size, sizeof(*pool->slots));
+    pool->conninfo = strdup(conninfo);
+    if (!pool->slots || !pool->conninfo)
+        goto fail;
+    pool->size = size;
+    pool->acquire_timeout_ms = acquire_timeout_ms;
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&pool->freed, &attr);
+    pthread_condattr_destroy(&attr);
+    pool->slots[0].conn = db_connect(conninfo, "parleyd");
+    if (PQstatus(pool->slots[0].conn) != CONNECTION_OK) {
+        /* libpq's message ends with a newline; keep the first line. */
+        snprintf(err, errlen, "DATABASE_URL: cannot connect: %.*s",
+                 (int)strcspn(PQerrorMessage(pool->slots[0].conn), "\n"), PQerrorMessage(pool->slots[0].conn));
+        db_pool_close(pool);
+        return NULL;
+    }
+    return pool;
+fail:
+    snprintf(err, errlen, "out of memory");
+    if (pool) {
+        free(pool->slots);
+        free(pool->conninfo);
+        free(pool);
+    }
+    return NULL;
+}
+
+void db_pool_close(struct db_pool *pool)
+{
+    if (!pool)
+        return;
+    for (int i = 0; i < pool->size; i++)
+        if (pool->slots[i].conn)
+            PQfinish(pool->slots[i].conn);
+    pthread_cond_destroy(&pool->freed);
+    pthread_mutex_destroy(&pool->lock);
+    free(pool->slots);
+    free(pool->conninfo);
+    free(pool);
+}
+
+/* A connection whose server went away shows it on a non-blocking read: the
+ * socket reports EOF (or the server's termination notice) and libpq marks the
+ * connection bad. Checking here means a restart of PostgreSQL costs one
+ * reconnect, not one failed request per pooled connection. */
+static int db_ensure_healthy(struct db_slot *slot, const char *conninfo)
+{
+    if (!slot->conn) {
+        slot->conn = db_connect(conninfo, "parleyd");
+    } else if (PQconsumeInput(slot->conn) == 0 || PQstatus(slot->conn) != CONNECTION_OK) {
+        log_warn("db connection lost; reconnecting");
+        PQreset(slot->conn);
+    }
+    if (PQstatus(slot->conn) != CONNECTION_OK) {
+        log_error("db connect failed", "error", PQerrorMessage(slot->conn));
+        PQfinish(slot->conn);
+        slot->conn = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+PGconn *db_acquire(struct db_pool *pool)
+{
+    struct timespec deadline;
+    struct db_slot *slot = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += pool->acquire_timeout_ms / 1000;
+    deadline.tv_nsec += (long)(pool->acquire_timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&pool->lock);
+    while (!slot) {
+        /* Prefer a slot with an open connection over opening a new one. */
+        for (int pass = 0; pass < 2 && !slot; pass++)
+            for (int i = 0; i < pool->size; i++)
+                if (!pool->slots[i].busy && (pass == 1 || pool->slots[i].conn)) {
+                    slot = &pool->slots[i];
+                    break;
+                }
+        if (slot)
+            break;
+        if (pthread_cond_timedwait(&pool->freed, &pool->lock, &deadline) == ETIMEDOUT)
+            break;
+    }
+    if (slot) {
+        slot->busy = 1;
+        pool->in_use++;
+    }
+    pthread_mutex_unlock(&pool->lock);
+    if (!slot) {
+        log_warn("db pool exhausted");
+        return NULL;
+    }
+    if (db_ensure_healthy(slot, pool->conninfo) != 0) {
+        pthread_mutex_lock(&pool->lock);
+        slot->busy = 0;
+        pool->in_use--;
+        pthread_cond_signal(&pool->freed);
+        pthread_mutex_unlock(&pool->lock);
+        return NULL;
+    }
+    return slot->conn;
+}
+
+void db_release(struct db_pool *pool, PGconn *conn)
+{
+    if (!conn)
+        return;
+    /* A connection given back mid-transaction (a bug path) must not leak its
+     * open transaction to the next borrower. */
+    if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+        PGresult *r = PQexec(conn, "ROLLBACK");
+        PQclear(r);
+    }
+    pthread_mutex_lock(&pool->lock);
+    for (int i = 0; i < pool->size; i++) {
+        if (pool->slots[i].conn == conn && pool->slots[i].busy) {
+            pool->slots[i].busy = 0;
+            pool->in_use--;
+            break;
+        }
+    }
+    pthread_cond_signal(&pool->freed);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+int db_pool_in_use(struct db_pool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    int n = pool->in_use;
+    pthread_mutex_unlock(&pool->lock);
+    return n;
+}
+
+int db_pool_size(struct db_pool *pool)
+{
+    return pool->size;
+}
+
+static int db_map_error(const PGresult *res, PGconn *conn)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (PQstatus(conn) != CONNECTION_OK || !state)
+        return DB_E_UNAVAILABLE;
+    if (strcmp(state, "23505") == 0)
+        return DB_E_UNIQUE;
+    if (strncmp(state, "23", 2) == 0)
+        return DB_E_CONSTRAINT;
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+        return DB_E_SERIALIZATION;
+    if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 || strcmp(state, "53300") == 0)
+        return DB_E_UNAVAILABLE;
+    return DB_E_QUERY;
+}
+
+int db_exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *res = NULL;
+    int rc = DB_OK;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int was_idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
+        res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            rc = DB_OK;
+            break;
+        }
+        rc = db_map_error(res, conn);
+        if (rc == DB_E_UNAVAILABLE && was_idle && attempt == 0) {
+            /* Outside a transaction nothing ran: reconnect and try again. */
+            PQclear(res);
+            res = NULL;
+            PQreset(conn);
+            if (PQstatus(conn) == CONNECTION_OK)
+                continue;
+        }
+        if (rc == DB_E_UNIQUE || rc == DB_E_CONSTRAINT || rc == DB_E_SERIALIZATION)
+            log_debug("db statement refused", "sqlstate", res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "");
+        else
+            log_error("db statement failed", "error", res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+        PQclear(res);
+        res = NULL;
+        break;
+    }
+    if (out)
+        *out = res;
+    else
+        PQclear(res);
+    return rc;
+}
+
+int db_query(struct db_pool *pool, PGresult **out, const char *sql, int nparams, const char *const *params)
+{
+    PGconn *conn = db_acquire(pool);
+    int rc;
+    if (!conn) {
+        if (out)
+            *out = NULL;
+        return DB_E_UNAVAILABLE;
+    }
+    rc = db_exec(conn, out, sql, nparams, params);
+    db_release(pool, conn);
+    return rc;
+}
+
+int db_transaction(struct db_pool *pool, db_tx_fn fn, void *arg)
+{
+    PGconn *conn = db_acquire(pool);
+    int rc = DB_E_UNAVAILABLE;
+    if (!conn)
+        return rc;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        rc = db_exec(conn, NULL, "BEGIN", 0, NULL);
+        if (rc != DB_OK)
+            break;
+        rc = fn(conn, arg);
+        if (rc == DB_OK)
+            rc = db_exec(conn, NULL, "COMMIT", 0, NULL);
+        if (rc != DB_OK && PQtransactionStatus(conn) != PQTRANS_IDLE)
+            db_exec(conn, NULL, "ROLLBACK", 0, NULL);
+        if (rc != DB_E_SERIALIZATION)
+            break;
+    }
+    db_release(pool, conn);
+    return rc;
+}
+
+long long db_get_ll(const PGresult *res, int row, int col, long long fallback)
+{
+    if (row >= PQntuples(res) || col >= PQnfields(res) || PQgetisnull(res, row, col))
+        return fallback;
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+const char *db_get_str(const PGresult *res, int row, int col)
+{
+    if (row >= PQntuples(res) || col >= PQnfields(res) || PQgetisnull(res, row, col))
+        return NULL;
+    return PQgetvalue(res, row, col);
+}
+
+int db_get_bool(const PGresult *res, int row, int col)
+{
+    const char *v = db_get_str(res, row, col);
+    return v && v[0] == 't';
+}
+
+void db_bytea_hex(const unsigned char *bytes, size_t n, char *out)
+{
+    out[0] = '\\';
+    out[1] = 'x';
+    token_hex(bytes, n, out + 2);
+}

@@ -1,0 +1,359 @@
+#include "live/events.h"
+
+#include "db/db.h"
+#include "live/hub.h"
+#include "core/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int events_notify(PGconn *conn, json_t *payload)
+{
+    char *text = json_dumps(payload, JSON_COMPACT);
+    const char *params[1] = {text};
+    int rc;
+    json_decref(payload);
+    if (!text)
+        return DB_E_QUERY;
+    rc = db_exec(conn, NULL, "SELECT pg_notify('parley', $1)", 1, params);
+    free(text);
+    return rc;
+}
+
+int events_notify_conv(PGconn *conn, long long conversation_id, const char *change, long long prev_assignee,
+                       long long old_team)
+{
+    json_t *p = json_pack("{s:s, s:I, s:s}", "e", "conv", "c", (json_int_t)conversation_id, "ch", change);
+    if (!p)
+        return DB_E_QUERY;
+    if (prev_assignee)
+        json_object_set_new(p, "pa", json_integer(prev_assignee));
+    if (old_team)
+        json_object_set_new(p, "ot", json_integer(old_team));
+    return events_notify(conn, p);
+}
+
+/* "{"type":"<type>",<extra>"<key>":<json>}" built by concatenation: the JSON
+ * parts come from PostgreSQL (valid by construction) or from jansson. */
+static struct ws_frame *frame_wrap(const char *type, const char *extra, const char *key, const char *json)
+{
+    size_t cap = strlen(type) + strlen(extra) + strlen(key) + strlen(json) + 32;
+    char *buf = malloc(cap);
+    struct ws_frame *f = NULL;
+    if (!buf)
+        return NULL;
+    int n = snprintf(buf, cap, "{\"type\":\"%s\",%s\"%s\":%s}", type, extra, key, json);
+    if (n > 0 && (size_t)n < cap)
+        f = ws_frame_new(buf, (size_t)n);
+    free(buf);
+    return f;
+}
+
+static struct ws_frame *frame_json(json_t *doc)
+{
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    struct ws_frame *f = text ? ws_frame_new(text, strlen(text)) : NULL;
+    json_decref(doc);
+    free(text);
+    return f;
+}
+
+static void publish(struct app *app, struct hub_event *ev)
+{
+    hub_publish(app->hub, ev);
+    if (ev->visitor_frame)
+        ws_frame_unref(ev->visitor_frame);
+    if (ev->agent_frame)
+        ws_frame_unref(ev->agent_frame);
+}
+
+static void dispatch_message_refs(struct app *app, json_t *refs)
+{
+    char *text = json_dumps(refs, JSON_COMPACT);
+    const char *params[1] = {text};
+    PGresult *res = NULL;
+    if (!text)
+        return;
+    if (db_query(app->db, &res,
+                 "SELECT c.visitor_id, c.team_id, c.assignee_id, m.kind, c.status = 'queued',"
+                 "       parley_message_json(m, 'visitor')::text, parley_message_json(m, 'agent')::text"
+                 " FROM jsonb_array_elements($1::jsonb) r"
+                 " JOIN messages m ON m.conversation_id = (r->>0)::bigint AND m.seq = (r->>1)::bigint"
+                 " JOIN conversations c ON c.id = m.conversation_id"
+                 " ORDER BY m.conversation_id, m.seq",
+                 1, params) != DB_OK) {
+        free(text);
+        return;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        /* While a conversation waits, its team may read along before
+         * accepting; once assigned, only the assignee (and supervisors). */
+        int queued = db_get_bool(res, i, 4);
+        struct hub_event ev = {
+            .audience = HUB_VISITOR | HUB_INVOLVED | HUB_PRIV_WATCHERS | (queued ? HUB_TEAM_WATCHERS : 0),
+            .visitor_id = db_get_ll(res, i, 0, 0),
+            .team_id = db_get_ll(res, i, 1, 0),
+            .assignee_id = db_get_ll(res, i, 2, 0),
+        };
+        /* Internal notes never reach the visitor. */
+        if (strcmp(db_get_str(res, i, 3), "note") != 0)
+            ev.visitor_frame = frame_wrap("message.created", "", "message", db_get_str(res, i, 5));
+        ev.agent_frame = frame_wrap("message.created", "", "message", db_get_str(res, i, 6));
+        publish(app, &ev);
+    }
+    PQclear(res);
+    free(text);
+}
+
+/* Messages that travelled whole in the notification: no query at all. */
+static void publish_carried(struct app *app, json_t *e)
+{
+    json_t *am = json_object_get(e, "am"), *vm = json_object_get(e, "vm");
+    char *agent_text = json_is_object(am) ? json_dumps(am, JSON_COMPACT) : NULL;
+    char *visitor_text = json_is_object(vm) ? json_dumps(vm, JSON_COMPACT) : NULL;
+    int queued = json_is_true(json_object_get(e, "q"));
+    struct hub_event ev = {
+        .audience = HUB_VISITOR | HUB_INVOLVED | HUB_PRIV_WATCHERS | (queued ? HUB_TEAM_WATCHERS : 0),
+        .visitor_id = json_integer_value(json_object_get(e, "v")),
+        .team_id = json_integer_value(json_object_get(e, "t")),
+        .assignee_id = json_integer_value(json_object_get(e, "a")),
+    };
+    /* A note has no visitor view: it never reaches the visitor. */
+    if (visitor_text)
+        ev.visitor_frame = frame_wrap("message.created", "", "message", visitor_text);
+    if (agent_text)
+        ev.agent_frame = frame_wrap("message.created", "", "message", agent_text);
+    publish(app, &ev);
+    free(agent_text);
+    free(visitor_text);
+}
+
+/* {"e":"msg","m":[entry, ...]}: an entry is either the message itself
+ * (object, see post_messages in migration 0002) or a [conversation_id, seq] reference to a
+ * message too large for a payload, loaded with one query. */
+static void dispatch_messages(struct app *app, json_t *entries)
+{
+    json_t *refs = json_array(), *e;
+    size_t i;
+    if (!refs)
+        return;
+    json_array_foreach(entries, i, e)
+    {
+        if (json_is_object(e))
+            publish_carried(app, e);
+        else if (json_is_array(e))
+            json_array_append(refs, e);
+    }
+    if (json_array_size(refs) > 0)
+        dispatch_message_refs(app, refs);
+    json_decref(refs);
+}
+
+static void dispatch_conversation(struct app *app, json_t *p)
+{
+    char id[24], extra[64];
+    const char *params[1] = {id};
+    const char *change = json_string_value(json_object_get(p, "ch"));
+    PGresult *res = NULL;
+    long long team = 0, old_team = json_integer_value(json_object_get(p, "ot"));
+    if (!change || strlen(change) > 20 || strspn(change, "abcdefghijklmnopqrstuvwxyz_") != strlen(change))
+        return;
+    snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(p, "c")));
+    snprintf(extra, sizeof(extra), "\"change\":\"%s\",", change);
+    if (db_query(app->db, &res,
+                 "SELECT c.visitor_id, c.team_id, c.assignee_id, parley_conversation_json(c, 'visitor')::text,"
+                 "       parley_conversation_json(c, 'agent')::text FROM conversations c WHERE c.id = $1::bigint",
+                 1, params) != DB_OK)
+        return;
+    if (PQntuples(res) == 1) {
+        struct hub_event ev = {
+            .audience = HUB_VISITOR | HUB_INVOLVED | HUB_TEAM_WATCHERS,
+            .visitor_id = db_get_ll(res, 0, 0, 0),
+            .team_id = db_get_ll(res, 0, 1, 0),
+            .assignee_id = db_get_ll(res, 0, 2, 0),
+            .prev_assignee_id = json_integer_value(json_object_get(p, "pa")),
+            .visitor_frame = frame_wrap("conversation.updated", extra, "conversation", db_get_str(res, 0, 3)),
+            .agent_frame = frame_wrap("conversation.updated", extra, "conversation", db_get_str(res, 0, 4)),
+        };
+        team = ev.team_id;
+        publish(app, &ev);
+        /* The old team's watchers must see it leave their queue. */
+        if (old_team && old_team != team) {
+            struct hub_event gone = {
+                .audience = HUB_TEAM_WATCHERS,
+                .team_id = old_team,
+                .skip_agent_id = ev.prev_assignee_id,
+                .agent_frame = frame_wrap("conversation.updated", extra, "conversation", db_get_str(res, 0, 4)),
+            };
+            publish(app, &gone);
+        }
+    }
+    PQclear(res);
+    if (team)
+        events_queue_positions(app, team);
+    if (old_team && old_team != team)
+        events_queue_positions(app, old_team);
+}
+
+void events_queue_positions(struct app *app, long long team_id)
+{
+    char team[24];
+    const char *params[1] = {team};
+    PGresult *res = NULL;
+    if (!hub_has_visitors(app->hub))
+        return;
+    snprintf(team, sizeof(team), "%lld", team_id);
+    /* Estimated wait: one conversation leaves the queue every `gap` seconds
+     * on average (the spacing of the team's last ten assignments today,
+     * clamped to 5 s .. 10 min; 60 s without history), so the n-th in line
+     * waits about n * gap. */
+    if (db_query(app->db, &res,
+                 "WITH q AS (SELECT id, visitor_id, row_number() OVER (ORDER BY queued_at, id) AS pos"
+                 "           FROM conversations WHERE team_id = $1::bigint AND status = 'queued'),"
+                 " recent AS (SELECT assigned_at FROM conversations WHERE team_id = $1::bigint"
+                 "            AND assigned_at > now() - interval '1 day' ORDER BY assigned_at DESC LIMIT 10),"
+                 " rate AS (SELECT CASE WHEN count(*) >= 2 THEN"
+                 "            extract(epoch FROM max(assigned_at) - min(assigned_at)) / (count(*) - 1) END AS gap"
+                 "          FROM recent)"
+                 " SELECT q.id, q.visitor_id, q.pos,"
+                 "        ceil(q.pos * least(greatest(coalesce(rate.gap, 60), 5), 600))::bigint"
+                 " FROM q, rate ORDER BY q.pos",
+                 1, params) != DB_OK)
+        return;
+    for (int i = 0; i < PQntuples(res); i++) {
+        long long visitor = db_get_ll(res, i, 1, 0);
+        if (!hub_has_visitor(app->hub, visitor))
+            continue;
+        struct ws_frame *f =
+            frame_json(json_pack("{s:s, s:I, s:I, s:I}", "type", "queue.position", "conversation_id",
+                                 (json_int_t)db_get_ll(res, i, 0, 0), "position", (json_int_t)db_get_ll(res, i, 2, 0),
+                                 "estimated_wait_seconds", (json_int_t)db_get_ll(res, i, 3, 0)));
+        if (f) {
+            hub_send_visitor(app->hub, visitor, f);
+            ws_frame_unref(f);
+        }
+    }
+    PQclear(res);
+}
+
+void events_queue_position_of(struct app *app, long long visitor_id)
+{
+    char visitor[24];
+    const char *params[1] = {visitor};
+    PGresult *res = NULL;
+    snprintf(visitor, sizeof(visitor), "%lld", visitor_id);
+    if (db_query(app->db, &res,
+                 "SELECT DISTINCT team_id FROM conversations WHERE visitor_id = $1::bigint AND status = 'queued'", 1,
+                 params) != DB_OK)
+        return;
+    for (int i = 0; i < PQntuples(res); i++)
+        events_queue_positions(app, db_get_ll(res, i, 0, 0));
+    PQclear(res);
+}
+
+static void dispatch_typing_or_read(struct app *app, json_t *p, int is_typing)
+{
+    const char *side = json_string_value(json_object_get(p, "side"));
+    json_t *out;
+    if (!side || (strcmp(side, "visitor") != 0 && strcmp(side, "agent") != 0))
+        return;
+    struct hub_event ev = {
+        .audience = HUB_INVOLVED | HUB_PRIV_WATCHERS | (strcmp(side, "agent") == 0 ? HUB_VISITOR : 0),
+        .visitor_id = json_integer_value(json_object_get(p, "v")),
+        .team_id = json_integer_value(json_object_get(p, "t")),
+        .assignee_id = json_integer_value(json_object_get(p, "a")),
+    };
+    json_int_t conv = json_integer_value(json_object_get(p, "c"));
+    if (is_typing) {
+        out = json_pack("{s:s, s:I, s:s, s:b}", "type", "typing", "conversation_id", conv, "side", side, "on",
+                        json_is_true(json_object_get(p, "on")));
+        if (out && json_is_string(json_object_get(p, "n")))
+            json_object_set(out, "name", json_object_get(p, "n"));
+    } else {
+        /* The visitor learns that the agent read; agents learn both sides. */
+        ev.audience |= HUB_VISITOR;
+        out = json_pack("{s:s, s:I, s:s, s:I}", "type", "read", "conversation_id", conv, "side", side, "last_read_seq",
+                        json_integer_value(json_object_get(p, "seq")));
+    }
+    /* One text serves both sides: nothing in it is internal. */
+    ev.agent_frame = frame_json(out);
+    if (ev.agent_frame && (ev.audience & HUB_VISITOR))
+        ev.visitor_frame = ws_frame_ref(ev.agent_frame);
+    publish(app, &ev);
+}
+
+void events_resync_all(struct app *app)
+{
+    static const char resync[] = "{\"type\":\"resync\"}";
+    struct ws_frame *f = ws_frame_new(resync, sizeof(resync) - 1);
+    if (f) {
+        hub_broadcast(app->hub, f);
+        ws_frame_unref(f);
+    }
+}
+
+/* {"e":"session_off","ag":agent,"h":[hex, ...]} (or "h" one string): the
+ * sockets opened with those sessions close with 4002. */
+static void dispatch_sessions_off(struct app *app, json_t *p)
+{
+    json_t *h = json_object_get(p, "h"), *v;
+    const char *hashes[100];
+    size_t n = 0, i;
+    if (json_is_string(h) && strlen(json_string_value(h)) == 64) {
+        hashes[n++] = json_string_value(h);
+    } else if (json_is_array(h)) {
+        json_array_foreach(h, i, v)
+        {
+            if (n < sizeof(hashes) / sizeof(hashes[0]) && json_is_string(v) && strlen(json_string_value(v)) == 64)
+                hashes[n++] = json_string_value(v);
+        }
+    }
+    if (n > 0)
+        hub_close_sessions(app->hub, json_integer_value(json_object_get(p, "ag")), hashes, n, PROTO_CLOSE_LOGGED_OUT,
+                           "logged out");
+}
+
+void events_dispatch(struct app *app, const char *payload)
+{
+    json_t *p = json_loads(payload, 0, NULL);
+    const char *e = json_string_value(json_object_get(p, "e"));
+    if (!e) {
+        log_warn("bus: unreadable notification");
+        json_decref(p);
+        return;
+    }
+    if (strcmp(e, "msg") == 0) {
+        if (hub_has_visitors(app->hub) || hub_has_agents(app->hub))
+            dispatch_messages(app, json_object_get(p, "m"));
+    } else if (strcmp(e, "conv") == 0) {
+        dispatch_conversation(app, p);
+    } else if (strcmp(e, "typing") == 0) {
+        dispatch_typing_or_read(app, p, 1);
+    } else if (strcmp(e, "read") == 0) {
+        dispatch_typing_or_read(app, p, 0);
+    } else if (strcmp(e, "presence") == 0) {
+        struct hub_event ev = {.audience = HUB_ALL_AGENTS};
+        json_t *out = json_pack("{s:s, s:O, s:O, s:O}", "type", "agent.presence", "agent_id", json_object_get(p, "ag"),
+                                "status", json_object_get(p, "st"), "connected", json_object_get(p, "cn"));
+        if (out && json_is_string(json_object_get(p, "n")))
+            json_object_set(out, "name", json_object_get(p, "n"));
+        ev.agent_frame = frame_json(out);
+        publish(app, &ev);
+    } else if (strcmp(e, "session_off") == 0) {
+        dispatch_sessions_off(app, p);
+    } else if (strcmp(e, "agent_off") == 0) {
+        hub_close_agent(app->hub, json_integer_value(json_object_get(p, "ag")), PROTO_CLOSE_AUTH_FIRST, "deactivated");
+    } else if (strcmp(e, "agent_rights") == 0) {
+        /* Closed, not patched: the console reconnects at once and rebuilds
+         * every view from the new rights (architecture.md). */
+        long long agent = json_integer_value(json_object_get(p, "ag"));
+        if (agent > 0)
+            hub_close_agent(app->hub, agent, PROTO_CLOSE_RIGHTS_CHANGED, "rights changed");
+    } else if (strcmp(e, "site_identity") == 0) {
+        long long site = json_integer_value(json_object_get(p, "s"));
+        if (site > 0)
+            hub_close_unverified(app->hub, site, PROTO_CLOSE_AUTH_REFUSED, PE_IDENTITY_REQUIRED);
+    }
+    json_decref(p);
+}

@@ -1,0 +1,260 @@
+#include "live/hub.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HUB_BUCKETS 4096
+
+struct hub {
+    pthread_rwlock_t lock;
+    struct ws_conn *all;                   /* every authenticated conn */
+    struct ws_conn *visitors[HUB_BUCKETS]; /* by visitor id */
+    struct ws_conn *agents[HUB_BUCKETS];   /* by agent id */
+    int nvisitors, nagents;
+};
+
+static size_t bucket_of(long long id)
+{
+    return (size_t)((unsigned long long)id * 0x9E3779B97F4A7C15ull >> 52) % HUB_BUCKETS;
+}
+
+struct hub *hub_new(void)
+{
+    struct hub *hub = calloc(1, sizeof(*hub));
+    if (!hub)
+        return NULL;
+    pthread_rwlock_init(&hub->lock, NULL);
+    return hub;
+}
+
+void hub_free(struct hub *hub)
+{
+    if (!hub)
+        return;
+    pthread_rwlock_destroy(&hub->lock);
+    free(hub);
+}
+
+static struct ws_conn **index_head(struct hub *hub, const struct ws_conn *c)
+{
+    return c->role == PROTO_VISITOR ? &hub->visitors[bucket_of(c->visitor_id)] : &hub->agents[bucket_of(c->agent.id)];
+}
+
+int hub_add(struct hub *hub, struct ws_conn *c, int max_per_visitor)
+{
+    pthread_rwlock_wrlock(&hub->lock);
+    struct ws_conn **head = index_head(hub, c);
+    if (c->role == PROTO_VISITOR) {
+        int same = 0;
+        for (struct ws_conn *o = *head; o; o = o->idx_next)
+            if (o->visitor_id == c->visitor_id)
+                same++;
+        if (same >= max_per_visitor) {
+            pthread_rwlock_unlock(&hub->lock);
+            return -1;
+        }
+        hub->nvisitors++;
+    } else {
+        hub->nagents++;
+    }
+    c->idx_prev = NULL;
+    c->idx_next = *head;
+    if (*head)
+        (*head)->idx_prev = c;
+    *head = c;
+    c->hub_prev = NULL;
+    c->hub_next = hub->all;
+    if (hub->all)
+        hub->all->hub_prev = c;
+    hub->all = c;
+    pthread_rwlock_unlock(&hub->lock);
+    return 0;
+}
+
+void hub_remove(struct hub *hub, struct ws_conn *c)
+{
+    pthread_rwlock_wrlock(&hub->lock);
+    struct ws_conn **head = index_head(hub, c);
+    int member = c->hub_prev || hub->all == c;
+    if (member) {
+        if (c->idx_prev)
+            c->idx_prev->idx_next = c->idx_next;
+        else
+            *head = c->idx_next;
+        if (c->idx_next)
+            c->idx_next->idx_prev = c->idx_prev;
+        if (c->hub_prev)
+            c->hub_prev->hub_next = c->hub_next;
+        else
+            hub->all = c->hub_next;
+        if (c->hub_next)
+            c->hub_next->hub_prev = c->hub_prev;
+        c->hub_next = c->hub_prev = c->idx_next = c->idx_prev = NULL;
+        if (c->role == PROTO_VISITOR)
+            hub->nvisitors--;
+        else
+            hub->nagents--;
+    }
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+static int agent_in_team(const struct ws_conn *c, long long team_id)
+{
+    for (int i = 0; i < c->nteams; i++)
+        if (c->teams[i] == team_id)
+            return 1;
+    return 0;
+}
+
+/* Whether an agent connection is in the event's audience. */
+static int agent_wants(const struct ws_conn *c, const struct hub_event *ev)
+{
+    int watching = atomic_load(&c->watching);
+    if (ev->skip_agent_id && c->agent.id == ev->skip_agent_id)
+        return 0;
+    if ((ev->audience & HUB_ALL_AGENTS))
+        return 1;
+    if ((ev->audience & HUB_INVOLVED) && ((ev->assignee_id && c->agent.id == ev->assignee_id) ||
+                                          (ev->prev_assignee_id && c->agent.id == ev->prev_assignee_id)))
+        return 1;
+    if (watching && (ev->audience & HUB_PRIV_WATCHERS) && c->privileged)
+        return 1;
+    if (watching && (ev->audience & HUB_TEAM_WATCHERS) && (c->privileged || agent_in_team(c, ev->team_id)))
+        return 1;
+    return 0;
+}
+
+void hub_publish(struct hub *hub, const struct hub_event *ev)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    if ((ev->audience & HUB_VISITOR) && ev->visitor_frame) {
+        for (struct ws_conn *c = hub->visitors[bucket_of(ev->visitor_id)]; c; c = c->idx_next)
+            if (c->visitor_id == ev->visitor_id)
+                ws_send_frame(c, ev->visitor_frame);
+    }
+    if ((ev->audience & ~HUB_VISITOR) && ev->agent_frame) {
+        unsigned broad = HUB_ALL_AGENTS | HUB_PRIV_WATCHERS | HUB_TEAM_WATCHERS;
+        if (ev->audience & broad) {
+            for (struct ws_conn *c = hub->all; c; c = c->hub_next)
+                if (c->role == PROTO_AGENT && agent_wants(c, ev))
+                    ws_send_frame(c, ev->agent_frame);
+        } else {
+            /* Only the involved agents: look them up, don't scan. */
+            long long ids[2] = {ev->assignee_id, ev->prev_assignee_id};
+            for (int k = 0; k < 2; k++) {
+                if (!ids[k] || (k == 1 && ids[1] == ids[0]))
+                    continue;
+                for (struct ws_conn *c = hub->agents[bucket_of(ids[k])]; c; c = c->idx_next)
+                    if (c->agent.id == ids[k])
+                        ws_send_frame(c, ev->agent_frame);
+            }
+        }
+    }
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+void hub_send_visitor(struct hub *hub, long long visitor_id, struct ws_frame *f)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    for (struct ws_conn *c = hub->visitors[bucket_of(visitor_id)]; c; c = c->idx_next)
+        if (c->visitor_id == visitor_id)
+            ws_send_frame(c, f);
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+void hub_send_agent(struct hub *hub, long long agent_id, struct ws_frame *f)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    for (struct ws_conn *c = hub->agents[bucket_of(agent_id)]; c; c = c->idx_next)
+        if (c->agent.id == agent_id)
+            ws_send_frame(c, f);
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+void hub_close_agent(struct hub *hub, long long agent_id, int code, const char *reason)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    for (struct ws_conn *c = hub->agents[bucket_of(agent_id)]; c; c = c->idx_next)
+        if (c->agent.id == agent_id)
+            ws_close(c, code, reason);
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+static int session_listed(const struct ws_conn *c, const char *const *hashes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(c->session_hash, hashes[i]) == 0)
+            return 1;
+    return 0;
+}
+
+void hub_close_sessions(struct hub *hub, long long agent_id, const char *const *hashes, size_t n, int code,
+                        const char *reason)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    if (agent_id > 0) {
+        for (struct ws_conn *c = hub->agents[bucket_of(agent_id)]; c; c = c->idx_next)
+            if (c->agent.id == agent_id && session_listed(c, hashes, n))
+                ws_close(c, code, reason);
+    } else {
+        for (struct ws_conn *c = hub->all; c; c = c->hub_next)
+            if (c->role == PROTO_AGENT && session_listed(c, hashes, n))
+                ws_close(c, code, reason);
+    }
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+void hub_close_unverified(struct hub *hub, long long site_id, int code, const char *reason)
+{
+    /* Rare (an admin changed a setting): a scan of every connection is fine. */
+    pthread_rwlock_rdlock(&hub->lock);
+    for (struct ws_conn *c = hub->all; c; c = c->hub_next)
+        if (c->role == PROTO_VISITOR && c->site_id == site_id && !c->verified)
+            ws_close(c, code, reason);
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+void hub_broadcast(struct hub *hub, struct ws_frame *f)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    for (struct ws_conn *c = hub->all; c; c = c->hub_next)
+        ws_send_frame(c, f);
+    pthread_rwlock_unlock(&hub->lock);
+}
+
+int hub_agent_connections(struct hub *hub, long long agent_id)
+{
+    int n = 0;
+    pthread_rwlock_rdlock(&hub->lock);
+    for (struct ws_conn *c = hub->agents[bucket_of(agent_id)]; c; c = c->idx_next)
+        if (c->agent.id == agent_id)
+            n++;
+    pthread_rwlock_unlock(&hub->lock);
+    return n;
+}
+
+int hub_has_visitor(struct hub *hub, long long visitor_id)
+{
+    int found = 0;
+    pthread_rwlock_rdlock(&hub->lock);
+    for (struct ws_conn *c = hub->visitors[bucket_of(visitor_id)]; c && !found; c = c->idx_next)
+        found = c->visitor_id == visitor_id;
+    pthread_rwlock_unlock(&hub->lock);
+    return found;
+}
+
+int hub_has_agents(struct hub *hub)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    int n = hub->nagents;
+    pthread_rwlock_unlock(&hub->lock);
+    return n > 0;
+}
+
+int hub_has_visitors(struct hub *hub)
+{
+    pthread_rwlock_rdlock(&hub->lock);
+    int n = hub->nvisitors;
+    pthread_rwlock_unlock(&hub->lock);
+    return n > 0;
+}
