@@ -6,6 +6,7 @@
  * made here, at the API. Wire shapes come from the SQL functions
  * parley_agent_json / parley_team_json / parley_site_json (migration 0003). */
 #include "api/api.h"
+#include "http/params.h"
 #include "http/auth.h"
 #include "chat/convo.h"
 #include "db/db.h"
@@ -21,19 +22,6 @@
 #include <string.h>
 
 #define MAX_IDS 200
-
-/* The {id} path parameter as a positive integer; 404 otherwise. */
-static int path_id(struct http_req *req, long long *id)
-{
-    char *end = NULL;
-    long long v = strtoll(req->params[0], &end, 10);
-    if (!end || *end || v <= 0 || strlen(req->params[0]) > 18) {
-        http_send_problem(req, 404, "not_found", NULL);
-        return -1;
-    }
-    *id = v;
-    return 0;
-}
 
 static void send_invalid(struct http_req *req, const struct problem_field *err)
 {
@@ -317,7 +305,7 @@ void api_agents_update(struct http_req *req)
     json_t *body;
     PGresult *res = NULL;
 
-    if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0 || path_id(req, &u.id) != 0 ||
+    if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0 || params_path_id(req, NULL, &u.id) != 0 ||
         !(body = http_read_json(req)))
         return;
     if (jfield_only(body, fields, &err) != 0 || jfield_string(body, "name", JF_NAME, 1, 100, &u.name, &err) != 0 ||
@@ -453,7 +441,7 @@ void api_teams_update(struct http_req *req)
 {
     struct auth_session s;
     long long id;
-    if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0 || path_id(req, &id) != 0)
+    if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0 || params_path_id(req, NULL, &id) != 0)
         return;
     team_write(req, id);
 }
@@ -657,7 +645,7 @@ void api_sites_update(struct http_req *req)
 {
     struct auth_session s;
     long long id;
-    if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0 || path_id(req, &id) != 0)
+    if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0 || params_path_id(req, NULL, &id) != 0)
         return;
     site_write(req, id);
 }
@@ -726,7 +714,7 @@ void api_canned_update(struct http_req *req)
 {
     struct auth_session s;
     long long id;
-    if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_SUPERVISOR) != 0 || path_id(req, &id) != 0)
+    if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_SUPERVISOR) != 0 || params_path_id(req, NULL, &id) != 0)
         return;
     canned_write(req, &s, id);
 }
@@ -737,7 +725,7 @@ void api_canned_delete(struct http_req *req)
     long long id;
     char text[24];
     PGresult *res = NULL;
-    if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_SUPERVISOR) != 0 || path_id(req, &id) != 0)
+    if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_SUPERVISOR) != 0 || params_path_id(req, NULL, &id) != 0)
         return;
     snprintf(text, sizeof(text), "%lld", id);
     int rc = db_query(req->app->db, &res, "DELETE FROM canned_responses WHERE id = $1::bigint RETURNING id", 1,

@@ -4,6 +4,7 @@
  * to them; supervisors and admins see all. Messages come over the socket
  * (sync); this is the browsing side. */
 #include "api/api.h"
+#include "http/params.h"
 #include "http/auth.h"
 #include "db/db.h"
 #include "core/problem.h"
@@ -106,14 +107,9 @@ void api_conversation_get(struct http_req *req)
     struct auth_session s;
     char agent[24];
     PGresult *res = NULL;
-    char *end = NULL;
-    long long id = strtoll(req->params[0], &end, 10);
-    if (auth_require_agent(req, &s, 0) != 0)
+    long long id;
+    if (auth_require_agent(req, &s, 0) != 0 || params_path_id(req, NULL, &id) != 0)
         return;
-    if (!end || *end || id <= 0) {
-        http_send_problem(req, 404, "not_found", NULL);
-        return;
-    }
     snprintf(agent, sizeof(agent), "%lld", s.agent.id);
     const char *params[3] = {agent, strcmp(s.agent.role, "agent") != 0 ? "true" : "false", req->params[0]};
     /* Not visible and not existing look the same: 404. */

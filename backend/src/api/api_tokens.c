@@ -1,6 +1,7 @@
 /* The console's API-token resource (admins): list, create (the secret is
  * shown once, in the answer), revoke. */
 #include "api/api.h"
+#include "http/params.h"
 #include "http/apitokens.h"
 #include "http/auth.h"
 #include "core/jfield.h"
@@ -98,15 +99,10 @@ void api_tokens_revoke(struct http_req *req)
 {
     struct auth_session s;
     PGresult *res = NULL;
-    char *end = NULL;
-    long long id = strtoll(req->params[0], &end, 10);
+    long long id;
     char text[24];
-    if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0)
+    if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0 || params_path_id(req, NULL, &id) != 0)
         return;
-    if (!end || *end || id <= 0) {
-        http_send_problem(req, 404, "not_found", NULL);
-        return;
-    }
     snprintf(text, sizeof(text), "%lld", id);
     if (db_query(req->app->db, &res,
                  "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1::bigint RETURNING id", 1,

@@ -7,17 +7,17 @@
  * with include_notes=true and the admin scope. docs/openapi.yaml describes
  * every route; a test keeps the two in step. */
 #include "api/api.h"
+#include "http/params.h"
 #include "http/apitokens.h"
 #include "chat/convo.h"
 #include "db/db.h"
 #include "core/jfield.h"
 #include "core/log.h"
 #include "live/proto.h"
+#include "core/strbuf.h"
 #include "core/text.h"
 
 #include <civetweb.h>
-#include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,152 +26,10 @@
 #define EXPORT_BATCH      200
 #define EXPORT_BATCH_TEXT "200"
 
-/* ------------------------------------------------------------ parameters */
-
-/* The decoded value of a query parameter into buf; 0 absent, 1 present,
- * -1 (400 sent) when longer than buf. */
-static int qp(struct http_req *req, const char *name, char *buf, size_t len)
-{
-    const char *qs = http_query_string(req);
-    char value[1024];
-    int got = qs ? mg_get_var(qs, strlen(qs), name, value, sizeof(value)) : -1;
-    if (got == -1)
-        return 0;
-    /* -2: longer than our buffer (or undecodable): never silently dropped */
-    if (got < -1 || strlen(value) >= len) {
-        struct problem_field f = {name, "is too long"};
-        http_send_problem_fields(req, 400, "invalid_request", NULL, &f, 1);
-        return -1;
-    }
-    memcpy(buf, value, strlen(value) + 1);
-    return 1;
-}
-
-static int bad_param(struct http_req *req, const char *name, const char *message)
-{
-    struct problem_field f = {name, message};
-    http_send_problem_fields(req, 400, "invalid_request", NULL, &f, 1);
-    return -1;
-}
-
-/* An integer parameter in [min, max] into out (decimal text, ready to bind),
- * or "" when absent. Returns -1 after sending 400. */
-static int qp_int(struct http_req *req, const char *name, long long min, long long max, char out[24])
-{
-    char buf[32];
-    int got = qp(req, name, buf, sizeof(buf));
-    out[0] = '\0';
-    if (got <= 0)
-        return got;
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(buf, &end, 10);
-    if (!buf[0] || !end || *end || errno == ERANGE || v < min || v > max) {
-        char message[96];
-        snprintf(message, sizeof(message), "must be an integer from %lld to %lld", min, max);
-        /* the message must outlive this frame: answer now */
-        struct problem_field f = {name, message};
-        http_send_problem_fields(req, 400, "invalid_request", NULL, &f, 1);
-        return -1;
-    }
-    snprintf(out, 24, "%lld", v);
-    return 1;
-}
-
-/* Reads n digits at s into *out; 0 when they are not all digits. */
-static int digits(const char *s, int n, int *out)
-{
-    *out = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return 0;
-        *out = *out * 10 + (s[i] - '0');
-    }
-    return 1;
-}
-
-/* An RFC 3339 / ISO 8601 time or date that exists on the calendar:
- * YYYY-MM-DD[(T| )HH:MM[:SS[.fraction]]][Z|+HH:MM|-HH:MM]. */
-static int iso_valid(const char *s)
-{
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int year, month, day, hour, minute, second = 0, oh, om;
-    size_t i = 10;
-    if (!digits(s, 4, &year) || s[4] != '-' || !digits(s + 5, 2, &month) || s[7] != '-' || !digits(s + 8, 2, &day))
-        return 0;
-    if (year < 1 || month < 1 || month > 12 || day < 1 || day > mdays[month - 1])
-        return 0;
-    if (month == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
-        return 0;
-    if (!s[i])
-        return 1;
-    if ((s[i] != 'T' && s[i] != ' ') || !digits(s + i + 1, 2, &hour) || s[i + 3] != ':' ||
-        !digits(s + i + 4, 2, &minute) || hour > 23 || minute > 59)
-        return 0;
-    i += 6;
-    if (s[i] == ':') {
-        if (!digits(s + i + 1, 2, &second) || second > 59)
-            return 0;
-        i += 3;
-        if (s[i] == '.') {
-            if (!isdigit((unsigned char)s[++i]))
-                return 0;
-            while (isdigit((unsigned char)s[i]))
-                i++;
-        }
-    }
-    if (!s[i] || (s[i] == 'Z' && !s[i + 1]))
-        return 1;
-    if ((s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2, &oh) && s[i + 3] == ':' && digits(s + i + 4, 2, &om) &&
-        !s[i + 6] && oh <= 23 && om <= 59)
-        return 1;
-    return 0;
-}
-
-static int qp_time(struct http_req *req, const char *name, char out[48])
-{
-    int got = qp(req, name, out, 48);
-    if (got <= 0) {
-        if (got == 0)
-            out[0] = '\0';
-        return got;
-    }
-    if (!iso_valid(out))
-        return bad_param(req, name, "must be an ISO 8601 time such as 2026-11-30T12:00:00Z");
-    return 1;
-}
-
-static int qp_bool(struct http_req *req, const char *name, int *out)
-{
-    char buf[8];
-    int got = qp(req, name, buf, sizeof(buf));
-    *out = 0;
-    if (got <= 0)
-        return got;
-    if (strcmp(buf, "true") == 0)
-        *out = 1;
-    else if (strcmp(buf, "false") != 0)
-        return bad_param(req, name, "must be true or false");
-    return 1;
-}
-
-/* The {id} path parameter; 404 when it is not a positive integer. */
-static int path_id(struct http_req *req, char out[24])
-{
-    char *end = NULL;
-    long long v = strtoll(req->params[0], &end, 10);
-    if (!end || *end || v <= 0 || strlen(req->params[0]) > 18) {
-        http_send_problem(req, 404, "not_found", "no such conversation");
-        return -1;
-    }
-    snprintf(out, 24, "%lld", v);
-    return 0;
-}
-
 /* Notes are internal: only on request, and only for admin tokens. */
 static int want_notes(struct http_req *req, const struct api_principal *p, int *notes)
 {
-    if (qp_bool(req, "include_notes", notes) < 0)
+    if (params_bool(req, "include_notes", notes) < 0)
         return -1;
     if (*notes && !apitokens_has(p, SCOPE_ADMIN)) {
         http_send_problem(req, 403, "insufficient_scope", "include_notes needs the admin scope");
@@ -207,20 +65,22 @@ void api_v1_conversations_list(struct http_req *req)
     PGresult *res = NULL;
     if (auth_scope(req, &p, SCOPE_CONVERSATIONS_READ) != 0)
         return;
-    if (qp(req, "status", status, sizeof(status)) < 0 || qp_int(req, "site_id", 1, INT64_MAX, site) < 0 ||
-        qp_int(req, "team_id", 1, INT64_MAX, team) < 0 || qp_int(req, "assignee_id", 1, INT64_MAX, assignee) < 0 ||
-        qp_int(req, "visitor_id", 1, INT64_MAX, visitor) < 0 || qp_int(req, "cursor", 1, INT64_MAX, cursor) < 0 ||
-        qp_int(req, "limit", 1, 100, limit) < 0 || qp_time(req, "created_after", created_after) < 0 ||
-        qp_time(req, "created_before", created_before) < 0 || qp_time(req, "closed_after", closed_after) < 0 ||
-        qp_time(req, "closed_before", closed_before) < 0 || qp(req, "q", q, sizeof(q)) < 0)
+    if (params_query(req, "status", status, sizeof(status)) < 0 || params_int(req, "site_id", 1, INT64_MAX, site) < 0 ||
+        params_int(req, "team_id", 1, INT64_MAX, team) < 0 ||
+        params_int(req, "assignee_id", 1, INT64_MAX, assignee) < 0 ||
+        params_int(req, "visitor_id", 1, INT64_MAX, visitor) < 0 ||
+        params_int(req, "cursor", 1, INT64_MAX, cursor) < 0 || params_int(req, "limit", 1, 100, limit) < 0 ||
+        params_time(req, "created_after", created_after) < 0 ||
+        params_time(req, "created_before", created_before) < 0 || params_time(req, "closed_after", closed_after) < 0 ||
+        params_time(req, "closed_before", closed_before) < 0 || params_query(req, "q", q, sizeof(q)) < 0)
         return;
     if (status[0] && strcmp(status, "queued") != 0 && strcmp(status, "assigned") != 0 &&
         strcmp(status, "closed") != 0) {
-        bad_param(req, "status", "must be queued, assigned or closed");
+        params_invalid(req, "status", "must be queued, assigned or closed");
         return;
     }
     if (q[0] && (text_utf8_chars(q, strlen(q)) < 0 || text_has_controls(q, strlen(q), 0))) {
-        bad_param(req, "q", "must be plain text");
+        params_invalid(req, "q", "must be plain text");
         return;
     }
     const char *params[12] = {status[0] ? status : NULL,
@@ -267,7 +127,7 @@ void api_v1_conversation_get(struct http_req *req)
     struct api_principal p;
     char id[24];
     PGresult *res = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_READ) != 0 || path_id(req, id) != 0)
+    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_READ) != 0 || params_path_id_text(req, "no such conversation", id) != 0)
         return;
     int rc = db_query(req->app->db, &res,
                       "SELECT parley_conversation_json(c, 'agent')::text FROM conversations c WHERE c.id = $1::bigint",
@@ -281,14 +141,14 @@ void api_v1_messages_list(struct http_req *req)
     char id[24], from[24], limit[24], direction[16] = "forward";
     int notes = 0;
     PGresult *res = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_READ) != 0 || path_id(req, id) != 0)
+    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_READ) != 0 || params_path_id_text(req, "no such conversation", id) != 0)
         return;
-    if (qp_int(req, "from_seq", 0, INT64_MAX, from) < 0 || qp_int(req, "limit", 1, 100, limit) < 0 ||
-        qp(req, "direction", direction, sizeof(direction)) < 0 || want_notes(req, &p, &notes) != 0)
+    if (params_int(req, "from_seq", 0, INT64_MAX, from) < 0 || params_int(req, "limit", 1, 100, limit) < 0 ||
+        params_query(req, "direction", direction, sizeof(direction)) < 0 || want_notes(req, &p, &notes) != 0)
         return;
     int forward = strcmp(direction, "forward") == 0;
     if (!forward && strcmp(direction, "backward") != 0) {
-        bad_param(req, "direction", "must be forward or backward");
+        params_invalid(req, "direction", "must be forward or backward");
         return;
     }
     /* forward: seq > from_seq (default 0) ascending; backward: seq <
@@ -318,59 +178,29 @@ void api_v1_messages_list(struct http_req *req)
 
 /* ------------------------------------------------------------ transcript */
 
-struct textbuf {
-    char *data;
-    size_t len, cap;
-    int failed;
-};
-
-static void tb_put(struct textbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->cap ? b->cap * 2 : 4096) + n;
-        char *p = realloc(b->data, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-static void tb_str(struct textbuf *b, const char *s)
-{
-    tb_put(b, s, strlen(s));
-}
-
 /* Text with <, >, &, " and ' escaped: every visitor string in the HTML
  * transcript goes through here. */
-static void tb_html(struct textbuf *b, const char *s)
+static void tb_html(struct strbuf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
         case '<':
-            tb_str(b, "&lt;");
+            strbuf_str(b, "&lt;");
             break;
         case '>':
-            tb_str(b, "&gt;");
+            strbuf_str(b, "&gt;");
             break;
         case '&':
-            tb_str(b, "&amp;");
+            strbuf_str(b, "&amp;");
             break;
         case '"':
-            tb_str(b, "&quot;");
+            strbuf_str(b, "&quot;");
             break;
         case '\'':
-            tb_str(b, "&#39;");
+            strbuf_str(b, "&#39;");
             break;
         default:
-            tb_put(b, s, 1);
+            strbuf_put(b, s, 1);
         }
     }
 }
@@ -389,23 +219,23 @@ static const char *jstr(json_t *obj, const char *key, const char *fallback)
  * policy may still hold unpaired controls, so this is done here again. */
 
 /* s[0..n) as one line of plain text that cannot reorder what is around it. */
-static void tb_isolated(struct textbuf *b, const char *s, size_t n)
+static void tb_isolated(struct strbuf *b, const char *s, size_t n)
 {
     char *tmp;
     if (!text_has_bidi_controls(s, n) && !text_needs_isolation(s, n)) {
-        tb_put(b, s, n);
+        strbuf_put(b, s, n);
         return;
     }
     if (!(tmp = malloc(n + TEXT_ISOLATE_EXTRA))) {
         b->failed = 1;
         return;
     }
-    tb_put(b, tmp, text_isolate(s, n, tmp));
+    strbuf_put(b, tmp, text_isolate(s, n, tmp));
     free(tmp);
 }
 
 /* s balanced and escaped for HTML. */
-static void tb_html_text(struct textbuf *b, const char *s)
+static void tb_html_text(struct strbuf *b, const char *s)
 {
     size_t n = strlen(s);
     char *tmp;
@@ -423,34 +253,34 @@ static void tb_html_text(struct textbuf *b, const char *s)
 }
 
 /* A name or another value from people, isolated from what follows. */
-static void tb_value(struct textbuf *b, int html, const char *s)
+static void tb_value(struct strbuf *b, int html, const char *s)
 {
     if (html) {
-        tb_str(b, "<bdi>");
+        strbuf_str(b, "<bdi>");
         tb_html_text(b, s);
-        tb_str(b, "</bdi>");
+        strbuf_str(b, "</bdi>");
     } else {
         tb_isolated(b, s, strlen(s));
     }
 }
 
 /* "Ann (agent)" / "Vic (visitor)" / "System" for an author object. */
-static void tb_author(struct textbuf *b, int html, json_t *author)
+static void tb_author(struct strbuf *b, int html, json_t *author)
 {
     const char *kind = jstr(author, "kind", "system");
     if (strcmp(kind, "system") == 0) {
-        tb_str(b, "System");
+        strbuf_str(b, "System");
         return;
     }
     tb_value(b, html, jstr(author, "name", kind));
-    tb_str(b, " (");
-    tb_str(b, kind); /* visitor, agent or api: from the schema's CHECK */
-    tb_str(b, ")");
+    strbuf_str(b, " (");
+    strbuf_str(b, kind); /* visitor, agent or api: from the schema's CHECK */
+    strbuf_str(b, ")");
 }
 
 /* A body in text: each line isolated on its own, continuation lines
  * indented so that each message stays one block. */
-static void tb_body_lines(struct textbuf *b, const char *s)
+static void tb_body_lines(struct strbuf *b, const char *s)
 {
     for (;;) {
         size_t n = strcspn(s, "\r\n");
@@ -459,36 +289,36 @@ static void tb_body_lines(struct textbuf *b, const char *s)
         if (!*s)
             return;
         s += (s[0] == '\r' && s[1] == '\n') ? 2 : 1;
-        tb_str(b, "\n    ");
+        strbuf_str(b, "\n    ");
     }
 }
 
 /* "Visitor: Ann <ann@x.io>" in text, <dt>/<dd> in HTML: the header lines
  * both transcript formats share. */
-static void header_open(struct textbuf *b, int html, const char *label)
+static void header_open(struct strbuf *b, int html, const char *label)
 {
-    tb_str(b, html ? "<dt>" : "");
-    tb_str(b, label);
-    tb_str(b, html ? "</dt><dd>" : ": ");
+    strbuf_str(b, html ? "<dt>" : "");
+    strbuf_str(b, label);
+    strbuf_str(b, html ? "</dt><dd>" : ": ");
 }
 
-static void header_close(struct textbuf *b, int html)
+static void header_close(struct strbuf *b, int html)
 {
-    tb_str(b, html ? "</dd>" : "\n");
+    strbuf_str(b, html ? "</dd>" : "\n");
 }
 
 /* A header line whose value the server wrote (a status, a time). */
-static void header_field(struct textbuf *b, int html, const char *label, const char *value)
+static void header_field(struct strbuf *b, int html, const char *label, const char *value)
 {
     header_open(b, html, label);
     if (html)
         tb_html(b, value);
     else
-        tb_str(b, value);
+        strbuf_str(b, value);
     header_close(b, html);
 }
 
-static void header_fields(struct textbuf *b, int html, json_t *conv)
+static void header_fields(struct strbuf *b, int html, json_t *conv)
 {
     json_t *visitor = json_object_get(conv, "visitor");
     const char *email = jstr(visitor, "email", NULL);
@@ -500,16 +330,16 @@ static void header_fields(struct textbuf *b, int html, json_t *conv)
     header_open(b, html, "Visitor");
     tb_value(b, html, jstr(visitor, "name", "(anonymous)"));
     if (email) {
-        tb_str(b, html ? " &lt;" : " <");
+        strbuf_str(b, html ? " &lt;" : " <");
         tb_value(b, html, email);
-        tb_str(b, html ? "&gt;" : ">");
+        strbuf_str(b, html ? "&gt;" : ">");
     }
     header_close(b, html);
     header_field(b, html, "Started", jstr(conv, "created_at", "-"));
     header_field(b, html, "Closed", jstr(conv, "closed_at", "-"));
 }
 
-static void render_text(json_t *doc, struct textbuf *b)
+static void render_text(json_t *doc, struct strbuf *b)
 {
     json_t *conv = json_object_get(doc, "conversation");
     json_t *messages = json_object_get(doc, "messages"), *parts = json_object_get(doc, "participants"), *m;
@@ -517,45 +347,45 @@ static void render_text(json_t *doc, struct textbuf *b)
     size_t i;
     snprintf(line, sizeof(line), "Conversation #%lld (%s)\n",
              (long long)json_integer_value(json_object_get(conv, "id")), jstr(conv, "status", ""));
-    tb_str(b, line);
+    strbuf_str(b, line);
     header_fields(b, 0, conv);
-    tb_str(b, "Participants: ");
+    strbuf_str(b, "Participants: ");
     json_array_foreach(parts, i, m)
     {
-        tb_str(b, i ? ", " : "");
+        strbuf_str(b, i ? ", " : "");
         tb_author(b, 0, m);
     }
-    tb_str(b, "\n\n");
+    strbuf_str(b, "\n\n");
     json_array_foreach(messages, i, m)
     {
         const char *kind = jstr(m, "kind", "message");
-        tb_str(b, "[");
-        tb_str(b, jstr(m, "created_at", ""));
-        tb_str(b, "] ");
+        strbuf_str(b, "[");
+        strbuf_str(b, jstr(m, "created_at", ""));
+        strbuf_str(b, "] ");
         if (strcmp(kind, "event") == 0) {
-            tb_str(b, "-- ");
+            strbuf_str(b, "-- ");
             tb_body_lines(b, jstr(m, "body", ""));
-            tb_str(b, " --\n");
+            strbuf_str(b, " --\n");
             continue;
         }
         tb_author(b, 0, json_object_get(m, "author"));
-        tb_str(b, strcmp(kind, "note") == 0 ? " [internal note]: " : ": ");
+        strbuf_str(b, strcmp(kind, "note") == 0 ? " [internal note]: " : ": ");
         tb_body_lines(b, jstr(m, "body", ""));
-        tb_str(b, "\n");
+        strbuf_str(b, "\n");
     }
 }
 
-static void render_html(json_t *doc, struct textbuf *b)
+static void render_html(json_t *doc, struct strbuf *b)
 {
     json_t *conv = json_object_get(doc, "conversation");
     json_t *messages = json_object_get(doc, "messages"), *m;
     char id[32];
     size_t i;
     snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(conv, "id")));
-    tb_str(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Conversation #");
-    tb_str(b, id);
-    tb_str(b,
-           "</title>\n<style>"
+    strbuf_str(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Conversation #");
+    strbuf_str(b, id);
+    strbuf_str(
+        b, "</title>\n<style>"
            "body{font:14px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;color:#1f2328;padding:0 1rem}"
            "h1{font-size:1.25rem}dl{display:grid;grid-template-columns:8rem 1fr;gap:.25rem 1rem}dt{color:#59636e}"
            "ol{list-style:none;padding:0}li{margin:.75rem 0;padding:.5rem .75rem;border-radius:8px;background:#f6f8fa}"
@@ -564,35 +394,35 @@ static void render_html(json_t *doc, struct textbuf *b)
            ".meta{color:#59636e;font-size:.85em}.body{white-space:pre-wrap;overflow-wrap:anywhere}"
            "@media print{body{margin:0}li{break-inside:avoid}}"
            "</style></head><body>\n<h1>Conversation #");
-    tb_str(b, id);
-    tb_str(b, "</h1>\n<dl>");
+    strbuf_str(b, id);
+    strbuf_str(b, "</h1>\n<dl>");
     header_fields(b, 1, conv);
-    tb_str(b, "</dl>\n<ol>\n");
+    strbuf_str(b, "</dl>\n<ol>\n");
     json_array_foreach(messages, i, m)
     {
         const char *kind = jstr(m, "kind", "message");
         const char *author_kind = jstr(json_object_get(m, "author"), "kind", "system");
-        tb_str(b, "<li class=\"");
-        tb_str(b, strcmp(kind, "message") == 0 && strcmp(author_kind, "visitor") == 0 ? "visitor"
-                  : strcmp(kind, "note") == 0                                         ? "note"
-                  : strcmp(kind, "event") == 0                                        ? "event"
-                                                                                      : "agent");
-        tb_str(b, "\"><div class=\"meta\">");
+        strbuf_str(b, "<li class=\"");
+        strbuf_str(b, strcmp(kind, "message") == 0 && strcmp(author_kind, "visitor") == 0 ? "visitor"
+                      : strcmp(kind, "note") == 0                                         ? "note"
+                      : strcmp(kind, "event") == 0                                        ? "event"
+                                                                                          : "agent");
+        strbuf_str(b, "\"><div class=\"meta\">");
         tb_html(b, jstr(m, "created_at", ""));
         if (strcmp(kind, "event") != 0) {
-            tb_str(b, " &middot; ");
+            strbuf_str(b, " &middot; ");
             tb_author(b, 1, json_object_get(m, "author"));
             if (strcmp(kind, "note") == 0)
-                tb_str(b, " &middot; internal note");
+                strbuf_str(b, " &middot; internal note");
         }
         /* dir="auto": the body's own first strong letter sets its direction
          * (an Arabic message reads right to left), and the element isolates
          * it from the meta line. */
-        tb_str(b, "</div><div class=\"body\" dir=\"auto\">");
+        strbuf_str(b, "</div><div class=\"body\" dir=\"auto\">");
         tb_html_text(b, jstr(m, "body", ""));
-        tb_str(b, "</div></li>\n");
+        strbuf_str(b, "</div></li>\n");
     }
-    tb_str(b, "</ol>\n</body></html>\n");
+    strbuf_str(b, "</ol>\n</body></html>\n");
 }
 
 void api_v1_transcript(struct http_req *req)
@@ -601,14 +431,14 @@ void api_v1_transcript(struct http_req *req)
     char id[24], format[8] = "json";
     int notes = 0;
     PGresult *res = NULL;
-    struct textbuf b = {0};
+    struct strbuf b = {0};
     json_t *doc = NULL;
-    if (auth_scope(req, &p, SCOPE_TRANSCRIPTS_READ) != 0 || path_id(req, id) != 0)
+    if (auth_scope(req, &p, SCOPE_TRANSCRIPTS_READ) != 0 || params_path_id_text(req, "no such conversation", id) != 0)
         return;
-    if (qp(req, "format", format, sizeof(format)) < 0 || want_notes(req, &p, &notes) != 0)
+    if (params_query(req, "format", format, sizeof(format)) < 0 || want_notes(req, &p, &notes) != 0)
         return;
     if (strcmp(format, "json") != 0 && strcmp(format, "txt") != 0 && strcmp(format, "html") != 0) {
-        bad_param(req, "format", "must be json, txt or html");
+        params_invalid(req, "format", "must be json, txt or html");
         return;
     }
     const char *params[2] = {id, notes ? "true" : "false"};
@@ -683,7 +513,8 @@ void api_v1_message_create(struct http_req *req)
     json_t *doc = NULL, *items = NULL;
     PGresult *res = NULL;
     char *text = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_WRITE) != 0 || path_id(req, id) != 0 || !(doc = http_read_json(req)))
+    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_WRITE) != 0 ||
+        params_path_id_text(req, "no such conversation", id) != 0 || !(doc = http_read_json(req)))
         return;
     if (jfield_only(doc, fields, &err) != 0 ||
         jfield_string(doc, "body", JF_REQUIRED | JF_MULTILINE | JF_TEXT, 1, req->app->cfg->message_max_chars, &body,
@@ -697,7 +528,7 @@ void api_v1_message_create(struct http_req *req)
     if (key && (!key[0] || strlen(key) > PROTO_ID_MAX ||
                 strspn(key, "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                             "[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~") != strlen(key))) {
-        bad_param(req, "idempotency_key", "must be 1 to 64 printable ASCII characters");
+        params_invalid(req, "idempotency_key", "must be 1 to 64 printable ASCII characters");
         goto done;
     }
     snprintf(token, sizeof(token), "%lld", p.token_id);
@@ -727,7 +558,7 @@ void api_v1_message_create(struct http_req *req)
     } else if (strcmp(status, "closed") == 0) {
         http_send_problem(req, 409, "conflict", "the conversation is closed");
     } else if (strcmp(status, "key_taken") == 0) {
-        bad_param(req, "idempotency_key", "is used by another message in this conversation");
+        params_invalid(req, "idempotency_key", "is used by another message in this conversation");
     } else {
         http_send_problem(req, 403, "forbidden", NULL);
     }
@@ -748,14 +579,15 @@ void api_v1_assign(struct http_req *req)
     const char *reason = NULL;
     char id[24];
     json_t *doc, *result = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_WRITE) != 0 || path_id(req, id) != 0 || !(doc = http_read_json(req)))
+    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_WRITE) != 0 ||
+        params_path_id_text(req, "no such conversation", id) != 0 || !(doc = http_read_json(req)))
         return;
     if (jfield_only(doc, fields, &err) != 0 || jfield_int(doc, "agent_id", 0, 1, INT64_MAX, &agent, &err) != 0 ||
         jfield_int(doc, "team_id", 0, 1, INT64_MAX, &team, &err) != 0 ||
         jfield_string(doc, "reason", JF_TEXT, 0, PROTO_REASON_MAX, &reason, &err) != 0) {
         http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
     } else if ((agent != 0) == (team != 0)) {
-        bad_param(req, "agent_id", "give exactly one of agent_id and team_id");
+        params_invalid(req, "agent_id", "give exactly one of agent_id and team_id");
     } else {
         conv = strtoll(id, NULL, 10);
         api_actor(&p, &a);
@@ -774,7 +606,8 @@ static void simple_move(struct http_req *req, convo_move_fn move)
     struct actor a;
     char id[24];
     json_t *result = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_WRITE) != 0 || path_id(req, id) != 0)
+    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_WRITE) != 0 ||
+        params_path_id_text(req, "no such conversation", id) != 0)
         return;
     api_actor(&p, &a);
     const char *err = move(req->app, &a, strtoll(id, NULL, 10), &result);
@@ -798,7 +631,7 @@ void api_v1_visitor_get(struct http_req *req)
     struct api_principal p;
     char id[24];
     PGresult *res = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_READ) != 0 || path_id(req, id) != 0)
+    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_READ) != 0 || params_path_id_text(req, "no such conversation", id) != 0)
         return;
     int rc = db_query(req->app->db, &res,
                       "SELECT json_build_object('id', v.id, 'site_id', v.site_id, 'external_id', v.external_id,"
@@ -853,8 +686,8 @@ void api_v1_transcripts_export(struct http_req *req)
     int notes = 0, rc, failed = 0;
     PGconn *conn = NULL;
     PGresult *res = NULL;
-    if (auth_scope(req, &p, SCOPE_TRANSCRIPTS_READ) != 0 || qp_time(req, "closed_after", after) < 0 ||
-        qp_time(req, "closed_before", before) < 0 || want_notes(req, &p, &notes) != 0)
+    if (auth_scope(req, &p, SCOPE_TRANSCRIPTS_READ) != 0 || params_time(req, "closed_after", after) < 0 ||
+        params_time(req, "closed_before", before) < 0 || want_notes(req, &p, &notes) != 0)
         return;
     conn = db_acquire(req->app->db);
     if (!conn) {

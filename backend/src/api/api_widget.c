@@ -10,6 +10,7 @@
  * visitor row on every device, and their name and email change only with a
  * new verified identity (the socket's pre-chat and visitor.update cannot). */
 #include "api/api.h"
+#include "core/clock.h"
 #include "db/db.h"
 #include "core/jfield.h"
 #include "core/log.h"
@@ -223,7 +224,7 @@ void api_widget_session(struct http_req *req)
         return;
     memset(&ctx, 0, sizeof(ctx));
     /* Each session may create a visitor row: bound how fast one address can. */
-    int wait = ratelimit_take(req->app->session_rate, http_remote_ip(req), ratelimit_now());
+    int wait = ratelimit_take(req->app->session_rate, http_remote_ip(req), clock_now());
     if (wait > 0) {
         char retry[16];
         snprintf(retry, sizeof(retry), "%d", wait);

@@ -1,7 +1,8 @@
 #include "core/metrics.h"
 
+#include "core/strbuf.h"
+
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,110 +115,68 @@ long metrics_ws_open(struct metrics *m)
     return atomic_load(&m->ws_open);
 }
 
-struct buf {
-    char *data;
-    size_t len, cap;
-    int failed;
-};
-
-static void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_printf(struct buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    if (b->failed)
-        return;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap * 2 + (size_t)n;
-        char *p = realloc(b->data, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->data = p;
-        b->cap = cap;
-    }
-}
-
 char *metrics_render(struct metrics *m, const struct metrics_gauges *g)
 {
-    struct buf b = {.data = malloc(8192), .cap = 8192};
-    if (!b.data)
-        return NULL;
-    b.data[0] = '\0';
+    struct strbuf b = {0};
     pthread_mutex_lock(&m->lock);
-    buf_printf(&b, "# HELP parley_http_requests_total HTTP requests served, by method, route and status.\n"
-                   "# TYPE parley_http_requests_total counter\n");
+    strbuf_printf(&b, "# HELP parley_http_requests_total HTTP requests served, by method, route and status.\n"
+                      "# TYPE parley_http_requests_total counter\n");
     for (size_t i = 0; i < m->ncounters; i++) {
         const struct request_counter *c = &m->counters[i];
-        buf_printf(&b, "parley_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n", c->method,
-                   c->route, c->status, c->count);
+        strbuf_printf(&b, "parley_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n", c->method,
+                      c->route, c->status, c->count);
     }
-    buf_printf(&b, "# HELP parley_http_request_duration_seconds Time from request start to response end.\n"
-                   "# TYPE parley_http_request_duration_seconds histogram\n");
+    strbuf_printf(&b, "# HELP parley_http_request_duration_seconds Time from request start to response end.\n"
+                      "# TYPE parley_http_request_duration_seconds histogram\n");
     for (size_t i = 0; i < m->nroutes; i++) {
         const struct route_histogram *h = &m->routes[i];
         unsigned long long cumulative = 0;
         for (size_t k = 0; k < NBUCKETS; k++) {
             cumulative += h->buckets[k];
-            buf_printf(&b, "parley_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n", h->route,
-                       latency_buckets[k], cumulative);
+            strbuf_printf(&b, "parley_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n", h->route,
+                          latency_buckets[k], cumulative);
         }
-        buf_printf(&b, "parley_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n", h->route,
-                   h->count);
-        buf_printf(&b, "parley_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", h->route, h->sum);
-        buf_printf(&b, "parley_http_request_duration_seconds_count{route=\"%s\"} %llu\n", h->route, h->count);
+        strbuf_printf(&b, "parley_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n", h->route,
+                      h->count);
+        strbuf_printf(&b, "parley_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", h->route, h->sum);
+        strbuf_printf(&b, "parley_http_request_duration_seconds_count{route=\"%s\"} %llu\n", h->route, h->count);
     }
-    buf_printf(&b,
-               "# HELP parley_bus_notifications_total Notifications the bus delivered to this node's sockets.\n"
-               "# TYPE parley_bus_notifications_total counter\n"
-               "parley_bus_notifications_total %llu\n"
-               "# HELP parley_bus_dispatch_seconds_total Time the bus thread spent delivering them.\n"
-               "# TYPE parley_bus_dispatch_seconds_total counter\n"
-               "parley_bus_dispatch_seconds_total %.6f\n",
-               m->bus_events, m->bus_seconds);
+    strbuf_printf(&b,
+                  "# HELP parley_bus_notifications_total Notifications the bus delivered to this node's sockets.\n"
+                  "# TYPE parley_bus_notifications_total counter\n"
+                  "parley_bus_notifications_total %llu\n"
+                  "# HELP parley_bus_dispatch_seconds_total Time the bus thread spent delivering them.\n"
+                  "# TYPE parley_bus_dispatch_seconds_total counter\n"
+                  "parley_bus_dispatch_seconds_total %.6f\n",
+                  m->bus_events, m->bus_seconds);
     pthread_mutex_unlock(&m->lock);
-    buf_printf(&b,
-               "# HELP parley_msgstore_queue_length Chat messages waiting for the committer.\n"
-               "# TYPE parley_msgstore_queue_length gauge\n"
-               "parley_msgstore_queue_length %ld\n",
-               g->msgstore_queued);
-    buf_printf(&b,
-               "# HELP parley_db_pool_connections_in_use Pooled PostgreSQL connections lent out now.\n"
-               "# TYPE parley_db_pool_connections_in_use gauge\n"
-               "parley_db_pool_connections_in_use %d\n"
-               "# HELP parley_db_pool_size Configured PostgreSQL pool size.\n"
-               "# TYPE parley_db_pool_size gauge\n"
-               "parley_db_pool_size %d\n"
-               "# HELP parley_http_requests_in_flight HTTP requests being served now (each holds a worker).\n"
-               "# TYPE parley_http_requests_in_flight gauge\n"
-               "parley_http_requests_in_flight %d\n"
-               "# HELP parley_ws_connections_open WebSocket connections open now.\n"
-               "# TYPE parley_ws_connections_open gauge\n"
-               "parley_ws_connections_open %ld\n",
-               g->db_pool_in_use, g->db_pool_size, g->http_inflight, metrics_ws_open(m));
-    buf_printf(&b,
-               "# HELP parley_connections_refused_total Connections, requests and sockets refused because their "
-               "client address held its limit.\n"
-               "# TYPE parley_connections_refused_total counter\n"
-               "parley_connections_refused_total{limit=\"tcp_per_ip\"} %llu\n"
-               "parley_connections_refused_total{limit=\"http_per_ip\"} %llu\n"
-               "parley_connections_refused_total{limit=\"ws_per_ip\"} %llu\n"
-               "parley_connections_refused_total{limit=\"ws_unauthenticated_per_ip\"} %llu\n",
-               g->refused_tcp, g->refused_http, g->refused_ws, g->refused_ws_unauth);
-    if (b.failed) {
-        free(b.data);
-        return NULL;
-    }
-    return b.data;
+    strbuf_printf(&b,
+                  "# HELP parley_msgstore_queue_length Chat messages waiting for the committer.\n"
+                  "# TYPE parley_msgstore_queue_length gauge\n"
+                  "parley_msgstore_queue_length %ld\n",
+                  g->msgstore_queued);
+    strbuf_printf(&b,
+                  "# HELP parley_db_pool_connections_in_use Pooled PostgreSQL connections lent out now.\n"
+                  "# TYPE parley_db_pool_connections_in_use gauge\n"
+                  "parley_db_pool_connections_in_use %d\n"
+                  "# HELP parley_db_pool_size Configured PostgreSQL pool size.\n"
+                  "# TYPE parley_db_pool_size gauge\n"
+                  "parley_db_pool_size %d\n"
+                  "# HELP parley_http_requests_in_flight HTTP requests being served now (each holds a worker).\n"
+                  "# TYPE parley_http_requests_in_flight gauge\n"
+                  "parley_http_requests_in_flight %d\n"
+                  "# HELP parley_ws_connections_open WebSocket connections open now.\n"
+                  "# TYPE parley_ws_connections_open gauge\n"
+                  "parley_ws_connections_open %ld\n",
+                  g->db_pool_in_use, g->db_pool_size, g->http_inflight, metrics_ws_open(m));
+    strbuf_printf(&b,
+                  "# HELP parley_connections_refused_total Connections, requests and sockets refused because their "
+                  "client address held its limit.\n"
+                  "# TYPE parley_connections_refused_total counter\n"
+                  "parley_connections_refused_total{limit=\"tcp_per_ip\"} %llu\n"
+                  "parley_connections_refused_total{limit=\"http_per_ip\"} %llu\n"
+                  "parley_connections_refused_total{limit=\"ws_per_ip\"} %llu\n"
+                  "parley_connections_refused_total{limit=\"ws_unauthenticated_per_ip\"} %llu\n",
+                  g->refused_tcp, g->refused_http, g->refused_ws, g->refused_ws_unauth);
+    return strbuf_take(&b);
 }

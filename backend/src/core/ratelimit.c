@@ -58,13 +58,6 @@ void ratelimit_free(struct ratelimit *rl)
     free(rl);
 }
 
-double ratelimit_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int ratelimit_take(struct ratelimit *rl, const char *key, double now)
 {
     size_t b = bucket_of(key);

@@ -14,11 +14,8 @@ struct ratelimit;
 struct ratelimit *ratelimit_new(int limit, double window_seconds);
 void ratelimit_free(struct ratelimit *rl);
 
-/* Monotonic seconds, the clock to pass as now. */
-double ratelimit_now(void);
-
-/* Counts one event for key (any string up to 63 bytes) at time now (any
- * monotonic seconds). Returns 0 when allowed, else the seconds (rounded up,
+/* Counts one event for key (any string up to 63 bytes) at time now
+ * (monotonic seconds: clock_now()). Returns 0 when allowed, else the seconds (rounded up,
  * at least 1) until the key's window ends. */
 int ratelimit_take(struct ratelimit *rl, const char *key, double now);
 

@@ -1,5 +1,6 @@
 #include "db/db.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/token.h"
 
@@ -46,7 +47,6 @@ PGconn *db_connect(const char *conninfo, const char *application_name)
 struct db_pool *db_pool_open(const char *conninfo, int size, int acquire_timeout_ms, char *err, size_t errlen)
 {
     struct db_pool *pool = calloc(1, sizeof(*pool));
-    pthread_condattr_t attr;
     if (!pool)
         goto fail;
     pool->slots = calloc((size_t)size, sizeof(*pool->slots));
@@ -56,10 +56,7 @@ struct db_pool *db_pool_open(const char *conninfo, int size, int acquire_timeout
     pool->size = size;
     pool->acquire_timeout_ms = acquire_timeout_ms;
     pthread_mutex_init(&pool->lock, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&pool->freed, &attr);
-    pthread_condattr_destroy(&attr);
+    clock_cond_init(&pool->freed);
     pool->slots[0].conn = db_connect(conninfo, "parleyd");
     if (PQstatus(pool->slots[0].conn) != CONNECTION_OK) {
         /* libpq's message ends with a newline; keep the first line. */
@@ -116,15 +113,8 @@ static int db_ensure_healthy(struct db_slot *slot, const char *conninfo)
 
 PGconn *db_acquire(struct db_pool *pool)
 {
-    struct timespec deadline;
+    struct timespec deadline = clock_deadline(pool->acquire_timeout_ms);
     struct db_slot *slot = NULL;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += pool->acquire_timeout_ms / 1000;
-    deadline.tv_nsec += (long)(pool->acquire_timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&pool->lock);
     while (!slot) {
         /* Prefer a slot with an open connection over opening a new one. */

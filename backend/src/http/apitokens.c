@@ -1,5 +1,6 @@
 #include "http/apitokens.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
 
@@ -96,7 +97,7 @@ int apitokens_authenticate(struct http_req *req, struct api_principal *out)
         out->scopes |= apitokens_scope_bit(s);
     char key[32];
     snprintf(key, sizeof(key), "t%lld", out->token_id);
-    int wait = ratelimit_take(req->app->api_rate, key, ratelimit_now());
+    int wait = ratelimit_take(req->app->api_rate, key, clock_now());
     if (wait > 0) {
         snprintf(retry, sizeof(retry), "%d", wait);
         http_add_header(req, "Retry-After", retry);

@@ -1,5 +1,6 @@
 #include "http/http.h"
 
+#include "core/clock.h"
 #include "core/connlimit.h"
 #include "core/jfield.h"
 #include "core/log.h"
@@ -53,13 +54,6 @@ struct http_server {
 
 /* civetweb holds a pointer to this for the life of the context. */
 static struct http_server server;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void http_add_header(struct http_req *req, const char *name, const char *value)
 {
@@ -263,7 +257,7 @@ static char *read_body(struct http_req *req, long max, size_t *outlen, enum body
 {
     long long declared = req->ri->content_length;
     size_t cap = declared > 0 ? (size_t)declared + 1 : 4096, len = 0;
-    double deadline = now_seconds() + req->app->cfg->request_timeout_ms / 1000.0;
+    double deadline = clock_now() + req->app->cfg->request_timeout_ms / 1000.0;
     char *buf;
     *why = BODY_NO_MEMORY;
     if (declared > max) {
@@ -290,7 +284,7 @@ static char *read_body(struct http_req *req, long max, size_t *outlen, enum body
         if (n <= 0)
             break;
         len += (size_t)n;
-        if (len > (size_t)max || now_seconds() > deadline) {
+        if (len > (size_t)max || clock_now() > deadline) {
             free(buf);
             *why = len > (size_t)max ? BODY_TOO_LARGE : BODY_TOO_SLOW;
             return NULL;
@@ -624,7 +618,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
 {
     struct http_req *req;
     uint8_t rid[8];
-    double started = now_seconds();
+    double started = clock_now();
     char status[8], dur[24];
     int counted;
     (void)cbdata;
@@ -665,7 +659,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
         dispatch(req);
     }
 
-    double elapsed = now_seconds() - started;
+    double elapsed = clock_now() - started;
     int code = req->status ? req->status : 500;
     snprintf(status, sizeof(status), "%d", code);
     snprintf(dur, sizeof(dur), "%.3f", elapsed * 1000.0);

@@ -1,5 +1,6 @@
 #include "live/bus.h"
 
+#include "core/clock.h"
 #include "db/db.h"
 #include "live/events.h"
 #include "core/log.h"
@@ -40,12 +41,9 @@ static void bus_drain(struct bus *bus)
 {
     PGnotify *n;
     while ((n = PQnotifies(bus->conn)) != NULL) {
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        double t0 = clock_now();
         events_dispatch(bus->app, n->extra);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        metrics_bus_observe(bus->app->metrics,
-                            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        metrics_bus_observe(bus->app->metrics, clock_now() - t0);
         PQfreemem(n);
     }
 }

@@ -1,5 +1,6 @@
 #include "live/ws.h"
 
+#include "core/clock.h"
 #include "http/auth.h"
 #include "core/connlimit.h"
 #include "chat/convo.h"
@@ -43,13 +44,6 @@ struct ws_state {
 
 static const enum proto_role role_visitor = PROTO_VISITOR;
 static const enum proto_role role_agent = PROTO_AGENT;
-
-static double monotonic_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- frames ---- */
 
@@ -111,7 +105,7 @@ void ws_conn_unref(struct ws_conn *c)
 static void request_close(struct ws_conn *c, int code, const char *reason)
 {
     c->close_code = code;
-    c->close_requested_at = monotonic_now();
+    c->close_requested_at = clock_now();
     snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
     pthread_cond_signal(&c->wake);
 }
@@ -368,7 +362,7 @@ static int on_connect(const struct mg_connection *conn, void *cbdata)
     atomic_init(&c->pending_posts, 0);
     c->app = app;
     c->role = role;
-    c->opened_at = monotonic_now();
+    c->opened_at = clock_now();
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->wake, NULL);
     if (origin)
@@ -643,7 +637,7 @@ static int visitor_rate_ok(struct ws_conn *c)
 {
     char key[32];
     snprintf(key, sizeof(key), "v%lld", c->visitor_id);
-    return ratelimit_take(c->app->visitor_rate, key, ratelimit_now()) == 0;
+    return ratelimit_take(c->app->visitor_rate, key, clock_now()) == 0;
 }
 
 /* A state change sent after messages must not overtake them in the
@@ -689,7 +683,7 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
             ws_send_error(c, m->id, PE_UNAVAILABLE, "the server is busy or stopping; send it again", NULL);
         return;
     case PT_TYPING: {
-        double now = monotonic_now();
+        double now = clock_now();
         /* Repeated "still typing" in the same conversation within a short
          * time is not news. */
         if (m->on && c->last_typing_on && c->last_typing_conv == m->conversation_id &&
@@ -798,7 +792,7 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
     }
     /* Pings are answered by civetweb itself (enable_websocket_ping_pong),
      * pongs filtered there: neither reaches us. */
-    if (!c->authenticated && monotonic_now() - c->opened_at > cfg->ws_auth_timeout_ms / 1000.0)
+    if (!c->authenticated && clock_now() - c->opened_at > cfg->ws_auth_timeout_ms / 1000.0)
         return 0;
     /* Fragmented and binary messages are not part of the protocol. */
     if (!(bits & 0x80) || opcode != MG_WEBSOCKET_OPCODE_TEXT) {
@@ -886,7 +880,7 @@ static void *sweeper_main(void *arg)
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&st->stop_cond, &st->lock, &ts);
-        double now = monotonic_now(), limit = app->cfg->ws_auth_timeout_ms / 1000.0;
+        double now = clock_now(), limit = app->cfg->ws_auth_timeout_ms / 1000.0;
         for (struct ws_conn *c = st->all; c; c = c->all_next) {
             if (!c->authenticated && now - c->opened_at > limit)
                 ws_close(c, 4008, "authentication timeout");
