@@ -32,7 +32,7 @@ CW_CFLAGS   = -std=c11 -D_GNU_SOURCE $(HARDEN) $(CFLAGS) $(CW_DEFS) -Ibuild/cive
 LAYERS    := core db chat live http api
 SRC       := $(foreach l,$(LAYERS),$(wildcard backend/src/$(l)/*.c))
 HDR       := $(foreach l,$(LAYERS),$(wildcard backend/src/$(l)/*.h))
-MIGRATIONS:= $(sort $(wildcard migrations/*.sql))
+MIGRATIONS:= $(sort $(wildcard migrations/*.sql)) $(sort $(wildcard backend/src/db/sql/*.sql))
 OBJ       := $(patsubst backend/src/%.c,build/obj/%.o,$(SRC)) build/obj/migrations_gen.o build/obj/civetweb.o
 UNIT_SRC  := $(wildcard backend/tests/test_*.c)
 UNIT_BIN  := $(patsubst backend/tests/%.c,build/tests/%,$(UNIT_SRC))
@@ -75,7 +75,7 @@ node: node_modules/.package-lock.json
 
 build/migrations_gen.c: $(MIGRATIONS) scripts/embed-migrations
 	@mkdir -p build
-	scripts/embed-migrations migrations > $@.tmp && mv $@.tmp $@
+	scripts/embed-migrations migrations backend/src/db/sql > $@.tmp && mv $@.tmp $@
 
 build/obj/migrations_gen.o: build/migrations_gen.c backend/src/db/migrate.h build/civetweb/.patched
 	@mkdir -p build/obj

@@ -8,7 +8,6 @@ CREATE TABLE teams (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE UNIQUE INDEX teams_name_key ON teams (lower(name));
-
 CREATE TABLE agents (
     id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     email          text NOT NULL CHECK (char_length(email) BETWEEN 3 AND 254),
@@ -23,14 +22,12 @@ CREATE TABLE agents (
     updated_at     timestamptz NOT NULL DEFAULT now()
 );
 CREATE UNIQUE INDEX agents_email_key ON agents (lower(email));
-
 CREATE TABLE team_members (
     team_id   bigint NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
     agent_id  bigint NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
     PRIMARY KEY (team_id, agent_id)
 );
 CREATE INDEX team_members_agent_idx ON team_members (agent_id);
-
 CREATE TABLE sites (
     id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name               text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 100),
@@ -44,7 +41,6 @@ CREATE TABLE sites (
     identity_required  boolean NOT NULL DEFAULT false,
     created_at         timestamptz NOT NULL DEFAULT now()
 );
-
 CREATE TABLE visitors (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     site_id       bigint NOT NULL REFERENCES sites (id) ON DELETE CASCADE,
@@ -71,7 +67,6 @@ CREATE TABLE visitor_tokens (
     last_used_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX visitor_tokens_visitor_idx ON visitor_tokens (visitor_id);
-
 CREATE TABLE conversations (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     site_id         bigint NOT NULL REFERENCES sites (id) ON DELETE CASCADE,
@@ -102,7 +97,6 @@ CREATE INDEX conversations_queue_idx ON conversations (team_id, queued_at) WHERE
 CREATE INDEX conversations_assignee_idx ON conversations (assignee_id) WHERE status = 'assigned';
 CREATE INDEX conversations_visitor_idx ON conversations (visitor_id, created_at DESC);
 CREATE INDEX conversations_site_created_idx ON conversations (site_id, created_at DESC);
-
 CREATE TABLE messages (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     conversation_id  bigint NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
@@ -119,7 +113,6 @@ CREATE TABLE messages (
     UNIQUE (conversation_id, seq),
     UNIQUE (conversation_id, client_msg_id)
 );
-
 CREATE TABLE agent_sessions (
     token_hash    bytea PRIMARY KEY CHECK (octet_length(token_hash) = 32),
     agent_id      bigint NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
@@ -139,7 +132,6 @@ CREATE TABLE login_failures (
 );
 CREATE INDEX login_failures_email_idx ON login_failures (lower(email), failed_at);
 CREATE INDEX login_failures_ip_idx ON login_failures (ip, failed_at);
-
 CREATE TABLE api_tokens (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name          text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 100),

@@ -94,3 +94,42 @@ test('two migrate processes started together on a fresh database both succeed, m
     assert.deepEqual(got, expected, `round ${round}: schema_migrations differs from a single sequential migrate`);
   }
 });
+
+test('an applied migration that was edited stops migrate, naming it; history is left untouched', { timeout: 60000 }, async () => {
+  assert.ok(firstRows, 'depends on the first test');
+  const db = 'edited_history';
+  const url = await pg.createDatabase(db);
+  assert.equal((await runParleyd(['migrate'], { databaseUrl: url })).code, 0);
+  const sums = await pg.query('SELECT version, checksum FROM schema_migrations ORDER BY version', undefined, { database: db });
+  assert.ok(sums.rows.every((r) => /^[0-9a-f]{64}$/.test(r.checksum)), 'every migration has a SHA-256 checksum');
+  // What a database looks like whose migration 0002 was applied from a
+  // different file than the one this binary carries.
+  await pg.query("UPDATE schema_migrations SET checksum = repeat('0', 64) WHERE version = 2", undefined, { database: db });
+  const r = await runParleyd(['migrate'], { databaseUrl: url });
+  assert.notEqual(r.code, 0, out(r));
+  assert.match(r.stderr, /migrations are history/);
+  assert.match(r.stderr, /0002_realtime/);
+  // A row recorded before checksums existed adopts the file's.
+  await pg.query('UPDATE schema_migrations SET checksum = NULL WHERE version = 2', undefined, { database: db });
+  assert.equal((await runParleyd(['migrate'], { databaseUrl: url })).code, 0);
+  const adopted = await pg.query('SELECT checksum FROM schema_migrations WHERE version = 2', undefined, { database: db });
+  assert.equal(adopted.rows[0].checksum, sums.rows.find((x) => Number(x.version) === 2).checksum);
+});
+
+test('functions are re-applied when they differ from the binary, without a migration', { timeout: 60000 }, async () => {
+  assert.ok(firstRows, 'depends on the first test');
+  const iso = "SELECT parley_iso('2026-01-02 03:04:05.678901+00'::timestamptz) AS t";
+  assert.equal((await pg.query(iso)).rows[0].t, '2026-01-02T03:04:05.678901Z');
+  // A function changed behind the binary's back, as an older binary's would be.
+  await pg.query("CREATE OR REPLACE FUNCTION parley_iso(ts timestamptz) RETURNS text LANGUAGE sql AS $$ SELECT 'stale' $$");
+  await pg.query("UPDATE schema_functions SET checksum = 'older'");
+  const before = (await pg.query('SELECT version, checksum FROM schema_migrations ORDER BY version')).rows;
+  const r = await runParleyd(['migrate'], { databaseUrl: pg.url });
+  assert.equal(r.code, 0, out(r));
+  assert.match(r.stdout + r.stderr, /schema functions applied/);
+  assert.equal((await pg.query(iso)).rows[0].t, '2026-01-02T03:04:05.678901Z', 'the binary\'s parley_iso is back');
+  assert.deepEqual((await pg.query('SELECT version, checksum FROM schema_migrations ORDER BY version')).rows, before, 'no migration ran');
+  // Unchanged functions are not re-applied.
+  const again = await runParleyd(['migrate'], { databaseUrl: pg.url });
+  assert.doesNotMatch(again.stdout + again.stderr, /schema functions applied/);
+});

@@ -1,0 +1,135 @@
+-- The wire shapes: how rows become the JSON that clients see, per audience.
+-- One definition each, used by acks, events, sync, the console and the REST API.
+
+-- Timestamps on the wire: ISO 8601 in UTC with microseconds, the database's
+-- own precision, so a time read from one answer is an exact boundary for the
+-- next request (closed_after of an incremental export).
+CREATE OR REPLACE FUNCTION parley_iso(ts timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+
+-- The wire shape of a message for an audience ('visitor' or 'agent'):
+-- visitors never see agent ids, meta, or other people's client_msg_id.
+-- Event lines carry a stable code (assigned, transferred, reopened, closed,
+-- requeued), the agent concerned and who closed, so a client can word them
+-- in its own language instead of parsing the English body.
+CREATE OR REPLACE FUNCTION parley_message_json(m messages, audience text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'id', m.id,
+        'conversation_id', m.conversation_id,
+        'seq', m.seq,
+        'kind', m.kind,
+        'author', jsonb_build_object(
+            'kind', m.author_kind,
+            'id', CASE WHEN audience = 'agent' OR m.author_kind = 'visitor' THEN m.author_id END,
+            'name', CASE m.author_kind
+                        WHEN 'agent' THEN (SELECT a.name FROM agents a WHERE a.id = m.author_id)
+                        WHEN 'visitor' THEN (SELECT v.name FROM visitors v WHERE v.id = m.author_id)
+                        WHEN 'api' THEN (SELECT t.name FROM api_tokens t WHERE t.id = m.author_id)
+                    END),
+        'body', m.body,
+        'meta', CASE WHEN audience = 'agent' AND m.meta <> '{}'::jsonb THEN m.meta END,
+        -- Event messages say what happened in a stable code (assigned,
+        -- transferred, reopened, closed, requeued) and who, so a client can
+        -- word it in its own language instead of parsing the English body.
+        'event', CASE WHEN m.kind = 'event' THEN m.meta->>'event' END,
+        'event_agent', CASE WHEN m.kind = 'event' AND m.meta ? 'agent_id' THEN
+            (SELECT a.name FROM agents a WHERE a.id = (m.meta->>'agent_id')::bigint) END,
+        'event_by', CASE WHEN m.kind = 'event' THEN m.meta->>'by' END,
+        'client_msg_id', CASE WHEN audience = 'agent' OR m.author_kind = 'visitor' THEN m.client_msg_id END,
+        'created_at', parley_iso(m.created_at)))
+$$;
+
+-- The wire shape of a conversation for an audience. The agent's view also
+-- carries what the visitor panel shows: identity mark, custom attributes,
+-- user agent, and the rating.
+CREATE OR REPLACE FUNCTION parley_conversation_json(c conversations, audience text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'id', c.id,
+        'status', c.status,
+        'site_id', CASE WHEN audience = 'agent' THEN c.site_id END,
+        'team_id', CASE WHEN audience = 'agent' THEN c.team_id END,
+        'team', CASE WHEN audience = 'agent' THEN (SELECT t.name FROM teams t WHERE t.id = c.team_id) END,
+        'visitor', CASE WHEN audience = 'agent' THEN
+            (SELECT jsonb_build_object('id', v.id, 'name', v.name, 'email', v.email, 'verified', v.verified,
+                                       'external_id', v.external_id, 'attributes', v.attributes,
+                                       'user_agent', v.user_agent, 'country', v.country, 'city', v.city)
+               FROM visitors v WHERE v.id = c.visitor_id) END,
+        'assignee', (SELECT jsonb_strip_nulls(jsonb_build_object(
+                         'id', CASE WHEN audience = 'agent' THEN a.id END, 'name', a.name))
+                       FROM agents a WHERE a.id = c.assignee_id),
+        'queued_at', parley_iso(c.queued_at),
+        'assigned_at', parley_iso(c.assigned_at),
+        'closed_at', parley_iso(c.closed_at),
+        'created_at', parley_iso(c.created_at),
+        'last_seq', c.last_seq,
+        'visitor_last_read_seq', c.visitor_last_read_seq,
+        'agent_last_read_seq', c.agent_last_read_seq,
+        'page_url', CASE WHEN audience = 'agent' THEN c.page_url END,
+        'referrer', CASE WHEN audience = 'agent' THEN c.referrer END,
+        'prechat', CASE WHEN audience = 'agent' THEN c.prechat END,
+        'offline', c.offline,
+        'rating', c.rating,
+        'rating_comment', CASE WHEN audience = 'agent' THEN c.rating_comment END))
+$$;
+
+-- Wire shapes of the workspace objects (console and REST API).
+CREATE OR REPLACE FUNCTION parley_agent_json(a agents) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', a.id, 'email', a.email, 'name', a.name, 'role', a.role, 'status', a.status,
+        'max_chats', a.max_chats, 'active', a.active,
+        'team_ids', coalesce((SELECT jsonb_agg(tm.team_id ORDER BY tm.team_id)
+                                FROM team_members tm WHERE tm.agent_id = a.id), '[]'::jsonb),
+        'open_chats', (SELECT count(*) FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'assigned'),
+        'connected', EXISTS (SELECT 1 FROM agent_presence p JOIN nodes n ON n.id = p.node_id
+                             WHERE p.agent_id = a.id AND p.connections > 0
+                               AND n.heartbeat_at > now() - interval '30 seconds'),
+        'created_at', parley_iso(a.created_at))
+$$;
+
+CREATE OR REPLACE FUNCTION parley_team_json(t teams) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', t.id, 'name', t.name,
+        'member_ids', coalesce((SELECT jsonb_agg(tm.agent_id ORDER BY tm.agent_id)
+                                  FROM team_members tm WHERE tm.team_id = t.id), '[]'::jsonb),
+        'created_at', parley_iso(t.created_at))
+$$;
+
+-- with_secret: only admins see the identity-verification secret.
+CREATE OR REPLACE FUNCTION parley_site_json(s sites, with_secret boolean) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'id', s.id, 'name', s.name, 'public_key', s.public_key,
+        'allowed_origins', to_jsonb(s.allowed_origins), 'default_team_id', s.default_team_id,
+        'widget_settings', s.widget_settings, 'identity_required', s.identity_required,
+        'identity_secret', CASE WHEN with_secret THEN s.identity_secret END,
+        'created_at', parley_iso(s.created_at)))
+$$;
+
+-- The whole conversation as one JSON document: the transcript and the
+-- bulk export line. include_notes adds internal notes.
+CREATE OR REPLACE FUNCTION parley_transcript_json(c conversations, include_notes boolean) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'conversation', parley_conversation_json(c, 'agent'),
+        'participants', coalesce((
+            SELECT jsonb_agg(p ORDER BY p->>'kind', p->>'name') FROM (
+                SELECT DISTINCT jsonb_strip_nulls(jsonb_build_object(
+                    'kind', m.author_kind, 'id', m.author_id,
+                    'name', CASE m.author_kind
+                                WHEN 'agent' THEN (SELECT a.name FROM agents a WHERE a.id = m.author_id)
+                                WHEN 'visitor' THEN (SELECT v.name FROM visitors v WHERE v.id = m.author_id)
+                                WHEN 'api' THEN (SELECT t.name FROM api_tokens t WHERE t.id = m.author_id)
+                            END)) AS p
+                FROM messages m
+                WHERE m.conversation_id = c.id AND m.author_kind <> 'system'
+                  AND (include_notes OR m.kind <> 'note')) x), '[]'::jsonb),
+        'messages', coalesce((
+            SELECT jsonb_agg(parley_message_json(m, 'agent') ORDER BY m.seq)
+            FROM messages m WHERE m.conversation_id = c.id AND (include_notes OR m.kind <> 'note')), '[]'::jsonb))
+$$;

@@ -1,0 +1,117 @@
+-- post_messages: the one way a message is written.
+
+-- post_messages: appends a batch of messages in one statement.
+--
+-- p_items is a JSON array of {"c": conversation id, "ak": author kind
+-- (visitor|agent|system|api), "ai": author id, "p": privileged agent,
+-- "pc": "p" is a socket's claim, to be narrowed by parley_agent_privileged
+-- (callers that checked permissions in their own transaction omit it),
+-- "k": kind (message|note|event), "b": body, "cm": client_msg_id, "mt": meta}.
+-- Each element is checked (the conversation exists, the author may write to
+-- it, it is not closed), deduplicated on client_msg_id per author (a key
+-- someone else used in the conversation is refused, 'key_taken', showing
+-- nothing of that message: it could be a note), then given the
+-- conversation's next seq under the conversation's row lock, so seq is
+-- gap-free and ordered by commit. Elements are processed in the order given;
+-- callers sort by conversation to keep the lock order stable.
+-- Result per element: status ok | duplicate | key_taken | not_found |
+-- forbidden | closed, and the message as its author sees it.
+--
+-- NOTIFY (channel parley) carries the messages themselves: per message its
+-- routing (conversation, visitor, team, assignee, queued) and both rendered
+-- views, packed into payloads under PostgreSQL's 8000-byte limit; only a
+-- message too large for a payload travels as a [conversation_id, seq]
+-- reference to be loaded. (Measured with bench/chatload: one reference per
+-- message, loaded by a query per notification on the single bus thread,
+-- capped delivery at ~230 notifications a second.)
+CREATE OR REPLACE FUNCTION post_messages(p_items jsonb)
+RETURNS TABLE (idx integer, status text, message jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    it jsonb;
+    n integer := 0;
+    conv record;
+    msg messages;
+    v_kind text;
+    v_ak text;
+    v_ai bigint;
+    v_priv boolean;
+    v_cm text;
+    new_seq bigint;
+    entry jsonb;
+    entry_len integer;
+    chunk jsonb := '[]'::jsonb;
+    chunk_len integer := 0;
+BEGIN
+    FOR it IN SELECT value FROM jsonb_array_elements(p_items) LOOP
+        n := n + 1;
+        idx := n;
+        message := NULL;
+        v_ak := it->>'ak';
+        v_ai := (it->>'ai')::bigint;
+        v_priv := coalesce((it->>'p')::boolean, false);
+        IF v_priv AND coalesce((it->>'pc')::boolean, false) THEN
+            v_priv := v_ak = 'agent' AND parley_agent_privileged(v_ai);
+        END IF;
+        v_kind := coalesce(it->>'k', 'message');
+        v_cm := it->>'cm';
+        SELECT c.id, c.visitor_id, c.team_id, c.assignee_id, c.status
+          INTO conv FROM conversations c WHERE c.id = (it->>'c')::bigint FOR UPDATE;
+        IF NOT FOUND OR (v_ak = 'visitor' AND conv.visitor_id <> v_ai) THEN
+            status := 'not_found'; RETURN NEXT; CONTINUE;
+        END IF;
+        IF v_cm IS NOT NULL THEN
+            SELECT * INTO msg FROM messages m WHERE m.conversation_id = conv.id AND m.client_msg_id = v_cm;
+            -- The same author resending: the original, not a second copy.
+            -- Someone else's message under that key: refused, and nothing
+            -- of it is shown (it could be an internal note).
+            IF FOUND AND msg.author_kind = v_ak AND msg.author_id IS NOT DISTINCT FROM v_ai THEN
+                status := 'duplicate';
+                message := parley_message_json(msg, CASE WHEN v_ak = 'visitor' THEN 'visitor' ELSE 'agent' END);
+                RETURN NEXT; CONTINUE;
+            ELSIF FOUND THEN
+                status := 'key_taken'; RETURN NEXT; CONTINUE;
+            END IF;
+        END IF;
+        IF v_ak = 'agent' AND NOT v_priv AND conv.assignee_id IS DISTINCT FROM v_ai
+           AND (v_kind = 'message'
+                OR NOT EXISTS (SELECT 1 FROM team_members tm
+                                WHERE tm.team_id = conv.team_id AND tm.agent_id = v_ai)) THEN
+            status := 'forbidden'; RETURN NEXT; CONTINUE;
+        END IF;
+        IF conv.status = 'closed' AND v_kind <> 'event' THEN
+            status := 'closed'; RETURN NEXT; CONTINUE;
+        END IF;
+        UPDATE conversations c SET last_seq = c.last_seq + 1, updated_at = now()
+         WHERE c.id = conv.id RETURNING c.last_seq INTO new_seq;
+        INSERT INTO messages (conversation_id, seq, author_kind, author_id, kind, body, meta, client_msg_id)
+        VALUES (conv.id, new_seq, v_ak, v_ai, v_kind, it->>'b', coalesce(it->'mt', '{}'::jsonb), v_cm)
+        RETURNING * INTO msg;
+        status := 'ok';
+        message := parley_message_json(msg, CASE WHEN v_ak = 'visitor' THEN 'visitor' ELSE 'agent' END);
+        RETURN NEXT;
+
+        -- What every node needs to deliver it without reading it back.
+        entry := jsonb_build_object(
+            'c', conv.id, 'v', conv.visitor_id, 't', conv.team_id, 'a', conv.assignee_id,
+            'q', conv.status = 'queued',
+            'am', parley_message_json(msg, 'agent'),
+            'vm', CASE WHEN v_kind = 'note' THEN NULL ELSE parley_message_json(msg, 'visitor') END);
+        entry_len := octet_length(entry::text);
+        IF entry_len > 7000 THEN
+            entry := jsonb_build_array(conv.id, new_seq);
+            entry_len := octet_length(entry::text);
+        END IF;
+        IF chunk_len + entry_len > 7000 THEN
+            PERFORM pg_notify('parley', jsonb_build_object('e', 'msg', 'm', chunk)::text);
+            chunk := '[]'::jsonb;
+            chunk_len := 0;
+        END IF;
+        chunk := chunk || jsonb_build_array(entry);
+        chunk_len := chunk_len + entry_len + 2;
+    END LOOP;
+    IF jsonb_array_length(chunk) > 0 THEN
+        PERFORM pg_notify('parley', jsonb_build_object('e', 'msg', 'm', chunk)::text);
+    END IF;
+END;
+$$;
