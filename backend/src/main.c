@@ -70,7 +70,10 @@ static int app_open(struct app *app, struct config *cfg, int with_password)
         fprintf(stderr, "parleyd: scrypt is not available in this OpenSSL\n");
         return -1;
     }
-    app->db = db_pool_open(cfg->database_url, cfg->db_pool_size, cfg->db_acquire_timeout_ms, err, sizeof(err));
+    /* The settings the SQL functions read (db/sql): one place, every session. */
+    char options[64];
+    snprintf(options, sizeof(options), "-c parley.node_timeout_seconds=%d", cfg->node_timeout_seconds);
+    app->db = db_pool_open(cfg->database_url, options, cfg->db_pool_size, cfg->db_acquire_timeout_ms, err, sizeof(err));
     if (!app->db) {
         fprintf(stderr, "parleyd: %s\n", err);
         return -1;

@@ -85,3 +85,33 @@ test('kill -9 around message.send, restart, resend: one message, its seq in the 
   assert.deepEqual(keys, ['crash-immediately', 'crash-after-5-ms', 'crash-after-the-ack']);
   await v.close();
 });
+
+test('a killed node\'s agents count as gone after PARLEY_NODE_TIMEOUT_SECONDS: their chats are requeued then, not 30 s later', { timeout: 90000 }, async () => {
+  const { createAgent, connectAgent, convUpdated, waitFor } = require('../helpers/fixtures');
+  // Grace 0: the requeue waits only for the node to count as gone.
+  const env = { ...FAST_ENV, PARLEY_NODE_TIMEOUT_SECONDS: '10', PARLEY_AGENT_GRACE_SECONDS: '0' };
+  const a = await startParleyd({ databaseUrl: pg.url, env });
+  const b = await startParleyd({ databaseUrl: pg.url, env });
+  dead.push(a, b);
+  try {
+    const team = await createTeam(pg);
+    const ann = await createAgent(pg, { name: 'Ann Crash', teams: [team] });
+    const site = await createSite(pg, { teamId: team, origins: ['https://crash.example'] });
+    const agent = await connectAgent(a, ann, { status: 'online' });
+    const v = await connectVisitor(b, site);
+    const cid = await startConversation(v);
+    await agent.next(convUpdated(cid, 'assigned'), 10000, 'assigned to Ann on node a');
+    await a.kill9();
+    const killed = Date.now();
+    // Node b's sweep requeues it once node a's heartbeat is 10 s old.
+    await waitFor(async () => (await pg.query('SELECT status FROM conversations WHERE id = $1', [cid])).rows[0].status === 'queued', {
+      timeoutMs: 22000,
+      intervalMs: 200,
+      what: 'the conversation requeued within about PARLEY_NODE_TIMEOUT_SECONDS of the crash',
+    });
+    assert.ok(Date.now() - killed >= 5000, 'not before the node could have missed a heartbeat');
+    await v.close();
+  } finally {
+    await b.stop();
+  }
+});

@@ -277,8 +277,9 @@ static int agent_update_tx(PGconn *conn, void *arg)
         /* Deactivated: every socket is told to close (on every node; this
          * notification first, so they close with 4001 "deactivated"), every
          * session ends now, and their chats go back to the queue. */
-        json_t *p = json_pack("{s:s, s:I}", "e", "agent_off", "ag", (json_int_t)u->id);
-        rc = events_notify(conn, p);
+        char agent[24];
+        snprintf(agent, sizeof(agent), "%lld", u->id);
+        rc = db_exec(conn, NULL, "SELECT parley_notify_agent_off($1::bigint)", 1, (const char *const[]){agent});
         if (rc == DB_OK)
             rc = auth_sessions_end_tx(conn, u->id, NULL);
         if (rc == DB_OK) {

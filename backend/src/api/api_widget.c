@@ -315,9 +315,7 @@ void api_widget_site(struct http_req *req)
                  "  json_build_object('name', s.name, 'settings', s.widget_settings,"
                  "   'online', EXISTS (SELECT 1 FROM team_members tm JOIN agents a ON a.id = tm.agent_id"
                  "     WHERE tm.team_id = s.default_team_id AND a.active AND a.status = 'online'"
-                 "       AND EXISTS (SELECT 1 FROM agent_presence p JOIN nodes n ON n.id = p.node_id"
-                 "         WHERE p.agent_id = a.id AND p.connections > 0"
-                 "           AND n.heartbeat_at > now() - interval '30 seconds')))::text"
+                 "       AND parley_agent_live(a.id)))::text"
                  " FROM sites s WHERE s.public_key = $1",
                  3, params) != DB_OK) {
         http_send_problem(req, 503, "unavailable", "the database is not reachable");

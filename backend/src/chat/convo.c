@@ -497,11 +497,7 @@ static int transfer_tx(PGconn *conn, void *arg)
         /* Only to someone who is there: an agent with no live connection
          * would have it requeued by the grace sweep moments later. */
         snprintf(target, sizeof(target), "%lld", ctx->to_agent);
-        rc = db_exec(conn, &res,
-                     "SELECT EXISTS (SELECT 1 FROM agent_presence p JOIN nodes n ON n.id = p.node_id"
-                     " WHERE p.agent_id = $1::bigint AND p.connections > 0"
-                     "   AND n.heartbeat_at > now() - interval '30 seconds')",
-                     1, (const char *const[]){target});
+        rc = db_exec(conn, &res, "SELECT parley_agent_live($1::bigint)", 1, (const char *const[]){target});
         int present = rc == DB_OK && db_get_bool(res, 0, 0);
         PQclear(res);
         res = NULL;
@@ -607,8 +603,7 @@ const char *convo_rate(struct app *app, const struct actor *a, long long conv, c
                       "  updated_at = now()"
                       "  WHERE id = $1::bigint AND visitor_id = $2::bigint AND site_id = $3::bigint"
                       "    AND status = 'closed' RETURNING id),"
-                      " n AS (SELECT pg_notify('parley', json_build_object('e', 'conv', 'c', id, 'ch', 'rated')::text)"
-                      "  FROM u)"
+                      " n AS (SELECT parley_notify_conv(id, 'rated') FROM u)"
                       " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n),"
                       "  EXISTS (SELECT 1 FROM conversations WHERE id = $1::bigint AND visitor_id = $2::bigint"
                       "          AND site_id = $3::bigint)",
@@ -634,26 +629,24 @@ const char *convo_visitor_update(struct app *app, const struct actor *a, const c
     id_params_fill(&ids, a, 0);
     /* One statement: update the visitor, the open conversation's page, and
      * tell the agents (a conv event re-renders the visitor panel). */
-    int rc =
-        db_query(app->db, &res,
-                 "WITH v AS (UPDATE visitors SET"
-                 "   name = CASE WHEN verified THEN name ELSE coalesce($3, name) END,"
-                 "   email = CASE WHEN verified THEN email ELSE coalesce($4, email) END,"
-                 "   attributes = CASE WHEN $5::jsonb IS NULL THEN attributes"
-                 "     ELSE jsonb_strip_nulls(attributes || $5::jsonb) END,"
-                 "   last_seen_at = now()"
-                 "  WHERE id = $1::bigint AND site_id = $2::bigint"
-                 "  RETURNING json_build_object('id', id, 'name', name, 'email', email, 'verified', verified,"
-                 "   'attributes', attributes)::text AS doc,"
-                 "   verified AND $3::text IS DISTINCT FROM name AND $3::text IS NOT NULL AS name_ignored,"
-                 "   verified AND $4::text IS DISTINCT FROM email AND $4::text IS NOT NULL AS email_ignored),"
-                 " c AS (UPDATE conversations SET page_url = coalesce($6, page_url), updated_at = now()"
-                 "  WHERE visitor_id = $1::bigint AND site_id = $2::bigint AND status <> 'closed' RETURNING id),"
-                 " n AS (SELECT pg_notify('parley', json_build_object('e', 'conv', 'c', id, 'ch', 'visitor')::text)"
-                 "  FROM c)"
-                 " SELECT (SELECT doc FROM v), (SELECT count(*) FROM n), (SELECT name_ignored FROM v),"
-                 "   (SELECT email_ignored FROM v)",
-                 6, params);
+    int rc = db_query(app->db, &res,
+                      "WITH v AS (UPDATE visitors SET"
+                      "   name = CASE WHEN verified THEN name ELSE coalesce($3, name) END,"
+                      "   email = CASE WHEN verified THEN email ELSE coalesce($4, email) END,"
+                      "   attributes = CASE WHEN $5::jsonb IS NULL THEN attributes"
+                      "     ELSE jsonb_strip_nulls(attributes || $5::jsonb) END,"
+                      "   last_seen_at = now()"
+                      "  WHERE id = $1::bigint AND site_id = $2::bigint"
+                      "  RETURNING json_build_object('id', id, 'name', name, 'email', email, 'verified', verified,"
+                      "   'attributes', attributes)::text AS doc,"
+                      "   verified AND $3::text IS DISTINCT FROM name AND $3::text IS NOT NULL AS name_ignored,"
+                      "   verified AND $4::text IS DISTINCT FROM email AND $4::text IS NOT NULL AS email_ignored),"
+                      " c AS (UPDATE conversations SET page_url = coalesce($6, page_url), updated_at = now()"
+                      "  WHERE visitor_id = $1::bigint AND site_id = $2::bigint AND status <> 'closed' RETURNING id),"
+                      " n AS (SELECT parley_notify_conv(id, 'visitor') FROM c)"
+                      " SELECT (SELECT doc FROM v), (SELECT count(*) FROM n), (SELECT name_ignored FROM v),"
+                      "   (SELECT email_ignored FROM v)",
+                      6, params);
     free(attrs);
     if (rc != DB_OK)
         return tx_error(rc);
@@ -707,8 +700,7 @@ const char *convo_read(struct app *app, const struct actor *a, long long conv, l
                  "     ELSE c.agent_last_read_seq END"
                  "  WHERE c.id = $1::bigint AND" VIEW_CHECK "  RETURNING c.id, c.visitor_id, c.assignee_id, c.team_id,"
                  "   CASE WHEN $4 = 'visitor' THEN c.visitor_last_read_seq ELSE c.agent_last_read_seq END AS seq)"
-                 " SELECT u.seq, pg_notify('parley', json_build_object('e', 'read', 'c', u.id, 'v', u.visitor_id,"
-                 "   'a', u.assignee_id, 't', u.team_id, 'side', $4::text, 'seq', u.seq)::text) FROM u",
+                 " SELECT u.seq, parley_notify_read(u.id, u.visitor_id, u.assignee_id, u.team_id, $4, u.seq) FROM u",
                  6, params);
     if (rc != DB_OK)
         return tx_error(rc);
@@ -735,9 +727,7 @@ const char *convo_typing(struct app *app, const struct actor *a, const char *nam
     PGresult *res = NULL;
     id_params_fill(&ids, a, conv);
     int rc = db_query(app->db, &res,
-                      "SELECT pg_notify('parley', json_strip_nulls(json_build_object('e', 'typing', 'c', c.id,"
-                      "  'v', c.visitor_id, 'a', c.assignee_id, 't', c.team_id, 'side', $4::text, 'on', $6::boolean,"
-                      "  'n', $7::text))::text)"
+                      "SELECT parley_notify_typing(c, $4, $6::boolean, $7)"
                       " FROM conversations c WHERE c.id = $1::bigint AND c.status <> 'closed' AND" VIEW_CHECK,
                       7, params);
     if (rc != DB_OK)

@@ -29,13 +29,7 @@ static int notify_presence(PGconn *conn, long long agent_id, const char *name)
     const char *params[2] = {id, name};
     snprintf(id, sizeof(id), "%lld", agent_id);
     /* connected = some live node holds a connection for the agent */
-    return db_exec(conn, NULL,
-                   "SELECT pg_notify('parley', json_build_object('e', 'presence', 'ag', a.id, 'st', a.status,"
-                   "  'n', $2::text, 'cn', EXISTS (SELECT 1 FROM agent_presence p JOIN nodes n ON n.id = p.node_id"
-                   "    WHERE p.agent_id = a.id AND p.connections > 0"
-                   "      AND n.heartbeat_at > now() - interval '30 seconds'))::text)"
-                   " FROM agents a WHERE a.id = $1::bigint",
-                   2, params);
+    return db_exec(conn, NULL, "SELECT parley_notify_presence($1::bigint, $2)", 2, params);
 }
 
 struct count_ctx {
@@ -139,11 +133,7 @@ static int requeue_tx(PGconn *conn, void *arg)
     PQclear(res);
     if (rc != DB_OK)
         return rc;
-    rc = db_exec(conn, &res,
-                 "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM agent_presence p JOIN nodes n ON n.id = p.node_id"
-                 "  WHERE p.agent_id = $1::bigint AND p.connections > 0"
-                 "    AND n.heartbeat_at > now() - interval '30 seconds')",
-                 1, (const char *const[]){id});
+    rc = db_exec(conn, &res, "SELECT 1 WHERE NOT parley_agent_live($1::bigint)", 1, (const char *const[]){id});
     int gone = rc == DB_OK && PQntuples(res) == 1;
     PQclear(res);
     if (rc != DB_OK || !gone)
@@ -162,9 +152,7 @@ static void sweep(struct app *app)
                  "SELECT a.id FROM agents a"
                  " WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'assigned')"
                  "   AND coalesce(a.last_connected_at, '-infinity') < now() - make_interval(secs => $1::int)"
-                 "   AND NOT EXISTS (SELECT 1 FROM agent_presence p JOIN nodes n ON n.id = p.node_id"
-                 "     WHERE p.agent_id = a.id AND p.connections > 0"
-                 "       AND n.heartbeat_at > now() - interval '30 seconds')"
+                 "   AND NOT parley_agent_live(a.id)"
                  " LIMIT 100",
                  1, params) != DB_OK)
         return;

@@ -104,9 +104,7 @@ static int drain_tx(PGconn *conn, void *arg)
                  "SELECT a.id, a.max_chats,"
                  "  (SELECT count(*) FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'assigned'),"
                  "  coalesce(extract(epoch FROM a.last_assigned_at), 0), a.status = 'online',"
-                 "  EXISTS (SELECT 1 FROM agent_presence p JOIN nodes n ON n.id = p.node_id"
-                 "          WHERE p.agent_id = a.id AND p.connections > 0"
-                 "            AND n.heartbeat_at > now() - interval '30 seconds')"
+                 "  parley_agent_live(a.id)"
                  " FROM agents a JOIN team_members tm ON tm.agent_id = a.id AND tm.team_id = $1::bigint"
                  " WHERE a.active ORDER BY a.status = 'online' DESC, a.id LIMIT 200",
                  1, p_team);

@@ -76,6 +76,8 @@ static const struct setting settings[] = {
           "password hashes computed at once (each takes 128 MiB at n=17)"),
     S_INT("PARLEY_AGENT_GRACE_SECONDS", agent_grace_seconds, "60", 0, 86400,
           "a disconnected agent's chats go back to the queue after this long"),
+    S_INT("PARLEY_NODE_TIMEOUT_SECONDS", node_timeout_seconds, "15", 10, 3600,
+          "a node silent this long (no heartbeat) counts as gone, and so do its connections"),
     S_INT("PARLEY_MESSAGE_MAX_CHARS", message_max_chars, "4000", 1, 16000, "longest chat message, in characters"),
     S_INT("PARLEY_WS_MAX_FRAME_BYTES", ws_max_frame_bytes, "65536", 1024, 1048576, "largest WebSocket frame accepted"),
     S_INT("PARLEY_WS_AUTH_TIMEOUT_MS", ws_auth_timeout_ms, "5000", 100, 60000,

@@ -36,6 +36,7 @@ struct config {
     int scrypt_log2n;                /* PARLEY_SCRYPT_LOG2N */
     int hash_concurrency;            /* PARLEY_HASH_CONCURRENCY */
     int agent_grace_seconds;         /* PARLEY_AGENT_GRACE_SECONDS */
+    int node_timeout_seconds;        /* PARLEY_NODE_TIMEOUT_SECONDS */
     int message_max_chars;           /* PARLEY_MESSAGE_MAX_CHARS */
     int ws_max_frame_bytes;          /* PARLEY_WS_MAX_FRAME_BYTES */
     int ws_auth_timeout_ms;          /* PARLEY_WS_AUTH_TIMEOUT_MS */

@@ -20,6 +20,7 @@ struct db_pool {
     pthread_mutex_t lock;
     pthread_cond_t freed;
     char *conninfo;
+    char *options;
     int size;
     int in_use;
     int acquire_timeout_ms;
@@ -34,30 +35,39 @@ static void db_notice(void *arg, const char *message)
     log_debug("db notice", "detail", message);
 }
 
-PGconn *db_connect(const char *conninfo, const char *application_name)
+static PGconn *connect_with(const char *conninfo, const char *options, const char *application_name)
 {
-    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-    const char *vals[] = {conninfo, "5", application_name, NULL};
+    /* dbname first: expand_dbname makes it the whole conninfo/URI, and the
+     * keys after it override what that sets. */
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", options ? "options" : NULL, NULL};
+    const char *vals[] = {conninfo, "5", application_name, options, NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (conn)
         PQsetNoticeProcessor(conn, db_notice, NULL);
     return conn;
 }
 
-struct db_pool *db_pool_open(const char *conninfo, int size, int acquire_timeout_ms, char *err, size_t errlen)
+PGconn *db_connect(struct db_pool *pool, const char *application_name)
+{
+    return connect_with(pool->conninfo, pool->options, application_name);
+}
+
+struct db_pool *db_pool_open(const char *conninfo, const char *options, int size, int acquire_timeout_ms, char *err,
+                             size_t errlen)
 {
     struct db_pool *pool = calloc(1, sizeof(*pool));
     if (!pool)
         goto fail;
     pool->slots = calloc((size_t)size, sizeof(*pool->slots));
     pool->conninfo = strdup(conninfo);
-    if (!pool->slots || !pool->conninfo)
+    pool->options = options ? strdup(options) : NULL;
+    if (!pool->slots || !pool->conninfo || (options && !pool->options))
         goto fail;
     pool->size = size;
     pool->acquire_timeout_ms = acquire_timeout_ms;
     pthread_mutex_init(&pool->lock, NULL);
     clock_cond_init(&pool->freed);
-    pool->slots[0].conn = db_connect(conninfo, "parleyd");
+    pool->slots[0].conn = db_connect(pool, "parleyd");
     if (PQstatus(pool->slots[0].conn) != CONNECTION_OK) {
         /* libpq's message ends with a newline; keep the first line. */
         snprintf(err, errlen, "DATABASE_URL: cannot connect: %.*s",
@@ -71,6 +81,7 @@ fail:
     if (pool) {
         free(pool->slots);
         free(pool->conninfo);
+        free(pool->options);
         free(pool);
     }
     return NULL;
@@ -87,6 +98,7 @@ void db_pool_close(struct db_pool *pool)
     pthread_mutex_destroy(&pool->lock);
     free(pool->slots);
     free(pool->conninfo);
+    free(pool->options);
     free(pool);
 }
 
@@ -94,10 +106,10 @@ void db_pool_close(struct db_pool *pool)
  * socket reports EOF (or the server's termination notice) and libpq marks the
  * connection bad. Checking here means a restart of PostgreSQL costs one
  * reconnect, not one failed request per pooled connection. */
-static int db_ensure_healthy(struct db_slot *slot, const char *conninfo)
+static int db_ensure_healthy(struct db_pool *pool, struct db_slot *slot)
 {
     if (!slot->conn) {
-        slot->conn = db_connect(conninfo, "parleyd");
+        slot->conn = db_connect(pool, "parleyd");
     } else if (PQconsumeInput(slot->conn) == 0 || PQstatus(slot->conn) != CONNECTION_OK) {
         log_warn("db connection lost; reconnecting");
         PQreset(slot->conn);
@@ -138,7 +150,7 @@ PGconn *db_acquire(struct db_pool *pool)
         log_warn("db pool exhausted");
         return NULL;
     }
-    if (db_ensure_healthy(slot, pool->conninfo) != 0) {
+    if (db_ensure_healthy(pool, slot) != 0) {
         pthread_mutex_lock(&pool->lock);
         slot->busy = 0;
         pool->in_use--;

@@ -26,14 +26,18 @@ enum db_error {
 struct db_pool;
 
 /* Opens the pool; connections are made on first use, except one made now so
- * that a wrong DATABASE_URL is reported at start-up. Returns NULL on failure
+ * that a wrong DATABASE_URL is reported at start-up. options: libpq's
+ * "options" for every session (e.g. "-c parley.node_timeout_seconds=15",
+ * the settings the SQL functions read), may be NULL. Returns NULL on failure
  * (message in err). Free with db_pool_close. */
-struct db_pool *db_pool_open(const char *conninfo, int size, int acquire_timeout_ms, char *err, size_t errlen);
+struct db_pool *db_pool_open(const char *conninfo, const char *options, int size, int acquire_timeout_ms, char *err,
+                             size_t errlen);
 void db_pool_close(struct db_pool *pool);
 
-/* A connection outside the pool (for LISTEN): 5 s connect timeout, server
- * notices to the debug log. Check PQstatus; the caller PQfinish()es it. */
-PGconn *db_connect(const char *conninfo, const char *application_name);
+/* A connection outside the pool (for LISTEN) to the pool's database with its
+ * session options: 5 s connect timeout, server notices to the debug log.
+ * Check PQstatus; the caller PQfinish()es it. */
+PGconn *db_connect(struct db_pool *pool, const char *application_name);
 
 /* Borrow a healthy connection (waits up to the acquire timeout). Returns NULL
  * when none could be had. Give it back with db_release. */

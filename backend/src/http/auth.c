@@ -135,7 +135,7 @@ int auth_session_create(struct http_req *req, long long agent_id, char *token, s
  * NOTIFYed as session_off, grouped per agent, at most 100 hashes (6.7 kB)
  * a payload so that it stays under PostgreSQL's 8000-byte limit. */
 #define SESSION_OFF_NOTIFY                                                                                             \
-    " SELECT pg_notify('parley', json_build_object('e', 'session_off', 'ag', agent_id, 'h', json_agg(h))::text)"       \
+    " SELECT parley_notify_sessions_off(agent_id, array_agg(h))"                                                       \
     " FROM (SELECT agent_id, encode(token_hash, 'hex') AS h,"                                                          \
     "         (row_number() OVER (PARTITION BY agent_id ORDER BY token_hash) - 1) / 100 AS chunk FROM d) x"            \
     " GROUP BY agent_id, chunk"

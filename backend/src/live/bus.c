@@ -24,9 +24,9 @@ struct bus {
     atomic_int stop;
 };
 
-static PGconn *bus_connect(const char *conninfo)
+static PGconn *bus_connect(struct db_pool *db)
 {
-    PGconn *conn = db_connect(conninfo, "parleyd-bus");
+    PGconn *conn = db_connect(db, "parleyd-bus");
     PGresult *res;
     if (PQstatus(conn) != CONNECTION_OK)
         return conn;
@@ -56,7 +56,7 @@ static void *bus_main(void *arg)
             /* Reconnect with a pause; tell clients to resync once back. */
             sleep(1);
             PQfinish(bus->conn);
-            bus->conn = bus_connect(bus->app->cfg->database_url);
+            bus->conn = bus_connect(bus->app->db);
             if (PQstatus(bus->conn) == CONNECTION_OK) {
                 log_info("bus reconnected");
                 events_resync_all(bus->app);
@@ -93,7 +93,7 @@ struct bus *bus_start(struct app *app, char *err, size_t errlen)
     }
     bus->app = app;
     atomic_init(&bus->stop, 0);
-    bus->conn = bus_connect(app->cfg->database_url);
+    bus->conn = bus_connect(app->db);
     if (PQstatus(bus->conn) != CONNECTION_OK) {
         snprintf(err, errlen, "DATABASE_URL: bus cannot connect: %.*s", (int)strcspn(PQerrorMessage(bus->conn), "\n"),
                  PQerrorMessage(bus->conn));

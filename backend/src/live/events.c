@@ -8,30 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-int events_notify(PGconn *conn, json_t *payload)
-{
-    char *text = json_dumps(payload, JSON_COMPACT);
-    const char *params[1] = {text};
-    int rc;
-    json_decref(payload);
-    if (!text)
-        return DB_E_QUERY;
-    rc = db_exec(conn, NULL, "SELECT pg_notify('parley', $1)", 1, params);
-    free(text);
-    return rc;
-}
-
 int events_notify_conv(PGconn *conn, long long conversation_id, const char *change, long long prev_assignee,
                        long long old_team)
 {
-    json_t *p = json_pack("{s:s, s:I, s:s}", "e", "conv", "c", (json_int_t)conversation_id, "ch", change);
-    if (!p)
-        return DB_E_QUERY;
-    if (prev_assignee)
-        json_object_set_new(p, "pa", json_integer(prev_assignee));
-    if (old_team)
-        json_object_set_new(p, "ot", json_integer(old_team));
-    return events_notify(conn, p);
+    char conv[24], prev[24], team[24];
+    snprintf(conv, sizeof(conv), "%lld", conversation_id);
+    snprintf(prev, sizeof(prev), "%lld", prev_assignee);
+    snprintf(team, sizeof(team), "%lld", old_team);
+    return db_exec(conn, NULL, "SELECT parley_notify_conv($1::bigint, $2, $3::bigint, $4::bigint)", 4,
+                   (const char *const[]){conv, change, prev, team});
 }
 
 /* "{"type":"<type>",<extra>"<key>":<json>}" built by concatenation: the JSON

@@ -30,10 +30,6 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-/* NOTIFY payload (consumed) on conn, inside the caller's transaction when
- * there is one. Returns a DB_* code. */
-int events_notify(PGconn *conn, json_t *payload);
-
 /* Shorthand for {"e":"conv",...}; prev_assignee and old_team may be 0. */
 int events_notify_conv(PGconn *conn, long long conversation_id, const char *change, long long prev_assignee,
                        long long old_team);

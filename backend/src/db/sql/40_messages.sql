@@ -103,7 +103,7 @@ BEGIN
             entry_len := octet_length(entry::text);
         END IF;
         IF chunk_len + entry_len > 7000 THEN
-            PERFORM pg_notify('parley', jsonb_build_object('e', 'msg', 'm', chunk)::text);
+            PERFORM parley_notify(jsonb_build_object('e', 'msg', 'm', chunk));
             chunk := '[]'::jsonb;
             chunk_len := 0;
         END IF;
@@ -111,7 +111,7 @@ BEGIN
         chunk_len := chunk_len + entry_len + 2;
     END LOOP;
     IF jsonb_array_length(chunk) > 0 THEN
-        PERFORM pg_notify('parley', jsonb_build_object('e', 'msg', 'm', chunk)::text);
+        PERFORM parley_notify(jsonb_build_object('e', 'msg', 'm', chunk));
     END IF;
 END;
 $$;

@@ -85,9 +85,7 @@ LANGUAGE sql STABLE AS $$
         'team_ids', coalesce((SELECT jsonb_agg(tm.team_id ORDER BY tm.team_id)
                                 FROM team_members tm WHERE tm.agent_id = a.id), '[]'::jsonb),
         'open_chats', (SELECT count(*) FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'assigned'),
-        'connected', EXISTS (SELECT 1 FROM agent_presence p JOIN nodes n ON n.id = p.node_id
-                             WHERE p.agent_id = a.id AND p.connections > 0
-                               AND n.heartbeat_at > now() - interval '30 seconds'),
+        'connected', parley_agent_live(a.id),
         'created_at', parley_iso(a.created_at))
 $$;
 
