@@ -10,7 +10,7 @@
 #include "live/bus.h"
 #include "core/connlimit.h"
 #include "live/hub.h"
-#include "live/msgstore.h"
+#include "live/msgqueue.h"
 #include "chat/presence.h"
 #include "core/token.h"
 #include "live/ws.h"
@@ -313,7 +313,7 @@ static int cmd_serve(struct app *app)
         fprintf(stderr, "parleyd: out of memory\n");
         goto done;
     }
-    app->msgs = msgstore_start(app);
+    app->msgs = msgqueue_start(app);
     app->bus = bus_start(app, err, sizeof(err));
     if (!app->msgs || !app->bus || presence_start(app) != 0) {
         fprintf(stderr, "parleyd: %s\n", app->bus ? "cannot start the realtime services" : err);
@@ -336,7 +336,7 @@ done:
      * going away (the writers flush what is queued first); then stop. */
     if (app->mg && http_drain(app, 10000) != 0)
         log_warn("requests still running at shutdown");
-    msgstore_stop(app->msgs);
+    msgqueue_stop(app->msgs);
     app->msgs = NULL;
     if (app->mg) {
         ws_close_all(app, 1001, "server shutting down");

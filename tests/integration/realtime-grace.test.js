@@ -76,7 +76,7 @@ test('after the grace period the conversation is requeued, then taken by the nex
   await n.close();
 });
 
-test('a requeued conversation goes to the front of the queue and straight to another online agent', async () => {
+test('a requeued conversation goes straight to another online agent with room', async () => {
   const team = await createTeam(pg);
   const site = await createSite(pg, { teamId: team });
   const lost = await createAgent(pg, { name: 'Lou Lost', teams: [team], maxChats: 1 });
@@ -87,17 +87,39 @@ test('a requeued conversation goes to the front of the queue and straight to ano
   const v1 = await connectVisitor(srv, site, { label: 'visitor 1' });
   const c1 = await startConversation(v1);
   await waitFor(async () => (await conversationRow(pg, c1)).assignee_id === lost.id, { what: 'c1 assigned to Lou' });
-  const v2 = await connectVisitor(srv, site, { label: 'visitor 2' });
-  const c2 = await startConversation(v2);
-  assert.equal((await conversationRow(pg, c2)).status, 'queued', 'nobody has room for c2');
-  // Rita gets room for exactly one.
+  // Rita gets room; nothing is waiting, so nothing moves until the requeue.
   await pg.query('UPDATE agents SET max_chats = 1 WHERE id = $1', [other.id]);
 
   await l.terminate();
   await v1.next(convUpdated(c1, 'requeued'), REQUEUE_WAIT_MS, 'conversation.updated requeued');
-  await waitFor(async () => (await conversationRow(pg, c1)).assignee_id === other.id, { timeoutMs: 5000, what: 'c1 to be assigned to Rita' });
   await v1.next((m) => convUpdated(c1, 'assigned')(m) && m.conversation.assignee && m.conversation.assignee.name === other.name, 5000, 'assignment to Rita');
   await r.next(convUpdated(c1, 'assigned'), 5000, 'Rita told');
+  assert.equal((await conversationRow(pg, c1)).assignee_id, other.id);
+  for (const c of [v1, r]) await c.close();
+});
+
+test('a requeued conversation goes to the front of the queue, before one that was waiting', async () => {
+  const team = await createTeam(pg);
+  const site = await createSite(pg, { teamId: team });
+  const lost = await createAgent(pg, { name: 'Lou Lost', teams: [team], maxChats: 1 });
+  // Rita has room but is away: nothing can reach her until she comes online
+  // (whichever drain runs first: the requeue's, her status change's or the
+  // periodic one), and by then c1 is back in the queue.
+  const other = await createAgent(pg, { name: 'Rita Ready', teams: [team], maxChats: 1 });
+  const l = await connectAgent(srv, lost, { status: 'online' });
+  const r = await connectAgent(srv, other, { status: 'away' });
+
+  const v1 = await connectVisitor(srv, site, { label: 'visitor 1' });
+  const c1 = await startConversation(v1);
+  await waitFor(async () => (await conversationRow(pg, c1)).assignee_id === lost.id, { what: 'c1 assigned to Lou' });
+  const v2 = await connectVisitor(srv, site, { label: 'visitor 2' });
+  const c2 = await startConversation(v2);
+  assert.equal((await conversationRow(pg, c2)).status, 'queued', 'nobody has room for c2');
+
+  await l.terminate();
+  await v1.next(convUpdated(c1, 'requeued'), REQUEUE_WAIT_MS, 'conversation.updated requeued');
+  await r.ack({ type: 'status.set', status: 'online' });
+  await v1.next((m) => convUpdated(c1, 'assigned')(m) && m.conversation.assignee && m.conversation.assignee.name === other.name, 5000, 'assignment to Rita');
   const row2 = await conversationRow(pg, c2);
   assert.equal(row2.status, 'queued', 'the requeued conversation must go before the one that was waiting');
   assert.equal(row2.assignee_id, null);

@@ -10,11 +10,11 @@
 #include "http/auth.h"
 #include "chat/convo.h"
 #include "db/db.h"
-#include "live/events.h"
 #include "core/jfield.h"
 #include "core/log.h"
 #include "core/password.h"
-#include "chat/router.h"
+#include "chat/assign.h"
+#include "chat/sessions.h"
 #include "core/token.h"
 
 #include <stdio.h>
@@ -136,7 +136,7 @@ static int ids_exist(struct http_req *req, const char *which, const char *ids, c
 
 void api_agents_list(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     if (auth_require_agent(req, &s, 0) != 0)
         return;
     answer_query(req, 200,
@@ -150,7 +150,7 @@ static const char *const roles[] = {"admin", "supervisor", "agent", NULL};
 void api_agents_create(struct http_req *req)
 {
     static const char *const fields[] = {"email", "name", "role", "password", "max_chats", "team_ids", NULL};
-    struct auth_session s;
+    struct session s;
     struct problem_field err;
     const char *email = NULL, *name = NULL, *role = NULL, *password = NULL, *message = NULL;
     char generated[TOKEN_MAX_LEN] = "", *team_ids = NULL, id[24], max[16];
@@ -233,8 +233,7 @@ struct agent_update {
     int active; /* -1: unchanged */
     char *team_ids;
     int requeued;
-    long long teams[32];
-    int nteams;
+    struct assign_work work; /* queues the deactivated agent's chats went back to */
 };
 
 static int agent_update_tx(PGconn *conn, void *arg)
@@ -242,6 +241,7 @@ static int agent_update_tx(PGconn *conn, void *arg)
     struct agent_update *u = arg;
     char id[24], max[16], active[8];
     PGresult *res = NULL;
+    memset(&u->work, 0, sizeof(u->work)); /* a rerun starts over */
     snprintf(id, sizeof(id), "%lld", u->id);
     snprintf(max, sizeof(max), "%lld", u->max_chats);
     snprintf(active, sizeof(active), "%s", u->active < 0 ? "" : u->active ? "true" : "false");
@@ -281,16 +281,16 @@ static int agent_update_tx(PGconn *conn, void *arg)
         snprintf(agent, sizeof(agent), "%lld", u->id);
         rc = db_exec(conn, NULL, "SELECT parley_notify_agent_off($1::bigint)", 1, (const char *const[]){agent});
         if (rc == DB_OK)
-            rc = auth_sessions_end_tx(conn, u->id, NULL);
+            rc = sessions_end_tx(conn, u->id, NULL);
         if (rc == DB_OK) {
-            u->requeued = convo_requeue_agent_tx(conn, u->id, u->teams, 32, &u->nteams);
+            u->requeued = convo_requeue_agent_tx(conn, u->id, &u->work);
             if (u->requeued < 0)
                 rc = DB_E_QUERY;
         }
     } else if (u->password_hash) {
         /* A new password ends every session of the agent (but the admin's
          * own current one) and closes their sockets on every node. */
-        rc = auth_sessions_end_tx(conn, u->id, u->keep_session);
+        rc = sessions_end_tx(conn, u->id, u->keep_session);
     }
     return rc;
 }
@@ -298,7 +298,7 @@ static int agent_update_tx(PGconn *conn, void *arg)
 void api_agents_update(struct http_req *req)
 {
     static const char *const fields[] = {"name", "role", "password", "max_chats", "active", "team_ids", NULL};
-    struct auth_session s;
+    struct session s;
     struct problem_field err;
     struct agent_update u = {.max_chats = -1, .active = -1};
     const char *password = NULL;
@@ -347,14 +347,13 @@ void api_agents_update(struct http_req *req)
     }
     int rc = db_transaction(req->app->db, agent_update_tx, &u);
     if (rc != DB_OK) {
+        memset(&u.work, 0, sizeof(u.work));
         send_db_error(req, rc, NULL);
         goto done;
     }
     /* More capacity, new teams, or freed chats: someone may be waiting. */
     if (u.max_chats >= 0 || u.team_ids)
-        router_drain_agent_teams(req->app, u.id);
-    for (int i = 0; i < u.nteams; i++)
-        router_drain(req->app, u.teams[i]);
+        assign_work_agent(&u.work, u.id);
     snprintf(id, sizeof(id), "%lld", u.id);
     if (db_query(req->app->db, &res,
                  "SELECT json_build_object('agent', parley_agent_json(a))::text FROM agents a WHERE a.id = $1::bigint",
@@ -364,6 +363,7 @@ void api_agents_update(struct http_req *req)
     }
     send_row_json(req, 200, res);
 done:
+    assign_run(req->app, &u.work); /* after the answer: see chat/assign.h */
     PQclear(res);
     free(u.team_ids);
     json_decref(body);
@@ -373,7 +373,7 @@ done:
 
 void api_teams_list(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     if (auth_require_agent(req, &s, 0) != 0)
         return;
     answer_query(req, 200,
@@ -389,6 +389,7 @@ static void team_write(struct http_req *req, long long team_id)
     struct problem_field err;
     const char *name = NULL;
     char *members = NULL, id[24];
+    PGresult *res = NULL;
     json_t *body = http_read_json(req);
     if (!body)
         return;
@@ -402,37 +403,42 @@ static void team_write(struct http_req *req, long long team_id)
         goto done;
     snprintf(id, sizeof(id), "%lld", team_id);
     const char *params[3] = {id, name, members};
-    answer_query(req, team_id ? 200 : 201,
-                 "WITH t AS ("
-                 "  INSERT INTO teams (name) SELECT $2 WHERE $1::bigint = 0 RETURNING id),"
-                 " u AS (UPDATE teams SET name = coalesce($2, name) WHERE id = $1::bigint AND $1::bigint <> 0"
-                 "  RETURNING id),"
-                 " target AS (SELECT id FROM t UNION ALL SELECT id FROM u),"
-                 " d AS (DELETE FROM team_members WHERE $3::bigint[] IS NOT NULL"
-                 "  AND team_id = (SELECT id FROM target) AND NOT agent_id = ANY ($3::bigint[])),"
-                 " m AS (INSERT INTO team_members (team_id, agent_id)"
-                 "  SELECT (SELECT id FROM target), a.id FROM agents a WHERE a.id = ANY ($3::bigint[])"
-                 "  ON CONFLICT DO NOTHING)"
-                 " SELECT json_build_object('team', json_build_object('id', target.id, 'name',"
-                 "   coalesce($2, (SELECT name FROM teams WHERE id = target.id))))::text FROM target",
-                 3, params, "a team with this name exists already");
-    if (req->status < 300) {
+    /* The id comes back from the write itself: a second query for "the
+     * newest team" would race with another admin's insert. */
+    int rc = db_query(req->app->db, &res,
+                      "WITH t AS ("
+                      "  INSERT INTO teams (name) SELECT $2 WHERE $1::bigint = 0 RETURNING id),"
+                      " u AS (UPDATE teams SET name = coalesce($2, name) WHERE id = $1::bigint AND $1::bigint <> 0"
+                      "  RETURNING id),"
+                      " target AS (SELECT id FROM t UNION ALL SELECT id FROM u),"
+                      " d AS (DELETE FROM team_members WHERE $3::bigint[] IS NOT NULL"
+                      "  AND team_id = (SELECT id FROM target) AND NOT agent_id = ANY ($3::bigint[])),"
+                      " m AS (INSERT INTO team_members (team_id, agent_id)"
+                      "  SELECT (SELECT id FROM target), a.id FROM agents a WHERE a.id = ANY ($3::bigint[])"
+                      "  ON CONFLICT DO NOTHING)"
+                      " SELECT json_build_object('team', json_build_object('id', target.id, 'name',"
+                      "   coalesce($2, (SELECT name FROM teams WHERE id = target.id))))::text, target.id FROM target",
+                      3, params);
+    if (rc != DB_OK) {
+        send_db_error(req, rc, "a team with this name exists already");
+        goto done;
+    }
+    send_row_json(req, team_id ? 200 : 201, res);
+    if (PQntuples(res) == 1) {
         /* New members may take waiting conversations. */
-        PGresult *res = NULL;
-        if (team_id)
-            router_drain(req->app, team_id);
-        else if (db_query(req->app->db, &res, "SELECT max(id) FROM teams", 0, NULL) == DB_OK)
-            router_drain(req->app, db_get_ll(res, 0, 0, 0));
-        PQclear(res);
+        struct assign_work work = {.nteams = 0};
+        assign_work_team(&work, db_get_ll(res, 0, 1, 0));
+        assign_run(req->app, &work);
     }
 done:
+    PQclear(res);
     free(members);
     json_decref(body);
 }
 
 void api_teams_create(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0)
         return;
     team_write(req, 0);
@@ -440,7 +446,7 @@ void api_teams_create(struct http_req *req)
 
 void api_teams_update(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     long long id;
     if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0 || params_path_id(req, NULL, &id) != 0)
         return;
@@ -451,7 +457,7 @@ void api_teams_update(struct http_req *req)
 
 void api_sites_list(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     if (auth_require_role(req, &s, 0, AUTH_ROLE_ADMIN) != 0)
         return;
     answer_query(req, 200,
@@ -636,7 +642,7 @@ done:
 
 void api_sites_create(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0)
         return;
     site_write(req, 0);
@@ -644,7 +650,7 @@ void api_sites_create(struct http_req *req)
 
 void api_sites_update(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     long long id;
     if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_ADMIN) != 0 || params_path_id(req, NULL, &id) != 0)
         return;
@@ -655,7 +661,7 @@ void api_sites_update(struct http_req *req)
 
 void api_canned_list(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     if (auth_require_agent(req, &s, 0) != 0)
         return;
     answer_query(req, 200,
@@ -665,7 +671,7 @@ void api_canned_list(struct http_req *req)
                  0, NULL, NULL);
 }
 
-static void canned_write(struct http_req *req, struct auth_session *s, long long canned_id)
+static void canned_write(struct http_req *req, struct session *s, long long canned_id)
 {
     static const char *const fields[] = {"shortcut", "body", NULL};
     struct problem_field err;
@@ -705,7 +711,7 @@ done:
 
 void api_canned_create(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_SUPERVISOR) != 0)
         return;
     canned_write(req, &s, 0);
@@ -713,7 +719,7 @@ void api_canned_create(struct http_req *req)
 
 void api_canned_update(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     long long id;
     if (auth_require_role(req, &s, AUTH_STATE_CHANGE, AUTH_ROLE_SUPERVISOR) != 0 || params_path_id(req, NULL, &id) != 0)
         return;
@@ -722,7 +728,7 @@ void api_canned_update(struct http_req *req)
 
 void api_canned_delete(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     long long id;
     char text[24];
     PGresult *res = NULL;

@@ -24,7 +24,7 @@ void api_auth_login(struct http_req *req)
     static const char *const fields[] = {"email", "password", NULL};
     struct problem_field err;
     const char *email = NULL, *password = NULL;
-    char token[TOKEN_MAX_LEN], csrf[AUTH_CSRF_LEN];
+    char token[TOKEN_MAX_LEN], csrf[SESSION_CSRF_LEN];
     const char *params[1];
     PGresult *res = NULL;
     struct agent agent;
@@ -70,8 +70,10 @@ void api_auth_login(struct http_req *req)
         send_bad_credentials(req);
         goto done;
     }
-    auth_throttle_clear(req, email, attempt);
-    if (auth_session_create(req, agent.id, token, sizeof(token)) != DB_OK || auth_csrf_token(token, csrf) != 0) {
+    sessions_clear_attempts(req->app->db, email, attempt);
+    if (sessions_create(req->app->db, agent.id, http_remote_ip(req), http_header(req, "User-Agent"), token,
+                        sizeof(token)) != CHAT_OK ||
+        sessions_csrf_token(token, csrf) != 0) {
         http_send_problem(req, 503, "unavailable", "could not start a session");
         goto done;
     }
@@ -84,10 +86,10 @@ done:
 
 void api_auth_logout(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     if (auth_require_agent(req, &s, AUTH_STATE_CHANGE) != 0)
         return;
-    if (auth_session_delete(req->app->db, s.token_hash) != DB_OK) {
+    if (sessions_delete(req->app->db, s.token_hash) != CHAT_OK) {
         http_send_problem(req, 503, "unavailable", "the database is not reachable");
         return;
     }
@@ -97,7 +99,7 @@ void api_auth_logout(struct http_req *req)
 
 void api_auth_me(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     if (auth_require_agent(req, &s, 0) != 0)
         return;
     http_send_json(req, 200, session_json(&s.agent, s.csrf));
@@ -125,7 +127,7 @@ static int password_change_tx(PGconn *conn, void *arg)
     /* Whoever knew the old password may hold another session: end them
      * all, and their sockets on every node, in the same transaction. */
     if (rc == DB_OK)
-        rc = auth_sessions_end_tx(conn, pc->agent_id, pc->keep);
+        rc = sessions_end_tx(conn, pc->agent_id, pc->keep);
     return rc;
 }
 
@@ -137,7 +139,7 @@ static int password_change_tx(PGconn *conn, void *arg)
 void api_auth_password(struct http_req *req)
 {
     static const char *const fields[] = {"current_password", "new_password", NULL};
-    struct auth_session s;
+    struct session s;
     struct problem_field err;
     const char *current = NULL, *fresh = NULL, *why;
     char hash[PASSWORD_HASH_MAX], id[24];
@@ -180,7 +182,7 @@ void api_auth_password(struct http_req *req)
         http_send_problem(req, 403, "invalid_credentials", "the current password is not right");
         goto done;
     }
-    auth_throttle_clear(req, s.agent.email, attempt);
+    sessions_clear_attempts(req->app->db, s.agent.email, attempt);
     if (password_hash(fresh, hash, sizeof(hash)) != 0) {
         http_send_problem(req, 500, "internal", NULL);
         goto done;

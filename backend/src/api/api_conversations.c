@@ -39,7 +39,7 @@ static const char *query_param(struct http_req *req, const char *name, char *buf
 
 void api_conversations_list(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     char status[16] = "", q[512] = "", before[24] = "", limit[8] = "50", agent[24];
     PGresult *res = NULL;
     if (auth_require_agent(req, &s, 0) != 0)
@@ -104,7 +104,7 @@ void api_conversations_list(struct http_req *req)
 
 void api_conversation_get(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     char agent[24];
     PGresult *res = NULL;
     long long id;

@@ -3,7 +3,7 @@
 #include "db/db.h"
 #include "core/metrics.h"
 #include "db/migrate.h"
-#include "live/msgstore.h"
+#include "live/msgqueue.h"
 #include "core/token.h"
 
 #include <stdlib.h>
@@ -67,7 +67,7 @@ void api_metrics(struct http_req *req)
     struct metrics_gauges g = {
         .db_pool_in_use = db_pool_in_use(req->app->db),
         .db_pool_size = db_pool_size(req->app->db),
-        .msgstore_queued = req->app->msgs ? msgstore_queued(req->app->msgs) : 0,
+        .msgqueue_length = req->app->msgs ? msgqueue_length(req->app->msgs) : 0,
         .http_inflight = http_inflight(),
         .refused_tcp = connlimit_refused(cl, CONNLIMIT_TCP),
         .refused_http = connlimit_refused(cl, CONNLIMIT_HTTP),

@@ -12,7 +12,7 @@
 
 void api_tokens_list(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     PGresult *res = NULL;
     if (auth_require_role(req, &s, 0, AUTH_ROLE_ADMIN) != 0)
         return;
@@ -54,7 +54,7 @@ static int read_scopes(json_t *body, char **out, struct problem_field *err)
 void api_tokens_create(struct http_req *req)
 {
     static const char *const fields[] = {"name", "scopes", "expires_in_days", NULL};
-    struct auth_session s;
+    struct session s;
     struct problem_field err;
     const char *name = NULL;
     char *scopes = NULL, token[TOKEN_MAX_LEN];
@@ -97,7 +97,7 @@ done:
 
 void api_tokens_revoke(struct http_req *req)
 {
-    struct auth_session s;
+    struct session s;
     PGresult *res = NULL;
     long long id;
     char text[24];

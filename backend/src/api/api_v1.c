@@ -10,6 +10,7 @@
 #include "http/params.h"
 #include "http/apitokens.h"
 #include "chat/convo.h"
+#include "chat/messages.h"
 #include "db/db.h"
 #include "core/jfield.h"
 #include "core/log.h"
@@ -474,25 +475,19 @@ void api_v1_transcript(struct http_req *req)
 
 /* ------------------------------------------------------------------ writes */
 
-static void reply_convo(struct http_req *req, const char *err, json_t *result)
+/* A move's answer: the result, or its error as the table in chat/errors.c
+ * says; then the drains the move asked for (after the answer, so the
+ * client learns the result before any event about what followed). */
+static void reply_move(struct http_req *req, enum chat_err err, json_t *result, const struct assign_work *work)
 {
-    if (!err) {
+    if (err == CHAT_OK) {
         http_send_json(req, 200, result);
-        return;
+    } else {
+        const struct chat_err_desc *d = chat_err_desc(err);
+        json_decref(result);
+        http_send_problem(req, d->http_status, d->slug, d->text);
     }
-    json_decref(result);
-    if (strcmp(err, PE_NOT_FOUND) == 0)
-        http_send_problem(req, 404, "not_found", "no such conversation, agent or team");
-    else if (strcmp(err, PE_INVALID_STATE) == 0)
-        http_send_problem(req, 409, "conflict", "not possible in the conversation's current state");
-    else if (strcmp(err, PE_AGENT_UNAVAILABLE) == 0)
-        http_send_problem(req, 409, "conflict", "that agent is not connected");
-    else if (strcmp(err, PE_FORBIDDEN) == 0)
-        http_send_problem(req, 403, "forbidden", NULL);
-    else if (strcmp(err, PE_UNAVAILABLE) == 0)
-        http_send_problem(req, 503, "unavailable", NULL);
-    else
-        http_send_problem(req, 500, "internal", err);
+    assign_run(req->app, work);
 }
 
 static void api_actor(const struct api_principal *p, struct actor *a)
@@ -509,10 +504,8 @@ void api_v1_message_create(struct http_req *req)
     struct api_principal p;
     struct problem_field err;
     const char *body = NULL, *key = NULL, *header_key = http_header(req, "Idempotency-Key");
-    char id[24], token[24];
-    json_t *doc = NULL, *items = NULL;
-    PGresult *res = NULL;
-    char *text = NULL;
+    char id[24];
+    json_t *doc = NULL;
     if (auth_scope(req, &p, SCOPE_CONVERSATIONS_WRITE) != 0 ||
         params_path_id_text(req, "no such conversation", id) != 0 || !(doc = http_read_json(req)))
         return;
@@ -531,41 +524,29 @@ void api_v1_message_create(struct http_req *req)
         params_invalid(req, "idempotency_key", "must be 1 to 64 printable ASCII characters");
         goto done;
     }
-    snprintf(token, sizeof(token), "%lld", p.token_id);
-    items = json_pack("[{s:s, s:s, s:s, s:b, s:s, s:s, s:s?}]", "c", id, "ak", "api", "ai", token, "p", 1, "k",
-                      "message", "b", body, "cm", key);
-    text = items ? json_dumps(items, JSON_COMPACT) : NULL;
-    if (!text) {
-        http_send_problem(req, 500, "internal", NULL);
-        goto done;
-    }
     /* Through the same function as every chat message: gap-free seq, dedupe
      * on the key per author, NOTIFY so the visitor's socket gets it live. */
-    int rc = db_query(req->app->db, &res, "SELECT status, message::text FROM post_messages($1::jsonb)", 1,
-                      (const char *const[]){text});
-    if (rc != DB_OK) {
+    struct message_post post = {
+        .conversation_id = strtoll(id, NULL, 10), .kind = "message", .body = body, .client_msg_id = key};
+    struct message_result r = {.err = CHAT_OK};
+    api_actor(&p, &post.author);
+    enum chat_err e = messages_post_one(req->app->db, &post, &r);
+    if (e == CHAT_OK)
+        e = r.err;
+    if (e == CHAT_OK) {
+        json_t *msg = json_loads(r.message, 0, NULL);
+        http_send_json(req, r.duplicate ? 200 : 201,
+                       json_pack("{s:o, s:b}", "message", msg ? msg : json_null(), "duplicate", r.duplicate));
+    } else if (e == CHAT_E_UNAVAILABLE) {
         http_send_problem(req, 503, "unavailable", "the message was not stored; retry with the same key");
-        goto done;
-    }
-    const char *status = db_get_str(res, 0, 0);
-    if (strcmp(status, "ok") == 0 || strcmp(status, "duplicate") == 0) {
-        json_t *msg = json_loads(db_get_str(res, 0, 1), 0, NULL);
-        http_send_json(
-            req, strcmp(status, "ok") == 0 ? 201 : 200,
-            json_pack("{s:o, s:b}", "message", msg ? msg : json_null(), "duplicate", strcmp(status, "duplicate") == 0));
-    } else if (strcmp(status, "not_found") == 0) {
-        http_send_problem(req, 404, "not_found", "no such conversation");
-    } else if (strcmp(status, "closed") == 0) {
-        http_send_problem(req, 409, "conflict", "the conversation is closed");
-    } else if (strcmp(status, "key_taken") == 0) {
+    } else if (e == CHAT_E_KEY_TAKEN) {
         params_invalid(req, "idempotency_key", "is used by another message in this conversation");
     } else {
-        http_send_problem(req, 403, "forbidden", NULL);
+        const struct chat_err_desc *d = chat_err_desc(e);
+        http_send_problem(req, d->http_status, d->slug, d->text);
     }
+    messages_results_free(&r, 1);
 done:
-    PQclear(res);
-    free(text);
-    json_decref(items);
     json_decref(doc);
 }
 
@@ -591,14 +572,16 @@ void api_v1_assign(struct http_req *req)
     } else {
         conv = strtoll(id, NULL, 10);
         api_actor(&p, &a);
-        const char *code = convo_transfer(req->app, &a, conv, agent, team, reason, &result);
-        reply_convo(req, code, result);
+        struct assign_work work = {.nteams = 0};
+        enum chat_err e = convo_transfer(req->app, &a, conv, agent, team, reason, &result, &work);
+        reply_move(req, e, result, &work);
     }
     json_decref(doc);
 }
 
 /* close and reopen: the same steps around a different convo_* move. */
-typedef const char *(*convo_move_fn)(struct app *app, const struct actor *a, long long conv, json_t **reply);
+typedef enum chat_err (*convo_move_fn)(struct app *app, const struct actor *a, long long conv, json_t **reply,
+                                       struct assign_work *work);
 
 static void simple_move(struct http_req *req, convo_move_fn move)
 {
@@ -610,8 +593,9 @@ static void simple_move(struct http_req *req, convo_move_fn move)
         params_path_id_text(req, "no such conversation", id) != 0)
         return;
     api_actor(&p, &a);
-    const char *err = move(req->app, &a, strtoll(id, NULL, 10), &result);
-    reply_convo(req, err, result);
+    struct assign_work work = {.nteams = 0};
+    enum chat_err e = move(req->app, &a, strtoll(id, NULL, 10), &result, &work);
+    reply_move(req, e, result, &work);
 }
 
 void api_v1_close(struct http_req *req)

@@ -1,30 +1,14 @@
 #include "chat/convo.h"
 
-#include "db/db.h"
-#include "live/events.h"
+#include "chat/assign.h"
+#include "chat/messages.h"
+#include "chat/notify.h"
 #include "core/log.h"
-#include "live/proto.h"
-#include "chat/router.h"
-#include "core/text.h"
+#include "db/db.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *convo_actor_kind(const struct actor *a)
-{
-    switch (a->kind) {
-    case ACTOR_VISITOR:
-        return "visitor";
-    case ACTOR_AGENT:
-        return "agent";
-    case ACTOR_API:
-        return "api";
-    case ACTOR_SYSTEM:
-        break;
-    }
-    return "system";
-}
 
 static const char *audience_of(const struct actor *a)
 {
@@ -44,39 +28,6 @@ static void id_params_fill(struct id_params *p, const struct actor *a, long long
     snprintf(p->site, sizeof(p->site), "%lld", a->site_id);
 }
 
-/* Maps a failed transaction to a protocol error: our own codes travel as
- * negative values below DB_E_NOT_FOUND. */
-enum {
-    TX_NOT_FOUND = -100,
-    TX_FORBIDDEN = -101,
-    TX_INVALID_STATE = -102,
-    TX_AT_CAPACITY = -103,
-    TX_AGENT_UNAVAILABLE = -104,
-};
-
-static const char *tx_error(int rc)
-{
-    switch (rc) {
-    case DB_OK:
-        return NULL;
-    case TX_NOT_FOUND:
-    case DB_E_NOT_FOUND:
-        return PE_NOT_FOUND;
-    case TX_FORBIDDEN:
-        return PE_FORBIDDEN;
-    case TX_INVALID_STATE:
-        return PE_INVALID_STATE;
-    case TX_AT_CAPACITY:
-        return PE_AT_CAPACITY;
-    case TX_AGENT_UNAVAILABLE:
-        return PE_AGENT_UNAVAILABLE;
-    case DB_E_UNAVAILABLE:
-        return PE_UNAVAILABLE;
-    default:
-        return PE_INTERNAL;
-    }
-}
-
 /* A conversation as seen by one actor, locked for the transaction. */
 struct conv_row {
     long long id, visitor_id, site_id, team_id, assignee_id;
@@ -85,7 +36,7 @@ struct conv_row {
     int privileged; /* the actor's privilege, an agent's narrowed by their current role */
 };
 
-/* Loads and locks; TX_NOT_FOUND when it does not exist or (for a visitor)
+/* Loads and locks; CHAT_E_NOT_FOUND when it does not exist or (for a visitor)
  * is not theirs, so a visitor cannot even learn that it exists. */
 static int load_conv(PGconn *conn, const struct actor *a, long long conv, struct conv_row *out)
 {
@@ -105,7 +56,7 @@ static int load_conv(PGconn *conn, const struct actor *a, long long conv, struct
         return rc;
     if (PQntuples(res) != 1) {
         PQclear(res);
-        return TX_NOT_FOUND;
+        return CHAT_E_NOT_FOUND;
     }
     out->id = db_get_ll(res, 0, 0, 0);
     out->visitor_id = db_get_ll(res, 0, 1, 0);
@@ -119,36 +70,8 @@ static int load_conv(PGconn *conn, const struct actor *a, long long conv, struct
     out->privileged = a->privileged && (a->kind != ACTOR_AGENT || db_get_bool(res, 0, 7));
     PQclear(res);
     if (a->kind == ACTOR_VISITOR && (out->visitor_id != a->id || out->site_id != a->site_id))
-        return TX_NOT_FOUND;
+        return CHAT_E_NOT_FOUND;
     return DB_OK;
-}
-
-int convo_post_tx(PGconn *conn, long long conv, const char *author_kind, long long author_id, const char *kind,
-                  const char *body, json_t *meta)
-{
-    json_t *items = json_pack("[{s:I, s:s, s:I, s:b, s:s, s:s}]", "c", (json_int_t)conv, "ak", author_kind, "ai",
-                              (json_int_t)author_id, "p", 1, "k", kind, "b", body);
-    char *text;
-    const char *params[1];
-    PGresult *res = NULL;
-    int rc;
-    if (!items)
-        return DB_E_QUERY;
-    if (meta)
-        json_object_set(json_array_get(items, 0), "mt", meta);
-    if (author_id == 0)
-        json_object_set_new(json_array_get(items, 0), "ai", json_null());
-    text = json_dumps(items, JSON_COMPACT);
-    json_decref(items);
-    if (!text)
-        return DB_E_QUERY;
-    params[0] = text;
-    rc = db_exec(conn, &res, "SELECT status FROM post_messages($1::jsonb)", 1, params);
-    free(text);
-    if (rc == DB_OK && (PQntuples(res) != 1 || strcmp(db_get_str(res, 0, 0), "ok") != 0))
-        rc = DB_E_NOT_FOUND;
-    PQclear(res);
-    return rc;
 }
 
 /* The conversation's JSON for the reply, read inside the transaction. */
@@ -170,69 +93,43 @@ static int conv_json(PGconn *conn, long long conv, const char *audience, json_t 
     return rc;
 }
 
-/* A stored name for the text of an event or a note ("Ann joined the
- * conversation"): cleaned as an identifier, because rows written before
- * names were checked (text_ident_error) may still hide a U+202E that would
- * reverse the rest of the sentence. out holds len bytes. */
-static void name_for_text(const char *name, char *out, size_t len)
-{
-    size_t n = strlen(name);
-    if (n >= len)
-        n = len - 1; /* names are at most 100 characters: never cut */
-    text_ident_clean(name, n, out);
-}
-
+/* An active agent's name for the text of a note, cleaned. */
 static int agent_name(PGconn *conn, long long agent_id, char *out, size_t len)
 {
     char id[24];
-    const char *params[1] = {id};
     PGresult *res = NULL;
     snprintf(id, sizeof(id), "%lld", agent_id);
-    int rc = db_exec(conn, &res, "SELECT name FROM agents WHERE id = $1::bigint AND active", 1, params);
+    int rc =
+        db_exec(conn, &res, "SELECT name FROM agents WHERE id = $1::bigint AND active", 1, (const char *const[]){id});
     if (rc == DB_OK && PQntuples(res) != 1)
-        rc = TX_NOT_FOUND;
+        rc = CHAT_E_NOT_FOUND;
     if (rc == DB_OK)
-        name_for_text(db_get_str(res, 0, 0), out, len);
+        assign_name_for_text(db_get_str(res, 0, 0), out, len);
     PQclear(res);
     return rc;
 }
 
-int convo_assign_tx(PGconn *conn, long long conv, long long agent_id, const char *change)
+/* An event line (kind event, author the system) inside the transaction. */
+static int post_event(PGconn *conn, long long conv, const char *body, json_t *meta)
 {
-    char id[24], agent[24], name[512], body[600];
-    const char *params[2] = {id, agent};
-    PGresult *res = NULL;
-    long long prev;
-    int rc;
-    snprintf(id, sizeof(id), "%lld", conv);
-    snprintf(agent, sizeof(agent), "%lld", agent_id);
-    rc = agent_name(conn, agent_id, name, sizeof(name));
-    if (rc != DB_OK)
-        return rc;
-    rc = db_exec(conn, &res,
-                 "WITH old AS (SELECT assignee_id FROM conversations WHERE id = $1::bigint),"
-                 " upd AS (UPDATE conversations SET status = 'assigned', assignee_id = $2::bigint,"
-                 "         assigned_at = now(), queued_at = NULL, closed_at = NULL, updated_at = now()"
-                 "         WHERE id = $1::bigint RETURNING id)"
-                 " SELECT (SELECT assignee_id FROM old) FROM upd",
-                 2, params);
-    if (rc != DB_OK)
-        goto done;
-    prev = db_get_ll(res, 0, 0, 0);
-    rc = db_exec(conn, NULL, "UPDATE agents SET last_assigned_at = now() WHERE id = $1::bigint", 1,
-                 (const char *const[]){agent});
-    if (rc != DB_OK)
-        goto done;
-    snprintf(body, sizeof(body),
-             strcmp(change, "reopened") == 0 ? "%s reopened the conversation" : "%s joined the conversation", name);
-    json_t *meta = json_pack("{s:s, s:I}", "event", change, "agent_id", (json_int_t)agent_id);
-    rc = convo_post_tx(conn, conv, "system", 0, "event", body, meta);
+    struct message_post line = {
+        .conversation_id = conv,
+        .author = {.kind = ACTOR_SYSTEM, .privileged = 1},
+        .kind = "event",
+        .body = body,
+        .meta = meta,
+    };
+    int rc = meta ? messages_post_tx(conn, &line) : CHAT_E_INTERNAL;
     json_decref(meta);
-    if (rc == DB_OK)
-        rc = events_notify_conv(conn, conv, change, prev != agent_id ? prev : 0, 0);
-done:
-    PQclear(res);
     return rc;
+}
+
+/* A note by the actor (who was checked in this transaction). */
+static int post_note(PGconn *conn, long long conv, const struct actor *a, const char *body)
+{
+    struct message_post note = {.conversation_id = conv, .author = *a, .kind = "note", .body = body};
+    note.author.privileged = 1;
+    return messages_post_tx(conn, &note);
 }
 
 /* ---- start ---- */
@@ -279,6 +176,11 @@ static int start_tx(PGconn *conn, void *arg)
     long long conv;
     int rc;
 
+    /* db_transaction may run this again after a rollback: start over. */
+    json_decref(ctx->reply);
+    ctx->reply = NULL;
+    ctx->created = 0;
+    ctx->team_id = 0;
     if (!ignored)
         return DB_E_QUERY;
     snprintf(visitor, sizeof(visitor), "%lld", ctx->a->id);
@@ -293,7 +195,7 @@ static int start_tx(PGconn *conn, void *arg)
     if (rc != DB_OK)
         goto done;
     if (PQntuples(res) != 1) {
-        rc = TX_NOT_FOUND;
+        rc = CHAT_E_NOT_FOUND;
         goto done;
     }
     conv = db_get_ll(res, 0, 0, 0);
@@ -326,7 +228,7 @@ static int start_tx(PGconn *conn, void *arg)
         if (rc != DB_OK)
             goto done;
         conv = db_get_ll(res, 0, 0, 0);
-        rc = events_notify_conv(conn, conv, "queued", 0, 0);
+        rc = notify_conv(conn, conv, "queued", 0, 0);
         if (rc != DB_OK)
             goto done;
         ctx->created = 1;
@@ -334,7 +236,6 @@ static int start_tx(PGconn *conn, void *arg)
     json_t *c = NULL;
     rc = conv_json(conn, conv, "visitor", &c);
     if (rc == DB_OK) {
-        json_decref(ctx->reply); /* a retried transaction starts over */
         ctx->reply = json_pack("{s:o, s:b}", "conversation", c, "created", ctx->created);
         if (ctx->reply && json_array_size(ignored) > 0)
             json_object_set(ctx->reply, "ignored", ignored);
@@ -347,15 +248,16 @@ done:
     return rc;
 }
 
-const char *convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
-                        json_t *prechat, int offline, json_t **reply, long long *drain_team)
+enum chat_err convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
+                          json_t *prechat, int offline, json_t **reply, struct assign_work *work)
 {
     struct start_ctx ctx = {.a = a, .page_url = page_url, .referrer = referrer, .prechat = prechat, .offline = offline};
     int rc = db_transaction(app->db, start_tx, &ctx);
     (void)app;
     *reply = ctx.reply;
-    *drain_team = rc == DB_OK && ctx.created ? ctx.team_id : 0;
-    return rc == DB_OK ? NULL : tx_error(rc);
+    if (rc == DB_OK && ctx.created)
+        assign_work_team(work, ctx.team_id);
+    return chat_err_of(rc);
 }
 
 /* ---- accept, close, reopen, transfer: one context for the simple moves ---- */
@@ -366,13 +268,22 @@ struct move_ctx {
     long long to_agent, to_team;
     const char *reason;
     json_t *reply;
-    long long drain_team;  /* queue to drain after commit */
-    long long freed_agent; /* agent whose capacity grew */
+    struct assign_work work; /* what to drain after commit */
 };
+
+/* db_transaction may run a move again after a rollback: each run starts
+ * with no reply and no work. */
+static void move_begin(struct move_ctx *ctx)
+{
+    json_decref(ctx->reply);
+    ctx->reply = NULL;
+    memset(&ctx->work, 0, sizeof(ctx->work));
+}
 
 static int accept_tx(PGconn *conn, void *arg)
 {
     struct move_ctx *ctx = arg;
+    move_begin(ctx);
     struct conv_row c;
     char agent[24];
     PGresult *res = NULL;
@@ -380,9 +291,9 @@ static int accept_tx(PGconn *conn, void *arg)
     if (rc != DB_OK)
         return rc;
     if (!c.privileged && !c.in_team)
-        return TX_FORBIDDEN;
+        return CHAT_E_FORBIDDEN;
     if (strcmp(c.status, "queued") != 0)
-        return TX_INVALID_STATE;
+        return CHAT_E_INVALID_STATE;
     if (!c.privileged) {
         snprintf(agent, sizeof(agent), "%lld", ctx->a->id);
         rc = db_exec(conn, &res,
@@ -394,9 +305,9 @@ static int accept_tx(PGconn *conn, void *arg)
         int full = db_get_bool(res, 0, 0);
         PQclear(res);
         if (full)
-            return TX_AT_CAPACITY;
+            return CHAT_E_AT_CAPACITY;
     }
-    rc = convo_assign_tx(conn, c.id, ctx->a->id, "assigned");
+    rc = assign_tx(conn, c.id, ctx->a->id, "assigned");
     if (rc == DB_OK)
         rc = conv_json(conn, c.id, "agent", &ctx->reply);
     return rc;
@@ -405,6 +316,7 @@ static int accept_tx(PGconn *conn, void *arg)
 static int close_tx(PGconn *conn, void *arg)
 {
     struct move_ctx *ctx = arg;
+    move_begin(ctx);
     struct conv_row c;
     char id[24], by[16], body[64];
     int rc = load_conv(conn, ctx->a, ctx->conv, &c);
@@ -412,11 +324,11 @@ static int close_tx(PGconn *conn, void *arg)
         return rc;
     if (ctx->a->kind == ACTOR_AGENT && !c.privileged && c.assignee_id != ctx->a->id &&
         !(c.in_team && strcmp(c.status, "queued") == 0))
-        return TX_FORBIDDEN;
+        return CHAT_E_FORBIDDEN;
     if (strcmp(c.status, "closed") == 0)
-        return TX_INVALID_STATE;
+        return CHAT_E_INVALID_STATE;
     snprintf(id, sizeof(id), "%lld", c.id);
-    snprintf(by, sizeof(by), "%s", convo_actor_kind(ctx->a));
+    snprintf(by, sizeof(by), "%s", actor_kind_name(ctx->a));
     rc = db_exec(conn, NULL,
                  "UPDATE conversations SET status = 'closed', closed_at = now(), closed_by_kind = $2,"
                  " queued_at = NULL, updated_at = now() WHERE id = $1::bigint",
@@ -427,32 +339,31 @@ static int close_tx(PGconn *conn, void *arg)
              ctx->a->kind == ACTOR_VISITOR ? "Conversation closed by the visitor"
              : ctx->a->kind == ACTOR_AGENT ? "Conversation closed by the agent"
                                            : "Conversation closed");
-    json_t *meta = json_pack("{s:s, s:s}", "event", "closed", "by", by);
-    rc = convo_post_tx(conn, c.id, "system", 0, "event", body, meta);
-    json_decref(meta);
+    rc = post_event(conn, c.id, body, json_pack("{s:s, s:s}", "event", "closed", "by", by));
     if (rc == DB_OK)
-        rc = events_notify_conv(conn, c.id, "closed", 0, 0);
+        rc = notify_conv(conn, c.id, "closed", 0, 0);
     if (rc == DB_OK)
         rc = conv_json(conn, c.id, audience_of(ctx->a), &ctx->reply);
     if (strcmp(c.status, "assigned") == 0)
-        ctx->freed_agent = c.assignee_id;
+        assign_work_agent(&ctx->work, c.assignee_id);
     return rc;
 }
 
 static int reopen_tx(PGconn *conn, void *arg)
 {
     struct move_ctx *ctx = arg;
+    move_begin(ctx);
     struct conv_row c;
     int rc = load_conv(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
         return rc;
     if (!c.privileged && !c.in_team && c.assignee_id != ctx->a->id)
-        return TX_FORBIDDEN;
+        return CHAT_E_FORBIDDEN;
     if (strcmp(c.status, "closed") != 0)
-        return TX_INVALID_STATE;
+        return CHAT_E_INVALID_STATE;
     if (ctx->a->kind == ACTOR_AGENT) {
         /* The agent who reopens takes it. */
-        rc = convo_assign_tx(conn, c.id, ctx->a->id, "reopened");
+        rc = assign_tx(conn, c.id, ctx->a->id, "reopened");
     } else {
         /* Reopened by an integration: back to its team's queue. */
         char id[24];
@@ -461,13 +372,11 @@ static int reopen_tx(PGconn *conn, void *arg)
                      "UPDATE conversations SET status = 'queued', assignee_id = NULL, assigned_at = NULL,"
                      " closed_at = NULL, queued_at = now(), updated_at = now() WHERE id = $1::bigint",
                      1, (const char *const[]){id});
-        json_t *meta = json_pack("{s:s}", "event", "reopened");
         if (rc == DB_OK)
-            rc = convo_post_tx(conn, c.id, "system", 0, "event", "Conversation reopened", meta);
-        json_decref(meta);
+            rc = post_event(conn, c.id, "Conversation reopened", json_pack("{s:s}", "event", "reopened"));
         if (rc == DB_OK)
-            rc = events_notify_conv(conn, c.id, "reopened", 0, 0);
-        ctx->drain_team = c.team_id;
+            rc = notify_conv(conn, c.id, "reopened", 0, 0);
+        assign_work_team(&ctx->work, c.team_id);
     }
     if (rc == DB_OK)
         rc = conv_json(conn, c.id, "agent", &ctx->reply);
@@ -477,6 +386,7 @@ static int reopen_tx(PGconn *conn, void *arg)
 static int transfer_tx(PGconn *conn, void *arg)
 {
     struct move_ctx *ctx = arg;
+    move_begin(ctx);
     struct conv_row c;
     char id[24], target[24], name[512], note[1200];
     PGresult *res = NULL;
@@ -484,13 +394,13 @@ static int transfer_tx(PGconn *conn, void *arg)
     if (rc != DB_OK)
         return rc;
     if (!c.privileged && c.assignee_id != ctx->a->id)
-        return TX_FORBIDDEN;
+        return CHAT_E_FORBIDDEN;
     if (strcmp(c.status, "closed") == 0)
-        return TX_INVALID_STATE;
+        return CHAT_E_INVALID_STATE;
     snprintf(id, sizeof(id), "%lld", c.id);
     if (ctx->to_agent) {
         if (ctx->to_agent == c.assignee_id)
-            return TX_INVALID_STATE;
+            return CHAT_E_INVALID_STATE;
         rc = agent_name(conn, ctx->to_agent, name, sizeof(name));
         if (rc != DB_OK)
             return rc;
@@ -504,14 +414,14 @@ static int transfer_tx(PGconn *conn, void *arg)
         if (rc != DB_OK)
             return rc;
         if (!present)
-            return TX_AGENT_UNAVAILABLE;
+            return CHAT_E_AGENT_UNAVAILABLE;
         snprintf(note, sizeof(note), "Transferred to %s%s%s", name, ctx->reason && *ctx->reason ? ": " : "",
                  ctx->reason ? ctx->reason : "");
         /* Assign first: the note is then delivered to its new owner (a
          * message travels with the routing of the moment it is posted). */
-        rc = convo_assign_tx(conn, c.id, ctx->to_agent, "transferred");
+        rc = assign_tx(conn, c.id, ctx->to_agent, "transferred");
         if (rc == DB_OK)
-            rc = convo_post_tx(conn, c.id, convo_actor_kind(ctx->a), ctx->a->id, "note", note, NULL);
+            rc = post_note(conn, c.id, ctx->a, note);
     } else {
         snprintf(target, sizeof(target), "%lld", ctx->to_team);
         rc = db_exec(conn, &res, "SELECT name FROM teams WHERE id = $1::bigint", 1, (const char *const[]){target});
@@ -519,9 +429,9 @@ static int transfer_tx(PGconn *conn, void *arg)
             return rc;
         if (PQntuples(res) != 1) {
             PQclear(res);
-            return TX_NOT_FOUND;
+            return CHAT_E_NOT_FOUND;
         }
-        name_for_text(db_get_str(res, 0, 0), name, sizeof(name));
+        assign_name_for_text(db_get_str(res, 0, 0), name, sizeof(name));
         PQclear(res);
         snprintf(note, sizeof(note), "Transferred to team %s%s%s", name, ctx->reason && *ctx->reason ? ": " : "",
                  ctx->reason ? ctx->reason : "");
@@ -531,66 +441,67 @@ static int transfer_tx(PGconn *conn, void *arg)
                      " assigned_at = NULL, queued_at = now(), updated_at = now() WHERE id = $1::bigint",
                      2, (const char *const[]){id, target});
         if (rc == DB_OK)
-            rc = convo_post_tx(conn, c.id, convo_actor_kind(ctx->a), ctx->a->id, "note", note, NULL);
-        if (rc == DB_OK) {
-            json_t *meta = json_pack("{s:s, s:I}", "event", "transferred", "team_id", (json_int_t)ctx->to_team);
-            rc = convo_post_tx(conn, c.id, "system", 0, "event", "Transferred to another team", meta);
-            json_decref(meta);
-        }
+            rc = post_note(conn, c.id, ctx->a, note);
         if (rc == DB_OK)
-            rc = events_notify_conv(conn, c.id, "transferred", c.assignee_id, c.team_id);
-        ctx->drain_team = ctx->to_team;
+            rc = post_event(conn, c.id, "Transferred to another team",
+                            json_pack("{s:s, s:I}", "event", "transferred", "team_id", (json_int_t)ctx->to_team));
+        if (rc == DB_OK)
+            rc = notify_conv(conn, c.id, "transferred", c.assignee_id, c.team_id);
+        assign_work_team(&ctx->work, ctx->to_team);
     }
     if (rc == DB_OK)
         rc = conv_json(conn, c.id, "agent", &ctx->reply);
     if (c.assignee_id && c.assignee_id != ctx->to_agent)
-        ctx->freed_agent = c.assignee_id;
+        assign_work_agent(&ctx->work, c.assignee_id);
     return rc;
 }
 
-static const char *run_move(struct app *app, db_tx_fn fn, struct move_ctx *ctx, json_t **reply)
+/* A move's work is recorded only once it commits: a rerun transaction or a
+ * failure leaves the caller's work as it was. */
+static enum chat_err run_move(struct app *app, db_tx_fn fn, struct move_ctx *ctx, json_t **reply,
+                              struct assign_work *work)
 {
     int rc = db_transaction(app->db, fn, ctx);
     if (rc != DB_OK) {
         json_decref(ctx->reply);
         *reply = NULL;
-        return tx_error(rc);
+        return chat_err_of(rc);
     }
     *reply = json_pack("{s:o}", "conversation", ctx->reply);
-    if (ctx->drain_team)
-        router_drain(app, ctx->drain_team);
-    if (ctx->freed_agent)
-        router_drain_agent_teams(app, ctx->freed_agent);
-    return NULL;
+    assign_work_merge(work, &ctx->work);
+    return CHAT_OK;
 }
 
-const char *convo_accept(struct app *app, const struct actor *a, long long conv, json_t **reply)
+enum chat_err convo_accept(struct app *app, const struct actor *a, long long conv, json_t **reply,
+                           struct assign_work *work)
 {
     struct move_ctx ctx = {.a = a, .conv = conv};
-    return run_move(app, accept_tx, &ctx, reply);
+    return run_move(app, accept_tx, &ctx, reply, work);
 }
 
-const char *convo_close(struct app *app, const struct actor *a, long long conv, json_t **reply)
+enum chat_err convo_close(struct app *app, const struct actor *a, long long conv, json_t **reply,
+                          struct assign_work *work)
 {
     struct move_ctx ctx = {.a = a, .conv = conv};
-    return run_move(app, close_tx, &ctx, reply);
+    return run_move(app, close_tx, &ctx, reply, work);
 }
 
-const char *convo_reopen(struct app *app, const struct actor *a, long long conv, json_t **reply)
+enum chat_err convo_reopen(struct app *app, const struct actor *a, long long conv, json_t **reply,
+                           struct assign_work *work)
 {
     struct move_ctx ctx = {.a = a, .conv = conv};
-    return run_move(app, reopen_tx, &ctx, reply);
+    return run_move(app, reopen_tx, &ctx, reply, work);
 }
 
-const char *convo_transfer(struct app *app, const struct actor *a, long long conv, long long to_agent,
-                           long long to_team, const char *reason, json_t **reply)
+enum chat_err convo_transfer(struct app *app, const struct actor *a, long long conv, long long to_agent,
+                             long long to_team, const char *reason, json_t **reply, struct assign_work *work)
 {
     struct move_ctx ctx = {.a = a, .conv = conv, .to_agent = to_agent, .to_team = to_team, .reason = reason};
-    return run_move(app, transfer_tx, &ctx, reply);
+    return run_move(app, transfer_tx, &ctx, reply, work);
 }
 
-const char *convo_rate(struct app *app, const struct actor *a, long long conv, const char *rating, const char *comment,
-                       json_t **reply)
+enum chat_err convo_rate(struct app *app, const struct actor *a, long long conv, const char *rating,
+                         const char *comment, json_t **reply)
 {
     struct id_params ids = {.conv = ""};
     const char *params[5] = {ids.conv, ids.actor, ids.site, rating, comment};
@@ -609,18 +520,18 @@ const char *convo_rate(struct app *app, const struct actor *a, long long conv, c
                       "          AND site_id = $3::bigint)",
                       5, params);
     if (rc != DB_OK)
-        return tx_error(rc);
+        return chat_err_of(rc);
     long long updated = db_get_ll(res, 0, 0, 0);
     int exists = db_get_bool(res, 0, 2);
     PQclear(res);
     if (!updated)
-        return exists ? PE_INVALID_STATE : PE_NOT_FOUND;
+        return exists ? CHAT_E_INVALID_STATE : CHAT_E_NOT_FOUND;
     *reply = json_pack("{s:I, s:s}", "conversation_id", (json_int_t)conv, "rating", rating);
-    return NULL;
+    return CHAT_OK;
 }
 
-const char *convo_visitor_update(struct app *app, const struct actor *a, const char *name, const char *email,
-                                 json_t *attributes, const char *page_url, json_t **reply)
+enum chat_err convo_visitor_update(struct app *app, const struct actor *a, const char *name, const char *email,
+                                   json_t *attributes, const char *page_url, json_t **reply)
 {
     struct id_params ids = {.conv = ""};
     char *attrs = attributes ? json_dumps(attributes, JSON_COMPACT) : NULL;
@@ -649,7 +560,7 @@ const char *convo_visitor_update(struct app *app, const struct actor *a, const c
                       6, params);
     free(attrs);
     if (rc != DB_OK)
-        return tx_error(rc);
+        return chat_err_of(rc);
     json_t *doc = db_get_str(res, 0, 0) ? json_loads(db_get_str(res, 0, 0), 0, NULL) : NULL;
     /* A verified identity's name and email change only with a new verified
      * identity: what was refused is said, field by field. */
@@ -661,13 +572,13 @@ const char *convo_visitor_update(struct app *app, const struct actor *a, const c
     PQclear(res);
     if (!doc) {
         json_decref(ignored);
-        return PE_NOT_FOUND;
+        return CHAT_E_NOT_FOUND;
     }
     *reply = json_pack("{s:o}", "visitor", doc);
     if (*reply && json_array_size(ignored) > 0)
         json_object_set(*reply, "ignored", ignored);
     json_decref(ignored);
-    return NULL;
+    return CHAT_OK;
 }
 
 /* ---- read receipts and typing: one statement each, no lock held ---- */
@@ -681,7 +592,7 @@ const char *convo_visitor_update(struct app *app, const struct actor *a, const c
     "  OR ($4 = 'agent' AND (($5::boolean AND parley_agent_privileged($2::bigint)) OR c.assignee_id = $2::bigint"      \
     "      OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint))))"
 
-const char *convo_read(struct app *app, const struct actor *a, long long conv, long long seq, json_t **reply)
+enum chat_err convo_read(struct app *app, const struct actor *a, long long conv, long long seq, json_t **reply)
 {
     struct id_params ids = {.conv = ""};
     char upto[24];
@@ -703,18 +614,18 @@ const char *convo_read(struct app *app, const struct actor *a, long long conv, l
                  " SELECT u.seq, parley_notify_read(u.id, u.visitor_id, u.assignee_id, u.team_id, $4, u.seq) FROM u",
                  6, params);
     if (rc != DB_OK)
-        return tx_error(rc);
+        return chat_err_of(rc);
     if (PQntuples(res) != 1) {
         PQclear(res);
-        return PE_NOT_FOUND;
+        return CHAT_E_NOT_FOUND;
     }
     *reply = json_pack("{s:I, s:I}", "conversation_id", (json_int_t)conv, "last_read_seq",
                        (json_int_t)db_get_ll(res, 0, 0, 0));
     PQclear(res);
-    return NULL;
+    return CHAT_OK;
 }
 
-const char *convo_typing(struct app *app, const struct actor *a, const char *name, long long conv, int on)
+enum chat_err convo_typing(struct app *app, const struct actor *a, const char *name, long long conv, int on)
 {
     struct id_params ids = {.conv = ""};
     const char *params[7] = {ids.conv,
@@ -731,14 +642,14 @@ const char *convo_typing(struct app *app, const struct actor *a, const char *nam
                       " FROM conversations c WHERE c.id = $1::bigint AND c.status <> 'closed' AND" VIEW_CHECK,
                       7, params);
     if (rc != DB_OK)
-        return tx_error(rc);
+        return chat_err_of(rc);
     int found = PQntuples(res) == 1;
     PQclear(res);
-    return found ? NULL : PE_NOT_FOUND;
+    return found ? CHAT_OK : CHAT_E_NOT_FOUND;
 }
 
-const char *convo_sync(struct app *app, const struct actor *a, long long conv, long long after_seq, long long limit,
-                       json_t **reply)
+enum chat_err convo_sync(struct app *app, const struct actor *a, long long conv, long long after_seq, long long limit,
+                         json_t **reply)
 {
     struct id_params ids = {.conv = ""};
     char after[24], lim[24];
@@ -764,10 +675,10 @@ const char *convo_sync(struct app *app, const struct actor *a, long long conv, l
                       " FROM conversations c WHERE c.id = $1::bigint AND" VIEW_CHECK,
                       7, params);
     if (rc != DB_OK)
-        return tx_error(rc);
+        return chat_err_of(rc);
     if (PQntuples(res) != 1) {
         PQclear(res);
-        return PE_NOT_FOUND;
+        return CHAT_E_NOT_FOUND;
     }
     json_t *conv_doc = json_loads(db_get_str(res, 0, 0), 0, NULL);
     json_t *messages = json_loads(db_get_str(res, 0, 1), 0, NULL);
@@ -776,13 +687,13 @@ const char *convo_sync(struct app *app, const struct actor *a, long long conv, l
     if (!conv_doc || !messages) {
         json_decref(conv_doc);
         json_decref(messages);
-        return PE_INTERNAL;
+        return CHAT_E_INTERNAL;
     }
     *reply = json_pack("{s:o, s:o, s:b}", "conversation", conv_doc, "messages", messages, "more", more);
-    return NULL;
+    return CHAT_OK;
 }
 
-const char *convo_list(struct app *app, const struct actor *a, json_t **reply)
+enum chat_err convo_list(struct app *app, const struct actor *a, json_t **reply)
 {
     struct id_params ids = {.conv = ""};
     const char *params[4] = {ids.actor, ids.site, audience_of(a), a->privileged ? "true" : "false"};
@@ -802,21 +713,20 @@ const char *convo_list(struct app *app, const struct actor *a, json_t **reply)
                       "   ORDER BY c.id DESC LIMIT 200) c",
                       4, params);
     if (rc != DB_OK)
-        return tx_error(rc);
+        return chat_err_of(rc);
     json_t *list = json_loads(db_get_str(res, 0, 0), 0, NULL);
     PQclear(res);
     if (!list)
-        return PE_INTERNAL;
+        return CHAT_E_INTERNAL;
     *reply = json_pack("{s:o}", "conversations", list);
-    return NULL;
+    return CHAT_OK;
 }
 
-int convo_requeue_agent_tx(PGconn *conn, long long agent_id, long long *teams, int maxteams, int *nteams)
+int convo_requeue_agent_tx(PGconn *conn, long long agent_id, struct assign_work *work)
 {
     char agent[24];
     PGresult *res = NULL;
     int rc, moved;
-    *nteams = 0;
     snprintf(agent, sizeof(agent), "%lld", agent_id);
     /* Back at the front: queued_at just before the oldest waiting one. */
     rc = db_exec(conn, &res,
@@ -831,18 +741,47 @@ int convo_requeue_agent_tx(PGconn *conn, long long agent_id, long long *teams, i
     moved = PQntuples(res);
     for (int i = 0; i < moved && rc == DB_OK; i++) {
         long long conv = db_get_ll(res, i, 0, 0), team = db_get_ll(res, i, 1, 0);
-        json_t *meta = json_pack("{s:s, s:I}", "event", "requeued", "agent_id", (json_int_t)agent_id);
-        rc = convo_post_tx(conn, conv, "system", 0, "event", "The agent was disconnected; waiting for another agent",
-                           meta);
-        json_decref(meta);
+        rc = post_event(conn, conv, "The agent was disconnected; waiting for another agent",
+                        json_pack("{s:s, s:I}", "event", "requeued", "agent_id", (json_int_t)agent_id));
         if (rc == DB_OK)
-            rc = events_notify_conv(conn, conv, "requeued", agent_id, 0);
-        int seen = 0;
-        for (int k = 0; k < *nteams; k++)
-            seen |= teams[k] == team;
-        if (!seen && *nteams < maxteams)
-            teams[(*nteams)++] = team;
+            rc = notify_conv(conn, conv, "requeued", agent_id, 0);
+        assign_work_team(work, team);
     }
     PQclear(res);
     return rc == DB_OK ? moved : -1;
+}
+
+enum chat_err convo_views(struct db_pool *db, long long conv, struct convo_views *out)
+{
+    char id[24];
+    PGresult *res = NULL;
+    memset(out, 0, sizeof(*out));
+    snprintf(id, sizeof(id), "%lld", conv);
+    enum chat_err err = chat_err_of(
+        db_query(db, &res,
+                 "SELECT c.visitor_id, c.team_id, c.assignee_id, parley_conversation_json(c, 'visitor')::text,"
+                 "       parley_conversation_json(c, 'agent')::text FROM conversations c WHERE c.id = $1::bigint",
+                 1, (const char *const[]){id}));
+    if (err == CHAT_OK && PQntuples(res) != 1)
+        err = CHAT_E_NOT_FOUND;
+    if (err == CHAT_OK) {
+        out->visitor_id = db_get_ll(res, 0, 0, 0);
+        out->team_id = db_get_ll(res, 0, 1, 0);
+        out->assignee_id = db_get_ll(res, 0, 2, 0);
+        out->visitor_json = strdup(db_get_str(res, 0, 3));
+        out->agent_json = strdup(db_get_str(res, 0, 4));
+        if (!out->visitor_json || !out->agent_json) {
+            convo_views_free(out);
+            err = CHAT_E_INTERNAL;
+        }
+    }
+    PQclear(res);
+    return err;
+}
+
+void convo_views_free(struct convo_views *v)
+{
+    free(v->visitor_json);
+    free(v->agent_json);
+    v->visitor_json = v->agent_json = NULL;
 }

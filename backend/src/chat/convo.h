@@ -6,81 +6,79 @@
  * to all), and the event each change emits. Team membership and an agent
  * actor's privilege are read from the database at each check (the
  * privilege a socket claims is narrowed by parley_agent_privileged), so a
- * role or team change counts from its commit on. Every change of state (queued,
- * assigned, transferred, closed, reopened, requeued) is one transaction that
- * also writes its event message (kind 'event', gap-free seq like any
- * message; the start itself writes none) and NOTIFYs; after commit the
- * affected team queues are drained. Ratings and visitor updates NOTIFY
- * without an event message.
+ * role or team change counts from its commit on. Every change of state
+ * (queued, assigned, transferred, closed, reopened, requeued) is one
+ * transaction that also writes its event line (kind 'event', gap-free seq
+ * like any message; the start itself writes none) and notifies. Ratings and
+ * visitor updates notify without an event line.
  *
- * Functions return NULL on success (with *reply set to an object the
- * caller owns, to be merged into the ack) or a protocol error code (PE_*). */
+ * Functions return CHAT_OK with *reply set to an object the caller owns (to
+ * be merged into the ack or answered), or an error and *reply NULL. A move
+ * that queues a conversation or frees capacity adds to *work what the caller
+ * must drain (assign_run) once it has answered. */
 #ifndef PARLEY_CONVO_H
 #define PARLEY_CONVO_H
 
+#include "chat/actor.h"
+#include "chat/assign.h"
+#include "chat/errors.h"
 #include "core/app.h"
 
 #include <jansson.h>
 #include <libpq-fe.h>
 
-enum actor_kind { ACTOR_VISITOR, ACTOR_AGENT, ACTOR_API, ACTOR_SYSTEM };
-
-struct actor {
-    enum actor_kind kind;
-    long long id;      /* visitor id, agent id, API token id */
-    long long site_id; /* visitor: the site the token belongs to */
-    int privileged;    /* supervisor/admin agent, or an API token */
-};
-
-/* The wire name of an actor kind as stored in messages.author_kind. */
-const char *convo_actor_kind(const struct actor *a);
-
-/* offline: left through the offline form while nobody was online; it waits
- * in the queue like any other and is marked for the agents. A verified
- * visitor's pre-chat "name"/"email" that differ from the verified identity
- * are neither applied nor stored, and are listed in the reply's "ignored"
- * (only a new verified identity changes them). A new
- * conversation sets *drain_team: the caller answers first, then runs
- * router_drain on it, so the visitor learns the conversation's id before
- * any event about it. */
-const char *convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
-                        json_t *prechat, int offline, json_t **reply, long long *drain_team);
+/* The visitor's open conversation, or a new one in their site's team
+ * queue. offline: left through the offline form while nobody was online; it
+ * waits in the queue like any other and is marked for the agents. A
+ * verified visitor's pre-chat "name"/"email" that differ from the verified
+ * identity are neither applied nor stored, and are listed in the reply's
+ * "ignored" (only a new verified identity changes them). */
+enum chat_err convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
+                          json_t *prechat, int offline, json_t **reply, struct assign_work *work) CHAT_CHECKED;
 /* The visitor tells us more about themselves: name, email (unverified:
  * for a verified visitor they are never applied, and the ones that differ
  * from the verified identity's are listed in the reply's "ignored"),
  * custom attributes (merged), and the page they are on now (recorded on
  * their open conversation). */
-const char *convo_visitor_update(struct app *app, const struct actor *a, const char *name, const char *email,
-                                 json_t *attributes, const char *page_url, json_t **reply);
+enum chat_err convo_visitor_update(struct app *app, const struct actor *a, const char *name, const char *email,
+                                   json_t *attributes, const char *page_url, json_t **reply) CHAT_CHECKED;
 
 /* The visitor's rating of a closed conversation (good|bad, optional comment). */
-const char *convo_rate(struct app *app, const struct actor *a, long long conv, const char *rating, const char *comment,
-                       json_t **reply);
-const char *convo_accept(struct app *app, const struct actor *a, long long conv, json_t **reply);
-const char *convo_transfer(struct app *app, const struct actor *a, long long conv, long long to_agent,
-                           long long to_team, const char *reason, json_t **reply);
-const char *convo_close(struct app *app, const struct actor *a, long long conv, json_t **reply);
-const char *convo_reopen(struct app *app, const struct actor *a, long long conv, json_t **reply);
-const char *convo_read(struct app *app, const struct actor *a, long long conv, long long seq, json_t **reply);
-const char *convo_typing(struct app *app, const struct actor *a, const char *name, long long conv, int on);
-const char *convo_sync(struct app *app, const struct actor *a, long long conv, long long after_seq, long long limit,
-                       json_t **reply);
-const char *convo_list(struct app *app, const struct actor *a, json_t **reply);
+enum chat_err convo_rate(struct app *app, const struct actor *a, long long conv, const char *rating,
+                         const char *comment, json_t **reply) CHAT_CHECKED;
+enum chat_err convo_accept(struct app *app, const struct actor *a, long long conv, json_t **reply,
+                           struct assign_work *work) CHAT_CHECKED;
+/* To an agent (connected: CHAT_E_AGENT_UNAVAILABLE otherwise) or a team's
+ * queue; reason goes into a note for the agents. */
+enum chat_err convo_transfer(struct app *app, const struct actor *a, long long conv, long long to_agent,
+                             long long to_team, const char *reason, json_t **reply,
+                             struct assign_work *work) CHAT_CHECKED;
+enum chat_err convo_close(struct app *app, const struct actor *a, long long conv, json_t **reply,
+                          struct assign_work *work) CHAT_CHECKED;
+/* An agent who reopens takes the conversation; anyone else puts it back
+ * in its team's queue. */
+enum chat_err convo_reopen(struct app *app, const struct actor *a, long long conv, json_t **reply,
+                           struct assign_work *work) CHAT_CHECKED;
+enum chat_err convo_read(struct app *app, const struct actor *a, long long conv, long long seq,
+                         json_t **reply) CHAT_CHECKED;
+enum chat_err convo_typing(struct app *app, const struct actor *a, const char *name, long long conv,
+                           int on) CHAT_CHECKED;
+enum chat_err convo_sync(struct app *app, const struct actor *a, long long conv, long long after_seq, long long limit,
+                         json_t **reply) CHAT_CHECKED;
+enum chat_err convo_list(struct app *app, const struct actor *a, json_t **reply) CHAT_CHECKED;
 
-/* Inside a transaction: assigns the conversation to an agent, writes the
- * event message and NOTIFYs with the given change ("assigned" by the router
- * or an accept, "reopened", "transferred"). */
-int convo_assign_tx(PGconn *conn, long long conv, long long agent_id, const char *change);
-
-/* Inside a transaction: appends one message through post_messages().
- * meta may be NULL. Returns DB_OK or a DB_E_* code (DB_E_NOT_FOUND when the
- * function refused it). */
-int convo_post_tx(PGconn *conn, long long conv, const char *author_kind, long long author_id, const char *kind,
-                  const char *body, json_t *meta);
+/* What a conversation looks like now, per audience, and who follows it: for
+ * delivering a change to the sockets. */
+struct convo_views {
+    long long visitor_id, team_id, assignee_id;
+    char *visitor_json, *agent_json; /* parley_conversation_json; free with convo_views_free */
+};
+enum chat_err convo_views(struct db_pool *db, long long conv, struct convo_views *out) CHAT_CHECKED;
+void convo_views_free(struct convo_views *v);
 
 /* Inside a transaction: puts every conversation assigned to agent_id back
- * at the front of its team's queue. Returns the number moved or -1. Teams
- * touched are written to teams (up to maxteams). */
-int convo_requeue_agent_tx(PGconn *conn, long long agent_id, long long *teams, int maxteams, int *nteams);
+ * at the front of its team's queue. Returns the number moved or -1; the
+ * teams touched are added to *work. */
+int convo_requeue_agent_tx(PGconn *conn, long long agent_id, struct assign_work *work);
 
 #endif

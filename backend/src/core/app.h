@@ -7,12 +7,14 @@
 
 #include "core/config.h"
 
+#include <stdatomic.h>
+
 struct db_pool;
 struct metrics;
 struct mg_context;
 struct hub;
 struct bus;
-struct msgstore;
+struct msgqueue;
 struct ws_state;
 struct ratelimit;
 struct connlimit;
@@ -24,7 +26,7 @@ struct app {
     struct mg_context *mg;
     struct hub *hub;                /* live sessions on this node */
     struct bus *bus;                /* LISTEN/NOTIFY between nodes */
-    struct msgstore *msgs;          /* batching message committer */
+    struct msgqueue *msgs;          /* batching message committer */
     struct ws_state *ws;            /* WebSocket bookkeeping */
     char node_id[40];               /* random per process start */
     struct ratelimit *visitor_rate; /* messages and updates per visitor */
@@ -32,6 +34,7 @@ struct app {
     struct ratelimit *session_rate; /* widget sessions per client IP */
     struct connlimit *conns;        /* what each client address holds at once */
     char static_root[4096];         /* realpath of cfg->static_dir, "" when absent */
+    atomic_int draining;            /* shutting down: new requests and sockets are refused */
 };
 
 #endif

@@ -154,7 +154,7 @@ char *metrics_render(struct metrics *m, const struct metrics_gauges *g)
                   "# HELP parley_msgstore_queue_length Chat messages waiting for the committer.\n"
                   "# TYPE parley_msgstore_queue_length gauge\n"
                   "parley_msgstore_queue_length %ld\n",
-                  g->msgstore_queued);
+                  g->msgqueue_length);
     strbuf_printf(&b,
                   "# HELP parley_db_pool_connections_in_use Pooled PostgreSQL connections lent out now.\n"
                   "# TYPE parley_db_pool_connections_in_use gauge\n"

@@ -16,7 +16,7 @@ struct metrics;
 struct metrics_gauges {
     int db_pool_in_use;
     int db_pool_size;
-    long msgstore_queued;
+    long msgqueue_length;
     int http_inflight;
     /* Connections refused because one address held its limit. */
     unsigned long long refused_tcp, refused_http, refused_ws, refused_ws_unauth;

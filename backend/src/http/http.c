@@ -2,6 +2,7 @@
 
 #include "core/clock.h"
 #include "core/connlimit.h"
+#include "core/peer.h"
 #include "core/jfield.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -49,7 +50,6 @@ struct http_server {
     const struct http_route *routes;
     size_t nroutes;
     atomic_int inflight; /* requests inside on_request */
-    atomic_int draining;
 };
 
 /* civetweb holds a pointer to this for the life of the context. */
@@ -184,58 +184,15 @@ const char *http_remote_ip(struct http_req *req)
     return req->client_ip;
 }
 
-static int ip_in_list(const char *ip, const char *list)
-{
-    size_t n = strlen(ip);
-    while (*list) {
-        size_t len = strcspn(list, ",");
-        if (len == n && strncmp(list, ip, n) == 0)
-            return 1;
-        list += len;
-        if (*list == ',')
-            list++;
-    }
-    return 0;
-}
-
 int http_is_trusted_proxy(const struct app *app, const char *ip)
 {
-    return app->cfg->trusted_proxies[0] && ip_in_list(ip, app->cfg->trusted_proxies);
+    return peer_in_list(ip, app->cfg->trusted_proxies);
 }
 
-/* Walks X-Forwarded-For from the right (the entries our proxies appended)
- * and takes the first address that is not a trusted proxy. Anything left of
- * it was written by the client and is not believed. */
 void http_client_address(const struct app *app, const struct mg_connection *conn, char *out, size_t outlen)
 {
-    const char *list = app->cfg->trusted_proxies;
-    const char *xff = mg_get_header(conn, "X-Forwarded-For");
-    const char *peer = mg_get_request_info(conn)->remote_addr;
-    char item[HTTP_ADDR_MAX];
-    snprintf(out, outlen, "%s", peer);
-    if (!http_is_trusted_proxy(app, peer) || !xff)
-        return;
-    size_t end = strlen(xff);
-    while (end > 0) {
-        size_t start = end;
-        while (start > 0 && xff[start - 1] != ',')
-            start--;
-        size_t a = start, b = end;
-        while (a < b && (xff[a] == ' ' || xff[a] == '\t'))
-            a++;
-        while (b > a && (xff[b - 1] == ' ' || xff[b - 1] == '\t'))
-            b--;
-        if (b - a == 0 || b - a >= sizeof(item))
-            return;
-        memcpy(item, xff + a, b - a);
-        item[b - a] = '\0';
-        if (!config_is_ip(item))
-            return;
-        snprintf(out, outlen, "%s", item);
-        if (!ip_in_list(item, list))
-            return;
-        end = start > 0 ? start - 1 : 0;
-    }
+    peer_client_address(app->cfg->trusted_proxies, mg_get_request_info(conn)->remote_addr,
+                        mg_get_header(conn, "X-Forwarded-For"), out, outlen);
 }
 
 const char *http_cookie(struct http_req *req, const char *name, char *buf, size_t len)
@@ -339,19 +296,8 @@ json_t *http_read_json(struct http_req *req)
 
 int http_origin_is_self(struct http_req *req)
 {
-    const char *origin = http_header(req, "Origin");
-    const char *host = http_header(req, "Host");
-    char self[300];
-    if (!origin)
-        return 0;
-    if (strcmp(origin, req->app->cfg->public_origin) == 0)
-        return 1;
-    /* A browser sets Host to where it is sending and Origin to the page that
-     * sends: equal means the page came from this server. */
-    if (!host || strlen(host) > 255)
-        return 0;
-    snprintf(self, sizeof(self), "%s://%s", req->ri->is_ssl ? "https" : "http", host);
-    return strcmp(origin, self) == 0;
+    return peer_origin_is_self(http_header(req, "Origin"), req->app->cfg->public_origin, http_header(req, "Host"),
+                               req->ri->is_ssl);
 }
 
 int http_require_same_origin(struct http_req *req)
@@ -585,15 +531,9 @@ int http_inflight(void)
     return atomic_load(&server.inflight);
 }
 
-int http_draining(void)
-{
-    return atomic_load(&server.draining);
-}
-
 int http_drain(struct app *app, int timeout_ms)
 {
-    (void)app;
-    atomic_store(&server.draining, 1);
+    atomic_store(&app->draining, 1);
     for (int waited = 0; waited < timeout_ms; waited += 10) {
         /* This request-less thread is not counted; 0 means all done. */
         if (atomic_load(&server.inflight) == 0)
@@ -651,7 +591,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
                            sizeof(req->path)) != 0) {
         snprintf(req->path, sizeof(req->path), "(undecodable)");
         http_send_problem(req, 400, "invalid_request", "the request path is not valid");
-    } else if (atomic_load(&server.draining) && strcmp(req->path, "/healthz") != 0) {
+    } else if (atomic_load(&req->app->draining) && strcmp(req->path, "/healthz") != 0) {
         http_add_header(req, "Connection", "close");
         http_add_header(req, "Retry-After", "1");
         http_send_problem(req, 503, "unavailable", "the server is shutting down");

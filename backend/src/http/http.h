@@ -9,6 +9,7 @@
 #define PARLEY_HTTP_H
 
 #include "core/app.h"
+#include "core/peer.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -19,7 +20,6 @@ struct problem_field;
 
 #define HTTP_MAX_PARAMS 4
 #define HTTP_PARAM_MAX  128
-#define HTTP_ADDR_MAX   48 /* an IPv6 address as text, and the NUL */
 
 struct http_req {
     struct app *app;
@@ -27,7 +27,7 @@ struct http_req {
     const struct mg_request_info *ri;
     const char *route;             /* matched pattern: the metrics label */
     char path[2048];               /* the decoded request path */
-    char client_ip[HTTP_ADDR_MAX]; /* peer, or X-Forwarded-For via a trusted proxy */
+    char client_ip[PEER_ADDR_MAX]; /* peer, or X-Forwarded-For via a trusted proxy */
     char request_id[17];
     char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX]; /* {param} values in pattern order */
     int nparams;
@@ -54,9 +54,6 @@ int http_start(struct app *app, const struct http_route *routes, size_t nroutes,
  * /readyz says not ready); waits up to timeout_ms for in-flight requests
  * to finish. Returns the number still running. */
 int http_drain(struct app *app, int timeout_ms);
-
-/* 1 once http_drain has begun. */
-int http_draining(void);
 
 /* Requests being served now (each holds a worker thread). */
 int http_inflight(void);

@@ -2,7 +2,7 @@
 
 #include "core/clock.h"
 #include "db/db.h"
-#include "live/events.h"
+#include "live/deliver.h"
 #include "core/log.h"
 #include "core/metrics.h"
 
@@ -42,7 +42,7 @@ static void bus_drain(struct bus *bus)
     PGnotify *n;
     while ((n = PQnotifies(bus->conn)) != NULL) {
         double t0 = clock_now();
-        events_dispatch(bus->app, n->extra);
+        deliver_notification(bus->app, n->extra);
         metrics_bus_observe(bus->app->metrics, clock_now() - t0);
         PQfreemem(n);
     }
@@ -59,7 +59,7 @@ static void *bus_main(void *arg)
             bus->conn = bus_connect(bus->app->db);
             if (PQstatus(bus->conn) == CONNECTION_OK) {
                 log_info("bus reconnected");
-                events_resync_all(bus->app);
+                deliver_resync_all(bus->app);
             }
             continue;
         }
@@ -74,7 +74,7 @@ static void *bus_main(void *arg)
                 if (PQstatus(bus->conn) == CONNECTION_OK) {
                     PGresult *res = PQexec(bus->conn, "LISTEN " BUS_CHANNEL);
                     PQclear(res);
-                    events_resync_all(bus->app);
+                    deliver_resync_all(bus->app);
                 }
                 continue;
             }

@@ -2,7 +2,7 @@
  *
  * Owns one dedicated PostgreSQL connection that LISTENs on channel
  * "parley" and a thread that hands every notification, in commit order, to
- * events_dispatch(). Every node receives its own notifications too, so local
+ * deliver_notification(). Every node receives its own notifications too, so local
  * and remote changes take the same path. When the connection drops, it is
  * re-established and every local client is told to resync (notifications
  * sent meanwhile are lost to this node; the clients' sync fills the gap). */

@@ -130,14 +130,14 @@ void hub_publish(struct hub *hub, const struct hub_event *ev)
     if ((ev->audience & HUB_VISITOR) && ev->visitor_frame) {
         for (struct ws_conn *c = hub->visitors[bucket_of(ev->visitor_id)]; c; c = c->idx_next)
             if (c->visitor_id == ev->visitor_id)
-                ws_send_frame(c, ev->visitor_frame);
+                wsconn_send(c, ev->visitor_frame);
     }
     if ((ev->audience & ~HUB_VISITOR) && ev->agent_frame) {
         unsigned broad = HUB_ALL_AGENTS | HUB_PRIV_WATCHERS | HUB_TEAM_WATCHERS;
         if (ev->audience & broad) {
             for (struct ws_conn *c = hub->all; c; c = c->hub_next)
                 if (c->role == PROTO_AGENT && agent_wants(c, ev))
-                    ws_send_frame(c, ev->agent_frame);
+                    wsconn_send(c, ev->agent_frame);
         } else {
             /* Only the involved agents: look them up, don't scan. */
             long long ids[2] = {ev->assignee_id, ev->prev_assignee_id};
@@ -146,7 +146,7 @@ void hub_publish(struct hub *hub, const struct hub_event *ev)
                     continue;
                 for (struct ws_conn *c = hub->agents[bucket_of(ids[k])]; c; c = c->idx_next)
                     if (c->agent.id == ids[k])
-                        ws_send_frame(c, ev->agent_frame);
+                        wsconn_send(c, ev->agent_frame);
             }
         }
     }
@@ -158,7 +158,7 @@ void hub_send_visitor(struct hub *hub, long long visitor_id, struct ws_frame *f)
     pthread_rwlock_rdlock(&hub->lock);
     for (struct ws_conn *c = hub->visitors[bucket_of(visitor_id)]; c; c = c->idx_next)
         if (c->visitor_id == visitor_id)
-            ws_send_frame(c, f);
+            wsconn_send(c, f);
     pthread_rwlock_unlock(&hub->lock);
 }
 
@@ -167,7 +167,7 @@ void hub_send_agent(struct hub *hub, long long agent_id, struct ws_frame *f)
     pthread_rwlock_rdlock(&hub->lock);
     for (struct ws_conn *c = hub->agents[bucket_of(agent_id)]; c; c = c->idx_next)
         if (c->agent.id == agent_id)
-            ws_send_frame(c, f);
+            wsconn_send(c, f);
     pthread_rwlock_unlock(&hub->lock);
 }
 
@@ -176,7 +176,7 @@ void hub_close_agent(struct hub *hub, long long agent_id, int code, const char *
     pthread_rwlock_rdlock(&hub->lock);
     for (struct ws_conn *c = hub->agents[bucket_of(agent_id)]; c; c = c->idx_next)
         if (c->agent.id == agent_id)
-            ws_close(c, code, reason);
+            wsconn_close(c, code, reason);
     pthread_rwlock_unlock(&hub->lock);
 }
 
@@ -195,11 +195,11 @@ void hub_close_sessions(struct hub *hub, long long agent_id, const char *const *
     if (agent_id > 0) {
         for (struct ws_conn *c = hub->agents[bucket_of(agent_id)]; c; c = c->idx_next)
             if (c->agent.id == agent_id && session_listed(c, hashes, n))
-                ws_close(c, code, reason);
+                wsconn_close(c, code, reason);
     } else {
         for (struct ws_conn *c = hub->all; c; c = c->hub_next)
             if (c->role == PROTO_AGENT && session_listed(c, hashes, n))
-                ws_close(c, code, reason);
+                wsconn_close(c, code, reason);
     }
     pthread_rwlock_unlock(&hub->lock);
 }
@@ -210,7 +210,7 @@ void hub_close_unverified(struct hub *hub, long long site_id, int code, const ch
     pthread_rwlock_rdlock(&hub->lock);
     for (struct ws_conn *c = hub->all; c; c = c->hub_next)
         if (c->role == PROTO_VISITOR && c->site_id == site_id && !c->verified)
-            ws_close(c, code, reason);
+            wsconn_close(c, code, reason);
     pthread_rwlock_unlock(&hub->lock);
 }
 
@@ -218,7 +218,7 @@ void hub_broadcast(struct hub *hub, struct ws_frame *f)
 {
     pthread_rwlock_rdlock(&hub->lock);
     for (struct ws_conn *c = hub->all; c; c = c->hub_next)
-        ws_send_frame(c, f);
+        wsconn_send(c, f);
     pthread_rwlock_unlock(&hub->lock);
 }
 

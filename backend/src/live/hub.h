@@ -13,7 +13,7 @@
 #ifndef PARLEY_HUB_H
 #define PARLEY_HUB_H
 
-#include "live/ws.h"
+#include "live/wsconn.h"
 
 /* Audiences of an event (bit set). */
 #define HUB_VISITOR       1u  /* the conversation's visitor */

@@ -1,20 +1,21 @@
 #include "live/ws.h"
 
-#include "core/clock.h"
-#include "http/auth.h"
-#include "core/connlimit.h"
+#include "chat/assign.h"
 #include "chat/convo.h"
-#include "db/db.h"
-#include "http/http.h"
-#include "live/hub.h"
+#include "chat/presence.h"
+#include "chat/sessions.h"
+#include "chat/visitors.h"
+#include "core/clock.h"
+#include "core/connlimit.h"
 #include "core/log.h"
 #include "core/metrics.h"
-#include "live/msgstore.h"
-#include "chat/presence.h"
+#include "core/peer.h"
 #include "core/ratelimit.h"
-#include "chat/router.h"
-#include "live/events.h"
 #include "core/token.h"
+#include "live/deliver.h"
+#include "live/hub.h"
+#include "live/msgqueue.h"
+#include "live/wsconn.h"
 
 #include <civetweb.h>
 #include <stdio.h>
@@ -22,17 +23,10 @@
 #include <string.h>
 #include <time.h>
 
-#define WRITER_STACK_BYTES     (128 * 1024)
-#define WS_CLOSE_GRACE_SECONDS 1.0 /* from a close request to the abort */
+#define WS_CLOSE_GRACE_SECONDS 1.0  /* from a close request to the abort */
+#define WS_POSTS_WAIT_MS       5000 /* longest a state change waits for the socket's messages */
 #define TYPING_REPEAT_SECONDS  2.0
 
-struct ws_queued {
-    struct ws_queued *next;
-    struct ws_frame *frame;
-    int opcode;
-};
-
-/* Per-process WebSocket bookkeeping (app->ws). */
 struct ws_state {
     pthread_mutex_t lock;
     struct ws_conn *all; /* every open conn, for the auth-timeout sweep */
@@ -45,198 +39,6 @@ struct ws_state {
 static const enum proto_role role_visitor = PROTO_VISITOR;
 static const enum proto_role role_agent = PROTO_AGENT;
 
-/* ---- frames ---- */
-
-struct ws_frame *ws_frame_new(const char *text, size_t len)
-{
-    struct ws_frame *f = malloc(sizeof(*f) + len + 1);
-    if (!f)
-        return NULL;
-    atomic_init(&f->refs, 1);
-    f->len = len;
-    memcpy(f->data, text, len);
-    f->data[len] = '\0';
-    return f;
-}
-
-struct ws_frame *ws_frame_ref(struct ws_frame *f)
-{
-    atomic_fetch_add(&f->refs, 1);
-    return f;
-}
-
-void ws_frame_unref(struct ws_frame *f)
-{
-    if (f && atomic_fetch_sub(&f->refs, 1) == 1)
-        free(f);
-}
-
-/* ---- connection lifetime ---- */
-
-void ws_conn_ref(struct ws_conn *c)
-{
-    atomic_fetch_add(&c->refs, 1);
-}
-
-static void queue_clear(struct ws_conn *c)
-{
-    struct ws_queued *q = c->head;
-    while (q) {
-        struct ws_queued *next = q->next;
-        ws_frame_unref(q->frame);
-        free(q);
-        q = next;
-    }
-    c->head = c->tail = NULL;
-    c->queued_frames = c->queued_bytes = 0;
-}
-
-void ws_conn_unref(struct ws_conn *c)
-{
-    if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
-        return;
-    queue_clear(c);
-    pthread_mutex_destroy(&c->lock);
-    pthread_cond_destroy(&c->wake);
-    free(c);
-}
-
-/* Under c->lock. */
-static void request_close(struct ws_conn *c, int code, const char *reason)
-{
-    c->close_code = code;
-    c->close_requested_at = clock_now();
-    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
-    pthread_cond_signal(&c->wake);
-}
-
-static void enqueue(struct ws_conn *c, struct ws_frame *f, int opcode)
-{
-    struct ws_queued *q;
-    pthread_mutex_lock(&c->lock);
-    if (c->stopping || c->overflowed || c->close_code) {
-        pthread_mutex_unlock(&c->lock);
-        return;
-    }
-    if (c->queued_frames >= (size_t)c->app->cfg->ws_queue_max_frames ||
-        c->queued_bytes + f->len > (size_t)c->app->cfg->ws_queue_max_bytes) {
-        /* The peer is not reading: drop it rather than buffer without end
-         * (a visitor asking for big syncs and reading nothing would
-         * otherwise make us hold their replies). */
-        c->overflowed = 1;
-        queue_clear(c);
-        request_close(c, 1008, "too slow");
-        pthread_mutex_unlock(&c->lock);
-        log_warn("ws client too slow; disconnecting");
-        return;
-    }
-    q = malloc(sizeof(*q));
-    if (!q) {
-        pthread_mutex_unlock(&c->lock);
-        return;
-    }
-    q->next = NULL;
-    q->frame = ws_frame_ref(f);
-    q->opcode = opcode;
-    if (c->tail)
-        c->tail->next = q;
-    else
-        c->head = q;
-    c->tail = q;
-    c->queued_frames++;
-    c->queued_bytes += f->len;
-    pthread_cond_signal(&c->wake);
-    pthread_mutex_unlock(&c->lock);
-}
-
-void ws_send_frame(struct ws_conn *c, struct ws_frame *f)
-{
-    enqueue(c, f, MG_WEBSOCKET_OPCODE_TEXT);
-}
-
-void ws_send_json(struct ws_conn *c, json_t *doc)
-{
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (!text)
-        return;
-    struct ws_frame *f = ws_frame_new(text, strlen(text));
-    free(text);
-    if (f) {
-        ws_send_frame(c, f);
-        ws_frame_unref(f);
-    }
-}
-
-void ws_send_error(struct ws_conn *c, const char *id, const char *code, const char *message, const char *field)
-{
-    char *text = proto_error_frame(id, code, message, field);
-    if (!text)
-        return;
-    struct ws_frame *f = ws_frame_new(text, strlen(text));
-    free(text);
-    if (f) {
-        ws_send_frame(c, f);
-        ws_frame_unref(f);
-    }
-}
-
-void ws_close(struct ws_conn *c, int code, const char *reason)
-{
-    pthread_mutex_lock(&c->lock);
-    if (!c->close_code && !c->stopping)
-        request_close(c, code, reason);
-    pthread_mutex_unlock(&c->lock);
-}
-
-/* The only thread that writes to the socket. It drains the queue in order;
- * after a close request it sends the close frame (behind what was queued
- * before it) and writes nothing more; once the close handler has run it
- * exits without touching the socket. */
-static void *writer_main(void *arg)
-{
-    struct ws_conn *c = arg;
-    for (;;) {
-        pthread_mutex_lock(&c->lock);
-        while (!c->stopping && !c->head && !(c->close_code && !c->close_sent))
-            pthread_cond_wait(&c->wake, &c->lock);
-        if (c->stopping) {
-            pthread_mutex_unlock(&c->lock);
-            break;
-        }
-        struct ws_queued *q = c->head;
-        if (q && !c->close_sent) {
-            c->head = q->next;
-            if (!c->head)
-                c->tail = NULL;
-            c->queued_frames--;
-            c->queued_bytes -= q->frame->len;
-            pthread_mutex_unlock(&c->lock);
-            if (mg_websocket_write(c->mg, q->opcode, q->frame->data, q->frame->len) <= 0 && q->frame->len > 0)
-                ws_close(c, 1011, "write failed");
-            ws_frame_unref(q->frame);
-            free(q);
-            continue;
-        }
-        if (c->close_code && !c->close_sent) {
-            char payload[2 + sizeof(c->close_reason)];
-            size_t n = strlen(c->close_reason);
-            payload[0] = (char)((c->close_code >> 8) & 0xff);
-            payload[1] = (char)(c->close_code & 0xff);
-            memcpy(payload + 2, c->close_reason, n);
-            c->close_sent = 1;
-            queue_clear(c);
-            pthread_mutex_unlock(&c->lock);
-            mg_websocket_write(c->mg, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, payload, n + 2);
-            continue;
-        }
-        /* close sent, more frames queued: drop them */
-        queue_clear(c);
-        pthread_mutex_unlock(&c->lock);
-    }
-    return NULL;
-}
-
 long ws_open_count(struct app *app)
 {
     pthread_mutex_lock(&app->ws->lock);
@@ -246,19 +48,6 @@ long ws_open_count(struct app *app)
 }
 
 /* ---- handshake ---- */
-
-static int origin_is_self(const struct mg_connection *conn, const struct config *cfg, const char *origin)
-{
-    const struct mg_request_info *ri = mg_get_request_info(conn);
-    const char *host = mg_get_header(conn, "Host");
-    char self[300];
-    if (strcmp(origin, cfg->public_origin) == 0)
-        return 1;
-    if (!host || strlen(host) > 255)
-        return 0;
-    snprintf(self, sizeof(self), "%s://%s", ri->is_ssl ? "https" : "http", host);
-    return strcmp(origin, self) == 0;
-}
 
 /* Answers a refused handshake with an HTTP error (civetweb would just hang
  * up) and returns 1, the connect handler's "refuse". */
@@ -329,46 +118,38 @@ static int on_connect(const struct mg_connection *conn, void *cbdata)
     enum proto_role role = *(const enum proto_role *)cbdata;
     const char *origin = mg_get_header(conn, "Origin");
     const char *cookies = mg_get_header(conn, "Cookie");
-    char addr[HTTP_ADDR_MAX];
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    char addr[PEER_ADDR_MAX];
     const char *refused;
     struct ws_conn *c;
     int status;
 
-    if (http_draining())
+    if (atomic_load(&app->draining))
         return refuse_handshake(conn, 503, "the server is shutting down");
     /* Agents authenticate with the session cookie, so the handshake must
      * come from our own pages: this is what stops cross-site hijacking. */
-    if (role == PROTO_AGENT && (!origin || !origin_is_self(conn, app->cfg, origin)))
+    if (role == PROTO_AGENT &&
+        !peer_origin_is_self(origin, app->cfg->public_origin, mg_get_header(conn, "Host"), ri->is_ssl))
         return refuse_handshake(conn, 403, "origin not allowed");
     if (origin && strlen(origin) >= sizeof(c->origin))
         return refuse_handshake(conn, 403, "origin not allowed");
-    http_client_address(app, conn, addr, sizeof(addr));
+    peer_client_address(app->cfg->trusted_proxies, ri->remote_addr, mg_get_header(conn, "X-Forwarded-For"), addr,
+                        sizeof(addr));
     refused = admit_socket(app, addr, &status);
     if (refused) {
         log_warn("ws refused", "ip", addr, "why", refused);
         return refuse_handshake(conn, status, refused);
     }
 
-    c = calloc(1, sizeof(*c));
+    c = wsconn_new(app, role, addr, origin);
     if (!c) {
         struct ws_conn gone = {.app = app};
         snprintf(gone.client_ip, sizeof(gone.client_ip), "%s", addr);
         release_socket(&gone);
         return refuse_handshake(conn, 503, "out of memory");
     }
-    snprintf(c->client_ip, sizeof(c->client_ip), "%s", addr);
-    atomic_init(&c->refs, 1);
-    atomic_init(&c->watching, 0);
-    atomic_init(&c->pending_posts, 0);
-    c->app = app;
-    c->role = role;
-    c->opened_at = clock_now();
-    pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->wake, NULL);
-    if (origin)
-        snprintf(c->origin, sizeof(c->origin), "%s", origin);
     if (role == PROTO_AGENT && cookies)
-        mg_get_cookie(cookies, AUTH_COOKIE, c->session_token, sizeof(c->session_token));
+        mg_get_cookie(cookies, SESSION_COOKIE, c->session_token, sizeof(c->session_token));
     pthread_mutex_lock(&st->lock);
     c->all_next = st->all;
     if (st->all)
@@ -383,7 +164,6 @@ static int on_connect(const struct mg_connection *conn, void *cbdata)
 static void on_ready(struct mg_connection *conn, void *cbdata)
 {
     struct ws_conn *c = mg_get_user_connection_data(conn);
-    pthread_attr_t attr;
     (void)cbdata;
     if (!c)
         return;
@@ -391,13 +171,8 @@ static void on_ready(struct mg_connection *conn, void *cbdata)
     pthread_mutex_lock(&c->app->ws->lock);
     c->mg = conn;
     pthread_mutex_unlock(&c->app->ws->lock);
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, WRITER_STACK_BYTES);
-    if (pthread_create(&c->writer, &attr, writer_main, c) == 0)
-        c->writer_started = 1;
-    else
-        log_error("cannot start a ws writer thread");
-    pthread_attr_destroy(&attr);
+    if (wsconn_start_writer(c) != 0)
+        mg_abort_connection(conn); /* nothing could ever be sent to it */
 }
 
 /* ---- authentication ---- */
@@ -418,145 +193,88 @@ static void send_ack(struct ws_conn *c, const char *id, json_t *reply)
     json_object_set_new(reply, "type", json_string("ack"));
     if (id)
         json_object_set_new(reply, "id", json_string(id));
-    ws_send_json(c, reply);
+    wsconn_send_json(c, reply);
 }
 
 /* Fails the auth: error reply, then close. */
 static void auth_refuse(struct ws_conn *c, const char *id, const char *code, const char *message)
 {
-    ws_send_error(c, id, code, message, NULL);
-    ws_close(c, 4003, code);
-}
-
-/* 1 when the visitor's site requires a verified identity now, 0 when not,
- * -1 on database error. Asked again once an anonymous socket is in the hub:
- * a site_identity notification delivered between the first look and
- * hub_add could not have found it. */
-static int site_requires_identity(struct ws_conn *c)
-{
-    char site[24];
-    PGresult *res = NULL;
-    snprintf(site, sizeof(site), "%lld", c->site_id);
-    if (db_query(c->app->db, &res, "SELECT identity_required FROM sites WHERE id = $1::bigint", 1,
-                 (const char *const[]){site}) != DB_OK)
-        return -1;
-    int required = PQntuples(res) != 1 || db_get_bool(res, 0, 0);
-    PQclear(res);
-    return required;
+    wsconn_send_error(c, id, code, message, NULL);
+    wsconn_close(c, PROTO_CLOSE_AUTH_REFUSED, code);
 }
 
 static void auth_visitor(struct ws_conn *c, const struct proto_msg *m)
 {
-    uint8_t digest[TOKEN_DIGEST_LEN];
-    char hash_hex[2 * TOKEN_DIGEST_LEN + 3];
-    PGresult *res = NULL;
-    if (!m->token || !token_well_formed("pv_", m->token)) {
+    struct visitor_session vs;
+    enum visitor_auth result;
+    int required = 0;
+    if (!m->token) {
         auth_refuse(c, m->id, PE_AUTH_FAILED, "a visitor token is required");
         return;
     }
-    token_digest(m->token, strlen(m->token), digest);
-    db_bytea_hex(digest, sizeof(digest), hash_hex);
-    const char *params[3] = {hash_hex, c->origin, c->app->cfg->public_origin};
-    int required;
-    if (db_query(c->app->db, &res,
-                 "WITH t AS (UPDATE visitor_tokens SET last_used_at = now() WHERE token_hash = $1::bytea"
-                 "           RETURNING visitor_id, site_id)"
-                 " SELECT v.id, v.site_id, ($2 = '' OR $2 = ANY (s.allowed_origins) OR $2 = $3),"
-                 "   json_build_object('id', v.id, 'name', v.name, 'email', v.email, 'verified', v.verified)::text,"
-                 "   s.identity_required AND NOT v.verified, v.verified"
-                 " FROM t JOIN visitors v ON v.id = t.visitor_id JOIN sites s ON s.id = t.site_id",
-                 3, params) != DB_OK) {
+    if (visitors_authenticate(c->app->db, m->token, c->origin, c->app->cfg->public_origin, &vs, &result) != CHAT_OK) {
         auth_refuse(c, m->id, PE_UNAVAILABLE, "try again shortly");
         return;
     }
-    if (PQntuples(res) != 1) {
+    switch (result) {
+    case VISITOR_AUTH_UNKNOWN:
         auth_refuse(c, m->id, PE_AUTH_FAILED, "unknown visitor token");
-    } else if (!db_get_bool(res, 0, 2)) {
+        return;
+    case VISITOR_AUTH_ORIGIN:
         auth_refuse(c, m->id, PE_ORIGIN_FORBIDDEN, "this site does not allow the page's origin");
-    } else if (db_get_bool(res, 0, 4)) {
-        /* A token issued before the site turned identity_required on. */
+        return;
+    case VISITOR_AUTH_IDENTITY_REQUIRED:
         auth_refuse(c, m->id, PE_IDENTITY_REQUIRED, "this site requires a verified identity");
-    } else {
-        c->visitor_id = db_get_ll(res, 0, 0, 0);
-        c->site_id = db_get_ll(res, 0, 1, 0);
-        c->verified = db_get_bool(res, 0, 5);
-        if (hub_add(c->app->hub, c, c->app->cfg->visitor_max_sockets) != 0) {
-            auth_refuse(c, m->id, PE_TOO_MANY_SOCKETS, "too many open connections for this visitor");
-        } else if (!c->verified && (required = site_requires_identity(c)) != 0) {
-            hub_remove(c->app->hub, c);
-            if (required < 0)
-                auth_refuse(c, m->id, PE_UNAVAILABLE, "try again shortly");
-            else
-                auth_refuse(c, m->id, PE_IDENTITY_REQUIRED, "this site requires a verified identity");
-        } else {
-            mark_authenticated(c);
-            json_t *visitor = json_loads(db_get_str(res, 0, 3), 0, NULL);
-            send_ack(
-                c, m->id,
-                json_pack("{s:o, s:I}", "visitor", visitor ? visitor : json_null(), "site_id", (json_int_t)c->site_id));
-            /* A visitor reconnecting while queued learns their place at once. */
-            events_queue_position_of(c->app, c->visitor_id);
-        }
+        return;
+    case VISITOR_AUTH_OK:
+        break;
     }
-    PQclear(res);
-}
-
-/* An agent's rights as the database has them now, for the socket's
- * session: role and teams (sorted, at most WS_MAX_TEAMS). */
-struct agent_rights {
-    char role[16];
-    long long teams[WS_MAX_TEAMS];
-    int nteams;
-};
-
-/* Returns 0, 1 when the session or the agent is gone, -1 on database error. */
-static int load_rights(struct ws_conn *c, const uint8_t session[TOKEN_DIGEST_LEN], struct agent_rights *r)
-{
-    char hash_hex[2 * TOKEN_DIGEST_LEN + 3];
-    PGresult *res = NULL;
-    db_bytea_hex(session, TOKEN_DIGEST_LEN, hash_hex);
-    memset(r, 0, sizeof(*r));
-    if (db_query(c->app->db, &res,
-                 "SELECT a.role, tm.team_id FROM agent_sessions s JOIN agents a ON a.id = s.agent_id AND a.active"
-                 " LEFT JOIN team_members tm ON tm.agent_id = a.id"
-                 " WHERE s.token_hash = $1::bytea ORDER BY tm.team_id",
-                 1, (const char *const[]){hash_hex}) != DB_OK)
-        return -1;
-    int rc = PQntuples(res) > 0 ? 0 : 1;
-    if (rc == 0)
-        snprintf(r->role, sizeof(r->role), "%s", db_get_str(res, 0, 0));
-    for (int i = 0; i < PQntuples(res) && r->nteams < WS_MAX_TEAMS; i++)
-        if (db_get_str(res, i, 1))
-            r->teams[r->nteams++] = db_get_ll(res, i, 1, 0);
-    PQclear(res);
-    return rc;
-}
-
-static int rights_equal(const struct agent_rights *a, const struct agent_rights *b)
-{
-    return strcmp(a->role, b->role) == 0 && a->nteams == b->nteams &&
-           memcmp(a->teams, b->teams, (size_t)a->nteams * sizeof(a->teams[0])) == 0;
+    c->visitor_id = vs.visitor_id;
+    c->site_id = vs.site_id;
+    c->verified = vs.verified;
+    if (hub_add(c->app->hub, c, c->app->cfg->visitor_max_sockets) != 0) {
+        auth_refuse(c, m->id, PE_TOO_MANY_SOCKETS, "too many open connections for this visitor");
+    } else if (!c->verified &&
+               (visitors_site_requires_identity(c->app->db, c->site_id, &required) != CHAT_OK || required)) {
+        /* Asked again now that the socket is in the hub: a site_identity
+         * notification delivered between the first look and hub_add could
+         * not have found it. */
+        hub_remove(c->app->hub, c);
+        if (required)
+            auth_refuse(c, m->id, PE_IDENTITY_REQUIRED, "this site requires a verified identity");
+        else
+            auth_refuse(c, m->id, PE_UNAVAILABLE, "try again shortly");
+    } else {
+        mark_authenticated(c);
+        json_t *visitor = json_loads(vs.visitor_json, 0, NULL);
+        send_ack(
+            c, m->id,
+            json_pack("{s:o, s:I}", "visitor", visitor ? visitor : json_null(), "site_id", (json_int_t)c->site_id));
+        /* A visitor reconnecting while queued learns their place at once. */
+        deliver_queue_position_of(c->app, c->visitor_id);
+    }
+    visitors_session_free(&vs);
 }
 
 static void auth_agent(struct ws_conn *c, const struct proto_msg *m)
 {
-    struct auth_session s;
-    struct agent_rights rights, now;
-    int found = auth_session_lookup(c->app, c->session_token, &s);
-    if (found < 0) {
+    struct session s;
+    struct session_rights rights, now;
+    enum chat_err err = sessions_lookup(c->app->db, c->app->cfg, c->session_token, &s);
+    if (err != CHAT_OK && err != CHAT_E_NOT_FOUND) {
         auth_refuse(c, m->id, PE_UNAVAILABLE, "try again shortly");
         return;
     }
     /* The cookie came with the handshake; the CSRF token in the frame proves
      * the page that opened the socket could read our API's answers. */
-    if (found > 0 || !m->csrf_token || !token_equal(m->csrf_token, s.csrf)) {
+    if (err == CHAT_E_NOT_FOUND || !m->csrf_token || !token_equal(m->csrf_token, s.csrf)) {
         auth_refuse(c, m->id, PE_AUTH_FAILED, "log in again");
         return;
     }
-    found = load_rights(c, s.token_hash, &rights);
-    if (found != 0) {
-        auth_refuse(c, m->id, found < 0 ? PE_UNAVAILABLE : PE_AUTH_FAILED,
-                    found < 0 ? "try again shortly" : "log in again");
+    err = sessions_rights(c->app->db, s.token_hash, &rights);
+    if (err != CHAT_OK) {
+        auth_refuse(c, m->id, err == CHAT_E_NOT_FOUND ? PE_AUTH_FAILED : PE_UNAVAILABLE,
+                    err == CHAT_E_NOT_FOUND ? "log in again" : "try again shortly");
         return;
     }
     c->agent = s.agent;
@@ -568,13 +286,13 @@ static void auth_agent(struct ws_conn *c, const struct proto_msg *m)
     /* The secret is not needed any more. */
     memset(c->session_token, 0, sizeof(c->session_token));
     hub_add(c->app->hub, c, 0);
-    /* A logout, role or team change committed after load_rights NOTIFYed
-     * before the hub could find this socket: look once more, now that any
-     * later notification will. */
-    found = load_rights(c, s.token_hash, &now);
-    if (found != 0 || !rights_equal(&rights, &now)) {
+    /* A logout, role or team change committed after the first look
+     * notified before the hub could find this socket: look once more, now
+     * that any later notification will. */
+    err = sessions_rights(c->app->db, s.token_hash, &now);
+    if (err != CHAT_OK || !sessions_rights_equal(&rights, &now)) {
         hub_remove(c->app->hub, c);
-        if (found > 0)
+        if (err == CHAT_E_NOT_FOUND)
             auth_refuse(c, m->id, PE_AUTH_FAILED, "log in again");
         else
             auth_refuse(c, m->id, PE_UNAVAILABLE, "your rights changed while connecting; connect again");
@@ -604,28 +322,12 @@ static void actor_of(const struct ws_conn *c, struct actor *a)
     }
 }
 
-static const char *error_message(const char *code)
+static void reply(struct ws_conn *c, const char *id, enum chat_err err, json_t *result)
 {
-    if (strcmp(code, PE_NOT_FOUND) == 0)
-        return "no such conversation";
-    if (strcmp(code, PE_FORBIDDEN) == 0)
-        return "not allowed for you";
-    if (strcmp(code, PE_INVALID_STATE) == 0)
-        return "not possible in the conversation's current state";
-    if (strcmp(code, PE_AT_CAPACITY) == 0)
-        return "you are at your maximum number of chats";
-    if (strcmp(code, PE_AGENT_UNAVAILABLE) == 0)
-        return "that agent is not connected";
-    if (strcmp(code, PE_UNAVAILABLE) == 0)
-        return "the service is temporarily unavailable; retry";
-    return "internal error";
-}
-
-static void reply(struct ws_conn *c, const char *id, const char *err, json_t *result)
-{
-    if (err) {
+    if (err != CHAT_OK) {
+        const struct chat_err_desc *d = chat_err_desc(err);
         json_decref(result);
-        ws_send_error(c, id, err, error_message(err), NULL);
+        wsconn_send_error(c, id, d->code, d->text, NULL);
     } else {
         send_ack(c, id, result);
     }
@@ -640,47 +342,39 @@ static int visitor_rate_ok(struct ws_conn *c)
     return ratelimit_take(c->app->visitor_rate, key, clock_now()) == 0;
 }
 
-/* A state change sent after messages must not overtake them in the
- * committer (a close would refuse the messages sent just before it): wait,
- * briefly, until this socket's queued messages are answered. */
-static void wait_for_posts(struct ws_conn *c)
-{
-    for (int i = 0; i < 2500 && atomic_load(&c->pending_posts) > 0; i++) {
-        struct timespec ts = {0, 2 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
-
 static void handle_message(struct ws_conn *c, const struct proto_msg *m)
 {
     struct app *app = c->app;
     struct actor a;
     json_t *result = NULL;
-    const char *err = NULL;
+    enum chat_err err = CHAT_OK;
+    struct assign_work work = {.nteams = 0};
     actor_of(c, &a);
+    /* A state change sent after messages must not overtake them in the
+     * committer (a close would refuse the messages sent just before it). */
     if (m->type != PT_MESSAGE_SEND && m->type != PT_NOTE_SEND && m->type != PT_TYPING && m->type != PT_PING)
-        wait_for_posts(c);
+        wsconn_wait_posts(c, WS_POSTS_WAIT_MS);
 
     switch (m->type) {
     case PT_AUTH:
-        ws_send_error(c, m->id, PE_ALREADY_AUTHENTICATED, "this socket is authenticated already", NULL);
+        wsconn_send_error(c, m->id, PE_ALREADY_AUTHENTICATED, "this socket is authenticated already", NULL);
         return;
     case PT_PING: {
         json_t *pong = json_pack("{s:s}", "type", "pong");
         if (pong && m->id)
             json_object_set_new(pong, "id", json_string(m->id));
-        ws_send_json(c, pong);
+        wsconn_send_json(c, pong);
         return;
     }
     case PT_MESSAGE_SEND:
     case PT_NOTE_SEND:
         if (c->role == PROTO_VISITOR && !visitor_rate_ok(c)) {
-            ws_send_error(c, m->id, PE_RATE_LIMITED, "too many messages; slow down", NULL);
+            wsconn_send_error(c, m->id, PE_RATE_LIMITED, "too many messages; slow down", NULL);
             return;
         }
-        if (msgstore_post(app->msgs, c, &a, m->id, m->conversation_id, m->type == PT_NOTE_SEND ? "note" : "message",
+        if (msgqueue_post(app->msgs, c, &a, m->id, m->conversation_id, m->type == PT_NOTE_SEND ? "note" : "message",
                           m->body, m->client_msg_id) != 0)
-            ws_send_error(c, m->id, PE_UNAVAILABLE, "the server is busy or stopping; send it again", NULL);
+            wsconn_send_error(c, m->id, PE_UNAVAILABLE, "the server is busy or stopping; send it again", NULL);
         return;
     case PT_TYPING: {
         double now = clock_now();
@@ -693,12 +387,12 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
             return;
         }
         err = convo_typing(app, &a, c->agent.name, m->conversation_id, m->on);
-        if (!err) {
+        if (err == CHAT_OK) {
             c->last_typing_at = now;
             c->last_typing_on = m->on;
             c->last_typing_conv = m->conversation_id;
         }
-        if (err || m->id)
+        if (err != CHAT_OK || m->id)
             reply(c, m->id, err, NULL);
         return;
     }
@@ -708,30 +402,24 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
     case PT_SYNC:
         err = convo_sync(app, &a, m->conversation_id, m->after_seq, m->limit, &result);
         break;
-    case PT_CONVERSATION_START: {
-        long long drain_team = 0;
-        err = convo_start(app, &a, m->page_url, m->referrer, m->prechat, m->offline, &result, &drain_team);
-        reply(c, m->id, err, result);
-        if (drain_team)
-            router_drain(app, drain_team);
-        events_queue_position_of(app, c->visitor_id);
-        return;
-    }
+    case PT_CONVERSATION_START:
+        err = convo_start(app, &a, m->page_url, m->referrer, m->prechat, m->offline, &result, &work);
+        break;
     case PT_CONVERSATION_CLOSE:
-        err = convo_close(app, &a, m->conversation_id, &result);
+        err = convo_close(app, &a, m->conversation_id, &result, &work);
         break;
     case PT_CONVERSATION_REOPEN:
-        err = convo_reopen(app, &a, m->conversation_id, &result);
+        err = convo_reopen(app, &a, m->conversation_id, &result, &work);
         break;
     case PT_CONVERSATION_ACCEPT:
-        err = convo_accept(app, &a, m->conversation_id, &result);
+        err = convo_accept(app, &a, m->conversation_id, &result, &work);
         break;
     case PT_CONVERSATION_TRANSFER:
-        err = convo_transfer(app, &a, m->conversation_id, m->to_agent_id, m->to_team_id, m->reason, &result);
+        err = convo_transfer(app, &a, m->conversation_id, m->to_agent_id, m->to_team_id, m->reason, &result, &work);
         break;
     case PT_STATUS_SET:
         err = presence_set_status(app, c->agent.id, c->agent.name, m->status);
-        if (!err) {
+        if (err == CHAT_OK) {
             snprintf(c->agent.status, sizeof(c->agent.status), "%s", m->status);
             result = json_pack("{s:s}", "status", m->status);
         }
@@ -745,7 +433,7 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
         break;
     case PT_VISITOR_UPDATE:
         if (!visitor_rate_ok(c)) {
-            ws_send_error(c, m->id, PE_RATE_LIMITED, "too many updates; slow down", NULL);
+            wsconn_send_error(c, m->id, PE_RATE_LIMITED, "too many updates; slow down", NULL);
             return;
         }
         err = convo_visitor_update(app, &a, m->name, m->email, m->attributes, m->page_url, &result);
@@ -754,7 +442,12 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
         err = convo_rate(app, &a, m->conversation_id, m->rating, m->comment, &result);
         break;
     }
+    /* The answer first, then what follows from it (assignments), so the
+     * client learns the result before any event about what followed. */
     reply(c, m->id, err, result);
+    assign_run(app, &work);
+    if (m->type == PT_CONVERSATION_START && err == CHAT_OK)
+        deliver_queue_position_of(app, c->visitor_id);
 }
 
 static int on_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cbdata)
@@ -779,15 +472,8 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
         /* Answer the peer's close (RFC 6455 5.5.1) before civetweb hangs up:
          * the writer sends it; wait briefly for that. */
         int code = len >= 2 ? ((unsigned char)data[0] << 8 | (unsigned char)data[1]) : 1000;
-        ws_close(c, code >= 1000 && code < 5000 ? code : 1000, "");
-        pthread_mutex_lock(&c->lock);
-        for (int i = 0; i < 50 && !c->close_sent && !c->stopping; i++) {
-            pthread_mutex_unlock(&c->lock);
-            struct timespec ts = {0, 2 * 1000000L};
-            nanosleep(&ts, NULL);
-            pthread_mutex_lock(&c->lock);
-        }
-        pthread_mutex_unlock(&c->lock);
+        wsconn_close(c, code >= 1000 && code < 5000 ? code : 1000, "");
+        wsconn_wait_close_sent(c, 100);
         return 0;
     }
     /* Pings are answered by civetweb itself (enable_websocket_ping_pong),
@@ -796,24 +482,24 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
         return 0;
     /* Fragmented and binary messages are not part of the protocol. */
     if (!(bits & 0x80) || opcode != MG_WEBSOCKET_OPCODE_TEXT) {
-        ws_send_error(c, NULL, PE_UNSUPPORTED_FRAME, "send each message as one unfragmented text frame", NULL);
-        ws_close(c, 1003, "unsupported frame");
+        wsconn_send_error(c, NULL, PE_UNSUPPORTED_FRAME, "send each message as one unfragmented text frame", NULL);
+        wsconn_close(c, 1003, "unsupported frame");
         return 1;
     }
     limits.max_frame_bytes = cfg->ws_max_frame_bytes;
     limits.max_message_chars = cfg->message_max_chars;
     if (proto_parse(data, len, c->role, &limits, &m, &e) != 0) {
-        ws_send_error(c, e.id[0] ? e.id : NULL, e.code, e.message, e.field);
+        wsconn_send_error(c, e.id[0] ? e.id : NULL, e.code, e.message, e.field);
         if (!c->authenticated)
-            ws_close(c, 4001, "authenticate first");
+            wsconn_close(c, 4001, "authenticate first");
         else if (strcmp(e.code, PE_FRAME_TOO_LARGE) == 0)
-            ws_close(c, 1009, "frame too large");
+            wsconn_close(c, 1009, "frame too large");
         return 1;
     }
     if (!c->authenticated) {
         if (m.type != PT_AUTH) {
-            ws_send_error(c, m.id, PE_NOT_AUTHENTICATED, "the first frame must be auth", NULL);
-            ws_close(c, 4001, "authenticate first");
+            wsconn_send_error(c, m.id, PE_NOT_AUTHENTICATED, "the first frame must be auth", NULL);
+            wsconn_close(c, 4001, "authenticate first");
         } else if (c->role == PROTO_VISITOR) {
             auth_visitor(c, &m);
         } else {
@@ -840,12 +526,7 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
             presence_agent_disconnected(c->app, c->agent.id, c->agent.name);
     }
     /* Stop the writer before civetweb frees the connection. */
-    pthread_mutex_lock(&c->lock);
-    c->stopping = 1;
-    pthread_cond_signal(&c->wake);
-    pthread_mutex_unlock(&c->lock);
-    if (c->writer_started)
-        pthread_join(c->writer, NULL);
+    wsconn_stop_writer(c);
     release_socket(c);
     pthread_mutex_lock(&st->lock);
     if (c->all_prev)
@@ -857,7 +538,7 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
     pthread_mutex_unlock(&st->lock);
     metrics_ws_closed(c->app->metrics);
     c->mg = NULL;
-    ws_conn_unref(c);
+    wsconn_unref(c);
 }
 
 /* Ends sockets that did not authenticate in time (close 4008), and
@@ -872,24 +553,15 @@ static void *sweeper_main(void *arg)
     struct ws_state *st = app->ws;
     pthread_mutex_lock(&st->lock);
     while (!st->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 250 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&st->stop_cond, &st->lock, &ts);
+        struct timespec until = clock_deadline(250);
+        pthread_cond_timedwait(&st->stop_cond, &st->lock, &until);
         double now = clock_now(), limit = app->cfg->ws_auth_timeout_ms / 1000.0;
         for (struct ws_conn *c = st->all; c; c = c->all_next) {
             if (!c->authenticated && now - c->opened_at > limit)
-                ws_close(c, 4008, "authentication timeout");
-            pthread_mutex_lock(&c->lock);
-            int lingering = c->close_code && now - c->close_requested_at > WS_CLOSE_GRACE_SECONDS;
-            pthread_mutex_unlock(&c->lock);
+                wsconn_close(c, 4008, "authentication timeout");
             /* The conn is in st->all, so its close handler has not
              * finished and the connection is still open. */
-            if (lingering && c->mg && !c->aborted) {
+            if (c->mg && !c->aborted && wsconn_lingering(c, now, WS_CLOSE_GRACE_SECONDS)) {
                 c->aborted = 1;
                 mg_abort_connection(c->mg);
             }
@@ -905,7 +577,7 @@ int ws_start(struct app *app)
     if (!st)
         return -1;
     pthread_mutex_init(&st->lock, NULL);
-    pthread_cond_init(&st->stop_cond, NULL);
+    clock_cond_init(&st->stop_cond);
     app->ws = st;
     if (pthread_create(&st->sweeper, NULL, sweeper_main, app) != 0)
         return -1;
@@ -921,7 +593,7 @@ void ws_close_all(struct app *app, int code, const char *reason)
         return;
     pthread_mutex_lock(&st->lock);
     for (struct ws_conn *c = st->all; c; c = c->all_next)
-        ws_close(c, code, reason);
+        wsconn_close(c, code, reason);
     pthread_mutex_unlock(&st->lock);
 }
 

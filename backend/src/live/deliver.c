@@ -1,23 +1,14 @@
-#include "live/events.h"
+#include "live/deliver.h"
 
-#include "db/db.h"
-#include "live/hub.h"
+#include "chat/convo.h"
+#include "chat/messages.h"
+#include "chat/queue.h"
 #include "core/log.h"
+#include "live/hub.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int events_notify_conv(PGconn *conn, long long conversation_id, const char *change, long long prev_assignee,
-                       long long old_team)
-{
-    char conv[24], prev[24], team[24];
-    snprintf(conv, sizeof(conv), "%lld", conversation_id);
-    snprintf(prev, sizeof(prev), "%lld", prev_assignee);
-    snprintf(team, sizeof(team), "%lld", old_team);
-    return db_exec(conn, NULL, "SELECT parley_notify_conv($1::bigint, $2, $3::bigint, $4::bigint)", 4,
-                   (const char *const[]){conv, change, prev, team});
-}
 
 /* "{"type":"<type>",<extra>"<key>":<json>}" built by concatenation: the JSON
  * parts come from PostgreSQL (valid by construction) or from jansson. */
@@ -30,7 +21,7 @@ static struct ws_frame *frame_wrap(const char *type, const char *extra, const ch
         return NULL;
     int n = snprintf(buf, cap, "{\"type\":\"%s\",%s\"%s\":%s}", type, extra, key, json);
     if (n > 0 && (size_t)n < cap)
-        f = ws_frame_new(buf, (size_t)n);
+        f = wsconn_frame_new(buf, (size_t)n);
     free(buf);
     return f;
 }
@@ -38,7 +29,7 @@ static struct ws_frame *frame_wrap(const char *type, const char *extra, const ch
 static struct ws_frame *frame_json(json_t *doc)
 {
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    struct ws_frame *f = text ? ws_frame_new(text, strlen(text)) : NULL;
+    struct ws_frame *f = text ? wsconn_frame_new(text, strlen(text)) : NULL;
     json_decref(doc);
     free(text);
     return f;
@@ -48,46 +39,36 @@ static void publish(struct app *app, struct hub_event *ev)
 {
     hub_publish(app->hub, ev);
     if (ev->visitor_frame)
-        ws_frame_unref(ev->visitor_frame);
+        wsconn_frame_unref(ev->visitor_frame);
     if (ev->agent_frame)
-        ws_frame_unref(ev->agent_frame);
+        wsconn_frame_unref(ev->agent_frame);
 }
 
+/* Publishes one stored message to its audience. */
+static void publish_message(const struct message_views *m, void *arg)
+{
+    struct app *app = arg;
+    /* While a conversation waits, its team may read along before
+     * accepting; once assigned, only the assignee (and supervisors). */
+    struct hub_event ev = {
+        .audience = HUB_VISITOR | HUB_INVOLVED | HUB_PRIV_WATCHERS | (m->queued ? HUB_TEAM_WATCHERS : 0),
+        .visitor_id = m->visitor_id,
+        .team_id = m->team_id,
+        .assignee_id = m->assignee_id,
+    };
+    /* Internal notes have no visitor view: they never reach the visitor. */
+    if (m->visitor_json)
+        ev.visitor_frame = frame_wrap("message.created", "", "message", m->visitor_json);
+    ev.agent_frame = frame_wrap("message.created", "", "message", m->agent_json);
+    publish(app, &ev);
+}
+
+/* Messages too large to travel in a notification, loaded by reference. */
 static void dispatch_message_refs(struct app *app, json_t *refs)
 {
     char *text = json_dumps(refs, JSON_COMPACT);
-    const char *params[1] = {text};
-    PGresult *res = NULL;
-    if (!text)
-        return;
-    if (db_query(app->db, &res,
-                 "SELECT c.visitor_id, c.team_id, c.assignee_id, m.kind, c.status = 'queued',"
-                 "       parley_message_json(m, 'visitor')::text, parley_message_json(m, 'agent')::text"
-                 " FROM jsonb_array_elements($1::jsonb) r"
-                 " JOIN messages m ON m.conversation_id = (r->>0)::bigint AND m.seq = (r->>1)::bigint"
-                 " JOIN conversations c ON c.id = m.conversation_id"
-                 " ORDER BY m.conversation_id, m.seq",
-                 1, params) != DB_OK) {
-        free(text);
-        return;
-    }
-    for (int i = 0; i < PQntuples(res); i++) {
-        /* While a conversation waits, its team may read along before
-         * accepting; once assigned, only the assignee (and supervisors). */
-        int queued = db_get_bool(res, i, 4);
-        struct hub_event ev = {
-            .audience = HUB_VISITOR | HUB_INVOLVED | HUB_PRIV_WATCHERS | (queued ? HUB_TEAM_WATCHERS : 0),
-            .visitor_id = db_get_ll(res, i, 0, 0),
-            .team_id = db_get_ll(res, i, 1, 0),
-            .assignee_id = db_get_ll(res, i, 2, 0),
-        };
-        /* Internal notes never reach the visitor. */
-        if (strcmp(db_get_str(res, i, 3), "note") != 0)
-            ev.visitor_frame = frame_wrap("message.created", "", "message", db_get_str(res, i, 5));
-        ev.agent_frame = frame_wrap("message.created", "", "message", db_get_str(res, i, 6));
-        publish(app, &ev);
-    }
-    PQclear(res);
+    if (text && messages_by_refs(app->db, text, publish_message, app) != CHAT_OK)
+        log_warn("messages not delivered: the database is not reachable (clients resync on reconnect)");
     free(text);
 }
 
@@ -137,29 +118,23 @@ static void dispatch_messages(struct app *app, json_t *entries)
 
 static void dispatch_conversation(struct app *app, json_t *p)
 {
-    char id[24], extra[64];
-    const char *params[1] = {id};
+    char extra[64];
     const char *change = json_string_value(json_object_get(p, "ch"));
-    PGresult *res = NULL;
+    struct convo_views v;
     long long team = 0, old_team = json_integer_value(json_object_get(p, "ot"));
     if (!change || strlen(change) > 20 || strspn(change, "abcdefghijklmnopqrstuvwxyz_") != strlen(change))
         return;
-    snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(p, "c")));
     snprintf(extra, sizeof(extra), "\"change\":\"%s\",", change);
-    if (db_query(app->db, &res,
-                 "SELECT c.visitor_id, c.team_id, c.assignee_id, parley_conversation_json(c, 'visitor')::text,"
-                 "       parley_conversation_json(c, 'agent')::text FROM conversations c WHERE c.id = $1::bigint",
-                 1, params) != DB_OK)
-        return;
-    if (PQntuples(res) == 1) {
+    enum chat_err err = convo_views(app->db, json_integer_value(json_object_get(p, "c")), &v);
+    if (err == CHAT_OK) {
         struct hub_event ev = {
             .audience = HUB_VISITOR | HUB_INVOLVED | HUB_TEAM_WATCHERS,
-            .visitor_id = db_get_ll(res, 0, 0, 0),
-            .team_id = db_get_ll(res, 0, 1, 0),
-            .assignee_id = db_get_ll(res, 0, 2, 0),
+            .visitor_id = v.visitor_id,
+            .team_id = v.team_id,
+            .assignee_id = v.assignee_id,
             .prev_assignee_id = json_integer_value(json_object_get(p, "pa")),
-            .visitor_frame = frame_wrap("conversation.updated", extra, "conversation", db_get_str(res, 0, 3)),
-            .agent_frame = frame_wrap("conversation.updated", extra, "conversation", db_get_str(res, 0, 4)),
+            .visitor_frame = frame_wrap("conversation.updated", extra, "conversation", v.visitor_json),
+            .agent_frame = frame_wrap("conversation.updated", extra, "conversation", v.agent_json),
         };
         team = ev.team_id;
         publish(app, &ev);
@@ -169,72 +144,50 @@ static void dispatch_conversation(struct app *app, json_t *p)
                 .audience = HUB_TEAM_WATCHERS,
                 .team_id = old_team,
                 .skip_agent_id = ev.prev_assignee_id,
-                .agent_frame = frame_wrap("conversation.updated", extra, "conversation", db_get_str(res, 0, 4)),
+                .agent_frame = frame_wrap("conversation.updated", extra, "conversation", v.agent_json),
             };
             publish(app, &gone);
         }
+        convo_views_free(&v);
+    } else if (err != CHAT_E_NOT_FOUND) {
+        log_warn("conversation change not delivered: the database is not reachable");
     }
-    PQclear(res);
     if (team)
-        events_queue_positions(app, team);
+        deliver_queue_positions(app, team);
     if (old_team && old_team != team)
-        events_queue_positions(app, old_team);
+        deliver_queue_positions(app, old_team);
 }
 
-void events_queue_positions(struct app *app, long long team_id)
+static void send_position(const struct queue_position *p, void *arg)
 {
-    char team[24];
-    const char *params[1] = {team};
-    PGresult *res = NULL;
-    if (!hub_has_visitors(app->hub))
+    struct app *app = arg;
+    if (!hub_has_visitor(app->hub, p->visitor_id))
         return;
-    snprintf(team, sizeof(team), "%lld", team_id);
-    /* Estimated wait: one conversation leaves the queue every `gap` seconds
-     * on average (the spacing of the team's last ten assignments today,
-     * clamped to 5 s .. 10 min; 60 s without history), so the n-th in line
-     * waits about n * gap. */
-    if (db_query(app->db, &res,
-                 "WITH q AS (SELECT id, visitor_id, row_number() OVER (ORDER BY queued_at, id) AS pos"
-                 "           FROM conversations WHERE team_id = $1::bigint AND status = 'queued'),"
-                 " recent AS (SELECT assigned_at FROM conversations WHERE team_id = $1::bigint"
-                 "            AND assigned_at > now() - interval '1 day' ORDER BY assigned_at DESC LIMIT 10),"
-                 " rate AS (SELECT CASE WHEN count(*) >= 2 THEN"
-                 "            extract(epoch FROM max(assigned_at) - min(assigned_at)) / (count(*) - 1) END AS gap"
-                 "          FROM recent)"
-                 " SELECT q.id, q.visitor_id, q.pos,"
-                 "        ceil(q.pos * least(greatest(coalesce(rate.gap, 60), 5), 600))::bigint"
-                 " FROM q, rate ORDER BY q.pos",
-                 1, params) != DB_OK)
-        return;
-    for (int i = 0; i < PQntuples(res); i++) {
-        long long visitor = db_get_ll(res, i, 1, 0);
-        if (!hub_has_visitor(app->hub, visitor))
-            continue;
-        struct ws_frame *f =
-            frame_json(json_pack("{s:s, s:I, s:I, s:I}", "type", "queue.position", "conversation_id",
-                                 (json_int_t)db_get_ll(res, i, 0, 0), "position", (json_int_t)db_get_ll(res, i, 2, 0),
-                                 "estimated_wait_seconds", (json_int_t)db_get_ll(res, i, 3, 0)));
-        if (f) {
-            hub_send_visitor(app->hub, visitor, f);
-            ws_frame_unref(f);
-        }
+    struct ws_frame *f = frame_json(json_pack("{s:s, s:I, s:I, s:I}", "type", "queue.position", "conversation_id",
+                                              (json_int_t)p->conversation_id, "position", (json_int_t)p->position,
+                                              "estimated_wait_seconds", (json_int_t)p->wait_seconds));
+    if (f) {
+        hub_send_visitor(app->hub, p->visitor_id, f);
+        wsconn_frame_unref(f);
     }
-    PQclear(res);
 }
 
-void events_queue_position_of(struct app *app, long long visitor_id)
+void deliver_queue_positions(struct app *app, long long team_id)
 {
-    char visitor[24];
-    const char *params[1] = {visitor};
-    PGresult *res = NULL;
-    snprintf(visitor, sizeof(visitor), "%lld", visitor_id);
-    if (db_query(app->db, &res,
-                 "SELECT DISTINCT team_id FROM conversations WHERE visitor_id = $1::bigint AND status = 'queued'", 1,
-                 params) != DB_OK)
+    if (hub_has_visitors(app->hub) && queue_positions(app->db, team_id, send_position, app) != CHAT_OK)
+        log_warn("queue positions not sent: the database is not reachable");
+}
+
+void deliver_queue_position_of(struct app *app, long long visitor_id)
+{
+    long long teams[16];
+    int n = 0;
+    if (queue_teams_of_visitor(app->db, visitor_id, teams, 16, &n) != CHAT_OK) {
+        log_warn("queue position not sent: the database is not reachable");
         return;
-    for (int i = 0; i < PQntuples(res); i++)
-        events_queue_positions(app, db_get_ll(res, i, 0, 0));
-    PQclear(res);
+    }
+    for (int i = 0; i < n; i++)
+        deliver_queue_positions(app, teams[i]);
 }
 
 static void dispatch_typing_or_read(struct app *app, json_t *p, int is_typing)
@@ -264,17 +217,17 @@ static void dispatch_typing_or_read(struct app *app, json_t *p, int is_typing)
     /* One text serves both sides: nothing in it is internal. */
     ev.agent_frame = frame_json(out);
     if (ev.agent_frame && (ev.audience & HUB_VISITOR))
-        ev.visitor_frame = ws_frame_ref(ev.agent_frame);
+        ev.visitor_frame = wsconn_frame_ref(ev.agent_frame);
     publish(app, &ev);
 }
 
-void events_resync_all(struct app *app)
+void deliver_resync_all(struct app *app)
 {
     static const char resync[] = "{\"type\":\"resync\"}";
-    struct ws_frame *f = ws_frame_new(resync, sizeof(resync) - 1);
+    struct ws_frame *f = wsconn_frame_new(resync, sizeof(resync) - 1);
     if (f) {
         hub_broadcast(app->hub, f);
-        ws_frame_unref(f);
+        wsconn_frame_unref(f);
     }
 }
 
@@ -299,7 +252,7 @@ static void dispatch_sessions_off(struct app *app, json_t *p)
                            "logged out");
 }
 
-void events_dispatch(struct app *app, const char *payload)
+void deliver_notification(struct app *app, const char *payload)
 {
     json_t *p = json_loads(payload, 0, NULL);
     const char *e = json_string_value(json_object_get(p, "e"));

@@ -1,7 +1,7 @@
 /* Unit tests for the routing policy: capacity, ties (least loaded, then
  * longest idle, then lowest id), away/offline/disconnected agents, team
  * scoping, queue order, and draining when capacity frees up. */
-#include "chat/router.h"
+#include "chat/assign.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,61 +9,61 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-static struct router_agent agent(long long id, int open, int max, double last)
+static struct assign_agent agent(long long id, int open, int max, double last)
 {
-    struct router_agent a = {
+    struct assign_agent a = {
         .id = id, .open = open, .max_chats = max, .last_assigned_at = last, .online = 1, .connected = 1, .in_team = 1};
     return a;
 }
 
 static void test_fewest_open_wins(void **state)
 {
-    struct router_agent a[] = {agent(1, 3, 5, 0), agent(2, 1, 5, 0), agent(3, 2, 5, 0)};
+    struct assign_agent a[] = {agent(1, 3, 5, 0), agent(2, 1, 5, 0), agent(3, 2, 5, 0)};
     (void)state;
-    assert_int_equal(router_pick_agent(a, 3), 1);
+    assert_int_equal(assign_pick_agent(a, 3), 1);
 }
 
 static void test_capacity_is_respected(void **state)
 {
-    struct router_agent a[] = {agent(1, 5, 5, 0), agent(2, 2, 2, 0)};
+    struct assign_agent a[] = {agent(1, 5, 5, 0), agent(2, 2, 2, 0)};
     (void)state;
-    assert_int_equal(router_pick_agent(a, 2), -1);
+    assert_int_equal(assign_pick_agent(a, 2), -1);
     a[0].open = 4;
-    assert_int_equal(router_pick_agent(a, 2), 0);
-    struct router_agent zero[] = {agent(1, 0, 0, 0)}; /* max_chats 0 takes nothing */
-    assert_int_equal(router_pick_agent(zero, 1), -1);
+    assert_int_equal(assign_pick_agent(a, 2), 0);
+    struct assign_agent zero[] = {agent(1, 0, 0, 0)}; /* max_chats 0 takes nothing */
+    assert_int_equal(assign_pick_agent(zero, 1), -1);
 }
 
 static void test_ties_go_to_longest_idle_then_lowest_id(void **state)
 {
-    struct router_agent a[] = {agent(1, 1, 5, 300), agent(2, 1, 5, 100), agent(3, 1, 5, 200)};
-    struct router_agent never[] = {agent(7, 1, 5, 100), agent(8, 1, 5, 0)};
-    struct router_agent same[] = {agent(9, 1, 5, 100), agent(4, 1, 5, 100)};
+    struct assign_agent a[] = {agent(1, 1, 5, 300), agent(2, 1, 5, 100), agent(3, 1, 5, 200)};
+    struct assign_agent never[] = {agent(7, 1, 5, 100), agent(8, 1, 5, 0)};
+    struct assign_agent same[] = {agent(9, 1, 5, 100), agent(4, 1, 5, 100)};
     (void)state;
-    assert_int_equal(router_pick_agent(a, 3), 1);
-    assert_int_equal(router_pick_agent(never, 2), 1); /* never assigned = idle longest */
-    assert_int_equal(router_pick_agent(same, 2), 1);  /* then the lowest id */
+    assert_int_equal(assign_pick_agent(a, 3), 1);
+    assert_int_equal(assign_pick_agent(never, 2), 1); /* never assigned = idle longest */
+    assert_int_equal(assign_pick_agent(same, 2), 1);  /* then the lowest id */
 }
 
 static void test_away_offline_disconnected_and_other_teams_get_none(void **state)
 {
-    struct router_agent a[] = {agent(1, 0, 5, 0), agent(2, 0, 5, 0), agent(3, 0, 5, 0), agent(4, 3, 5, 0)};
+    struct assign_agent a[] = {agent(1, 0, 5, 0), agent(2, 0, 5, 0), agent(3, 0, 5, 0), agent(4, 3, 5, 0)};
     (void)state;
     a[0].online = 0;    /* away or offline */
     a[1].connected = 0; /* online but no live socket */
     a[2].in_team = 0;   /* another team's agent */
-    assert_int_equal(router_pick_agent(a, 4), 3);
+    assert_int_equal(assign_pick_agent(a, 4), 3);
     a[3].online = 0;
-    assert_int_equal(router_pick_agent(a, 4), -1);
+    assert_int_equal(assign_pick_agent(a, 4), -1);
 }
 
 static void test_plan_longest_waiting_first_and_spreads_load(void **state)
 {
     long long queue[] = {10, 11, 12, 13, 14}; /* oldest first */
-    struct router_agent a[] = {agent(1, 0, 2, 50), agent(2, 1, 3, 10)};
-    struct router_assignment out[8];
+    struct assign_agent a[] = {agent(1, 0, 2, 50), agent(2, 1, 3, 10)};
+    struct assign_plan_item out[8];
     (void)state;
-    size_t n = router_plan(queue, 5, a, 2, 1000, out, 8);
+    size_t n = assign_plan(queue, 5, a, 2, 1000, out, 8);
     /* capacity: agent 1 takes 2, agent 2 takes 2 more: 4 of 5 */
     assert_int_equal(n, 4);
     assert_int_equal(out[0].conversation_id, 10);
@@ -79,26 +79,26 @@ static void test_plan_longest_waiting_first_and_spreads_load(void **state)
 static void test_drain_when_capacity_frees(void **state)
 {
     long long queue[] = {20, 21};
-    struct router_agent a[] = {agent(1, 2, 2, 0)};
-    struct router_assignment out[4];
+    struct assign_agent a[] = {agent(1, 2, 2, 0)};
+    struct assign_plan_item out[4];
     (void)state;
-    assert_int_equal(router_plan(queue, 2, a, 1, 10, out, 4), 0);
+    assert_int_equal(assign_plan(queue, 2, a, 1, 10, out, 4), 0);
     a[0].open = 1; /* one chat closed */
-    assert_int_equal(router_plan(queue, 2, a, 1, 10, out, 4), 1);
+    assert_int_equal(assign_plan(queue, 2, a, 1, 10, out, 4), 1);
     assert_int_equal(out[0].conversation_id, 20); /* the longest waiting */
     a[0].max_chats = 5;                           /* capacity raised */
-    assert_int_equal(router_plan(queue + 1, 1, a, 1, 10, out, 4), 1);
+    assert_int_equal(assign_plan(queue + 1, 1, a, 1, 10, out, 4), 1);
     assert_int_equal(out[0].conversation_id, 21);
 }
 
 static void test_plan_bounded_by_output(void **state)
 {
     long long queue[] = {1, 2, 3};
-    struct router_agent a[] = {agent(1, 0, 10, 0)};
-    struct router_assignment out[2];
+    struct assign_agent a[] = {agent(1, 0, 10, 0)};
+    struct assign_plan_item out[2];
     (void)state;
-    assert_int_equal(router_plan(queue, 3, a, 1, 1, out, 2), 2);
-    assert_int_equal(router_plan(queue, 3, a, 0, 1, out, 2), 0); /* nobody online */
+    assert_int_equal(assign_plan(queue, 3, a, 1, 1, out, 2), 2);
+    assert_int_equal(assign_plan(queue, 3, a, 0, 1, out, 2), 0); /* nobody online */
 }
 
 int main(void)
@@ -112,5 +112,5 @@ int main(void)
         cmocka_unit_test(test_drain_when_capacity_frees),
         cmocka_unit_test(test_plan_bounded_by_output),
     };
-    return cmocka_run_group_tests_name("router", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("assign", tests, NULL, NULL);
 }

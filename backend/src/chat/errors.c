@@ -1,0 +1,45 @@
+#include "chat/errors.h"
+
+#include "db/db.h"
+
+#include <stddef.h>
+
+static const struct {
+    enum chat_err err;
+    struct chat_err_desc desc;
+} table[] = {
+    {CHAT_E_NOT_FOUND, {"not_found", 404, "not_found", "no such conversation (or transfer target)"}},
+    {CHAT_E_FORBIDDEN, {"forbidden", 403, "forbidden", "not allowed for you"}},
+    {CHAT_E_INVALID_STATE, {"invalid_state", 409, "conflict", "not possible in the conversation's current state"}},
+    {CHAT_E_CLOSED, {"invalid_state", 409, "conflict", "the conversation is closed"}},
+    {CHAT_E_AT_CAPACITY, {"at_capacity", 409, "conflict", "you are at your maximum number of chats"}},
+    {CHAT_E_AGENT_UNAVAILABLE, {"agent_unavailable", 409, "conflict", "that agent is not connected"}},
+    {CHAT_E_KEY_TAKEN,
+     {"invalid_field", 400, "invalid_request", "this key is used by another message in the conversation"}},
+    {CHAT_E_UNAVAILABLE, {"unavailable", 503, "unavailable", "the service is temporarily unavailable; retry"}},
+    {CHAT_E_INTERNAL, {"internal", 500, "internal", "internal error"}},
+};
+
+const struct chat_err_desc *chat_err_desc(enum chat_err err)
+{
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (table[i].err == err)
+            return &table[i].desc;
+    return &table[sizeof(table) / sizeof(table[0]) - 1].desc;
+}
+
+enum chat_err chat_err_of(int rc)
+{
+    if (rc <= CHAT_E_NOT_FOUND && rc >= CHAT_E_INTERNAL)
+        return (enum chat_err)rc;
+    switch (rc) {
+    case DB_OK:
+        return CHAT_OK;
+    case DB_E_NOT_FOUND:
+        return CHAT_E_NOT_FOUND;
+    case DB_E_UNAVAILABLE:
+        return CHAT_E_UNAVAILABLE;
+    default:
+        return CHAT_E_INTERNAL;
+    }
+}

@@ -1,0 +1,49 @@
+/* errors: the one error model of the domain.
+ *
+ * Owns enum chat_err, what every chat/ function that can fail returns, and
+ * the table that says how each error reaches a client: its WebSocket error
+ * code (which is also the problem slug's meaning), the HTTP status and
+ * problem slug of the REST APIs, and the text. A database failure inside a
+ * domain function becomes CHAT_E_UNAVAILABLE (retry) or CHAT_E_INTERNAL (a
+ * bug); nothing above chat/ sees libpq's or the pool's codes.
+ *
+ * The protocol's own errors (bad JSON, unknown type, not authenticated...)
+ * are not the domain's and stay in live/proto.h. */
+#ifndef PARLEY_ERRORS_H
+#define PARLEY_ERRORS_H
+
+/* Values are negative and below the db layer's DB_E_* codes, so a
+ * transaction callback can return either through db_transaction. */
+enum chat_err {
+    CHAT_OK = 0,
+    CHAT_E_NOT_FOUND = -100,         /* no such object, or not the actor's to see */
+    CHAT_E_FORBIDDEN = -101,         /* visible, but not the actor's to change */
+    CHAT_E_INVALID_STATE = -102,     /* not possible in the conversation's status */
+    CHAT_E_CLOSED = -103,            /* writing to a closed conversation */
+    CHAT_E_AT_CAPACITY = -104,       /* the agent has max_chats already */
+    CHAT_E_AGENT_UNAVAILABLE = -105, /* the target agent has no live connection */
+    CHAT_E_KEY_TAKEN = -106,         /* client_msg_id / idempotency key used by another message */
+    CHAT_E_UNAVAILABLE = -107,       /* the database cannot be reached now: retry */
+    CHAT_E_INTERNAL = -108,          /* a bug, or data the database refused */
+};
+
+/* On every function whose failure must be handled or passed on: ignoring
+ * its result is a compile error (-Werror). */
+#define CHAT_CHECKED __attribute__((warn_unused_result))
+
+struct chat_err_desc {
+    const char *code; /* WebSocket error code */
+    int http_status;
+    const char *slug; /* problem type slug */
+    const char *text; /* for people */
+};
+
+/* How err reaches a client (CHAT_OK and unknown values: internal). */
+const struct chat_err_desc *chat_err_desc(enum chat_err err);
+
+/* The chat error for a code a transaction returned: CHAT_* values as they
+ * are, DB_OK as CHAT_OK, DB_E_NOT_FOUND as CHAT_E_NOT_FOUND, DB_E_UNAVAILABLE
+ * as CHAT_E_UNAVAILABLE, any other DB_E_* as CHAT_E_INTERNAL. */
+enum chat_err chat_err_of(int rc);
+
+#endif

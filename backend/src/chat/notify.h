@@ -1,0 +1,44 @@
+/* notify: the catalogue of change notifications, and writing them.
+ *
+ * Every committed change NOTIFYs channel "parley" in its own transaction,
+ * through the SQL functions of backend/src/db/sql/20_notify.sql (the only
+ * place the payloads are built); every node, the one that made the change
+ * included, delivers them in commit order (live/deliver). PostgreSQL caps a
+ * payload at 8000 bytes. The payloads:
+ *   {"e":"msg","m":[entry, ...]}   messages created (post_messages); an
+ *       entry is the message itself {"c","v","t","a","q","am","vm"}
+ *       (routing + agent and visitor views) or, when too large, a
+ *       [conversation_id, seq] reference
+ *   {"e":"conv","c":id,"ch":change,"pa":prev_assignee,"ot":old_team}
+ *   {"e":"typing","c":id,"v":visitor,"a":assignee,"t":team,"side":s,"on":b,"n":name}
+ *   {"e":"read","c":id,"v":visitor,"a":assignee,"t":team,"side":s,"seq":n}
+ *   {"e":"presence","ag":agent,"st":status,"cn":connected,"n":name}
+ *   {"e":"agent_off","ag":agent}                   agent deactivated
+ *   {"e":"session_off","ag":agent,"h":[sha256_hex, ...]}
+ *       sessions ended (logout, password change, deactivation)
+ *   {"e":"agent_rights","ag":agent}                role or teams changed
+ *       (trigger): the agent's sockets close (4004)
+ *   {"e":"site_identity","s":site}                 the site now requires a
+ *       verified identity: its anonymous visitor sockets close (4003)
+ * The functions here are for C code inside a transaction; SQL statements
+ * call the SQL functions directly. */
+#ifndef PARLEY_NOTIFY_H
+#define PARLEY_NOTIFY_H
+
+#include "chat/errors.h"
+
+#include <libpq-fe.h>
+
+/* {"e":"conv"}: change is queued, assigned, transferred, closed, reopened,
+ * requeued, rated or visitor; prev_assignee and old_team may be 0. */
+enum chat_err notify_conv(PGconn *conn, long long conversation_id, const char *change, long long prev_assignee,
+                          long long old_team) CHAT_CHECKED;
+
+/* {"e":"presence"} for an agent (their status, and whether any node has a
+ * live connection of theirs). */
+enum chat_err notify_presence(PGconn *conn, long long agent_id, const char *name) CHAT_CHECKED;
+
+/* {"e":"agent_off"}: every socket of the agent closes. */
+enum chat_err notify_agent_off(PGconn *conn, long long agent_id) CHAT_CHECKED;
+
+#endif

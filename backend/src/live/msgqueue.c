@@ -1,0 +1,212 @@
+#include "live/msgqueue.h"
+
+#include "chat/messages.h"
+#include "core/log.h"
+#include "db/db.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct post {
+    struct post *next;
+    struct ws_conn *conn; /* referenced */
+    struct actor actor;
+    char request_id[PROTO_ID_MAX * 4 + 1];
+    long long conversation_id;
+    char kind[8];
+    char client_msg_id[PROTO_ID_MAX * 4 + 1];
+    char *body;
+    int counted; /* included in conn->pending_posts */
+};
+
+struct msgqueue {
+    struct app *app;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct post *head, *tail;
+    long queued; /* posts waiting for the committer */
+    int stopping;
+    pthread_t thread;
+};
+
+static void post_free(struct post *p)
+{
+    if (p->counted)
+        wsconn_post_end(p->conn);
+    wsconn_unref(p->conn);
+    free(p->body);
+    free(p);
+}
+
+int msgqueue_post(struct msgqueue *mq, struct ws_conn *conn, const struct actor *a, const char *request_id,
+                  long long conversation_id, const char *kind, const char *body, const char *client_msg_id)
+{
+    struct post *p = calloc(1, sizeof(*p));
+    if (!p)
+        return -1;
+    p->body = strdup(body);
+    if (!p->body) {
+        free(p);
+        return -1;
+    }
+    p->actor = *a;
+    p->conversation_id = conversation_id;
+    snprintf(p->kind, sizeof(p->kind), "%s", kind);
+    snprintf(p->request_id, sizeof(p->request_id), "%s", request_id ? request_id : "");
+    snprintf(p->client_msg_id, sizeof(p->client_msg_id), "%s", client_msg_id);
+    wsconn_ref(conn);
+    p->conn = conn;
+    pthread_mutex_lock(&mq->lock);
+    /* Back-pressure: past the bound, refuse (the client retries with the
+     * same client_msg_id) instead of queueing without end. */
+    if (mq->stopping || mq->queued >= MSGQUEUE_MAX_QUEUED) {
+        pthread_mutex_unlock(&mq->lock);
+        post_free(p);
+        return -1;
+    }
+    mq->queued++;
+    wsconn_post_begin(conn);
+    p->counted = 1;
+    if (mq->tail)
+        mq->tail->next = p;
+    else
+        mq->head = p;
+    mq->tail = p;
+    pthread_cond_signal(&mq->wake);
+    pthread_mutex_unlock(&mq->lock);
+    return 0;
+}
+
+/* Stable by conversation (merge of runs would be overkill: insertion sort
+ * on a batch of at most 256 that is usually already grouped). Keeping one
+ * lock order across batches avoids deadlocks between nodes; keeping the
+ * arrival order within a conversation keeps seq = arrival order. */
+static void sort_by_conversation(struct post **v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct post *x = v[i];
+        size_t j = i;
+        while (j > 0 && v[j - 1]->conversation_id > x->conversation_id) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+}
+
+static void commit_batch(struct msgqueue *mq, struct post **batch, size_t n)
+{
+    struct message_post posts[MSGQUEUE_BATCH];
+    struct message_result results[MSGQUEUE_BATCH];
+    enum chat_err err = CHAT_E_UNAVAILABLE;
+
+    sort_by_conversation(batch, n);
+    for (size_t i = 0; i < n; i++) {
+        struct post *p = batch[i];
+        /* The privilege is the socket's claim from its auth: narrowed by
+         * the agent's current role. */
+        posts[i] = (struct message_post){
+            .conversation_id = p->conversation_id,
+            .author = p->actor,
+            .claimed = 1,
+            .kind = p->kind,
+            .body = p->body,
+            .client_msg_id = p->client_msg_id,
+        };
+    }
+    PGconn *conn = db_acquire(mq->app->db);
+    if (conn) {
+        /* One statement in autocommit: it is its own transaction, so the
+         * rows are committed when it returns. */
+        err = messages_post(conn, posts, n, results);
+        db_release(mq->app->db, conn);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct post *p = batch[i];
+        const char *id = p->request_id[0] ? p->request_id : NULL;
+        if (err != CHAT_OK) {
+            wsconn_send_error(p->conn, id, chat_err_desc(err)->code, "the message was not stored; send it again", NULL);
+            continue;
+        }
+        if (results[i].err != CHAT_OK) {
+            const struct chat_err_desc *d = chat_err_desc(results[i].err);
+            wsconn_send_error(p->conn, id, d->code, d->text,
+                              results[i].err == CHAT_E_KEY_TAKEN ? "client_msg_id" : NULL);
+            continue;
+        }
+        json_t *msg = json_loads(results[i].message, 0, NULL);
+        json_t *ack = json_pack("{s:s, s:o, s:b}", "type", "ack", "message", msg ? msg : json_null(), "duplicate",
+                                results[i].duplicate);
+        if (ack && id)
+            json_object_set_new(ack, "id", json_string(id));
+        wsconn_send_json(p->conn, ack);
+    }
+    if (err == CHAT_OK)
+        messages_results_free(results, n);
+}
+
+static void *committer_main(void *arg)
+{
+    struct msgqueue *mq = arg;
+    struct post *batch[MSGQUEUE_BATCH];
+    for (;;) {
+        size_t n = 0;
+        pthread_mutex_lock(&mq->lock);
+        while (!mq->head && !mq->stopping)
+            pthread_cond_wait(&mq->wake, &mq->lock);
+        if (!mq->head && mq->stopping) {
+            pthread_mutex_unlock(&mq->lock);
+            break;
+        }
+        while (mq->head && n < MSGQUEUE_BATCH) {
+            batch[n++] = mq->head;
+            mq->head = mq->head->next;
+            mq->queued--;
+        }
+        if (!mq->head)
+            mq->tail = NULL;
+        pthread_mutex_unlock(&mq->lock);
+        commit_batch(mq, batch, n);
+        for (size_t i = 0; i < n; i++)
+            post_free(batch[i]);
+    }
+    return NULL;
+}
+
+struct msgqueue *msgqueue_start(struct app *app)
+{
+    struct msgqueue *mq = calloc(1, sizeof(*mq));
+    if (!mq)
+        return NULL;
+    mq->app = app;
+    pthread_mutex_init(&mq->lock, NULL);
+    pthread_cond_init(&mq->wake, NULL);
+    if (pthread_create(&mq->thread, NULL, committer_main, mq) != 0) {
+        free(mq);
+        return NULL;
+    }
+    return mq;
+}
+
+long msgqueue_length(struct msgqueue *mq)
+{
+    pthread_mutex_lock(&mq->lock);
+    long n = mq->queued;
+    pthread_mutex_unlock(&mq->lock);
+    return n;
+}
+
+void msgqueue_stop(struct msgqueue *mq)
+{
+    if (!mq)
+        return;
+    pthread_mutex_lock(&mq->lock);
+    mq->stopping = 1;
+    pthread_cond_signal(&mq->wake);
+    pthread_mutex_unlock(&mq->lock);
+    pthread_join(mq->thread, NULL);
+    pthread_mutex_destroy(&mq->lock);
+    pthread_cond_destroy(&mq->wake);
+    free(mq);
+}

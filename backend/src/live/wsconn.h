@@ -1,0 +1,133 @@
+/* wsconn: one WebSocket connection, its outbound queue and its writer.
+ *
+ * Owns the connection's state as every part of live/ sees it (who it is
+ * once authenticated, its hub links), its bounded outbound queue, and the
+ * one thread that writes to it: every frame goes through the queue, so a
+ * peer that stops reading delays only itself, and one that falls too far
+ * behind (PARLEY_WS_QUEUE_MAX_FRAMES or _BYTES) is closed (1008). After a
+ * close request the writer sends the close frame behind what was queued and
+ * writes nothing more; once the close handler has stopped it
+ * (wsconn_stop_writer) it never touches the socket again.
+ *
+ * A connection is reference-counted: civetweb's handlers hold one reference
+ * from connect to close, and anyone who keeps a pointer past a hub lock
+ * (the message committer, waiting to answer) takes another. This is the
+ * bottom of live/: it includes nothing of hub, ws, deliver or msgqueue. */
+#ifndef PARLEY_WSCONN_H
+#define PARLEY_WSCONN_H
+
+#include "chat/agents.h"
+#include "core/app.h"
+#include "core/peer.h"
+#include "live/proto.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#define WS_MAX_TEAMS 32
+
+/* An immutable frame shared by every queue it is put in. */
+struct ws_frame {
+    atomic_int refs;
+    size_t len;
+    char data[];
+};
+
+struct ws_queued;
+struct mg_connection;
+
+struct ws_conn {
+    atomic_int refs;
+    struct mg_connection *mg; /* set by ws at on_ready, under its state's lock */
+    struct app *app;
+    enum proto_role role;
+    char origin[256];
+    char client_ip[PEER_ADDR_MAX]; /* counted in app->conns until close */
+    char session_token[96];        /* agent: the session cookie, until auth */
+    char session_hash[65];         /* agent: hex SHA-256 of it, to end the socket at logout */
+
+    /* Set once by the reader thread at auth, under the ws state's lock. */
+    int authenticated;
+    long long visitor_id, site_id; /* visitor */
+    int verified;                  /* visitor: has a verified identity */
+    struct agent agent;            /* agent */
+    int privileged;                /* supervisor or admin */
+    long long teams[WS_MAX_TEAMS]; /* agent's teams */
+    int nteams;
+    atomic_int watching;   /* agent subscribed to the queue */
+    double opened_at;      /* monotonic seconds */
+    double last_typing_at; /* reader thread only */
+    int last_typing_on;
+    long long last_typing_conv;
+
+    /* Outbound queue and the rest of the connection's state: guarded by lock. */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;    /* the writer: something to do */
+    pthread_cond_t settled; /* a post answered, a close frame sent */
+    struct ws_queued *head, *tail;
+    size_t queued_frames, queued_bytes;
+    int pending_posts; /* message.send queued in msgqueue, not yet answered */
+    int stopping;      /* close handler ran: the writer must not write again */
+    int close_code;    /* non-zero: send a close frame with it and stop */
+    char close_reason[64];
+    double close_requested_at; /* when close_code was set */
+    int overflowed;            /* frames are dropped from now on */
+    int close_sent;
+    pthread_t writer;
+    int writer_started;
+
+    /* Every open conn of this node: guarded by the ws state's lock. */
+    struct ws_conn *all_next, *all_prev;
+    int aborted; /* mg_abort_connection was called */
+
+    /* Hub linkage: guarded by the hub's lock. */
+    struct ws_conn *hub_next, *hub_prev; /* all authenticated conns */
+    struct ws_conn *idx_next, *idx_prev; /* same visitor / same agent */
+};
+
+/* A new connection (refs = 1) for a socket just admitted. The caller owns
+ * the reference (wsconn_unref). NULL on OOM. */
+struct ws_conn *wsconn_new(struct app *app, enum proto_role role, const char *client_ip, const char *origin);
+void wsconn_ref(struct ws_conn *c);
+void wsconn_unref(struct ws_conn *c);
+
+/* Starts the writer thread on the open socket. Returns 0 or -1. */
+int wsconn_start_writer(struct ws_conn *c);
+/* From the close handler: the writer stops (if it was writing, after that
+ * write) and is joined; nothing is written afterwards. */
+void wsconn_stop_writer(struct ws_conn *c);
+
+/* A new shared frame holding a copy of text (refs = 1). NULL on OOM. */
+struct ws_frame *wsconn_frame_new(const char *text, size_t len);
+void wsconn_frame_unref(struct ws_frame *f);
+struct ws_frame *wsconn_frame_ref(struct ws_frame *f); /* returns f */
+
+/* Queues a frame (takes a reference of its own). When the queue is over its
+ * bounds the connection is closed instead (1008). */
+void wsconn_send(struct ws_conn *c, struct ws_frame *f);
+/* Serialises a JSON value (consumed) and queues it. */
+void wsconn_send_json(struct ws_conn *c, json_t *doc);
+/* Queues an error reply (proto_error_frame). */
+void wsconn_send_error(struct ws_conn *c, const char *id, const char *code, const char *message, const char *field);
+
+/* Asks the writer to send a close frame and stop (the first request wins). */
+void wsconn_close(struct ws_conn *c, int code, const char *reason);
+
+/* 1 when a close was asked more than grace seconds before now and the
+ * connection is still open (the peer ignores the close frame). */
+int wsconn_lingering(struct ws_conn *c, double now, double grace);
+
+/* After the peer's close frame: waits up to ms for the writer to have sent
+ * our answering close frame. */
+void wsconn_wait_close_sent(struct ws_conn *c, int ms);
+
+/* message.send bookkeeping: a post queued for the committer, and answered.
+ * wsconn_wait_posts waits (up to ms) until none is pending, so a state
+ * change does not overtake the messages sent before it. */
+void wsconn_post_begin(struct ws_conn *c);
+void wsconn_post_end(struct ws_conn *c);
+void wsconn_wait_posts(struct ws_conn *c, int ms);
+
+#endif
