@@ -304,6 +304,12 @@ int db_get_bool(const PGresult *res, int row, int col)
     return v && v[0] == 't';
 }
 
+const char *db_id_text(char *buf, long long v)
+{
+    snprintf(buf, DB_ID_LEN, "%lld", v);
+    return buf;
+}
+
 void db_bytea_hex(const unsigned char *bytes, size_t n, char *out)
 {
     out[0] = '\\';

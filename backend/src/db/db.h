@@ -66,6 +66,13 @@ long long db_get_ll(const PGresult *res, int row, int col, long long fallback);
 const char *db_get_str(const PGresult *res, int row, int col); /* NULL for SQL NULL */
 int db_get_bool(const PGresult *res, int row, int col);
 
+/* An id as a text parameter, in a buffer that lives as long as the
+ * enclosing block: db_exec(conn, NULL, sql, 1, (const char *const[]){DB_ID(id)}).
+ * Parameters travel as text; this keeps the formatting in one place. */
+#define DB_ID_LEN 24
+#define DB_ID(v)  db_id_text((char[DB_ID_LEN]){""}, (v))
+const char *db_id_text(char *buf, long long v);
+
 /* Formats n bytes as a bytea text literal ("\\x..."), out size >= 2n+3. */
 void db_bytea_hex(const unsigned char *bytes, size_t n, char *out);
 
