@@ -1,7 +1,7 @@
 # Parley — build, run and test.
 #   make run    install what is missing, build, start a private PostgreSQL, serve
 #   make test   the same set-up, then every test suite
-# Other targets: make (build), asan, lint, stop-db, clean.
+# Other targets: make (build), asan, tsan, lint, stop-db, clean.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -24,7 +24,7 @@ LDLIBS    := $(shell pkg-config --libs $(LIBS) 2>/dev/null) -lpthread -lm
 CW_DIR     := third_party/civetweb
 CW_PATCHES := $(sort $(wildcard $(CW_DIR)/patches/*.patch))
 CW_DEFS    := -DNO_CGI -DNO_FILES -DNO_CACHING -DUSE_WEBSOCKET -DOPENSSL_API_3_0 -DNO_SSL_DL \
-              -DUSE_STACK_SIZE=262144
+              -DUSE_STACK_SIZE=262144 -DREENTRANT_TIME -DSTOP_FLAG_NEEDS_LOCK
 CW_CFLAGS   = -std=c11 -D_GNU_SOURCE $(HARDEN) $(CFLAGS) $(CW_DEFS) -Ibuild/civetweb/include \
               $(shell pkg-config --cflags openssl 2>/dev/null) -Wno-deprecated-declarations
 
@@ -43,8 +43,12 @@ NODE_PAR   = $(shell node -e 'process.stdout.write(+process.versions.node.split(
 NODE_TEST  = node --test --test-reporter=tap
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+TSAN_FLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+ASAN_OPTIONS := detect_leaks=1:abort_on_error=0
+LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
+TSAN_OPTIONS := suppressions=$(CURDIR)/tests/tsan.supp:second_deadlock_stack=1:exitcode=66:print_suppressions=0
 
-.PHONY: all deps node run test test-unit test-integration test-e2e asan lint stop-db clean db-start
+.PHONY: all deps node run test test-unit test-integration test-e2e asan tsan lint stop-db clean db-start
 
 all: backend/parleyd build/static/.built build/static/api/v1/openapi.json
 
@@ -138,23 +142,35 @@ test: deps
 	@$(MAKE) --no-print-directory test-integration
 	@$(MAKE) --no-print-directory test-e2e
 
-# The same unit and integration tests against an AddressSanitizer + UBSan build.
-build/asan/civetweb.o: build/civetweb/.patched
-	@mkdir -p build/asan
-	$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CW_CFLAGS)) $(ASAN_FLAGS) -c -o $@ build/civetweb/src/civetweb.c
+# The same unit and integration tests against sanitizer builds: make asan
+# (AddressSanitizer + UBSan, leak detection on) and make tsan
+# (ThreadSanitizer). A report makes parleyd exit non-zero, which the tests'
+# stopChecked turns into a failure with the report attached.
+SAN_CFLAGS  = $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS))
+build/asan/%: SAN = $(ASAN_FLAGS)
+build/tsan/%: SAN = $(TSAN_FLAGS)
 
-build/asan/parleyd: backend/src/main.c $(SRC) $(HDR) build/migrations_gen.c build/asan/civetweb.o
-	@mkdir -p build/asan
-	$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) $(ASAN_FLAGS) -o $@ backend/src/main.c $(SRC) \
-	    build/migrations_gen.c build/asan/civetweb.o $(LDLIBS)
+build/asan/civetweb.o build/tsan/civetweb.o: build/civetweb/.patched
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(CW_CFLAGS)) $(SAN) -c -o $@ build/civetweb/src/civetweb.c
+
+build/asan/parleyd build/tsan/parleyd: build/%/parleyd: backend/src/main.c $(SRC) $(HDR) build/migrations_gen.c \
+    build/%/civetweb.o
+	$(CC) $(SAN_CFLAGS) $(SAN) -o $@ backend/src/main.c $(SRC) build/migrations_gen.c build/$*/civetweb.o $(LDLIBS)
 
 asan: deps node build/asan/parleyd
 	@mkdir -p build/asan/tests
 	@set -e; for t in $(UNIT_SRC); do b=build/asan/tests/$$(basename $$t .c); \
-	    $(CC) $(filter-out -O2 -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) $(ASAN_FLAGS) $$(pkg-config --cflags cmocka) \
+	    $(CC) $(SAN_CFLAGS) $(ASAN_FLAGS) $$(pkg-config --cflags cmocka) \
 	    -o $$b $$t $(SRC) build/migrations_gen.c build/asan/civetweb.o $(LDLIBS) $$(pkg-config --libs cmocka); \
 	    echo "== $$b"; $$b; done
-	PARLEYD=$(CURDIR)/build/asan/parleyd ASAN_OPTIONS=detect_leaks=0 $(NODE_TEST) $(NODE_PAR) tests/integration/
+	PARLEYD=$(CURDIR)/build/asan/parleyd ASAN_OPTIONS=$(ASAN_OPTIONS) LSAN_OPTIONS=$(LSAN_OPTIONS) \
+	    $(NODE_TEST) $(NODE_PAR) tests/integration/
+
+# ThreadSanitizer is slow (5-15x) and needs its memory map: one test file at
+# a time. tests/tsan.supp lists what is suppressed, each with its reason.
+tsan: deps node build/tsan/parleyd
+	PARLEYD=$(CURDIR)/build/tsan/parleyd TSAN_OPTIONS=$(TSAN_OPTIONS) $(NODE_TEST) tests/integration/
 
 lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr --std=c11 \

@@ -338,11 +338,8 @@ done:
         log_warn("requests still running at shutdown");
     msgqueue_stop(app->msgs);
     app->msgs = NULL;
-    if (app->mg) {
-        ws_close_all(app, 1001, "server shutting down");
-        struct timespec pause = {0, 200 * 1000000L};
-        nanosleep(&pause, NULL);
-    }
+    if (app->mg)
+        ws_close_all(app, 1001, "server shutting down", 2000);
     /* civetweb's close handlers run inside http_stop and still use the hub,
      * presence and the pool: stop those after it. */
     http_stop(app);

@@ -50,6 +50,10 @@ function tail(s, lines = 120) {
   return a.length > lines ? `[... ${a.length - lines} earlier lines]\n${a.slice(-lines).join('\n')}` : s;
 }
 
+// Under make asan / make tsan parleyd runs several times slower: start and
+// stop get more time (what the tests check does not change).
+const SANITIZED = Boolean(process.env.ASAN_OPTIONS || process.env.TSAN_OPTIONS);
+
 function getStatus(port, urlPath, timeoutMs, tls) {
   return new Promise((resolve) => {
     const get = tls ? https.get : http.get;
@@ -74,7 +78,7 @@ let swept = false;
  *   tls          serve HTTPS with a self-signed certificate (srv.url is https://,
  *                the helpers trust it)
  */
-async function startParleyd({ databaseUrl, env = {}, timeoutMs = 15000, args = ['serve'], tls = false } = {}) {
+async function startParleyd({ databaseUrl, env = {}, timeoutMs = SANITIZED ? 60000 : 15000, args = ['serve'], tls = false } = {}) {
   const bin = parleydPath();
   if (!swept) {
     swept = true;
@@ -211,7 +215,7 @@ async function startOnce(bin, port, { databaseUrl, env, timeoutMs, args, tls }) 
      * SIGTERM, wait for exit (timeoutMs, then SIGKILL), remove the data dir.
      * Resolves to the exit code, or the signal name if killed by a signal.
      */
-    async stop({ timeoutMs: ms = 15000 } = {}) {
+    async stop({ timeoutMs: ms = SANITIZED ? 60000 : 15000 } = {}) {
       if (!exitInfo) {
         proc.kill('SIGTERM');
         if (!(await waitExit(ms))) {

@@ -33,7 +33,7 @@ const MAX_FRAME = 65536;
 // Under `make asan` every allocation carries redzones and freed memory sits in
 // ASan's quarantine: RSS says nothing about our bounds there, so the memory
 // bounds are asserted only in the normal build (the behaviour always is).
-const MEMORY_BOUNDS = !process.env.ASAN_OPTIONS;
+const MEMORY_BOUNDS = !process.env.ASAN_OPTIONS && !process.env.TSAN_OPTIONS;
 const QUEUE_BYTES = 262144;
 // Below jansson's own limit of 2048 levels, so that without our depth check
 // the recursive parser would really descend this far.

@@ -600,19 +600,20 @@ enum chat_err convo_read(struct app *app, const struct actor *a, long long conv,
     PGresult *res = NULL;
     id_params_fill(&ids, a, conv);
     snprintf(upto, sizeof(upto), "%lld", seq);
-    int rc =
-        db_query(app->db, &res,
-                 "WITH u AS (UPDATE conversations c SET"
-                 "   visitor_last_read_seq = CASE WHEN $4 = 'visitor'"
-                 "     THEN greatest(c.visitor_last_read_seq, least($6::bigint, c.last_seq))"
-                 "     ELSE c.visitor_last_read_seq END,"
-                 "   agent_last_read_seq = CASE WHEN $4 = 'agent'"
-                 "     THEN greatest(c.agent_last_read_seq, least($6::bigint, c.last_seq))"
-                 "     ELSE c.agent_last_read_seq END"
-                 "  WHERE c.id = $1::bigint AND" VIEW_CHECK "  RETURNING c.id, c.visitor_id, c.assignee_id, c.team_id,"
-                 "   CASE WHEN $4 = 'visitor' THEN c.visitor_last_read_seq ELSE c.agent_last_read_seq END AS seq)"
-                 " SELECT u.seq, parley_notify_read(u.id, u.visitor_id, u.assignee_id, u.team_id, $4, u.seq) FROM u",
-                 6, params);
+    static const struct db_stmt mark_read = {
+        "WITH u AS (UPDATE conversations c SET"
+        "   visitor_last_read_seq = CASE WHEN $4 = 'visitor'"
+        "     THEN greatest(c.visitor_last_read_seq, least($6::bigint, c.last_seq))"
+        "     ELSE c.visitor_last_read_seq END,"
+        "   agent_last_read_seq = CASE WHEN $4 = 'agent'"
+        "     THEN greatest(c.agent_last_read_seq, least($6::bigint, c.last_seq))"
+        "     ELSE c.agent_last_read_seq END"
+        "  WHERE c.id = $1::bigint AND" VIEW_CHECK "  RETURNING c.id, c.visitor_id, c.assignee_id, c.team_id,"
+        "   CASE WHEN $4 = 'visitor' THEN c.visitor_last_read_seq ELSE c.agent_last_read_seq END AS seq)"
+        " SELECT u.seq, parley_notify_read(u.id, u.visitor_id, u.assignee_id, u.team_id, $4, u.seq) FROM u",
+        6};
+    /* Read marks only move forward: safe to run twice. */
+    int rc = db_read_stmt(app->db, &res, &mark_read, params);
     if (rc != DB_OK)
         return chat_err_of(rc);
     if (PQntuples(res) != 1) {
@@ -637,10 +638,11 @@ enum chat_err convo_typing(struct app *app, const struct actor *a, const char *n
                              a->kind == ACTOR_AGENT ? name : NULL};
     PGresult *res = NULL;
     id_params_fill(&ids, a, conv);
-    int rc = db_query(app->db, &res,
-                      "SELECT parley_notify_typing(c, $4, $6::boolean, $7)"
-                      " FROM conversations c WHERE c.id = $1::bigint AND c.status <> 'closed' AND" VIEW_CHECK,
-                      7, params);
+    static const struct db_stmt typing = {
+        "SELECT parley_notify_typing(c, $4, $6::boolean, $7)"
+        " FROM conversations c WHERE c.id = $1::bigint AND c.status <> 'closed' AND" VIEW_CHECK,
+        7};
+    int rc = db_read_stmt(app->db, &res, &typing, params); /* a second typing signal is harmless */
     if (rc != DB_OK)
         return chat_err_of(rc);
     int found = PQntuples(res) == 1;
@@ -663,17 +665,18 @@ enum chat_err convo_sync(struct app *app, const struct actor *a, long long conv,
      * never receive notes; their seq numbers still advance, so a visitor
      * sees gaps where notes were and must not treat a gap as loss: sync is
      * by "after seq", which stays exact. */
-    int rc = db_query(app->db, &res,
-                      "SELECT parley_conversation_json(c, $4)::text,"
-                      "  (SELECT coalesce(json_agg(x.j ORDER BY x.seq), '[]'::json)::text FROM ("
-                      "     SELECT m.seq, parley_message_json(m, $4) AS j FROM messages m"
-                      "     WHERE m.conversation_id = c.id AND m.seq > $6::bigint"
-                      "       AND ($4 = 'agent' OR m.kind <> 'note')"
-                      "     ORDER BY m.seq LIMIT $7::int) x),"
-                      "  (SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.conversation_id = c.id"
-                      "     AND m.seq > $6::bigint AND ($4 = 'agent' OR m.kind <> 'note') LIMIT $7::int + 1) y)"
-                      " FROM conversations c WHERE c.id = $1::bigint AND" VIEW_CHECK,
-                      7, params);
+    static const struct db_stmt sync = {
+        "SELECT parley_conversation_json(c, $4)::text,"
+        "  (SELECT coalesce(json_agg(x.j ORDER BY x.seq), '[]'::json)::text FROM ("
+        "     SELECT m.seq, parley_message_json(m, $4) AS j FROM messages m"
+        "     WHERE m.conversation_id = c.id AND m.seq > $6::bigint"
+        "       AND ($4 = 'agent' OR m.kind <> 'note')"
+        "     ORDER BY m.seq LIMIT $7::int) x),"
+        "  (SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.conversation_id = c.id"
+        "     AND m.seq > $6::bigint AND ($4 = 'agent' OR m.kind <> 'note') LIMIT $7::int + 1) y)"
+        " FROM conversations c WHERE c.id = $1::bigint AND" VIEW_CHECK,
+        7};
+    int rc = db_read_stmt(app->db, &res, &sync, params);
     if (rc != DB_OK)
         return chat_err_of(rc);
     if (PQntuples(res) != 1) {
@@ -702,16 +705,16 @@ enum chat_err convo_list(struct app *app, const struct actor *a, json_t **reply)
     /* Visitor: their conversations on this site, newest first (a verified
      * visitor sees them from any device). Agent: assigned to them, queued
      * in their teams, and for supervisors/admins every open one. */
-    int rc = db_query(app->db, &res,
-                      "SELECT coalesce(json_agg(parley_conversation_json(c, $3) ORDER BY c.id DESC), '[]'::json)::text"
-                      " FROM (SELECT * FROM conversations c WHERE"
-                      "   ($3 = 'visitor' AND c.visitor_id = $1::bigint AND c.site_id = $2::bigint)"
-                      "   OR ($3 = 'agent' AND c.status <> 'closed'"
-                      "       AND (($4::boolean AND parley_agent_privileged($1::bigint)) OR c.assignee_id = $1::bigint"
-                      "       OR (c.status = 'queued' AND EXISTS (SELECT 1 FROM team_members tm"
-                      "           WHERE tm.team_id = c.team_id AND tm.agent_id = $1::bigint))))"
-                      "   ORDER BY c.id DESC LIMIT 200) c",
-                      4, params);
+    int rc = db_read(app->db, &res,
+                     "SELECT coalesce(json_agg(parley_conversation_json(c, $3) ORDER BY c.id DESC), '[]'::json)::text"
+                     " FROM (SELECT * FROM conversations c WHERE"
+                     "   ($3 = 'visitor' AND c.visitor_id = $1::bigint AND c.site_id = $2::bigint)"
+                     "   OR ($3 = 'agent' AND c.status <> 'closed'"
+                     "       AND (($4::boolean AND parley_agent_privileged($1::bigint)) OR c.assignee_id = $1::bigint"
+                     "       OR (c.status = 'queued' AND EXISTS (SELECT 1 FROM team_members tm"
+                     "           WHERE tm.team_id = c.team_id AND tm.agent_id = $1::bigint))))"
+                     "   ORDER BY c.id DESC LIMIT 200) c",
+                     4, params);
     if (rc != DB_OK)
         return chat_err_of(rc);
     json_t *list = json_loads(db_get_str(res, 0, 0), 0, NULL);
@@ -753,15 +756,13 @@ int convo_requeue_agent_tx(PGconn *conn, long long agent_id, struct assign_work 
 
 enum chat_err convo_views(struct db_pool *db, long long conv, struct convo_views *out)
 {
-    char id[24];
+    static const struct db_stmt views = {
+        "SELECT c.visitor_id, c.team_id, c.assignee_id, parley_conversation_json(c, 'visitor')::text,"
+        "       parley_conversation_json(c, 'agent')::text FROM conversations c WHERE c.id = $1::bigint",
+        1};
     PGresult *res = NULL;
     memset(out, 0, sizeof(*out));
-    snprintf(id, sizeof(id), "%lld", conv);
-    enum chat_err err = chat_err_of(
-        db_query(db, &res,
-                 "SELECT c.visitor_id, c.team_id, c.assignee_id, parley_conversation_json(c, 'visitor')::text,"
-                 "       parley_conversation_json(c, 'agent')::text FROM conversations c WHERE c.id = $1::bigint",
-                 1, (const char *const[]){id}));
+    enum chat_err err = chat_err_of(db_read_stmt(db, &res, &views, (const char *const[]){DB_ID(conv)}));
     if (err == CHAT_OK && PQntuples(res) != 1)
         err = CHAT_E_NOT_FOUND;
     if (err == CHAT_OK) {

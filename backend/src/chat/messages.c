@@ -53,8 +53,9 @@ enum chat_err messages_post(PGconn *conn, const struct message_post *posts, size
     text = items ? json_dumps(items, JSON_COMPACT) : NULL;
     if (!text)
         goto done;
-    int rc = db_exec(conn, &res, "SELECT idx, status, message::text FROM post_messages($1::jsonb) ORDER BY idx", 1,
-                     (const char *const[]){text});
+    static const struct db_stmt post = {"SELECT idx, status, message::text FROM post_messages($1::jsonb) ORDER BY idx",
+                                        1};
+    int rc = db_exec_stmt(conn, &res, &post, (const char *const[]){text});
     if (rc != DB_OK) {
         err = chat_err_of(rc);
         goto done;
@@ -111,16 +112,16 @@ void messages_results_free(struct message_result *out, size_t n)
 
 enum chat_err messages_by_refs(struct db_pool *db, const char *refs, message_views_fn fn, void *arg)
 {
+    static const struct db_stmt by_refs = {
+        "SELECT c.visitor_id, c.team_id, c.assignee_id, m.kind = 'note', c.status = 'queued',"
+        "       parley_message_json(m, 'visitor')::text, parley_message_json(m, 'agent')::text"
+        " FROM jsonb_array_elements($1::jsonb) r"
+        " JOIN messages m ON m.conversation_id = (r->>0)::bigint AND m.seq = (r->>1)::bigint"
+        " JOIN conversations c ON c.id = m.conversation_id"
+        " ORDER BY m.conversation_id, m.seq",
+        1};
     PGresult *res = NULL;
-    enum chat_err err =
-        chat_err_of(db_query(db, &res,
-                             "SELECT c.visitor_id, c.team_id, c.assignee_id, m.kind = 'note', c.status = 'queued',"
-                             "       parley_message_json(m, 'visitor')::text, parley_message_json(m, 'agent')::text"
-                             " FROM jsonb_array_elements($1::jsonb) r"
-                             " JOIN messages m ON m.conversation_id = (r->>0)::bigint AND m.seq = (r->>1)::bigint"
-                             " JOIN conversations c ON c.id = m.conversation_id"
-                             " ORDER BY m.conversation_id, m.seq",
-                             1, (const char *const[]){refs}));
+    enum chat_err err = chat_err_of(db_read_stmt(db, &res, &by_refs, (const char *const[]){refs}));
     for (int i = 0; err == CHAT_OK && i < PQntuples(res); i++) {
         struct message_views m = {
             .visitor_id = db_get_ll(res, i, 0, 0),

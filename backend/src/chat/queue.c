@@ -1,14 +1,8 @@
 #include "chat/queue.h"
 
-#include <stdio.h>
-
 enum chat_err queue_positions(struct db_pool *db, long long team_id, queue_position_fn fn, void *arg)
 {
-    char team[24];
-    PGresult *res = NULL;
-    snprintf(team, sizeof(team), "%lld", team_id);
-    enum chat_err err = chat_err_of(db_query(
-        db, &res,
+    static const struct db_stmt positions = {
         "WITH q AS (SELECT id, visitor_id, row_number() OVER (ORDER BY queued_at, id) AS pos"
         "           FROM conversations WHERE team_id = $1::bigint AND status = 'queued'),"
         " recent AS (SELECT assigned_at FROM conversations WHERE team_id = $1::bigint"
@@ -18,7 +12,9 @@ enum chat_err queue_positions(struct db_pool *db, long long team_id, queue_posit
         "          FROM recent)"
         " SELECT q.id, q.visitor_id, q.pos, ceil(q.pos * least(greatest(coalesce(rate.gap, 60), 5), 600))::bigint"
         " FROM q, rate ORDER BY q.pos",
-        1, (const char *const[]){team}));
+        1};
+    PGresult *res = NULL;
+    enum chat_err err = chat_err_of(db_read_stmt(db, &res, &positions, (const char *const[]){DB_ID(team_id)}));
     for (int i = 0; err == CHAT_OK && i < PQntuples(res); i++) {
         struct queue_position p = {
             .conversation_id = db_get_ll(res, i, 0, 0),
@@ -34,13 +30,11 @@ enum chat_err queue_positions(struct db_pool *db, long long team_id, queue_posit
 
 enum chat_err queue_teams_of_visitor(struct db_pool *db, long long visitor_id, long long *teams, int max, int *n)
 {
-    char visitor[24];
     PGresult *res = NULL;
-    snprintf(visitor, sizeof(visitor), "%lld", visitor_id);
     *n = 0;
-    enum chat_err err = chat_err_of(db_query(
+    enum chat_err err = chat_err_of(db_read(
         db, &res, "SELECT DISTINCT team_id FROM conversations WHERE visitor_id = $1::bigint AND status = 'queued'", 1,
-        (const char *const[]){visitor}));
+        (const char *const[]){DB_ID(visitor_id)}));
     for (int i = 0; err == CHAT_OK && i < PQntuples(res) && *n < max; i++)
         teams[(*n)++] = db_get_ll(res, i, 0, 0);
     PQclear(res);

@@ -30,20 +30,21 @@ enum chat_err sessions_lookup(struct db_pool *db, const struct config *cfg, cons
     snprintf(max, sizeof(max), "%d", cfg->session_max_seconds);
     /* One round trip: find the live session and, at most once a minute,
      * push its idle deadline forward. */
-    enum chat_err err = chat_err_of(db_query(db, &res,
-                                             "WITH live AS ("
-                                             "  SELECT s.token_hash, a.id, a.email, a.name, a.role, a.status,"
-                                             "    a.max_chats, s.last_seen_at"
-                                             "  FROM agent_sessions s JOIN agents a ON a.id = s.agent_id"
-                                             "  WHERE s.token_hash = $1::bytea AND a.active"
-                                             "    AND s.last_seen_at > now() - make_interval(secs => $2::int)"
-                                             "    AND s.created_at > now() - make_interval(secs => $3::int)),"
-                                             " touched AS ("
-                                             "  UPDATE agent_sessions SET last_seen_at = now()"
-                                             "  WHERE token_hash = (SELECT token_hash FROM live)"
-                                             "    AND last_seen_at < now() - interval '60 seconds')"
-                                             " SELECT id, email, name, role, status, max_chats FROM live",
-                                             3, params));
+    static const struct db_stmt lookup = {"WITH live AS ("
+                                          "  SELECT s.token_hash, a.id, a.email, a.name, a.role, a.status,"
+                                          "    a.max_chats, s.last_seen_at"
+                                          "  FROM agent_sessions s JOIN agents a ON a.id = s.agent_id"
+                                          "  WHERE s.token_hash = $1::bytea AND a.active"
+                                          "    AND s.last_seen_at > now() - make_interval(secs => $2::int)"
+                                          "    AND s.created_at > now() - make_interval(secs => $3::int)),"
+                                          " touched AS ("
+                                          "  UPDATE agent_sessions SET last_seen_at = now()"
+                                          "  WHERE token_hash = (SELECT token_hash FROM live)"
+                                          "    AND last_seen_at < now() - interval '60 seconds')"
+                                          " SELECT id, email, name, role, status, max_chats FROM live",
+                                          3};
+    /* The touch may safely run twice: a read as far as retrying goes. */
+    enum chat_err err = chat_err_of(db_read_stmt(db, &res, &lookup, params));
     if (err == CHAT_OK) {
         err = CHAT_E_NOT_FOUND;
         if (PQntuples(res) == 1 && sessions_csrf_token(cookie, out->csrf) == 0) {

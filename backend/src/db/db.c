@@ -5,6 +5,7 @@
 #include "core/token.h"
 
 #include <errno.h>
+#include <libpq-events.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,40 @@ struct db_pool {
     struct db_slot *slots;
 };
 
+/* What a pooled connection has prepared, attached to its PGconn as libpq
+ * instance data: libpq tells db_event when the connection is reset (the
+ * server forgot its statements) and when it is freed. */
+struct db_conn_state {
+    const struct db_stmt *prepared[DB_STMT_MAX]; /* statement i is named "s<i>" */
+    int nprepared;
+};
+
+static int db_event(PGEventId id, void *info, void *passthrough)
+{
+    (void)passthrough;
+    switch (id) {
+    case PGEVT_REGISTER: {
+        PGEventRegister *e = info;
+        struct db_conn_state *st = calloc(1, sizeof(*st));
+        return st && PQsetInstanceData(e->conn, db_event, st);
+    }
+    case PGEVT_CONNRESET: {
+        PGEventConnReset *e = info;
+        struct db_conn_state *st = PQinstanceData(e->conn, db_event);
+        if (st)
+            st->nprepared = 0;
+        return 1;
+    }
+    case PGEVT_CONNDESTROY: {
+        PGEventConnDestroy *e = info;
+        free(PQinstanceData(e->conn, db_event));
+        return 1;
+    }
+    default:
+        return 1;
+    }
+}
+
 /* Server notices (e.g. "relation exists, skipping") go to the debug log,
  * not to libpq's default of raw lines on stderr. */
 static void db_notice(void *arg, const char *message)
@@ -42,8 +77,11 @@ static PGconn *connect_with(const char *conninfo, const char *options, const cha
     const char *keys[] = {"dbname", "connect_timeout", "application_name", options ? "options" : NULL, NULL};
     const char *vals[] = {conninfo, "5", application_name, options, NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
-    if (conn)
+    if (conn) {
         PQsetNoticeProcessor(conn, db_notice, NULL);
+        /* Without it (out of memory) statements simply run unprepared. */
+        (void)PQregisterEventProc(conn, db_event, "parley", NULL);
+    }
     return conn;
 }
 
@@ -212,40 +250,53 @@ static int db_map_error(const PGresult *res, PGconn *conn)
     return DB_E_QUERY;
 }
 
-int db_exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const char *const *params)
+/* Takes res (a statement's result, or NULL): DB_OK with the result in *out
+ * (when out is not NULL), or the error, logged. */
+static int db_result(PGconn *conn, PGresult *res, PGresult **out)
 {
-    PGresult *res = NULL;
+    ExecStatusType st = PQresultStatus(res);
     int rc = DB_OK;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int was_idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
-        res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-        ExecStatusType st = PQresultStatus(res);
-        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-            rc = DB_OK;
-            break;
-        }
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         rc = db_map_error(res, conn);
-        if (rc == DB_E_UNAVAILABLE && was_idle && attempt == 0) {
-            /* Outside a transaction nothing ran: reconnect and try again. */
-            PQclear(res);
-            res = NULL;
-            PQreset(conn);
-            if (PQstatus(conn) == CONNECTION_OK)
-                continue;
-        }
         if (rc == DB_E_UNIQUE || rc == DB_E_CONSTRAINT || rc == DB_E_SERIALIZATION)
             log_debug("db statement refused", "sqlstate", res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "");
         else
             log_error("db statement failed", "error", res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
         PQclear(res);
         res = NULL;
-        break;
     }
     if (out)
         *out = res;
     else
         PQclear(res);
     return rc;
+}
+
+int db_exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const char *const *params)
+{
+    return db_result(conn, PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0), out);
+}
+
+int db_exec_stmt(PGconn *conn, PGresult **out, const struct db_stmt *stmt, const char *const *params)
+{
+    struct db_conn_state *st = PQinstanceData(conn, db_event);
+    char name[16];
+    int i = 0;
+    while (st && i < st->nprepared && st->prepared[i] != stmt)
+        i++;
+    if (!st || i == DB_STMT_MAX)
+        return db_exec(conn, out, stmt->sql, stmt->nparams, params);
+    snprintf(name, sizeof(name), "s%d", i);
+    if (i == st->nprepared) {
+        int rc = db_result(conn, PQprepare(conn, name, stmt->sql, stmt->nparams, NULL), NULL);
+        if (rc != DB_OK) {
+            if (out)
+                *out = NULL;
+            return rc;
+        }
+        st->prepared[st->nprepared++] = stmt;
+    }
+    return db_result(conn, PQexecPrepared(conn, name, stmt->nparams, params, NULL, NULL, 0), out);
 }
 
 int db_query(struct db_pool *pool, PGresult **out, const char *sql, int nparams, const char *const *params)
@@ -260,6 +311,35 @@ int db_query(struct db_pool *pool, PGresult **out, const char *sql, int nparams,
     rc = db_exec(conn, out, sql, nparams, params);
     db_release(pool, conn);
     return rc;
+}
+
+/* Runs a read (sql, or stmt when not NULL) on a pooled connection; once
+ * more on a fresh connection when the first one broke. */
+static int db_read_any(struct db_pool *pool, PGresult **out, const char *sql, const struct db_stmt *stmt, int nparams,
+                       const char *const *params)
+{
+    int rc = DB_E_UNAVAILABLE;
+    if (out)
+        *out = NULL;
+    for (int attempt = 0; attempt < 2 && rc == DB_E_UNAVAILABLE; attempt++) {
+        PGconn *conn = db_acquire(pool);
+        if (!conn)
+            break;
+        rc = stmt ? db_exec_stmt(conn, out, stmt, params) : db_exec(conn, out, sql, nparams, params);
+        /* A broken connection is reset when it is next handed out. */
+        db_release(pool, conn);
+    }
+    return rc;
+}
+
+int db_read(struct db_pool *pool, PGresult **out, const char *sql, int nparams, const char *const *params)
+{
+    return db_read_any(pool, out, sql, NULL, nparams, params);
+}
+
+int db_read_stmt(struct db_pool *pool, PGresult **out, const struct db_stmt *stmt, const char *const *params)
+{
+    return db_read_any(pool, out, NULL, stmt, stmt->nparams, params);
 }
 
 int db_transaction(struct db_pool *pool, db_tx_fn fn, void *arg)

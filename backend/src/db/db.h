@@ -6,8 +6,15 @@
  * no function here that takes SQL assembled at run time from data.
  *
  * A connection found dead (PostgreSQL restarted, network cut) is reset when
- * it is handed out, and a statement that fails because the connection died
- * while no transaction was open is retried once on a fresh connection. */
+ * it is handed out. A statement whose connection breaks after it was sent
+ * is not retried: whether it ran (and, outside a transaction, committed) is
+ * unknown, and running a write twice is worse than reporting
+ * DB_E_UNAVAILABLE. Only db_read/db_read_stmt, for statements that may run
+ * twice, try once more on a fresh connection.
+ *
+ * Statements on hot paths are struct db_stmt: prepared on a connection the
+ * first time it runs them (named per connection; a reset connection
+ * prepares again), then executed by name. */
 #ifndef PARLEY_DB_H
 #define PARLEY_DB_H
 
@@ -54,6 +61,22 @@ int db_exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const ch
 
 /* db_exec on a connection borrowed from the pool for this one statement. */
 int db_query(struct db_pool *pool, PGresult **out, const char *sql, int nparams, const char *const *params);
+
+/* db_query for a statement that may safely run twice (a read, an
+ * idempotent touch): when the connection breaks, it runs once more on a
+ * fresh one. */
+int db_read(struct db_pool *pool, PGresult **out, const char *sql, int nparams, const char *const *params);
+
+/* A statement prepared once per connection. Define it static const next to
+ * its one caller: static const struct db_stmt find = {"SELECT ...", 1}; */
+struct db_stmt {
+    const char *sql;
+    int nparams;
+};
+#define DB_STMT_MAX 64 /* prepared per connection; more run unprepared */
+
+int db_exec_stmt(PGconn *conn, PGresult **out, const struct db_stmt *stmt, const char *const *params);
+int db_read_stmt(struct db_pool *pool, PGresult **out, const struct db_stmt *stmt, const char *const *params);
 
 /* Runs fn inside BEGIN ... COMMIT on one pooled connection. fn returns 0 to
  * commit or a negative code to roll back (that code is returned). A

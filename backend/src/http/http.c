@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,10 +51,12 @@ struct http_server {
     const struct http_route *routes;
     size_t nroutes;
     atomic_int inflight; /* requests inside on_request */
+    pthread_mutex_t drain_lock;
+    pthread_cond_t drained; /* inflight reached 0 while draining */
 };
 
 /* civetweb holds a pointer to this for the life of the context. */
-static struct http_server server;
+static struct http_server server = {.drain_lock = PTHREAD_MUTEX_INITIALIZER};
 
 void http_add_header(struct http_req *req, const char *name, const char *value)
 {
@@ -533,14 +536,15 @@ int http_inflight(void)
 
 int http_drain(struct app *app, int timeout_ms)
 {
+    struct timespec until = clock_deadline(timeout_ms);
     atomic_store(&app->draining, 1);
-    for (int waited = 0; waited < timeout_ms; waited += 10) {
-        /* This request-less thread is not counted; 0 means all done. */
-        if (atomic_load(&server.inflight) == 0)
-            return 0;
-        struct timespec ts = {0, 10 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    /* The last request out signals (see on_request); checking under the
+     * lock it signals under means the signal cannot be missed. */
+    pthread_mutex_lock(&server.drain_lock);
+    while (atomic_load(&server.inflight) > 0)
+        if (pthread_cond_timedwait(&server.drained, &server.drain_lock, &until) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&server.drain_lock);
     return atomic_load(&server.inflight);
 }
 
@@ -609,7 +613,11 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     if (counted)
         connlimit_release(req->app->conns, CONNLIMIT_HTTP, req->client_ip);
     free(req);
-    atomic_fetch_sub(&server.inflight, 1);
+    if (atomic_fetch_sub(&server.inflight, 1) == 1 && atomic_load(&server.app->draining)) {
+        pthread_mutex_lock(&server.drain_lock);
+        pthread_cond_broadcast(&server.drained);
+        pthread_mutex_unlock(&server.drain_lock);
+    }
     return code;
 }
 
@@ -713,6 +721,7 @@ int http_start(struct app *app, const struct http_route *routes, size_t nroutes,
     server.app = app;
     server.routes = routes;
     server.nroutes = nroutes;
+    clock_cond_init(&server.drained);
     snprintf(ports, sizeof(ports), "%s:%d%s", cfg->listen_host, cfg->listen_port, tls ? "s" : "");
     snprintf(threads, sizeof(threads), "%d", cfg->http_threads);
     snprintf(timeout, sizeof(timeout), "%d", cfg->request_timeout_ms);
@@ -745,6 +754,7 @@ void http_stop(struct app *app)
     if (app->mg) {
         mg_stop(app->mg);
         app->mg = NULL;
+        pthread_cond_destroy(&server.drained);
     }
     mg_exit_library();
 }

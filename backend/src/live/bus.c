@@ -10,7 +10,8 @@
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,15 @@ struct bus {
     struct app *app;
     PGconn *conn;
     pthread_t thread;
-    atomic_int stop;
+    int stop_fd; /* eventfd: readable once bus_stop is called */
 };
+
+/* Waits up to ms for the stop signal. 1 when it came. */
+static int stop_requested(struct bus *bus, int ms)
+{
+    struct pollfd pfd = {.fd = bus->stop_fd, .events = POLLIN};
+    return poll(&pfd, 1, ms) > 0;
+}
 
 static PGconn *bus_connect(struct db_pool *db)
 {
@@ -51,10 +59,11 @@ static void bus_drain(struct bus *bus)
 static void *bus_main(void *arg)
 {
     struct bus *bus = arg;
-    while (!atomic_load(&bus->stop)) {
+    for (;;) {
         if (PQstatus(bus->conn) != CONNECTION_OK) {
             /* Reconnect with a pause; tell clients to resync once back. */
-            sleep(1);
+            if (stop_requested(bus, 1000))
+                break;
             PQfinish(bus->conn);
             bus->conn = bus_connect(bus->app->db);
             if (PQstatus(bus->conn) == CONNECTION_OK) {
@@ -63,9 +72,9 @@ static void *bus_main(void *arg)
             }
             continue;
         }
-        struct pollfd pfd = {.fd = PQsocket(bus->conn), .events = POLLIN};
-        int rc = poll(&pfd, 1, 250); /* wakes up to notice bus_stop */
-        if (rc < 0 && errno != EINTR)
+        struct pollfd pfd[2] = {{.fd = PQsocket(bus->conn), .events = POLLIN}, {.fd = bus->stop_fd, .events = POLLIN}};
+        int rc = poll(pfd, 2, -1);
+        if ((rc < 0 && errno != EINTR) || (rc > 0 && pfd[1].revents))
             break;
         if (rc > 0) {
             if (PQconsumeInput(bus->conn) == 0) {
@@ -92,18 +101,25 @@ struct bus *bus_start(struct app *app, char *err, size_t errlen)
         return NULL;
     }
     bus->app = app;
-    atomic_init(&bus->stop, 0);
+    bus->stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (bus->stop_fd < 0) {
+        snprintf(err, errlen, "cannot create the bus's stop signal");
+        free(bus);
+        return NULL;
+    }
     bus->conn = bus_connect(app->db);
     if (PQstatus(bus->conn) != CONNECTION_OK) {
         snprintf(err, errlen, "DATABASE_URL: bus cannot connect: %.*s", (int)strcspn(PQerrorMessage(bus->conn), "\n"),
                  PQerrorMessage(bus->conn));
         PQfinish(bus->conn);
+        close(bus->stop_fd);
         free(bus);
         return NULL;
     }
     if (pthread_create(&bus->thread, NULL, bus_main, bus) != 0) {
         snprintf(err, errlen, "cannot start the bus thread");
         PQfinish(bus->conn);
+        close(bus->stop_fd);
         free(bus);
         return NULL;
     }
@@ -114,8 +130,11 @@ void bus_stop(struct bus *bus)
 {
     if (!bus)
         return;
-    atomic_store(&bus->stop, 1);
+    uint64_t one = 1;
+    if (write(bus->stop_fd, &one, sizeof(one)) != sizeof(one))
+        log_warn("bus stop signal failed"); /* cannot happen with an eventfd below its maximum */
     pthread_join(bus->thread, NULL);
     PQfinish(bus->conn);
+    close(bus->stop_fd);
     free(bus);
 }

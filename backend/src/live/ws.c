@@ -586,15 +586,38 @@ int ws_start(struct app *app)
     return 0;
 }
 
-void ws_close_all(struct app *app, int code, const char *reason)
+void ws_close_all(struct app *app, int code, const char *reason, int wait_ms)
 {
     struct ws_state *st = app->ws;
+    struct ws_conn **held = NULL;
+    size_t n = 0, cap = 0;
     if (!st)
         return;
+    double deadline = clock_now() + wait_ms / 1000.0;
+    /* Held by reference, waited for outside st->lock: close handlers
+     * need that lock to leave the list. */
     pthread_mutex_lock(&st->lock);
-    for (struct ws_conn *c = st->all; c; c = c->all_next)
+    for (struct ws_conn *c = st->all; c; c = c->all_next) {
         wsconn_close(c, code, reason);
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            struct ws_conn **bigger = realloc(held, ncap * sizeof(*held));
+            if (!bigger)
+                continue; /* closed, just not waited for */
+            held = bigger;
+            cap = ncap;
+        }
+        wsconn_ref(c);
+        held[n++] = c;
+    }
     pthread_mutex_unlock(&st->lock);
+    for (size_t i = 0; i < n; i++) {
+        int left_ms = (int)((deadline - clock_now()) * 1000.0);
+        if (left_ms > 0)
+            wsconn_wait_close_sent(held[i], left_ms);
+        wsconn_unref(held[i]);
+    }
+    free(held);
 }
 
 void ws_stop(struct app *app)

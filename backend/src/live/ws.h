@@ -16,8 +16,10 @@
 /* Registers /ws/visitor and /ws/agent on the running server and starts the
  * housekeeping thread. Returns 0 or -1. */
 int ws_start(struct app *app);
-/* Asks every open socket to close (shutdown: 1001 going away). */
-void ws_close_all(struct app *app, int code, const char *reason);
+/* Asks every open socket to close (shutdown: 1001 going away) and waits,
+ * up to wait_ms in all, until each has sent its close frame (after what was
+ * queued before it). */
+void ws_close_all(struct app *app, int code, const char *reason, int wait_ms);
 /* Stops the housekeeping thread; ws_free after the server has stopped. */
 void ws_stop(struct app *app);
 void ws_free(struct app *app);
