@@ -538,7 +538,7 @@ void api_v1_message_create(struct http_req *req)
         http_send_json(req, r.duplicate ? 200 : 201,
                        json_pack("{s:o, s:b}", "message", msg ? msg : json_null(), "duplicate", r.duplicate));
     } else if (e == CHAT_E_UNAVAILABLE) {
-        http_send_problem(req, 503, "unavailable", "the message was not stored; retry with the same key");
+        http_send_problem(req, 503, "unavailable", "the message may not have been stored; retry with the same idempotency key");
     } else if (e == CHAT_E_KEY_TAKEN) {
         params_invalid(req, "idempotency_key", "is used by another message in this conversation");
     } else {
