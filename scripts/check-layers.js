@@ -5,7 +5,7 @@
 //     (docs/architecture.md, "Layers"): core < db < chat < {live, http} < api < main;
 //     live and http are siblings and do not include each other;
 //   - no import circle between modules (a module is a .c with its .h);
-//   - no SQL (db_query/db_exec/db_transaction) outside db/ and chat/.
+//   - no SQL (db_query/db_exec/db_read/db_transaction, or a borrowed connection) outside db/ and chat/.
 // Prints what is wrong and exits 1; prints the module count and exits 0 when all holds.
 
 const fs = require('node:fs');
@@ -56,7 +56,7 @@ for (const [key, m] of mods) {
         problems.push(`${path.relative(SRC, file)}: ${m.layer} must not include ${inc}.h (${to} is not below ${m.layer})`);
       }
     }
-    if (!SQL_LAYERS.has(m.layer) && /\bdb_(query|exec|transaction)\s*\(/.test(text)) {
+    if (!SQL_LAYERS.has(m.layer) && /\bdb_(query|exec|exec_stmt|read|read_stmt|transaction|acquire)\s*\(/.test(text)) {
       problems.push(`${path.relative(SRC, file)}: runs SQL; SQL lives in db/ and chat/ (the modules that own the data)`);
     }
   }

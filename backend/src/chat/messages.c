@@ -80,16 +80,23 @@ done:
     return err;
 }
 
-enum chat_err messages_post_one(struct db_pool *db, const struct message_post *post, struct message_result *out)
+enum chat_err messages_commit(struct db_pool *db, const struct message_post *posts, size_t n,
+                              struct message_result *out)
 {
     PGconn *conn = db_acquire(db);
     if (!conn) {
-        memset(out, 0, sizeof(*out));
+        memset(out, 0, n * sizeof(*out));
         return CHAT_E_UNAVAILABLE;
     }
-    enum chat_err err = messages_post(conn, post, 1, out);
+    /* One statement outside a transaction is a transaction of its own. */
+    enum chat_err err = messages_post(conn, posts, n, out);
     db_release(db, conn);
     return err;
+}
+
+enum chat_err messages_post_one(struct db_pool *db, const struct message_post *post, struct message_result *out)
+{
+    return messages_commit(db, post, 1, out);
 }
 
 enum chat_err messages_post_tx(PGconn *conn, const struct message_post *post)

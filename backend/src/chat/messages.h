@@ -42,7 +42,11 @@ struct message_result {
 enum chat_err messages_post(PGconn *conn, const struct message_post *posts, size_t n,
                             struct message_result *out) CHAT_CHECKED;
 
-/* messages_post of one post on a pooled connection, as its own transaction. */
+/* messages_post on a pooled connection, as a transaction of its own:
+ * committed when this returns CHAT_OK. */
+enum chat_err messages_commit(struct db_pool *db, const struct message_post *posts, size_t n,
+                              struct message_result *out) CHAT_CHECKED;
+/* messages_commit of one post. */
 enum chat_err messages_post_one(struct db_pool *db, const struct message_post *post,
                                 struct message_result *out) CHAT_CHECKED;
 

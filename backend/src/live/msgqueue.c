@@ -2,7 +2,6 @@
 
 #include "chat/messages.h"
 #include "core/log.h"
-#include "db/db.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -97,9 +96,8 @@ static void sort_by_conversation(struct post **v, size_t n)
 
 static void commit_batch(struct msgqueue *mq, struct post **batch, size_t n)
 {
-    struct message_post posts[MSGQUEUE_BATCH];
+    struct message_post posts[MSGQUEUE_BATCH] = {{.conversation_id = 0}};
     struct message_result results[MSGQUEUE_BATCH];
-    enum chat_err err = CHAT_E_UNAVAILABLE;
 
     sort_by_conversation(batch, n);
     for (size_t i = 0; i < n; i++) {
@@ -115,13 +113,8 @@ static void commit_batch(struct msgqueue *mq, struct post **batch, size_t n)
             .client_msg_id = p->client_msg_id,
         };
     }
-    PGconn *conn = db_acquire(mq->app->db);
-    if (conn) {
-        /* One statement in autocommit: it is its own transaction, so the
-         * rows are committed when it returns. */
-        err = messages_post(conn, posts, n, results);
-        db_release(mq->app->db, conn);
-    }
+    /* Committed when it returns: acks go out only after that. */
+    enum chat_err err = messages_commit(mq->app->db, posts, n, results);
     for (size_t i = 0; i < n; i++) {
         struct post *p = batch[i];
         const char *id = p->request_id[0] ? p->request_id : NULL;
