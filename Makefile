@@ -1,7 +1,7 @@
 # Parley — build, run and test.
 #   make run    install what is missing, build, start a private PostgreSQL, serve
 #   make test   the same set-up, then every test suite
-# Other targets: make (build), asan, lint, stop-db, clean.
+# Other targets: make (build), asan, lint (C and JS), fmt-js, stop-db, clean.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -42,13 +42,13 @@ NODE_TEST  = node --test --test-reporter=tap
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all deps node run test test-unit test-integration test-e2e asan lint stop-db clean db-start
+.PHONY: all deps node run test test-unit test-integration test-e2e asan lint lint-js fmt-js stop-db clean db-start
 
 all: backend/parleyd build/static/.built build/static/api/v1/openapi.json
 
 # --- the front ends (widget, console): esbuild bundles into build/static ------
 
-FRONTEND_SRC := $(shell find widget agent-console -type f 2>/dev/null) scripts/build-frontend.js
+FRONTEND_SRC := $(shell find widget agent-console ui-shared -type f 2>/dev/null) scripts/build-frontend.js
 
 build/static/.built: $(FRONTEND_SRC) node_modules/.package-lock.json
 	node scripts/build-frontend.js
@@ -154,10 +154,24 @@ asan: deps node build/asan/parleyd
 	    echo "== $$b"; $$b; done
 	PARLEYD=$(CURDIR)/build/asan/parleyd ASAN_OPTIONS=detect_leaks=0 $(NODE_TEST) $(NODE_PAR) tests/integration/
 
-lint: deps
+lint: deps lint-js
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr --std=c11 \
 	    -Ibackend/src backend/src backend/tests
 	clang-format --dry-run --Werror backend/src/*.c backend/src/*.h backend/tests/*.c
+
+# JavaScript: ESLint (eslint.config.js) and Prettier (.prettierrc.json) in
+# check mode over the front ends, the modules they share, the build scripts and
+# the benchmarks. tests/ is not covered yet. `make fmt-js` rewrites in place.
+JS_LINT     := eslint.config.js widget agent-console scripts bench
+JS_FORMAT   := eslint.config.js '{widget,agent-console,ui-shared}/**/*.{js,jsx,css}' 'scripts/*.js' 'bench/*.js' bench/chatload
+
+lint-js: node
+	npx --no-install eslint --max-warnings 0 $(JS_LINT)
+	npx --no-install prettier --check $(JS_FORMAT)
+
+fmt-js: node
+	npx --no-install prettier --write $(JS_FORMAT)
+	npx --no-install eslint --fix $(JS_LINT)
 
 clean:
 	rm -rf build backend/parleyd

@@ -4,7 +4,7 @@
 // view. Components read `S` and call the actions; every change calls
 // changed(), which re-renders the app once per tick.
 
-import { api, get, post, patch, setCsrf, setSessionEndedHandler, ApiError } from './lib/api.js';
+import { api, get, post, setCsrf, setSessionEndedHandler, ApiError } from './lib/api.js';
 import { AgentSocket, SocketError } from './lib/socket.js';
 import { h } from 'preact';
 import { balance } from './lib/bidi.js';
@@ -481,12 +481,15 @@ function scheduleTypingSweep() {
   clearTimeout(typingTimer);
   if (!S.typing.size) return;
   const next = Math.min(...S.typing.values());
-  typingTimer = setTimeout(() => {
-    const now = Date.now();
-    for (const [id, until] of S.typing) if (until <= now) S.typing.delete(id);
-    changed();
-    scheduleTypingSweep();
-  }, Math.max(50, next - Date.now() + 20));
+  typingTimer = setTimeout(
+    () => {
+      const now = Date.now();
+      for (const [id, until] of S.typing) if (until <= now) S.typing.delete(id);
+      changed();
+      scheduleTypingSweep();
+    },
+    Math.max(50, next - Date.now() + 20),
+  );
 }
 
 function onMessage(msg) {
@@ -1074,5 +1077,3 @@ export function focusComposer({ note = false, canned = false } = {}) {
   S.focus = { composer: S.focus.composer + 1, note, canned };
   changed();
 }
-
-

@@ -163,7 +163,7 @@ export class AgentSocket {
     if (code === 4001 && reason === 'deactivated') return this._fatal('deactivated');
     if (code === 4003 && reason === 'auth_failed') {
       // The session may have ended (expired, logged out elsewhere).
-      let alive = true;
+      let alive;
       try {
         alive = await this.opts.checkSession();
       } catch {

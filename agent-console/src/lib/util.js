@@ -85,14 +85,15 @@ export function parseUA(ua) {
   else if ((m = /SamsungBrowser\/([\d.]+)/.exec(ua))) browser = `Samsung Internet ${m[1].split('.')[0]}`;
   else if ((m = /(?:Firefox|FxiOS)\/([\d.]+)/.exec(ua))) browser = `Firefox ${m[1].split('.')[0]}`;
   else if ((m = /CriOS\/([\d.]+)/.exec(ua))) browser = `Chrome ${m[1].split('.')[0]}`;
-  else if ((m = /(?:HeadlessChrome|Chromium|Chrome)\/([\d.]+)/.exec(ua))) browser = `${/Headless/.test(ua) ? 'Headless Chrome' : 'Chrome'} ${m[1].split('.')[0]}`;
+  else if ((m = /(?:HeadlessChrome|Chromium|Chrome)\/([\d.]+)/.exec(ua)))
+    browser = `${/Headless/.test(ua) ? 'Headless Chrome' : 'Chrome'} ${m[1].split('.')[0]}`;
   else if (/Safari\//.test(ua) && /Version\//.test(ua)) browser = `Safari ${ver(/Version\/([\d.]+)/)}`;
   else if ((m = /(?:MSIE |Trident\/.*rv:)([\d.]+)/.exec(ua))) browser = `Internet Explorer ${m[1].split('.')[0]}`;
   else if ((m = /^([A-Za-z][\w-]{1,30})\/([\d.]+)/.exec(ua))) browser = `${m[1]} ${m[2].split('.')[0]}`;
 
   let os = '';
   if ((m = /Windows NT ([\d.]+)/.exec(ua))) {
-    const map = { '10.0': '10/11', '6.3': '8.1', '6.2': '8', '6.1': '7' };
+    const map = { '10.0': '10/11', 6.3: '8.1', 6.2: '8', 6.1: '7' };
     os = `Windows ${map[m[1]] || m[1]}`;
   } else if ((m = /(?:iPhone|iPad|iPod).*? OS ([\d_]+)/.exec(ua))) os = `iOS ${m[1].split('_').slice(0, 2).join('.')}`;
   else if ((m = /Android ([\d.]+)/.exec(ua))) os = `Android ${m[1]}`;
@@ -194,7 +195,7 @@ export async function copyText(text) {
   ta.className = 'offscreen';
   document.body.appendChild(ta);
   ta.select();
-  let ok = false;
+  let ok;
   try {
     ok = document.execCommand('copy');
   } catch {

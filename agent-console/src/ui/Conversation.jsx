@@ -1,17 +1,6 @@
 import { Component } from 'preact';
 import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
-import {
-  S,
-  accept,
-  closeConv,
-  discardSend,
-  isPrivileged,
-  markRead,
-  openDialog,
-  pageActive,
-  reopen,
-  retrySend,
-} from '../store.js';
+import { S, accept, closeConv, discardSend, isPrivileged, markRead, openDialog, pageActive, reopen, retrySend } from '../store.js';
 import { fmtDay, fmtDuration, fmtTime, ts, visitorName } from '../lib/util.js';
 import { isolate } from '../lib/bidi.js';
 import { Avatar, Bdi, RichText, Spinner, useNow } from './common.jsx';
@@ -167,7 +156,13 @@ class Thread extends Component {
       const side = m.author && m.author.kind === 'visitor' ? 'them' : 'us';
       const who = authorName(m);
       const grouped =
-        prev && prev.kind === m.kind && prev.author && m.author && prev.author.kind === m.author.kind && prev.author.id === m.author.id && ts(m.created_at) - ts(prev.created_at) < 5 * 60000;
+        prev &&
+        prev.kind === m.kind &&
+        prev.author &&
+        m.author &&
+        prev.author.kind === m.author.kind &&
+        prev.author.id === m.author.id &&
+        ts(m.created_at) - ts(prev.created_at) < 5 * 60000;
       prev = m;
       const seen = i === lastMineIdx && (c.visitor_last_read_seq || 0) >= m.seq;
       items.push(
@@ -178,13 +173,7 @@ class Thread extends Component {
           data-kind={m.kind}
           data-testid={m.kind === 'note' ? 'note' : 'message'}
         >
-          {side === 'them' ? (
-            grouped ? (
-              <span class="avatar-gap" />
-            ) : (
-              <Avatar name={who} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={28} />
-            )
-          ) : null}
+          {side === 'them' ? grouped ? <span class="avatar-gap" /> : <Avatar name={who} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={28} /> : null}
           <div class="msg-body">
             {!grouped ? (
               <div class="msg-meta">

@@ -146,6 +146,7 @@ function cleanAttrs(a) {
     for (const k of Object.keys(a).slice(0, 50)) {
       const v = a[k];
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(k)) continue;
+      // eslint-disable-next-line no-control-regex -- control characters are what is removed
       if (typeof v === 'string') out[k] = v.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 500);
       else if (v === null || typeof v === 'boolean' || (typeof v === 'number' && isFinite(v))) out[k] = v;
     }
@@ -155,8 +156,7 @@ function cleanAttrs(a) {
 function cleanPrechat(p) {
   const out = {};
   if (p && typeof p === 'object')
-    for (const k of Object.keys(p).slice(0, 20))
-      if (/^[A-Za-z0-9_.-]{1,64}$/.test(k) && typeof p[k] === 'string') out[k] = p[k].slice(0, 1000);
+    for (const k of Object.keys(p).slice(0, 20)) if (/^[A-Za-z0-9_.-]{1,64}$/.test(k) && typeof p[k] === 'string') out[k] = p[k].slice(0, 1000);
   return out;
 }
 
@@ -175,8 +175,7 @@ function onHostMessage(e) {
       .filter((x) => x && /^[\x21-\x7e]{1,64}$/.test(x.cmid) && typeof x.body === 'string' && x.body.length <= 16000)
       .map((x) => ({ cmid: x.cmid, body: x.body, at: int(x.at) }));
     let start = null;
-    if (m.start && typeof m.start === 'object')
-      start = { prechat: cleanPrechat(m.start.prechat), offline: m.start.offline === true };
+    if (m.start && typeof m.start === 'object') start = { prechat: cleanPrechat(m.start.prechat), offline: m.start.offline === true };
     update({
       inited: true,
       token: str(m.token, 128) || null,
@@ -239,8 +238,7 @@ async function flushVisitor() {
     await request({ type: 'visitor.update', ...sent });
   } catch (e) {
     const code = e && e.code;
-    if (['disconnected', 'timeout', 'unavailable', 'rate_limited', 'internal'].includes(code))
-      pendingVisitor = { ...sent, ...pendingVisitor };
+    if (['disconnected', 'timeout', 'unavailable', 'rate_limited', 'internal'].includes(code)) pendingVisitor = { ...sent, ...pendingVisitor };
   }
 }
 
@@ -570,8 +568,7 @@ export function startConversation(prechat, firstMessage, offline) {
   forgetConversation();
   S.start = { prechat: cleanPrechat(prechat), offline: !!offline };
   S.outbox = [...S.outbox, { cmid: newCmid(), body: firstMessage, at: Date.now() }];
-  if (prechat.name || prechat.email)
-    S.profile = { name: prechat.name || S.profile.name, email: prechat.email || S.profile.email };
+  if (prechat.name || prechat.email) S.profile = { name: prechat.name || S.profile.name, email: prechat.email || S.profile.email };
   update({ loaded: true });
   persist();
   flush();
@@ -651,8 +648,7 @@ function onEvent(m) {
     case 'read':
       if (m.conversation_id !== S.convId || !S.conv) return;
       if (m.side === 'agent') S.conv.agent_last_read_seq = Math.max(int(S.conv.agent_last_read_seq), int(m.last_read_seq));
-      if (m.side === 'visitor')
-        S.conv.visitor_last_read_seq = Math.max(int(S.conv.visitor_last_read_seq), int(m.last_read_seq));
+      if (m.side === 'visitor') S.conv.visitor_last_read_seq = Math.max(int(S.conv.visitor_last_read_seq), int(m.last_read_seq));
       update();
       sendUnread();
       break;
@@ -755,8 +751,7 @@ function afterRender() {
   readInFlight = S.lastSeq;
   request({ type: 'read', conversation_id: S.convId, seq: S.lastSeq }).then(
     (r) => {
-      if (S.conv && r.conversation_id === S.convId)
-        S.conv.visitor_last_read_seq = Math.max(S.conv.visitor_last_read_seq || 0, int(r.last_read_seq));
+      if (S.conv && r.conversation_id === S.convId) S.conv.visitor_last_read_seq = Math.max(S.conv.visitor_last_read_seq || 0, int(r.last_read_seq));
       update();
       sendUnread();
     },

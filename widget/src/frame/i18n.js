@@ -135,7 +135,7 @@ let dict = en;
 export function setLanguage(pref) {
   let l = pref;
   if (l !== 'en' && l !== 'zh-CN') {
-    const list = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || '']);
+    const list = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ''];
     l = /^zh/i.test(list[0] || '') ? 'zh-CN' : 'en';
   }
   lang = l;

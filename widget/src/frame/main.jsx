@@ -52,12 +52,18 @@ const IconSend = () => (
 // Thumbs: Material Design icons (Apache License 2.0).
 const IconUp = () => (
   <Svg size={22}>
-    <path fill="currentColor" d="M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z" />
+    <path
+      fill="currentColor"
+      d="M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z"
+    />
   </Svg>
 );
 const IconDownThumb = () => (
   <Svg size={22}>
-    <path fill="currentColor" d="M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z" />
+    <path
+      fill="currentColor"
+      d="M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z"
+    />
   </Svg>
 );
 const IconClock = () => (
@@ -147,9 +153,7 @@ function PrechatForm({ offline }) {
     const v = {};
     for (const f of fields) {
       const a = S.attrs[f.name];
-      v[f.name] =
-        (f.name === 'name' || f.name === 'email' ? S.profile[f.name] : '') ||
-        (typeof a === 'string' || typeof a === 'number' ? String(a) : '');
+      v[f.name] = (f.name === 'name' || f.name === 'email' ? S.profile[f.name] : '') || (typeof a === 'string' || typeof a === 'number' ? String(a) : '');
     }
     return v;
   });
@@ -161,7 +165,11 @@ function PrechatForm({ offline }) {
     const errs = {};
     const out = {};
     for (const f of fields) {
-      const v = (values[f.name] || '').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').trim().slice(0, 1000);
+      const v = (values[f.name] || '')
+        // eslint-disable-next-line no-control-regex -- control characters are what is removed
+        .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+        .trim()
+        .slice(0, 1000);
       if (f.required && !v) errs[f.name] = t('required');
       else if (v && f.type === 'email' && !EMAIL_RE.test(v)) errs[f.name] = t('badEmail');
       if (v) out[f.name] = v;
@@ -541,12 +549,7 @@ function Closed() {
     setBusy(false);
   };
   const choiceButton = (value, label, icon) => (
-    <button
-      type="button"
-      class={`pw-rate-btn pw-rate-${value}`}
-      aria-pressed={choice === value ? 'true' : 'false'}
-      onClick={() => setChoice(value)}
-    >
+    <button type="button" class={`pw-rate-btn pw-rate-${value}`} aria-pressed={choice === value ? 'true' : 'false'} onClick={() => setChoice(value)}>
       {icon}
       <span>{label}</span>
     </button>

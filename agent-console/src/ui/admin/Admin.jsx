@@ -65,7 +65,17 @@ export function Admin() {
   }
   return (
     <div class="admin" data-testid={`admin-${tab}`}>
-      {tab === 'agents' ? <Agents /> : tab === 'teams' ? <Teams /> : tab === 'sites' ? <Sites /> : tab === 'canned' ? <Canned /> : tab === 'tokens' ? <Tokens /> : null}
+      {tab === 'agents' ? (
+        <Agents />
+      ) : tab === 'teams' ? (
+        <Teams />
+      ) : tab === 'sites' ? (
+        <Sites />
+      ) : tab === 'canned' ? (
+        <Canned />
+      ) : tab === 'tokens' ? (
+        <Tokens />
+      ) : null}
     </div>
   );
 }

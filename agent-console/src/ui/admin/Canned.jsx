@@ -38,7 +38,12 @@ function CannedForm({ item, onClose }) {
     >
       <form id="canned-form" onSubmit={submit}>
         {f.error ? <div class="notice notice-error">{f.error}</div> : null}
-        <Field label="Shortcut" id="canned-shortcut" error={f.errors.shortcut} hint="Agents type /shortcut in the composer. Lower-case letters, digits, - and _.">
+        <Field
+          label="Shortcut"
+          id="canned-shortcut"
+          error={f.errors.shortcut}
+          hint="Agents type /shortcut in the composer. Lower-case letters, digits, - and _."
+        >
           <div class="input-prefix">
             <span>/</span>
             <input id="canned-shortcut" required maxLength={32} value={v.shortcut} onInput={f.set('shortcut')} autofocus data-testid="canned-shortcut" />

@@ -93,7 +93,8 @@ export function Tokens() {
     const ok = await confirmDialog({
       title: (
         <>
-          Revoke “<Bdi text={t.name} />”?
+          Revoke “<Bdi text={t.name} />
+          ”?
         </>
       ),
       label: `Revoke “${isolate(t.name)}”?`,
