@@ -42,7 +42,7 @@ NODE_TEST  = node --test --test-reporter=tap
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all deps node run test test-unit test-integration test-e2e asan lint lint-js fmt-js stop-db clean db-start
+.PHONY: all deps node run test test-unit test-ui test-integration test-e2e asan lint lint-js fmt-js stop-db clean db-start
 
 all: backend/parleyd build/static/.built build/static/api/v1/openapi.json
 
@@ -120,6 +120,10 @@ build/tests/%: backend/tests/%.c $(OBJ) $(HDR)
 test-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+# The modules both front ends share (ui-shared/): socket, outbox, linkify, time.
+test-ui: node
+	$(NODE_TEST) ui-shared/test/*.test.js
+
 test-integration: all node
 	$(NODE_TEST) $(NODE_PAR) tests/integration/
 
@@ -133,6 +137,7 @@ test-e2e: all node
 test: deps
 	@$(MAKE) --no-print-directory all node
 	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-ui
 	@$(MAKE) --no-print-directory test-integration
 	@$(MAKE) --no-print-directory test-e2e
 
@@ -162,7 +167,7 @@ lint: deps lint-js
 # JavaScript: ESLint (eslint.config.js) and Prettier (.prettierrc.json) in
 # check mode over the front ends, the modules they share, the build scripts and
 # the benchmarks. tests/ is not covered yet. `make fmt-js` rewrites in place.
-JS_LINT     := eslint.config.js widget agent-console scripts bench
+JS_LINT     := eslint.config.js widget agent-console ui-shared scripts bench
 JS_FORMAT   := eslint.config.js '{widget,agent-console,ui-shared}/**/*.{js,jsx,css}' 'scripts/*.js' 'bench/*.js' bench/chatload
 
 lint-js: node

@@ -65,6 +65,11 @@ module.exports = [
     },
   },
   {
+    // ui-shared's own tests run in Node, with a stand-in WebSocket.
+    files: ['ui-shared/test/**/*.js'],
+    languageOptions: { globals: { ...globals.node } },
+  },
+  {
     files: ['widget/src/**/*.{js,jsx}', 'ui-shared/**/*.{js,jsx}'],
     rules: {
       'no-restricted-imports': [

@@ -5,10 +5,12 @@
 // changed(), which re-renders the app once per tick.
 
 import { api, get, post, setCsrf, setSessionEndedHandler, ApiError } from './lib/api.js';
-import { AgentSocket, SocketError } from './lib/socket.js';
 import { h } from 'preact';
-import { balance } from './lib/bidi.js';
-import { ts, uid, visitorName } from './lib/util.js';
+import { balance } from '../../ui-shared/bidi.js';
+import { Outbox } from '../../ui-shared/outbox.js';
+import { ChatSocket, SocketError } from '../../ui-shared/socket.js';
+import { ts } from '../../ui-shared/time.js';
+import { visitorName } from './lib/util.js';
 
 export const S = {
   phase: 'boot', // boot | login | app
@@ -25,7 +27,6 @@ export const S = {
   canned: [],
   convs: new Map(),
   msgs: new Map(), // id -> { bySeq: Map, list: [], contig: 0, loading, error, rev }
-  outbox: new Map(), // id -> [{cmid, body, kind, state, error, at}]
   drafts: new Map(), // id -> {text, note}
   typing: new Map(), // id -> until (ms)
   localRead: new Map(), // id -> seq seen here
@@ -109,30 +110,29 @@ function persistNow() {
   const drafts = {};
   for (const [id, d] of S.drafts) if (d.text) drafts[id] = d;
   store.save('drafts', drafts);
-  const outbox = {};
-  for (const [id, items] of S.outbox) {
-    const keep = items.filter((i) => i.state !== 'failed' || i.retryable);
-    if (keep.length) outbox[id] = keep.map(({ cmid, body, kind, at }) => ({ cmid, body, kind, at }));
+  const unsent = {};
+  for (const { conv, cmid, body, kind, at, state } of outbox.items) {
+    if (state !== 'failed') (unsent[conv] = unsent[conv] || []).push({ cmid, body, kind, at });
   }
-  store.save('outbox', outbox);
+  store.save('outbox', unsent);
 }
 window.addEventListener('pagehide', persistNow);
 
 function restoreLocal() {
   S.drafts = new Map();
-  S.outbox = new Map();
   const drafts = store.load('drafts') || {};
   for (const [id, d] of Object.entries(drafts)) {
     if (d && typeof d.text === 'string') S.drafts.set(Number(id), { text: d.text, note: !!d.note });
   }
-  const outbox = store.load('outbox') || {};
-  for (const [id, items] of Object.entries(outbox)) {
+  const unsent = [];
+  for (const [id, items] of Object.entries(store.load('outbox') || {})) {
     if (!Array.isArray(items)) continue;
-    const list = items
-      .filter((i) => i && typeof i.cmid === 'string' && typeof i.body === 'string')
-      .map((i) => ({ cmid: i.cmid, body: i.body, kind: i.kind === 'note' ? 'note' : 'message', at: i.at || Date.now(), state: 'queued' }));
-    if (list.length) S.outbox.set(Number(id), list);
+    for (const i of items) {
+      if (i && typeof i.cmid === 'string' && typeof i.body === 'string')
+        unsent.push({ conv: Number(id), cmid: i.cmid, body: i.body, kind: i.kind === 'note' ? 'note' : 'message', at: i.at || Date.now() });
+    }
   }
+  outbox.restore(unsent);
   const prefs = store.load('prefs') || {};
   S.notify.sound = prefs.sound !== false;
 }
@@ -180,26 +180,43 @@ async function enter({ agent, csrf_token }) {
   if (S.view.area === 'admin' && !canSeeAdmin(S.view.admin)) navigate({ area: 'inbox', list: 'mine', selected: null });
   changed();
   loadWorkspace();
-  sock = new AgentSocket({
-    getCsrf: () => S.csrf,
+  sock = new ChatSocket({
+    path: '/ws/agent',
+    auth: () => ({ csrf_token: S.csrf || '' }),
     onOpen,
     onEvent,
     onState: (c) => {
       S.conn = c;
       changed();
     },
-    onFatal: (reason) => sessionEnded(reason),
-    checkSession: async () => {
-      try {
-        await api('GET', '/api/auth/me', undefined, { auth: false });
-        return true;
-      } catch (e) {
-        return !(e instanceof ApiError && e.status === 401);
-      }
-    },
+    onClose,
   });
   sock.start();
   applyRoute();
+}
+
+/** After the socket closed: reconnect (how soon), or end the session. */
+async function onClose({ code, reason }) {
+  const fatal = (why) => {
+    sessionEnded(why);
+    return 'stop';
+  };
+  if (code === 4002) return fatal('logged_out');
+  if (code === 4001 && reason === 'deactivated') return fatal('deactivated');
+  // Role or teams changed: reconnect at once; the new authentication brings the new rights.
+  if (code === 4004) return 'reset';
+  // The session may have ended (expired, logged out elsewhere).
+  if (code === 4003 && reason === 'auth_failed' && !(await sessionAlive())) return fatal('session_ended');
+  return 'retry';
+}
+
+async function sessionAlive() {
+  try {
+    await api('GET', '/api/auth/me', undefined, { auth: false });
+    return true;
+  } catch (e) {
+    return !(e instanceof ApiError && e.status === 401);
+  }
 }
 
 export async function logout() {
@@ -240,7 +257,7 @@ function sessionEnded(reason) {
   S.convs = new Map();
   S.msgs = new Map();
   S.drafts = new Map();
-  S.outbox = new Map();
+  outbox.restore([]);
   S.conn = { state: 'idle', attempt: 0, retryAt: 0 };
   document.title = 'Parley';
   changed();
@@ -339,7 +356,7 @@ function addMessages(id, messages) {
     if (!st.bySeq.has(m.seq)) added = true;
     st.bySeq.set(m.seq, m);
     // Its own echo confirms an unsent message.
-    if (m.client_msg_id) dropOutbox(id, m.client_msg_id);
+    if (m.client_msg_id) outbox.remove(m.client_msg_id);
   }
   if (!added) return;
   st.list = [...st.bySeq.values()].sort((a, b) => a.seq - b.seq);
@@ -361,14 +378,15 @@ async function syncConv(id, { preview = false } = {}) {
     const c = S.convs.get(id);
     let after = st.contig;
     if (preview && c && c.last_seq > after + 3) after = c.last_seq - 3;
-    for (let i = 0; i < 50; i++) {
-      const ack = await sock.request({ type: 'sync', conversation_id: id, after_seq: after, limit: preview ? 4 : 200 });
-      upsertConv(ack.conversation);
-      addMessages(id, ack.messages);
-      st.error = null;
-      if (preview || !ack.more || !ack.messages.length) break;
-      after = ack.messages[ack.messages.length - 1].seq;
-    }
+    await sock.sync(id, after, {
+      limit: preview ? 4 : 200,
+      pages: preview ? 1 : 50,
+      onPage: (ack) => {
+        upsertConv(ack.conversation);
+        addMessages(id, ack.messages);
+        st.error = null;
+      },
+    });
   };
   st.loading = run()
     .catch((e) => {
@@ -416,7 +434,7 @@ async function onOpen(ack) {
   const stale = [...S.convs.values()].filter((c) => c.status !== 'closed' && !listed.has(c.id)).map((c) => c.id);
   changed();
   S.listed = true;
-  flushOutbox();
+  outbox.flush();
   if (!first) loadWorkspace();
   const jobs = [];
   for (const c of list) {
@@ -686,87 +704,51 @@ export async function loadDetails(id, force = false) {
 
 // ---------------------------------------------------------------- messages out
 
-function dropOutbox(id, cmid) {
-  const items = S.outbox.get(id);
-  if (!items) return;
-  const rest = items.filter((i) => i.cmid !== cmid);
-  if (rest.length === items.length) return;
-  if (rest.length) S.outbox.set(id, rest);
-  else S.outbox.delete(id);
-  persistSoon();
+// Messages and notes written and not yet acknowledged (ui-shared/outbox.js),
+// each with the conversation it goes to.
+const outbox = new Outbox({
+  socket: () => sock,
+  prefix: () => `a${S.me ? S.me.id : 0}`,
+  timeoutMs: 30000,
+  frame: (item) => ({ type: item.kind === 'note' ? 'note.send' : 'message.send', conversation_id: item.conv }),
+  onSent: (item, ack) => {
+    addMessages(item.conv, [ack.message]);
+    changed();
+  },
+  onChange: (stored) => {
+    if (stored) persistSoon();
+    changed();
+  },
+});
+
+/** The unsent messages of a conversation, oldest first. */
+export function pendingFor(id) {
+  return outbox.items.filter((i) => i.conv === id);
 }
+
+const SEND_ERRORS = {
+  invalid_state: 'The conversation is closed.',
+  forbidden: 'You can no longer write in this conversation.',
+  message_too_long: 'The message is too long.',
+};
+
+/** Why a failed message was not sent, for the agent. */
+export const sendErrorText = (item) => SEND_ERRORS[item.error] || item.message;
 
 export function sendMessage(id, body, kind = 'message') {
   const text = body.replace(/\s+$/, '');
   if (!text.trim()) return false;
-  const item = { cmid: `a${S.me.id}-${Date.now().toString(36)}-${uid()}`, body: text, kind, state: 'queued', at: Date.now() };
-  S.outbox.set(id, [...(S.outbox.get(id) || []), item]);
+  outbox.add({ conv: id, body: text, kind });
   persistNow();
-  changed();
-  trySend(id, item);
   return true;
 }
 
-function trySend(id, item) {
-  if (!sock || !sock.isOpen || item.state === 'sending') return;
-  item.state = 'sending';
-  item.error = null;
-  changed();
-  sock
-    .request(
-      { type: item.kind === 'note' ? 'note.send' : 'message.send', conversation_id: id, client_msg_id: item.cmid, body: item.body },
-      { timeoutMs: 30000 },
-    )
-    .then((ack) => {
-      dropOutbox(id, item.cmid);
-      addMessages(id, [ack.message]);
-      changed();
-    })
-    .catch((e) => {
-      const code = e && e.code;
-      if (code === 'disconnected' || code === 'stopped' || code === 'timeout') {
-        item.state = 'queued'; // resent (same client_msg_id) when the socket is back
-      } else if (code === 'invalid_field' && e.field === 'client_msg_id') {
-        // The key is someone else's in this conversation: a fresh one.
-        item.cmid = `a${S.me.id}-${Date.now().toString(36)}-${uid()}`;
-        item.state = 'queued';
-        setTimeout(() => trySend(id, item), 0);
-      } else if (code === 'unavailable' || code === 'internal') {
-        item.state = 'queued';
-        setTimeout(() => {
-          if (item.state === 'queued') trySend(id, item);
-        }, 3000);
-      } else {
-        item.state = 'failed';
-        item.error =
-          code === 'invalid_state'
-            ? 'The conversation is closed.'
-            : code === 'forbidden'
-              ? 'You can no longer write in this conversation.'
-              : code === 'message_too_long'
-                ? 'The message is too long.'
-                : e.message;
-      }
-      persistSoon();
-      changed();
-    });
-}
-
-function flushOutbox() {
-  for (const [id, items] of S.outbox) for (const item of items) if (item.state === 'queued') trySend(id, item);
-}
-
 export function retrySend(id, cmid) {
-  const item = (S.outbox.get(id) || []).find((i) => i.cmid === cmid);
-  if (!item) return;
-  item.state = 'queued';
-  trySend(id, item);
-  changed();
+  outbox.retry(cmid);
 }
 
 export function discardSend(id, cmid) {
-  dropOutbox(id, cmid);
-  changed();
+  outbox.remove(cmid);
 }
 
 // ---------------------------------------------------------------- drafts, typing, read

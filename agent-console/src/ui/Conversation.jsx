@@ -1,9 +1,11 @@
 import { Component } from 'preact';
 import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
-import { S, accept, closeConv, discardSend, isPrivileged, markRead, openDialog, pageActive, reopen, retrySend } from '../store.js';
-import { fmtDay, fmtDuration, fmtTime, ts, visitorName } from '../lib/util.js';
-import { isolate } from '../lib/bidi.js';
-import { Avatar, Bdi, RichText, Spinner, useNow } from './common.jsx';
+import { S, accept, closeConv, discardSend, isPrivileged, markRead, openDialog, pageActive, pendingFor, reopen, retrySend, sendErrorText } from '../store.js';
+import { fmtDay, fmtDuration, fmtTime, ts } from '../../../ui-shared/time.js';
+import { visitorName } from '../lib/util.js';
+import { isolate } from '../../../ui-shared/bidi.js';
+import { MessageText } from '../../../ui-shared/linkify.js';
+import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Composer } from './Composer.jsx';
 import { Icon } from './icons.jsx';
 
@@ -190,7 +192,7 @@ class Thread extends Component {
             ) : null}
             {/* dir="auto": isolated, and in the body's own direction */}
             <div class="bubble" dir="auto">
-              <RichText text={m.body} />
+              <MessageText text={m.body} />
             </div>
             {i === lastMineIdx ? (
               <div class={`receipt ${seen ? 'seen' : ''}`} data-testid="receipt">
@@ -214,12 +216,12 @@ class Thread extends Component {
               <span class="msg-author">You</span>
             </div>
             <div class="bubble" dir="auto">
-              <RichText text={p.body} />
+              <MessageText text={p.body} />
             </div>
             <div class="receipt">
               {p.state === 'failed' ? (
                 <>
-                  <span class="error-text">Not sent: {p.error}</span>
+                  <span class="error-text">Not sent: {sendErrorText(p)}</span>
                   <button type="button" class="link-btn" onClick={() => retrySend(c.id, p.cmid)}>
                     Retry
                   </button>
@@ -270,7 +272,7 @@ export function ConversationView({ id, panel, onTogglePanel }) {
   const stick = useRef(true);
   const st = S.msgs.get(id);
   const messages = st ? st.list : [];
-  const pending = S.outbox.get(id) || [];
+  const pending = pendingFor(id);
   const typing = S.typing.has(id);
   const rev = st ? st.rev : 0;
   const pendingKey = pending.map((p) => p.cmid + p.state).join(',');

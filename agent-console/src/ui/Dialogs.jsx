@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { S, closeDialog, setHelp, toast, transfer } from '../store.js';
 import { ApiError, post } from '../lib/api.js';
-import { isolate } from '../lib/bidi.js';
+import { isolate } from '../../../ui-shared/bidi.js';
 import { lang, t } from '../lib/i18n.js';
 import { visitorName } from '../lib/util.js';
 import { Avatar, Bdi, Field, Kbd, Modal } from './common.jsx';

@@ -16,7 +16,7 @@ import {
   toggleSound,
   unreadCount,
 } from '../store.js';
-import { isolate } from '../lib/bidi.js';
+import { isolate } from '../../../ui-shared/bidi.js';
 import { t } from '../lib/i18n.js';
 import { Avatar, Bdi, useNow } from './common.jsx';
 import { Icon } from './icons.jsx';

@@ -1,5 +1,6 @@
 import { S, select } from '../store.js';
-import { fmtDateTime, humanize, parseUA, relTime, visitorName } from '../lib/util.js';
+import { fmtDateTime, relTime } from '../../../ui-shared/time.js';
+import { humanize, parseUA, visitorName } from '../lib/util.js';
 import { Avatar, Bdi, SafeLink, Spinner } from './common.jsx';
 import { Icon } from './icons.jsx';
 

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Icon } from './icons.jsx';
-import { balance } from '../lib/bidi.js';
-import { copyText, hue, initials, linkify } from '../lib/util.js';
+import { balance } from '../../../ui-shared/bidi.js';
+import { safeHref } from '../../../ui-shared/linkify.js';
+import { copyText, hue, initials } from '../lib/util.js';
 import { S, dismissToast, resolveConfirm } from '../store.js';
 
 export function Avatar({ name, seed, size = 32, kind = 'visitor' }) {
@@ -32,36 +33,9 @@ export function Bdi({ text, class: cls, title, testid }) {
   );
 }
 
-/**
- * Message text: plain text, with http(s) links as safe anchors. Balanced;
- * the caller puts it in a block with dir="auto" (the bubble), which
- * isolates it and gives an Arabic or Hebrew message its own direction.
- */
-export function RichText({ text }) {
-  return (
-    <>
-      {linkify(balance(text)).map((part, i) =>
-        typeof part === 'string' ? (
-          part
-        ) : (
-          <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
-            {part.url}
-          </a>
-        ),
-      )}
-    </>
-  );
-}
-
 /** A link for a URL we did not write: only http(s), opened without referrer. */
 export function SafeLink({ url, children }) {
-  let href = null;
-  try {
-    const u = new URL(url);
-    if (u.protocol === 'http:' || u.protocol === 'https:') href = u.href;
-  } catch {
-    href = null;
-  }
+  const href = safeHref(url);
   if (!href) return <span class="mono">{children || balance(url)}</span>;
   return (
     <a href={href} target="_blank" rel="noopener noreferrer" title={balance(url)}>

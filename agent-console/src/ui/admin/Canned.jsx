@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { S, confirmDialog, refreshCanned, toast } from '../../store.js';
 import { api, del } from '../../lib/api.js';
-import { balance } from '../../lib/bidi.js';
+import { balance } from '../../../../ui-shared/bidi.js';
 import { Field, Modal } from '../common.jsx';
 import { Icon } from '../icons.jsx';
 import { PageHead, useForm } from './Admin.jsx';

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { S, confirmDialog, toast } from '../../store.js';
 import { get, patch, post } from '../../lib/api.js';
-import { isolate } from '../../lib/bidi.js';
+import { isolate } from '../../../../ui-shared/bidi.js';
 import { Bdi, CopyButton, Field, Modal, Spinner } from '../common.jsx';
 import { Icon } from '../icons.jsx';
 import { PageHead, useForm } from './Admin.jsx';
