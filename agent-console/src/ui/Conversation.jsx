@@ -1,6 +1,19 @@
 import { Component } from 'preact';
 import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
-import { S, accept, closeConv, discardSend, isPrivileged, markRead, openDialog, pageActive, pendingFor, reopen, retrySend, sendErrorText } from '../store.js';
+import {
+  S,
+  accept,
+  closeConv,
+  discardSend,
+  isPrivileged,
+  markRead,
+  openDialog,
+  pageActive,
+  pendingFor,
+  reopen,
+  retrySend,
+  sendErrorText,
+} from '../store/index.js';
 import { fmtDay, fmtDuration, fmtTime, ts } from '../../../ui-shared/time.js';
 import { visitorName } from '../lib/util.js';
 import { isolate } from '../../../ui-shared/bidi.js';

@@ -1,4 +1,4 @@
-import { S, currentList, getDraft, isPrivileged, loadClosed, pendingFor, searchClosed, select, unreadCount } from '../store.js';
+import { S, currentList, getDraft, isPrivileged, loadClosed, pendingFor, searchClosed, select, unreadCount } from '../store/index.js';
 import { fmtDuration, relTime, ts } from '../../../ui-shared/time.js';
 import { visitorName } from '../lib/util.js';
 import { Avatar, Bdi, Spinner, useNow } from './common.jsx';

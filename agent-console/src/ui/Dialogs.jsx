@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { S, closeDialog, setHelp, toast, transfer } from '../store.js';
+import { S, closeDialog, setHelp, toast, transfer } from '../store/index.js';
 import { ApiError, post } from '../lib/api.js';
 import { isolate } from '../../../ui-shared/bidi.js';
 import { lang, t } from '../lib/i18n.js';

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { S, login } from '../store.js';
+import { S, login } from '../store/index.js';
 import { Icon } from './icons.jsx';
 
 export function Login() {

@@ -15,7 +15,7 @@ import {
   setStatus,
   toggleSound,
   unreadCount,
-} from '../store.js';
+} from '../store/index.js';
 import { isolate } from '../../../ui-shared/bidi.js';
 import { t } from '../lib/i18n.js';
 import { Avatar, Bdi, useNow } from './common.jsx';

@@ -1,4 +1,4 @@
-import { S, select } from '../store.js';
+import { S, select } from '../store/index.js';
 import { fmtDateTime, relTime } from '../../../ui-shared/time.js';
 import { humanize, parseUA, visitorName } from '../lib/util.js';
 import { Avatar, Bdi, SafeLink, Spinner } from './common.jsx';

@@ -3,7 +3,7 @@ import { Icon } from './icons.jsx';
 import { balance } from '../../../ui-shared/bidi.js';
 import { safeHref } from '../../../ui-shared/linkify.js';
 import { copyText, hue, initials } from '../lib/util.js';
-import { S, dismissToast, resolveConfirm } from '../store.js';
+import { S, dismissToast, resolveConfirm } from '../store/index.js';
 
 export function Avatar({ name, seed, size = 32, kind = 'visitor' }) {
   const h = hue(seed === undefined ? name : seed);

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { S, canSeeAdmin } from '../../store.js';
+import { S, canSeeAdmin } from '../../store/index.js';
 import { ApiError } from '../../lib/api.js';
 import { Icon } from '../icons.jsx';
 import { Agents } from './Agents.jsx';

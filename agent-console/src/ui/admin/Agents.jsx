@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { S, confirmDialog, refreshAgents, refreshTeams, toast } from '../../store.js';
+import { S, confirmDialog, refreshAgents, refreshTeams, toast } from '../../store/index.js';
 import { patch, post } from '../../lib/api.js';
 import { isolate } from '../../../../ui-shared/bidi.js';
 import { Avatar, Bdi, CopyButton, Field, Modal } from '../common.jsx';

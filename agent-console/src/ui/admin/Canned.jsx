@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { S, confirmDialog, refreshCanned, toast } from '../../store.js';
+import { S, confirmDialog, refreshCanned, toast } from '../../store/index.js';
 import { api, del } from '../../lib/api.js';
 import { balance } from '../../../../ui-shared/bidi.js';
 import { Field, Modal } from '../common.jsx';

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { S, confirmDialog, toast } from '../../store.js';
+import { S, confirmDialog, toast } from '../../store/index.js';
 import { get, patch, post } from '../../lib/api.js';
 import { isolate } from '../../../../ui-shared/bidi.js';
 import { Bdi, CopyButton, Field, Modal, Spinner } from '../common.jsx';

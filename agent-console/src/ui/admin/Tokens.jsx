@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { S, confirmDialog, toast } from '../../store.js';
+import { S, confirmDialog, toast } from '../../store/index.js';
 import { del, get, post } from '../../lib/api.js';
 import { fmtDateTime, relTime, ts } from '../../../../ui-shared/time.js';
 import { isolate } from '../../../../ui-shared/bidi.js';
