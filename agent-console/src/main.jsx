@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import './styles.css';
+import './styles/index.css';
 import { boot } from './store/index.js';
 import { App } from './ui/App.jsx';
 
