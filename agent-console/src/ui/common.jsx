@@ -21,7 +21,7 @@ export function Avatar({ name, seed, size = 32, kind = 'visitor' }) {
 /**
  * A name (or any short text from people) shown among other text: in a
  * <bdi>, so that neither its direction nor a control inside it can reorder
- * what is around it, and balanced (lib/bidi.js), so that a stray PDI cannot
+ * what is around it, and balanced (ui-shared/bidi.js), so that a stray PDI cannot
  * end the <bdi>'s isolation early. Every visitor, agent, team, site and
  * token name in the console goes through here.
  */
