@@ -67,9 +67,9 @@ export function unreadCount(id) {
   return n;
 }
 
-/** Marks what is on screen as read (locally at once; on the server shortly after). */
-const readTimers = new Map();
+const readTimers = new Map(); // id -> the timer of the read request to send
 
+/** Marks what is on screen as read (locally at once; on the server shortly after). */
 export function markRead(id) {
   const st = S.msgs.get(id);
   if (!st || !st.list.length) return;
