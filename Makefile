@@ -1,7 +1,7 @@
 # Parley — build, run and test.
 #   make run    install what is missing, build, start a private PostgreSQL, serve
 #   make test   the same set-up, then every test suite
-# Other targets: make (build), asan, tsan, lint, stop-db, clean.
+# Other targets: make (build), asan, tsan, lint (C and JS), fmt-js, stop-db, clean.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -48,13 +48,14 @@ ASAN_OPTIONS := detect_leaks=1:abort_on_error=0
 LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 TSAN_OPTIONS := suppressions=$(CURDIR)/tests/tsan.supp:second_deadlock_stack=1:exitcode=66:print_suppressions=0
 
-.PHONY: all deps node run test test-unit test-integration test-e2e asan tsan lint stop-db clean db-start
+.PHONY: all deps node run test test-unit test-ui test-integration test-e2e asan tsan lint lint-js fmt-js stop-db clean \
+        db-start
 
 all: backend/parleyd build/static/.built build/static/api/v1/openapi.json
 
 # --- the front ends (widget, console): esbuild bundles into build/static ------
 
-FRONTEND_SRC := $(shell find widget agent-console -type f 2>/dev/null) scripts/build-frontend.js
+FRONTEND_SRC := $(shell find widget agent-console ui-shared -type f 2>/dev/null) scripts/build-frontend.js
 
 build/static/.built: $(FRONTEND_SRC) node_modules/.package-lock.json
 	node scripts/build-frontend.js
@@ -126,6 +127,10 @@ build/tests/%: backend/tests/%.c $(OBJ) $(HDR)
 test-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+# The modules both front ends share (ui-shared/): socket, outbox, linkify, time.
+test-ui: node
+	$(NODE_TEST) ui-shared/test/*.test.js
+
 test-integration: all node
 	$(NODE_TEST) $(NODE_PAR) tests/integration/
 
@@ -139,6 +144,7 @@ test-e2e: all node
 test: deps
 	@$(MAKE) --no-print-directory all node
 	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-ui
 	@$(MAKE) --no-print-directory test-integration
 	@$(MAKE) --no-print-directory test-e2e
 
@@ -172,10 +178,24 @@ asan: deps node build/asan/parleyd
 tsan: deps node build/tsan/parleyd
 	PARLEYD=$(CURDIR)/build/tsan/parleyd TSAN_OPTIONS=$(TSAN_OPTIONS) $(NODE_TEST) tests/integration/
 
-lint: deps
+lint: deps lint-js
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr --std=c11 \
 	    -Ibackend/src backend/src backend/tests
 	clang-format --dry-run --Werror backend/src/*.c $(SRC) $(HDR) backend/tests/*.c
+
+# JavaScript: ESLint (eslint.config.js) and Prettier (.prettierrc.json) in
+# check mode over the front ends, the modules they share, the build scripts and
+# the benchmarks. tests/ is not covered yet. `make fmt-js` rewrites in place.
+JS_LINT     := eslint.config.js widget agent-console ui-shared scripts bench
+JS_FORMAT   := eslint.config.js '{widget,agent-console,ui-shared}/**/*.{js,jsx,css}' 'scripts/*.js' 'bench/*.js' bench/chatload
+
+lint-js: node
+	npx --no-install eslint --max-warnings 0 $(JS_LINT)
+	npx --no-install prettier --check $(JS_FORMAT)
+
+fmt-js: node
+	npx --no-install prettier --write $(JS_FORMAT)
+	npx --no-install eslint --fix $(JS_LINT)
 
 clean:
 	rm -rf build backend/parleyd

@@ -136,15 +136,33 @@ function parseArgs(argv) {
         process.stdout.write(HELP);
         process.exit(0);
         break;
-      case '--self': o.self = true; break;
-      case '--url': o.url = next(); break;
-      case '--origin': o.origin = next(); break;
-      case '--site-key': o.siteKey = next(); break;
-      case '--agent-email': o.agentEmail = next(); break;
-      case '--agent-password': o.agentPassword = next(); break;
-      case '--database-url': o.databaseUrl = next(); break;
-      case '--pid': o.pid = num(a, next(), 1, 1 << 30); break;
-      case '--threads': o.threads = num(a, next(), 4, 30000); break;
+      case '--self':
+        o.self = true;
+        break;
+      case '--url':
+        o.url = next();
+        break;
+      case '--origin':
+        o.origin = next();
+        break;
+      case '--site-key':
+        o.siteKey = next();
+        break;
+      case '--agent-email':
+        o.agentEmail = next();
+        break;
+      case '--agent-password':
+        o.agentPassword = next();
+        break;
+      case '--database-url':
+        o.databaseUrl = next();
+        break;
+      case '--pid':
+        o.pid = num(a, next(), 1, 1 << 30);
+        break;
+      case '--threads':
+        o.threads = num(a, next(), 4, 30000);
+        break;
       case '--server-env': {
         const kv = next();
         const k = kv.indexOf('=');
@@ -152,29 +170,67 @@ function parseArgs(argv) {
         o.serverEnv[kv.slice(0, k)] = kv.slice(k + 1);
         break;
       }
-      case '--pg-durable': o.pgDurable = true; break;
-      case '--server-log': o.serverLog = next(); break;
-      case '--parleyd': o.parleyd = next(); break;
-      case '--wait-idle': o.waitIdle = num(a, next(), 0, 3600, false); break;
-      case '--pg-stats': o.pgStats = true; break;
+      case '--pg-durable':
+        o.pgDurable = true;
+        break;
+      case '--server-log':
+        o.serverLog = next();
+        break;
+      case '--parleyd':
+        o.parleyd = next();
+        break;
+      case '--wait-idle':
+        o.waitIdle = num(a, next(), 0, 3600, false);
+        break;
+      case '--pg-stats':
+        o.pgStats = true;
+        break;
       case '-n':
-      case '--visitors': o.visitors = num(a, next(), 1, 20000); break;
+      case '--visitors':
+        o.visitors = num(a, next(), 1, 20000);
+        break;
       case '-m':
-      case '--agents': o.agents = num(a, next(), 1, 2000); break;
+      case '--agents':
+        o.agents = num(a, next(), 1, 2000);
+        break;
       case '-r':
-      case '--rate': o.rate = num(a, next(), 0.1, 100000, false); break;
+      case '--rate':
+        o.rate = num(a, next(), 0.1, 100000, false);
+        break;
       case '-d':
-      case '--duration': o.duration = num(a, next(), 1, 3600, false); break;
-      case '--warmup': o.warmup = num(a, next(), 0, 600, false); break;
-      case '--reply': o.reply = num(a, next(), 0, 1, false); break;
-      case '--body-bytes': o.bodyBytes = num(a, next(), 1, 16000); break;
-      case '--connect-concurrency': o.connectConcurrency = num(a, next(), 1, 1000); break;
-      case '--setup-timeout': o.setupTimeout = num(a, next(), 5, 3600, false); break;
-      case '--drain': o.drain = num(a, next(), 0, 600, false); break;
-      case '--no-subscribe': o.subscribe = false; break;
-      case '--no-close': o.close = false; break;
-      case '--json': o.json = true; break;
-      case '--quiet': o.quiet = true; break;
+      case '--duration':
+        o.duration = num(a, next(), 1, 3600, false);
+        break;
+      case '--warmup':
+        o.warmup = num(a, next(), 0, 600, false);
+        break;
+      case '--reply':
+        o.reply = num(a, next(), 0, 1, false);
+        break;
+      case '--body-bytes':
+        o.bodyBytes = num(a, next(), 1, 16000);
+        break;
+      case '--connect-concurrency':
+        o.connectConcurrency = num(a, next(), 1, 1000);
+        break;
+      case '--setup-timeout':
+        o.setupTimeout = num(a, next(), 5, 3600, false);
+        break;
+      case '--drain':
+        o.drain = num(a, next(), 0, 600, false);
+        break;
+      case '--no-subscribe':
+        o.subscribe = false;
+        break;
+      case '--no-close':
+        o.close = false;
+        break;
+      case '--json':
+        o.json = true;
+        break;
+      case '--quiet':
+        o.quiet = true;
+        break;
       default:
         throw new Error(`unknown option ${a} (see --help)`);
     }
@@ -196,7 +252,10 @@ function checkLoopback(urlString) {
 function expandEmails(spec, m) {
   if (!spec) return [];
   if (spec.includes('{n}')) return Array.from({ length: m }, (_, i) => spec.replaceAll('{n}', String(i + 1)));
-  const list = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return list;
 }
 
@@ -403,7 +462,7 @@ async function startSelf(o) {
     await pg.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
     await pg.restart();
     await pg.query("ALTER SYSTEM SET pg_stat_statements.track = 'all'");
-    await pg.query("ALTER SYSTEM SET pg_stat_statements.track_planning = on");
+    await pg.query('ALTER SYSTEM SET pg_stat_statements.track_planning = on');
     await pg.query('SELECT pg_reload_conf()');
     await pg.query('CREATE EXTENSION pg_stat_statements');
   }
@@ -434,7 +493,11 @@ async function startSelf(o) {
     PARLEY_SESSION_RATE_PER_MINUTE: Math.min(1000000, 2 * o.visitors + 100),
     ...o.serverEnv,
   };
-  progress(`self-hosted: starting parleyd (${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')})`);
+  progress(
+    `self-hosted: starting parleyd (${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')})`,
+  );
   const srv = await startParleyd({ databaseUrl: pg.url, env, timeoutMs: 30000 });
   const { parleydPath } = require(path.join(REPO_ROOT, 'tests', 'helpers', 'parleyd'));
   const version = parleydVersion(parleydPath());
@@ -448,11 +511,16 @@ async function startSelf(o) {
       `INSERT INTO agents (email, name, role, password_hash)
        SELECT 'bench' || g || '@load.test', 'Bench agent ' || g, 'agent', a.password_hash
        FROM agents a, generate_series(2, $2::int) g WHERE a.id = $1::bigint`,
-      [first, o.agents]
+      [first, o.agents],
     );
   }
-  const site = (await pg.query("SELECT s.public_key, s.default_team_id FROM sites s ORDER BY s.id LIMIT 1")).rows[0];
-  const cap = await raiseCapacity(pg.query, Array.from({ length: o.agents }, (_, i) => email(i + 1)), site.default_team_id, o);
+  const site = (await pg.query('SELECT s.public_key, s.default_team_id FROM sites s ORDER BY s.id LIMIT 1')).rows[0];
+  const cap = await raiseCapacity(
+    pg.query,
+    Array.from({ length: o.agents }, (_, i) => email(i + 1)),
+    site.default_team_id,
+    o,
+  );
   return {
     pg,
     srv,
@@ -480,15 +548,15 @@ async function raiseCapacity(query, emails, teamId, o) {
   const distinct = new Set(emails.map((e) => e.toLowerCase())).size;
   const need = Math.ceil(o.visitors / distinct) + 2;
   if (need > 100) throw new Error(`${o.visitors} visitors need ${need} chats per agent; the schema allows 100: use more agents`);
-  const r = await query(
-    `UPDATE agents SET max_chats = greatest(max_chats, $2::int) WHERE lower(email) = ANY ($1::text[]) RETURNING id`,
-    [emails.map((e) => e.toLowerCase()), need]
-  );
+  const r = await query(`UPDATE agents SET max_chats = greatest(max_chats, $2::int) WHERE lower(email) = ANY ($1::text[]) RETURNING id`, [
+    emails.map((e) => e.toLowerCase()),
+    need,
+  ]);
   if (teamId) {
     await query(
       `INSERT INTO team_members (team_id, agent_id) SELECT $1::bigint, id FROM agents WHERE lower(email) = ANY ($2::text[])
        ON CONFLICT DO NOTHING`,
-      [teamId, emails.map((e) => e.toLowerCase())]
+      [teamId, emails.map((e) => e.toLowerCase())],
     );
   }
   if (r.rowCount !== distinct) progress(`warning: only ${r.rowCount} of ${distinct} agent emails exist in the database`);
@@ -610,7 +678,14 @@ async function run(o) {
       }
       const logs = self.srv.logs();
       report.server.log_warnings = logs.split('\n').filter((l) => /level=(warn|error)/.test(l)).length;
-      report.server.log_warning_samples = [...new Set(logs.split('\n').filter((l) => /level=(warn|error)/.test(l)).map((l) => l.replace(/^ts=\S+ /, '')))].slice(0, 5);
+      report.server.log_warning_samples = [
+        ...new Set(
+          logs
+            .split('\n')
+            .filter((l) => /level=(warn|error)/.test(l))
+            .map((l) => l.replace(/^ts=\S+ /, '')),
+        ),
+      ].slice(0, 5);
       if (o.serverLog) fs.writeFileSync(o.serverLog, logs);
       await self.pg.stop();
     }
@@ -668,7 +743,10 @@ async function load(o, ctx, report) {
     try {
       const r = await httpRequest(base, { method: 'POST', path: '/api/auth/login', headers: { Origin: origin }, json: { email, password }, timeoutMs: 60000 });
       if (r.status !== 200) throw new Error(`login ${email}: HTTP ${r.status} ${r.body.slice(0, 200)}`);
-      const cookie = [].concat(r.headers['set-cookie'] || []).map((c) => c.split(';')[0]).find((c) => c.startsWith('parley_session='));
+      const cookie = []
+        .concat(r.headers['set-cookie'] || [])
+        .map((c) => c.split(';')[0])
+        .find((c) => c.startsWith('parley_session='));
       if (!cookie || !r.json || !r.json.csrf_token) throw new Error(`login ${email}: no session cookie or csrf token`);
       a.id = r.json.agent && r.json.agent.id;
       await openAgent(a, cookie, r.json.csrf_token);
@@ -803,24 +881,28 @@ async function load(o, ctx, report) {
   let assignedCount = 0;
   progress(`opening ${o.visitors} visitor connections (${o.connectConcurrency} at a time)`);
   const setupDeadline = Date.now() + o.setupTimeout * 1000;
-  await pool(Array.from({ length: o.visitors }, (_, i) => i), o.connectConcurrency, async (i) => {
-    const v = { i, ws: null, conv: 0, assigned: false, n: 0, open: false };
-    visitors[i] = v;
-    if (Date.now() > setupDeadline) {
-      setupErrors.add('setup_timeout');
-      return;
-    }
-    try {
-      const r = await httpRequest(base, { method: 'POST', path: '/api/widget/session', headers: { Origin: origin }, json: { site_key: siteKey } });
-      if (r.status !== 200 || !r.json || !r.json.visitor_token) {
-        const hint = r.status === 429 ? ' (the server limits widget sessions per client IP: raise PARLEY_SESSION_RATE_PER_MINUTE)' : '';
-        throw Object.assign(new Error(`widget session: HTTP ${r.status} ${r.body.slice(0, 200)}${hint}`), { code: `session_http_${r.status}` });
+  await pool(
+    Array.from({ length: o.visitors }, (_, i) => i),
+    o.connectConcurrency,
+    async (i) => {
+      const v = { i, ws: null, conv: 0, assigned: false, n: 0, open: false };
+      visitors[i] = v;
+      if (Date.now() > setupDeadline) {
+        setupErrors.add('setup_timeout');
+        return;
       }
-      await openVisitor(v, r.json.visitor_token);
-    } catch (e) {
-      setupErrors.add(e.code || 'visitor_setup', e.message);
-    }
-  });
+      try {
+        const r = await httpRequest(base, { method: 'POST', path: '/api/widget/session', headers: { Origin: origin }, json: { site_key: siteKey } });
+        if (r.status !== 200 || !r.json || !r.json.visitor_token) {
+          const hint = r.status === 429 ? ' (the server limits widget sessions per client IP: raise PARLEY_SESSION_RATE_PER_MINUTE)' : '';
+          throw Object.assign(new Error(`widget session: HTTP ${r.status} ${r.body.slice(0, 200)}${hint}`), { code: `session_http_${r.status}` });
+        }
+        await openVisitor(v, r.json.visitor_token);
+      } catch (e) {
+        setupErrors.add(e.code || 'visitor_setup', e.message);
+      }
+    },
+  );
 
   function markAssigned(v) {
     if (!v.assigned) {
@@ -934,7 +1016,9 @@ async function load(o, ctx, report) {
   windowStart = warmupEnd;
   windowEnd = warmupEnd + o.duration * 1000;
   phase = o.warmup > 0 ? 'warmup' : 'window';
-  progress(`load: ${o.rate} msg/s (${round(visitorRate)} from ${senders.length} visitors${o.reply ? `, ~${round(o.rate - visitorRate)} agent replies` : ''}) for ${o.warmup} s warm-up + ${o.duration} s`);
+  progress(
+    `load: ${o.rate} msg/s (${round(visitorRate)} from ${senders.length} visitors${o.reply ? `, ~${round(o.rate - visitorRate)} agent replies` : ''}) for ${o.warmup} s warm-up + ${o.duration} s`,
+  );
 
   const sendOne = () => {
     // next sender whose socket is open (bounded by one pass)
@@ -994,7 +1078,9 @@ async function load(o, ctx, report) {
       while (counts.sent < due && budget-- > 0) if (!sendOne()) break;
       if (t - lastProgress >= 5000) {
         const d = counts.delivered - lastDelivered;
-        progress(`  ${round((t - loadStart) / 1000)} s: sent ${counts.sent}, delivered ${counts.delivered} (${round(d / ((t - lastProgress) / 1000))}/s), errors ${errors.total()}`);
+        progress(
+          `  ${round((t - loadStart) / 1000)} s: sent ${counts.sent}, delivered ${counts.delivered} (${round(d / ((t - lastProgress) / 1000))}/s), errors ${errors.total()}`,
+        );
         lastProgress = t;
         lastDelivered = counts.delivered;
       }
@@ -1030,19 +1116,22 @@ async function load(o, ctx, report) {
   if (o.close) {
     const open = visitors.filter((v) => v && v.open && v.conv);
     progress(`closing ${open.length} conversations`);
-    await pool(open, o.connectConcurrency, (v) =>
-      new Promise((resolve) => {
-        const to = setTimeout(resolve, 10000);
-        v.ws.on('message', (data) => {
-          const m = JSON.parse(data);
-          if (m.id === 'close') {
-            clearTimeout(to);
-            if (m.type === 'ack') closed++;
-            resolve();
-          }
-        });
-        v.ws.send(JSON.stringify({ type: 'conversation.close', id: 'close', conversation_id: v.conv }));
-      })
+    await pool(
+      open,
+      o.connectConcurrency,
+      (v) =>
+        new Promise((resolve) => {
+          const to = setTimeout(resolve, 10000);
+          v.ws.on('message', (data) => {
+            const m = JSON.parse(data);
+            if (m.id === 'close') {
+              clearTimeout(to);
+              if (m.type === 'ack') closed++;
+              resolve();
+            }
+          });
+          v.ws.send(JSON.stringify({ type: 'conversation.close', id: 'close', conversation_id: v.conv }));
+        }),
     );
   }
   const memEnd = sampleServer('end');
@@ -1138,7 +1227,7 @@ async function topStatements(pg) {
     `SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, calls, total_exec_time, total_plan_time, rows,
             sum(total_exec_time) OVER () AS all_exec
      FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
-     ORDER BY total_exec_time DESC LIMIT 12`
+     ORDER BY total_exec_time DESC LIMIT 12`,
   );
   return r.rows.map((x) => ({
     query: x.query.slice(0, 160),
@@ -1168,16 +1257,31 @@ function textReport(r) {
   const lines = [];
   const ms = (x) => (x === null || x === undefined ? '-' : x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0));
   const latLine = (name, d) =>
-    d && d.count ? `${name.padEnd(16)}p50 ${ms(d.p50)}  p95 ${ms(d.p95)}  p99 ${ms(d.p99)}  max ${ms(d.max)} ms  (n=${d.count})` : `${name.padEnd(16)}no samples`;
+    d && d.count
+      ? `${name.padEnd(16)}p50 ${ms(d.p50)}  p95 ${ms(d.p95)}  p99 ${ms(d.p99)}  max ${ms(d.max)} ms  (n=${d.count})`
+      : `${name.padEnd(16)}no samples`;
   lines.push('');
-  lines.push(`chatload ${c.mode === 'self' ? '(self-hosted) ' : ''}${c.url}: ${c.visitors} visitors, ${c.agents} agents, ${c.rate} msg/s for ${c.duration_s} s (+${c.warmup_s} s warm-up)${c.reply ? `, agents answer ${Math.round(c.reply * 100)}%` : ''}`);
+  lines.push(
+    `chatload ${c.mode === 'self' ? '(self-hosted) ' : ''}${c.url}: ${c.visitors} visitors, ${c.agents} agents, ${c.rate} msg/s for ${c.duration_s} s (+${c.warmup_s} s warm-up)${c.reply ? `, agents answer ${Math.round(c.reply * 100)}%` : ''}`,
+  );
   if (c.parleyd) lines.push(`parleyd         ${c.parleyd}`);
-  if (c.server_env) lines.push(`server env      ${Object.entries(c.server_env).map(([k, v]) => `${k}=${v}`).join(' ')}; PostgreSQL fsync=${c.pg_fsync}`);
-  lines.push(`setup           ${r.setup.agents_ready}/${c.agents} agents online, ${r.setup.conversations_assigned}/${c.visitors} conversations assigned (${r.setup.visitors_seconds} s)${c.max_chats ? `, max_chats ${c.max_chats}` : ''}`);
+  if (c.server_env)
+    lines.push(
+      `server env      ${Object.entries(c.server_env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}; PostgreSQL fsync=${c.pg_fsync}`,
+    );
+  lines.push(
+    `setup           ${r.setup.agents_ready}/${c.agents} agents online, ${r.setup.conversations_assigned}/${c.visitors} conversations assigned (${r.setup.visitors_seconds} s)${c.max_chats ? `, max_chats ${c.max_chats}` : ''}`,
+  );
   if (r.setup.errors && Object.keys(r.setup.errors).length) lines.push(`setup errors    ${fmtErrors(r.setup.errors)}`);
   if (l) {
-    lines.push(`sent            ${l.sent_window} in the window (${l.sent_per_s}/s)${c.reply ? ` by visitors, plus ${l.replies_sent_window} agent replies` : ''}; ${l.sent_total} in all`);
-    lines.push(`delivered       ${l.delivered_per_s}/s to agents during the window; of the window's messages ${l.window_undelivered} undelivered, ${l.window_unacked} unacked, ${l.window_refused} refused (after ${l.drain_s} s drain)`);
+    lines.push(
+      `sent            ${l.sent_window} in the window (${l.sent_per_s}/s)${c.reply ? ` by visitors, plus ${l.replies_sent_window} agent replies` : ''}; ${l.sent_total} in all`,
+    );
+    lines.push(
+      `delivered       ${l.delivered_per_s}/s to agents during the window; of the window's messages ${l.window_undelivered} undelivered, ${l.window_unacked} unacked, ${l.window_refused} refused (after ${l.drain_s} s drain)`,
+    );
     lines.push(latLine('delivery', l.latency_ms.delivery) + '  visitor send -> agent receive');
     lines.push(latLine('ack', l.latency_ms.ack) + '  visitor send -> ack');
     if (l.latency_ms.reply_delivery) lines.push(latLine('reply delivery', l.latency_ms.reply_delivery) + '  agent send -> visitor receive');
@@ -1187,16 +1291,25 @@ function textReport(r) {
   }
   if (s && s.rss_mib) {
     const m = s.rss_mib;
-    lines.push(`server RSS      ${m.start ?? '-'} MiB at start, ${m.after_setup ?? '-'} after setup, ${m.window_start ?? '-'} -> ${m.window_end ?? '-'} over the window, peak ${m.peak ?? '-'}, ${m.end ?? '-'} at the end (pid ${s.pid ?? '?'}, ${s.threads_peak ?? '?'} threads)`);
-    lines.push(`CPU (window)    parleyd ${s.cpu_pct_window ?? '-'}%, postgres ${s.postgres_cpu_pct_window ?? '-'}%, chatload ${r.client.cpu_pct_window}% of one core; client event-loop delay p99 ${r.client.event_loop_delay_ms ? r.client.event_loop_delay_ms.p99 : '-'} ms`);
+    lines.push(
+      `server RSS      ${m.start ?? '-'} MiB at start, ${m.after_setup ?? '-'} after setup, ${m.window_start ?? '-'} -> ${m.window_end ?? '-'} over the window, peak ${m.peak ?? '-'}, ${m.end ?? '-'} at the end (pid ${s.pid ?? '?'}, ${s.threads_peak ?? '?'} threads)`,
+    );
+    lines.push(
+      `CPU (window)    parleyd ${s.cpu_pct_window ?? '-'}%, postgres ${s.postgres_cpu_pct_window ?? '-'}%, chatload ${r.client.cpu_pct_window}% of one core; client event-loop delay p99 ${r.client.event_loop_delay_ms ? r.client.event_loop_delay_ms.p99 : '-'} ms`,
+    );
   }
   if (r.machine) {
-    lines.push(`machine         ${r.machine.cores} cores ${r.machine.busy_pct_of_all_cores}% busy, steal ${r.machine.steal_pct_of_all_cores}%${r.machine.other_cpu_pct_of_one_core !== null ? `; other processes ${r.machine.other_cpu_pct_of_one_core}% of one core${c.mode === 'self' ? '' : ' (includes PostgreSQL)'}` : ''}`);
+    lines.push(
+      `machine         ${r.machine.cores} cores ${r.machine.busy_pct_of_all_cores}% busy, steal ${r.machine.steal_pct_of_all_cores}%${r.machine.other_cpu_pct_of_one_core !== null ? `; other processes ${r.machine.other_cpu_pct_of_one_core}% of one core${c.mode === 'self' ? '' : ' (includes PostgreSQL)'}` : ''}`,
+    );
   }
   if (r.postgres_statements) {
     lines.push('PostgreSQL time during warm-up + window (pg_stat_statements; nested statements also count inside their callers):');
     lines.push('   exec%    calls  exec ms  plan ms  statement');
-    for (const q of r.postgres_statements) lines.push(`  ${String(q.pct).padStart(6)}  ${String(q.calls).padStart(7)}  ${ms(q.mean_ms).padStart(7)}  ${ms(q.plan_mean_ms).padStart(7)}  ${q.query.slice(0, 100)}`);
+    for (const q of r.postgres_statements)
+      lines.push(
+        `  ${String(q.pct).padStart(6)}  ${String(q.calls).padStart(7)}  ${ms(q.mean_ms).padStart(7)}  ${ms(q.plan_mean_ms).padStart(7)}  ${q.query.slice(0, 100)}`,
+      );
   }
   if (l && l.close_errors && Object.keys(l.close_errors).length) lines.push(`close errors    ${fmtErrors(l.close_errors)}`);
   if (s && s.exit_code !== undefined) lines.push(`server exit     ${s.exit_code}; ${s.log_warnings} warn/error log lines`);
@@ -1206,7 +1319,9 @@ function textReport(r) {
 }
 
 function fmtErrors(e) {
-  return Object.entries(e).map(([k, v]) => `${k}: ${v}`).join(', ');
+  return Object.entries(e)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
 }
 
 async function main() {

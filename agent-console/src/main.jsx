@@ -1,6 +1,6 @@
 import { render } from 'preact';
-import './styles.css';
-import { boot } from './store.js';
+import './styles/index.css';
+import { boot } from './store/index.js';
 import { App } from './ui/App.jsx';
 
 const root = document.getElementById('app');

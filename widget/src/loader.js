@@ -119,21 +119,24 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
   };
 
   const init = () =>
-    session().then((token) => {
-      const st = load();
-      post({
-        type: 'init',
-        token,
-        conv: st.c || null,
-        outbox: Array.isArray(st.o) ? st.o : [],
-        start: st.s || null,
-        attrs,
-        profile,
-        page: location.href,
-        ref: d.referrer,
-        open: isOpen,
-      });
-    }, () => post({ type: 'fail' }));
+    session().then(
+      (token) => {
+        const st = load();
+        post({
+          type: 'init',
+          token,
+          conv: st.c || null,
+          outbox: Array.isArray(st.o) ? st.o : [],
+          start: st.s || null,
+          attrs,
+          profile,
+          page: location.href,
+          ref: d.referrer,
+          open: isOpen,
+        });
+      },
+      () => post({ type: 'fail' }),
+    );
 
   const makeFrame = () => {
     if (frame) return;
@@ -199,7 +202,7 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
   };
 
   const FONT = 'system-ui,-apple-system,"Segoe UI",Roboto,sans-serif';
-    const reduced = () => w.matchMedia && w.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  const reduced = () => w.matchMedia && w.matchMedia('(prefers-reduced-motion: reduce)').matches;
   const mobile = () => w.innerWidth <= 480;
 
   // Text on the brand colour: dark or white, whichever reads better.
@@ -223,9 +226,7 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
         : `bottom:92px;${side}:20px;width:380px;max-width:calc(100vw - 40px);height:min(680px, calc(100vh - 112px));border-radius:16px;` +
           'box-shadow:0 12px 48px rgba(15,23,42,.22),0 2px 8px rgba(15,23,42,.12);') +
       `transition:${anim};` +
-      (isOpen
-        ? 'opacity:1;transform:none;visibility:visible;'
-        : 'opacity:0;transform:translateY(16px);visibility:hidden;pointer-events:none;');
+      (isOpen ? 'opacity:1;transform:none;visibility:visible;' : 'opacity:0;transform:translateY(16px);visibility:hidden;pointer-events:none;');
     frame.setAttribute('aria-hidden', !isOpen);
   };
 

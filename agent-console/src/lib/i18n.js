@@ -51,7 +51,7 @@ const TABLES = { en, 'zh-CN': zh };
 
 /** "en" or "zh-CN". */
 export function lang() {
-  let saved = null;
+  let saved;
   try {
     saved = localStorage.getItem('parley:lang');
   } catch {

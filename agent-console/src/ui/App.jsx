@@ -13,7 +13,7 @@ import {
   step,
   subscribe,
   totalUnread,
-} from '../store.js';
+} from '../store/index.js';
 import { Admin } from './admin/Admin.jsx';
 import { ConfirmDialog, Toasts } from './common.jsx';
 import { permissions, ConversationView } from './Conversation.jsx';

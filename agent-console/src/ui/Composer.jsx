@@ -1,5 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { S, getDraft, sendMessage, setDraft, typing } from '../store.js';
+import { S, getDraft, sendMessage, setDraft, typing } from '../store/index.js';
 import { Bdi } from './common.jsx';
 import { Icon } from './icons.jsx';
 

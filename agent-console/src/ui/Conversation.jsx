@@ -9,12 +9,16 @@ import {
   markRead,
   openDialog,
   pageActive,
+  pendingFor,
   reopen,
   retrySend,
-} from '../store.js';
-import { fmtDay, fmtDuration, fmtTime, ts, visitorName } from '../lib/util.js';
-import { isolate } from '../lib/bidi.js';
-import { Avatar, Bdi, RichText, Spinner, useNow } from './common.jsx';
+  sendErrorText,
+} from '../store/index.js';
+import { fmtDay, fmtDuration, fmtTime, ts } from '../../../ui-shared/time.js';
+import { visitorName } from '../lib/util.js';
+import { isolate } from '../../../ui-shared/bidi.js';
+import { MessageText } from '../../../ui-shared/linkify.js';
+import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Composer } from './Composer.jsx';
 import { Icon } from './icons.jsx';
 
@@ -167,7 +171,13 @@ class Thread extends Component {
       const side = m.author && m.author.kind === 'visitor' ? 'them' : 'us';
       const who = authorName(m);
       const grouped =
-        prev && prev.kind === m.kind && prev.author && m.author && prev.author.kind === m.author.kind && prev.author.id === m.author.id && ts(m.created_at) - ts(prev.created_at) < 5 * 60000;
+        prev &&
+        prev.kind === m.kind &&
+        prev.author &&
+        m.author &&
+        prev.author.kind === m.author.kind &&
+        prev.author.id === m.author.id &&
+        ts(m.created_at) - ts(prev.created_at) < 5 * 60000;
       prev = m;
       const seen = i === lastMineIdx && (c.visitor_last_read_seq || 0) >= m.seq;
       items.push(
@@ -178,13 +188,7 @@ class Thread extends Component {
           data-kind={m.kind}
           data-testid={m.kind === 'note' ? 'note' : 'message'}
         >
-          {side === 'them' ? (
-            grouped ? (
-              <span class="avatar-gap" />
-            ) : (
-              <Avatar name={who} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={28} />
-            )
-          ) : null}
+          {side === 'them' ? grouped ? <span class="avatar-gap" /> : <Avatar name={who} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={28} /> : null}
           <div class="msg-body">
             {!grouped ? (
               <div class="msg-meta">
@@ -201,7 +205,7 @@ class Thread extends Component {
             ) : null}
             {/* dir="auto": isolated, and in the body's own direction */}
             <div class="bubble" dir="auto">
-              <RichText text={m.body} />
+              <MessageText text={m.body} />
             </div>
             {i === lastMineIdx ? (
               <div class={`receipt ${seen ? 'seen' : ''}`} data-testid="receipt">
@@ -225,12 +229,12 @@ class Thread extends Component {
               <span class="msg-author">You</span>
             </div>
             <div class="bubble" dir="auto">
-              <RichText text={p.body} />
+              <MessageText text={p.body} />
             </div>
             <div class="receipt">
               {p.state === 'failed' ? (
                 <>
-                  <span class="error-text">Not sent: {p.error}</span>
+                  <span class="error-text">Not sent: {sendErrorText(p)}</span>
                   <button type="button" class="link-btn" onClick={() => retrySend(c.id, p.cmid)}>
                     Retry
                   </button>
@@ -281,7 +285,7 @@ export function ConversationView({ id, panel, onTogglePanel }) {
   const stick = useRef(true);
   const st = S.msgs.get(id);
   const messages = st ? st.list : [];
-  const pending = S.outbox.get(id) || [];
+  const pending = pendingFor(id);
   const typing = S.typing.has(id);
   const rev = st ? st.rev : 0;
   const pendingKey = pending.map((p) => p.cmid + p.state).join(',');

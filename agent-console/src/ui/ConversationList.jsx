@@ -1,5 +1,6 @@
-import { S, currentList, getDraft, isPrivileged, loadClosed, searchClosed, select, unreadCount } from '../store.js';
-import { fmtDuration, relTime, ts, visitorName } from '../lib/util.js';
+import { S, currentList, getDraft, isPrivileged, loadClosed, pendingFor, searchClosed, select, unreadCount } from '../store/index.js';
+import { fmtDuration, relTime, ts } from '../../../ui-shared/time.js';
+import { visitorName } from '../lib/util.js';
 import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Icon } from './icons.jsx';
 
@@ -52,7 +53,7 @@ function Item({ c, active, list }) {
   const unread = unreadCount(c.id);
   const isNew = c.status === 'queued' && !S.seen.has(c.id);
   const draft = !active && getDraft(c.id).text;
-  const pending = (S.outbox.get(c.id) || []).length;
+  const pending = pendingFor(c.id).length;
   const p = preview(c);
   const name = visitorName(c);
   return (

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
-import { S, closeDialog, setHelp, toast, transfer } from '../store.js';
+import { S, closeDialog, setHelp, toast, transfer } from '../store/index.js';
 import { ApiError, post } from '../lib/api.js';
-import { isolate } from '../lib/bidi.js';
+import { isolate } from '../../../ui-shared/bidi.js';
 import { lang, t } from '../lib/i18n.js';
 import { visitorName } from '../lib/util.js';
 import { Avatar, Bdi, Field, Kbd, Modal } from './common.jsx';
@@ -16,7 +16,10 @@ export function TransferDialog({ id }) {
   if (!c) return null;
   const agents = [...S.agents.values()]
     .filter((a) => a.active && a.id !== S.me.id && !(c.assignee && c.assignee.id === a.id))
-    .sort((a, b) => Number(b.connected) - Number(a.connected) || (a.status === 'online' ? -1 : 0) - (b.status === 'online' ? -1 : 0) || a.name.localeCompare(b.name));
+    .sort(
+      (a, b) =>
+        Number(b.connected) - Number(a.connected) || (a.status === 'online' ? -1 : 0) - (b.status === 'online' ? -1 : 0) || a.name.localeCompare(b.name),
+    );
   const teams = S.teams;
   const submit = async (e) => {
     e.preventDefault();
@@ -47,10 +50,29 @@ export function TransferDialog({ id }) {
     >
       <form id="transfer-form" onSubmit={submit}>
         <div class="segmented" role="tablist">
-          <button type="button" role="tab" aria-selected={tab === 'agent' ? 'true' : 'false'} class={tab === 'agent' ? 'on' : ''} onClick={() => { setTab('agent'); setTarget(null); }}>
+          <button
+            type="button"
+            role="tab"
+            aria-selected={tab === 'agent' ? 'true' : 'false'}
+            class={tab === 'agent' ? 'on' : ''}
+            onClick={() => {
+              setTab('agent');
+              setTarget(null);
+            }}
+          >
             <Icon name="user" size={15} /> To an agent
           </button>
-          <button type="button" role="tab" aria-selected={tab === 'team' ? 'true' : 'false'} class={tab === 'team' ? 'on' : ''} onClick={() => { setTab('team'); setTarget(null); }} data-testid="transfer-tab-team">
+          <button
+            type="button"
+            role="tab"
+            aria-selected={tab === 'team' ? 'true' : 'false'}
+            class={tab === 'team' ? 'on' : ''}
+            onClick={() => {
+              setTab('team');
+              setTarget(null);
+            }}
+            data-testid="transfer-tab-team"
+          >
             <Icon name="users" size={15} /> To a team
           </button>
         </div>
@@ -66,9 +88,7 @@ export function TransferDialog({ id }) {
                     <span class="dot" />
                     {a.connected ? a.status : 'not connected'}
                   </span>
-                  <span class="muted small">
-                    {a.open_chats !== undefined ? `${a.open_chats}/${a.max_chats} chats` : ''}
-                  </span>
+                  <span class="muted small">{a.open_chats !== undefined ? `${a.open_chats}/${a.max_chats} chats` : ''}</span>
                 </label>
               ))
             ) : (
@@ -90,9 +110,20 @@ export function TransferDialog({ id }) {
             ))
           )}
         </div>
-        {tab === 'agent' ? <p class="field-hint">Only agents who are connected right now can receive a transfer.</p> : <p class="field-hint">The chat goes back to the chosen team's queue.</p>}
+        {tab === 'agent' ? (
+          <p class="field-hint">Only agents who are connected right now can receive a transfer.</p>
+        ) : (
+          <p class="field-hint">The chat goes back to the chosen team's queue.</p>
+        )}
         <Field label="Reason (shown to agents as an internal note)" id="transfer-reason">
-          <input id="transfer-reason" maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} placeholder="e.g. billing question" data-testid="transfer-reason" />
+          <input
+            id="transfer-reason"
+            maxLength={500}
+            value={reason}
+            onInput={(e) => setReason(e.currentTarget.value)}
+            placeholder="e.g. billing question"
+            data-testid="transfer-reason"
+          />
         </Field>
       </form>
     </Modal>
@@ -100,33 +131,42 @@ export function TransferDialog({ id }) {
 }
 
 const SHORTCUTS = [
-  ['Navigation', [
-    [['?'], 'Show this help'],
-    [['j'], 'Next conversation'],
-    [['k'], 'Previous conversation'],
-    [['1'], 'Queue'],
-    [['2'], 'Mine'],
-    [['3'], 'All open (supervisors, admins)'],
-    [['4'], 'Closed'],
-    [['i'], 'Show or hide visitor details'],
-    [['Esc'], 'Close a dialog / leave the composer'],
-  ]],
-  ['Conversation', [
-    [['a'], 'Accept the chat'],
-    [['e'], 'Close the conversation'],
-    [['Shift', 'R'], 'Reopen a closed conversation'],
-    [['t'], 'Transfer'],
-    [['r'], 'Reply (focus the composer)'],
-    [['n'], 'Write an internal note'],
-    [['/'], 'Insert a canned response'],
-  ]],
-  ['Composer', [
-    [['Enter'], 'Send'],
-    [['Shift', 'Enter'], 'New line'],
-    [['Ctrl', 'Enter'], 'Send as internal note'],
-    [['↑', '↓'], 'Choose a canned response'],
-    [['Tab'], 'Insert the canned response'],
-  ]],
+  [
+    'Navigation',
+    [
+      [['?'], 'Show this help'],
+      [['j'], 'Next conversation'],
+      [['k'], 'Previous conversation'],
+      [['1'], 'Queue'],
+      [['2'], 'Mine'],
+      [['3'], 'All open (supervisors, admins)'],
+      [['4'], 'Closed'],
+      [['i'], 'Show or hide visitor details'],
+      [['Esc'], 'Close a dialog / leave the composer'],
+    ],
+  ],
+  [
+    'Conversation',
+    [
+      [['a'], 'Accept the chat'],
+      [['e'], 'Close the conversation'],
+      [['Shift', 'R'], 'Reopen a closed conversation'],
+      [['t'], 'Transfer'],
+      [['r'], 'Reply (focus the composer)'],
+      [['n'], 'Write an internal note'],
+      [['/'], 'Insert a canned response'],
+    ],
+  ],
+  [
+    'Composer',
+    [
+      [['Enter'], 'Send'],
+      [['Shift', 'Enter'], 'New line'],
+      [['Ctrl', 'Enter'], 'Send as internal note'],
+      [['↑', '↓'], 'Choose a canned response'],
+      [['Tab'], 'Insert the canned response'],
+    ],
+  ],
 ];
 
 export function HelpOverlay() {
@@ -222,7 +262,16 @@ export function PasswordDialog() {
           </div>
         ) : null}
         <Field label={t('currentPassword')} id="pw-current" error={errors.current}>
-          <input id="pw-current" type="password" autocomplete="current-password" required autofocus value={v.current} onInput={set('current')} data-testid="password-current" />
+          <input
+            id="pw-current"
+            type="password"
+            autocomplete="current-password"
+            required
+            autofocus
+            value={v.current}
+            onInput={set('current')}
+            data-testid="password-current"
+          />
         </Field>
         <Field label={t('newPassword')} id="pw-new" error={errors.fresh} hint={t('newPasswordHint')}>
           <input id="pw-new" type="password" autocomplete="new-password" required value={v.fresh} onInput={set('fresh')} data-testid="password-new" />

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { S, login } from '../store.js';
+import { S, login } from '../store/index.js';
 import { Icon } from './icons.jsx';
 
 export function Login() {
@@ -41,15 +41,7 @@ export function Login() {
           </div>
         ) : null}
         <label for="login-email">Email</label>
-        <input
-          id="login-email"
-          type="email"
-          autocomplete="username"
-          required
-          value={email}
-          onInput={(e) => setEmail(e.currentTarget.value)}
-          autofocus
-        />
+        <input id="login-email" type="email" autocomplete="username" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} autofocus />
         <label for="login-password">Password</label>
         <input
           id="login-password"

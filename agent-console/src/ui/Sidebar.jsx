@@ -15,8 +15,8 @@ import {
   setStatus,
   toggleSound,
   unreadCount,
-} from '../store.js';
-import { isolate } from '../lib/bidi.js';
+} from '../store/index.js';
+import { isolate } from '../../../ui-shared/bidi.js';
 import { t } from '../lib/i18n.js';
 import { Avatar, Bdi, useNow } from './common.jsx';
 import { Icon } from './icons.jsx';
@@ -135,8 +135,24 @@ export function Sidebar() {
       <ConnectionState />
       <div class="nav-section">
         <div class="nav-title">Inbox</div>
-        <NavItem icon="clock" label="Queue" count={l.queue.length} alert={l.queue.length > 0} active={inbox && v.list === 'queue'} onClick={() => openList('queue')} testid="nav-queue" />
-        <NavItem icon="user" label="Mine" count={l.mine.length} alert={mineUnread} active={inbox && v.list === 'mine'} onClick={() => openList('mine')} testid="nav-mine" />
+        <NavItem
+          icon="clock"
+          label="Queue"
+          count={l.queue.length}
+          alert={l.queue.length > 0}
+          active={inbox && v.list === 'queue'}
+          onClick={() => openList('queue')}
+          testid="nav-queue"
+        />
+        <NavItem
+          icon="user"
+          label="Mine"
+          count={l.mine.length}
+          alert={mineUnread}
+          active={inbox && v.list === 'mine'}
+          onClick={() => openList('mine')}
+          testid="nav-mine"
+        />
         {isPrivileged() ? (
           <NavItem icon="layers" label="All open" count={l.all.length} active={inbox && v.list === 'all'} onClick={() => openList('all')} testid="nav-all" />
         ) : null}
@@ -147,13 +163,43 @@ export function Sidebar() {
           <div class="nav-title">{canSeeAdmin('agents') ? 'Admin' : 'Workspace'}</div>
           {canSeeAdmin('agents') ? (
             <>
-              <NavItem icon="users" label="Agents" active={!inbox && v.admin === 'agents'} onClick={() => navigate({ area: 'admin', admin: 'agents' })} testid="nav-admin-agents" />
-              <NavItem icon="layers" label="Teams" active={!inbox && v.admin === 'teams'} onClick={() => navigate({ area: 'admin', admin: 'teams' })} testid="nav-admin-teams" />
-              <NavItem icon="globe" label="Sites" active={!inbox && v.admin === 'sites'} onClick={() => navigate({ area: 'admin', admin: 'sites' })} testid="nav-admin-sites" />
-              <NavItem icon="key" label="API tokens" active={!inbox && v.admin === 'tokens'} onClick={() => navigate({ area: 'admin', admin: 'tokens' })} testid="nav-admin-tokens" />
+              <NavItem
+                icon="users"
+                label="Agents"
+                active={!inbox && v.admin === 'agents'}
+                onClick={() => navigate({ area: 'admin', admin: 'agents' })}
+                testid="nav-admin-agents"
+              />
+              <NavItem
+                icon="layers"
+                label="Teams"
+                active={!inbox && v.admin === 'teams'}
+                onClick={() => navigate({ area: 'admin', admin: 'teams' })}
+                testid="nav-admin-teams"
+              />
+              <NavItem
+                icon="globe"
+                label="Sites"
+                active={!inbox && v.admin === 'sites'}
+                onClick={() => navigate({ area: 'admin', admin: 'sites' })}
+                testid="nav-admin-sites"
+              />
+              <NavItem
+                icon="key"
+                label="API tokens"
+                active={!inbox && v.admin === 'tokens'}
+                onClick={() => navigate({ area: 'admin', admin: 'tokens' })}
+                testid="nav-admin-tokens"
+              />
             </>
           ) : null}
-          <NavItem icon="zap" label="Canned responses" active={!inbox && v.admin === 'canned'} onClick={() => navigate({ area: 'admin', admin: 'canned' })} testid="nav-admin-canned" />
+          <NavItem
+            icon="zap"
+            label="Canned responses"
+            active={!inbox && v.admin === 'canned'}
+            onClick={() => navigate({ area: 'admin', admin: 'canned' })}
+            testid="nav-admin-canned"
+          />
         </div>
       ) : null}
       <div class="sidebar-foot">
@@ -217,7 +263,13 @@ export function Sidebar() {
           </div>
         </div>
         <div class="notify-row">
-          <button type="button" class="chip-btn" onClick={toggleSound} aria-pressed={S.notify.sound ? 'true' : 'false'} title="Sound for new chats and messages">
+          <button
+            type="button"
+            class="chip-btn"
+            onClick={toggleSound}
+            aria-pressed={S.notify.sound ? 'true' : 'false'}
+            title="Sound for new chats and messages"
+          >
             <Icon name={S.notify.sound ? 'volume' : 'mute'} size={15} />
             {S.notify.sound ? 'Sound on' : 'Sound off'}
           </button>

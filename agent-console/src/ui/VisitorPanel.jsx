@@ -1,5 +1,6 @@
-import { S, select } from '../store.js';
-import { fmtDateTime, humanize, parseUA, relTime, visitorName } from '../lib/util.js';
+import { S, select } from '../store/index.js';
+import { fmtDateTime, relTime } from '../../../ui-shared/time.js';
+import { humanize, parseUA, visitorName } from '../lib/util.js';
 import { Avatar, Bdi, SafeLink, Spinner } from './common.jsx';
 import { Icon } from './icons.jsx';
 
@@ -52,11 +53,7 @@ export function VisitorPanel({ id }) {
         <h3>Contact</h3>
         <dl>
           <Row label="Email" testid="visitor-email">
-            {v.email ? (
-              <Bdi class="selectable ellipsis" title={v.email} text={v.email} />
-            ) : (
-              <span class="muted">not given</span>
-            )}
+            {v.email ? <Bdi class="selectable ellipsis" title={v.email} text={v.email} /> : <span class="muted">not given</span>}
           </Row>
           {v.external_id ? (
             <Row label="User ID">
@@ -139,9 +136,7 @@ export function VisitorPanel({ id }) {
       </section>
 
       <section class="vp-section" data-testid="earlier">
-        <h3>
-          Earlier conversations {earlier.length ? <span class="count-soft">{earlier.length}</span> : null}
-        </h3>
+        <h3>Earlier conversations {earlier.length ? <span class="count-soft">{earlier.length}</span> : null}</h3>
         {details && details.loading && !details.earlier ? <Spinner /> : null}
         {details && details.error ? <p class="error-text small">{details.error}</p> : null}
         {earlier.length ? (

@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Icon } from './icons.jsx';
-import { balance } from '../lib/bidi.js';
-import { copyText, hue, initials, linkify } from '../lib/util.js';
-import { S, dismissToast, resolveConfirm } from '../store.js';
+import { balance } from '../../../ui-shared/bidi.js';
+import { safeHref } from '../../../ui-shared/linkify.js';
+import { copyText, hue, initials } from '../lib/util.js';
+import { S, dismissToast, resolveConfirm } from '../store/index.js';
 
 export function Avatar({ name, seed, size = 32, kind = 'visitor' }) {
   const h = hue(seed === undefined ? name : seed);
@@ -20,7 +21,7 @@ export function Avatar({ name, seed, size = 32, kind = 'visitor' }) {
 /**
  * A name (or any short text from people) shown among other text: in a
  * <bdi>, so that neither its direction nor a control inside it can reorder
- * what is around it, and balanced (lib/bidi.js), so that a stray PDI cannot
+ * what is around it, and balanced (ui-shared/bidi.js), so that a stray PDI cannot
  * end the <bdi>'s isolation early. Every visitor, agent, team, site and
  * token name in the console goes through here.
  */
@@ -32,36 +33,9 @@ export function Bdi({ text, class: cls, title, testid }) {
   );
 }
 
-/**
- * Message text: plain text, with http(s) links as safe anchors. Balanced;
- * the caller puts it in a block with dir="auto" (the bubble), which
- * isolates it and gives an Arabic or Hebrew message its own direction.
- */
-export function RichText({ text }) {
-  return (
-    <>
-      {linkify(balance(text)).map((part, i) =>
-        typeof part === 'string' ? (
-          part
-        ) : (
-          <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
-            {part.url}
-          </a>
-        ),
-      )}
-    </>
-  );
-}
-
 /** A link for a URL we did not write: only http(s), opened without referrer. */
 export function SafeLink({ url, children }) {
-  let href = null;
-  try {
-    const u = new URL(url);
-    if (u.protocol === 'http:' || u.protocol === 'https:') href = u.href;
-  } catch {
-    href = null;
-  }
+  const href = safeHref(url);
   if (!href) return <span class="mono">{children || balance(url)}</span>;
   return (
     <a href={href} target="_blank" rel="noopener noreferrer" title={balance(url)}>

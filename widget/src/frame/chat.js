@@ -1,13 +1,16 @@
 // The chat frame's state and its connection to /ws/visitor.
 //
 // One module-level store (S) that the UI renders; changes go through
-// update(), which schedules a render. The socket authenticates with the
-// visitor token as its first frame, resumes with conversations.list + sync
-// after every (re)connect, and resends unacknowledged messages with their
-// original client_msg_id (the server deduplicates on it). Messages are
+// update(), which schedules a render. The socket (ui-shared/socket.js)
+// authenticates with the visitor token as its first frame; after every
+// (re)connect this module resumes with conversations.list + sync and then
+// resends the outbox (ui-shared/outbox.js): unacknowledged messages, with
+// their original client_msg_id (the server deduplicates on it). Messages are
 // de-duplicated here by id, so two tabs, a sync overlapping events, or a
 // resend never show a message twice.
 
+import { ChatSocket } from '../../../ui-shared/socket.js';
+import { Outbox } from '../../../ui-shared/outbox.js';
 import { setLanguage } from './i18n.js';
 
 const params = new URLSearchParams(location.search);
@@ -39,7 +42,6 @@ export const S = {
   conv: null,
   msgs: [], // visible messages in seq order
   lastSeq: 0,
-  outbox: [], // {cmid, body, at, failed?, sending?}
   start: null, // a conversation.start waiting for the socket: {prechat, offline}
   typing: null, // agent typing: {name}
   queue: null, // {position, wait}
@@ -130,7 +132,7 @@ function persist() {
     type: 'state',
     conv: S.convId,
     active: !!S.start || !!(S.convId && (!S.conv || S.conv.status !== 'closed')),
-    outbox: S.outbox.map(({ cmid, body, at }) => ({ cmid, body, at })),
+    outbox: outbox.items.map(({ cmid, body, at }) => ({ cmid, body, at })),
     start: S.start,
   });
 }
@@ -146,6 +148,7 @@ function cleanAttrs(a) {
     for (const k of Object.keys(a).slice(0, 50)) {
       const v = a[k];
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(k)) continue;
+      // eslint-disable-next-line no-control-regex -- control characters are what is removed
       if (typeof v === 'string') out[k] = v.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 500);
       else if (v === null || typeof v === 'boolean' || (typeof v === 'number' && isFinite(v))) out[k] = v;
     }
@@ -155,8 +158,7 @@ function cleanAttrs(a) {
 function cleanPrechat(p) {
   const out = {};
   if (p && typeof p === 'object')
-    for (const k of Object.keys(p).slice(0, 20))
-      if (/^[A-Za-z0-9_.-]{1,64}$/.test(k) && typeof p[k] === 'string') out[k] = p[k].slice(0, 1000);
+    for (const k of Object.keys(p).slice(0, 20)) if (/^[A-Za-z0-9_.-]{1,64}$/.test(k) && typeof p[k] === 'string') out[k] = p[k].slice(0, 1000);
   return out;
 }
 
@@ -171,17 +173,17 @@ function onHostMessage(e) {
   if (!m || m.parley !== 1) return;
   if (m.type === 'init') {
     if (S.inited) return newToken(m.token);
-    const outbox = (Array.isArray(m.outbox) ? m.outbox : [])
-      .filter((x) => x && /^[\x21-\x7e]{1,64}$/.test(x.cmid) && typeof x.body === 'string' && x.body.length <= 16000)
-      .map((x) => ({ cmid: x.cmid, body: x.body, at: int(x.at) }));
+    outbox.restore(
+      (Array.isArray(m.outbox) ? m.outbox : [])
+        .filter((x) => x && /^[\x21-\x7e]{1,64}$/.test(x.cmid) && typeof x.body === 'string' && x.body.length <= 16000)
+        .map((x) => ({ cmid: x.cmid, body: x.body, at: int(x.at) })),
+    );
     let start = null;
-    if (m.start && typeof m.start === 'object')
-      start = { prechat: cleanPrechat(m.start.prechat), offline: m.start.offline === true };
+    if (m.start && typeof m.start === 'object') start = { prechat: cleanPrechat(m.start.prechat), offline: m.start.offline === true };
     update({
       inited: true,
       token: str(m.token, 128) || null,
       convId: Number.isInteger(m.conv) && m.conv > 0 ? m.conv : null,
-      outbox,
       start,
       profile: cleanProfile(m.profile),
       attrs: cleanAttrs(m.attrs),
@@ -194,7 +196,7 @@ function onHostMessage(e) {
     if (Object.keys(S.attrs).length) vu.attributes = S.attrs;
     profileUpdate(vu);
     visitorUpdate(vu);
-    connect();
+    sock.start();
   } else if (m.type === 'open') {
     update({ open: true });
     if (S.siteLoaded && !S.convId && !S.start) loadSite();
@@ -232,15 +234,14 @@ function visitorUpdate(patch) {
 }
 
 async function flushVisitor() {
-  if (!authed || !Object.keys(pendingVisitor).length) return;
+  if (!sock.isOpen || !Object.keys(pendingVisitor).length) return;
   const sent = pendingVisitor;
   pendingVisitor = {};
   try {
-    await request({ type: 'visitor.update', ...sent });
+    await sock.request({ type: 'visitor.update', ...sent });
   } catch (e) {
     const code = e && e.code;
-    if (['disconnected', 'timeout', 'unavailable', 'rate_limited', 'internal'].includes(code))
-      pendingVisitor = { ...sent, ...pendingVisitor };
+    if (['disconnected', 'timeout', 'unavailable', 'rate_limited', 'internal'].includes(code)) pendingVisitor = { ...sent, ...pendingVisitor };
   }
 }
 
@@ -254,10 +255,10 @@ function newToken(token) {
   token = str(token, 128);
   if (!token || token === S.token) return;
   forgetConversation();
-  update({ token, outbox: [], start: null });
+  outbox.restore([]);
+  update({ token, start: null });
   persist();
-  drop();
-  connect();
+  sock.restart();
 }
 
 export function boot() {
@@ -265,146 +266,53 @@ export function boot() {
   window.addEventListener('message', onHostMessage);
   toHost({ type: 'hello' });
   loadSite();
-  window.addEventListener('online', () => {
-    if (!ws && S.token) {
-      clearTimeout(retryTimer);
-      connect();
-    }
-  });
   document.addEventListener('visibilitychange', () => update());
 }
 
 // ---- the socket ----
-let ws = null;
-let authed = false;
-let reqN = 0;
-const reqs = new Map();
-let backoff = 500;
-let retryTimer = 0;
-let pingTimer = 0;
-let pongTimer = 0;
-
-const wsUrl = () => `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws/visitor`;
-
-function connect() {
-  if (ws || !S.token || S.fatal) return;
-  clearTimeout(retryTimer);
-  update({ conn: 'connecting' });
-  const sock = (ws = new WebSocket(wsUrl()));
-  sock.onopen = () => sock.send(JSON.stringify({ type: 'auth', id: 'auth', token: S.token }));
-  sock.onmessage = (ev) => {
-    if (sock !== ws) return;
-    let m;
-    try {
-      m = JSON.parse(ev.data);
-    } catch (e) {
-      return;
+const sock = new ChatSocket({
+  path: '/ws/visitor',
+  auth: () => (S.token && !S.fatal ? { token: S.token } : null),
+  requestTimeoutMs: 15000,
+  onOpen: () => resume(),
+  onEvent: (m) => onEvent(m),
+  onState: ({ state }) => {
+    if (state === 'open') update({ conn: 'up', everUp: true });
+    else if (state === 'connecting' || state === 'idle') update({ conn: state });
+    else update({ conn: 'down', typing: null });
+  },
+  onClose: ({ error }) => {
+    if (error === 'auth_failed' || error === 'identity_required') {
+      // The token is not valid (any more), or the site now requires a
+      // verified identity it does not have: the loader asks for a new
+      // session (verified if the page identified the visitor).
+      update({ token: null });
+      toHost({ type: 'expired' });
+      return 'stop';
     }
-    if (m && typeof m === 'object') onFrame(m);
-  };
-  sock.onclose = () => {
-    if (sock === ws) lost();
-  };
-}
-
-// Forget the current socket at once (a dead network may take long to
-// report the close) and reconnect.
-function drop() {
-  const sock = ws;
-  if (!sock) return;
-  ws = null;
-  try {
-    sock.close();
-  } catch (e) {
-    /* already closed */
-  }
-  lost(true);
-}
-
-let authError = null;
-function lost(quiet) {
-  ws = null;
-  authed = false;
-  clearInterval(pingTimer);
-  clearTimeout(pongTimer);
-  for (const [, r] of reqs) {
-    clearTimeout(r.timer);
-    r.reject({ code: 'disconnected' });
-  }
-  reqs.clear();
-  for (const x of S.outbox) x.sending = false;
-  const err = authError;
-  authError = null;
-  if (err === 'auth_failed' || err === 'identity_required') {
-    // The token is not valid (any more), or the site now requires a
-    // verified identity it does not have: the loader asks for a new
-    // session (verified if the page identified the visitor).
-    update({ conn: 'down', token: null });
-    toHost({ type: 'expired' });
-    return;
-  }
-  if (err === 'origin_forbidden') return update({ conn: 'down', fatal: 'unavailable' });
-  update({ conn: 'down', typing: null });
-  if (quiet === true) return;
-  const delay = Math.min(backoff, 30000) * (0.75 + Math.random() * 0.5);
-  backoff = Math.min(backoff * 2, 30000);
-  if (err === 'too_many_sockets') backoff = 30000;
-  retryTimer = setTimeout(connect, delay);
-}
-
-function onFrame(m) {
-  if (m.type === 'ack' || m.type === 'error' || m.type === 'pong') {
-    if (m.id === 'auth') return m.type === 'ack' ? onAuthed(m) : (authError = m.code);
-    clearTimeout(pongTimer);
-    const r = m.id != null && reqs.get(m.id);
-    if (r) {
-      reqs.delete(m.id);
-      clearTimeout(r.timer);
-      if (m.type === 'error') r.reject(m);
-      else r.resolve(m);
+    if (error === 'origin_forbidden') {
+      update({ fatal: 'unavailable' });
+      return 'stop';
     }
-    return;
-  }
-  onEvent(m);
-}
+    return error === 'too_many_sockets' ? 'slow' : 'retry';
+  },
+});
 
-function request(frame, timeoutMs = 15000) {
-  return new Promise((resolve, reject) => {
-    if (!ws || !authed) return reject({ code: 'disconnected' });
-    const id = `r${++reqN}`;
-    const timer = setTimeout(() => {
-      reqs.delete(id);
-      reject({ code: 'timeout' });
-      drop(); // an unanswered request: treat the connection as dead
-      scheduleReconnect();
-    }, timeoutMs);
-    reqs.set(id, { resolve, reject, timer });
-    ws.send(JSON.stringify({ ...frame, id }));
-  });
-}
-
-function scheduleReconnect() {
-  clearTimeout(retryTimer);
-  retryTimer = setTimeout(connect, 300);
-}
-
-function onAuthed() {
-  authed = true;
-  backoff = 500;
-  update({ conn: 'up', everUp: true });
-  // Application-level heartbeat: a silent network is noticed within ~35 s.
-  clearInterval(pingTimer);
-  pingTimer = setInterval(() => {
-    if (!ws || !authed) return;
-    ws.send(JSON.stringify({ type: 'ping', id: `p${++reqN}` }));
-    clearTimeout(pongTimer);
-    pongTimer = setTimeout(() => {
-      drop();
-      scheduleReconnect();
-    }, 10000);
-  }, 25000);
-  resume();
-}
+// Messages written and not yet acknowledged: they go to the current
+// conversation once it exists (a conversation.start may be on its way).
+export const outbox = new Outbox({
+  socket: () => sock,
+  prefix: () => 'w',
+  timeoutMs: 15000,
+  frame: () => (S.convId && !(S.conv && S.conv.status === 'closed') ? { type: 'message.send', conversation_id: S.convId } : null),
+  onSent: (item, ack) => {
+    if (ack.message) addMsg(ack.message, false);
+  },
+  onChange: (stored) => {
+    update();
+    if (stored) persist();
+  },
+});
 
 let resuming = null;
 function resume() {
@@ -418,7 +326,7 @@ function resume() {
 async function doResume() {
   try {
     if (!S.convId && !S.start) {
-      const r = await request({ type: 'conversations.list' });
+      const r = await sock.request({ type: 'conversations.list' });
       const open = (r.conversations || []).find((c) => c && c.status !== 'closed');
       if (open) adopt(open);
     }
@@ -436,14 +344,16 @@ async function doResume() {
 
 async function syncNow() {
   const id = S.convId;
-  for (let i = 0; i < 100; i++) {
-    const r = await request({ type: 'sync', conversation_id: id, after_seq: S.lastSeq });
-    if (id !== S.convId) return;
-    applyConv(r.conversation);
-    const live = S.loaded;
-    for (const m of r.messages || []) addMsg(m, live);
-    if (!r.more) break;
-  }
+  const done = await sock.sync(id, S.lastSeq, {
+    pages: 100,
+    onPage: (r) => {
+      if (id !== S.convId) return false;
+      applyConv(r.conversation);
+      const live = S.loaded;
+      for (const m of r.messages || []) addMsg(m, live);
+    },
+  });
+  if (!done) return;
   update({ loaded: true });
   persist();
 }
@@ -466,7 +376,7 @@ function forgetConversation() {
 let starting = false;
 let startErrors = 0;
 export async function flush() {
-  if (!authed) return;
+  if (!sock.isOpen) return;
   if (S.start && !S.convId) {
     if (starting) return;
     const start = S.start;
@@ -477,7 +387,7 @@ export async function flush() {
     let r;
     starting = true;
     try {
-      r = await request(frame);
+      r = await sock.request(frame);
     } catch (e) {
       const code = e && e.code;
       if (code !== 'disconnected' && code !== 'timeout' && ++startErrors < 5) {
@@ -503,75 +413,31 @@ export async function flush() {
       /* the next resume fills it in */
     }
   }
-  if (!S.convId || (S.conv && S.conv.status === 'closed')) return;
-  for (const item of S.outbox) if (!item.sending && !item.failed) sendItem(item);
-}
-
-const FATAL_SEND = ['message_too_long', 'invalid_field', 'forbidden', 'invalid_state', 'not_found'];
-
-function sendItem(item) {
-  item.sending = true;
-  update();
-  request({ type: 'message.send', conversation_id: S.convId, client_msg_id: item.cmid, body: item.body }).then(
-    (ack) => {
-      removeOutbox(item.cmid);
-      if (ack.message) addMsg(ack.message, false);
-    },
-    (e) => {
-      item.sending = false;
-      const code = e && e.code;
-      if (FATAL_SEND.includes(code)) item.failed = code;
-      else if (authed) setTimeout(flush, code === 'rate_limited' ? 4000 : 1500);
-      update();
-      persist();
-    },
-  );
-}
-
-function removeOutbox(cmid) {
-  const n = S.outbox.length;
-  S.outbox = S.outbox.filter((x) => x.cmid !== cmid);
-  if (S.outbox.length !== n) {
-    update();
-    persist();
-  }
-}
-
-function newCmid() {
-  const b = new Uint8Array(12);
-  crypto.getRandomValues(b);
-  return `w-${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
+  outbox.flush();
 }
 
 // ---- actions from the UI ----
 export function send(body) {
   body = body.replace(/\s+$/, '');
   if (!body.trim()) return;
-  S.outbox = [...S.outbox, { cmid: newCmid(), body, at: Date.now() }];
   stopTyping();
-  update();
-  persist();
+  outbox.add({ body });
   flush();
 }
 
 export function retry(cmid) {
-  const item = S.outbox.find((x) => x.cmid === cmid);
-  if (!item) return;
-  item.failed = null;
-  update();
-  flush();
+  outbox.retry(cmid);
 }
 
 export function discard(cmid) {
-  removeOutbox(cmid);
+  outbox.remove(cmid);
 }
 
 export function startConversation(prechat, firstMessage, offline) {
   forgetConversation();
   S.start = { prechat: cleanPrechat(prechat), offline: !!offline };
-  S.outbox = [...S.outbox, { cmid: newCmid(), body: firstMessage, at: Date.now() }];
-  if (prechat.name || prechat.email)
-    S.profile = { name: prechat.name || S.profile.name, email: prechat.email || S.profile.email };
+  outbox.add({ body: firstMessage });
+  if (prechat.name || prechat.email) S.profile = { name: prechat.name || S.profile.name, email: prechat.email || S.profile.email };
   update({ loaded: true });
   persist();
   flush();
@@ -580,7 +446,7 @@ export function startConversation(prechat, firstMessage, offline) {
 export async function endConversation() {
   if (!S.convId) return;
   try {
-    const r = await request({ type: 'conversation.close', conversation_id: S.convId });
+    const r = await sock.request({ type: 'conversation.close', conversation_id: S.convId });
     applyConv(r.conversation);
     persist();
   } catch (e) {
@@ -591,7 +457,7 @@ export async function endConversation() {
 export async function rate(rating, comment) {
   const frame = { type: 'conversation.rate', conversation_id: S.convId, rating };
   if (comment) frame.comment = comment.slice(0, 2000);
-  await request(frame);
+  await sock.request(frame);
   update({ rated: true, conv: { ...S.conv, rating } });
 }
 
@@ -603,11 +469,11 @@ export function newConversation() {
 let typingOn = 0;
 let typingIdle = 0;
 export function typing() {
-  if (!authed || !S.convId || !S.conv || S.conv.status === 'closed') return;
+  if (!sock.isOpen || !S.convId || !S.conv || S.conv.status === 'closed') return;
   const now = Date.now();
   if (now - typingOn > 2500) {
     typingOn = now;
-    ws.send(JSON.stringify({ type: 'typing', conversation_id: S.convId, on: true }));
+    sock.send({ type: 'typing', conversation_id: S.convId, on: true });
   }
   clearTimeout(typingIdle);
   typingIdle = setTimeout(stopTyping, 4000);
@@ -617,7 +483,7 @@ function stopTyping() {
   clearTimeout(typingIdle);
   if (!typingOn) return;
   typingOn = 0;
-  if (authed && S.convId) ws.send(JSON.stringify({ type: 'typing', conversation_id: S.convId, on: false }));
+  if (S.convId) sock.send({ type: 'typing', conversation_id: S.convId, on: false });
 }
 
 // ---- server events ----
@@ -651,8 +517,7 @@ function onEvent(m) {
     case 'read':
       if (m.conversation_id !== S.convId || !S.conv) return;
       if (m.side === 'agent') S.conv.agent_last_read_seq = Math.max(int(S.conv.agent_last_read_seq), int(m.last_read_seq));
-      if (m.side === 'visitor')
-        S.conv.visitor_last_read_seq = Math.max(int(S.conv.visitor_last_read_seq), int(m.last_read_seq));
+      if (m.side === 'visitor') S.conv.visitor_last_read_seq = Math.max(int(S.conv.visitor_last_read_seq), int(m.last_read_seq));
       update();
       sendUnread();
       break;
@@ -707,7 +572,7 @@ function validMsg(m) {
 
 function addMsg(m, live) {
   if (!validMsg(m) || m.conversation_id !== S.convId) return;
-  if (m.client_msg_id) removeOutbox(m.client_msg_id);
+  if (m.client_msg_id) outbox.remove(m.client_msg_id);
   if (S.msgs.some((x) => x.id === m.id)) return;
   const msg = {
     id: m.id,
@@ -749,14 +614,13 @@ function sendUnread() {
 let readInFlight = 0;
 function afterRender() {
   // Everything visible on an open widget counts as read.
-  if (!S.open || document.visibilityState !== 'visible' || !authed || !S.conv || !S.loaded) return;
+  if (!S.open || document.visibilityState !== 'visible' || !sock.isOpen || !S.conv || !S.loaded) return;
   const seen = S.conv.visitor_last_read_seq || 0;
   if (S.lastSeq <= seen || readInFlight >= S.lastSeq) return;
   readInFlight = S.lastSeq;
-  request({ type: 'read', conversation_id: S.convId, seq: S.lastSeq }).then(
+  sock.request({ type: 'read', conversation_id: S.convId, seq: S.lastSeq }).then(
     (r) => {
-      if (S.conv && r.conversation_id === S.convId)
-        S.conv.visitor_last_read_seq = Math.max(S.conv.visitor_last_read_seq || 0, int(r.last_read_seq));
+      if (S.conv && r.conversation_id === S.convId) S.conv.visitor_last_read_seq = Math.max(S.conv.visitor_last_read_seq || 0, int(r.last_read_seq));
       update();
       sendUnread();
     },

@@ -4,7 +4,8 @@
 
 import { h } from 'preact';
 
-import { balance } from '../shared/bidi.js';
+import { balance } from '../../../ui-shared/bidi.js';
+import { fmtClock } from '../../../ui-shared/time.js';
 
 const en = {
   title: 'Chat',
@@ -135,7 +136,7 @@ let dict = en;
 export function setLanguage(pref) {
   let l = pref;
   if (l !== 'en' && l !== 'zh-CN') {
-    const list = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || '']);
+    const list = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ''];
     l = /^zh/i.test(list[0] || '') ? 'zh-CN' : 'en';
   }
   lang = l;
@@ -182,10 +183,5 @@ export function eventText(msg) {
   }
 }
 
-let timeFmt;
-export function time(iso) {
-  const d = new Date(iso);
-  if (isNaN(d)) return '';
-  if (!timeFmt) timeFmt = new Intl.DateTimeFormat(lang, { hour: 'numeric', minute: '2-digit' });
-  return timeFmt.format(d);
-}
+/** The time of day of an ISO time, as our language writes it. */
+export const time = (iso) => fmtClock(iso, lang);

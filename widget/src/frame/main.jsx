@@ -3,7 +3,7 @@
 // parses a string as HTML is used anywhere (tests/e2e/widget-budget.test.js
 // checks). Links in messages become <a> only for http(s) URLs. Names sit in
 // <bdi> (also inside sentences: tName) and bodies in dir="auto" blocks,
-// balanced first (../shared/bidi.js), so that no bidi control or
+// balanced first (ui-shared/bidi.js), so that no bidi control or
 // right-to-left name can reorder the text around it.
 
 import { render } from 'preact';
@@ -16,6 +16,7 @@ import {
   endConversation,
   newConversation,
   onRender,
+  outbox,
   rate,
   retry,
   send,
@@ -26,7 +27,8 @@ import {
   update,
 } from './chat.js';
 import { eventText, t, tName, time } from './i18n.js';
-import { balance } from '../shared/bidi.js';
+import { balance } from '../../../ui-shared/bidi.js';
+import { MessageText } from '../../../ui-shared/linkify.js';
 
 // ---- icons (static SVG) ----
 const Svg = ({ children, size = 20 }) => (
@@ -52,12 +54,18 @@ const IconSend = () => (
 // Thumbs: Material Design icons (Apache License 2.0).
 const IconUp = () => (
   <Svg size={22}>
-    <path fill="currentColor" d="M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z" />
+    <path
+      fill="currentColor"
+      d="M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z"
+    />
   </Svg>
 );
 const IconDownThumb = () => (
   <Svg size={22}>
-    <path fill="currentColor" d="M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z" />
+    <path
+      fill="currentColor"
+      d="M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z"
+    />
   </Svg>
 );
 const IconClock = () => (
@@ -65,37 +73,6 @@ const IconClock = () => (
     <path fill="currentColor" d="M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm1 10.4 3.5 2.1-.9 1.5L11 13V6h2z" />
   </Svg>
 );
-
-// ---- text with safe links ----
-const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
-function Text({ body: raw }) {
-  const body = balance(raw);
-  const out = [];
-  let last = 0;
-  let m;
-  URL_RE.lastIndex = 0;
-  while ((m = URL_RE.exec(body))) {
-    let raw = m[0].replace(/[.,;:!?)\]}'"]+$/, '');
-    let href = null;
-    try {
-      const u = new URL(raw);
-      if (u.protocol === 'http:' || u.protocol === 'https:') href = u.href;
-    } catch (e) {
-      href = null;
-    }
-    if (!href) continue;
-    if (m.index > last) out.push(body.slice(last, m.index));
-    out.push(
-      <a href={href} target="_blank" rel="noopener noreferrer">
-        {raw}
-      </a>,
-    );
-    last = m.index + raw.length;
-    URL_RE.lastIndex = last;
-  }
-  if (last < body.length) out.push(body.slice(last));
-  return out;
-}
 
 // The first letter, not an invisible character that may precede it.
 const initial = (name) => (Array.from(String(name || '').replace(/[^\p{L}\p{N}\p{S}]+/gu, ''))[0] || '?').toUpperCase();
@@ -147,9 +124,7 @@ function PrechatForm({ offline }) {
     const v = {};
     for (const f of fields) {
       const a = S.attrs[f.name];
-      v[f.name] =
-        (f.name === 'name' || f.name === 'email' ? S.profile[f.name] : '') ||
-        (typeof a === 'string' || typeof a === 'number' ? String(a) : '');
+      v[f.name] = (f.name === 'name' || f.name === 'email' ? S.profile[f.name] : '') || (typeof a === 'string' || typeof a === 'number' ? String(a) : '');
     }
     return v;
   });
@@ -161,7 +136,11 @@ function PrechatForm({ offline }) {
     const errs = {};
     const out = {};
     for (const f of fields) {
-      const v = (values[f.name] || '').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').trim().slice(0, 1000);
+      const v = (values[f.name] || '')
+        // eslint-disable-next-line no-control-regex -- control characters are what is removed
+        .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+        .trim()
+        .slice(0, 1000);
       if (f.required && !v) errs[f.name] = t('required');
       else if (v && f.type === 'email' && !EMAIL_RE.test(v)) errs[f.name] = t('badEmail');
       if (v) out[f.name] = v;
@@ -357,7 +336,7 @@ function Messages() {
   const c = S.conv;
   const items = [];
   for (const m of S.msgs) items.push(m);
-  for (const p of S.outbox) items.push({ pending: p, kind: 'message', author: { kind: 'visitor' }, body: p.body, key: p.cmid });
+  for (const p of outbox.items) items.push({ pending: p, kind: 'message', author: { kind: 'visitor' }, body: p.body, key: p.cmid });
 
   useLayoutEffect(() => {
     const el = list.current;
@@ -392,11 +371,11 @@ function Messages() {
     const p = m.pending;
     let status = null;
     if (p) {
-      if (p.failed) {
+      if (p.state === 'failed') {
         status = (
           <span class="pw-meta pw-fail">
-            {p.failed === 'message_too_long' ? t('tooLong') : t('failed')}
-            {p.failed !== 'message_too_long' && (
+            {p.error === 'message_too_long' ? t('tooLong') : t('failed')}
+            {p.error !== 'message_too_long' && (
               <button type="button" class="pw-link" onClick={() => retry(p.cmid)}>
                 {t('retry')}
               </button>
@@ -413,7 +392,7 @@ function Messages() {
           </span>
         );
       }
-    } else if (m === lastOwn && !S.outbox.length) {
+    } else if (m === lastOwn && !outbox.items.length) {
       status = (
         <span class="pw-meta pw-receipt">
           {m.created_at ? `${time(m.created_at)} · ` : ''}
@@ -436,7 +415,7 @@ function Messages() {
               label before it is a <bdi>, which dir="auto" skips). */}
           <div class="pw-bubble" dir="auto">
             <Name cls="pw-sr" text={`${mine ? t('you') : m.author.name || t('team')}: `} />
-            <Text body={m.body} />
+            <MessageText text={m.body} />
           </div>
         </div>
         {status}
@@ -541,12 +520,7 @@ function Closed() {
     setBusy(false);
   };
   const choiceButton = (value, label, icon) => (
-    <button
-      type="button"
-      class={`pw-rate-btn pw-rate-${value}`}
-      aria-pressed={choice === value ? 'true' : 'false'}
-      onClick={() => setChoice(value)}
-    >
+    <button type="button" class={`pw-rate-btn pw-rate-${value}`} aria-pressed={choice === value ? 'true' : 'false'} onClick={() => setChoice(value)}>
       {icon}
       <span>{label}</span>
     </button>

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { S, canSeeAdmin } from '../../store.js';
+import { S, canSeeAdmin } from '../../store/index.js';
 import { ApiError } from '../../lib/api.js';
 import { Icon } from '../icons.jsx';
 import { Agents } from './Agents.jsx';
@@ -65,7 +65,17 @@ export function Admin() {
   }
   return (
     <div class="admin" data-testid={`admin-${tab}`}>
-      {tab === 'agents' ? <Agents /> : tab === 'teams' ? <Teams /> : tab === 'sites' ? <Sites /> : tab === 'canned' ? <Canned /> : tab === 'tokens' ? <Tokens /> : null}
+      {tab === 'agents' ? (
+        <Agents />
+      ) : tab === 'teams' ? (
+        <Teams />
+      ) : tab === 'sites' ? (
+        <Sites />
+      ) : tab === 'canned' ? (
+        <Canned />
+      ) : tab === 'tokens' ? (
+        <Tokens />
+      ) : null}
     </div>
   );
 }

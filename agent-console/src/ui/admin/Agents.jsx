@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
-import { S, confirmDialog, refreshAgents, refreshTeams, toast } from '../../store.js';
+import { S, confirmDialog, refreshAgents, refreshTeams, toast } from '../../store/index.js';
 import { patch, post } from '../../lib/api.js';
-import { isolate } from '../../lib/bidi.js';
+import { isolate } from '../../../../ui-shared/bidi.js';
 import { Avatar, Bdi, CopyButton, Field, Modal } from '../common.jsx';
 import { Icon } from '../icons.jsx';
 import { PageHead, useForm } from './Admin.jsx';

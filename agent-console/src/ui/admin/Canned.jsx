@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
-import { S, confirmDialog, refreshCanned, toast } from '../../store.js';
+import { S, confirmDialog, refreshCanned, toast } from '../../store/index.js';
 import { api, del } from '../../lib/api.js';
-import { balance } from '../../lib/bidi.js';
+import { balance } from '../../../../ui-shared/bidi.js';
 import { Field, Modal } from '../common.jsx';
 import { Icon } from '../icons.jsx';
 import { PageHead, useForm } from './Admin.jsx';
@@ -38,7 +38,12 @@ function CannedForm({ item, onClose }) {
     >
       <form id="canned-form" onSubmit={submit}>
         {f.error ? <div class="notice notice-error">{f.error}</div> : null}
-        <Field label="Shortcut" id="canned-shortcut" error={f.errors.shortcut} hint="Agents type /shortcut in the composer. Lower-case letters, digits, - and _.">
+        <Field
+          label="Shortcut"
+          id="canned-shortcut"
+          error={f.errors.shortcut}
+          hint="Agents type /shortcut in the composer. Lower-case letters, digits, - and _."
+        >
           <div class="input-prefix">
             <span>/</span>
             <input id="canned-shortcut" required maxLength={32} value={v.shortcut} onInput={f.set('shortcut')} autofocus data-testid="canned-shortcut" />

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
-import { S, confirmDialog, toast } from '../../store.js';
+import { S, confirmDialog, toast } from '../../store/index.js';
 import { get, patch, post } from '../../lib/api.js';
-import { isolate } from '../../lib/bidi.js';
+import { isolate } from '../../../../ui-shared/bidi.js';
 import { Bdi, CopyButton, Field, Modal, Spinner } from '../common.jsx';
 import { Icon } from '../icons.jsx';
 import { PageHead, useForm } from './Admin.jsx';
@@ -61,7 +61,14 @@ function NewSite({ onClose, onCreated }) {
           <input id="ns-name" required maxLength={100} value={f.values.name} onInput={f.set('name')} autofocus data-testid="new-site-name" />
         </Field>
         <Field label="Allowed origins (one per line)" id="ns-origins" error={f.errors.allowed_origins} hint="The widget only runs on pages of these origins.">
-          <textarea id="ns-origins" rows={3} placeholder="https://shop.example.com" value={f.values.origins} onInput={f.set('origins')} data-testid="new-site-origins" />
+          <textarea
+            id="ns-origins"
+            rows={3}
+            placeholder="https://shop.example.com"
+            value={f.values.origins}
+            onInput={f.set('origins')}
+            data-testid="new-site-origins"
+          />
         </Field>
       </form>
     </Modal>
@@ -97,7 +104,13 @@ function PrechatEditor({ fields, onChange }) {
                   />
                 </td>
                 <td>
-                  <input aria-label="Label" value={f.label} maxLength={100} placeholder="Order number" onInput={(e) => set(i, 'label', e.currentTarget.value)} />
+                  <input
+                    aria-label="Label"
+                    value={f.label}
+                    maxLength={100}
+                    placeholder="Order number"
+                    onInput={(e) => set(i, 'label', e.currentTarget.value)}
+                  />
                 </td>
                 <td>
                   <select aria-label="Type" value={f.type || 'text'} onChange={(e) => set(i, 'type', e.currentTarget.value)}>
@@ -131,12 +144,22 @@ function PrechatEditor({ fields, onChange }) {
           <Icon name="plus" size={14} /> Add field
         </button>
         {!fields.some((f) => f.name === 'name') ? (
-          <button type="button" class="btn small" disabled={fields.length >= 10} onClick={() => onChange([...fields, { name: 'name', label: 'Your name', type: 'text', required: true }])}>
+          <button
+            type="button"
+            class="btn small"
+            disabled={fields.length >= 10}
+            onClick={() => onChange([...fields, { name: 'name', label: 'Your name', type: 'text', required: true }])}
+          >
             + Name
           </button>
         ) : null}
         {!fields.some((f) => f.name === 'email') ? (
-          <button type="button" class="btn small" disabled={fields.length >= 10} onClick={() => onChange([...fields, { name: 'email', label: 'Email', type: 'email', required: true }])}>
+          <button
+            type="button"
+            class="btn small"
+            disabled={fields.length >= 10}
+            onClick={() => onChange([...fields, { name: 'email', label: 'Email', type: 'email', required: true }])}
+          >
             + Email
           </button>
         ) : null}
@@ -245,7 +268,10 @@ function SiteEditor({ site, onSaved }) {
         <div class="section-head">
           <h2>Install</h2>
           <span class="muted small">
-            Site key <span class="mono" data-testid="site-key">{site.public_key}</span>
+            Site key{' '}
+            <span class="mono" data-testid="site-key">
+              {site.public_key}
+            </span>
           </span>
         </div>
         <p class="muted small">Paste this snippet before the closing &lt;/body&gt; tag of every page that should show the chat.</p>
@@ -293,21 +319,47 @@ function SiteEditor({ site, onSaved }) {
           <div class="form-grid">
             <Field label="Colour" id="ws-color">
               <div class="color-row">
-                <input type="color" aria-label="Pick a colour" value={/^#[0-9a-f]{6}$/i.test(v.ws.color) ? v.ws.color : DEFAULTS.color} onInput={(e) => setWs('color', e.currentTarget.value)} />
-                <input id="ws-color" class="mono" maxLength={7} value={v.ws.color} onInput={(e) => setWs('color', e.currentTarget.value)} data-testid="ws-color" />
+                <input
+                  type="color"
+                  aria-label="Pick a colour"
+                  value={/^#[0-9a-f]{6}$/i.test(v.ws.color) ? v.ws.color : DEFAULTS.color}
+                  onInput={(e) => setWs('color', e.currentTarget.value)}
+                />
+                <input
+                  id="ws-color"
+                  class="mono"
+                  maxLength={7}
+                  value={v.ws.color}
+                  onInput={(e) => setWs('color', e.currentTarget.value)}
+                  data-testid="ws-color"
+                />
               </div>
             </Field>
             <Field label="Position">
               <div class="segmented small">
                 {['left', 'right'].map((p) => (
-                  <button type="button" key={p} class={v.ws.position === p ? 'on' : ''} aria-pressed={v.ws.position === p ? 'true' : 'false'} onClick={() => setWs('position', p)} data-testid={`ws-position-${p}`}>
+                  <button
+                    type="button"
+                    key={p}
+                    class={v.ws.position === p ? 'on' : ''}
+                    aria-pressed={v.ws.position === p ? 'true' : 'false'}
+                    onClick={() => setWs('position', p)}
+                    data-testid={`ws-position-${p}`}
+                  >
                     {p === 'left' ? 'Bottom left' : 'Bottom right'}
                   </button>
                 ))}
               </div>
             </Field>
             <Field label="Launcher text" id="ws-launcher" hint="Optional, up to 40 characters.">
-              <input id="ws-launcher" maxLength={40} value={v.ws.launcher_text} onInput={(e) => setWs('launcher_text', e.currentTarget.value)} placeholder="Chat with us" data-testid="ws-launcher" />
+              <input
+                id="ws-launcher"
+                maxLength={40}
+                value={v.ws.launcher_text}
+                onInput={(e) => setWs('launcher_text', e.currentTarget.value)}
+                placeholder="Chat with us"
+                data-testid="ws-launcher"
+              />
             </Field>
             <Field label="Language" id="ws-lang">
               <select id="ws-lang" value={v.ws.language} onChange={(e) => setWs('language', e.currentTarget.value)} data-testid="ws-language">
@@ -319,7 +371,15 @@ function SiteEditor({ site, onSaved }) {
               </select>
             </Field>
             <Field label="Greeting" id="ws-greeting" hint="Shown when the chat opens (up to 500 characters).">
-              <textarea id="ws-greeting" rows={2} maxLength={500} value={v.ws.greeting} onInput={(e) => setWs('greeting', e.currentTarget.value)} placeholder="Hi! How can we help?" data-testid="ws-greeting" />
+              <textarea
+                id="ws-greeting"
+                rows={2}
+                maxLength={500}
+                value={v.ws.greeting}
+                onInput={(e) => setWs('greeting', e.currentTarget.value)}
+                placeholder="Hi! How can we help?"
+                data-testid="ws-greeting"
+              />
             </Field>
           </div>
           <Preview ws={v.ws} />
@@ -333,8 +393,8 @@ function SiteEditor({ site, onSaved }) {
           <h2>Identity verification</h2>
         </div>
         <p class="muted small">
-          Your server signs the signed-in user's id: <span class="mono">hex(HMAC-SHA256(secret, user_id))</span>. Verified visitors are marked in the console and
-          keep their history on every device. Never put the secret in a web page.
+          Your server signs the signed-in user's id: <span class="mono">hex(HMAC-SHA256(secret, user_id))</span>. Verified visitors are marked in the console
+          and keep their history on every device. Never put the secret in a web page.
         </p>
         <div class="secret-row">
           <code class="secret" data-testid="identity-secret">
@@ -405,7 +465,10 @@ export function Sites() {
             {sites.map((s) => (
               <li key={s.id}>
                 <button type="button" class={`site-item ${s.id === selected ? 'active' : ''}`} onClick={() => setSelected(s.id)} data-testid="site-item">
-                  <span class="site-dot" style={{ background: /^#[0-9a-f]{6}$/i.test((s.widget_settings || {}).color || '') ? s.widget_settings.color : DEFAULTS.color }} />
+                  <span
+                    class="site-dot"
+                    style={{ background: /^#[0-9a-f]{6}$/i.test((s.widget_settings || {}).color || '') ? s.widget_settings.color : DEFAULTS.color }}
+                  />
                   <span class="site-text">
                     <Bdi class="strong" text={s.name} />
                     <span class="muted small">{(s.allowed_origins || [])[0] || 'no origin yet'}</span>

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
-import { S, confirmDialog, toast } from '../../store.js';
+import { S, confirmDialog, toast } from '../../store/index.js';
 import { del, get, post } from '../../lib/api.js';
-import { fmtDateTime, relTime, ts } from '../../lib/util.js';
-import { isolate } from '../../lib/bidi.js';
+import { fmtDateTime, relTime, ts } from '../../../../ui-shared/time.js';
+import { isolate } from '../../../../ui-shared/bidi.js';
 import { Bdi, CopyButton, Field, Modal, Spinner } from '../common.jsx';
 import { Icon } from '../icons.jsx';
 import { PageHead, useForm } from './Admin.jsx';
@@ -93,7 +93,8 @@ export function Tokens() {
     const ok = await confirmDialog({
       title: (
         <>
-          Revoke “<Bdi text={t.name} />”?
+          Revoke “<Bdi text={t.name} />
+          ”?
         </>
       ),
       label: `Revoke “${isolate(t.name)}”?`,

@@ -1,8 +1,6 @@
 // bidi: the browser side of the text policy for names and messages
-// (docs/architecture.md, "Text from people"). Shared by the widget's frame
-// and the agent console (agent-console/src/lib/bidi.js re-exports it); it
-// lives under widget/ because the build's list of front-end sources covers
-// widget/ and agent-console/ only. Kept tiny: the widget has a size budget.
+// (docs/architecture.md, "Text from people"), imported by the widget's frame
+// and the agent console. Kept tiny: the widget has a size budget.
 //
 // The server stores names without bidi controls and free text without
 // unpaired ones, and the UI shows every name and body in an isolating

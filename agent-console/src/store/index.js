@@ -1,0 +1,25 @@
+// The console's store: its state and everything that changes it, one
+// module per concern. Components import from here; they read S and call
+// the actions. Layers (a module imports only from those above it, except
+// that view.js calls back into session.js for the route):
+//
+//   state.js          S, changed(), roles, per-agent localStorage
+//   socket.js         the agent's socket (ui-shared/socket.js)      view.js   route, toasts, dialogs
+//   workspace.js      agents, teams, canned responses, own status   notify.js chime, desktop notifications
+//   conversations.js  conversation records, lists, closed search, details
+//   messages.js       histories and sync, opening one, outbox, drafts   reading.js  typing, read markers, unread
+//   actions.js        accept, close, reopen, transfer
+//   events.js         resume after (re)auth, server events, alerts
+//   session.js        boot, login, logout, session end
+
+export { S, subscribe, isPrivileged, isAdmin } from './state.js';
+export { reconnectNow } from './socket.js';
+export { navigate, canSeeAdmin, openList, select, pageActive, toast, dismissToast } from './view.js';
+export { openDialog, closeDialog, confirmDialog, resolveConfirm, setHelp, focusComposer } from './view.js';
+export { refreshAgents, refreshTeams, refreshCanned, setStatus } from './workspace.js';
+export { enableDesktop, toggleSound } from './notify.js';
+export { lists, currentList, capacity, step, loadClosed, searchClosed } from './conversations.js';
+export { pendingFor, sendErrorText, sendMessage, retrySend, discardSend, getDraft, setDraft } from './messages.js';
+export { typing, markRead, unreadCount, totalUnread } from './reading.js';
+export { accept, closeConv, reopen, transfer } from './actions.js';
+export { boot, login, logout } from './session.js';
