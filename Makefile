@@ -48,7 +48,7 @@ ASAN_OPTIONS := detect_leaks=1:abort_on_error=0
 LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 TSAN_OPTIONS := suppressions=$(CURDIR)/tests/tsan.supp:second_deadlock_stack=1:exitcode=66:print_suppressions=0
 
-.PHONY: all deps node run test test-unit test-ui test-integration test-e2e asan tsan lint lint-js fmt-js stop-db clean \
+.PHONY: all deps node run test test-unit test-ui test-integration test-e2e asan tsan lint lint-js fmt-js check-layers stop-db clean \
         db-start
 
 all: backend/parleyd build/static/.built build/static/api/v1/openapi.json
@@ -143,6 +143,7 @@ test-e2e: all node
 # The integration tests start their own throw-away PostgreSQL clusters.
 test: deps
 	@$(MAKE) --no-print-directory all node
+	@$(MAKE) --no-print-directory check-layers
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-ui
 	@$(MAKE) --no-print-directory test-integration
@@ -178,7 +179,12 @@ asan: deps node build/asan/parleyd
 tsan: deps node build/tsan/parleyd
 	PARLEYD=$(CURDIR)/build/tsan/parleyd TSAN_OPTIONS=$(TSAN_OPTIONS) $(NODE_TEST) tests/integration/
 
-lint: deps lint-js
+# The layering of backend/src (docs/architecture.md, "Layers"): arrows point
+# down, no import circles, SQL only in db/ and chat/.
+check-layers:
+	node scripts/check-layers.js
+
+lint: deps lint-js check-layers
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr --std=c11 \
 	    -Ibackend/src backend/src backend/tests
 	clang-format --dry-run --Werror backend/src/*.c $(SRC) $(HDR) backend/tests/*.c
