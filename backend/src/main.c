@@ -6,7 +6,7 @@
  *   parleyd --help | --version
  */
 #include "chat/agents.h"
-#include "http/apitokens.h"
+#include "chat/apitokens.h"
 #include "live/bus.h"
 #include "core/connlimit.h"
 #include "live/hub.h"
@@ -138,17 +138,9 @@ static int cmd_token_add(struct app *app, int argc, char **argv)
     }
     scopes_text = json_dumps(scopes, JSON_COMPACT);
     rc = 1;
-    if (apitokens_create(app->db, name, scopes_text, NULL, 0, token, &doc) != DB_OK || !doc) {
+    if (apitokens_create(app->db, name, scopes_text, days ? atoi(days) : 0, 0, token, &doc) != CHAT_OK) {
         fprintf(stderr, "parleyd token add: database error (see log)\n");
         goto done;
-    }
-    if (days) {
-        char id[24];
-        snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(doc, "id")));
-        if (db_query(app->db, NULL,
-                     "UPDATE api_tokens SET expires_at = now() + make_interval(days => $2::int) WHERE id = $1::bigint",
-                     2, (const char *const[]){id, days}) != DB_OK)
-            goto done;
     }
     printf("%s\n", token);
     rc = 0;

@@ -8,7 +8,8 @@
  * every route; a test keeps the two in step. */
 #include "api/api.h"
 #include "http/params.h"
-#include "http/apitokens.h"
+#include "api/api_common.h"
+#include "http/bearer.h"
 #include "chat/convo.h"
 #include "chat/messages.h"
 #include "db/db.h"
@@ -19,6 +20,7 @@
 #include "core/text.h"
 
 #include <civetweb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,21 +29,9 @@
 #define EXPORT_BATCH      200
 #define EXPORT_BATCH_TEXT "200"
 
-/* Notes are internal: only on request, and only for admin tokens. */
-static int want_notes(struct http_req *req, const struct api_principal *p, int *notes)
+static int auth_scope(struct http_req *req, struct apitoken *t, enum apitoken_scope scope)
 {
-    if (params_bool(req, "include_notes", notes) < 0)
-        return -1;
-    if (*notes && !apitokens_has(p, SCOPE_ADMIN)) {
-        http_send_problem(req, 403, "insufficient_scope", "include_notes needs the admin scope");
-        return -1;
-    }
-    return 0;
-}
-
-static int auth_scope(struct http_req *req, struct api_principal *p, enum api_scope scope)
-{
-    return apitokens_authenticate(req, p) != 0 || apitokens_require(req, p, scope) != 0 ? -1 : 0;
+    return bearer_require_scope(req, t, scope);
 }
 
 /* Answers with the JSON text in row 0, column 0; 404 when there is none. */
@@ -60,11 +50,11 @@ static void answer(struct http_req *req, int status, int rc, PGresult *res, cons
 
 void api_v1_conversations_list(struct http_req *req)
 {
-    struct api_principal p;
+    struct apitoken p;
     char status[16] = "", site[24], team[24], assignee[24], visitor[24], cursor[24], limit[24];
     char created_after[48], created_before[48], closed_after[48], closed_before[48], q[256] = "";
     PGresult *res = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_READ) != 0)
+    if (auth_scope(req, &p, APITOKEN_SCOPE_CONVERSATIONS_READ) != 0)
         return;
     if (params_query(req, "status", status, sizeof(status)) < 0 || params_int(req, "site_id", 1, INT64_MAX, site) < 0 ||
         params_int(req, "team_id", 1, INT64_MAX, team) < 0 ||
@@ -125,10 +115,11 @@ void api_v1_conversations_list(struct http_req *req)
 
 void api_v1_conversation_get(struct http_req *req)
 {
-    struct api_principal p;
+    struct apitoken p;
     char id[24];
     PGresult *res = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_READ) != 0 || params_path_id_text(req, "no such conversation", id) != 0)
+    if (auth_scope(req, &p, APITOKEN_SCOPE_CONVERSATIONS_READ) != 0 ||
+        params_path_id_text(req, "no such conversation", id) != 0)
         return;
     int rc = db_query(req->app->db, &res,
                       "SELECT parley_conversation_json(c, 'agent')::text FROM conversations c WHERE c.id = $1::bigint",
@@ -138,14 +129,15 @@ void api_v1_conversation_get(struct http_req *req)
 
 void api_v1_messages_list(struct http_req *req)
 {
-    struct api_principal p;
+    struct apitoken p;
     char id[24], from[24], limit[24], direction[16] = "forward";
     int notes = 0;
     PGresult *res = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_READ) != 0 || params_path_id_text(req, "no such conversation", id) != 0)
+    if (auth_scope(req, &p, APITOKEN_SCOPE_CONVERSATIONS_READ) != 0 ||
+        params_path_id_text(req, "no such conversation", id) != 0)
         return;
     if (params_int(req, "from_seq", 0, INT64_MAX, from) < 0 || params_int(req, "limit", 1, 100, limit) < 0 ||
-        params_query(req, "direction", direction, sizeof(direction)) < 0 || want_notes(req, &p, &notes) != 0)
+        params_query(req, "direction", direction, sizeof(direction)) < 0 || api_want_notes(req, &p, &notes) != 0)
         return;
     int forward = strcmp(direction, "forward") == 0;
     if (!forward && strcmp(direction, "backward") != 0) {
@@ -428,15 +420,16 @@ static void render_html(json_t *doc, struct strbuf *b)
 
 void api_v1_transcript(struct http_req *req)
 {
-    struct api_principal p;
+    struct apitoken p;
     char id[24], format[8] = "json";
     int notes = 0;
     PGresult *res = NULL;
     struct strbuf b = {0};
     json_t *doc = NULL;
-    if (auth_scope(req, &p, SCOPE_TRANSCRIPTS_READ) != 0 || params_path_id_text(req, "no such conversation", id) != 0)
+    if (auth_scope(req, &p, APITOKEN_SCOPE_TRANSCRIPTS_READ) != 0 ||
+        params_path_id_text(req, "no such conversation", id) != 0)
         return;
-    if (params_query(req, "format", format, sizeof(format)) < 0 || want_notes(req, &p, &notes) != 0)
+    if (params_query(req, "format", format, sizeof(format)) < 0 || api_want_notes(req, &p, &notes) != 0)
         return;
     if (strcmp(format, "json") != 0 && strcmp(format, "txt") != 0 && strcmp(format, "html") != 0) {
         params_invalid(req, "format", "must be json, txt or html");
@@ -490,23 +483,23 @@ static void reply_move(struct http_req *req, enum chat_err err, json_t *result, 
     assign_run(req->app, work);
 }
 
-static void api_actor(const struct api_principal *p, struct actor *a)
+static void api_actor(const struct apitoken *p, struct actor *a)
 {
     memset(a, 0, sizeof(*a));
     a->kind = ACTOR_API;
-    a->id = p->token_id;
+    a->id = p->id;
     a->privileged = 1;
 }
 
 void api_v1_message_create(struct http_req *req)
 {
     static const char *const fields[] = {"body", "idempotency_key", NULL};
-    struct api_principal p;
+    struct apitoken p;
     struct problem_field err;
     const char *body = NULL, *key = NULL, *header_key = http_header(req, "Idempotency-Key");
     char id[24];
     json_t *doc = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_WRITE) != 0 ||
+    if (auth_scope(req, &p, APITOKEN_SCOPE_CONVERSATIONS_WRITE) != 0 ||
         params_path_id_text(req, "no such conversation", id) != 0 || !(doc = http_read_json(req)))
         return;
     if (jfield_only(doc, fields, &err) != 0 ||
@@ -553,14 +546,14 @@ done:
 void api_v1_assign(struct http_req *req)
 {
     static const char *const fields[] = {"agent_id", "team_id", "reason", NULL};
-    struct api_principal p;
+    struct apitoken p;
     struct problem_field err;
     struct actor a;
     long long agent = 0, team = 0, conv;
     const char *reason = NULL;
     char id[24];
     json_t *doc, *result = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_WRITE) != 0 ||
+    if (auth_scope(req, &p, APITOKEN_SCOPE_CONVERSATIONS_WRITE) != 0 ||
         params_path_id_text(req, "no such conversation", id) != 0 || !(doc = http_read_json(req)))
         return;
     if (jfield_only(doc, fields, &err) != 0 || jfield_int(doc, "agent_id", 0, 1, INT64_MAX, &agent, &err) != 0 ||
@@ -585,11 +578,11 @@ typedef enum chat_err (*convo_move_fn)(struct app *app, const struct actor *a, l
 
 static void simple_move(struct http_req *req, convo_move_fn move)
 {
-    struct api_principal p;
+    struct apitoken p;
     struct actor a;
     char id[24];
     json_t *result = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_WRITE) != 0 ||
+    if (auth_scope(req, &p, APITOKEN_SCOPE_CONVERSATIONS_WRITE) != 0 ||
         params_path_id_text(req, "no such conversation", id) != 0)
         return;
     api_actor(&p, &a);
@@ -612,10 +605,11 @@ void api_v1_reopen(struct http_req *req)
 
 void api_v1_visitor_get(struct http_req *req)
 {
-    struct api_principal p;
+    struct apitoken p;
     char id[24];
     PGresult *res = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_READ) != 0 || params_path_id_text(req, "no such conversation", id) != 0)
+    if (auth_scope(req, &p, APITOKEN_SCOPE_CONVERSATIONS_READ) != 0 ||
+        params_path_id_text(req, "no such conversation", id) != 0)
         return;
     int rc = db_query(req->app->db, &res,
                       "SELECT json_build_object('id', v.id, 'site_id', v.site_id, 'external_id', v.external_id,"
@@ -631,9 +625,9 @@ void api_v1_visitor_get(struct http_req *req)
 
 static void list_resource(struct http_req *req, const char *sql)
 {
-    struct api_principal p;
+    struct apitoken p;
     PGresult *res = NULL;
-    if (auth_scope(req, &p, SCOPE_CONVERSATIONS_READ) != 0)
+    if (auth_scope(req, &p, APITOKEN_SCOPE_CONVERSATIONS_READ) != 0)
         return;
     int rc = db_query(req->app->db, &res, sql, 0, NULL);
     answer(req, 200, rc, res, NULL);
@@ -665,13 +659,13 @@ void api_v1_sites(struct http_req *req)
  * whatever the number of conversations. */
 void api_v1_transcripts_export(struct http_req *req)
 {
-    struct api_principal p;
+    struct apitoken p;
     char after[48], before[48];
     int notes = 0, rc, failed = 0;
     PGconn *conn = NULL;
     PGresult *res = NULL;
-    if (auth_scope(req, &p, SCOPE_TRANSCRIPTS_READ) != 0 || params_time(req, "closed_after", after) < 0 ||
-        params_time(req, "closed_before", before) < 0 || want_notes(req, &p, &notes) != 0)
+    if (auth_scope(req, &p, APITOKEN_SCOPE_TRANSCRIPTS_READ) != 0 || params_time(req, "closed_after", after) < 0 ||
+        params_time(req, "closed_before", before) < 0 || api_want_notes(req, &p, &notes) != 0)
         return;
     conn = db_acquire(req->app->db);
     if (!conn) {
