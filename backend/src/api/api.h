@@ -1,5 +1,7 @@
 /* api: the HTTP handlers, one api_*.c file per resource, and the route table
- * (routes.c) that maps method + path to them. */
+ * (routes.c) that maps method + path to them. A handler authenticates,
+ * validates its input, calls the domain (chat/) and maps the result to
+ * HTTP; it runs no SQL. What several files share is api_common.h. */
 #ifndef PARLEY_API_H
 #define PARLEY_API_H
 
@@ -22,16 +24,22 @@ void api_widget_session_preflight(struct http_req *req);
 void api_widget_site(struct http_req *req);
 void api_demo_page(struct http_req *req);
 
-/* api_admin.c */
+/* api_agents.c */
 void api_agents_list(struct http_req *req);
 void api_agents_create(struct http_req *req);
 void api_agents_update(struct http_req *req);
+
+/* api_teams.c */
 void api_teams_list(struct http_req *req);
 void api_teams_create(struct http_req *req);
 void api_teams_update(struct http_req *req);
+
+/* api_sites.c */
 void api_sites_list(struct http_req *req);
 void api_sites_create(struct http_req *req);
 void api_sites_update(struct http_req *req);
+
+/* api_canned.c */
 void api_canned_list(struct http_req *req);
 void api_canned_create(struct http_req *req);
 void api_canned_update(struct http_req *req);

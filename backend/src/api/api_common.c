@@ -1,5 +1,7 @@
 #include "api/api_common.h"
 
+#include "chat/agents.h"
+#include "chat/teams.h"
 #include "http/params.h"
 
 #include <stdlib.h>
@@ -30,6 +32,68 @@ void api_answer(struct http_req *req, int status, enum chat_err err, const char 
         api_send_json_text(req, status, json);
     else
         api_send_error(req, err, not_found, taken);
+}
+
+int api_read_ids(json_t *obj, const char *key, long long **ids, int *n, struct problem_field *err)
+{
+    json_t *arr = json_object_get(obj, key), *v;
+    size_t i;
+    *ids = NULL;
+    *n = -1;
+    if (!arr)
+        return 0;
+    err->field = key;
+    if (!json_is_array(arr) || json_array_size(arr) > API_MAX_IDS) {
+        err->message = "must be an array of at most 200 ids";
+        return -1;
+    }
+    long long *out = malloc((json_array_size(arr) + 1) * sizeof(*out)); /* + 1: never malloc(0) */
+    if (!out) {
+        err->message = "could not be read";
+        return -1;
+    }
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+            free(out);
+            err->message = "must contain positive integer ids";
+            return -1;
+        }
+        out[i] = (long long)json_integer_value(v);
+    }
+    *ids = out;
+    *n = (int)json_array_size(arr);
+    return 0;
+}
+
+static int require_ids(struct http_req *req, int teams, const long long *ids, int n, const char *field)
+{
+    int all = 0;
+    if (n < 0)
+        return 0;
+    enum chat_err err =
+        teams ? teams_all_exist(req->app->db, ids, n, &all) : agents_all_exist(req->app->db, ids, n, &all);
+    if (err != CHAT_OK) {
+        http_send_problem(req, 503, "unavailable", "the database is not reachable");
+        return -1;
+    }
+    if (!all) {
+        struct problem_field f = {field,
+                                  teams ? "names a team that does not exist" : "names an agent that does not exist"};
+        http_send_problem_fields(req, 400, "invalid_request", NULL, &f, 1);
+        return -1;
+    }
+    return 0;
+}
+
+int api_require_teams(struct http_req *req, const long long *ids, int n, const char *field)
+{
+    return require_ids(req, 1, ids, n, field);
+}
+
+int api_require_agents(struct http_req *req, const long long *ids, int n, const char *field)
+{
+    return require_ids(req, 0, ids, n, field);
 }
 
 int api_want_notes(struct http_req *req, const struct apitoken *t, int *notes)
