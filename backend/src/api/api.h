@@ -54,20 +54,24 @@ void api_tokens_list(struct http_req *req);
 void api_tokens_create(struct http_req *req);
 void api_tokens_revoke(struct http_req *req);
 
-/* api_v1.c */
+/* api_v1_conversations.c */
 void api_v1_conversations_list(struct http_req *req);
 void api_v1_conversation_get(struct http_req *req);
 void api_v1_messages_list(struct http_req *req);
-void api_v1_transcript(struct http_req *req);
 void api_v1_message_create(struct http_req *req);
 void api_v1_assign(struct http_req *req);
 void api_v1_close(struct http_req *req);
 void api_v1_reopen(struct http_req *req);
+
+/* api_v1_transcripts.c */
+void api_v1_transcript(struct http_req *req);
+void api_v1_transcripts_export(struct http_req *req);
+
+/* api_v1_workspace.c */
 void api_v1_visitor_get(struct http_req *req);
 void api_v1_agents(struct http_req *req);
 void api_v1_teams(struct http_req *req);
 void api_v1_sites(struct http_req *req);
-void api_v1_transcripts_export(struct http_req *req);
 
 /* routes.c */
 extern const struct http_route api_routes[];
