@@ -3,10 +3,14 @@
  *   parleyd serve                  migrate, then serve until SIGTERM/SIGINT
  *   parleyd migrate                apply pending migrations and exit
  *   parleyd agent add --email E --name N --role R   (password on stdin)
+ *   parleyd token add --name N --scope S [--scope S ...] [--expires-days D]
  *   parleyd --help | --version
- */
+ *
+ * No SQL here: the data of each subcommand belongs to a chat/ module
+ * (agents, apitokens, workspace for the first start). */
 #include "chat/agents.h"
-#include "http/apitokens.h"
+#include "chat/apitokens.h"
+#include "chat/workspace.h"
 #include "live/bus.h"
 #include "core/connlimit.h"
 #include "live/hub.h"
@@ -138,17 +142,9 @@ static int cmd_token_add(struct app *app, int argc, char **argv)
     }
     scopes_text = json_dumps(scopes, JSON_COMPACT);
     rc = 1;
-    if (apitokens_create(app->db, name, scopes_text, NULL, 0, token, &doc) != DB_OK || !doc) {
+    if (apitokens_create(app->db, name, scopes_text, days ? atoi(days) : 0, 0, token, &doc) != CHAT_OK) {
         fprintf(stderr, "parleyd token add: database error (see log)\n");
         goto done;
-    }
-    if (days) {
-        char id[24];
-        snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(doc, "id")));
-        if (db_query(app->db, NULL,
-                     "UPDATE api_tokens SET expires_at = now() + make_interval(days => $2::int) WHERE id = $1::bigint",
-                     2, (const char *const[]){id, days}) != DB_OK)
-            goto done;
     }
     printf("%s\n", token);
     rc = 0;
@@ -161,7 +157,7 @@ done:
 
 static int cmd_agent_add(struct app *app, int argc, char **argv)
 {
-    const char *email = NULL, *name = NULL, *role = NULL, *message = NULL;
+    const char *email = NULL, *name = NULL, *role = NULL, *field = NULL, *message = NULL;
     char password[PASSWORD_MAX_LEN + 2];
     long long id = 0;
     for (int i = 0; i + 1 < argc; i += 2) {
@@ -185,42 +181,17 @@ static int cmd_agent_add(struct app *app, int argc, char **argv)
         return 2;
     }
     password[strcspn(password, "\r\n")] = '\0';
-    int rc = agents_create(app->db, email, name, role, password, &id, &message);
+    enum chat_err err = agents_create(app->db, email, name, role, password, &id, &field, &message);
     memset(password, 0, sizeof(password));
-    if (rc == DB_E_UNIQUE) {
+    if (err == CHAT_E_TAKEN) {
         fprintf(stderr, "parleyd agent add: an agent with email %s exists already\n", email);
         return 1;
     }
-    if (rc != DB_OK) {
+    if (err != CHAT_OK) {
         fprintf(stderr, "parleyd agent add: %s\n", message ? message : "database error (see log)");
         return 1;
     }
     printf("%lld\n", id);
-    return 0;
-}
-
-/* On a fresh database: a "Support" team holding every agent, and a demo
- * site for it whose widget may run on our own origin. Prints the site key. */
-static int bootstrap_workspace(struct app *app)
-{
-    char key[TOKEN_MAX_LEN];
-    PGresult *res = NULL;
-    if (token_generate("", key, sizeof(key)) != 0)
-        return -1;
-    key[24] = '\0';
-    const char *params[2] = {key, app->cfg->public_origin};
-    if (db_query(app->db, &res,
-                 "WITH t AS (INSERT INTO teams (name) SELECT 'Support' WHERE NOT EXISTS (SELECT 1 FROM teams)"
-                 "           RETURNING id),"
-                 " s AS (INSERT INTO sites (name, public_key, allowed_origins, default_team_id)"
-                 "       SELECT 'Demo site', $1, ARRAY[$2], id FROM t RETURNING public_key),"
-                 " m AS (INSERT INTO team_members (team_id, agent_id) SELECT t.id, a.id FROM t, agents a)"
-                 " SELECT public_key FROM s",
-                 2, params) != DB_OK)
-        return -1;
-    if (PQntuples(res) == 1)
-        printf("first start: created team Support and a demo site (site key %s)\n", db_get_str(res, 0, 0));
-    PQclear(res);
     return 0;
 }
 
@@ -259,25 +230,24 @@ static void raise_fd_limit(const struct config *cfg)
 
 static int cmd_serve(struct app *app)
 {
-    char err[512], password[64], static_root[PATH_MAX];
+    char err[512], password[64], site_key[TOKEN_MAX_LEN], static_root[PATH_MAX];
     sigset_t stop;
-    int sig = 0, rc = 1;
+    int sig = 0, rc = 1, created = 0;
 
     if (run_migrate(app) != 0)
         return 1;
-    switch (agents_bootstrap_admin(app->db, app->cfg->admin_email, password, sizeof(password))) {
-    case 1:
+    if (workspace_bootstrap_admin(app->db, app->cfg->admin_email, password, sizeof(password), &created) != CHAT_OK)
+        return 1;
+    if (created)
         printf("first start: created admin agent\n  admin login: %s\n  admin password: %s\n"
                "(shown once; change it in the console)\n",
                app->cfg->admin_email, password);
-        break;
-    case 0:
-        break;
-    default:
+    /* On a fresh database: a "Support" team holding every agent, and a demo
+     * site for it whose widget may run on our own origin. */
+    if (workspace_bootstrap(app->db, app->cfg->public_origin, site_key, sizeof(site_key), &created) != CHAT_OK)
         return 1;
-    }
-    if (bootstrap_workspace(app) != 0)
-        return 1;
+    if (created)
+        printf("first start: created team Support and a demo site (site key %s)\n", site_key);
     fflush(stdout);
     if (mkdir(app->cfg->data_dir, 0700) != 0 && access(app->cfg->data_dir, W_OK) != 0) {
         fprintf(stderr, "parleyd: PARLEY_DATA_DIR: %s is not a writable directory\n", app->cfg->data_dir);

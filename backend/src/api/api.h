@@ -1,5 +1,7 @@
 /* api: the HTTP handlers, one api_*.c file per resource, and the route table
- * (routes.c) that maps method + path to them. */
+ * (routes.c) that maps method + path to them. A handler authenticates,
+ * validates its input, calls the domain (chat/) and maps the result to
+ * HTTP; it runs no SQL. What several files share is api_common.h. */
 #ifndef PARLEY_API_H
 #define PARLEY_API_H
 
@@ -22,16 +24,22 @@ void api_widget_session_preflight(struct http_req *req);
 void api_widget_site(struct http_req *req);
 void api_demo_page(struct http_req *req);
 
-/* api_admin.c */
+/* api_agents.c */
 void api_agents_list(struct http_req *req);
 void api_agents_create(struct http_req *req);
 void api_agents_update(struct http_req *req);
+
+/* api_teams.c */
 void api_teams_list(struct http_req *req);
 void api_teams_create(struct http_req *req);
 void api_teams_update(struct http_req *req);
+
+/* api_sites.c */
 void api_sites_list(struct http_req *req);
 void api_sites_create(struct http_req *req);
 void api_sites_update(struct http_req *req);
+
+/* api_canned.c */
 void api_canned_list(struct http_req *req);
 void api_canned_create(struct http_req *req);
 void api_canned_update(struct http_req *req);
@@ -46,20 +54,24 @@ void api_tokens_list(struct http_req *req);
 void api_tokens_create(struct http_req *req);
 void api_tokens_revoke(struct http_req *req);
 
-/* api_v1.c */
+/* api_v1_conversations.c */
 void api_v1_conversations_list(struct http_req *req);
 void api_v1_conversation_get(struct http_req *req);
 void api_v1_messages_list(struct http_req *req);
-void api_v1_transcript(struct http_req *req);
 void api_v1_message_create(struct http_req *req);
 void api_v1_assign(struct http_req *req);
 void api_v1_close(struct http_req *req);
 void api_v1_reopen(struct http_req *req);
+
+/* api_v1_transcripts.c */
+void api_v1_transcript(struct http_req *req);
+void api_v1_transcripts_export(struct http_req *req);
+
+/* api_v1_workspace.c */
 void api_v1_visitor_get(struct http_req *req);
 void api_v1_agents(struct http_req *req);
 void api_v1_teams(struct http_req *req);
 void api_v1_sites(struct http_req *req);
-void api_v1_transcripts_export(struct http_req *req);
 
 /* routes.c */
 extern const struct http_route api_routes[];

@@ -1,10 +1,13 @@
+/* The console's sessions: login, logout, who am I, and an agent's own
+ * password change. The sessions, the login throttle and the password
+ * checks are chat/sessions and chat/agents; here are the HTTP answers. */
 #include "api/api.h"
-#include "http/auth.h"
+#include "chat/agents.h"
 #include "core/jfield.h"
 #include "core/log.h"
 #include "core/password.h"
+#include "http/auth.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* The same answer for an unknown email and a wrong password, so that the
@@ -25,12 +28,10 @@ void api_auth_login(struct http_req *req)
     struct problem_field err;
     const char *email = NULL, *password = NULL;
     char token[TOKEN_MAX_LEN], csrf[SESSION_CSRF_LEN];
-    const char *params[1];
-    PGresult *res = NULL;
     struct agent agent;
     json_t *body = NULL;
     long long attempt = 0;
-    int verdict;
+    int verified = 0;
 
     memset(&agent, 0, sizeof(agent));
 
@@ -50,21 +51,11 @@ void api_auth_login(struct http_req *req)
      * or not: the same statements either way). */
     if (auth_throttle_gate(req, email, &attempt) != 0)
         goto done;
-    params[0] = email;
-    if (db_query(req->app->db, &res,
-                 "SELECT id, email, name, role, status, max_chats, password_hash FROM agents"
-                 " WHERE lower(email) = lower($1) AND active",
-                 1, params) != DB_OK) {
+    if (agents_check_login(req->app->db, email, password, &agent, &verified) != CHAT_OK) {
         http_send_problem(req, 503, "unavailable", "the database is not reachable");
         goto done;
     }
-    if (PQntuples(res) == 1) {
-        verdict = password_verify(password, db_get_str(res, 0, 6));
-        agents_from_row(res, 0, 0, &agent);
-    } else {
-        verdict = password_verify_dummy(password);
-    }
-    if (verdict != 1) {
+    if (!verified) {
         /* The reservation stays: it is the failure that counts. */
         log_info("login failed", "rid", req->request_id, "ip", http_remote_ip(req));
         send_bad_credentials(req);
@@ -80,7 +71,6 @@ void api_auth_login(struct http_req *req)
     auth_set_cookie(req, token);
     http_send_json(req, 200, session_json(&agent, csrf));
 done:
-    PQclear(res);
     json_decref(body);
 }
 
@@ -105,32 +95,6 @@ void api_auth_me(struct http_req *req)
     http_send_json(req, 200, session_json(&s.agent, s.csrf));
 }
 
-struct password_change {
-    long long agent_id;
-    const char *hash;
-    const uint8_t *keep; /* the session that made the change */
-};
-
-static int password_change_tx(PGconn *conn, void *arg)
-{
-    struct password_change *pc = arg;
-    char id[24];
-    PGresult *res = NULL;
-    snprintf(id, sizeof(id), "%lld", pc->agent_id);
-    int rc = db_exec(conn, &res,
-                     "UPDATE agents SET password_hash = $2, updated_at = now() WHERE id = $1::bigint AND active"
-                     " RETURNING id",
-                     2, (const char *const[]){id, pc->hash});
-    if (rc == DB_OK && PQntuples(res) != 1)
-        rc = DB_E_NOT_FOUND;
-    PQclear(res);
-    /* Whoever knew the old password may hold another session: end them
-     * all, and their sockets on every node, in the same transaction. */
-    if (rc == DB_OK)
-        rc = sessions_end_tx(conn, pc->agent_id, pc->keep);
-    return rc;
-}
-
 /* POST /api/auth/password: an agent changes their own password. The
  * current password is verified under the login throttle of the agent's
  * account and the client's IP (a stolen session cannot guess it faster
@@ -142,11 +106,10 @@ void api_auth_password(struct http_req *req)
     struct session s;
     struct problem_field err;
     const char *current = NULL, *fresh = NULL, *why;
-    char hash[PASSWORD_HASH_MAX], id[24];
-    PGresult *res = NULL;
+    char hash[PASSWORD_HASH_MAX];
     json_t *body = NULL;
     long long attempt = 0;
-    int verdict;
+    int verified = 0;
 
     if (auth_require_agent(req, &s, AUTH_STATE_CHANGE) != 0)
         return;
@@ -169,14 +132,11 @@ void api_auth_password(struct http_req *req)
     }
     if (auth_throttle_gate(req, s.agent.email, &attempt) != 0)
         goto done;
-    snprintf(id, sizeof(id), "%lld", s.agent.id);
-    if (db_query(req->app->db, &res, "SELECT password_hash FROM agents WHERE id = $1::bigint AND active", 1,
-                 (const char *const[]){id}) != DB_OK) {
+    if (agents_check_password(req->app->db, s.agent.id, current, &verified) != CHAT_OK) {
         http_send_problem(req, 503, "unavailable", "the database is not reachable");
         goto done;
     }
-    verdict = PQntuples(res) == 1 ? password_verify(current, db_get_str(res, 0, 0)) : 0;
-    if (verdict != 1) {
+    if (!verified) {
         /* Not 401: the session is fine, and the console takes 401 as "logged out". */
         log_info("password change refused", "rid", req->request_id, "ip", http_remote_ip(req));
         http_send_problem(req, 403, "invalid_credentials", "the current password is not right");
@@ -187,15 +147,13 @@ void api_auth_password(struct http_req *req)
         http_send_problem(req, 500, "internal", NULL);
         goto done;
     }
-    struct password_change pc = {.agent_id = s.agent.id, .hash = hash, .keep = s.token_hash};
-    int rc = db_transaction(req->app->db, password_change_tx, &pc);
-    if (rc == DB_E_NOT_FOUND)
+    enum chat_err e = sessions_change_password(req->app->db, s.agent.id, hash, s.token_hash);
+    if (e == CHAT_E_NOT_FOUND)
         http_send_problem(req, 401, "unauthenticated", "the session has ended; log in again");
-    else if (rc != DB_OK)
+    else if (e != CHAT_OK)
         http_send_problem(req, 503, "unavailable", "the password was not changed; try again");
     else
         http_send_empty(req, 204);
 done:
-    PQclear(res);
     json_decref(body);
 }

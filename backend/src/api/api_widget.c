@@ -10,18 +10,17 @@
  * visitor row on every device, and their name and email change only with a
  * new verified identity (the socket's pre-chat and visitor.update cannot). */
 #include "api/api.h"
+#include "api/api_common.h"
+#include "chat/sites.h"
+#include "chat/visitors.h"
 #include "core/clock.h"
-#include "db/db.h"
 #include "core/jfield.h"
-#include "core/log.h"
 #include "core/ratelimit.h"
 #include "core/token.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define VISITOR_TOKEN_PREFIX "pv_"
 
 static void allow_origin(struct http_req *req, const char *origin)
 {
@@ -116,98 +115,6 @@ static int identity_valid(const char *secret, const struct identity *idn)
     return token_equal(hex, given);
 }
 
-struct session_ctx {
-    long long site_id;
-    const char *token_in;       /* existing token, may be NULL */
-    const struct identity *idn; /* verified identity or NULL */
-    const char *user_agent, *ip;
-    char token_out[TOKEN_MAX_LEN];
-    json_t *visitor;
-};
-
-static int session_tx(PGconn *conn, void *arg)
-{
-    struct session_ctx *ctx = arg;
-    char site[24], hash_hex[2 * TOKEN_DIGEST_LEN + 3];
-    uint8_t digest[TOKEN_DIGEST_LEN];
-    PGresult *res = NULL;
-    long long visitor = 0, known = 0;
-    int rc;
-
-    snprintf(site, sizeof(site), "%lld", ctx->site_id);
-    ctx->token_out[0] = '\0';
-    if (ctx->token_in && token_well_formed(VISITOR_TOKEN_PREFIX, ctx->token_in)) {
-        token_digest(ctx->token_in, strlen(ctx->token_in), digest);
-        db_bytea_hex(digest, sizeof(digest), hash_hex);
-        rc = db_exec(conn, &res,
-                     "SELECT visitor_id FROM visitor_tokens WHERE token_hash = $1::bytea AND site_id = $2::bigint", 2,
-                     (const char *const[]){hash_hex, site});
-        if (rc != DB_OK)
-            return rc;
-        known = PQntuples(res) == 1 ? db_get_ll(res, 0, 0, 0) : 0;
-        PQclear(res);
-        res = NULL;
-    }
-    if (ctx->idn) {
-        /* A verified identity is the one way to set a verified visitor's
-         * name and email: replaced when given, kept when not. */
-        const char *params[4] = {site, ctx->idn->id, ctx->idn->name, ctx->idn->email};
-        rc = db_exec(conn, &res,
-                     "INSERT INTO visitors (site_id, external_id, verified, name, email)"
-                     " VALUES ($1::bigint, $2, true, $3, $4)"
-                     " ON CONFLICT (site_id, external_id) WHERE external_id IS NOT NULL DO UPDATE"
-                     "   SET verified = true, name = coalesce(EXCLUDED.name, visitors.name),"
-                     "       email = coalesce(EXCLUDED.email, visitors.email), last_seen_at = now()"
-                     " RETURNING id",
-                     4, params);
-        if (rc != DB_OK)
-            return rc;
-        visitor = db_get_ll(res, 0, 0, 0);
-        PQclear(res);
-        res = NULL;
-        /* A token of another visitor (another identity, or anonymous) does
-         * not carry over to this one. */
-        if (known == visitor)
-            snprintf(ctx->token_out, sizeof(ctx->token_out), "%s", ctx->token_in);
-    } else if (known) {
-        visitor = known;
-        snprintf(ctx->token_out, sizeof(ctx->token_out), "%s", ctx->token_in);
-    } else {
-        rc = db_exec(conn, &res, "INSERT INTO visitors (site_id) VALUES ($1::bigint) RETURNING id", 1,
-                     (const char *const[]){site});
-        if (rc != DB_OK)
-            return rc;
-        visitor = db_get_ll(res, 0, 0, 0);
-        PQclear(res);
-        res = NULL;
-    }
-    char vid[24];
-    snprintf(vid, sizeof(vid), "%lld", visitor);
-    if (!ctx->token_out[0]) {
-        if (token_generate(VISITOR_TOKEN_PREFIX, ctx->token_out, sizeof(ctx->token_out)) != 0)
-            return DB_E_QUERY;
-        token_digest(ctx->token_out, strlen(ctx->token_out), digest);
-        db_bytea_hex(digest, sizeof(digest), hash_hex);
-        rc = db_exec(
-            conn, NULL,
-            "INSERT INTO visitor_tokens (token_hash, visitor_id, site_id) VALUES ($1::bytea, $2::bigint, $3::bigint)",
-            3, (const char *const[]){hash_hex, vid, site});
-        if (rc != DB_OK)
-            return rc;
-    }
-    rc = db_exec(conn, &res,
-                 "UPDATE visitors SET last_seen_at = now(), user_agent = coalesce(left($2, 1000), user_agent),"
-                 "  ip = coalesce($3::inet, ip) WHERE id = $1::bigint"
-                 " RETURNING json_build_object('id', id, 'name', name, 'email', email, 'verified', verified)::text",
-                 3, (const char *const[]){vid, ctx->user_agent, ctx->ip});
-    if (rc == DB_OK) {
-        json_decref(ctx->visitor); /* a retried transaction starts over */
-        ctx->visitor = json_loads(db_get_str(res, 0, 0), 0, NULL);
-    }
-    PQclear(res);
-    return rc;
-}
-
 void api_widget_session(struct http_req *req)
 {
     static const char *const fields[] = {"site_key", "visitor_token", "identity", NULL};
@@ -215,14 +122,12 @@ void api_widget_session(struct http_req *req)
     const char *site_key = NULL, *token = NULL;
     struct problem_field err;
     struct identity idn;
-    PGresult *res = NULL;
-    json_t *body = http_read_json(req);
-    struct session_ctx ctx;
-    char ua[1001];
+    struct site_gate site = {0};
+    json_t *body = http_read_json(req), *visitor = NULL;
+    char ua[1001], token_out[TOKEN_MAX_LEN];
 
     if (!body)
         return;
-    memset(&ctx, 0, sizeof(ctx));
     /* Each session may create a visitor row: bound how fast one address can. */
     int wait = ratelimit_take(req->app->session_rate, http_remote_ip(req), clock_now());
     if (wait > 0) {
@@ -242,27 +147,19 @@ void api_widget_session(struct http_req *req)
         http_send_problem(req, 403, "origin_forbidden", "the Origin header is required");
         goto done;
     }
+    enum chat_err e = sites_gate(req->app->db, site_key, origin, &site);
+    if (e != CHAT_OK) {
+        api_send_error(req, e, "no site has this key", NULL);
+        goto done;
+    }
     /* Only the site's own origins: not even our frame's, or any page could
      * frame us and mint tokens for any site. */
-    const char *params[2] = {site_key, origin};
-    if (db_query(req->app->db, &res,
-                 "SELECT id, $2 = ANY (allowed_origins), identity_secret, identity_required,"
-                 "  json_build_object('id', id, 'name', name, 'settings', widget_settings)::text"
-                 " FROM sites WHERE public_key = $1",
-                 2, params) != DB_OK) {
-        http_send_problem(req, 503, "unavailable", "the database is not reachable");
-        goto done;
-    }
-    if (PQntuples(res) != 1) {
-        http_send_problem(req, 404, "not_found", "no site has this key");
-        goto done;
-    }
-    if (!db_get_bool(res, 0, 1)) {
+    if (!site.origin_allowed) {
         http_send_problem(req, 403, "origin_forbidden", "this site does not allow the page's origin");
         goto done;
     }
     allow_origin(req, origin);
-    if (idn.id && !identity_valid(db_get_str(res, 0, 2), &idn)) {
+    if (idn.id && !identity_valid(site.identity_secret, &idn)) {
         http_send_problem(req, 403, "identity_invalid",
                           "the identity hash does not match its id (and name and email, when given)");
         goto done;
@@ -271,32 +168,35 @@ void api_widget_session(struct http_req *req)
         http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
         goto done;
     }
-    if (!idn.id && db_get_bool(res, 0, 3)) {
+    if (!idn.id && site.identity_required) {
         http_send_problem(req, 403, "identity_required", "this site requires a verified identity");
         goto done;
     }
-    ctx.site_id = db_get_ll(res, 0, 0, 0);
-    ctx.token_in = token;
-    ctx.idn = idn.id ? &idn : NULL;
     /* Kept for the agent's visitor panel: printable ASCII only. */
     const char *agent = http_header(req, "User-Agent");
     size_t n = 0;
     for (const char *p = agent ? agent : ""; *p && n < sizeof(ua) - 1; p++)
         ua[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
     ua[n] = '\0';
-    ctx.user_agent = ua[0] ? ua : NULL;
-    ctx.ip = http_remote_ip(req);
-    if (db_transaction(req->app->db, session_tx, &ctx) != DB_OK || !ctx.visitor) {
-        json_decref(ctx.visitor);
+    struct visitor_start start = {.site_id = site.id,
+                                  .token = token,
+                                  .identity_id = idn.id,
+                                  .name = idn.id ? idn.name : NULL,
+                                  .email = idn.id ? idn.email : NULL,
+                                  .user_agent = ua[0] ? ua : NULL,
+                                  .ip = http_remote_ip(req)};
+    if (visitors_start(req->app->db, &start, token_out, &visitor) != CHAT_OK) {
         http_send_problem(req, 503, "unavailable", "could not start a visitor session");
         goto done;
     }
-    json_t *site = json_loads(db_get_str(res, 0, 4), 0, NULL);
+    json_t *public_site = json_loads(site.public_json, 0, NULL);
     http_send_json(req, 200,
-                   json_pack("{s:s, s:o, s:o}", "visitor_token", ctx.token_out, "visitor", ctx.visitor, "site",
-                             site ? site : json_null()));
+                   json_pack("{s:s, s:o, s:o}", "visitor_token", token_out, "visitor", visitor, "site",
+                             public_site ? public_site : json_null()));
+    visitor = NULL; /* the answer's */
 done:
-    PQclear(res);
+    json_decref(visitor);
+    sites_gate_free(&site);
     json_decref(body);
 }
 
@@ -308,47 +208,32 @@ done:
 void api_widget_site(struct http_req *req)
 {
     const char *origin = http_header(req, "Origin");
-    PGresult *res = NULL;
-    const char *params[3] = {req->params[0], origin ? origin : "", req->app->cfg->public_origin};
-    if (db_query(req->app->db, &res,
-                 "SELECT ($2 = '' OR $2 = ANY (s.allowed_origins) OR $2 = $3),"
-                 "  json_build_object('name', s.name, 'settings', s.widget_settings,"
-                 "   'online', EXISTS (SELECT 1 FROM team_members tm JOIN agents a ON a.id = tm.agent_id"
-                 "     WHERE tm.team_id = s.default_team_id AND a.active AND a.status = 'online'"
-                 "       AND parley_agent_live(a.id)))::text"
-                 " FROM sites s WHERE s.public_key = $1",
-                 3, params) != DB_OK) {
-        http_send_problem(req, 503, "unavailable", "the database is not reachable");
-        return;
-    }
-    if (PQntuples(res) != 1) {
-        http_send_problem(req, 404, "not_found", "no site has this key");
-    } else if (!db_get_bool(res, 0, 0)) {
+    char *json = NULL;
+    int allowed = 0;
+    enum chat_err e = sites_widget_json(req->app->db, req->params[0], origin ? origin : "",
+                                        req->app->cfg->public_origin, &allowed, &json);
+    if (e != CHAT_OK) {
+        api_send_error(req, e, "no site has this key", NULL);
+    } else if (!allowed) {
         /* Readable by the refused page, so its console says why. */
         allow_origin(req, origin);
         http_send_problem(req, 403, "origin_forbidden", "this site does not allow the page's origin");
     } else {
         if (origin)
             allow_origin(req, origin);
-        const char *json = db_get_str(res, 0, 1);
-        http_send_body(req, 200, "application/json; charset=utf-8", json, strlen(json));
+        api_send_json_text(req, 200, json);
     }
-    PQclear(res);
+    free(json);
 }
 
 /* GET /demo: a sample shop page carrying the snippet of the first site, so
  * that `make run` shows the widget at once. */
 void api_demo_page(struct http_req *req)
 {
-    PGresult *res = NULL;
-    char *page = NULL;
-    if (db_query(req->app->db, &res, "SELECT public_key FROM sites ORDER BY id LIMIT 1", 0, NULL) != DB_OK) {
-        http_send_problem(req, 503, "unavailable", "the database is not reachable");
-        return;
-    }
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        http_send_problem(req, 404, "not_found", "no site exists yet");
+    char *page = NULL, *key = NULL;
+    enum chat_err e = sites_first_key(req->app->db, &key);
+    if (e != CHAT_OK) {
+        api_send_error(req, e, "no site exists yet", NULL);
         return;
     }
     /* Site keys are [A-Za-z0-9_-] (a CHECK constraint): safe in an attribute. */
@@ -364,8 +249,8 @@ void api_demo_page(struct http_req *req)
         "<article><h2>Sumatra Mandheling</h2><p>Cedar, dark chocolate.</p><p class=\"price\">$17</p></article>\n"
         "</main>\n<footer><p>Questions? Use the chat button in the corner.</p></footer>\n"
         "<script src=\"%s/widget.js\" data-site=\"%s\" async></script>\n</body>\n</html>\n",
-        req->app->cfg->public_url, db_get_str(res, 0, 0));
-    PQclear(res);
+        req->app->cfg->public_url, key);
+    free(key);
     if (n < 0) {
         http_send_problem(req, 500, "internal", NULL);
         return;

@@ -1,11 +1,10 @@
 #include "chat/agents.h"
 
-#include "core/log.h"
 #include "core/password.h"
 #include "core/text.h"
-#include "core/token.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *agents_email_error(const char *email)
@@ -42,58 +41,121 @@ const char *agents_role_error(const char *role)
     return "must be admin, supervisor or agent";
 }
 
-int agents_create(struct db_pool *pool, const char *email, const char *name, const char *role, const char *password,
-                  long long *id, const char **message)
+enum chat_err agents_check_new(const char *email, const char *name, const char *role, const char *password, char *hash,
+                               const char **field, const char **message)
 {
-    char hash[PASSWORD_HASH_MAX];
-    const char *params[4] = {email, name, role, hash};
-    PGresult *res = NULL;
-    int rc;
-    *message = agents_email_error(email);
-    if (!*message)
-        *message = agents_name_error(name);
-    if (!*message)
-        *message = agents_role_error(role);
-    if (!*message)
-        *message = password_policy_error(password);
-    if (*message)
-        return DB_E_QUERY;
-    if (password_hash(password, hash, sizeof(hash)) != 0) {
+    *field = NULL;
+    if ((*message = agents_email_error(email)))
+        *field = "email";
+    else if ((*message = agents_name_error(name)))
+        *field = "name";
+    else if ((*message = agents_role_error(role)))
+        *field = "role";
+    else if ((*message = password_policy_error(password)))
+        *field = "password";
+    if (*field)
+        return CHAT_E_INVALID;
+    if (password_hash(password, hash, PASSWORD_HASH_MAX) != 0) {
         *message = "password hashing failed";
-        return DB_E_QUERY;
+        return CHAT_E_INTERNAL;
     }
-    rc = db_query(pool, &res,
-                  "INSERT INTO agents (email, name, role, password_hash) VALUES ($1, $2, $3, $4) RETURNING id", 4,
-                  params);
-    if (rc == DB_OK)
-        *id = db_get_ll(res, 0, 0, 0);
-    PQclear(res);
-    return rc;
+    return CHAT_OK;
 }
 
-int agents_bootstrap_admin(struct db_pool *pool, const char *email, char *password_out, size_t outlen)
+enum chat_err agents_insert_tx(PGconn *conn, const char *email, const char *name, const char *role, const char *hash,
+                               long long *id)
 {
     PGresult *res = NULL;
-    const char *message = NULL;
-    long long id;
-    int rc;
-    if (db_query(pool, &res, "SELECT EXISTS (SELECT 1 FROM agents)", 0, NULL) != DB_OK)
-        return -1;
-    int exists = db_get_bool(res, 0, 0);
+    enum chat_err err = chat_err_of_write(db_exec(
+        conn, &res, "INSERT INTO agents (email, name, role, password_hash) VALUES ($1, $2, $3, $4) RETURNING id", 4,
+        (const char *const[]){email, name, role, hash}));
+    if (err == CHAT_OK)
+        *id = db_get_ll(res, 0, 0, 0);
     PQclear(res);
-    if (exists)
-        return 0;
-    if (token_generate("", password_out, outlen) != 0)
-        return -1;
-    password_out[20] = '\0'; /* 20 base64url chars: 120 bits, easy to type */
-    rc = agents_create(pool, email, "Admin", "admin", password_out, &id, &message);
-    if (rc == DB_E_UNIQUE)
-        return 0; /* another node created it first */
-    if (rc != DB_OK) {
-        log_error("cannot create the first admin", "detail", message ? message : "database error");
-        return -1;
+    return err;
+}
+
+enum chat_err agents_create(struct db_pool *db, const char *email, const char *name, const char *role,
+                            const char *password, long long *id, const char **field, const char **message)
+{
+    char hash[PASSWORD_HASH_MAX];
+    enum chat_err err = agents_check_new(email, name, role, password, hash, field, message);
+    if (err != CHAT_OK)
+        return err;
+    PGconn *conn = db_acquire(db);
+    if (!conn)
+        return CHAT_E_UNAVAILABLE;
+    err = agents_insert_tx(conn, email, name, role, hash, id);
+    db_release(db, conn);
+    return err;
+}
+
+enum chat_err agents_list_json(struct db_pool *db, const char *key, char **json)
+{
+    return chat_err_of(db_query_text(db, json,
+                                     "SELECT json_build_object($1::text,"
+                                     " coalesce(json_agg(parley_agent_json(a) ORDER BY a.id), '[]'::json))::text"
+                                     " FROM agents a",
+                                     1, (const char *const[]){key}));
+}
+
+enum chat_err agents_get_json(struct db_pool *db, long long id, char **json)
+{
+    return chat_err_of(db_query_text(
+        db, json, "SELECT json_build_object('agent', parley_agent_json(a))::text FROM agents a WHERE a.id = $1::bigint",
+        1, (const char *const[]){DB_ID(id)}));
+}
+
+enum chat_err agents_all_exist(struct db_pool *db, const long long *ids, int n, int *all)
+{
+    PGresult *res = NULL;
+    char *arr = db_id_array(ids, n > 0 ? (size_t)n : 0);
+    *all = 0;
+    if (!arr)
+        return CHAT_E_INTERNAL;
+    enum chat_err err = chat_err_of(db_query(db, &res,
+                                             "SELECT (SELECT count(*) FROM agents WHERE id = ANY ($1::bigint[]))"
+                                             " = (SELECT count(DISTINCT x) FROM unnest($1::bigint[]) x)",
+                                             1, (const char *const[]){arr}));
+    if (err == CHAT_OK)
+        *all = db_get_bool(res, 0, 0);
+    PQclear(res);
+    free(arr);
+    return err;
+}
+
+enum chat_err agents_check_login(struct db_pool *db, const char *email, const char *password, struct agent *out,
+                                 int *verified)
+{
+    PGresult *res = NULL;
+    memset(out, 0, sizeof(*out));
+    *verified = 0;
+    enum chat_err err = chat_err_of(db_query(db, &res,
+                                             "SELECT id, email, name, role, status, max_chats, password_hash"
+                                             " FROM agents WHERE lower(email) = lower($1) AND active",
+                                             1, (const char *const[]){email}));
+    if (err == CHAT_OK && PQntuples(res) == 1) {
+        *verified = password_verify(password, db_get_str(res, 0, 6)) == 1;
+        agents_from_row(res, 0, 0, out);
+    } else if (err == CHAT_OK) {
+        /* The same work as a wrong password: timing tells nothing. */
+        *verified = password_verify_dummy(password) == 1;
     }
-    return 1;
+    PQclear(res);
+    return err;
+}
+
+enum chat_err agents_check_password(struct db_pool *db, long long id, const char *password, int *verified)
+{
+    PGresult *res = NULL;
+    *verified = 0;
+    enum chat_err err =
+        chat_err_of(db_query(db, &res, "SELECT password_hash FROM agents WHERE id = $1::bigint AND active", 1,
+                             (const char *const[]){DB_ID(id)}));
+    if (err == CHAT_OK && PQntuples(res) == 1)
+        *verified = password_verify(password, db_get_str(res, 0, 0)) == 1;
+    PQclear(res);
+    return err;
 }
 
 static void copy_field(char *dst, size_t size, const char *src)

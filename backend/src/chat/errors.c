@@ -17,6 +17,10 @@ static const struct {
     {CHAT_E_KEY_TAKEN,
      {"invalid_field", 400, "invalid_request", "this key is used by another message in the conversation"}},
     {CHAT_E_UNAVAILABLE, {"unavailable", 503, "unavailable", "the service is temporarily unavailable; retry"}},
+    {CHAT_E_TAKEN, {"invalid_field", 409, "conflict", "this name is taken"}},
+    {CHAT_E_INVALID,
+     {"invalid_field", 400, "invalid_request", "a referenced item does not exist or a value is not allowed"}},
+    /* Last: what an unknown value is described as. */
     {CHAT_E_INTERNAL, {"internal", 500, "internal", "internal error"}},
 };
 
@@ -30,7 +34,7 @@ const struct chat_err_desc *chat_err_desc(enum chat_err err)
 
 enum chat_err chat_err_of(int rc)
 {
-    if (rc <= CHAT_E_NOT_FOUND && rc >= CHAT_E_INTERNAL)
+    if (rc <= CHAT_E_NOT_FOUND && rc >= CHAT_E_INVALID) /* the first and the last value */
         return (enum chat_err)rc;
     switch (rc) {
     case DB_OK:
@@ -42,4 +46,13 @@ enum chat_err chat_err_of(int rc)
     default:
         return CHAT_E_INTERNAL;
     }
+}
+
+enum chat_err chat_err_of_write(int rc)
+{
+    if (rc == DB_E_UNIQUE)
+        return CHAT_E_TAKEN;
+    if (rc == DB_E_CONSTRAINT)
+        return CHAT_E_INVALID;
+    return chat_err_of(rc);
 }

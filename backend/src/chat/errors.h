@@ -25,6 +25,8 @@ enum chat_err {
     CHAT_E_KEY_TAKEN = -106,         /* client_msg_id / idempotency key used by another message */
     CHAT_E_UNAVAILABLE = -107,       /* the database cannot be reached now: retry */
     CHAT_E_INTERNAL = -108,          /* a bug, or data the database refused */
+    CHAT_E_TAKEN = -109,             /* a name, email, key or shortcut another row has */
+    CHAT_E_INVALID = -110,           /* a value not allowed, or a reference to a row that does not exist */
 };
 
 /* On every function whose failure must be handled or passed on: ignoring
@@ -45,5 +47,9 @@ const struct chat_err_desc *chat_err_desc(enum chat_err err);
  * are, DB_OK as CHAT_OK, DB_E_NOT_FOUND as CHAT_E_NOT_FOUND, DB_E_UNAVAILABLE
  * as CHAT_E_UNAVAILABLE, any other DB_E_* as CHAT_E_INTERNAL. */
 enum chat_err chat_err_of(int rc);
+
+/* chat_err_of for a write of a row people name (an agent, team, site...):
+ * DB_E_UNIQUE as CHAT_E_TAKEN and DB_E_CONSTRAINT as CHAT_E_INVALID. */
+enum chat_err chat_err_of_write(int rc);
 
 #endif

@@ -185,3 +185,34 @@ void sessions_clear_attempts(struct db_pool *db, const char *email, long long at
                  (const char *const[]){email, id}) != DB_OK)
         log_warn("login attempts not cleared");
 }
+
+struct password_change {
+    long long agent_id;
+    const char *hash;
+    const uint8_t *keep;
+};
+
+static int password_change_tx(PGconn *conn, void *arg)
+{
+    struct password_change *pc = arg;
+    PGresult *res = NULL;
+    int rc = db_exec(conn, &res,
+                     "UPDATE agents SET password_hash = $2, updated_at = now() WHERE id = $1::bigint AND active"
+                     " RETURNING id",
+                     2, (const char *const[]){DB_ID(pc->agent_id), pc->hash});
+    if (rc == DB_OK && PQntuples(res) != 1)
+        rc = CHAT_E_NOT_FOUND;
+    PQclear(res);
+    /* Whoever knew the old password may hold another session: end them
+     * all, and their sockets on every node, in the same transaction. */
+    if (rc == DB_OK)
+        rc = sessions_end_tx(conn, pc->agent_id, pc->keep);
+    return rc;
+}
+
+enum chat_err sessions_change_password(struct db_pool *db, long long agent_id, const char *hash,
+                                       const uint8_t keep[TOKEN_DIGEST_LEN])
+{
+    struct password_change pc = {.agent_id = agent_id, .hash = hash, .keep = keep};
+    return chat_err_of(db_transaction(db, password_change_tx, &pc));
+}

@@ -75,4 +75,11 @@ enum chat_err sessions_reserve_attempt(struct db_pool *db, const struct config *
  * counting as failures. */
 void sessions_clear_attempts(struct db_pool *db, const char *email, long long attempt);
 
+/* An agent changes their own password (hash: from password_hash): in one
+ * transaction the hash is stored and every other session of theirs ends
+ * (keep: the session that made the change), with its sockets on every
+ * node. CHAT_E_NOT_FOUND when the agent is gone or inactive. */
+enum chat_err sessions_change_password(struct db_pool *db, long long agent_id, const char *hash,
+                                       const uint8_t keep[TOKEN_DIGEST_LEN]) CHAT_CHECKED;
+
 #endif

@@ -14,7 +14,7 @@ enum chat_err visitors_authenticate(struct db_pool *db, const char *token, const
     PGresult *res = NULL;
     memset(out, 0, sizeof(*out));
     *result = VISITOR_AUTH_UNKNOWN;
-    if (!token || !token_well_formed("pv_", token))
+    if (!token || !token_well_formed(VISITOR_TOKEN_PREFIX, token))
         return CHAT_OK;
     token_digest(token, strlen(token), digest);
     db_bytea_hex(digest, sizeof(digest), hash_hex);
@@ -66,4 +66,120 @@ enum chat_err visitors_site_requires_identity(struct db_pool *db, long long site
         *required = PQntuples(res) != 1 || db_get_bool(res, 0, 0);
     PQclear(res);
     return err;
+}
+
+struct start_tx {
+    const struct visitor_start *in;
+    char *token_out;
+    json_t *visitor;
+};
+
+static int start_tx(PGconn *conn, void *arg)
+{
+    struct start_tx *ctx = arg;
+    const struct visitor_start *in = ctx->in;
+    char hash_hex[2 * TOKEN_DIGEST_LEN + 3], *json = NULL;
+    uint8_t digest[TOKEN_DIGEST_LEN];
+    PGresult *res = NULL;
+    long long visitor = 0, known = 0;
+    const char *site = DB_ID(in->site_id);
+    int rc;
+
+    ctx->token_out[0] = '\0'; /* a rerun starts over */
+    json_decref(ctx->visitor);
+    ctx->visitor = NULL;
+    if (in->token && token_well_formed(VISITOR_TOKEN_PREFIX, in->token)) {
+        token_digest(in->token, strlen(in->token), digest);
+        db_bytea_hex(digest, sizeof(digest), hash_hex);
+        rc = db_exec(conn, &res,
+                     "SELECT visitor_id FROM visitor_tokens WHERE token_hash = $1::bytea AND site_id = $2::bigint", 2,
+                     (const char *const[]){hash_hex, site});
+        if (rc != DB_OK)
+            return rc;
+        known = PQntuples(res) == 1 ? db_get_ll(res, 0, 0, 0) : 0;
+        PQclear(res);
+        res = NULL;
+    }
+    if (in->identity_id) {
+        /* A verified identity is the one way to set a verified visitor's
+         * name and email: replaced when given, kept when not. */
+        const char *params[4] = {site, in->identity_id, in->name, in->email};
+        rc = db_exec(conn, &res,
+                     "INSERT INTO visitors (site_id, external_id, verified, name, email)"
+                     " VALUES ($1::bigint, $2, true, $3, $4)"
+                     " ON CONFLICT (site_id, external_id) WHERE external_id IS NOT NULL DO UPDATE"
+                     "   SET verified = true, name = coalesce(EXCLUDED.name, visitors.name),"
+                     "       email = coalesce(EXCLUDED.email, visitors.email), last_seen_at = now()"
+                     " RETURNING id",
+                     4, params);
+        if (rc != DB_OK)
+            return rc;
+        visitor = db_get_ll(res, 0, 0, 0);
+        PQclear(res);
+        res = NULL;
+        /* A token of another visitor (another identity, or anonymous) does
+         * not carry over to this one. */
+        if (known == visitor)
+            snprintf(ctx->token_out, TOKEN_MAX_LEN, "%s", in->token);
+    } else if (known) {
+        visitor = known;
+        snprintf(ctx->token_out, TOKEN_MAX_LEN, "%s", in->token);
+    } else {
+        rc = db_exec(conn, &res, "INSERT INTO visitors (site_id) VALUES ($1::bigint) RETURNING id", 1,
+                     (const char *const[]){site});
+        if (rc != DB_OK)
+            return rc;
+        visitor = db_get_ll(res, 0, 0, 0);
+        PQclear(res);
+        res = NULL;
+    }
+    const char *vid = DB_ID(visitor);
+    if (!ctx->token_out[0]) {
+        if (token_generate(VISITOR_TOKEN_PREFIX, ctx->token_out, TOKEN_MAX_LEN) != 0)
+            return DB_E_QUERY;
+        token_digest(ctx->token_out, strlen(ctx->token_out), digest);
+        db_bytea_hex(digest, sizeof(digest), hash_hex);
+        rc = db_exec(
+            conn, NULL,
+            "INSERT INTO visitor_tokens (token_hash, visitor_id, site_id) VALUES ($1::bytea, $2::bigint, $3::bigint)",
+            3, (const char *const[]){hash_hex, vid, site});
+        if (rc != DB_OK)
+            return rc;
+    }
+    rc =
+        db_exec_text(conn, &json,
+                     "UPDATE visitors SET last_seen_at = now(), user_agent = coalesce(left($2, 1000), user_agent),"
+                     "  ip = coalesce($3::inet, ip) WHERE id = $1::bigint"
+                     " RETURNING json_build_object('id', id, 'name', name, 'email', email, 'verified', verified)::text",
+                     3, (const char *const[]){vid, in->user_agent, in->ip});
+    if (rc == DB_OK && !(ctx->visitor = json_loads(json, 0, NULL)))
+        rc = DB_E_QUERY;
+    free(json);
+    return rc;
+}
+
+enum chat_err visitors_start(struct db_pool *db, const struct visitor_start *in, char *token_out, json_t **visitor)
+{
+    struct start_tx ctx = {.in = in, .token_out = token_out};
+    enum chat_err err = chat_err_of(db_transaction(db, start_tx, &ctx));
+    *visitor = NULL;
+    if (err == CHAT_OK)
+        *visitor = ctx.visitor;
+    else
+        json_decref(ctx.visitor);
+    return err;
+}
+
+enum chat_err visitors_get_json(struct db_pool *db, long long id, char **json)
+{
+    return chat_err_of(
+        db_query_text(db, json,
+                      "SELECT json_build_object('id', v.id, 'site_id', v.site_id, 'external_id', v.external_id,"
+                      " 'verified', v.verified, 'name', v.name, 'email', v.email, 'attributes', v.attributes,"
+                      " 'user_agent', v.user_agent, 'country', v.country, 'city', v.city,"
+                      " 'created_at', parley_iso(v.created_at), 'last_seen_at', parley_iso(v.last_seen_at),"
+                      " 'conversation_ids', coalesce((SELECT json_agg(c.id ORDER BY c.id DESC) FROM conversations c"
+                      "    WHERE c.visitor_id = v.id), '[]'::json))::text"
+                      " FROM visitors v WHERE v.id = $1::bigint",
+                      1, (const char *const[]){DB_ID(id)}));
 }

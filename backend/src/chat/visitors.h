@@ -1,14 +1,22 @@
-/* visitors: who a visitor's token belongs to, and what their site demands.
+/* visitors: the people who chat from a site's widget, and their tokens.
  *
- * Owns the authentication of visitor tokens (pv_..., only their SHA-256 is
- * stored): the visitor and site behind one, whether the page's origin is
- * one of the site's, and whether the site requires a verified identity the
- * visitor does not have. */
+ * Owns visitor rows and visitor tokens (pv_..., 256 random bits, only their
+ * SHA-256 stored, bound to one site and one visitor): starting a widget
+ * session (a token carried over, or a new visitor, or the one visitor of a
+ * verified identity), the authentication of a token (the visitor and site
+ * behind one, whether the page's origin is one of the site's, and whether
+ * the site requires a verified identity the visitor does not have), and
+ * the visitor as the REST API shows them. */
 #ifndef PARLEY_VISITORS_H
 #define PARLEY_VISITORS_H
 
 #include "chat/errors.h"
+#include "core/token.h"
 #include "db/db.h"
+
+#include <jansson.h>
+
+#define VISITOR_TOKEN_PREFIX "pv_"
 
 enum visitor_auth {
     VISITOR_AUTH_OK,
@@ -33,5 +41,29 @@ void visitors_session_free(struct visitor_session *s);
 
 /* Whether the site requires a verified identity now (a missing site does). */
 enum chat_err visitors_site_requires_identity(struct db_pool *db, long long site_id, int *required) CHAT_CHECKED;
+
+/* A widget session to start, for a site whose rules the caller checked
+ * (origin, identity hash). */
+struct visitor_start {
+    long long site_id;
+    const char *token; /* the token the widget holds, or NULL */
+    /* A verified identity, or id NULL. The identity's visitor is the same
+     * row on every device; a name or email given replaces the stored one,
+     * and only this way can a verified visitor's name and email change. */
+    const char *identity_id, *name, *email;
+    const char *user_agent, *ip; /* may be NULL */
+};
+
+/* In one transaction: the visitor (the token's when it is this site's and,
+ * with an identity, the identity's; otherwise a new one), a token for them
+ * (the one given when it still names them, else a new one, written into
+ * token_out, size TOKEN_MAX_LEN), and their last visit. *visitor = {id,
+ * name, email, verified} (the caller decrefs). */
+enum chat_err visitors_start(struct db_pool *db, const struct visitor_start *in, char *token_out,
+                             json_t **visitor) CHAT_CHECKED;
+
+/* A visitor as the REST API shows them, with their conversation ids, into
+ * *json (the caller frees). CHAT_E_NOT_FOUND when there is none. */
+enum chat_err visitors_get_json(struct db_pool *db, long long id, char **json) CHAT_CHECKED;
 
 #endif

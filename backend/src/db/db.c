@@ -396,3 +396,43 @@ void db_bytea_hex(const unsigned char *bytes, size_t n, char *out)
     out[1] = 'x';
     token_hex(bytes, n, out + 2);
 }
+
+char *db_id_array(const long long *ids, size_t n)
+{
+    char *buf = malloc(n * 21 + 3), *p = buf; /* "-9223372036854775808," at most per id */
+    if (!buf)
+        return NULL;
+    *p++ = '{';
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s%lld", i ? "," : "", ids[i]);
+    *p++ = '}';
+    *p = '\0';
+    return buf;
+}
+
+static int result_text(int rc, PGresult *res, char **text)
+{
+    const char *v = rc == DB_OK ? db_get_str(res, 0, 0) : NULL;
+    if (rc == DB_OK && !v)
+        rc = DB_E_NOT_FOUND;
+    if (v && !(*text = strdup(v)))
+        rc = DB_E_QUERY;
+    PQclear(res);
+    return rc;
+}
+
+int db_exec_text(PGconn *conn, char **text, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *res = NULL;
+    *text = NULL;
+    int rc = db_exec(conn, &res, sql, nparams, params); /* before res is read */
+    return result_text(rc, res, text);
+}
+
+int db_query_text(struct db_pool *pool, char **text, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *res = NULL;
+    *text = NULL;
+    int rc = db_query(pool, &res, sql, nparams, params); /* before res is read */
+    return result_text(rc, res, text);
+}

@@ -99,4 +99,16 @@ const char *db_id_text(char *buf, long long v);
 /* Formats n bytes as a bytea text literal ("\\x..."), out size >= 2n+3. */
 void db_bytea_hex(const unsigned char *bytes, size_t n, char *out);
 
+/* ids[0..n) as a bigint[] text parameter ("{1,2,3}"), malloc'd: the caller
+ * frees. NULL when out of memory. */
+char *db_id_array(const long long *ids, size_t n);
+
+/* For statements whose answer is one text value (row 0, column 0), such as
+ * a JSON document built by SQL: DB_OK with *text a malloc'd copy (the
+ * caller frees), DB_E_NOT_FOUND when there is no row or the value is NULL,
+ * or another DB_E_* code; *text is NULL on every failure. */
+int db_exec_text(PGconn *conn, char **text, const char *sql, int nparams, const char *const *params);
+/* db_exec_text on a connection borrowed from the pool. */
+int db_query_text(struct db_pool *pool, char **text, const char *sql, int nparams, const char *const *params);
+
 #endif

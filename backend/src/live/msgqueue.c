@@ -119,7 +119,8 @@ static void commit_batch(struct msgqueue *mq, struct post **batch, size_t n)
         struct post *p = batch[i];
         const char *id = p->request_id[0] ? p->request_id : NULL;
         if (err != CHAT_OK) {
-            wsconn_send_error(p->conn, id, chat_err_desc(err)->code, "the message may not have been stored; send it again with the same client_msg_id", NULL);
+            wsconn_send_error(p->conn, id, chat_err_desc(err)->code,
+                              "the message may not have been stored; send it again with the same client_msg_id", NULL);
             continue;
         }
         if (results[i].err != CHAT_OK) {

@@ -1,0 +1,108 @@
+#include "api/api_common.h"
+
+#include "chat/agents.h"
+#include "chat/teams.h"
+#include "http/params.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void api_send_json_text(struct http_req *req, int status, const char *json)
+{
+    http_send_body(req, status, "application/json; charset=utf-8", json, strlen(json));
+}
+
+void api_send_error(struct http_req *req, enum chat_err err, const char *not_found, const char *taken)
+{
+    const struct chat_err_desc *d = chat_err_desc(err);
+    const char *detail = d->text;
+    if (err == CHAT_E_NOT_FOUND)
+        detail = not_found;
+    else if (err == CHAT_E_TAKEN)
+        detail = taken;
+    else if (err == CHAT_E_UNAVAILABLE)
+        detail = "the database is not reachable"; /* what the API documents say */
+    http_send_problem(req, d->http_status, d->slug, detail);
+}
+
+void api_answer(struct http_req *req, int status, enum chat_err err, const char *json, const char *not_found,
+                const char *taken)
+{
+    if (err == CHAT_OK)
+        api_send_json_text(req, status, json);
+    else
+        api_send_error(req, err, not_found, taken);
+}
+
+int api_read_ids(json_t *obj, const char *key, long long **ids, int *n, struct problem_field *err)
+{
+    json_t *arr = json_object_get(obj, key), *v;
+    size_t i;
+    *ids = NULL;
+    *n = -1;
+    if (!arr)
+        return 0;
+    err->field = key;
+    if (!json_is_array(arr) || json_array_size(arr) > API_MAX_IDS) {
+        err->message = "must be an array of at most 200 ids";
+        return -1;
+    }
+    long long *out = malloc((json_array_size(arr) + 1) * sizeof(*out)); /* + 1: never malloc(0) */
+    if (!out) {
+        err->message = "could not be read";
+        return -1;
+    }
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+            free(out);
+            err->message = "must contain positive integer ids";
+            return -1;
+        }
+        out[i] = (long long)json_integer_value(v);
+    }
+    *ids = out;
+    *n = (int)json_array_size(arr);
+    return 0;
+}
+
+static int require_ids(struct http_req *req, int teams, const long long *ids, int n, const char *field)
+{
+    int all = 0;
+    if (n < 0)
+        return 0;
+    enum chat_err err =
+        teams ? teams_all_exist(req->app->db, ids, n, &all) : agents_all_exist(req->app->db, ids, n, &all);
+    if (err != CHAT_OK) {
+        http_send_problem(req, 503, "unavailable", "the database is not reachable");
+        return -1;
+    }
+    if (!all) {
+        struct problem_field f = {field,
+                                  teams ? "names a team that does not exist" : "names an agent that does not exist"};
+        http_send_problem_fields(req, 400, "invalid_request", NULL, &f, 1);
+        return -1;
+    }
+    return 0;
+}
+
+int api_require_teams(struct http_req *req, const long long *ids, int n, const char *field)
+{
+    return require_ids(req, 1, ids, n, field);
+}
+
+int api_require_agents(struct http_req *req, const long long *ids, int n, const char *field)
+{
+    return require_ids(req, 0, ids, n, field);
+}
+
+int api_want_notes(struct http_req *req, const struct apitoken *t, int *notes)
+{
+    if (params_bool(req, "include_notes", notes) < 0)
+        return -1;
+    if (*notes && !apitokens_has(t, APITOKEN_SCOPE_ADMIN)) {
+        http_send_problem(req, 403, "insufficient_scope", "include_notes needs the admin scope");
+        return -1;
+    }
+    return 0;
+}

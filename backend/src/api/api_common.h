@@ -1,0 +1,49 @@
+/* api_common: what several resource files of api/ share.
+ *
+ * Owns the way a handler answers with a document the domain built (JSON
+ * text) or with a domain error (chat_err_desc, with the resource's own
+ * words for "not found" and "taken"), reading an array of ids from a body,
+ * refusing ids that name no team or agent, and the REST API's notes
+ * option. Handlers keep their own validation and authorisation. */
+#ifndef PARLEY_API_COMMON_H
+#define PARLEY_API_COMMON_H
+
+#include "chat/apitokens.h"
+#include "chat/errors.h"
+#include "core/problem.h"
+#include "http/http.h"
+
+#include <jansson.h>
+
+#define API_MAX_IDS 200
+
+/* Sends JSON text (a document built by SQL) with the status. */
+void api_send_json_text(struct http_req *req, int status, const char *json);
+
+/* Answers a domain error: its status and problem slug from chat_err_desc;
+ * the detail is not_found for CHAT_E_NOT_FOUND and taken for CHAT_E_TAKEN
+ * (what is missing, which name is taken; NULL: none), "the database is not
+ * reachable" for CHAT_E_UNAVAILABLE, and the table's text otherwise. */
+void api_send_error(struct http_req *req, enum chat_err err, const char *not_found, const char *taken);
+
+/* obj[key] as an array of at most API_MAX_IDS positive ids: *ids (malloc'd,
+ * the caller frees) and *n. Absent: *ids NULL and *n -1. A bad value fills
+ * *err and returns -1 (nothing to free). */
+int api_read_ids(json_t *obj, const char *key, long long **ids, int *n, struct problem_field *err);
+
+/* 0 when each of ids[0..n) names a team (api_require_teams) or an agent
+ * (api_require_agents), or n < 0 (not given); otherwise 400 naming field,
+ * or 503, is sent and -1 returned. */
+int api_require_teams(struct http_req *req, const long long *ids, int n, const char *field);
+int api_require_agents(struct http_req *req, const long long *ids, int n, const char *field);
+
+/* The usual end of a handler: CHAT_OK sends json with status, anything
+ * else api_send_error(req, err, not_found, taken). */
+void api_answer(struct http_req *req, int status, enum chat_err err, const char *json, const char *not_found,
+                const char *taken);
+
+/* REST API v1: include_notes=true, allowed only with the admin scope (notes
+ * are internal). 0 with *notes set, or -1 with 400/403 sent. */
+int api_want_notes(struct http_req *req, const struct apitoken *t, int *notes);
+
+#endif
