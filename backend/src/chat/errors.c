@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+_Static_assert((int)CHAT_E_RETRY == DB_E_SERIALIZATION, "db_transaction reruns on CHAT_E_RETRY");
+
 static const struct {
     enum chat_err err;
     struct chat_err_desc desc;
@@ -17,6 +19,7 @@ static const struct {
     {CHAT_E_KEY_TAKEN,
      {"invalid_field", 400, "invalid_request", "this key is used by another message in the conversation"}},
     {CHAT_E_UNAVAILABLE, {"unavailable", 503, "unavailable", "the service is temporarily unavailable; retry"}},
+    {CHAT_E_RETRY, {"unavailable", 503, "unavailable", "too many concurrent changes; retry"}},
     {CHAT_E_TAKEN, {"invalid_field", 409, "conflict", "this name is taken"}},
     {CHAT_E_INVALID,
      {"invalid_field", 400, "invalid_request", "a referenced item does not exist or a value is not allowed"}},
@@ -43,6 +46,8 @@ enum chat_err chat_err_of(int rc)
         return CHAT_E_NOT_FOUND;
     case DB_E_UNAVAILABLE:
         return CHAT_E_UNAVAILABLE;
+    case DB_E_SERIALIZATION:
+        return CHAT_E_RETRY;
     default:
         return CHAT_E_INTERNAL;
     }

@@ -13,9 +13,13 @@
 #define PARLEY_ERRORS_H
 
 /* Values are negative and below the db layer's DB_E_* codes, so a
- * transaction callback can return either through db_transaction. */
+ * transaction callback can return either through db_transaction; the one
+ * exception, CHAT_E_RETRY, equals DB_E_SERIALIZATION so that a domain
+ * function inside a transaction passes a serialization failure or deadlock
+ * on and db_transaction reruns. */
 enum chat_err {
     CHAT_OK = 0,
+    CHAT_E_RETRY = -4,               /* serialization failure or deadlock; after the last rerun: unavailable */
     CHAT_E_NOT_FOUND = -100,         /* no such object, or not the actor's to see */
     CHAT_E_FORBIDDEN = -101,         /* visible, but not the actor's to change */
     CHAT_E_INVALID_STATE = -102,     /* not possible in the conversation's status */
@@ -45,7 +49,8 @@ const struct chat_err_desc *chat_err_desc(enum chat_err err);
 
 /* The chat error for a code a transaction returned: CHAT_* values as they
  * are, DB_OK as CHAT_OK, DB_E_NOT_FOUND as CHAT_E_NOT_FOUND, DB_E_UNAVAILABLE
- * as CHAT_E_UNAVAILABLE, any other DB_E_* as CHAT_E_INTERNAL. */
+ * as CHAT_E_UNAVAILABLE, DB_E_SERIALIZATION as CHAT_E_RETRY (the same value),
+ * any other DB_E_* as CHAT_E_INTERNAL. */
 enum chat_err chat_err_of(int rc);
 
 /* chat_err_of for a write of a row people name (an agent, team, site...):
