@@ -48,7 +48,7 @@ ASAN_OPTIONS := detect_leaks=1:abort_on_error=0
 LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 TSAN_OPTIONS := suppressions=$(CURDIR)/tests/tsan.supp:second_deadlock_stack=1:exitcode=66:print_suppressions=0
 
-.PHONY: all deps node run test test-unit test-ui test-integration test-e2e asan tsan lint lint-js fmt-js check-layers stop-db clean \
+.PHONY: all deps node run test test-unit test-ui test-integration test-e2e asan asan-run tsan tsan-run lint lint-run lint-js fmt-js check-layers stop-db clean \
         db-start
 
 all: backend/parleyd build/static/.built build/static/api/v1/openapi.json
@@ -109,7 +109,11 @@ backend/parleyd: backend/src/main.c $(OBJ) $(HDR)
 db-start:
 	@if [ -z "$${DATABASE_URL:-}" ]; then scripts/pg-private start; fi
 
-run: deps all db-start
+# Targets that install packages run the build in a second make: pkg-config's
+# answers (LDLIBS, ALL_CFLAGS) are read when a make starts, and on a fresh
+# machine the libraries only exist once deps has run.
+run: deps
+	@$(MAKE) --no-print-directory all db-start
 	@export DATABASE_URL="$${DATABASE_URL:-$$(scripts/pg-private url)}"; \
 	 echo "Parley on $${PARLEY_PUBLIC_URL:-http://$${PARLEY_LISTEN:-127.0.0.1:8080}} (Ctrl-C stops; make stop-db stops PostgreSQL)"; \
 	 exec backend/parleyd serve
@@ -165,7 +169,10 @@ build/asan/parleyd build/tsan/parleyd: build/%/parleyd: backend/src/main.c $(SRC
     build/%/civetweb.o
 	$(CC) $(SAN_CFLAGS) $(SAN) -o $@ backend/src/main.c $(SRC) build/migrations_gen.c build/$*/civetweb.o $(LDLIBS)
 
-asan: deps node build/asan/parleyd
+asan: deps
+	@$(MAKE) --no-print-directory asan-run
+
+asan-run: node build/asan/parleyd
 	@mkdir -p build/asan/tests
 	@set -e; for t in $(UNIT_SRC); do b=build/asan/tests/$$(basename $$t .c); \
 	    $(CC) $(SAN_CFLAGS) $(ASAN_FLAGS) $$(pkg-config --cflags cmocka) \
@@ -176,7 +183,10 @@ asan: deps node build/asan/parleyd
 
 # ThreadSanitizer is slow (5-15x) and needs its memory map: one test file at
 # a time. tests/tsan.supp lists what is suppressed, each with its reason.
-tsan: deps node build/tsan/parleyd
+tsan: deps
+	@$(MAKE) --no-print-directory tsan-run
+
+tsan-run: node build/tsan/parleyd
 	PARLEYD=$(CURDIR)/build/tsan/parleyd TSAN_OPTIONS=$(TSAN_OPTIONS) $(NODE_TEST) tests/integration/
 
 # The layering of backend/src (docs/architecture.md, "Layers"): arrows point
@@ -184,7 +194,10 @@ tsan: deps node build/tsan/parleyd
 check-layers:
 	node scripts/check-layers.js
 
-lint: deps lint-js check-layers
+lint: deps
+	@$(MAKE) --no-print-directory lint-run
+
+lint-run: lint-js check-layers
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr --std=c11 \
 	    -Ibackend/src backend/src backend/tests
 	clang-format --dry-run --Werror backend/src/*.c $(SRC) $(HDR) backend/tests/*.c
