@@ -1,0 +1,138 @@
+'use strict';
+// The database contract of docs/architecture.md ("The database contract"),
+// tested by breaking the database on purpose:
+//
+// - A transaction that fails at COMMIT with a serialization failure (40001)
+//   is run again by db_transaction, and each domain _tx function starts its
+//   context over: the move happens once, its event reaches the agents once,
+//   its reply is the one from the run that committed (and, under make asan,
+//   the first run's reply is not leaked).
+// - A statement whose COMMIT reached PostgreSQL but whose answer did not (the
+//   connection died in between) is not sent again: the REST API answers 503
+//   "may not have been stored" and the message is stored exactly once.
+
+const { before, after } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { startCluster } = require('../helpers/pg');
+const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
+const { closeAll } = require('../helpers/ws');
+const { FAST_ENV, createTeam, createAgent, createSite, connectAgent, connectVisitor, conversationRow, convUpdated } = require('../helpers/fixtures');
+
+let pg;
+let srv;
+const test = testWithLogs(() => [srv]);
+
+// A deferred constraint trigger runs at COMMIT. It fails the commit with
+// 40001 once after the sequence is armed (setval to 1, not called), and only
+// for rows of the armed site or conversation, so the server's own background
+// writes cannot take the shot. nextval is not rolled back: the rerun passes.
+const FAULT_SQL = `
+  CREATE TABLE test_fail_on (site_id bigint, conversation_id bigint);
+  CREATE SEQUENCE test_fail_shots START 2;
+  CREATE FUNCTION test_fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF EXISTS (SELECT 1 FROM test_fail_on f WHERE f.site_id = NEW.site_id OR f.conversation_id = NEW.id) THEN
+      IF nextval('test_fail_shots') = 1 THEN
+        RAISE EXCEPTION 'injected serialization failure' USING ERRCODE = '40001';
+      END IF;
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE CONSTRAINT TRIGGER test_fail_at_commit AFTER INSERT OR UPDATE ON conversations
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_fail_once();
+  GRANT SELECT ON test_fail_on TO PUBLIC;
+  GRANT USAGE, UPDATE ON SEQUENCE test_fail_shots TO PUBLIC;
+`;
+
+async function armFault({ siteId = null, conversationId = null }) {
+  await pg.query('DELETE FROM test_fail_on');
+  await pg.query('INSERT INTO test_fail_on (site_id, conversation_id) VALUES ($1, $2)', [siteId, conversationId]);
+  await pg.query("SELECT setval('test_fail_shots', 1, false)");
+}
+
+/** Disarms, and says whether the armed failure was injected and then passed. */
+async function faultFired() {
+  await pg.query('DELETE FROM test_fail_on');
+  const r = await pg.query('SELECT last_value, is_called FROM test_fail_shots');
+  return r.rows[0].is_called && Number(r.rows[0].last_value) >= 2;
+}
+
+before(
+  async () => {
+    pg = await startCluster();
+    srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
+    await pg.query(FAULT_SQL);
+  },
+  { timeout: 60000 },
+);
+
+after(async () => {
+  await closeAll();
+  try {
+    await stopChecked(srv);
+  } finally {
+    if (pg) await pg.stop();
+  }
+});
+
+test('a serialization failure at COMMIT reruns start, accept, transfer and close once each, with one event each', async () => {
+  const team = await createTeam(pg);
+  const ann = await createAgent(pg, { name: 'Ann Retry', teams: [team] });
+  const bob = await createAgent(pg, { name: 'Bob Retry', teams: [team] });
+  const site = await createSite(pg, { teamId: team });
+  // Away: nothing is assigned automatically, every move below is explicit.
+  const a = await connectAgent(srv, ann, { status: 'away' });
+  const b = await connectAgent(srv, bob, { status: 'away' });
+  const v = await connectVisitor(srv, site);
+
+  await armFault({ siteId: site.id });
+  const start = await v.ack({ type: 'conversation.start', prechat: { name: 'Vera' } });
+  assert.ok(await faultFired(), 'the commit of conversation.start failed once and was run again');
+  assert.equal(start.created, true, 'the reply is the rerun’s: the conversation was created');
+  assert.equal(start.conversation.status, 'queued');
+  const cid = start.conversation.id;
+  const rows = await pg.query('SELECT id FROM conversations WHERE site_id = $1', [site.id]);
+  assert.deepEqual(
+    rows.rows.map((r) => Number(r.id)),
+    [cid],
+    'one conversation, not one per attempt',
+  );
+
+  await armFault({ conversationId: cid });
+  const accepted = await a.ack({ type: 'conversation.accept', conversation_id: cid });
+  assert.ok(await faultFired(), 'the commit of accept failed once');
+  assert.equal(accepted.conversation.status, 'assigned');
+
+  await armFault({ conversationId: cid });
+  const moved = await a.ack({ type: 'conversation.transfer', conversation_id: cid, to_agent_id: bob.id, reason: 'retry' });
+  assert.ok(await faultFired(), 'the commit of transfer failed once');
+  assert.equal(moved.conversation.status, 'assigned');
+
+  await armFault({ conversationId: cid });
+  const closed = await b.ack({ type: 'conversation.close', conversation_id: cid });
+  assert.ok(await faultFired(), 'the commit of close failed once');
+  assert.equal(closed.conversation.status, 'closed');
+  const row = await conversationRow(pg, cid);
+  assert.equal(row.status, 'closed');
+  assert.equal(row.assignee_id, bob.id);
+
+  // Events reach a listener in commit order: once the next conversation's
+  // "queued" has arrived, every event of the first one has too.
+  const v2 = await connectVisitor(srv, site, { label: 'visitor 2' });
+  const second = await v2.ack({ type: 'conversation.start' });
+  await a.next(convUpdated(second.conversation.id, 'queued'), 5000, 'the second conversation queued (Ann)');
+  await b.next(convUpdated(second.conversation.id, 'queued'), 5000, 'the second conversation queued (Bob)');
+  for (const [change, who] of [
+    ['queued', a],
+    ['assigned', a],
+    ['transferred', b],
+    ['closed', b],
+  ]) {
+    assert.equal(who.seen(convUpdated(cid, change)).length, 1, `exactly one conversation.updated ${change}`);
+  }
+  const notes = await pg.query("SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND body LIKE 'Transferred to %'", [cid]);
+  assert.equal(notes.rows[0].n, 1, 'one transfer note');
+  const joined = await pg.query("SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND body LIKE '% joined the conversation'", [cid]);
+  assert.equal(joined.rows[0].n, 2, 'Ann joined once, Bob joined once');
+});
