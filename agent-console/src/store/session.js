@@ -93,7 +93,10 @@ export async function logout() {
       return;
     }
   }
-  // Logged out on purpose: what was left unsent is dropped with the session.
+  // Logged out on purpose: what was left unsent is dropped with the session,
+  // from memory first (sessionEnded saves what memory holds) and then from
+  // storage.
+  forgetLocal();
   dropStored();
   sessionEnded('logout');
 }

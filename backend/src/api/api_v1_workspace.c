@@ -18,7 +18,7 @@ void api_v1_visitor_get(struct http_req *req)
     char *json = NULL;
     long long id;
     if (bearer_require_scope(req, &t, APITOKEN_SCOPE_CONVERSATIONS_READ) != 0 ||
-        params_path_id(req, "no such conversation", &id) != 0)
+        params_path_id(req, "no such visitor", &id) != 0)
         return;
     enum chat_err err = visitors_get_json(req->app->db, id, &json);
     api_answer(req, 200, err, json, "no such visitor", NULL);
