@@ -171,7 +171,9 @@ void api_v1_message_create(struct http_req *req)
                        json_pack("{s:o, s:b}", "message", msg ? msg : json_null(), "duplicate", r.duplicate));
     } else if (e == CHAT_E_UNAVAILABLE) {
         http_send_problem(req, 503, "unavailable",
-                          "the message may not have been stored; retry with the same idempotency key");
+                          key ? "the message may not have been stored; retry with the same idempotency key"
+                              : "the message may not have been stored; read the conversation before posting "
+                                "again, or post with an Idempotency-Key");
     } else if (e == CHAT_E_KEY_TAKEN) {
         params_invalid(req, "idempotency_key", "is used by another message in this conversation");
     } else {
