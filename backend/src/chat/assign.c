@@ -75,11 +75,10 @@ void assign_name_for_text(const char *name, char *out, size_t len)
 
 enum chat_err assign_tx(PGconn *conn, long long conv, long long agent_id, const char *change)
 {
-    char id[24], agent[24], name[512], body[600];
+    char name[512], body[600];
+    const char *agent = DB_ID(agent_id);
     PGresult *res = NULL;
     enum chat_err err;
-    snprintf(id, sizeof(id), "%lld", conv);
-    snprintf(agent, sizeof(agent), "%lld", agent_id);
     err = chat_err_of(db_exec(conn, &res, "SELECT name FROM agents WHERE id = $1::bigint AND active", 1,
                               (const char *const[]){agent}));
     if (err == CHAT_OK && PQntuples(res) != 1)
@@ -97,7 +96,7 @@ enum chat_err assign_tx(PGconn *conn, long long conv, long long agent_id, const 
                               "         WHERE id = $1::bigint RETURNING id),"
                               " ag AS (UPDATE agents SET last_assigned_at = now() WHERE id = $2::bigint)"
                               " SELECT (SELECT assignee_id FROM old) FROM upd",
-                              2, (const char *const[]){id, agent}));
+                              2, (const char *const[]){DB_ID(conv), agent}));
     long long prev = err == CHAT_OK ? db_get_ll(res, 0, 0, 0) : 0;
     PQclear(res);
     if (err != CHAT_OK)
@@ -127,7 +126,8 @@ struct drain_ctx {
 static int drain_tx(PGconn *conn, void *arg)
 {
     struct drain_ctx *ctx = arg;
-    char team[24], klass[16];
+    char klass[16];
+    const char *team = DB_ID(ctx->team_id);
     const char *p_team[1] = {team};
     const char *p_lock[2] = {klass, team};
     PGresult *qres = NULL, *ares = NULL;
@@ -137,7 +137,6 @@ static int drain_tx(PGconn *conn, void *arg)
     size_t nconv, nagents;
     int rc;
 
-    snprintf(team, sizeof(team), "%lld", ctx->team_id);
     snprintf(klass, sizeof(klass), "%d", ASSIGN_LOCK_CLASS);
     /* A rerun (serialization failure) starts over. */
     ctx->assigned = 0;
@@ -254,9 +253,8 @@ void assign_work_merge(struct assign_work *w, const struct assign_work *from)
 /* The teams of an agent, drained. */
 static void drain_agent_teams(struct app *app, long long agent_id)
 {
-    char id[24];
+    const char *id = DB_ID(agent_id);
     PGresult *res = NULL;
-    snprintf(id, sizeof(id), "%lld", agent_id);
     if (db_query(app->db, &res, "SELECT team_id FROM team_members WHERE agent_id = $1::bigint", 1,
                  (const char *const[]){id}) != DB_OK) {
         log_warn("drain failed; the periodic drain will retry", "agent", id);

@@ -15,19 +15,6 @@ static const char *audience_of(const struct actor *a)
     return a->kind == ACTOR_VISITOR ? "visitor" : "agent";
 }
 
-/* The conversation, actor and site ids as text parameters: the first three
- * of every single-statement operation below. */
-struct id_params {
-    char conv[24], actor[24], site[24];
-};
-
-static void id_params_fill(struct id_params *p, const struct actor *a, long long conv)
-{
-    snprintf(p->conv, sizeof(p->conv), "%lld", conv);
-    snprintf(p->actor, sizeof(p->actor), "%lld", a->id);
-    snprintf(p->site, sizeof(p->site), "%lld", a->site_id);
-}
-
 /* A conversation as seen by one actor, locked for the transaction. */
 struct conv_row {
     long long id, visitor_id, site_id, team_id, assignee_id;
@@ -40,12 +27,9 @@ struct conv_row {
  * is not theirs, so a visitor cannot even learn that it exists. */
 static int load_conv(PGconn *conn, const struct actor *a, long long conv, struct conv_row *out)
 {
-    char id[24], actor[24];
-    const char *params[2] = {id, actor};
+    const char *params[2] = {DB_ID(conv), DB_ID(a->kind == ACTOR_AGENT ? a->id : 0)};
     PGresult *res = NULL;
     int rc;
-    snprintf(id, sizeof(id), "%lld", conv);
-    snprintf(actor, sizeof(actor), "%lld", a->kind == ACTOR_AGENT ? a->id : 0);
     rc = db_exec(conn, &res,
                  "SELECT c.id, c.visitor_id, c.site_id, c.team_id, c.assignee_id, c.status,"
                  "  EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint),"
@@ -77,10 +61,8 @@ static int load_conv(PGconn *conn, const struct actor *a, long long conv, struct
 /* The conversation's JSON for the reply, read inside the transaction. */
 static int conv_json(PGconn *conn, long long conv, const char *audience, json_t **out)
 {
-    char id[24];
-    const char *params[2] = {id, audience};
+    const char *params[2] = {DB_ID(conv), audience};
     PGresult *res = NULL;
-    snprintf(id, sizeof(id), "%lld", conv);
     int rc =
         db_exec(conn, &res, "SELECT parley_conversation_json(c, $2)::text FROM conversations c WHERE c.id = $1::bigint",
                 2, params);
@@ -96,11 +78,9 @@ static int conv_json(PGconn *conn, long long conv, const char *audience, json_t 
 /* An active agent's name for the text of a note, cleaned. */
 static int agent_name(PGconn *conn, long long agent_id, char *out, size_t len)
 {
-    char id[24];
     PGresult *res = NULL;
-    snprintf(id, sizeof(id), "%lld", agent_id);
-    int rc =
-        db_exec(conn, &res, "SELECT name FROM agents WHERE id = $1::bigint AND active", 1, (const char *const[]){id});
+    int rc = db_exec(conn, &res, "SELECT name FROM agents WHERE id = $1::bigint AND active", 1,
+                     (const char *const[]){DB_ID(agent_id)});
     if (rc == DB_OK && PQntuples(res) != 1)
         rc = CHAT_E_NOT_FOUND;
     if (rc == DB_OK)
@@ -168,7 +148,7 @@ static json_t *prechat_for(json_t *prechat, const PGresult *visitor, json_t *ign
 static int start_tx(PGconn *conn, void *arg)
 {
     struct start_ctx *ctx = arg;
-    char visitor[24], site[24];
+    const char *visitor = DB_ID(ctx->a->id), *site = DB_ID(ctx->a->site_id);
     char *prechat_text = NULL;
     const char *name = NULL, *email = NULL;
     json_t *prechat = NULL, *ignored = json_array();
@@ -183,8 +163,6 @@ static int start_tx(PGconn *conn, void *arg)
     ctx->team_id = 0;
     if (!ignored)
         return DB_E_QUERY;
-    snprintf(visitor, sizeof(visitor), "%lld", ctx->a->id);
-    snprintf(site, sizeof(site), "%lld", ctx->a->site_id);
     /* The visitor's row lock serialises two tabs starting at once. */
     rc = db_exec(conn, &res,
                  "SELECT (SELECT id FROM conversations WHERE visitor_id = v.id AND site_id = $2::bigint"
@@ -285,7 +263,6 @@ static int accept_tx(PGconn *conn, void *arg)
     struct move_ctx *ctx = arg;
     move_begin(ctx);
     struct conv_row c;
-    char agent[24];
     PGresult *res = NULL;
     int rc = load_conv(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
@@ -295,11 +272,10 @@ static int accept_tx(PGconn *conn, void *arg)
     if (strcmp(c.status, "queued") != 0)
         return CHAT_E_INVALID_STATE;
     if (!c.privileged) {
-        snprintf(agent, sizeof(agent), "%lld", ctx->a->id);
         rc = db_exec(conn, &res,
                      "SELECT (SELECT count(*) FROM conversations WHERE assignee_id = a.id AND status = 'assigned')"
                      "  >= a.max_chats FROM agents a WHERE a.id = $1::bigint FOR UPDATE",
-                     1, (const char *const[]){agent});
+                     1, (const char *const[]){DB_ID(ctx->a->id)});
         if (rc != DB_OK)
             return rc;
         int full = db_get_bool(res, 0, 0);
@@ -318,7 +294,7 @@ static int close_tx(PGconn *conn, void *arg)
     struct move_ctx *ctx = arg;
     move_begin(ctx);
     struct conv_row c;
-    char id[24], by[16], body[64];
+    char by[16], body[64];
     int rc = load_conv(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
         return rc;
@@ -327,12 +303,11 @@ static int close_tx(PGconn *conn, void *arg)
         return CHAT_E_FORBIDDEN;
     if (strcmp(c.status, "closed") == 0)
         return CHAT_E_INVALID_STATE;
-    snprintf(id, sizeof(id), "%lld", c.id);
     snprintf(by, sizeof(by), "%s", actor_kind_name(ctx->a));
     rc = db_exec(conn, NULL,
                  "UPDATE conversations SET status = 'closed', closed_at = now(), closed_by_kind = $2,"
                  " queued_at = NULL, updated_at = now() WHERE id = $1::bigint",
-                 2, (const char *const[]){id, by});
+                 2, (const char *const[]){DB_ID(c.id), by});
     if (rc != DB_OK)
         return rc;
     snprintf(body, sizeof(body), "%s",
@@ -366,12 +341,10 @@ static int reopen_tx(PGconn *conn, void *arg)
         rc = assign_tx(conn, c.id, ctx->a->id, "reopened");
     } else {
         /* Reopened by an integration: back to its team's queue. */
-        char id[24];
-        snprintf(id, sizeof(id), "%lld", c.id);
         rc = db_exec(conn, NULL,
                      "UPDATE conversations SET status = 'queued', assignee_id = NULL, assigned_at = NULL,"
                      " closed_at = NULL, queued_at = now(), updated_at = now() WHERE id = $1::bigint",
-                     1, (const char *const[]){id});
+                     1, (const char *const[]){DB_ID(c.id)});
         if (rc == DB_OK)
             rc = post_event(conn, c.id, "Conversation reopened", json_pack("{s:s}", "event", "reopened"));
         if (rc == DB_OK)
@@ -388,7 +361,7 @@ static int transfer_tx(PGconn *conn, void *arg)
     struct move_ctx *ctx = arg;
     move_begin(ctx);
     struct conv_row c;
-    char id[24], target[24], name[512], note[1200];
+    char name[512], note[1200];
     PGresult *res = NULL;
     int rc = load_conv(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
@@ -397,7 +370,6 @@ static int transfer_tx(PGconn *conn, void *arg)
         return CHAT_E_FORBIDDEN;
     if (strcmp(c.status, "closed") == 0)
         return CHAT_E_INVALID_STATE;
-    snprintf(id, sizeof(id), "%lld", c.id);
     if (ctx->to_agent) {
         if (ctx->to_agent == c.assignee_id)
             return CHAT_E_INVALID_STATE;
@@ -406,8 +378,8 @@ static int transfer_tx(PGconn *conn, void *arg)
             return rc;
         /* Only to someone who is there: an agent with no live connection
          * would have it requeued by the grace sweep moments later. */
-        snprintf(target, sizeof(target), "%lld", ctx->to_agent);
-        rc = db_exec(conn, &res, "SELECT parley_agent_live($1::bigint)", 1, (const char *const[]){target});
+        rc =
+            db_exec(conn, &res, "SELECT parley_agent_live($1::bigint)", 1, (const char *const[]){DB_ID(ctx->to_agent)});
         int present = rc == DB_OK && db_get_bool(res, 0, 0);
         PQclear(res);
         res = NULL;
@@ -423,8 +395,8 @@ static int transfer_tx(PGconn *conn, void *arg)
         if (rc == DB_OK)
             rc = post_note(conn, c.id, ctx->a, note);
     } else {
-        snprintf(target, sizeof(target), "%lld", ctx->to_team);
-        rc = db_exec(conn, &res, "SELECT name FROM teams WHERE id = $1::bigint", 1, (const char *const[]){target});
+        rc = db_exec(conn, &res, "SELECT name FROM teams WHERE id = $1::bigint", 1,
+                     (const char *const[]){DB_ID(ctx->to_team)});
         if (rc != DB_OK)
             return rc;
         if (PQntuples(res) != 1) {
@@ -439,7 +411,7 @@ static int transfer_tx(PGconn *conn, void *arg)
         rc = db_exec(conn, NULL,
                      "UPDATE conversations SET team_id = $2::bigint, status = 'queued', assignee_id = NULL,"
                      " assigned_at = NULL, queued_at = now(), updated_at = now() WHERE id = $1::bigint",
-                     2, (const char *const[]){id, target});
+                     2, (const char *const[]){DB_ID(c.id), DB_ID(ctx->to_team)});
         if (rc == DB_OK)
             rc = post_note(conn, c.id, ctx->a, note);
         if (rc == DB_OK)
@@ -503,10 +475,8 @@ enum chat_err convo_transfer(struct app *app, const struct actor *a, long long c
 enum chat_err convo_rate(struct app *app, const struct actor *a, long long conv, const char *rating,
                          const char *comment, json_t **reply)
 {
-    struct id_params ids = {.conv = ""};
-    const char *params[5] = {ids.conv, ids.actor, ids.site, rating, comment};
+    const char *params[5] = {DB_ID(conv), DB_ID(a->id), DB_ID(a->site_id), rating, comment};
     PGresult *res = NULL;
-    id_params_fill(&ids, a, conv);
     /* Only the conversation's own visitor, and only once it is closed; a
      * second rating replaces the first. */
     int rc = db_query(app->db, &res,
@@ -533,11 +503,9 @@ enum chat_err convo_rate(struct app *app, const struct actor *a, long long conv,
 enum chat_err convo_visitor_update(struct app *app, const struct actor *a, const char *name, const char *email,
                                    json_t *attributes, const char *page_url, json_t **reply)
 {
-    struct id_params ids = {.conv = ""};
     char *attrs = attributes ? json_dumps(attributes, JSON_COMPACT) : NULL;
-    const char *params[6] = {ids.actor, ids.site, name, email, attrs, page_url};
+    const char *params[6] = {DB_ID(a->id), DB_ID(a->site_id), name, email, attrs, page_url};
     PGresult *res = NULL;
-    id_params_fill(&ids, a, 0);
     /* One statement: update the visitor, the open conversation's page, and
      * tell the agents (a conv event re-renders the visitor panel). */
     int rc = db_query(app->db, &res,
@@ -594,11 +562,10 @@ enum chat_err convo_visitor_update(struct app *app, const struct actor *a, const
 
 enum chat_err convo_read(struct app *app, const struct actor *a, long long conv, long long seq, json_t **reply)
 {
-    struct id_params ids = {.conv = ""};
     char upto[24];
-    const char *params[6] = {ids.conv, ids.actor, ids.site, audience_of(a), a->privileged ? "true" : "false", upto};
+    const char *params[6] = {
+        DB_ID(conv), DB_ID(a->id), DB_ID(a->site_id), audience_of(a), a->privileged ? "true" : "false", upto};
     PGresult *res = NULL;
-    id_params_fill(&ids, a, conv);
     snprintf(upto, sizeof(upto), "%lld", seq);
     static const struct db_stmt mark_read = {
         "WITH u AS (UPDATE conversations c SET"
@@ -628,16 +595,14 @@ enum chat_err convo_read(struct app *app, const struct actor *a, long long conv,
 
 enum chat_err convo_typing(struct app *app, const struct actor *a, const char *name, long long conv, int on)
 {
-    struct id_params ids = {.conv = ""};
-    const char *params[7] = {ids.conv,
-                             ids.actor,
-                             ids.site,
+    const char *params[7] = {DB_ID(conv),
+                             DB_ID(a->id),
+                             DB_ID(a->site_id),
                              audience_of(a),
                              a->privileged ? "true" : "false",
                              on ? "true" : "false",
                              a->kind == ACTOR_AGENT ? name : NULL};
     PGresult *res = NULL;
-    id_params_fill(&ids, a, conv);
     static const struct db_stmt typing = {
         "SELECT parley_notify_typing(c, $4, $6::boolean, $7)"
         " FROM conversations c WHERE c.id = $1::bigint AND c.status <> 'closed' AND" VIEW_CHECK,
@@ -653,12 +618,10 @@ enum chat_err convo_typing(struct app *app, const struct actor *a, const char *n
 enum chat_err convo_sync(struct app *app, const struct actor *a, long long conv, long long after_seq, long long limit,
                          json_t **reply)
 {
-    struct id_params ids = {.conv = ""};
     char after[24], lim[24];
-    const char *params[7] = {ids.conv, ids.actor, ids.site, audience_of(a), a->privileged ? "true" : "false",
-                             after,    lim};
+    const char *params[7] = {
+        DB_ID(conv), DB_ID(a->id), DB_ID(a->site_id), audience_of(a), a->privileged ? "true" : "false", after, lim};
     PGresult *res = NULL;
-    id_params_fill(&ids, a, conv);
     snprintf(after, sizeof(after), "%lld", after_seq);
     snprintf(lim, sizeof(lim), "%lld", limit);
     /* Fetch one more than asked to know whether there is more. Visitors
@@ -698,10 +661,8 @@ enum chat_err convo_sync(struct app *app, const struct actor *a, long long conv,
 
 enum chat_err convo_list(struct app *app, const struct actor *a, json_t **reply)
 {
-    struct id_params ids = {.conv = ""};
-    const char *params[4] = {ids.actor, ids.site, audience_of(a), a->privileged ? "true" : "false"};
+    const char *params[4] = {DB_ID(a->id), DB_ID(a->site_id), audience_of(a), a->privileged ? "true" : "false"};
     PGresult *res = NULL;
-    id_params_fill(&ids, a, 0);
     /* Visitor: their conversations on this site, newest first (a verified
      * visitor sees them from any device). Agent: assigned to them, queued
      * in their teams, and for supervisors/admins every open one. */
@@ -727,10 +688,8 @@ enum chat_err convo_list(struct app *app, const struct actor *a, json_t **reply)
 
 int convo_requeue_agent_tx(PGconn *conn, long long agent_id, struct assign_work *work)
 {
-    char agent[24];
     PGresult *res = NULL;
     int rc, moved;
-    snprintf(agent, sizeof(agent), "%lld", agent_id);
     /* Back at the front: queued_at just before the oldest waiting one. */
     rc = db_exec(conn, &res,
                  "UPDATE conversations c SET status = 'queued', assignee_id = NULL, assigned_at = NULL,"
@@ -738,7 +697,7 @@ int convo_requeue_agent_tx(PGconn *conn, long long agent_id, struct assign_work 
                  "    WHERE q.team_id = c.team_id AND q.status = 'queued') - interval '1 millisecond'),"
                  "  updated_at = now()"
                  " WHERE c.assignee_id = $1::bigint AND c.status = 'assigned' RETURNING c.id, c.team_id",
-                 1, (const char *const[]){agent});
+                 1, (const char *const[]){DB_ID(agent_id)});
     if (rc != DB_OK)
         return -1;
     moved = PQntuples(res);

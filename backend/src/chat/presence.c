@@ -62,9 +62,9 @@ struct count_ctx {
 static int count_tx(PGconn *conn, void *arg)
 {
     struct count_ctx *ctx = arg;
-    char id[24], delta[8];
+    char delta[8];
+    const char *id = DB_ID(ctx->agent_id);
     const char *params[3] = {ctx->app->node_id, id, delta};
-    snprintf(id, sizeof(id), "%lld", ctx->agent_id);
     snprintf(delta, sizeof(delta), "%d", ctx->delta);
     int rc = db_exec(conn, NULL,
                      "INSERT INTO agent_presence (node_id, agent_id, connections)"
@@ -120,10 +120,8 @@ struct status_ctx {
 static int status_tx(PGconn *conn, void *arg)
 {
     struct status_ctx *ctx = arg;
-    char id[24];
-    snprintf(id, sizeof(id), "%lld", ctx->agent_id);
     int rc = db_exec(conn, NULL, "UPDATE agents SET status = $2, updated_at = now() WHERE id = $1::bigint", 2,
-                     (const char *const[]){id, ctx->status});
+                     (const char *const[]){DB_ID(ctx->agent_id), ctx->status});
     if (rc == DB_OK)
         rc = notify_presence(conn, ctx->agent_id, ctx->name);
     return rc;
@@ -199,11 +197,10 @@ struct sweep_ctx {
 static int requeue_tx(PGconn *conn, void *arg)
 {
     struct sweep_ctx *ctx = arg;
-    char id[24];
+    const char *id = DB_ID(ctx->agent_id);
     PGresult *res = NULL;
     ctx->moved = 0;
     memset(&ctx->work, 0, sizeof(ctx->work)); /* a rerun starts over */
-    snprintf(id, sizeof(id), "%lld", ctx->agent_id);
     /* Re-check under the agent's row lock: another node may have swept, or
      * the agent may have come back, since the candidate query ran. */
     int rc =

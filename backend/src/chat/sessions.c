@@ -60,13 +60,12 @@ enum chat_err sessions_create(struct db_pool *db, long long agent_id, const char
                               char *token, size_t tokenlen)
 {
     uint8_t digest[TOKEN_DIGEST_LEN];
-    char hash_hex[2 * TOKEN_DIGEST_LEN + 3], id[24], ua[1001];
-    const char *params[4] = {hash_hex, id, ip, ua};
+    char hash_hex[2 * TOKEN_DIGEST_LEN + 3], ua[1001];
+    const char *params[4] = {hash_hex, DB_ID(agent_id), ip, ua};
     if (token_generate("", token, tokenlen) != 0)
         return CHAT_E_INTERNAL;
     token_digest(token, strlen(token), digest);
     db_bytea_hex(digest, sizeof(digest), hash_hex);
-    snprintf(id, sizeof(id), "%lld", agent_id);
     /* Stored for the agent's own "where am I logged in"; clipped, and
      * invalid UTF-8 would be refused by PostgreSQL, so keep ASCII only. */
     size_t n = 0;
@@ -101,9 +100,8 @@ enum chat_err sessions_delete(struct db_pool *db, const uint8_t token_hash[TOKEN
 
 enum chat_err sessions_end_tx(PGconn *conn, long long agent_id, const uint8_t *keep)
 {
-    char id[24], keep_hex[2 * TOKEN_DIGEST_LEN + 3];
-    const char *params[2] = {id, keep ? keep_hex : NULL};
-    snprintf(id, sizeof(id), "%lld", agent_id);
+    char keep_hex[2 * TOKEN_DIGEST_LEN + 3];
+    const char *params[2] = {DB_ID(agent_id), keep ? keep_hex : NULL};
     if (keep)
         db_bytea_hex(keep, TOKEN_DIGEST_LEN, keep_hex);
     return chat_err_of(db_exec(
@@ -177,12 +175,10 @@ enum chat_err sessions_reserve_attempt(struct db_pool *db, const struct config *
 
 void sessions_clear_attempts(struct db_pool *db, const char *email, long long attempt)
 {
-    char id[24];
-    snprintf(id, sizeof(id), "%lld", attempt);
     /* Best effort: a failure leaves the attempt counting against the
      * account until it leaves the window. */
     if (db_query(db, NULL, "DELETE FROM login_attempts WHERE lower(email) = lower($1) AND id <= $2::bigint", 2,
-                 (const char *const[]){email, id}) != DB_OK)
+                 (const char *const[]){email, DB_ID(attempt)}) != DB_OK)
         log_warn("login attempts not cleared");
 }
 

@@ -57,11 +57,9 @@ void visitors_session_free(struct visitor_session *s)
 
 enum chat_err visitors_site_requires_identity(struct db_pool *db, long long site_id, int *required)
 {
-    char site[24];
     PGresult *res = NULL;
-    snprintf(site, sizeof(site), "%lld", site_id);
     enum chat_err err = chat_err_of(db_query(db, &res, "SELECT identity_required FROM sites WHERE id = $1::bigint", 1,
-                                             (const char *const[]){site}));
+                                             (const char *const[]){DB_ID(site_id)}));
     if (err == CHAT_OK)
         *required = PQntuples(res) != 1 || db_get_bool(res, 0, 0);
     PQclear(res);
