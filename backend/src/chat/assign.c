@@ -104,15 +104,7 @@ enum chat_err assign_tx(PGconn *conn, long long conv, long long agent_id, const 
     snprintf(body, sizeof(body),
              strcmp(change, "reopened") == 0 ? "%s reopened the conversation" : "%s joined the conversation", name);
     json_t *meta = json_pack("{s:s, s:I}", "event", change, "agent_id", (json_int_t)agent_id);
-    struct message_post line = {
-        .conversation_id = conv,
-        .author = {.kind = ACTOR_SYSTEM, .privileged = 1},
-        .kind = "event",
-        .body = body,
-        .meta = meta,
-    };
-    err = meta ? messages_post_tx(conn, &line) : CHAT_E_INTERNAL;
-    json_decref(meta);
+    err = messages_post_event_tx(conn, conv, body, meta);
     if (err == CHAT_OK)
         err = notify_conv(conn, conv, change, prev != agent_id ? prev : 0, 0);
     return err;

@@ -89,21 +89,6 @@ static int agent_name(PGconn *conn, long long agent_id, char *out, size_t len)
     return rc;
 }
 
-/* An event line (kind event, author the system) inside the transaction. */
-static int post_event(PGconn *conn, long long conv, const char *body, json_t *meta)
-{
-    struct message_post line = {
-        .conversation_id = conv,
-        .author = {.kind = ACTOR_SYSTEM, .privileged = 1},
-        .kind = "event",
-        .body = body,
-        .meta = meta,
-    };
-    int rc = meta ? messages_post_tx(conn, &line) : CHAT_E_INTERNAL;
-    json_decref(meta);
-    return rc;
-}
-
 /* A note by the actor (who was checked in this transaction). */
 static int post_note(PGconn *conn, long long conv, const struct actor *a, const char *body)
 {
@@ -314,7 +299,7 @@ static int close_tx(PGconn *conn, void *arg)
              ctx->a->kind == ACTOR_VISITOR ? "Conversation closed by the visitor"
              : ctx->a->kind == ACTOR_AGENT ? "Conversation closed by the agent"
                                            : "Conversation closed");
-    rc = post_event(conn, c.id, body, json_pack("{s:s, s:s}", "event", "closed", "by", by));
+    rc = messages_post_event_tx(conn, c.id, body, json_pack("{s:s, s:s}", "event", "closed", "by", by));
     if (rc == DB_OK)
         rc = notify_conv(conn, c.id, "closed", 0, 0);
     if (rc == DB_OK)
@@ -346,7 +331,7 @@ static int reopen_tx(PGconn *conn, void *arg)
                      " closed_at = NULL, queued_at = now(), updated_at = now() WHERE id = $1::bigint",
                      1, (const char *const[]){DB_ID(c.id)});
         if (rc == DB_OK)
-            rc = post_event(conn, c.id, "Conversation reopened", json_pack("{s:s}", "event", "reopened"));
+            rc = messages_post_event_tx(conn, c.id, "Conversation reopened", json_pack("{s:s}", "event", "reopened"));
         if (rc == DB_OK)
             rc = notify_conv(conn, c.id, "reopened", 0, 0);
         assign_work_team(&ctx->work, c.team_id);
@@ -415,8 +400,9 @@ static int transfer_tx(PGconn *conn, void *arg)
         if (rc == DB_OK)
             rc = post_note(conn, c.id, ctx->a, note);
         if (rc == DB_OK)
-            rc = post_event(conn, c.id, "Transferred to another team",
-                            json_pack("{s:s, s:I}", "event", "transferred", "team_id", (json_int_t)ctx->to_team));
+            rc = messages_post_event_tx(
+                conn, c.id, "Transferred to another team",
+                json_pack("{s:s, s:I}", "event", "transferred", "team_id", (json_int_t)ctx->to_team));
         if (rc == DB_OK)
             rc = notify_conv(conn, c.id, "transferred", c.assignee_id, c.team_id);
         assign_work_team(&ctx->work, ctx->to_team);
@@ -703,8 +689,8 @@ int convo_requeue_agent_tx(PGconn *conn, long long agent_id, struct assign_work 
     moved = PQntuples(res);
     for (int i = 0; i < moved && rc == DB_OK; i++) {
         long long conv = db_get_ll(res, i, 0, 0), team = db_get_ll(res, i, 1, 0);
-        rc = post_event(conn, conv, "The agent was disconnected; waiting for another agent",
-                        json_pack("{s:s, s:I}", "event", "requeued", "agent_id", (json_int_t)agent_id));
+        rc = messages_post_event_tx(conn, conv, "The agent was disconnected; waiting for another agent",
+                                    json_pack("{s:s, s:I}", "event", "requeued", "agent_id", (json_int_t)agent_id));
         if (rc == DB_OK)
             rc = notify_conv(conn, conv, "requeued", agent_id, 0);
         assign_work_team(work, team);

@@ -109,6 +109,20 @@ enum chat_err messages_post_tx(PGconn *conn, const struct message_post *post)
     return err;
 }
 
+enum chat_err messages_post_event_tx(PGconn *conn, long long conv, const char *body, json_t *meta)
+{
+    struct message_post line = {
+        .conversation_id = conv,
+        .author = {.kind = ACTOR_SYSTEM, .privileged = 1},
+        .kind = "event",
+        .body = body,
+        .meta = meta,
+    };
+    enum chat_err err = meta ? messages_post_tx(conn, &line) : CHAT_E_INTERNAL;
+    json_decref(meta);
+    return err;
+}
+
 void messages_results_free(struct message_result *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

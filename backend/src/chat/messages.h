@@ -53,6 +53,9 @@ enum chat_err messages_post_one(struct db_pool *db, const struct message_post *p
 /* Inside a transaction: one post that must be stored (an event line, a
  * note); its result's error, if any, is returned. */
 enum chat_err messages_post_tx(PGconn *conn, const struct message_post *post) CHAT_CHECKED;
+/* Inside a transaction: an event line (kind event, author the system) in
+ * conversation conv. Takes meta (NULL: out of memory, CHAT_E_INTERNAL). */
+enum chat_err messages_post_event_tx(PGconn *conn, long long conv, const char *body, json_t *meta) CHAT_CHECKED;
 
 void messages_results_free(struct message_result *out, size_t n);
 

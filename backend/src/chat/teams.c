@@ -14,20 +14,7 @@ enum chat_err teams_list_json(struct db_pool *db, const char *key, char **json)
 
 enum chat_err teams_all_exist(struct db_pool *db, const long long *ids, int n, int *all)
 {
-    PGresult *res = NULL;
-    char *arr = db_id_array(ids, n > 0 ? (size_t)n : 0);
-    *all = 0;
-    if (!arr)
-        return CHAT_E_INTERNAL;
-    enum chat_err err = chat_err_of(db_query(db, &res,
-                                             "SELECT (SELECT count(*) FROM teams WHERE id = ANY ($1::bigint[]))"
-                                             " = (SELECT count(DISTINCT x) FROM unnest($1::bigint[]) x)",
-                                             1, (const char *const[]){arr}));
-    if (err == CHAT_OK)
-        *all = db_get_bool(res, 0, 0);
-    PQclear(res);
-    free(arr);
-    return err;
+    return chat_err_of(db_ids_exist(db, "teams", ids, n > 0 ? (size_t)n : 0, all));
 }
 
 enum chat_err teams_save(struct db_pool *db, long long id, const char *name, const long long *member_ids, int nmembers,

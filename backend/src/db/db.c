@@ -410,6 +410,27 @@ char *db_id_array(const long long *ids, size_t n)
     return buf;
 }
 
+int db_ids_exist(struct db_pool *pool, const char *table, const long long *ids, size_t n, int *all)
+{
+    char sql[192];
+    PGresult *res = NULL;
+    char *arr = db_id_array(ids, n);
+    int rc = DB_E_QUERY;
+    *all = 0;
+    if (!arr)
+        return rc;
+    snprintf(sql, sizeof(sql),
+             "SELECT (SELECT count(*) FROM %s WHERE id = ANY ($1::bigint[]))"
+             " = (SELECT count(DISTINCT x) FROM unnest($1::bigint[]) x)",
+             table);
+    rc = db_query(pool, &res, sql, 1, (const char *const[]){arr});
+    if (rc == DB_OK)
+        *all = db_get_bool(res, 0, 0);
+    PQclear(res);
+    free(arr);
+    return rc;
+}
+
 static int result_text(int rc, PGresult *res, char **text)
 {
     const char *v = rc == DB_OK ? db_get_str(res, 0, 0) : NULL;

@@ -103,6 +103,11 @@ void db_bytea_hex(const unsigned char *bytes, size_t n, char *out);
  * frees. NULL when out of memory. */
 char *db_id_array(const long long *ids, size_t n);
 
+/* *all = whether every id in ids[0..n) names a row of table (its "id"
+ * column). table is a literal in the caller, never input: a table name is the
+ * one part of a statement that cannot be a parameter. */
+int db_ids_exist(struct db_pool *pool, const char *table, const long long *ids, size_t n, int *all);
+
 /* For statements whose answer is one text value (row 0, column 0), such as
  * a JSON document built by SQL: DB_OK with *text a malloc'd copy (the
  * caller frees), DB_E_NOT_FOUND when there is no row or the value is NULL,

@@ -145,13 +145,10 @@ void wsconn_send(struct ws_conn *c, struct ws_frame *f)
     enqueue(c, f, MG_WEBSOCKET_OPCODE_TEXT);
 }
 
-void wsconn_send_json(struct ws_conn *c, json_t *doc)
+/* Queues text (malloc'd, freed here; NULL: out of memory, nothing sent). */
+static void send_text(struct ws_conn *c, char *text)
 {
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (!text)
-        return;
-    struct ws_frame *f = wsconn_frame_new(text, strlen(text));
+    struct ws_frame *f = text ? wsconn_frame_new(text, strlen(text)) : NULL;
     free(text);
     if (f) {
         wsconn_send(c, f);
@@ -159,17 +156,16 @@ void wsconn_send_json(struct ws_conn *c, json_t *doc)
     }
 }
 
+void wsconn_send_json(struct ws_conn *c, json_t *doc)
+{
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    send_text(c, text);
+}
+
 void wsconn_send_error(struct ws_conn *c, const char *id, const char *code, const char *message, const char *field)
 {
-    char *text = proto_error_frame(id, code, message, field);
-    if (!text)
-        return;
-    struct ws_frame *f = wsconn_frame_new(text, strlen(text));
-    free(text);
-    if (f) {
-        wsconn_send(c, f);
-        wsconn_frame_unref(f);
-    }
+    send_text(c, proto_error_frame(id, code, message, field));
 }
 
 void wsconn_close(struct ws_conn *c, int code, const char *reason)
