@@ -289,7 +289,7 @@ static int cmd_serve(struct app *app)
         fprintf(stderr, "parleyd: %s\n", app->bus ? "cannot start the realtime services" : err);
         goto done;
     }
-    if (http_start(app, api_routes, api_nroutes, err, sizeof(err)) != 0 || ws_start(app) != 0) {
+    if (ws_start(app) != 0 || http_start(app, api_routes, api_nroutes, ws_register, err, sizeof(err)) != 0) {
         fprintf(stderr, "parleyd: %s\n", err);
         goto done;
     }

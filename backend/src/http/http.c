@@ -50,6 +50,7 @@ struct http_server {
     struct app *app;
     const struct http_route *routes;
     size_t nroutes;
+    http_register_fn register_more;
     atomic_int inflight; /* requests inside on_request */
     pthread_mutex_t drain_lock;
     pthread_cond_t drained; /* inflight reached 0 while draining */
@@ -669,7 +670,19 @@ static int on_init_ssl(void *ssl_ctx, void *user_data)
     return 1;
 }
 
-int http_start(struct app *app, const struct http_route *routes, size_t nroutes, char *err, size_t errlen)
+/* civetweb calls this inside mg_start, after the listening sockets are open
+ * and before its worker and master threads start: registered here, the
+ * handlers are in place before anything is accepted. */
+static void on_init_context(const struct mg_context *ctx)
+{
+    struct mg_context *mg = (struct mg_context *)ctx;
+    mg_set_request_handler(mg, "/", on_request, NULL);
+    if (server.register_more)
+        server.register_more(server.app, mg);
+}
+
+int http_start(struct app *app, const struct http_route *routes, size_t nroutes, http_register_fn register_more,
+               char *err, size_t errlen)
 {
     const struct config *cfg = app->cfg;
     char ports[96], threads[16], timeout[16], ws_idle[16], frame[16], header[16], waiting[16];
@@ -721,6 +734,7 @@ int http_start(struct app *app, const struct http_route *routes, size_t nroutes,
     server.app = app;
     server.routes = routes;
     server.nroutes = nroutes;
+    server.register_more = register_more;
     clock_cond_init(&server.drained);
     snprintf(ports, sizeof(ports), "%s:%d%s", cfg->listen_host, cfg->listen_port, tls ? "s" : "");
     snprintf(threads, sizeof(threads), "%d", cfg->http_threads);
@@ -733,6 +747,7 @@ int http_start(struct app *app, const struct http_route *routes, size_t nroutes,
     callbacks.log_message = on_log_message;
     callbacks.accept_connection = on_accept_connection;
     callbacks.release_connection = on_release_connection;
+    callbacks.init_context = on_init_context;
     if (tls)
         callbacks.init_ssl = on_init_ssl;
 
@@ -745,7 +760,6 @@ int http_start(struct app *app, const struct http_route *routes, size_t nroutes,
         snprintf(err, errlen, "PARLEY_LISTEN: cannot listen on %s (in use, or TLS files unusable)", ports);
         return -1;
     }
-    mg_set_request_handler(app->mg, "/", on_request, NULL);
     return 0;
 }
 

@@ -46,9 +46,16 @@ struct http_route {
     http_handler_fn fn;
 };
 
-/* Starts listening with the given route table (kept, not copied). Returns 0,
- * or -1 with a message in err. */
-int http_start(struct app *app, const struct http_route *routes, size_t nroutes, char *err, size_t errlen);
+/* Registers more handlers on the server (the WebSocket endpoints). */
+typedef void (*http_register_fn)(struct app *app, struct mg_context *mg);
+
+/* Starts listening with the given route table (kept, not copied). Every
+ * handler, ours and register_more's (may be NULL), is in place before the
+ * first connection is accepted: a request that arrives while the server
+ * starts is never answered by civetweb's default 404. Returns 0, or -1 with a
+ * message in err. */
+int http_start(struct app *app, const struct http_route *routes, size_t nroutes, http_register_fn register_more,
+               char *err, size_t errlen);
 
 /* Graceful stop, step one: from now on new requests get 503 (and
  * /readyz says not ready); waits up to timeout_ms for in-flight requests

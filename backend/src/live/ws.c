@@ -581,9 +581,14 @@ int ws_start(struct app *app)
     app->ws = st;
     if (pthread_create(&st->sweeper, NULL, sweeper_main, app) != 0)
         return -1;
-    mg_set_websocket_handler(app->mg, "/ws/visitor", on_connect, on_ready, on_data, on_close, (void *)&role_visitor);
-    mg_set_websocket_handler(app->mg, "/ws/agent", on_connect, on_ready, on_data, on_close, (void *)&role_agent);
     return 0;
+}
+
+void ws_register(struct app *app, struct mg_context *mg)
+{
+    (void)app;
+    mg_set_websocket_handler(mg, "/ws/visitor", on_connect, on_ready, on_data, on_close, (void *)&role_visitor);
+    mg_set_websocket_handler(mg, "/ws/agent", on_connect, on_ready, on_data, on_close, (void *)&role_agent);
 }
 
 void ws_close_all(struct app *app, int code, const char *reason, int wait_ms)

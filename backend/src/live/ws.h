@@ -13,9 +13,14 @@
 
 #include "core/app.h"
 
-/* Registers /ws/visitor and /ws/agent on the running server and starts the
- * housekeeping thread. Returns 0 or -1. */
+struct mg_context;
+
+/* The socket state and its housekeeping thread, before the server starts.
+ * Returns 0 or -1. */
 int ws_start(struct app *app);
+/* Registers /ws/visitor and /ws/agent: http_start's register_more, so they
+ * are in place before the first connection is accepted. */
+void ws_register(struct app *app, struct mg_context *mg);
 /* Asks every open socket to close (shutdown: 1001 going away) and waits,
  * up to wait_ms in all, until each has sent its close frame (after what was
  * queued before it). */
