@@ -348,4 +348,4 @@ function testWithLogs(getServers) {
   };
 }
 
-module.exports = { startParleyd, stopChecked, runParleyd, addAgent, parleydPath, cleanEnv, testWithLogs };
+module.exports = { startParleyd, stopChecked, runParleyd, addAgent, parleydPath, cleanEnv, testWithLogs, SANITIZED };

@@ -4,14 +4,10 @@
 // receipts), closed; duplicates, reconnect + sync, transfers and queue
 // positions.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
-const { closeAll } = require('../helpers/ws');
+const { suite } = require('../helpers/suite');
 const {
-  FAST_ENV,
   createTeam,
   createAgent,
   createSite,
@@ -25,30 +21,16 @@ const {
   waitFor,
 } = require('../helpers/fixtures');
 
-let pg;
-let srv;
-const test = testWithLogs(() => [srv]);
+const fx = suite();
+const { test } = fx;
 
-before(async () => {
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-}, { timeout: 60000 });
-
-after(async () => {
-  await closeAll();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
 
 test('full flow: queued, auto-assigned, messages, typing and read receipts both ways, close', async () => {
-  const team = await createTeam(pg);
-  const ann = await createAgent(pg, { name: 'Ann Flow', teams: [team] });
-  const site = await createSite(pg, { teamId: team });
-  const a = await connectAgent(srv, ann, { status: 'online' });
-  const v = await connectVisitor(srv, site);
+  const team = await createTeam(fx.pg);
+  const ann = await createAgent(fx.pg, { name: 'Ann Flow', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
+  const a = await connectAgent(fx.srv, ann, { status: 'online' });
+  const v = await connectVisitor(fx.srv, site);
 
   const start = await v.ack({ type: 'conversation.start', prechat: { name: 'Vic' }, page_url: 'https://shop.example/p' });
   assert.equal(start.created, true);
@@ -72,7 +54,7 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
   const aa = await a.next(convUpdated(cid, 'assigned'), 5000, 'conversation.updated assigned (agent)');
   assert.equal(aa.conversation.status, 'assigned');
   assert.equal(aa.conversation.assignee.id, ann.id);
-  const row = await conversationRow(pg, cid);
+  const row = await conversationRow(fx.pg, cid);
   assert.equal(row.status, 'assigned');
   assert.equal(row.assignee_id, ann.id);
 
@@ -138,7 +120,7 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
   assert.equal(vc.conversation.status, 'closed');
   const ac = await a.next(convUpdated(cid, 'closed'), 5000, 'conversation.updated closed (agent)');
   assert.equal(ac.conversation.status, 'closed');
-  assert.equal((await conversationRow(pg, cid)).status, 'closed');
+  assert.equal((await conversationRow(fx.pg, cid)).status, 'closed');
   await v.expectError({ type: 'message.send', conversation_id: cid, client_msg_id: 'after-close', body: 'too late' }, 'invalid_state');
 
   await v.close();
@@ -146,12 +128,12 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
 });
 
 test('an agent typing in one conversation and then another is shown typing in both', async () => {
-  const team = await createTeam(pg);
-  const tia = await createAgent(pg, { name: 'Tia Typing', teams: [team] });
-  const site = await createSite(pg, { teamId: team });
-  const a = await connectAgent(srv, tia, { status: 'online' });
-  const v1 = await connectVisitor(srv, site, { label: 'visitor 1' });
-  const v2 = await connectVisitor(srv, site, { label: 'visitor 2' });
+  const team = await createTeam(fx.pg);
+  const tia = await createAgent(fx.pg, { name: 'Tia Typing', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
+  const a = await connectAgent(fx.srv, tia, { status: 'online' });
+  const v1 = await connectVisitor(fx.srv, site, { label: 'visitor 1' });
+  const v2 = await connectVisitor(fx.srv, site, { label: 'visitor 2' });
   const c1 = await startConversation(v1);
   const c2 = await startConversation(v2);
   await v1.next(convUpdated(c1, 'assigned'), 5000, 'assignment of conversation 1');
@@ -168,17 +150,17 @@ test('an agent typing in one conversation and then another is shown typing in bo
 });
 
 test('a resent client_msg_id is acknowledged as a duplicate and stored once', async () => {
-  const team = await createTeam(pg);
-  const bob = await createAgent(pg, { name: 'Bob Dup', teams: [team] });
-  const site = await createSite(pg, { teamId: team });
-  const a = await connectAgent(srv, bob, { status: 'online' });
-  const v = await connectVisitor(srv, site);
+  const team = await createTeam(fx.pg);
+  const bob = await createAgent(fx.pg, { name: 'Bob Dup', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
+  const a = await connectAgent(fx.srv, bob, { status: 'online' });
+  const v = await connectVisitor(fx.srv, site);
   const cid = await startConversation(v);
   await a.next(convUpdated(cid, 'assigned'), 5000, 'assignment');
 
   const first = await sendMessage(v, cid, 'only once please', { clientMsgId: 'dup-client-1' });
   assert.equal(first.duplicate, false);
-  const lastSeq = (await conversationRow(pg, cid)).last_seq;
+  const lastSeq = (await conversationRow(fx.pg, cid)).last_seq;
 
   const again = await sendMessage(v, cid, 'only once please', { clientMsgId: 'dup-client-1' });
   assert.equal(again.duplicate, true, `resend not flagged as duplicate: ${JSON.stringify(again)}`);
@@ -198,10 +180,10 @@ test('a resent client_msg_id is acknowledged as a duplicate and stored once', as
     `an agent reusing the visitor's client_msg_id was answered with the visitor's message: ${JSON.stringify(clash)}`,
   );
 
-  const rows = await pg.query('SELECT id, seq, body FROM messages WHERE conversation_id = $1 AND client_msg_id = $2', [cid, 'dup-client-1']);
+  const rows = await fx.pg.query('SELECT id, seq, body FROM messages WHERE conversation_id = $1 AND client_msg_id = $2', [cid, 'dup-client-1']);
   assert.equal(rows.rows.length, 1, 'the database must hold the message once');
   assert.equal(Number(rows.rows[0].id), first.message.id);
-  assert.equal((await conversationRow(pg, cid)).last_seq, lastSeq, 'a duplicate must not take a seq');
+  assert.equal((await conversationRow(fx.pg, cid)).last_seq, lastSeq, 'a duplicate must not take a seq');
 
   // The agent heard of it once: a later message is the barrier.
   const marker = await sendMessage(v, cid, 'marker');
@@ -213,11 +195,11 @@ test('a resent client_msg_id is acknowledged as a duplicate and stored once', as
 });
 
 test('a visitor who reconnects gets exactly the missed messages from sync, in order and page by page', async () => {
-  const team = await createTeam(pg);
-  const cat = await createAgent(pg, { name: 'Cat Sync', teams: [team] });
-  const site = await createSite(pg, { teamId: team });
-  const a = await connectAgent(srv, cat, { status: 'online' });
-  const v = await connectVisitor(srv, site);
+  const team = await createTeam(fx.pg);
+  const cat = await createAgent(fx.pg, { name: 'Cat Sync', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
+  const a = await connectAgent(fx.srv, cat, { status: 'online' });
+  const v = await connectVisitor(fx.srv, site);
   const cid = await startConversation(v);
   await v.next(convUpdated(cid, 'assigned'), 5000, 'assignment');
   const mine = await sendMessage(v, cid, 'before I go');
@@ -230,7 +212,7 @@ test('a visitor who reconnects gets exactly the missed messages from sync, in or
   for (const body of ['missed one', 'missed two', 'missed three']) sent.push((await sendMessage(a, cid, body)).message);
   assert.deepEqual(sent.map((m) => m.seq), [lastSeen + 1, lastSeen + 2, lastSeen + 3], 'agent messages take the next seqs');
 
-  const v2 = await connectVisitor(srv, site, { token: v.token, label: 'visitor (reconnected)' });
+  const v2 = await connectVisitor(fx.srv, site, { token: v.token, label: 'visitor (reconnected)' });
   const all = await v2.ack({ type: 'sync', conversation_id: cid, after_seq: lastSeen });
   assert.deepEqual(
     all.messages.map((m) => [m.id, m.seq, m.body]),
@@ -259,19 +241,19 @@ test('a visitor who reconnects gets exactly the missed messages from sync, in or
 });
 
 test('transfer to an agent (note for agents only) and to a team (back to its queue)', async () => {
-  const team1 = await createTeam(pg);
-  const team2 = await createTeam(pg);
-  const xena = await createAgent(pg, { name: 'Xena Transfer', teams: [team1] });
-  const yuri = await createAgent(pg, { name: 'Yuri Transfer', teams: [team1] });
-  const zoe = await createAgent(pg, { name: 'Zoe Transfer', teams: [team2] });
-  const site = await createSite(pg, { teamId: team1 });
-  const x = await connectAgent(srv, xena, { status: 'online' });
-  const y = await connectAgent(srv, yuri, { status: 'away' });
-  const z = await connectAgent(srv, zoe, { status: 'away' });
-  const v = await connectVisitor(srv, site);
+  const team1 = await createTeam(fx.pg);
+  const team2 = await createTeam(fx.pg);
+  const xena = await createAgent(fx.pg, { name: 'Xena Transfer', teams: [team1] });
+  const yuri = await createAgent(fx.pg, { name: 'Yuri Transfer', teams: [team1] });
+  const zoe = await createAgent(fx.pg, { name: 'Zoe Transfer', teams: [team2] });
+  const site = await createSite(fx.pg, { teamId: team1 });
+  const x = await connectAgent(fx.srv, xena, { status: 'online' });
+  const y = await connectAgent(fx.srv, yuri, { status: 'away' });
+  const z = await connectAgent(fx.srv, zoe, { status: 'away' });
+  const v = await connectVisitor(fx.srv, site);
   const cid = await startConversation(v);
   await x.next(convUpdated(cid, 'assigned'), 5000, 'assignment to Xena');
-  assert.equal((await conversationRow(pg, cid)).assignee_id, xena.id);
+  assert.equal((await conversationRow(fx.pg, cid)).assignee_id, xena.id);
 
   // To an agent.
   const moved = await x.ack({ type: 'conversation.transfer', conversation_id: cid, to_agent_id: yuri.id, reason: 'billing question 7731' });
@@ -285,7 +267,7 @@ test('transfer to an agent (note for agents only) and to a team (back to its que
   const note = await y.next(msgCreated(cid, (m) => m.kind === 'note'), 5000, 'the transfer note');
   assert.match(note.message.body, /billing question 7731/);
   await x.next(convUpdated(cid, 'transferred'), 5000, 'Xena told that the conversation moved away');
-  const row = await conversationRow(pg, cid);
+  const row = await conversationRow(fx.pg, cid);
   assert.equal(row.status, 'assigned');
   assert.equal(row.assignee_id, yuri.id);
   await v.next((m) => convUpdated(cid)(m) && m.conversation.assignee && m.conversation.assignee.name === yuri.name, 5000, 'visitor sees the new assignee');
@@ -306,7 +288,7 @@ test('transfer to an agent (note for agents only) and to a team (back to its que
   const toTeam = await y.ack({ type: 'conversation.transfer', conversation_id: cid, to_team_id: team2 });
   assert.equal(toTeam.conversation.status, 'queued');
   assert.equal(toTeam.conversation.team_id, team2);
-  const row2 = await conversationRow(pg, cid);
+  const row2 = await conversationRow(fx.pg, cid);
   assert.equal(row2.status, 'queued');
   assert.equal(row2.team_id, team2);
   assert.equal(row2.assignee_id, null);
@@ -318,30 +300,30 @@ test('transfer to an agent (note for agents only) and to a team (back to its que
 
   // Once someone in the new team goes online, it is theirs.
   await z.ack({ type: 'status.set', status: 'online' });
-  await waitFor(async () => (await conversationRow(pg, cid)).assignee_id === zoe.id, { timeoutMs: 3000, what: 'assignment to Zoe' });
+  await waitFor(async () => (await conversationRow(fx.pg, cid)).assignee_id === zoe.id, { timeoutMs: 3000, what: 'assignment to Zoe' });
   await v.next((m) => convUpdated(cid)(m) && m.conversation.assignee && m.conversation.assignee.name === zoe.name, 5000, 'visitor sees Zoe');
 
   for (const c of [v, x, y, z]) await c.close();
 });
 
 test('queue position: the second in line learns position 2, then 1 as the line moves', async () => {
-  const team = await createTeam(pg);
-  const site = await createSite(pg, { teamId: team });
-  const boss = await createAgent(pg, { name: 'Sue Supervisor', role: 'supervisor' });
-  const s = await connectAgent(srv, boss, { subscribe: false });
+  const team = await createTeam(fx.pg);
+  const site = await createSite(fx.pg, { teamId: team });
+  const boss = await createAgent(fx.pg, { name: 'Sue Supervisor', role: 'supervisor' });
+  const s = await connectAgent(fx.srv, boss, { subscribe: false });
 
-  const v1 = await connectVisitor(srv, site, { label: 'visitor 1' });
+  const v1 = await connectVisitor(fx.srv, site, { label: 'visitor 1' });
   const c1 = await startConversation(v1);
   const p1 = await v1.nextType('queue.position', (m) => m.conversation_id === c1);
   assert.equal(p1.position, 1);
 
-  const v2 = await connectVisitor(srv, site, { label: 'visitor 2' });
+  const v2 = await connectVisitor(fx.srv, site, { label: 'visitor 2' });
   const c2 = await startConversation(v2);
   const p2 = await v2.nextType('queue.position', (m) => m.conversation_id === c2);
   assert.equal(p2.position, 2);
   assert.ok(Number.isFinite(p2.estimated_wait_seconds) && p2.estimated_wait_seconds > 0, `estimated_wait_seconds: ${p2.estimated_wait_seconds}`);
 
-  const v3 = await connectVisitor(srv, site, { label: 'visitor 3' });
+  const v3 = await connectVisitor(fx.srv, site, { label: 'visitor 3' });
   const c3 = await startConversation(v3);
   const p3 = await v3.nextType('queue.position', (m) => m.conversation_id === c3 && m.position === 3);
   assert.ok(p3.estimated_wait_seconds > 0);
