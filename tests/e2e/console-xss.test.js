@@ -7,52 +7,33 @@
 // window.__xss; neither happens, no element from a payload exists, no CSP
 // violation is reported, and the payloads are shown literally.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
-const { closeAll } = require('../helpers/ws');
-const { FAST_ENV, createTeam, createAgent, createSite, sendMessage } = require('../helpers/fixtures');
-const { ensureConsoleBuilt, launchBrowser, openConsole, loginUI, convItem, shot } = require('../helpers/browser');
+const { suite } = require('../helpers/suite');
+const { createTeam, createAgent, createSite, sendMessage } = require('../helpers/fixtures');
+const { openConsole, loginUI, convItem, shot } = require('../helpers/browser');
 const { visitorWithAgent } = require('../helpers/visitors');
 
-let pg;
-let srv;
-let browser;
-const test = testWithLogs(() => [srv]);
+const fx = suite({ browser: 'console' });
+const { test } = fx;
 
-before(async () => {
-  await ensureConsoleBuilt();
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-  browser = await launchBrowser();
+fx.setup(async () => {
 }, { timeout: 90000 });
-
-after(async () => {
-  await closeAll();
-  if (browser) await browser.close();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
 
 const P = (field) => `<img src=x onerror="window.__pwned('${field}')"><script>window.__xss='${field}'</script><svg onload="window.__pwned('${field}-svg')">`;
 
 test('visitor-supplied fields render inert in the conversation, list, panel and notifications', { timeout: 90000 }, async () => {
-  const team = await createTeam(pg);
-  const agent = await createAgent(pg, { name: 'Xavier Safe', role: 'supervisor', teams: [team] });
-  const site = await createSite(pg, { teamId: team, origins: ['https://shop.example'] });
+  const team = await createTeam(fx.pg);
+  const agent = await createAgent(fx.pg, { name: 'Xavier Safe', role: 'supervisor', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team, origins: ['https://shop.example'] });
 
-  const C = await openConsole(browser, srv);
+  const C = await openConsole(fx.browser, fx.srv);
   const page = C.page;
   const pwned = [];
   await page.exposeBinding('__pwned', (_src, field) => pwned.push(field));
   await loginUI(page, agent);
 
-  const v = await visitorWithAgent(srv, site, { userAgent: `Mozilla/5.0 ${P('ua')} (X11; Linux x86_64) Chrome/124.0` });
+  const v = await visitorWithAgent(fx.srv, site, { userAgent: `Mozilla/5.0 ${P('ua')} (X11; Linux x86_64) Chrome/124.0` });
   await v.ack({
     type: 'visitor.update',
     attributes: { [P('attrkey').slice(0, 64)]: P('attr').slice(0, 500), plan: '"><iframe src="javascript:window.__pwned(\'attr-iframe\')">' },

@@ -5,12 +5,10 @@
 // receipts, links), the unread badge and the page events, keyboard use, the
 // mobile full-screen layout, the /demo page, and screenshots for review.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { testWithLogs } = require('../helpers/parleyd');
 const { createAgent, connectAgent, addToTeam, identityHash, waitFor } = require('../helpers/fixtures');
-const { startWidgetStack, widgetFrame, launcher, openWidget, screenshot, bubbleTexts, cspViolations } = require('../helpers/widget');
+const { widgetSuite, widgetFrame, launcher, openWidget, screenshot, bubbleTexts, cspViolations } = require('../helpers/widget');
 
 const SETTINGS = {
   color: '#0f766e',
@@ -23,22 +21,17 @@ const SETTINGS = {
   ],
 };
 
-let stack;
 let ann;
 let agent;
 let page;
 let frame;
 let cid;
-const test = testWithLogs(() => [stack && stack.srv]);
+const stack = widgetSuite({ settings: SETTINGS });
+const { test } = stack;
 
-before(async () => {
-  stack = await startWidgetStack({ settings: SETTINGS });
+stack.setup(async () => {
   ann = await createAgent(stack.pg, { name: 'Ann Lee', teams: [stack.team] });
   agent = await connectAgent(stack.srv, ann, { status: 'online' });
-}, { timeout: 90000 });
-
-after(async () => {
-  if (stack) await stack.stop();
 });
 
 const events = (p, name) => p.evaluate((n) => window.__parleyEvents.filter((e) => e.event === n).map((e) => e.data), name);

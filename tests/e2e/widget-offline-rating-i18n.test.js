@@ -3,27 +3,20 @@
 // the agents see later), rating a conversation after it was closed, and the
 // Simplified Chinese UI (from the browser's language, or the site setting).
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { testWithLogs } = require('../helpers/parleyd');
 const { createAgent, connectAgent, waitFor } = require('../helpers/fixtures');
-const { startWidgetStack, setSettings, launcher, openWidget, screenshot, bubbleTexts } = require('../helpers/widget');
+const { widgetSuite, setSettings, launcher, openWidget, screenshot, bubbleTexts } = require('../helpers/widget');
 
-let stack;
 let ann;
 let page;
 let frame;
 let cid;
-const test = testWithLogs(() => [stack && stack.srv]);
+const stack = widgetSuite({ settings: { color: '#be123c', launcher_text: 'Chat with us' } });
+const { test } = stack;
 
-before(async () => {
-  stack = await startWidgetStack({ settings: { color: '#be123c', launcher_text: 'Chat with us' } });
+stack.setup(async () => {
   ann = await createAgent(stack.pg, { name: 'Ann Lee', teams: [stack.team] });
-}, { timeout: 90000 });
-
-after(async () => {
-  if (stack) await stack.stop();
 });
 
 test('Chinese UI when the browser language is zh-CN (and while nobody is online)', async () => {
