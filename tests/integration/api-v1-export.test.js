@@ -13,8 +13,8 @@ const fs = require('node:fs');
 
 const { suite, SETUP_TIMEOUT_MS } = require('../helpers/suite');
 const { assertProblem } = require('../helpers/assert');
-const { sleep } = require('../helpers/common');
-const { createTeam, createSite, createAgent } = require('../helpers/fixtures');
+const { request } = require('../helpers/http');
+const { createTeam, createSite, createAgent, waitFor } = require('../helpers/fixtures');
 const { addToken, api, loadSpec, checkSchema, streamLines, rssKiB } = require('../helpers/api');
 
 const N = 10000;
@@ -149,8 +149,19 @@ test('the closed_after / closed_before window (both exclusive); notes only for a
   await check(null, {}, 401, 'unauthenticated');
 });
 
+/** Wait until parleyd serves no request but the /metrics one asking. */
+async function serverIdle() {
+  await waitFor(
+    async () => {
+      const m = /^parley_http_requests_in_flight (\d+)$/m.exec((await request(fx.srv, { path: '/metrics' })).body);
+      return m && Number(m[1]) <= 1;
+    },
+    { intervalMs: 20, what: 'parleyd idle' },
+  );
+}
+
 test(`bulk export of ${N} closed conversations: every line, right ids in closed_at order, bounded server memory`, { timeout: 120000 }, async (t) => {
-  await sleep(200);
+  await serverIdle();
   const before = rssKiB(fx.srv.pid);
   let peak = before;
   let lastSample = 0;
@@ -195,7 +206,7 @@ test(`bulk export of ${N} closed conversations: every line, right ids in closed_
   }
   const ms = Date.now() - t0;
   peak = Math.max(peak, rssKiB(fx.srv.pid));
-  await sleep(300);
+  await serverIdle();
   const afterRss = rssKiB(fx.srv.pid);
   const growth = peak - before;
   console.log(

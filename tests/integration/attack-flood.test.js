@@ -18,9 +18,6 @@ const { request, login } = require('../helpers/http');
 const { tcpConnect, socketClosed, slowloris, rawWebSocket, textFrame, destroyAll } = require('../helpers/attack');
 const {
   FAST_ENV,
-  createTeam,
-  createAgent,
-  createSite,
   openVisitorSocket,
   connectAgent,
   connectVisitor,
@@ -38,7 +35,6 @@ const AUTH_TIMEOUT_MS = 1500;
 const HEADER_TIMEOUT_MS = 4000;
 const PROXY = '127.0.0.9';
 
-let team;
 let site;
 let ann;
 const fx = suite({
@@ -58,9 +54,7 @@ const fx = suite({
 const { test } = fx;
 
 fx.setup(async () => {
-  team = await createTeam(fx.pg);
-  site = await createSite(fx.pg, { teamId: team });
-  ann = await createAgent(fx.pg, { name: 'Ann Flood', teams: [team] });
+  ({ site, agents: [ann] } = await fx.teamWithSite({ agents: [{ name: 'Ann Flood' }] }));
 });
 
 fx.teardown(() => destroyAll());

@@ -15,9 +15,6 @@ const { addToken, rssKiB, allRoutes } = require('../helpers/api');
 const { rawWebSocket, frameHeader, textFrame, socketClosed, deepJson, destroyAll } = require('../helpers/attack');
 const {
   FAST_ENV,
-  createTeam,
-  createAgent,
-  createSite,
   agentSession,
   openAgentSocket,
   openVisitorSocket,
@@ -54,9 +51,7 @@ const fx = suite({
 const { test } = fx;
 
 fx.setup(async () => {
-  team = await createTeam(fx.pg);
-  site = await createSite(fx.pg, { teamId: team });
-  admin = await createAgent(fx.pg, { name: 'Ada Admin', role: 'admin', teams: [team] });
+  ({ team, site, agents: [admin] } = await fx.teamWithSite({ agents: [{ name: 'Ada Admin', role: 'admin' }] }));
 });
 
 fx.teardown(() => destroyAll());

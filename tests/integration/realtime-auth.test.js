@@ -9,8 +9,6 @@ const { suite } = require('../helpers/suite');
 const { connect, wsUrl } = require('../helpers/ws');
 const { assertProblem } = require('../helpers/assert');
 const {
-  createTeam,
-  createAgent,
   createSite,
   identityHash,
   agentSession,
@@ -33,9 +31,7 @@ const fx = suite({ env: { PARLEY_WS_AUTH_TIMEOUT_MS: String(AUTH_TIMEOUT_MS) } }
 const { test } = fx;
 
 fx.setup(async () => {
-  team = await createTeam(fx.pg);
-  site = await createSite(fx.pg, { teamId: team });
-  agent = await createAgent(fx.pg, { name: 'Ava Auth', teams: [team] });
+  ({ team, site, agents: [agent] } = await fx.teamWithSite({ agents: [{ name: 'Ava Auth' }] }));
 });
 
 test('any frame before auth is answered not_authenticated and the socket is closed', async () => {

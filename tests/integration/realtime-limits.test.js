@@ -7,8 +7,6 @@ const assert = require('node:assert/strict');
 
 const { suite } = require('../helpers/suite');
 const {
-  createTeam,
-  createSite,
   openVisitorSocket,
   connectVisitor,
   visitorToken,
@@ -36,8 +34,7 @@ const fx = suite({
 const { test } = fx;
 
 fx.setup(async () => {
-  const team = await createTeam(fx.pg);
-  site = await createSite(fx.pg, { teamId: team });
+  ({ site } = await fx.teamWithSite());
 });
 
 async function messagesOf(cid) {
