@@ -15,8 +15,7 @@ const { openConsole, loginUI, convItem } = require('../helpers/browser');
 const fx = suite({ browser: 'console' });
 const { test } = fx;
 
-fx.setup(async () => {
-}, { timeout: 90000 });
+fx.setup(async () => {}, { timeout: 90000 });
 
 async function apiAs(agent) {
   const s = await login(fx.srv, agent.email, agent.password);
@@ -102,7 +101,11 @@ test('an agent sees no admin pages and the API refuses them', async () => {
   // From the page itself too (the console's own fetch, with its CSRF token).
   const fromPage = await page.evaluate(async () => {
     const me = await (await fetch('/api/auth/me')).json();
-    const r = await fetch('/api/teams', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token }, body: '{"name":"x"}' });
+    const r = await fetch('/api/teams', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
+      body: '{"name":"x"}',
+    });
     return r.status;
   });
   assert.equal(fromPage, 403);

@@ -43,7 +43,8 @@ test('an admin invites an agent, makes a team, configures a site and copies a wo
   await C.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: fx.srv.origin });
   await loginUI(page, admin);
   const apiSession = await login(fx.srv, admin.email, admin.password);
-  const api = (method, p, json) => request(fx.srv, { method, path: p, json, jar: apiSession.jar, origin: fx.srv.origin, headers: { 'X-CSRF-Token': apiSession.csrf } });
+  const api = (method, p, json) =>
+    request(fx.srv, { method, path: p, json, jar: apiSession.jar, origin: fx.srv.origin, headers: { 'X-CSRF-Token': apiSession.csrf } });
 
   // --- Agents: invite without a password; the generated one is shown once.
   await page.click('[data-testid=nav-admin-agents]');
@@ -201,7 +202,14 @@ test('an admin invites an agent, makes a team, configures a site and copies a wo
   await page.waitForSelector('[data-testid=token-row][data-name="CRM sync"]:has-text("active")');
   const bearer = (t) => request(fx.srv, { path: '/api/v1/conversations', headers: { Authorization: `Bearer ${t}` } });
   assert.equal((await bearer(secret)).status, 200, 'the new token works');
-  assert.equal(await page.locator('body').textContent().then((t) => t.includes(secret)), false, 'the secret is not shown again');
+  assert.equal(
+    await page
+      .locator('body')
+      .textContent()
+      .then((t) => t.includes(secret)),
+    false,
+    'the secret is not shown again',
+  );
   await page.click('[data-testid=token-row][data-name="CRM sync"] [data-testid=token-revoke]');
   await page.click('.modal .btn.danger');
   await page.waitForSelector('[data-testid=token-row][data-name="CRM sync"]:has-text("revoked")');

@@ -24,9 +24,12 @@ const SHOTS = path.join(REPO_ROOT, 'build', 'screenshots');
 const fx = suite({ env: { PARLEY_AGENT_GRACE_SECONDS: '86400' }, browser: 'console' });
 const { test } = fx;
 
-fx.setup(async () => {
-  await fixtures();
-}, { timeout: 90000 });
+fx.setup(
+  async () => {
+    await fixtures();
+  },
+  { timeout: 90000 },
+);
 
 /** A visitor socket whose stored name is `name` (written as an old row would be). */
 async function namedVisitor(site, name) {
@@ -111,7 +114,10 @@ test('names and bodies with bidi controls or right-to-left letters do not reorde
   for (const n of notes) {
     assert.ok(!/[\u202A-\u202E\u2066-\u2069]/.test(`${n.title}${n.body}`), `notification ${JSON.stringify(n)} carries an unpaired bidi control`);
   }
-  assert.ok(notes.some((n) => n.title === 'gnp.exe' && n.body === 'anyone there?'), JSON.stringify(notes));
+  assert.ok(
+    notes.some((n) => n.title === 'gnp.exe' && n.body === 'anyone there?'),
+    JSON.stringify(notes),
+  );
 
   await convItem(page, F.cid).click();
   await page.waitForSelector('[data-testid=message]:has-text("hello there")');

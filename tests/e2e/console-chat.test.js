@@ -15,8 +15,7 @@ const { openConsole, loginUI, convItem } = require('../helpers/browser');
 const fx = suite({ browser: 'console' });
 const { test } = fx;
 
-fx.setup(async () => {
-}, { timeout: 90000 });
+fx.setup(async () => {}, { timeout: 90000 });
 
 const agentStatus = async (id) => (await fx.pg.query('SELECT status FROM agents WHERE id = $1', [id])).rows[0].status;
 
@@ -88,7 +87,11 @@ test('an agent takes a chat from the queue, replies, notes, transfers; the colle
   await input.press('Shift+Enter');
   await input.type('Let me check.');
   await input.press('Enter');
-  const got = await v.next((m) => m.type === 'message.created' && m.message.author.kind === 'agent' && /sorry about that/.test(m.message.body), 5000, 'the reply');
+  const got = await v.next(
+    (m) => m.type === 'message.created' && m.message.author.kind === 'agent' && /sorry about that/.test(m.message.body),
+    5000,
+    'the reply',
+  );
   assert.equal(got.message.body, 'Hi Vera, sorry about that!\nLet me check.');
   assert.equal(await input.inputValue(), '');
 
@@ -104,9 +107,13 @@ test('an agent takes a chat from the queue, replies, notes, transfers; the colle
   await v.ack({ type: 'read', conversation_id: cid, seq: ack2.message.seq });
   await pa.waitForSelector('[data-testid=receipt].seen');
   // The console marked the visitor's messages read.
-  await waitFor(async () => Number((await fx.pg.query('SELECT agent_last_read_seq FROM conversations WHERE id = $1', [cid])).rows[0].agent_last_read_seq) >= ack2.message.seq, {
-    what: 'agent read marker',
-  });
+  await waitFor(
+    async () =>
+      Number((await fx.pg.query('SELECT agent_last_read_seq FROM conversations WHERE id = $1', [cid])).rows[0].agent_last_read_seq) >= ack2.message.seq,
+    {
+      what: 'agent read marker',
+    },
+  );
 
   // An internal note: shown as a note, never sent to the visitor.
   await pa.click('[data-testid=mode-note]');
@@ -142,7 +149,12 @@ test('an agent takes a chat from the queue, replies, notes, transfers; the colle
 
   // Bob sees it arrive, with the whole history.
   await pb.waitForSelector('[data-testid=nav-mine] .count:text("1")');
-  await waitFor(async () => (await pb.evaluate(() => window.__notifications)).some((n) => n.title === 'Chat transferred to you'), { what: "Bob's alert" }).catch(async (e) => { console.log(await pb.evaluate(() => window.__notifications)); throw e; });
+  await waitFor(async () => (await pb.evaluate(() => window.__notifications)).some((n) => n.title === 'Chat transferred to you'), {
+    what: "Bob's alert",
+  }).catch(async (e) => {
+    console.log(await pb.evaluate(() => window.__notifications));
+    throw e;
+  });
   await pb.click('[data-testid=nav-mine]');
   await convItem(pb, cid).click();
   await pb.waitForSelector('[data-testid=note]:has-text("Transferred to Bob Baker: billing question")');

@@ -23,8 +23,7 @@ const SHOTS = path.join(REPO_ROOT, 'build', 'screenshots');
 const fx = suite({ browser: 'console' });
 const { test } = fx;
 
-fx.setup(async () => {
-}, { timeout: 90000 });
+fx.setup(async () => {}, { timeout: 90000 });
 
 /** The agent's own menu (their name in the sidebar), then "Change password". */
 async function openForm(page) {

@@ -125,7 +125,14 @@ test('drafts, unsent messages and the visitor’s messages survive drops and a s
   await v1b.next((m) => m.type === 'message.created' && m.message.body === 'reply during the restart', 5000, 'the reply sent during the restart');
 
   // Nothing lost, nothing doubled, in the console and for the visitor.
-  for (const body of ['first question', 'written while you were offline', 'reply typed while offline', 'reply whose ack was lost', 'written after the restart', 'reply during the restart']) {
+  for (const body of [
+    'first question',
+    'written while you were offline',
+    'reply typed while offline',
+    'reply whose ack was lost',
+    'written after the restart',
+    'reply during the restart',
+  ]) {
     assert.equal(await bubbles(page, body), 1, `"${body}" shown once`);
   }
   const all = [...v1.log, ...v1b.log];
@@ -134,7 +141,11 @@ test('drafts, unsent messages and the visitor’s messages survive drops and a s
   }
   const seqs = await fx.pg.query('SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq', [c1]);
   const shown = await page.$$eval('[data-testid=conversation] [data-seq]', (els) => els.map((e) => Number(e.dataset.seq)));
-  assert.deepEqual(shown, seqs.rows.map((r) => Number(r.seq)), 'the thread holds every message, in order');
+  assert.deepEqual(
+    shown,
+    seqs.rows.map((r) => Number(r.seq)),
+    'the thread holds every message, in order',
+  );
   // Tim's draft is still there.
   await convItem(page, c2).click();
   assert.equal(await input.inputValue(), 'draft for Tim');

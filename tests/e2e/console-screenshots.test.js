@@ -15,9 +15,7 @@ const { UA, visitorWithAgent } = require('../helpers/visitors');
 const fx = suite({ browser: 'console' });
 const { test } = fx;
 
-fx.setup(async () => {
-}, { timeout: 90000 });
-
+fx.setup(async () => {}, { timeout: 90000 });
 
 test('screenshots of the main views', { timeout: 120000 }, async () => {
   const support = await createTeam(fx.pg, 'Support EU');
@@ -25,11 +23,27 @@ test('screenshots of the main views', { timeout: 120000 }, async () => {
   const alex = await createAgent(fx.pg, { name: 'Alex Morgan', role: 'admin', teams: [support, billing] });
   await createAgent(fx.pg, { name: 'Sam Rivera', teams: [support] });
   await createAgent(fx.pg, { name: 'Priya Patel', role: 'supervisor', teams: [support, billing], maxChats: 8 });
-  const site = await createSite(fx.pg, { name: 'Northwind Coffee', teamId: support, origins: ['https://northwind.example'], identitySecret: 'n0rthw1nd-secret-for-tests' });
-  await fx.pg.query(
-    "UPDATE sites SET widget_settings = $2 WHERE id = $1",
-    [site.id, { color: '#0f766e', position: 'right', greeting: 'Hi! Questions about your order? We reply in minutes.', launcher_text: 'Chat with us', language: 'auto', prechat_fields: [{ name: 'name', label: 'Your name', type: 'text', required: true }, { name: 'email', label: 'Email', type: 'email', required: true }, { name: 'order', label: 'Order number', type: 'text', required: false }] }],
-  );
+  const site = await createSite(fx.pg, {
+    name: 'Northwind Coffee',
+    teamId: support,
+    origins: ['https://northwind.example'],
+    identitySecret: 'n0rthw1nd-secret-for-tests',
+  });
+  await fx.pg.query('UPDATE sites SET widget_settings = $2 WHERE id = $1', [
+    site.id,
+    {
+      color: '#0f766e',
+      position: 'right',
+      greeting: 'Hi! Questions about your order? We reply in minutes.',
+      launcher_text: 'Chat with us',
+      language: 'auto',
+      prechat_fields: [
+        { name: 'name', label: 'Your name', type: 'text', required: true },
+        { name: 'email', label: 'Email', type: 'email', required: true },
+        { name: 'order', label: 'Order number', type: 'text', required: false },
+      ],
+    },
+  ]);
   for (const [shortcut, body] of [
     ['hello', 'Hi there! Thanks for reaching out to Northwind Coffee. How can I help?'],
     ['shipping', 'Orders ship within 24 hours from our Portland roastery. You get a tracking link by email as soon as the parcel leaves.'],
@@ -43,7 +57,10 @@ test('screenshots of the main views', { timeout: 120000 }, async () => {
   const ws = await connectAgent(fx.srv, alex, { status: 'away' });
 
   // Maria: verified, with attributes and an earlier closed conversation.
-  const maria = await visitorWithAgent(fx.srv, site, { userAgent: UA.macSafari, identity: { id: 'cust-4821', name: 'Maria Garcia', email: 'maria.garcia@example.com' } });
+  const maria = await visitorWithAgent(fx.srv, site, {
+    userAgent: UA.macSafari,
+    identity: { id: 'cust-4821', name: 'Maria Garcia', email: 'maria.garcia@example.com' },
+  });
   await maria.ack({ type: 'visitor.update', attributes: { plan: 'Subscription – monthly', lifetime_orders: 14, newsletter: true } });
   const old = (await maria.ack({ type: 'conversation.start', page_url: 'https://northwind.example/faq' })).conversation.id;
   await sendMessage(maria, old, 'Do you ship to Canada?');
@@ -69,14 +86,22 @@ test('screenshots of the main views', { timeout: 120000 }, async () => {
 
   // Tom: another of Alex's chats, unread.
   const tom = await visitorWithAgent(fx.srv, site, { userAgent: UA.winChrome });
-  const t1 = (await tom.ack({ type: 'conversation.start', prechat: { name: 'Tom Becker', email: 'tom@becker.example' }, page_url: 'https://northwind.example/shop/grinders' })).conversation.id;
+  const t1 = (
+    await tom.ack({
+      type: 'conversation.start',
+      prechat: { name: 'Tom Becker', email: 'tom@becker.example' },
+      page_url: 'https://northwind.example/shop/grinders',
+    })
+  ).conversation.id;
   await sendMessage(tom, t1, 'Which grinder would you recommend for pour-over?');
   await ws.ack({ type: 'conversation.accept', conversation_id: t1 });
   await sendMessage(tom, t1, 'Budget is around $150.');
 
   // Two visitors waiting in the queue.
   const lee = await visitorWithAgent(fx.srv, site, { userAgent: UA.iphone });
-  const l1 = (await lee.ack({ type: 'conversation.start', prechat: { name: 'Lee Chen', email: 'lee.chen@example.org' }, page_url: 'https://northwind.example/checkout' })).conversation.id;
+  const l1 = (
+    await lee.ack({ type: 'conversation.start', prechat: { name: 'Lee Chen', email: 'lee.chen@example.org' }, page_url: 'https://northwind.example/checkout' })
+  ).conversation.id;
   await sendMessage(lee, l1, 'My card keeps getting declined at checkout. Can you help?');
   // Lee has waited a little longer than the next visitor (backdated rather
   // than waited for).

@@ -13,8 +13,7 @@ const { openConsole, loginUI, convItem } = require('../helpers/browser');
 const fx = suite({ tls: true, browser: 'console' });
 const { test } = fx;
 
-fx.setup(async () => {
-}, { timeout: 90000 });
+fx.setup(async () => {}, { timeout: 90000 });
 
 test('the console over HTTPS and WSS: login, a live chat both ways', { timeout: 90000 }, async () => {
   const team = await createTeam(fx.pg, 'Secure desk');
@@ -36,7 +35,11 @@ test('the console over HTTPS and WSS: login, a live chat both ways', { timeout: 
 
   await page.fill('.composer textarea', 'yes, end to end over TLS');
   await page.keyboard.press('Enter');
-  await v.next(msgCreated(cid, (m) => m.body === 'yes, end to end over TLS'), 10000, 'the visitor gets the reply');
+  await v.next(
+    msgCreated(cid, (m) => m.body === 'yes, end to end over TLS'),
+    10000,
+    'the visitor gets the reply',
+  );
 
   // The session cookie the browser holds is Secure and HttpOnly.
   const cookie = (await page.context().cookies()).find((c) => c.name === 'parley_session');

@@ -17,8 +17,7 @@ const { visitorWithAgent } = require('../helpers/visitors');
 const fx = suite({ browser: 'console' });
 const { test } = fx;
 
-fx.setup(async () => {
-}, { timeout: 90000 });
+fx.setup(async () => {}, { timeout: 90000 });
 
 const P = (field) => `<img src=x onerror="window.__pwned('${field}')"><script>window.__xss='${field}'</script><svg onload="window.__pwned('${field}-svg')">`;
 
@@ -47,14 +46,14 @@ test('visitor-supplied fields render inert in the conversation, list, panel and 
     })
   ).conversation.id;
   await sendMessage(v, cid, P('message'));
-  await sendMessage(v, cid, 'click javascript:window.__pwned(\'js-link\') or https://ok.example/"><img src=x onerror=window.__pwned(\'in-link\')> now');
+  await sendMessage(v, cid, "click javascript:window.__pwned('js-link') or https://ok.example/\"><img src=x onerror=window.__pwned('in-link')> now");
   await sendMessage(v, cid, '[a](javascript:alert(1)) <a href="javascript:window.__pwned(\'a\')">x</a> &lt;b&gt;');
 
   // Queue list (name, preview), conversation, visitor panel.
   await page.click('[data-testid=nav-queue]');
   const item = convItem(page, cid);
   await item.waitFor();
-  assert.ok((await item.textContent()).includes("<img src=x onerror=\"window.__pwned('name')\">"), 'name shown literally in the list');
+  assert.ok((await item.textContent()).includes('<img src=x onerror="window.__pwned(\'name\')">'), 'name shown literally in the list');
   await item.click();
   await page.waitForSelector('[data-testid=message]:has-text("&lt;b&gt;")');
   await page.click('[data-testid=visitor-panel] details.ua summary');
@@ -90,7 +89,10 @@ test('visitor-supplied fields render inert in the conversation, list, panel and 
   assert.equal(injected.img, 0);
   assert.equal(injected.iframe, 0);
   assert.equal(injected.handlers, 0);
-  assert.deepEqual(injected.script.filter((s) => !/^\/console\/app\.js/.test(s || '')), []);
+  assert.deepEqual(
+    injected.script.filter((s) => !/^\/console\/app\.js/.test(s || '')),
+    [],
+  );
   assert.deepEqual(injected.jsLinks, [], 'only http(s) links');
   for (const l of injected.links) assert.equal(l.rel, 'noopener noreferrer', `link ${l.href}`);
   // ...and the payloads are there, as text.
@@ -101,9 +103,15 @@ test('visitor-supplied fields render inert in the conversation, list, panel and 
   assert.ok(text.includes("window.__pwned('page')"), 'page URL shown as text');
   assert.ok(text.includes("window.__pwned('referrer')"), 'referrer shown as text');
   const panel = page.locator('[data-testid=visitor-panel]');
-  assert.equal(await panel.locator('[data-testid=visitor-page] a').getAttribute('href'), new URL(`https://shop.example/"><script>window.__pwned('page')</script>?q=${encodeURIComponent('<b>')}`).href);
+  assert.equal(
+    await panel.locator('[data-testid=visitor-page] a').getAttribute('href'),
+    new URL(`https://shop.example/"><script>window.__pwned('page')</script>?q=${encodeURIComponent('<b>')}`).href,
+  );
   assert.deepEqual(await C.problems(), [], 'no page errors and no CSP violations');
   const notes = await page.evaluate(() => window.__notifications);
-  assert.ok(notes.some((n) => n.body.includes("<img src=x onerror=\"window.__pwned('notify')\">")), 'notification body is the raw text');
+  assert.ok(
+    notes.some((n) => n.body.includes('<img src=x onerror="window.__pwned(\'notify\')">')),
+    'notification body is the raw text',
+  );
   await C.context.close();
 });

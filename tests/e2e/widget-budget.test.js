@@ -58,7 +58,16 @@ test('the widget sources never parse strings as HTML or code', () => {
   assert.ok(files.length >= 2);
   for (const f of files) {
     const text = fs.readFileSync(f, 'utf8');
-    for (const bad of [/innerHTML/, /outerHTML/, /dangerouslySetInnerHTML/, /insertAdjacentHTML/, /document\.write/, /\beval\(/, /new Function/, /setAttribute\(\s*['"]style/]) {
+    for (const bad of [
+      /innerHTML/,
+      /outerHTML/,
+      /dangerouslySetInnerHTML/,
+      /insertAdjacentHTML/,
+      /document\.write/,
+      /\beval\(/,
+      /new Function/,
+      /setAttribute\(\s*['"]style/,
+    ]) {
       assert.doesNotMatch(text, bad, `${path.relative(REPO_ROOT, f)} uses ${bad}`);
     }
   }

@@ -96,7 +96,9 @@ test('payloads in settings, names, attributes and messages render as inert text'
       if (host && host.shadowRoot) all.push(host.shadowRoot);
       const bad = [];
       for (const root of all) {
-        for (const el of root.querySelectorAll('img, object, embed, iframe:not(#parley-frame), [onerror], [onload], [onmouseover], [onclick], [src^="javascript:" i], [href^="javascript:" i]')) {
+        for (const el of root.querySelectorAll(
+          'img, object, embed, iframe:not(#parley-frame), [onerror], [onload], [onmouseover], [onclick], [src^="javascript:" i], [href^="javascript:" i]',
+        )) {
           bad.push(el.outerHTML.slice(0, 120));
         }
         for (const s of root.querySelectorAll('script')) if (!s.src) bad.push('inline script in the widget');
@@ -106,7 +108,11 @@ test('payloads in settings, names, attributes and messages render as inert text'
     });
     // The host page has its own inline script (the parley() queue stub and
     // identify call); count only what is inside the widget or the frame.
-    assert.deepEqual(found.filter((x) => x !== 'inline script in the widget' || f === frame), [], `markup from a payload in ${f === page ? 'the host page' : 'the frame'}`);
+    assert.deepEqual(
+      found.filter((x) => x !== 'inline script in the widget' || f === frame),
+      [],
+      `markup from a payload in ${f === page ? 'the host page' : 'the frame'}`,
+    );
   }
 
   // Only the http(s) URL became a link; javascript: stays text and is not clickable.

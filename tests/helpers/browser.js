@@ -90,7 +90,11 @@ async function launchBrowser({ timeoutMs = 60000 } = {}) {
  * Resolves { context, page, problems() } where problems() lists page
  * errors, console errors and CSP violations seen so far.
  */
-async function openConsole(browser, srv, { origin = srv.origin, notifications = true, viewport = { width: 1440, height: 900 }, path: p = '/console/', locale } = {}) {
+async function openConsole(
+  browser,
+  srv,
+  { origin = srv.origin, notifications = true, viewport = { width: 1440, height: 900 }, path: p = '/console/', locale } = {},
+) {
   const context = await browser.newContext({
     viewport,
     deviceScaleFactor: 1,
@@ -162,4 +166,16 @@ function convItem(page, id) {
   return page.locator(`[data-testid=conv-item][data-id="${id}"]`);
 }
 
-module.exports = { ensureConsoleBuilt, launchBrowser, openConsole, loginUI, waitConnectedUI, shot, convItem, SCREENSHOTS, CHROMIUM, CHROMIUM_ARGS, CONSOLE_SOURCES };
+module.exports = {
+  ensureConsoleBuilt,
+  launchBrowser,
+  openConsole,
+  loginUI,
+  waitConnectedUI,
+  shot,
+  convItem,
+  SCREENSHOTS,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  CONSOLE_SOURCES,
+};

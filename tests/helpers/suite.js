@@ -106,32 +106,38 @@ function suite(options = {}) {
     },
   };
 
-  before(async () => {
-    const started = [];
-    fx.env = { ...(fastHashes ? FAST_ENV : {}), ...(typeof env === 'function' ? await env() : env) };
-    if (browser === 'console') await require('./browser').ensureConsoleBuilt();
-    fx.pg = await startCluster();
-    for (const o of nodeOpts) {
-      started.push(await startParleyd({ databaseUrl: fx.pg.url, tls, ...o, env: { ...fx.env, ...(o.env || {}) } }));
-      fx.nodes = [...started];
-    }
-    if (browser) fx.browser = await require('./browser').launchBrowser();
-    for (const fn of setups) await fn(fx);
-  }, { timeout: setupTimeoutMs });
-
-  after(async () => {
-    try {
-      for (const fn of teardowns) await fn(fx);
-    } finally {
-      try {
-        if (fx.browser) await fx.browser.close();
-        await closeAll();
-        await stopAll(fx.servers().filter((s) => fx.nodes.includes(s) || !s.exitInfo));
-      } finally {
-        if (fx.pg) await fx.pg.stop();
+  before(
+    async () => {
+      const started = [];
+      fx.env = { ...(fastHashes ? FAST_ENV : {}), ...(typeof env === 'function' ? await env() : env) };
+      if (browser === 'console') await require('./browser').ensureConsoleBuilt();
+      fx.pg = await startCluster();
+      for (const o of nodeOpts) {
+        started.push(await startParleyd({ databaseUrl: fx.pg.url, tls, ...o, env: { ...fx.env, ...(o.env || {}) } }));
+        fx.nodes = [...started];
       }
-    }
-  }, { timeout: SETUP_TIMEOUT_MS });
+      if (browser) fx.browser = await require('./browser').launchBrowser();
+      for (const fn of setups) await fn(fx);
+    },
+    { timeout: setupTimeoutMs },
+  );
+
+  after(
+    async () => {
+      try {
+        for (const fn of teardowns) await fn(fx);
+      } finally {
+        try {
+          if (fx.browser) await fx.browser.close();
+          await closeAll();
+          await stopAll(fx.servers().filter((s) => fx.nodes.includes(s) || !s.exitInfo));
+        } finally {
+          if (fx.pg) await fx.pg.stop();
+        }
+      }
+    },
+    { timeout: SETUP_TIMEOUT_MS },
+  );
 
   return fx;
 }

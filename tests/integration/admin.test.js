@@ -10,16 +10,7 @@ const assert = require('node:assert/strict');
 const { suite } = require('../helpers/suite');
 const { request, login } = require('../helpers/http');
 const { assertProblem, assertJson } = require('../helpers/assert');
-const {
-  createTeam,
-  createAgent,
-  createSite,
-  connectAgent,
-  connectVisitor,
-  sendMessage,
-  waitFor,
-  uniq,
-} = require('../helpers/fixtures');
+const { createTeam, createAgent, createSite, connectAgent, connectVisitor, sendMessage, waitFor, uniq } = require('../helpers/fixtures');
 
 const fx = suite();
 const { test } = fx;
@@ -76,7 +67,10 @@ test('agents: list, create (generated or given password), update, and validation
 
   // With a password: none in the answer.
   const email2 = `${uniq('pw')}@example.com`;
-  const c2 = assertJson(await asAdmin('POST', '/api/agents', { email: email2, name: 'Given Password', role: 'supervisor', password: 'a long enough password' }), 201);
+  const c2 = assertJson(
+    await asAdmin('POST', '/api/agents', { email: email2, name: 'Given Password', role: 'supervisor', password: 'a long enough password' }),
+    201,
+  );
   assert.equal(c2.password, undefined);
   assert.equal(c2.agent.role, 'supervisor');
   assert.equal(c2.agent.max_chats, 5, 'default max_chats');
@@ -252,7 +246,10 @@ test('canned responses: every agent reads, supervisors write, with validation', 
 // ------------------------------------------------------------------ tokens
 
 test('API tokens: create (secret once), list without secrets, revoke, and validation', async () => {
-  const created = assertJson(await asAdmin('POST', '/api/tokens', { name: 'Reporting', scopes: ['conversations:read', 'transcripts:read'], expires_in_days: 30 }), 201).token;
+  const created = assertJson(
+    await asAdmin('POST', '/api/tokens', { name: 'Reporting', scopes: ['conversations:read', 'transcripts:read'], expires_in_days: 30 }),
+    201,
+  ).token;
   assert.equal(created.name, 'Reporting');
   assert.deepEqual(created.scopes, ['conversations:read', 'transcripts:read']);
   assert.equal(typeof created.token, 'string');
@@ -442,7 +439,11 @@ test('conversation search: status filters, text search over names, emails and me
 
   // Status filters and text search (name, email, message text).
   const byName = assertJson(await asA('GET', q({ status: 'closed', q: tag })), 200);
-  assert.deepEqual(byName.conversations.map((c) => c.id), [...closedA].reverse(), 'team A sees its closed ones, newest first');
+  assert.deepEqual(
+    byName.conversations.map((c) => c.id),
+    [...closedA].reverse(),
+    'team A sees its closed ones, newest first',
+  );
   assert.ok(!byName.next, 'no next page');
   const first = byName.conversations[0];
   assert.equal(first.status, 'closed');
@@ -493,7 +494,10 @@ test('conversation search: status filters, text search over names, emails and me
   await again.ack({ type: 'conversation.close', conversation_id: openA });
   const later = (await again.ack({ type: 'conversation.start' })).conversation.id;
   const withEarlier = assertJson(await asA('GET', `/api/conversations/${later}`), 200);
-  assert.deepEqual(withEarlier.earlier.map((c) => c.id), [openA]);
+  assert.deepEqual(
+    withEarlier.earlier.map((c) => c.id),
+    [openA],
+  );
 
   // Parameter validation.
   assertInvalid(await asA('GET', q({ status: 'waiting' })), 'status');

@@ -25,7 +25,10 @@ const BODY_CHARS = 1664; // per visitor / agent message: the export is ~45 MB, o
 /** Is the process an AddressSanitizer build? */
 function underAsan(pid) {
   try {
-    return /libasan|libclang_rt\.asan/.test(fs.readFileSync(`/proc/${pid}/maps`, 'utf8')) || /__asan_init/.test(fs.readFileSync(`/proc/${pid}/exe`).toString('latin1'));
+    return (
+      /libasan|libclang_rt\.asan/.test(fs.readFileSync(`/proc/${pid}/maps`, 'utf8')) ||
+      /__asan_init/.test(fs.readFileSync(`/proc/${pid}/exe`).toString('latin1'))
+    );
   } catch {
     return Boolean(process.env.ASAN_OPTIONS);
   }
@@ -68,8 +71,8 @@ fx.setup(async () => {
   await fx.pg.query(
     `INSERT INTO messages (conversation_id, seq, author_kind, author_id, kind, body, meta, created_at)
      SELECT c.id, s.seq, CASE s.seq WHEN 1 THEN 'visitor' ELSE 'agent' END, CASE s.seq WHEN 1 THEN $1::bigint ELSE $2::bigint END, 'message',
-            CASE s.seq WHEN 1 THEN 'Question ' || c.id || ': ' || ${words("c.id::text")}
-                       ELSE 'Answer ' || c.id || ': ' || ${words("(-c.id)::text")} END,
+            CASE s.seq WHEN 1 THEN 'Question ' || c.id || ': ' || ${words('c.id::text')}
+                       ELSE 'Answer ' || c.id || ': ' || ${words('(-c.id)::text')} END,
             '{}'::jsonb, c.closed_at - (5 - s.seq) * interval '1 second'
      FROM conversations c CROSS JOIN generate_series(1, 2) AS s(seq) WHERE c.site_id = $3;
      `,
@@ -110,13 +113,26 @@ test('the closed_after / closed_before window (both exclusive); notes only for a
   assert.equal(r.headers['transfer-encoding'], 'chunked');
   assert.equal(r.trailing, '', 'every line ends with a newline');
   assert.equal(lines.length, 8, 'closing at +1 s .. +8 s: both bounds exclusive');
-  assert.deepEqual(lines.map((d) => Date.parse(d.conversation.closed_at) - Date.parse('2025-01-01T00:00:00Z')), [1, 2, 3, 4, 5, 6, 7, 8].map((s) => s * 1000));
-  assert.deepEqual(lines.map((d) => d.conversation.id), F.expected.slice(1, 9));
+  assert.deepEqual(
+    lines.map((d) => Date.parse(d.conversation.closed_at) - Date.parse('2025-01-01T00:00:00Z')),
+    [1, 2, 3, 4, 5, 6, 7, 8].map((s) => s * 1000),
+  );
+  assert.deepEqual(
+    lines.map((d) => d.conversation.id),
+    F.expected.slice(1, 9),
+  );
   for (const d of lines) {
     assert.deepEqual(checkSchema(spec, spec.components.schemas.Transcript, d), [], 'each line is a Transcript');
-    assert.deepEqual(d.messages.map((m) => m.seq), [1, 2, 4], 'the note (seq 3) is left out');
+    assert.deepEqual(
+      d.messages.map((m) => m.seq),
+      [1, 2, 4],
+      'the note (seq 3) is left out',
+    );
     assert.deepEqual(d.messages[2].meta, { event: 'closed', by: 'agent' });
-    assert.deepEqual(d.messages.map((m) => m.author.kind), ['visitor', 'agent', 'system']);
+    assert.deepEqual(
+      d.messages.map((m) => m.author.kind),
+      ['visitor', 'agent', 'system'],
+    );
     assert.equal(d.messages[0].author.name, 'Vic Export');
     assert.equal(d.messages[1].author.name, 'Ann Export');
     assert.ok(d.messages[0].body.startsWith(`Question ${d.conversation.id}: `));
@@ -127,7 +143,10 @@ test('the closed_after / closed_before window (both exclusive); notes only for a
   assert.equal(r.status, 200, r.body);
   assert.equal(lines.length, 8);
   for (const d of lines) {
-    assert.deepEqual(d.messages.map((m) => m.seq), [1, 2, 3, 4]);
+    assert.deepEqual(
+      d.messages.map((m) => m.seq),
+      [1, 2, 3, 4],
+    );
     assert.equal(d.messages[2].body, `secret note ${d.conversation.id}`);
   }
 
@@ -197,7 +216,11 @@ test(`bulk export of ${N} closed conversations: every line, right ids in closed_
         if (ids.length % 997 === 1) {
           checked += 1;
           assert.deepEqual(checkSchema(spec, spec.components.schemas.Transcript, d), []);
-          assert.deepEqual(d.messages.map((m) => m.kind), ['message', 'message', 'event'], 'never a note');
+          assert.deepEqual(
+            d.messages.map((m) => m.kind),
+            ['message', 'message', 'event'],
+            'never a note',
+          );
         }
       },
     });

@@ -11,7 +11,18 @@ const assert = require('node:assert/strict');
 const { suite } = require('../helpers/suite');
 const { mediaType } = require('../helpers/http');
 const { assertProblem, assertJson } = require('../helpers/assert');
-const { createTeam, createAgent, createSite, visitorToken, connectVisitor, connectAgent, startConversation, sendMessage, convUpdated, msgCreated } = require('../helpers/fixtures');
+const {
+  createTeam,
+  createAgent,
+  createSite,
+  visitorToken,
+  connectVisitor,
+  connectAgent,
+  startConversation,
+  sendMessage,
+  convUpdated,
+  msgCreated,
+} = require('../helpers/fixtures');
 const { addToken, api, loadSpec, checkSchema, responseSchema, escapeHtml } = require('../helpers/api');
 
 let spec;
@@ -57,10 +68,15 @@ async function insertMsgs(conv, msgs) {
   let seq = 0;
   for (const m of msgs) {
     seq += 1;
-    await fx.pg.query(
-      'INSERT INTO messages (conversation_id, seq, author_kind, author_id, kind, body, meta) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [conv, seq, m.ak, m.ai ?? null, m.kind || 'message', m.body, m.meta || {}],
-    );
+    await fx.pg.query('INSERT INTO messages (conversation_id, seq, author_kind, author_id, kind, body, meta) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      conv,
+      seq,
+      m.ak,
+      m.ai ?? null,
+      m.kind || 'message',
+      m.body,
+      m.meta || {},
+    ]);
   }
   await fx.pg.query('UPDATE conversations SET last_seq = $2 WHERE id = $1', [conv, seq]);
 }
@@ -88,7 +104,15 @@ fx.setup(async () => {
   const { siteA, siteB, teamA, teamB, vA, vB } = { ...F, siteA: F.siteA.id, siteB: F.siteB.id };
   F.c1 = await insertConv({ site: siteA, visitor: vA, team: teamA, status: 'queued', created: '2026-01-01T10:00:00Z' });
   F.c2 = await insertConv({ site: siteA, visitor: vA, team: teamA, status: 'assigned', assignee: F.ann.id, created: '2026-01-02T10:00:00Z' });
-  F.c3 = await insertConv({ site: siteB, visitor: vB, team: teamB, status: 'closed', assignee: F.bob.id, created: '2026-01-03T10:00:00Z', closed: '2026-01-05T00:00:00Z' });
+  F.c3 = await insertConv({
+    site: siteB,
+    visitor: vB,
+    team: teamB,
+    status: 'closed',
+    assignee: F.bob.id,
+    created: '2026-01-03T10:00:00Z',
+    closed: '2026-01-05T00:00:00Z',
+  });
   F.c4 = await insertConv({ site: siteB, visitor: vB, team: teamB, status: 'closed', created: '2026-01-04T10:00:00Z', closed: '2026-01-06T00:00:00Z' });
   F.c5 = await insertConv({ site: siteA, visitor: vA, team: teamB, status: 'queued', created: '2026-01-05T10:00:00Z' });
   F.c6 = await insertConv({ site: siteB, visitor: vB, team: teamA, status: 'assigned', assignee: F.ann.id, created: '2026-01-06T10:00:00Z' });
@@ -176,7 +200,11 @@ test('GET /api/v1/conversations: each filter alone and combined', async () => {
 });
 
 test('GET /api/v1/conversations: the shape of a conversation', async () => {
-  const body = conforms(await api(fx.srv, T.read, 'GET', '/api/v1/conversations', { query: { status: 'closed', assignee_id: F.bob.id } }), 'GET', '/api/v1/conversations');
+  const body = conforms(
+    await api(fx.srv, T.read, 'GET', '/api/v1/conversations', { query: { status: 'closed', assignee_id: F.bob.id } }),
+    'GET',
+    '/api/v1/conversations',
+  );
   const c = body.data[0];
   assert.equal(c.id, F.c3);
   assert.equal(c.status, 'closed');
@@ -218,18 +246,38 @@ test('GET /api/v1/conversations: pagination with cursor/next walks everything on
 
   // The default page is 50; 100 is allowed; 0 and 101 are not.
   const all = conforms(await api(fx.srv, T.read, 'GET', '/api/v1/conversations', { query: { limit: 100 } }), 'GET', '/api/v1/conversations');
-  assert.deepEqual(all.data.map((c) => c.id), expected);
+  assert.deepEqual(
+    all.data.map((c) => c.id),
+    expected,
+  );
   assert.equal(all.next, null);
   badField(await api(fx.srv, T.read, 'GET', '/api/v1/conversations', { query: { limit: 101 } }), 'limit');
   badField(await api(fx.srv, T.read, 'GET', '/api/v1/conversations', { query: { limit: 0 } }), 'limit');
 
   // A filter and a cursor together: the cursor applies within the filter.
   const q1 = conforms(await api(fx.srv, T.read, 'GET', '/api/v1/conversations', { query: { site_id: F.siteB.id, limit: 1 } }), 'GET', '/api/v1/conversations');
-  assert.deepEqual(q1.data.map((c) => c.id), [F.c6]);
-  const q2 = conforms(await api(fx.srv, T.read, 'GET', '/api/v1/conversations', { query: { site_id: F.siteB.id, limit: 1, cursor: q1.next } }), 'GET', '/api/v1/conversations');
-  assert.deepEqual(q2.data.map((c) => c.id), [F.c4]);
-  const q3 = conforms(await api(fx.srv, T.read, 'GET', '/api/v1/conversations', { query: { site_id: F.siteB.id, limit: 2, cursor: q2.next } }), 'GET', '/api/v1/conversations');
-  assert.deepEqual(q3.data.map((c) => c.id), [F.c3]);
+  assert.deepEqual(
+    q1.data.map((c) => c.id),
+    [F.c6],
+  );
+  const q2 = conforms(
+    await api(fx.srv, T.read, 'GET', '/api/v1/conversations', { query: { site_id: F.siteB.id, limit: 1, cursor: q1.next } }),
+    'GET',
+    '/api/v1/conversations',
+  );
+  assert.deepEqual(
+    q2.data.map((c) => c.id),
+    [F.c4],
+  );
+  const q3 = conforms(
+    await api(fx.srv, T.read, 'GET', '/api/v1/conversations', { query: { site_id: F.siteB.id, limit: 2, cursor: q2.next } }),
+    'GET',
+    '/api/v1/conversations',
+  );
+  assert.deepEqual(
+    q3.data.map((c) => c.id),
+    [F.c3],
+  );
   assert.equal(q3.next, null);
 });
 
@@ -346,8 +394,15 @@ async function walkMessages(conv, { direction, limit, notes, tok = T.read, from 
 test('GET /api/v1/conversations/{id}/messages: forward and backward pages by seq; notes only for admin', async () => {
   const c6 = F.c6;
   const def = conforms(await api(fx.srv, T.read, 'GET', `/api/v1/conversations/${c6}/messages`), 'GET', '/api/v1/conversations/{id}/messages');
-  assert.deepEqual(def.data.map((m) => m.seq), [1, 2, 3, 5, 6, 7], 'forward by default; the note (seq 4) left out');
-  assert.deepEqual(def.data.map((m) => m.body), ['m1', 'm2', 'm3', 'm5', 'm6', 'm7']);
+  assert.deepEqual(
+    def.data.map((m) => m.seq),
+    [1, 2, 3, 5, 6, 7],
+    'forward by default; the note (seq 4) left out',
+  );
+  assert.deepEqual(
+    def.data.map((m) => m.body),
+    ['m1', 'm2', 'm3', 'm5', 'm6', 'm7'],
+  );
   assert.equal(def.next, null);
   const m1 = def.data[0];
   assert.deepEqual(m1.author, { kind: 'visitor', id: F.vB, name: 'Bert' });
@@ -358,8 +413,16 @@ test('GET /api/v1/conversations/{id}/messages: forward and backward pages by seq
   for (const limit of [1, 2, 5, 6, 100]) {
     assert.deepEqual(await walkMessages(c6, { direction: 'forward', limit }), [1, 2, 3, 5, 6, 7], `forward limit=${limit}`);
     assert.deepEqual(await walkMessages(c6, { direction: 'backward', limit }), [7, 6, 5, 3, 2, 1], `backward limit=${limit}`);
-    assert.deepEqual(await walkMessages(c6, { direction: 'forward', limit, notes: true, tok: T.admin }), [1, 2, 3, 4, 5, 6, 7], `forward limit=${limit} with notes`);
-    assert.deepEqual(await walkMessages(c6, { direction: 'backward', limit, notes: true, tok: T.admin }), [7, 6, 5, 4, 3, 2, 1], `backward limit=${limit} with notes`);
+    assert.deepEqual(
+      await walkMessages(c6, { direction: 'forward', limit, notes: true, tok: T.admin }),
+      [1, 2, 3, 4, 5, 6, 7],
+      `forward limit=${limit} with notes`,
+    );
+    assert.deepEqual(
+      await walkMessages(c6, { direction: 'backward', limit, notes: true, tok: T.admin }),
+      [7, 6, 5, 4, 3, 2, 1],
+      `backward limit=${limit} with notes`,
+    );
   }
   assert.deepEqual(await walkMessages(c6, { direction: 'forward', limit: 2, from: 3 }), [5, 6, 7], 'forward from_seq=3: seq > 3');
   assert.deepEqual(await walkMessages(c6, { direction: 'backward', limit: 2, from: 5 }), [3, 2, 1], 'backward from_seq=5: seq < 5');
@@ -367,14 +430,26 @@ test('GET /api/v1/conversations/{id}/messages: forward and backward pages by seq
   assert.deepEqual(await walkMessages(c6, { direction: 'backward', limit: 2, from: 1 }), [], 'before the start');
   assert.deepEqual(await walkMessages(c6, { direction: 'forward', limit: 3, from: 0 }), [1, 2, 3, 5, 6, 7], 'from_seq=0');
 
-  const withNotes = conforms(await api(fx.srv, T.admin, 'GET', `/api/v1/conversations/${c6}/messages`, { query: { include_notes: 'true' } }), 'GET', '/api/v1/conversations/{id}/messages');
+  const withNotes = conforms(
+    await api(fx.srv, T.admin, 'GET', `/api/v1/conversations/${c6}/messages`, { query: { include_notes: 'true' } }),
+    'GET',
+    '/api/v1/conversations/{id}/messages',
+  );
   const note = withNotes.data.find((m) => m.seq === 4);
   assert.equal(note.kind, 'note');
   assert.equal(note.body, 'm4 note');
   // include_notes=true needs admin; false is fine for anyone.
-  const denied = assertProblem(await api(fx.srv, T.read, 'GET', `/api/v1/conversations/${c6}/messages`, { query: { include_notes: 'true' } }), 403, 'insufficient_scope');
+  const denied = assertProblem(
+    await api(fx.srv, T.read, 'GET', `/api/v1/conversations/${c6}/messages`, { query: { include_notes: 'true' } }),
+    403,
+    'insufficient_scope',
+  );
   assert.match(denied.detail, /admin/);
-  conforms(await api(fx.srv, T.read, 'GET', `/api/v1/conversations/${c6}/messages`, { query: { include_notes: 'false' } }), 'GET', '/api/v1/conversations/{id}/messages');
+  conforms(
+    await api(fx.srv, T.read, 'GET', `/api/v1/conversations/${c6}/messages`, { query: { include_notes: 'false' } }),
+    'GET',
+    '/api/v1/conversations/{id}/messages',
+  );
 
   // Event lines carry meta.
   const ev = conforms(await api(fx.srv, T.read, 'GET', `/api/v1/conversations/${F.c3}/messages`), 'GET', '/api/v1/conversations/{id}/messages');
@@ -426,7 +501,10 @@ test('GET /api/v1/visitors/{id}: the visitor and their conversations, newest fir
 test('GET /api/v1/agents, /teams, /sites: every one, by id; no identity secret', async () => {
   const agents = conforms(await api(fx.srv, T.read, 'GET', '/api/v1/agents'), 'GET', '/api/v1/agents');
   const dbAgents = (await fx.pg.query('SELECT id FROM agents ORDER BY id')).rows.map((r) => Number(r.id));
-  assert.deepEqual(agents.data.map((a) => a.id), dbAgents);
+  assert.deepEqual(
+    agents.data.map((a) => a.id),
+    dbAgents,
+  );
   const ann = agents.data.find((a) => a.id === F.ann.id);
   assert.equal(ann.name, 'Ann Read');
   assert.equal(ann.email, F.ann.email);
@@ -437,7 +515,10 @@ test('GET /api/v1/agents, /teams, /sites: every one, by id; no identity secret',
 
   const teams = conforms(await api(fx.srv, T.read, 'GET', '/api/v1/teams'), 'GET', '/api/v1/teams');
   const dbTeams = (await fx.pg.query('SELECT id FROM teams ORDER BY id')).rows.map((r) => Number(r.id));
-  assert.deepEqual(teams.data.map((t) => t.id), dbTeams);
+  assert.deepEqual(
+    teams.data.map((t) => t.id),
+    dbTeams,
+  );
   const alpha = teams.data.find((t) => t.id === F.teamA);
   assert.equal(alpha.name, 'Alpha team');
   assert.deepEqual(alpha.member_ids, [F.ann.id]);
@@ -445,7 +526,10 @@ test('GET /api/v1/agents, /teams, /sites: every one, by id; no identity secret',
   const res = await api(fx.srv, T.read, 'GET', '/api/v1/sites');
   const sites = conforms(res, 'GET', '/api/v1/sites');
   const dbSites = (await fx.pg.query('SELECT id FROM sites ORDER BY id')).rows.map((r) => Number(r.id));
-  assert.deepEqual(sites.data.map((s) => s.id), dbSites);
+  assert.deepEqual(
+    sites.data.map((s) => s.id),
+    dbSites,
+  );
   const a = sites.data.find((s) => s.id === F.siteA.id);
   assert.equal(a.public_key, F.siteA.key);
   assert.deepEqual(a.allowed_origins, F.siteA.origins);
@@ -475,7 +559,11 @@ async function transcriptFixture() {
   await a.next(convUpdated(cid, 'assigned'), 5000, 'auto-assignment to Tia');
   for (const b of NASTY_BODIES) {
     await sendMessage(v, cid, b);
-    await a.next(msgCreated(cid, (m) => m.body === b), 5000, 'the visitor message at the agent');
+    await a.next(
+      msgCreated(cid, (m) => m.body === b),
+      5000,
+      'the visitor message at the agent',
+    );
   }
   await sendMessage(a, cid, 'Hello Eve, how can I help?');
   await sendMessage(a, cid, NOTE_BODY, { type: 'note.send' });
@@ -503,13 +591,21 @@ test('transcript json: every message in seq order with its author; notes only wi
 
   const all = (await fx.pg.query('SELECT seq, kind, author_kind, body FROM messages WHERE conversation_id = $1 ORDER BY seq', [cid])).rows;
   const visible = all.filter((m) => m.kind !== 'note');
-  assert.deepEqual(doc.messages.map((m) => m.seq), visible.map((m) => Number(m.seq)), 'every message but the note, in seq order');
-  assert.deepEqual(doc.messages.map((m) => m.body), visible.map((m) => m.body));
+  assert.deepEqual(
+    doc.messages.map((m) => m.seq),
+    visible.map((m) => Number(m.seq)),
+    'every message but the note, in seq order',
+  );
+  assert.deepEqual(
+    doc.messages.map((m) => m.body),
+    visible.map((m) => m.body),
+  );
   for (const m of doc.messages) {
     if (m.author.kind === 'visitor') assert.deepEqual(m.author, { kind: 'visitor', id: visitorId, name: NASTY_NAME });
     if (m.author.kind === 'agent') assert.deepEqual(m.author, { kind: 'agent', id: tia.id, name: 'Tia' });
   }
-  for (const b of NASTY_BODIES) assert.equal(doc.messages.filter((m) => m.body === b && m.author.kind === 'visitor').length, 1, `visitor message ${JSON.stringify(b)}`);
+  for (const b of NASTY_BODIES)
+    assert.equal(doc.messages.filter((m) => m.body === b && m.author.kind === 'visitor').length, 1, `visitor message ${JSON.stringify(b)}`);
   assert.ok(doc.messages.some((m) => m.kind === 'event' && m.body === 'Tia joined the conversation'));
   assert.ok(doc.messages.some((m) => m.kind === 'event' && m.body === 'Conversation closed'));
   assert.ok(!doc.messages.some((m) => m.kind === 'note'), 'no note by default');
@@ -518,13 +614,21 @@ test('transcript json: every message in seq order with its author; notes only wi
   assert.deepEqual(kinds, ['agent:Tia', `visitor:${NASTY_NAME}`]);
 
   const admin = conforms(await api(fx.srv, T.admin, 'GET', p, { query: { include_notes: 'true' } }), 'GET', '/api/v1/conversations/{id}/transcript');
-  assert.deepEqual(admin.messages.map((m) => m.seq), all.map((m) => Number(m.seq)), 'with notes: every seq');
+  assert.deepEqual(
+    admin.messages.map((m) => m.seq),
+    all.map((m) => Number(m.seq)),
+    'with notes: every seq',
+  );
   const note = admin.messages.find((m) => m.kind === 'note');
   assert.equal(note.body, NOTE_BODY);
   assert.deepEqual(note.author, { kind: 'agent', id: tia.id, name: 'Tia' });
 
   assertProblem(await api(fx.srv, T.transcripts, 'GET', p, { query: { include_notes: 'true' } }), 403, 'insufficient_scope');
-  const explicitFalse = conforms(await api(fx.srv, T.transcripts, 'GET', p, { query: { include_notes: 'false', format: 'json' } }), 'GET', '/api/v1/conversations/{id}/transcript');
+  const explicitFalse = conforms(
+    await api(fx.srv, T.transcripts, 'GET', p, { query: { include_notes: 'false', format: 'json' } }),
+    'GET',
+    '/api/v1/conversations/{id}/transcript',
+  );
   assert.deepEqual(explicitFalse, doc);
 });
 
@@ -563,7 +667,7 @@ function authorHtml(author) {
   return `<bdi>${escapeHtml(author.name || author.kind)}</bdi> (${author.kind})`;
 }
 
-test('transcript html: every visitor string escaped, only the template\'s tags, every message in order, strict CSP', async () => {
+test("transcript html: every visitor string escaped, only the template's tags, every message in order, strict CSP", async () => {
   const { cid } = await transcriptFixture();
   const p = `/api/v1/conversations/${cid}/transcript`;
   for (const [tok, notes] of [
@@ -577,7 +681,13 @@ test('transcript html: every visitor string escaped, only the template\'s tags, 
 
     // A static document: nothing may run, load or frame it.
     const csp = String(res.headers['content-security-policy'] || '');
-    const directives = Object.fromEntries(csp.split(';').map((d) => d.trim()).filter(Boolean).map((d) => [d.split(/\s+/)[0], d.split(/\s+/).slice(1).join(' ')]));
+    const directives = Object.fromEntries(
+      csp
+        .split(';')
+        .map((d) => d.trim())
+        .filter(Boolean)
+        .map((d) => [d.split(/\s+/)[0], d.split(/\s+/).slice(1).join(' ')]),
+    );
     assert.equal(directives['default-src'], "'none'", `CSP: ${csp}`);
     assert.equal(directives['frame-ancestors'], "'none'", `CSP: ${csp}`);
     assert.equal(directives['base-uri'], "'none'", `CSP: ${csp}`);
@@ -599,10 +709,15 @@ test('transcript html: every visitor string escaped, only the template\'s tags, 
       assert.ok(!html.includes(s), `raw ${JSON.stringify(s)} absent`);
     }
     for (const raw of ['<script>', '"<script>', '& Co', ' & Jerry', '"hi"', "'bye'"]) assert.ok(!html.includes(raw), `raw ${JSON.stringify(raw)} absent`);
-    assert.ok(html.includes(`<dd><bdi>${escapeHtml(NASTY_NAME)}</bdi> &lt;<bdi>${escapeHtml(NASTY_EMAIL)}</bdi>&gt;</dd>`), 'visitor name and email in the header');
+    assert.ok(
+      html.includes(`<dd><bdi>${escapeHtml(NASTY_NAME)}</bdi> &lt;<bdi>${escapeHtml(NASTY_EMAIL)}</bdi>&gt;</dd>`),
+      'visitor name and email in the header',
+    );
 
     // Every message, in order, with its author.
-    const items = [...html.matchAll(/<li class="([a-z]+)"><div class="meta">((?:[^<]|<\/?bdi>)*)<\/div><div class="body" dir="auto">([^<]*)<\/div><\/li>/g)].map((m) => ({ cls: m[1], meta: m[2], body: m[3] }));
+    const items = [
+      ...html.matchAll(/<li class="([a-z]+)"><div class="meta">((?:[^<]|<\/?bdi>)*)<\/div><div class="body" dir="auto">([^<]*)<\/div><\/li>/g),
+    ].map((m) => ({ cls: m[1], meta: m[2], body: m[3] }));
     assert.equal(items.length, doc.messages.length, 'one <li> per message');
     doc.messages.forEach((m, i) => {
       const it = items[i];
@@ -637,7 +752,10 @@ test('transcript: 404 for a missing conversation in every format; 400 naming for
   // An open conversation has a transcript too.
   const open = conforms(await api(fx.srv, T.transcripts, 'GET', p), 'GET', '/api/v1/conversations/{id}/transcript');
   assert.equal(open.conversation.status, 'queued');
-  assert.deepEqual(open.messages.map((m) => m.body), ['The pineapple arrived broken', 'Sorry to hear that']);
+  assert.deepEqual(
+    open.messages.map((m) => m.body),
+    ['The pineapple arrived broken', 'Sorry to hear that'],
+  );
   const txt = await api(fx.srv, T.transcripts, 'GET', p, { query: { format: 'txt' } });
   assert.match(txt.body, /\nClosed: -\n/);
   assert.equal(mediaType(txt), 'text/plain');

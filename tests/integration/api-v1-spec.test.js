@@ -46,8 +46,13 @@ fx.setup(async () => {
   const site = await createSite(fx.pg, { teamId: team });
   visitorId = Number((await fx.pg.query('INSERT INTO visitors (site_id, name) VALUES ($1, $2) RETURNING id', [site.id, 'Vera'])).rows[0].id);
   convId = Number(
-    (await fx.pg.query("INSERT INTO conversations (site_id, visitor_id, team_id, status, queued_at) VALUES ($1, $2, $3, 'queued', now()) RETURNING id", [site.id, visitorId, team]))
-      .rows[0].id,
+    (
+      await fx.pg.query("INSERT INTO conversations (site_id, visitor_id, team_id, status, queued_at) VALUES ($1, $2, $3, 'queued', now()) RETURNING id", [
+        site.id,
+        visitorId,
+        team,
+      ])
+    ).rows[0].id,
   );
 
   for (const s of SCOPES) tokens[s] = await addToken(fx.pg, { scopes: [s] });
@@ -225,7 +230,13 @@ test('tokens from the console: an admin creates one (shown once), it works, DELE
   assert.equal(res.status, 200, res.body);
   const headers = { Origin: fx.srv.origin, 'X-CSRF-Token': csrf };
 
-  const created = await request(fx.srv, { method: 'POST', path: '/api/tokens', jar, headers, json: { name: 'Console CRM', scopes: ['conversations:read'], expires_in_days: 30 } });
+  const created = await request(fx.srv, {
+    method: 'POST',
+    path: '/api/tokens',
+    jar,
+    headers,
+    json: { name: 'Console CRM', scopes: ['conversations:read'], expires_in_days: 30 },
+  });
   const doc = assertJson(created, 201).token;
   assert.match(doc.token, /^prl_[A-Za-z0-9_-]{43}$/);
   assert.deepEqual(doc.scopes, ['conversations:read']);

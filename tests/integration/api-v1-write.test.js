@@ -10,7 +10,18 @@ const assert = require('node:assert/strict');
 const { suite } = require('../helpers/suite');
 const { request } = require('../helpers/http');
 const { assertProblem, assertJson } = require('../helpers/assert');
-const { createTeam, createAgent, createSite, connectVisitor, connectAgent, startConversation, sendMessage, convUpdated, msgCreated, conversationRow } = require('../helpers/fixtures');
+const {
+  createTeam,
+  createAgent,
+  createSite,
+  connectVisitor,
+  connectAgent,
+  startConversation,
+  sendMessage,
+  convUpdated,
+  msgCreated,
+  conversationRow,
+} = require('../helpers/fixtures');
 const { addToken, api, loadSpec, checkSchema, responseSchema } = require('../helpers/api');
 
 const fx = suite({ env: { PARLEY_AGENT_GRACE_SECONDS: '86400' } });
@@ -50,7 +61,6 @@ fx.setup(async () => {
   F.site = await createSite(fx.pg, { teamId: F.team });
 });
 
-
 test('POST messages: stored once per idempotency key (header or body), delivered live to the visitor', async () => {
   const v = await connectVisitor(fx.srv, F.site);
   const cid = await startConversation(v);
@@ -67,7 +77,11 @@ test('POST messages: stored once per idempotency key (header or body), delivered
   assert.equal(m.seq, (await conversationRow(fx.pg, cid)).last_seq);
 
   // Live on the visitor's socket, as any chat message.
-  const live = await v.next(msgCreated(cid, (x) => x.id === m.id), 5000, 'message.created for the API message');
+  const live = await v.next(
+    msgCreated(cid, (x) => x.id === m.id),
+    5000,
+    'message.created for the API message',
+  );
   assert.equal(live.message.body, text);
   assert.equal(live.message.seq, m.seq);
   assert.equal(live.message.author.kind, 'api');
@@ -92,7 +106,11 @@ test('POST messages: stored once per idempotency key (header or body), delivered
   const second = conforms(await post(T.write, cid, { body: 'second', idempotency_key: 'crm-2' }, { 'Idempotency-Key': 'crm-1' }), 'POST', MSG, 201);
   assert.equal(second.message.client_msg_id, 'crm-2');
   assert.equal(second.message.seq, m.seq + 1);
-  await v.next(msgCreated(cid, (x) => x.id === second.message.id), 5000, 'message.created for the second message');
+  await v.next(
+    msgCreated(cid, (x) => x.id === second.message.id),
+    5000,
+    'message.created for the second message',
+  );
   // A conversation's events reach a socket in order: a duplicate delivery
   // of the first message would have come before the second one.
   assert.equal(v.seen((x) => x.type === 'message.created' && x.message.id === m.id).length, 1, 'the visitor got it once');
@@ -134,7 +152,13 @@ test('POST messages: 400 naming the field, 415, 404, 403', async () => {
   const ok = conforms(await post(T.write, cid, { body: 'multi\nline\ttext', idempotency_key: 'k'.repeat(64) }), 'POST', MSG, 201);
   assert.equal(ok.message.body, 'multi\nline\ttext');
 
-  const raw = (body, type) => request(fx.srv, { method: 'POST', path: `/api/v1/conversations/${cid}/messages`, body, headers: { Authorization: `Bearer ${T.write.token}`, ...(type ? { 'Content-Type': type } : {}) } });
+  const raw = (body, type) =>
+    request(fx.srv, {
+      method: 'POST',
+      path: `/api/v1/conversations/${cid}/messages`,
+      body,
+      headers: { Authorization: `Bearer ${T.write.token}`, ...(type ? { 'Content-Type': type } : {}) },
+    });
   assertProblem(await raw('{"body":"x"}', 'text/plain'), 415, 'unsupported_media_type');
   assertProblem(await raw('{"body":"x"}'), 415, 'unsupported_media_type');
   assertProblem(await raw('{"body":', 'application/json'), 400, 'invalid_request');
@@ -200,7 +224,10 @@ test('assign: to a connected agent, then to a team (queued again); 409, 404 and 
   // The transfer notes are internal and authored by the token.
   const msgs = assertJson(await api(fx.srv, T.admin, 'GET', `/api/v1/conversations/${cid}/messages`, { query: { include_notes: 'true' } }), 200).data;
   const notes = msgs.filter((m) => m.kind === 'note');
-  assert.deepEqual(notes.map((n) => n.body), ['Transferred to Bob Write: VIP customer', 'Transferred to team Second line: billing']);
+  assert.deepEqual(
+    notes.map((n) => n.body),
+    ['Transferred to Bob Write: VIP customer', 'Transferred to team Second line: billing'],
+  );
   for (const n of notes) assert.deepEqual(n.author, { kind: 'api', id: T.write.id, name: 'CRM writer' });
   assert.ok(msgs.some((m) => m.kind === 'event' && m.meta && m.meta.event === 'transferred' && m.meta.team_id === F.queueTeam));
   assert.equal(v.seen((x) => x.type === 'message.created' && x.message.kind === 'note').length, 0, 'the visitor never gets notes');
@@ -236,7 +263,11 @@ test('close, then reopen (queued again); 409 on repeats, messages and assignment
   assert.equal(row.status, 'closed');
   assert.equal(row.closed_by_kind, 'api');
   await v.next(convUpdated(cid, 'closed'), 5000, 'the visitor hears of the close');
-  const ev = await v.next(msgCreated(cid, (m) => m.kind === 'event' && m.body === 'Conversation closed'), 5000, 'the close event line');
+  const ev = await v.next(
+    msgCreated(cid, (m) => m.kind === 'event' && m.body === 'Conversation closed'),
+    5000,
+    'the close event line',
+  );
   assert.ok(ev);
 
   assertProblem(await close(), 409, 'conflict');
@@ -259,8 +290,14 @@ test('close, then reopen (queued again); 409 on repeats, messages and assignment
   await v.next(convUpdated(cid, 'reopened'), 5000, 'the visitor hears of the reopening');
   assertProblem(await reopen(), 409, 'conflict');
   conforms(await post(T.write, cid, { body: 'welcome back' }), 'POST', MSG, 201);
-  const events = assertJson(await api(fx.srv, T.read, 'GET', `/api/v1/conversations/${cid}/messages`, { query: { direction: 'backward', limit: 2 } }), 200).data;
-  assert.deepEqual(events.map((m) => m.body), ['welcome back', 'Conversation reopened']);
+  const events = assertJson(
+    await api(fx.srv, T.read, 'GET', `/api/v1/conversations/${cid}/messages`, { query: { direction: 'backward', limit: 2 } }),
+    200,
+  ).data;
+  assert.deepEqual(
+    events.map((m) => m.body),
+    ['welcome back', 'Conversation reopened'],
+  );
 
   for (const op of ['close', 'reopen']) {
     assertProblem(await api(fx.srv, T.write, 'POST', `/api/v1/conversations/999999999/${op}`), 404, 'not_found');

@@ -16,16 +16,7 @@ const { startParleyd, stopChecked } = require('../helpers/parleyd');
 const { suite } = require('../helpers/suite');
 const { request, login } = require('../helpers/http');
 const { tcpConnect, socketClosed, slowloris, rawWebSocket, textFrame, destroyAll } = require('../helpers/attack');
-const {
-  FAST_ENV,
-  openVisitorSocket,
-  connectAgent,
-  connectVisitor,
-  startConversation,
-  sendMessage,
-  msgCreated,
-  waitFor,
-} = require('../helpers/fixtures');
+const { FAST_ENV, openVisitorSocket, connectAgent, connectVisitor, startConversation, sendMessage, msgCreated, waitFor } = require('../helpers/fixtures');
 
 const THREADS = 16;
 const TCP_PER_IP = 48;
@@ -54,7 +45,10 @@ const fx = suite({
 const { test } = fx;
 
 fx.setup(async () => {
-  ({ site, agents: [ann] } = await fx.teamWithSite({ agents: [{ name: 'Ann Flood' }] }));
+  ({
+    site,
+    agents: [ann],
+  } = await fx.teamWithSite({ agents: [{ name: 'Ann Flood' }] }));
 });
 
 fx.teardown(() => destroyAll());
@@ -70,8 +64,13 @@ async function metric(name) {
 /** A request whose body trickles in: the head is complete, the body is not. */
 async function slowBody(srv_, { localAddress, headers = {} } = {}) {
   const s = await tcpConnect(srv_, { localAddress });
-  const lines = ['POST /api/auth/login HTTP/1.1', `Host: 127.0.0.1:${srv_.port}`, `Origin: ${srv_.origin}`,
-    'Content-Type: application/json', 'Content-Length: 200'];
+  const lines = [
+    'POST /api/auth/login HTTP/1.1',
+    `Host: 127.0.0.1:${srv_.port}`,
+    `Origin: ${srv_.origin}`,
+    'Content-Type: application/json',
+    'Content-Length: 200',
+  ];
   for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
   s.write(`${lines.join('\r\n')}\r\n\r\n{`);
   const answer = [];
@@ -94,7 +93,11 @@ async function realUsersGetThrough(label) {
   const v = await connectVisitor(fx.srv, site);
   const cid = await startConversation(v);
   await sendMessage(v, cid, `hello during ${label}`);
-  await a.next(msgCreated(cid, (m) => m.body === `hello during ${label}`), 5000, `${label}: the agent gets the message`);
+  await a.next(
+    msgCreated(cid, (m) => m.body === `hello during ${label}`),
+    5000,
+    `${label}: the agent gets the message`,
+  );
   await a.close();
   await v.close();
 }
@@ -123,7 +126,13 @@ test('idle, slowloris, slow-body and unauthenticated floods: /healthz, login and
   const bodies = [];
   for (let i = 0; i < HTTP_PER_IP; i++) bodies.push(await slowBody(fx.srv, { localAddress: '127.0.0.5' }));
   await waitFor(async () => (await metric('parley_http_requests_in_flight')) >= HTTP_PER_IP + 1, { what: 'slow bodies in flight' });
-  const extra = await request(fx.srv, { method: 'POST', path: '/api/auth/login', localAddress: '127.0.0.5', origin: fx.srv.origin, json: { email: 'x@y.z', password: 'x' } });
+  const extra = await request(fx.srv, {
+    method: 'POST',
+    path: '/api/auth/login',
+    localAddress: '127.0.0.5',
+    origin: fx.srv.origin,
+    json: { email: 'x@y.z', password: 'x' },
+  });
   assert.equal(extra.status, 429, extra.body);
   assert.equal(extra.json.type.endsWith('too_many_connections'), true);
 
@@ -169,7 +178,12 @@ test('a socket the server closes is ended even when the peer ignores the close f
   raw.socket.on('data', (b) => got.push(b));
   raw.socket.write(textFrame(JSON.stringify({ type: 'auth', id: 'a', csrf_token: s.csrf })));
   await waitFor(() => Buffer.concat(got).toString().includes('"ack"'), { what: 'the auth ack' });
-  const out = await request(fx.srv, { method: 'POST', path: '/api/auth/logout', origin: fx.srv.origin, headers: { Cookie: `parley_session=${s.cookie}`, 'X-CSRF-Token': s.csrf } });
+  const out = await request(fx.srv, {
+    method: 'POST',
+    path: '/api/auth/logout',
+    origin: fx.srv.origin,
+    headers: { Cookie: `parley_session=${s.cookie}`, 'X-CSRF-Token': s.csrf },
+  });
   assert.equal(out.status, 204);
   // The peer never answers the 4002 close frame; the server ends the connection anyway.
   await socketClosed(raw.socket, 5000);

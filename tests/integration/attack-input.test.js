@@ -13,16 +13,7 @@ const { suite } = require('../helpers/suite');
 const { request } = require('../helpers/http');
 const { addToken, rssKiB, allRoutes } = require('../helpers/api');
 const { rawWebSocket, frameHeader, textFrame, socketClosed, deepJson, destroyAll } = require('../helpers/attack');
-const {
-  FAST_ENV,
-  agentSession,
-  openAgentSocket,
-  openVisitorSocket,
-  connectVisitor,
-  startConversation,
-  sendMessage,
-  waitFor,
-} = require('../helpers/fixtures');
+const { FAST_ENV, agentSession, openAgentSocket, openVisitorSocket, connectVisitor, startConversation, sendMessage, waitFor } = require('../helpers/fixtures');
 
 const MAX_FRAME = 65536;
 // Under `make asan` every allocation carries redzones and freed memory sits in
@@ -51,7 +42,11 @@ const fx = suite({
 const { test } = fx;
 
 fx.setup(async () => {
-  ({ team, site, agents: [admin] } = await fx.teamWithSite({ agents: [{ name: 'Ada Admin', role: 'admin' }] }));
+  ({
+    team,
+    site,
+    agents: [admin],
+  } = await fx.teamWithSite({ agents: [{ name: 'Ada Admin', role: 'admin' }] }));
 });
 
 fx.teardown(() => destroyAll());
@@ -198,10 +193,13 @@ test('an unauthenticated socket holds a small, bounded amount of memory, even mi
     ws.socket.write(Buffer.alloc(MAX_FRAME - 1, 0x20));
     socks.push(ws.socket);
   }
-  await waitFor(async () => {
-    const m = await request(fx.srv, { path: '/metrics' });
-    return /parley_ws_connections_open (\d+)/.exec(m.body)[1] >= N;
-  }, { what: `${N} sockets open` });
+  await waitFor(
+    async () => {
+      const m = await request(fx.srv, { path: '/metrics' });
+      return /parley_ws_connections_open (\d+)/.exec(m.body)[1] >= N;
+    },
+    { what: `${N} sockets open` },
+  );
   await new Promise((r) => setTimeout(r, 300));
   const perSocket = (rssKiB(fx.srv.pid) - before) / N;
   t.diagnostic(`RSS per unauthenticated socket holding a ${MAX_FRAME}-byte frame buffer: ${perSocket.toFixed(1)} KiB`);
@@ -240,10 +238,13 @@ test('a visitor who asks for large replies and reads none is disconnected at PAR
   const sync = textFrame(JSON.stringify({ type: 'sync', id: 's', conversation_id: cid, after_seq: 0, limit: 500 }));
   for (let i = 0; i < 400 && !ws.socket.destroyed; i++) ws.socket.write(sync);
   let peak = baseline;
-  await waitFor(() => {
-    peak = Math.max(peak, rssKiB(fx.srv.pid));
-    return ws.socket.destroyed || ws.socket.readableEnded || ws.socket.writableEnded || ws.socket.closed;
-  }, { timeoutMs: 15000, what: 'the server to end the connection' }).catch(() => {});
+  await waitFor(
+    () => {
+      peak = Math.max(peak, rssKiB(fx.srv.pid));
+      return ws.socket.destroyed || ws.socket.readableEnded || ws.socket.writableEnded || ws.socket.closed;
+    },
+    { timeoutMs: 15000, what: 'the server to end the connection' },
+  ).catch(() => {});
   ws.socket.resume();
   await socketClosed(ws.socket, 10000);
   t.diagnostic(`RSS peak change with a stalled reader: ${peak - baseline} KiB`);

@@ -246,7 +246,11 @@ test('password change: a wrong current password is 403 invalid_credentials and t
   const email = await freshAgent('pw-change');
   const mine = await login(fx.srv, email, PASSWORD);
   const other = await login(fx.srv, email, PASSWORD);
-  assertProblem(await changePassword(mine.jar, mine.csrf, { current_password: 'not it at all', new_password: 'another long passphrase' }), 403, 'invalid_credentials');
+  assertProblem(
+    await changePassword(mine.jar, mine.csrf, { current_password: 'not it at all', new_password: 'another long passphrase' }),
+    403,
+    'invalid_credentials',
+  );
   assertStatus(await me(mine.jar), 200);
 
   const ok = await changePassword(mine.jar, mine.csrf, { current_password: PASSWORD, new_password: 'another long passphrase' });

@@ -11,7 +11,6 @@ const { waitFor } = require('../helpers/fixtures');
 const fx = suite({ fastHashes: false });
 const { test } = fx;
 
-
 /** Parse Prometheus text exposition into [{name, labels, value}]. */
 function parseMetrics(text) {
   const samples = [];
@@ -78,7 +77,10 @@ test('GET /metrics exposes the Prometheus metrics', async () => {
     assert.ok(names.has(name), `metric ${name} missing from /metrics`);
   }
   const buckets = samples.filter((s) => s.name === 'parley_http_request_duration_seconds_bucket');
-  assert.ok(buckets.some((s) => s.labels.le === '+Inf'), 'histogram has no le="+Inf" bucket');
+  assert.ok(
+    buckets.some((s) => s.labels.le === '+Inf'),
+    'histogram has no le="+Inf" bucket',
+  );
   const poolSize = samples.find((s) => s.name === 'parley_db_pool_size');
   assert.ok(poolSize.value >= 1, 'parley_db_pool_size should be at least 1');
 

@@ -68,7 +68,9 @@ test('a 2 MiB body is 413 payload_too_large and the server keeps serving', async
       body: big,
     });
   } catch (e) {
-    assert.fail(`no HTTP answer to a 2 MiB body (${e.code || e.message}): the server must answer 413 before closing (read and discard the rest, or half-close and linger)`);
+    assert.fail(
+      `no HTTP answer to a 2 MiB body (${e.code || e.message}): the server must answer 413 before closing (read and discard the rest, or half-close and linger)`,
+    );
   }
   assertProblem(res, 413, 'payload_too_large');
   for (let i = 0; i < 3; i++) assertStatus(await request(fx.srv, { path: '/healthz' }), 200);
@@ -141,7 +143,11 @@ test('no CORS: a foreign Origin never gets Access-Control-Allow-Origin', async (
       if (p.path === '*' && /hang up|ECONNRESET/.test(String(err))) continue;
       throw err;
     }
-    assert.equal(res.headers['access-control-allow-origin'], undefined, `${p.method} ${p.path} -> Access-Control-Allow-Origin: ${res.headers['access-control-allow-origin']}`);
+    assert.equal(
+      res.headers['access-control-allow-origin'],
+      undefined,
+      `${p.method} ${p.path} -> Access-Control-Allow-Origin: ${res.headers['access-control-allow-origin']}`,
+    );
     assert.equal(res.headers['access-control-allow-credentials'], undefined, `${p.method} ${p.path} -> Access-Control-Allow-Credentials`);
   }
 });

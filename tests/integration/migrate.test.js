@@ -35,9 +35,12 @@ async function keyColumn(database) {
   return cols.includes('version') ? 'version' : cols[0];
 }
 
-before(async () => {
-  pg = await startCluster();
-}, { timeout: 60000 });
+before(
+  async () => {
+    pg = await startCluster();
+  },
+  { timeout: 60000 },
+);
 
 after(async () => {
   if (pg) await pg.stop();
@@ -101,7 +104,10 @@ test('an applied migration that was edited stops migrate, naming it; history is 
   const url = await pg.createDatabase(db);
   assert.equal((await runParleyd(['migrate'], { databaseUrl: url })).code, 0);
   const sums = await pg.query('SELECT version, checksum FROM schema_migrations ORDER BY version', undefined, { database: db });
-  assert.ok(sums.rows.every((r) => /^[0-9a-f]{64}$/.test(r.checksum)), 'every migration has a SHA-256 checksum');
+  assert.ok(
+    sums.rows.every((r) => /^[0-9a-f]{64}$/.test(r.checksum)),
+    'every migration has a SHA-256 checksum',
+  );
   // What a database looks like whose migration 0002 was applied from a
   // different file than the one this binary carries.
   await pg.query("UPDATE schema_migrations SET checksum = repeat('0', 64) WHERE version = 2", undefined, { database: db });
@@ -127,7 +133,7 @@ test('functions are re-applied when they differ from the binary, without a migra
   const r = await runParleyd(['migrate'], { databaseUrl: pg.url });
   assert.equal(r.code, 0, out(r));
   assert.match(r.stdout + r.stderr, /schema functions applied/);
-  assert.equal((await pg.query(iso)).rows[0].t, '2026-01-02T03:04:05.678901Z', 'the binary\'s parley_iso is back');
+  assert.equal((await pg.query(iso)).rows[0].t, '2026-01-02T03:04:05.678901Z', "the binary's parley_iso is back");
   assert.deepEqual((await pg.query('SELECT version, checksum FROM schema_migrations ORDER BY version')).rows, before, 'no migration ran');
   // Unchanged functions are not re-applied.
   const again = await runParleyd(['migrate'], { databaseUrl: pg.url });

@@ -117,7 +117,11 @@ test("an admin's password change ends every session of the agent and closes thei
   const bob = await createAgent(fx.pg, { name: uniq('Pat Admin ') });
   const s1 = await session(fx.nodes[0], bob);
   const s2 = await session(fx.nodes[1], bob);
-  const socks = [await agentSocket(fx.nodes[0], s1, 'bob on A'), await agentSocket(fx.nodes[1], s1, 'bob s1 on B'), await agentSocket(fx.nodes[1], s2, 'bob s2 on B')];
+  const socks = [
+    await agentSocket(fx.nodes[0], s1, 'bob on A'),
+    await agentSocket(fx.nodes[1], s1, 'bob s1 on B'),
+    await agentSocket(fx.nodes[1], s2, 'bob s2 on B'),
+  ];
   const adminSock = await agentSocket(fx.nodes[1], await session(fx.nodes[1], admin), 'admin on B');
 
   assertJson(await asAdmin('PATCH', `/api/agents/${bob.id}`, { password: 'set by the admin 42' }), 200);
@@ -134,7 +138,7 @@ test("an admin's password change ends every session of the agent and closes thei
 
 // ------------------------------------------------------- rights on open sockets
 
-test('a demoted supervisor can no longer read or act on another team\'s conversation over the open sockets, and they close (4004) on both nodes', async () => {
+test("a demoted supervisor can no longer read or act on another team's conversation over the open sockets, and they close (4004) on both nodes", async () => {
   const own = await createTeam(fx.pg);
   const foreign = await createTeam(fx.pg);
   const sue = await createAgent(fx.pg, { name: uniq('Sue Super '), role: 'supervisor', teams: [own] });
@@ -175,7 +179,10 @@ test('a demoted supervisor can no longer read or act on another team\'s conversa
   const m = await agentSocket(fx.nodes[0], await session(fx.nodes[0], marker), 'marker', { subscribe: false });
   await m.ack({ type: 'status.set', status: 'online' });
   await again.nextType('agent.presence', (p) => p.agent_id === marker.id && p.status === 'online');
-  assert.deepEqual(again.seen(mentions(cid)).filter((f) => f.type === 'message.created'), []);
+  assert.deepEqual(
+    again.seen(mentions(cid)).filter((f) => f.type === 'message.created'),
+    [],
+  );
   for (const c of [again, m, v]) await c.close();
 });
 

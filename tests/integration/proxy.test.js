@@ -3,7 +3,6 @@
 // balancer the per-IP login limit then counts real clients, and a client
 // cannot dodge the limit by sending the header itself.
 
-
 const { suite } = require('../helpers/suite');
 const { login } = require('../helpers/http');
 const { assertProblem } = require('../helpers/assert');
@@ -15,7 +14,6 @@ const fx = suite({
   nodes: [{ env: { ...limits, PARLEY_TRUSTED_PROXIES: '127.0.0.1' } }, { env: limits }],
 });
 const { test } = fx;
-
 
 const via = (ip, localAddress = '127.0.0.1') => ({ localAddress, headers: { 'X-Forwarded-For': ip } });
 
@@ -30,6 +28,7 @@ test('behind a trusted proxy each forwarded client has its own IP limit', async 
 
 test('without trusted proxies the header is ignored', async () => {
   const from = '127.0.0.3';
-  for (let i = 0; i < 2; i++) assertProblem((await login(fx.nodes[1], 'someone@example.com', 'wrong-pass', via(`192.0.2.${i + 1}`, from))).res, 401, 'invalid_credentials');
+  for (let i = 0; i < 2; i++)
+    assertProblem((await login(fx.nodes[1], 'someone@example.com', 'wrong-pass', via(`192.0.2.${i + 1}`, from))).res, 401, 'invalid_credentials');
   assertProblem((await login(fx.nodes[1], 'someone@example.com', 'wrong-pass', via('192.0.2.77', from))).res, 429, 'too_many_attempts');
 });

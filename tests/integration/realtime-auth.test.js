@@ -31,7 +31,11 @@ const fx = suite({ env: { PARLEY_WS_AUTH_TIMEOUT_MS: String(AUTH_TIMEOUT_MS) } }
 const { test } = fx;
 
 fx.setup(async () => {
-  ({ team, site, agents: [agent] } = await fx.teamWithSite({ agents: [{ name: 'Ava Auth' }] }));
+  ({
+    team,
+    site,
+    agents: [agent],
+  } = await fx.teamWithSite({ agents: [{ name: 'Ava Auth' }] }));
 });
 
 test('any frame before auth is answered not_authenticated and the socket is closed', async () => {
@@ -143,7 +147,10 @@ test('identity verification: required, checked, and the same visitor on two devi
   assert.equal(d2.json.visitor.id, d1.json.visitor.id, 'a verified identity must be the same visitor on every device');
   const laptop = await connectVisitor(fx.srv, vsite, { token: d2.json.visitor_token, label: 'device 2' });
   const list = await laptop.ack({ type: 'conversations.list' });
-  assert.ok(list.conversations.some((c) => c.id === cid), `device 2 does not see conversation ${cid}: ${JSON.stringify(list)}`);
+  assert.ok(
+    list.conversations.some((c) => c.id === cid),
+    `device 2 does not see conversation ${cid}: ${JSON.stringify(list)}`,
+  );
   const sync = await laptop.ack({ type: 'sync', conversation_id: cid, after_seq: 0 });
   assert.equal(sync.conversation.id, cid);
 

@@ -12,7 +12,6 @@ const { createTeam, createSite, connectVisitor, startConversation, sendMessage }
 const fx = suite();
 const { test } = fx;
 
-
 async function seqsOf(cid) {
   const r = await fx.pg.query('SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq', [cid]);
   const last = await fx.pg.query('SELECT last_seq FROM conversations WHERE id = $1', [cid]);
@@ -55,7 +54,11 @@ test('kill -9 around message.send, restart, resend: one message, its seq in the 
     if (when === 'after the ack') assert.equal(ack.duplicate, true, 'a message acked before the kill must come back as a duplicate');
 
     const { seqs, lastSeq } = await seqsOf(cid);
-    assert.deepEqual(seqs, Array.from({ length: lastSeq }, (_, i) => i + 1), `kill ${when}: seqs must be 1..${lastSeq} without gaps`);
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: lastSeq }, (_, i) => i + 1),
+      `kill ${when}: seqs must be 1..${lastSeq} without gaps`,
+    );
   }
 
   // The conversation still works normally afterwards.
@@ -68,7 +71,7 @@ test('kill -9 around message.send, restart, resend: one message, its seq in the 
   await v.close();
 });
 
-test('a killed node\'s agents count as gone after PARLEY_NODE_TIMEOUT_SECONDS: their chats are requeued then, not 30 s later', { timeout: 90000 }, async () => {
+test("a killed node's agents count as gone after PARLEY_NODE_TIMEOUT_SECONDS: their chats are requeued then, not 30 s later", { timeout: 90000 }, async () => {
   const { createAgent, connectAgent, convUpdated, waitFor } = require('../helpers/fixtures');
   // Grace 0: the requeue waits only for the node to count as gone.
   const env = { PARLEY_NODE_TIMEOUT_SECONDS: '10', PARLEY_AGENT_GRACE_SECONDS: '0' };

@@ -24,7 +24,6 @@ const {
 const fx = suite();
 const { test } = fx;
 
-
 test('full flow: queued, auto-assigned, messages, typing and read receipts both ways, close', async () => {
   const team = await createTeam(fx.pg);
   const ann = await createAgent(fx.pg, { name: 'Ann Flow', teams: [team] });
@@ -63,7 +62,11 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
   assert.equal(ack1.duplicate, false);
   assert.ok(Number.isInteger(ack1.message.id), `ack has no message id: ${JSON.stringify(ack1)}`);
   assert.ok(Number.isInteger(ack1.message.seq) && ack1.message.seq > 0, `ack has no seq: ${JSON.stringify(ack1)}`);
-  const ev1 = await a.next(msgCreated(cid, (m) => m.seq === ack1.message.seq), 5000, 'message.created for the visitor message');
+  const ev1 = await a.next(
+    msgCreated(cid, (m) => m.seq === ack1.message.seq),
+    5000,
+    'message.created for the visitor message',
+  );
   assert.equal(ev1.message.id, ack1.message.id);
   assert.equal(ev1.message.body, 'hello from the visitor');
   assert.equal(ev1.message.kind, 'message');
@@ -72,7 +75,11 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
   // Agent -> visitor.
   const ack2 = await sendMessage(a, cid, 'hello from the agent');
   assert.ok(ack2.message.seq > ack1.message.seq, 'seq grows');
-  const ev2 = await v.next(msgCreated(cid, (m) => m.seq === ack2.message.seq), 5000, 'message.created for the agent message');
+  const ev2 = await v.next(
+    msgCreated(cid, (m) => m.seq === ack2.message.seq),
+    5000,
+    'message.created for the agent message',
+  );
   assert.equal(ev2.message.id, ack2.message.id);
   assert.equal(ev2.message.body, 'hello from the agent');
   assert.equal(ev2.message.author.kind, 'agent');
@@ -110,7 +117,11 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
   // Every message.created either side saw came in seq order.
   for (const c of [v, a]) {
     const seqs = c.seen(msgCreated(cid)).map((m) => m.message.seq);
-    assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), `${c.label} got message.created out of seq order: ${seqs}`);
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+      `${c.label} got message.created out of seq order: ${seqs}`,
+    );
   }
 
   // Close (by the visitor): both sides are told.
@@ -187,7 +198,11 @@ test('a resent client_msg_id is acknowledged as a duplicate and stored once', as
 
   // The agent heard of it once: a later message is the barrier.
   const marker = await sendMessage(v, cid, 'marker');
-  await a.next(msgCreated(cid, (m) => m.id === marker.message.id), 5000, 'the marker message');
+  await a.next(
+    msgCreated(cid, (m) => m.id === marker.message.id),
+    5000,
+    'the marker message',
+  );
   assert.equal(a.seen(msgCreated(cid, (m) => m.client_msg_id === 'dup-client-1')).length, 1, 'the agent got the duplicate twice');
 
   await v.close();
@@ -203,14 +218,22 @@ test('a visitor who reconnects gets exactly the missed messages from sync, in or
   const cid = await startConversation(v);
   await v.next(convUpdated(cid, 'assigned'), 5000, 'assignment');
   const mine = await sendMessage(v, cid, 'before I go');
-  await v.next(msgCreated(cid, (m) => m.seq === mine.message.seq), 5000, 'own message echo');
+  await v.next(
+    msgCreated(cid, (m) => m.seq === mine.message.seq),
+    5000,
+    'own message echo',
+  );
   const lastSeen = Math.max(...v.seen(msgCreated(cid)).map((m) => m.message.seq));
   assert.equal(lastSeen, mine.message.seq);
 
   await v.close();
   const sent = [];
   for (const body of ['missed one', 'missed two', 'missed three']) sent.push((await sendMessage(a, cid, body)).message);
-  assert.deepEqual(sent.map((m) => m.seq), [lastSeen + 1, lastSeen + 2, lastSeen + 3], 'agent messages take the next seqs');
+  assert.deepEqual(
+    sent.map((m) => m.seq),
+    [lastSeen + 1, lastSeen + 2, lastSeen + 3],
+    'agent messages take the next seqs',
+  );
 
   const v2 = await connectVisitor(fx.srv, site, { token: v.token, label: 'visitor (reconnected)' });
   const all = await v2.ack({ type: 'sync', conversation_id: cid, after_seq: lastSeen });
@@ -224,13 +247,22 @@ test('a visitor who reconnects gets exactly the missed messages from sync, in or
   assert.equal(all.conversation.last_seq, sent[2].seq);
 
   const exact = await v2.ack({ type: 'sync', conversation_id: cid, after_seq: lastSeen, limit: 3 });
-  assert.deepEqual(exact.messages.map((m) => m.seq), sent.map((m) => m.seq));
+  assert.deepEqual(
+    exact.messages.map((m) => m.seq),
+    sent.map((m) => m.seq),
+  );
   assert.equal(exact.more, false, 'a page that ends exactly at the last message says more: false');
   const page1 = await v2.ack({ type: 'sync', conversation_id: cid, after_seq: lastSeen, limit: 2 });
-  assert.deepEqual(page1.messages.map((m) => m.seq), [sent[0].seq, sent[1].seq]);
+  assert.deepEqual(
+    page1.messages.map((m) => m.seq),
+    [sent[0].seq, sent[1].seq],
+  );
   assert.equal(page1.more, true, 'a full page with more behind it says more: true');
   const page2 = await v2.ack({ type: 'sync', conversation_id: cid, after_seq: page1.messages[1].seq, limit: 2 });
-  assert.deepEqual(page2.messages.map((m) => m.seq), [sent[2].seq]);
+  assert.deepEqual(
+    page2.messages.map((m) => m.seq),
+    [sent[2].seq],
+  );
   assert.equal(page2.more, false);
   const none = await v2.ack({ type: 'sync', conversation_id: cid, after_seq: sent[2].seq });
   assert.deepEqual(none.messages, []);
@@ -264,7 +296,11 @@ test('transfer to an agent (note for agents only) and to a team (back to its que
     'conversation.updated naming Yuri the assignee',
   );
   assert.equal(yu.conversation.status, 'assigned');
-  const note = await y.next(msgCreated(cid, (m) => m.kind === 'note'), 5000, 'the transfer note');
+  const note = await y.next(
+    msgCreated(cid, (m) => m.kind === 'note'),
+    5000,
+    'the transfer note',
+  );
   assert.match(note.message.body, /billing question 7731/);
   await x.next(convUpdated(cid, 'transferred'), 5000, 'Xena told that the conversation moved away');
   const row = await conversationRow(fx.pg, cid);
@@ -275,13 +311,20 @@ test('transfer to an agent (note for agents only) and to a team (back to its que
   // Barrier: Yuri's message is dispatched after the note, so if the note
   // were to reach the visitor it would have by the time this does.
   const hello = await sendMessage(y, cid, 'Yuri here');
-  await v.next(msgCreated(cid, (m) => m.id === hello.message.id), 5000, "Yuri's message");
+  await v.next(
+    msgCreated(cid, (m) => m.id === hello.message.id),
+    5000,
+    "Yuri's message",
+  );
   assert.deepEqual(v.seen(msgCreated(cid, (m) => m.kind === 'note')), [], 'the visitor received an internal note');
   assert.ok(!v.log.some((m) => JSON.stringify(m).includes('billing question 7731')), 'the transfer reason leaked to the visitor');
   const vs = await v.ack({ type: 'sync', conversation_id: cid, after_seq: 0 });
   assert.ok(!vs.messages.some((m) => m.kind === 'note'), 'visitor sync returned a note');
   const as = await y.ack({ type: 'sync', conversation_id: cid, after_seq: 0 });
-  assert.ok(as.messages.some((m) => m.kind === 'note' && /billing question 7731/.test(m.body)), 'agent sync lacks the note');
+  assert.ok(
+    as.messages.some((m) => m.kind === 'note' && /billing question 7731/.test(m.body)),
+    'agent sync lacks the note',
+  );
 
   // To a team: back in the queue, of the new team.
   v.clearInbox(); // the agent transfer announced "transferred" already
@@ -338,7 +381,11 @@ test('queue position: the second in line learns position 2, then 1 as the line m
   await v3.nextType('queue.position', (m) => m.conversation_id === c3 && m.position === 1);
 
   // Nobody was ever told a position of someone else's conversation.
-  for (const [v, c] of [[v1, c1], [v2, c2], [v3, c3]]) {
+  for (const [v, c] of [
+    [v1, c1],
+    [v2, c2],
+    [v3, c3],
+  ]) {
     const foreign = v.seen((m) => m.type === 'queue.position' && m.conversation_id !== c);
     assert.deepEqual(foreign, [], `${v.label} received another conversation's queue position`);
   }

@@ -24,7 +24,6 @@ const GRACE_SECONDS = 3;
 const fx = suite({ env: { PARLEY_AGENT_GRACE_SECONDS: String(GRACE_SECONDS) } });
 const { test } = fx;
 
-
 test('an agent back within the grace period keeps the conversation', async () => {
   const teamK = await createTeam(fx.pg);
   const teamD = await createTeam(fx.pg);
@@ -56,6 +55,10 @@ test('an agent back within the grace period keeps the conversation', async () =>
 
   // And the conversation still works for both.
   const hi = await sendMessage(k2, ck, 'still here');
-  await vk.next(msgCreated(ck, (m) => m.id === hi.message.id), 5000, "Kim's message");
+  await vk.next(
+    msgCreated(ck, (m) => m.id === hi.message.id),
+    5000,
+    "Kim's message",
+  );
   for (const c of [vk, vd, k2]) await c.close();
 });

@@ -26,7 +26,6 @@ const REQUEUE_WAIT_MS = (GRACE_SECONDS + 6) * 1000;
 const fx = suite({ env: { PARLEY_AGENT_GRACE_SECONDS: String(GRACE_SECONDS) } });
 const { test } = fx;
 
-
 test('after the grace period the conversation is requeued, then taken by the next agent to come online', async () => {
   const team = await createTeam(fx.pg);
   const site = await createSite(fx.pg, { teamId: team });
@@ -46,12 +45,20 @@ test('after the grace period the conversation is requeued, then taken by the nex
   assert.equal(row.status, 'queued');
   assert.equal(row.assignee_id, null);
   await n.next(convUpdated(cid, 'requeued'), 5000, 'the team watcher told of the requeue');
-  await v.next(msgCreated(cid, (m) => m.kind === 'event'), 5000, 'the requeue event message');
+  await v.next(
+    msgCreated(cid, (m) => m.kind === 'event'),
+    5000,
+    'the requeue event message',
+  );
   const ev = await fx.pg.query("SELECT meta FROM messages WHERE conversation_id = $1 AND kind = 'event' AND meta->>'event' = 'requeued'", [cid]);
   assert.equal(ev.rows.length, 1);
 
   await n.ack({ type: 'status.set', status: 'online' });
-  const as = await v.next((m) => convUpdated(cid, 'assigned')(m) && m.conversation.assignee && m.conversation.assignee.name === next.name, 5000, 'assignment to Nick');
+  const as = await v.next(
+    (m) => convUpdated(cid, 'assigned')(m) && m.conversation.assignee && m.conversation.assignee.name === next.name,
+    5000,
+    'assignment to Nick',
+  );
   assert.equal(as.conversation.status, 'assigned');
   assert.equal((await conversationRow(fx.pg, cid)).assignee_id, next.id);
   await v.close();

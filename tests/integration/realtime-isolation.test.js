@@ -25,7 +25,6 @@ const {
 const fx = suite();
 const { test } = fx;
 
-
 test("visitor B can neither act on nor hear about visitor A's conversation", async () => {
   const team = await createTeam(fx.pg);
   const ann = await createAgent(fx.pg, { name: 'Ann Isolation', teams: [team] });
@@ -40,7 +39,11 @@ test("visitor B can neither act on nor hear about visitor A's conversation", asy
   const cB = await startConversation(vb);
   await vb.next(convUpdated(cB, 'assigned'), 5000, 'assignment of B');
   const fromA = await sendMessage(va, cA, 'private words of A');
-  await a.next(msgCreated(cA, (m) => m.id === fromA.message.id), 5000, "A's message at the agent");
+  await a.next(
+    msgCreated(cA, (m) => m.id === fromA.message.id),
+    5000,
+    "A's message at the agent",
+  );
   const before = await conversationRow(fx.pg, cA);
 
   // Every operation on A's conversation: not_found, as if it did not exist.
@@ -50,7 +53,11 @@ test("visitor B can neither act on nor hear about visitor A's conversation", asy
   await vb.expectError({ type: 'typing', conversation_id: cA, on: true }, 'not_found');
   await vb.expectError({ type: 'conversation.close', conversation_id: cA }, 'not_found');
   const list = await vb.ack({ type: 'conversations.list' });
-  assert.deepEqual(list.conversations.map((c) => c.id), [cB], "B's list must hold B's conversation only");
+  assert.deepEqual(
+    list.conversations.map((c) => c.id),
+    [cB],
+    "B's list must hold B's conversation only",
+  );
 
   const after = await conversationRow(fx.pg, cA);
   assert.equal(after.status, 'assigned', "B closed A's conversation");
@@ -64,7 +71,11 @@ test("visitor B can neither act on nor hear about visitor A's conversation", asy
   await a.ack({ type: 'typing', conversation_id: cA, on: true });
   await va.nextType('typing', (m) => m.conversation_id === cA && m.side === 'agent');
   const reply = await sendMessage(a, cA, 'answer for A only');
-  await va.next(msgCreated(cA, (m) => m.id === reply.message.id), 5000, 'the answer at A');
+  await va.next(
+    msgCreated(cA, (m) => m.id === reply.message.id),
+    5000,
+    'the answer at A',
+  );
   await va.ack({ type: 'typing', conversation_id: cA, on: true });
   await va.ack({ type: 'read', conversation_id: cA, seq: reply.message.seq });
   await a.nextType('read', (m) => m.conversation_id === cA && m.side === 'visitor');

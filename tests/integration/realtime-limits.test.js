@@ -6,13 +6,7 @@
 const assert = require('node:assert/strict');
 
 const { suite } = require('../helpers/suite');
-const {
-  openVisitorSocket,
-  connectVisitor,
-  visitorToken,
-  startConversation,
-  sendMessage,
-} = require('../helpers/fixtures');
+const { openVisitorSocket, connectVisitor, visitorToken, startConversation, sendMessage } = require('../helpers/fixtures');
 
 const MAX_CHARS = 100;
 const MAX_FRAME = 2048;
@@ -47,7 +41,11 @@ test('PARLEY_WS_MAX_UNAUTHENTICATED: sockets beyond it are refused until one aut
   const { token } = await visitorToken(fx.srv, site);
   const waiting = [];
   for (let i = 0; i < MAX_UNAUTH; i++) waiting.push(await openVisitorSocket(fx.srv, { origin: site.origin, label: `unauthenticated ${i + 1}` }));
-  await assert.rejects(openVisitorSocket(fx.srv, { origin: site.origin, label: 'one too many' }), (e) => e.status !== undefined, 'a socket beyond the limit was accepted');
+  await assert.rejects(
+    openVisitorSocket(fx.srv, { origin: site.origin, label: 'one too many' }),
+    (e) => e.status !== undefined,
+    'a socket beyond the limit was accepted',
+  );
 
   await waiting[0].ack({ type: 'auth', token });
   const more = await openVisitorSocket(fx.srv, { origin: site.origin, label: 'after one authenticated' });
@@ -61,7 +59,10 @@ test('message length, bad JSON, unknown types and missing fields get their error
   const longest = 'é'.repeat(MAX_CHARS); // characters, not bytes
   const ok = await sendMessage(v, cid, longest);
   assert.equal(ok.message.body, longest);
-  const tooLong = await v.expectError({ type: 'message.send', conversation_id: cid, client_msg_id: 'long-1', body: 'é'.repeat(MAX_CHARS + 1) }, 'message_too_long');
+  const tooLong = await v.expectError(
+    { type: 'message.send', conversation_id: cid, client_msg_id: 'long-1', body: 'é'.repeat(MAX_CHARS + 1) },
+    'message_too_long',
+  );
   assert.equal(tooLong.field, 'body');
 
   v.sendRaw('this is {not json');

@@ -45,10 +45,18 @@ test('visitor on node A, agent on node B: queue event, assignment, messages, typ
   assert.equal((await conversationRow(fx.pg, cid)).assignee_id, bea.id);
 
   const m1 = await sendMessage(v, cid, 'hello from node A');
-  const e1 = await a.next(msgCreated(cid, (m) => m.id === m1.message.id), 5000, 'the visitor message on node B');
+  const e1 = await a.next(
+    msgCreated(cid, (m) => m.id === m1.message.id),
+    5000,
+    'the visitor message on node B',
+  );
   assert.equal(e1.message.seq, m1.message.seq);
   const m2 = await sendMessage(a, cid, 'hello from node B');
-  const e2 = await v.next(msgCreated(cid, (m) => m.id === m2.message.id), 5000, 'the agent message on node A');
+  const e2 = await v.next(
+    msgCreated(cid, (m) => m.id === m2.message.id),
+    5000,
+    'the agent message on node A',
+  );
   assert.equal(e2.message.seq, m2.message.seq);
   assert.ok(m2.message.seq > m1.message.seq);
 
@@ -84,6 +92,10 @@ test('a conversation started on node A goes at once to an agent online on node B
   const c2 = await startConversation(v2);
   await a.next(convUpdated(c2, 'assigned'), 5000, 'second assignment');
   const hi = await sendMessage(a, c2, 'same node works too');
-  await v2.next(msgCreated(c2, (m) => m.id === hi.message.id), 5000, 'message on node B');
+  await v2.next(
+    msgCreated(c2, (m) => m.id === hi.message.id),
+    5000,
+    'message on node B',
+  );
   for (const c of [v, v2, a]) await c.close();
 });

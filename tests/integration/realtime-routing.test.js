@@ -24,7 +24,6 @@ const {
 const fx = suite();
 const { test } = fx;
 
-
 /** A visitor of the site starts a conversation; resolves { v, cid }. */
 async function newConversation(site, label) {
   const v = await connectVisitor(fx.srv, site, { label });
@@ -59,7 +58,11 @@ test('an agent outside the team cannot accept (forbidden); a supervisor can', as
   // Team scoping of events: the outsider watches the queue of another team
   // and hears nothing of this conversation; the supervisor hears all.
   const said = await sendMessage(v, cid, 'anyone there?');
-  await s.next(msgCreated(cid, (m) => m.id === said.message.id), 5000, 'the message at the watching supervisor');
+  await s.next(
+    msgCreated(cid, (m) => m.id === said.message.id),
+    5000,
+    'the message at the watching supervisor',
+  );
   await o.request({ type: 'ping' });
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(o.seen(mentions(cid)), [], 'an agent of another team received events of this conversation');
@@ -110,8 +113,14 @@ test('away and offline agents get nothing; going online drains the backlog oldes
     assert.equal(row.status, 'queued', `conversation ${cid} was assigned to an away/offline agent`);
     assert.equal(row.assignee_id, null);
   }
-  assert.deepEqual(o.seen((m) => m.type === 'conversation.updated' && m.change === 'assigned'), []);
-  assert.deepEqual(a.seen((m) => m.type === 'conversation.updated' && m.change === 'assigned'), []);
+  assert.deepEqual(
+    o.seen((m) => m.type === 'conversation.updated' && m.change === 'assigned'),
+    [],
+  );
+  assert.deepEqual(
+    a.seen((m) => m.type === 'conversation.updated' && m.change === 'assigned'),
+    [],
+  );
 
   // Ada goes online: she takes the two oldest (her max_chats), at once.
   await a.ack({ type: 'status.set', status: 'online' });

@@ -21,7 +21,6 @@ fx.setup(async () => {
   await addAgent(fx.pg.url, { email: EMAIL, name: 'Shutdown', role: 'agent', password: PASSWORD });
 });
 
-
 /** parley_http_requests_in_flight, counting the /metrics request itself. */
 async function inFlight() {
   const res = await request(fx.srv, { path: '/metrics' });

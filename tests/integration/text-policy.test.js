@@ -127,11 +127,15 @@ test('admin writes: names with bidi controls or invisible characters are refused
     assertRefused(await asAdmin('PATCH', `/api/sites/${site.id}`, { name: bad }), 'name', `site update ${what}`);
     assertRefused(await asAdmin('POST', '/api/tokens', { name: bad, scopes: ['conversations:read'] }), 'name', `token ${what}`);
   }
-  const email = assertProblem(await asAdmin('POST', '/api/agents', { email: `p${ZWSP}x.${process.pid}@example.com`, name: 'Pam', role: 'agent' }), 400, 'invalid_request');
+  const email = assertProblem(
+    await asAdmin('POST', '/api/agents', { email: `p${ZWSP}x.${process.pid}@example.com`, name: 'Pam', role: 'agent' }),
+    400,
+    'invalid_request',
+  );
   assert.equal(email.errors[0].field, 'email');
   // Nothing of it was stored.
   const stored = await fx.pg.query(
-    "SELECT name FROM agents UNION ALL SELECT name FROM teams UNION ALL SELECT name FROM sites UNION ALL SELECT name FROM api_tokens",
+    'SELECT name FROM agents UNION ALL SELECT name FROM teams UNION ALL SELECT name FROM sites UNION ALL SELECT name FROM api_tokens',
   );
   for (const r of stored.rows) assert.ok(!/[\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF\u00AD\u3164]/u.test(r.name), `stored ${JSON.stringify(r.name)}`);
 
@@ -178,7 +182,7 @@ test('admin writes: free text keeps paired controls and marks, loses unpaired on
   assert.equal(row.prechat_fields[0].label, 'Order');
 });
 
-test('widget session: the identity\'s name and email are cleaned, not refused', async () => {
+test("widget session: the identity's name and email are cleaned, not refused", async () => {
   const team = await createTeam(fx.pg);
   const secret = `secret-${process.pid}`;
   const site = await createSite(fx.pg, { teamId: team, identitySecret: secret });
@@ -220,7 +224,8 @@ test('visitor socket: visitor.update and pre-chat clean the name and email, free
 
   const cid = await startConversation(v, { prechat: { name: `${LRI}Vic${PDI}${RLO}`, email: ZWSP, order: `${RLE}42` } });
   await a.next(convUpdated(cid, 'assigned'), 5000, 'assignment');
-  const conv = (await fx.pg.query('SELECT c.prechat, v.name, v.email FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.id = $1', [cid])).rows[0];
+  const conv = (await fx.pg.query('SELECT c.prechat, v.name, v.email FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.id = $1', [cid]))
+    .rows[0];
   assert.equal(conv.name, 'Vic');
   assert.equal(conv.email, 'vic@example.com', 'a blank pre-chat email does not replace the stored one');
   assert.deepEqual(conv.prechat, { name: 'Vic', order: '42' });
@@ -277,7 +282,13 @@ async function legacyConversation() {
   await fx.pg.query('UPDATE agents SET name = $2 WHERE id = $1', [eve.id, `${RLO}evE`]);
   const site = await createSite(fx.pg, { teamId: team });
   const visitor = Number(
-    (await fx.pg.query('INSERT INTO visitors (site_id, name, email) VALUES ($1, $2, $3) RETURNING id', [site.id, `${PDI}${RLO}gnp.exe`, `${ARABIC}@example.com`])).rows[0].id,
+    (
+      await fx.pg.query('INSERT INTO visitors (site_id, name, email) VALUES ($1, $2, $3) RETURNING id', [
+        site.id,
+        `${PDI}${RLO}gnp.exe`,
+        `${ARABIC}@example.com`,
+      ])
+    ).rows[0].id,
   );
   const cid = Number(
     (
@@ -296,7 +307,13 @@ async function legacyConversation() {
   let seq = 0;
   for (const [ak, ai, body] of bodies) {
     seq += 1;
-    await fx.pg.query("INSERT INTO messages (conversation_id, seq, author_kind, author_id, kind, body) VALUES ($1, $2, $3, $4, 'message', $5)", [cid, seq, ak, ai, body]);
+    await fx.pg.query("INSERT INTO messages (conversation_id, seq, author_kind, author_id, kind, body) VALUES ($1, $2, $3, $4, 'message', $5)", [
+      cid,
+      seq,
+      ak,
+      ai,
+      body,
+    ]);
   }
   await fx.pg.query('UPDATE conversations SET last_seq = $2 WHERE id = $1', [cid, seq]);
   // Eve comes online and is assigned by the server, which writes
@@ -317,13 +334,22 @@ test('transcript txt: names and bodies that need it are isolated with FSI ... PD
   const lines = txt.split('\n');
   assert.ok(lines.includes(`Team: ${FSI}${teamName}${PDI}`), `team isolated:\n${txt}`);
   assert.ok(lines.includes(`Visitor: gnp.exe <${FSI}${ARABIC}@example.com${PDI}>`), `visitor isolated:\n${txt}`);
-  assert.ok(lines.some((l) => l.endsWith('] gnp.exe (visitor): see fdp.exe for details')), `override removed:\n${txt}`);
+  assert.ok(
+    lines.some((l) => l.endsWith('] gnp.exe (visitor): see fdp.exe for details')),
+    `override removed:\n${txt}`,
+  );
   // The Arabic line is isolated on its own; the continuation line too (it held controls).
   const i = lines.findIndex((l) => l.endsWith(`] gnp.exe (visitor): ${FSI}${ARABIC} 42${PDI}`));
   assert.ok(i > 0, `arabic body isolated:\n${txt}`);
   assert.equal(lines[i + 1], '    line two reversed');
-  assert.ok(lines.some((l) => l.endsWith('] evE (agent): Plain answer, 42 items')), `agent name cleaned of its override:\n${txt}`);
-  assert.ok(lines.some((l) => l.endsWith('] -- evE joined the conversation --')), `the server's event names the agent without the override:\n${txt}`);
+  assert.ok(
+    lines.some((l) => l.endsWith('] evE (agent): Plain answer, 42 items')),
+    `agent name cleaned of its override:\n${txt}`,
+  );
+  assert.ok(
+    lines.some((l) => l.endsWith('] -- evE joined the conversation --')),
+    `the server's event names the agent without the override:\n${txt}`,
+  );
 });
 
 test('transcript html: names in <bdi>, bodies dir="auto", no unpaired control left', async () => {

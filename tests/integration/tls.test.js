@@ -13,20 +13,10 @@ const { suite } = require('../helpers/suite');
 const { request, login, findSetCookie } = require('../helpers/http');
 const { addToken, api } = require('../helpers/api');
 const { trustedCa } = require('../helpers/common');
-const {
-  createTeam,
-  createAgent,
-  createSite,
-  connectAgent,
-  connectVisitor,
-  startConversation,
-  sendMessage,
-  msgCreated,
-} = require('../helpers/fixtures');
+const { createTeam, createAgent, createSite, connectAgent, connectVisitor, startConversation, sendMessage, msgCreated } = require('../helpers/fixtures');
 
 const fx = suite({ tls: true });
 const { test } = fx;
-
 
 test('plain TLS: the certificate is served, TLS 1.2 or newer, and plain HTTP on the port is refused', async () => {
   const info = await new Promise((resolve, reject) => {
@@ -63,9 +53,17 @@ test('smoke path over HTTPS and WSS: health, HSTS, login, console and visitor so
   const v = await connectVisitor(fx.srv, site);
   const cid = await startConversation(v, { prechat: { name: 'Tess' } });
   await sendMessage(v, cid, 'hello over TLS');
-  await a.next(msgCreated(cid, (m) => m.body === 'hello over TLS'), 5000, 'the agent gets the message');
+  await a.next(
+    msgCreated(cid, (m) => m.body === 'hello over TLS'),
+    5000,
+    'the agent gets the message',
+  );
   await sendMessage(a, cid, 'hi, secure reply');
-  await v.next(msgCreated(cid, (m) => m.body === 'hi, secure reply'), 5000, 'the visitor gets the reply');
+  await v.next(
+    msgCreated(cid, (m) => m.body === 'hi, secure reply'),
+    5000,
+    'the visitor gets the reply',
+  );
 
   const tok = await addToken(fx.pg, { scopes: ['transcripts:read', 'conversations:read'] });
   const t = await api(fx.srv, tok, 'GET', `/api/v1/conversations/${cid}/transcript`);

@@ -10,17 +10,7 @@ const assert = require('node:assert/strict');
 
 const { suite } = require('../helpers/suite');
 const { assertProblem } = require('../helpers/assert');
-const {
-  createTeam,
-  createAgent,
-  createSite,
-  connectAgent,
-  connectVisitor,
-  identityHash,
-  visitorSession,
-  convUpdated,
-  uniq,
-} = require('../helpers/fixtures');
+const { createTeam, createAgent, createSite, connectAgent, connectVisitor, identityHash, visitorSession, convUpdated, uniq } = require('../helpers/fixtures');
 
 const SECRET = 'identity-item-7-secret';
 const ATTACK = { name: 'Support Team', email: 'ceo@corp.example' };
@@ -79,7 +69,10 @@ test('REST session: the hash signs the name and email it comes with; unsigned fi
 
   // A new verified identity (signed by the site) is what changes them, also
   // when the request reuses the visitor's token, which it keeps.
-  const good = await visitorSession(fx.srv, site, { visitorToken: bare.json.visitor_token, identity: signed({ id, name: 'Una Real', email: 'una@example.com' }) });
+  const good = await visitorSession(fx.srv, site, {
+    visitorToken: bare.json.visitor_token,
+    identity: signed({ id, name: 'Una Real', email: 'una@example.com' }),
+  });
   assert.equal(good.status, 200, good.body);
   assert.equal(good.json.visitor_token, bare.json.visitor_token);
   assert.equal(good.json.visitor.id, bare.json.visitor.id);
@@ -90,7 +83,7 @@ test('REST session: the hash signs the name and email it comes with; unsigned fi
   assert.deepEqual([again.json.visitor.name, again.json.visitor.email, again.json.visitor.verified], ['Una Real', 'una@example.com', true]);
 });
 
-test('socket: a verified visitor\'s pre-chat name and email are ignored field by field and not stored', async () => {
+test("socket: a verified visitor's pre-chat name and email are ignored field by field and not stored", async () => {
   const { token, visitor } = await verifiedVisitor();
   const agent = await createAgent(fx.pg, { name: uniq('Watcher '), teams: [team] });
   const a = await connectAgent(fx.srv, agent);
