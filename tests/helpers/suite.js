@@ -33,7 +33,8 @@
 //               or a (sync or async) function returning it, called at the start
 //               of the before hook (e.g. to make a directory the nodes need)
 //   fastHashes  false: no FAST_ENV (the servers hash passwords at full cost)
-//   nodes       how many nodes (1), or one options object per node ({ env, tls })
+//   nodes       how many nodes (1; 0: the cluster alone), or one options object
+//               per node ({ env, tls })
 //   tls         serve HTTPS (every node)
 //   browser     true: launch Chromium; 'console': also build the console
 //   setupTimeoutMs  time for the whole before hook (60 s, 180 s when sanitized;
