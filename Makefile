@@ -204,9 +204,9 @@ lint-run: lint-js check-layers
 
 # JavaScript: ESLint (eslint.config.js) and Prettier (.prettierrc.json) in
 # check mode over the front ends, the modules they share, the build scripts and
-# the benchmarks. tests/ is not covered yet. `make fmt-js` rewrites in place.
-JS_LINT     := eslint.config.js widget agent-console ui-shared scripts bench
-JS_FORMAT   := eslint.config.js '{widget,agent-console,ui-shared}/**/*.{js,jsx,css}' 'scripts/*.js' 'bench/*.js' bench/chatload
+# the benchmarks and the tests. `make fmt-js` rewrites in place.
+JS_LINT     := eslint.config.js widget agent-console ui-shared scripts bench tests
+JS_FORMAT   := eslint.config.js '{widget,agent-console,ui-shared}/**/*.{js,jsx,css}' 'scripts/*.js' 'bench/*.js' bench/chatload 'tests/**/*.js'
 
 lint-js: node
 	npx --no-install eslint --max-warnings 0 $(JS_LINT)

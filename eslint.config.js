@@ -1,8 +1,8 @@
 'use strict';
 // ESLint (flat config) for the JavaScript Parley ships and runs: the two front
 // ends (widget/, agent-console/), the modules they share (ui-shared/), the
-// build scripts and the benchmarks. `make lint-js` runs it with Prettier in
-// check mode. tests/ is not covered yet (see the Makefile).
+// build scripts, the benchmarks and the tests. `make lint-js` runs it with
+// Prettier in check mode.
 //
 // Beyond eslint:recommended and the rules of hooks, the browser code keeps
 // two rules of its own:
@@ -34,7 +34,7 @@ const unused = ['error', { args: 'none', caughtErrors: 'none', varsIgnorePattern
 
 module.exports = [
   {
-    ignores: ['node_modules/', 'build/', 'test-results/', 'var/', 'third_party/', 'backend/', 'tests/', 'docker/'],
+    ignores: ['node_modules/', 'build/', 'test-results/', 'var/', 'third_party/', 'backend/', 'docker/'],
   },
   js.configs.recommended,
   {
@@ -45,6 +45,21 @@ module.exports = [
       globals: { ...globals.node },
     },
     rules: { 'no-unused-vars': unused },
+  },
+  {
+    // The Node test suites (node:test); the browser tests also hand
+    // functions to page.evaluate(), which run in the page.
+    files: ['tests/**/*.js'],
+    languageOptions: {
+      ecmaVersion: 2023,
+      sourceType: 'commonjs',
+      globals: { ...globals.node },
+    },
+    rules: { 'no-unused-vars': unused },
+  },
+  {
+    files: ['tests/e2e/**/*.js', 'tests/helpers/browser.js', 'tests/helpers/widget.js', 'tests/helpers/bidi.js'],
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
   },
   {
     files: BROWSER,

@@ -5,47 +5,29 @@
 // endpoints to them anyway; a supervisor demoted while the console is open
 // is reconnected at once with the agent's rights.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
 const { request, login } = require('../helpers/http');
-const { FAST_ENV, createAgent, createTeam, createSite, connectVisitor, startConversation, waitFor } = require('../helpers/fixtures');
-const { ensureConsoleBuilt, launchBrowser, openConsole, loginUI, convItem } = require('../helpers/browser');
+const { createAgent, createTeam, createSite, connectVisitor, startConversation, waitFor } = require('../helpers/fixtures');
+const { openConsole, loginUI, convItem } = require('../helpers/browser');
 
-let pg;
-let srv;
-let browser;
-const test = testWithLogs(() => [srv]);
+const fx = suite({ browser: 'console' });
+const { test } = fx;
 
-before(async () => {
-  await ensureConsoleBuilt();
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  if (browser) await browser.close();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
+fx.setup(async () => {}, { timeout: 90000 });
 
 async function apiAs(agent) {
-  const s = await login(srv, agent.email, agent.password);
+  const s = await login(fx.srv, agent.email, agent.password);
   assert.equal(s.res.status, 200);
-  return (method, path, json) => request(srv, { method, path, json, jar: s.jar, origin: srv.origin, headers: { 'X-CSRF-Token': s.csrf } });
+  return (method, path, json) => request(fx.srv, { method, path, json, jar: s.jar, origin: fx.srv.origin, headers: { 'X-CSRF-Token': s.csrf } });
 }
 
 test('a deactivated agent is signed out of the console at once', async () => {
-  const team = await createTeam(pg);
-  const admin = await createAgent(pg, { name: 'Root Admin', role: 'admin', teams: [team] });
-  const dan = await createAgent(pg, { name: 'Dan Gone', teams: [team] });
-  const C = await openConsole(browser, srv);
+  const team = await createTeam(fx.pg);
+  const admin = await createAgent(fx.pg, { name: 'Root Admin', role: 'admin', teams: [team] });
+  const dan = await createAgent(fx.pg, { name: 'Dan Gone', teams: [team] });
+  const C = await openConsole(fx.browser, fx.srv);
   await loginUI(C.page, dan);
   const asAdmin = await apiAs(admin);
 
@@ -69,11 +51,11 @@ test('a deactivated agent is signed out of the console at once', async () => {
 });
 
 test('logging out signs out every tab of the session', async () => {
-  const eve = await createAgent(pg, { name: 'Eve Tabs' });
-  const C = await openConsole(browser, srv);
+  const eve = await createAgent(fx.pg, { name: 'Eve Tabs' });
+  const C = await openConsole(fx.browser, fx.srv);
   await loginUI(C.page, eve);
   const second = await C.context.newPage();
-  await second.goto(`${srv.origin}/console/#/mine`);
+  await second.goto(`${fx.srv.origin}/console/#/mine`);
   await second.waitForSelector('[data-testid=connection][data-state=open]');
   await C.page.click('[data-testid=logout]');
   await C.page.waitForSelector('#login-email');
@@ -85,16 +67,16 @@ test('logging out signs out every tab of the session', async () => {
 });
 
 test('an agent sees no admin pages and the API refuses them', async () => {
-  const team = await createTeam(pg);
-  const fay = await createAgent(pg, { name: 'Fay Agent', teams: [team] });
-  const C = await openConsole(browser, srv);
+  const team = await createTeam(fx.pg);
+  const fay = await createAgent(fx.pg, { name: 'Fay Agent', teams: [team] });
+  const C = await openConsole(fx.browser, fx.srv);
   const page = C.page;
   await loginUI(page, fay);
   for (const tab of ['agents', 'teams', 'sites', 'tokens', 'canned']) {
     assert.equal(await page.locator(`[data-testid=nav-admin-${tab}]`).count(), 0, `no ${tab} link`);
   }
   assert.equal(await page.locator('[data-testid=nav-all]').count(), 0, 'no "All open" for agents');
-  await page.goto(`${srv.origin}/console/#/admin/sites`);
+  await page.goto(`${fx.srv.origin}/console/#/admin/sites`);
   await page.waitForSelector('.empty:has-text("Admins only")');
 
   // The API, with Fay's own session and CSRF token.
@@ -119,25 +101,29 @@ test('an agent sees no admin pages and the API refuses them', async () => {
   // From the page itself too (the console's own fetch, with its CSRF token).
   const fromPage = await page.evaluate(async () => {
     const me = await (await fetch('/api/auth/me')).json();
-    const r = await fetch('/api/teams', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token }, body: '{"name":"x"}' });
+    const r = await fetch('/api/teams', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
+      body: '{"name":"x"}',
+    });
     return r.status;
   });
   assert.equal(fromPage, 403);
-  assert.equal((await pg.query("SELECT count(*)::int AS n FROM teams WHERE name IN ('Nope', 'x')")).rows[0].n, 0);
+  assert.equal((await fx.pg.query("SELECT count(*)::int AS n FROM teams WHERE name IN ('Nope', 'x')")).rows[0].n, 0);
   await waitFor(async () => true);
   assert.deepEqual(await C.problems(), []);
   await C.context.close();
 });
 
 test('a supervisor demoted while the console is open reconnects with the new rights: no "All open", no foreign conversation', async () => {
-  const own = await createTeam(pg);
-  const foreign = await createTeam(pg);
-  const admin = await createAgent(pg, { name: 'Demoting Admin', role: 'admin' });
-  const sue = await createAgent(pg, { name: 'Sue Demoted', role: 'supervisor', teams: [own] });
-  const site = await createSite(pg, { teamId: foreign });
-  const v = await connectVisitor(srv, site);
+  const own = await createTeam(fx.pg);
+  const foreign = await createTeam(fx.pg);
+  const admin = await createAgent(fx.pg, { name: 'Demoting Admin', role: 'admin' });
+  const sue = await createAgent(fx.pg, { name: 'Sue Demoted', role: 'supervisor', teams: [own] });
+  const site = await createSite(fx.pg, { teamId: foreign });
+  const v = await connectVisitor(fx.srv, site);
   const cid = await startConversation(v, { prechat: { name: 'Foreign Visitor' } });
-  const C = await openConsole(browser, srv);
+  const C = await openConsole(fx.browser, fx.srv);
   await loginUI(C.page, sue);
   await C.page.click('[data-testid=nav-all]');
   await convItem(C.page, cid).waitFor();

@@ -9,37 +9,20 @@
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { REPO_ROOT, freePort } = require('../helpers/common');
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
 const { request, login } = require('../helpers/http');
-const { FAST_ENV, createAgent, waitFor } = require('../helpers/fixtures');
-const { ensureConsoleBuilt, launchBrowser, openConsole, loginUI } = require('../helpers/browser');
+const { createAgent, waitFor } = require('../helpers/fixtures');
+const { openConsole, loginUI } = require('../helpers/browser');
 
-let pg;
-let srv;
-let browser;
 let hostPage;
-const test = testWithLogs(() => [srv]);
+const fx = suite({ browser: 'console' });
+const { test } = fx;
 
-before(async () => {
-  await ensureConsoleBuilt();
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
+fx.teardown(async () => {
   if (hostPage) await new Promise((r) => hostPage.close(() => r()));
-  if (browser) await browser.close();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
 });
 
 /** A tiny web server on another origin whose page carries `snippet`. */
@@ -54,13 +37,14 @@ async function serveHostPage(snippet) {
 }
 
 test('an admin invites an agent, makes a team, configures a site and copies a working snippet', { timeout: 120000 }, async () => {
-  const admin = await createAgent(pg, { name: 'Ada Admin', role: 'admin' });
-  const C = await openConsole(browser, srv);
+  const admin = await createAgent(fx.pg, { name: 'Ada Admin', role: 'admin' });
+  const C = await openConsole(fx.browser, fx.srv);
   const page = C.page;
-  await C.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.origin });
+  await C.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: fx.srv.origin });
   await loginUI(page, admin);
-  const apiSession = await login(srv, admin.email, admin.password);
-  const api = (method, p, json) => request(srv, { method, path: p, json, jar: apiSession.jar, origin: srv.origin, headers: { 'X-CSRF-Token': apiSession.csrf } });
+  const apiSession = await login(fx.srv, admin.email, admin.password);
+  const api = (method, p, json) =>
+    request(fx.srv, { method, path: p, json, jar: apiSession.jar, origin: fx.srv.origin, headers: { 'X-CSRF-Token': apiSession.csrf } });
 
   // --- Agents: invite without a password; the generated one is shown once.
   await page.click('[data-testid=nav-admin-agents]');
@@ -75,7 +59,7 @@ test('an admin invites an agent, makes a team, configures a site and copies a wo
   assert.ok(pw.length >= 12, `generated password shown: ${pw}`);
   await page.click('.modal-foot .btn.primary');
   await page.waitForSelector('[data-testid=agent-row][data-email="nina.new@example.com"]');
-  const ninaLogin = await login(srv, 'nina.new@example.com', pw);
+  const ninaLogin = await login(fx.srv, 'nina.new@example.com', pw);
   assert.equal(ninaLogin.res.status, 200, 'the invited agent can log in with the shown password');
   const nina = ninaLogin.res.json.agent;
   assert.equal(nina.max_chats, 3);
@@ -167,7 +151,7 @@ test('an admin invites an agent, makes a team, configures a site and copies a wo
   assert.equal((await page.locator('[data-testid=identity-secret]').textContent()).trim(), rotated.identity_secret);
 
   // The snippet, copied with the Copy button.
-  const expected = `<script src="${srv.origin}/widget.js" data-site="${site.public_key}" async></script>`;
+  const expected = `<script src="${fx.srv.origin}/widget.js" data-site="${site.public_key}" async></script>`;
   assert.equal(await page.locator('[data-testid=snippet]').textContent(), expected);
   await page.locator('.snippet button:has-text("Copy")').click();
   await page.waitForSelector('.snippet button:has-text("Copied!")');
@@ -185,7 +169,7 @@ test('an admin invites an agent, makes a team, configures a site and copies a wo
     });
     await new Promise((r) => hostPage.listen(port, '127.0.0.1', r));
     const shop = await C.context.newPage();
-    const settings = shop.waitForResponse((r) => r.url() === `${srv.origin}/api/widget/sites/${site.public_key}`);
+    const settings = shop.waitForResponse((r) => r.url() === `${fx.srv.origin}/api/widget/sites/${site.public_key}`);
     await shop.goto(`${otherOrigin}/`);
     const sres = await settings;
     assert.equal(sres.status(), 200, 'site settings for the other origin');
@@ -193,7 +177,7 @@ test('an admin invites an agent, makes a team, configures a site and copies a wo
     const body = await sres.json();
     assert.equal(body.settings.color, '#0f766e');
     await shop.waitForSelector('#parley-widget', { state: 'attached' });
-    const session = shop.waitForResponse((r) => r.url() === `${srv.origin}/api/widget/session` && r.request().method() === 'POST');
+    const session = shop.waitForResponse((r) => r.url() === `${fx.srv.origin}/api/widget/session` && r.request().method() === 'POST');
     await shop.evaluate(() => window.parley && window.parley('open'));
     const sess = await session;
     assert.equal(sess.status(), 200, 'a visitor session for the other origin');
@@ -202,7 +186,7 @@ test('an admin invites an agent, makes a team, configures a site and copies a wo
   } else {
     // No widget yet: the snippet names the site's key and parleyd's widget URL.
     assert.match(snippetText, /^<script src="http:\/\/127\.0\.0\.1:\d+\/widget\.js" data-site="[A-Za-z0-9_-]{8,64}" async><\/script>$/);
-    const r = await request(srv, { path: `/api/widget/sites/${site.public_key}`, headers: { Origin: otherOrigin } });
+    const r = await request(fx.srv, { path: `/api/widget/sites/${site.public_key}`, headers: { Origin: otherOrigin } });
     assert.equal(r.status, 200);
     assert.equal(r.headers['access-control-allow-origin'], otherOrigin);
     assert.equal(r.json.settings.language, 'zh-CN');
@@ -216,9 +200,16 @@ test('an admin invites an agent, makes a team, configures a site and copies a wo
   const secret = (await page.locator('[data-testid=token-secret]').textContent()).trim();
   await page.click('.modal-foot .btn.primary');
   await page.waitForSelector('[data-testid=token-row][data-name="CRM sync"]:has-text("active")');
-  const bearer = (t) => request(srv, { path: '/api/v1/conversations', headers: { Authorization: `Bearer ${t}` } });
+  const bearer = (t) => request(fx.srv, { path: '/api/v1/conversations', headers: { Authorization: `Bearer ${t}` } });
   assert.equal((await bearer(secret)).status, 200, 'the new token works');
-  assert.equal(await page.locator('body').textContent().then((t) => t.includes(secret)), false, 'the secret is not shown again');
+  assert.equal(
+    await page
+      .locator('body')
+      .textContent()
+      .then((t) => t.includes(secret)),
+    false,
+    'the secret is not shown again',
+  );
   await page.click('[data-testid=token-row][data-name="CRM sync"] [data-testid=token-revoke]');
   await page.click('.modal .btn.danger');
   await page.waitForSelector('[data-testid=token-row][data-name="CRM sync"]:has-text("revoked")');

@@ -9,48 +9,32 @@
 // Screenshots of the conversation view at 1280x800 and 390x844, with an en
 // and a zh-CN browser, go to build/screenshots/ (not committed).
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const { REPO_ROOT } = require('../helpers/common');
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
-const { closeAll } = require('../helpers/ws');
-const { FAST_ENV, createTeam, createAgent, createSite, connectAgent, connectVisitor, startConversation, sendMessage, convUpdated } = require('../helpers/fixtures');
-const { ensureConsoleBuilt, launchBrowser, openConsole, loginUI, convItem } = require('../helpers/browser');
+const { suite } = require('../helpers/suite');
+const { createTeam, createAgent, createSite, connectAgent, connectVisitor, startConversation, sendMessage, convUpdated } = require('../helpers/fixtures');
+const { openConsole, loginUI, convItem } = require('../helpers/browser');
 const { RLO, HOSTILE, ARABIC_NAME, assertDrawnAfter, assertIsolated } = require('../helpers/bidi');
 
 const SHOTS = path.join(REPO_ROOT, 'build', 'screenshots');
 
-let pg;
-let srv;
-let browser;
-const test = testWithLogs(() => [srv]);
+const fx = suite({ env: { PARLEY_AGENT_GRACE_SECONDS: '86400' }, browser: 'console' });
+const { test } = fx;
 
-before(async () => {
-  await ensureConsoleBuilt();
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: { ...FAST_ENV, PARLEY_AGENT_GRACE_SECONDS: '86400' } });
-  browser = await launchBrowser();
-  await fixtures();
-}, { timeout: 90000 });
-
-after(async () => {
-  await closeAll();
-  if (browser) await browser.close();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
+fx.setup(
+  async () => {
+    await fixtures();
+  },
+  { timeout: 90000 },
+);
 
 /** A visitor socket whose stored name is `name` (written as an old row would be). */
 async function namedVisitor(site, name) {
-  const v = await connectVisitor(srv, site);
-  await pg.query('UPDATE visitors SET name = $2 WHERE id = $1', [v.visitor.id, name]);
+  const v = await connectVisitor(fx.srv, site);
+  await fx.pg.query('UPDATE visitors SET name = $2 WHERE id = $1', [v.visitor.id, name]);
   return v;
 }
 
@@ -58,33 +42,33 @@ const F = {};
 
 /** Two conversations and a site whose chats stay queued, made before the browser looks. */
 async function fixtures() {
-  const teamH = await createTeam(pg);
-  const teamA = await createTeam(pg);
-  const teamQ = await createTeam(pg); // nobody: its chats stay queued
-  F.vera = await createAgent(pg, { name: 'Vera Viewer', role: 'supervisor' });
-  const hal = await createAgent(pg, { name: 'Hal', teams: [teamH] });
-  await pg.query('UPDATE agents SET name = $2 WHERE id = $1', [hal.id, HOSTILE]);
-  const ian = await createAgent(pg, { name: ARABIC_NAME, email: `ian.${process.pid}@example.com`, teams: [teamA] });
-  const aH = await connectAgent(srv, hal, { status: 'online' });
-  const aA = await connectAgent(srv, ian, { status: 'online' });
+  const teamH = await createTeam(fx.pg);
+  const teamA = await createTeam(fx.pg);
+  const teamQ = await createTeam(fx.pg); // nobody: its chats stay queued
+  F.vera = await createAgent(fx.pg, { name: 'Vera Viewer', role: 'supervisor' });
+  const hal = await createAgent(fx.pg, { name: 'Hal', teams: [teamH] });
+  await fx.pg.query('UPDATE agents SET name = $2 WHERE id = $1', [hal.id, HOSTILE]);
+  const ian = await createAgent(fx.pg, { name: ARABIC_NAME, email: `ian.${process.pid}@example.com`, teams: [teamA] });
+  const aH = await connectAgent(fx.srv, hal, { status: 'online' });
+  const aA = await connectAgent(fx.srv, ian, { status: 'online' });
 
   // 1: a hostile visitor with the hostile agent, an override in a body.
-  F.v = await namedVisitor(await createSite(pg, { teamId: teamH }), HOSTILE);
+  F.v = await namedVisitor(await createSite(fx.pg, { teamId: teamH }), HOSTILE);
   F.cid = await startConversation(F.v);
   await aH.next(convUpdated(F.cid, 'assigned'), 5000, 'assignment to Hal');
   await sendMessage(F.v, F.cid, `${RLO}gnp.exe is the file`);
   await sendMessage(F.v, F.cid, 'مرحبا، الطلب 42');
   await sendMessage(aH, F.cid, 'hello there');
   // 2: the Arabic-named agent answers with a number first.
-  const v2 = await connectVisitor(srv, await createSite(pg, { teamId: teamA }));
+  const v2 = await connectVisitor(fx.srv, await createSite(fx.pg, { teamId: teamA }));
   F.cid2 = await startConversation(v2);
   await aA.next(convUpdated(F.cid2, 'assigned'), 5000, `assignment to ${ARABIC_NAME}`);
   await sendMessage(aA, F.cid2, '42 items are on their way');
-  F.siteQ = await createSite(pg, { teamId: teamQ });
+  F.siteQ = await createSite(fx.pg, { teamId: teamQ });
 }
 
 test('names and bodies with bidi controls or right-to-left letters do not reorder the text around them', { timeout: 90000 }, async () => {
-  const C = await openConsole(browser, srv, { viewport: { width: 1280, height: 800 } });
+  const C = await openConsole(fx.browser, fx.srv, { viewport: { width: 1280, height: 800 } });
   const page = C.page;
   await loginUI(page, F.vera);
   await page.click('[data-testid=nav-all]');
@@ -130,7 +114,10 @@ test('names and bodies with bidi controls or right-to-left letters do not reorde
   for (const n of notes) {
     assert.ok(!/[\u202A-\u202E\u2066-\u2069]/.test(`${n.title}${n.body}`), `notification ${JSON.stringify(n)} carries an unpaired bidi control`);
   }
-  assert.ok(notes.some((n) => n.title === 'gnp.exe' && n.body === 'anyone there?'), JSON.stringify(notes));
+  assert.ok(
+    notes.some((n) => n.title === 'gnp.exe' && n.body === 'anyone there?'),
+    JSON.stringify(notes),
+  );
 
   await convItem(page, F.cid).click();
   await page.waitForSelector('[data-testid=message]:has-text("hello there")');
@@ -142,9 +129,9 @@ test('screenshots: the conversation view with a hostile name and body, 1280x800 
   fs.mkdirSync(SHOTS, { recursive: true });
   for (const locale of ['en-US', 'zh-CN']) {
     const lang = locale === 'en-US' ? 'en' : 'zh-CN';
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, locale, reducedMotion: 'reduce' });
+    const context = await fx.browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, locale, reducedMotion: 'reduce' });
     const page = await context.newPage();
-    await page.goto(`${srv.origin}/console/`);
+    await page.goto(`${fx.srv.origin}/console/`);
     await loginUI(page, F.vera);
     await page.click('[data-testid=nav-all]');
     await convItem(page, F.cid).click();

@@ -6,49 +6,29 @@
 // canned response, transfers the chat to a colleague logged in in another
 // browser context, who sees it arrive, answers and closes it.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
-const { closeAll } = require('../helpers/ws');
-const { FAST_ENV, createTeam, createAgent, createSite, connectVisitor, sendMessage, waitFor } = require('../helpers/fixtures');
-const { ensureConsoleBuilt, launchBrowser, openConsole, loginUI, convItem } = require('../helpers/browser');
+const { suite } = require('../helpers/suite');
+const { createTeam, createAgent, createSite, connectVisitor, sendMessage, waitFor } = require('../helpers/fixtures');
+const { openConsole, loginUI, convItem } = require('../helpers/browser');
 
-let pg;
-let srv;
-let browser;
-const test = testWithLogs(() => [srv]);
+const fx = suite({ browser: 'console' });
+const { test } = fx;
 
-before(async () => {
-  await ensureConsoleBuilt();
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-  browser = await launchBrowser();
-}, { timeout: 90000 });
+fx.setup(async () => {}, { timeout: 90000 });
 
-after(async () => {
-  await closeAll();
-  if (browser) await browser.close();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
-
-const agentStatus = async (id) => (await pg.query('SELECT status FROM agents WHERE id = $1', [id])).rows[0].status;
+const agentStatus = async (id) => (await fx.pg.query('SELECT status FROM agents WHERE id = $1', [id])).rows[0].status;
 
 test('an agent takes a chat from the queue, replies, notes, transfers; the colleague answers and closes', { timeout: 120000 }, async () => {
-  const team = await createTeam(pg, 'Front desk');
-  const ann = await createAgent(pg, { name: 'Ann Archer', teams: [team] });
-  const bob = await createAgent(pg, { name: 'Bob Baker', teams: [team] });
-  const site = await createSite(pg, { teamId: team, origins: ['https://shop.example'] });
-  await pg.query("INSERT INTO canned_responses (shortcut, body) VALUES ('thanks', 'Thanks for waiting — I am on it!')");
+  const team = await createTeam(fx.pg, 'Front desk');
+  const ann = await createAgent(fx.pg, { name: 'Ann Archer', teams: [team] });
+  const bob = await createAgent(fx.pg, { name: 'Bob Baker', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team, origins: ['https://shop.example'] });
+  await fx.pg.query("INSERT INTO canned_responses (shortcut, body) VALUES ('thanks', 'Thanks for waiting — I am on it!')");
 
   // Ann logs in and goes online; then steps away (an online agent would get
   // the chat assigned automatically, and this test wants the queue).
-  const A = await openConsole(browser, srv);
+  const A = await openConsole(fx.browser, fx.srv);
   const pa = A.page;
   await loginUI(pa, ann);
   await pa.click('.status-opt.status-online');
@@ -58,7 +38,7 @@ test('an agent takes a chat from the queue, replies, notes, transfers; the colle
   await waitFor(async () => (await agentStatus(ann.id)) === 'away', { what: 'Ann away in the database' });
 
   // A visitor starts a chat.
-  const v = await connectVisitor(srv, site);
+  const v = await connectVisitor(fx.srv, site);
   const start = await v.ack({
     type: 'conversation.start',
     prechat: { name: 'Vera Visitor', email: 'vera@example.com', order: 'A-1001' },
@@ -95,7 +75,7 @@ test('an agent takes a chat from the queue, replies, notes, transfers; the colle
   await pa.waitForSelector('[data-testid=conv-status]:text("assigned")');
   await pa.waitForSelector('[data-testid=nav-mine] .count:text("1")');
   await pa.waitForSelector('[data-testid=capacity] strong:text("1 / 5")');
-  const row = (await pg.query('SELECT status, assignee_id FROM conversations WHERE id = $1', [cid])).rows[0];
+  const row = (await fx.pg.query('SELECT status, assignee_id FROM conversations WHERE id = $1', [cid])).rows[0];
   assert.equal(row.status, 'assigned');
   assert.equal(Number(row.assignee_id), ann.id);
   await pa.click('.status-opt.status-online');
@@ -107,7 +87,11 @@ test('an agent takes a chat from the queue, replies, notes, transfers; the colle
   await input.press('Shift+Enter');
   await input.type('Let me check.');
   await input.press('Enter');
-  const got = await v.next((m) => m.type === 'message.created' && m.message.author.kind === 'agent' && /sorry about that/.test(m.message.body), 5000, 'the reply');
+  const got = await v.next(
+    (m) => m.type === 'message.created' && m.message.author.kind === 'agent' && /sorry about that/.test(m.message.body),
+    5000,
+    'the reply',
+  );
   assert.equal(got.message.body, 'Hi Vera, sorry about that!\nLet me check.');
   assert.equal(await input.inputValue(), '');
 
@@ -123,9 +107,13 @@ test('an agent takes a chat from the queue, replies, notes, transfers; the colle
   await v.ack({ type: 'read', conversation_id: cid, seq: ack2.message.seq });
   await pa.waitForSelector('[data-testid=receipt].seen');
   // The console marked the visitor's messages read.
-  await waitFor(async () => Number((await pg.query('SELECT agent_last_read_seq FROM conversations WHERE id = $1', [cid])).rows[0].agent_last_read_seq) >= ack2.message.seq, {
-    what: 'agent read marker',
-  });
+  await waitFor(
+    async () =>
+      Number((await fx.pg.query('SELECT agent_last_read_seq FROM conversations WHERE id = $1', [cid])).rows[0].agent_last_read_seq) >= ack2.message.seq,
+    {
+      what: 'agent read marker',
+    },
+  );
 
   // An internal note: shown as a note, never sent to the visitor.
   await pa.click('[data-testid=mode-note]');
@@ -147,7 +135,7 @@ test('an agent takes a chat from the queue, replies, notes, transfers; the colle
   await v.next((m) => m.type === 'message.created' && m.message.body === 'Thanks for waiting — I am on it!', 5000, 'the canned reply');
 
   // Bob logs in elsewhere; Ann transfers the chat to him with a reason.
-  const B = await openConsole(browser, srv);
+  const B = await openConsole(fx.browser, fx.srv);
   const pb = B.page;
   await loginUI(pb, bob);
   await pa.click('[data-testid=transfer]');
@@ -161,7 +149,12 @@ test('an agent takes a chat from the queue, replies, notes, transfers; the colle
 
   // Bob sees it arrive, with the whole history.
   await pb.waitForSelector('[data-testid=nav-mine] .count:text("1")');
-  await waitFor(async () => (await pb.evaluate(() => window.__notifications)).some((n) => n.title === 'Chat transferred to you'), { what: "Bob's alert" }).catch(async (e) => { console.log(await pb.evaluate(() => window.__notifications)); throw e; });
+  await waitFor(async () => (await pb.evaluate(() => window.__notifications)).some((n) => n.title === 'Chat transferred to you'), {
+    what: "Bob's alert",
+  }).catch(async (e) => {
+    console.log(await pb.evaluate(() => window.__notifications));
+    throw e;
+  });
   await pb.click('[data-testid=nav-mine]');
   await convItem(pb, cid).click();
   await pb.waitForSelector('[data-testid=note]:has-text("Transferred to Bob Baker: billing question")');
@@ -179,7 +172,7 @@ test('an agent takes a chat from the queue, replies, notes, transfers; the colle
   await pb.waitForSelector('[data-testid=conv-status]:text("closed")');
   await v.next((m) => m.type === 'conversation.updated' && m.change === 'closed' && m.conversation.id === cid, 5000, 'closed event');
   await pb.waitForSelector('[data-testid=nav-mine] .count:text("0")');
-  assert.equal((await pg.query('SELECT status FROM conversations WHERE id = $1', [cid])).rows[0].status, 'closed');
+  assert.equal((await fx.pg.query('SELECT status FROM conversations WHERE id = $1', [cid])).rows[0].status, 'closed');
 
   // The Closed view finds it by message text.
   await pb.click('[data-testid=nav-closed]');

@@ -10,38 +10,20 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { REPO_ROOT } = require('../helpers/common');
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
 const { login } = require('../helpers/http');
-const { FAST_ENV, createAgent, createTeam } = require('../helpers/fixtures');
-const { ensureConsoleBuilt, launchBrowser, openConsole, loginUI, waitConnectedUI } = require('../helpers/browser');
+const { createAgent, createTeam } = require('../helpers/fixtures');
+const { openConsole, loginUI, waitConnectedUI } = require('../helpers/browser');
 
 const SHOTS = path.join(REPO_ROOT, 'build', 'screenshots');
 
-let pg;
-let srv;
-let browser;
-const test = testWithLogs(() => [srv]);
+const fx = suite({ browser: 'console' });
+const { test } = fx;
 
-before(async () => {
-  await ensureConsoleBuilt();
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  if (browser) await browser.close();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
+fx.setup(async () => {}, { timeout: 90000 });
 
 /** The agent's own menu (their name in the sidebar), then "Change password". */
 async function openForm(page) {
@@ -60,11 +42,11 @@ async function fill(page, current, fresh, again = fresh) {
 const errorsOf = (page) => page.locator('.modal .field-error, [data-testid=password-error]').allInnerTexts();
 
 test('an agent changes their password: checks, wrong current password, success; the other session ends, this one stays', async () => {
-  const team = await createTeam(pg);
-  const agent = await createAgent(pg, { name: 'Paula Password', teams: [team] });
-  const elsewhere = await openConsole(browser, srv);
+  const team = await createTeam(fx.pg);
+  const agent = await createAgent(fx.pg, { name: 'Paula Password', teams: [team] });
+  const elsewhere = await openConsole(fx.browser, fx.srv);
   await loginUI(elsewhere.page, agent);
-  const { context, page, problems } = await openConsole(browser, srv, { viewport: { width: 1280, height: 800 } });
+  const { context, page, problems } = await openConsole(fx.browser, fx.srv, { viewport: { width: 1280, height: 800 } });
   await loginUI(page, agent);
 
   await openForm(page);
@@ -100,8 +82,8 @@ test('an agent changes their password: checks, wrong current password, success; 
   await elsewhere.page.waitForSelector('#login-email', { timeout: 10000 });
   assert.match(await elsewhere.page.locator('.login-page').innerText(), /signed out/i);
   await waitConnectedUI(page);
-  assert.equal((await login(srv, agent.email, agent.password)).res.status, 401);
-  assert.equal((await login(srv, agent.email, 'a fresh passphrase')).res.status, 200);
+  assert.equal((await login(fx.srv, agent.email, agent.password)).res.status, 401);
+  assert.equal((await login(fx.srv, agent.email, 'a fresh passphrase')).res.status, 200);
   assert.deepEqual(await problems(), []);
   assert.deepEqual(await elsewhere.problems(), []);
   await context.close();
@@ -111,12 +93,12 @@ test('an agent changes their password: checks, wrong current password, success; 
 for (const locale of ['en', 'zh-CN']) {
   test(`screenshots of the form (${locale}) at 1280×800 and 390×844`, async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
-    const agent = await createAgent(pg, { name: locale === 'en' ? 'Alexandra Montgomery-Fitzgerald' : '王晓明' });
+    const agent = await createAgent(fx.pg, { name: locale === 'en' ? 'Alexandra Montgomery-Fitzgerald' : '王晓明' });
     for (const [w, h] of [
       [1280, 800],
       [390, 844],
     ]) {
-      const { context, page, problems } = await openConsole(browser, srv, { viewport: { width: w, height: h }, locale });
+      const { context, page, problems } = await openConsole(fx.browser, fx.srv, { viewport: { width: w, height: h }, locale });
       await loginUI(page, agent);
       await page.click('[data-testid=me-menu]');
       await page.waitForSelector('[data-testid=change-password]');

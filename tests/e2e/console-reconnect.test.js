@@ -1,67 +1,50 @@
 'use strict';
 // The console through connection trouble. The browser reaches parleyd
-// through a TCP proxy (tests/helpers/tcpproxy.js), so the test can cut the
+// through a TCP proxy (tests/helpers/tcp-proxy.js), so the test can cut the
 // connection, swallow the server's replies, and restart parleyd on the same
 // database behind the same address. Each draft survives, messages sent
 // while offline go out once the socket is back (with their client_msg_id,
 // so a resend after a lost ack is not stored twice), and what the visitor
 // wrote meanwhile appears: nothing lost, nothing doubled.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
-const { closeAll } = require('../helpers/ws');
-const { FAST_ENV, createTeam, createAgent, createSite, connectVisitor, sendMessage, waitFor } = require('../helpers/fixtures');
-const { ensureConsoleBuilt, launchBrowser, openConsole, loginUI, convItem, waitConnectedUI, shot } = require('../helpers/browser');
-const { startProxy } = require('../helpers/tcpproxy');
+const { suite } = require('../helpers/suite');
+const { createTeam, createAgent, createSite, connectVisitor, sendMessage, waitFor } = require('../helpers/fixtures');
+const { openConsole, loginUI, convItem, waitConnectedUI, shot } = require('../helpers/browser');
+const { startTcpProxy } = require('../helpers/tcp-proxy');
 
-let pg;
-let srv;
 let srv2;
 let proxy;
-let browser;
-const test = testWithLogs(() => [srv, srv2]);
+const fx = suite({ browser: 'console' });
+const { test } = fx;
 
-before(async () => {
-  await ensureConsoleBuilt();
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-  proxy = await startProxy({ port: srv.port });
-  browser = await launchBrowser();
-}, { timeout: 90000 });
+fx.setup(async () => {
+  proxy = await startTcpProxy({ target: fx.srv.port });
+});
 
-after(async () => {
-  await closeAll();
-  if (browser) await browser.close();
+fx.teardown(async () => {
   if (proxy) await proxy.close();
-  try {
-    if (srv && !srv.exitInfo) await stopChecked(srv);
-    if (srv2) await stopChecked(srv2);
-  } finally {
-    if (pg) await pg.stop();
-  }
 });
 
 const count = (log, body) => log.filter((m) => m.type === 'message.created' && m.message.body === body).length;
 const bubbles = (page, text) => page.locator('[data-testid=conversation] [data-testid=message]', { hasText: text }).count();
 
 test('drafts, unsent messages and the visitor’s messages survive drops and a server restart', { timeout: 150000 }, async () => {
-  const team = await createTeam(pg);
-  const ann = await createAgent(pg, { name: 'Rita Resilient', teams: [team] });
-  const site = await createSite(pg, { teamId: team, origins: ['https://shop.example'] });
+  const team = await createTeam(fx.pg);
+  const ann = await createAgent(fx.pg, { name: 'Rita Resilient', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team, origins: ['https://shop.example'] });
 
-  const C = await openConsole(browser, srv, { origin: proxy.origin });
+  const C = await openConsole(fx.browser, fx.srv, { origin: proxy.origin });
   const page = C.page;
   await loginUI(page, ann);
   await page.click('.status-opt.status-online');
 
   // Two visitors; both chats are assigned to Rita (she is online).
-  const v1 = await connectVisitor(srv, site);
+  const v1 = await connectVisitor(fx.srv, site);
   const c1 = (await v1.ack({ type: 'conversation.start', prechat: { name: 'Olga One' } })).conversation.id;
   await sendMessage(v1, c1, 'first question');
-  const v2 = await connectVisitor(srv, site);
+  const v2 = await connectVisitor(fx.srv, site);
   const c2 = (await v2.ack({ type: 'conversation.start', prechat: { name: 'Tim Two' } })).conversation.id;
   await sendMessage(v2, c2, 'second question');
   await page.waitForSelector('[data-testid=nav-mine] .count:text("2")');
@@ -123,15 +106,15 @@ test('drafts, unsent messages and the visitor’s messages survive drops and a s
   await waitConnectedUI(page, 20000);
   await page.waitForSelector('[data-testid=pending]', { state: 'detached' });
   assert.equal(await bubbles(page, 'reply whose ack was lost'), 1);
-  const stored = await pg.query('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND body = $2', [c1, 'reply whose ack was lost']);
+  const stored = await fx.pg.query('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND body = $2', [c1, 'reply whose ack was lost']);
   assert.equal(stored.rows[0].n, 1, 'the resent message was not stored twice');
 
   // --- 3. parleyd restarts on the same database, behind the same address.
-  await srv.stop();
+  await fx.srv.stop();
   await page.waitForSelector('[data-testid=connection]:not([data-state=open])');
   await input.type('reply during the restart');
   await input.press('Enter');
-  srv2 = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
+  srv2 = await fx.startNode();
   proxy.setTarget(srv2.port);
   const v1b = await connectVisitor(srv2, site, { token: v1.token, label: 'visitor again' });
   await sendMessage(v1b, c1, 'written after the restart');
@@ -142,16 +125,27 @@ test('drafts, unsent messages and the visitor’s messages survive drops and a s
   await v1b.next((m) => m.type === 'message.created' && m.message.body === 'reply during the restart', 5000, 'the reply sent during the restart');
 
   // Nothing lost, nothing doubled, in the console and for the visitor.
-  for (const body of ['first question', 'written while you were offline', 'reply typed while offline', 'reply whose ack was lost', 'written after the restart', 'reply during the restart']) {
+  for (const body of [
+    'first question',
+    'written while you were offline',
+    'reply typed while offline',
+    'reply whose ack was lost',
+    'written after the restart',
+    'reply during the restart',
+  ]) {
     assert.equal(await bubbles(page, body), 1, `"${body}" shown once`);
   }
   const all = [...v1.log, ...v1b.log];
   for (const body of ['reply typed while offline', 'reply whose ack was lost', 'reply during the restart']) {
     assert.equal(count(all, body), 1, `the visitor got "${body}" once`);
   }
-  const seqs = await pg.query('SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq', [c1]);
+  const seqs = await fx.pg.query('SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq', [c1]);
   const shown = await page.$$eval('[data-testid=conversation] [data-seq]', (els) => els.map((e) => Number(e.dataset.seq)));
-  assert.deepEqual(shown, seqs.rows.map((r) => Number(r.seq)), 'the thread holds every message, in order');
+  assert.deepEqual(
+    shown,
+    seqs.rows.map((r) => Number(r.seq)),
+    'the thread holds every message, in order',
+  );
   // Tim's draft is still there.
   await convItem(page, c2).click();
   assert.equal(await input.inputValue(), 'draft for Tim');

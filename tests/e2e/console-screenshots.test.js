@@ -4,65 +4,63 @@
 // panel, the composer with canned responses, transfer, shortcuts help, and
 // the admin pages. The workspace is seeded with realistic data first.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
 const { closeAll } = require('../helpers/ws');
-const { FAST_ENV, createTeam, createAgent, createSite, connectAgent, sendMessage, addToTeam } = require('../helpers/fixtures');
-const { ensureConsoleBuilt, launchBrowser, openConsole, loginUI, shot, convItem } = require('../helpers/browser');
+const { createTeam, createAgent, createSite, connectAgent, sendMessage, addToTeam } = require('../helpers/fixtures');
+const { openConsole, loginUI, shot, convItem } = require('../helpers/browser');
 const { UA, visitorWithAgent } = require('../helpers/visitors');
 
-let pg;
-let srv;
-let browser;
-const test = testWithLogs(() => [srv]);
+const fx = suite({ browser: 'console' });
+const { test } = fx;
 
-before(async () => {
-  await ensureConsoleBuilt();
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await closeAll();
-  if (browser) await browser.close();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+fx.setup(async () => {}, { timeout: 90000 });
 
 test('screenshots of the main views', { timeout: 120000 }, async () => {
-  const support = await createTeam(pg, 'Support EU');
-  const billing = await createTeam(pg, 'Billing');
-  const alex = await createAgent(pg, { name: 'Alex Morgan', role: 'admin', teams: [support, billing] });
-  await createAgent(pg, { name: 'Sam Rivera', teams: [support] });
-  await createAgent(pg, { name: 'Priya Patel', role: 'supervisor', teams: [support, billing], maxChats: 8 });
-  const site = await createSite(pg, { name: 'Northwind Coffee', teamId: support, origins: ['https://northwind.example'], identitySecret: 'n0rthw1nd-secret-for-tests' });
-  await pg.query(
-    "UPDATE sites SET widget_settings = $2 WHERE id = $1",
-    [site.id, { color: '#0f766e', position: 'right', greeting: 'Hi! Questions about your order? We reply in minutes.', launcher_text: 'Chat with us', language: 'auto', prechat_fields: [{ name: 'name', label: 'Your name', type: 'text', required: true }, { name: 'email', label: 'Email', type: 'email', required: true }, { name: 'order', label: 'Order number', type: 'text', required: false }] }],
-  );
+  const support = await createTeam(fx.pg, 'Support EU');
+  const billing = await createTeam(fx.pg, 'Billing');
+  const alex = await createAgent(fx.pg, { name: 'Alex Morgan', role: 'admin', teams: [support, billing] });
+  await createAgent(fx.pg, { name: 'Sam Rivera', teams: [support] });
+  await createAgent(fx.pg, { name: 'Priya Patel', role: 'supervisor', teams: [support, billing], maxChats: 8 });
+  const site = await createSite(fx.pg, {
+    name: 'Northwind Coffee',
+    teamId: support,
+    origins: ['https://northwind.example'],
+    identitySecret: 'n0rthw1nd-secret-for-tests',
+  });
+  await fx.pg.query('UPDATE sites SET widget_settings = $2 WHERE id = $1', [
+    site.id,
+    {
+      color: '#0f766e',
+      position: 'right',
+      greeting: 'Hi! Questions about your order? We reply in minutes.',
+      launcher_text: 'Chat with us',
+      language: 'auto',
+      prechat_fields: [
+        { name: 'name', label: 'Your name', type: 'text', required: true },
+        { name: 'email', label: 'Email', type: 'email', required: true },
+        { name: 'order', label: 'Order number', type: 'text', required: false },
+      ],
+    },
+  ]);
   for (const [shortcut, body] of [
     ['hello', 'Hi there! Thanks for reaching out to Northwind Coffee. How can I help?'],
     ['shipping', 'Orders ship within 24 hours from our Portland roastery. You get a tracking link by email as soon as the parcel leaves.'],
     ['refund', 'I have issued a full refund. It shows on your statement within 3–5 business days.'],
     ['thanks', 'Thanks for your patience — anything else I can do for you?'],
   ]) {
-    await pg.query('INSERT INTO canned_responses (shortcut, body) VALUES ($1, $2)', [shortcut, body]);
+    await fx.pg.query('INSERT INTO canned_responses (shortcut, body) VALUES ($1, $2)', [shortcut, body]);
   }
 
   // Alex works from node first: takes two chats and talks in them.
-  const ws = await connectAgent(srv, alex, { status: 'away' });
+  const ws = await connectAgent(fx.srv, alex, { status: 'away' });
 
   // Maria: verified, with attributes and an earlier closed conversation.
-  const maria = await visitorWithAgent(srv, site, { userAgent: UA.macSafari, identity: { id: 'cust-4821', name: 'Maria Garcia', email: 'maria.garcia@example.com' } });
+  const maria = await visitorWithAgent(fx.srv, site, {
+    userAgent: UA.macSafari,
+    identity: { id: 'cust-4821', name: 'Maria Garcia', email: 'maria.garcia@example.com' },
+  });
   await maria.ack({ type: 'visitor.update', attributes: { plan: 'Subscription – monthly', lifetime_orders: 14, newsletter: true } });
   const old = (await maria.ack({ type: 'conversation.start', page_url: 'https://northwind.example/faq' })).conversation.id;
   await sendMessage(maria, old, 'Do you ship to Canada?');
@@ -87,23 +85,33 @@ test('screenshots of the main views', { timeout: 120000 }, async () => {
   await maria.ack({ type: 'read', conversation_id: m1, seq: last.message.seq });
 
   // Tom: another of Alex's chats, unread.
-  const tom = await visitorWithAgent(srv, site, { userAgent: UA.winChrome });
-  const t1 = (await tom.ack({ type: 'conversation.start', prechat: { name: 'Tom Becker', email: 'tom@becker.example' }, page_url: 'https://northwind.example/shop/grinders' })).conversation.id;
+  const tom = await visitorWithAgent(fx.srv, site, { userAgent: UA.winChrome });
+  const t1 = (
+    await tom.ack({
+      type: 'conversation.start',
+      prechat: { name: 'Tom Becker', email: 'tom@becker.example' },
+      page_url: 'https://northwind.example/shop/grinders',
+    })
+  ).conversation.id;
   await sendMessage(tom, t1, 'Which grinder would you recommend for pour-over?');
   await ws.ack({ type: 'conversation.accept', conversation_id: t1 });
   await sendMessage(tom, t1, 'Budget is around $150.');
 
   // Two visitors waiting in the queue.
-  const lee = await visitorWithAgent(srv, site, { userAgent: UA.iphone });
-  const l1 = (await lee.ack({ type: 'conversation.start', prechat: { name: 'Lee Chen', email: 'lee.chen@example.org' }, page_url: 'https://northwind.example/checkout' })).conversation.id;
+  const lee = await visitorWithAgent(fx.srv, site, { userAgent: UA.iphone });
+  const l1 = (
+    await lee.ack({ type: 'conversation.start', prechat: { name: 'Lee Chen', email: 'lee.chen@example.org' }, page_url: 'https://northwind.example/checkout' })
+  ).conversation.id;
   await sendMessage(lee, l1, 'My card keeps getting declined at checkout. Can you help?');
-  await sleep(1200);
-  const anon = await visitorWithAgent(srv, site, { userAgent: UA.androidFirefox });
+  // Lee has waited a little longer than the next visitor (backdated rather
+  // than waited for).
+  await fx.pg.query("UPDATE conversations SET queued_at = queued_at - interval '1.2 seconds' WHERE id = $1", [l1]);
+  const anon = await visitorWithAgent(fx.srv, site, { userAgent: UA.androidFirefox });
   const a1 = (await anon.ack({ type: 'conversation.start', page_url: 'https://northwind.example/' })).conversation.id;
   await sendMessage(anon, a1, 'hello? is anyone there');
   await ws.close();
 
-  const C = await openConsole(browser, srv);
+  const C = await openConsole(fx.browser, fx.srv);
   const page = C.page;
   await page.waitForSelector('#login-email');
   await shot(page, '01-login');

@@ -4,49 +4,29 @@
 // certificate). An agent logs in, a visitor's message arrives live, the
 // agent answers from the browser and the visitor gets the answer over wss.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
-const { closeAll } = require('../helpers/ws');
-const { FAST_ENV, createTeam, createAgent, createSite, connectVisitor, startConversation, sendMessage, msgCreated } = require('../helpers/fixtures');
-const { ensureConsoleBuilt, launchBrowser, openConsole, loginUI, convItem } = require('../helpers/browser');
+const { suite } = require('../helpers/suite');
+const { createTeam, createAgent, createSite, connectVisitor, startConversation, sendMessage, msgCreated } = require('../helpers/fixtures');
+const { openConsole, loginUI, convItem } = require('../helpers/browser');
 
-let pg;
-let srv;
-let browser;
-const test = testWithLogs(() => [srv]);
+const fx = suite({ tls: true, browser: 'console' });
+const { test } = fx;
 
-before(async () => {
-  await ensureConsoleBuilt();
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV, tls: true });
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await closeAll();
-  if (browser) await browser.close();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
+fx.setup(async () => {}, { timeout: 90000 });
 
 test('the console over HTTPS and WSS: login, a live chat both ways', { timeout: 90000 }, async () => {
-  const team = await createTeam(pg, 'Secure desk');
-  const ann = await createAgent(pg, { name: 'Ann Secure', teams: [team] });
-  const site = await createSite(pg, { teamId: team });
+  const team = await createTeam(fx.pg, 'Secure desk');
+  const ann = await createAgent(fx.pg, { name: 'Ann Secure', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
 
-  const { page, problems } = await openConsole(browser, srv);
+  const { page, problems } = await openConsole(fx.browser, fx.srv);
   assert.match(page.url(), /^https:\/\//);
   await loginUI(page, ann);
   await page.click('.status-opt.status-online');
   await page.waitForSelector('.status-opt.status-online[aria-checked=true]');
 
-  const v = await connectVisitor(srv, site);
+  const v = await connectVisitor(fx.srv, site);
   const cid = await startConversation(v, { prechat: { name: 'Tilda Tls' } });
   await sendMessage(v, cid, 'is this line encrypted?');
   await page.click('[data-testid=nav-mine]');
@@ -55,7 +35,11 @@ test('the console over HTTPS and WSS: login, a live chat both ways', { timeout: 
 
   await page.fill('.composer textarea', 'yes, end to end over TLS');
   await page.keyboard.press('Enter');
-  await v.next(msgCreated(cid, (m) => m.body === 'yes, end to end over TLS'), 10000, 'the visitor gets the reply');
+  await v.next(
+    msgCreated(cid, (m) => m.body === 'yes, end to end over TLS'),
+    10000,
+    'the visitor gets the reply',
+  );
 
   // The session cookie the browser holds is Secure and HttpOnly.
   const cookie = (await page.context().cookies()).find((c) => c.name === 'parley_session');

@@ -7,52 +7,32 @@
 // window.__xss; neither happens, no element from a payload exists, no CSP
 // violation is reported, and the payloads are shown literally.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
-const { closeAll } = require('../helpers/ws');
-const { FAST_ENV, createTeam, createAgent, createSite, sendMessage } = require('../helpers/fixtures');
-const { ensureConsoleBuilt, launchBrowser, openConsole, loginUI, convItem, shot } = require('../helpers/browser');
+const { suite } = require('../helpers/suite');
+const { createTeam, createAgent, createSite, sendMessage } = require('../helpers/fixtures');
+const { openConsole, loginUI, convItem, shot } = require('../helpers/browser');
 const { visitorWithAgent } = require('../helpers/visitors');
 
-let pg;
-let srv;
-let browser;
-const test = testWithLogs(() => [srv]);
+const fx = suite({ browser: 'console' });
+const { test } = fx;
 
-before(async () => {
-  await ensureConsoleBuilt();
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await closeAll();
-  if (browser) await browser.close();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
+fx.setup(async () => {}, { timeout: 90000 });
 
 const P = (field) => `<img src=x onerror="window.__pwned('${field}')"><script>window.__xss='${field}'</script><svg onload="window.__pwned('${field}-svg')">`;
 
 test('visitor-supplied fields render inert in the conversation, list, panel and notifications', { timeout: 90000 }, async () => {
-  const team = await createTeam(pg);
-  const agent = await createAgent(pg, { name: 'Xavier Safe', role: 'supervisor', teams: [team] });
-  const site = await createSite(pg, { teamId: team, origins: ['https://shop.example'] });
+  const team = await createTeam(fx.pg);
+  const agent = await createAgent(fx.pg, { name: 'Xavier Safe', role: 'supervisor', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team, origins: ['https://shop.example'] });
 
-  const C = await openConsole(browser, srv);
+  const C = await openConsole(fx.browser, fx.srv);
   const page = C.page;
   const pwned = [];
   await page.exposeBinding('__pwned', (_src, field) => pwned.push(field));
   await loginUI(page, agent);
 
-  const v = await visitorWithAgent(srv, site, { userAgent: `Mozilla/5.0 ${P('ua')} (X11; Linux x86_64) Chrome/124.0` });
+  const v = await visitorWithAgent(fx.srv, site, { userAgent: `Mozilla/5.0 ${P('ua')} (X11; Linux x86_64) Chrome/124.0` });
   await v.ack({
     type: 'visitor.update',
     attributes: { [P('attrkey').slice(0, 64)]: P('attr').slice(0, 500), plan: '"><iframe src="javascript:window.__pwned(\'attr-iframe\')">' },
@@ -66,14 +46,14 @@ test('visitor-supplied fields render inert in the conversation, list, panel and 
     })
   ).conversation.id;
   await sendMessage(v, cid, P('message'));
-  await sendMessage(v, cid, 'click javascript:window.__pwned(\'js-link\') or https://ok.example/"><img src=x onerror=window.__pwned(\'in-link\')> now');
+  await sendMessage(v, cid, "click javascript:window.__pwned('js-link') or https://ok.example/\"><img src=x onerror=window.__pwned('in-link')> now");
   await sendMessage(v, cid, '[a](javascript:alert(1)) <a href="javascript:window.__pwned(\'a\')">x</a> &lt;b&gt;');
 
   // Queue list (name, preview), conversation, visitor panel.
   await page.click('[data-testid=nav-queue]');
   const item = convItem(page, cid);
   await item.waitFor();
-  assert.ok((await item.textContent()).includes("<img src=x onerror=\"window.__pwned('name')\">"), 'name shown literally in the list');
+  assert.ok((await item.textContent()).includes('<img src=x onerror="window.__pwned(\'name\')">'), 'name shown literally in the list');
   await item.click();
   await page.waitForSelector('[data-testid=message]:has-text("&lt;b&gt;")');
   await page.click('[data-testid=visitor-panel] details.ua summary');
@@ -109,7 +89,10 @@ test('visitor-supplied fields render inert in the conversation, list, panel and 
   assert.equal(injected.img, 0);
   assert.equal(injected.iframe, 0);
   assert.equal(injected.handlers, 0);
-  assert.deepEqual(injected.script.filter((s) => !/^\/console\/app\.js/.test(s || '')), []);
+  assert.deepEqual(
+    injected.script.filter((s) => !/^\/console\/app\.js/.test(s || '')),
+    [],
+  );
   assert.deepEqual(injected.jsLinks, [], 'only http(s) links');
   for (const l of injected.links) assert.equal(l.rel, 'noopener noreferrer', `link ${l.href}`);
   // ...and the payloads are there, as text.
@@ -120,9 +103,15 @@ test('visitor-supplied fields render inert in the conversation, list, panel and 
   assert.ok(text.includes("window.__pwned('page')"), 'page URL shown as text');
   assert.ok(text.includes("window.__pwned('referrer')"), 'referrer shown as text');
   const panel = page.locator('[data-testid=visitor-panel]');
-  assert.equal(await panel.locator('[data-testid=visitor-page] a').getAttribute('href'), new URL(`https://shop.example/"><script>window.__pwned('page')</script>?q=${encodeURIComponent('<b>')}`).href);
+  assert.equal(
+    await panel.locator('[data-testid=visitor-page] a').getAttribute('href'),
+    new URL(`https://shop.example/"><script>window.__pwned('page')</script>?q=${encodeURIComponent('<b>')}`).href,
+  );
   assert.deepEqual(await C.problems(), [], 'no page errors and no CSP violations');
   const notes = await page.evaluate(() => window.__notifications);
-  assert.ok(notes.some((n) => n.body.includes("<img src=x onerror=\"window.__pwned('notify')\">")), 'notification body is the raw text');
+  assert.ok(
+    notes.some((n) => n.body.includes('<img src=x onerror="window.__pwned(\'notify\')">')),
+    'notification body is the raw text',
+  );
   await C.context.close();
 });

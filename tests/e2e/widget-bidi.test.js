@@ -8,35 +8,28 @@
 // still be drawn after it, names sit in <bdi>, bodies in dir="auto" blocks.
 // Screenshots at 1280x800 and 390x844 go to build/screenshots/.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const { REPO_ROOT } = require('../helpers/common');
-const { testWithLogs } = require('../helpers/parleyd');
 const { createAgent, connectAgent, sendMessage } = require('../helpers/fixtures');
-const { startWidgetStack, openWidget, cspViolations } = require('../helpers/widget');
+const { widgetSuite, openWidget, cspViolations } = require('../helpers/widget');
 const { RLO, HOSTILE, assertDrawnAfter, assertIsolated } = require('../helpers/bidi');
 
 const SHOTS = path.join(REPO_ROOT, 'build', 'screenshots');
 const ARABIC_REPLY = 'مرحبا، طلبك رقم 42 في الطريق';
 
-let stack;
 let agent;
-const test = testWithLogs(() => [stack && stack.srv]);
+const stack = widgetSuite();
+const { test } = stack;
 
-before(async () => {
-  stack = await startWidgetStack();
+stack.setup(async () => {
   const hal = await createAgent(stack.pg, { name: 'Hal', teams: [stack.team] });
   await stack.pg.query('UPDATE agents SET name = $2 WHERE id = $1', [hal.id, HOSTILE]);
   agent = await connectAgent(stack.srv, hal, { status: 'online' });
   // JSON with "<" escaped, so that nothing can end the page's script.
   stack.host.config.head = `<script>parley('identify', { name: ${JSON.stringify(HOSTILE).replace(/</g, '\\u003c')} });</script>`;
-}, { timeout: 90000 });
-
-after(async () => {
-  if (stack) await stack.stop();
 });
 
 const WORDS = {

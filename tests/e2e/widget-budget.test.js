@@ -1,7 +1,7 @@
 'use strict';
 // The widget's size budget on the built files (what `make all` put into
-// build/static), and the rules its sources must keep: no HTML parsing of
-// strings anywhere, and nothing in frame.html that the frame's strict CSP
+// build/static), and the rules its sources (widget/src and the ui-shared/
+// modules it bundles) must keep: no HTML parsing of strings anywhere, and nothing in frame.html that the frame's strict CSP
 // (script-src 'self'; style-src 'self') would refuse.
 
 const test = require('node:test');
@@ -19,6 +19,8 @@ function sources(dir) {
   const out = [];
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
+    // ui-shared's own tests and dependencies are not bundled.
+    if (e.isDirectory() && (e.name === 'node_modules' || e.name === 'test')) continue;
     if (e.isDirectory()) out.push(...sources(p));
     else if (/\.(js|jsx|mjs)$/.test(e.name)) out.push(p);
   }
@@ -50,11 +52,22 @@ test('the build has everything the frame and the demo page load', () => {
 });
 
 test('the widget sources never parse strings as HTML or code', () => {
-  const files = sources(path.join(REPO_ROOT, 'widget', 'src'));
+  const shared = sources(path.join(REPO_ROOT, 'ui-shared'));
+  assert.ok(shared.length >= 1, 'no sources found in ui-shared/');
+  const files = [...sources(path.join(REPO_ROOT, 'widget', 'src')), ...shared];
   assert.ok(files.length >= 2);
   for (const f of files) {
     const text = fs.readFileSync(f, 'utf8');
-    for (const bad of [/innerHTML/, /outerHTML/, /dangerouslySetInnerHTML/, /insertAdjacentHTML/, /document\.write/, /\beval\(/, /new Function/, /setAttribute\(\s*['"]style/]) {
+    for (const bad of [
+      /innerHTML/,
+      /outerHTML/,
+      /dangerouslySetInnerHTML/,
+      /insertAdjacentHTML/,
+      /document\.write/,
+      /\beval\(/,
+      /new Function/,
+      /setAttribute\(\s*['"]style/,
+    ]) {
       assert.doesNotMatch(text, bad, `${path.relative(REPO_ROOT, f)} uses ${bad}`);
     }
   }

@@ -5,12 +5,10 @@
 // receipts, links), the unread badge and the page events, keyboard use, the
 // mobile full-screen layout, the /demo page, and screenshots for review.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { testWithLogs } = require('../helpers/parleyd');
 const { createAgent, connectAgent, addToTeam, identityHash, waitFor } = require('../helpers/fixtures');
-const { startWidgetStack, widgetFrame, launcher, openWidget, screenshot, bubbleTexts, cspViolations } = require('../helpers/widget');
+const { widgetSuite, widgetFrame, launcher, openWidget, screenshot, bubbleTexts, cspViolations } = require('../helpers/widget');
 
 const SETTINGS = {
   color: '#0f766e',
@@ -23,22 +21,17 @@ const SETTINGS = {
   ],
 };
 
-let stack;
 let ann;
 let agent;
 let page;
 let frame;
 let cid;
-const test = testWithLogs(() => [stack && stack.srv]);
+const stack = widgetSuite({ settings: SETTINGS });
+const { test } = stack;
 
-before(async () => {
-  stack = await startWidgetStack({ settings: SETTINGS });
+stack.setup(async () => {
   ann = await createAgent(stack.pg, { name: 'Ann Lee', teams: [stack.team] });
   agent = await connectAgent(stack.srv, ann, { status: 'online' });
-}, { timeout: 90000 });
-
-after(async () => {
-  if (stack) await stack.stop();
 });
 
 const events = (p, name) => p.evaluate((n) => window.__parleyEvents.filter((e) => e.event === n).map((e) => e.data), name);
@@ -72,9 +65,18 @@ test('the snippet on another origin: launcher, pre-chat form, agent reply, typin
   await frame.getByLabel('Email').fill('vic@example.com');
   await frame.getByRole('button', { name: 'Start conversation' }).click();
 
-  const first = await agent.next((m) => m.type === 'message.created' && m.message.body === 'Hello, where is my order?', 10000, 'the first message at the agent');
+  const first = await agent.next(
+    (m) => m.type === 'message.created' && m.message.body === 'Hello, where is my order?',
+    10000,
+    'the first message at the agent',
+  );
   cid = first.message.conversation_id;
-  const row = (await stack.pg.query('SELECT c.status, c.assignee_id, c.prechat, c.page_url, v.name, v.email FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.id = $1', [cid])).rows[0];
+  const row = (
+    await stack.pg.query(
+      'SELECT c.status, c.assignee_id, c.prechat, c.page_url, v.name, v.email FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.id = $1',
+      [cid],
+    )
+  ).rows[0];
   assert.deepEqual(row.prechat, { name: 'Vic Visitor', email: 'vic@example.com', order: 'A-1042' });
   assert.equal(row.page_url, stack.host.url);
   assert.equal(row.name, 'Vic Visitor');
@@ -114,7 +116,11 @@ test('the snippet on another origin: launcher, pre-chat form, agent reply, typin
   assert.equal(await link.textContent(), 'https://track.example.com/A-1042');
 
   // The open widget marks the reply read: the agent gets the visitor's read receipt.
-  await agent.next((m) => m.type === 'read' && m.conversation_id === cid && m.side === 'visitor' && m.last_read_seq >= reply.message.seq, 10000, 'the visitor read receipt');
+  await agent.next(
+    (m) => m.type === 'read' && m.conversation_id === cid && m.side === 'visitor' && m.last_read_seq >= reply.message.seq,
+    10000,
+    'the visitor read receipt',
+  );
 
   // Enter sends; Shift+Enter would add a line.
   await frame.locator('#pw-text').fill('Great, thank you!');
@@ -230,7 +236,12 @@ test('mobile (360 px): the open widget fills the screen', async () => {
   await f.getByLabel('How can we help?').fill('Do you ship to Norway?');
   await f.getByRole('button', { name: 'Start conversation' }).click();
   const ev = await agent.next((m2) => m2.type === 'message.created' && m2.message.body === 'Do you ship to Norway?', 10000, 'the mobile message');
-  await agent.ack({ type: 'message.send', conversation_id: ev.message.conversation_id, client_msg_id: 'ann-m1', body: 'We do! Shipping to Norway takes 3–5 days.' });
+  await agent.ack({
+    type: 'message.send',
+    conversation_id: ev.message.conversation_id,
+    client_msg_id: 'ann-m1',
+    body: 'We do! Shipping to Norway takes 3–5 days.',
+  });
   await f.locator('.pw-bubble', { hasText: 'Shipping to Norway' }).waitFor();
   await screenshot(m, 'mobile-chat');
   // The minimise button in the frame closes it and brings the launcher back.
@@ -278,7 +289,11 @@ test('the command API: calls queued before the loader, identify with a verified 
     await f.getByLabel('How can we help?').fill('I am a known customer');
     await f.getByRole('button', { name: 'Start conversation' }).click();
     const ev = await agent.next((m) => m.type === 'message.created' && m.message.body === 'I am a known customer', 10000, 'the verified visitor message');
-    const v = (await stack.pg.query('SELECT v.verified, v.external_id, v.name FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.id = $1', [ev.message.conversation_id])).rows[0];
+    const v = (
+      await stack.pg.query('SELECT v.verified, v.external_id, v.name FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.id = $1', [
+        ev.message.conversation_id,
+      ])
+    ).rows[0];
     assert.deepEqual(v, { verified: true, external_id: 'user-42', name: 'Una Known' });
 
     await p.evaluate(() => window.parley('toggle'));

@@ -3,27 +3,20 @@
 // the agents see later), rating a conversation after it was closed, and the
 // Simplified Chinese UI (from the browser's language, or the site setting).
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { testWithLogs } = require('../helpers/parleyd');
 const { createAgent, connectAgent, waitFor } = require('../helpers/fixtures');
-const { startWidgetStack, setSettings, launcher, openWidget, screenshot, bubbleTexts } = require('../helpers/widget');
+const { widgetSuite, setSettings, launcher, openWidget, screenshot, bubbleTexts } = require('../helpers/widget');
 
-let stack;
 let ann;
 let page;
 let frame;
 let cid;
-const test = testWithLogs(() => [stack && stack.srv]);
+const stack = widgetSuite({ settings: { color: '#be123c', launcher_text: 'Chat with us' } });
+const { test } = stack;
 
-before(async () => {
-  stack = await startWidgetStack({ settings: { color: '#be123c', launcher_text: 'Chat with us' } });
+stack.setup(async () => {
   ann = await createAgent(stack.pg, { name: 'Ann Lee', teams: [stack.team] });
-}, { timeout: 90000 });
-
-after(async () => {
-  if (stack) await stack.stop();
 });
 
 test('Chinese UI when the browser language is zh-CN (and while nobody is online)', async () => {
@@ -72,7 +65,12 @@ test('offline form: nobody online, the message waits as an offline conversation'
   await frame.getByText("Thanks! We're away right now and will reply to you as soon as we're back.").waitFor();
   await frame.locator('.pw-receipt', { hasText: 'Sent' }).waitFor();
 
-  const rows = (await stack.pg.query('SELECT c.id, c.offline, c.status, c.prechat, v.email FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.site_id = $1', [stack.site.id])).rows;
+  const rows = (
+    await stack.pg.query(
+      'SELECT c.id, c.offline, c.status, c.prechat, v.email FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.site_id = $1',
+      [stack.site.id],
+    )
+  ).rows;
   assert.equal(rows.length, 1);
   assert.equal(rows[0].offline, true);
   assert.equal(rows[0].status, 'queued');
@@ -80,7 +78,10 @@ test('offline form: nobody online, the message waits as an offline conversation'
   assert.deepEqual(rows[0].prechat, { name: 'Olga Offline', email: 'olga@example.com' });
   cid = Number(rows[0].id);
   const msgs = (await stack.pg.query("SELECT body FROM messages WHERE conversation_id = $1 AND kind = 'message'", [cid])).rows;
-  assert.deepEqual(msgs.map((m) => m.body), ['Do you have the jacket in XL?']);
+  assert.deepEqual(
+    msgs.map((m) => m.body),
+    ['Do you have the jacket in XL?'],
+  );
   await screenshot(page, 'desktop-offline-sent');
 });
 
@@ -88,7 +89,9 @@ test('an agent comes online and answers the offline conversation; after closing,
   const agent = await connectAgent(stack.srv, ann, { status: 'online' });
   // Still waiting in the team's queue: the agent takes it.
   await agent.request({ type: 'conversation.accept', conversation_id: cid });
-  await waitFor(async () => (await stack.pg.query('SELECT status FROM conversations WHERE id = $1', [cid])).rows[0].status === 'assigned', { what: 'assigned' });
+  await waitFor(async () => (await stack.pg.query('SELECT status FROM conversations WHERE id = $1', [cid])).rows[0].status === 'assigned', {
+    what: 'assigned',
+  });
   await agent.ack({ type: 'message.send', conversation_id: cid, client_msg_id: 'o-1', body: 'Yes, XL is in stock!' });
   await frame.locator('.pw-bubble', { hasText: 'Yes, XL is in stock!' }).waitFor();
   await agent.ack({ type: 'conversation.close', conversation_id: cid });

@@ -5,29 +5,22 @@
 // offline, an acknowledgement lost with the connection, and two open tabs.
 // Nothing is lost and nothing is duplicated.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { testWithLogs } = require('../helpers/parleyd');
 const { createAgent, connectAgent, waitFor } = require('../helpers/fixtures');
-const { startWidgetStack, widgetFrame, launcher, openWidget, bubbleTexts, screenshot } = require('../helpers/widget');
+const { widgetSuite, widgetFrame, launcher, openWidget, bubbleTexts, screenshot } = require('../helpers/widget');
 
-let stack;
 let agent;
 let page;
 let frame;
 let cid;
-const test = testWithLogs(() => [stack && stack.srv]);
+const stack = widgetSuite({ proxy: true, settings: { color: '#7c3aed' } });
+const { test } = stack;
 
-before(async () => {
-  stack = await startWidgetStack({ proxy: true, settings: { color: '#7c3aed' } });
+stack.setup(async () => {
   const ann = await createAgent(stack.pg, { name: 'Ann Lee', teams: [stack.team] });
   // The agent talks to parleyd directly: only the visitor's network fails.
   agent = await connectAgent(stack.srv, ann, { status: 'online' });
-}, { timeout: 90000 });
-
-after(async () => {
-  if (stack) await stack.stop();
 });
 
 const countInDb = async (body) =>

@@ -8,12 +8,10 @@
 // run there; in the frame the strict CSP would block it but report a
 // violation, which counts as a failure too.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { testWithLogs } = require('../helpers/parleyd');
 const { createAgent, connectAgent } = require('../helpers/fixtures');
-const { startWidgetStack, launcher, openWidget, bubbleTexts, cspViolations, screenshot } = require('../helpers/widget');
+const { widgetSuite, launcher, openWidget, bubbleTexts, cspViolations, screenshot } = require('../helpers/widget');
 
 const IMG = `<img src=x onerror="window.__pwnedHit('img')">`;
 const SCRIPT = `<script>window.__pwnedHit('script')</script>`;
@@ -36,13 +34,12 @@ const SETTINGS = {
   ],
 };
 
-let stack;
 let agent;
 const hits = [];
-const test = testWithLogs(() => [stack && stack.srv]);
+const stack = widgetSuite({ settings: SETTINGS });
+const { test } = stack;
 
-before(async () => {
-  stack = await startWidgetStack({ settings: SETTINGS });
+stack.setup(async () => {
   const eve = await createAgent(stack.pg, { name: AGENT, email: 'eve@example.com', teams: [stack.team] });
   agent = await connectAgent(stack.srv, eve, { status: 'online' });
   // The page identifies the visitor and sets attributes with payloads.
@@ -52,10 +49,6 @@ before(async () => {
     parley('identify', { name: ${js(IMG)}, email: 'vic@example.com' });
     parley('set', { attributes: { order: ${js(SCRIPT)}, plan: ${js(SVG)} } });
   </script>`;
-}, { timeout: 90000 });
-
-after(async () => {
-  if (stack) await stack.stop();
 });
 
 test('payloads in settings, names, attributes and messages render as inert text', async () => {
@@ -103,7 +96,9 @@ test('payloads in settings, names, attributes and messages render as inert text'
       if (host && host.shadowRoot) all.push(host.shadowRoot);
       const bad = [];
       for (const root of all) {
-        for (const el of root.querySelectorAll('img, object, embed, iframe:not(#parley-frame), [onerror], [onload], [onmouseover], [onclick], [src^="javascript:" i], [href^="javascript:" i]')) {
+        for (const el of root.querySelectorAll(
+          'img, object, embed, iframe:not(#parley-frame), [onerror], [onload], [onmouseover], [onclick], [src^="javascript:" i], [href^="javascript:" i]',
+        )) {
           bad.push(el.outerHTML.slice(0, 120));
         }
         for (const s of root.querySelectorAll('script')) if (!s.src) bad.push('inline script in the widget');
@@ -113,7 +108,11 @@ test('payloads in settings, names, attributes and messages render as inert text'
     });
     // The host page has its own inline script (the parley() queue stub and
     // identify call); count only what is inside the widget or the frame.
-    assert.deepEqual(found.filter((x) => x !== 'inline script in the widget' || f === frame), [], `markup from a payload in ${f === page ? 'the host page' : 'the frame'}`);
+    assert.deepEqual(
+      found.filter((x) => x !== 'inline script in the widget' || f === frame),
+      [],
+      `markup from a payload in ${f === page ? 'the host page' : 'the frame'}`,
+    );
   }
 
   // Only the http(s) URL became a link; javascript: stays text and is not clickable.
@@ -129,6 +128,7 @@ test('payloads in settings, names, attributes and messages render as inert text'
   const pagesBefore = ctx.pages().length;
   await frame.getByText(JS_URL).first().click();
   await frame.getByText('here').first().click();
+  // Waiting is the test here: nothing may open within a while of the clicks.
   await page.waitForTimeout(500);
   assert.equal(ctx.pages().length, pagesBefore, 'clicking the javascript: text opened nothing');
 

@@ -214,7 +214,14 @@ function streamLines(srv, tok, urlPath, { query, onLine = () => {}, onTick = () 
   const token = tok && typeof tok === 'object' ? tok.token : tok;
   return new Promise((resolve, reject) => {
     const req = http.get(
-      { host: srv.host || '127.0.0.1', port: srv.port, path: `${urlPath}${qs(query)}`, agent: false, timeout: timeoutMs, headers: token ? { Authorization: `Bearer ${token}` } : {} },
+      {
+        host: srv.host || '127.0.0.1',
+        port: srv.port,
+        path: `${urlPath}${qs(query)}`,
+        agent: false,
+        timeout: timeoutMs,
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
+      },
       (res) => {
         let bytes = 0;
         let lines = 0;

@@ -67,7 +67,12 @@ async function assertDrawnAfter(scope, selector, before, after, what = selector)
 
 /** What makes an element isolate its content: tag, dir attribute, computed unicode-bidi and direction. */
 function isolation(locator) {
-  return locator.evaluate((el) => ({ tag: el.localName, dir: el.getAttribute('dir'), bidi: getComputedStyle(el).unicodeBidi, direction: getComputedStyle(el).direction }));
+  return locator.evaluate((el) => ({
+    tag: el.localName,
+    dir: el.getAttribute('dir'),
+    bidi: getComputedStyle(el).unicodeBidi,
+    direction: getComputedStyle(el).direction,
+  }));
 }
 
 /** An element whose content cannot reorder the text around it. */

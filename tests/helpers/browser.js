@@ -16,6 +16,8 @@ const { REPO_ROOT, onExit } = require('./common');
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'test-results', 'screenshots');
 const STATIC = path.join(REPO_ROOT, 'build', 'static');
+/** Debian's Chromium (no downloaded browser); CHROMIUM_PATH names another. */
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -26,10 +28,13 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
+/** Source directories the console is built from (it imports ui-shared/). */
+const CONSOLE_SOURCES = ['agent-console', 'ui-shared'].map((d) => path.join(REPO_ROOT, d));
+
 /** Builds the console into build/static when it is missing or older than its sources. */
 async function ensureConsoleBuilt() {
   const index = path.join(STATIC, 'console', 'index.html');
-  let built = 0;
+  let built;
   try {
     built = fs.statSync(index).mtimeMs;
   } catch {
@@ -39,19 +44,25 @@ async function ensureConsoleBuilt() {
   let newest = 0;
   const walk = (dir) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.name === 'node_modules') continue;
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else newest = Math.max(newest, fs.statSync(p).mtimeMs);
     }
   };
-  walk(srcDir);
+  for (const d of CONSOLE_SOURCES) walk(d);
   if (built && built >= newest) return;
   await require(path.join(srcDir, 'build.js')).build(STATIC);
 }
 
-async function launchBrowser() {
+/**
+ * The one way the tests start Chromium (console and widget tests alike):
+ * headless, killed at process exit if still running; browser.close() never
+ * throws.
+ */
+async function launchBrowser({ timeoutMs = 60000 } = {}) {
   const { chromium } = require('playwright-core');
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: timeoutMs });
   const unregister = onExit(() => {
     try {
       const proc = browser.process && browser.process();
@@ -60,6 +71,7 @@ async function launchBrowser() {
       /* gone */
     }
   });
+  browser.on('disconnected', unregister);
   const close = browser.close.bind(browser);
   browser.close = async () => {
     unregister();
@@ -78,7 +90,11 @@ async function launchBrowser() {
  * Resolves { context, page, problems() } where problems() lists page
  * errors, console errors and CSP violations seen so far.
  */
-async function openConsole(browser, srv, { origin = srv.origin, notifications = true, viewport = { width: 1440, height: 900 }, path: p = '/console/', locale } = {}) {
+async function openConsole(
+  browser,
+  srv,
+  { origin = srv.origin, notifications = true, viewport = { width: 1440, height: 900 }, path: p = '/console/', locale } = {},
+) {
   const context = await browser.newContext({
     viewport,
     deviceScaleFactor: 1,
@@ -150,4 +166,16 @@ function convItem(page, id) {
   return page.locator(`[data-testid=conv-item][data-id="${id}"]`);
 }
 
-module.exports = { ensureConsoleBuilt, launchBrowser, openConsole, loginUI, waitConnectedUI, shot, convItem, SCREENSHOTS, CHROMIUM_ARGS };
+module.exports = {
+  ensureConsoleBuilt,
+  launchBrowser,
+  openConsole,
+  loginUI,
+  waitConnectedUI,
+  shot,
+  convItem,
+  SCREENSHOTS,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  CONSOLE_SOURCES,
+};

@@ -247,7 +247,10 @@ async function login(srv, email, password, { jar = new CookieJar(), headers = {}
 
 /** A problem+json answer's content type without parameters, lower-cased. */
 function mediaType(res) {
-  return String(res.headers['content-type'] || '').split(';')[0].trim().toLowerCase();
+  return String(res.headers['content-type'] || '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
 }
 
 module.exports = {

@@ -176,7 +176,9 @@ async function startOnce(bin, port, { databaseUrl, env, timeoutMs, args, tls }) 
       proc.kill('SIGKILL');
       await exited;
       cleanup();
-      throw new Error(`parleyd did not answer GET /healthz with 200 within ${timeoutMs} ms (last status ${status || 'no answer'})\n--- parleyd output ---\n${tail(logs())}`);
+      throw new Error(
+        `parleyd did not answer GET /healthz with 200 within ${timeoutMs} ms (last status ${status || 'no answer'})\n--- parleyd output ---\n${tail(logs())}`,
+      );
     }
     await sleep(50);
   }
@@ -313,7 +315,10 @@ async function addAgent(databaseUrl, { email, name = email, role = 'agent', pass
   if (r.code !== 0) {
     throw new Error(`parleyd ${args.join(' ')} exited ${r.code ?? r.signal}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${tail(r.stderr)}`);
   }
-  const lines = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.length ? lines[lines.length - 1] : '';
 }
 
@@ -348,4 +353,4 @@ function testWithLogs(getServers) {
   };
 }
 
-module.exports = { startParleyd, stopChecked, runParleyd, addAgent, parleydPath, cleanEnv, testWithLogs };
+module.exports = { startParleyd, stopChecked, runParleyd, addAgent, parleydPath, cleanEnv, testWithLogs, SANITIZED };

@@ -17,16 +17,7 @@ const path = require('node:path');
 const { promisify } = require('node:util');
 const pg = require('pg');
 
-const {
-  VAR_TMP,
-  ensureVarTmp,
-  makeTempDir,
-  freePort,
-  onExit,
-  rmrf,
-  sweepStale,
-  writeOwner,
-} = require('./common');
+const { VAR_TMP, ensureVarTmp, makeTempDir, freePort, onExit, rmrf, sweepStale, writeOwner } = require('./common');
 
 const execFileP = promisify(execFile);
 const FALLBACK_BINDIR = '/usr/lib/postgresql/15/bin';

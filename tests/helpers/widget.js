@@ -1,13 +1,13 @@
 'use strict';
 // Browser-test harness for the chat widget (tests/e2e).
 //
-//   const stack = await startWidgetStack({ settings: {...}, proxy: true });
-//   // stack.pg, stack.srv (parleyd), stack.parley (the URL the browser uses:
-//   // parleyd itself, or a TCP proxy in front of it), stack.host (a page on
+//   const stack = widgetSuite({ settings: {...}, proxy: true });   // registers before/after
+//   const { test } = stack;
+//   // in tests: stack.pg, stack.srv (parleyd), stack.parley (the URL the browser
+//   // uses: parleyd itself, or a TCP proxy in front of it), stack.host (a page on
 //   // another origin carrying the snippet), stack.site, stack.team, stack.browser
 //   const page = await stack.newPage();            // host page loaded
 //   const frame = await widgetFrame(page);        // the chat iframe (a Playwright Frame)
-//   await stack.stop();
 //
 // Chromium is Debian's /usr/bin/chromium driven by playwright-core (no
 // downloaded browser). Screenshots go to <repo>/test-results/screenshots.
@@ -16,25 +16,12 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 
-const { chromium } = require('playwright-core');
-
 const { REPO_ROOT, freePort, onExit } = require('./common');
-const { startCluster } = require('./pg');
-const { startParleyd, stopChecked } = require('./parleyd');
+const { launchBrowser, CHROMIUM, CHROMIUM_ARGS } = require('./browser');
+const { suite } = require('./suite');
 const { startTcpProxy } = require('./tcp-proxy');
-const { closeAll } = require('./ws');
-const { FAST_ENV, createTeam, createSite } = require('./fixtures');
+const { createTeam, createSite } = require('./fixtures');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results', 'screenshots');
 const STATIC_DIR = path.join(REPO_ROOT, 'build', 'static');
 
@@ -42,20 +29,6 @@ function requireBuiltWidget() {
   for (const f of ['widget.js', 'widget/frame.html', 'widget/frame.js', 'widget/frame.css']) {
     if (!fs.existsSync(path.join(STATIC_DIR, f))) throw new Error(`build/static/${f} is missing: run \`make all\` first`);
   }
-}
-
-async function launchBrowser() {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60000 });
-  const unregister = onExit(() => {
-    try {
-      const proc = browser.process && browser.process();
-      if (proc) proc.kill('SIGKILL');
-    } catch {
-      /* gone */
-    }
-  });
-  browser.on('disconnected', unregister);
-  return browser;
 }
 
 /**
@@ -133,66 +106,66 @@ ${c.body || ''}
 }
 
 /**
- * Everything a widget test needs. Options:
+ * The fixture of a widget test: suite() (tests/helpers/suite.js) with a
+ * browser, plus a host page on another origin carrying the snippet, a team
+ * and a site allowing that origin. Options:
  *   settings   widget_settings of the site
  *   proxy      put a TCP proxy between the browser and parleyd (network drops)
  *   env        extra parleyd environment
+ * Returns the suite object with, once before() ran: .proxy, .parley (the URL
+ * the browser uses: parleyd itself or the proxy), .host, .team, .site, and
+ * .newContext(opts), .newPage(opts, { ctx, url }).
  */
-async function startWidgetStack({ settings = {}, proxy: useProxy = false, env = {} } = {}) {
-  requireBuiltWidget();
-  const stack = { pg: null, srv: null, proxy: null, host: null, browser: null, contexts: [] };
-  try {
-    stack.pg = await startCluster();
-    if (useProxy) stack.proxy = await startTcpProxy();
-    const publicEnv = stack.proxy ? { PARLEY_PUBLIC_URL: stack.proxy.url } : {};
-    stack.srv = await startParleyd({ databaseUrl: stack.pg.url, env: { ...FAST_ENV, ...publicEnv, ...env } });
-    if (stack.proxy) stack.proxy.setTarget(stack.srv.port);
-    stack.parley = stack.proxy ? stack.proxy.url : stack.srv.url;
+function widgetSuite({ settings = {}, proxy: useProxy = false, env = {} } = {}) {
+  let proxy = null;
+  const fx = suite({
+    browser: true,
+    env: async () => {
+      requireBuiltWidget();
+      // The proxy listens before parleyd starts: parleyd is told its URL.
+      if (useProxy) proxy = await startTcpProxy();
+      return { ...(proxy ? { PARLEY_PUBLIC_URL: proxy.url } : {}), ...env };
+    },
+  });
+  fx.proxy = null;
+  fx.host = null;
+  fx.contexts = [];
+  fx.setup(async () => {
+    fx.proxy = proxy;
+    if (proxy) proxy.setTarget(fx.srv.port);
+    fx.parley = proxy ? proxy.url : fx.srv.url;
+    const config = { parley: fx.parley, siteKey: '' };
+    fx.host = await startHostPage(config);
+    fx.team = await createTeam(fx.pg);
+    fx.site = await createSite(fx.pg, { teamId: fx.team, origins: [fx.host.origin] });
+    config.siteKey = fx.site.key;
+    await setSettings(fx, settings);
+  });
+  fx.teardown(async () => {
+    for (const ctx of fx.contexts) await ctx.close().catch(() => {});
+    if (fx.host) await fx.host.close().catch(() => {});
+    if (proxy) await proxy.close().catch(() => {});
+  });
 
-    const config = { parley: stack.parley, siteKey: '' };
-    stack.host = await startHostPage(config);
-    stack.team = await createTeam(stack.pg);
-    stack.site = await createSite(stack.pg, { teamId: stack.team, origins: [stack.host.origin] });
-    config.siteKey = stack.site.key;
-    await setSettings(stack, settings);
-    stack.browser = await launchBrowser();
-  } catch (e) {
-    await stopStack(stack).catch(() => {});
-    throw e;
-  }
-
-  /** A new browser context (own storage) with one page on the host page. */
-  stack.newContext = async (opts = {}) => {
-    const ctx = await stack.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', ...opts });
-    stack.contexts.push(ctx);
+  /** A new browser context (own storage). */
+  fx.newContext = async (opts = {}) => {
+    const ctx = await fx.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', ...opts });
+    fx.contexts.push(ctx);
     return ctx;
   };
-  stack.newPage = async (opts = {}, { ctx, url = stack.host.url } = {}) => {
-    const context = ctx || (await stack.newContext(opts));
+  /** A page (in a new context unless ctx is given) on the host page. */
+  fx.newPage = async (opts = {}, { ctx, url = fx.host.url } = {}) => {
+    const context = ctx || (await fx.newContext(opts));
     const page = await context.newPage();
     watchPage(page);
     await page.goto(url);
     return page;
   };
-  stack.stop = () => stopStack(stack);
-  return stack;
+  return fx;
 }
 
 async function setSettings(stack, settings) {
   await stack.pg.query('UPDATE sites SET widget_settings = $2::jsonb WHERE id = $1', [stack.site.id, JSON.stringify(settings)]);
-}
-
-async function stopStack(stack) {
-  await closeAll().catch(() => {});
-  for (const ctx of stack.contexts || []) await ctx.close().catch(() => {});
-  if (stack.browser) await stack.browser.close().catch(() => {});
-  if (stack.host) await stack.host.close().catch(() => {});
-  try {
-    if (stack.srv) await stopChecked(stack.srv);
-  } finally {
-    if (stack.proxy) await stack.proxy.close().catch(() => {});
-    if (stack.pg) await stack.pg.stop();
-  }
 }
 
 /**
@@ -267,7 +240,7 @@ module.exports = {
   SCREENSHOT_DIR,
   launchBrowser,
   startHostPage,
-  startWidgetStack,
+  widgetSuite,
   setSettings,
   watchPage,
   cspViolations,

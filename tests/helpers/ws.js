@@ -141,11 +141,7 @@ class WsClient {
   request(frame, timeoutMs = DEFAULT_TIMEOUT_MS) {
     const id = frame.id !== undefined ? frame.id : `r${++requestCounter}`;
     const out = { ...frame, id };
-    const p = this.next(
-      (m) => (m.type === 'ack' || m.type === 'error' || m.type === 'pong') && m.id === id,
-      timeoutMs,
-      `reply to ${frame.type} (id ${id})`,
-    );
+    const p = this.next((m) => (m.type === 'ack' || m.type === 'error' || m.type === 'pong') && m.id === id, timeoutMs, `reply to ${frame.type} (id ${id})`);
     this.send(out);
     return p;
   }

@@ -5,56 +5,31 @@
 // a deactivated agent's session and socket, logout closing the socket, and
 // conversation search, filters, pagination and visibility.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
 const { request, login } = require('../helpers/http');
 const { assertProblem, assertJson } = require('../helpers/assert');
-const { closeAll } = require('../helpers/ws');
-const {
-  FAST_ENV,
-  createTeam,
-  createAgent,
-  createSite,
-  connectAgent,
-  connectVisitor,
-  sendMessage,
-  waitFor,
-  uniq,
-} = require('../helpers/fixtures');
+const { createTeam, createAgent, createSite, connectAgent, connectVisitor, sendMessage, waitFor, uniq } = require('../helpers/fixtures');
 
-let pg;
-let srv;
-const test = testWithLogs(() => [srv]);
+const fx = suite();
+const { test } = fx;
 
 let admin;
 let asAdmin;
-before(async () => {
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-  admin = await createAgent(pg, { name: 'Api Admin', role: 'admin' });
+fx.setup(async () => {
+  admin = await createAgent(fx.pg, { name: 'Api Admin', role: 'admin' });
   asAdmin = await client(admin);
-}, { timeout: 60000 });
-
-after(async () => {
-  await closeAll();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
 });
 
 /** A logged-in API client for an agent fixture: call(method, path, json, {csrf, origin}). */
 async function client(agent) {
-  const s = await login(srv, agent.email, agent.password);
+  const s = await login(fx.srv, agent.email, agent.password);
   assert.equal(s.res.status, 200, `login of ${agent.email}: ${s.res.body}`);
-  const call = (method, path, json, { csrf = s.csrf, origin = srv.origin } = {}) => {
+  const call = (method, path, json, { csrf = s.csrf, origin = fx.srv.origin } = {}) => {
     const headers = {};
     if (csrf) headers['X-CSRF-Token'] = csrf;
-    return request(srv, { method, path, json, jar: s.jar, origin: origin || undefined, headers });
+    return request(fx.srv, { method, path, json, jar: s.jar, origin: origin || undefined, headers });
   };
   call.session = s;
   return call;
@@ -78,7 +53,7 @@ test('agents: list, create (generated or given password), update, and validation
   for (const k of ['id', 'email', 'name', 'role', 'status', 'max_chats', 'active', 'team_ids', 'open_chats', 'connected', 'created_at']) {
     assert.ok(k in me, `agent has ${k}`);
   }
-  const team = await createTeam(pg);
+  const team = await createTeam(fx.pg);
 
   // Invite without a password: a generated one, shown once, that works.
   const email = `${uniq('inv')}@example.com`;
@@ -88,11 +63,14 @@ test('agents: list, create (generated or given password), update, and validation
   assert.deepEqual(created.agent.team_ids, [team]);
   assert.equal(typeof created.password, 'string');
   assert.ok(created.password.length >= 12);
-  assert.equal((await login(srv, email, created.password)).res.status, 200);
+  assert.equal((await login(fx.srv, email, created.password)).res.status, 200);
 
   // With a password: none in the answer.
   const email2 = `${uniq('pw')}@example.com`;
-  const c2 = assertJson(await asAdmin('POST', '/api/agents', { email: email2, name: 'Given Password', role: 'supervisor', password: 'a long enough password' }), 201);
+  const c2 = assertJson(
+    await asAdmin('POST', '/api/agents', { email: email2, name: 'Given Password', role: 'supervisor', password: 'a long enough password' }),
+    201,
+  );
   assert.equal(c2.password, undefined);
   assert.equal(c2.agent.role, 'supervisor');
   assert.equal(c2.agent.max_chats, 5, 'default max_chats');
@@ -111,15 +89,15 @@ test('agents: list, create (generated or given password), update, and validation
 
   // Update: name, role, max_chats, teams, password.
   const id = created.agent.id;
-  const team2 = await createTeam(pg);
+  const team2 = await createTeam(fx.pg);
   const up = assertJson(await asAdmin('PATCH', `/api/agents/${id}`, { name: 'Renamed', role: 'supervisor', max_chats: 7, team_ids: [team2] }), 200);
   assert.equal(up.agent.name, 'Renamed');
   assert.equal(up.agent.role, 'supervisor');
   assert.equal(up.agent.max_chats, 7);
   assert.deepEqual(up.agent.team_ids, [team2]);
   assertJson(await asAdmin('PATCH', `/api/agents/${id}`, { password: 'another long password' }), 200);
-  assert.equal((await login(srv, email, 'another long password')).res.status, 200);
-  assert.equal((await login(srv, email, created.password)).res.status, 401);
+  assert.equal((await login(fx.srv, email, 'another long password')).res.status, 200);
+  assert.equal((await login(fx.srv, email, created.password)).res.status, 401);
 
   assertInvalid(await asAdmin('PATCH', `/api/agents/${id}`, { name: '' }), 'name');
   assertInvalid(await asAdmin('PATCH', `/api/agents/${id}`, { role: 'root' }), 'role');
@@ -137,8 +115,8 @@ test('agents: list, create (generated or given password), update, and validation
 // ------------------------------------------------------------------- teams
 
 test('teams: list, create, rename, members, and validation', async () => {
-  const a1 = await createAgent(pg, { name: 'Team Member One' });
-  const a2 = await createAgent(pg, { name: 'Team Member Two' });
+  const a1 = await createAgent(fx.pg, { name: 'Team Member One' });
+  const a2 = await createAgent(fx.pg, { name: 'Team Member Two' });
   const name = uniq('Sales ');
   const t = assertJson(await asAdmin('POST', '/api/teams', { name, member_ids: [a1.id] }), 201).team;
   assert.equal(t.name, name);
@@ -169,7 +147,7 @@ test('teams: list, create, rename, members, and validation', async () => {
 // ------------------------------------------------------------------- sites
 
 test('sites: list with secrets, create, update widget settings, rotate the secret, and validation', async () => {
-  const team = await createTeam(pg);
+  const team = await createTeam(fx.pg);
   const created = assertJson(
     await asAdmin('POST', '/api/sites', {
       name: 'Api Shop',
@@ -237,8 +215,8 @@ test('sites: list with secrets, create, update widget settings, rotate the secre
 // ------------------------------------------------------------------ canned
 
 test('canned responses: every agent reads, supervisors write, with validation', async () => {
-  const sup = await createAgent(pg, { name: 'Canned Supervisor', role: 'supervisor' });
-  const agent = await createAgent(pg, { name: 'Canned Reader' });
+  const sup = await createAgent(fx.pg, { name: 'Canned Supervisor', role: 'supervisor' });
+  const agent = await createAgent(fx.pg, { name: 'Canned Reader' });
   const asSup = await client(sup);
   const asAgent = await client(agent);
   const shortcut = uniq('greet-').toLowerCase();
@@ -268,12 +246,15 @@ test('canned responses: every agent reads, supervisors write, with validation', 
 // ------------------------------------------------------------------ tokens
 
 test('API tokens: create (secret once), list without secrets, revoke, and validation', async () => {
-  const created = assertJson(await asAdmin('POST', '/api/tokens', { name: 'Reporting', scopes: ['conversations:read', 'transcripts:read'], expires_in_days: 30 }), 201).token;
+  const created = assertJson(
+    await asAdmin('POST', '/api/tokens', { name: 'Reporting', scopes: ['conversations:read', 'transcripts:read'], expires_in_days: 30 }),
+    201,
+  ).token;
   assert.equal(created.name, 'Reporting');
   assert.deepEqual(created.scopes, ['conversations:read', 'transcripts:read']);
   assert.equal(typeof created.token, 'string');
   assert.ok(created.expires_at);
-  const bearer = (t) => request(srv, { path: '/api/v1/conversations', headers: { Authorization: `Bearer ${t}` } });
+  const bearer = (t) => request(fx.srv, { path: '/api/v1/conversations', headers: { Authorization: `Bearer ${t}` } });
   assert.equal((await bearer(created.token)).status, 200);
   const listed = assertJson(await asAdmin('GET', '/api/tokens'), 200).tokens.find((t) => t.id === created.id);
   assert.equal(listed.token, undefined, 'the list never carries the secret');
@@ -297,9 +278,9 @@ test('API tokens: create (secret once), list without secrets, revoke, and valida
 // ------------------------------------------------------------------- roles
 
 test('a regular agent gets 403 on every admin write and on GET /api/sites; a supervisor on admin writes', async () => {
-  const team = await createTeam(pg);
-  const agent = await createAgent(pg, { name: 'Plain Agent', teams: [team] });
-  const sup = await createAgent(pg, { name: 'Plain Supervisor', role: 'supervisor' });
+  const team = await createTeam(fx.pg);
+  const agent = await createAgent(fx.pg, { name: 'Plain Agent', teams: [team] });
+  const sup = await createAgent(fx.pg, { name: 'Plain Supervisor', role: 'supervisor' });
   const site = assertJson(await asAdmin('POST', '/api/sites', { name: 'Role Site' }), 201).site;
   const canned = assertJson(await asAdmin('POST', '/api/canned', { shortcut: uniq('r').toLowerCase(), body: 'x' }), 201).canned;
   const asAgent = await client(agent);
@@ -331,18 +312,18 @@ test('a regular agent gets 403 on every admin write and on GET /api/sites; a sup
     assertProblem(await asSup(method, path, json), 403, 'forbidden');
   }
   // Nothing changed.
-  assert.equal((await pg.query('SELECT role FROM agents WHERE id = $1', [agent.id])).rows[0].role, 'agent');
-  assert.equal((await pg.query('SELECT active FROM agents WHERE id = $1', [admin.id])).rows[0].active, true);
-  assert.equal((await pg.query('SELECT identity_secret FROM sites WHERE id = $1', [site.id])).rows[0].identity_secret, site.identity_secret);
-  assert.equal((await pg.query('SELECT body FROM canned_responses WHERE id = $1', [canned.id])).rows[0].body, 'x');
-  assert.equal((await pg.query('SELECT count(*)::int AS n FROM team_members WHERE team_id = $1', [team])).rows[0].n, 1);
+  assert.equal((await fx.pg.query('SELECT role FROM agents WHERE id = $1', [agent.id])).rows[0].role, 'agent');
+  assert.equal((await fx.pg.query('SELECT active FROM agents WHERE id = $1', [admin.id])).rows[0].active, true);
+  assert.equal((await fx.pg.query('SELECT identity_secret FROM sites WHERE id = $1', [site.id])).rows[0].identity_secret, site.identity_secret);
+  assert.equal((await fx.pg.query('SELECT body FROM canned_responses WHERE id = $1', [canned.id])).rows[0].body, 'x');
+  assert.equal((await fx.pg.query('SELECT count(*)::int AS n FROM team_members WHERE team_id = $1', [team])).rows[0].n, 1);
   // What the console needs stays readable for agents.
   assertJson(await asAgent('GET', '/api/agents'), 200);
   assertJson(await asAgent('GET', '/api/teams'), 200);
   assertJson(await asAgent('GET', '/api/canned'), 200);
   // Without a session: 401.
-  assertProblem(await request(srv, { path: '/api/agents' }), 401, 'unauthenticated');
-  assertProblem(await request(srv, { path: '/api/sites' }), 401, 'unauthenticated');
+  assertProblem(await request(fx.srv, { path: '/api/agents' }), 401, 'unauthenticated');
+  assertProblem(await request(fx.srv, { path: '/api/sites' }), 401, 'unauthenticated');
 });
 
 test('state changes need the CSRF token and the own origin', async () => {
@@ -361,8 +342,8 @@ test('state changes need the CSRF token and the own origin', async () => {
     assertProblem(await asAdmin(method, path, json, { csrf: 'x'.repeat(43) }), 403, 'csrf_failed');
     assertProblem(await asAdmin(method, path, json, { origin: 'https://evil.example' }), 403, 'origin_forbidden');
   }
-  assert.equal((await pg.query("SELECT count(*)::int AS n FROM teams WHERE name LIKE 'Csrf%'")).rows[0].n, 0);
-  assert.notEqual((await pg.query('SELECT name FROM agents WHERE id = $1', [admin.id])).rows[0].name, 'Csrf');
+  assert.equal((await fx.pg.query("SELECT count(*)::int AS n FROM teams WHERE name LIKE 'Csrf%'")).rows[0].n, 0);
+  assert.notEqual((await fx.pg.query('SELECT name FROM agents WHERE id = $1', [admin.id])).rows[0].name, 'Csrf');
   // Still logged in.
   assertJson(await asAdmin('GET', '/api/auth/me'), 200);
 });
@@ -370,14 +351,14 @@ test('state changes need the CSRF token and the own origin', async () => {
 // ------------------------------------------------------- sessions and sockets
 
 test('deactivating an agent ends their session and closes their socket (4001) at once; their chats are requeued', async () => {
-  const team = await createTeam(pg);
-  const gone = await createAgent(pg, { name: 'Soon Gone', teams: [team] });
-  const site = await createSite(pg, { teamId: team });
-  const sock = await connectAgent(srv, gone, { status: 'online' });
+  const team = await createTeam(fx.pg);
+  const gone = await createAgent(fx.pg, { name: 'Soon Gone', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
+  const sock = await connectAgent(fx.srv, gone, { status: 'online' });
   const asGone = await client(gone);
-  const v = await connectVisitor(srv, site);
+  const v = await connectVisitor(fx.srv, site);
   const cid = (await v.ack({ type: 'conversation.start' })).conversation.id;
-  await waitFor(async () => Number((await pg.query('SELECT assignee_id FROM conversations WHERE id = $1', [cid])).rows[0].assignee_id) === gone.id, {
+  await waitFor(async () => Number((await fx.pg.query('SELECT assignee_id FROM conversations WHERE id = $1', [cid])).rows[0].assignee_id) === gone.id, {
     what: 'auto-assignment',
   });
 
@@ -391,25 +372,25 @@ test('deactivating an agent ends their session and closes their socket (4001) at
   assert.ok(Date.now() - t0 < 3000);
   assertProblem(await asGone('GET', '/api/auth/me'), 401, 'unauthenticated');
   assertProblem(await asGone('GET', '/api/agents'), 401, 'unauthenticated');
-  assert.equal((await login(srv, gone.email, gone.password)).res.status, 401, 'cannot log in again');
-  assert.equal((await pg.query('SELECT count(*)::int AS n FROM agent_sessions WHERE agent_id = $1', [gone.id])).rows[0].n, 0);
-  await waitFor(async () => (await pg.query('SELECT status FROM conversations WHERE id = $1', [cid])).rows[0].status === 'queued', { what: 'requeued' });
+  assert.equal((await login(fx.srv, gone.email, gone.password)).res.status, 401, 'cannot log in again');
+  assert.equal((await fx.pg.query('SELECT count(*)::int AS n FROM agent_sessions WHERE agent_id = $1', [gone.id])).rows[0].n, 0);
+  await waitFor(async () => (await fx.pg.query('SELECT status FROM conversations WHERE id = $1', [cid])).rows[0].status === 'queued', { what: 'requeued' });
 
   // Reactivated: they may log in again.
   assertJson(await asAdmin('PATCH', `/api/agents/${gone.id}`, { active: true }), 200);
-  assert.equal((await login(srv, gone.email, gone.password)).res.status, 200);
+  assert.equal((await login(fx.srv, gone.email, gone.password)).res.status, 200);
 });
 
 test('logout closes the sockets of that session (4002) and ends the session', async () => {
-  const leaver = await createAgent(pg, { name: 'Log Out' });
-  const sock = await connectAgent(srv, leaver);
+  const leaver = await createAgent(fx.pg, { name: 'Log Out' });
+  const sock = await connectAgent(fx.srv, leaver);
   const s = sock.session;
   // Another session of the same agent stays.
   const other = await client(leaver);
-  const r = await request(srv, {
+  const r = await request(fx.srv, {
     method: 'POST',
     path: '/api/auth/logout',
-    origin: srv.origin,
+    origin: fx.srv.origin,
     headers: { Cookie: `parley_session=${s.cookie}`, 'X-CSRF-Token': s.csrf },
   });
   assert.equal(r.status, 204);
@@ -417,36 +398,36 @@ test('logout closes the sockets of that session (4002) and ends the session', as
   assert.ok(closed, 'the socket was not closed within 3 s');
   assert.equal(closed.code, 4002);
   assert.equal(closed.reason, 'logged out');
-  assertProblem(await request(srv, { path: '/api/auth/me', headers: { Cookie: `parley_session=${s.cookie}` } }), 401, 'unauthenticated');
+  assertProblem(await request(fx.srv, { path: '/api/auth/me', headers: { Cookie: `parley_session=${s.cookie}` } }), 401, 'unauthenticated');
   assertJson(await other('GET', '/api/auth/me'), 200);
 });
 
 // ------------------------------------------------------------ conversations
 
 test('conversation search: status filters, text search over names, emails and messages, pagination, visibility', async () => {
-  const teamA = await createTeam(pg);
-  const teamB = await createTeam(pg);
-  const inA = await createAgent(pg, { name: 'Search Agent A', teams: [teamA] });
-  const closer = await createAgent(pg, { name: 'Search Closer', role: 'supervisor', teams: [teamA, teamB] });
-  const siteA = await createSite(pg, { teamId: teamA });
-  const siteB = await createSite(pg, { teamId: teamB });
-  const sup = await connectAgent(srv, closer, { subscribe: false });
+  const teamA = await createTeam(fx.pg);
+  const teamB = await createTeam(fx.pg);
+  const inA = await createAgent(fx.pg, { name: 'Search Agent A', teams: [teamA] });
+  const closer = await createAgent(fx.pg, { name: 'Search Closer', role: 'supervisor', teams: [teamA, teamB] });
+  const siteA = await createSite(fx.pg, { teamId: teamA });
+  const siteB = await createSite(fx.pg, { teamId: teamB });
+  const sup = await connectAgent(fx.srv, closer, { subscribe: false });
   const tag = uniq('zq').toLowerCase();
 
   // Seven closed conversations in team A, one open in A, one closed in B.
   const closedA = [];
   for (let i = 1; i <= 7; i++) {
-    const v = await connectVisitor(srv, siteA);
+    const v = await connectVisitor(fx.srv, siteA);
     const cid = (await v.ack({ type: 'conversation.start', prechat: { name: `${tag} Person ${i}`, email: `${tag}${i}@mail.example` } })).conversation.id;
     await sendMessage(v, cid, i === 3 ? `I want the 50% ${tag} discount` : i === 5 ? `widget_${tag} broke` : `hello ${i}`);
     await sup.ack({ type: 'conversation.close', conversation_id: cid });
     closedA.push(cid);
     await v.close();
   }
-  const vOpen = await connectVisitor(srv, siteA);
+  const vOpen = await connectVisitor(fx.srv, siteA);
   const openA = (await vOpen.ack({ type: 'conversation.start', prechat: { name: `${tag} Open` } })).conversation.id;
   await sendMessage(vOpen, openA, `still ${tag} open`);
-  const vB = await connectVisitor(srv, siteB);
+  const vB = await connectVisitor(fx.srv, siteB);
   const closedB = (await vB.ack({ type: 'conversation.start', prechat: { name: `${tag} Other Team` } })).conversation.id;
   await sendMessage(vB, closedB, `team b ${tag}`);
   await sup.ack({ type: 'conversation.close', conversation_id: closedB });
@@ -458,7 +439,11 @@ test('conversation search: status filters, text search over names, emails and me
 
   // Status filters and text search (name, email, message text).
   const byName = assertJson(await asA('GET', q({ status: 'closed', q: tag })), 200);
-  assert.deepEqual(byName.conversations.map((c) => c.id), [...closedA].reverse(), 'team A sees its closed ones, newest first');
+  assert.deepEqual(
+    byName.conversations.map((c) => c.id),
+    [...closedA].reverse(),
+    'team A sees its closed ones, newest first',
+  );
   assert.ok(!byName.next, 'no next page');
   const first = byName.conversations[0];
   assert.equal(first.status, 'closed');
@@ -505,11 +490,14 @@ test('conversation search: status filters, text search over names, emails and me
   assertJson(await asSup('GET', `/api/conversations/${closedB}`), 200);
 
   // Earlier conversations of the same visitor.
-  const again = await connectVisitor(srv, siteA, { token: vOpen.token });
+  const again = await connectVisitor(fx.srv, siteA, { token: vOpen.token });
   await again.ack({ type: 'conversation.close', conversation_id: openA });
   const later = (await again.ack({ type: 'conversation.start' })).conversation.id;
   const withEarlier = assertJson(await asA('GET', `/api/conversations/${later}`), 200);
-  assert.deepEqual(withEarlier.earlier.map((c) => c.id), [openA]);
+  assert.deepEqual(
+    withEarlier.earlier.map((c) => c.id),
+    [openA],
+  );
 
   // Parameter validation.
   assertInvalid(await asA('GET', q({ status: 'waiting' })), 'status');
@@ -518,5 +506,5 @@ test('conversation search: status filters, text search over names, emails and me
   assertInvalid(await asA('GET', q({ limit: 'ten' })), 'limit');
   assertInvalid(await asA('GET', q({ before: 'abc' })), 'before');
   assertInvalid(await asA('GET', q({ q: 'x'.repeat(201) })), 'q');
-  assertProblem(await request(srv, { path: q({ q: tag }) }), 401, 'unauthenticated');
+  assertProblem(await request(fx.srv, { path: q({ q: tag }) }), 401, 'unauthenticated');
 });

@@ -6,7 +6,7 @@
 // and the scope it documents (a token without it -> 403 insufficient_scope,
 // with it or admin -> past the scope check).
 
-const { before, after } = require('node:test');
+const { after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -14,59 +14,57 @@ const path = require('node:path');
 const YAML = require('yaml');
 
 const { REPO_ROOT, makeTempDir, rmrf } = require('../helpers/common');
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
 const { request, login, mediaType } = require('../helpers/http');
 const { assertProblem, assertJson } = require('../helpers/assert');
-const { FAST_ENV, createTeam, createSite } = require('../helpers/fixtures');
+const { createTeam, createSite } = require('../helpers/fixtures');
 const { addToken, api, loadSpec, specOperations, operationParams, deref, v1Routes, SPEC_PATH } = require('../helpers/api');
 
 const SCOPES = ['conversations:read', 'conversations:write', 'transcripts:read', 'admin'];
 
-let pg;
-let srv;
 let staticDir;
 let spec;
 const tokens = {};
 let convId;
 let visitorId;
-const test = testWithLogs(() => [srv]);
+const fx = suite({ env: () => ({ PARLEY_STATIC_DIR: makeStaticDir() }) });
+const { test } = fx;
 
-before(async () => {
-  spec = loadSpec();
+function makeStaticDir() {
   // What `make` does: docs/openapi.yaml -> build/static/api/v1/openapi.json;
   // served here from a static root of our own.
   execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-openapi.js')], { cwd: REPO_ROOT, stdio: 'pipe' });
   staticDir = makeTempDir('api-static-');
   fs.mkdirSync(path.join(staticDir, 'api', 'v1'), { recursive: true });
   fs.copyFileSync(path.join(REPO_ROOT, 'build', 'static', 'api', 'v1', 'openapi.json'), path.join(staticDir, 'api', 'v1', 'openapi.json'));
+  return staticDir;
+}
 
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: { ...FAST_ENV, PARLEY_STATIC_DIR: staticDir } });
-
-  const team = await createTeam(pg);
-  const site = await createSite(pg, { teamId: team });
-  visitorId = Number((await pg.query('INSERT INTO visitors (site_id, name) VALUES ($1, $2) RETURNING id', [site.id, 'Vera'])).rows[0].id);
+fx.setup(async () => {
+  spec = loadSpec();
+  const team = await createTeam(fx.pg);
+  const site = await createSite(fx.pg, { teamId: team });
+  visitorId = Number((await fx.pg.query('INSERT INTO visitors (site_id, name) VALUES ($1, $2) RETURNING id', [site.id, 'Vera'])).rows[0].id);
   convId = Number(
-    (await pg.query("INSERT INTO conversations (site_id, visitor_id, team_id, status, queued_at) VALUES ($1, $2, $3, 'queued', now()) RETURNING id", [site.id, visitorId, team]))
-      .rows[0].id,
+    (
+      await fx.pg.query("INSERT INTO conversations (site_id, visitor_id, team_id, status, queued_at) VALUES ($1, $2, $3, 'queued', now()) RETURNING id", [
+        site.id,
+        visitorId,
+        team,
+      ])
+    ).rows[0].id,
   );
 
-  for (const s of SCOPES) tokens[s] = await addToken(pg, { scopes: [s] });
-  tokens.readWrite = await addToken(pg, { scopes: ['conversations:read', 'conversations:write'] });
-  tokens.expired = await addToken(pg, { scopes: ['admin'], expiresDays: 1 });
-  await pg.query("UPDATE api_tokens SET expires_at = now() - interval '1 minute' WHERE id = $1", [tokens.expired.id]);
-  tokens.revoked = await addToken(pg, { scopes: ['admin'] });
-  await pg.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1', [tokens.revoked.id]);
-}, { timeout: 60000 });
+  for (const s of SCOPES) tokens[s] = await addToken(fx.pg, { scopes: [s] });
+  tokens.readWrite = await addToken(fx.pg, { scopes: ['conversations:read', 'conversations:write'] });
+  tokens.expired = await addToken(fx.pg, { scopes: ['admin'], expiresDays: 1 });
+  await fx.pg.query("UPDATE api_tokens SET expires_at = now() - interval '1 minute' WHERE id = $1", [tokens.expired.id]);
+  tokens.revoked = await addToken(fx.pg, { scopes: ['admin'] });
+  await fx.pg.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1', [tokens.revoked.id]);
+});
 
-after(async () => {
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-    if (staticDir) rmrf(staticDir);
-  }
+after(() => {
+  if (staticDir) rmrf(staticDir);
 });
 
 /** A concrete URL path for a documented path: {id} -> an existing id. */
@@ -96,7 +94,7 @@ test('route parity: every /api/v1 route of routes.c is in docs/openapi.yaml and 
 });
 
 test('GET /api/v1/openapi.json serves docs/openapi.yaml as JSON, without a token', async () => {
-  const res = await request(srv, { path: '/api/v1/openapi.json' });
+  const res = await request(fx.srv, { path: '/api/v1/openapi.json' });
   assertJson(res, 200);
   assert.deepEqual(res.json, YAML.parse(fs.readFileSync(SPEC_PATH, 'utf8')), 'the served document differs from docs/openapi.yaml');
   assert.match(res.json.openapi, /^3\.1\./);
@@ -177,7 +175,7 @@ test('every operation: no token, a malformed, unknown, revoked or expired token 
   ];
   for (const { method, path: p } of specOperations(spec)) {
     for (const [what, headers] of cases) {
-      const res = await request(srv, { method, path: concrete(p), headers, json: bodyFor(method, p) });
+      const res = await request(fx.srv, { method, path: concrete(p), headers, json: bodyFor(method, p) });
       assertProblem(res, 401, 'unauthenticated');
       assert.match(String(res.headers['www-authenticate'] || ''), /^Bearer realm="parley"/, `${method} ${p} with ${what}: WWW-Authenticate`);
       assert.ok(res.json.request_id, 'problem carries request_id');
@@ -185,7 +183,7 @@ test('every operation: no token, a malformed, unknown, revoked or expired token 
     }
   }
   // The scheme name is case-insensitive.
-  const res = await request(srv, { path: '/api/v1/agents', headers: { Authorization: `bearer ${tokens['conversations:read'].token}` } });
+  const res = await request(fx.srv, { path: '/api/v1/agents', headers: { Authorization: `bearer ${tokens['conversations:read'].token}` } });
   assertJson(res, 200);
 });
 
@@ -199,17 +197,17 @@ test('every operation: a token without the documented scope -> 403 insufficient_
   for (const { method, path: p, op } of specOperations(spec)) {
     const scope = op['x-scopes'][0];
     const where = `${method} ${p}`;
-    const denied = await api(srv, lacking[scope], method, concrete(p), { json: bodyFor(method, p) });
+    const denied = await api(fx.srv, lacking[scope], method, concrete(p), { json: bodyFor(method, p) });
     const body = assertProblem(denied, 403, 'insufficient_scope');
     assert.ok(body.detail.includes(scope), `${where}: the 403 names the scope (${body.detail})`);
 
     for (const tok of [tokens[scope], tokens.admin]) {
       if (method === 'GET') {
-        const ok = await api(srv, tok, method, concrete(p));
+        const ok = await api(fx.srv, tok, method, concrete(p));
         assert.equal(ok.status, 200, `${where} with ${tok.scopes}: ${ok.status} ${ok.body.slice(0, 300)}`);
       } else {
         // Writes on a conversation that does not exist: past auth and scope.
-        const nf = await api(srv, tok, method, concrete(p, 999999999), { json: bodyFor(method, p) });
+        const nf = await api(fx.srv, tok, method, concrete(p, 999999999), { json: bodyFor(method, p) });
         assertProblem(nf, 404, 'not_found');
       }
     }
@@ -217,44 +215,50 @@ test('every operation: a token without the documented scope -> 403 insufficient_
 });
 
 test('a method a v1 path does not have -> 405 with Allow', async () => {
-  const res = await api(srv, tokens.admin, 'DELETE', `/api/v1/conversations/${convId}`);
+  const res = await api(fx.srv, tokens.admin, 'DELETE', `/api/v1/conversations/${convId}`);
   assertProblem(res, 405, 'method_not_allowed');
   assert.equal(res.headers.allow, 'GET');
-  const res2 = await api(srv, tokens.admin, 'PUT', `/api/v1/conversations/${convId}/messages`);
+  const res2 = await api(fx.srv, tokens.admin, 'PUT', `/api/v1/conversations/${convId}/messages`);
   assertProblem(res2, 405, 'method_not_allowed');
   assert.equal(res2.headers.allow, 'GET, POST');
 });
 
 test('tokens from the console: an admin creates one (shown once), it works, DELETE /api/tokens/{id} revokes it -> 401', async () => {
-  const adminPassword = srv.adminPassword();
+  const adminPassword = fx.srv.adminPassword();
   assert.ok(adminPassword, 'parleyd printed the first admin password');
-  const { res, jar, csrf } = await login(srv, 'admin@localhost', adminPassword);
+  const { res, jar, csrf } = await login(fx.srv, 'admin@localhost', adminPassword);
   assert.equal(res.status, 200, res.body);
-  const headers = { Origin: srv.origin, 'X-CSRF-Token': csrf };
+  const headers = { Origin: fx.srv.origin, 'X-CSRF-Token': csrf };
 
-  const created = await request(srv, { method: 'POST', path: '/api/tokens', jar, headers, json: { name: 'Console CRM', scopes: ['conversations:read'], expires_in_days: 30 } });
+  const created = await request(fx.srv, {
+    method: 'POST',
+    path: '/api/tokens',
+    jar,
+    headers,
+    json: { name: 'Console CRM', scopes: ['conversations:read'], expires_in_days: 30 },
+  });
   const doc = assertJson(created, 201).token;
   assert.match(doc.token, /^prl_[A-Za-z0-9_-]{43}$/);
   assert.deepEqual(doc.scopes, ['conversations:read']);
   assert.ok(Date.parse(doc.expires_at) > Date.now() + 29 * 86400e3, `expires_at ${doc.expires_at}`);
 
-  const used = await api(srv, doc.token, 'GET', `/api/v1/conversations/${convId}`);
+  const used = await api(fx.srv, doc.token, 'GET', `/api/v1/conversations/${convId}`);
   assert.equal(assertJson(used, 200).id, convId);
-  const forbidden = await api(srv, doc.token, 'GET', `/api/v1/conversations/${convId}/transcript`);
+  const forbidden = await api(fx.srv, doc.token, 'GET', `/api/v1/conversations/${convId}/transcript`);
   assertProblem(forbidden, 403, 'insufficient_scope');
 
-  const list = assertJson(await request(srv, { path: '/api/tokens', jar }), 200);
+  const list = assertJson(await request(fx.srv, { path: '/api/tokens', jar }), 200);
   const row = list.tokens.find((t) => t.id === doc.id);
   assert.ok(row, 'the token is listed');
   assert.equal(row.token, undefined, 'the secret is never listed');
   assert.ok(row.last_used_at, 'last_used_at is set once it was used');
 
-  const del = await request(srv, { method: 'DELETE', path: `/api/tokens/${doc.id}`, jar, headers });
+  const del = await request(fx.srv, { method: 'DELETE', path: `/api/tokens/${doc.id}`, jar, headers });
   assert.equal(del.status, 204, del.body);
-  const after = await api(srv, doc.token, 'GET', `/api/v1/conversations/${convId}`);
+  const after = await api(fx.srv, doc.token, 'GET', `/api/v1/conversations/${convId}`);
   assertProblem(after, 401, 'unauthenticated');
   assert.match(after.headers['www-authenticate'], /error="invalid_token"/);
-  const listed = assertJson(await request(srv, { path: '/api/tokens', jar }), 200).tokens.find((t) => t.id === doc.id);
+  const listed = assertJson(await request(fx.srv, { path: '/api/tokens', jar }), 200).tokens.find((t) => t.id === doc.id);
   assert.ok(listed.revoked_at, 'revoked_at is set');
   assert.equal(mediaType(del), '');
 });

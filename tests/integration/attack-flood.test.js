@@ -10,27 +10,13 @@
 // sockets) so that the floods are cheap; the attackers hold far more
 // connections than that.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
-const { closeAll } = require('../helpers/ws');
+const { startParleyd, stopChecked } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
 const { request, login } = require('../helpers/http');
 const { tcpConnect, socketClosed, slowloris, rawWebSocket, textFrame, destroyAll } = require('../helpers/attack');
-const {
-  FAST_ENV,
-  createTeam,
-  createAgent,
-  createSite,
-  openVisitorSocket,
-  connectAgent,
-  connectVisitor,
-  startConversation,
-  sendMessage,
-  msgCreated,
-  waitFor,
-} = require('../helpers/fixtures');
+const { FAST_ENV, openVisitorSocket, connectAgent, connectVisitor, startConversation, sendMessage, msgCreated, waitFor } = require('../helpers/fixtures');
 
 const THREADS = 16;
 const TCP_PER_IP = 48;
@@ -40,48 +26,35 @@ const AUTH_TIMEOUT_MS = 1500;
 const HEADER_TIMEOUT_MS = 4000;
 const PROXY = '127.0.0.9';
 
-let pg;
-let srv;
-let team;
 let site;
 let ann;
-const test = testWithLogs(() => [srv]);
+const fx = suite({
+  env: {
+    PARLEY_HTTP_THREADS: String(THREADS),
+    PARLEY_HTTP_RESERVED_THREADS: '4',
+    PARLEY_WS_MAX_UNAUTHENTICATED: '8',
+    PARLEY_WS_MAX_UNAUTHENTICATED_PER_IP: String(WS_UNAUTH_PER_IP),
+    PARLEY_WS_MAX_PER_IP: '6',
+    PARLEY_MAX_CONNECTIONS_PER_IP: String(TCP_PER_IP),
+    PARLEY_HTTP_MAX_PER_IP: String(HTTP_PER_IP),
+    PARLEY_WS_AUTH_TIMEOUT_MS: String(AUTH_TIMEOUT_MS),
+    PARLEY_HEADER_TIMEOUT_MS: String(HEADER_TIMEOUT_MS),
+    PARLEY_TRUSTED_PROXIES: PROXY,
+  },
+});
+const { test } = fx;
 
-before(async () => {
-  pg = await startCluster();
-  srv = await startParleyd({
-    databaseUrl: pg.url,
-    env: {
-      ...FAST_ENV,
-      PARLEY_HTTP_THREADS: String(THREADS),
-      PARLEY_HTTP_RESERVED_THREADS: '4',
-      PARLEY_WS_MAX_UNAUTHENTICATED: '8',
-      PARLEY_WS_MAX_UNAUTHENTICATED_PER_IP: String(WS_UNAUTH_PER_IP),
-      PARLEY_WS_MAX_PER_IP: '6',
-      PARLEY_MAX_CONNECTIONS_PER_IP: String(TCP_PER_IP),
-      PARLEY_HTTP_MAX_PER_IP: String(HTTP_PER_IP),
-      PARLEY_WS_AUTH_TIMEOUT_MS: String(AUTH_TIMEOUT_MS),
-      PARLEY_HEADER_TIMEOUT_MS: String(HEADER_TIMEOUT_MS),
-      PARLEY_TRUSTED_PROXIES: PROXY,
-    },
-  });
-  team = await createTeam(pg);
-  site = await createSite(pg, { teamId: team });
-  ann = await createAgent(pg, { name: 'Ann Flood', teams: [team] });
-}, { timeout: 60000 });
-
-after(async () => {
-  destroyAll();
-  await closeAll();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
+fx.setup(async () => {
+  ({
+    site,
+    agents: [ann],
+  } = await fx.teamWithSite({ agents: [{ name: 'Ann Flood' }] }));
 });
 
+fx.teardown(() => destroyAll());
+
 async function metric(name) {
-  const m = await request(srv, { path: '/metrics', timeoutMs: 5000 });
+  const m = await request(fx.srv, { path: '/metrics', timeoutMs: 5000 });
   const re = new RegExp(`^${name.replace(/[{}"=]/g, (c) => `\\${c}`)} (\\d+)$`, 'm');
   const hit = re.exec(m.body);
   if (!hit) throw new Error(`no ${name} in /metrics`);
@@ -91,8 +64,13 @@ async function metric(name) {
 /** A request whose body trickles in: the head is complete, the body is not. */
 async function slowBody(srv_, { localAddress, headers = {} } = {}) {
   const s = await tcpConnect(srv_, { localAddress });
-  const lines = ['POST /api/auth/login HTTP/1.1', `Host: 127.0.0.1:${srv_.port}`, `Origin: ${srv_.origin}`,
-    'Content-Type: application/json', 'Content-Length: 200'];
+  const lines = [
+    'POST /api/auth/login HTTP/1.1',
+    `Host: 127.0.0.1:${srv_.port}`,
+    `Origin: ${srv_.origin}`,
+    'Content-Type: application/json',
+    'Content-Length: 200',
+  ];
   for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
   s.write(`${lines.join('\r\n')}\r\n\r\n{`);
   const answer = [];
@@ -107,15 +85,19 @@ async function slowBody(srv_, { localAddress, headers = {} } = {}) {
 
 /** The legitimate traffic that must keep working. */
 async function realUsersGetThrough(label) {
-  const h = await request(srv, { path: '/healthz', timeoutMs: 5000 });
+  const h = await request(fx.srv, { path: '/healthz', timeoutMs: 5000 });
   assert.equal(h.status, 200, `${label}: /healthz`);
-  const l = await login(srv, ann.email, ann.password);
+  const l = await login(fx.srv, ann.email, ann.password);
   assert.equal(l.res.status, 200, `${label}: login`);
-  const a = await connectAgent(srv, ann, { status: 'online' });
-  const v = await connectVisitor(srv, site);
+  const a = await connectAgent(fx.srv, ann, { status: 'online' });
+  const v = await connectVisitor(fx.srv, site);
   const cid = await startConversation(v);
   await sendMessage(v, cid, `hello during ${label}`);
-  await a.next(msgCreated(cid, (m) => m.body === `hello during ${label}`), 5000, `${label}: the agent gets the message`);
+  await a.next(
+    msgCreated(cid, (m) => m.body === `hello during ${label}`),
+    5000,
+    `${label}: the agent gets the message`,
+  );
   await a.close();
   await v.close();
 }
@@ -125,26 +107,32 @@ test('idle, slowloris, slow-body and unauthenticated floods: /healthz, login and
   // than one address may hold: those past the limit are refused at accept.
   const refusedBefore = await metric('parley_connections_refused_total{limit="tcp_per_ip"}');
   const idle = [];
-  for (let i = 0; i < TCP_PER_IP + 12; i++) idle.push(await tcpConnect(srv, { localAddress: '127.0.0.2' }));
+  for (let i = 0; i < TCP_PER_IP + 12; i++) idle.push(await tcpConnect(fx.srv, { localAddress: '127.0.0.2' }));
   await waitFor(async () => (await metric('parley_connections_refused_total{limit="tcp_per_ip"}')) - refusedBefore >= 12, {
     what: '12 idle connections refused for the per-address limit',
   });
 
   // 127.0.0.3: slowloris, a header byte every 500 ms.
-  const loris = await slowloris(srv, 40, { localAddress: '127.0.0.3' });
+  const loris = await slowloris(fx.srv, 40, { localAddress: '127.0.0.3' });
 
   // 127.0.0.4: unauthenticated sockets that answer pings, up to the limit.
   const unauth = [];
   const from4 = { origin: site.origin, localAddress: '127.0.0.4' };
-  for (let i = 0; i < WS_UNAUTH_PER_IP; i++) unauth.push(await openVisitorSocket(srv, { ...from4, label: `unauth ${i}` }));
-  await assert.rejects(openVisitorSocket(srv, { ...from4, label: 'unauth one too many' }), (e) => e.status === 429);
+  for (let i = 0; i < WS_UNAUTH_PER_IP; i++) unauth.push(await openVisitorSocket(fx.srv, { ...from4, label: `unauth ${i}` }));
+  await assert.rejects(openVisitorSocket(fx.srv, { ...from4, label: 'unauth one too many' }), (e) => e.status === 429);
 
   // 127.0.0.5: slow request bodies, each holding a worker: one address gets
   // HTTP_PER_IP of them, the next one is answered 429 at once.
   const bodies = [];
-  for (let i = 0; i < HTTP_PER_IP; i++) bodies.push(await slowBody(srv, { localAddress: '127.0.0.5' }));
+  for (let i = 0; i < HTTP_PER_IP; i++) bodies.push(await slowBody(fx.srv, { localAddress: '127.0.0.5' }));
   await waitFor(async () => (await metric('parley_http_requests_in_flight')) >= HTTP_PER_IP + 1, { what: 'slow bodies in flight' });
-  const extra = await request(srv, { method: 'POST', path: '/api/auth/login', localAddress: '127.0.0.5', origin: srv.origin, json: { email: 'x@y.z', password: 'x' } });
+  const extra = await request(fx.srv, {
+    method: 'POST',
+    path: '/api/auth/login',
+    localAddress: '127.0.0.5',
+    origin: fx.srv.origin,
+    json: { email: 'x@y.z', password: 'x' },
+  });
   assert.equal(extra.status, 429, extra.body);
   assert.equal(extra.json.type.endsWith('too_many_connections'), true);
 
@@ -162,16 +150,16 @@ test('idle, slowloris, slow-body and unauthenticated floods: /healthz, login and
   for (const b of bodies) b.socket.destroy();
 
   // Everything an attacker held is given back: the same address may connect again.
-  const again = await request(srv, { path: '/healthz', localAddress: '127.0.0.2' });
+  const again = await request(fx.srv, { path: '/healthz', localAddress: '127.0.0.2' });
   assert.equal(again.status, 200);
 });
 
 test('an unauthenticated socket that answers pings, or ignores everything, is really closed at the auth timeout', async () => {
   const baseline = await metric('parley_ws_connections_open');
   // One that answers pings and close frames (the ws library does).
-  const polite = await openVisitorSocket(srv, { origin: site.origin, label: 'polite', localAddress: '127.0.0.7' });
+  const polite = await openVisitorSocket(fx.srv, { origin: site.origin, label: 'polite', localAddress: '127.0.0.7' });
   // One that finished the handshake and never reads or answers anything.
-  const raw = await rawWebSocket(srv, '/ws/visitor', { origin: site.origin, localAddress: '127.0.0.6' });
+  const raw = await rawWebSocket(fx.srv, '/ws/visitor', { origin: site.origin, localAddress: '127.0.0.6' });
   assert.equal(raw.status, 101);
   raw.socket.pause();
   assert.equal((await polite.waitClosed(AUTH_TIMEOUT_MS + 3000)).code, 4008);
@@ -183,14 +171,19 @@ test('an unauthenticated socket that answers pings, or ignores everything, is re
 
 test('a socket the server closes is ended even when the peer ignores the close frame (here: its session logged out)', async () => {
   const { agentSession } = require('../helpers/fixtures');
-  const s = await agentSession(srv, ann, { fresh: true });
-  const raw = await rawWebSocket(srv, '/ws/agent', { origin: srv.origin, localAddress: '127.0.0.8', headers: { Cookie: `parley_session=${s.cookie}` } });
+  const s = await agentSession(fx.srv, ann, { fresh: true });
+  const raw = await rawWebSocket(fx.srv, '/ws/agent', { origin: fx.srv.origin, localAddress: '127.0.0.8', headers: { Cookie: `parley_session=${s.cookie}` } });
   assert.equal(raw.status, 101);
   const got = [];
   raw.socket.on('data', (b) => got.push(b));
   raw.socket.write(textFrame(JSON.stringify({ type: 'auth', id: 'a', csrf_token: s.csrf })));
   await waitFor(() => Buffer.concat(got).toString().includes('"ack"'), { what: 'the auth ack' });
-  const out = await request(srv, { method: 'POST', path: '/api/auth/logout', origin: srv.origin, headers: { Cookie: `parley_session=${s.cookie}`, 'X-CSRF-Token': s.csrf } });
+  const out = await request(fx.srv, {
+    method: 'POST',
+    path: '/api/auth/logout',
+    origin: fx.srv.origin,
+    headers: { Cookie: `parley_session=${s.cookie}`, 'X-CSRF-Token': s.csrf },
+  });
   assert.equal(out.status, 204);
   // The peer never answers the 4002 close frame; the server ends the connection anyway.
   await socketClosed(raw.socket, 5000);
@@ -203,30 +196,30 @@ test('behind a trusted proxy connections are not counted per proxy, requests are
   // Many connections from the proxy's address: none refused.
   const refusedBefore = await metric('parley_connections_refused_total{limit="tcp_per_ip"}');
   const conns = [];
-  for (let i = 0; i < TCP_PER_IP + 10; i++) conns.push(await tcpConnect(srv, { localAddress: PROXY }));
-  const r = await request(srv, { path: '/healthz', localAddress: PROXY });
+  for (let i = 0; i < TCP_PER_IP + 10; i++) conns.push(await tcpConnect(fx.srv, { localAddress: PROXY }));
+  const r = await request(fx.srv, { path: '/healthz', localAddress: PROXY });
   assert.equal(r.status, 200);
   assert.equal(await metric('parley_connections_refused_total{limit="tcp_per_ip"}'), refusedBefore);
   for (const c of conns) c.destroy();
 
   // Requests in flight are counted per client address the proxy forwards.
   const held = [];
-  for (let i = 0; i < HTTP_PER_IP; i++) held.push(await slowBody(srv, { localAddress: PROXY, headers: { 'X-Forwarded-For': '203.0.113.7' } }));
+  for (let i = 0; i < HTTP_PER_IP; i++) held.push(await slowBody(fx.srv, { localAddress: PROXY, headers: { 'X-Forwarded-For': '203.0.113.7' } }));
   await waitFor(async () => (await metric('parley_http_requests_in_flight')) >= HTTP_PER_IP + 1, { what: 'slow bodies in flight' });
-  const same = await request(srv, { path: '/healthz', localAddress: PROXY, headers: { 'X-Forwarded-For': '203.0.113.7' } });
+  const same = await request(fx.srv, { path: '/healthz', localAddress: PROXY, headers: { 'X-Forwarded-For': '203.0.113.7' } });
   assert.equal(same.status, 429, 'the same forwarded client is over its limit');
-  const other = await request(srv, { path: '/healthz', localAddress: PROXY, headers: { 'X-Forwarded-For': '203.0.113.8' } });
+  const other = await request(fx.srv, { path: '/healthz', localAddress: PROXY, headers: { 'X-Forwarded-For': '203.0.113.8' } });
   assert.equal(other.status, 200, 'another client behind the same proxy is not');
   for (const h of held) h.socket.destroy();
 });
 
 test('/metrics answers loopback clients only, unless PARLEY_METRICS_TOKEN is set', async () => {
-  const local = await request(srv, { path: '/metrics' });
+  const local = await request(fx.srv, { path: '/metrics' });
   assert.equal(local.status, 200);
-  const remote = await request(srv, { path: '/metrics', localAddress: PROXY, headers: { 'X-Forwarded-For': '198.51.100.4' } });
+  const remote = await request(fx.srv, { path: '/metrics', localAddress: PROXY, headers: { 'X-Forwarded-For': '198.51.100.4' } });
   assert.equal(remote.status, 403);
   const token = 'metrics-secret-0123456789';
-  const guarded = await startParleyd({ databaseUrl: pg.url, env: { ...FAST_ENV, PARLEY_METRICS_TOKEN: token } });
+  const guarded = await startParleyd({ databaseUrl: fx.pg.url, env: { ...FAST_ENV, PARLEY_METRICS_TOKEN: token } });
   try {
     const none = await request(guarded, { path: '/metrics' });
     assert.equal(none.status, 401);

@@ -6,28 +6,14 @@
 // server hold. The server must answer each with a clear error, stay up, and
 // keep its memory within a small bound per connection.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
-const { closeAll } = require('../helpers/ws');
+const { startParleyd, stopChecked } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
 const { request } = require('../helpers/http');
 const { addToken, rssKiB, allRoutes } = require('../helpers/api');
 const { rawWebSocket, frameHeader, textFrame, socketClosed, deepJson, destroyAll } = require('../helpers/attack');
-const {
-  FAST_ENV,
-  createTeam,
-  createAgent,
-  createSite,
-  agentSession,
-  openAgentSocket,
-  openVisitorSocket,
-  connectVisitor,
-  startConversation,
-  sendMessage,
-  waitFor,
-} = require('../helpers/fixtures');
+const { FAST_ENV, agentSession, openAgentSocket, openVisitorSocket, connectVisitor, startConversation, sendMessage, waitFor } = require('../helpers/fixtures');
 
 const MAX_FRAME = 65536;
 // Under `make asan` every allocation carries redzones and freed memory sits in
@@ -39,55 +25,44 @@ const QUEUE_BYTES = 262144;
 // the recursive parser would really descend this far.
 const DEPTH = 2000;
 
-let pg;
-let srv;
 let team;
 let site;
 let admin;
-const test = testWithLogs(() => [srv]);
+const fx = suite({
+  env: {
+    PARLEY_WS_MAX_FRAME_BYTES: String(MAX_FRAME),
+    PARLEY_WS_MAX_UNAUTHENTICATED: '100',
+    PARLEY_WS_MAX_UNAUTHENTICATED_PER_IP: '100',
+    PARLEY_WS_MAX_PER_IP: '200',
+    PARLEY_WS_AUTH_TIMEOUT_MS: '20000',
+    PARLEY_WS_QUEUE_MAX_BYTES: String(QUEUE_BYTES),
+    PARLEY_VISITOR_RATE_MESSAGES: '1000',
+  },
+});
+const { test } = fx;
 
-before(async () => {
-  pg = await startCluster();
-  srv = await startParleyd({
-    databaseUrl: pg.url,
-    env: {
-      ...FAST_ENV,
-      PARLEY_WS_MAX_FRAME_BYTES: String(MAX_FRAME),
-      PARLEY_WS_MAX_UNAUTHENTICATED: '100',
-      PARLEY_WS_MAX_UNAUTHENTICATED_PER_IP: '100',
-      PARLEY_WS_MAX_PER_IP: '200',
-      PARLEY_WS_AUTH_TIMEOUT_MS: '20000',
-      PARLEY_WS_QUEUE_MAX_BYTES: String(QUEUE_BYTES),
-      PARLEY_VISITOR_RATE_MESSAGES: '1000',
-    },
-  });
-  team = await createTeam(pg);
-  site = await createSite(pg, { teamId: team });
-  admin = await createAgent(pg, { name: 'Ada Admin', role: 'admin', teams: [team] });
-}, { timeout: 60000 });
-
-after(async () => {
-  destroyAll();
-  await closeAll();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
+fx.setup(async () => {
+  ({
+    team,
+    site,
+    agents: [admin],
+  } = await fx.teamWithSite({ agents: [{ name: 'Ada Admin', role: 'admin' }] }));
 });
 
+fx.teardown(() => destroyAll());
+
 async function assertUp(what) {
-  assert.equal(srv.exitInfo, null, `parleyd exited after ${what}: ${JSON.stringify(srv.exitInfo)}`);
-  const h = await request(srv, { path: '/healthz', timeoutMs: 5000 });
+  assert.equal(fx.srv.exitInfo, null, `parleyd exited after ${what}: ${JSON.stringify(fx.srv.exitInfo)}`);
+  const h = await request(fx.srv, { path: '/healthz', timeoutMs: 5000 });
   assert.equal(h.status, 200, `/healthz after ${what}`);
 }
 
 test(`JSON nested ${DEPTH} levels to every route that takes a body is refused with 400, and the server stays up`, async () => {
-  const v = await connectVisitor(srv, site);
+  const v = await connectVisitor(fx.srv, site);
   const cid = await startConversation(v);
   await v.close();
-  const s = await agentSession(srv, admin);
-  const tok = await addToken(pg, { scopes: ['admin', 'conversations:read', 'conversations:write', 'transcripts:read'] });
+  const s = await agentSession(fx.srv, admin);
+  const tok = await addToken(fx.pg, { scopes: ['admin', 'conversations:read', 'conversations:write', 'transcripts:read'] });
   const ids = { conversations: cid, agents: admin.id, teams: team, sites: site.id, canned: 1, tokens: 1 };
   // Logout last: it ends the session the other console routes use.
   const routes = allRoutes()
@@ -99,10 +74,10 @@ test(`JSON nested ${DEPTH} levels to every route that takes a body is refused wi
     const path = r.path.replace(/\/(\w+)\/\{id\}/, (_, resource) => `/${resource}/${ids[resource] || 1}`);
     const headers = r.path.startsWith('/api/v1/')
       ? { Authorization: `Bearer ${tok.token}` }
-      : { Cookie: `parley_session=${s.cookie}`, 'X-CSRF-Token': s.csrf, Origin: r.path.includes('widget') ? site.origin : srv.origin };
+      : { Cookie: `parley_session=${s.cookie}`, 'X-CSRF-Token': s.csrf, Origin: r.path.includes('widget') ? site.origin : fx.srv.origin };
     for (const kind of ['array', 'object']) {
       const body = kind === 'array' ? `{"x":${deepJson(DEPTH, 'array')}}` : deepJson(DEPTH, 'object');
-      const res = await request(srv, { method: r.method, path, headers: { ...headers, 'Content-Type': 'application/json' }, body });
+      const res = await request(fx.srv, { method: r.method, path, headers: { ...headers, 'Content-Type': 'application/json' }, body });
       assert.ok(res.status < 500, `${r.method} ${path} (${kind}) answered ${res.status}: ${res.body}`);
       if (res.status === 400 && res.json && /deeper than 64/.test(res.json.detail || '')) refusedForDepth.push(`${r.method} ${r.path}`);
       await assertUp(`${r.method} ${path} (${kind})`);
@@ -117,19 +92,19 @@ test(`JSON nested ${DEPTH} levels to every route that takes a body is refused wi
 test(`a WebSocket frame nested ${DEPTH} levels, before and after auth, is refused and the server stays up`, async () => {
   // Before auth, on both doors.
   for (const kind of ['array', 'object']) {
-    const vs = await openVisitorSocket(srv, { origin: site.origin, label: `visitor pre-auth ${kind}` });
+    const vs = await openVisitorSocket(fx.srv, { origin: site.origin, label: `visitor pre-auth ${kind}` });
     vs.sendRaw(deepJson(DEPTH, kind));
     const err = await vs.nextType('error');
     assert.equal(err.code, 'bad_json');
     assert.match(err.message, /deeper than 64/);
     assert.equal((await vs.waitClosed()).code, 4001);
-    const as = await openAgentSocket(srv, admin, { label: `agent pre-auth ${kind}` });
+    const as = await openAgentSocket(fx.srv, admin, { label: `agent pre-auth ${kind}` });
     as.sendRaw(deepJson(DEPTH, kind));
     assert.equal((await as.nextType('error')).code, 'bad_json');
     await assertUp(`a deep ${kind} frame before auth`);
   }
   // After auth the socket gets an error and stays usable.
-  const v = await connectVisitor(srv, site);
+  const v = await connectVisitor(fx.srv, site);
   v.sendRaw(`{"type":"message.send","x":${deepJson(DEPTH, 'array')}}`);
   assert.equal((await v.nextType('error')).code, 'bad_json');
   const cid = await startConversation(v);
@@ -139,8 +114,8 @@ test(`a WebSocket frame nested ${DEPTH} levels, before and after auth, is refuse
 });
 
 test('a frame announcing 2 GiB is refused from its header: close 1009 at once, no memory taken', async (t) => {
-  const before = rssKiB(srv.pid);
-  const ws = await rawWebSocket(srv, '/ws/visitor', { origin: site.origin });
+  const before = rssKiB(fx.srv.pid);
+  const ws = await rawWebSocket(fx.srv, '/ws/visitor', { origin: site.origin });
   assert.equal(ws.status, 101);
   const data = [];
   ws.socket.on('data', (b) => data.push(b));
@@ -153,23 +128,23 @@ test('a frame announcing 2 GiB is refused from its header: close 1009 at once, n
   assert.equal(reply[0], 0x88, 'a close frame');
   assert.equal(reply.readUInt16BE(2), 1009, 'close code 1009 (message too big)');
   assert.match(reply.subarray(4, 2 + (reply[1] & 0x7f)).toString(), /frame too large/);
-  const grew = rssKiB(srv.pid) - before;
+  const grew = rssKiB(fx.srv.pid) - before;
   t.diagnostic(`RSS change after a 2 GiB frame header: ${grew} KiB`);
   if (MEMORY_BOUNDS) assert.ok(grew < 8 * 1024, `RSS grew by ${grew} KiB`);
   await assertUp('a 2 GiB frame header');
 });
 
 test('a 200 MiB frame does not get buffered: the socket is closed after the header, RSS stays within a few MiB', async (t) => {
-  const before = rssKiB(srv.pid);
+  const before = rssKiB(fx.srv.pid);
   let peak = before;
   const sampler = setInterval(() => {
     try {
-      peak = Math.max(peak, rssKiB(srv.pid));
+      peak = Math.max(peak, rssKiB(fx.srv.pid));
     } catch {
       /* exited: assertUp says so */
     }
   }, 20);
-  const ws = await rawWebSocket(srv, '/ws/visitor', { origin: site.origin });
+  const ws = await rawWebSocket(fx.srv, '/ws/visitor', { origin: site.origin });
   const total = 200 * 1024 * 1024;
   const chunk = Buffer.alloc(1024 * 1024, 0x61);
   let sent = 0;
@@ -198,7 +173,7 @@ test('a 200 MiB frame does not get buffered: the socket is closed after the head
   }
   await socketClosed(ws.socket, 5000);
   clearInterval(sampler);
-  peak = Math.max(peak, rssKiB(srv.pid));
+  peak = Math.max(peak, rssKiB(fx.srv.pid));
   const grew = peak - before;
   t.diagnostic(`RSS peak change while ${Math.round(sent / 1048576)} MiB of a 200 MiB frame were pushed: ${grew} KiB`);
   if (MEMORY_BOUNDS) assert.ok(grew < 16 * 1024, `RSS peaked ${grew} KiB above its start while ${Math.round(sent / 1048576)} MiB were pushed`);
@@ -207,10 +182,10 @@ test('a 200 MiB frame does not get buffered: the socket is closed after the head
 
 test('an unauthenticated socket holds a small, bounded amount of memory, even mid-way through a maximum frame', async (t) => {
   const N = 60;
-  const before = rssKiB(srv.pid);
+  const before = rssKiB(fx.srv.pid);
   const socks = [];
   for (let i = 0; i < N; i++) {
-    const ws = await rawWebSocket(srv, '/ws/visitor', { origin: site.origin, localAddress: `127.0.1.${i + 1}` });
+    const ws = await rawWebSocket(fx.srv, '/ws/visitor', { origin: site.origin, localAddress: `127.0.1.${i + 1}` });
     assert.equal(ws.status, 101);
     // The largest frame allowed, announced and all but one byte sent: the
     // server holds its buffer while it waits for the rest.
@@ -218,12 +193,15 @@ test('an unauthenticated socket holds a small, bounded amount of memory, even mi
     ws.socket.write(Buffer.alloc(MAX_FRAME - 1, 0x20));
     socks.push(ws.socket);
   }
-  await waitFor(async () => {
-    const m = await request(srv, { path: '/metrics' });
-    return /parley_ws_connections_open (\d+)/.exec(m.body)[1] >= N;
-  }, { what: `${N} sockets open` });
+  await waitFor(
+    async () => {
+      const m = await request(fx.srv, { path: '/metrics' });
+      return /parley_ws_connections_open (\d+)/.exec(m.body)[1] >= N;
+    },
+    { what: `${N} sockets open` },
+  );
   await new Promise((r) => setTimeout(r, 300));
-  const perSocket = (rssKiB(srv.pid) - before) / N;
+  const perSocket = (rssKiB(fx.srv.pid) - before) / N;
   t.diagnostic(`RSS per unauthenticated socket holding a ${MAX_FRAME}-byte frame buffer: ${perSocket.toFixed(1)} KiB`);
   // Documented bound (docs/architecture.md): the frame buffer
   // (PARLEY_WS_MAX_FRAME_BYTES) plus ~100 KiB of stacks and bookkeeping.
@@ -233,7 +211,7 @@ test('an unauthenticated socket holds a small, bounded amount of memory, even mi
 });
 
 test('a control frame over 125 bytes (a ping to be echoed whole) is refused with close 1002', async () => {
-  const ws = await rawWebSocket(srv, '/ws/visitor', { origin: site.origin });
+  const ws = await rawWebSocket(fx.srv, '/ws/visitor', { origin: site.origin });
   const data = [];
   ws.socket.on('data', (b) => data.push(b));
   ws.socket.write(frameHeader(0x9, 4096));
@@ -246,13 +224,13 @@ test('a control frame over 125 bytes (a ping to be echoed whole) is refused with
 });
 
 test('a visitor who asks for large replies and reads none is disconnected at PARLEY_WS_QUEUE_MAX_BYTES', async (t) => {
-  const v = await connectVisitor(srv, site);
+  const v = await connectVisitor(fx.srv, site);
   const cid = await startConversation(v);
   for (let i = 0; i < 40; i++) await sendMessage(v, cid, `${i} ${'x'.repeat(990)}`);
   const { token } = v;
   await v.close();
-  const baseline = rssKiB(srv.pid);
-  const ws = await rawWebSocket(srv, '/ws/visitor', { origin: site.origin });
+  const baseline = rssKiB(fx.srv.pid);
+  const ws = await rawWebSocket(fx.srv, '/ws/visitor', { origin: site.origin });
   ws.socket.write(textFrame(JSON.stringify({ type: 'auth', id: 'a', token })));
   // Stop reading, and ask for ~45 KB replies 400 times (18 MB, more than any
   // socket buffer): without a byte bound the server would hold them all.
@@ -260,10 +238,13 @@ test('a visitor who asks for large replies and reads none is disconnected at PAR
   const sync = textFrame(JSON.stringify({ type: 'sync', id: 's', conversation_id: cid, after_seq: 0, limit: 500 }));
   for (let i = 0; i < 400 && !ws.socket.destroyed; i++) ws.socket.write(sync);
   let peak = baseline;
-  await waitFor(() => {
-    peak = Math.max(peak, rssKiB(srv.pid));
-    return ws.socket.destroyed || ws.socket.readableEnded || ws.socket.writableEnded || ws.socket.closed;
-  }, { timeoutMs: 15000, what: 'the server to end the connection' }).catch(() => {});
+  await waitFor(
+    () => {
+      peak = Math.max(peak, rssKiB(fx.srv.pid));
+      return ws.socket.destroyed || ws.socket.readableEnded || ws.socket.writableEnded || ws.socket.closed;
+    },
+    { timeoutMs: 15000, what: 'the server to end the connection' },
+  ).catch(() => {});
   ws.socket.resume();
   await socketClosed(ws.socket, 10000);
   t.diagnostic(`RSS peak change with a stalled reader: ${peak - baseline} KiB`);
@@ -274,7 +255,7 @@ test('a visitor who asks for large replies and reads none is disconnected at PAR
 test('an authenticated socket that stops in the middle of a frame is dropped after the WebSocket timeout', async () => {
   // civetweb retried a stalled payload read forever; now a whole timeout
   // without a byte ends the connection. A server with a short timeout:
-  const quick = await startParleyd({ databaseUrl: pg.url, env: { ...FAST_ENV, PARLEY_WS_IDLE_TIMEOUT_MS: '1000' } });
+  const quick = await startParleyd({ databaseUrl: fx.pg.url, env: { ...FAST_ENV, PARLEY_WS_IDLE_TIMEOUT_MS: '1000' } });
   try {
     const { token } = await connectVisitor(quick, site).then(async (c) => {
       await c.close();

@@ -1,12 +1,11 @@
 'use strict';
 // Agent login / logout / sessions / CSRF / Origin checks.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, addAgent, testWithLogs } = require('../helpers/parleyd');
+const { addAgent } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
 const { request, login, findSetCookie, CookieJar, SESSION_COOKIE } = require('../helpers/http');
 const { assertJson, assertProblem, assertStatus, show } = require('../helpers/assert');
 
@@ -14,38 +13,27 @@ const PASSWORD = 'correct horse battery staple';
 const EMAIL = 'alice@example.com';
 const NAME = 'Alice Example';
 
-let pg;
-let srv;
 let agentId;
-const test = testWithLogs(() => [srv]);
+const fx = suite({ fastHashes: false });
+const { test } = fx;
 
-before(async () => {
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url });
-  agentId = await addAgent(pg.url, { email: EMAIL, name: NAME, role: 'admin', password: PASSWORD });
-}, { timeout: 60000 });
-
-after(async () => {
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
+fx.setup(async () => {
+  agentId = await addAgent(fx.pg.url, { email: EMAIL, name: NAME, role: 'admin', password: PASSWORD });
 });
 
-const me = (jar) => request(srv, { path: '/api/auth/me', jar });
+const me = (jar) => request(fx.srv, { path: '/api/auth/me', jar });
 const jarWith = (cookie) => new CookieJar({ [SESSION_COOKIE]: cookie });
-const logout = (jar, headers = {}) => request(srv, { method: 'POST', path: '/api/auth/logout', origin: srv.origin, jar, headers });
+const logout = (jar, headers = {}) => request(fx.srv, { method: 'POST', path: '/api/auth/logout', origin: fx.srv.origin, jar, headers });
 
 async function loggedIn() {
-  const r = await login(srv, EMAIL, PASSWORD);
+  const r = await login(fx.srv, EMAIL, PASSWORD);
   assertStatus(r.res, 200);
   assert.ok(r.cookie, 'login set no session cookie');
   return r;
 }
 
 async function sessionHashes() {
-  const r = await pg.query("SELECT encode(token_hash, 'hex') AS h FROM agent_sessions");
+  const r = await fx.pg.query("SELECT encode(token_hash, 'hex') AS h FROM agent_sessions");
   return new Set(r.rows.map((x) => x.h));
 }
 
@@ -59,7 +47,7 @@ async function loginAndFindRow() {
 }
 
 test('login succeeds with the right password', async () => {
-  const { res, cookie } = await login(srv, EMAIL, PASSWORD);
+  const { res, cookie } = await login(fx.srv, EMAIL, PASSWORD);
   const body = assertJson(res, 200);
   assert.ok(body.agent && typeof body.agent === 'object', show(res));
   assert.equal(body.agent.email, EMAIL);
@@ -90,10 +78,10 @@ test('GET /api/auth/me with the session cookie returns the agent and a csrf toke
 });
 
 test('wrong password and unknown email get the same 401 invalid_credentials', async () => {
-  const wrong = await login(srv, EMAIL, 'not the password at all');
+  const wrong = await login(fx.srv, EMAIL, 'not the password at all');
   const p1 = assertProblem(wrong.res, 401, 'invalid_credentials');
   assert.equal(findSetCookie(wrong.res, SESSION_COOKIE), null, 'failed login must not set a session cookie');
-  const unknown = await login(srv, 'nobody-here@example.com', PASSWORD);
+  const unknown = await login(fx.srv, 'nobody-here@example.com', PASSWORD);
   const p2 = assertProblem(unknown.res, 401, 'invalid_credentials');
   assert.equal(p2.title, p1.title);
   assert.equal(p2.detail, p1.detail);
@@ -102,22 +90,22 @@ test('wrong password and unknown email get the same 401 invalid_credentials', as
 });
 
 test('login without Origin is 403 origin_forbidden', async () => {
-  const res = await request(srv, { method: 'POST', path: '/api/auth/login', json: { email: EMAIL, password: PASSWORD } });
+  const res = await request(fx.srv, { method: 'POST', path: '/api/auth/login', json: { email: EMAIL, password: PASSWORD } });
   assertProblem(res, 403, 'origin_forbidden');
   assert.equal(findSetCookie(res, SESSION_COOKIE), null);
 });
 
 test('login with a foreign Origin is 403 origin_forbidden', async () => {
-  const res = await request(srv, { method: 'POST', path: '/api/auth/login', origin: 'http://evil.example', json: { email: EMAIL, password: PASSWORD } });
+  const res = await request(fx.srv, { method: 'POST', path: '/api/auth/login', origin: 'http://evil.example', json: { email: EMAIL, password: PASSWORD } });
   assertProblem(res, 403, 'origin_forbidden');
   assert.equal(findSetCookie(res, SESSION_COOKIE), null);
 });
 
 test('login with Content-Type text/plain is 415 unsupported_media_type', async () => {
-  const res = await request(srv, {
+  const res = await request(fx.srv, {
     method: 'POST',
     path: '/api/auth/login',
-    origin: srv.origin,
+    origin: fx.srv.origin,
     headers: { 'Content-Type': 'text/plain' },
     body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
   });
@@ -126,10 +114,10 @@ test('login with Content-Type text/plain is 415 unsupported_media_type', async (
 });
 
 test('login with malformed JSON is 400 invalid_request', async () => {
-  const res = await request(srv, {
+  const res = await request(fx.srv, {
     method: 'POST',
     path: '/api/auth/login',
-    origin: srv.origin,
+    origin: fx.srv.origin,
     headers: { 'Content-Type': 'application/json' },
     body: '{"email": "alice@example.com", "password": ',
   });
@@ -137,7 +125,7 @@ test('login with malformed JSON is 400 invalid_request', async () => {
 });
 
 test('login without a password is 400 invalid_request naming the field', async () => {
-  const res = await request(srv, { method: 'POST', path: '/api/auth/login', origin: srv.origin, json: { email: EMAIL } });
+  const res = await request(fx.srv, { method: 'POST', path: '/api/auth/login', origin: fx.srv.origin, json: { email: EMAIL } });
   const p = assertProblem(res, 400, 'invalid_request');
   assert.ok(Array.isArray(p.errors) && p.errors.length > 0, `errors[] missing: ${res.body}`);
   assert.equal(p.errors[0].field, 'password');
@@ -184,7 +172,7 @@ test('GET /api/auth/me without a cookie, or with an unknown one, is 401 unauthen
 test('an idle session (last_seen_at two days ago) is rejected', async () => {
   const { jar, hash } = await loginAndFindRow();
   assertStatus(await me(jar), 200);
-  const u = await pg.query("UPDATE agent_sessions SET last_seen_at = now() - interval '2 days' WHERE token_hash = decode($1, 'hex')", [hash]);
+  const u = await fx.pg.query("UPDATE agent_sessions SET last_seen_at = now() - interval '2 days' WHERE token_hash = decode($1, 'hex')", [hash]);
   assert.equal(u.rowCount, 1);
   assertProblem(await me(jar), 401, 'unauthenticated');
 });
@@ -192,20 +180,20 @@ test('an idle session (last_seen_at two days ago) is rejected', async () => {
 test('a session older than its absolute lifetime (created 60 days ago) is rejected', async () => {
   const { jar, hash } = await loginAndFindRow();
   assertStatus(await me(jar), 200);
-  const u = await pg.query("UPDATE agent_sessions SET created_at = now() - interval '60 days' WHERE token_hash = decode($1, 'hex')", [hash]);
+  const u = await fx.pg.query("UPDATE agent_sessions SET created_at = now() - interval '60 days' WHERE token_hash = decode($1, 'hex')", [hash]);
   assert.equal(u.rowCount, 1);
   assertProblem(await me(jar), 401, 'unauthenticated');
 });
 
 test('the database stores a hash of the session token, never the token', async () => {
   const { cookie } = await loginAndFindRow();
-  const col = await pg.query(
+  const col = await fx.pg.query(
     "SELECT data_type FROM information_schema.columns WHERE table_name = 'agent_sessions' AND column_name = 'token_hash' AND table_schema = current_schema()",
   );
   assert.equal(col.rows.length, 1, 'agent_sessions.token_hash missing');
   assert.equal(col.rows[0].data_type, 'bytea');
 
-  const rows = (await pg.query('SELECT t::text AS row FROM agent_sessions t')).rows.map((r) => r.row);
+  const rows = (await fx.pg.query('SELECT t::text AS row FROM agent_sessions t')).rows.map((r) => r.row);
   assert.ok(rows.length > 0);
   const needles = [cookie, Buffer.from(cookie, 'utf8').toString('hex')];
   const decoded = Buffer.from(cookie, 'base64url');
@@ -218,7 +206,7 @@ test('the database stores a hash of the session token, never the token', async (
 });
 
 test('passwords are stored as scrypt ln=17,r=8,p=1 hashes', async () => {
-  const r = await pg.query('SELECT password_hash FROM agents WHERE email = $1', [EMAIL]);
+  const r = await fx.pg.query('SELECT password_hash FROM agents WHERE email = $1', [EMAIL]);
   assert.equal(r.rows.length, 1);
   const h = String(r.rows[0].password_hash);
   assert.ok(h.startsWith('$scrypt$ln=17,r=8,p=1$'), `password_hash is ${JSON.stringify(h.slice(0, 40))}...`);
@@ -227,18 +215,18 @@ test('passwords are stored as scrypt ln=17,r=8,p=1 hashes', async () => {
 
 // ------------------------------------------- POST /api/auth/password (self-service)
 
-const changePassword = (jar, csrf, json, { localAddress, origin = srv.origin } = {}) =>
-  request(srv, { method: 'POST', path: '/api/auth/password', origin, jar, json, localAddress, headers: csrf ? { 'X-CSRF-Token': csrf } : {} });
+const changePassword = (jar, csrf, json, { localAddress, origin = fx.srv.origin } = {}) =>
+  request(fx.srv, { method: 'POST', path: '/api/auth/password', origin, jar, json, localAddress, headers: csrf ? { 'X-CSRF-Token': csrf } : {} });
 
 async function freshAgent(label) {
   const email = `${label}-${crypto.randomBytes(3).toString('hex')}@example.com`;
-  await addAgent(pg.url, { email, name: label, role: 'agent', password: PASSWORD });
+  await addAgent(fx.pg.url, { email, name: label, role: 'agent', password: PASSWORD });
   return email;
 }
 
 test('password change: needs the session, the CSRF token and our Origin; validates the new password', async () => {
   const email = await freshAgent('pw-checks');
-  const { jar, csrf } = await login(srv, email, PASSWORD);
+  const { jar, csrf } = await login(fx.srv, email, PASSWORD);
   const body = { current_password: PASSWORD, new_password: 'another long passphrase' };
   assertProblem(await changePassword(new CookieJar(), null, body), 401, 'unauthenticated');
   assertProblem(await changePassword(jar, null, body), 403, 'csrf_failed');
@@ -249,32 +237,36 @@ test('password change: needs the session, the CSRF token and our Origin; validat
   assert.equal(p.errors[0].field, 'new_password');
   p = assertProblem(await changePassword(jar, csrf, { current_password: PASSWORD, new_password: PASSWORD }), 400, 'invalid_request');
   assert.equal(p.errors[0].field, 'new_password');
-  p = assertProblem(await changePassword(jar, csrf, { ...body, extra: 1 }), 400, 'invalid_request');
+  assertProblem(await changePassword(jar, csrf, { ...body, extra: 1 }), 400, 'invalid_request');
   // Nothing changed.
-  assertStatus((await login(srv, email, PASSWORD)).res, 200);
+  assertStatus((await login(fx.srv, email, PASSWORD)).res, 200);
 });
 
 test('password change: a wrong current password is 403 invalid_credentials and the session stays; the right one ends the other sessions', async () => {
   const email = await freshAgent('pw-change');
-  const mine = await login(srv, email, PASSWORD);
-  const other = await login(srv, email, PASSWORD);
-  assertProblem(await changePassword(mine.jar, mine.csrf, { current_password: 'not it at all', new_password: 'another long passphrase' }), 403, 'invalid_credentials');
+  const mine = await login(fx.srv, email, PASSWORD);
+  const other = await login(fx.srv, email, PASSWORD);
+  assertProblem(
+    await changePassword(mine.jar, mine.csrf, { current_password: 'not it at all', new_password: 'another long passphrase' }),
+    403,
+    'invalid_credentials',
+  );
   assertStatus(await me(mine.jar), 200);
 
   const ok = await changePassword(mine.jar, mine.csrf, { current_password: PASSWORD, new_password: 'another long passphrase' });
   assertStatus(ok, 204);
   assertStatus(await me(mine.jar), 200);
   assertProblem(await me(other.jar), 401, 'unauthenticated');
-  assert.equal((await login(srv, email, PASSWORD)).res.status, 401);
-  assertStatus((await login(srv, email, 'another long passphrase')).res, 200);
-  const h = (await pg.query('SELECT password_hash FROM agents WHERE email = $1', [email])).rows[0].password_hash;
+  assert.equal((await login(fx.srv, email, PASSWORD)).res.status, 401);
+  assertStatus((await login(fx.srv, email, 'another long passphrase')).res, 200);
+  const h = (await fx.pg.query('SELECT password_hash FROM agents WHERE email = $1', [email])).rows[0].password_hash;
   assert.ok(h.startsWith('$scrypt$'), 'the new password is stored as a scrypt hash');
 });
 
 test('password change is throttled like login: parallel wrong current passwords get exactly the account limit of verifications (127.0.0.9)', async () => {
   const email = await freshAgent('pw-throttle');
   const from = { localAddress: '127.0.0.9' };
-  const { jar, csrf } = await login(srv, email, PASSWORD, from);
+  const { jar, csrf } = await login(fx.srv, email, PASSWORD, from);
   const tries = await Promise.all(
     Array.from({ length: 10 }, (_, i) => changePassword(jar, csrf, { current_password: `guess number ${i}`, new_password: 'another long passphrase' }, from)),
   );
@@ -284,6 +276,6 @@ test('password change is throttled like login: parallel wrong current passwords 
   for (const r of tries.filter((x) => x.status === 429)) assertProblem(r, 429, 'too_many_attempts');
   // The same account window as login: the right password is refused too, both ways.
   assertProblem(await changePassword(jar, csrf, { current_password: PASSWORD, new_password: 'another long passphrase' }, from), 429, 'too_many_attempts');
-  assertProblem((await login(srv, email, PASSWORD, from)).res, 429, 'too_many_attempts');
+  assertProblem((await login(fx.srv, email, PASSWORD, from)).res, 429, 'too_many_attempts');
   assertStatus(await me(jar), 200);
 });

@@ -1,31 +1,15 @@
 'use strict';
 // /healthz, /readyz, /metrics and the headers every answer carries.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
 const { request, mediaType } = require('../helpers/http');
 const { assertJson, assertCommonHeaders, show } = require('../helpers/assert');
-const { sleep } = require('../helpers/common');
+const { waitFor } = require('../helpers/fixtures');
 
-let pg;
-let srv;
-const test = testWithLogs(() => [srv]);
-
-before(async () => {
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url });
-}, { timeout: 60000 });
-
-after(async () => {
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
+const fx = suite({ fastHashes: false });
+const { test } = fx;
 
 /** Parse Prometheus text exposition into [{name, labels, value}]. */
 function parseMetrics(text) {
@@ -47,7 +31,7 @@ function parseMetrics(text) {
 }
 
 async function scrape() {
-  const res = await request(srv, { path: '/metrics' });
+  const res = await request(fx.srv, { path: '/metrics' });
   assert.equal(res.status, 200, show(res));
   assert.equal(mediaType(res), 'text/plain', `metrics content type: ${res.headers['content-type']}`);
   return { res, samples: parseMetrics(res.body) };
@@ -60,24 +44,24 @@ function healthzCount(samples) {
 }
 
 test('GET /healthz is 200 {"status":"ok"}', async () => {
-  const res = await request(srv, { path: '/healthz' });
+  const res = await request(fx.srv, { path: '/healthz' });
   const body = assertJson(res, 200);
   assert.equal(body.status, 'ok');
 });
 
 test('GET /readyz is 200 {"status":"ready", schema_version}', async () => {
-  const res = await request(srv, { path: '/readyz' });
+  const res = await request(fx.srv, { path: '/readyz' });
   const body = assertJson(res, 200);
   assert.equal(body.status, 'ready');
   assert.ok(Number.isInteger(body.schema_version), `schema_version must be an integer, got ${JSON.stringify(body.schema_version)}`);
   assert.ok(body.schema_version > 0, 'schema_version must be positive once migrated');
   // When versions are plain integers, schema_version is the newest one.
-  const r = await pg.query("SELECT max(version::text::numeric)::text AS v FROM schema_migrations WHERE version::text ~ '^[0-9]+$'").catch(() => null);
+  const r = await fx.pg.query("SELECT max(version::text::numeric)::text AS v FROM schema_migrations WHERE version::text ~ '^[0-9]+$'").catch(() => null);
   if (r && r.rows[0].v !== null) assert.equal(String(body.schema_version), r.rows[0].v, 'schema_version vs max(schema_migrations.version)');
 });
 
 test('GET /metrics exposes the Prometheus metrics', async () => {
-  for (let i = 0; i < 2; i++) assert.equal((await request(srv, { path: '/healthz' })).status, 200);
+  for (let i = 0; i < 2; i++) assert.equal((await request(fx.srv, { path: '/healthz' })).status, 200);
   const { res, samples } = await scrape();
   const names = new Set(samples.map((s) => s.name));
   assert.match(res.body, /parley_http_requests_total\{/);
@@ -93,14 +77,17 @@ test('GET /metrics exposes the Prometheus metrics', async () => {
     assert.ok(names.has(name), `metric ${name} missing from /metrics`);
   }
   const buckets = samples.filter((s) => s.name === 'parley_http_request_duration_seconds_bucket');
-  assert.ok(buckets.some((s) => s.labels.le === '+Inf'), 'histogram has no le="+Inf" bucket');
+  assert.ok(
+    buckets.some((s) => s.labels.le === '+Inf'),
+    'histogram has no le="+Inf" bucket',
+  );
   const poolSize = samples.find((s) => s.name === 'parley_db_pool_size');
   assert.ok(poolSize.value >= 1, 'parley_db_pool_size should be at least 1');
 
   const before = healthzCount(samples);
   assert.ok(before >= 2, `no parley_http_requests_total{route="/healthz",status="200"} sample counting our calls (got ${before})`);
   const N = 5;
-  for (let i = 0; i < N; i++) assert.equal((await request(srv, { path: '/healthz' })).status, 200);
+  for (let i = 0; i < N; i++) assert.equal((await request(fx.srv, { path: '/healthz' })).status, 200);
   const afterCount = healthzCount((await scrape()).samples);
   // Allow the very last request to be recorded after the scrape.
   assert.ok(afterCount >= before + N - 1, `healthz counter went from ${before} to ${afterCount} after ${N} calls`);
@@ -109,12 +96,12 @@ test('GET /metrics exposes the Prometheus metrics', async () => {
 test('every answer has nosniff, Referrer-Policy and a distinct X-Request-Id', async () => {
   const ids = new Set();
   const answers = [
-    await request(srv, { path: '/healthz' }),
-    await request(srv, { path: '/healthz' }),
-    await request(srv, { path: '/readyz' }),
-    await request(srv, { path: '/metrics' }),
-    await request(srv, { path: '/definitely/not/here' }),
-    await request(srv, { method: 'POST', path: '/api/auth/login', json: {} }), // 403, no Origin
+    await request(fx.srv, { path: '/healthz' }),
+    await request(fx.srv, { path: '/healthz' }),
+    await request(fx.srv, { path: '/readyz' }),
+    await request(fx.srv, { path: '/metrics' }),
+    await request(fx.srv, { path: '/definitely/not/here' }),
+    await request(fx.srv, { method: 'POST', path: '/api/auth/login', json: {} }), // 403, no Origin
   ];
   for (const res of answers) {
     assertCommonHeaders(res);
@@ -125,19 +112,20 @@ test('every answer has nosniff, Referrer-Policy and a distinct X-Request-Id', as
 
 // Keep this last: it stops the database.
 test('GET /readyz is 503 problem+json when the database is down', async () => {
-  await pg.stop();
+  await fx.pg.stop();
   let res;
-  const deadline = Date.now() + 15000;
-  for (;;) {
-    res = await request(srv, { path: '/readyz' });
-    if (res.status === 503 || Date.now() > deadline) break;
-    await sleep(200);
-  }
+  await waitFor(
+    async () => {
+      res = await request(fx.srv, { path: '/readyz' });
+      return res.status === 503;
+    },
+    { timeoutMs: 15000, intervalMs: 200, what: '/readyz to turn 503' },
+  ).catch(() => {});
   assert.equal(res.status, 503, `readyz did not turn 503 within 15 s of stopping the database:\n${show(res)}`);
   assert.equal(mediaType(res), 'application/problem+json', show(res));
   assert.ok(res.json && res.json.status === 503 && typeof res.json.type === 'string', show(res));
   assertCommonHeaders(res);
   // Liveness does not depend on the database.
-  const live = await request(srv, { path: '/healthz' });
+  const live = await request(fx.srv, { path: '/healthz' });
   assert.equal(live.status, 200, show(live));
 });

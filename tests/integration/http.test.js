@@ -1,14 +1,13 @@
 'use strict';
 // HTTP basics: 404/405/413, static files (no listing, no traversal), no CORS.
 
-const { before, after } = require('node:test');
+const { after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
 const { request, mediaType } = require('../helpers/http');
 const { assertProblem, assertStatus, assertCommonHeaders, show } = require('../helpers/assert');
 const { makeTempDir, writeOwner, rmrf, onExit } = require('../helpers/common');
@@ -17,13 +16,12 @@ const HELLO = 'hello from the static dir\n';
 const INDEX = '<!doctype html><title>docs</title><p>parley docs index</p>\n';
 const SECRET = `root:x:0:0:SECRET-${crypto.randomBytes(8).toString('hex')}`;
 
-let pg;
-let srv;
 let tmp;
 let unregister = () => {};
-const test = testWithLogs(() => [srv]);
+const fx = suite({ env: () => ({ PARLEY_STATIC_DIR: makeStaticRoot() }), fastHashes: false });
+const { test } = fx;
 
-before(async () => {
+function makeStaticRoot() {
   tmp = makeTempDir('static-');
   writeOwner(tmp);
   unregister = onExit(() => rmrf(tmp));
@@ -34,30 +32,23 @@ before(async () => {
   fs.writeFileSync(path.join(root, 'docs', 'index.html'), INDEX);
   // Outside the static root: must never be served.
   fs.writeFileSync(path.join(tmp, 'secret.txt'), SECRET);
+  return root;
+}
 
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: { PARLEY_STATIC_DIR: root } });
-}, { timeout: 60000 });
-
-after(async () => {
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-    if (tmp) rmrf(tmp);
-    unregister();
-  }
+after(() => {
+  if (tmp) rmrf(tmp);
+  unregister();
 });
 
 test('unknown route is 404 problem+json', async () => {
-  const res = await request(srv, { path: '/nope' });
+  const res = await request(fx.srv, { path: '/nope' });
   const p = assertProblem(res, 404, 'not_found');
   assert.equal(p.status, 404);
   assertCommonHeaders(res);
 });
 
 test('wrong method is 405 with Allow', async () => {
-  const res = await request(srv, { method: 'DELETE', path: '/healthz' });
+  const res = await request(fx.srv, { method: 'DELETE', path: '/healthz' });
   assertStatus(res, 405);
   const allow = String(res.headers.allow || '');
   assert.ok(allow, `405 without an Allow header:\n${show(res)}`);
@@ -69,22 +60,24 @@ test('a 2 MiB body is 413 payload_too_large and the server keeps serving', async
   const big = JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(2 * 1024 * 1024) });
   let res;
   try {
-    res = await request(srv, {
+    res = await request(fx.srv, {
       method: 'POST',
       path: '/api/auth/login',
-      origin: srv.origin,
+      origin: fx.srv.origin,
       headers: { 'Content-Type': 'application/json' },
       body: big,
     });
   } catch (e) {
-    assert.fail(`no HTTP answer to a 2 MiB body (${e.code || e.message}): the server must answer 413 before closing (read and discard the rest, or half-close and linger)`);
+    assert.fail(
+      `no HTTP answer to a 2 MiB body (${e.code || e.message}): the server must answer 413 before closing (read and discard the rest, or half-close and linger)`,
+    );
   }
   assertProblem(res, 413, 'payload_too_large');
-  for (let i = 0; i < 3; i++) assertStatus(await request(srv, { path: '/healthz' }), 200);
+  for (let i = 0; i < 3; i++) assertStatus(await request(fx.srv, { path: '/healthz' }), 200);
 });
 
 test('static files are served with nosniff', async () => {
-  const res = await request(srv, { path: '/assets/hello.txt' });
+  const res = await request(fx.srv, { path: '/assets/hello.txt' });
   assertStatus(res, 200);
   assert.equal(res.body, HELLO);
   assert.equal(mediaType(res), 'text/plain');
@@ -92,13 +85,13 @@ test('static files are served with nosniff', async () => {
 });
 
 test('directories are not listed', async () => {
-  const res = await request(srv, { path: '/assets/' });
+  const res = await request(fx.srv, { path: '/assets/' });
   assertProblem(res, 404, 'not_found');
   assert.ok(!res.body.includes('hello.txt'), `directory listing leaked:\n${res.body}`);
 });
 
 test('a directory with index.html serves it', async () => {
-  const res = await request(srv, { path: '/docs/' });
+  const res = await request(fx.srv, { path: '/docs/' });
   assertStatus(res, 200);
   assert.equal(res.body, INDEX);
   assert.equal(mediaType(res), 'text/html');
@@ -121,7 +114,7 @@ test('path traversal never escapes the static dir', async () => {
     '/%252e%252e/%252e%252e/secret.txt',
   ];
   for (const p of paths) {
-    const res = await request(srv, { path: p });
+    const res = await request(fx.srv, { path: p });
     assert.ok(res.status >= 400 && res.status < 500, `${p} -> ${res.status}, expected 4xx:\n${show(res)}`);
     assert.ok(!res.body.includes('root:'), `${p} leaked a file:\n${res.body.slice(0, 500)}`);
   }
@@ -142,7 +135,7 @@ test('no CORS: a foreign Origin never gets Access-Control-Allow-Origin', async (
   for (const p of probes) {
     let res;
     try {
-      res = await request(srv, { ...p, headers: { ...evil, ...(p.headers || {}) } });
+      res = await request(fx.srv, { ...p, headers: { ...evil, ...(p.headers || {}) } });
     } catch (err) {
       // civetweb answers the asterisk form ("OPTIONS *") by closing the
       // connection before our handler sees it: no headers at all, so
@@ -150,14 +143,18 @@ test('no CORS: a foreign Origin never gets Access-Control-Allow-Origin', async (
       if (p.path === '*' && /hang up|ECONNRESET/.test(String(err))) continue;
       throw err;
     }
-    assert.equal(res.headers['access-control-allow-origin'], undefined, `${p.method} ${p.path} -> Access-Control-Allow-Origin: ${res.headers['access-control-allow-origin']}`);
+    assert.equal(
+      res.headers['access-control-allow-origin'],
+      undefined,
+      `${p.method} ${p.path} -> Access-Control-Allow-Origin: ${res.headers['access-control-allow-origin']}`,
+    );
     assert.equal(res.headers['access-control-allow-credentials'], undefined, `${p.method} ${p.path} -> Access-Control-Allow-Credentials`);
   }
 });
 
 test('TRACE does not echo the request', async () => {
   const marker = `probe-${crypto.randomBytes(6).toString('hex')}`;
-  const res = await request(srv, { method: 'TRACE', path: '/', headers: { 'X-Probe': marker, Cookie: `parley_session=${marker}` } });
+  const res = await request(fx.srv, { method: 'TRACE', path: '/', headers: { 'X-Probe': marker, Cookie: `parley_session=${marker}` } });
   assert.ok(res.status >= 400, `TRACE answered ${res.status}`);
   assert.ok(!res.body.includes(marker), `TRACE echoed the request:\n${res.body}`);
 });

@@ -2,13 +2,15 @@
 // `parleyd migrate`: applies migrations once, is idempotent, and is safe when
 // two processes race on the same fresh database.
 
-const { before, after, test } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster, startBarrierProxy } = require('../helpers/pg');
+const { startBarrierProxy } = require('../helpers/pg');
 const { runParleyd } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
 
-let pg;
+// Only the cluster: the tests run `parleyd migrate` themselves.
+const fx = suite({ nodes: 0 });
 let firstRows;
 
 function out(r) {
@@ -17,13 +19,13 @@ function out(r) {
 
 /** All schema_migrations rows, as JSON text (keeps microseconds), ordered. */
 async function migrationRows(database) {
-  const r = await pg.query('SELECT to_jsonb(m)::text AS j FROM schema_migrations m ORDER BY 1', undefined, { database });
+  const r = await fx.pg.query('SELECT to_jsonb(m)::text AS j FROM schema_migrations m ORDER BY 1', undefined, { database });
   return r.rows.map((row) => row.j);
 }
 
 /** The column that identifies a migration: `version` if there is one, else the first. */
 async function keyColumn(database) {
-  const r = await pg.query(
+  const r = await fx.pg.query(
     `SELECT column_name FROM information_schema.columns
       WHERE table_name = 'schema_migrations' AND table_schema = current_schema()
       ORDER BY ordinal_position`,
@@ -35,51 +37,43 @@ async function keyColumn(database) {
   return cols.includes('version') ? 'version' : cols[0];
 }
 
-before(async () => {
-  pg = await startCluster();
-}, { timeout: 60000 });
-
-after(async () => {
-  if (pg) await pg.stop();
-});
-
 test('migrate on an empty database exits 0 and records the migrations', { timeout: 60000 }, async () => {
-  const before = await pg.query("SELECT to_regclass('schema_migrations') AS t");
+  const before = await fx.pg.query("SELECT to_regclass('schema_migrations') AS t");
   assert.equal(before.rows[0].t, null, 'the database should start empty');
 
-  const r = await runParleyd(['migrate'], { databaseUrl: pg.url });
+  const r = await runParleyd(['migrate'], { databaseUrl: fx.pg.url });
   assert.equal(r.code, 0, out(r));
 
-  firstRows = await migrationRows(pg.database);
+  firstRows = await migrationRows(fx.pg.database);
   assert.ok(firstRows.length >= 1, 'schema_migrations has no rows after migrate');
-  const key = await keyColumn(pg.database);
-  const dup = await pg.query(`SELECT ${key}::text AS k, count(*)::int AS n FROM schema_migrations GROUP BY 1 HAVING count(*) > 1`);
+  const key = await keyColumn(fx.pg.database);
+  const dup = await fx.pg.query(`SELECT ${key}::text AS k, count(*)::int AS n FROM schema_migrations GROUP BY 1 HAVING count(*) > 1`);
   assert.deepEqual(dup.rows, [], 'a migration is recorded twice');
-  const tables = await pg.query("SELECT to_regclass('agents') AS a, to_regclass('agent_sessions') AS s");
+  const tables = await fx.pg.query("SELECT to_regclass('agents') AS a, to_regclass('agent_sessions') AS s");
   assert.ok(tables.rows[0].a && tables.rows[0].s, 'agents / agent_sessions tables missing after migrate');
 });
 
 test('migrate again exits 0 and changes nothing', { timeout: 60000 }, async () => {
   assert.ok(firstRows, 'depends on the previous test');
-  const r = await runParleyd(['migrate'], { databaseUrl: pg.url });
+  const r = await runParleyd(['migrate'], { databaseUrl: fx.pg.url });
   assert.equal(r.code, 0, out(r));
-  const rows = await migrationRows(pg.database);
+  const rows = await migrationRows(fx.pg.database);
   assert.equal(rows.length, firstRows.length, 'row count changed');
   assert.deepEqual(rows, firstRows, 'schema_migrations rows (e.g. applied_at) changed on the second run');
 });
 
 test('two migrate processes started together on a fresh database both succeed, migrations applied once', { timeout: 60000 }, async () => {
   assert.ok(firstRows, 'depends on the first test');
-  const key = await keyColumn(pg.database);
-  const expected = (await pg.query(`SELECT ${key}::text AS k FROM schema_migrations ORDER BY 1`)).rows.map((x) => x.k);
+  const key = await keyColumn(fx.pg.database);
+  const expected = (await fx.pg.query(`SELECT ${key}::text AS k FROM schema_migrations ORDER BY 1`)).rows.map((x) => x.k);
 
   // A few rounds, each on its own fresh database. The two processes reach the
   // database through a proxy that holds their first connections until both
   // have connected, so that their migrations really run at the same time.
   for (let round = 1; round <= 3; round++) {
     const db = `race_${round}`;
-    await pg.createDatabase(db);
-    const proxy = await startBarrierProxy(pg.port, { parties: 2, timeoutMs: 5000 });
+    await fx.pg.createDatabase(db);
+    const proxy = await startBarrierProxy(fx.pg.port, { parties: 2, timeoutMs: 5000 });
     let a;
     let b;
     try {
@@ -90,7 +84,7 @@ test('two migrate processes started together on a fresh database both succeed, m
     }
     assert.equal(a.code, 0, `round ${round}, first process: ${out(a)}`);
     assert.equal(b.code, 0, `round ${round}, second process: ${out(b)}`);
-    const got = (await pg.query(`SELECT ${key}::text AS k FROM schema_migrations ORDER BY 1`, undefined, { database: db })).rows.map((x) => x.k);
+    const got = (await fx.pg.query(`SELECT ${key}::text AS k FROM schema_migrations ORDER BY 1`, undefined, { database: db })).rows.map((x) => x.k);
     assert.deepEqual(got, expected, `round ${round}: schema_migrations differs from a single sequential migrate`);
   }
 });
@@ -98,38 +92,41 @@ test('two migrate processes started together on a fresh database both succeed, m
 test('an applied migration that was edited stops migrate, naming it; history is left untouched', { timeout: 60000 }, async () => {
   assert.ok(firstRows, 'depends on the first test');
   const db = 'edited_history';
-  const url = await pg.createDatabase(db);
+  const url = await fx.pg.createDatabase(db);
   assert.equal((await runParleyd(['migrate'], { databaseUrl: url })).code, 0);
-  const sums = await pg.query('SELECT version, checksum FROM schema_migrations ORDER BY version', undefined, { database: db });
-  assert.ok(sums.rows.every((r) => /^[0-9a-f]{64}$/.test(r.checksum)), 'every migration has a SHA-256 checksum');
+  const sums = await fx.pg.query('SELECT version, checksum FROM schema_migrations ORDER BY version', undefined, { database: db });
+  assert.ok(
+    sums.rows.every((r) => /^[0-9a-f]{64}$/.test(r.checksum)),
+    'every migration has a SHA-256 checksum',
+  );
   // What a database looks like whose migration 0002 was applied from a
   // different file than the one this binary carries.
-  await pg.query("UPDATE schema_migrations SET checksum = repeat('0', 64) WHERE version = 2", undefined, { database: db });
+  await fx.pg.query("UPDATE schema_migrations SET checksum = repeat('0', 64) WHERE version = 2", undefined, { database: db });
   const r = await runParleyd(['migrate'], { databaseUrl: url });
   assert.notEqual(r.code, 0, out(r));
   assert.match(r.stderr, /migrations are history/);
   assert.match(r.stderr, /0002_realtime/);
   // A row recorded before checksums existed adopts the file's.
-  await pg.query('UPDATE schema_migrations SET checksum = NULL WHERE version = 2', undefined, { database: db });
+  await fx.pg.query('UPDATE schema_migrations SET checksum = NULL WHERE version = 2', undefined, { database: db });
   assert.equal((await runParleyd(['migrate'], { databaseUrl: url })).code, 0);
-  const adopted = await pg.query('SELECT checksum FROM schema_migrations WHERE version = 2', undefined, { database: db });
+  const adopted = await fx.pg.query('SELECT checksum FROM schema_migrations WHERE version = 2', undefined, { database: db });
   assert.equal(adopted.rows[0].checksum, sums.rows.find((x) => Number(x.version) === 2).checksum);
 });
 
 test('functions are re-applied when they differ from the binary, without a migration', { timeout: 60000 }, async () => {
   assert.ok(firstRows, 'depends on the first test');
   const iso = "SELECT parley_iso('2026-01-02 03:04:05.678901+00'::timestamptz) AS t";
-  assert.equal((await pg.query(iso)).rows[0].t, '2026-01-02T03:04:05.678901Z');
+  assert.equal((await fx.pg.query(iso)).rows[0].t, '2026-01-02T03:04:05.678901Z');
   // A function changed behind the binary's back, as an older binary's would be.
-  await pg.query("CREATE OR REPLACE FUNCTION parley_iso(ts timestamptz) RETURNS text LANGUAGE sql AS $$ SELECT 'stale' $$");
-  await pg.query("UPDATE schema_functions SET checksum = 'older'");
-  const before = (await pg.query('SELECT version, checksum FROM schema_migrations ORDER BY version')).rows;
-  const r = await runParleyd(['migrate'], { databaseUrl: pg.url });
+  await fx.pg.query("CREATE OR REPLACE FUNCTION parley_iso(ts timestamptz) RETURNS text LANGUAGE sql AS $$ SELECT 'stale' $$");
+  await fx.pg.query("UPDATE schema_functions SET checksum = 'older'");
+  const before = (await fx.pg.query('SELECT version, checksum FROM schema_migrations ORDER BY version')).rows;
+  const r = await runParleyd(['migrate'], { databaseUrl: fx.pg.url });
   assert.equal(r.code, 0, out(r));
   assert.match(r.stdout + r.stderr, /schema functions applied/);
-  assert.equal((await pg.query(iso)).rows[0].t, '2026-01-02T03:04:05.678901Z', 'the binary\'s parley_iso is back');
-  assert.deepEqual((await pg.query('SELECT version, checksum FROM schema_migrations ORDER BY version')).rows, before, 'no migration ran');
+  assert.equal((await fx.pg.query(iso)).rows[0].t, '2026-01-02T03:04:05.678901Z', "the binary's parley_iso is back");
+  assert.deepEqual((await fx.pg.query('SELECT version, checksum FROM schema_migrations ORDER BY version')).rows, before, 'no migration ran');
   // Unchanged functions are not re-applied.
-  const again = await runParleyd(['migrate'], { databaseUrl: pg.url });
+  const again = await runParleyd(['migrate'], { databaseUrl: fx.pg.url });
   assert.doesNotMatch(again.stdout + again.stderr, /schema functions applied/);
 });

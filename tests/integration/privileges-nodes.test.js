@@ -11,16 +11,13 @@
 //   - a site that turns identity_required on refuses the anonymous visitor
 //     tokens it issued before, and closes their open sockets (4003).
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
 const { request, login } = require('../helpers/http');
 const { assertJson, assertProblem, assertStatus } = require('../helpers/assert');
-const { connect, wsUrl, closeAll } = require('../helpers/ws');
+const { connect, wsUrl } = require('../helpers/ws');
 const {
-  FAST_ENV,
   createTeam,
   createAgent,
   createSite,
@@ -35,32 +32,14 @@ const {
   uniq,
 } = require('../helpers/fixtures');
 
-let pg;
-let nodeA;
-let nodeB;
 let admin;
 let asAdmin;
-const test = testWithLogs(() => [nodeA, nodeB]);
+const fx = suite({ nodes: 2 });
+const { test } = fx;
 
-before(async () => {
-  pg = await startCluster();
-  nodeA = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-  nodeB = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-  admin = await createAgent(pg, { name: 'Nodes Admin', role: 'admin' });
-  asAdmin = await client(nodeA, await session(nodeA, admin));
-}, { timeout: 60000 });
-
-after(async () => {
-  await closeAll();
-  try {
-    await stopChecked(nodeA);
-  } finally {
-    try {
-      await stopChecked(nodeB);
-    } finally {
-      if (pg) await pg.stop();
-    }
-  }
+fx.setup(async () => {
+  admin = await createAgent(fx.pg, { name: 'Nodes Admin', role: 'admin' });
+  asAdmin = await client(fx.nodes[0], await session(fx.nodes[0], admin));
 });
 
 /** A new session of an agent, logged in through srv: { cookie, csrf }. */
@@ -113,60 +92,64 @@ const me = (srv, s) => request(srv, { path: '/api/auth/me', headers: { Cookie: `
 // ------------------------------------------------------------- passwords
 
 test("an agent's own password change ends every other session and closes its sockets on both nodes; this session stays", async () => {
-  const ann = await createAgent(pg, { name: uniq('Pat Self ') });
-  const mine = await session(nodeA, ann);
-  const other = await session(nodeB, ann);
-  const keepA = await agentSocket(nodeA, mine, 'changing session on A');
-  const keepB = await agentSocket(nodeB, mine, 'changing session on B');
-  const goneA = await agentSocket(nodeA, other, 'other session on A');
-  const goneB = await agentSocket(nodeB, other, 'other session on B');
+  const ann = await createAgent(fx.pg, { name: uniq('Pat Self ') });
+  const mine = await session(fx.nodes[0], ann);
+  const other = await session(fx.nodes[1], ann);
+  const keepA = await agentSocket(fx.nodes[0], mine, 'changing session on A');
+  const keepB = await agentSocket(fx.nodes[1], mine, 'changing session on B');
+  const goneA = await agentSocket(fx.nodes[0], other, 'other session on A');
+  const goneB = await agentSocket(fx.nodes[1], other, 'other session on B');
 
-  const r = await client(nodeA, mine)('POST', '/api/auth/password', { current_password: ann.password, new_password: 'a brand new passphrase' });
+  const r = await client(fx.nodes[0], mine)('POST', '/api/auth/password', { current_password: ann.password, new_password: 'a brand new passphrase' });
   assertStatus(r, 204);
   await closedWith(goneA, 4002, 'logged out');
   await closedWith(goneB, 4002, 'logged out');
   await stillOpen(keepA);
   await stillOpen(keepB);
-  assertProblem(await me(nodeA, other), 401, 'unauthenticated');
-  assertProblem(await me(nodeB, other), 401, 'unauthenticated');
-  assertJson(await me(nodeB, mine), 200);
-  assert.equal((await login(nodeB, ann.email, ann.password)).res.status, 401, 'the old password must not work');
-  assert.equal((await login(nodeA, ann.email, 'a brand new passphrase')).res.status, 200);
+  assertProblem(await me(fx.nodes[0], other), 401, 'unauthenticated');
+  assertProblem(await me(fx.nodes[1], other), 401, 'unauthenticated');
+  assertJson(await me(fx.nodes[1], mine), 200);
+  assert.equal((await login(fx.nodes[1], ann.email, ann.password)).res.status, 401, 'the old password must not work');
+  assert.equal((await login(fx.nodes[0], ann.email, 'a brand new passphrase')).res.status, 200);
 });
 
 test("an admin's password change ends every session of the agent and closes their sockets on both nodes", async () => {
-  const bob = await createAgent(pg, { name: uniq('Pat Admin ') });
-  const s1 = await session(nodeA, bob);
-  const s2 = await session(nodeB, bob);
-  const socks = [await agentSocket(nodeA, s1, 'bob on A'), await agentSocket(nodeB, s1, 'bob s1 on B'), await agentSocket(nodeB, s2, 'bob s2 on B')];
-  const adminSock = await agentSocket(nodeB, await session(nodeB, admin), 'admin on B');
+  const bob = await createAgent(fx.pg, { name: uniq('Pat Admin ') });
+  const s1 = await session(fx.nodes[0], bob);
+  const s2 = await session(fx.nodes[1], bob);
+  const socks = [
+    await agentSocket(fx.nodes[0], s1, 'bob on A'),
+    await agentSocket(fx.nodes[1], s1, 'bob s1 on B'),
+    await agentSocket(fx.nodes[1], s2, 'bob s2 on B'),
+  ];
+  const adminSock = await agentSocket(fx.nodes[1], await session(fx.nodes[1], admin), 'admin on B');
 
   assertJson(await asAdmin('PATCH', `/api/agents/${bob.id}`, { password: 'set by the admin 42' }), 200);
   for (const c of socks) await closedWith(c, 4002, 'logged out');
   for (const s of [s1, s2]) {
-    assertProblem(await me(nodeA, s), 401, 'unauthenticated');
-    assertProblem(await me(nodeB, s), 401, 'unauthenticated');
+    assertProblem(await me(fx.nodes[0], s), 401, 'unauthenticated');
+    assertProblem(await me(fx.nodes[1], s), 401, 'unauthenticated');
   }
-  assert.equal((await pg.query('SELECT count(*)::int AS n FROM agent_sessions WHERE agent_id = $1', [bob.id])).rows[0].n, 0);
+  assert.equal((await fx.pg.query('SELECT count(*)::int AS n FROM agent_sessions WHERE agent_id = $1', [bob.id])).rows[0].n, 0);
   await stillOpen(adminSock);
   assertJson(await asAdmin('GET', '/api/auth/me'), 200);
-  assert.equal((await login(nodeB, bob.email, 'set by the admin 42')).res.status, 200);
+  assert.equal((await login(fx.nodes[1], bob.email, 'set by the admin 42')).res.status, 200);
 });
 
 // ------------------------------------------------------- rights on open sockets
 
-test('a demoted supervisor can no longer read or act on another team\'s conversation over the open sockets, and they close (4004) on both nodes', async () => {
-  const own = await createTeam(pg);
-  const foreign = await createTeam(pg);
-  const sue = await createAgent(pg, { name: uniq('Sue Super '), role: 'supervisor', teams: [own] });
-  const site = await createSite(pg, { teamId: foreign });
-  const v = await connectVisitor(nodeA, site, { label: 'visitor of the foreign team' });
+test("a demoted supervisor can no longer read or act on another team's conversation over the open sockets, and they close (4004) on both nodes", async () => {
+  const own = await createTeam(fx.pg);
+  const foreign = await createTeam(fx.pg);
+  const sue = await createAgent(fx.pg, { name: uniq('Sue Super '), role: 'supervisor', teams: [own] });
+  const site = await createSite(fx.pg, { teamId: foreign });
+  const v = await connectVisitor(fx.nodes[0], site, { label: 'visitor of the foreign team' });
   const cid = await startConversation(v);
   const first = await sendMessage(v, cid, 'hello from another team');
 
-  const s = await session(nodeA, sue);
-  const onA = await agentSocket(nodeA, s, 'sue on A');
-  const onB = await agentSocket(nodeB, s, 'sue on B');
+  const s = await session(fx.nodes[0], sue);
+  const onA = await agentSocket(fx.nodes[0], s, 'sue on A');
+  const onB = await agentSocket(fx.nodes[1], s, 'sue on B');
   // As a supervisor: reads and writes in any team's conversation.
   const sync = await onB.ack({ type: 'sync', conversation_id: cid, after_seq: 0 });
   assert.ok(sync.messages.some((m) => m.id === first.message.id));
@@ -184,7 +167,7 @@ test('a demoted supervisor can no longer read or act on another team\'s conversa
   await closedWith(onB, 4004, 'rights changed');
 
   // Reconnecting gives the new rights.
-  const again = await agentSocket(nodeB, s, 'sue again on B');
+  const again = await agentSocket(fx.nodes[1], s, 'sue again on B');
   assert.equal(again.authAck.agent.role, 'agent');
   await again.expectError({ type: 'sync', conversation_id: cid, after_seq: 0 }, 'not_found');
   const list = await again.ack({ type: 'conversations.list' });
@@ -192,23 +175,26 @@ test('a demoted supervisor can no longer read or act on another team\'s conversa
   // Nothing more of that conversation reaches her: a later event she does
   // get (commit order) comes after the visitor's message was delivered.
   await sendMessage(v, cid, 'after the demotion');
-  const marker = await createAgent(pg, { name: uniq('Marker ') });
-  const m = await agentSocket(nodeA, await session(nodeA, marker), 'marker', { subscribe: false });
+  const marker = await createAgent(fx.pg, { name: uniq('Marker ') });
+  const m = await agentSocket(fx.nodes[0], await session(fx.nodes[0], marker), 'marker', { subscribe: false });
   await m.ack({ type: 'status.set', status: 'online' });
   await again.nextType('agent.presence', (p) => p.agent_id === marker.id && p.status === 'online');
-  assert.deepEqual(again.seen(mentions(cid)).filter((f) => f.type === 'message.created'), []);
+  assert.deepEqual(
+    again.seen(mentions(cid)).filter((f) => f.type === 'message.created'),
+    [],
+  );
   for (const c of [again, m, v]) await c.close();
 });
 
 test('an agent removed from a team loses its queue at once: the open sockets close (4004) on both nodes and hear nothing more of it', async () => {
-  const team = await createTeam(pg);
-  const tom = await createAgent(pg, { name: uniq('Tom Team '), teams: [team] });
-  const site = await createSite(pg, { teamId: team });
-  const v = await connectVisitor(nodeA, site);
+  const team = await createTeam(fx.pg);
+  const tom = await createAgent(fx.pg, { name: uniq('Tom Team '), teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
+  const v = await connectVisitor(fx.nodes[0], site);
   const cid = await startConversation(v);
-  const s = await session(nodeB, tom);
-  const onA = await agentSocket(nodeA, s, 'tom on A');
-  const onB = await agentSocket(nodeB, s, 'tom on B');
+  const s = await session(fx.nodes[1], tom);
+  const onA = await agentSocket(fx.nodes[0], s, 'tom on A');
+  const onB = await agentSocket(fx.nodes[1], s, 'tom on B');
   await onA.ack({ type: 'sync', conversation_id: cid, after_seq: 0 });
 
   assertJson(await asAdmin('PATCH', `/api/teams/${team}`, { member_ids: [] }), 200);
@@ -221,14 +207,14 @@ test('an agent removed from a team loses its queue at once: the open sockets clo
 
   // A conversation queued in the team afterwards reaches a new socket of Tom
   // no more than the closed ones.
-  const again = await agentSocket(nodeA, s, 'tom again on A');
+  const again = await agentSocket(fx.nodes[0], s, 'tom again on A');
   assert.deepEqual(again.authAck.teams, []);
-  const watcher = await agentSocket(nodeA, await session(nodeA, admin), 'admin watching');
-  const v2 = await connectVisitor(nodeB, site);
+  const watcher = await agentSocket(fx.nodes[0], await session(fx.nodes[0], admin), 'admin watching');
+  const v2 = await connectVisitor(fx.nodes[1], site);
   const c2 = await startConversation(v2);
   await watcher.next(convUpdated(c2, 'queued'), 5000, 'the new queued conversation');
-  const marker = await createAgent(pg, { name: uniq('Marker ') });
-  const m = await agentSocket(nodeB, await session(nodeB, marker), 'marker', { subscribe: false });
+  const marker = await createAgent(fx.pg, { name: uniq('Marker ') });
+  const m = await agentSocket(fx.nodes[1], await session(fx.nodes[1], marker), 'marker', { subscribe: false });
   await m.ack({ type: 'status.set', status: 'away' });
   await again.nextType('agent.presence', (p) => p.agent_id === marker.id && p.status === 'away');
   assert.deepEqual(again.seen(mentions(c2)), [], 'a socket outside the team heard of its queue');
@@ -237,14 +223,14 @@ test('an agent removed from a team loses its queue at once: the open sockets clo
 });
 
 test("a deactivated agent's sockets close (4001) on both nodes and nothing is accepted after the change", async () => {
-  const team = await createTeam(pg);
-  const dee = await createAgent(pg, { name: uniq('Dee Gone '), teams: [team] });
-  const site = await createSite(pg, { teamId: team });
-  const v = await connectVisitor(nodeB, site);
+  const team = await createTeam(fx.pg);
+  const dee = await createAgent(fx.pg, { name: uniq('Dee Gone '), teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
+  const v = await connectVisitor(fx.nodes[1], site);
   const cid = await startConversation(v);
-  const s = await session(nodeA, dee);
-  const onA = await agentSocket(nodeA, s, 'dee on A');
-  const onB = await agentSocket(nodeB, s, 'dee on B');
+  const s = await session(fx.nodes[0], dee);
+  const onA = await agentSocket(fx.nodes[0], s, 'dee on A');
+  const onB = await agentSocket(fx.nodes[1], s, 'dee on B');
 
   assertJson(await asAdmin('PATCH', `/api/agents/${dee.id}`, { active: false }), 200);
   for (const c of [onA, onB]) {
@@ -253,26 +239,26 @@ test("a deactivated agent's sockets close (4001) on both nodes and nothing is ac
   }
   await closedWith(onA, 4001, 'deactivated');
   await closedWith(onB, 4001, 'deactivated');
-  assertProblem(await me(nodeB, s), 401, 'unauthenticated');
-  assert.equal((await pg.query('SELECT count(*)::int AS n FROM agent_sessions WHERE agent_id = $1', [dee.id])).rows[0].n, 0);
-  assert.equal((await pg.query('SELECT status FROM conversations WHERE id = $1', [cid])).rows[0].status, 'queued');
+  assertProblem(await me(fx.nodes[1], s), 401, 'unauthenticated');
+  assert.equal((await fx.pg.query('SELECT count(*)::int AS n FROM agent_sessions WHERE agent_id = $1', [dee.id])).rows[0].n, 0);
+  assert.equal((await fx.pg.query('SELECT status FROM conversations WHERE id = $1', [cid])).rows[0].status, 'queued');
   await v.close();
 });
 
 // ------------------------------------------------------- visitors: identity_required
 
 test('identity_required turned on: earlier anonymous tokens are refused and their open sockets close on both nodes; verified ones stay', async () => {
-  const team = await createTeam(pg);
+  const team = await createTeam(fx.pg);
   const secret = 'nodes-identity-secret';
-  const site = await createSite(pg, { teamId: team, identitySecret: secret });
-  const anonA = await connectVisitor(nodeA, site, { label: 'anonymous on A' });
-  const anonB = await connectVisitor(nodeB, site, { label: 'anonymous on B' });
+  const site = await createSite(fx.pg, { teamId: team, identitySecret: secret });
+  const anonA = await connectVisitor(fx.nodes[0], site, { label: 'anonymous on A' });
+  const anonB = await connectVisitor(fx.nodes[1], site, { label: 'anonymous on B' });
   const identity = { id: uniq('customer-') };
   identity.hash = identityHash(secret, identity.id);
-  const verified = await connectVisitor(nodeB, site, { identity, label: 'verified on B' });
+  const verified = await connectVisitor(fx.nodes[1], site, { identity, label: 'verified on B' });
   assert.equal(verified.visitor.verified, true);
-  const other = await createSite(pg, { teamId: team });
-  const elsewhere = await connectVisitor(nodeA, other, { label: 'anonymous on another site' });
+  const other = await createSite(fx.pg, { teamId: team });
+  const elsewhere = await connectVisitor(fx.nodes[0], other, { label: 'anonymous on another site' });
 
   assertJson(await asAdmin('PATCH', `/api/sites/${site.id}`, { identity_required: true }), 200);
   await closedWith(anonA, 4003, 'identity_required');
@@ -281,7 +267,7 @@ test('identity_required turned on: earlier anonymous tokens are refused and thei
   await stillOpen(elsewhere);
 
   // The old token no longer authenticates a socket, on either node ...
-  for (const srv of [nodeA, nodeB]) {
+  for (const srv of [fx.nodes[0], fx.nodes[1]]) {
     const c = await openVisitorSocket(srv, { origin: site.origin });
     const r = await c.request({ type: 'auth', token: anonA.token });
     assert.equal(r.type, 'error');
@@ -292,8 +278,8 @@ test('identity_required turned on: earlier anonymous tokens are refused and thei
   }
   // ... nor is it reused by the session endpoint: without an identity it is
   // refused; with one, the verified visitor gets a token of their own.
-  assertProblem(await visitorSession(nodeA, site, { visitorToken: anonB.token }), 403, 'identity_required');
-  const withId = await visitorSession(nodeB, site, { visitorToken: anonB.token, identity });
+  assertProblem(await visitorSession(fx.nodes[0], site, { visitorToken: anonB.token }), 403, 'identity_required');
+  const withId = await visitorSession(fx.nodes[1], site, { visitorToken: anonB.token, identity });
   assert.equal(withId.status, 200, withId.body);
   assert.notEqual(withId.json.visitor_token, anonB.token);
   assert.equal(withId.json.visitor.id, verified.visitor.id);

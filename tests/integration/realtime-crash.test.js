@@ -4,44 +4,25 @@
 // message, acknowledged with its seq, and the conversation's seqs stay
 // gap-free.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
-const { closeAll } = require('../helpers/ws');
-const { FAST_ENV, createTeam, createSite, connectVisitor, startConversation, sendMessage } = require('../helpers/fixtures');
+const { suite } = require('../helpers/suite');
+const { createTeam, createSite, connectVisitor, startConversation, sendMessage } = require('../helpers/fixtures');
 
-let pg;
-let srv;
-const dead = [];
-const test = testWithLogs(() => [srv, ...dead]);
-
-before(async () => {
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-}, { timeout: 60000 });
-
-after(async () => {
-  await closeAll();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
+const fx = suite();
+const { test } = fx;
 
 async function seqsOf(cid) {
-  const r = await pg.query('SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq', [cid]);
-  const last = await pg.query('SELECT last_seq FROM conversations WHERE id = $1', [cid]);
+  const r = await fx.pg.query('SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq', [cid]);
+  const last = await fx.pg.query('SELECT last_seq FROM conversations WHERE id = $1', [cid]);
   return { seqs: r.rows.map((x) => Number(x.seq)), lastSeq: Number(last.rows[0].last_seq) };
 }
 
 test('kill -9 around message.send, restart, resend: one message, its seq in the ack, no gaps', { timeout: 120000 }, async () => {
-  const team = await createTeam(pg);
+  const team = await createTeam(fx.pg);
   // A fixed origin: the restarted server listens on another port.
-  const site = await createSite(pg, { teamId: team, origins: ['https://crash.example'] });
-  let v = await connectVisitor(srv, site);
+  const site = await createSite(fx.pg, { teamId: team, origins: ['https://crash.example'] });
+  let v = await connectVisitor(fx.srv, site);
   const token = v.token;
   const cid = await startConversation(v);
   await sendMessage(v, cid, 'before the crash');
@@ -57,15 +38,15 @@ test('kill -9 around message.send, restart, resend: one message, its seq in the 
       const first = await reply;
       assert.equal(first && first.type, 'ack', `no ack before the kill: ${JSON.stringify(first)}`);
     }
-    const old = srv;
+    const old = fx.srv;
     await old.kill9();
-    dead.push(old);
-    srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
+    fx.track(old);
+    fx.srv = await fx.startNode();
     await v.waitClosed(10000);
 
-    v = await connectVisitor(srv, site, { token, label: `visitor after kill (${when})` });
+    v = await connectVisitor(fx.srv, site, { token, label: `visitor after kill (${when})` });
     const ack = await sendMessage(v, cid, body, { clientMsgId: key });
-    const rows = await pg.query('SELECT id, seq, body FROM messages WHERE conversation_id = $1 AND client_msg_id = $2', [cid, key]);
+    const rows = await fx.pg.query('SELECT id, seq, body FROM messages WHERE conversation_id = $1 AND client_msg_id = $2', [cid, key]);
     assert.equal(rows.rows.length, 1, `kill ${when}: ${rows.rows.length} messages with client_msg_id ${key}`);
     assert.equal(ack.message.seq, Number(rows.rows[0].seq), `kill ${when}: the ack must carry the stored seq`);
     assert.equal(ack.message.id, Number(rows.rows[0].id));
@@ -73,7 +54,11 @@ test('kill -9 around message.send, restart, resend: one message, its seq in the 
     if (when === 'after the ack') assert.equal(ack.duplicate, true, 'a message acked before the kill must come back as a duplicate');
 
     const { seqs, lastSeq } = await seqsOf(cid);
-    assert.deepEqual(seqs, Array.from({ length: lastSeq }, (_, i) => i + 1), `kill ${when}: seqs must be 1..${lastSeq} without gaps`);
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: lastSeq }, (_, i) => i + 1),
+      `kill ${when}: seqs must be 1..${lastSeq} without gaps`,
+    );
   }
 
   // The conversation still works normally afterwards.
@@ -86,17 +71,16 @@ test('kill -9 around message.send, restart, resend: one message, its seq in the 
   await v.close();
 });
 
-test('a killed node\'s agents count as gone after PARLEY_NODE_TIMEOUT_SECONDS: their chats are requeued then, not 30 s later', { timeout: 90000 }, async () => {
+test("a killed node's agents count as gone after PARLEY_NODE_TIMEOUT_SECONDS: their chats are requeued then, not 30 s later", { timeout: 90000 }, async () => {
   const { createAgent, connectAgent, convUpdated, waitFor } = require('../helpers/fixtures');
   // Grace 0: the requeue waits only for the node to count as gone.
-  const env = { ...FAST_ENV, PARLEY_NODE_TIMEOUT_SECONDS: '10', PARLEY_AGENT_GRACE_SECONDS: '0' };
-  const a = await startParleyd({ databaseUrl: pg.url, env });
-  const b = await startParleyd({ databaseUrl: pg.url, env });
-  dead.push(a, b);
+  const env = { PARLEY_NODE_TIMEOUT_SECONDS: '10', PARLEY_AGENT_GRACE_SECONDS: '0' };
+  const a = await fx.startNode({ env });
+  const b = await fx.startNode({ env });
   try {
-    const team = await createTeam(pg);
-    const ann = await createAgent(pg, { name: 'Ann Crash', teams: [team] });
-    const site = await createSite(pg, { teamId: team, origins: ['https://crash.example'] });
+    const team = await createTeam(fx.pg);
+    const ann = await createAgent(fx.pg, { name: 'Ann Crash', teams: [team] });
+    const site = await createSite(fx.pg, { teamId: team, origins: ['https://crash.example'] });
     const agent = await connectAgent(a, ann, { status: 'online' });
     const v = await connectVisitor(b, site);
     const cid = await startConversation(v);
@@ -104,7 +88,7 @@ test('a killed node\'s agents count as gone after PARLEY_NODE_TIMEOUT_SECONDS: t
     await a.kill9();
     const killed = Date.now();
     // Node b's sweep requeues it once node a's heartbeat is 10 s old.
-    await waitFor(async () => (await pg.query('SELECT status FROM conversations WHERE id = $1', [cid])).rows[0].status === 'queued', {
+    await waitFor(async () => (await fx.pg.query('SELECT status FROM conversations WHERE id = $1', [cid])).rows[0].status === 'queued', {
       timeoutMs: 22000,
       intervalMs: 200,
       what: 'the conversation requeued within about PARLEY_NODE_TIMEOUT_SECONDS of the crash',

@@ -4,14 +4,10 @@
 // receipts), closed; duplicates, reconnect + sync, transfers and queue
 // positions.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
-const { closeAll } = require('../helpers/ws');
+const { suite } = require('../helpers/suite');
 const {
-  FAST_ENV,
   createTeam,
   createAgent,
   createSite,
@@ -25,30 +21,15 @@ const {
   waitFor,
 } = require('../helpers/fixtures');
 
-let pg;
-let srv;
-const test = testWithLogs(() => [srv]);
-
-before(async () => {
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-}, { timeout: 60000 });
-
-after(async () => {
-  await closeAll();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
+const fx = suite();
+const { test } = fx;
 
 test('full flow: queued, auto-assigned, messages, typing and read receipts both ways, close', async () => {
-  const team = await createTeam(pg);
-  const ann = await createAgent(pg, { name: 'Ann Flow', teams: [team] });
-  const site = await createSite(pg, { teamId: team });
-  const a = await connectAgent(srv, ann, { status: 'online' });
-  const v = await connectVisitor(srv, site);
+  const team = await createTeam(fx.pg);
+  const ann = await createAgent(fx.pg, { name: 'Ann Flow', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
+  const a = await connectAgent(fx.srv, ann, { status: 'online' });
+  const v = await connectVisitor(fx.srv, site);
 
   const start = await v.ack({ type: 'conversation.start', prechat: { name: 'Vic' }, page_url: 'https://shop.example/p' });
   assert.equal(start.created, true);
@@ -72,7 +53,7 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
   const aa = await a.next(convUpdated(cid, 'assigned'), 5000, 'conversation.updated assigned (agent)');
   assert.equal(aa.conversation.status, 'assigned');
   assert.equal(aa.conversation.assignee.id, ann.id);
-  const row = await conversationRow(pg, cid);
+  const row = await conversationRow(fx.pg, cid);
   assert.equal(row.status, 'assigned');
   assert.equal(row.assignee_id, ann.id);
 
@@ -81,7 +62,11 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
   assert.equal(ack1.duplicate, false);
   assert.ok(Number.isInteger(ack1.message.id), `ack has no message id: ${JSON.stringify(ack1)}`);
   assert.ok(Number.isInteger(ack1.message.seq) && ack1.message.seq > 0, `ack has no seq: ${JSON.stringify(ack1)}`);
-  const ev1 = await a.next(msgCreated(cid, (m) => m.seq === ack1.message.seq), 5000, 'message.created for the visitor message');
+  const ev1 = await a.next(
+    msgCreated(cid, (m) => m.seq === ack1.message.seq),
+    5000,
+    'message.created for the visitor message',
+  );
   assert.equal(ev1.message.id, ack1.message.id);
   assert.equal(ev1.message.body, 'hello from the visitor');
   assert.equal(ev1.message.kind, 'message');
@@ -90,7 +75,11 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
   // Agent -> visitor.
   const ack2 = await sendMessage(a, cid, 'hello from the agent');
   assert.ok(ack2.message.seq > ack1.message.seq, 'seq grows');
-  const ev2 = await v.next(msgCreated(cid, (m) => m.seq === ack2.message.seq), 5000, 'message.created for the agent message');
+  const ev2 = await v.next(
+    msgCreated(cid, (m) => m.seq === ack2.message.seq),
+    5000,
+    'message.created for the agent message',
+  );
   assert.equal(ev2.message.id, ack2.message.id);
   assert.equal(ev2.message.body, 'hello from the agent');
   assert.equal(ev2.message.author.kind, 'agent');
@@ -128,7 +117,11 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
   // Every message.created either side saw came in seq order.
   for (const c of [v, a]) {
     const seqs = c.seen(msgCreated(cid)).map((m) => m.message.seq);
-    assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), `${c.label} got message.created out of seq order: ${seqs}`);
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+      `${c.label} got message.created out of seq order: ${seqs}`,
+    );
   }
 
   // Close (by the visitor): both sides are told.
@@ -138,7 +131,7 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
   assert.equal(vc.conversation.status, 'closed');
   const ac = await a.next(convUpdated(cid, 'closed'), 5000, 'conversation.updated closed (agent)');
   assert.equal(ac.conversation.status, 'closed');
-  assert.equal((await conversationRow(pg, cid)).status, 'closed');
+  assert.equal((await conversationRow(fx.pg, cid)).status, 'closed');
   await v.expectError({ type: 'message.send', conversation_id: cid, client_msg_id: 'after-close', body: 'too late' }, 'invalid_state');
 
   await v.close();
@@ -146,12 +139,12 @@ test('full flow: queued, auto-assigned, messages, typing and read receipts both 
 });
 
 test('an agent typing in one conversation and then another is shown typing in both', async () => {
-  const team = await createTeam(pg);
-  const tia = await createAgent(pg, { name: 'Tia Typing', teams: [team] });
-  const site = await createSite(pg, { teamId: team });
-  const a = await connectAgent(srv, tia, { status: 'online' });
-  const v1 = await connectVisitor(srv, site, { label: 'visitor 1' });
-  const v2 = await connectVisitor(srv, site, { label: 'visitor 2' });
+  const team = await createTeam(fx.pg);
+  const tia = await createAgent(fx.pg, { name: 'Tia Typing', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
+  const a = await connectAgent(fx.srv, tia, { status: 'online' });
+  const v1 = await connectVisitor(fx.srv, site, { label: 'visitor 1' });
+  const v2 = await connectVisitor(fx.srv, site, { label: 'visitor 2' });
   const c1 = await startConversation(v1);
   const c2 = await startConversation(v2);
   await v1.next(convUpdated(c1, 'assigned'), 5000, 'assignment of conversation 1');
@@ -168,17 +161,17 @@ test('an agent typing in one conversation and then another is shown typing in bo
 });
 
 test('a resent client_msg_id is acknowledged as a duplicate and stored once', async () => {
-  const team = await createTeam(pg);
-  const bob = await createAgent(pg, { name: 'Bob Dup', teams: [team] });
-  const site = await createSite(pg, { teamId: team });
-  const a = await connectAgent(srv, bob, { status: 'online' });
-  const v = await connectVisitor(srv, site);
+  const team = await createTeam(fx.pg);
+  const bob = await createAgent(fx.pg, { name: 'Bob Dup', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
+  const a = await connectAgent(fx.srv, bob, { status: 'online' });
+  const v = await connectVisitor(fx.srv, site);
   const cid = await startConversation(v);
   await a.next(convUpdated(cid, 'assigned'), 5000, 'assignment');
 
   const first = await sendMessage(v, cid, 'only once please', { clientMsgId: 'dup-client-1' });
   assert.equal(first.duplicate, false);
-  const lastSeq = (await conversationRow(pg, cid)).last_seq;
+  const lastSeq = (await conversationRow(fx.pg, cid)).last_seq;
 
   const again = await sendMessage(v, cid, 'only once please', { clientMsgId: 'dup-client-1' });
   assert.equal(again.duplicate, true, `resend not flagged as duplicate: ${JSON.stringify(again)}`);
@@ -198,14 +191,18 @@ test('a resent client_msg_id is acknowledged as a duplicate and stored once', as
     `an agent reusing the visitor's client_msg_id was answered with the visitor's message: ${JSON.stringify(clash)}`,
   );
 
-  const rows = await pg.query('SELECT id, seq, body FROM messages WHERE conversation_id = $1 AND client_msg_id = $2', [cid, 'dup-client-1']);
+  const rows = await fx.pg.query('SELECT id, seq, body FROM messages WHERE conversation_id = $1 AND client_msg_id = $2', [cid, 'dup-client-1']);
   assert.equal(rows.rows.length, 1, 'the database must hold the message once');
   assert.equal(Number(rows.rows[0].id), first.message.id);
-  assert.equal((await conversationRow(pg, cid)).last_seq, lastSeq, 'a duplicate must not take a seq');
+  assert.equal((await conversationRow(fx.pg, cid)).last_seq, lastSeq, 'a duplicate must not take a seq');
 
   // The agent heard of it once: a later message is the barrier.
   const marker = await sendMessage(v, cid, 'marker');
-  await a.next(msgCreated(cid, (m) => m.id === marker.message.id), 5000, 'the marker message');
+  await a.next(
+    msgCreated(cid, (m) => m.id === marker.message.id),
+    5000,
+    'the marker message',
+  );
   assert.equal(a.seen(msgCreated(cid, (m) => m.client_msg_id === 'dup-client-1')).length, 1, 'the agent got the duplicate twice');
 
   await v.close();
@@ -213,24 +210,32 @@ test('a resent client_msg_id is acknowledged as a duplicate and stored once', as
 });
 
 test('a visitor who reconnects gets exactly the missed messages from sync, in order and page by page', async () => {
-  const team = await createTeam(pg);
-  const cat = await createAgent(pg, { name: 'Cat Sync', teams: [team] });
-  const site = await createSite(pg, { teamId: team });
-  const a = await connectAgent(srv, cat, { status: 'online' });
-  const v = await connectVisitor(srv, site);
+  const team = await createTeam(fx.pg);
+  const cat = await createAgent(fx.pg, { name: 'Cat Sync', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
+  const a = await connectAgent(fx.srv, cat, { status: 'online' });
+  const v = await connectVisitor(fx.srv, site);
   const cid = await startConversation(v);
   await v.next(convUpdated(cid, 'assigned'), 5000, 'assignment');
   const mine = await sendMessage(v, cid, 'before I go');
-  await v.next(msgCreated(cid, (m) => m.seq === mine.message.seq), 5000, 'own message echo');
+  await v.next(
+    msgCreated(cid, (m) => m.seq === mine.message.seq),
+    5000,
+    'own message echo',
+  );
   const lastSeen = Math.max(...v.seen(msgCreated(cid)).map((m) => m.message.seq));
   assert.equal(lastSeen, mine.message.seq);
 
   await v.close();
   const sent = [];
   for (const body of ['missed one', 'missed two', 'missed three']) sent.push((await sendMessage(a, cid, body)).message);
-  assert.deepEqual(sent.map((m) => m.seq), [lastSeen + 1, lastSeen + 2, lastSeen + 3], 'agent messages take the next seqs');
+  assert.deepEqual(
+    sent.map((m) => m.seq),
+    [lastSeen + 1, lastSeen + 2, lastSeen + 3],
+    'agent messages take the next seqs',
+  );
 
-  const v2 = await connectVisitor(srv, site, { token: v.token, label: 'visitor (reconnected)' });
+  const v2 = await connectVisitor(fx.srv, site, { token: v.token, label: 'visitor (reconnected)' });
   const all = await v2.ack({ type: 'sync', conversation_id: cid, after_seq: lastSeen });
   assert.deepEqual(
     all.messages.map((m) => [m.id, m.seq, m.body]),
@@ -242,13 +247,22 @@ test('a visitor who reconnects gets exactly the missed messages from sync, in or
   assert.equal(all.conversation.last_seq, sent[2].seq);
 
   const exact = await v2.ack({ type: 'sync', conversation_id: cid, after_seq: lastSeen, limit: 3 });
-  assert.deepEqual(exact.messages.map((m) => m.seq), sent.map((m) => m.seq));
+  assert.deepEqual(
+    exact.messages.map((m) => m.seq),
+    sent.map((m) => m.seq),
+  );
   assert.equal(exact.more, false, 'a page that ends exactly at the last message says more: false');
   const page1 = await v2.ack({ type: 'sync', conversation_id: cid, after_seq: lastSeen, limit: 2 });
-  assert.deepEqual(page1.messages.map((m) => m.seq), [sent[0].seq, sent[1].seq]);
+  assert.deepEqual(
+    page1.messages.map((m) => m.seq),
+    [sent[0].seq, sent[1].seq],
+  );
   assert.equal(page1.more, true, 'a full page with more behind it says more: true');
   const page2 = await v2.ack({ type: 'sync', conversation_id: cid, after_seq: page1.messages[1].seq, limit: 2 });
-  assert.deepEqual(page2.messages.map((m) => m.seq), [sent[2].seq]);
+  assert.deepEqual(
+    page2.messages.map((m) => m.seq),
+    [sent[2].seq],
+  );
   assert.equal(page2.more, false);
   const none = await v2.ack({ type: 'sync', conversation_id: cid, after_seq: sent[2].seq });
   assert.deepEqual(none.messages, []);
@@ -259,19 +273,19 @@ test('a visitor who reconnects gets exactly the missed messages from sync, in or
 });
 
 test('transfer to an agent (note for agents only) and to a team (back to its queue)', async () => {
-  const team1 = await createTeam(pg);
-  const team2 = await createTeam(pg);
-  const xena = await createAgent(pg, { name: 'Xena Transfer', teams: [team1] });
-  const yuri = await createAgent(pg, { name: 'Yuri Transfer', teams: [team1] });
-  const zoe = await createAgent(pg, { name: 'Zoe Transfer', teams: [team2] });
-  const site = await createSite(pg, { teamId: team1 });
-  const x = await connectAgent(srv, xena, { status: 'online' });
-  const y = await connectAgent(srv, yuri, { status: 'away' });
-  const z = await connectAgent(srv, zoe, { status: 'away' });
-  const v = await connectVisitor(srv, site);
+  const team1 = await createTeam(fx.pg);
+  const team2 = await createTeam(fx.pg);
+  const xena = await createAgent(fx.pg, { name: 'Xena Transfer', teams: [team1] });
+  const yuri = await createAgent(fx.pg, { name: 'Yuri Transfer', teams: [team1] });
+  const zoe = await createAgent(fx.pg, { name: 'Zoe Transfer', teams: [team2] });
+  const site = await createSite(fx.pg, { teamId: team1 });
+  const x = await connectAgent(fx.srv, xena, { status: 'online' });
+  const y = await connectAgent(fx.srv, yuri, { status: 'away' });
+  const z = await connectAgent(fx.srv, zoe, { status: 'away' });
+  const v = await connectVisitor(fx.srv, site);
   const cid = await startConversation(v);
   await x.next(convUpdated(cid, 'assigned'), 5000, 'assignment to Xena');
-  assert.equal((await conversationRow(pg, cid)).assignee_id, xena.id);
+  assert.equal((await conversationRow(fx.pg, cid)).assignee_id, xena.id);
 
   // To an agent.
   const moved = await x.ack({ type: 'conversation.transfer', conversation_id: cid, to_agent_id: yuri.id, reason: 'billing question 7731' });
@@ -282,10 +296,14 @@ test('transfer to an agent (note for agents only) and to a team (back to its que
     'conversation.updated naming Yuri the assignee',
   );
   assert.equal(yu.conversation.status, 'assigned');
-  const note = await y.next(msgCreated(cid, (m) => m.kind === 'note'), 5000, 'the transfer note');
+  const note = await y.next(
+    msgCreated(cid, (m) => m.kind === 'note'),
+    5000,
+    'the transfer note',
+  );
   assert.match(note.message.body, /billing question 7731/);
   await x.next(convUpdated(cid, 'transferred'), 5000, 'Xena told that the conversation moved away');
-  const row = await conversationRow(pg, cid);
+  const row = await conversationRow(fx.pg, cid);
   assert.equal(row.status, 'assigned');
   assert.equal(row.assignee_id, yuri.id);
   await v.next((m) => convUpdated(cid)(m) && m.conversation.assignee && m.conversation.assignee.name === yuri.name, 5000, 'visitor sees the new assignee');
@@ -293,20 +311,27 @@ test('transfer to an agent (note for agents only) and to a team (back to its que
   // Barrier: Yuri's message is dispatched after the note, so if the note
   // were to reach the visitor it would have by the time this does.
   const hello = await sendMessage(y, cid, 'Yuri here');
-  await v.next(msgCreated(cid, (m) => m.id === hello.message.id), 5000, "Yuri's message");
+  await v.next(
+    msgCreated(cid, (m) => m.id === hello.message.id),
+    5000,
+    "Yuri's message",
+  );
   assert.deepEqual(v.seen(msgCreated(cid, (m) => m.kind === 'note')), [], 'the visitor received an internal note');
   assert.ok(!v.log.some((m) => JSON.stringify(m).includes('billing question 7731')), 'the transfer reason leaked to the visitor');
   const vs = await v.ack({ type: 'sync', conversation_id: cid, after_seq: 0 });
   assert.ok(!vs.messages.some((m) => m.kind === 'note'), 'visitor sync returned a note');
   const as = await y.ack({ type: 'sync', conversation_id: cid, after_seq: 0 });
-  assert.ok(as.messages.some((m) => m.kind === 'note' && /billing question 7731/.test(m.body)), 'agent sync lacks the note');
+  assert.ok(
+    as.messages.some((m) => m.kind === 'note' && /billing question 7731/.test(m.body)),
+    'agent sync lacks the note',
+  );
 
   // To a team: back in the queue, of the new team.
   v.clearInbox(); // the agent transfer announced "transferred" already
   const toTeam = await y.ack({ type: 'conversation.transfer', conversation_id: cid, to_team_id: team2 });
   assert.equal(toTeam.conversation.status, 'queued');
   assert.equal(toTeam.conversation.team_id, team2);
-  const row2 = await conversationRow(pg, cid);
+  const row2 = await conversationRow(fx.pg, cid);
   assert.equal(row2.status, 'queued');
   assert.equal(row2.team_id, team2);
   assert.equal(row2.assignee_id, null);
@@ -318,30 +343,30 @@ test('transfer to an agent (note for agents only) and to a team (back to its que
 
   // Once someone in the new team goes online, it is theirs.
   await z.ack({ type: 'status.set', status: 'online' });
-  await waitFor(async () => (await conversationRow(pg, cid)).assignee_id === zoe.id, { timeoutMs: 3000, what: 'assignment to Zoe' });
+  await waitFor(async () => (await conversationRow(fx.pg, cid)).assignee_id === zoe.id, { timeoutMs: 3000, what: 'assignment to Zoe' });
   await v.next((m) => convUpdated(cid)(m) && m.conversation.assignee && m.conversation.assignee.name === zoe.name, 5000, 'visitor sees Zoe');
 
   for (const c of [v, x, y, z]) await c.close();
 });
 
 test('queue position: the second in line learns position 2, then 1 as the line moves', async () => {
-  const team = await createTeam(pg);
-  const site = await createSite(pg, { teamId: team });
-  const boss = await createAgent(pg, { name: 'Sue Supervisor', role: 'supervisor' });
-  const s = await connectAgent(srv, boss, { subscribe: false });
+  const team = await createTeam(fx.pg);
+  const site = await createSite(fx.pg, { teamId: team });
+  const boss = await createAgent(fx.pg, { name: 'Sue Supervisor', role: 'supervisor' });
+  const s = await connectAgent(fx.srv, boss, { subscribe: false });
 
-  const v1 = await connectVisitor(srv, site, { label: 'visitor 1' });
+  const v1 = await connectVisitor(fx.srv, site, { label: 'visitor 1' });
   const c1 = await startConversation(v1);
   const p1 = await v1.nextType('queue.position', (m) => m.conversation_id === c1);
   assert.equal(p1.position, 1);
 
-  const v2 = await connectVisitor(srv, site, { label: 'visitor 2' });
+  const v2 = await connectVisitor(fx.srv, site, { label: 'visitor 2' });
   const c2 = await startConversation(v2);
   const p2 = await v2.nextType('queue.position', (m) => m.conversation_id === c2);
   assert.equal(p2.position, 2);
   assert.ok(Number.isFinite(p2.estimated_wait_seconds) && p2.estimated_wait_seconds > 0, `estimated_wait_seconds: ${p2.estimated_wait_seconds}`);
 
-  const v3 = await connectVisitor(srv, site, { label: 'visitor 3' });
+  const v3 = await connectVisitor(fx.srv, site, { label: 'visitor 3' });
   const c3 = await startConversation(v3);
   const p3 = await v3.nextType('queue.position', (m) => m.conversation_id === c3 && m.position === 3);
   assert.ok(p3.estimated_wait_seconds > 0);
@@ -356,7 +381,11 @@ test('queue position: the second in line learns position 2, then 1 as the line m
   await v3.nextType('queue.position', (m) => m.conversation_id === c3 && m.position === 1);
 
   // Nobody was ever told a position of someone else's conversation.
-  for (const [v, c] of [[v1, c1], [v2, c2], [v3, c3]]) {
+  for (const [v, c] of [
+    [v1, c1],
+    [v2, c2],
+    [v3, c3],
+  ]) {
     const foreign = v.seen((m) => m.type === 'queue.position' && m.conversation_id !== c);
     assert.deepEqual(foreign, [], `${v.label} received another conversation's queue position`);
   }

@@ -3,14 +3,10 @@
 // conversations; one who does not, in the same run, loses them (the
 // control that shows the grace period really ran out meanwhile).
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
-const { closeAll } = require('../helpers/ws');
+const { suite } = require('../helpers/suite');
 const {
-  FAST_ENV,
   createTeam,
   createAgent,
   createSite,
@@ -25,35 +21,20 @@ const {
 
 const GRACE_SECONDS = 3;
 
-let pg;
-let srv;
-const test = testWithLogs(() => [srv]);
-
-before(async () => {
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: { ...FAST_ENV, PARLEY_AGENT_GRACE_SECONDS: String(GRACE_SECONDS) } });
-}, { timeout: 60000 });
-
-after(async () => {
-  await closeAll();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
+const fx = suite({ env: { PARLEY_AGENT_GRACE_SECONDS: String(GRACE_SECONDS) } });
+const { test } = fx;
 
 test('an agent back within the grace period keeps the conversation', async () => {
-  const teamK = await createTeam(pg);
-  const teamD = await createTeam(pg);
-  const siteK = await createSite(pg, { teamId: teamK });
-  const siteD = await createSite(pg, { teamId: teamD });
-  const keeper = await createAgent(pg, { name: 'Kim Keeper', teams: [teamK] });
-  const dropper = await createAgent(pg, { name: 'Dan Dropper', teams: [teamD] });
-  const k = await connectAgent(srv, keeper, { status: 'online' });
-  const d = await connectAgent(srv, dropper, { status: 'online' });
-  const vk = await connectVisitor(srv, siteK, { label: "Kim's visitor" });
-  const vd = await connectVisitor(srv, siteD, { label: "Dan's visitor" });
+  const teamK = await createTeam(fx.pg);
+  const teamD = await createTeam(fx.pg);
+  const siteK = await createSite(fx.pg, { teamId: teamK });
+  const siteD = await createSite(fx.pg, { teamId: teamD });
+  const keeper = await createAgent(fx.pg, { name: 'Kim Keeper', teams: [teamK] });
+  const dropper = await createAgent(fx.pg, { name: 'Dan Dropper', teams: [teamD] });
+  const k = await connectAgent(fx.srv, keeper, { status: 'online' });
+  const d = await connectAgent(fx.srv, dropper, { status: 'online' });
+  const vk = await connectVisitor(fx.srv, siteK, { label: "Kim's visitor" });
+  const vd = await connectVisitor(fx.srv, siteD, { label: "Dan's visitor" });
   const ck = await startConversation(vk);
   const cd = await startConversation(vd);
   await vk.next(convUpdated(ck, 'assigned'), 5000, 'assignment to Kim');
@@ -61,19 +42,23 @@ test('an agent back within the grace period keeps the conversation', async () =>
 
   // Both lose their connection at the same moment; Kim is back at once.
   await Promise.all([k.terminate(), d.terminate()]);
-  const k2 = await connectAgent(srv, keeper, { subscribe: false, label: 'Kim reconnected' });
+  const k2 = await connectAgent(fx.srv, keeper, { subscribe: false, label: 'Kim reconnected' });
 
   // Dan's grace period runs out...
   await vd.next(convUpdated(cd, 'requeued'), (GRACE_SECONDS + 6) * 1000, "requeue of Dan's conversation");
   // ...and at least one more sweep passes.
   await new Promise((r) => setTimeout(r, 1500));
-  const row = await conversationRow(pg, ck);
+  const row = await conversationRow(fx.pg, ck);
   assert.equal(row.status, 'assigned', 'the reconnected agent lost the conversation');
   assert.equal(row.assignee_id, keeper.id);
   assert.deepEqual(vk.seen(convUpdated(ck, 'requeued')), [], "Kim's visitor was told of a requeue");
 
   // And the conversation still works for both.
   const hi = await sendMessage(k2, ck, 'still here');
-  await vk.next(msgCreated(ck, (m) => m.id === hi.message.id), 5000, "Kim's message");
+  await vk.next(
+    msgCreated(ck, (m) => m.id === hi.message.id),
+    5000,
+    "Kim's message",
+  );
   for (const c of [vk, vd, k2]) await c.close();
 });

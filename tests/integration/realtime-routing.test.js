@@ -3,14 +3,10 @@
 // scoping, supervisors, capacity, agent status, draining the backlog, and
 // the tie-breaks of the assignment policy.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
-const { closeAll } = require('../helpers/ws');
+const { suite } = require('../helpers/suite');
 const {
-  FAST_ENV,
   createTeam,
   createAgent,
   createSite,
@@ -25,50 +21,35 @@ const {
   waitFor,
 } = require('../helpers/fixtures');
 
-let pg;
-let srv;
-const test = testWithLogs(() => [srv]);
-
-before(async () => {
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-}, { timeout: 60000 });
-
-after(async () => {
-  await closeAll();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
+const fx = suite();
+const { test } = fx;
 
 /** A visitor of the site starts a conversation; resolves { v, cid }. */
 async function newConversation(site, label) {
-  const v = await connectVisitor(srv, site, { label });
+  const v = await connectVisitor(fx.srv, site, { label });
   const cid = await startConversation(v);
   return { v, cid };
 }
 
 async function assigneeOf(cid) {
-  return (await conversationRow(pg, cid)).assignee_id;
+  return (await conversationRow(fx.pg, cid)).assignee_id;
 }
 
 test('an agent outside the team cannot accept (forbidden); a supervisor can', async () => {
-  const team = await createTeam(pg);
-  const other = await createTeam(pg);
-  const site = await createSite(pg, { teamId: team });
-  const outsider = await createAgent(pg, { name: 'Olga Outsider', teams: [other] });
-  const boss = await createAgent(pg, { name: 'Sam Supervisor', role: 'supervisor' });
-  const o = await connectAgent(srv, outsider, { status: 'online' });
-  const s = await connectAgent(srv, boss, { status: 'away' });
+  const team = await createTeam(fx.pg);
+  const other = await createTeam(fx.pg);
+  const site = await createSite(fx.pg, { teamId: team });
+  const outsider = await createAgent(fx.pg, { name: 'Olga Outsider', teams: [other] });
+  const boss = await createAgent(fx.pg, { name: 'Sam Supervisor', role: 'supervisor' });
+  const o = await connectAgent(fx.srv, outsider, { status: 'online' });
+  const s = await connectAgent(fx.srv, boss, { status: 'away' });
 
   const { v, cid } = await newConversation(site);
-  assert.equal((await conversationRow(pg, cid)).status, 'queued', 'nobody of the team is online: it must wait');
+  assert.equal((await conversationRow(fx.pg, cid)).status, 'queued', 'nobody of the team is online: it must wait');
   await o.expectError({ type: 'conversation.accept', conversation_id: cid }, 'forbidden');
   await o.expectError({ type: 'conversation.close', conversation_id: cid }, 'forbidden');
   await o.expectError({ type: 'message.send', conversation_id: cid, client_msg_id: 'outsider-1', body: 'not mine' }, 'forbidden');
-  const row = await conversationRow(pg, cid);
+  const row = await conversationRow(fx.pg, cid);
   assert.equal(row.status, 'queued');
   assert.equal(row.assignee_id, null);
 
@@ -77,7 +58,11 @@ test('an agent outside the team cannot accept (forbidden); a supervisor can', as
   // Team scoping of events: the outsider watches the queue of another team
   // and hears nothing of this conversation; the supervisor hears all.
   const said = await sendMessage(v, cid, 'anyone there?');
-  await s.next(msgCreated(cid, (m) => m.id === said.message.id), 5000, 'the message at the watching supervisor');
+  await s.next(
+    msgCreated(cid, (m) => m.id === said.message.id),
+    5000,
+    'the message at the watching supervisor',
+  );
   await o.request({ type: 'ping' });
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(o.seen(mentions(cid)), [], 'an agent of another team received events of this conversation');
@@ -93,17 +78,17 @@ test('an agent outside the team cannot accept (forbidden); a supervisor can', as
 });
 
 test('an agent at max_chats gets at_capacity when accepting', async () => {
-  const team = await createTeam(pg);
-  const site = await createSite(pg, { teamId: team });
-  const carl = await createAgent(pg, { name: 'Carl Capacity', teams: [team], maxChats: 1 });
-  const a = await connectAgent(srv, carl, { status: 'away' });
+  const team = await createTeam(fx.pg);
+  const site = await createSite(fx.pg, { teamId: team });
+  const carl = await createAgent(fx.pg, { name: 'Carl Capacity', teams: [team], maxChats: 1 });
+  const a = await connectAgent(fx.srv, carl, { status: 'away' });
   const one = await newConversation(site, 'visitor 1');
   const two = await newConversation(site, 'visitor 2');
 
   await a.ack({ type: 'conversation.accept', conversation_id: one.cid });
   assert.equal(await assigneeOf(one.cid), carl.id);
   await a.expectError({ type: 'conversation.accept', conversation_id: two.cid }, 'at_capacity');
-  const row = await conversationRow(pg, two.cid);
+  const row = await conversationRow(fx.pg, two.cid);
   assert.equal(row.status, 'queued');
   assert.equal(row.assignee_id, null);
   // Already assigned: not acceptable again.
@@ -112,31 +97,37 @@ test('an agent at max_chats gets at_capacity when accepting', async () => {
 });
 
 test('away and offline agents get nothing; going online drains the backlog oldest first; a close makes room for the next', async () => {
-  const team = await createTeam(pg);
-  const site = await createSite(pg, { teamId: team });
-  const ada = await createAgent(pg, { name: 'Ada Away', teams: [team], maxChats: 2 });
-  const otto = await createAgent(pg, { name: 'Otto Offline', teams: [team] });
-  const a = await connectAgent(srv, ada, { status: 'away' });
-  const o = await connectAgent(srv, otto, { status: 'offline' });
+  const team = await createTeam(fx.pg);
+  const site = await createSite(fx.pg, { teamId: team });
+  const ada = await createAgent(fx.pg, { name: 'Ada Away', teams: [team], maxChats: 2 });
+  const otto = await createAgent(fx.pg, { name: 'Otto Offline', teams: [team] });
+  const a = await connectAgent(fx.srv, ada, { status: 'away' });
+  const o = await connectAgent(fx.srv, otto, { status: 'offline' });
 
   const convs = [];
   for (const label of ['oldest', 'middle', 'newest']) convs.push(await newConversation(site, label));
   // conversation.start drains the queue before it answers; nobody may take them.
   await new Promise((r) => setTimeout(r, 300));
   for (const { cid } of convs) {
-    const row = await conversationRow(pg, cid);
+    const row = await conversationRow(fx.pg, cid);
     assert.equal(row.status, 'queued', `conversation ${cid} was assigned to an away/offline agent`);
     assert.equal(row.assignee_id, null);
   }
-  assert.deepEqual(o.seen((m) => m.type === 'conversation.updated' && m.change === 'assigned'), []);
-  assert.deepEqual(a.seen((m) => m.type === 'conversation.updated' && m.change === 'assigned'), []);
+  assert.deepEqual(
+    o.seen((m) => m.type === 'conversation.updated' && m.change === 'assigned'),
+    [],
+  );
+  assert.deepEqual(
+    a.seen((m) => m.type === 'conversation.updated' && m.change === 'assigned'),
+    [],
+  );
 
   // Ada goes online: she takes the two oldest (her max_chats), at once.
   await a.ack({ type: 'status.set', status: 'online' });
   await waitFor(async () => (await assigneeOf(convs[1].cid)) === ada.id, { timeoutMs: 3000, what: 'the backlog to drain' });
   assert.equal(await assigneeOf(convs[0].cid), ada.id, 'the oldest goes first');
   assert.equal(await assigneeOf(convs[1].cid), ada.id);
-  assert.equal((await conversationRow(pg, convs[2].cid)).status, 'queued', 'beyond max_chats it must wait');
+  assert.equal((await conversationRow(fx.pg, convs[2].cid)).status, 'queued', 'beyond max_chats it must wait');
   await a.next(convUpdated(convs[0].cid, 'assigned'), 5000, 'assignment of the oldest');
   await a.next(convUpdated(convs[1].cid, 'assigned'), 5000, 'assignment of the middle one');
 
@@ -149,13 +140,13 @@ test('away and offline agents get nothing; going online drains the backlog oldes
 });
 
 test('ties: the least-loaded agent first, then the longest idle', async () => {
-  const team = await createTeam(pg);
-  const site = await createSite(pg, { teamId: team });
-  const pia = await createAgent(pg, { name: 'Pia Tie', teams: [team] });
-  const quin = await createAgent(pg, { name: 'Quin Tie', teams: [team] });
-  const p = await connectAgent(srv, pia, { status: 'online' });
-  const q = await connectAgent(srv, quin, { status: 'online' });
-  const setIdle = (agent, interval) => pg.query(`UPDATE agents SET last_assigned_at = now() - $2::interval WHERE id = $1`, [agent.id, interval]);
+  const team = await createTeam(fx.pg);
+  const site = await createSite(fx.pg, { teamId: team });
+  const pia = await createAgent(fx.pg, { name: 'Pia Tie', teams: [team] });
+  const quin = await createAgent(fx.pg, { name: 'Quin Tie', teams: [team] });
+  const p = await connectAgent(fx.srv, pia, { status: 'online' });
+  const q = await connectAgent(fx.srv, quin, { status: 'online' });
+  const setIdle = (agent, interval) => fx.pg.query(`UPDATE agents SET last_assigned_at = now() - $2::interval WHERE id = $1`, [agent.id, interval]);
 
   // Both free: the one idle longer (Pia) gets it.
   await setIdle(pia, '2 hours');

@@ -2,36 +2,31 @@
 // Graceful shutdown: SIGTERM lets an in-flight request finish, then parleyd
 // exits 0 and stops listening.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, addAgent, testWithLogs } = require('../helpers/parleyd');
-const { login } = require('../helpers/http');
+const { addAgent } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
+const { login, request } = require('../helpers/http');
 const { assertJson } = require('../helpers/assert');
-const { sleep } = require('../helpers/common');
+const { waitFor } = require('../helpers/fixtures');
 
 const PASSWORD = 'correct horse battery staple';
 const EMAIL = 'shutdown@example.com';
 
-let pg;
-let srv;
-const test = testWithLogs(() => [srv]);
+const fx = suite({ fastHashes: false });
+const { test } = fx;
 
-before(async () => {
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url });
-  await addAgent(pg.url, { email: EMAIL, name: 'Shutdown', role: 'agent', password: PASSWORD });
-}, { timeout: 60000 });
-
-after(async () => {
-  try {
-    if (srv) await srv.kill9();
-  } finally {
-    if (pg) await pg.stop();
-  }
+fx.setup(async () => {
+  await addAgent(fx.pg.url, { email: EMAIL, name: 'Shutdown', role: 'agent', password: PASSWORD });
 });
+
+/** parley_http_requests_in_flight, counting the /metrics request itself. */
+async function inFlight() {
+  const res = await request(fx.srv, { path: '/metrics' });
+  const m = /^parley_http_requests_in_flight (\d+)$/m.exec(res.body);
+  return m ? Number(m[1]) : 0;
+}
 
 function connectOutcome(port) {
   return new Promise((resolve) => {
@@ -55,15 +50,16 @@ test('SIGTERM during a login: the login completes, then the process exits 0', as
   const sentP = new Promise((r) => {
     sent = r;
   });
-  const pending = login(srv, EMAIL, PASSWORD, { onSent: () => sent() }).then((r) => {
+  const pending = login(fx.srv, EMAIL, PASSWORD, { onSent: () => sent() }).then((r) => {
     answered = true;
     return r;
   });
-  // A login spends a few hundred ms in scrypt; give the server a moment to read the request.
+  // A login spends a few hundred ms in scrypt: wait until the server has
+  // taken the request (a second request in flight besides /metrics itself).
   await sentP;
-  await sleep(50);
+  await waitFor(async () => answered || (await inFlight()) >= 2, { intervalMs: 5, what: 'the login in flight' });
   assert.equal(answered, false, 'the login answered before SIGTERM could be sent: nothing was in flight');
-  srv.proc.kill('SIGTERM');
+  fx.srv.proc.kill('SIGTERM');
 
   const { res, cookie } = await pending;
   const body = assertJson(res, 200);
@@ -71,10 +67,10 @@ test('SIGTERM during a login: the login completes, then the process exits 0', as
   assert.ok(cookie, 'no session cookie');
 
   let timer;
-  const exit = await Promise.race([srv.exited, new Promise((r) => (timer = setTimeout(() => r(null), 10000)))]);
+  const exit = await Promise.race([fx.srv.exited, new Promise((r) => (timer = setTimeout(() => r(null), 10000)))]);
   clearTimeout(timer);
   assert.ok(exit, 'parleyd still running 10 s after SIGTERM with nothing in flight');
   assert.equal(exit.code, 0, `exit code ${exit.code}, signal ${exit.signal}`);
 
-  assert.equal(await connectOutcome(srv.port), 'ECONNREFUSED', 'the port still accepts connections after exit');
+  assert.equal(await connectOutcome(fx.srv.port), 'ECONNREFUSED', 'the port still accepts connections after exit');
 });

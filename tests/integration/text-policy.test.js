@@ -12,14 +12,13 @@
 //   - transcripts isolate names and bodies: FSI ... PDI in txt, <bdi> and
 //     dir="auto" in html, also for rows stored before the policy.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs, runParleyd } = require('../helpers/parleyd');
+const { runParleyd } = require('../helpers/parleyd');
+const { suite } = require('../helpers/suite');
 const { request, login } = require('../helpers/http');
 const { assertProblem, assertJson } = require('../helpers/assert');
-const { closeAll, WsReplyError } = require('../helpers/ws');
+const { WsReplyError } = require('../helpers/ws');
 const { addToken, api, escapeHtml } = require('../helpers/api');
 const {
   FAST_ENV,
@@ -62,35 +61,23 @@ const HOSTILE_NAMES = [
   `A\u200Dnn`, // a joiner inside a Latin word
 ];
 
-let pg;
-let srv;
 let admin;
 let asAdmin;
 const T = {};
-const test = testWithLogs(() => [srv]);
+const fx = suite({ env: { PARLEY_AGENT_GRACE_SECONDS: '86400' } });
+const { test } = fx;
 
-before(async () => {
-  pg = await startCluster();
-  srv = await startParleyd({ databaseUrl: pg.url, env: { ...FAST_ENV, PARLEY_AGENT_GRACE_SECONDS: '86400' } });
-  admin = await createAgent(pg, { name: 'Policy Admin', role: 'admin' });
+fx.setup(async () => {
+  admin = await createAgent(fx.pg, { name: 'Policy Admin', role: 'admin' });
   asAdmin = await client(admin);
-  T.admin = await addToken(pg, { scopes: ['admin'] });
-}, { timeout: 60000 });
-
-after(async () => {
-  await closeAll();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
+  T.admin = await addToken(fx.pg, { scopes: ['admin'] });
 });
 
 /** A logged-in console API client: call(method, path, json). */
 async function client(agent) {
-  const s = await login(srv, agent.email, agent.password);
+  const s = await login(fx.srv, agent.email, agent.password);
   assert.equal(s.res.status, 200, `login of ${agent.email}: ${s.res.body}`);
-  return (method, path, json) => request(srv, { method, path, json, jar: s.jar, origin: srv.origin, headers: { 'X-CSRF-Token': s.csrf } });
+  return (method, path, json) => request(fx.srv, { method, path, json, jar: s.jar, origin: fx.srv.origin, headers: { 'X-CSRF-Token': s.csrf } });
 }
 
 /** 400 invalid_request naming `field`, with a message about invisible characters. */
@@ -140,20 +127,24 @@ test('admin writes: names with bidi controls or invisible characters are refused
     assertRefused(await asAdmin('PATCH', `/api/sites/${site.id}`, { name: bad }), 'name', `site update ${what}`);
     assertRefused(await asAdmin('POST', '/api/tokens', { name: bad, scopes: ['conversations:read'] }), 'name', `token ${what}`);
   }
-  const email = assertProblem(await asAdmin('POST', '/api/agents', { email: `p${ZWSP}x.${process.pid}@example.com`, name: 'Pam', role: 'agent' }), 400, 'invalid_request');
+  const email = assertProblem(
+    await asAdmin('POST', '/api/agents', { email: `p${ZWSP}x.${process.pid}@example.com`, name: 'Pam', role: 'agent' }),
+    400,
+    'invalid_request',
+  );
   assert.equal(email.errors[0].field, 'email');
   // Nothing of it was stored.
-  const stored = await pg.query(
-    "SELECT name FROM agents UNION ALL SELECT name FROM teams UNION ALL SELECT name FROM sites UNION ALL SELECT name FROM api_tokens",
+  const stored = await fx.pg.query(
+    'SELECT name FROM agents UNION ALL SELECT name FROM teams UNION ALL SELECT name FROM sites UNION ALL SELECT name FROM api_tokens',
   );
   for (const r of stored.rows) assert.ok(!/[\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF\u00AD\u3164]/u.test(r.name), `stored ${JSON.stringify(r.name)}`);
 
   // The command line refuses them too.
-  const cli = await runParleyd(['token', 'add', '--name', `${RLO}evil`, '--scope', 'admin'], { databaseUrl: pg.url });
+  const cli = await runParleyd(['token', 'add', '--name', `${RLO}evil`, '--scope', 'admin'], { databaseUrl: fx.pg.url });
   assert.notEqual(cli.code, 0, 'token add with U+202E in the name');
   assert.match(cli.stderr, /invisible/);
   const add = await runParleyd(['agent', 'add', '--email', `cli.${process.pid}@example.com`, '--name', `${RLO}evil`, '--role', 'agent'], {
-    databaseUrl: pg.url,
+    databaseUrl: fx.pg.url,
     env: FAST_ENV,
     input: 'correct horse battery staple\n',
   });
@@ -185,38 +176,38 @@ test('admin writes: free text keeps paired controls and marks, loses unpaired on
     }),
     201,
   ).site;
-  const row = (await pg.query('SELECT widget_settings FROM sites WHERE id = $1', [site.id])).rows[0].widget_settings;
+  const row = (await fx.pg.query('SELECT widget_settings FROM sites WHERE id = $1', [site.id])).rows[0].widget_settings;
   assert.equal(row.greeting, 'Hello there');
   assert.equal(row.launcher_text, 'Chat');
   assert.equal(row.prechat_fields[0].label, 'Order');
 });
 
-test('widget session: the identity\'s name and email are cleaned, not refused', async () => {
-  const team = await createTeam(pg);
+test("widget session: the identity's name and email are cleaned, not refused", async () => {
+  const team = await createTeam(fx.pg);
   const secret = `secret-${process.pid}`;
-  const site = await createSite(pg, { teamId: team, identitySecret: secret });
+  const site = await createSite(fx.pg, { teamId: team, identitySecret: secret });
   const id = `user-${process.pid}`;
   // The site signs what it sends (id, name and email); the server checks
   // that, then cleans what it stores.
   const name = ` ${RLO}gnp.exe${RLM}`;
   const email = `una${ZWSP}@example.com`;
-  const res = await visitorSession(srv, site, { identity: { id, hash: identityHash(secret, `${id}\n${name}\n${email}`), name, email } });
+  const res = await visitorSession(fx.srv, site, { identity: { id, hash: identityHash(secret, `${id}\n${name}\n${email}`), name, email } });
   const body = assertJson(res, 200);
   assert.equal(body.visitor.name, 'gnp.exe');
   assert.equal(body.visitor.email, 'una@example.com');
   // Only invisible characters: as if no name was given.
   const id2 = `user2-${process.pid}`;
   const name2 = `${ZWSP}\u3164`;
-  const res2 = assertJson(await visitorSession(srv, site, { identity: { id: id2, hash: identityHash(secret, `${id2}\n${name2}\n`), name: name2 } }), 200);
+  const res2 = assertJson(await visitorSession(fx.srv, site, { identity: { id: id2, hash: identityHash(secret, `${id2}\n${name2}\n`), name: name2 } }), 200);
   assert.equal(res2.visitor.name, null);
 });
 
 test('visitor socket: visitor.update and pre-chat clean the name and email, free text is balanced', async () => {
-  const team = await createTeam(pg);
-  const ann = await createAgent(pg, { name: 'Ann Policy', teams: [team] });
-  const site = await createSite(pg, { teamId: team });
-  const a = await connectAgent(srv, ann, { status: 'online' });
-  const v = await connectVisitor(srv, site);
+  const team = await createTeam(fx.pg);
+  const ann = await createAgent(fx.pg, { name: 'Ann Policy', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
+  const a = await connectAgent(fx.srv, ann, { status: 'online' });
+  const v = await connectVisitor(fx.srv, site);
 
   const upd = await v.ack({
     type: 'visitor.update',
@@ -233,7 +224,8 @@ test('visitor socket: visitor.update and pre-chat clean the name and email, free
 
   const cid = await startConversation(v, { prechat: { name: `${LRI}Vic${PDI}${RLO}`, email: ZWSP, order: `${RLE}42` } });
   await a.next(convUpdated(cid, 'assigned'), 5000, 'assignment');
-  const conv = (await pg.query('SELECT c.prechat, v.name, v.email FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.id = $1', [cid])).rows[0];
+  const conv = (await fx.pg.query('SELECT c.prechat, v.name, v.email FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.id = $1', [cid]))
+    .rows[0];
   assert.equal(conv.name, 'Vic');
   assert.equal(conv.email, 'vic@example.com', 'a blank pre-chat email does not replace the stored one');
   assert.deepEqual(conv.prechat, { name: 'Vic', order: '42' });
@@ -246,29 +238,29 @@ test('visitor socket: visitor.update and pre-chat clean the name and email, free
   assert.deepEqual(await refusal(sendMessage(v, cid, `${ZWSP}${RLO}`)), { code: 'invalid_field', field: 'body' });
   const note = await sendMessage(a, cid, `check ${PDI}${RLO}this`, { type: 'note.send' });
   assert.equal(note.message.body, 'check this');
-  const bodies = (await pg.query('SELECT body FROM messages WHERE conversation_id = $1', [cid])).rows.map((r) => r.body);
+  const bodies = (await fx.pg.query('SELECT body FROM messages WHERE conversation_id = $1', [cid])).rows.map((r) => r.body);
   for (const b of bodies) assert.equal(unbalanced(b), null, `stored ${JSON.stringify(b)}`);
 
   // Rating comment and transfer reason are free text too.
-  const other = await createTeam(pg);
+  const other = await createTeam(fx.pg);
   const moved = await a.ack({ type: 'conversation.transfer', conversation_id: cid, to_team_id: other, reason: `vip${RLO}` });
   assert.ok(moved);
-  const reason = await pg.query("SELECT body FROM messages WHERE conversation_id = $1 AND kind = 'note' ORDER BY seq DESC LIMIT 1", [cid]);
+  const reason = await fx.pg.query("SELECT body FROM messages WHERE conversation_id = $1 AND kind = 'note' ORDER BY seq DESC LIMIT 1", [cid]);
   assert.match(reason.rows[0].body, /: vip$/);
-  await api(srv, T.admin, 'POST', `/api/v1/conversations/${cid}/close`);
+  await api(fx.srv, T.admin, 'POST', `/api/v1/conversations/${cid}/close`);
   await v.ack({ type: 'conversation.rate', conversation_id: cid, rating: 'good', comment: `great${PDI}${RLO} work` });
-  assert.equal((await pg.query('SELECT rating_comment FROM conversations WHERE id = $1', [cid])).rows[0].rating_comment, 'great work');
+  assert.equal((await fx.pg.query('SELECT rating_comment FROM conversations WHERE id = $1', [cid])).rows[0].rating_comment, 'great work');
   await a.close();
   await v.close();
 });
 
 test('REST API v1: a message body loses its unpaired controls', async () => {
-  const team = await createTeam(pg);
-  const site = await createSite(pg, { teamId: team });
-  const v = await connectVisitor(srv, site);
+  const team = await createTeam(fx.pg);
+  const site = await createSite(fx.pg, { teamId: team });
+  const v = await connectVisitor(fx.srv, site);
   const cid = await startConversation(v);
-  const tok = await addToken(pg, { scopes: ['conversations:write'] });
-  const res = assertJson(await api(srv, tok, 'POST', `/api/v1/conversations/${cid}/messages`, { json: { body: `hi ${RLO}there` } }), 201);
+  const tok = await addToken(fx.pg, { scopes: ['conversations:write'] });
+  const res = assertJson(await api(fx.srv, tok, 'POST', `/api/v1/conversations/${cid}/messages`, { json: { body: `hi ${RLO}there` } }), 201);
   assert.equal(res.message.body, 'hi there');
   await v.close();
 });
@@ -285,16 +277,22 @@ let legacyCount = 0;
 async function legacyConversation() {
   legacyCount += 1;
   const teamName = `${ARABIC} ${legacyCount}`;
-  const team = await createTeam(pg, teamName);
-  const eve = await createAgent(pg, { name: 'Eve Legacy', teams: [team] });
-  await pg.query('UPDATE agents SET name = $2 WHERE id = $1', [eve.id, `${RLO}evE`]);
-  const site = await createSite(pg, { teamId: team });
+  const team = await createTeam(fx.pg, teamName);
+  const eve = await createAgent(fx.pg, { name: 'Eve Legacy', teams: [team] });
+  await fx.pg.query('UPDATE agents SET name = $2 WHERE id = $1', [eve.id, `${RLO}evE`]);
+  const site = await createSite(fx.pg, { teamId: team });
   const visitor = Number(
-    (await pg.query('INSERT INTO visitors (site_id, name, email) VALUES ($1, $2, $3) RETURNING id', [site.id, `${PDI}${RLO}gnp.exe`, `${ARABIC}@example.com`])).rows[0].id,
+    (
+      await fx.pg.query('INSERT INTO visitors (site_id, name, email) VALUES ($1, $2, $3) RETURNING id', [
+        site.id,
+        `${PDI}${RLO}gnp.exe`,
+        `${ARABIC}@example.com`,
+      ])
+    ).rows[0].id,
   );
   const cid = Number(
     (
-      await pg.query("INSERT INTO conversations (site_id, visitor_id, team_id, status, queued_at) VALUES ($1, $2, $3, 'queued', now()) RETURNING id", [
+      await fx.pg.query("INSERT INTO conversations (site_id, visitor_id, team_id, status, queued_at) VALUES ($1, $2, $3, 'queued', now()) RETURNING id", [
         site.id,
         visitor,
         team,
@@ -309,12 +307,18 @@ async function legacyConversation() {
   let seq = 0;
   for (const [ak, ai, body] of bodies) {
     seq += 1;
-    await pg.query("INSERT INTO messages (conversation_id, seq, author_kind, author_id, kind, body) VALUES ($1, $2, $3, $4, 'message', $5)", [cid, seq, ak, ai, body]);
+    await fx.pg.query("INSERT INTO messages (conversation_id, seq, author_kind, author_id, kind, body) VALUES ($1, $2, $3, $4, 'message', $5)", [
+      cid,
+      seq,
+      ak,
+      ai,
+      body,
+    ]);
   }
-  await pg.query('UPDATE conversations SET last_seq = $2 WHERE id = $1', [cid, seq]);
+  await fx.pg.query('UPDATE conversations SET last_seq = $2 WHERE id = $1', [cid, seq]);
   // Eve comes online and is assigned by the server, which writes
   // "<name> joined the conversation" with the name from her row.
-  const a = await connectAgent(srv, eve, { status: 'online' });
+  const a = await connectAgent(fx.srv, eve, { status: 'online' });
   await a.next(convUpdated(cid, 'assigned'), 5000, 'the assignment to Eve');
   await a.close();
   return { cid, eve, teamName };
@@ -322,7 +326,7 @@ async function legacyConversation() {
 
 test('transcript txt: names and bodies that need it are isolated with FSI ... PDI, every line balanced', async () => {
   const { cid, teamName } = await legacyConversation();
-  const res = await api(srv, T.admin, 'GET', `/api/v1/conversations/${cid}/transcript`, { query: { format: 'txt' } });
+  const res = await api(fx.srv, T.admin, 'GET', `/api/v1/conversations/${cid}/transcript`, { query: { format: 'txt' } });
   assert.equal(res.status, 200, res.body);
   const txt = res.body;
   assert.equal(unbalanced(txt), null);
@@ -330,18 +334,27 @@ test('transcript txt: names and bodies that need it are isolated with FSI ... PD
   const lines = txt.split('\n');
   assert.ok(lines.includes(`Team: ${FSI}${teamName}${PDI}`), `team isolated:\n${txt}`);
   assert.ok(lines.includes(`Visitor: gnp.exe <${FSI}${ARABIC}@example.com${PDI}>`), `visitor isolated:\n${txt}`);
-  assert.ok(lines.some((l) => l.endsWith('] gnp.exe (visitor): see fdp.exe for details')), `override removed:\n${txt}`);
+  assert.ok(
+    lines.some((l) => l.endsWith('] gnp.exe (visitor): see fdp.exe for details')),
+    `override removed:\n${txt}`,
+  );
   // The Arabic line is isolated on its own; the continuation line too (it held controls).
   const i = lines.findIndex((l) => l.endsWith(`] gnp.exe (visitor): ${FSI}${ARABIC} 42${PDI}`));
   assert.ok(i > 0, `arabic body isolated:\n${txt}`);
   assert.equal(lines[i + 1], '    line two reversed');
-  assert.ok(lines.some((l) => l.endsWith('] evE (agent): Plain answer, 42 items')), `agent name cleaned of its override:\n${txt}`);
-  assert.ok(lines.some((l) => l.endsWith('] -- evE joined the conversation --')), `the server's event names the agent without the override:\n${txt}`);
+  assert.ok(
+    lines.some((l) => l.endsWith('] evE (agent): Plain answer, 42 items')),
+    `agent name cleaned of its override:\n${txt}`,
+  );
+  assert.ok(
+    lines.some((l) => l.endsWith('] -- evE joined the conversation --')),
+    `the server's event names the agent without the override:\n${txt}`,
+  );
 });
 
 test('transcript html: names in <bdi>, bodies dir="auto", no unpaired control left', async () => {
   const { cid, teamName } = await legacyConversation();
-  const res = await api(srv, T.admin, 'GET', `/api/v1/conversations/${cid}/transcript`, { query: { format: 'html' } });
+  const res = await api(fx.srv, T.admin, 'GET', `/api/v1/conversations/${cid}/transcript`, { query: { format: 'html' } });
   assert.equal(res.status, 200, res.body);
   const html = res.body;
   assert.equal(unbalanced(html), null);
