@@ -11,17 +11,16 @@
 //   connection died in between) is not sent again: the REST API answers 503
 //   "may not have been stored" and the message is stored exactly once.
 
-const { before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startCluster } = require('../helpers/pg');
-const { startParleyd, stopChecked, testWithLogs } = require('../helpers/parleyd');
-const { closeAll } = require('../helpers/ws');
-const { FAST_ENV, createTeam, createAgent, createSite, connectAgent, connectVisitor, conversationRow, convUpdated } = require('../helpers/fixtures');
+const { suite } = require('../helpers/suite');
+const { createTeam, createAgent, createSite, connectAgent, connectVisitor, conversationRow, convUpdated, msgCreated } = require('../helpers/fixtures');
+const { addToken, api } = require('../helpers/api');
+const { assertProblem } = require('../helpers/assert');
+const { startTcpProxy } = require('../helpers/tcp-proxy');
 
-let pg;
-let srv;
-const test = testWithLogs(() => [srv]);
+const fx = suite();
+const { test } = fx;
 
 // A deferred constraint trigger runs at COMMIT. It fails the commit with
 // 40001 once after the sequence is armed (setval to 1, not called), and only
@@ -46,45 +45,29 @@ const FAULT_SQL = `
 `;
 
 async function armFault({ siteId = null, conversationId = null }) {
-  await pg.query('DELETE FROM test_fail_on');
-  await pg.query('INSERT INTO test_fail_on (site_id, conversation_id) VALUES ($1, $2)', [siteId, conversationId]);
-  await pg.query("SELECT setval('test_fail_shots', 1, false)");
+  await fx.pg.query('DELETE FROM test_fail_on');
+  await fx.pg.query('INSERT INTO test_fail_on (site_id, conversation_id) VALUES ($1, $2)', [siteId, conversationId]);
+  await fx.pg.query("SELECT setval('test_fail_shots', 1, false)");
 }
 
 /** Disarms, and says whether the armed failure was injected and then passed. */
 async function faultFired() {
-  await pg.query('DELETE FROM test_fail_on');
-  const r = await pg.query('SELECT last_value, is_called FROM test_fail_shots');
+  await fx.pg.query('DELETE FROM test_fail_on');
+  const r = await fx.pg.query('SELECT last_value, is_called FROM test_fail_shots');
   return r.rows[0].is_called && Number(r.rows[0].last_value) >= 2;
 }
 
-before(
-  async () => {
-    pg = await startCluster();
-    srv = await startParleyd({ databaseUrl: pg.url, env: FAST_ENV });
-    await pg.query(FAULT_SQL);
-  },
-  { timeout: 60000 },
-);
-
-after(async () => {
-  await closeAll();
-  try {
-    await stopChecked(srv);
-  } finally {
-    if (pg) await pg.stop();
-  }
-});
+fx.setup(() => fx.pg.query(FAULT_SQL));
 
 test('a serialization failure at COMMIT reruns start, accept, transfer and close once each, with one event each', async () => {
-  const team = await createTeam(pg);
-  const ann = await createAgent(pg, { name: 'Ann Retry', teams: [team] });
-  const bob = await createAgent(pg, { name: 'Bob Retry', teams: [team] });
-  const site = await createSite(pg, { teamId: team });
+  const team = await createTeam(fx.pg);
+  const ann = await createAgent(fx.pg, { name: 'Ann Retry', teams: [team] });
+  const bob = await createAgent(fx.pg, { name: 'Bob Retry', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
   // Away: nothing is assigned automatically, every move below is explicit.
-  const a = await connectAgent(srv, ann, { status: 'away' });
-  const b = await connectAgent(srv, bob, { status: 'away' });
-  const v = await connectVisitor(srv, site);
+  const a = await connectAgent(fx.srv, ann, { status: 'away' });
+  const b = await connectAgent(fx.srv, bob, { status: 'away' });
+  const v = await connectVisitor(fx.srv, site);
 
   await armFault({ siteId: site.id });
   const start = await v.ack({ type: 'conversation.start', prechat: { name: 'Vera' } });
@@ -92,7 +75,7 @@ test('a serialization failure at COMMIT reruns start, accept, transfer and close
   assert.equal(start.created, true, 'the reply is the rerun’s: the conversation was created');
   assert.equal(start.conversation.status, 'queued');
   const cid = start.conversation.id;
-  const rows = await pg.query('SELECT id FROM conversations WHERE site_id = $1', [site.id]);
+  const rows = await fx.pg.query('SELECT id FROM conversations WHERE site_id = $1', [site.id]);
   assert.deepEqual(
     rows.rows.map((r) => Number(r.id)),
     [cid],
@@ -113,13 +96,13 @@ test('a serialization failure at COMMIT reruns start, accept, transfer and close
   const closed = await b.ack({ type: 'conversation.close', conversation_id: cid });
   assert.ok(await faultFired(), 'the commit of close failed once');
   assert.equal(closed.conversation.status, 'closed');
-  const row = await conversationRow(pg, cid);
+  const row = await conversationRow(fx.pg, cid);
   assert.equal(row.status, 'closed');
   assert.equal(row.assignee_id, bob.id);
 
   // Events reach a listener in commit order: once the next conversation's
   // "queued" has arrived, every event of the first one has too.
-  const v2 = await connectVisitor(srv, site, { label: 'visitor 2' });
+  const v2 = await connectVisitor(fx.srv, site, { label: 'visitor 2' });
   const second = await v2.ack({ type: 'conversation.start' });
   await a.next(convUpdated(second.conversation.id, 'queued'), 5000, 'the second conversation queued (Ann)');
   await b.next(convUpdated(second.conversation.id, 'queued'), 5000, 'the second conversation queued (Bob)');
@@ -131,8 +114,42 @@ test('a serialization failure at COMMIT reruns start, accept, transfer and close
   ]) {
     assert.equal(who.seen(convUpdated(cid, change)).length, 1, `exactly one conversation.updated ${change}`);
   }
-  const notes = await pg.query("SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND body LIKE 'Transferred to %'", [cid]);
+  const notes = await fx.pg.query("SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND body LIKE 'Transferred to %'", [cid]);
   assert.equal(notes.rows[0].n, 1, 'one transfer note');
-  const joined = await pg.query("SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND body LIKE '% joined the conversation'", [cid]);
+  const joined = await fx.pg.query("SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND body LIKE '% joined the conversation'", [cid]);
   assert.equal(joined.rows[0].n, 2, 'Ann joined once, Bob joined once');
+});
+
+test('a message whose COMMIT succeeded but whose answer was lost is not posted again: 503, stored once', async () => {
+  // A second node reaches PostgreSQL through a proxy that can cut a
+  // connection right after a statement went through.
+  const proxy = await startTcpProxy({ target: new URL(fx.pg.url).port });
+  const viaProxy = new URL(fx.pg.url);
+  viaProxy.port = String(proxy.port);
+  const cutNode = await fx.startNode({ databaseUrl: viaProxy.toString() });
+  const team = await createTeam(fx.pg);
+  const site = await createSite(fx.pg, { teamId: team });
+  const v = await connectVisitor(fx.srv, site);
+  const cid = (await v.ack({ type: 'conversation.start' })).conversation.id;
+  const tok = await addToken(fx.pg, { name: 'contract writer', scopes: ['conversations:write'] });
+
+  const marker = `lost-answer-${process.pid}-${Date.now()}`;
+  const cut = proxy.cutAfterClientBytes((bytes) => bytes.includes(marker));
+  const res = await api(cutNode, tok, 'POST', `/api/v1/conversations/${cid}/messages`, { json: { body: marker } });
+  await cut;
+  const p = assertProblem(res, 503, 'unavailable');
+  assert.match(p.detail, /may not have been stored/);
+  const stored = await fx.pg.query('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND body = $2', [cid, marker]);
+  assert.equal(stored.rows[0].n, 1, 'the statement committed once and was not sent again');
+  // The visitor got it once, live.
+  await v.next(
+    msgCreated(cid, (m) => m.body === marker),
+    5000,
+    'the message, live',
+  );
+
+  // The node's pool replaces the connection: the next post goes through.
+  const next = await api(cutNode, tok, 'POST', `/api/v1/conversations/${cid}/messages`, { json: { body: 'after the cut' } });
+  assert.equal(next.status, 201, JSON.stringify(next.json));
+  await proxy.close();
 });
