@@ -66,6 +66,35 @@ test('logging out signs out every tab of the session', async () => {
   await C.context.close();
 });
 
+test('logging out drops the drafts: this browser keeps no copy, and signing in again shows none', async () => {
+  const team = await createTeam(fx.pg);
+  const gus = await createAgent(fx.pg, { name: 'Gus Drafts', teams: [team] });
+  const site = await createSite(fx.pg, { teamId: team });
+  const C = await openConsole(fx.browser, fx.srv);
+  const page = C.page;
+  await loginUI(page, gus);
+  await page.click('.status-opt.status-online');
+  const v = await connectVisitor(fx.srv, site);
+  const cid = await startConversation(v);
+  await page.click('[data-testid=nav-mine]');
+  await convItem(page, cid).click();
+  const input = page.locator('[data-testid=composer-input]');
+  await input.fill('a private draft');
+  const holding = () => page.evaluate(() => Object.keys(localStorage).filter((k) => (localStorage.getItem(k) || '').includes('a private draft')));
+  await waitFor(async () => (await holding()).length > 0, { what: 'the draft kept in localStorage' });
+
+  await page.click('[data-testid=logout]');
+  await page.waitForSelector('#login-email');
+  assert.deepEqual(await holding(), [], 'no copy of the draft is left in this browser');
+  await loginUI(page, gus);
+  await page.click('[data-testid=nav-mine]');
+  await convItem(page, cid).click();
+  assert.equal(await input.inputValue(), '');
+  assert.doesNotMatch(await convItem(page, cid).textContent(), /Draft:/);
+  assert.deepEqual(await C.problems(), []);
+  await C.context.close();
+});
+
 test('an agent sees no admin pages and the API refuses them', async () => {
   const team = await createTeam(fx.pg);
   const fay = await createAgent(fx.pg, { name: 'Fay Agent', teams: [team] });

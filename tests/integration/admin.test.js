@@ -1,6 +1,6 @@
 'use strict';
-// The workspace API the console uses (backend/src/api_admin.c,
-// api_conversations.c): every admin endpoint's success and validation
+// The workspace API the console uses (backend/src/api/api_agents.c,
+// api_teams.c, api_sites.c, api_canned.c, api_tokens.c, api_conversations.c): every admin endpoint's success and validation
 // errors, who may call what (admins, supervisors, agents), CSRF, the end of
 // a deactivated agent's session and socket, logout closing the socket, and
 // conversation search, filters, pagination and visibility.

@@ -312,8 +312,8 @@ test('GET /api/v1/conversations: malformed parameters -> 400 naming the paramete
 });
 
 test('time parameters out of range (month 13, 30 February) -> 400 naming the parameter, not 503', async () => {
-  // BUG: api_v1.c iso_valid() checks the shape only; PostgreSQL then refuses
-  // the value and the handler answers 503 "the database is not reachable".
+  // Once a bug: the time check looked at the shape only; PostgreSQL then
+  // refused the value and the handler answered 503 "the database is not reachable".
   const cases = [
     ['/api/v1/conversations', 'created_after', '2026-13-45'],
     ['/api/v1/conversations', 'closed_before', '2026-02-30T10:00:00Z'],
@@ -330,8 +330,8 @@ test('time parameters out of range (month 13, 30 February) -> 400 naming the par
 });
 
 test('over-long query parameter values (1 KiB and more) -> 400 "is too long", not silently ignored', async () => {
-  // BUG: api_v1.c qp() treats mg_get_var()'s -2 (value longer than its
-  // 1024-byte buffer) like an absent parameter: the filter is dropped.
+  // Once a bug: mg_get_var()'s -2 (value longer than its 1024-byte buffer)
+  // was taken for an absent parameter and the filter was dropped.
   const failures = [];
   for (const [field, value] of [
     ['q', 'pineapple '.repeat(120)],
@@ -346,8 +346,8 @@ test('over-long query parameter values (1 KiB and more) -> 400 "is too long", no
 });
 
 test('integers beyond 64 bits -> 400 naming the parameter, not clamped to the largest id', async () => {
-  // BUG: api_v1.c qp_int() ignores strtoll()'s ERANGE: 99999999999999999999
-  // becomes 9223372036854775807 and passes the range check.
+  // Once a bug: strtoll()'s ERANGE was ignored, so 99999999999999999999
+  // became 9223372036854775807 and passed the range check.
   const failures = [];
   for (const [p, field] of [
     ['/api/v1/conversations', 'visitor_id'],
@@ -495,7 +495,10 @@ test('GET /api/v1/visitors/{id}: the visitor and their conversations, newest fir
   const expected = (await fx.pg.query('SELECT id FROM conversations WHERE visitor_id = $1 ORDER BY id DESC', [F.vA])).rows.map((r) => Number(r.id));
   assert.deepEqual(v.conversation_ids, expected);
   assert.ok(expected.includes(F.c1) && expected.includes(F.c5));
-  for (const id of ['999999999', '0', 'abc']) assertProblem(await api(fx.srv, T.read, 'GET', `/api/v1/visitors/${id}`), 404, 'not_found');
+  for (const id of ['999999999', '0', 'abc']) {
+    const p = assertProblem(await api(fx.srv, T.read, 'GET', `/api/v1/visitors/${id}`), 404, 'not_found');
+    assert.equal(p.detail, 'no such visitor', `detail for /api/v1/visitors/${id}`);
+  }
 });
 
 test('GET /api/v1/agents, /teams, /sites: every one, by id; no identity secret', async () => {
