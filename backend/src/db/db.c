@@ -148,7 +148,11 @@ static int db_ensure_healthy(struct db_pool *pool, struct db_slot *slot)
 {
     if (!slot->conn) {
         slot->conn = db_connect(pool, "parleyd");
-    } else if (PQconsumeInput(slot->conn) == 0 || PQstatus(slot->conn) != CONNECTION_OK) {
+    } else if (PQconsumeInput(slot->conn) == 0 || PQconsumeInput(slot->conn) == 0 ||
+               PQstatus(slot->conn) != CONNECTION_OK) {
+        /* Read twice: when the server went away (a restart), an idle
+         * connection holds its FATAL message and then end-of-file; the first
+         * read takes the message, only the second finds the end. */
         log_warn("db connection lost; reconnecting");
         PQreset(slot->conn);
     }

@@ -200,10 +200,10 @@ int migrate_current_version(struct db_pool *pool)
     PGresult *res = NULL;
     int version;
     /* to_regclass keeps a never-migrated database from raising an error. */
-    if (db_query(pool, &res,
-                 "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0"
-                 " ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END",
-                 0, NULL) != DB_OK)
+    if (db_read(pool, &res,
+                "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0"
+                " ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END",
+                0, NULL) != DB_OK)
         return -1;
     version = (int)db_get_ll(res, 0, 0, 0);
     PQclear(res);
