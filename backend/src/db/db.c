@@ -146,23 +146,29 @@ void db_pool_close(struct db_pool *pool)
  * reconnect, not one failed request per pooled connection. */
 static int db_ensure_healthy(struct db_pool *pool, struct db_slot *slot)
 {
-    if (!slot->conn) {
-        slot->conn = db_connect(pool, "parleyd");
-    } else if (PQconsumeInput(slot->conn) == 0 || PQconsumeInput(slot->conn) == 0 ||
-               PQstatus(slot->conn) != CONNECTION_OK) {
+    /* The slot is ours (busy), but other threads compare slot->conn under the
+     * lock while they look for theirs: it is only written under the lock. */
+    PGconn *conn = slot->conn;
+    if (!conn) {
+        conn = db_connect(pool, "parleyd");
+    } else if (PQconsumeInput(conn) == 0 || PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK) {
         /* Read twice: when the server went away (a restart), an idle
          * connection holds its FATAL message and then end-of-file; the first
          * read takes the message, only the second finds the end. */
         log_warn("db connection lost; reconnecting");
-        PQreset(slot->conn);
+        PQreset(conn);
     }
-    if (PQstatus(slot->conn) != CONNECTION_OK) {
-        log_error("db connect failed", "error", PQerrorMessage(slot->conn));
-        PQfinish(slot->conn);
-        slot->conn = NULL;
-        return -1;
+    if (PQstatus(conn) != CONNECTION_OK) {
+        log_error("db connect failed", "error", PQerrorMessage(conn));
+        PQfinish(conn);
+        conn = NULL;
     }
-    return 0;
+    if (conn != slot->conn) {
+        pthread_mutex_lock(&pool->lock);
+        slot->conn = conn;
+        pthread_mutex_unlock(&pool->lock);
+    }
+    return conn ? 0 : -1;
 }
 
 PGconn *db_acquire(struct db_pool *pool)
