@@ -289,7 +289,11 @@ static int cmd_serve(struct app *app)
         fprintf(stderr, "parleyd: %s\n", app->bus ? "cannot start the realtime services" : err);
         goto done;
     }
-    if (ws_start(app) != 0 || http_start(app, api_routes, api_nroutes, ws_register, err, sizeof(err)) != 0) {
+    if (ws_start(app) != 0) {
+        fprintf(stderr, "parleyd: cannot start the WebSocket service\n");
+        goto done;
+    }
+    if (http_start(app, api_routes, api_nroutes, ws_register, err, sizeof(err)) != 0) {
         fprintf(stderr, "parleyd: %s\n", err);
         goto done;
     }

@@ -140,10 +140,12 @@ void db_pool_close(struct db_pool *pool)
     free(pool);
 }
 
-/* A connection whose server went away shows it on a non-blocking read: the
- * socket reports EOF (or the server's termination notice) and libpq marks the
- * connection bad. Checking here means a restart of PostgreSQL costs one
- * reconnect, not one failed request per pooled connection. */
+/* A connection whose server went away shows it on non-blocking reads: an
+ * idle one holds the server's termination notice and then end-of-file, so it
+ * takes two reads (the first takes the notice, only the second finds the
+ * end) before libpq marks it bad. Checking here means a restart of
+ * PostgreSQL costs one reconnect, not one failed request per pooled
+ * connection. */
 static int db_ensure_healthy(struct db_pool *pool, struct db_slot *slot)
 {
     /* The slot is ours (busy), but other threads compare slot->conn under the
@@ -152,9 +154,6 @@ static int db_ensure_healthy(struct db_pool *pool, struct db_slot *slot)
     if (!conn) {
         conn = db_connect(pool, "parleyd");
     } else if (PQconsumeInput(conn) == 0 || PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK) {
-        /* Read twice: when the server went away (a restart), an idle
-         * connection holds its FATAL message and then end-of-file; the first
-         * read takes the message, only the second finds the end. */
         log_warn("db connection lost; reconnecting");
         PQreset(conn);
     }

@@ -579,8 +579,11 @@ int ws_start(struct app *app)
     pthread_mutex_init(&st->lock, NULL);
     clock_cond_init(&st->stop_cond);
     app->ws = st;
-    if (pthread_create(&st->sweeper, NULL, sweeper_main, app) != 0)
+    if (pthread_create(&st->sweeper, NULL, sweeper_main, app) != 0) {
+        /* No sweeper to join: ws_stop must not find this state. */
+        ws_free(app);
         return -1;
+    }
     return 0;
 }
 
