@@ -17,12 +17,11 @@ const http = require('node:http');
 const path = require('node:path');
 
 const { REPO_ROOT, freePort, onExit } = require('./common');
-const { launchBrowser, CHROMIUM, CHROMIUM_ARGS } = require('./browser');
+const { launchBrowser, shot } = require('./browser');
 const { suite } = require('./suite');
 const { startTcpProxy } = require('./tcp-proxy');
 const { createTeam, createSite } = require('./fixtures');
 
-const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results', 'screenshots');
 const STATIC_DIR = path.join(REPO_ROOT, 'build', 'static');
 
 function requireBuiltWidget() {
@@ -215,12 +214,9 @@ async function openWidget(page) {
 }
 
 async function screenshot(page, name) {
-  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  const file = path.join(SCREENSHOT_DIR, `widget-${name}.png`);
   // Let the open transition finish.
   await page.waitForTimeout(400);
-  await page.screenshot({ path: file });
-  return file;
+  return shot(page, `widget-${name}`);
 }
 
 /** The texts of the message bubbles shown in the frame. */
@@ -235,9 +231,6 @@ function bubbleTexts(frame) {
 }
 
 module.exports = {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  SCREENSHOT_DIR,
   launchBrowser,
   startHostPage,
   widgetSuite,
