@@ -14,6 +14,16 @@ export function setSessionEndedHandler(fn) {
   onSessionEnded = fn;
 }
 
+/** The headers a state change sends besides the cookie (uploads send it through XHR). */
+export function csrfHeaders() {
+  return csrfToken ? { 'X-CSRF-Token': csrfToken } : {};
+}
+
+/** A request made outside api() (an upload) answered 401: the session is gone. */
+export function unauthorized() {
+  if (onSessionEnded) onSessionEnded();
+}
+
 export class ApiError extends Error {
   constructor(status, problem) {
     const p = problem && typeof problem === 'object' ? problem : {};

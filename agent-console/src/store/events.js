@@ -8,6 +8,7 @@
 import { h } from 'preact';
 
 import { balance } from '../../../ui-shared/bidi.js';
+import { messageSummary } from '../lib/filetypes.js';
 import { visitorName } from '../lib/util.js';
 import { isActing } from './actions.js';
 import { onRead, upsertConv } from './conversations.js';
@@ -101,7 +102,7 @@ function onMessage(msg) {
   changed();
   if (msg.kind === 'message' && msg.author && msg.author.kind === 'visitor' && c && concernsMe(c)) {
     const inView = S.view.area === 'inbox' && S.view.selected === id && pageActive();
-    if (!inView) alertUser(`${visitorName(c)}`, msg.body, id);
+    if (!inView) alertUser(`${visitorName(c)}`, messageSummary(msg), id);
   }
 }
 

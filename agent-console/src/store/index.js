@@ -7,6 +7,7 @@
 //   socket.js         the agent's socket (ui-shared/socket.js)      view.js   route, toasts, dialogs
 //   workspace.js      agents, teams, canned responses, own status   notify.js chime, desktop notifications
 //   conversations.js  conversation records, lists, closed search, details
+//   files.js          attachments being uploaded, each conversation's files, the image zoom
 //   messages.js       histories and sync, opening one, outbox, drafts   reading.js  typing, read markers, unread
 //   actions.js        accept, close, reopen, transfer
 //   events.js         resume after (re)auth, server events, alerts
@@ -20,6 +21,8 @@ export { refreshAgents, refreshTeams, refreshCanned, setStatus } from './workspa
 export { enableDesktop, toggleSound } from './notify.js';
 export { lists, currentList, capacity, step, loadClosed, searchClosed } from './conversations.js';
 export { pendingFor, sendErrorText, sendMessage, retrySend, discardSend, getDraft, setDraft } from './messages.js';
+export { MAX_ATTACHMENTS, attachFiles, attachTransfer, stagedFor, removeStaged, retryUpload, uploading, takeUploaded } from './files.js';
+export { uploadErrorText, retryable, loadConvFiles, zoomImage } from './files.js';
 export { typing, markRead, unreadCount, totalUnread } from './reading.js';
 export { accept, closeConv, reopen, transfer } from './actions.js';
 export { boot, login, logout } from './session.js';

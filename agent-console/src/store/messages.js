@@ -7,7 +7,9 @@
 import { Outbox } from '../../../ui-shared/outbox.js';
 import { ts } from '../../../ui-shared/time.js';
 import { ApiError, get } from '../lib/api.js';
+import { t } from '../lib/i18n.js';
 import { loadDetails, upsertConv } from './conversations.js';
+import { filesChanged } from './files.js';
 import { SocketError, currentSocket, isOpen, syncPages } from './socket.js';
 import { S, changed, saved } from './state.js';
 
@@ -24,14 +26,19 @@ export function addMessages(id, messages) {
   if (!messages || !messages.length) return;
   const st = msgState(id);
   let added = false;
+  let files = false;
   for (const m of messages) {
     if (!m || typeof m.seq !== 'number') continue;
-    if (!st.bySeq.has(m.seq)) added = true;
+    if (!st.bySeq.has(m.seq)) {
+      added = true;
+      if (Array.isArray(m.attachments) && m.attachments.length) files = true;
+    }
     st.bySeq.set(m.seq, m);
     // Its own echo confirms an unsent message.
     if (m.client_msg_id) outbox.remove(m.client_msg_id);
   }
   if (!added) return;
+  if (files) filesChanged(id);
   st.list = [...st.bySeq.values()].sort((a, b) => a.seq - b.seq);
   while (st.bySeq.has(st.contig + 1)) st.contig += 1;
   st.rev += 1;
@@ -104,12 +111,18 @@ export async function openConversation(id) {
 // ---------------------------------------------------------------- messages out
 
 // Messages and notes written and not yet acknowledged (ui-shared/outbox.js),
-// each with the conversation it goes to.
+// each with the conversation it goes to and the files it carries
+// (`attachments`: the uploaded File objects; their ids go in the frame, so
+// a resend carries them again).
 const outbox = new Outbox({
   socket: currentSocket,
   prefix: () => `a${S.me ? S.me.id : 0}`,
   timeoutMs: 30000,
-  frame: (item) => ({ type: item.kind === 'note' ? 'note.send' : 'message.send', conversation_id: item.conv }),
+  frame: (item) => {
+    const f = { type: item.kind === 'note' ? 'note.send' : 'message.send', conversation_id: item.conv };
+    if (item.attachments && item.attachments.length) f.attachments = item.attachments.map((a) => a.id);
+    return f;
+  },
   onSent: (item, ack) => {
     addMessages(item.conv, [ack.message]);
     changed();
@@ -137,12 +150,15 @@ const SEND_ERRORS = {
 };
 
 /** Why a failed message was not sent, for the agent. */
-export const sendErrorText = (item) => SEND_ERRORS[item.error] || item.message;
+export const sendErrorText = (item) => (item.error === 'file_invalid' ? t('errFileInvalid') : SEND_ERRORS[item.error] || item.message);
 
-export function sendMessage(id, body, kind = 'message') {
+/** Queues a message or note (body may be empty when files go with it: attachments, uploaded File objects). */
+export function sendMessage(id, body, kind = 'message', attachments = []) {
   const text = body.replace(/\s+$/, '');
-  if (!text.trim()) return false;
-  outbox.add({ conv: id, body: text, kind });
+  if (!text.trim() && !attachments.length) return false;
+  const item = { conv: id, body: text.trim() ? text : '', kind };
+  if (attachments.length) item.attachments = attachments;
+  outbox.add(item);
   persistNow();
   return true;
 }
@@ -186,8 +202,8 @@ export function persistNow() {
   for (const [id, d] of S.drafts) if (d.text) drafts[id] = d;
   saved.save('drafts', drafts);
   const unsent = {};
-  for (const { conv, cmid, body, kind, at, state } of outbox.items) {
-    if (state !== 'failed') (unsent[conv] = unsent[conv] || []).push({ cmid, body, kind, at });
+  for (const { conv, cmid, body, kind, at, state, attachments } of outbox.items) {
+    if (state !== 'failed') (unsent[conv] = unsent[conv] || []).push({ cmid, body, kind, at, ...(attachments ? { attachments } : {}) });
   }
   saved.save('outbox', unsent);
 }
@@ -204,8 +220,11 @@ export function restoreLocal() {
   for (const [id, items] of Object.entries(saved.load('outbox') || {})) {
     if (!Array.isArray(items)) continue;
     for (const i of items) {
-      if (i && typeof i.cmid === 'string' && typeof i.body === 'string')
-        unsent.push({ conv: Number(id), cmid: i.cmid, body: i.body, kind: i.kind === 'note' ? 'note' : 'message', at: i.at || Date.now() });
+      if (!i || typeof i.cmid !== 'string' || typeof i.body !== 'string') continue;
+      const item = { conv: Number(id), cmid: i.cmid, body: i.body, kind: i.kind === 'note' ? 'note' : 'message', at: i.at || Date.now() };
+      const files = Array.isArray(i.attachments) ? i.attachments.filter((f) => f && typeof f.id === 'string') : [];
+      if (files.length) item.attachments = files;
+      if (item.body || files.length) unsent.push(item);
     }
   }
   outbox.restore(unsent);

@@ -7,6 +7,7 @@
 import { ApiError, api, post, setCsrf, setSessionEndedHandler } from '../lib/api.js';
 import { loadClosed } from './conversations.js';
 import { onEvent, onOpen, resetAnnounced } from './events.js';
+import { resetFiles } from './files.js';
 import { dropStored, forgetLocal, openConversation, persistNow, restoreLocal } from './messages.js';
 import { restorePrefs } from './notify.js';
 import { closeSocket, openSocket } from './socket.js';
@@ -45,6 +46,7 @@ async function enter({ agent, csrf_token }) {
   S.seen = new Set();
   S.details = new Map();
   S.missing = new Set();
+  resetFiles();
   S.closed = { q: '', items: [], next: null, loading: false, error: null, loaded: false };
   S.everOpen = false;
   S.listed = false;
@@ -122,6 +124,7 @@ function sessionEnded(reason) {
   S.convs = new Map();
   S.msgs = new Map();
   forgetLocal();
+  resetFiles();
   S.conn = { state: 'idle', attempt: 0, retryAt: 0 };
   document.title = 'Parley';
   changed();

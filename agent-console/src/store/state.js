@@ -31,6 +31,9 @@ export const S = {
   msgs: new Map(), // id -> { bySeq: Map, list: [], contig: 0, loading, error, rev }
   drafts: new Map(), // id -> {text, note}
   seen: new Set(), // queued conversations opened at least once
+  // files.js
+  uploads: new Map(), // id -> [{key, name, size, state: uploading | done | failed, sent, total, error, file, ...}]
+  convFiles: new Map(), // id -> {files, loading, error}
   // reading.js
   typing: new Map(), // id -> until (ms)
   localRead: new Map(), // id -> seq seen here

@@ -15,6 +15,7 @@ import {
   totalUnread,
 } from '../store/index.js';
 import { Admin } from './admin/Admin.jsx';
+import { ImageZoom } from './Attachments.jsx';
 import { ConfirmDialog, Toasts } from './common.jsx';
 import { permissions, ConversationView } from './Conversation.jsx';
 import { ConversationList } from './ConversationList.jsx';
@@ -103,6 +104,26 @@ function useShortcuts(togglePanel) {
   }, []);
 }
 
+/**
+ * Files dropped anywhere but on a conversation that takes them are refused
+ * (the browser would otherwise leave the console to open the file).
+ */
+function useNoStrayDrops() {
+  useEffect(() => {
+    const refuse = (e) => {
+      if (e.defaultPrevented || !e.dataTransfer || !Array.from(e.dataTransfer.types || []).includes('Files')) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'none';
+    };
+    window.addEventListener('dragover', refuse);
+    window.addEventListener('drop', refuse);
+    return () => {
+      window.removeEventListener('dragover', refuse);
+      window.removeEventListener('drop', refuse);
+    };
+  }, []);
+}
+
 function Inbox({ panel, togglePanel }) {
   const id = S.view.selected;
   return (
@@ -138,6 +159,7 @@ function Shell() {
       return !p;
     });
   useShortcuts(togglePanel);
+  useNoStrayDrops();
   const unread = totalUnread();
   useEffect(() => {
     document.title = unread ? `(${unread}) Parley` : 'Parley';
@@ -149,6 +171,7 @@ function Shell() {
       {S.dialog && S.dialog.type === 'transfer' ? <TransferDialog id={S.dialog.id} /> : null}
       {S.dialog && S.dialog.type === 'confirm' ? <ConfirmDialog /> : null}
       {S.dialog && S.dialog.type === 'password' ? <PasswordDialog /> : null}
+      {S.dialog && S.dialog.type === 'image' ? <ImageZoom file={S.dialog.file} /> : null}
       {S.help ? <HelpOverlay /> : null}
       <Toasts />
     </div>

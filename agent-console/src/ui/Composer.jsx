@@ -1,5 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { S, getDraft, sendMessage, setDraft, typing } from '../store/index.js';
+import { MAX_ATTACHMENTS, S, attachFiles, attachTransfer, getDraft, sendMessage, setDraft, stagedFor, takeUploaded, typing } from '../store/index.js';
+import { t } from '../lib/i18n.js';
+import { StagedFiles } from './Attachments.jsx';
 import { Bdi } from './common.jsx';
 import { Icon } from './icons.jsx';
 
@@ -19,6 +21,7 @@ export function Composer({ c, canReply, canNote }) {
   const [note, setNote] = useState(canReply ? initial.note : true);
   const [picker, setPicker] = useState(null); // {q, start, index}
   const ta = useRef(null);
+  const fileInput = useRef(null);
   const focusSeen = useRef(S.focus.composer);
   // Note mode imposed because replying was not allowed (a queued chat), as
   // opposed to chosen: once the agent may reply (accepted), go back to reply,
@@ -100,17 +103,33 @@ export function Composer({ c, canReply, canNote }) {
     });
   }
 
+  // The files attached (ui-shared/files.js through store/files.js): each
+  // uploads at once; the message can go when none is still uploading, with
+  // those uploaded (a reply or a note alike: a note's files stay internal).
+  const staged = stagedFor(id);
+  const busy = staged.some((u) => u.state === 'uploading');
+  const ready = staged.filter((u) => u.state === 'done').length;
+
   function send(asNote) {
     const kind = asNote || isNote ? 'note' : 'message';
     if (kind === 'note' && !canNote) return;
     if (kind === 'message' && !canReply) return;
-    if (!text.trim() || text.length > MAX) return;
-    if (sendMessage(id, text, kind)) {
+    if ((!text.trim() && !ready) || text.length > MAX || busy) return;
+    if (sendMessage(id, text, kind, takeUploaded(id))) {
       setText('');
       setPicker(null);
       setDraft(id, { text: '', note: isNote });
       typing(id, false);
     }
+  }
+
+  /** A pasted image (a screenshot): attached. Text, even with a picture of it (a spreadsheet), pastes as text. */
+  function onPaste(e) {
+    const dt = e.clipboardData;
+    if (!dt || !dt.files || !dt.files.length) return;
+    if (Array.from(dt.types || []).includes('text/plain') && dt.getData('text/plain')) return;
+    e.preventDefault();
+    attachTransfer(id, dt);
   }
 
   function onKeyDown(e) {
@@ -149,6 +168,7 @@ export function Composer({ c, canReply, canNote }) {
   }
 
   const over = text.length > MAX;
+  const canSend = (!!text.trim() || ready > 0) && !over && !busy;
   return (
     <div class={`composer ${isNote ? 'composer-note' : ''}`} data-testid="composer">
       <div class="composer-tabs" role="tablist" aria-label="Reply or note">
@@ -203,6 +223,7 @@ export function Composer({ c, canReply, canNote }) {
           )}
         </div>
       ) : null}
+      <StagedFiles id={id} />
       <textarea
         ref={ta}
         rows={2}
@@ -212,9 +233,36 @@ export function Composer({ c, canReply, canNote }) {
         data-testid="composer-input"
         onInput={(e) => change(e.currentTarget.value, e.currentTarget.selectionStart)}
         onKeyDown={onKeyDown}
+        onPaste={onPaste}
         onBlur={() => setTimeout(() => setPicker(null), 150)}
       />
       <div class="composer-foot">
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          class="file-input"
+          tabIndex={-1}
+          aria-hidden="true"
+          data-testid="attach-input"
+          onChange={(e) => {
+            const files = Array.from(e.currentTarget.files || []);
+            e.currentTarget.value = '';
+            if (files.length) attachFiles(id, files);
+            if (ta.current) ta.current.focus();
+          }}
+        />
+        <button
+          type="button"
+          class="icon-btn"
+          title={isNote ? t('attachToNote') : t('attachToReply')}
+          aria-label={isNote ? t('attachToNote') : t('attachToReply')}
+          disabled={staged.length >= MAX_ATTACHMENTS}
+          data-testid="attach-button"
+          onClick={() => fileInput.current && fileInput.current.click()}
+        >
+          <Icon name="paperclip" />
+        </button>
         <button
           type="button"
           class="icon-btn"
@@ -241,7 +289,14 @@ export function Composer({ c, canReply, canNote }) {
           <kbd>Enter</kbd> send · <kbd>Shift</kbd>+<kbd>Enter</kbd> new line · <kbd>Ctrl</kbd>+<kbd>Enter</kbd> note
         </span>
         {text.length > MAX - 400 ? <span class={`counter ${over ? 'over' : ''}`}>{MAX - text.length}</span> : null}
-        <button type="button" class={`btn ${isNote ? 'note-btn' : 'primary'}`} disabled={!text.trim() || over} onClick={() => send(false)} data-testid="send">
+        <button
+          type="button"
+          class={`btn ${isNote ? 'note-btn' : 'primary'}`}
+          disabled={!canSend}
+          title={busy ? t('waitForUploads') : undefined}
+          onClick={() => send(false)}
+          data-testid="send"
+        >
           <Icon name={isNote ? 'note' : 'send'} size={15} />
           {isNote ? 'Add note' : 'Send'}
         </button>

@@ -1,8 +1,10 @@
 import { Component } from 'preact';
-import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import {
   S,
   accept,
+  attachTransfer,
+  getDraft,
   closeConv,
   discardSend,
   isPrivileged,
@@ -18,6 +20,8 @@ import { fmtDay, fmtDuration, fmtTime, ts } from '../../../ui-shared/time.js';
 import { visitorName } from '../lib/util.js';
 import { isolate } from '../../../ui-shared/bidi.js';
 import { MessageText } from '../../../ui-shared/linkify.js';
+import { t } from '../lib/i18n.js';
+import { Attachments } from './Attachments.jsx';
 import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Composer } from './Composer.jsx';
 import { Icon } from './icons.jsx';
@@ -125,6 +129,54 @@ function authorName(m) {
   return 'System';
 }
 
+const hasFiles = (m) => Array.isArray(m.attachments) && m.attachments.length > 0;
+
+/** Whether a drag carries files (not text or a link dragged from the page). */
+const carriesFiles = (e) => !!e.dataTransfer && Array.from(e.dataTransfer.types || []).includes('Files');
+
+/**
+ * Files dragged over the conversation: while they are over it, an overlay
+ * says where they go; dropped, they are attached to the reply or note being
+ * written. Returns the handlers for the conversation's element and whether
+ * the overlay shows.
+ */
+function useDropFiles(id, enabled) {
+  const [over, setOver] = useState(false);
+  const depth = useRef(0);
+  useEffect(() => {
+    depth.current = 0;
+    setOver(false);
+  }, [id, enabled]);
+  if (!enabled) return { over: false, handlers: {} };
+  const handlers = {
+    onDragEnter: (e) => {
+      if (!carriesFiles(e)) return;
+      e.preventDefault();
+      depth.current += 1;
+      setOver(true);
+    },
+    onDragOver: (e) => {
+      if (!carriesFiles(e)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+      if (!over) setOver(true);
+    },
+    onDragLeave: (e) => {
+      if (!carriesFiles(e)) return;
+      depth.current = Math.max(0, depth.current - 1);
+      if (!depth.current) setOver(false);
+    },
+    onDrop: (e) => {
+      if (!carriesFiles(e)) return;
+      e.preventDefault();
+      depth.current = 0;
+      setOver(false);
+      attachTransfer(id, e.dataTransfer);
+    },
+  };
+  return { over, handlers };
+}
+
 /** The thread; re-renders only when its messages or read markers change. */
 class Thread extends Component {
   shouldComponentUpdate(next) {
@@ -204,9 +256,12 @@ class Thread extends Component {
               </div>
             ) : null}
             {/* dir="auto": isolated, and in the body's own direction */}
-            <div class="bubble" dir="auto">
-              <MessageText text={m.body} />
-            </div>
+            {m.body || !hasFiles(m) ? (
+              <div class="bubble" dir="auto">
+                <MessageText text={m.body} />
+              </div>
+            ) : null}
+            <Attachments files={m.attachments} />
             {i === lastMineIdx ? (
               <div class={`receipt ${seen ? 'seen' : ''}`} data-testid="receipt">
                 <Icon name={seen ? 'checks' : 'check'} size={13} /> {seen ? 'Seen' : 'Sent'}
@@ -228,9 +283,12 @@ class Thread extends Component {
               ) : null}
               <span class="msg-author">You</span>
             </div>
-            <div class="bubble" dir="auto">
-              <MessageText text={p.body} />
-            </div>
+            {p.body || !hasFiles(p) ? (
+              <div class="bubble" dir="auto">
+                <MessageText text={p.body} />
+              </div>
+            ) : null}
+            <Attachments files={p.attachments} />
             <div class="receipt">
               {p.state === 'failed' ? (
                 <>
@@ -289,6 +347,9 @@ export function ConversationView({ id, panel, onTogglePanel }) {
   const typing = S.typing.has(id);
   const rev = st ? st.rev : 0;
   const pendingKey = pending.map((p) => p.cmid + p.state).join(',');
+  const can = c ? permissions(c) : {};
+  const writable = !!c && c.status !== 'closed' && !!(can.reply || can.note);
+  const drop = useDropFiles(id, writable);
 
   // New conversation: start at the bottom.
   useLayoutEffect(() => {
@@ -332,10 +393,26 @@ export function ConversationView({ id, panel, onTogglePanel }) {
       </section>
     );
   }
-  const can = permissions(c);
   const offline = S.conn.state !== 'open';
+  const noteMode = getDraft(id).note || !can.reply;
   return (
-    <section class="conv-view" aria-label={`Conversation with ${isolate(visitorName(c))}`} data-testid="conversation" data-id={id} data-status={c.status}>
+    <section
+      class={`conv-view ${drop.over ? 'dragging' : ''}`}
+      aria-label={`Conversation with ${isolate(visitorName(c))}`}
+      data-testid="conversation"
+      data-id={id}
+      data-status={c.status}
+      {...drop.handlers}
+    >
+      {drop.over ? (
+        <div class={`drop-overlay ${noteMode ? 'drop-note' : ''}`} data-testid="drop-overlay" aria-hidden="true">
+          <div class="drop-card">
+            <Icon name="upload" size={30} />
+            <strong>{t('dropFiles')}</strong>
+            <span>{noteMode ? t('dropToNote') : t('dropToReply')}</span>
+          </div>
+        </div>
+      ) : null}
       <Header c={c} panel={panel} onTogglePanel={onTogglePanel} />
       {offline ? (
         <div class="banner banner-warn" role="status">

@@ -1,5 +1,6 @@
 import { S, currentList, getDraft, isPrivileged, loadClosed, pendingFor, searchClosed, select, unreadCount } from '../store/index.js';
 import { fmtDuration, relTime, ts } from '../../../ui-shared/time.js';
+import { messageSummary } from '../lib/filetypes.js';
 import { visitorName } from '../lib/util.js';
 import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Icon } from './icons.jsx';
@@ -20,9 +21,9 @@ function preview(c) {
       const m = st.list[i];
       if (m.kind === 'message') {
         const who = m.author && m.author.kind === 'agent' ? (m.author.id === S.me.id ? 'You' : m.author.name || 'Agent') : '';
-        return { who, text: m.body, note: false };
+        return { who, text: messageSummary(m), note: false };
       }
-      if (m.kind === 'note') return { who: 'Note', text: m.body, note: true };
+      if (m.kind === 'note') return { who: 'Note', text: messageSummary(m), note: true };
     }
   }
   if (c.last_message) return { who: '', text: c.last_message, note: false };

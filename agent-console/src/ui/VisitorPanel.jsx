@@ -1,4 +1,7 @@
-import { S, select } from '../store/index.js';
+import { useEffect } from 'preact/hooks';
+import { S, loadConvFiles, select } from '../store/index.js';
+import { t } from '../lib/i18n.js';
+import { FileList } from './Attachments.jsx';
 import { fmtDateTime, relTime } from '../../../ui-shared/time.js';
 import { humanize, parseUA, visitorName } from '../lib/util.js';
 import { Avatar, Bdi, SafeLink, Spinner } from './common.jsx';
@@ -24,7 +27,12 @@ function valueText(v) {
 
 export function VisitorPanel({ id }) {
   const c = S.convs.get(id);
+  useEffect(() => {
+    loadConvFiles(id);
+  }, [id]);
   if (!c) return null;
+  const files = S.convFiles.get(id);
+  const fileCount = files && files.files ? files.files.length : 0;
   const v = c.visitor || {};
   const name = visitorName(c);
   const ua = parseUA(v.user_agent);
@@ -133,6 +141,14 @@ export function VisitorPanel({ id }) {
         ) : (
           <p class="muted small">The site has not set any custom attributes.</p>
         )}
+      </section>
+
+      <section class="vp-section" data-testid="visitor-files">
+        <h3>
+          {t('files')} {fileCount ? <span class="count-soft">{fileCount}</span> : null}
+        </h3>
+        {files && files.loading && !files.files ? <Spinner /> : null}
+        <FileList state={files} />
       </section>
 
       <section class="vp-section" data-testid="earlier">

@@ -54,9 +54,12 @@ document.addEventListener('keydown', (e) => {
   modalStack[modalStack.length - 1].current();
 });
 
-/** title: text or JSX (a name in a <Bdi>); then label is its text for aria-label. */
-export function Modal({ title, onClose, children, footer, wide, label, lang, closeLabel = 'Close dialog' }) {
-  const box = useRef(null);
+/**
+ * What every dialog does while it is open: Escape closes it (the innermost
+ * one), the focus moves into it (box: a ref to its element) and goes back,
+ * when it closes, to where it was.
+ */
+export function useDialog(box, onClose) {
   const close = useRef(onClose);
   close.current = onClose;
   useEffect(() => {
@@ -72,6 +75,12 @@ export function Modal({ title, onClose, children, footer, wide, label, lang, clo
       if (prev && prev.focus && document.contains(prev)) prev.focus();
     };
   }, []);
+}
+
+/** title: text or JSX (a name in a <Bdi>); then label is its text for aria-label. */
+export function Modal({ title, onClose, children, footer, wide, label, lang, closeLabel = 'Close dialog' }) {
+  const box = useRef(null);
+  useDialog(box, onClose);
   return (
     <div
       class="modal-backdrop"

@@ -5,6 +5,8 @@ import { isolate } from '../../../../ui-shared/bidi.js';
 import { Bdi, CopyButton, Field, Modal, Spinner } from '../common.jsx';
 import { Icon } from '../icons.jsx';
 import { PageHead, useForm } from './Admin.jsx';
+import { FILE_TYPES } from '../../lib/filetypes.js';
+import { t } from '../../lib/i18n.js';
 
 const ORIGIN_RE = /^https?:\/\/[a-z0-9.\-:[\]]+$/;
 const DEFAULTS = { color: '#4f46e5', position: 'right', greeting: '', launcher_text: '', language: 'auto', prechat_fields: [] };
@@ -192,6 +194,156 @@ function Preview({ ws }) {
   );
 }
 
+// ----------------------------------------------------------------- files
+
+const MB = 1000000; // sizes read as fmtBytes writes them (1000-based)
+
+/** "26.2" for 26214400: at most two decimals, never above the value. */
+const toMb = (bytes) => String(Math.floor((Number(bytes) / MB) * 100) / 100);
+
+/** The form's values of a site's file settings (the site JSON's `files`). */
+function filesForm(files) {
+  return {
+    max_mb: toMb(files.max_bytes || files.ceiling_bytes),
+    types: Array.isArray(files.types) ? [...files.types] : [],
+    visitor_uploads: files.visitor_uploads !== false,
+    retention: files.retention_days == null ? '' : String(files.retention_days),
+  };
+}
+
+const sameSet = (a, b) => a.length === b.length && a.every((x) => b.includes(x));
+
+/**
+ * The PATCH's `files` object: only what changed (so that a size the form
+ * shows rounded is not written back unless edited), or null when nothing
+ * did; {error: {field: text}} when a value is not valid.
+ */
+function filesPatch(files, before, ceiling) {
+  const out = {};
+  const errors = {};
+  if (files.max_mb.trim() !== before.max_mb) {
+    const mb = Number(files.max_mb.trim().replace(',', '.'));
+    const bytes = Math.round(mb * MB);
+    if (!files.max_mb.trim() || !Number.isFinite(mb) || bytes < 1) errors.max_bytes = t('maxSizeInvalid');
+    else if (ceiling && bytes > ceiling) errors.max_bytes = t('maxSizeOverCeiling', { max: toMb(ceiling) });
+    else out.max_bytes = bytes;
+  }
+  if (!files.types.length) errors.types = t('typesNone');
+  else if (!sameSet(files.types, before.types)) out.types = FILE_TYPES.map((x) => x.type).filter((x) => files.types.includes(x));
+  if (files.visitor_uploads !== before.visitor_uploads) out.visitor_uploads = files.visitor_uploads;
+  if (files.retention.trim() !== before.retention) {
+    const r = files.retention.trim();
+    if (!r) out.retention_days = null;
+    else if (!/^\d+$/.test(r) || Number(r) < 1 || Number(r) > 3650) errors.retention_days = t('retentionInvalid');
+    else out.retention_days = Number(r);
+  }
+  if (Object.keys(errors).length) return { error: errors };
+  return Object.keys(out).length ? out : null;
+}
+
+/** A field error of the files group, as the server or the form names it. */
+function filesError(errors, key) {
+  return errors[`files.${key}`] || errors[`files/${key}`] || errors[key] || null;
+}
+
+const GROUPS = [
+  ['images', 'ftGroupImages'],
+  ['documents', 'ftGroupDocuments'],
+  ['other', 'ftGroupOther'],
+];
+
+function FilesSettings({ files, ceiling, errors, onChange }) {
+  const set = (k, v) => onChange({ ...files, [k]: v });
+  const toggleType = (type, on) => set('types', on ? [...files.types, type] : files.types.filter((x) => x !== type));
+  const typesError = filesError(errors, 'types');
+  return (
+    <section class="card section" data-testid="site-files">
+      <div class="section-head">
+        <h2>{t('files')}</h2>
+      </div>
+      <p class="muted small">{t('filesIntro')}</p>
+      {errors.files ? <div class="notice notice-error">{errors.files}</div> : null}
+      <div class="form-grid">
+        <Field
+          label={t('maxFileSize')}
+          id="files-max"
+          error={filesError(errors, 'max_bytes')}
+          hint={ceiling ? t('maxFileSizeHint', { max: `${toMb(ceiling)} MB` }) : null}
+        >
+          <div class="input-suffix">
+            <input
+              id="files-max"
+              type="text"
+              inputMode="decimal"
+              value={files.max_mb}
+              onInput={(e) => set('max_mb', e.currentTarget.value)}
+              data-testid="files-max-mb"
+            />
+            <span aria-hidden="true">MB</span>
+          </div>
+        </Field>
+        <Field label={t('retention')} id="files-retention" error={filesError(errors, 'retention_days')} hint={t('retentionHint')}>
+          <div class="input-suffix">
+            <input
+              id="files-retention"
+              type="text"
+              inputMode="numeric"
+              placeholder={t('keepForever')}
+              value={files.retention}
+              onInput={(e) => set('retention', e.currentTarget.value)}
+              data-testid="files-retention"
+            />
+            <span aria-hidden="true">{t('days')}</span>
+          </div>
+        </Field>
+      </div>
+      <label class="check toggle-row files-toggle">
+        <input
+          type="checkbox"
+          checked={files.visitor_uploads}
+          onChange={(e) => set('visitor_uploads', e.currentTarget.checked)}
+          data-testid="files-visitor-uploads"
+        />
+        <span>
+          <strong>{t('visitorUploads')}</strong>
+          <span class="muted small"> — {t('visitorUploadsHint')}</span>
+        </span>
+      </label>
+      <fieldset class={`file-types ${typesError ? 'has-error' : ''}`} data-testid="files-types">
+        <legend>{t('allowedTypes')}</legend>
+        <div class="file-type-groups">
+          {GROUPS.map(([g, label]) => (
+            <div class={`file-type-group file-type-group-${g}`} key={g}>
+              <h4>{t(label)}</h4>
+              {FILE_TYPES.filter((x) => x.group === g).map((x) => (
+                <label class="check file-type" key={x.type} title={x.type}>
+                  <input
+                    type="checkbox"
+                    checked={files.types.includes(x.type)}
+                    onChange={(e) => toggleType(x.type, e.currentTarget.checked)}
+                    data-testid={`files-type-${x.type}`}
+                  />
+                  <span>
+                    {t(x.label)}
+                    {x.risky ? <span class="file-type-warn">{t(`${x.label}Warn`)}</span> : null}
+                  </span>
+                </label>
+              ))}
+            </div>
+          ))}
+        </div>
+        {typesError ? (
+          <div class="field-error" role="alert">
+            {typesError}
+          </div>
+        ) : (
+          <div class="field-hint">{t('allowedTypesHint')}</div>
+        )}
+      </fieldset>
+    </section>
+  );
+}
+
 function SiteEditor({ site, onSaved }) {
   const ws0 = { ...DEFAULTS, ...(site.widget_settings || {}) };
   const f = useForm({
@@ -199,6 +351,7 @@ function SiteEditor({ site, onSaved }) {
     origins: (site.allowed_origins || []).join('\n'),
     default_team_id: String(site.default_team_id || ''),
     identity_required: !!site.identity_required,
+    files: site.files ? filesForm(site.files) : null,
     ws: { ...ws0, prechat_fields: (ws0.prechat_fields || []).map((x) => ({ type: 'text', required: false, ...x })) },
   });
   const [secretShown, setSecretShown] = useState(false);
@@ -238,6 +391,14 @@ function SiteEditor({ site, onSaved }) {
         },
       };
       if (v.default_team_id) body.default_team_id = Number(v.default_team_id);
+      if (v.files) {
+        const files = filesPatch(v.files, filesForm(site.files), site.files.ceiling_bytes);
+        if (files && files.error) {
+          f.setErrors(Object.fromEntries(Object.entries(files.error).map(([k, m]) => [`files.${k}`, m])));
+          return;
+        }
+        if (files) body.files = files;
+      }
       const r = await patch(`/api/sites/${site.id}`, body);
       toast([<Bdi text={r.site.name} />, ' saved'], 'success', 2500);
       onSaved(r.site);
@@ -387,6 +548,10 @@ function SiteEditor({ site, onSaved }) {
         <h3 class="subhead">Pre-chat form</h3>
         <PrechatEditor fields={v.ws.prechat_fields} onChange={(list) => setWs('prechat_fields', list)} />
       </section>
+
+      {v.files ? (
+        <FilesSettings files={v.files} ceiling={site.files.ceiling_bytes} errors={f.errors} onChange={(files) => f.setValues({ ...v, files })} />
+      ) : null}
 
       <section class="card section">
         <div class="section-head">
