@@ -127,7 +127,7 @@ function useNoStrayDrops() {
 function Inbox({ panel, togglePanel }) {
   const id = S.view.selected;
   return (
-    <div class={`inbox ${panel && id ? 'with-panel' : ''}`}>
+    <div class={`inbox ${panel && id ? 'with-panel' : ''} ${id ? 'has-selection' : ''}`}>
       <ConversationList />
       {id ? (
         <ConversationView id={id} panel={panel} onTogglePanel={togglePanel} />

@@ -9,6 +9,7 @@ import {
   discardSend,
   isPrivileged,
   markRead,
+  navigate,
   openDialog,
   pageActive,
   pendingFor,
@@ -52,6 +53,9 @@ function Header({ c, panel, onTogglePanel }) {
   return (
     <header class="conv-head">
       <div class="conv-head-main">
+        <button type="button" class="icon-btn back-btn" onClick={() => navigate({ area: 'inbox', selected: null })} aria-label="Back to the list">
+          <Icon name="chevronLeft" />
+        </button>
         <Avatar name={name} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={36} />
         <div class="conv-head-text">
           <h2 data-testid="conv-title">
