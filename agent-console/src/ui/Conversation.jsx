@@ -16,6 +16,7 @@ import {
   reopen,
   retrySend,
   sendErrorText,
+  stagedFor,
 } from '../store/index.js';
 import { fmtDay, fmtDuration, fmtTime, ts } from '../../../ui-shared/time.js';
 import { visitorName } from '../lib/util.js';
@@ -359,10 +360,12 @@ export function ConversationView({ id, panel, onTogglePanel }) {
   useLayoutEffect(() => {
     stick.current = true;
   }, [id]);
+  // (The composer grows with the files attached to it: the end stays in view.)
+  const stagedCount = stagedFor(id).length;
   useLayoutEffect(() => {
     const el = scroller.current;
     if (el && stick.current) el.scrollTop = el.scrollHeight;
-  }, [id, rev, pendingKey, typing]);
+  }, [id, rev, pendingKey, typing, stagedCount]);
 
   // Read what is on screen while the page is active.
   useEffect(() => {
