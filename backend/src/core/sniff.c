@@ -12,13 +12,24 @@
 #define T_OLE  "application/x-ole-storage"
 
 const char *const sniff_catalogue[] = {
-    "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "text/csv",
-    "application/zip", T_DOCX, T_XLSX, T_PPTX, T_ODT, T_ODS, T_ODP, T_OLE, SNIFF_TYPE_SVG, SNIFF_TYPE_UNKNOWN, NULL,
-};
-
-const char *const sniff_default_types[] = {
-    "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "text/csv",
-    "application/zip", T_DOCX, T_XLSX, T_PPTX, T_ODT, T_ODS, T_ODP, T_OLE, NULL,
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "text/csv",
+    "application/zip",
+    T_DOCX,
+    T_XLSX,
+    T_PPTX,
+    T_ODT,
+    T_ODS,
+    T_ODP,
+    T_OLE,
+    SNIFF_TYPE_SVG,
+    SNIFF_TYPE_UNKNOWN,
+    NULL,
 };
 
 int sniff_known(const char *type)
@@ -88,8 +99,8 @@ static void webp_size(const unsigned char *p, size_t len, struct sniff_result *o
     if (len >= 30 && memcmp(p + 12, "VP8 ", 4) == 0)
         set_size(out, le16(p + 26) & 0x3FFF, le16(p + 28) & 0x3FFF);
     else if (len >= 25 && memcmp(p + 12, "VP8L", 4) == 0 && p[20] == 0x2F) {
-        unsigned long b = (unsigned long)p[21] | (unsigned long)p[22] << 8 | (unsigned long)p[23] << 16 |
-                          (unsigned long)p[24] << 24;
+        unsigned long b =
+            (unsigned long)p[21] | (unsigned long)p[22] << 8 | (unsigned long)p[23] << 16 | (unsigned long)p[24] << 24;
         set_size(out, (b & 0x3FFF) + 1, ((b >> 14) & 0x3FFF) + 1);
     } else if (len >= 30 && memcmp(p + 12, "VP8X", 4) == 0) {
         set_size(out, ((unsigned long)p[24] | (unsigned long)p[25] << 8 | (unsigned long)p[26] << 16) + 1,
@@ -147,7 +158,7 @@ static const char *markup_kind(const unsigned char *p, size_t len)
     if (strstr(low, "<svg"))
         return SNIFF_TYPE_SVG;
     static const char *const tags[] = {"<!doctype", "<html", "<head", "<body", "<script", "<iframe", "<?xml",
-                                       "<style",    "<img",  "<a ",   "<div",  "<title",  "<meta",  NULL};
+                                       "<style",    "<img",  "<a ",   "<div",  "<title",  "<meta",   NULL};
     for (const char *const *t = tags; *t; t++)
         if (strstr(low, *t))
             return SNIFF_TYPE_HTML;
@@ -225,8 +236,8 @@ void sniff_type(const unsigned char *p, size_t len, const char *name, struct sni
  * overrides and isolates, marks that reorder or hide text. */
 static int dropped(unsigned long cp)
 {
-    return cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x061C || cp == 0x200B || cp == 0x200E ||
-           cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF ||
+    return cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x061C || cp == 0x200B || cp == 0x200E || cp == 0x200F ||
+           (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF ||
            (cp >= 0xFFF9 && cp <= 0xFFFB);
 }
 

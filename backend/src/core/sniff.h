@@ -24,7 +24,7 @@
 #define SNIFF_TYPE_UNKNOWN "application/octet-stream"
 
 struct sniff_result {
-    const char *type; /* a catalogue type, text/html, or application/octet-stream */
+    const char *type;  /* a catalogue type, text/html, or application/octet-stream */
     int width, height; /* raster images whose header was in the bytes; else 0 */
 };
 
@@ -38,8 +38,8 @@ int sniff_is_raster(const char *type);
 
 /* The catalogue, NULL-terminated: every type a site may allow. */
 extern const char *const sniff_catalogue[];
-/* The types allowed when a site has not chosen: all but svg and "any". */
-extern const char *const sniff_default_types[];
+/* (The types a site allows when it has not chosen are the catalogue but
+ * SVG and "any other file": parley_default_upload_types() in SQL.) */
 /* 1 when type is in the catalogue. */
 int sniff_known(const char *type);
 
