@@ -1,9 +1,8 @@
 'use strict';
-// Files for the attachment tests: real PNG images of a chosen size (made
-// here, no image library), uploads as a visitor (Bearer token) or as an
-// agent (session cookie + CSRF header) through POST /api/files, and a
-// loopback listener that records every request it gets (proof that a
-// script in a served file ran, or did not).
+// More files for the attachment tests (beside files.js): PNG images that
+// show something in screenshots (a gradient and a disc, any size), uploads
+// that resolve the File object, and a loopback listener that records every
+// request it gets (proof that a script in a served file ran, or did not).
 //
 //   const img = png(640, 480);                                // Buffer
 //   const f = await uploadAs(srv, { token: v.token }, cid, 'photo.png', img);   // the File object
@@ -13,31 +12,15 @@
 const http = require('node:http');
 const zlib = require('node:zlib');
 
-const { request } = require('./http');
+const { upload } = require('./files');
 const { onExit } = require('./common');
-
-const CRC_TABLE = (() => {
-  const t = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c;
-  }
-  return t;
-})();
-
-function crc32(buf) {
-  let c = -1;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
 
 function chunk(type, data) {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(data.length);
   const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
   const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
+  crc.writeUInt32BE(zlib.crc32(td) >>> 0);
   return Buffer.concat([len, td, crc]);
 }
 
@@ -73,34 +56,9 @@ function png(width, height, { from = [15, 118, 110], to = [79, 70, 229] } = {}) 
   ]);
 }
 
-/** A small but real PDF (one empty page) of about `size` bytes (padded with a comment). */
-function pdf(size = 2000) {
-  const head =
-    '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n' +
-    '3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\ntrailer << /Root 1 0 R >>\n';
-  const pad = Math.max(0, size - head.length - 6);
-  return Buffer.from(`${head}%${'x'.repeat(pad)}\n%%EOF`, 'latin1');
-}
-
-/**
- * POST /api/files as a visitor ({token}) or an agent ({session: {cookie,
- * csrf}}). Resolves the whole response (status, json ...); uploadAs() below
- * throws unless it is 201.
- */
-function uploadRaw(srv, who, conversationId, name, body) {
-  const headers = { 'Content-Type': 'application/octet-stream' };
-  if (who.token) headers.Authorization = `Bearer ${who.token}`;
-  if (who.session) {
-    headers.Cookie = `parley_session=${who.session.cookie}`;
-    headers['X-CSRF-Token'] = who.session.csrf;
-    headers.Origin = srv.origin;
-  }
-  const path = `/api/files?conversation_id=${encodeURIComponent(conversationId)}&name=${encodeURIComponent(name)}`;
-  return request(srv, { method: 'POST', path, headers, body });
-}
-
+/** POST /api/files (tests/helpers/files.js upload) as a visitor ({token}) or an agent ({session}); resolves the File, throws unless 201. */
 async function uploadAs(srv, who, conversationId, name, body) {
-  const res = await uploadRaw(srv, who, conversationId, name, body);
+  const res = await upload(srv, { ...who, conversationId, name, body });
   if (res.status !== 201 || !res.json || !res.json.file) throw new Error(`upload of ${name} answered ${res.status}: ${res.body}`);
   return res.json.file;
 }
@@ -143,4 +101,4 @@ async function startListener() {
   };
 }
 
-module.exports = { png, pdf, crc32, uploadRaw, uploadAs, startListener };
+module.exports = { png, uploadAs, startListener };

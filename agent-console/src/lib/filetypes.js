@@ -13,6 +13,7 @@ export const FILE_TYPES = [
   { type: 'application/pdf', label: 'ftPdf', tag: 'PDF', group: 'documents' },
   { type: 'text/plain', label: 'ftText', tag: 'TXT', group: 'documents' },
   { type: 'text/csv', label: 'ftCsv', tag: 'CSV', group: 'documents' },
+  { type: 'application/zip', label: 'ftZip', tag: 'ZIP', group: 'other' },
   { type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', label: 'ftDocx', tag: 'Word', group: 'documents' },
   { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', label: 'ftXlsx', tag: 'Excel', group: 'documents' },
   { type: 'application/vnd.openxmlformats-officedocument.presentationml.presentation', label: 'ftPptx', tag: 'PowerPoint', group: 'documents' },
@@ -20,7 +21,6 @@ export const FILE_TYPES = [
   { type: 'application/vnd.oasis.opendocument.spreadsheet', label: 'ftOds', tag: 'ODS', group: 'documents' },
   { type: 'application/vnd.oasis.opendocument.presentation', label: 'ftOdp', tag: 'ODP', group: 'documents' },
   { type: 'application/x-ole-storage', label: 'ftOle', tag: 'Office', group: 'documents' },
-  { type: 'application/zip', label: 'ftZip', tag: 'ZIP', group: 'other' },
   { type: 'image/svg+xml', label: 'ftSvg', tag: 'SVG', group: 'other', risky: true },
   { type: 'application/octet-stream', label: 'ftAny', tag: '', group: 'other', risky: true },
 ];
@@ -56,5 +56,5 @@ export function messageSummary(m) {
   if (m.body) return m.body;
   const files = Array.isArray(m.attachments) ? m.attachments : [];
   if (!files.length) return '';
-  return files.length === 1 ? `📎 ${files[0].name || t('aFile')}` : `📎 ${t('nFiles', { n: files.length })}`;
+  return files.length === 1 ? t('fileSummary', { name: files[0].name || t('aFile') }) : t('filesSummary', { n: files.length });
 }

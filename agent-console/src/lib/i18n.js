@@ -30,7 +30,8 @@ const en = {
   // files and attachments
   files: 'Files',
   aFile: 'a file',
-  nFiles: '{n} files',
+  fileSummary: 'File: {name}',
+  filesSummary: '{n} files',
   image: 'Image',
   attachToReply: 'Attach files to the reply',
   attachToNote: 'Attach files to the note',
@@ -131,7 +132,8 @@ const zh = {
   // 文件与附件
   files: '文件',
   aFile: '一个文件',
-  nFiles: '{n} 个文件',
+  fileSummary: '文件：{name}',
+  filesSummary: '{n} 个文件',
   image: '图片',
   attachToReply: '为回复添加附件',
   attachToNote: '为备注添加附件',

@@ -11,7 +11,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { fmtBytes, isRaster } from '../../../ui-shared/files.js';
 import { isolate } from '../../../ui-shared/bidi.js';
-import { ts } from '../../../ui-shared/time.js';
+import { fmtTime, ts } from '../../../ui-shared/time.js';
 import { closeDialog, removeStaged, retryable, retryUpload, stagedFor, uploadErrorText, zoomImage } from '../store/index.js';
 import { fitBox, typeTag } from '../lib/filetypes.js';
 import { lang, t } from '../lib/i18n.js';
@@ -20,12 +20,17 @@ import { Icon } from './icons.jsx';
 
 const size = (n) => fmtBytes(n, lang());
 
-/** The date and time of a file, in the console's language. */
+/** When a file was sent, short: the time today, else the day ("3 Mar", "3月2日"), in the console's language. */
 function when(iso) {
   const v = ts(iso);
   if (!v) return '';
-  return new Date(v).toLocaleString(lang(), { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  const d = new Date(v);
+  if (d.toDateString() === new Date().toDateString()) return fmtTime(iso);
+  return d.toLocaleDateString(lang(), { day: 'numeric', month: 'short' });
 }
+
+/** The whole date and time, for a tooltip. */
+const whenFull = (iso) => (ts(iso) ? new Date(ts(iso)).toLocaleString(lang()) : '');
 
 function ImagePreview({ f }) {
   const [broken, setBroken] = useState(false);
@@ -252,7 +257,7 @@ export function FileList({ state }) {
                       <Bdi text={f.name || t('aFile')} />
                     </a>
                   )}
-                  <span class="vp-file-meta">
+                  <span class="vp-file-meta" title={whenFull(f.created_at)}>
                     {removed ? t('fileRemoved') : size(f.size)}
                     {who ? (
                       <>

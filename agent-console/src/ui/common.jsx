@@ -62,8 +62,12 @@ document.addEventListener('keydown', (e) => {
 export function useDialog(box, onClose) {
   const close = useRef(onClose);
   close.current = onClose;
+  // What had the focus, read while rendering the first time: by the time an
+  // effect runs, the browser may already have moved it into the dialog
+  // (an [autofocus] element inserted into the page).
+  const [opener] = useState(() => document.activeElement);
   useEffect(() => {
-    const prev = document.activeElement;
+    const prev = opener;
     modalStack.push(close);
     // [autofocus] first: one selector list would match in document order,
     // and the header's close button comes before every field.
