@@ -468,13 +468,11 @@ for (const v of VIEWS) {
       await f.locator('.pw-up[data-state=error]', { hasText: tx.tooBig }).waitFor();
       const unthrottle = await throttleUploads(page, f, 200 * 1024);
       try {
-        await f
-          .locator('#pw-file')
-          .setInputFiles({
-            name: 'photos.zip',
-            mimeType: 'application/zip',
-            buffer: Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(3 * 1000 * 1000)]),
-          });
+        await f.locator('#pw-file').setInputFiles({
+          name: 'photos.zip',
+          mimeType: 'application/zip',
+          buffer: Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(3 * 1000 * 1000)]),
+        });
         const up = f.locator('.pw-up[data-state=uploading]');
         await waitFor(async () => Number(await up.locator('progress').getAttribute('value')) >= 5, { what: 'some progress', timeoutMs: 20000 });
         await f.locator('.pw-list').evaluate((el) => {
