@@ -15,6 +15,7 @@
 #include "core/connlimit.h"
 #include "live/hub.h"
 #include "live/msgqueue.h"
+#include "chat/files.h"
 #include "chat/presence.h"
 #include "core/token.h"
 #include "live/ws.h"
@@ -75,8 +76,9 @@ static int app_open(struct app *app, struct config *cfg, int with_password)
         return -1;
     }
     /* The settings the SQL functions read (db/sql): one place, every session. */
-    char options[64];
-    snprintf(options, sizeof(options), "-c parley.node_timeout_seconds=%d", cfg->node_timeout_seconds);
+    char options[160];
+    snprintf(options, sizeof(options), "-c parley.node_timeout_seconds=%d -c parley.upload_max_bytes=%ld",
+             cfg->node_timeout_seconds, cfg->upload_max_bytes);
     app->db = db_pool_open(cfg->database_url, options, cfg->db_pool_size, cfg->db_acquire_timeout_ms, err, sizeof(err));
     if (!app->db) {
         fprintf(stderr, "parleyd: %s\n", err);
@@ -289,6 +291,10 @@ static int cmd_serve(struct app *app)
         fprintf(stderr, "parleyd: %s\n", app->bus ? "cannot start the realtime services" : err);
         goto done;
     }
+    if (!(app->files = files_open(app, err, sizeof(err)))) {
+        fprintf(stderr, "parleyd: %s\n", err);
+        goto done;
+    }
     if (ws_start(app) != 0) {
         fprintf(stderr, "parleyd: cannot start the WebSocket service\n");
         goto done;
@@ -317,6 +323,8 @@ done:
     /* civetweb's close handlers run inside http_stop and still use the hub,
      * presence and the pool: stop those after it. */
     http_stop(app);
+    files_close(app->files);
+    app->files = NULL;
     presence_stop(app);
     bus_stop(app->bus);
     app->bus = NULL;

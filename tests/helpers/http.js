@@ -79,8 +79,10 @@ function request(server, opts = {}) {
         truncated = true;
       });
       const done = () => {
-        const text = Buffer.concat(chunks).toString('utf8');
+        const bytes = Buffer.concat(chunks);
+        const text = bytes.toString('utf8');
         const out = {
+          bytes,
           status: res.statusCode,
           statusMessage: res.statusMessage,
           headers: res.headers,

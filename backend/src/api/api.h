@@ -73,6 +73,13 @@ void api_v1_agents(struct http_req *req);
 void api_v1_teams(struct http_req *req);
 void api_v1_sites(struct http_req *req);
 
+/* api_files.c */
+void api_files_upload(struct http_req *req);
+void api_v1_files_upload(struct http_req *req);
+void api_files_get(struct http_req *req);
+void api_files_link(struct http_req *req);
+void api_conversation_files(struct http_req *req);
+
 /* routes.c */
 extern const struct http_route api_routes[];
 extern const size_t api_nroutes;

@@ -6,6 +6,7 @@
 #include "api/api_common.h"
 #include "chat/sites.h"
 #include "core/jfield.h"
+#include "core/sniff.h"
 #include "http/auth.h"
 #include "http/params.h"
 
@@ -127,14 +128,68 @@ static int read_widget_settings(json_t *body, char **out, struct problem_field *
     return *out ? 0 : -1;
 }
 
+/* files: the site's upload rules, each checked against the server's
+ * ceiling and the type catalogue (core/sniff.h); retention_days null keeps
+ * files for ever. */
+static int read_file_settings(json_t *body, long ceiling, char **out, struct problem_field *err)
+{
+    static const char *const keys[] = {"max_bytes", "types", "visitor_uploads", "retention_days", NULL};
+    json_t *fs = json_object_get(body, "files"), *types, *t;
+    long long n;
+    int b;
+    size_t i;
+    *out = NULL;
+    if (!fs)
+        return 0;
+    if (!json_is_object(fs)) {
+        err->field = "files";
+        err->message = "must be an object";
+        return -1;
+    }
+    if (jfield_only(fs, keys, err) != 0 || jfield_int(fs, "max_bytes", 0, 1, ceiling, &n, err) != 0 ||
+        jfield_bool(fs, "visitor_uploads", 0, &b, err) != 0) {
+        err->field = "files";
+        return -1;
+    }
+    json_t *days = json_object_get(fs, "retention_days");
+    if (days && !json_is_null(days) && jfield_int(fs, "retention_days", 0, 1, 3650, &n, err) != 0) {
+        err->field = "files";
+        err->message = "retention_days must be null (keep for ever) or 1 to 3650";
+        return -1;
+    }
+    types = json_object_get(fs, "types");
+    if (types) {
+        if (!json_is_array(types) || json_array_size(types) > 64) {
+            err->field = "files";
+            err->message = "types must be an array of types from the catalogue";
+            return -1;
+        }
+        json_array_foreach(types, i, t)
+        {
+            if (!json_is_string(t) || !sniff_known(json_string_value(t))) {
+                err->field = "files";
+                err->message = "types: each must be a type from the catalogue (docs/openapi.yaml, FileSettings)";
+                return -1;
+            }
+        }
+    }
+    *out = json_dumps(fs, JSON_COMPACT);
+    return *out ? 0 : -1;
+}
+
 static void site_write(struct http_req *req, long long site_id)
 {
-    static const char *const fields[] = {
-        "name", "allowed_origins", "widget_settings", "default_team_id", "identity_required", "rotate_identity_secret",
-        NULL};
+    static const char *const fields[] = {"name",
+                                         "allowed_origins",
+                                         "widget_settings",
+                                         "default_team_id",
+                                         "identity_required",
+                                         "rotate_identity_secret",
+                                         "files",
+                                         NULL};
     struct problem_field err;
     struct site_fields f = {.identity_required = -1};
-    char *origins = NULL, *settings = NULL, *json = NULL;
+    char *origins = NULL, *settings = NULL, *files = NULL, *json = NULL;
     json_t *body = http_read_json(req);
     if (!body)
         return;
@@ -143,7 +198,8 @@ static void site_write(struct http_req *req, long long site_id)
         read_origins(body, &origins, &err) != 0 || read_widget_settings(body, &settings, &err) != 0 ||
         jfield_int(body, "default_team_id", 0, 1, INT64_MAX, &f.default_team_id, &err) != 0 ||
         jfield_bool(body, "identity_required", 0, &f.identity_required, &err) != 0 ||
-        jfield_bool(body, "rotate_identity_secret", 0, &f.rotate_identity_secret, &err) != 0) {
+        jfield_bool(body, "rotate_identity_secret", 0, &f.rotate_identity_secret, &err) != 0 ||
+        read_file_settings(body, req->app->cfg->upload_max_bytes, &files, &err) != 0) {
         http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
         goto done;
     }
@@ -151,12 +207,14 @@ static void site_write(struct http_req *req, long long site_id)
         goto done;
     f.origins_json = origins;
     f.settings_json = settings;
+    f.files_json = files;
     enum chat_err e = sites_save(req->app->db, site_id, &f, &json);
     api_answer(req, site_id ? 200 : 201, e, json, NULL, "a site with this key exists already");
 done:
     free(json);
     free(origins);
     free(settings);
+    free(files);
     json_decref(body);
 }
 

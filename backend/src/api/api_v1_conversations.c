@@ -133,7 +133,9 @@ static void api_actor(const struct apitoken *t, struct actor *a)
 
 void api_v1_message_create(struct http_req *req)
 {
-    static const char *const fields[] = {"body", "idempotency_key", NULL};
+    static const char *const fields[] = {"body", "idempotency_key", "attachments", NULL};
+    const char *file_ids[MESSAGE_MAX_FILES];
+    size_t nfiles = 0;
     struct apitoken t;
     struct problem_field err;
     const char *body = NULL, *key = NULL, *header_key = http_header(req, "Idempotency-Key");
@@ -142,9 +144,14 @@ void api_v1_message_create(struct http_req *req)
     if (bearer_require_scope(req, &t, APITOKEN_SCOPE_CONVERSATIONS_WRITE) != 0 ||
         params_path_id(req, "no such conversation", &conv) != 0 || !(doc = http_read_json(req)))
         return;
+    const char *why = messages_file_ids(json_object_get(doc, "attachments"), file_ids, &nfiles);
+    if (why) {
+        params_invalid(req, "attachments", why);
+        goto done;
+    }
     if (jfield_only(doc, fields, &err) != 0 ||
-        jfield_string(doc, "body", JF_REQUIRED | JF_MULTILINE | JF_TEXT, 1, req->app->cfg->message_max_chars, &body,
-                      &err) != 0 ||
+        jfield_string(doc, "body", (nfiles ? 0 : JF_REQUIRED) | JF_MULTILINE | JF_TEXT, nfiles ? 0 : 1,
+                      req->app->cfg->message_max_chars, &body, &err) != 0 ||
         jfield_string(doc, "idempotency_key", 0, 1, PROTO_ID_MAX, &key, &err) != 0) {
         http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
         goto done;
@@ -159,7 +166,12 @@ void api_v1_message_create(struct http_req *req)
     }
     /* Through the same function as every chat message: gap-free seq, dedupe
      * on the key per author, NOTIFY so the visitor's socket gets it live. */
-    struct message_post post = {.conversation_id = conv, .kind = "message", .body = body, .client_msg_id = key};
+    struct message_post post = {.conversation_id = conv,
+                                .kind = "message",
+                                .body = body ? body : "",
+                                .client_msg_id = key,
+                                .file_ids = file_ids,
+                                .nfiles = nfiles};
     struct message_result r = {.err = CHAT_OK};
     api_actor(&t, &post.author);
     enum chat_err e = messages_post_one(req->app->db, &post, &r);

@@ -23,6 +23,17 @@ static const struct {
     {CHAT_E_TAKEN, {"invalid_field", 409, "conflict", "this name is taken"}},
     {CHAT_E_INVALID,
      {"invalid_field", 400, "invalid_request", "a referenced item does not exist or a value is not allowed"}},
+    {CHAT_E_FILE_INVALID,
+     {"file_invalid", 400, "invalid_request",
+      "an attachment is not your upload in this conversation, is not ready, or was sent already"}},
+    {CHAT_E_FILE_TOO_LARGE, {"file_too_large", 413, "file_too_large", "the file is larger than this site allows"}},
+    {CHAT_E_FILE_TYPE, {"file_type_refused", 415, "file_type_refused", "this site does not accept files of this type"}},
+    {CHAT_E_FILE_REJECTED, {"file_rejected", 422, "file_rejected", "the file was refused by the malware scan"}},
+    {CHAT_E_UPLOADS_DISABLED,
+     {"uploads_disabled", 403, "uploads_disabled", "this site does not let visitors upload files"}},
+    {CHAT_E_RATE_LIMITED, {"rate_limited", 429, "rate_limited", "too many uploads; wait before sending more"}},
+    {CHAT_E_FILE_REMOVED,
+     {"file_removed", 410, "file_removed", "the file was removed after the site's retention period"}},
     /* Last: what an unknown value is described as. */
     {CHAT_E_INTERNAL, {"internal", 500, "internal", "internal error"}},
 };
@@ -37,7 +48,7 @@ const struct chat_err_desc *chat_err_desc(enum chat_err err)
 
 enum chat_err chat_err_of(int rc)
 {
-    if (rc <= CHAT_E_NOT_FOUND && rc >= CHAT_E_INVALID) /* the first and the last value */
+    if (rc <= CHAT_E_NOT_FOUND && rc >= CHAT_E_FILE_REMOVED) /* the first and the last value */
         return (enum chat_err)rc;
     switch (rc) {
     case DB_OK:

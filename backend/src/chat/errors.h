@@ -31,6 +31,13 @@ enum chat_err {
     CHAT_E_INTERNAL = -108,          /* a bug, or data the database refused */
     CHAT_E_TAKEN = -109,             /* a name, email, key or shortcut another row has */
     CHAT_E_INVALID = -110,           /* a value not allowed, or a reference to a row that does not exist */
+    CHAT_E_FILE_INVALID = -111,      /* an attachment that is not the author's ready upload in the conversation */
+    CHAT_E_FILE_TOO_LARGE = -112,    /* an upload past the site's limit */
+    CHAT_E_FILE_TYPE = -113,         /* an upload of a type the site does not accept */
+    CHAT_E_FILE_REJECTED = -114,     /* the scan hook refused the upload */
+    CHAT_E_UPLOADS_DISABLED = -115,  /* the site does not let visitors upload */
+    CHAT_E_RATE_LIMITED = -116,      /* an upload limit (per visitor, per site) is reached */
+    CHAT_E_FILE_REMOVED = -117,      /* the file's bytes are gone (retention) */
 };
 
 /* On every function whose failure must be handled or passed on: ignoring

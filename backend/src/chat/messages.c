@@ -3,7 +3,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* post_messages's element: {"c","ak","ai","p","pc","k","b","cm","mt"}. */
+int messages_file_id_valid(const char *s)
+{
+    return strlen(s) == FILE_ID_LEN && strspn(s, "0123456789abcdef") == FILE_ID_LEN;
+}
+
+const char *messages_file_ids(json_t *arr, const char **ids, size_t *n)
+{
+    json_t *v;
+    size_t i;
+    *n = 0;
+    if (!arr)
+        return NULL;
+    if (!json_is_array(arr) || json_array_size(arr) < 1 || json_array_size(arr) > MESSAGE_MAX_FILES)
+        return "must be an array of 1 to 10 file ids";
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_string(v) || !messages_file_id_valid(json_string_value(v)))
+            return "each must be the id of a file you uploaded";
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(ids[k], json_string_value(v)) == 0)
+                return "a file may be attached once";
+        ids[i] = json_string_value(v);
+    }
+    *n = json_array_size(arr);
+    return NULL;
+}
+
+/* post_messages's element: {"c","ak","ai","p","pc","k","b","cm","mt","f"}. */
 static json_t *post_item(const struct message_post *p)
 {
     json_t *it =
@@ -16,6 +43,18 @@ static json_t *post_item(const struct message_post *p)
         (p->meta && json_object_set(it, "mt", p->meta) != 0)) {
         json_decref(it);
         return NULL;
+    }
+    if (p->nfiles) {
+        json_t *f = json_array();
+        for (size_t i = 0; f && i < p->nfiles; i++)
+            if (json_array_append_new(f, json_string(p->file_ids[i])) != 0) {
+                json_decref(f);
+                f = NULL;
+            }
+        if (!f || json_object_set_new(it, "f", f) != 0) {
+            json_decref(it);
+            return NULL;
+        }
     }
     return it;
 }
@@ -32,6 +71,8 @@ static enum chat_err status_err(const char *status)
         return CHAT_E_CLOSED;
     if (strcmp(status, "key_taken") == 0)
         return CHAT_E_KEY_TAKEN;
+    if (strcmp(status, "file_invalid") == 0)
+        return CHAT_E_FILE_INVALID;
     return CHAT_E_INTERNAL;
 }
 

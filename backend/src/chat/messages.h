@@ -17,18 +17,33 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#define MESSAGE_MAX_FILES 10 /* attachments per message */
+#define FILE_ID_LEN       32 /* a file id: 128 random bits as lowercase hex */
+
+/* 1 when s has the shape of a file id (FILE_ID_LEN lowercase hex digits). */
+int messages_file_id_valid(const char *s);
+
+/* A message's attachments as a client sent them (arr; NULL: none): 1 to
+ * MESSAGE_MAX_FILES distinct file ids, borrowed from arr into ids, *n of
+ * them. Returns NULL, or why they are refused (for people). Whose files
+ * they are is post_messages's to check. */
+const char *messages_file_ids(json_t *arr, const char **ids, size_t *n);
+
 struct message_post {
     long long conversation_id;
     struct actor author; /* ACTOR_SYSTEM for event lines */
     int claimed;         /* author.privileged is a socket's claim: narrow it by the agent's current role */
     const char *kind;    /* "message", "note" or "event" */
     const char *body;
-    const char *client_msg_id; /* NULL: none (no deduplication) */
-    json_t *meta;              /* NULL or an object (event lines: their code and agent) */
+    const char *client_msg_id;   /* NULL: none (no deduplication) */
+    json_t *meta;                /* NULL or an object (event lines: their code and agent) */
+    const char *const *file_ids; /* files to attach (the author's uploads): nfiles of them */
+    size_t nfiles;
 };
 
 struct message_result {
-    enum chat_err err; /* CHAT_OK, CHAT_E_NOT_FOUND, CHAT_E_FORBIDDEN, CHAT_E_CLOSED or CHAT_E_KEY_TAKEN */
+    enum chat_err err; /* CHAT_OK, CHAT_E_NOT_FOUND, CHAT_E_FORBIDDEN, CHAT_E_CLOSED, CHAT_E_KEY_TAKEN or
+                          CHAT_E_FILE_INVALID */
     int duplicate;     /* the client_msg_id was stored already: that message */
     char *message;     /* CHAT_OK: the message as its author sees it (JSON text); free with messages_results_free */
 };

@@ -21,7 +21,7 @@ enum chat_err sites_save(struct db_pool *db, long long id, const struct site_fie
     if (token_generate("", key, sizeof(key)) != 0 || token_generate("", secret, sizeof(secret)) != 0)
         return CHAT_E_INTERNAL;
     key[24] = '\0'; /* 144 bits: a public name, not a secret */
-    const char *params[8] = {DB_ID(id),
+    const char *params[9] = {DB_ID(id),
                              f->name,
                              f->origins_json,
                              f->settings_json,
@@ -30,15 +30,19 @@ enum chat_err sites_save(struct db_pool *db, long long id, const struct site_fie
                              : f->identity_required   ? "true"
                                                       : "false",
                              key,
-                             (f->rotate_identity_secret || !id) ? secret : NULL};
+                             (f->rotate_identity_secret || !id) ? secret : NULL,
+                             f->files_json};
     /* A new site without a team goes to the first team. */
     return chat_err_of_write(db_query_text(
         db, json,
         "WITH ins AS (INSERT INTO sites (name, public_key, allowed_origins, widget_settings, default_team_id,"
-        "    identity_required, identity_secret)"
+        "    identity_required, identity_secret, upload_max_bytes, upload_types, visitor_uploads,"
+        "    file_retention_days)"
         "  SELECT $2, $7, coalesce(ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), '{}'),"
         "   coalesce($4::jsonb, '{}'), coalesce($5::bigint, (SELECT min(id) FROM teams)),"
-        "   coalesce($6::boolean, false), $8"
+        "   coalesce($6::boolean, false), $8, ($9::jsonb->>'max_bytes')::bigint,"
+        "   CASE WHEN $9::jsonb ? 'types' THEN ARRAY(SELECT jsonb_array_elements_text($9::jsonb->'types')) END,"
+        "   coalesce(($9::jsonb->>'visitor_uploads')::boolean, true), ($9::jsonb->>'retention_days')::int"
         "  WHERE $1::bigint = 0 RETURNING *),"
         " upd AS (UPDATE sites SET name = coalesce($2, name),"
         "   allowed_origins = CASE WHEN $3::jsonb IS NULL THEN allowed_origins"
@@ -46,11 +50,18 @@ enum chat_err sites_save(struct db_pool *db, long long id, const struct site_fie
         "   widget_settings = coalesce($4::jsonb, widget_settings),"
         "   default_team_id = coalesce($5::bigint, default_team_id),"
         "   identity_required = coalesce($6::boolean, identity_required),"
-        "   identity_secret = coalesce($8, identity_secret)"
+        "   identity_secret = coalesce($8, identity_secret),"
+        "   upload_max_bytes = CASE WHEN $9::jsonb ? 'max_bytes' THEN ($9::jsonb->>'max_bytes')::bigint"
+        "     ELSE upload_max_bytes END,"
+        "   upload_types = CASE WHEN $9::jsonb ? 'types'"
+        "     THEN ARRAY(SELECT jsonb_array_elements_text($9::jsonb->'types')) ELSE upload_types END,"
+        "   visitor_uploads = coalesce(($9::jsonb->>'visitor_uploads')::boolean, visitor_uploads),"
+        "   file_retention_days = CASE WHEN $9::jsonb ? 'retention_days'"
+        "     THEN ($9::jsonb->>'retention_days')::int ELSE file_retention_days END"
         "  WHERE id = $1::bigint AND $1::bigint <> 0 RETURNING *)"
         " SELECT json_build_object('site', parley_site_json(ROW(s.*)::sites, true))::text"
         " FROM (SELECT * FROM ins UNION ALL SELECT * FROM upd) s",
-        8, params));
+        9, params));
 }
 
 enum chat_err sites_gate(struct db_pool *db, const char *key, const char *origin, struct site_gate *out)
@@ -62,8 +73,9 @@ enum chat_err sites_gate(struct db_pool *db, const char *key, const char *origin
     enum chat_err err =
         chat_err_of(db_query(db, &res,
                              "SELECT id, $2 = ANY (allowed_origins), identity_secret, identity_required,"
-                             "  json_build_object('id', id, 'name', name, 'settings', widget_settings)::text"
-                             " FROM sites WHERE public_key = $1",
+                             "  json_build_object('id', id, 'name', name, 'settings', widget_settings,"
+                             "   'files', parley_site_files_json(s, false))::text"
+                             " FROM sites s WHERE public_key = $1",
                              2, (const char *const[]){key, origin}));
     if (err == CHAT_OK && PQntuples(res) != 1)
         err = CHAT_E_NOT_FOUND;
@@ -99,6 +111,7 @@ enum chat_err sites_widget_json(struct db_pool *db, const char *key, const char 
         chat_err_of(db_query(db, &res,
                              "SELECT ($2 = '' OR $2 = ANY (s.allowed_origins) OR $2 = $3),"
                              "  json_build_object('name', s.name, 'settings', s.widget_settings,"
+                             "   'files', parley_site_files_json(s, false),"
                              "   'online', EXISTS (SELECT 1 FROM team_members tm JOIN agents a ON a.id = tm.agent_id"
                              "     WHERE tm.team_id = s.default_team_id AND a.active AND a.status = 'online'"
                              "       AND parley_agent_live(a.id)))::text"

@@ -23,6 +23,8 @@ struct site_fields {
     long long default_team_id;  /* an existing team; 0: kept (create: the first team) */
     int identity_required;      /* -1: kept (create: false) */
     int rotate_identity_secret; /* 1: a new secret (create: always) */
+    const char *files_json;     /* JSON object of checked file settings: max_bytes, types, visitor_uploads,
+                                   retention_days (null: for ever); absent keys kept; NULL: all kept */
 };
 
 /* Every site, by id, as {key: [parley_site_json, ...]} JSON text (key:

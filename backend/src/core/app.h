@@ -18,6 +18,7 @@ struct msgqueue;
 struct ws_state;
 struct ratelimit;
 struct connlimit;
+struct files;
 
 struct app {
     const struct config *cfg;
@@ -33,6 +34,7 @@ struct app {
     struct ratelimit *api_rate;     /* REST requests per API token */
     struct ratelimit *session_rate; /* widget sessions per client IP */
     struct connlimit *conns;        /* what each client address holds at once */
+    struct files *files;            /* uploads, downloads, the file sweeper */
     char static_root[4096];         /* realpath of cfg->static_dir, "" when absent */
     atomic_int draining;            /* shutting down: new requests and sockets are refused */
 };

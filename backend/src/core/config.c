@@ -102,6 +102,28 @@ static const struct setting settings[] = {
           "REST API requests per token per minute (per node)"),
     S_INT("PARLEY_SESSION_RATE_PER_MINUTE", session_rate_per_minute, "60", 1, 1000000,
           "new widget visitor sessions per client IP per minute (per node)"),
+    {"PARLEY_UPLOAD_MAX_BYTES", SET_LONG, "26214400", 1024, 4294967296L, offsetof(struct config, upload_max_bytes),
+     sizeof(long), "largest file upload, in bytes (each site may set less)"},
+    S_STR("PARLEY_UPLOAD_STORAGE", upload_storage, "pg",
+          "where file bytes live: pg (in PostgreSQL, every node) or disk (under PARLEY_DATA_DIR/files)"),
+    S_STR("PARLEY_UPLOAD_SCAN_CMD", upload_scan_cmd, "",
+          "command given each uploaded file on stdin before it becomes visible; exit 0 = clean (e.g. clamdscan -)"),
+    S_INT("PARLEY_UPLOAD_SCAN_TIMEOUT_SECONDS", upload_scan_timeout_seconds, "120", 1, 3600,
+          "a scan running longer is killed and the file rejected"),
+    S_INT("PARLEY_UPLOAD_TIMEOUT_SECONDS", upload_timeout_seconds, "600", 5, 86400,
+          "longest time one upload may take to arrive"),
+    S_INT("PARLEY_UPLOAD_CONCURRENCY", upload_concurrency, "32", 1, 10000,
+          "uploads received at once per node (more wait with 503 and Retry-After)"),
+    S_INT("PARLEY_UPLOAD_VISITOR_PER_MINUTE", upload_visitor_per_minute, "10", 1, 100000,
+          "uploads per visitor per minute (all nodes)"),
+    {"PARLEY_UPLOAD_SITE_BYTES_PER_DAY", SET_LONG, "10737418240", 1024, 1099511627776L,
+     offsetof(struct config, upload_site_bytes_per_day), sizeof(long), "bytes uploaded per site per day (all nodes)"},
+    S_INT("PARLEY_UPLOAD_UNATTACHED_SECONDS", upload_unattached_seconds, "86400", 1, 31536000,
+          "an uploaded file never sent in a message is deleted after this long"),
+    S_INT("PARLEY_FILE_LINK_SECONDS", file_link_seconds, "600", 10, 86400,
+          "lifetime of the signed links that show images without credentials"),
+    S_INT("PARLEY_FILES_SWEEP_SECONDS", files_sweep_seconds, "60", 1, 86400,
+          "how often each node removes unfinished, unattached and expired files"),
 };
 
 const char *config_getenv(const char *name, void *ctx)
@@ -313,6 +335,10 @@ int config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, char *er
     }
     if (cfg->metrics_token[0] && strlen(cfg->metrics_token) < 16) {
         snprintf(err, errlen, "PARLEY_METRICS_TOKEN: must be at least 16 characters");
+        return -1;
+    }
+    if (strcmp(cfg->upload_storage, "pg") != 0 && strcmp(cfg->upload_storage, "disk") != 0) {
+        snprintf(err, errlen, "PARLEY_UPLOAD_STORAGE: expected pg or disk");
         return -1;
     }
     if (config_check_proxies(cfg->trusted_proxies) != 0) {

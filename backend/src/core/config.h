@@ -57,6 +57,17 @@ struct config {
     int ws_max_per_ip;               /* PARLEY_WS_MAX_PER_IP */
     int ws_max_unauth_per_ip;        /* PARLEY_WS_MAX_UNAUTHENTICATED_PER_IP */
     char metrics_token[128];         /* PARLEY_METRICS_TOKEN (empty: loopback only) */
+    long upload_max_bytes;           /* PARLEY_UPLOAD_MAX_BYTES */
+    char upload_storage[8];          /* PARLEY_UPLOAD_STORAGE: pg or disk */
+    char upload_scan_cmd[1024];      /* PARLEY_UPLOAD_SCAN_CMD (empty: no scan) */
+    int upload_scan_timeout_seconds; /* PARLEY_UPLOAD_SCAN_TIMEOUT_SECONDS */
+    int upload_timeout_seconds;      /* PARLEY_UPLOAD_TIMEOUT_SECONDS */
+    int upload_concurrency;          /* PARLEY_UPLOAD_CONCURRENCY */
+    int upload_visitor_per_minute;   /* PARLEY_UPLOAD_VISITOR_PER_MINUTE */
+    long upload_site_bytes_per_day;  /* PARLEY_UPLOAD_SITE_BYTES_PER_DAY */
+    int upload_unattached_seconds;   /* PARLEY_UPLOAD_UNATTACHED_SECONDS */
+    int file_link_seconds;           /* PARLEY_FILE_LINK_SECONDS */
+    int files_sweep_seconds;         /* PARLEY_FILES_SWEEP_SECONDS */
 };
 
 /* Returns the value of an environment variable or NULL; ctx is passed through. */

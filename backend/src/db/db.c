@@ -286,6 +286,12 @@ int db_exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const ch
     return db_result(conn, PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0), out);
 }
 
+int db_exec_bytes(PGconn *conn, PGresult **out, const char *sql, int nparams, const char *const *params,
+                  const int *lengths, const int *formats, int binary_result)
+{
+    return db_result(conn, PQexecParams(conn, sql, nparams, NULL, params, lengths, formats, binary_result), out);
+}
+
 int db_exec_stmt(PGconn *conn, PGresult **out, const struct db_stmt *stmt, const char *const *params)
 {
     struct db_conn_state *st = PQinstanceData(conn, db_event);

@@ -59,6 +59,12 @@ int db_pool_size(struct db_pool *pool);
  * PQclear()s it). On failure returns a DB_E_* code and sets *out to NULL. */
 int db_exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const char *const *params);
 
+/* db_exec for binary data (file chunks): params[i] with formats[i] = 1 is
+ * lengths[i] raw bytes (bytea); binary_result = 1 returns every column in
+ * binary (a bytea column as its raw bytes, PQgetlength says how many). */
+int db_exec_bytes(PGconn *conn, PGresult **out, const char *sql, int nparams, const char *const *params,
+                  const int *lengths, const int *formats, int binary_result);
+
 /* db_exec on a connection borrowed from the pool for this one statement. */
 int db_query(struct db_pool *pool, PGresult **out, const char *sql, int nparams, const char *const *params);
 

@@ -128,6 +128,33 @@ void http_stream_end(struct http_req *req)
     mg_send_chunk(req->conn, "", 0);
 }
 
+void http_body_begin(struct http_req *req, int status, const char *content_type, long long len)
+{
+    send_headers(req, status, content_type, len);
+}
+
+int http_body_write(struct http_req *req, const void *data, size_t len)
+{
+    return mg_write(req->conn, data, len) == (int)len ? 0 : -1;
+}
+
+long long http_content_length(struct http_req *req)
+{
+    return req->ri->content_length;
+}
+
+int http_body_is_chunked(struct http_req *req)
+{
+    const char *te = http_header(req, "Transfer-Encoding");
+    return te && strcasecmp(te, "chunked") == 0;
+}
+
+long http_body_read(struct http_req *req, void *buf, size_t len)
+{
+    int n = mg_read(req->conn, buf, len);
+    return n < 0 ? -1 : n;
+}
+
 void http_send_body(struct http_req *req, int status, const char *content_type, const char *body, size_t len)
 {
     send_response(req, status, content_type, body, len);

@@ -94,7 +94,21 @@ void http_stream_begin(struct http_req *req, int status, const char *content_typ
 int http_stream_write(struct http_req *req, const char *data, size_t len); /* 0 or -1 (client gone) */
 void http_stream_end(struct http_req *req);
 
+/* A response of len bytes written in parts (a file): begin once, then
+ * write exactly len bytes. */
+void http_body_begin(struct http_req *req, int status, const char *content_type, long long len);
+int http_body_write(struct http_req *req, const void *data, size_t len); /* 0 or -1 (client gone) */
+
 /* --- request helpers --- */
+
+/* The request body's declared Content-Length, or -1 when none was sent. */
+long long http_content_length(struct http_req *req);
+/* 1 when the body comes chunked (Transfer-Encoding: chunked). */
+int http_body_is_chunked(struct http_req *req);
+/* Reads up to len bytes of the request body (a raw upload; the caller
+ * bounds size and time): > 0 bytes read, 0 at its end, -1 when the
+ * client is gone or the socket timed out. */
+long http_body_read(struct http_req *req, void *buf, size_t len);
 
 /* The raw query string (after '?'), or NULL. */
 const char *http_query_string(struct http_req *req);

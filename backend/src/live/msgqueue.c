@@ -16,6 +16,8 @@ struct post {
     char kind[8];
     char client_msg_id[PROTO_ID_MAX * 4 + 1];
     char *body;
+    const char **files; /* NULL, or nfiles ids: one allocation (the pointers, then the ids) */
+    size_t nfiles;
     int counted; /* included in conn->pending_posts */
 };
 
@@ -35,11 +37,13 @@ static void post_free(struct post *p)
         wsconn_post_end(p->conn);
     wsconn_unref(p->conn);
     free(p->body);
+    free(p->files);
     free(p);
 }
 
 int msgqueue_post(struct msgqueue *mq, struct ws_conn *conn, const struct actor *a, const char *request_id,
-                  long long conversation_id, const char *kind, const char *body, const char *client_msg_id)
+                  long long conversation_id, const char *kind, const char *body, const char *client_msg_id,
+                  const char *const *file_ids, size_t nfiles)
 {
     struct post *p = calloc(1, sizeof(*p));
     if (!p)
@@ -54,6 +58,20 @@ int msgqueue_post(struct msgqueue *mq, struct ws_conn *conn, const struct actor 
     snprintf(p->kind, sizeof(p->kind), "%s", kind);
     snprintf(p->request_id, sizeof(p->request_id), "%s", request_id ? request_id : "");
     snprintf(p->client_msg_id, sizeof(p->client_msg_id), "%s", client_msg_id);
+    if (nfiles) {
+        p->files = malloc(nfiles * (sizeof(char *) + FILE_ID_LEN + 1));
+        if (!p->files) {
+            free(p->body);
+            free(p);
+            return -1;
+        }
+        char *ids = (char *)(p->files + nfiles);
+        for (size_t i = 0; i < nfiles; i++) {
+            snprintf(ids + i * (FILE_ID_LEN + 1), FILE_ID_LEN + 1, "%s", file_ids[i]);
+            p->files[i] = ids + i * (FILE_ID_LEN + 1);
+        }
+        p->nfiles = nfiles;
+    }
     wsconn_ref(conn);
     p->conn = conn;
     pthread_mutex_lock(&mq->lock);
@@ -111,6 +129,8 @@ static void commit_batch(struct msgqueue *mq, struct post **batch, size_t n)
             .kind = p->kind,
             .body = p->body,
             .client_msg_id = p->client_msg_id,
+            .file_ids = p->files,
+            .nfiles = p->nfiles,
         };
     }
     /* Committed when it returns: acks go out only after that. */

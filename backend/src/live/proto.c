@@ -23,7 +23,7 @@ static const char *const f_auth[] = {"type", "id", "token", "csrf_token", NULL};
 static const char *const f_start[] = {"type", "id", "prechat", "page_url", "referrer", "offline", NULL};
 static const char *const f_rate[] = {"type", "id", "conversation_id", "rating", "comment", NULL};
 static const char *const f_visitor[] = {"type", "id", "name", "email", "attributes", "page_url", NULL};
-static const char *const f_send[] = {"type", "id", "conversation_id", "client_msg_id", "body", NULL};
+static const char *const f_send[] = {"type", "id", "conversation_id", "client_msg_id", "body", "attachments", NULL};
 static const char *const f_typing[] = {"type", "id", "conversation_id", "on", NULL};
 static const char *const f_read[] = {"type", "id", "conversation_id", "seq", NULL};
 static const char *const f_sync[] = {"type", "id", "conversation_id", "after_seq", "limit", NULL};
@@ -106,10 +106,15 @@ static int parse_body(json_t *root, const struct proto_limits *lim, struct proto
         if (chars > lim->max_message_chars)
             return fail(err, PE_MESSAGE_TOO_LONG, "body", "the message is too long");
     }
-    if (jfield_string(root, "body", JF_REQUIRED | JF_MULTILINE | JF_TEXT, 1, lim->max_message_chars, &m->body, &f) != 0)
+    const char *why = messages_file_ids(json_object_get(root, "attachments"), m->file_ids, &m->nfiles);
+    if (why)
+        return fail(err, PE_INVALID_FIELD, "attachments", why);
+    /* With files the text may be empty (a picture says it all). */
+    if (jfield_string(root, "body", JF_REQUIRED | JF_MULTILINE | JF_TEXT, m->nfiles ? 0 : 1, lim->max_message_chars,
+                      &m->body, &f) != 0)
         return fail_field(err, &f);
     /* Only white space or invisible characters is no message at all. */
-    if (text_ident_blank(m->body, strlen(m->body)))
+    if (!m->nfiles && text_ident_blank(m->body, strlen(m->body)))
         return fail(err, PE_INVALID_FIELD, "body", "must not be empty");
     return 0;
 }

@@ -8,6 +8,8 @@
 #ifndef PARLEY_PROTO_H
 #define PARLEY_PROTO_H
 
+#include "chat/messages.h"
+
 #include <jansson.h>
 #include <stddef.h>
 
@@ -82,6 +84,8 @@ struct proto_msg {
     long long conversation_id; /* 0 when absent */
     const char *body;
     const char *client_msg_id;
+    const char *file_ids[MESSAGE_MAX_FILES]; /* message.send / note.send attachments */
+    size_t nfiles;
     const char *token;      /* auth (visitor) */
     const char *csrf_token; /* auth (agent) */
     const char *status;     /* status.set */

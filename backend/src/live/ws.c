@@ -373,7 +373,7 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
             return;
         }
         if (msgqueue_post(app->msgs, c, &a, m->id, m->conversation_id, m->type == PT_NOTE_SEND ? "note" : "message",
-                          m->body, m->client_msg_id) != 0)
+                          m->body, m->client_msg_id, m->file_ids, m->nfiles) != 0)
             wsconn_send_error(c, m->id, PE_UNAVAILABLE, "the server is busy or stopping; send it again", NULL);
         return;
     case PT_TYPING: {

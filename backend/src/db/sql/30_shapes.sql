@@ -30,6 +30,7 @@ LANGUAGE sql STABLE AS $$
                         WHEN 'api' THEN (SELECT t.name FROM api_tokens t WHERE t.id = m.author_id)
                     END),
         'body', m.body,
+        'attachments', m.attachments,
         'meta', CASE WHEN audience = 'agent' AND m.meta <> '{}'::jsonb THEN m.meta END,
         -- Event messages say what happened in a stable code (assigned,
         -- transferred, reopened, closed, requeued) and who, so a client can
@@ -98,6 +99,50 @@ LANGUAGE sql STABLE AS $$
         'created_at', parley_iso(t.created_at))
 $$;
 
+-- The server's ceiling on a file's size: PARLEY_UPLOAD_MAX_BYTES, which
+-- parleyd sets on each of its database sessions (25 MiB for sessions it did
+-- not open).
+CREATE OR REPLACE FUNCTION parley_upload_ceiling() RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(nullif(current_setting('parley.upload_max_bytes', true), '')::bigint, 26214400)
+$$;
+
+-- The types a site allows when it has not chosen (core/sniff.c has the
+-- catalogue they come from): all but SVG and "any other file".
+CREATE OR REPLACE FUNCTION parley_default_upload_types() RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT ARRAY['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain', 'text/csv',
+                 'application/zip',
+                 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+                 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+                 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+                 'application/vnd.oasis.opendocument.text', 'application/vnd.oasis.opendocument.spreadsheet',
+                 'application/vnd.oasis.opendocument.presentation', 'application/x-ole-storage']
+$$;
+
+-- A site's file settings as they apply: for the admin (full) or for the
+-- widget (what it may check before uploading).
+CREATE OR REPLACE FUNCTION parley_site_files_json(s sites, full_view boolean) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'max_bytes', least(coalesce(s.upload_max_bytes, parley_upload_ceiling()), parley_upload_ceiling()),
+        'types', to_jsonb(coalesce(s.upload_types, parley_default_upload_types())),
+        'visitor_uploads', s.visitor_uploads)
+        || CASE WHEN full_view THEN jsonb_build_object(
+               'retention_days', s.file_retention_days, 'ceiling_bytes', parley_upload_ceiling())
+           ELSE '{}'::jsonb END
+$$;
+
+-- The wire shape of a file (upload answers, attachments, file lists). A
+-- removed file keeps its id and name, so its message can say what is gone.
+CREATE OR REPLACE FUNCTION parley_file_json(f files) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN f.state = 'removed' THEN jsonb_build_object('id', f.id, 'name', f.name, 'removed', true)
+           ELSE jsonb_strip_nulls(jsonb_build_object(
+               'id', f.id, 'name', f.name, 'size', f.size, 'type', f.content_type,
+               'width', f.width, 'height', f.height, 'url', '/api/files/' || f.id)) END
+$$;
+
 -- with_secret: only admins see the identity-verification secret.
 CREATE OR REPLACE FUNCTION parley_site_json(s sites, with_secret boolean) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
@@ -105,6 +150,7 @@ LANGUAGE sql STABLE AS $$
         'id', s.id, 'name', s.name, 'public_key', s.public_key,
         'allowed_origins', to_jsonb(s.allowed_origins), 'default_team_id', s.default_team_id,
         'widget_settings', s.widget_settings, 'identity_required', s.identity_required,
+        'files', parley_site_files_json(s, true),
         'identity_secret', CASE WHEN with_secret THEN s.identity_secret END,
         'created_at', parley_iso(s.created_at)))
 $$;

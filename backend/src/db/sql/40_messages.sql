@@ -6,7 +6,8 @@
 -- (visitor|agent|system|api), "ai": author id, "p": privileged agent,
 -- "pc": "p" is a socket's claim, to be narrowed by parley_agent_privileged
 -- (callers that checked permissions in their own transaction omit it),
--- "k": kind (message|note|event), "b": body, "cm": client_msg_id, "mt": meta}.
+-- "k": kind (message|note|event), "b": body, "cm": client_msg_id, "mt": meta,
+-- "f": ids of files to attach}.
 -- Each element is checked (the conversation exists, the author may write to
 -- it, it is not closed), deduplicated on client_msg_id per author (a key
 -- someone else used in the conversation is refused, 'key_taken', showing
@@ -14,8 +15,12 @@
 -- conversation's next seq under the conversation's row lock, so seq is
 -- gap-free and ordered by commit. Elements are processed in the order given;
 -- callers sort by conversation to keep the lock order stable.
+-- Files to attach must be the author's own uploads into this
+-- conversation, ready and not yet sent ('file_invalid' otherwise); the
+-- message keeps a copy of their shapes (attachments) and each file its
+-- message, so that whoever may read the message may download them.
 -- Result per element: status ok | duplicate | key_taken | not_found |
--- forbidden | closed, and the message as its author sees it.
+-- forbidden | closed | file_invalid, and the message as its author sees it.
 --
 -- NOTIFY (channel parley) carries the messages themselves: per message its
 -- routing (conversation, visitor, team, assignee, queued) and both rendered
@@ -40,6 +45,8 @@ DECLARE
     new_seq bigint;
     entry jsonb;
     entry_len integer;
+    v_files jsonb;
+    v_nfiles integer;
     chunk jsonb := '[]'::jsonb;
     chunk_len integer := 0;
 BEGIN
@@ -82,11 +89,29 @@ BEGIN
         IF conv.status = 'closed' AND v_kind <> 'event' THEN
             status := 'closed'; RETURN NEXT; CONTINUE;
         END IF;
+        v_files := NULL;
+        IF jsonb_typeof(it->'f') = 'array' AND jsonb_array_length(it->'f') > 0 THEN
+            -- Locked: two messages cannot both take a file.
+            PERFORM 1 FROM files f WHERE f.id IN (SELECT jsonb_array_elements_text(it->'f')) FOR UPDATE;
+            SELECT jsonb_agg(parley_file_json(f) ORDER BY x.ord), count(DISTINCT f.id)
+              INTO v_files, v_nfiles
+              FROM jsonb_array_elements_text(it->'f') WITH ORDINALITY AS x(fid, ord)
+              JOIN files f ON f.id = x.fid
+             WHERE f.conversation_id = conv.id AND f.state = 'ready' AND f.message_id IS NULL
+               AND f.uploader_kind = v_ak AND f.uploader_id = v_ai;
+            IF v_nfiles <> jsonb_array_length(it->'f') THEN
+                status := 'file_invalid'; RETURN NEXT; CONTINUE;
+            END IF;
+        END IF;
         UPDATE conversations c SET last_seq = c.last_seq + 1, updated_at = now()
          WHERE c.id = conv.id RETURNING c.last_seq INTO new_seq;
-        INSERT INTO messages (conversation_id, seq, author_kind, author_id, kind, body, meta, client_msg_id)
-        VALUES (conv.id, new_seq, v_ak, v_ai, v_kind, it->>'b', coalesce(it->'mt', '{}'::jsonb), v_cm)
+        INSERT INTO messages (conversation_id, seq, author_kind, author_id, kind, body, meta, client_msg_id, attachments)
+        VALUES (conv.id, new_seq, v_ak, v_ai, v_kind, it->>'b', coalesce(it->'mt', '{}'::jsonb), v_cm, v_files)
         RETURNING * INTO msg;
+        IF v_files IS NOT NULL THEN
+            UPDATE files f SET message_id = msg.id, attached_at = now()
+             WHERE f.id IN (SELECT jsonb_array_elements_text(it->'f'));
+        END IF;
         status := 'ok';
         message := parley_message_json(msg, CASE WHEN v_ak = 'visitor' THEN 'visitor' ELSE 'agent' END);
         RETURN NEXT;
