@@ -40,7 +40,7 @@ async function siteFiles(files) {
   return r.json.site.files;
 }
 
-const restoreFiles = () => siteFiles({ max_bytes: defaults.max_bytes, types: defaults.types, visitor_uploads: true });
+const restoreFiles = () => siteFiles({ max_bytes: defaults.max_bytes, types: defaults.types, visitor_uploads: true, retention_days: null });
 
 // ---- test files ----
 function crc32(buf) {
@@ -224,7 +224,7 @@ test('attach by the button: the image reaches the agent; its preview has its box
   const measure = () =>
     img.evaluate((i) => {
       const r = i.getBoundingClientRect();
-      return { w: r.width, h: r.height, natural: i.naturalWidth, done: i.complete };
+      return { w: Math.round(r.width), h: Math.round(r.height), natural: i.naturalWidth, done: i.complete };
     });
   const before = await measure();
   assert.deepEqual(before, { w: 240, h: 180, natural: 0, done: false }, 'not loaded yet, already 240×180 (640×480 scaled)');
@@ -271,7 +271,7 @@ test('a file that is not an image is a card (name, type, size) that downloads wh
 });
 
 test('drag and drop: an overlay shows while files are over the chat; dropped files are sent, each as its own message', async () => {
-  const { page, frame, cid } = await chat();
+  const { frame, cid } = await chat();
   await dragFiles(
     frame,
     [
@@ -283,7 +283,6 @@ test('drag and drop: an overlay shows while files are over the chat; dropped fil
   const overlay = frame.locator('.pw-drop');
   await overlay.waitFor();
   assert.equal(await overlay.textContent(), 'Drop files here to send them');
-  await screenshot(page, 'files-drop-desktop-en');
   await frame.evaluate(() => window.__drop());
   await overlay.waitFor({ state: 'detached' });
 
@@ -442,11 +441,10 @@ for (const v of VIEWS) {
       // An old receipt whose file the retention period removed.
       await frame.locator('#pw-file').setInputFiles({ name: 'receipt-2023-11.pdf', mimeType: 'application/pdf', buffer: PDF });
       const old = await agentGetsFile(cid, 'receipt-2023-11.pdf');
-      await stack.pg.query(
-        `UPDATE messages SET attachments = (SELECT jsonb_agg(jsonb_build_object('id', a->>'id', 'name', a->>'name', 'removed', true))
-           FROM jsonb_array_elements(attachments) a) WHERE id = $1`,
-        [old.message.id],
-      );
+      // (sent 400 days ago; the site keeps files for a year; the sweeper's expiry runs)
+      await siteFiles({ retention_days: 365 });
+      await stack.pg.query("UPDATE files SET attached_at = now() - interval '400 days' WHERE id = $1", [old.message.attachments[0].id]);
+      await stack.pg.query('SELECT * FROM parley_files_expire(10)');
       await frame.locator('#pw-file').setInputFiles({ name: 'boots-on-the-trail.png', mimeType: 'image/png', buffer: png(640, 480) });
       await agentGetsFile(cid, 'boots-on-the-trail.png');
       await frame.locator('#pw-file').setInputFiles({ name: 'Order confirmation A-1042 (signed copy).pdf', mimeType: 'application/pdf', buffer: PDF });

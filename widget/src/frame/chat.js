@@ -122,11 +122,15 @@ function applyBrand(color) {
   root.setProperty('--on-brand', lum > 0.62 ? '#111827' : '#ffffff');
 }
 
+async function siteJson() {
+  const r = await fetch(`/api/widget/sites/${SITE}`, { credentials: 'omit', cache: 'no-store' });
+  if (!r.ok) throw new Error(`HTTP ${r.status}`);
+  return r.json();
+}
+
 export async function loadSite() {
   try {
-    const r = await fetch(`/api/widget/sites/${SITE}`, { credentials: 'omit', cache: 'no-store' });
-    if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    const j = await r.json();
+    const j = await siteJson();
     const settings = validSettings(j && j.settings);
     setLanguage(settings.language);
     applyBrand(settings.color);
@@ -522,12 +526,17 @@ function pumpUploads() {
         outbox.add(fileFields({ body: '' }, cleanFiles([file])));
         flush();
       },
-      (e) => {
+      async (e) => {
         if (e.slug === 'cancelled') return;
+        // The site's limits changed since the page loaded: learn the new ones.
+        if (['file_too_large', 'file_type_refused', 'uploads_disabled'].includes(e.slug))
+          await siteJson().then(
+            (j) => (S.files = validFiles(j.files)),
+            () => {},
+          );
         u.x = null;
         u.error = e.slug;
-        u.max = int(e.problem.max_bytes);
-        if (e.slug === 'uploads_disabled') S.files = { ...S.files, up: false };
+        u.max = int(e.problem.max_bytes) || S.files.max_bytes;
         update();
       },
     );

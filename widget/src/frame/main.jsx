@@ -186,7 +186,7 @@ function Files({ files }) {
 const RETRIABLE = ['network', 'rate_limited', 'unavailable', 'internal', 'http'];
 
 function uploadError(u) {
-  const max = u.max || S.files.max_bytes;
+  const max = u.max;
   const text = {
     file_too_large: max ? t('tooBig', { max: fmtBytes(max, lang) }) : t('tooBig0'),
     file_type_refused: t('badType'),
@@ -582,11 +582,17 @@ function Messages() {
               label before it is a <bdi>, which dir="auto" skips). */}
           <div class={m.files && m.files.length ? `pw-bubble pw-att${m.body ? '' : ' pw-bare'}` : 'pw-bubble'} dir="auto">
             <Name cls="pw-sr" text={`${mine ? t('you') : m.author.name || t('team')}: `} />
-            {m.files && <Files files={m.files} />}
-            {m.body && (
-              <span class="pw-text">
-                <MessageText text={m.body} />
-              </span>
+            {m.files && m.files.length ? (
+              <>
+                <Files files={m.files} />
+                {m.body && (
+                  <span class="pw-text">
+                    <MessageText text={m.body} />
+                  </span>
+                )}
+              </>
+            ) : (
+              <MessageText text={m.body} />
             )}
           </div>
         </div>
