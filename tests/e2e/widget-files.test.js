@@ -13,6 +13,7 @@ const zlib = require('node:zlib');
 
 const { createAgent, connectAgent, agentSession, waitFor } = require('../helpers/fixtures');
 const { request, login } = require('../helpers/http');
+const { upload } = require('../helpers/files');
 const { widgetSuite, openWidget, screenshot, cspViolations } = require('../helpers/widget');
 
 const stack = widgetSuite({ settings: { color: '#0f766e' } });
@@ -177,14 +178,7 @@ async function pasteImage(frame, bytes, name = 'image.png') {
 
 /** An upload by the agent (session cookie + CSRF), then a message carrying it; resolves the message. */
 async function agentSendsFile(cid, name, bytes, body) {
-  const s = await agentSession(stack.srv, ann);
-  const r = await request(stack.srv, {
-    method: 'POST',
-    path: `/api/files?conversation_id=${cid}&name=${encodeURIComponent(name)}`,
-    body: bytes,
-    origin: stack.srv.origin,
-    headers: { Cookie: `parley_session=${s.cookie}`, 'X-CSRF-Token': s.csrf, 'Content-Type': 'application/octet-stream' },
-  });
+  const r = await upload(stack.srv, { session: await agentSession(stack.srv, ann), conversationId: cid, name, body: bytes });
   assert.equal(r.status, 201, `agent upload: ${r.body}`);
   const ack = await agent.ack({ type: 'message.send', conversation_id: cid, client_msg_id: `ann-${r.json.file.id}`, body, attachments: [r.json.file.id] });
   return ack.message;
@@ -357,6 +351,34 @@ test('progress and cancel: a big upload shows a bar and a percentage; cancel abo
     what: 'the partial upload deleted',
     timeoutMs: 15000,
   });
+});
+
+test('a file message still in the outbox (uploaded, not acknowledged) survives a reload and is sent with its attachment', async () => {
+  const { page, cid } = await chat();
+  const key = `parley:${stack.site.key}`;
+  const token = await page.evaluate((k) => JSON.parse(localStorage.getItem(k)).t, key);
+  const r = await upload(stack.srv, { token, conversationId: cid, name: 'kept.pdf', body: PDF });
+  assert.equal(r.status, 201, r.body);
+  // As if the page went away between the upload and the message's ack:
+  // the outbox the widget keeps in the page's storage holds the message.
+  const ctx = page.context();
+  await page.close();
+  const item = { cmid: 'w-kept-0001', body: '', at: Date.now(), files: [r.json.file] };
+  await ctx.addInitScript(
+    ({ k, it, origin }) => {
+      if (location.origin !== origin) return;
+      const st = JSON.parse(localStorage.getItem(k));
+      localStorage.setItem(k, JSON.stringify({ ...st, o: [it] }));
+    },
+    { k: key, it: item, origin: stack.host.origin },
+  );
+  const again = await stack.newPage({}, { ctx });
+  const ev = await agentGetsFile(cid, 'kept.pdf');
+  assert.equal(ev.message.client_msg_id, item.cmid);
+  assert.equal(ev.message.attachments[0].id, r.json.file.id);
+  const f = await openWidget(again);
+  await f.locator('.pw-mine button.pw-file', { hasText: 'kept.pdf' }).waitFor();
+  assert.equal(await f.locator('.pw-pending').count(), 0);
 });
 
 test('refused before uploading (too big, refused type) and by the server (413, 415), with the reason shown', async () => {
