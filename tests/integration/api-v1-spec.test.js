@@ -27,6 +27,7 @@ let spec;
 const tokens = {};
 let convId;
 let visitorId;
+let fileId;
 const fx = suite({ env: () => ({ PARLEY_STATIC_DIR: makeStaticDir() }) });
 const { test } = fx;
 
@@ -55,6 +56,18 @@ fx.setup(async () => {
     ).rows[0].id,
   );
 
+  // A file sent in a message of that conversation, for GET /api/v1/files/{id}.
+  const msg = await fx.pg.query(
+    "INSERT INTO messages (conversation_id, seq, author_kind, author_id, body) VALUES ($1, 1, 'visitor', $2, 'a file') RETURNING id",
+    [convId, visitorId],
+  );
+  await fx.pg.query('UPDATE conversations SET last_seq = 1 WHERE id = $1', [convId]);
+  fileId = 'ab'.repeat(16);
+  await fx.pg.query(
+    "INSERT INTO files (id, site_id, conversation_id, uploader_kind, uploader_id, state, storage, name, content_type, size, message_id, ready_at, attached_at) VALUES ($1, $2, $3, 'visitor', $4, 'ready', 'pg', 'a.txt', 'text/plain', 5, $5, now(), now())",
+    [fileId, site.id, convId, visitorId, msg.rows[0].id],
+  );
+  await fx.pg.query("INSERT INTO file_chunks (file_id, n, data) VALUES ($1, 0, 'hello'::bytea)", [fileId]);
   for (const s of SCOPES) tokens[s] = await addToken(fx.pg, { scopes: [s] });
   tokens.readWrite = await addToken(fx.pg, { scopes: ['conversations:read', 'conversations:write'] });
   tokens.expired = await addToken(fx.pg, { scopes: ['admin'], expiresDays: 1 });
@@ -69,6 +82,7 @@ after(() => {
 
 /** A concrete URL path for a documented path: {id} -> an existing id. */
 function concrete(p, id = convId) {
+  if (p.startsWith('/api/v1/files/')) return p.replace('{id}', fileId);
   return p.replace('{id}', String(p.startsWith('/api/v1/visitors/') && id === convId ? visitorId : id));
 }
 
@@ -142,7 +156,8 @@ test('the document: OpenAPI 3.1, every $ref resolves, every operation has its sc
     if (p.includes('{id}')) assert.ok(op.responses['404'], `${where}: documents 404`);
     if (params.some((x) => x.in === 'query') || op.requestBody) assert.ok(op.responses['400'], `${where}: documents 400`);
     if (op.requestBody) {
-      assert.ok(op.requestBody.content['application/json'], `${where}: JSON body`);
+      // JSON, or a file's raw bytes (uploads)
+      assert.ok(op.requestBody.content['application/json'] || op.requestBody.content['application/octet-stream'], `${where}: JSON body`);
       for (const code of ['413', '415']) assert.ok(op.responses[code], `${where}: documents ${code}`);
     }
     for (const [code, r] of Object.entries(op.responses)) {

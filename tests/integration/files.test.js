@@ -5,7 +5,9 @@
 // cleaned, the size limit mid-stream, and the limits and settings per site.
 
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const net = require('node:net');
+const path = require('node:path');
 
 const { suite } = require('../helpers/suite');
 const { request } = require('../helpers/http');
@@ -24,7 +26,15 @@ const {
 const { addToken, api } = require('../helpers/api');
 const { pngBytes, pdfBytes, upload, download } = require('../helpers/files');
 
-const fx = suite({ env: { PARLEY_AGENT_GRACE_SECONDS: '86400', PARLEY_UPLOAD_MAX_BYTES: String(3 * 1024 * 1024) } });
+const fx = suite({
+  env: {
+    PARLEY_AGENT_GRACE_SECONDS: '86400',
+    PARLEY_UPLOAD_MAX_BYTES: String(3 * 1024 * 1024),
+    // The sweeper every second, and a dead node noticed after 10 s.
+    PARLEY_FILES_SWEEP_SECONDS: '1',
+    PARLEY_NODE_TIMEOUT_SECONDS: '10',
+  },
+});
 const { test } = fx;
 const F = {};
 let counter = 0;
@@ -497,4 +507,138 @@ test("upload limits: a visitor's uploads per minute and a site's bytes per day, 
   const refused = await upload(small, { token: x.v.token, conversationId: x.cid, name: 'b.pdf', body: pdfBytes(200000) });
   assertProblem(refused, 429, 'rate_limited');
   assert.equal((await upload(small, { token: x.v.token, conversationId: x.cid, name: 'c.pdf', body: pdfBytes(50000) })).status, 201);
+});
+
+test('transcripts list attachments: json with links, txt and html naming each file', async () => {
+  const { v, cid } = await visitorChat();
+  const png = (await upload(fx.srv, { token: v.token, conversationId: cid, name: 'screen<shot>.png', body: pngBytes(20, 10) })).json.file;
+  const pdf = (await upload(fx.srv, { token: v.token, conversationId: cid, name: 'order.pdf', body: pdfBytes(1234) })).json.file;
+  await sendWithFiles(v, cid, [png.id, pdf.id], 'two files');
+  const json = await api(fx.srv, F.read, 'GET', `/api/v1/conversations/${cid}/transcript`);
+  assert.equal(json.status, 200, json.body);
+  const m = json.json.messages.find((x) => x.body === 'two files');
+  assert.deepEqual(m.attachments, [png, pdf]);
+  assert.deepEqual(
+    m.attachments.map((a) => [a.name, a.size, a.type, a.width, a.height, a.url]),
+    [
+      ['screen<shot>.png', png.size, 'image/png', 20, 10, `/api/files/${png.id}`],
+      ['order.pdf', 1234, 'application/pdf', undefined, undefined, `/api/files/${pdf.id}`],
+    ],
+  );
+  const txt = await api(fx.srv, F.read, 'GET', `/api/v1/conversations/${cid}/transcript`, { query: { format: 'txt' } });
+  assert.ok(txt.body.includes(`[file] screen<shot>.png (${png.size} bytes, image/png) ${fx.srv.origin}/api/files/${png.id}`), txt.body);
+  assert.ok(txt.body.includes(`[file] order.pdf (1234 bytes, application/pdf) ${fx.srv.origin}/api/files/${pdf.id}`), txt.body);
+  const html = await api(fx.srv, F.read, 'GET', `/api/v1/conversations/${cid}/transcript`, { query: { format: 'html' } });
+  assert.ok(html.body.includes(`href="${fx.srv.origin}/api/files/${png.id}" dir="auto">screen&lt;shot&gt;.png</a>`), html.body);
+  assert.ok(!html.body.includes('<shot>'), 'names are escaped');
+  // The link in the transcript works for the token that read it.
+  assert.equal((await download(fx.srv, `/api/files/${pdf.id}`, { token: F.read })).status, 200);
+});
+
+test('every node serves every file: uploaded through one node, downloaded through another (no shared disk)', async () => {
+  const b = await fx.startNode();
+  const { v, cid } = await visitorChat();
+  const big = Buffer.concat([pdfBytes(700000), require('node:crypto').randomBytes(300000)]);
+  const up = await upload(fx.srv, { token: v.token, conversationId: cid, name: 'big.pdf', body: big });
+  assert.equal(up.status, 201, up.body);
+  assert.ok((await fx.pg.query('SELECT count(*)::int AS n FROM file_chunks WHERE file_id = $1', [up.json.file.id])).rows[0].n >= 4, 'several chunks');
+  await sendWithFiles(v, cid, [up.json.file.id]);
+  const got = await download(b, up.json.file.url, { token: v.token });
+  assert.equal(got.status, 200);
+  assert.equal(got.headers['content-length'], String(big.length));
+  assert.ok(got.bytes.equals(big), 'the same bytes from the other node');
+  // And a signed link made by one node is good on the other (one shared key).
+  const link = await download(fx.srv, `${up.json.file.url}/link`, { token: v.token });
+  assert.equal((await download(b, link.json.url)).status, 200);
+});
+
+test('kill -9 mid-upload: the file is never visible, and the debris goes once the node is known dead', async () => {
+  const b = await fx.startNode();
+  const { v, cid } = await visitorChat();
+  const s = net.connect(b.port, '127.0.0.1');
+  await new Promise((r) => s.on('connect', r));
+  s.on('error', () => {});
+  s.write(
+    `POST /api/files?conversation_id=${cid}&name=half.pdf HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${v.token}\r\nContent-Length: 2000000\r\n\r\n`,
+  );
+  s.write(pdfBytes(600000));
+  const row = await waitFor(
+    async () =>
+      (
+        await fx.pg.query(
+          'SELECT f.id, f.state, (SELECT count(*)::int FROM file_chunks c WHERE c.file_id = f.id) AS chunks FROM files f WHERE f.conversation_id = $1',
+          [cid],
+        )
+      ).rows.find((r) => r.chunks >= 2),
+    { what: 'chunks of the upload stored', timeoutMs: 10000 },
+  );
+  await b.kill9();
+  s.destroy();
+  assert.equal(row.state, 'pending');
+  // Not downloadable by anyone, not attachable.
+  assertProblem(await download(fx.srv, `/api/files/${row.id}`, { token: v.token }), 404, 'not_found');
+  await assert.rejects(sendWithFiles(v, cid, [row.id]), (e) => /file_invalid/.test(JSON.stringify(e)));
+  // The surviving node's sweeper removes it once the dead node's heartbeat is stale.
+  await waitFor(async () => (await fx.pg.query('SELECT count(*)::int AS n FROM files WHERE id = $1', [row.id])).rows[0].n === 0, {
+    what: 'the pending file of the dead node swept',
+    timeoutMs: 30000,
+    intervalMs: 250,
+  });
+  assert.equal((await fx.pg.query('SELECT count(*)::int AS n FROM file_chunks WHERE file_id = $1', [row.id])).rows[0].n, 0);
+});
+
+test('sweeps: a file never sent is deleted after a while; past the site\'s retention, bytes go and the message says "removed"', async () => {
+  const site = await createSite(fx.pg, { teamId: F.team });
+  const { v, cid } = await visitorChat(site);
+  const unsent = (await upload(fx.srv, { token: v.token, conversationId: cid, name: 'forgot.pdf', body: pdfBytes() })).json.file;
+  const kept = (await upload(fx.srv, { token: v.token, conversationId: cid, name: 'keep.pdf', body: pdfBytes() })).json.file;
+  const old = (await upload(fx.srv, { token: v.token, conversationId: cid, name: 'old.pdf', body: pdfBytes() })).json.file;
+  await sendWithFiles(v, cid, [kept.id, old.id], 'two');
+  // As if uploaded two days ago and never sent (the default grace is a day).
+  await fx.pg.query("UPDATE files SET ready_at = now() - interval '2 days' WHERE id = $1", [unsent.id]);
+  await waitFor(async () => (await fx.pg.query('SELECT count(*)::int AS n FROM files WHERE id = $1', [unsent.id])).rows[0].n === 0, {
+    what: 'the unsent file swept',
+    timeoutMs: 10000,
+  });
+  assert.equal((await fx.pg.query('SELECT count(*)::int AS n FROM file_chunks WHERE file_id = $1', [unsent.id])).rows[0].n, 0);
+
+  // Retention: 30 days; one file was sent 31 days ago.
+  assert.equal((await patchSite(site, { retention_days: 30 })).status, 200);
+  await fx.pg.query("UPDATE files SET attached_at = now() - interval '31 days' WHERE id = $1", [old.id]);
+  await waitFor(async () => (await fx.pg.query('SELECT state FROM files WHERE id = $1', [old.id])).rows[0].state === 'removed', {
+    what: 'the old file removed',
+    timeoutMs: 10000,
+  });
+  assert.equal((await fx.pg.query('SELECT count(*)::int AS n FROM file_chunks WHERE file_id = $1', [old.id])).rows[0].n, 0, 'bytes deleted');
+  assert.ok((await fx.pg.query('SELECT count(*)::int AS n FROM file_chunks WHERE file_id = $1', [kept.id])).rows[0].n > 0, 'the other kept');
+  const gone = await download(fx.srv, old.url, { token: v.token });
+  assertProblem(gone, 410, 'file_removed');
+  const sync = await v.ack({ type: 'sync', conversation_id: cid, after_seq: 0 });
+  const msg = sync.messages.find((m) => m.body === 'two');
+  assert.deepEqual(msg.attachments, [kept, { id: old.id, name: 'old.pdf', removed: true }]);
+  const txt = await api(fx.srv, F.read, 'GET', `/api/v1/conversations/${cid}/transcript`, { query: { format: 'txt' } });
+  assert.ok(txt.body.includes('[file removed] old.pdf'), txt.body);
+  // Retention off again: nothing else changes.
+  assert.equal((await patchSite(site, { retention_days: null })).json.site.files.retention_days, undefined);
+});
+
+test('the scan hook decides before a file becomes visible; the disk backend keeps bytes under PARLEY_DATA_DIR', async () => {
+  const scanned = await fx.startNode({
+    env: { PARLEY_UPLOAD_SCAN_CMD: '! grep -q EICAR-STANDARD-ANTIVIRUS-TEST-FILE', PARLEY_UPLOAD_STORAGE: 'disk' },
+  });
+  const { v, cid } = await visitorChat();
+  const clean = await upload(scanned, { token: v.token, conversationId: cid, name: 'clean.txt', body: Buffer.from('all good\n') });
+  assert.equal(clean.status, 201, clean.body);
+  const onDisk = path.join(scanned.dataDir, 'files', clean.json.file.id.slice(0, 2), clean.json.file.id);
+  assert.equal(fs.readFileSync(onDisk, 'utf8'), 'all good\n');
+  assert.equal((await download(scanned, clean.json.file.url, { token: v.token })).body, 'all good\n');
+
+  const eicar = Buffer.from('X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*\n');
+  const bad = await upload(scanned, { token: v.token, conversationId: cid, name: 'eicar.txt', body: eicar });
+  assertProblem(bad, 422, 'file_rejected');
+  const row = (await fx.pg.query("SELECT id, state FROM files WHERE conversation_id = $1 AND name = 'eicar.txt'", [cid])).rows[0];
+  assert.equal(row.state, 'rejected');
+  assert.ok(!fs.existsSync(path.join(scanned.dataDir, 'files', row.id.slice(0, 2), row.id)), 'its bytes are gone');
+  assertProblem(await download(scanned, `/api/files/${row.id}`, { token: v.token }), 404, 'not_found');
+  await assert.rejects(sendWithFiles(v, cid, [row.id]), (e) => /file_invalid/.test(JSON.stringify(e)));
 });

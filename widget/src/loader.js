@@ -144,7 +144,7 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
     frame.src = server + '/widget/frame.html?site=' + encodeURIComponent(site) + '&host=' + encodeURIComponent(host);
     frame.title = zh ? '在线客服' : 'Chat';
     frame.id = 'parley-frame';
-    frame.setAttribute('sandbox', 'allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox');
+    frame.setAttribute('sandbox', 'allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox allow-downloads');
     root.appendChild(frame);
     launcher.setAttribute('aria-controls', frame.id);
     layout();

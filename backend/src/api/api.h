@@ -78,6 +78,7 @@ void api_files_upload(struct http_req *req);
 void api_v1_files_upload(struct http_req *req);
 void api_files_get(struct http_req *req);
 void api_files_link(struct http_req *req);
+void api_v1_files_get(struct http_req *req);
 void api_conversation_files(struct http_req *req);
 
 /* routes.c */

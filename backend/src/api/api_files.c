@@ -3,7 +3,8 @@
  *
  *   POST /api/files?conversation_id=&name=          visitor (Bearer) or agent (cookie + CSRF)
  *   POST /api/v1/conversations/{id}/files?name=     API token, conversations:write
- *   GET  /api/files/{id}  and  /api/v1/files/{id}   signed link, agent cookie, visitor or API Bearer
+ *   GET  /api/files/{id}                            signed link, agent cookie, visitor or API Bearer
+ *   GET  /api/v1/files/{id}                         API token, transcripts:read (401/403 like all of v1)
  *   GET  /api/files/{id}/link                       a signed link for <img> (same credentials)
  *   GET  /api/conversations/{id}/files              agent cookie: the visitor panel's list
  *
@@ -346,6 +347,22 @@ void api_files_get(struct http_req *req)
     } else {
         err = file_reader(req, &who, &notes) == 0 ? files_find(req->app, id, &who, notes, &m) : CHAT_E_NOT_FOUND;
     }
+    if (err != CHAT_OK) {
+        api_send_error(req, err, "no such file", NULL);
+        return;
+    }
+    send_file(req, &m);
+}
+
+void api_v1_files_get(struct http_req *req)
+{
+    char id[FILE_ID_LEN + 1];
+    struct apitoken t;
+    struct file_meta m;
+    if (bearer_require_scope(req, &t, APITOKEN_SCOPE_TRANSCRIPTS_READ) != 0 || file_id_param(req, id) != 0)
+        return;
+    struct actor who = {.kind = ACTOR_API, .id = t.id, .privileged = 1};
+    enum chat_err err = files_find(req->app, id, &who, apitokens_has(&t, APITOKEN_SCOPE_ADMIN), &m);
     if (err != CHAT_OK) {
         api_send_error(req, err, "no such file", NULL);
         return;

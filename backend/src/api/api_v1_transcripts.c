@@ -180,7 +180,55 @@ static void header_fields(struct strbuf *b, int html, json_t *conv)
     header_field(b, html, "Closed", jstr(conv, "closed_at", "-"));
 }
 
-static void render_text(json_t *doc, struct strbuf *b)
+/* A message's files: each named, with its size, type and an absolute link
+ * (public_url + its url: the REST API serves it to a transcripts:read
+ * token); a removed one says so. */
+static void tb_attachments(struct strbuf *b, int html, const char *base, json_t *m)
+{
+    json_t *files = json_object_get(m, "attachments"), *f;
+    size_t i;
+    char detail[160];
+    if (!json_is_array(files) || json_array_size(files) == 0)
+        return;
+    strbuf_str(b, html ? "<ul class=\"files\">" : "");
+    json_array_foreach(files, i, f)
+    {
+        const char *name = jstr(f, "name", "file");
+        int removed = json_is_true(json_object_get(f, "removed"));
+        snprintf(detail, sizeof(detail), "%lld bytes, %s", (long long)json_integer_value(json_object_get(f, "size")),
+                 jstr(f, "type", "application/octet-stream"));
+        if (html) {
+            strbuf_str(b, "<li>");
+            if (removed) {
+                strbuf_str(b, "<span dir=\"auto\">");
+                tb_html_text(b, name);
+                strbuf_str(b, "</span> &middot; file removed");
+            } else {
+                strbuf_str(b, "<a rel=\"noopener noreferrer\" href=\"");
+                tb_html(b, base);
+                tb_html(b, jstr(f, "url", ""));
+                strbuf_str(b, "\" dir=\"auto\">");
+                tb_html_text(b, name);
+                strbuf_str(b, "</a> &middot; ");
+                tb_html(b, detail);
+            }
+            strbuf_str(b, "</li>");
+        } else {
+            strbuf_str(b, removed ? "\n    [file removed] " : "\n    [file] ");
+            tb_body_lines(b, name);
+            if (!removed) {
+                strbuf_str(b, " (");
+                strbuf_str(b, detail);
+                strbuf_str(b, ") ");
+                strbuf_str(b, base);
+                strbuf_str(b, jstr(f, "url", ""));
+            }
+        }
+    }
+    strbuf_str(b, html ? "</ul>" : "");
+}
+
+static void render_text(json_t *doc, const char *base, struct strbuf *b)
 {
     json_t *conv = json_object_get(doc, "conversation");
     json_t *messages = json_object_get(doc, "messages"), *parts = json_object_get(doc, "participants"), *m;
@@ -212,11 +260,12 @@ static void render_text(json_t *doc, struct strbuf *b)
         tb_author(b, 0, json_object_get(m, "author"));
         strbuf_str(b, strcmp(kind, "note") == 0 ? " [internal note]: " : ": ");
         tb_body_lines(b, jstr(m, "body", ""));
+        tb_attachments(b, 0, base, m);
         strbuf_str(b, "\n");
     }
 }
 
-static void render_html(json_t *doc, struct strbuf *b)
+static void render_html(json_t *doc, const char *base, struct strbuf *b)
 {
     json_t *conv = json_object_get(doc, "conversation");
     json_t *messages = json_object_get(doc, "messages"), *m;
@@ -233,6 +282,8 @@ static void render_html(json_t *doc, struct strbuf *b)
            "li.visitor{background:#eef6ff}li.note{background:#fff8c5;border-left:3px solid #d4a72c}"
            "li.event{background:none;color:#59636e;text-align:center;font-size:.9em}"
            ".meta{color:#59636e;font-size:.85em}.body{white-space:pre-wrap;overflow-wrap:anywhere}"
+           ".files{margin:.25rem 0 0;padding-left:1.25rem;font-size:.9em;overflow-wrap:anywhere}"
+           ".files li{margin:0;padding:0;background:none;border-radius:0}"
            "@media print{body{margin:0}li{break-inside:avoid}}"
            "</style></head><body>\n<h1>Conversation #");
     strbuf_str(b, id);
@@ -261,7 +312,9 @@ static void render_html(json_t *doc, struct strbuf *b)
          * it from the meta line. */
         strbuf_str(b, "</div><div class=\"body\" dir=\"auto\">");
         tb_html_text(b, jstr(m, "body", ""));
-        strbuf_str(b, "</div></li>\n");
+        strbuf_str(b, "</div>");
+        tb_attachments(b, 1, base, m);
+        strbuf_str(b, "</li>\n");
     }
     strbuf_str(b, "</ol>\n</body></html>\n");
 }
@@ -297,9 +350,9 @@ void api_v1_transcript(struct http_req *req)
         goto done;
     }
     if (strcmp(format, "txt") == 0) {
-        render_text(doc, &b);
+        render_text(doc, req->app->cfg->public_url, &b);
     } else {
-        render_html(doc, &b);
+        render_html(doc, req->app->cfg->public_url, &b);
         /* A static document: its own inline style, nothing else at all. */
         req->csp = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
                    "frame-ancestors 'none'";

@@ -41,7 +41,7 @@ const struct http_route api_routes[] = {
     {"POST", "/api/v1/conversations/{id}/messages", api_v1_message_create},
     {"GET", "/api/v1/conversations/{id}/transcript", api_v1_transcript},
     {"POST", "/api/v1/conversations/{id}/files", api_v1_files_upload},
-    {"GET", "/api/v1/files/{id}", api_files_get},
+    {"GET", "/api/v1/files/{id}", api_v1_files_get},
     {"POST", "/api/v1/conversations/{id}/assign", api_v1_assign},
     {"POST", "/api/v1/conversations/{id}/close", api_v1_close},
     {"POST", "/api/v1/conversations/{id}/reopen", api_v1_reopen},

@@ -8,9 +8,16 @@
 // their original client_msg_id (the server deduplicates on it). Messages are
 // de-duplicated here by id, so two tabs, a sync overlapping events, or a
 // resend never show a message twice.
+//
+// Files (issue 11): attach() checks each file against the site's limits,
+// uploads it (raw body, Bearer token, progress, cancel) once the
+// conversation exists, then queues a message carrying it through the
+// outbox, which resends it like any message. Images and downloads use
+// short-lived signed links (fileLink), cached until they expire.
 
 import { ChatSocket } from '../../../ui-shared/socket.js';
 import { Outbox } from '../../../ui-shared/outbox.js';
+import { precheck, upload, uploadUrl } from '../../../ui-shared/files.js';
 import { setLanguage } from './i18n.js';
 
 const params = new URLSearchParams(location.search);
@@ -51,6 +58,8 @@ export const S = {
   ref: '',
   loaded: false, // the first sync of this conversation is done
   rated: false,
+  files: { up: false }, // the site's upload limits: {up, max_bytes, types}
+  uploads: [], // files being checked or uploaded: {key, file, sent, total, error, max, x}
 };
 
 // ---- rendering ----
@@ -96,6 +105,15 @@ export function validSettings(s) {
   };
 }
 
+function validFiles(f) {
+  f = f && typeof f === 'object' ? f : {};
+  return {
+    up: f.visitor_uploads === true,
+    max_bytes: Number.isInteger(f.max_bytes) && f.max_bytes > 0 ? f.max_bytes : undefined,
+    types: Array.isArray(f.types) ? f.types.filter((x) => typeof x === 'string') : undefined,
+  };
+}
+
 function applyBrand(color) {
   const n = parseInt(color.slice(1), 16);
   const lum = (0.299 * (n >> 16) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255)) / 255;
@@ -104,15 +122,19 @@ function applyBrand(color) {
   root.setProperty('--on-brand', lum > 0.62 ? '#111827' : '#ffffff');
 }
 
+async function siteJson() {
+  const r = await fetch(`/api/widget/sites/${SITE}`, { credentials: 'omit', cache: 'no-store' });
+  if (!r.ok) throw new Error(`HTTP ${r.status}`);
+  return r.json();
+}
+
 export async function loadSite() {
   try {
-    const r = await fetch(`/api/widget/sites/${SITE}`, { credentials: 'omit', cache: 'no-store' });
-    if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    const j = await r.json();
+    const j = await siteJson();
     const settings = validSettings(j && j.settings);
     setLanguage(settings.language);
     applyBrand(settings.color);
-    update({ settings, siteName: str(j.name, 100), online: j.online !== false, siteLoaded: true });
+    update({ settings, files: validFiles(j.files), siteName: str(j.name, 100), online: j.online !== false, siteLoaded: true });
   } catch (e) {
     setLanguage('auto');
     applyBrand(S.settings.color);
@@ -132,7 +154,7 @@ function persist() {
     type: 'state',
     conv: S.convId,
     active: !!S.start || !!(S.convId && (!S.conv || S.conv.status !== 'closed')),
-    outbox: outbox.items.map(({ cmid, body, at }) => ({ cmid, body, at })),
+    outbox: outbox.items.map(({ cmid, body, at, files }) => (files ? { cmid, body, at, files } : { cmid, body, at })),
     start: S.start,
   });
 }
@@ -176,7 +198,7 @@ function onHostMessage(e) {
     outbox.restore(
       (Array.isArray(m.outbox) ? m.outbox : [])
         .filter((x) => x && /^[\x21-\x7e]{1,64}$/.test(x.cmid) && typeof x.body === 'string' && x.body.length <= 16000)
-        .map((x) => ({ cmid: x.cmid, body: x.body, at: int(x.at) })),
+        .map((x) => fileFields({ cmid: x.cmid, body: x.body, at: int(x.at) }, cleanFiles(x.files))),
     );
     let start = null;
     if (m.start && typeof m.start === 'object') start = { prechat: cleanPrechat(m.start.prechat), offline: m.start.offline === true };
@@ -304,7 +326,10 @@ export const outbox = new Outbox({
   socket: () => sock,
   prefix: () => 'w',
   timeoutMs: 15000,
-  frame: () => (S.convId && !(S.conv && S.conv.status === 'closed') ? { type: 'message.send', conversation_id: S.convId } : null),
+  frame: (item) =>
+    S.convId && !(S.conv && S.conv.status === 'closed')
+      ? { type: 'message.send', conversation_id: S.convId, ...(item.attachments ? { attachments: item.attachments } : {}) }
+      : null,
   onSent: (item, ack) => {
     if (ack.message) addMsg(ack.message, false);
   },
@@ -363,12 +388,15 @@ function adopt(conv) {
   if (conv.id !== S.convId) forgetConversation();
   S.convId = conv.id;
   applyConv(conv);
+  pumpUploads();
   if (earlyQueue && earlyQueue.conversation_id === conv.id) applyQueue(earlyQueue);
   persist();
 }
 
 function forgetConversation() {
   readInFlight = 0;
+  for (const u of S.uploads) if (u.x) u.x.abort();
+  S.uploads = [];
   update({ convId: null, conv: null, msgs: [], lastSeq: 0, typing: null, queue: null, loaded: false, rated: false });
   sendUnread();
 }
@@ -423,6 +451,139 @@ export function send(body) {
   stopTyping();
   outbox.add({ body });
   flush();
+}
+
+// ---- files ----
+const HEX_ID = /^[0-9a-f]{32}$/;
+
+/** The attachments of a message as we show them ([] when none or malformed). */
+function cleanFiles(list) {
+  const out = [];
+  if (Array.isArray(list))
+    for (const f of list.slice(0, 10)) {
+      if (!f || !HEX_ID.test(f.id)) continue;
+      const c = { id: f.id, name: str(f.name, 255) || 'file' };
+      if (f.removed === true) c.removed = true;
+      else {
+        c.size = int(f.size);
+        c.type = str(f.type, 200);
+        if (int(f.width) && int(f.height)) {
+          c.width = f.width;
+          c.height = f.height;
+        }
+      }
+      out.push(c);
+    }
+  return out;
+}
+
+// An outbox item carrying files: `files` to show, `attachments` (their ids) to send.
+const fileFields = (item, files) => (files.length ? { ...item, files, attachments: files.map((f) => f.id) } : item);
+
+export const MAX_FILES = 5;
+let uploadKey = 0;
+
+/** Files the visitor picked, dropped or pasted: checked, then uploaded once the conversation exists. */
+export function attach(files) {
+  if (!S.files.up || !files.length) return;
+  for (const file of files.slice(0, MAX_FILES)) {
+    const bad = precheck(file, S.files);
+    const u = { key: ++uploadKey, file, sent: 0, total: file.size, error: null, max: 0, x: null };
+    if (bad) {
+      u.error = bad.code === 'too_big' ? 'file_too_large' : 'file_type_refused';
+      u.max = bad.max;
+    }
+    S.uploads = [...S.uploads, u];
+  }
+  // A file can be the first thing sent: start the conversation as a first message does.
+  if (!S.convId && !S.start) {
+    S.start = { prechat: {}, offline: !S.online };
+    persist();
+    flush();
+  }
+  update();
+  pumpUploads();
+}
+
+function pumpUploads() {
+  const cid = S.convId;
+  if (!cid || !S.token) return;
+  for (const u of S.uploads) {
+    if (u.error || u.x) continue;
+    u.x = upload(uploadUrl('/api/files', cid, u.file.name), u.file, {
+      headers: { Authorization: `Bearer ${S.token}` },
+      onProgress: (sent, total) => {
+        u.sent = sent;
+        u.total = total;
+        update();
+      },
+    });
+    u.x.done.then(
+      (file) => {
+        u.x = null;
+        dropUpload(u.key);
+        if (cid !== S.convId) return;
+        outbox.add(fileFields({ body: '' }, cleanFiles([file])));
+        flush();
+      },
+      async (e) => {
+        if (e.slug === 'cancelled') return;
+        // The site's limits changed since the page loaded: learn the new ones.
+        if (['file_too_large', 'file_type_refused', 'uploads_disabled'].includes(e.slug))
+          await siteJson().then(
+            (j) => (S.files = validFiles(j.files)),
+            () => {},
+          );
+        u.x = null;
+        u.error = e.slug;
+        u.max = int(e.problem.max_bytes) || S.files.max_bytes;
+        update();
+      },
+    );
+  }
+  update();
+}
+
+/** Cancels (aborts) or dismisses an upload. */
+export function dropUpload(key) {
+  const u = S.uploads.find((x) => x.key === key);
+  if (!u) return;
+  if (u.x) u.x.abort();
+  update({ uploads: S.uploads.filter((x) => x !== u) });
+}
+
+/** Tries a failed upload again (network, rate limit, server unavailable). */
+export function retryUpload(key) {
+  const u = S.uploads.find((x) => x.key === key);
+  if (!u) return;
+  u.error = null;
+  u.sent = 0;
+  pumpUploads();
+}
+
+// Signed links (10 minutes): one request per file until it expires.
+const links = new Map();
+
+/** A signed URL for a file (resolves to a same-origin path), for <img src> and downloads. */
+export function fileLink(id) {
+  const c = links.get(id);
+  if (c && c.exp > Date.now() + 30000) return c.p;
+  const p = fetch(`/api/files/${id}/link`, { headers: { Authorization: `Bearer ${S.token}` }, credentials: 'omit', cache: 'no-store' })
+    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
+    .then((j) => {
+      if (typeof j.url !== 'string' || !j.url.startsWith(`/api/files/${id}`)) throw new Error('bad link');
+      links.set(id, { p, exp: Date.parse(j.expires_at) || Date.now() + 300000, url: j.url });
+      return j.url;
+    });
+  p.catch(() => links.delete(id));
+  links.set(id, { p, exp: Date.now() + 60000 });
+  return p;
+}
+
+/** The signed URL of a file when one is at hand (no request). */
+export function linkNow(id) {
+  const c = links.get(id);
+  return c && c.url && c.exp > Date.now() + 30000 ? c.url : null;
 }
 
 export function retry(cmid) {
@@ -582,6 +743,7 @@ function addMsg(m, live) {
     author: { kind: m.author.kind, name: str(m.author.name, 200) },
     created_at: str(m.created_at, 40),
     client_msg_id: m.client_msg_id,
+    files: cleanFiles(m.attachments),
     // event lines: a stable code and who, worded by eventText()
     event: str(m.event, 20),
     event_agent: str(m.event_agent, 200),
@@ -592,7 +754,7 @@ function addMsg(m, live) {
   if (msg.author.kind === 'agent') patch.typing = null;
   update(patch);
   if (live && msg.author.kind === 'agent' && msg.kind === 'message')
-    toHost({ type: 'message', message: { body: msg.body, author: msg.author.name, created_at: msg.created_at } });
+    toHost({ type: 'message', message: { body: msg.body || msg.files.map((f) => f.name).join(', '), author: msg.author.name, created_at: msg.created_at } });
   sendUnread();
 }
 

@@ -66,6 +66,21 @@ const en = {
   closed: 'The conversation was closed',
   requeued: 'The agent was disconnected; waiting for another agent',
   transferred: 'Transferred to another team',
+  attach: 'Attach files',
+  dropHere: 'Drop files here to send them',
+  cancelUpload: 'Cancel upload',
+  dismiss: 'Dismiss',
+  download: 'Download',
+  file: 'File',
+  removed: 'File removed',
+  tooBig: 'Too large: files can be up to {max}',
+  tooBig0: 'This file is too large',
+  badType: 'This type of file cannot be sent',
+  noUploads: 'Sending files is turned off',
+  slowDown: 'Too many files at once: try again in a moment',
+  rejected: 'This file was refused by the security check',
+  netErr: 'Upload failed: check your connection',
+  upFailed: 'The file could not be sent',
 };
 
 const zh = {
@@ -127,6 +142,21 @@ const zh = {
   closed: '对话已结束',
   requeued: '客服已断开连接，正在等待其他客服',
   transferred: '已转接至其他团队',
+  attach: '发送文件',
+  dropHere: '将文件拖放到此处即可发送',
+  cancelUpload: '取消上传',
+  dismiss: '关闭',
+  download: '下载',
+  file: '文件',
+  removed: '文件已删除',
+  tooBig: '文件太大：上限为 {max}',
+  tooBig0: '文件太大',
+  badType: '不支持发送此类型的文件',
+  noUploads: '已关闭文件发送',
+  slowDown: '发送文件过于频繁，请稍后再试',
+  rejected: '文件未通过安全检查',
+  netErr: '上传失败：请检查网络连接',
+  upFailed: '文件发送失败',
 };
 
 export let lang = 'en';

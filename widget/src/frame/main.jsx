@@ -10,15 +10,21 @@ import { render } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 import {
+  MAX_FILES,
   S,
+  attach,
   boot,
   discard,
+  dropUpload,
   endConversation,
+  fileLink,
+  linkNow,
   newConversation,
   onRender,
   outbox,
   rate,
   retry,
+  retryUpload,
   send,
   setFocusHandler,
   startConversation,
@@ -26,8 +32,9 @@ import {
   typing,
   update,
 } from './chat.js';
-import { eventText, t, tName, time } from './i18n.js';
+import { eventText, lang, t, tName, time } from './i18n.js';
 import { balance } from '../../../ui-shared/bidi.js';
+import { filesOf, fmtBytes, isRaster } from '../../../ui-shared/files.js';
 import { MessageText } from '../../../ui-shared/linkify.js';
 
 // ---- icons (static SVG) ----
@@ -73,6 +80,166 @@ const IconClock = () => (
     <path fill="currentColor" d="M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm1 10.4 3.5 2.1-.9 1.5L11 13V6h2z" />
   </Svg>
 );
+
+const IconClip = () => (
+  <Svg>
+    <path
+      fill="currentColor"
+      d="M16.5 6.5v10.6a4.5 4.5 0 0 1-9 0V5.8a3 3 0 0 1 6 0v10.3a1.5 1.5 0 0 1-3 0V6.5H9v9.6a3 3 0 0 0 6 0V5.8a4.5 4.5 0 0 0-9 0v11.3a6 6 0 0 0 12 0V6.5z"
+    />
+  </Svg>
+);
+const IconFile = () => (
+  <Svg size={22}>
+    <path fill="currentColor" d="M6 2h8l6 6v12a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm7 1.5V9h5.5zM8 13v2h8v-2zm0 4v2h5v-2z" />
+  </Svg>
+);
+
+// ---- files ----
+const KINDS = [
+  ['pdf', 'PDF'],
+  ['zip', 'ZIP'],
+  ['wordprocessingml', 'Word'],
+  ['spreadsheetml', 'Excel'],
+  ['presentationml', 'PowerPoint'],
+  ['opendocument.text', 'ODT'],
+  ['opendocument.spreadsheet', 'ODS'],
+  ['opendocument.presentation', 'ODP'],
+  ['ole-storage', 'Office'],
+  ['csv', 'CSV'],
+  ['text/plain', 'TXT'],
+  ['svg', 'SVG'],
+];
+const typeLabel = (type) => (KINDS.find(([k]) => type.includes(k)) || [0, t('file')])[1];
+
+/** A preview's box: the stored size scaled down into 240×240, known before the image loads. */
+function fit(w, h) {
+  const s = Math.min(1, 240 / w, 240 / h);
+  return [Math.max(1, Math.round(w * s)), Math.max(1, Math.round(h * s))];
+}
+
+/** Opens a file (new tab) or downloads it, through a fresh signed link. */
+function openFile(e, f, download) {
+  const now = linkNow(f.id);
+  if (!download && now) {
+    e.currentTarget.href = now; // the link's own navigation opens it
+    return;
+  }
+  e.preventDefault();
+  fileLink(f.id).then(
+    (url) => {
+      if (!download) return window.open(url, '_blank', 'noopener');
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = f.name;
+      a.click();
+    },
+    () => {},
+  );
+}
+
+function Img({ f }) {
+  const [src, setSrc] = useState(() => linkNow(f.id));
+  useEffect(() => {
+    if (!src) fileLink(f.id).then(setSrc, () => {});
+  }, [f.id]);
+  const [w, h] = fit(f.width || 240, f.height || 180);
+  return (
+    <a class="pw-img" href={src || '#'} target="_blank" rel="noopener noreferrer" title={f.name} onClick={(e) => openFile(e, f, false)}>
+      <img src={src || undefined} width={w} height={h} alt={f.name} />
+    </a>
+  );
+}
+
+const FileName = ({ f }) => (
+  <bdi class="pw-file-name" dir="auto">
+    {balance(f.name)}
+  </bdi>
+);
+
+function Files({ files }) {
+  return files.map((f) =>
+    f.removed ? (
+      <div class="pw-file pw-gone" key={f.id}>
+        <IconFile />
+        <span class="pw-file-text">
+          <FileName f={f} />
+          <span class="pw-file-meta">{t('removed')}</span>
+        </span>
+      </div>
+    ) : isRaster(f.type) ? (
+      <Img f={f} key={f.id} />
+    ) : (
+      <button type="button" class="pw-file" key={f.id} title={t('download')} onClick={(e) => openFile(e, f, true)}>
+        <IconFile />
+        <span class="pw-file-text">
+          <FileName f={f} />
+          <span class="pw-file-meta">
+            {typeLabel(f.type)} · {fmtBytes(f.size, lang)}
+          </span>
+        </span>
+      </button>
+    ),
+  );
+}
+
+const RETRIABLE = ['network', 'rate_limited', 'unavailable', 'internal', 'http'];
+
+function uploadError(u) {
+  const max = u.max;
+  const text = {
+    file_too_large: max ? t('tooBig', { max: fmtBytes(max, lang) }) : t('tooBig0'),
+    file_type_refused: t('badType'),
+    uploads_disabled: t('noUploads'),
+    rate_limited: t('slowDown'),
+    file_rejected: t('rejected'),
+    network: t('netErr'),
+    closed: t('endedText'),
+  }[u.error];
+  return text || t('upFailed');
+}
+
+/** A file on its way: name, progress and cancel; or why it was refused. */
+function Upload({ u }) {
+  const pct = u.total ? Math.min(100, Math.floor((100 * u.sent) / u.total)) : 0;
+  const f = u.file;
+  return (
+    <li class="pw-row pw-mine pw-first pw-up" data-state={u.error ? 'error' : 'uploading'}>
+      <div class={`pw-file pw-upcard${u.error ? ' pw-up-err' : ''}`}>
+        <IconFile />
+        <span class="pw-file-text">
+          <FileName f={f} />
+          {u.error ? (
+            <span class="pw-err" role="alert">
+              {uploadError(u)}
+              {RETRIABLE.includes(u.error) && (
+                <button type="button" class="pw-link" onClick={() => retryUpload(u.key)}>
+                  {t('retry')}
+                </button>
+              )}
+            </span>
+          ) : (
+            <>
+              <progress max={100} value={pct} aria-label={f.name} />
+              <span class="pw-file-meta">
+                {fmtBytes(f.size, lang)} · {pct}%
+              </span>
+            </>
+          )}
+        </span>
+        <button
+          type="button"
+          class="pw-x"
+          aria-label={u.error ? t('dismiss') : t('cancelUpload')}
+          title={u.error ? t('dismiss') : t('cancelUpload')}
+          onClick={() => dropUpload(u.key)}
+        >
+          ×
+        </button>
+      </div>
+    </li>
+  );
+}
 
 // The first letter, not an invisible character that may precede it.
 const initial = (name) => (Array.from(String(name || '').replace(/[^\p{L}\p{N}\p{S}]+/gu, ''))[0] || '?').toUpperCase();
@@ -336,7 +503,7 @@ function Messages() {
   const c = S.conv;
   const items = [];
   for (const m of S.msgs) items.push(m);
-  for (const p of outbox.items) items.push({ pending: p, kind: 'message', author: { kind: 'visitor' }, body: p.body, key: p.cmid });
+  for (const p of outbox.items) items.push({ pending: p, kind: 'message', author: { kind: 'visitor' }, body: p.body, files: p.files, key: p.cmid });
 
   useLayoutEffect(() => {
     const el = list.current;
@@ -413,9 +580,20 @@ function Messages() {
           {!mine && (last ? <Avatar name={m.author.name || t('team')} small /> : <span class="pw-av-gap" />)}
           {/* dir="auto": the body's first letter sets its direction (the
               label before it is a <bdi>, which dir="auto" skips). */}
-          <div class="pw-bubble" dir="auto">
+          <div class={m.files && m.files.length ? `pw-bubble pw-att${m.body ? '' : ' pw-bare'}` : 'pw-bubble'} dir="auto">
             <Name cls="pw-sr" text={`${mine ? t('you') : m.author.name || t('team')}: `} />
-            <MessageText text={m.body} />
+            {m.files && m.files.length ? (
+              <>
+                <Files files={m.files} />
+                {m.body && (
+                  <span class="pw-text">
+                    <MessageText text={m.body} />
+                  </span>
+                )}
+              </>
+            ) : (
+              <MessageText text={m.body} />
+            )}
           </div>
         </div>
         {status}
@@ -428,6 +606,9 @@ function Messages() {
       <QueueNote />
       <ol class="pw-msgs" role="log" aria-live="polite" aria-relevant="additions" aria-label={t('title')}>
         {rows}
+        {S.uploads.map((u) => (
+          <Upload u={u} key={`u${u.key}`} />
+        ))}
       </ol>
       {S.typing && (
         <div class="pw-row pw-theirs pw-first pw-last pw-typing" role="status">
@@ -454,6 +635,7 @@ function Messages() {
 function Composer() {
   const [text, setText] = useState('');
   const area = useRef(null);
+  const pick = useRef(null);
   useLayoutEffect(() => {
     const el = area.current;
     if (!el) return;
@@ -474,6 +656,24 @@ function Composer() {
         submit();
       }}
     >
+      {S.files.up && (
+        <>
+          <button type="button" class="pw-attach" aria-label={t('attach')} title={t('attach')} onClick={() => pick.current.click()}>
+            <IconClip />
+          </button>
+          <input
+            id="pw-file"
+            ref={pick}
+            type="file"
+            multiple
+            hidden
+            onChange={(e) => {
+              attach(Array.from(e.currentTarget.files));
+              e.currentTarget.value = '';
+            }}
+          />
+        </>
+      )}
       <label class="pw-sr" for="pw-text">
         {t('write')}
       </label>
@@ -488,6 +688,15 @@ function Composer() {
         onInput={(e) => {
           setText(e.currentTarget.value);
           typing();
+        }}
+        onPaste={(e) => {
+          // Files only when nothing textual is pasted (copied cells also carry a picture).
+          const d = e.clipboardData;
+          if (!S.files.up || !d || Array.from(d.types).includes('text/plain')) return;
+          const files = filesOf(d, MAX_FILES);
+          if (!files.length) return;
+          e.preventDefault();
+          attach(files);
         }}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
@@ -567,14 +776,45 @@ function Closed() {
   );
 }
 
+const dragsFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types).includes('Files');
+
 function Chat() {
+  const [drag, setDrag] = useState(false);
   const closed = S.conv && S.conv.status === 'closed';
+  const can = !closed && S.files.up;
+  const over = (e) => {
+    if (!dragsFiles(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = can ? 'copy' : 'none';
+    if (can) setDrag(true);
+  };
   return (
-    <div class="pw-chat">
+    <div
+      class="pw-chat"
+      onDragEnter={over}
+      onDragOver={over}
+      onDragLeave={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget)) setDrag(false);
+      }}
+      onDrop={(e) => {
+        if (!dragsFiles(e)) return;
+        e.preventDefault();
+        setDrag(false);
+        if (can) attach(filesOf(e.dataTransfer, MAX_FILES));
+      }}
+    >
       <ChatHeader />
       <Banner />
       <Messages />
       {closed ? <Closed /> : <Composer />}
+      {drag && can && (
+        <div class="pw-drop" aria-hidden="true">
+          <span>
+            <IconClip />
+            {t('dropHere')}
+          </span>
+        </div>
+      )}
     </div>
   );
 }
@@ -584,8 +824,20 @@ function App() {
     const onKey = (e) => {
       if (e.key === 'Escape') minimise();
     };
+    // A file dropped anywhere else must not replace the frame with itself.
+    const noDrop = (e) => {
+      if (e.defaultPrevented) return;
+      e.preventDefault();
+      if (e.dataTransfer) e.dataTransfer.dropEffect = 'none';
+    };
     document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
+    window.addEventListener('dragover', noDrop);
+    window.addEventListener('drop', noDrop);
+    return () => {
+      document.removeEventListener('keydown', onKey);
+      window.removeEventListener('dragover', noDrop);
+      window.removeEventListener('drop', noDrop);
+    };
   }, []);
   if (S.fatal) {
     return (
