@@ -36,13 +36,13 @@ export function precheck(file, limits) {
   return null;
 }
 
-/** "512 B", "3.4 KB", "12 MB" (1000-based, as file managers show). */
+/** "512 B", "3.4 KB", "25 MB" (1024-based: the 25 MiB default limit reads "25 MB"). */
 export function fmtBytes(n, lang) {
   const units = ['B', 'KB', 'MB', 'GB'];
   let v = Number(n) || 0;
   let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
     i++;
   }
   const digits = i === 0 || v >= 10 ? 0 : 1;

@@ -343,7 +343,7 @@ test('upload errors are explained: a refused type, a file over the site limit, a
   await refused.waitFor({ state: 'detached' });
 
   // Over the site's limit.
-  await fx.pg.query('UPDATE sites SET upload_max_bytes = 1000 WHERE id = $1', [site.id]);
+  await fx.pg.query('UPDATE sites SET upload_max_bytes = 1024 WHERE id = $1', [site.id]);
   try {
     await page.setInputFiles('[data-testid=attach-input]', { name: 'terms.pdf', mimeType: 'application/pdf', buffer: pdf(3000) });
     const big = page.locator('[data-testid=staged-item][data-name="terms.pdf"][data-state=failed]');
@@ -379,7 +379,7 @@ test(
     const { v, cid } = await chatWith('Vera Visitor');
     // Ann already left an internal file in a note (HTTP upload + note.send from node).
     const session = await agentSession(fx.srv, ann);
-    const internal = await uploadAs(fx.srv, { session }, cid, 'refund-approval.pdf', pdf(5200));
+    const internal = await uploadAs(fx.srv, { session }, cid, 'refund-approval.pdf', pdf(5300));
     await annWs.ack({ type: 'note.send', conversation_id: cid, client_msg_id: `n-${cid}`, body: 'Approval attached', attachments: [internal.id] });
 
     const C = await annConsole();
@@ -469,7 +469,7 @@ test("an admin sets a site's file settings; they are checked, saved and kept", {
   assert.match(await page.locator('[data-testid=files-types]').innerText(), /Word \(\.docx\)[\s\S]*Older Office files/);
 
   // Values out of bounds are refused in the form, before any request.
-  await maxMb.fill(String(Math.ceil(initial.ceiling_bytes / 1e6) + 1000));
+  await maxMb.fill(String(Math.ceil(initial.ceiling_bytes / (1024 * 1024)) + 1000));
   await page.fill('[data-testid=files-retention]', '5000');
   await page.click('[data-testid=site-save]');
   const errors = page.locator('[data-testid=site-files] .field-error');
@@ -487,7 +487,7 @@ test("an admin sets a site's file settings; they are checked, saved and kept", {
   await page.click('[data-testid=site-save]');
   await page.waitForSelector('.toast:has-text("saved")');
   const saved = (await siteJson()).files;
-  assert.equal(saved.max_bytes, 5000000);
+  assert.equal(saved.max_bytes, 5 * 1024 * 1024);
   assert.equal(saved.retention_days, 30);
   assert.equal(saved.visitor_uploads, false);
   assert.ok(!saved.types.includes('image/gif'));

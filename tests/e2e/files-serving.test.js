@@ -154,6 +154,7 @@ test('served SVG and HTML-ish files carry nosniff, a sandboxing CSP and attachme
     const csp = String(res.headers['content-security-policy'] || '');
     assert.match(csp, /(^|;)\s*sandbox\b/, `${key}: CSP ${csp}`);
     assert.match(String(res.headers['content-disposition'] || ''), /^attachment\b/, key);
+    assert.equal(res.headers['content-type'], 'application/octet-stream', `${key}: served as bytes, not markup`);
   }
   assert.equal(files.svg.type, 'image/svg+xml');
   // A raster image is inline, still nosniff.
@@ -161,9 +162,8 @@ test('served SVG and HTML-ish files carry nosniff, a sandboxing CSP and attachme
   assert.equal(img.status, 200);
   assert.equal(img.headers['x-content-type-options'], 'nosniff');
   assert.doesNotMatch(String(img.headers['content-disposition'] || ''), /^attachment/);
-  // ?download=1 (the contract; the server also reads true) makes an image an attachment too.
-  let dl = await request(fx.srv, { path: `${files.png.url}?download=1`, headers: { Cookie: `parley_session=${agentCookie}` } });
-  if (dl.status === 400) dl = await request(fx.srv, { path: `${files.png.url}?download=true`, headers: { Cookie: `parley_session=${agentCookie}` } });
+  // ?download=true makes an image an attachment too.
+  const dl = await request(fx.srv, { path: `${files.png.url}?download=true`, headers: { Cookie: `parley_session=${agentCookie}` } });
   assert.equal(dl.status, 200);
   assert.match(String(dl.headers['content-disposition'] || ''), /^attachment\b/);
 });

@@ -385,9 +385,9 @@ test('refused before uploading (too big, refused type) and by the server (413, 4
   try {
     // The page loads with a 1 MB limit, then the site lowers it to 1 KB: the
     // browser lets a 5 KB file go, the server refuses it.
-    await siteFiles({ max_bytes: 1000 * 1000 });
+    await siteFiles({ max_bytes: 1024 * 1024 });
     const one = await chat();
-    await siteFiles({ max_bytes: 1000, types: ['image/png', 'application/pdf'] });
+    await siteFiles({ max_bytes: 1024, types: ['image/png', 'application/pdf'] });
     await one.frame.locator('#pw-file').setInputFiles({ name: 'scan.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([PDF, Buffer.alloc(5000, 32)]) });
     const err = one.frame.locator('.pw-up[data-state=error]', { hasText: 'scan.pdf' });
     await err.waitFor({ timeout: 15000 });
@@ -454,7 +454,7 @@ const TEXT = {
 
 for (const v of VIEWS) {
   test(`screenshots (${v.lang}, ${v.viewport.width}×${v.viewport.height}): images, file cards, a removed file, refused and uploading files, the drop overlay`, async () => {
-    await siteFiles({ max_bytes: 5 * 1000 * 1000 });
+    await siteFiles({ max_bytes: 5 * 1024 * 1024 });
     try {
       const { page, frame, cid } = await chat({ locale: v.locale, viewport: v.viewport });
       const tx = TEXT[v.lang];

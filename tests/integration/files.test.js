@@ -200,14 +200,15 @@ test('types come from the bytes: HTML or SVG posing as PNG is refused; SVG allow
   const w = await visitorChat(site);
   for (const [name, body, type] of [
     ['logo.png', svg, 'image/svg+xml'],
-    ['page.html', html, 'text/html; charset=utf-8'],
+    ['page.html', html, 'text/html'],
   ]) {
     const up = await upload(fx.srv, { token: w.v.token, conversationId: w.cid, name, body });
     assert.equal(up.status, 201, up.body);
     assert.equal(up.json.file.width, undefined);
     const got = await download(fx.srv, up.json.file.url, { token: w.v.token });
     assert.equal(got.status, 200);
-    assert.equal(got.headers['content-type'], type);
+    assert.equal(up.json.file.type, type, 'recorded as what it is');
+    assert.equal(got.headers['content-type'], 'application/octet-stream', 'served as bytes, never as markup');
     assert.match(got.headers['content-disposition'], /^attachment; /);
     assert.equal(got.headers['content-security-policy'], "sandbox; default-src 'none'");
     assert.equal(got.headers['x-content-type-options'], 'nosniff');

@@ -16,8 +16,8 @@ test('precheck refuses a file over the site limit and a type the browser knows i
 
 test('fmtBytes reads like a file manager', () => {
   assert.equal(fmtBytes(512, 'en'), '512 B');
-  assert.equal(fmtBytes(3400, 'en'), '3.4 KB');
-  assert.equal(fmtBytes(26214400, 'en'), '26 MB');
+  assert.equal(fmtBytes(3500, 'en'), '3.4 KB');
+  assert.equal(fmtBytes(26214400, 'en'), '25 MB');
 });
 
 test('isRaster and uploadUrl', () => {

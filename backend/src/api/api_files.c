@@ -297,9 +297,13 @@ static void send_file(struct http_req *req, const struct file_meta *m)
     req->cache_control = "private, max-age=300";
     http_add_header(req, "Cross-Origin-Resource-Policy", "same-origin");
     content_disposition(req, sniff_is_raster(m->type) && !download ? "inline" : "attachment", m->name);
-    /* Text is labelled UTF-8 (what the sniffer checked), never left to guessing. */
+    /* Markup is labelled as bytes, not as markup: one more layer under the
+     * sandbox and the attachment disposition. Text is labelled UTF-8 (what
+     * the sniffer checked), never left to guessing. */
     char type[160];
-    snprintf(type, sizeof(type), "%s%s", m->type, strncmp(m->type, "text/", 5) == 0 ? "; charset=utf-8" : "");
+    int markup = strcmp(m->type, SNIFF_TYPE_HTML) == 0 || strcmp(m->type, SNIFF_TYPE_SVG) == 0;
+    snprintf(type, sizeof(type), "%s%s", markup ? SNIFF_TYPE_UNKNOWN : m->type,
+             !markup && strncmp(m->type, "text/", 5) == 0 ? "; charset=utf-8" : "");
     /* The first chunk is read before any header goes out, so a storage
      * failure can still be answered with a status. */
     size_t len = 0;

@@ -196,9 +196,9 @@ function Preview({ ws }) {
 
 // ----------------------------------------------------------------- files
 
-const MB = 1000000; // sizes read as fmtBytes writes them (1000-based)
+const MB = 1024 * 1024; // sizes read as fmtBytes writes them (1024-based: 25 MiB reads 25 MB)
 
-/** "26.2" for 26214400: at most two decimals, never above the value. */
+/** "25" for 26214400: at most two decimals, never above the value. */
 const toMb = (bytes) => String(Math.floor((Number(bytes) / MB) * 100) / 100);
 
 /** The form's values of a site's file settings (the site JSON's `files`). */
