@@ -461,7 +461,7 @@ test("an admin sets a site's file settings; they are checked, saved and kept", {
   assert.equal(initial.retention_days ?? null, null);
   // The form shows what the server has.
   const maxMb = page.locator('[data-testid=files-max-mb]');
-  assert.equal(Number(await maxMb.inputValue()), Math.floor((initial.max_bytes / 1e6) * 100) / 100);
+  assert.equal(Number(await maxMb.inputValue()), Math.floor((initial.max_bytes / (1024 * 1024)) * 100) / 100);
   assert.equal(await page.locator('[data-testid=files-retention]').inputValue(), '');
   assert.equal(await page.locator('[data-testid="files-type-image/gif"]').isChecked(), initial.types.includes('image/gif'));
   assert.equal(await page.locator('[data-testid="files-type-image/svg+xml"]').isChecked(), initial.types.includes('image/svg+xml'));
@@ -505,7 +505,7 @@ test("an admin sets a site's file settings; they are checked, saved and kept", {
   await page.fill('[data-testid=files-retention]', '');
   await page.click('[data-testid=site-save]');
   await waitFor(async () => ((await siteJson()).files.retention_days ?? null) === null, { what: 'retention back to forever' });
-  assert.equal((await siteJson()).files.max_bytes, 5000000, 'a field not edited is not written back');
+  assert.equal((await siteJson()).files.max_bytes, 5 * 1024 * 1024, 'a field not edited is not written back');
 
   assert.deepEqual(await C.problems(), []);
   await C.context.close();

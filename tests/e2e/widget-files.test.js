@@ -318,7 +318,7 @@ test('progress and cancel: a big upload shows a bar and a percentage; cancel abo
   const uploads = watchUploads(page);
   const unthrottle = await throttleUploads(page, frame, 256 * 1024);
   try {
-    await frame.locator('#pw-file').setInputFiles({ name: 'big log.txt', mimeType: 'text/plain', buffer: Buffer.alloc(6 * 1000 * 1000, 'log line\n') });
+    await frame.locator('#pw-file').setInputFiles({ name: 'big log.txt', mimeType: 'text/plain', buffer: Buffer.alloc(6 * 1024 * 1024, 'log line\n') });
     const row = frame.locator('.pw-up[data-state=uploading]');
     await row.waitFor();
     await waitFor(
@@ -484,7 +484,7 @@ for (const v of VIEWS) {
       });
 
       // Refused before uploading, and one on its way (slowed down).
-      await f.locator('#pw-file').setInputFiles({ name: 'holiday video.mov', mimeType: 'video/quicktime', buffer: Buffer.alloc(5 * 1000 * 1000 + 1) });
+      await f.locator('#pw-file').setInputFiles({ name: 'holiday video.mov', mimeType: 'video/quicktime', buffer: Buffer.alloc(5 * 1024 * 1024 + 1) });
       await f.locator('.pw-up[data-state=error]', { hasText: tx.tooBig }).waitFor();
       const unthrottle = await throttleUploads(page, f, 200 * 1024);
       try {
