@@ -60,6 +60,22 @@ static void test_render_refuses_bad_arguments(void **state)
     assert_string_equal(problem_title("no_such_slug"), "Request failed");
 }
 
+static void test_extension_members_never_replace_standard_ones(void **state)
+{
+    (void)state;
+    json_t *members = json_pack("{s:I, s:s, s:i}", "max_bytes", (json_int_t)600000, "type", "spoofed", "status", 200);
+    char *s = problem_render_with(413, "file_too_large", NULL, "too big", "rid", NULL, 0, members);
+    assert_non_null(s);
+    json_t *doc = json_loads(s, 0, NULL);
+    assert_int_equal(json_integer_value(json_object_get(doc, "max_bytes")), 600000);
+    assert_string_equal(json_string_value(json_object_get(doc, "type")), "urn:parley:problem:file_too_large");
+    assert_int_equal(json_integer_value(json_object_get(doc, "status")), 413);
+    assert_int_equal(members->refcount, 1); /* not consumed */
+    json_decref(doc);
+    json_decref(members);
+    free(s);
+}
+
 static void test_utf8_rules(void **state)
 {
     (void)state;
@@ -120,6 +136,7 @@ int main(void)
         cmocka_unit_test(test_render_minimal),
         cmocka_unit_test(test_render_full_and_escaping),
         cmocka_unit_test(test_render_refuses_bad_arguments),
+        cmocka_unit_test(test_extension_members_never_replace_standard_ones),
         cmocka_unit_test(test_utf8_rules),
         cmocka_unit_test(test_jfield),
     };

@@ -187,6 +187,7 @@ test('types come from the bytes: HTML or SVG posing as PNG is refused; SVG allow
     const res = await upload(fx.srv, { token: v.token, conversationId: cid, name, body });
     const p = assertProblem(res, 415, 'file_type_refused');
     assert.ok(p.detail.includes(type), p.detail);
+    assert.equal(p.file_type, type);
   }
   assert.equal((await fx.pg.query('SELECT count(*)::int AS n FROM files WHERE conversation_id = $1', [cid])).rows[0].n, 0);
 
@@ -281,6 +282,7 @@ test('too big: refused from the declared length, and mid-stream for a chunked bo
   const declared = await upload(fx.srv, { token: w.v.token, conversationId: w.cid, name: 'big.pdf', body: pdfBytes(600001) });
   const p = assertProblem(declared, 413, 'file_too_large');
   assert.ok(p.detail.includes('600000'), p.detail);
+  assert.equal(p.max_bytes, 600000, 'the limit as a member too');
   assert.equal(declared.headers.connection, 'close');
 
   // Chunked: the server only learns the size as the bytes come.

@@ -116,11 +116,11 @@ static void send_upload_error(struct http_req *req, enum chat_err err, long long
     switch (err) {
     case CHAT_E_FILE_TOO_LARGE:
         snprintf(text, sizeof(text), "the file is larger than this site allows (%lld bytes)", max_bytes);
-        http_send_problem(req, 413, d->slug, text);
+        http_send_problem_members(req, 413, d->slug, text, json_pack("{s:I}", "max_bytes", (json_int_t)max_bytes));
         return;
     case CHAT_E_FILE_TYPE:
         snprintf(text, sizeof(text), "this site does not accept files of this type (%s)", type ? type : "unknown");
-        http_send_problem(req, 415, d->slug, text);
+        http_send_problem_members(req, 415, d->slug, text, type ? json_pack("{s:s}", "file_type", type) : NULL);
         return;
     case CHAT_E_INVALID:
         http_send_problem(req, 400, "invalid_request", "the file is empty");

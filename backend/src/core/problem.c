@@ -53,6 +53,12 @@ static int slug_valid(const char *slug)
 char *problem_render(int status, const char *slug, const char *title, const char *detail, const char *request_id,
                      const struct problem_field *fields, size_t nfields)
 {
+    return problem_render_with(status, slug, title, detail, request_id, fields, nfields, NULL);
+}
+
+char *problem_render_with(int status, const char *slug, const char *title, const char *detail, const char *request_id,
+                          const struct problem_field *fields, size_t nfields, json_t *members)
+{
     char type[96];
     char *out = NULL;
     json_t *doc = NULL;
@@ -78,6 +84,8 @@ char *problem_render(int status, const char *slug, const char *title, const char
                 goto done;
         }
     }
+    if (members && json_object_update_missing(doc, members) != 0)
+        goto done;
     out = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
 done:
     json_decref(doc);

@@ -22,6 +22,12 @@ struct problem_field {
 char *problem_render(int status, const char *slug, const char *title, const char *detail, const char *request_id,
                      const struct problem_field *fields, size_t nfields);
 
+/* problem_render with extension members (RFC 9457 section 3.2): members, an
+ * object or NULL, is merged in without replacing a standard member; it is
+ * not consumed. */
+char *problem_render_with(int status, const char *slug, const char *title, const char *detail, const char *request_id,
+                          const struct problem_field *fields, size_t nfields, json_t *members);
+
 /* The canonical title for a slug (e.g. "not_found" -> "Not found"), or a
  * generic one for unknown slugs. Never NULL. */
 const char *problem_title(const char *slug);

@@ -190,6 +190,18 @@ void http_send_problem_fields(struct http_req *req, int status, const char *slug
     free(text);
 }
 
+void http_send_problem_members(struct http_req *req, int status, const char *slug, const char *detail, json_t *members)
+{
+    char *text = problem_render_with(status, slug, NULL, detail, req->request_id, NULL, 0, members);
+    json_decref(members);
+    if (!text) {
+        http_send_problem(req, 500, "internal", NULL);
+        return;
+    }
+    send_response(req, status, "application/problem+json", text, strlen(text));
+    free(text);
+}
+
 void http_send_problem(struct http_req *req, int status, const char *slug, const char *detail)
 {
     http_send_problem_fields(req, status, slug, detail, NULL, 0);

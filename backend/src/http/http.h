@@ -79,6 +79,8 @@ void http_send_json(struct http_req *req, int status, json_t *body);
 
 /* Sends an application/problem+json error. detail may be NULL. */
 void http_send_problem(struct http_req *req, int status, const char *slug, const char *detail);
+/* A problem with extension members (an object, consumed; NULL: none). */
+void http_send_problem_members(struct http_req *req, int status, const char *slug, const char *detail, json_t *members);
 void http_send_problem_fields(struct http_req *req, int status, const char *slug, const char *detail,
                               const struct problem_field *fields, size_t nfields);
 
