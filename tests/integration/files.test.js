@@ -553,6 +553,32 @@ test('every node serves every file: uploaded through one node, downloaded throug
   // And a signed link made by one node is good on the other (one shared key).
   const link = await download(fx.srv, `${up.json.file.url}/link`, { token: v.token });
   assert.equal((await download(b, link.json.url)).status, 200);
+
+  // Byte ranges (a resumed download, a PDF viewer): across a chunk boundary, a suffix, an open end.
+  const ranged = (range) => request(b, { path: up.json.file.url, headers: { Authorization: `Bearer ${v.token}`, Range: range } });
+  assert.equal(got.headers['accept-ranges'], 'bytes');
+  for (const [range, first, last] of [
+    ['bytes=262140-262150', 262140, 262150],
+    ['bytes=-100', big.length - 100, big.length - 1],
+    ['bytes=900000-', 900000, big.length - 1],
+    ['bytes=0-0', 0, 0],
+    [`bytes=10-${big.length + 50}`, 10, big.length - 1],
+  ]) {
+    const r = await ranged(range);
+    assert.equal(r.status, 206, range);
+    assert.equal(r.headers['content-range'], `bytes ${first}-${last}/${big.length}`, range);
+    assert.equal(r.headers['content-length'], String(last - first + 1), range);
+    assert.ok(r.bytes.equals(big.subarray(first, last + 1)), range);
+  }
+  const past = await ranged(`bytes=${big.length}-`);
+  assertProblem(past, 416, 'range_not_satisfiable');
+  assert.equal(past.headers['content-range'], `bytes */${big.length}`);
+  // Several ranges, or nonsense: the whole file.
+  for (const range of ['bytes=0-1,5-6', 'bytes=abc', 'lines=1-2', 'bytes=5-2']) {
+    const r = await ranged(range);
+    assert.equal(r.status, 200, range);
+    assert.ok(r.bytes.equals(big), range);
+  }
 });
 
 test('kill -9 mid-upload: the file is never visible, and the debris goes once the node is known dead', async () => {

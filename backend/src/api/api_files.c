@@ -278,6 +278,45 @@ static void content_disposition(struct http_req *req, const char *how, const cha
     http_add_header(req, "Content-Disposition", value);
 }
 
+/* A single "Range: bytes=a-b" / "bytes=a-" / "bytes=-n" of a file of size
+ * bytes: 1 with [*first, *last], 0 when absent or not one plain byte range
+ * (then the whole file is sent, as RFC 9110 allows), -1 when unsatisfiable. */
+static int byte_range(const char *h, long long size, long long *first, long long *last)
+{
+    char *end = NULL;
+    long long a, z = size - 1;
+    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+        return 0;
+    h += 6;
+    if (*h == '-') {
+        long long n = strtoll(h + 1, &end, 10);
+        if (end == h + 1 || *end || n <= 0)
+            return 0;
+        a = n >= size ? 0 : size - n;
+    } else {
+        if (*h < '0' || *h > '9')
+            return 0;
+        a = strtoll(h, &end, 10);
+        if (*end != '-')
+            return 0;
+        const char *b = end + 1;
+        if (*b) {
+            if (*b < '0' || *b > '9')
+                return 0;
+            long long l = strtoll(b, &end, 10);
+            if (*end || l < a)
+                return 0;
+            if (l < z)
+                z = l;
+        }
+    }
+    if (a >= size)
+        return -1;
+    *first = a;
+    *last = z;
+    return 1;
+}
+
 static void send_file(struct http_req *req, const struct file_meta *m)
 {
     int download = 0;
@@ -304,23 +343,44 @@ static void send_file(struct http_req *req, const struct file_meta *m)
     int markup = strcmp(m->type, SNIFF_TYPE_HTML) == 0 || strcmp(m->type, SNIFF_TYPE_SVG) == 0;
     snprintf(type, sizeof(type), "%s%s", markup ? SNIFF_TYPE_UNKNOWN : m->type,
              !markup && strncmp(m->type, "text/", 5) == 0 ? "; charset=utf-8" : "");
+    /* One byte range (a resumed download, a PDF viewer's seek): 206 with
+     * the part, read from the chunk that holds its first byte. */
+    long long first = 0, last = m->size - 1;
+    char range[96];
+    int ranged = byte_range(http_header(req, "Range"), m->size, &first, &last);
+    http_add_header(req, "Accept-Ranges", "bytes");
+    if (ranged < 0) {
+        snprintf(range, sizeof(range), "bytes */%lld", m->size);
+        http_add_header(req, "Content-Range", range);
+        req->csp = NULL;
+        http_send_problem(req, 416, "range_not_satisfiable", "the range starts past the end of the file");
+        free(buf);
+        return;
+    }
     /* The first chunk is read before any header goes out, so a storage
      * failure can still be answered with a status. */
-    size_t len = 0;
-    enum chat_err err = files_read(req->app, m, 0, buf, &len);
+    int n = (int)(first / FILESTORE_CHUNK);
+    size_t len = 0, off = (size_t)(first % FILESTORE_CHUNK);
+    enum chat_err err = files_read(req->app, m, n, buf, &len);
     if (err != CHAT_OK) {
         req->csp = NULL;
         api_send_error(req, err, "no such file", NULL);
         free(buf);
         return;
     }
-    http_body_begin(req, 200, type, m->size);
-    long long sent = 0;
-    for (int n = 1; len > 0; n++) {
-        if (http_body_write(req, buf, len) != 0)
+    if (ranged) {
+        snprintf(range, sizeof(range), "bytes %lld-%lld/%lld", first, last, m->size);
+        http_add_header(req, "Content-Range", range);
+    }
+    http_body_begin(req, ranged ? 206 : 200, type, last - first + 1);
+    long long left = last - first + 1;
+    while (left > 0 && len > off) {
+        size_t part = len - off < (unsigned long long)left ? len - off : (size_t)left;
+        if (http_body_write(req, buf + off, part) != 0)
             break; /* the client went away */
-        sent += (long long)len;
-        if (sent >= m->size || files_read(req->app, m, n, buf, &len) != CHAT_OK)
+        left -= (long long)part;
+        off = 0;
+        if (left > 0 && files_read(req->app, m, ++n, buf, &len) != CHAT_OK)
             break;
     }
     free(buf);
