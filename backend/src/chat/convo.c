@@ -543,8 +543,7 @@ enum chat_err convo_visitor_update(struct app *app, const struct actor *a, const
  * the agent's current role. */
 #define VIEW_CHECK                                                                                                     \
     " (($4 = 'visitor' AND c.visitor_id = $2::bigint AND c.site_id = $3::bigint)"                                      \
-    "  OR ($4 = 'agent' AND (($5::boolean AND parley_agent_privileged($2::bigint)) OR c.assignee_id = $2::bigint"      \
-    "      OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint))))"
+    "  OR ($4 = 'agent' AND parley_agent_sees(c.team_id, c.assignee_id, $2::bigint, $5::boolean)))"
 
 enum chat_err convo_read(struct app *app, const struct actor *a, long long conv, long long seq, json_t **reply)
 {

@@ -450,20 +450,19 @@ enum chat_err files_read(struct app *app, const struct file_meta *m, int n, void
 enum chat_err files_list_json(struct app *app, const struct actor *who, long long conv, char **json)
 {
     const char *params[3] = {DB_ID(conv), DB_ID(who->id), who->privileged ? "true" : "false"};
-    return chat_err_of(db_query_text(
-        app->db, json,
-        "SELECT json_build_object('files', coalesce(jsonb_agg(parley_file_json(f) || jsonb_build_object("
-        "    'message_seq', m.seq, 'kind', m.kind,"
-        "    'author', parley_message_json(m, 'agent')->'author', 'created_at', parley_iso(m.created_at))"
-        "  ORDER BY m.seq, f.attached_at) FILTER (WHERE f.id IS NOT NULL), '[]'::jsonb))::text"
-        " FROM conversations c"
-        " LEFT JOIN files f ON f.conversation_id = c.id AND f.message_id IS NOT NULL"
-        " LEFT JOIN messages m ON m.id = f.message_id"
-        " WHERE c.id = $1::bigint"
-        "   AND (($3::boolean AND parley_agent_privileged($2::bigint)) OR c.assignee_id = $2::bigint"
-        "        OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint))"
-        " GROUP BY c.id",
-        3, params));
+    return chat_err_of(
+        db_query_text(app->db, json,
+                      "SELECT json_build_object('files', coalesce(jsonb_agg(parley_file_json(f) || jsonb_build_object("
+                      "    'message_seq', m.seq, 'kind', m.kind,"
+                      "    'author', parley_message_json(m, 'agent')->'author', 'created_at', parley_iso(m.created_at))"
+                      "  ORDER BY m.seq, f.attached_at) FILTER (WHERE f.id IS NOT NULL), '[]'::jsonb))::text"
+                      " FROM conversations c"
+                      " LEFT JOIN files f ON f.conversation_id = c.id AND f.message_id IS NOT NULL"
+                      " LEFT JOIN messages m ON m.id = f.message_id"
+                      " WHERE c.id = $1::bigint"
+                      "   AND parley_agent_sees(c.team_id, c.assignee_id, $2::bigint, $3::boolean)"
+                      " GROUP BY c.id",
+                      3, params));
 }
 
 /* ------------------------------------------------------------------ sweep */

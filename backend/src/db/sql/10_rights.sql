@@ -11,6 +11,19 @@ LANGUAGE sql STABLE AS $$
                     WHERE a.id = agent_id AND a.active AND a.role IN ('supervisor', 'admin'))
 $$;
 
+-- Whether an agent may see a conversation (of team team_id, assigned to
+-- assignee_id): a supervisor or admin (claimed: what the caller believes,
+-- narrowed by the agent's current role), its assignee, or a member of its
+-- team. Never NULL. The one definition of "the agent sees it" for reads,
+-- uploads and downloads.
+CREATE OR REPLACE FUNCTION parley_agent_sees(team_id bigint, assignee_id bigint, agent_id bigint, claimed boolean)
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT (claimed AND parley_agent_privileged(agent_id)) OR assignee_id IS NOT DISTINCT FROM agent_id
+        OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = parley_agent_sees.team_id
+                                                   AND tm.agent_id = parley_agent_sees.agent_id)
+$$;
+
 -- How long a node may go without a heartbeat before its connections count
 -- for nothing (it crashed or was cut off): PARLEY_NODE_TIMEOUT_SECONDS,
 -- which parleyd sets on each of its database sessions; 15 for sessions it

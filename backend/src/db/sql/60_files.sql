@@ -30,9 +30,7 @@ BEGIN
       INTO c FROM conversations cv JOIN sites s ON s.id = cv.site_id WHERE cv.id = p_conv;
     IF NOT FOUND
        OR (p_kind = 'visitor' AND c.visitor_id <> p_who)
-       OR (p_kind = 'agent' AND NOT (p_privileged AND parley_agent_privileged(p_who))
-           AND c.assignee_id IS DISTINCT FROM p_who
-           AND NOT EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = p_who)) THEN
+       OR (p_kind = 'agent' AND NOT parley_agent_sees(c.team_id, c.assignee_id, p_who, p_privileged)) THEN
         status := 'not_found'; RETURN NEXT; RETURN;
     END IF;
     max_bytes := c.lim;
@@ -92,10 +90,7 @@ LANGUAGE sql STABLE AS $$
     ELSE EXISTS (SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id
                   WHERE m.id = f.message_id AND CASE who_kind
                       WHEN 'visitor' THEN c.visitor_id = who_id AND m.kind <> 'note'
-                      WHEN 'agent' THEN (privileged AND parley_agent_privileged(who_id))
-                                        OR c.assignee_id = who_id
-                                        OR EXISTS (SELECT 1 FROM team_members tm
-                                                    WHERE tm.team_id = c.team_id AND tm.agent_id = who_id)
+                      WHEN 'agent' THEN parley_agent_sees(c.team_id, c.assignee_id, who_id, privileged)
                       WHEN 'api' THEN m.kind <> 'note' OR with_notes
                       ELSE false END) END
 $$;
