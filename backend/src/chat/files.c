@@ -41,7 +41,6 @@ struct files {
 
 struct file_upload {
     struct files *f;
-    struct actor who;
     char id[FILE_ID_LEN + 1];
     long long conv;
     long long limit;
@@ -123,11 +122,6 @@ int files_link_valid(struct app *app, const char *id, const char *expires, const
 
 /* ----------------------------------------------------------------- upload */
 
-static const char *kind_of(const struct actor *a)
-{
-    return actor_kind_name(a);
-}
-
 enum chat_err files_upload_begin(struct app *app, const struct actor *who, long long conv, const char *name,
                                  long long declared, struct file_upload **out, struct file_refusal *why)
 {
@@ -159,7 +153,7 @@ enum chat_err files_upload_begin(struct app *app, const struct actor *who, long 
     snprintf(per_day, sizeof(per_day), "%ld", cfg->upload_site_bytes_per_day);
     const char *params[11] = {id,
                               DB_ID(conv),
-                              kind_of(who),
+                              actor_kind_name(who),
                               DB_ID(who->id),
                               who->privileged ? "true" : "false",
                               name,
@@ -188,29 +182,22 @@ enum chat_err files_upload_begin(struct app *app, const struct actor *who, long 
                                                         : CHAT_E_INTERNAL;
         goto fail;
     }
-    u = calloc(1, sizeof(*u));
-    if (!u || !(u->sha = EVP_MD_CTX_new()) || EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL) != 1 ||
-        !(u->types = json_loads(db_get_str(res, 0, 2), 0, NULL))) {
-        err = CHAT_E_INTERNAL;
-        if (u) {
-            /* the row exists now: end it like any unfinished upload */
-            u->f = f;
-            memcpy(u->id, id, sizeof(u->id));
-            u->conv = conv;
-            files_upload_end(u);
-            u = NULL;
-        } else {
-            atomic_fetch_sub(&f->receiving, 1);
-        }
-        PQclear(res);
-        return err;
+    if (!(u = calloc(1, sizeof(*u)))) {
+        err = CHAT_E_INTERNAL; /* the row stays pending: the sweeper takes it */
+        goto fail;
     }
     u->f = f;
-    u->who = *who;
     memcpy(u->id, id, sizeof(u->id));
     u->conv = conv;
-    u->limit = db_get_ll(res, 0, 1, 0);
+    u->limit = why->max_bytes;
     snprintf(u->name, sizeof(u->name), "%s", name);
+    if (!(u->sha = EVP_MD_CTX_new()) || EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL) != 1 ||
+        !(u->types = json_loads(db_get_str(res, 0, 2), 0, NULL))) {
+        /* The row exists now: ended like any unfinished upload. */
+        PQclear(res);
+        files_upload_end(u);
+        return CHAT_E_INTERNAL;
+    }
     PQclear(res);
     *out = u;
     return CHAT_OK;
@@ -227,7 +214,7 @@ long long files_upload_limit(const struct file_upload *u)
 
 const char *files_upload_type(const struct file_upload *u)
 {
-    return u->chunks || u->sniffed.type ? u->sniffed.type : NULL;
+    return u->sniffed.type; /* NULL until the first chunk is sniffed */
 }
 
 static int type_allowed(const json_t *types, const char *type)
@@ -415,7 +402,7 @@ enum chat_err files_find(struct app *app, const char *id, const struct actor *wh
     memset(out, 0, sizeof(*out));
     if (!messages_file_id_valid(id))
         return CHAT_E_NOT_FOUND;
-    const char *params[5] = {id, who ? kind_of(who) : "link", DB_ID(who ? who->id : 0),
+    const char *params[5] = {id, who ? actor_kind_name(who) : "link", DB_ID(who ? who->id : 0),
                              who && who->privileged ? "true" : "false", with_notes ? "true" : "false"};
     enum chat_err err =
         chat_err_of(db_read(app->db, &res,
