@@ -2,6 +2,7 @@
 
 #include "chat/agents.h"
 #include "chat/teams.h"
+#include "http/auth.h"
 #include "http/params.h"
 
 #include <stdlib.h>
@@ -94,6 +95,22 @@ int api_require_teams(struct http_req *req, const long long *ids, int n, const c
 int api_require_agents(struct http_req *req, const long long *ids, int n, const char *field)
 {
     return require_ids(req, 0, ids, n, field);
+}
+
+void api_token_actor(const struct apitoken *t, struct actor *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->kind = ACTOR_API;
+    a->id = t->id;
+    a->privileged = 1;
+}
+
+void api_agent_actor(const struct session *s, struct actor *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->kind = ACTOR_AGENT;
+    a->id = s->agent.id;
+    a->privileged = auth_role_rank(s->agent.role) >= AUTH_ROLE_SUPERVISOR;
 }
 
 int api_want_notes(struct http_req *req, const struct apitoken *t, int *notes)

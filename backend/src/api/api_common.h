@@ -4,11 +4,14 @@
  * text) or with a domain error (chat_err_desc, with the resource's own
  * words for "not found" and "taken"), reading an array of ids from a body,
  * refusing ids that name no team or agent, and the REST API's notes
- * option. Handlers keep their own validation and authorisation. */
+ * option, and who acts for a token or a session. Handlers keep their own
+ * validation and authorisation. */
 #ifndef PARLEY_API_COMMON_H
 #define PARLEY_API_COMMON_H
 
+#include "chat/actor.h"
 #include "chat/apitokens.h"
+#include "chat/sessions.h"
 #include "chat/errors.h"
 #include "core/problem.h"
 #include "http/http.h"
@@ -41,6 +44,13 @@ int api_require_agents(struct http_req *req, const long long *ids, int n, const 
  * else api_send_error(req, err, not_found, taken). */
 void api_answer(struct http_req *req, int status, enum chat_err err, const char *json, const char *not_found,
                 const char *taken);
+
+/* The actor of an API token: its own kind, privileged (scopes are checked
+ * before any domain call). */
+void api_token_actor(const struct apitoken *t, struct actor *a);
+/* The actor of an agent's session: privileged as a supervisor or admin
+ * (a claim the domain narrows by the agent's current role). */
+void api_agent_actor(const struct session *s, struct actor *a);
 
 /* REST API v1: include_notes=true, allowed only with the admin scope (notes
  * are internal). 0 with *notes set, or -1 with 400/403 sent. */

@@ -63,14 +63,6 @@ static const char *bearer_token(struct http_req *req)
     return h && strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
 }
 
-static void agent_actor(const struct session *s, struct actor *a)
-{
-    memset(a, 0, sizeof(*a));
-    a->kind = ACTOR_AGENT;
-    a->id = s->agent.id;
-    a->privileged = auth_role_rank(s->agent.role) >= AUTH_ROLE_SUPERVISOR;
-}
-
 /* Who asks for a file, without answering: a visitor or API Bearer token, or
  * an agent's session cookie. Returns 0 with *a (and *notes for an API
  * token with the admin scope) or -1 (nobody we know: the caller answers
@@ -83,10 +75,7 @@ static int file_reader(struct http_req *req, struct actor *a, int *notes)
         struct apitoken t;
         if (apitokens_lookup(req->app->db, token, &t) != CHAT_OK || !apitokens_has(&t, APITOKEN_SCOPE_TRANSCRIPTS_READ))
             return -1;
-        memset(a, 0, sizeof(*a));
-        a->kind = ACTOR_API;
-        a->id = t.id;
-        a->privileged = 1;
+        api_token_actor(&t, a);
         *notes = apitokens_has(&t, APITOKEN_SCOPE_ADMIN);
         return 0;
     }
@@ -97,7 +86,7 @@ static int file_reader(struct http_req *req, struct actor *a, int *notes)
     if (!http_cookie(req, SESSION_COOKIE, cookie, sizeof(cookie)) ||
         sessions_lookup(req->app->db, req->app->cfg, cookie, &s) != CHAT_OK)
         return -1;
-    agent_actor(&s, a);
+    api_agent_actor(&s, a);
     return 0;
 }
 
@@ -232,7 +221,7 @@ void api_files_upload(struct http_req *req)
         struct session s;
         if (auth_require_agent(req, &s, AUTH_STATE_CHANGE) != 0)
             return;
-        agent_actor(&s, &who);
+        api_agent_actor(&s, &who);
     }
     if (params_int(req, "conversation_id", 1, INT64_MAX, conv_text) < 0)
         return;
@@ -246,12 +235,12 @@ void api_files_upload(struct http_req *req)
 void api_v1_files_upload(struct http_req *req)
 {
     struct apitoken t;
-    struct actor who = {.kind = ACTOR_API, .privileged = 1};
+    struct actor who;
     long long conv;
     if (bearer_require_scope(req, &t, APITOKEN_SCOPE_CONVERSATIONS_WRITE) != 0 ||
         params_path_id(req, "no such conversation", &conv) != 0)
         return;
-    who.id = t.id;
+    api_token_actor(&t, &who);
     receive_upload(req, &who, conv);
 }
 
@@ -425,7 +414,8 @@ void api_v1_files_get(struct http_req *req)
     struct file_meta m;
     if (bearer_require_scope(req, &t, APITOKEN_SCOPE_TRANSCRIPTS_READ) != 0 || file_id_param(req, id) != 0)
         return;
-    struct actor who = {.kind = ACTOR_API, .id = t.id, .privileged = 1};
+    struct actor who;
+    api_token_actor(&t, &who);
     enum chat_err err = files_find(req->app, id, &who, apitokens_has(&t, APITOKEN_SCOPE_ADMIN), &m);
     if (err != CHAT_OK) {
         api_send_error(req, err, "no such file", NULL);
@@ -465,7 +455,7 @@ void api_conversation_files(struct http_req *req)
     char *json = NULL;
     if (auth_require_agent(req, &s, 0) != 0 || params_path_id(req, "no such conversation", &conv) != 0)
         return;
-    agent_actor(&s, &who);
+    api_agent_actor(&s, &who);
     enum chat_err err = files_list_json(req->app, &who, conv, &json);
     api_answer(req, 200, err, json, "no such conversation", NULL);
     free(json);

@@ -122,15 +122,6 @@ static void reply_move(struct http_req *req, enum chat_err err, json_t *result, 
     assign_run(req->app, work);
 }
 
-/* An API token acts as a privileged actor of its own kind. */
-static void api_actor(const struct apitoken *t, struct actor *a)
-{
-    memset(a, 0, sizeof(*a));
-    a->kind = ACTOR_API;
-    a->id = t->id;
-    a->privileged = 1;
-}
-
 void api_v1_message_create(struct http_req *req)
 {
     static const char *const fields[] = {"body", "idempotency_key", "attachments", NULL};
@@ -173,7 +164,7 @@ void api_v1_message_create(struct http_req *req)
                                 .file_ids = file_ids,
                                 .nfiles = nfiles};
     struct message_result r = {.err = CHAT_OK};
-    api_actor(&t, &post.author);
+    api_token_actor(&t, &post.author);
     enum chat_err e = messages_post_one(req->app->db, &post, &r);
     if (e == CHAT_OK)
         e = r.err;
@@ -216,7 +207,7 @@ void api_v1_assign(struct http_req *req)
     } else if ((agent != 0) == (team != 0)) {
         params_invalid(req, "agent_id", "give exactly one of agent_id and team_id");
     } else {
-        api_actor(&t, &a);
+        api_token_actor(&t, &a);
         struct assign_work work = {.nteams = 0};
         enum chat_err e = convo_transfer(req->app, &a, conv, agent, team, reason, &result, &work);
         reply_move(req, e, result, &work);
@@ -237,7 +228,7 @@ static void simple_move(struct http_req *req, convo_move_fn move)
     if (bearer_require_scope(req, &t, APITOKEN_SCOPE_CONVERSATIONS_WRITE) != 0 ||
         params_path_id(req, "no such conversation", &conv) != 0)
         return;
-    api_actor(&t, &a);
+    api_token_actor(&t, &a);
     struct assign_work work = {.nteams = 0};
     enum chat_err e = move(req->app, &a, conv, &result, &work);
     reply_move(req, e, result, &work);
