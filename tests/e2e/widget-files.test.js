@@ -9,11 +9,10 @@
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const zlib = require('node:zlib');
 
 const { createAgent, connectAgent, agentSession, waitFor } = require('../helpers/fixtures');
 const { request, login } = require('../helpers/http');
-const { upload } = require('../helpers/files');
+const { upload, pngBytes } = require('../helpers/files');
 const { widgetSuite, openWidget, screenshot, cspViolations } = require('../helpers/widget');
 
 const stack = widgetSuite({ settings: { color: '#0f766e' } });
@@ -44,43 +43,12 @@ async function siteFiles(files) {
 const restoreFiles = () => siteFiles({ max_bytes: defaults.max_bytes, types: defaults.types, visitor_uploads: true, retention_days: null });
 
 // ---- test files ----
-function crc32(buf) {
-  let crc = 0xffffffff;
-  for (const b of buf) {
-    let c = (crc ^ b) & 0xff;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    crc = (crc >>> 8) ^ c;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-function pngChunk(type, data) {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'ascii');
-  data.copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
-
-/** A w×h RGB PNG: a sky-to-grass gradient (something to look at in the screenshots). */
-function png(w, h) {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  const rows = [];
-  for (let y = 0; y < h; y++) {
-    const row = Buffer.alloc(1 + w * 3);
+/** A w×h PNG: a sky-to-grass gradient (something to look at in the screenshots). */
+const png = (w, h) =>
+  pngBytes(w, h, (x, y) => {
     const t = y / h;
-    const [r, g, b] = t < 0.62 ? [90 + 100 * t, 160 + 60 * t, 235] : [70, 140 - 40 * t, 60];
-    for (let x = 0; x < w; x++) row.set([r, g, b], 1 + x * 3);
-    rows.push(row);
-  }
-  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([sig, pngChunk('IHDR', ihdr), pngChunk('IDAT', zlib.deflateSync(Buffer.concat(rows))), pngChunk('IEND', Buffer.alloc(0))]);
-}
+    return t < 0.62 ? [90 + 100 * t, 160 + 60 * t, 235] : [70, 140 - 40 * t, 60];
+  });
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 

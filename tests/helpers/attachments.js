@@ -10,19 +10,9 @@
 //   const spy = await startListener();  spy.url('/x'), spy.hits (paths), await spy.close()
 
 const http = require('node:http');
-const zlib = require('node:zlib');
 
-const { upload } = require('./files');
+const { upload, pngBytes } = require('./files');
 const { onExit } = require('./common');
-
-function chunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(td) >>> 0);
-  return Buffer.concat([len, td, crc]);
-}
 
 /**
  * A PNG of width x height (8-bit RGB): a soft diagonal gradient between two
@@ -30,30 +20,14 @@ function chunk(type, data) {
  * something and the sizes are real.
  */
 function png(width, height, { from = [15, 118, 110], to = [79, 70, 229] } = {}) {
-  const rows = Buffer.alloc((width * 3 + 1) * height);
   const cx = width / 2;
   const cy = height / 2;
   const r2 = (Math.min(width, height) / 4) ** 2;
-  let o = 0;
-  for (let y = 0; y < height; y++) {
-    rows[o++] = 0; // filter: none
-    for (let x = 0; x < width; x++) {
-      const k = (x / width + y / height) / 2;
-      const disc = (x - cx) ** 2 + (y - cy) ** 2 < r2 ? 60 : 0;
-      for (let i = 0; i < 3; i++) rows[o++] = Math.min(255, Math.round(from[i] + (to[i] - from[i]) * k) + disc);
-    }
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return pngBytes(width, height, (x, y) => {
+    const k = (x / width + y / height) / 2;
+    const disc = (x - cx) ** 2 + (y - cy) ** 2 < r2 ? 60 : 0;
+    return from.map((f, i) => Math.min(255, Math.round(f + (to[i] - f) * k) + disc));
+  });
 }
 
 /** POST /api/files (tests/helpers/files.js upload) as a visitor ({token}) or an agent ({session}); resolves the File, throws unless 201. */

@@ -15,16 +15,24 @@ function chunk(type, data) {
   return Buffer.concat([len, body, crc]);
 }
 
-/** A valid PNG of width x height (one colour, 8-bit RGB). */
-function pngBytes(width, height, rgb = [31, 111, 235]) {
+/**
+ * A valid PNG of width x height (8-bit RGB). colour: one [r, g, b] for the
+ * whole image, or a function (x, y) -> [r, g, b] (values clamped to 0..255)
+ * for something to look at in screenshots.
+ */
+function pngBytes(width, height, colour = [31, 111, 235]) {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // truecolour
-  const row = Buffer.alloc(1 + width * 3);
-  for (let x = 0; x < width; x++) row.set(rgb, 1 + x * 3);
-  const raw = Buffer.concat(Array.from({ length: height }, () => row));
+  const at = typeof colour === 'function' ? colour : () => colour;
+  const raw = Buffer.alloc((1 + width * 3) * height);
+  let o = 0;
+  for (let y = 0; y < height; y++) {
+    raw[o++] = 0; // filter: none
+    for (let x = 0; x < width; x++) for (const v of at(x, y)) raw[o++] = Math.max(0, Math.min(255, Math.round(v)));
+  }
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
