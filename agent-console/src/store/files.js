@@ -158,7 +158,7 @@ export function uploadErrorText(err) {
       return t('errRejected');
     case 'rate_limited':
       return t('errRateLimited');
-    case 'closed':
+    case 'conflict': // 409: the conversation is closed
       return t('errClosed');
     case 'not_found':
       return t('errNoConversation');

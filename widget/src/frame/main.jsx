@@ -194,7 +194,7 @@ function uploadError(u) {
     rate_limited: t('slowDown'),
     file_rejected: t('rejected'),
     network: t('netErr'),
-    closed: t('endedText'),
+    conflict: t('endedText'), // 409: the conversation is closed
   }[u.error];
   return text || t('upFailed');
 }
