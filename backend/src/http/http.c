@@ -177,10 +177,11 @@ void http_send_json(struct http_req *req, int status, json_t *body)
     free(text);
 }
 
-void http_send_problem_fields(struct http_req *req, int status, const char *slug, const char *detail,
-                              const struct problem_field *fields, size_t nfields)
+/* Every problem answer: rendered once, with a fixed fallback if it cannot be. */
+static void send_problem(struct http_req *req, int status, const char *slug, const char *detail,
+                         const struct problem_field *fields, size_t nfields, json_t *members)
 {
-    char *text = problem_render(status, slug, NULL, detail, req->request_id, fields, nfields);
+    char *text = problem_render_with(status, slug, NULL, detail, req->request_id, fields, nfields, members);
     if (!text) {
         static const char fallback[] = "{\"type\":\"" PROBLEM_TYPE_PREFIX "internal\",\"status\":500}";
         send_response(req, 500, "application/problem+json", fallback, sizeof(fallback) - 1);
@@ -190,16 +191,16 @@ void http_send_problem_fields(struct http_req *req, int status, const char *slug
     free(text);
 }
 
+void http_send_problem_fields(struct http_req *req, int status, const char *slug, const char *detail,
+                              const struct problem_field *fields, size_t nfields)
+{
+    send_problem(req, status, slug, detail, fields, nfields, NULL);
+}
+
 void http_send_problem_members(struct http_req *req, int status, const char *slug, const char *detail, json_t *members)
 {
-    char *text = problem_render_with(status, slug, NULL, detail, req->request_id, NULL, 0, members);
+    send_problem(req, status, slug, detail, NULL, 0, members);
     json_decref(members);
-    if (!text) {
-        http_send_problem(req, 500, "internal", NULL);
-        return;
-    }
-    send_response(req, status, "application/problem+json", text, strlen(text));
-    free(text);
 }
 
 void http_send_problem(struct http_req *req, int status, const char *slug, const char *detail)
