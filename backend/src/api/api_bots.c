@@ -50,6 +50,7 @@ static int read_fields(struct http_req *req, json_t *body, int create, struct bo
 {
     static const char *const allowed[] = {"name", "url", "timeout_seconds", "enabled", "site_ids", "team_ids", NULL};
     struct problem_field err;
+    char refusal[WEBHOOKS_REFUSAL_MAX];
     long long timeout = -1;
     unsigned need = create ? JF_REQUIRED : 0;
     f->timeout_seconds = -1;
@@ -61,7 +62,7 @@ static int read_fields(struct http_req *req, json_t *body, int create, struct bo
         jfield_bool(body, "enabled", 0, &f->enabled, &err) != 0)
         goto bad;
     f->timeout_seconds = (int)timeout;
-    if (f->url && (err.message = webhooks_url_refusal(req->app->hooks, f->url)) != NULL) {
+    if (f->url && (err.message = webhooks_url_refusal(req->app->hooks, f->url, refusal, sizeof(refusal))) != NULL) {
         err.field = "url";
         goto bad;
     }

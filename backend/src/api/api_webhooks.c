@@ -45,6 +45,7 @@ static int read_fields(struct http_req *req, json_t *body, int create, struct we
 {
     static const char *const allowed[] = {"url", "description", "events", "include_notes", "enabled", NULL};
     struct problem_field err;
+    char refusal[WEBHOOKS_REFUSAL_MAX];
     unsigned req_flag = create ? JF_REQUIRED : 0;
     f->include_notes = -1;
     f->enabled = -1;
@@ -56,7 +57,7 @@ static int read_fields(struct http_req *req, json_t *body, int create, struct we
         jfield_bool(body, "enabled", 0, &f->enabled, &err) != 0)
         goto bad;
     f->events = *events;
-    if (f->url && (err.message = webhooks_url_refusal(req->app->hooks, f->url)) != NULL) {
+    if (f->url && (err.message = webhooks_url_refusal(req->app->hooks, f->url, refusal, sizeof(refusal))) != NULL) {
         err.field = "url";
         goto bad;
     }

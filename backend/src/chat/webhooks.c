@@ -152,7 +152,7 @@ static int raw_host(const char *url, char *out, size_t len)
     return 0;
 }
 
-const char *webhooks_url_refusal(const struct webhooks *w, const char *url)
+const char *webhooks_url_refusal(const struct webhooks *w, const char *url, char *buf, size_t buflen)
 {
     const char *why = NULL;
     char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL;
@@ -209,10 +209,9 @@ const char *webhooks_url_refusal(const struct webhooks *w, const char *url)
     }
     const char *addr_why = ss.ss_family ? netguard_refuse_addr(&w->guard, (struct sockaddr *)&ss) : NULL;
     if (addr_why) {
-        static __thread char msg[160];
-        snprintf(msg, sizeof(msg),
-                 "points to a %s address, which webhooks may not reach (see PARLEY_WEBHOOK_ALLOW_PRIVATE)", addr_why);
-        why = msg;
+        snprintf(buf, buflen, "points to a %s address, which webhooks may not reach (see PARLEY_WEBHOOK_ALLOW_PRIVATE)",
+                 addr_why);
+        why = buf;
     }
 done:
     curl_free(scheme);

@@ -47,8 +47,10 @@ const struct netguard *webhooks_guard(const struct webhooks *w);
 /* 1 when type is an event endpoints may subscribe to. */
 int webhooks_event_known(const char *type);
 
-/* NULL when url may be stored; otherwise why not, for the user. */
-const char *webhooks_url_refusal(const struct webhooks *w, const char *url);
+/* NULL when url may be stored; otherwise why not, for the user (a static
+ * text, or buf, len bytes, filled). */
+#define WEBHOOKS_REFUSAL_MAX 160
+const char *webhooks_url_refusal(const struct webhooks *w, const char *url, char *buf, size_t len);
 
 /* A sealed secret as a bytea parameter: "\x" + hex of key + nonce + tag. */
 #define WEBHOOKS_SEALED_HEX (2 * (WHSIG_KEY_BYTES + 28) + 3)
