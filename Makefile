@@ -29,7 +29,7 @@ CW_CFLAGS   = -std=c11 -D_GNU_SOURCE $(HARDEN) $(CFLAGS) $(CW_DEFS) -Ibuild/cive
               $(shell pkg-config --cflags openssl 2>/dev/null) -Wno-deprecated-declarations
 
 # backend/src/<layer>/<module>.[ch]; see docs/architecture.md for the layers.
-LAYERS    := core db chat live http api
+LAYERS    := core db chat live http hooks api
 SRC       := $(foreach l,$(LAYERS),$(wildcard backend/src/$(l)/*.c))
 HDR       := $(foreach l,$(LAYERS),$(wildcard backend/src/$(l)/*.h))
 MIGRATIONS:= $(sort $(wildcard migrations/*.sql)) $(sort $(wildcard backend/src/db/sql/*.sql))

@@ -16,6 +16,8 @@
 #include "live/hub.h"
 #include "live/msgqueue.h"
 #include "chat/files.h"
+#include "chat/webhooks.h"
+#include "hooks/sender.h"
 #include "chat/presence.h"
 #include "core/token.h"
 #include "live/ws.h"
@@ -31,6 +33,7 @@
 #include "core/ratelimit.h"
 #include "core/text.h"
 
+#include <curl/curl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -295,6 +298,11 @@ static int cmd_serve(struct app *app)
         fprintf(stderr, "parleyd: %s\n", err);
         goto done;
     }
+    if (!(app->hooks = webhooks_open(app, err, sizeof(err))) ||
+        !(app->sender = sender_start(app, app->hooks, err, sizeof(err)))) {
+        fprintf(stderr, "parleyd: %s\n", err);
+        goto done;
+    }
     if (ws_start(app) != 0) {
         fprintf(stderr, "parleyd: cannot start the WebSocket service\n");
         goto done;
@@ -323,6 +331,10 @@ done:
     /* civetweb's close handlers run inside http_stop and still use the hub,
      * presence and the pool: stop those after it. */
     http_stop(app);
+    sender_stop(app->sender);
+    app->sender = NULL;
+    webhooks_close(app->hooks);
+    app->hooks = NULL;
     files_close(app->files);
     app->files = NULL;
     presence_stop(app);
@@ -347,6 +359,11 @@ int main(int argc, char **argv)
     int rc = 1;
 
     memset(&app, 0, sizeof(app));
+    /* Before any thread: libcurl's global state (OpenSSL, the resolver). */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "parleyd: libcurl did not initialise\n");
+        return 1;
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         if (argc >= 2)

@@ -10,6 +10,7 @@
 // stream the servers' output to stderr while the tests run.
 
 const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
@@ -98,6 +99,18 @@ async function startParleyd({ databaseUrl, env = {}, timeoutMs = SANITIZED ? 600
   throw lastError;
 }
 
+// Nodes of one database must seal webhook secrets with one key (parleyd
+// refuses to start with another): one key file per database URL, in a
+// directory of this test process.
+let keyDir = null;
+function secretKeyFile(databaseUrl) {
+  if (!keyDir) {
+    keyDir = makeTempDir('parley-keys-');
+    onExit(() => rmrf(keyDir));
+  }
+  return path.join(keyDir, `${crypto.createHash('sha256').update(String(databaseUrl)).digest('hex').slice(0, 16)}.key`);
+}
+
 async function startOnce(bin, port, { databaseUrl, env, timeoutMs, args, tls }) {
   const dataDir = makeTempDir('parleyd-');
   writeOwner(dataDir);
@@ -108,6 +121,7 @@ async function startOnce(bin, port, { databaseUrl, env, timeoutMs, args, tls }) 
     DATABASE_URL: databaseUrl,
     PARLEY_PUBLIC_URL: origin,
     PARLEY_DATA_DIR: dataDir,
+    PARLEY_SECRET_KEY_FILE: secretKeyFile(databaseUrl),
     PARLEY_LOG_LEVEL: 'debug',
     // Every test visitor comes from 127.0.0.1: the per-IP session limit is
     // tested on its own (sessionlimit.test.js) and out of the way elsewhere.

@@ -81,6 +81,18 @@ void api_files_link(struct http_req *req);
 void api_v1_files_get(struct http_req *req);
 void api_conversation_files(struct http_req *req);
 
+/* api_webhooks.c (console /api/webhooks and REST /api/v1/webhooks) */
+void api_webhooks_list(struct http_req *req);
+void api_webhooks_create(struct http_req *req);
+void api_webhooks_get(struct http_req *req);
+void api_webhooks_update(struct http_req *req);
+void api_webhooks_delete(struct http_req *req);
+void api_webhooks_rotate(struct http_req *req);
+void api_webhooks_test(struct http_req *req);
+void api_webhooks_deliveries(struct http_req *req);
+void api_webhooks_delivery(struct http_req *req);
+void api_webhooks_redeliver(struct http_req *req);
+
 /* routes.c */
 extern const struct http_route api_routes[];
 extern const size_t api_nroutes;

@@ -1,4 +1,6 @@
 #include "api/api.h"
+#include "chat/webhooks.h"
+#include "hooks/sender.h"
 #include "core/connlimit.h"
 #include "db/db.h"
 #include "core/metrics.h"
@@ -74,6 +76,16 @@ void api_metrics(struct http_req *req)
         .refused_ws = connlimit_refused(cl, CONNLIMIT_WS),
         .refused_ws_unauth = connlimit_refused(cl, CONNLIMIT_WS_UNAUTH),
     };
+    struct webhooks_stats hs = {.backlog = -1};
+    if (req->app->hooks)
+        webhooks_stats(req->app->hooks, &hs);
+    g.hook_delivered = hs.delivered;
+    g.hook_failed = hs.failed_attempts;
+    g.hook_given_up = hs.given_up;
+    g.hook_disabled = hs.disabled;
+    g.hook_backlog = hs.backlog;
+    g.hook_oldest_seconds = hs.oldest_seconds;
+    g.hook_inflight = sender_inflight(req->app->sender);
     char *text = metrics_render(req->app->metrics, &g);
     if (!text) {
         http_send_problem(req, 500, "internal", NULL);

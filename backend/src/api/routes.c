@@ -34,6 +34,16 @@ const struct http_route api_routes[] = {
     {"GET", "/api/tokens", api_tokens_list},
     {"POST", "/api/tokens", api_tokens_create},
     {"DELETE", "/api/tokens/{id}", api_tokens_revoke},
+    {"GET", "/api/webhooks", api_webhooks_list},
+    {"POST", "/api/webhooks", api_webhooks_create},
+    {"GET", "/api/webhooks/{id}", api_webhooks_get},
+    {"PATCH", "/api/webhooks/{id}", api_webhooks_update},
+    {"DELETE", "/api/webhooks/{id}", api_webhooks_delete},
+    {"POST", "/api/webhooks/{id}/rotate", api_webhooks_rotate},
+    {"POST", "/api/webhooks/{id}/test", api_webhooks_test},
+    {"GET", "/api/webhooks/{id}/deliveries", api_webhooks_deliveries},
+    {"GET", "/api/webhooks/{id}/deliveries/{did}", api_webhooks_delivery},
+    {"POST", "/api/webhooks/{id}/deliveries/{did}/redeliver", api_webhooks_redeliver},
     /* REST API v1: every route here is in docs/openapi.yaml (a test checks). */
     {"GET", "/api/v1/conversations", api_v1_conversations_list},
     {"GET", "/api/v1/conversations/{id}", api_v1_conversation_get},
@@ -50,6 +60,16 @@ const struct http_route api_routes[] = {
     {"GET", "/api/v1/teams", api_v1_teams},
     {"GET", "/api/v1/sites", api_v1_sites},
     {"GET", "/api/v1/transcripts", api_v1_transcripts_export},
+    {"GET", "/api/v1/webhooks", api_webhooks_list},
+    {"POST", "/api/v1/webhooks", api_webhooks_create},
+    {"GET", "/api/v1/webhooks/{id}", api_webhooks_get},
+    {"PATCH", "/api/v1/webhooks/{id}", api_webhooks_update},
+    {"DELETE", "/api/v1/webhooks/{id}", api_webhooks_delete},
+    {"POST", "/api/v1/webhooks/{id}/rotate", api_webhooks_rotate},
+    {"POST", "/api/v1/webhooks/{id}/test", api_webhooks_test},
+    {"GET", "/api/v1/webhooks/{id}/deliveries", api_webhooks_deliveries},
+    {"GET", "/api/v1/webhooks/{id}/deliveries/{did}", api_webhooks_delivery},
+    {"POST", "/api/v1/webhooks/{id}/deliveries/{did}/redeliver", api_webhooks_redeliver},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

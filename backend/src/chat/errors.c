@@ -34,6 +34,7 @@ static const struct {
     {CHAT_E_RATE_LIMITED, {"rate_limited", 429, "rate_limited", "too many uploads; wait before sending more"}},
     {CHAT_E_FILE_REMOVED,
      {"file_removed", 410, "file_removed", "the file was removed after the site's retention period"}},
+    {CHAT_E_LIMIT, {"limit_reached", 409, "limit_reached", "the most of these that may exist exist already"}},
     /* Last: what an unknown value is described as. */
     {CHAT_E_INTERNAL, {"internal", 500, "internal", "internal error"}},
 };
@@ -48,7 +49,7 @@ const struct chat_err_desc *chat_err_desc(enum chat_err err)
 
 enum chat_err chat_err_of(int rc)
 {
-    if (rc <= CHAT_E_NOT_FOUND && rc >= CHAT_E_FILE_REMOVED) /* the first and the last value */
+    if (rc <= CHAT_E_NOT_FOUND && rc >= CHAT_E_LIMIT) /* the first and the last value */
         return (enum chat_err)rc;
     switch (rc) {
     case DB_OK:

@@ -38,6 +38,7 @@ enum chat_err {
     CHAT_E_UPLOADS_DISABLED = -115,  /* the site does not let visitors upload */
     CHAT_E_RATE_LIMITED = -116,      /* an upload limit (per visitor, per site) is reached */
     CHAT_E_FILE_REMOVED = -117,      /* the file's bytes are gone (retention) */
+    CHAT_E_LIMIT = -118,             /* the most of these that may exist exist already */
 };
 
 /* On every function whose failure must be handled or passed on: ignoring

@@ -170,14 +170,8 @@ enum chat_err visitors_start(struct db_pool *db, const struct visitor_start *in,
 
 enum chat_err visitors_get_json(struct db_pool *db, long long id, char **json)
 {
-    return chat_err_of(
-        db_query_text(db, json,
-                      "SELECT json_build_object('id', v.id, 'site_id', v.site_id, 'external_id', v.external_id,"
-                      " 'verified', v.verified, 'name', v.name, 'email', v.email, 'attributes', v.attributes,"
-                      " 'user_agent', v.user_agent, 'country', v.country, 'city', v.city,"
-                      " 'created_at', parley_iso(v.created_at), 'last_seen_at', parley_iso(v.last_seen_at),"
-                      " 'conversation_ids', coalesce((SELECT json_agg(c.id ORDER BY c.id DESC) FROM conversations c"
-                      "    WHERE c.visitor_id = v.id), '[]'::json))::text"
-                      " FROM visitors v WHERE v.id = $1::bigint",
-                      1, (const char *const[]){DB_ID(id)}));
+    return chat_err_of(db_query_text(db, json,
+                                     "SELECT parley_visitor_json(v)::text"
+                                     " FROM visitors v WHERE v.id = $1::bigint",
+                                     1, (const char *const[]){DB_ID(id)}));
 }

@@ -19,6 +19,8 @@ struct ws_state;
 struct ratelimit;
 struct connlimit;
 struct files;
+struct webhooks;
+struct sender;
 
 struct app {
     const struct config *cfg;
@@ -35,6 +37,8 @@ struct app {
     struct ratelimit *session_rate; /* widget sessions per client IP */
     struct connlimit *conns;        /* what each client address holds at once */
     struct files *files;            /* uploads, downloads, the file sweeper */
+    struct webhooks *hooks;         /* webhook endpoints, deliveries, the sealing key */
+    struct sender *sender;          /* this node's webhook delivery worker */
     char static_root[4096];         /* realpath of cfg->static_dir, "" when absent */
     atomic_int draining;            /* shutting down: new requests and sockets are refused */
 };

@@ -124,7 +124,43 @@ static const struct setting settings[] = {
           "lifetime of the signed links that show images without credentials"),
     S_INT("PARLEY_FILES_SWEEP_SECONDS", files_sweep_seconds, "60", 1, 86400,
           "how often each node removes unfinished, unattached and expired files"),
+    S_STR("PARLEY_SECRET_KEY_FILE", secret_key_file, "",
+          "key that seals webhook secrets at rest; every node must read the same file (default "
+          "PARLEY_DATA_DIR/secret.key, created on first start)"),
+    S_INT("PARLEY_WEBHOOK_TIMEOUT_SECONDS", webhook_timeout_seconds, "15", 1, 120,
+          "a webhook receiver must answer 2xx within this"),
+    S_STR("PARLEY_WEBHOOK_RETRY_SCHEDULE", webhook_retry_schedule, "0,5,300,1800,7200,18000,36000,36000",
+          "seconds before each webhook attempt (the first: after the event), at most 20, each up to 86400"),
+    S_INT("PARLEY_WEBHOOK_DISABLE_AFTER_SECONDS", webhook_disable_after_seconds, "432000", 1, 31536000,
+          "an endpoint whose deliveries fail this long without a success is disabled"),
+    S_STR("PARLEY_WEBHOOK_ALLOW_PRIVATE", webhook_allow_private, "",
+          "comma-separated CIDRs webhooks may reach although private, loopback or link-local"),
+    S_INT("PARLEY_WEBHOOK_ALLOW_HTTP", webhook_allow_http, "0", 0, 1,
+          "1: webhook URLs may be plain http:// (default: https only)"),
+    S_INT("PARLEY_WEBHOOK_CONCURRENCY", webhook_concurrency, "32", 1, 1000,
+          "webhook deliveries in flight at once per node"),
+    S_INT("PARLEY_WEBHOOK_RETENTION_DAYS", webhook_retention_days, "30", 1, 3650,
+          "days the delivery log keeps finished deliveries"),
 };
+
+/* "0,5,300": the delay before each attempt, in seconds. */
+static int parse_schedule(const char *text, int *out, int *len)
+{
+    const char *p = text;
+    *len = 0;
+    while (*p) {
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (errno != 0 || end == p || v < 0 || v > 86400 || *len == CONFIG_MAX_RETRIES || (*end && *end != ','))
+            return -1;
+        out[(*len)++] = (int)v;
+        p = *end ? end + 1 : end;
+        if (*end == ',' && *p == '\0')
+            return -1;
+    }
+    return *len > 0 ? 0 : -1;
+}
 
 const char *config_getenv(const char *name, void *ctx)
 {
@@ -339,6 +375,17 @@ int config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, char *er
     }
     if (strcmp(cfg->upload_storage, "pg") != 0 && strcmp(cfg->upload_storage, "disk") != 0) {
         snprintf(err, errlen, "PARLEY_UPLOAD_STORAGE: expected pg or disk");
+        return -1;
+    }
+    if (parse_schedule(cfg->webhook_retry_schedule, cfg->webhook_schedule, &cfg->webhook_schedule_len) != 0) {
+        snprintf(err, errlen,
+                 "PARLEY_WEBHOOK_RETRY_SCHEDULE: expected 1 to %d whole seconds (0 to 86400) separated by commas",
+                 CONFIG_MAX_RETRIES);
+        return -1;
+    }
+    if (cfg->secret_key_file[0] == '\0' && snprintf(cfg->secret_key_file, sizeof(cfg->secret_key_file), "%s/secret.key",
+                                                    cfg->data_dir) >= (int)sizeof(cfg->secret_key_file)) {
+        snprintf(err, errlen, "PARLEY_DATA_DIR: too long for the default PARLEY_SECRET_KEY_FILE");
         return -1;
     }
     if (config_check_proxies(cfg->trusted_proxies) != 0) {

@@ -178,5 +178,32 @@ char *metrics_render(struct metrics *m, const struct metrics_gauges *g)
                   "parley_connections_refused_total{limit=\"ws_per_ip\"} %llu\n"
                   "parley_connections_refused_total{limit=\"ws_unauthenticated_per_ip\"} %llu\n",
                   g->refused_tcp, g->refused_http, g->refused_ws, g->refused_ws_unauth);
+    strbuf_printf(&b,
+                  "# HELP parley_webhook_attempts_total Webhook delivery attempts made by this node, by result.\n"
+                  "# TYPE parley_webhook_attempts_total counter\n"
+                  "parley_webhook_attempts_total{result=\"delivered\"} %llu\n"
+                  "parley_webhook_attempts_total{result=\"failed\"} %llu\n"
+                  "# HELP parley_webhook_deliveries_given_up_total Deliveries that failed their last scheduled attempt "
+                  "(this node).\n"
+                  "# TYPE parley_webhook_deliveries_given_up_total counter\n"
+                  "parley_webhook_deliveries_given_up_total %llu\n"
+                  "# HELP parley_webhook_endpoints_disabled_total Endpoints this node disabled (410 Gone, or failing "
+                  "too long).\n"
+                  "# TYPE parley_webhook_endpoints_disabled_total counter\n"
+                  "parley_webhook_endpoints_disabled_total %llu\n"
+                  "# HELP parley_webhook_in_flight Webhook deliveries this node is making now.\n"
+                  "# TYPE parley_webhook_in_flight gauge\n"
+                  "parley_webhook_in_flight %d\n",
+                  g->hook_delivered, g->hook_failed, g->hook_given_up, g->hook_disabled, g->hook_inflight);
+    if (g->hook_backlog >= 0)
+        strbuf_printf(&b,
+                      "# HELP parley_webhook_backlog Deliveries waiting (due or retrying), all nodes.\n"
+                      "# TYPE parley_webhook_backlog gauge\n"
+                      "parley_webhook_backlog %lld\n"
+                      "# HELP parley_webhook_oldest_pending_seconds Age of the oldest delivery still waiting, all "
+                      "nodes.\n"
+                      "# TYPE parley_webhook_oldest_pending_seconds gauge\n"
+                      "parley_webhook_oldest_pending_seconds %.3f\n",
+                      g->hook_backlog, g->hook_oldest_seconds);
     return strbuf_take(&b);
 }

@@ -20,6 +20,12 @@ struct metrics_gauges {
     int http_inflight;
     /* Connections refused because one address held its limit. */
     unsigned long long refused_tcp, refused_http, refused_ws, refused_ws_unauth;
+    /* Webhooks: this node's attempts and what came of them; the backlog
+     * (all nodes; -1 when the database did not answer). */
+    unsigned long long hook_delivered, hook_failed, hook_given_up, hook_disabled;
+    int hook_inflight;
+    long long hook_backlog;
+    double hook_oldest_seconds;
 };
 
 struct metrics *metrics_new(void); /* free with metrics_free */

@@ -138,7 +138,12 @@ int params_bool(struct http_req *req, const char *name, int *out)
 
 int params_path_id(struct http_req *req, const char *what, long long *id)
 {
-    const char *s = req->params[0];
+    return params_path_id_at(req, 0, what, id);
+}
+
+int params_path_id_at(struct http_req *req, int index, const char *what, long long *id)
+{
+    const char *s = index < req->nparams ? req->params[index] : "";
     long long v = 0;
     /* Digits only (no sign, no spaces), at most 18 of them: fits a bigint. */
     if (!*s || strlen(s) > 18 || strspn(s, "0123456789") != strlen(s) || (v = strtoll(s, NULL, 10)) <= 0) {

@@ -13,6 +13,8 @@
 /* The {id} path parameter (the first one) as a positive integer. Otherwise
  * 404 not_found (detail `what`, may be NULL) is sent and -1 returned. */
 int params_path_id(struct http_req *req, const char *what, long long *id);
+/* The path parameter at index (0: the first) the same way. */
+int params_path_id_at(struct http_req *req, int index, const char *what, long long *id);
 /* The same, as decimal text ready to bind. */
 int params_path_id_text(struct http_req *req, const char *what, char out[24]);
 

@@ -77,6 +77,18 @@ LANGUAGE sql STABLE AS $$
         'rating_comment', CASE WHEN audience = 'agent' THEN c.rating_comment END))
 $$;
 
+-- The wire shape of a visitor (REST API, webhooks): identity, attributes,
+-- and the ids of their conversations, newest first.
+CREATE OR REPLACE FUNCTION parley_visitor_json(v visitors) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('id', v.id, 'site_id', v.site_id, 'external_id', v.external_id,
+        'verified', v.verified, 'name', v.name, 'email', v.email, 'attributes', v.attributes,
+        'user_agent', v.user_agent, 'country', v.country, 'city', v.city,
+        'created_at', parley_iso(v.created_at), 'last_seen_at', parley_iso(v.last_seen_at),
+        'conversation_ids', coalesce((SELECT jsonb_agg(c.id ORDER BY c.id DESC) FROM conversations c
+                                       WHERE c.visitor_id = v.id), '[]'::jsonb))
+$$;
+
 -- Wire shapes of the workspace objects (console and REST API).
 CREATE OR REPLACE FUNCTION parley_agent_json(a agents) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
