@@ -213,17 +213,16 @@ export function fmtAgo(iso, now = Date.now()) {
   return rtf.format(Math.round(s / 86400), 'day');
 }
 
+/** "24 hours", "7 days": n units (day, hour, minute) in words, one unbreakable phrase. */
+export function fmtUnit(n, unit) {
+  return format(`unit-${unit}`, (l) => new Intl.NumberFormat(l, { style: 'unit', unit, unitDisplay: 'long' }))
+    .format(n)
+    .replace(/ /g, '\u00a0');
+}
+
 /** "5 days", "3 hours", "10 minutes": a length of time (ms), rounded to its largest unit. */
 export function fmtLength(ms) {
   const s = Math.max(60, Math.round(ms / 1000));
   const unit = s >= 86400 ? 'day' : s >= 3600 ? 'hour' : 'minute';
-  const n = Math.round(s / { day: 86400, hour: 3600, minute: 60 }[unit]);
-  return format(`span-${unit}`, (l) => new Intl.NumberFormat(l, { style: 'unit', unit, unitDisplay: 'long' })).format(n);
-}
-
-/** "1 hour", "7 days": a grace period in words. */
-export function fmtSpan(seconds) {
-  const unit = seconds % 86400 === 0 ? 'day' : seconds % 3600 === 0 ? 'hour' : 'minute';
-  const n = unit === 'day' ? seconds / 86400 : unit === 'hour' ? seconds / 3600 : Math.round(seconds / 60);
-  return format(`span-${unit}`, (l) => new Intl.NumberFormat(l, { style: 'unit', unit, unitDisplay: 'long' })).format(n);
+  return fmtUnit(Math.round(s / { day: 86400, hour: 3600, minute: 60 }[unit]), unit);
 }

@@ -19,12 +19,13 @@ import {
   eventLabel,
   explainProblem,
   fmtAgo,
-  fmtSpan,
+  fmtUnit,
   fmtWhen,
   orderEvents,
   problemText,
 } from '../../lib/webhooks.js';
 import { isolate } from '../../../../ui-shared/bidi.js';
+import { ts } from '../../../../ui-shared/time.js';
 import { Bdi, CopyButton, Field, Modal, Spinner } from '../common.jsx';
 import { Icon } from '../icons.jsx';
 import { PageHead, useForm } from './Admin.jsx';
@@ -353,11 +354,12 @@ function SecretDialog({ endpoint, secret, rotated, onClose }) {
   );
 }
 
+// The grace periods offered (seconds) and how they read: none, 1 hour, 24 hours, 7 days.
 const GRACES = [
-  [0, 'whGraceNone'],
-  [3600, null],
-  [86400, null],
-  [604800, null],
+  [0, null],
+  [3600, [1, 'hour']],
+  [86400, [24, 'hour']],
+  [604800, [7, 'day']],
 ];
 
 function RotateDialog({ endpoint, onClose, onRotated }) {
@@ -402,11 +404,13 @@ function RotateDialog({ endpoint, onClose, onRotated }) {
         <fieldset class="wh-grace">
           <legend>{t('whGrace')}</legend>
           <div class="pick-list" role="radiogroup">
-            {GRACES.map(([s, key]) => (
+            {GRACES.map(([s, span]) => (
               <label key={s} class={`pick ${grace === s ? 'on' : ''}`} data-testid="webhook-grace">
                 <input type="radio" name="grace" value={s} checked={grace === s} onChange={() => setGrace(s)} data-testid={`webhook-grace-${s}`} />
-                <span class="pick-name">{key ? t(key) : fmtSpan(s)}</span>
-                <span class="muted small">{s ? t('whGraceBoth', { span: fmtSpan(s) }) : t('whGraceNoneHint')}</span>
+                <span class="wh-grace-text">
+                  <span class="pick-name">{span ? fmtUnit(...span) : t('whGraceNone')}</span>
+                  <span class="muted small">{span ? t('whGraceBoth', { span: fmtUnit(...span) }) : t('whGraceNoneHint')}</span>
+                </span>
               </label>
             ))}
           </div>
@@ -435,7 +439,7 @@ function EndpointRow({ ep }) {
         <StatePill ep={ep} />
         {ep.enabled && ep.failing_since ? <div class="muted small">{t('whFailingSince', { date: fmtWhen(ep.failing_since) })}</div> : null}
       </td>
-      <td data-label={t('whColLast')}>
+      <td data-label={t('whColLast')} class="wh-nowrap">
         {s.last_attempt_at ? (
           <span class="wh-last">
             <Code status={s.last_status} error={s.last_status ? null : 'no_response'} />
@@ -540,6 +544,20 @@ const FILTERS = [
   ['failed', 'whDlvFailed'],
 ];
 
+/**
+ * The log after its first page was read again (newest first): that page is
+ * the truth down to its oldest row; what was loaded below it stays when it
+ * joins on (the loaded rows reach into the page), else the log starts over
+ * from this page.
+ */
+function withFirstPage(log, fresh, nextBefore) {
+  if (!log.loaded || !nextBefore) return { items: fresh, next: nextBefore };
+  const oldest = fresh.length ? fresh[fresh.length - 1].id : 0;
+  const joins = log.items.some((d) => d.id >= oldest);
+  if (!joins) return { items: fresh, next: nextBefore };
+  return { items: [...fresh, ...log.items.filter((d) => d.id < oldest)], next: log.next };
+}
+
 /** New rows first, known rows replaced by their newer state. */
 function mergeDeliveries(fresh, old) {
   const byId = new Map(fresh.map((d) => [d.id, d]));
@@ -549,7 +567,7 @@ function mergeDeliveries(fresh, old) {
 
 /** How long to wait before looking again while deliveries are pending: until the next attempt is due, 2 s to 30 s. */
 function pollDelay(items) {
-  const due = items.filter((d) => d.status === 'pending').map((d) => Date.parse(String(d.next_attempt_at || '').replace(/(\.\d{3})\d+/, '$1')) || 0);
+  const due = items.filter((d) => d.status === 'pending').map((d) => ts(d.next_attempt_at));
   if (!due.length) return null;
   const soonest = Math.min(...due);
   return Math.max(2000, Math.min(30000, soonest - Date.now() + 1000));
@@ -717,13 +735,7 @@ function EndpointPage({ id }) {
     try {
       const r = await get(query(status));
       if (status !== filterRef.current) return;
-      setLog((l) => ({
-        ...l,
-        items: l.loaded ? mergeDeliveries(r.data || [], l.items) : r.data || [],
-        next: l.loaded && l.items.length > (r.data || []).length ? l.next : r.next_before,
-        loaded: true,
-        error: null,
-      }));
+      setLog((l) => ({ ...l, ...withFirstPage(l, r.data || [], r.next_before), loaded: true, error: null }));
     } catch (e) {
       setLog((l) => ({ ...l, loaded: true, error: problemText(e) }));
     }
@@ -886,13 +898,6 @@ function EndpointPage({ id }) {
             <StatePill ep={ep} />
             {ep.enabled && ep.failing_since ? <div class="muted small">{t('whFailingSince', { date: fmtWhen(ep.failing_since) })}</div> : null}
           </Fact>
-          <Fact label={t('whLast24h')} wide>
-            <span class="wh-24h">
-              <span class="wh-code-ok">{t('whDeliveredN', { n: s.delivered_24h || 0 })}</span>
-              <span class={s.failed_24h ? 'wh-code-bad' : 'muted'}>{t('whFailedN', { n: s.failed_24h || 0 })}</span>
-              <span class={s.pending ? 'wh-pending' : 'muted'}>{t('whPendingN', { n: s.pending || 0 })}</span>
-            </span>
-          </Fact>
           <Fact label={t('whColLast')}>
             {s.last_attempt_at ? (
               <span class="wh-last">
@@ -902,6 +907,13 @@ function EndpointPage({ id }) {
             ) : (
               <span class="muted">{t('whNever')}</span>
             )}
+          </Fact>
+          <Fact label={t('whLast24h')} wide>
+            <span class="wh-24h">
+              <span class="wh-code-ok">{t('whDeliveredN', { n: s.delivered_24h || 0 })}</span>
+              <span class={s.failed_24h ? 'wh-code-bad' : 'muted'}>{t('whFailedN', { n: s.failed_24h || 0 })}</span>
+              <span class={s.pending ? 'wh-pending' : 'muted'}>{t('whPendingN', { n: s.pending || 0 })}</span>
+            </span>
           </Fact>
           <Fact label={t('whEvents')} testid="webhook-events-list" wide>
             <div class="chips">
@@ -913,13 +925,13 @@ function EndpointPage({ id }) {
             </div>
           </Fact>
           <Fact label={t('whIncludeNotes')}>{ep.include_notes ? t('whYes') : t('whNo')}</Fact>
-          <Fact label={t('whSecret')} wide>
+          <Fact label={t('whSecret')}>
             <span class="small">
-              {ep.secret_rotated_at
+              {ts(ep.secret_rotated_at) - ts(ep.created_at) > 1000
                 ? t('whSecretRotatedAt', { when: fmtWhen(ep.secret_rotated_at) })
                 : t('whSecretCreatedAt', { when: fmtWhen(ep.created_at) })}
             </span>
-            {ep.previous_secret_expires_at && Date.parse(ep.previous_secret_expires_at.replace(/(\.\d{3})\d+/, '$1')) > Date.now() ? (
+            {ts(ep.previous_secret_expires_at) > Date.now() ? (
               <div class="muted small">{t('whSecretOldUntil', { when: fmtWhen(ep.previous_secret_expires_at) })}</div>
             ) : null}
           </Fact>
@@ -1011,7 +1023,7 @@ function Headers({ headers }) {
   );
 }
 
-function Attempt({ a }) {
+function Attempt({ a, headers }) {
   return (
     <li class="wh-attempt" data-testid="delivery-attempt" data-attempt={a.attempt}>
       <div class="wh-attempt-head">
@@ -1029,7 +1041,7 @@ function Attempt({ a }) {
           </pre>
         </>
       ) : null}
-      {a.request_headers && Object.keys(a.request_headers).length ? (
+      {headers && a.request_headers && Object.keys(a.request_headers).length ? (
         <details class="wh-attempt-headers">
           <summary>{t('whHeadersSent')}</summary>
           <Headers headers={a.request_headers} />
@@ -1134,7 +1146,7 @@ function DeliveryDetail({ endpointId, deliveryId, onClose, onRedelivered }) {
                 </Fact>
               ) : null}
             </dl>
-            <h3 class="wh-h3">{t('whRequestHeaders')}</h3>
+            <h3 class="wh-h3">{attempts.length > 1 ? t('whRequestHeadersLatest') : t('whRequestHeaders')}</h3>
             {last ? <Headers headers={last.request_headers} /> : <p class="muted small">{t('whNotSentYet')}</p>}
             <div class="wh-h3-row">
               <h3 class="wh-h3">{t('whBody')}</h3>
@@ -1148,7 +1160,7 @@ function DeliveryDetail({ endpointId, deliveryId, onClose, onRedelivered }) {
             {attempts.length ? (
               <ol class="wh-attempts">
                 {attempts.map((a) => (
-                  <Attempt key={a.attempt} a={a} />
+                  <Attempt key={a.attempt} a={a} headers={attempts.length > 1} />
                 ))}
               </ol>
             ) : (
