@@ -28,6 +28,8 @@ const tokens = {};
 let convId;
 let visitorId;
 let fileId;
+let webhookId;
+let deliveryId;
 const fx = suite({ env: () => ({ PARLEY_STATIC_DIR: makeStaticDir() }) });
 const { test } = fx;
 
@@ -74,6 +76,11 @@ fx.setup(async () => {
   await fx.pg.query("UPDATE api_tokens SET expires_at = now() - interval '1 minute' WHERE id = $1", [tokens.expired.id]);
   tokens.revoked = await addToken(fx.pg, { scopes: ['admin'] });
   await fx.pg.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1', [tokens.revoked.id]);
+  // A webhook endpoint with one delivery, for the /api/v1/webhooks/{id}... paths.
+  const ep = await api(fx.srv, tokens.admin, 'POST', '/api/v1/webhooks', { json: bodyFor('POST', '/api/v1/webhooks') });
+  webhookId = JSON.parse(ep.body).id;
+  const t = await api(fx.srv, tokens.admin, 'POST', `/api/v1/webhooks/${webhookId}/test`);
+  deliveryId = JSON.parse(t.body).delivery.id;
 });
 
 after(() => {
@@ -83,12 +90,16 @@ after(() => {
 /** A concrete URL path for a documented path: {id} -> an existing id. */
 function concrete(p, id = convId) {
   if (p.startsWith('/api/v1/files/')) return p.replace('{id}', fileId);
+  if (p.startsWith('/api/v1/webhooks/')) return p.replace('{id}', String(id === convId ? webhookId : id)).replace('{did}', String(deliveryId));
   return p.replace('{id}', String(p.startsWith('/api/v1/visitors/') && id === convId ? visitorId : id));
 }
 
 /** A body an operation accepts (so that only auth or scope can refuse it). */
 function bodyFor(method, p) {
+  if (method === 'PATCH') return {};
   if (method !== 'POST') return undefined;
+  if (p === '/api/v1/webhooks') return { url: 'https://hooks.example.com/spec', events: ['message.created'] };
+  if (p.endsWith('/rotate')) return {};
   if (p.endsWith('/messages')) return { body: 'scope check' };
   if (p.endsWith('/assign')) return { team_id: 1 };
   return undefined;
@@ -162,13 +173,14 @@ test('the document: OpenAPI 3.1, every $ref resolves, every operation has its sc
     }
     for (const [code, r] of Object.entries(op.responses)) {
       const resp = deref(spec, r);
+      if (code === '204') continue; // No Content
       assert.ok(resp.content, `${where} ${code}: content`);
       if (Number(code) >= 400) {
         assert.deepEqual(Object.keys(resp.content), ['application/problem+json'], `${where} ${code}: problem+json only`);
         assert.equal(resp.content['application/problem+json'].schema.$ref, '#/components/schemas/Problem', `${where} ${code}: Problem schema`);
       }
     }
-    assert.ok(op.responses['200'] || op.responses['201'], `${where}: a success answer`);
+    assert.ok(op.responses['200'] || op.responses['201'] || op.responses['202'] || op.responses['204'], `${where}: a success answer`);
   }
   const rl = deref(spec, spec.components.responses.RateLimited);
   assert.ok(rl.headers['Retry-After'], 'RateLimited documents Retry-After');
@@ -208,6 +220,7 @@ test('every operation: a token without the documented scope -> 403 insufficient_
     'conversations:read': tokens['transcripts:read'],
     'conversations:write': tokens['conversations:read'],
     'transcripts:read': tokens.readWrite,
+    admin: tokens.readWrite,
   };
   for (const { method, path: p, op } of specOperations(spec)) {
     const scope = op['x-scopes'][0];
@@ -220,6 +233,10 @@ test('every operation: a token without the documented scope -> 403 insufficient_
       if (method === 'GET') {
         const ok = await api(fx.srv, tok, method, concrete(p));
         assert.equal(ok.status, 200, `${where} with ${tok.scopes}: ${ok.status} ${ok.body.slice(0, 300)}`);
+      } else if (!p.includes('{')) {
+        // Creating in a collection: past auth and scope, whatever else it answers.
+        const made = await api(fx.srv, tok, method, p, { json: bodyFor(method, p) });
+        assert.ok(made.status !== 401 && made.status !== 403, `${where}: ${made.status} ${made.body.slice(0, 200)}`);
       } else {
         // Writes on a conversation that does not exist: past auth and scope.
         const nf = await api(fx.srv, tok, method, concrete(p, 999999999), { json: bodyFor(method, p) });

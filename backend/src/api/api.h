@@ -60,6 +60,7 @@ void api_v1_conversation_get(struct http_req *req);
 void api_v1_messages_list(struct http_req *req);
 void api_v1_message_create(struct http_req *req);
 void api_v1_assign(struct http_req *req);
+void api_v1_handoff(struct http_req *req);
 void api_v1_close(struct http_req *req);
 void api_v1_reopen(struct http_req *req);
 
@@ -92,6 +93,13 @@ void api_webhooks_test(struct http_req *req);
 void api_webhooks_deliveries(struct http_req *req);
 void api_webhooks_delivery(struct http_req *req);
 void api_webhooks_redeliver(struct http_req *req);
+
+/* api_bots.c (console /api/bots and REST /api/v1/bots) */
+void api_bots_list(struct http_req *req);
+void api_bots_create(struct http_req *req);
+void api_bots_get(struct http_req *req);
+void api_bots_update(struct http_req *req);
+void api_bots_delete(struct http_req *req);
 
 /* routes.c */
 extern const struct http_route api_routes[];

@@ -1,6 +1,8 @@
 #include "api/api_common.h"
+#include "http/bearer.h"
 
 #include "chat/agents.h"
+#include "chat/sites.h"
 #include "chat/teams.h"
 #include "http/auth.h"
 #include "http/params.h"
@@ -67,20 +69,20 @@ int api_read_ids(json_t *obj, const char *key, long long **ids, int *n, struct p
     return 0;
 }
 
-static int require_ids(struct http_req *req, int teams, const long long *ids, int n, const char *field)
+typedef enum chat_err (*ids_exist_fn)(struct db_pool *db, const long long *ids, int n, int *all);
+
+static int require_ids(struct http_req *req, ids_exist_fn exist, const char *missing, const long long *ids, int n,
+                       const char *field)
 {
     int all = 0;
     if (n < 0)
         return 0;
-    enum chat_err err =
-        teams ? teams_all_exist(req->app->db, ids, n, &all) : agents_all_exist(req->app->db, ids, n, &all);
-    if (err != CHAT_OK) {
+    if (exist(req->app->db, ids, n, &all) != CHAT_OK) {
         http_send_problem(req, 503, "unavailable", "the database is not reachable");
         return -1;
     }
     if (!all) {
-        struct problem_field f = {field,
-                                  teams ? "names a team that does not exist" : "names an agent that does not exist"};
+        struct problem_field f = {field, missing};
         http_send_problem_fields(req, 400, "invalid_request", NULL, &f, 1);
         return -1;
     }
@@ -89,19 +91,25 @@ static int require_ids(struct http_req *req, int teams, const long long *ids, in
 
 int api_require_teams(struct http_req *req, const long long *ids, int n, const char *field)
 {
-    return require_ids(req, 1, ids, n, field);
+    return require_ids(req, teams_all_exist, "names a team that does not exist", ids, n, field);
 }
 
 int api_require_agents(struct http_req *req, const long long *ids, int n, const char *field)
 {
-    return require_ids(req, 0, ids, n, field);
+    return require_ids(req, agents_all_exist, "names an agent that does not exist", ids, n, field);
+}
+
+int api_require_sites(struct http_req *req, const long long *ids, int n, const char *field)
+{
+    return require_ids(req, sites_all_exist, "names a site that does not exist", ids, n, field);
 }
 
 void api_token_actor(const struct apitoken *t, struct actor *a)
 {
     memset(a, 0, sizeof(*a));
-    a->kind = ACTOR_API;
-    a->id = t->id;
+    /* A bot's token speaks as the bot. */
+    a->kind = t->bot_id ? ACTOR_BOT : ACTOR_API;
+    a->id = t->bot_id ? t->bot_id : t->id;
     a->privileged = 1;
 }
 
@@ -122,4 +130,14 @@ int api_want_notes(struct http_req *req, const struct apitoken *t, int *notes)
         return -1;
     }
     return 0;
+}
+
+int api_require_admin(struct http_req *req, int change)
+{
+    if (strncmp(req->path, "/api/v1/", 8) == 0) {
+        struct apitoken t;
+        return bearer_require_scope(req, &t, APITOKEN_SCOPE_ADMIN);
+    }
+    struct session s;
+    return auth_require_role(req, &s, change ? AUTH_STATE_CHANGE : 0, AUTH_ROLE_ADMIN);
 }

@@ -34,23 +34,30 @@ void api_send_error(struct http_req *req, enum chat_err err, const char *not_fou
  * *err and returns -1 (nothing to free). */
 int api_read_ids(json_t *obj, const char *key, long long **ids, int *n, struct problem_field *err);
 
-/* 0 when each of ids[0..n) names a team (api_require_teams) or an agent
- * (api_require_agents), or n < 0 (not given); otherwise 400 naming field,
+/* 0 when each of ids[0..n) names a team (api_require_teams), an agent
+ * (api_require_agents) or a site (api_require_sites), or n < 0 (not
+ * given); otherwise 400 naming field,
  * or 503, is sent and -1 returned. */
 int api_require_teams(struct http_req *req, const long long *ids, int n, const char *field);
 int api_require_agents(struct http_req *req, const long long *ids, int n, const char *field);
+int api_require_sites(struct http_req *req, const long long *ids, int n, const char *field);
 
 /* The usual end of a handler: CHAT_OK sends json with status, anything
  * else api_send_error(req, err, not_found, taken). */
 void api_answer(struct http_req *req, int status, enum chat_err err, const char *json, const char *not_found,
                 const char *taken);
 
-/* The actor of an API token: its own kind, privileged (scopes are checked
- * before any domain call). */
+/* The actor of an API token: its own kind (a bot's token: the bot),
+ * privileged (scopes are checked before any domain call). */
 void api_token_actor(const struct apitoken *t, struct actor *a);
 /* The actor of an agent's session: privileged as a supervisor or admin
  * (a claim the domain narrows by the agent's current role). */
 void api_agent_actor(const struct session *s, struct actor *a);
+
+/* An admin resource served twice: under /api/v1/... a token with the
+ * admin scope, elsewhere (the console) an admin's session, with the CSRF
+ * check when change is set. 0, or -1 with the answer sent. */
+int api_require_admin(struct http_req *req, int change);
 
 /* REST API v1: include_notes=true, allowed only with the admin scope (notes
  * are internal). 0 with *notes set, or -1 with 400/403 sent. */

@@ -12,6 +12,7 @@
  * step. */
 #include "api/api.h"
 #include "api/api_common.h"
+#include "chat/bots.h"
 #include "chat/convo.h"
 #include "chat/messages.h"
 #include "chat/transcripts.h"
@@ -122,14 +123,36 @@ static void reply_move(struct http_req *req, enum chat_err err, json_t *result, 
     assign_run(req->app, work);
 }
 
+/* "handoff": {"summary": "..."} (the summary optional): the reply ends the
+ * bot's part. 0 with *on set, or -1 with err filled. */
+static int read_handoff(json_t *doc, int *on, const char **summary, struct problem_field *err)
+{
+    static const char *const fields[] = {"summary", NULL};
+    json_t *h = json_object_get(doc, "handoff");
+    *on = 0;
+    if (!h || json_is_null(h))
+        return 0;
+    if (!json_is_object(h)) {
+        err->field = "handoff";
+        err->message = "must be an object, e.g. {\"summary\": \"...\"}";
+        return -1;
+    }
+    if (jfield_only(h, fields, err) != 0 ||
+        jfield_string(h, "summary", JF_MULTILINE | JF_TEXT, 0, BOTS_SUMMARY_MAX, summary, err) != 0)
+        return -1;
+    *on = 1;
+    return 0;
+}
+
 void api_v1_message_create(struct http_req *req)
 {
-    static const char *const fields[] = {"body", "idempotency_key", "attachments", NULL};
+    static const char *const fields[] = {"body", "idempotency_key", "attachments", "handoff", NULL};
     const char *file_ids[MESSAGE_MAX_FILES];
     size_t nfiles = 0;
     struct apitoken t;
     struct problem_field err;
-    const char *body = NULL, *key = NULL, *header_key = http_header(req, "Idempotency-Key");
+    const char *body = NULL, *key = NULL, *header_key = http_header(req, "Idempotency-Key"), *summary = NULL;
+    int handoff = 0;
     long long conv;
     json_t *doc = NULL;
     if (bearer_require_scope(req, &t, APITOKEN_SCOPE_CONVERSATIONS_WRITE) != 0 ||
@@ -143,7 +166,8 @@ void api_v1_message_create(struct http_req *req)
     if (jfield_only(doc, fields, &err) != 0 ||
         jfield_string(doc, "body", (nfiles ? 0 : JF_REQUIRED) | JF_MULTILINE | JF_TEXT, nfiles ? 0 : 1,
                       req->app->cfg->message_max_chars, &body, &err) != 0 ||
-        jfield_string(doc, "idempotency_key", 0, 1, PROTO_ID_MAX, &key, &err) != 0) {
+        jfield_string(doc, "idempotency_key", 0, 1, PROTO_ID_MAX, &key, &err) != 0 ||
+        read_handoff(doc, &handoff, &summary, &err) != 0) {
         http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
         goto done;
     }
@@ -169,9 +193,16 @@ void api_v1_message_create(struct http_req *req)
     if (e == CHAT_OK)
         e = r.err;
     if (e == CHAT_OK) {
+        /* A bot's reply with the handoff action: the message first (a bot
+         * writes only while the conversation is its own), then the handoff. */
+        struct assign_work work = {.nteams = 0};
+        enum chat_err h = handoff ? bots_handoff(req->app, &post.author, conv, summary, &work) : CHAT_OK;
         json_t *msg = json_loads(r.message, 0, NULL);
-        http_send_json(req, r.duplicate ? 200 : 201,
-                       json_pack("{s:o, s:b}", "message", msg ? msg : json_null(), "duplicate", r.duplicate));
+        json_t *answer = json_pack("{s:o, s:b}", "message", msg ? msg : json_null(), "duplicate", r.duplicate);
+        if (handoff && answer)
+            json_object_set_new(answer, "handed_off", json_boolean(h == CHAT_OK));
+        http_send_json(req, r.duplicate ? 200 : 201, answer);
+        assign_run(req->app, &work);
     } else if (e == CHAT_E_UNAVAILABLE) {
         http_send_problem(req, 503, "unavailable",
                           key ? "the message may not have been stored; retry with the same idempotency key"
@@ -242,4 +273,38 @@ void api_v1_close(struct http_req *req)
 void api_v1_reopen(struct http_req *req)
 {
     simple_move(req, convo_reopen);
+}
+
+void api_v1_handoff(struct http_req *req)
+{
+    static const char *const fields[] = {"summary", NULL};
+    struct apitoken t;
+    struct problem_field err;
+    struct actor a;
+    const char *summary = NULL;
+    char *json = NULL;
+    long long conv;
+    json_t *doc;
+    if (bearer_require_scope(req, &t, APITOKEN_SCOPE_CONVERSATIONS_WRITE) != 0 ||
+        params_path_id(req, "no such conversation", &conv) != 0 || !(doc = http_read_json(req)))
+        return;
+    if (jfield_only(doc, fields, &err) != 0 ||
+        jfield_string(doc, "summary", JF_MULTILINE | JF_TEXT, 0, BOTS_SUMMARY_MAX, &summary, &err) != 0) {
+        http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
+    } else {
+        api_token_actor(&t, &a);
+        struct assign_work work = {.nteams = 0};
+        enum chat_err e = bots_handoff(req->app, &a, conv, summary, &work);
+        if (e == CHAT_OK)
+            e = transcripts_conversation(req->app->db, conv, &json);
+        if (e == CHAT_OK) {
+            json_t *c = json_loads(json, 0, NULL);
+            http_send_json(req, 200, json_pack("{s:o}", "conversation", c ? c : json_null()));
+        } else {
+            api_send_error(req, e, "no such conversation handled by a bot", NULL);
+        }
+        assign_run(req->app, &work);
+    }
+    free(json);
+    json_decref(doc);
 }

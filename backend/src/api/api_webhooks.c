@@ -1,8 +1,7 @@
 /* Webhook endpoints and their delivery log, for admins: the console under
- * /api/webhooks (an admin's session; changes need the CSRF header like
- * every console change) and the REST API under /api/v1/webhooks (a token
- * with the admin scope). One set of handlers; the path says which
- * credential counts. A secret is in the answer of create and rotate only. */
+ * /api/webhooks and the REST API under /api/v1/webhooks, one set of
+ * handlers (api_require_admin). A secret is in the answer of create and
+ * rotate only. */
 #include "api/api.h"
 #include "api/api_common.h"
 #include "chat/webhooks.h"
@@ -17,17 +16,6 @@
 
 #define NO_ENDPOINT "no such webhook endpoint"
 #define NO_DELIVERY "no such delivery"
-
-/* 0 when the request comes from an admin; otherwise the answer is sent. */
-static int require_admin(struct http_req *req, int change)
-{
-    if (strncmp(req->path, "/api/v1/", 8) == 0) {
-        struct apitoken t;
-        return bearer_require_scope(req, &t, APITOKEN_SCOPE_ADMIN);
-    }
-    struct session s;
-    return auth_require_role(req, &s, change ? AUTH_STATE_CHANGE : 0, AUTH_ROLE_ADMIN);
-}
 
 /* events: 1 to 9 known event types, no repeats, as JSON text (malloc'd). */
 static int read_events(json_t *body, unsigned flags, char **out, struct problem_field *err)
@@ -93,7 +81,7 @@ static void send_with_secret(struct http_req *req, int status, char *json, const
 void api_webhooks_list(struct http_req *req)
 {
     char *json = NULL;
-    if (require_admin(req, 0) != 0)
+    if (api_require_admin(req, 0) != 0)
         return;
     enum chat_err err = webhooks_list_json(req->app->hooks, &json);
     api_answer(req, 200, err, json, NULL, NULL);
@@ -105,7 +93,7 @@ void api_webhooks_create(struct http_req *req)
     struct webhook_fields f = {0};
     char *events = NULL, *json = NULL, secret[WHSIG_SECRET_MAX];
     json_t *body = NULL;
-    if (require_admin(req, 1) != 0 || !(body = http_read_json(req)))
+    if (api_require_admin(req, 1) != 0 || !(body = http_read_json(req)))
         return;
     if (read_fields(req, body, 1, &f, &events) != 0)
         goto done;
@@ -125,7 +113,7 @@ void api_webhooks_get(struct http_req *req)
 {
     char *json = NULL;
     long long id;
-    if (require_admin(req, 0) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0)
+    if (api_require_admin(req, 0) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0)
         return;
     enum chat_err err = webhooks_get_json(req->app->hooks, id, &json);
     api_answer(req, 200, err, json, NO_ENDPOINT, NULL);
@@ -138,7 +126,7 @@ void api_webhooks_update(struct http_req *req)
     char *events = NULL, *json = NULL;
     long long id;
     json_t *body = NULL;
-    if (require_admin(req, 1) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0 || !(body = http_read_json(req)))
+    if (api_require_admin(req, 1) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0 || !(body = http_read_json(req)))
         return;
     if (read_fields(req, body, 0, &f, &events) == 0) {
         enum chat_err err = webhooks_update(req->app->hooks, id, &f, &json);
@@ -152,7 +140,7 @@ void api_webhooks_update(struct http_req *req)
 void api_webhooks_delete(struct http_req *req)
 {
     long long id;
-    if (require_admin(req, 1) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0)
+    if (api_require_admin(req, 1) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0)
         return;
     enum chat_err err = webhooks_delete(req->app->hooks, id);
     if (err == CHAT_OK)
@@ -168,7 +156,7 @@ void api_webhooks_rotate(struct http_req *req)
     char *json = NULL, secret[WHSIG_SECRET_MAX];
     long long id, grace = 86400;
     json_t *body = NULL;
-    if (require_admin(req, 1) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0 || !(body = http_read_json(req)))
+    if (api_require_admin(req, 1) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0 || !(body = http_read_json(req)))
         return;
     if (jfield_only(body, allowed, &perr) != 0 ||
         jfield_int(body, "grace_seconds", 0, 0, WEBHOOKS_GRACE_MAX, &grace, &perr) != 0) {
@@ -190,7 +178,7 @@ void api_webhooks_test(struct http_req *req)
 {
     char *json = NULL;
     long long id;
-    if (require_admin(req, 1) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0)
+    if (api_require_admin(req, 1) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0)
         return;
     enum chat_err err = webhooks_send_test(req->app->hooks, id, &json);
     api_answer(req, 202, err, json, NO_ENDPOINT, NULL);
@@ -201,7 +189,7 @@ void api_webhooks_deliveries(struct http_req *req)
 {
     char *json = NULL, status[16] = "", limit[24], before[24];
     long long id;
-    if (require_admin(req, 0) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0 ||
+    if (api_require_admin(req, 0) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0 ||
         params_query(req, "status", status, sizeof(status)) < 0 || params_int(req, "limit", 1, 100, limit) < 0 ||
         params_int(req, "before", 1, 999999999999999999LL, before) < 0)
         return;
@@ -220,7 +208,7 @@ void api_webhooks_delivery(struct http_req *req)
 {
     char *json = NULL;
     long long id, did;
-    if (require_admin(req, 0) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0 ||
+    if (api_require_admin(req, 0) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0 ||
         params_path_id_at(req, 1, NO_DELIVERY, &did) != 0)
         return;
     enum chat_err err = webhooks_delivery_json(req->app->hooks, id, did, &json);
@@ -232,7 +220,7 @@ void api_webhooks_redeliver(struct http_req *req)
 {
     char *json = NULL;
     long long id, did;
-    if (require_admin(req, 1) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0 ||
+    if (api_require_admin(req, 1) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0 ||
         params_path_id_at(req, 1, NO_DELIVERY, &did) != 0)
         return;
     enum chat_err err = webhooks_redeliver(req->app->hooks, id, did, &json);

@@ -9,6 +9,8 @@ const char *actor_kind_name(const struct actor *a)
         return "agent";
     case ACTOR_API:
         return "api";
+    case ACTOR_BOT:
+        return "bot";
     case ACTOR_SYSTEM:
         break;
     }

@@ -100,18 +100,19 @@ enum chat_err apitokens_lookup(struct db_pool *db, const char *token, struct api
     /* Live tokens only; last_used_at is written at most once a minute. */
     enum chat_err err =
         chat_err_of(db_query(db, &res,
-                             "WITH t AS (SELECT id, name, scopes, last_used_at FROM api_tokens"
+                             "WITH t AS (SELECT id, name, scopes, last_used_at, bot_id FROM api_tokens"
                              "  WHERE token_hash = $1::bytea AND revoked_at IS NULL"
                              "    AND (expires_at IS NULL OR expires_at > now())),"
                              " u AS (UPDATE api_tokens SET last_used_at = now()"
                              "  WHERE id = (SELECT id FROM t)"
                              "  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute'))"
-                             " SELECT id, name, array_to_string(scopes, ',') FROM t",
+                             " SELECT id, name, array_to_string(scopes, ','), bot_id FROM t",
                              1, (const char *const[]){hash_hex}));
     if (err == CHAT_OK && PQntuples(res) != 1)
         err = CHAT_E_NOT_FOUND;
     if (err == CHAT_OK) {
         out->id = db_get_ll(res, 0, 0, 0);
+        out->bot_id = db_get_ll(res, 0, 3, 0);
         snprintf(out->name, sizeof(out->name), "%s", db_get_str(res, 0, 1));
         snprintf(scopes, sizeof(scopes), "%s", db_get_str(res, 0, 2));
         for (char *save = NULL, *s = strtok_r(scopes, ",", &save); s; s = strtok_r(NULL, ",", &save))

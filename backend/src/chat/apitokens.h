@@ -28,7 +28,8 @@ enum apitoken_scope {
 /* A live token, as its lookup found it. */
 struct apitoken {
     long long id;
-    unsigned scopes; /* enum apitoken_scope bits */
+    long long bot_id; /* the bot that answers with this token, or 0 */
+    unsigned scopes;  /* enum apitoken_scope bits */
     char name[APITOKEN_NAME_MAX * 4 + 4];
 };
 

@@ -178,21 +178,29 @@ static int start_tx(PGconn *conn, void *arg)
         res = NULL;
         const char *params[8] = {site,         visitor, ctx->page_url, ctx->referrer,
                                  prechat_text, name,    email,         ctx->offline ? "true" : "false"};
-        rc =
-            db_exec(conn, &res,
-                    "WITH v AS (UPDATE visitors SET name = coalesce(left($6, 200), name),"
-                    "           email = coalesce(left($7, 254), email), last_seen_at = now()"
-                    "           WHERE id = $2::bigint)"
-                    " INSERT INTO conversations (site_id, visitor_id, team_id, status, queued_at, page_url,"
-                    "   referrer, prechat, offline)"
-                    " SELECT $1::bigint, $2::bigint, s.default_team_id, 'queued', now(), $3, $4, $5::jsonb, $8::boolean"
-                    " FROM sites s WHERE s.id = $1::bigint RETURNING id",
-                    8, params);
+        rc = db_exec(
+            conn, &res,
+            "WITH v AS (UPDATE visitors SET name = coalesce(left($6, 200), name),"
+            "           email = coalesce(left($7, 254), email), last_seen_at = now()"
+            "           WHERE id = $2::bigint)"
+            " INSERT INTO conversations (site_id, visitor_id, team_id, status, queued_at, page_url,"
+            "   referrer, prechat, offline, bot_id)"
+            " SELECT $1::bigint, $2::bigint, s.default_team_id, CASE WHEN b.id IS NULL THEN 'queued' ELSE 'bot' END,"
+            "   CASE WHEN b.id IS NULL THEN now() END, $3, $4, $5::jsonb, $8::boolean, b.id"
+            " FROM sites s LEFT JOIN teams t ON t.id = s.default_team_id"
+            /* The team's bot first, then the site's; a bot whose
+                     * endpoint is off hands nothing. */
+            " LEFT JOIN LATERAL (SELECT bb.id FROM bots bb JOIN webhook_endpoints e"
+            "   ON e.id = bb.endpoint_id AND e.enabled WHERE bb.id = coalesce(t.bot_id, s.bot_id)) b ON true"
+            " WHERE s.id = $1::bigint RETURNING id, status = 'bot'",
+            8, params);
         if (rc != DB_OK)
             goto done;
         conv = db_get_ll(res, 0, 0, 0);
-        rc = notify_conv(conn, conv, "queued", 0, 0);
-        if (rc != DB_OK)
+        /* A bot's conversation enters the queue when the bot hands it off. */
+        if (db_get_bool(res, 0, 1))
+            ctx->team_id = 0;
+        else if ((rc = notify_conv(conn, conv, "queued", 0, 0)) != DB_OK)
             goto done;
         ctx->created = 1;
     }
@@ -218,7 +226,7 @@ enum chat_err convo_start(struct app *app, const struct actor *a, const char *pa
     int rc = db_transaction(app->db, start_tx, &ctx);
     (void)app;
     *reply = ctx.reply;
-    if (rc == DB_OK && ctx.created)
+    if (rc == DB_OK && ctx.created && ctx.team_id)
         assign_work_team(work, ctx.team_id);
     return chat_err_of(rc);
 }

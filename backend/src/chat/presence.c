@@ -1,5 +1,7 @@
 #include "chat/presence.h"
 
+#include "chat/bots.h"
+
 #include "chat/assign.h"
 #include "chat/convo.h"
 #include "chat/notify.h"
@@ -261,6 +263,9 @@ static void *ticker_main(void *arg)
             next_heartbeat = now + HEARTBEAT_SECONDS;
         }
         sweep(app);
+        struct assign_work handed = {0};
+        bots_sweep(app, &handed);
+        assign_run(app, &handed);
         if (now >= next_drain) {
             if (assign_drain_waiting(app) != CHAT_OK)
                 log_warn("periodic drain failed");

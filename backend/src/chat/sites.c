@@ -132,3 +132,8 @@ enum chat_err sites_first_key(struct db_pool *db, char **key)
 {
     return chat_err_of(db_query_text(db, key, "SELECT public_key FROM sites ORDER BY id LIMIT 1", 0, NULL));
 }
+
+enum chat_err sites_all_exist(struct db_pool *db, const long long *ids, int n, int *all)
+{
+    return chat_err_of(db_ids_exist(db, "sites", ids, n > 0 ? (size_t)n : 0, all));
+}

@@ -64,4 +64,7 @@ enum chat_err sites_widget_json(struct db_pool *db, const char *key, const char 
  * *key. CHAT_E_NOT_FOUND when there is no site yet. */
 enum chat_err sites_first_key(struct db_pool *db, char **key) CHAT_CHECKED;
 
+/* *all = 1 when each of ids[0..n) names a site. */
+enum chat_err sites_all_exist(struct db_pool *db, const long long *ids, int n, int *all) CHAT_CHECKED;
+
 #endif

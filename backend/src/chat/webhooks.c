@@ -22,6 +22,8 @@
  * column or table does not open. */
 static const char seal_aad[] = "parley webhook secret v1";
 
+_Static_assert(WEBHOOKS_SEALED_HEX == 2 * (WHSIG_KEY_BYTES + SEAL_OVERHEAD) + 3, "the sealed layout of core/seal");
+
 struct webhooks {
     struct app *app;
     unsigned char key[SEAL_KEY_BYTES];
@@ -219,10 +221,7 @@ done:
 
 /* ---- endpoints ---- */
 
-/* A fresh secret: its text into secret, sealed into hex ("\x...") for a
- * bytea parameter. */
-static int new_sealed_secret(struct webhooks *w, char secret[WHSIG_SECRET_MAX],
-                             char hex[2 * (WHSIG_KEY_BYTES + SEAL_OVERHEAD) + 3])
+int webhooks_new_secret(struct webhooks *w, char secret[WHSIG_SECRET_MAX], char hex[WEBHOOKS_SEALED_HEX])
 {
     unsigned char key[WHSIG_KEY_BYTES], sealed[WHSIG_KEY_BYTES + SEAL_OVERHEAD];
     int rc = -1;
@@ -256,9 +255,9 @@ static int open_secret(struct webhooks *w, const char *hex, unsigned char key[WH
 enum chat_err webhooks_create(struct webhooks *w, const struct webhook_fields *f, char secret[WHSIG_SECRET_MAX],
                               char **json)
 {
-    char hex[2 * (WHSIG_KEY_BYTES + SEAL_OVERHEAD) + 3], max[16];
+    char hex[WEBHOOKS_SEALED_HEX], max[16];
     *json = NULL;
-    if (new_sealed_secret(w, secret, hex) != 0)
+    if (webhooks_new_secret(w, secret, hex) != 0)
         return CHAT_E_INTERNAL;
     snprintf(max, sizeof(max), "%d", WEBHOOKS_MAX_ENDPOINTS);
     const char *params[7] = {f->url,
@@ -351,9 +350,9 @@ enum chat_err webhooks_get_json(struct webhooks *w, long long id, char **json)
 enum chat_err webhooks_rotate(struct webhooks *w, long long id, int grace_seconds, char secret[WHSIG_SECRET_MAX],
                               char **json)
 {
-    char hex[2 * (WHSIG_KEY_BYTES + SEAL_OVERHEAD) + 3], grace[16];
+    char hex[WEBHOOKS_SEALED_HEX], grace[16];
     *json = NULL;
-    if (new_sealed_secret(w, secret, hex) != 0)
+    if (webhooks_new_secret(w, secret, hex) != 0)
         return CHAT_E_INTERNAL;
     snprintf(grace, sizeof(grace), "%d", grace_seconds);
     enum chat_err err = chat_err_of(db_query_text(

@@ -50,6 +50,13 @@ int webhooks_event_known(const char *type);
 /* NULL when url may be stored; otherwise why not, for the user. */
 const char *webhooks_url_refusal(const struct webhooks *w, const char *url);
 
+/* A sealed secret as a bytea parameter: "\x" + hex of key + nonce + tag. */
+#define WEBHOOKS_SEALED_HEX (2 * (WHSIG_KEY_BYTES + 28) + 3)
+
+/* A fresh secret: its text ("whsec_...") into secret, sealed with the key
+ * file into hex (a bytea parameter). 0, or -1 (no randomness). */
+int webhooks_new_secret(struct webhooks *w, char secret[WHSIG_SECRET_MAX], char hex[WEBHOOKS_SEALED_HEX]);
+
 /* What a create or update sets: NULL / -1 = leave as it is. events: a JSON
  * array text of known types (checked by the caller). */
 struct webhook_fields {

@@ -704,8 +704,10 @@ function applyConv(c) {
   const old = S.conv || {};
   const conv = {
     id: c.id,
-    status: ['queued', 'assigned', 'closed'].includes(c.status) ? c.status : 'queued',
+    status: ['bot', 'queued', 'assigned', 'closed'].includes(c.status) ? c.status : 'queued',
     assignee: c.assignee && typeof c.assignee.name === 'string' ? { name: c.assignee.name.slice(0, 200) } : null,
+    // A bot answers first: its name heads the chat until it hands over.
+    bot: c.bot && typeof c.bot.name === 'string' ? { name: c.bot.name.slice(0, 200) } : null,
     offline: c.offline === true,
     rating: c.rating === 'good' || c.rating === 'bad' ? c.rating : null,
     last_seq: int(c.last_seq),

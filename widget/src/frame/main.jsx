@@ -419,11 +419,12 @@ function Footer() {
 function ChatHeader() {
   const [confirm, setConfirm] = useState(false);
   const c = S.conv;
-  const agent = c && c.assignee && c.status !== 'queued' ? c.assignee.name : '';
+  const agent = c && c.status === 'bot' && c.bot ? c.bot.name : c && c.assignee && c.status !== 'queued' ? c.assignee.name : '';
   const title = agent || S.siteName || t('team');
   let sub = t('replies');
   if (c && c.status === 'closed') sub = t('ended');
   else if (c && c.status === 'assigned') sub = t('agentHere');
+  else if (c && c.status === 'bot') sub = t('botHere');
   else if ((c && c.offline) || (!c && S.start && S.start.offline)) sub = t('away');
   const active = c && c.status !== 'closed';
   return (

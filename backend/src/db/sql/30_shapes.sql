@@ -9,6 +9,18 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 $$;
 
+-- The name shown for the author of a message: an agent's, a visitor's, an
+-- API token's (the integration's) or a bot's.
+CREATE OR REPLACE FUNCTION parley_author_name(kind text, id bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE kind
+               WHEN 'agent' THEN (SELECT a.name FROM agents a WHERE a.id = parley_author_name.id)
+               WHEN 'visitor' THEN (SELECT v.name FROM visitors v WHERE v.id = parley_author_name.id)
+               WHEN 'api' THEN (SELECT t.name FROM api_tokens t WHERE t.id = parley_author_name.id)
+               WHEN 'bot' THEN (SELECT b.name FROM bots b WHERE b.id = parley_author_name.id)
+           END
+$$;
+
 -- The wire shape of a message for an audience ('visitor' or 'agent'):
 -- visitors never see agent ids, meta, or other people's client_msg_id.
 -- Event lines carry a stable code (assigned, transferred, reopened, closed,
@@ -24,11 +36,7 @@ LANGUAGE sql STABLE AS $$
         'author', jsonb_build_object(
             'kind', m.author_kind,
             'id', CASE WHEN audience = 'agent' OR m.author_kind = 'visitor' THEN m.author_id END,
-            'name', CASE m.author_kind
-                        WHEN 'agent' THEN (SELECT a.name FROM agents a WHERE a.id = m.author_id)
-                        WHEN 'visitor' THEN (SELECT v.name FROM visitors v WHERE v.id = m.author_id)
-                        WHEN 'api' THEN (SELECT t.name FROM api_tokens t WHERE t.id = m.author_id)
-                    END),
+            'name', parley_author_name(m.author_kind, m.author_id)),
         'body', m.body,
         'attachments', m.attachments,
         'meta', CASE WHEN audience = 'agent' AND m.meta <> '{}'::jsonb THEN m.meta END,
@@ -59,6 +67,10 @@ LANGUAGE sql STABLE AS $$
                                        'external_id', v.external_id, 'attributes', v.attributes,
                                        'user_agent', v.user_agent, 'country', v.country, 'city', v.city)
                FROM visitors v WHERE v.id = c.visitor_id) END,
+        -- The bot that handles it (status 'bot') or handled it before a human.
+        'bot', (SELECT jsonb_strip_nulls(jsonb_build_object(
+                    'id', CASE WHEN audience = 'agent' THEN b.id END, 'name', b.name))
+                  FROM bots b WHERE b.id = c.bot_id),
         'assignee', (SELECT jsonb_strip_nulls(jsonb_build_object(
                          'id', CASE WHEN audience = 'agent' THEN a.id END, 'name', a.name))
                        FROM agents a WHERE a.id = c.assignee_id),
@@ -177,11 +189,7 @@ LANGUAGE sql STABLE AS $$
             SELECT jsonb_agg(p ORDER BY p->>'kind', p->>'name') FROM (
                 SELECT DISTINCT jsonb_strip_nulls(jsonb_build_object(
                     'kind', m.author_kind, 'id', m.author_id,
-                    'name', CASE m.author_kind
-                                WHEN 'agent' THEN (SELECT a.name FROM agents a WHERE a.id = m.author_id)
-                                WHEN 'visitor' THEN (SELECT v.name FROM visitors v WHERE v.id = m.author_id)
-                                WHEN 'api' THEN (SELECT t.name FROM api_tokens t WHERE t.id = m.author_id)
-                            END)) AS p
+                    'name', parley_author_name(m.author_kind, m.author_id))) AS p
                 FROM messages m
                 WHERE m.conversation_id = c.id AND m.author_kind <> 'system'
                   AND (include_notes OR m.kind <> 'note')) x), '[]'::jsonb),

@@ -3,7 +3,7 @@
 -- post_messages: appends a batch of messages in one statement.
 --
 -- p_items is a JSON array of {"c": conversation id, "ak": author kind
--- (visitor|agent|system|api), "ai": author id, "p": privileged agent,
+-- (visitor|agent|system|api|bot), "ai": author id, "p": privileged agent,
 -- "pc": "p" is a socket's claim, to be narrowed by parley_agent_privileged
 -- (callers that checked permissions in their own transaction omit it),
 -- "k": kind (message|note|event), "b": body, "cm": client_msg_id, "mt": meta,
@@ -62,7 +62,7 @@ BEGIN
         END IF;
         v_kind := coalesce(it->>'k', 'message');
         v_cm := it->>'cm';
-        SELECT c.id, c.visitor_id, c.team_id, c.assignee_id, c.status
+        SELECT c.id, c.visitor_id, c.team_id, c.assignee_id, c.status, c.bot_id
           INTO conv FROM conversations c WHERE c.id = (it->>'c')::bigint FOR UPDATE;
         IF NOT FOUND OR (v_ak = 'visitor' AND conv.visitor_id <> v_ai) THEN
             status := 'not_found'; RETURN NEXT; CONTINUE;
@@ -86,6 +86,10 @@ BEGIN
                                 WHERE tm.team_id = conv.team_id AND tm.agent_id = v_ai)) THEN
             status := 'forbidden'; RETURN NEXT; CONTINUE;
         END IF;
+        -- A bot writes only while the conversation is its own.
+        IF v_ak = 'bot' AND (conv.status <> 'bot' OR conv.bot_id IS DISTINCT FROM v_ai) THEN
+            status := 'forbidden'; RETURN NEXT; CONTINUE;
+        END IF;
         IF conv.status = 'closed' AND v_kind <> 'event' THEN
             status := 'closed'; RETURN NEXT; CONTINUE;
         END IF;
@@ -103,7 +107,14 @@ BEGIN
                 status := 'file_invalid'; RETURN NEXT; CONTINUE;
             END IF;
         END IF;
-        UPDATE conversations c SET last_seq = c.last_seq + 1, updated_at = now()
+        -- While a bot handles it, a visitor's message waits for the bot's
+        -- answer (its timeout hands the conversation off), which ends it.
+        UPDATE conversations c SET last_seq = c.last_seq + 1, updated_at = now(),
+               bot_waiting_since = CASE WHEN c.status <> 'bot' THEN NULL
+                                        WHEN v_ak = 'visitor' AND v_kind = 'message'
+                                            THEN coalesce(c.bot_waiting_since, now())
+                                        WHEN v_ak = 'bot' THEN NULL
+                                        ELSE c.bot_waiting_since END
          WHERE c.id = conv.id RETURNING c.last_seq INTO new_seq;
         INSERT INTO messages (conversation_id, seq, author_kind, author_id, kind, body, meta, client_msg_id, attachments)
         VALUES (conv.id, new_seq, v_ak, v_ai, v_kind, it->>'b', coalesce(it->'mt', '{}'::jsonb), v_cm, v_files)

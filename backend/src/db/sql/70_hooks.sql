@@ -21,14 +21,22 @@ $$;
 -- wakes the workers (NOTIFY parley_hooks; PostgreSQL sends one per
 -- transaction however many events it wrote). Returns the event's row id,
 -- or NULL when no endpoint wanted it (nothing is written).
+-- A bot's endpoint wants only the events of the conversation it handles:
+-- p_bot is that bot (NULL: none), never for internal notes.
 -- p_only: just this endpoint (a test event), whatever it subscribed to.
 CREATE OR REPLACE FUNCTION parley_hook_emit(p_type text, p_conv bigint, p_data jsonb, p_note boolean DEFAULT false,
-                                            p_only bigint DEFAULT NULL) RETURNS bigint
+                                            p_only bigint DEFAULT NULL, p_bot bigint DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
     ev bigint;
+    targets bigint[];
 BEGIN
-    IF p_only IS NULL AND NOT parley_hook_wanted(p_type, p_note) THEN
+    SELECT array_agg(e.id) INTO targets
+      FROM webhook_endpoints e LEFT JOIN bots b ON b.endpoint_id = e.id
+     WHERE CASE WHEN p_only IS NOT NULL THEN e.id = p_only
+                ELSE e.enabled AND p_type = ANY (e.events) AND (NOT p_note OR e.include_notes)
+                     AND (b.id IS NULL OR (b.id = p_bot AND NOT p_note)) END;
+    IF targets IS NULL THEN
         RETURN NULL;
     END IF;
     INSERT INTO webhook_events (uid, type, conversation_id, body)
@@ -37,9 +45,7 @@ BEGIN
                    p_data::text))
     RETURNING id INTO ev;
     INSERT INTO webhook_deliveries (endpoint_id, event_id, conversation_id)
-    SELECT e.id, ev, p_conv FROM webhook_endpoints e
-     WHERE CASE WHEN p_only IS NOT NULL THEN e.id = p_only
-                ELSE e.enabled AND p_type = ANY (e.events) AND (NOT p_note OR e.include_notes) END;
+    SELECT t, ev, p_conv FROM unnest(targets) t;
     PERFORM pg_notify('parley_hooks', '');
     RETURN ev;
 END $$;
@@ -52,6 +58,7 @@ DECLARE
     types text[] := '{}';
     t text;
     data jsonb;
+    v_bot bigint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         types := ARRAY['conversation.created'];
@@ -75,10 +82,29 @@ BEGIN
             types := types || 'conversation.rated'::text;
         END IF;
     END IF;
+    -- The moment a human takes a conversation from its bot (handoff, an
+    -- assignment, a close), the bot's undelivered events of it are dropped.
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD.status = 'bot' AND NEW.status <> 'bot' THEN
+            UPDATE webhook_deliveries d SET status = 'cancelled', finished_at = now()
+              FROM bots b
+             WHERE b.id = OLD.bot_id AND d.endpoint_id = b.endpoint_id AND d.conversation_id = NEW.id
+               AND d.status = 'pending' AND d.lease_node IS NULL;
+        END IF;
+    END IF;
+    -- The bot hears of the conversation it handles, and of the change
+    -- that ends its part (handoff, assignment, close).
+    IF NEW.status = 'bot' THEN
+        v_bot := NEW.bot_id;
+    ELSIF TG_OP = 'UPDATE' THEN
+        IF OLD.status = 'bot' THEN
+            v_bot := NEW.bot_id;
+        END IF;
+    END IF;
     FOREACH t IN ARRAY types LOOP
         IF parley_hook_wanted(t, false) THEN
             data := coalesce(data, parley_conversation_json(NEW, 'agent'));
-            PERFORM parley_hook_emit(t, NEW.id, data);
+            PERFORM parley_hook_emit(t, NEW.id, data, false, NULL, v_bot);
         END IF;
     END LOOP;
     RETURN NULL;
@@ -101,8 +127,11 @@ CREATE OR REPLACE FUNCTION parley_hook_message() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF parley_hook_wanted('message.created', NEW.kind = 'note') THEN
+        -- A bot hears the messages of the conversation it handles, not its own.
         PERFORM parley_hook_emit('message.created', NEW.conversation_id, parley_message_json(NEW, 'agent'),
-                                 NEW.kind = 'note');
+                                 NEW.kind = 'note', NULL,
+                                 (SELECT c.bot_id FROM conversations c
+                                   WHERE c.id = NEW.conversation_id AND c.status = 'bot' AND NEW.author_kind <> 'bot'));
     END IF;
     RETURN NULL;
 END $$;
@@ -132,6 +161,7 @@ CREATE OR REPLACE FUNCTION parley_webhook_json(e webhook_endpoints) RETURNS json
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'id', e.id, 'url', e.url, 'description', e.description, 'events', to_jsonb(e.events),
+        'bot_id', (SELECT b.id FROM bots b WHERE b.endpoint_id = e.id),
         'include_notes', e.include_notes, 'enabled', e.enabled, 'disabled_reason', e.disabled_reason,
         'disabled_at', parley_iso(e.disabled_at), 'failing_since', parley_iso(e.failing_since),
         'secret_rotated_at', parley_iso(e.secret_rotated_at),
