@@ -360,6 +360,9 @@ test('screenshots of the webhook views, in English and Chinese, 1280×800 and 39
     "UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'failing', disabled_at = now() - interval '2 hours', failing_since = now() - interval '5 days 2 hours' WHERE id = $1",
     [far.id],
   );
+  // An agent bot's endpoint is listed too, marked as the bot's.
+  const bot = await api('POST', '/api/bots', { name: 'Order bot', url: ok.url('/order-bot') });
+  assert.equal(bot.status, 201, JSON.stringify(bot.json));
   await waitFor(async () => (await api('GET', '/api/webhooks')).json.data.every((e) => e.stats.pending === 0), {
     timeoutMs: 10000,
     what: 'no pending deliveries',
@@ -389,6 +392,7 @@ test('screenshots of the webhook views, in English and Chinese, 1280×800 and 39
         location.hash = '#/admin/webhooks';
       });
       await row(page, good.id).waitFor();
+      assert.equal(await page.locator('[data-testid=webhook-row] [data-testid=webhook-bot]').count(), 1);
       await fits(page, `${tag}-list`);
       await shot(page, `${tag}-list`);
 
@@ -459,4 +463,5 @@ test('screenshots of the webhook views, in English and Chinese, 1280×800 and 39
     }
   }
   for (const e of [good, old, far]) await api('DELETE', `/api/webhooks/${e.id}`);
+  await api('DELETE', `/api/bots/${bot.json.id}`);
 });

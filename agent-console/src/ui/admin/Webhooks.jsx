@@ -431,6 +431,11 @@ function EndpointRow({ ep }) {
           <Bdi text={ep.url} />
         </a>
         {ep.description ? <Bdi class="muted small wh-desc" text={ep.description} /> : null}
+        {ep.bot_id ? (
+          <span class="chip wh-bot" title={t('whBotHint')} data-testid="webhook-bot">
+            {t('whBot')}
+          </span>
+        ) : null}
       </td>
       <td data-label={t('whColEvents')}>
         <EventsSummary events={ep.events} />
@@ -872,6 +877,11 @@ function EndpointPage({ id }) {
       {error ? (
         <div class="notice notice-error" role="alert" data-testid="webhook-error">
           {error}
+        </div>
+      ) : null}
+      {ep.bot_id ? (
+        <div class="notice notice-info" data-testid="webhook-bot">
+          {t('whBotHint')}
         </div>
       ) : null}
       {!ep.enabled ? (
