@@ -30,6 +30,7 @@ let visitorId;
 let fileId;
 let webhookId;
 let deliveryId;
+let botId;
 const fx = suite({ env: () => ({ PARLEY_STATIC_DIR: makeStaticDir() }) });
 const { test } = fx;
 
@@ -81,6 +82,7 @@ fx.setup(async () => {
   webhookId = JSON.parse(ep.body).id;
   const t = await api(fx.srv, tokens.admin, 'POST', `/api/v1/webhooks/${webhookId}/test`);
   deliveryId = JSON.parse(t.body).delivery.id;
+  botId = JSON.parse((await api(fx.srv, tokens.admin, 'POST', '/api/v1/bots', { json: bodyFor('POST', '/api/v1/bots') })).body).id;
 });
 
 after(() => {
@@ -90,6 +92,7 @@ after(() => {
 /** A concrete URL path for a documented path: {id} -> an existing id. */
 function concrete(p, id = convId) {
   if (p.startsWith('/api/v1/files/')) return p.replace('{id}', fileId);
+  if (p.startsWith('/api/v1/bots/')) return p.replace('{id}', String(id === convId ? botId : id));
   if (p.startsWith('/api/v1/webhooks/')) return p.replace('{id}', String(id === convId ? webhookId : id)).replace('{did}', String(deliveryId));
   return p.replace('{id}', String(p.startsWith('/api/v1/visitors/') && id === convId ? visitorId : id));
 }
@@ -99,7 +102,8 @@ function bodyFor(method, p) {
   if (method === 'PATCH') return {};
   if (method !== 'POST') return undefined;
   if (p === '/api/v1/webhooks') return { url: 'https://hooks.example.com/spec', events: ['message.created'] };
-  if (p.endsWith('/rotate')) return {};
+  if (p.endsWith('/rotate') || p.endsWith('/handoff')) return {};
+  if (p === '/api/v1/bots') return { name: `Spec bot ${Math.random()}`, url: 'https://bot.example.com/spec' };
   if (p.endsWith('/messages')) return { body: 'scope check' };
   if (p.endsWith('/assign')) return { team_id: 1 };
   return undefined;
