@@ -14,6 +14,7 @@
 
 const assert = require('node:assert/strict');
 
+const { freePort } = require('../helpers/common');
 const { suite } = require('../helpers/suite');
 const { request, login } = require('../helpers/http');
 const { createAgent, waitFor } = require('../helpers/fixtures');
@@ -293,6 +294,32 @@ test('a receiver that answers 410 gets its endpoint disabled, and admins see the
   assert.equal(back.enabled, true);
   assert.equal(back.disabled_reason, null);
 
+  await api('DELETE', `/api/webhooks/${ep.id}`);
+  assert.deepEqual(await C.problems(), []);
+  await C.context.close();
+});
+
+test('a receiver nobody listens on: the log says why while it retries, then that it failed', { timeout: 60000 }, async () => {
+  const api = await adminApi();
+  const port = await freePort(); // nothing listens there
+  const ep = (await api('POST', '/api/webhooks', { url: `http://127.0.0.1:${port}/nobody`, events: ['message.created'] })).json;
+  const C = await openConsole(fx.browser, fx.srv, { viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  const page = C.page;
+  await loginUI(page, admin);
+  await page.evaluate((id) => {
+    location.hash = `#/admin/webhooks/${id}`;
+  }, ep.id);
+  await page.click('[data-testid=webhook-test]');
+  const dRow = page.locator('[data-testid=delivery-row]').first();
+  // Retried on the compressed schedule (0, 1, 1, 2 s), each attempt refused.
+  await dRow.locator('[data-testid=delivery-status][data-status=pending]').waitFor();
+  await page.waitForFunction(() => /could not connect/.test(document.querySelector('[data-testid=delivery-row]').innerText), null, { timeout: 10000 });
+  await dRow.locator('[data-testid=delivery-status][data-status=failed]').waitFor({ timeout: 20000 });
+  assert.match(await text(dRow), /Failed\s+4\s+could not connect/);
+  await dRow.locator('[data-testid=delivery-open]').click();
+  await page.locator('[data-testid=delivery-attempt]').nth(3).waitFor();
+  assert.match(await text(page.locator('[data-testid=delivery-attempt]').first()), /Attempt 1\s+could not connect/);
+  await page.keyboard.press('Escape');
   await api('DELETE', `/api/webhooks/${ep.id}`);
   assert.deepEqual(await C.problems(), []);
   await C.context.close();

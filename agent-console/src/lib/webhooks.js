@@ -76,14 +76,25 @@ export function deliveryStatus(status) {
   return key ? t(key) : String(status || '');
 }
 
-/** A delivery's or attempt's error (timeout, connect, refused_address, redirect; no_response: not known) in words. */
+/**
+ * A delivery's or attempt's error in words (docs/webhooks.md, last_error):
+ * status (another HTTP status: the code says it, so no words), redirect,
+ * timeout, dns, connect, tls, response_too_large, network,
+ * "refused_address (<class>)"; no_response: a last attempt without an
+ * answer, reason unknown here. Anything else as the server wrote it.
+ */
 export function deliveryError(error) {
-  if (!error) return '';
+  if (!error || error === 'status') return '';
+  const refused = /^refused_address(?: \(([a-z0-9-]+)\))?$/.exec(error);
+  if (refused) return refused[1] ? t('whNetRefusedClass', { what: t(ADDRESS_CLASSES[refused[1]] || 'whAddrReserved') }) : t('whNetRefusedAddress');
   const key = {
     timeout: 'whNetTimeout',
     connect: 'whNetConnect',
-    refused_address: 'whNetRefusedAddress',
     redirect: 'whNetRedirect',
+    dns: 'whNetDns',
+    tls: 'whNetTls',
+    response_too_large: 'whNetTooLarge',
+    network: 'whNetNetwork',
     no_response: 'whNetNoResponse',
   }[error];
   return key ? t(key) : String(error);

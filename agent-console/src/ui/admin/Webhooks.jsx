@@ -1042,7 +1042,7 @@ function Attempt({ a, headers }) {
         {a.latency_ms != null ? <span class="muted small">{t('whLatency', { ms: a.latency_ms })}</span> : null}
         <span class="muted small wh-attempt-time">{fmtWhen(a.started_at)}</span>
       </div>
-      {a.error && a.response_status ? <div class="field-error">{deliveryError(a.error)}</div> : null}
+      {a.response_status && deliveryError(a.error) ? <div class="field-error">{deliveryError(a.error)}</div> : null}
       {a.response_excerpt ? (
         <>
           <div class="wh-label">{t('whResponse')}</div>
