@@ -43,8 +43,12 @@ CREATE TABLE webhook_events (
 -- One event for one endpoint. Pending deliveries of one endpoint and one
 -- conversation go out one at a time in id order (the ids of one
 -- conversation's events are taken under its row lock, so in commit
--- order). A node delivering one holds a lease (lease_node, lease_until);
--- when the node dies the lease runs out and another node tries again.
+-- order): all but the first are blocked, and the end of one unblocks the
+-- next; deliveries of a disabled endpoint are blocked too. So the due
+-- index holds only what may go: a claim reads a few index entries, however
+-- long the backlog. A node delivering one holds a lease (lease_node, and
+-- next_attempt_at moved to the lease's end); when the node dies its
+-- deliveries come due again.
 CREATE TABLE webhook_deliveries (
     id               bigserial PRIMARY KEY,
     endpoint_id      bigint NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
@@ -54,14 +58,16 @@ CREATE TABLE webhook_deliveries (
                      CHECK (status IN ('pending', 'delivered', 'failed', 'cancelled')),
     attempts         integer NOT NULL DEFAULT 0,
     next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+    blocked          boolean NOT NULL DEFAULT false,
     lease_node       text,
-    lease_until      timestamptz,
     last_status      integer,
     last_error       text,
     created_at       timestamptz NOT NULL DEFAULT now(),
     finished_at      timestamptz
 );
-CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at, id)
+    WHERE status = 'pending' AND NOT blocked;
+CREATE INDEX webhook_deliveries_lease_idx ON webhook_deliveries (lease_node) WHERE lease_node IS NOT NULL;
 CREATE INDEX webhook_deliveries_order_idx ON webhook_deliveries (endpoint_id, conversation_id, id)
     WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, id);

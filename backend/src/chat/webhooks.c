@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 #include <pthread.h>
 
 #define HOOKS_CHANNEL "parley_hooks"
@@ -31,6 +33,7 @@ struct webhooks {
     PGconn *wake;         /* LISTEN parley_hooks; the worker thread's only */
     double wake_retry_at; /* when to try connecting it again */
     atomic_ullong attempts, delivered, failed_attempts, given_up, disabled;
+    unsigned seed; /* the retry jitter's; the worker thread's only */
 };
 
 static const char *const event_types[] = {
@@ -88,6 +91,7 @@ struct webhooks *webhooks_open(struct app *app, char *err, size_t errlen)
         return NULL;
     }
     w->app = app;
+    w->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
     char why[256];
     if (netguard_parse(&w->guard, app->cfg->webhook_allow_private, why, sizeof(why)) != 0) {
         snprintf(err, errlen, "PARLEY_WEBHOOK_ALLOW_PRIVATE: %s", why);
@@ -451,22 +455,17 @@ enum chat_err webhooks_claim(struct webhooks *w, int max, struct webhook_job **j
     snprintf(lease, sizeof(lease), "%d", w->app->cfg->webhook_timeout_seconds + 30);
     int rc = db_query(w->app->db, &res,
                       "SELECT c.delivery_id, c.attempt, c.endpoint_id, c.url, encode(c.secret, 'hex'),"
-                      "  encode(c.previous_secret, 'hex'), c.event_uid, c.body, NULL::bigint"
-                      " FROM parley_hook_claim($1, $2::int, $3::int) c"
-                      " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, parley_hook_next_due_ms()",
+                      "  encode(c.previous_secret, 'hex'), c.event_uid, c.body"
+                      " FROM parley_hook_claim($1, $2::int, $3::int) c",
                       3, (const char *const[]){w->app->node_id, lim, lease});
     if (rc != DB_OK)
         return chat_err_of(rc);
     int rows = PQntuples(res);
-    if (rows > 1 && !(out = calloc((size_t)rows - 1, sizeof(*out)))) {
+    if (rows > 0 && !(out = calloc((size_t)rows, sizeof(*out)))) {
         PQclear(res);
         return CHAT_E_INTERNAL;
     }
     for (int i = 0; i < rows; i++) {
-        if (PQgetisnull(res, i, 0)) {
-            *next_due_ms = db_get_ll(res, i, 8, -1);
-            continue;
-        }
         struct webhook_job *j = &out[got];
         j->delivery_id = db_get_ll(res, i, 0, 0);
         j->attempt = (int)db_get_ll(res, i, 1, 1);
@@ -487,6 +486,13 @@ enum chat_err webhooks_claim(struct webhooks *w, int max, struct webhook_job **j
     PQclear(res);
     *jobs = out;
     *n = got;
+    /* All it asked for: more may be due now; otherwise when is the next. */
+    if (got == max)
+        *next_due_ms = 0;
+    else if (db_query(w->app->db, &res, "SELECT parley_hook_next_due_ms()", 0, NULL) == DB_OK) {
+        *next_due_ms = db_get_ll(res, 0, 0, -1);
+        PQclear(res);
+    }
     return CHAT_OK;
 }
 
@@ -506,56 +512,65 @@ double webhooks_next_delay(const int *schedule, int len, int done, int retry_aft
     return delay;
 }
 
-enum chat_err webhooks_record(struct webhooks *w, const struct webhook_job *job, const struct webhook_result *r)
+/* What follows from attempt r of job: delivered, gone, retry (after
+ * *delay seconds) or failed; counted for /metrics. */
+static const char *outcome_of(struct webhooks *w, const struct webhook_job *job, const struct webhook_result *r,
+                              double *delay)
 {
     const struct config *cfg = w->app->cfg;
-    const char *outcome;
-    double delay = 0;
-    char started[32], latency[16], status[16], attempt[16], delay_text[32], disable[16], *off = NULL;
+    *delay = 0;
     atomic_fetch_add(&w->attempts, 1);
     if (r->status >= 200 && r->status < 300 && !r->error) {
-        outcome = "delivered";
         atomic_fetch_add(&w->delivered, 1);
-    } else if (r->status == 410) {
-        outcome = "gone";
-        atomic_fetch_add(&w->failed_attempts, 1);
-    } else {
-        atomic_fetch_add(&w->failed_attempts, 1);
-        delay = webhooks_next_delay(cfg->webhook_schedule, cfg->webhook_schedule_len, job->attempt, r->retry_after,
-                                    (double)random() / ((double)RAND_MAX + 1.0));
-        outcome = delay < 0 ? "failed" : "retry";
-        if (delay < 0)
-            atomic_fetch_add(&w->given_up, 1);
+        return "delivered";
     }
-    snprintf(started, sizeof(started), "%.6f", r->started);
-    snprintf(latency, sizeof(latency), "%d", r->latency_ms);
-    snprintf(status, sizeof(status), "%d", r->status);
-    snprintf(attempt, sizeof(attempt), "%d", job->attempt);
-    snprintf(delay_text, sizeof(delay_text), "%.3f", delay < 0 ? 0 : delay);
-    snprintf(disable, sizeof(disable), "%d", cfg->webhook_disable_after_seconds);
-    const char *params[12] = {DB_ID(job->delivery_id),
-                              w->app->node_id,
-                              attempt,
-                              started,
-                              latency,
-                              r->status ? status : NULL,
-                              r->error,
-                              r->excerpt,
-                              r->headers,
-                              outcome,
-                              delay_text,
-                              disable};
+    atomic_fetch_add(&w->failed_attempts, 1);
+    if (r->status == 410)
+        return "gone";
+    *delay = webhooks_next_delay(cfg->webhook_schedule, cfg->webhook_schedule_len, job->attempt, r->retry_after,
+                                 (double)rand_r(&w->seed) / ((double)RAND_MAX + 1.0));
+    if (*delay >= 0)
+        return "retry";
+    atomic_fetch_add(&w->given_up, 1);
+    return "failed";
+}
+
+enum chat_err webhooks_record(struct webhooks *w, const struct webhook_job *const *jobs,
+                              const struct webhook_result *results, int n)
+{
+    json_t *all = json_array();
+    char *text = NULL, disable[16];
     PGresult *res = NULL;
-    int rc = db_query(w->app->db, &res,
-                      "SELECT parley_hook_record($1::bigint, $2, $3::int, to_timestamp($4::double precision),"
-                      " $5::int, $6::int, $7, $8, $9::jsonb, $10, $11::double precision, $12::int)",
-                      12, params);
-    if (rc == DB_OK && (off = (char *)db_get_str(res, 0, 0)) != NULL) {
-        atomic_fetch_add(&w->disabled, 1);
-        log_warn("webhook endpoint disabled", "endpoint", DB_ID(job->endpoint_id), "reason", off);
+    enum chat_err err = CHAT_E_INTERNAL;
+    for (int i = 0; all && i < n; i++) {
+        const struct webhook_result *r = &results[i];
+        double delay;
+        const char *outcome = outcome_of(w, jobs[i], r, &delay);
+        json_t *headers = r->headers ? json_loads(r->headers, 0, NULL) : NULL;
+        json_t *one =
+            json_pack("{s:I, s:i, s:f, s:i, s:o, s:s?, s:s?, s:o, s:s, s:f}", "d", (json_int_t)jobs[i]->delivery_id,
+                      "a", jobs[i]->attempt, "s", r->started, "l", r->latency_ms, "st",
+                      r->status ? json_integer(r->status) : json_null(), "e", r->error, "x", r->excerpt, "h",
+                      headers ? headers : json_object(), "o", outcome, "w", delay < 0 ? 0.0 : delay);
+        if (!one || json_array_append_new(all, one) != 0)
+            goto done;
     }
+    if (!all || !(text = json_dumps(all, JSON_COMPACT)))
+        goto done;
+    snprintf(disable, sizeof(disable), "%d", w->app->cfg->webhook_disable_after_seconds);
+    /* Every result of one wake-up in one statement: one round trip, not one
+     * per delivery. */
+    err = chat_err_of(db_query(w->app->db, &res, "SELECT parley_hook_record_all($1, $2::jsonb, $3::int)", 3,
+                               (const char *const[]){w->app->node_id, text, disable}));
+    for (int i = 0; err == CHAT_OK && i < PQntuples(res); i++) {
+        atomic_fetch_add(&w->disabled, 1);
+        log_warn("webhook endpoint disabled", "endpoint", db_get_str(res, i, 0));
+    }
+done:
     PQclear(res);
-    return chat_err_of(rc);
+    free(text);
+    json_decref(all);
+    return err;
 }
 
 void webhooks_release(struct webhooks *w)
@@ -563,6 +578,12 @@ void webhooks_release(struct webhooks *w)
     if (db_query(w->app->db, NULL, "SELECT parley_hook_release($1)", 1, (const char *const[]){w->app->node_id}) !=
         DB_OK)
         log_warn("webhook leases not released; other nodes take them when they run out");
+}
+
+void webhooks_maintain(struct webhooks *w)
+{
+    if (db_query(w->app->db, NULL, "SELECT parley_hook_maintain()", 0, NULL) != DB_OK)
+        log_warn("webhook maintenance failed; the next round retries");
 }
 
 void webhooks_sweep(struct webhooks *w)

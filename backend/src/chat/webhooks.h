@@ -110,8 +110,9 @@ struct webhook_job {
 };
 
 /* Claims up to max due deliveries for this node: *jobs (an array of *n,
- * free with webhooks_jobs_free), and in *next_due_ms how long until the
- * next pending one may be due (-1: none pending). */
+ * free with webhooks_jobs_free), and in *next_due_ms how long until more
+ * may be due (0: it took max, look again at once; -1: nothing waits for a
+ * time). */
 enum chat_err webhooks_claim(struct webhooks *w, int max, struct webhook_job **jobs, int *n,
                              long long *next_due_ms) CHAT_CHECKED;
 void webhooks_jobs_free(struct webhook_job *jobs, int n);
@@ -134,13 +135,17 @@ struct webhook_result {
  * up to the schedule's longest step; -1 when the schedule has no more. */
 double webhooks_next_delay(const int *schedule, int len, int done, int retry_after, double rnd);
 
-/* Records the attempt and what follows: delivered, retry, failed (no
- * attempts left) or gone (410 disables the endpoint). */
-enum chat_err webhooks_record(struct webhooks *w, const struct webhook_job *job,
-                              const struct webhook_result *r) CHAT_CHECKED;
+/* Records attempts (results[i] of jobs[i]) and what follows each:
+ * delivered, retry, failed (no attempts left) or gone (410 disables the
+ * endpoint); in one statement. */
+enum chat_err webhooks_record(struct webhooks *w, const struct webhook_job *const *jobs,
+                              const struct webhook_result *results, int n) CHAT_CHECKED;
 
 /* Gives back this node's leases (stopping): due again at once. */
 void webhooks_release(struct webhooks *w);
+/* Every few seconds: a dead node's deliveries due at once, and a
+ * conversation's first delivery left blocked unblocked. */
+void webhooks_maintain(struct webhooks *w);
 /* Deletes the log older than PARLEY_WEBHOOK_RETENTION_DAYS. */
 void webhooks_sweep(struct webhooks *w);
 

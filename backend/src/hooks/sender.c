@@ -21,6 +21,9 @@
 #include <unistd.h>
 
 #define SWEEP_EVERY_SECONDS 3600
+/* A killed node's deliveries are sent again within this of its heartbeat
+ * going stale (webhooks_maintain). */
+#define MAINTAIN_EVERY_SECONDS 2
 /* With nothing pending, look again this often anyway (a NOTIFY missed
  * while the wake-up connection was down, another node's lapsed lease). */
 #define IDLE_WAIT_MS 5000
@@ -33,6 +36,12 @@ struct sender {
     pthread_t thread;
     atomic_int inflight;
     struct transfer *transfers; /* in flight, for stopping */
+    /* The transfers that ended in one wake-up, recorded together
+     * (capacity = PARLEY_WEBHOOK_CONCURRENCY, the most in flight). */
+    int capacity;
+    struct transfer **done;
+    const struct webhook_job **done_jobs;
+    struct webhook_result *results;
 };
 
 /* One delivery being made. */
@@ -48,6 +57,7 @@ struct transfer {
     int too_large;
     int retry_after;
     const char *refused; /* the guard's reason for the last address refused */
+    char error_text[96];
     double t0, started;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -275,16 +285,16 @@ static void transfer_end(struct sender *s, struct transfer *t)
     transfer_free(t);
 }
 
-static void transfer_done(struct sender *s, struct transfer *t, CURLcode code)
+/* How transfer t went, into *r (pointing into t: record before freeing t). */
+static void transfer_result(struct transfer *t, CURLcode code, struct webhook_result *r)
 {
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     t->excerpt[t->excerpt_len] = '\0';
-    char refused[96];
     const char *error = failure_of(t, code, status);
     if (error && strcmp(error, "refused_address") == 0) {
-        snprintf(refused, sizeof(refused), "refused_address (%s)", t->refused);
-        error = refused;
+        snprintf(t->error_text, sizeof(t->error_text), "refused_address (%s)", t->refused);
+        error = t->error_text;
     }
     /* The excerpt is kept as text: a multibyte character cut by the limit
      * is dropped; an answer that is not UTF-8 text is not kept. */
@@ -294,7 +304,7 @@ static void transfer_done(struct sender *s, struct transfer *t, CURLcode code)
     if (text_utf8_chars(t->excerpt, keep) < 0 || memchr(t->excerpt, '\0', keep))
         keep = (size_t)snprintf(t->excerpt, sizeof(t->excerpt), "(%zu bytes, not UTF-8 text)", t->read);
     t->excerpt[keep] = '\0';
-    struct webhook_result r = {
+    *r = (struct webhook_result){
         .started = t->started,
         .latency_ms = (int)((clock_now() - t->t0) * 1000),
         .status = (int)status,
@@ -303,12 +313,21 @@ static void transfer_done(struct sender *s, struct transfer *t, CURLcode code)
         .retry_after = t->retry_after,
         .headers = t->headers_json,
     };
-    if (webhooks_record(s->w, &t->job, &r) != CHAT_OK) {
-        char id[24];
-        snprintf(id, sizeof(id), "%lld", t->job.delivery_id);
-        log_warn("webhook attempt not recorded; the lease runs out and it is sent again", "delivery", id);
+}
+
+/* Records the transfers that ended in this wake-up, in one statement, and
+ * frees them. */
+static void transfers_finish(struct sender *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        s->done_jobs[i] = &s->done[i]->job;
+    if (n > 0 && webhooks_record(s->w, s->done_jobs, s->results, n) != CHAT_OK) {
+        char count[16];
+        snprintf(count, sizeof(count), "%d", n);
+        log_warn("webhook attempts not recorded; their leases run out and they are sent again", "count", count);
     }
-    transfer_end(s, t);
+    for (int i = 0; i < n; i++)
+        transfer_end(s, s->done[i]);
 }
 
 static void claim_and_start(struct sender *s, long long *next_due_ms)
@@ -328,20 +347,22 @@ static void claim_and_start(struct sender *s, long long *next_due_ms)
     for (int i = 0; i < n; i++)
         (void)transfer_start(s, &jobs[i]);
     webhooks_jobs_free(jobs, n);
-    /* Took all it could: more may be due at once. */
-    if (n == room)
-        *next_due_ms = 0;
 }
 
 static void *sender_main(void *arg)
 {
     struct sender *s = arg;
-    double next_claim = 0, next_sweep = 0;
+    double next_claim = 0, next_sweep = 0, next_maintain = 0;
     for (;;) {
         double now = clock_now();
         if (now >= next_sweep) {
             webhooks_sweep(s->w);
             next_sweep = now + SWEEP_EVERY_SECONDS;
+        }
+        if (now >= next_maintain) {
+            webhooks_maintain(s->w);
+            next_maintain = now + MAINTAIN_EVERY_SECONDS;
+            next_claim = 0;
         }
         if (now >= next_claim) {
             long long due;
@@ -367,14 +388,18 @@ static void *sender_main(void *arg)
         int running = 0;
         curl_multi_perform(s->multi, &running);
         CURLMsg *m;
-        int left;
-        while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
+        int left, ended = 0;
+        while (ended < s->capacity && (m = curl_multi_info_read(s->multi, &left)) != NULL) {
             if (m->msg != CURLMSG_DONE)
                 continue;
             struct transfer *t = NULL;
             curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-            transfer_done(s, t, m->data.result);
-            next_claim = 0; /* a slot is free; the conversation's next event may go */
+            transfer_result(t, m->data.result, &s->results[ended]);
+            s->done[ended++] = t;
+        }
+        if (ended > 0) {
+            transfers_finish(s, ended);
+            next_claim = 0; /* slots are free; a conversation's next event may go */
         }
     }
     /* Stopping: abandon what is in flight (not recorded), give the leases back. */
@@ -382,6 +407,13 @@ static void *sender_main(void *arg)
         transfer_end(s, s->transfers);
     webhooks_release(s->w);
     return NULL;
+}
+
+static void sender_free_arrays(struct sender *s)
+{
+    free(s->done);
+    free(s->done_jobs);
+    free(s->results);
 }
 
 struct sender *sender_start(struct app *app, struct webhooks *w, char *err, size_t errlen)
@@ -395,7 +427,11 @@ struct sender *sender_start(struct app *app, struct webhooks *w, char *err, size
     s->w = w;
     s->stop_fd = eventfd(0, EFD_CLOEXEC);
     s->multi = curl_multi_init();
-    if (s->stop_fd < 0 || !s->multi) {
+    s->capacity = app->cfg->webhook_concurrency;
+    s->done = calloc((size_t)s->capacity, sizeof(*s->done));
+    s->done_jobs = calloc((size_t)s->capacity, sizeof(*s->done_jobs));
+    s->results = calloc((size_t)s->capacity, sizeof(*s->results));
+    if (s->stop_fd < 0 || !s->multi || !s->done || !s->done_jobs || !s->results) {
         snprintf(err, errlen, "cannot set up the webhook sender");
         goto fail;
     }
@@ -410,6 +446,7 @@ fail:
         curl_multi_cleanup(s->multi);
     if (s->stop_fd >= 0)
         close(s->stop_fd);
+    sender_free_arrays(s);
     free(s);
     return NULL;
 }
@@ -425,6 +462,7 @@ void sender_stop(struct sender *s)
     pthread_join(s->thread, NULL);
     curl_multi_cleanup(s->multi);
     close(s->stop_fd);
+    sender_free_arrays(s);
     free(s);
 }
 

@@ -44,8 +44,17 @@ BEGIN
             format('{"type":%s,"timestamp":%s,"data":%s}', to_json(p_type), to_json(parley_iso(clock_timestamp())),
                    p_data::text))
     RETURNING id INTO ev;
-    INSERT INTO webhook_deliveries (endpoint_id, event_id, conversation_id)
-    SELECT t, ev, p_conv FROM unnest(targets) t;
+    -- Behind an earlier pending delivery of the same endpoint and
+    -- conversation, a delivery waits blocked (the conversation's row lock,
+    -- which every writer of its events holds, keeps this check exact; a
+    -- delivery ending at this moment may miss it, parley_hook_maintain
+    -- mends that).
+    INSERT INTO webhook_deliveries (endpoint_id, event_id, conversation_id, blocked)
+    SELECT t, ev, p_conv,
+           p_conv IS NOT NULL AND EXISTS (SELECT 1 FROM webhook_deliveries p
+                                           WHERE p.endpoint_id = t AND p.conversation_id = p_conv
+                                             AND p.status = 'pending')
+      FROM unnest(targets) t;
     PERFORM pg_notify('parley_hooks', '');
     RETURN ev;
 END $$;
@@ -197,39 +206,28 @@ LANGUAGE sql STABLE AS $$
     FROM webhook_events ev WHERE ev.id = d.event_id
 $$;
 
--- Takes up to p_limit deliveries that are due for node p_node: pending,
--- their endpoint enabled, not leased (or the lease ran out, or the node
--- that holds it stopped beating: parley_node_timeout, like a dead node's
--- sockets), and the first pending one of their endpoint and
--- conversation (one conversation's events reach an endpoint in order: a
--- later one waits while an earlier one is retried); a test event goes to a
--- disabled endpoint too (checking a receiver before switching it back
--- on). SKIP LOCKED lets
--- several nodes claim at once without waiting for each other; the lease
--- (p_lease_seconds: more than a delivery can take) keeps the claim after
--- this transaction. The previous secret comes while its grace period runs.
+-- Takes up to p_limit deliveries that are due for node p_node: the head
+-- of the due index (pending, not blocked, time come), in time order. SKIP
+-- LOCKED lets several nodes claim at once without waiting for each other.
+-- The claim is a lease: lease_node, and next_attempt_at moved
+-- p_lease_seconds (more than an attempt can take) ahead, so the delivery
+-- leaves the head of the index while it is in flight and comes due again
+-- by itself if the node never records it. A test event goes to a disabled
+-- endpoint too; other deliveries of a disabled endpoint are blocked. The
+-- previous secret comes while its grace period runs.
 CREATE OR REPLACE FUNCTION parley_hook_claim(p_node text, p_limit integer, p_lease_seconds integer)
 RETURNS TABLE (delivery_id bigint, attempt integer, endpoint_id bigint, url text, secret bytea,
                previous_secret bytea, event_uid text, body text)
 LANGUAGE sql AS $$
     WITH due AS (
         SELECT d.id FROM webhook_deliveries d
-          JOIN webhook_endpoints e ON e.id = d.endpoint_id
-          JOIN webhook_events v ON v.id = d.event_id
-         WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND (e.enabled OR v.type = 'webhook.test')
-           AND (d.lease_until IS NULL OR d.lease_until < now()
-                OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = d.lease_node
-                                  AND n.heartbeat_at > now() - parley_node_timeout()))
-           AND (d.conversation_id IS NULL OR NOT EXISTS (
-                    SELECT 1 FROM webhook_deliveries p
-                     WHERE p.endpoint_id = d.endpoint_id AND p.conversation_id = d.conversation_id
-                       AND p.status = 'pending' AND p.id < d.id))
+         WHERE d.status = 'pending' AND NOT d.blocked AND d.next_attempt_at <= now()
          ORDER BY d.next_attempt_at, d.id
          LIMIT p_limit
-           FOR UPDATE OF d SKIP LOCKED),
+           FOR UPDATE SKIP LOCKED),
     taken AS (
         UPDATE webhook_deliveries d
-           SET lease_node = p_node, lease_until = now() + make_interval(secs => p_lease_seconds),
+           SET lease_node = p_node, next_attempt_at = now() + make_interval(secs => p_lease_seconds),
                attempts = d.attempts + 1
           FROM due WHERE d.id = due.id
         RETURNING d.*)
@@ -239,14 +237,14 @@ LANGUAGE sql AS $$
      ORDER BY t.id
 $$;
 
--- Milliseconds until the next delivery may become due (bounded by the
--- caller's wait), or NULL when nothing is pending.
+-- Milliseconds until the next delivery comes due (0: one is due now), or
+-- NULL when none waits: the first entry of the due index.
 CREATE OR REPLACE FUNCTION parley_hook_next_due_ms() RETURNS bigint
 LANGUAGE sql STABLE AS $$
-    SELECT greatest(0, (extract(epoch FROM min(greatest(d.next_attempt_at, coalesce(d.lease_until, d.next_attempt_at)))
-                                           - now()) * 1000)::bigint)
-      FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-     WHERE d.status = 'pending' AND (e.enabled OR d.conversation_id IS NULL)
+    SELECT greatest(0, (extract(epoch FROM d.next_attempt_at - now()) * 1000)::bigint)
+      FROM webhook_deliveries d
+     WHERE d.status = 'pending' AND NOT d.blocked
+     ORDER BY d.next_attempt_at, d.id LIMIT 1
 $$;
 
 -- Records attempt p_attempt of delivery p_delivery by node p_node and what
@@ -275,11 +273,14 @@ BEGIN
            next_attempt_at = CASE WHEN p_outcome = 'retry'
                                   THEN now() + make_interval(secs => p_delay_seconds) ELSE x.next_attempt_at END,
            finished_at = CASE WHEN p_outcome = 'retry' THEN NULL ELSE now() END,
-           lease_node = NULL, lease_until = NULL, last_status = p_status, last_error = p_error
+           lease_node = NULL, last_status = p_status, last_error = p_error
      WHERE x.id = p_delivery AND x.lease_node = p_node AND x.status = 'pending'
     RETURNING x.* INTO d;
     IF NOT FOUND THEN
         RETURN NULL;
+    END IF;
+    IF d.status <> 'pending' THEN
+        PERFORM parley_hook_unblock_next(d.endpoint_id, d.conversation_id);
     END IF;
     IF p_outcome = 'delivered' THEN
         UPDATE webhook_endpoints SET failing_since = NULL WHERE id = d.endpoint_id AND failing_since IS NOT NULL;
@@ -298,14 +299,97 @@ BEGIN
     RETURN off;
 END $$;
 
+-- parley_hook_record for each result of p_results, a JSON array of
+-- {"d": delivery, "a": attempt, "s": start (Unix seconds), "l": latency ms,
+--  "st": status, "e": error, "x": excerpt, "h": headers, "o": outcome,
+--  "w": delay seconds}: one round trip for all the attempts that ended
+-- together. Returns the endpoints disabled, as "<id>:<reason>".
+CREATE OR REPLACE FUNCTION parley_hook_record_all(p_node text, p_results jsonb, p_disable_after integer)
+RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    off text;
+BEGIN
+    FOR r IN SELECT * FROM jsonb_to_recordset(p_results)
+                 AS x(d bigint, a integer, s double precision, l integer, st integer, e text, x text, h jsonb,
+                      o text, w double precision) LOOP
+        off := parley_hook_record(r.d, p_node, r.a, to_timestamp(r.s), r.l, r.st, r.e, r.x, r.h, r.o, r.w,
+                                  p_disable_after);
+        IF off IS NOT NULL THEN
+            RETURN NEXT (SELECT d.endpoint_id FROM webhook_deliveries d WHERE d.id = r.d) || ':' || off;
+        END IF;
+    END LOOP;
+END $$;
+
 -- Gives back the leases node p_node holds (it is stopping): those
 -- deliveries are due again at once, for whichever node comes first.
 CREATE OR REPLACE FUNCTION parley_hook_release(p_node text) RETURNS integer
 LANGUAGE sql AS $$
-    WITH r AS (UPDATE webhook_deliveries SET lease_node = NULL, lease_until = NULL, attempts = attempts - 1
+    WITH r AS (UPDATE webhook_deliveries SET lease_node = NULL, next_attempt_at = now(), attempts = attempts - 1
                 WHERE lease_node = p_node AND status = 'pending' RETURNING 1)
     SELECT count(*)::integer FROM r
 $$;
+
+-- The next pending delivery of an endpoint and a conversation, blocked
+-- behind the one that just ended, may go now.
+CREATE OR REPLACE FUNCTION parley_hook_unblock_next(p_endpoint bigint, p_conv bigint) RETURNS void
+LANGUAGE sql AS $$
+    UPDATE webhook_deliveries SET blocked = false
+     WHERE id = (SELECT d.id FROM webhook_deliveries d
+                  WHERE d.endpoint_id = p_endpoint AND d.conversation_id = p_conv AND d.status = 'pending'
+                  ORDER BY d.id LIMIT 1)
+       AND blocked AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = p_endpoint AND e.enabled)
+$$;
+
+-- Every node, every few seconds: deliveries leased by a node that stopped
+-- heartbeating (killed) come due now, not at their lease's end; and a
+-- conversation's first pending delivery left blocked (it was written while
+-- the one before it was ending) is unblocked. Returns how many it moved.
+CREATE OR REPLACE FUNCTION parley_hook_maintain() RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    a integer;
+    b integer;
+BEGIN
+    UPDATE webhook_deliveries d SET lease_node = NULL, next_attempt_at = now()
+     WHERE d.lease_node IS NOT NULL AND d.status = 'pending'
+       AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = d.lease_node
+                          AND n.heartbeat_at > now() - parley_node_timeout());
+    GET DIAGNOSTICS a = ROW_COUNT;
+    UPDATE webhook_deliveries d SET blocked = false
+     WHERE d.status = 'pending' AND d.blocked
+       AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.enabled)
+       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+                        WHERE p.endpoint_id = d.endpoint_id AND p.conversation_id = d.conversation_id
+                          AND p.status = 'pending' AND p.id < d.id);
+    GET DIAGNOSTICS b = ROW_COUNT;
+    RETURN a + b;
+END $$;
+
+-- An endpoint switched off (by an admin, a 410, a failing period) keeps its
+-- pending deliveries, blocked, so that the due index holds only what may go;
+-- switched on again, each conversation's first one is unblocked.
+CREATE OR REPLACE FUNCTION parley_hook_endpoint_switched() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT NEW.enabled THEN
+        UPDATE webhook_deliveries d SET blocked = true
+         WHERE d.endpoint_id = NEW.id AND d.status = 'pending' AND NOT d.blocked AND d.lease_node IS NULL
+           AND NOT EXISTS (SELECT 1 FROM webhook_events v WHERE v.id = d.event_id AND v.type = 'webhook.test');
+    ELSE
+        UPDATE webhook_deliveries d SET blocked = false
+         WHERE d.endpoint_id = NEW.id AND d.status = 'pending' AND d.blocked
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+                            WHERE p.endpoint_id = d.endpoint_id AND p.conversation_id = d.conversation_id
+                              AND p.status = 'pending' AND p.id < d.id);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER webhook_endpoints_switched AFTER UPDATE OF enabled ON webhook_endpoints
+    FOR EACH ROW WHEN (OLD.enabled IS DISTINCT FROM NEW.enabled)
+    EXECUTE FUNCTION parley_hook_endpoint_switched();
 
 -- A webhook.test event for endpoint p_endpoint alone (enabled or not: an
 -- admin checks a receiver before switching it on): its delivery's shape.
@@ -328,8 +412,12 @@ END $$;
 CREATE OR REPLACE FUNCTION parley_hook_redeliver(p_endpoint bigint, p_delivery bigint) RETURNS jsonb
 LANGUAGE sql AS $$
     WITH n AS (
-        INSERT INTO webhook_deliveries (endpoint_id, event_id, conversation_id)
-        SELECT d.endpoint_id, d.event_id, d.conversation_id FROM webhook_deliveries d
+        INSERT INTO webhook_deliveries (endpoint_id, event_id, conversation_id, blocked)
+        SELECT d.endpoint_id, d.event_id, d.conversation_id,
+               NOT e.enabled OR (d.conversation_id IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id
+                      AND p.conversation_id = d.conversation_id AND p.status = 'pending'))
+          FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
          WHERE d.id = p_delivery AND d.endpoint_id = p_endpoint
         RETURNING *),
     w AS (SELECT pg_notify('parley_hooks', '') FROM n)
