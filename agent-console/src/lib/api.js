@@ -32,8 +32,10 @@ export class ApiError extends Error {
     this.slug = typeof p.type === 'string' ? p.type.replace(/^urn:parley:problem:/, '') : '';
     this.title = p.title || '';
     this.fields = {};
-    if (Array.isArray(p.errors)) {
-      for (const e of p.errors) if (e && e.field) this.fields[e.field] = e.message || 'is not valid';
+    // Per-field messages: [{field, message}] under "errors" (problem_render), or "fields".
+    for (const list of [p.errors, p.fields]) {
+      if (!Array.isArray(list)) continue;
+      for (const e of list) if (e && e.field) this.fields[e.field] = e.message || 'is not valid';
     }
     this.retryAfter = p.retryAfter;
   }

@@ -11,6 +11,7 @@
 //   messages.js       histories and sync, opening one, outbox, drafts   reading.js  typing, read markers, unread
 //   actions.js        accept, close, reopen, transfer
 //   events.js         resume after (re)auth, server events, alerts
+//   webhooks.js       the admins' notice of webhook endpoints the server disabled
 //   session.js        boot, login, logout, session end
 
 export { S, subscribe, isPrivileged, isAdmin } from './state.js';
@@ -25,4 +26,5 @@ export { MAX_ATTACHMENTS, attachFiles, attachTransfer, stagedFor, removeStaged, 
 export { uploadErrorText, retryable, loadConvFiles, zoomImage } from './files.js';
 export { typing, markRead, unreadCount, totalUnread } from './reading.js';
 export { accept, closeConv, reopen, transfer } from './actions.js';
+export { noteEndpoints, noteEndpoint, forgetEndpoint, hookNoticeHidden, hideHookNotice } from './webhooks.js';
 export { boot, login, logout } from './session.js';

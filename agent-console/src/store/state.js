@@ -39,8 +39,11 @@ export const S = {
   localRead: new Map(), // id -> seq seen here
   // notify.js
   notify: { sound: true, permission: typeof Notification === 'undefined' ? 'unsupported' : Notification.permission },
+  // webhooks.js
+  hookAlerts: [], // endpoints the server disabled: [{id, url, reason, disabled_at, failing_since}]
+  hookHidden: null, // the alerts the inbox's notice was hidden for
   // view.js
-  view: { area: 'inbox', list: 'mine', selected: null, admin: 'agents' },
+  view: { area: 'inbox', list: 'mine', selected: null, admin: 'agents', item: null },
   toasts: [],
   help: false,
   dialog: null, // {type: 'transfer', id} | {type: 'confirm', ...}

@@ -1,5 +1,5 @@
 // view: what the agent looks at. The route (#/queue, #/mine/12,
-// #/admin/sites ...) and S.view, toasts, dialogs, the shortcut help and
+// #/admin/sites, #/admin/webhooks/3 ...) and S.view, toasts, dialogs, the shortcut help and
 // requests to focus the composer. Owns S.view, S.toasts, S.dialog, S.help,
 // S.focus.
 
@@ -26,7 +26,7 @@ export function startRouting(apply) {
 function parseRoute() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   if (parts[0] === 'admin') {
-    S.view = { ...S.view, area: 'admin', admin: parts[1] || 'agents' };
+    S.view = { ...S.view, area: 'admin', admin: parts[1] || 'agents', item: Number(parts[2]) || null };
   } else {
     const list = ['queue', 'mine', 'all', 'closed'].includes(parts[0]) ? parts[0] : 'mine';
     const selected = parts[1] ? Number(parts[1]) || null : null;
@@ -34,9 +34,11 @@ function parseRoute() {
   }
 }
 
+/** Goes to a view; an admin page named without an item is its list (#/admin/webhooks, not .../3). */
 export function navigate(v) {
   const next = { ...S.view, ...v };
-  const hash = next.area === 'admin' ? `#/admin/${next.admin}` : `#/${next.list}${next.selected ? `/${next.selected}` : ''}`;
+  if (v.admin !== undefined && v.item === undefined) next.item = null;
+  const hash = next.area === 'admin' ? `#/admin/${next.admin}${next.item ? `/${next.item}` : ''}` : `#/${next.list}${next.selected ? `/${next.selected}` : ''}`;
   if (location.hash !== hash) location.hash = hash;
   else route();
 }
@@ -88,11 +90,15 @@ export function closeDialog() {
   changed();
 }
 
-/** A confirmation dialog; resolves true when confirmed. title may be JSX, with label its text. */
-export function confirmDialog({ title, label, body, confirm = 'Confirm', danger = false }) {
+/**
+ * A confirmation dialog; resolves true when confirmed. title may be JSX, with
+ * label its text. A translated page passes its words for cancel and close,
+ * and its language (lang).
+ */
+export function confirmDialog({ title, label, body, confirm = 'Confirm', danger = false, cancel, close, lang }) {
   return new Promise((resolve) => {
     if (S.dialog && S.dialog.resolve) S.dialog.resolve(false);
-    S.dialog = { type: 'confirm', title, label, body, confirm, danger, resolve };
+    S.dialog = { type: 'confirm', title, label, body, confirm, danger, cancel, close, lang, resolve };
     changed();
   });
 }

@@ -15,6 +15,7 @@ import {
   totalUnread,
 } from '../store/index.js';
 import { Admin } from './admin/Admin.jsx';
+import { HookNotice } from './admin/Webhooks.jsx';
 import { ImageZoom } from './Attachments.jsx';
 import { ConfirmDialog, Toasts } from './common.jsx';
 import { permissions, ConversationView } from './Conversation.jsx';
@@ -167,7 +168,10 @@ function Shell() {
   return (
     <div class="shell">
       <Sidebar />
-      <main class="main">{S.view.area === 'admin' ? <Admin /> : <Inbox panel={panel} togglePanel={togglePanel} />}</main>
+      <main class="main">
+        <HookNotice />
+        {S.view.area === 'admin' ? <Admin /> : <Inbox panel={panel} togglePanel={togglePanel} />}
+      </main>
       {S.dialog && S.dialog.type === 'transfer' ? <TransferDialog id={S.dialog.id} /> : null}
       {S.dialog && S.dialog.type === 'confirm' ? <ConfirmDialog /> : null}
       {S.dialog && S.dialog.type === 'password' ? <PasswordDialog /> : null}

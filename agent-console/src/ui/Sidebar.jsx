@@ -191,6 +191,15 @@ export function Sidebar() {
                 onClick={() => navigate({ area: 'admin', admin: 'tokens' })}
                 testid="nav-admin-tokens"
               />
+              <NavItem
+                icon="webhook"
+                label={t('webhooks')}
+                count={S.hookAlerts.length || null}
+                alert
+                active={!inbox && v.admin === 'webhooks'}
+                onClick={() => navigate({ area: 'admin', admin: 'webhooks' })}
+                testid="nav-admin-webhooks"
+              />
             </>
           ) : null}
           <NavItem

@@ -119,11 +119,13 @@ export function ConfirmDialog() {
     <Modal
       title={d.title}
       label={d.label}
+      lang={d.lang}
+      closeLabel={d.close}
       onClose={() => resolveConfirm(false)}
       footer={
         <>
           <button type="button" class="btn" onClick={() => resolveConfirm(false)}>
-            Cancel
+            {d.cancel || 'Cancel'}
           </button>
           <button type="button" class={`btn ${d.danger ? 'danger' : 'primary'}`} autofocus onClick={() => resolveConfirm(true)}>
             {d.confirm}
@@ -171,24 +173,26 @@ export function Spinner({ label = 'Loading' }) {
   return <span class="spinner" role="progressbar" aria-label={label} />;
 }
 
-export function CopyButton({ text, label = 'Copy', onCopied, class: cls = '' }) {
-  const [done, setDone] = useState(false);
+/** A button that copies text; its words (label, copied, failed) can be translated. */
+export function CopyButton({ text, label = 'Copy', copied = 'Copied!', failed = 'Copy failed', onCopied, class: cls = '', testid }) {
+  const [done, setDone] = useState(null); // null | 'ok' | 'failed'
   const timer = useRef(null);
   useEffect(() => () => clearTimeout(timer.current), []);
   return (
     <button
       type="button"
       class={`btn ${cls}`}
+      data-testid={testid}
       onClick={async () => {
         const ok = await copyText(text);
-        setDone(ok ? 'Copied!' : 'Copy failed');
+        setDone(ok ? 'ok' : 'failed');
         if (ok && onCopied) onCopied();
         clearTimeout(timer.current);
-        timer.current = setTimeout(() => setDone(false), 1800);
+        timer.current = setTimeout(() => setDone(null), 1800);
       }}
     >
-      <Icon name={done === 'Copied!' ? 'check' : 'copy'} size={15} />
-      {done || label}
+      <Icon name={done === 'ok' ? 'check' : 'copy'} size={15} />
+      {done === 'ok' ? copied : done === 'failed' ? failed : label}
     </button>
   );
 }

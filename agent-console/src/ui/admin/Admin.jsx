@@ -7,9 +7,14 @@ import { Canned } from './Canned.jsx';
 import { Sites } from './Sites.jsx';
 import { Teams } from './Teams.jsx';
 import { Tokens } from './Tokens.jsx';
+import { Webhooks } from './Webhooks.jsx';
 
-/** Form state with server validation errors mapped to fields. */
-export function useForm(initial) {
+/**
+ * Form state with server validation errors mapped to fields. explain(e), if
+ * given, turns an ApiError into {fields, error} (a translated page's words);
+ * otherwise the server's messages are shown as they are.
+ */
+export function useForm(initial, { explain } = {}) {
   const [values, setValues] = useState(initial);
   const [errors, setErrors] = useState({});
   const [busy, setBusy] = useState(false);
@@ -26,7 +31,11 @@ export function useForm(initial) {
     try {
       return await fn();
     } catch (e) {
-      if (e instanceof ApiError) {
+      if (e instanceof ApiError && explain) {
+        const x = explain(e);
+        setErrors(x.fields);
+        setError(x.error);
+      } else if (e instanceof ApiError) {
         setErrors(e.fields);
         setError(Object.keys(e.fields).length ? null : e.status === 409 ? e.message : e.text);
       } else setError(String(e && e.message));
@@ -75,6 +84,8 @@ export function Admin() {
         <Canned />
       ) : tab === 'tokens' ? (
         <Tokens />
+      ) : tab === 'webhooks' ? (
+        <Webhooks />
       ) : null}
     </div>
   );
