@@ -228,6 +228,7 @@ function authorLabel(f) {
   if (a.kind === 'visitor') return a.name || t('theVisitor');
   if (a.kind === 'agent') return a.name || t('anAgent');
   if (a.kind === 'api') return 'API';
+  if (a.kind === 'bot') return a.name || t('aBot');
   return a.name || '';
 }
 

@@ -23,6 +23,7 @@ import { visitorName } from '../lib/util.js';
 import { isolate } from '../../../ui-shared/bidi.js';
 import { MessageText } from '../../../ui-shared/linkify.js';
 import { t } from '../lib/i18n.js';
+import { authorOf, botSentence, isHandoffNote, statusText } from '../lib/bots.js';
 import { Attachments } from './Attachments.jsx';
 import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Composer } from './Composer.jsx';
@@ -33,11 +34,13 @@ export function permissions(c) {
   const priv = isPrivileged();
   const assignee = c.assignee && c.assignee.id === me.id;
   const member = S.myTeams.includes(c.team_id);
+  // A bot's conversation (status 'bot'): the bot answers; agents may leave notes, which it never hears.
+  const bot = c.status === 'bot';
   return {
     accept: c.status === 'queued' && (priv || member),
-    reply: c.status !== 'closed' && (priv || (c.status === 'assigned' && assignee)),
+    reply: c.status !== 'closed' && !bot && (priv || (c.status === 'assigned' && assignee)),
     note: c.status !== 'closed' && (priv || assignee || member),
-    transfer: c.status !== 'closed' && (priv || (c.status === 'assigned' && assignee)),
+    transfer: c.status !== 'closed' && !bot && (priv || (c.status === 'assigned' && assignee)),
     close: c.status !== 'closed' && (priv || assignee || (member && c.status === 'queued')),
     reopen: c.status === 'closed' && (priv || member || assignee),
   };
@@ -46,6 +49,21 @@ export function permissions(c) {
 function Waiting({ since }) {
   const now = useNow(1000);
   return <span data-testid="wait-time">waiting {fmtDuration(now - ts(since))}</span>;
+}
+
+/**
+ * The header's word on the bot: "handled first by bot Sunny" ("bot Sunny is
+ * answering"), on phones the bot's name alone after its icon. The visitor
+ * panel says it when it is open (bots.css hides this one then).
+ */
+function BotLine({ c }) {
+  return (
+    <span class="conv-bot" data-testid="conv-bot" title={botSentence(c, { start: true })}>
+      · <Icon name="bot" size={13} />
+      <span class="conv-bot-text">{botSentence(c)}</span>
+      <Bdi class="conv-bot-name" text={c.bot.name} />
+    </span>
+  );
 }
 
 function Header({ c, panel, onTogglePanel }) {
@@ -69,8 +87,9 @@ function Header({ c, panel, onTogglePanel }) {
           </h2>
           <div class="conv-head-sub">
             <span class={`pill pill-${c.status}`} data-testid="conv-status">
-              {c.status}
+              {statusText(c.status)}
             </span>
+            {c.bot ? <BotLine c={c} /> : null}
             {c.status === 'queued' ? <Waiting since={c.queued_at || c.created_at} /> : null}
             {c.status !== 'queued' && c.assignee ? (
               <span>
@@ -126,12 +145,14 @@ function Header({ c, panel, onTogglePanel }) {
   );
 }
 
-function authorName(m) {
-  if (!m.author) return '';
-  if (m.author.kind === 'agent') return m.author.id === S.me.id ? 'You' : m.author.name || 'Agent';
-  if (m.author.kind === 'visitor') return m.author.name || 'Visitor';
-  if (m.author.kind === 'api') return 'API';
-  return 'System';
+/** The small "Bot" label after a bot's name. */
+function AuthorBadge({ text }) {
+  return (
+    <span class="author-badge" data-testid="author-badge">
+      <Icon name="bot" size={11} />
+      {text}
+    </span>
+  );
 }
 
 const hasFiles = (m) => Array.isArray(m.attachments) && m.attachments.length > 0;
@@ -225,8 +246,10 @@ class Thread extends Component {
         prev = null;
         return;
       }
-      const side = m.author && m.author.kind === 'visitor' ? 'them' : 'us';
-      const who = authorName(m);
+      const author = authorOf(m, S.me.id);
+      const side = author.side;
+      const who = author.name;
+      const handoff = isHandoffNote(m);
       const grouped =
         prev &&
         prev.kind === m.kind &&
@@ -239,29 +262,40 @@ class Thread extends Component {
       const seen = i === lastMineIdx && (c.visitor_last_read_seq || 0) >= m.seq;
       items.push(
         <div
-          class={`msg msg-${side} ${m.kind === 'note' ? 'msg-note' : ''} ${grouped ? 'grouped' : ''}`}
+          class={`msg msg-${side} ${m.kind === 'note' ? 'msg-note' : ''} ${author.kind === 'bot' ? 'msg-bot' : ''} ${handoff ? 'msg-handoff' : ''} ${grouped ? 'grouped' : ''}`}
           key={m.id}
           data-seq={m.seq}
           data-kind={m.kind}
+          data-author={author.kind}
           data-testid={m.kind === 'note' ? 'note' : 'message'}
         >
           {side === 'them' ? grouped ? <span class="avatar-gap" /> : <Avatar name={who} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={28} /> : null}
           <div class="msg-body">
             {!grouped ? (
               <div class="msg-meta">
-                {m.kind === 'note' ? (
+                {m.kind === 'note' && !handoff ? (
                   <span class="note-label">
                     <Icon name="note" size={13} /> Internal note
                   </span>
                 ) : null}
                 <Bdi class="msg-author" text={who} />
+                {author.badge ? <AuthorBadge text={author.badge} /> : null}
                 <time dateTime={m.created_at} title={new Date(ts(m.created_at)).toLocaleString()}>
                   {fmtTime(m.created_at)}
                 </time>
               </div>
             ) : null}
             {/* dir="auto": isolated, and in the body's own direction */}
-            {m.body || !hasFiles(m) ? (
+            {handoff ? (
+              <div class="bubble handoff-bubble">
+                <div class="handoff-title" data-testid="handoff-label" title={t('handoffHint')}>
+                  <Icon name="transfer" size={13} /> {t('handoffSummary')}
+                </div>
+                <div class="handoff-text" dir="auto">
+                  <MessageText text={m.body} />
+                </div>
+              </div>
+            ) : m.body || !hasFiles(m) ? (
               <div class="bubble" dir="auto">
                 <MessageText text={m.body} />
               </div>
@@ -459,6 +493,12 @@ export function ConversationView({ id, panel, onTogglePanel }) {
         </div>
       ) : can.reply || can.note ? (
         <>
+          {c.status === 'bot' ? (
+            <div class="banner banner-info" data-testid="bot-banner">
+              <Icon name="bot" size={16} />
+              <span>{t('botBanner')}</span>
+            </div>
+          ) : null}
           {c.status === 'queued' && can.accept ? (
             <div class="banner banner-info">
               This visitor is waiting.{' '}

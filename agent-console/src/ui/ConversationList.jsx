@@ -2,6 +2,8 @@ import { S, currentList, getDraft, isPrivileged, loadClosed, pendingFor, searchC
 import { fmtDuration, relTime, ts } from '../../../ui-shared/time.js';
 import { messageSummary } from '../lib/filetypes.js';
 import { visitorName } from '../lib/util.js';
+import { authorOf, botSentence, isHandoffNote, statusText } from '../lib/bots.js';
+import { t } from '../lib/i18n.js';
 import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Icon } from './icons.jsx';
 
@@ -13,17 +15,17 @@ const EMPTY = {
   closed: ['Nothing found', 'Closed conversations you can see appear here. Search by name, email or message text.'],
 };
 
-/** The last message: { who (an agent's name, 'You', 'Note' or ''), text, note }. */
+/** The last message: { who (an agent's or a bot's name, 'You', 'API', 'Note', the handoff or ''), text, note }. */
 function preview(c) {
   const st = S.msgs.get(c.id);
   if (st && st.list.length) {
     for (let i = st.list.length - 1; i >= 0; i--) {
       const m = st.list[i];
       if (m.kind === 'message') {
-        const who = m.author && m.author.kind === 'agent' ? (m.author.id === S.me.id ? 'You' : m.author.name || 'Agent') : '';
-        return { who, text: messageSummary(m), note: false };
+        const a = authorOf(m, S.me.id);
+        return { who: a.kind === 'visitor' ? '' : a.name, text: messageSummary(m), note: false };
       }
-      if (m.kind === 'note') return { who: 'Note', text: messageSummary(m), note: true };
+      if (m.kind === 'note') return { who: isHandoffNote(m) ? t('handoffShort') : 'Note', text: messageSummary(m), note: true };
     }
   }
   if (c.last_message) return { who: '', text: c.last_message, note: false };
@@ -94,7 +96,13 @@ function Item({ c, active, list }) {
             ) : null}
           </div>
           <div class="conv-meta">
-            {list === 'all' || list === 'closed' ? <span class={`pill pill-${c.status}`}>{c.status}</span> : null}
+            {list === 'all' || list === 'closed' ? <span class={`pill pill-${c.status}`}>{statusText(c.status)}</span> : null}
+            {c.bot ? (
+              <span class="meta-text meta-bot" title={botSentence(c, { start: true })} data-testid="conv-item-bot">
+                <Icon name="bot" size={12} />
+                <Bdi text={c.bot.name} />
+              </span>
+            ) : null}
             {(list === 'all' || list === 'closed') && c.assignee ? <Bdi class="meta-text" text={c.assignee.name} /> : null}
             {c.team && (S.myTeams.length > 1 || isPrivileged()) ? <Bdi class="meta-text" text={c.team} /> : null}
             {c.offline ? <span class="pill pill-offline">offline message</span> : null}

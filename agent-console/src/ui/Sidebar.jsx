@@ -200,6 +200,13 @@ export function Sidebar() {
                 onClick={() => navigate({ area: 'admin', admin: 'webhooks' })}
                 testid="nav-admin-webhooks"
               />
+              <NavItem
+                icon="bot"
+                label={t('bots')}
+                active={!inbox && v.admin === 'bots'}
+                onClick={() => navigate({ area: 'admin', admin: 'bots' })}
+                testid="nav-admin-bots"
+              />
             </>
           ) : null}
           <NavItem

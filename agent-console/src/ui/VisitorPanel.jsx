@@ -1,6 +1,7 @@
 import { useEffect } from 'preact/hooks';
 import { S, loadConvFiles, select } from '../store/index.js';
 import { t } from '../lib/i18n.js';
+import { botSentence, statusText } from '../lib/bots.js';
 import { FileList } from './Attachments.jsx';
 import { fmtDateTime, relTime } from '../../../ui-shared/time.js';
 import { humanize, parseUA, visitorName } from '../lib/util.js';
@@ -55,6 +56,12 @@ export function VisitorPanel({ id }) {
         ) : (
           <div class="unverified">Unverified visitor</div>
         )}
+        {c.bot ? (
+          <div class="vp-bot" data-testid="visitor-bot">
+            <Icon name="bot" size={14} />
+            <span>{botSentence(c, { start: true })}</span>
+          </div>
+        ) : null}
       </div>
 
       <section class="vp-section">
@@ -160,7 +167,7 @@ export function VisitorPanel({ id }) {
             {earlier.map((e) => (
               <li key={e.id}>
                 <button type="button" class="earlier-item" onClick={() => select(e.id)}>
-                  <span class={`pill pill-${e.status}`}>{e.status}</span>
+                  <span class={`pill pill-${e.status}`}>{statusText(e.status)}</span>
                   <span class="earlier-text">
                     #{e.id}
                     {e.assignee ? (

@@ -57,6 +57,8 @@ const P = {
   help: 'M9.1 9a3 3 0 0 1 5.8 1c0 2-3 3-3 3M12 17h.01M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0z',
   alert: 'M10.3 3.9 1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0zM12 9v4M12 17h.01',
   // Three joined nodes: a webhook (events passed on to other systems).
+  // A robot's head: an agent bot (an automated assistant answering first).
+  bot: 'M12 7V4M10.5 3.5h3M6 7h12a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V9a2 2 0 0 1 2-2zM9 12v1M15 12v1M9.5 16h5M2 12v2M22 12v2',
   webhook:
     'M14.5 5a2.5 2.5 0 1 1-5 0 2.5 2.5 0 0 1 5 0zM7.5 18a2.5 2.5 0 1 1-5 0 2.5 2.5 0 0 1 5 0zM21.5 18a2.5 2.5 0 1 1-5 0 2.5 2.5 0 0 1 5 0zM10.8 7.2l-4.5 8.6M13.2 7.2l4.5 8.6M7.5 18h9',
 };

@@ -3,6 +3,7 @@ import { S, canSeeAdmin } from '../../store/index.js';
 import { ApiError } from '../../lib/api.js';
 import { Icon } from '../icons.jsx';
 import { Agents } from './Agents.jsx';
+import { Bots } from './Bots.jsx';
 import { Canned } from './Canned.jsx';
 import { Sites } from './Sites.jsx';
 import { Teams } from './Teams.jsx';
@@ -86,6 +87,8 @@ export function Admin() {
         <Tokens />
       ) : tab === 'webhooks' ? (
         <Webhooks />
+      ) : tab === 'bots' ? (
+        <Bots />
       ) : null}
     </div>
   );

@@ -880,8 +880,11 @@ function EndpointPage({ id }) {
         </div>
       ) : null}
       {ep.bot_id ? (
-        <div class="notice notice-info" data-testid="webhook-bot">
-          {t('whBotHint')}
+        <div class="notice notice-info wh-bot-notice" data-testid="webhook-bot">
+          <span>{t('whBotHint')}</span>
+          <a href={`#/admin/bots/${ep.bot_id}`} class="wh-bot-link" data-testid="webhook-bot-open">
+            {t('whBotOpen')}
+          </a>
         </div>
       ) : null}
       {!ep.enabled ? (
