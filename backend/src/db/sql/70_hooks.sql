@@ -1,5 +1,6 @@
 -- Webhooks: the outbox is written by triggers on the tables whose changes
--- are events, so every statement that changes a conversation, a message or
+-- are events (messages: by post_messages, their one writer, which asks once
+-- per batch), so every statement that changes a conversation, a message or
 -- a visitor (today's and tomorrow's, the REST API's and a manual UPDATE's)
 -- writes its event in its own transaction: a committed change always has
 -- its event, a rolled-back one never. AFTER ROW triggers run once the
@@ -129,25 +130,10 @@ CREATE OR REPLACE TRIGGER conversations_hook_update AFTER UPDATE ON conversation
                        OR OLD.rating_comment IS DISTINCT FROM NEW.rating_comment)
     EXECUTE FUNCTION parley_hook_conversation();
 
--- message.created: visitor, agent, bot and API messages, and notes (to
--- endpoints that asked for them); not the event lines (assigned, closed...),
--- which are conversation events of their own.
-CREATE OR REPLACE FUNCTION parley_hook_message() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF parley_hook_wanted('message.created', NEW.kind = 'note') THEN
-        -- A bot hears the messages of the conversation it handles, not its own.
-        PERFORM parley_hook_emit('message.created', NEW.conversation_id, parley_message_json(NEW, 'agent'),
-                                 NEW.kind = 'note', NULL,
-                                 (SELECT c.bot_id FROM conversations c
-                                   WHERE c.id = NEW.conversation_id AND c.status = 'bot' AND NEW.author_kind <> 'bot'));
-    END IF;
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE TRIGGER messages_hook AFTER INSERT ON messages
-    FOR EACH ROW WHEN (NEW.kind <> 'event') EXECUTE FUNCTION parley_hook_message();
-
+-- message.created is written by post_messages (db/sql/40_messages.sql),
+-- the one way a message is stored, with the webhooks question asked once
+-- per batch rather than by a trigger once per row (the message path's cost;
+-- docs/performance.md).
 -- visitor.updated: what the visitor panel shows changed (not last_seen_at).
 CREATE OR REPLACE FUNCTION parley_hook_visitor() RETURNS trigger
 LANGUAGE plpgsql AS $$
