@@ -179,6 +179,29 @@ LANGUAGE sql STABLE AS $$
                      AND (d.status = 'pending' OR d.finished_at > now() - interval '1 day')))
 $$;
 
+-- Changes endpoint p_id (NULL arguments leave a member as it is; p_events
+-- a JSON array of types). Switching it off records why ('admin') and when;
+-- switching it on clears that and the failing period. The row after, or
+-- NULL when there is no such endpoint. (Webhook PATCH and bot PATCH.)
+CREATE OR REPLACE FUNCTION parley_webhook_update(p_id bigint, p_url text, p_description text, p_events jsonb,
+                                                 p_include_notes boolean, p_enabled boolean)
+RETURNS webhook_endpoints
+LANGUAGE sql AS $$
+    UPDATE webhook_endpoints e SET url = coalesce(p_url, e.url), description = coalesce(p_description, e.description),
+           events = CASE WHEN p_events IS NULL THEN e.events
+                         ELSE ARRAY(SELECT jsonb_array_elements_text(p_events)) END,
+           include_notes = coalesce(p_include_notes, e.include_notes),
+           enabled = coalesce(p_enabled, e.enabled),
+           disabled_reason = CASE WHEN p_enabled THEN NULL WHEN NOT p_enabled AND e.enabled THEN 'admin'
+                                  ELSE e.disabled_reason END,
+           disabled_at = CASE WHEN p_enabled THEN NULL WHEN NOT p_enabled AND e.enabled THEN now()
+                              ELSE e.disabled_at END,
+           failing_since = CASE WHEN p_enabled THEN NULL ELSE e.failing_since END,
+           updated_at = now()
+     WHERE e.id = p_id
+    RETURNING e.*
+$$;
+
 -- The wire shape of a delivery (the log).
 CREATE OR REPLACE FUNCTION parley_webhook_delivery_json(d webhook_deliveries) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
