@@ -43,7 +43,10 @@
 // At the end: the teardown functions, the browser, every WebSocket client (closeAll),
 // then all nodes stop concurrently (each must exit 0), then the cluster.
 
+const path = require('node:path');
 const { before, after } = require('node:test');
+
+const { makeTempDir, rmrf } = require('./common');
 
 const { startCluster } = require('./pg');
 const { startParleyd, stopChecked, testWithLogs, SANITIZED } = require('./parleyd');
@@ -66,6 +69,7 @@ function suite(options = {}) {
   const { setupTimeoutMs = SETUP_TIMEOUT_MS + (browser ? 30000 : 0) } = options;
   const nodeOpts = Array.isArray(nodes) ? nodes : Array.from({ length: nodes }, () => ({}));
   const extra = [];
+  let keyDir = null;
   const setups = [];
   const teardowns = [];
   const fx = {
@@ -110,7 +114,14 @@ function suite(options = {}) {
   before(
     async () => {
       const started = [];
-      fx.env = { ...(fastHashes ? FAST_ENV : {}), ...(typeof env === 'function' ? await env() : env) };
+      // One webhook-secret key for every node of the suite, whatever URL a
+      // node reaches the cluster by (parleyd refuses a key the others lack).
+      keyDir = makeTempDir('parley-suite-key-');
+      fx.env = {
+        PARLEY_SECRET_KEY_FILE: path.join(keyDir, 'secret.key'),
+        ...(fastHashes ? FAST_ENV : {}),
+        ...(typeof env === 'function' ? await env() : env),
+      };
       if (browser === 'console') await require('./browser').ensureConsoleBuilt();
       fx.pg = await startCluster();
       for (const o of nodeOpts) {
@@ -134,6 +145,7 @@ function suite(options = {}) {
           await stopAll(fx.servers().filter((s) => fx.nodes.includes(s) || !s.exitInfo));
         } finally {
           if (fx.pg) await fx.pg.stop();
+          if (keyDir) rmrf(keyDir);
         }
       }
     },

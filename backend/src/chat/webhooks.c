@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "core/seal.h"
+#include "core/text.h"
 #include "db/db.h"
 
 #include <arpa/inet.h>
@@ -245,10 +246,10 @@ static int open_secret(struct webhooks *w, const char *hex, unsigned char key[WH
     if (!hex || strlen(hex) != 2 * sizeof(sealed))
         return -1;
     for (size_t i = 0; i < sizeof(sealed); i++) {
-        unsigned v;
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+        int hi = text_hex_digit(hex[2 * i]), lo = text_hex_digit(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
             return -1;
-        sealed[i] = (unsigned char)v;
+        sealed[i] = (unsigned char)(hi << 4 | lo);
     }
     return seal_decrypt(w->key, seal_aad, sizeof(seal_aad) - 1, sealed, sizeof(sealed), key);
 }
@@ -305,21 +306,10 @@ enum chat_err webhooks_update(struct webhooks *w, long long id, const struct web
                              f->enabled < 0 ? NULL
                              : f->enabled   ? "true"
                                             : "false"};
-    return chat_err_of_write(db_query_text(
-        w->app->db, json,
-        "UPDATE webhook_endpoints e SET url = coalesce($2, url), description = coalesce($3, description),"
-        "  events = CASE WHEN $4::jsonb IS NULL THEN events"
-        "                ELSE ARRAY(SELECT jsonb_array_elements_text($4::jsonb)) END,"
-        "  include_notes = coalesce($5::boolean, include_notes),"
-        "  enabled = coalesce($6::boolean, enabled),"
-        "  disabled_reason = CASE WHEN $6::boolean THEN NULL WHEN NOT $6::boolean AND enabled THEN 'admin'"
-        "                         ELSE disabled_reason END,"
-        "  disabled_at = CASE WHEN $6::boolean THEN NULL WHEN NOT $6::boolean AND enabled THEN now()"
-        "                     ELSE disabled_at END,"
-        "  failing_since = CASE WHEN $6::boolean THEN NULL ELSE failing_since END,"
-        "  updated_at = now()"
-        " WHERE id = $1::bigint RETURNING " ENDPOINT_JSON,
-        6, params));
+    return chat_err_of_write(db_query_text(w->app->db, json,
+                                           "SELECT parley_webhook_json(e)::text FROM parley_webhook_update($1::bigint,"
+                                           " $2, $3, $4::jsonb, $5::boolean, $6::boolean) e WHERE e.id IS NOT NULL",
+                                           6, params));
 }
 
 enum chat_err webhooks_delete(struct webhooks *w, long long id)

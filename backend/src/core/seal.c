@@ -1,4 +1,5 @@
 #include "core/seal.h"
+#include "core/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,17 +18,6 @@
 
 /* --- the key file -------------------------------------------------------- */
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The key from the file's got bytes: 64 hex digits, then at most a
  * newline. Returns 0 or -1. */
 static int key_parse(const char *buf, size_t got, unsigned char key[SEAL_KEY_BYTES])
@@ -35,7 +25,7 @@ static int key_parse(const char *buf, size_t got, unsigned char key[SEAL_KEY_BYT
     if (!(got == KEY_HEX_LEN || (got == KEY_HEX_LEN + 1 && buf[KEY_HEX_LEN] == '\n')))
         return -1;
     for (int i = 0; i < SEAL_KEY_BYTES; i++) {
-        int hi = hex_value(buf[2 * i]), lo = hex_value(buf[2 * i + 1]);
+        int hi = text_hex_digit(buf[2 * i]), lo = text_hex_digit(buf[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         key[i] = (unsigned char)(hi << 4 | lo);

@@ -29,6 +29,12 @@
 
 #include <stddef.h>
 
+/* The value of one hexadecimal digit (either case), or -1. */
+int text_hex_digit(char c);
+/* The value of one base64 digit, standard alphabet (+ /) or, with url,
+ * the URL-safe one (- _); -1 for anything else (padding included). */
+int text_base64_digit(char c, int url);
+
 /* Number of code points in s[0..n), or -1 when it is not valid UTF-8. */
 long text_utf8_chars(const char *s, size_t n);
 

@@ -1,4 +1,5 @@
 #include "core/token.h"
+#include "core/text.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -33,21 +34,6 @@ int token_b64url_encode(const uint8_t *in, size_t n, char *out, size_t outlen)
     return (int)o;
 }
 
-static int b64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
 int token_b64url_decode(const char *in, size_t len, uint8_t *out, size_t outlen)
 {
     size_t o = 0;
@@ -56,7 +42,7 @@ int token_b64url_decode(const char *in, size_t len, uint8_t *out, size_t outlen)
     if (len % 4 == 1)
         return -1;
     for (size_t i = 0; i < len; i++) {
-        int v = b64url_value(in[i]);
+        int v = text_base64_digit(in[i], 1);
         if (v < 0)
             return -1;
         acc = (acc << 6) | (uint32_t)v;
@@ -129,7 +115,7 @@ int token_well_formed(const char *prefix, const char *token)
     if (strncmp(token, prefix, plen) != 0 || strlen(token + plen) != TOKEN_B64_LEN)
         return 0;
     for (const char *p = token + plen; *p; p++)
-        if (b64url_value(*p) < 0)
+        if (text_base64_digit(*p, 1) < 0)
             return 0;
     return 1;
 }

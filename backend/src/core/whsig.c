@@ -1,4 +1,5 @@
 #include "core/whsig.h"
+#include "core/text.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -42,21 +43,6 @@ done:
     return rc;
 }
 
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 int whsig_secret_parse(const char *text, unsigned char *key, size_t keymax, size_t *keylen)
 {
     /* Room for the longest accepted key as EVP_DecodeBlock writes it
@@ -78,13 +64,13 @@ int whsig_secret_parse(const char *text, unsigned char *key, size_t keymax, size
     /* Check the alphabet here: EVP_DecodeBlock skips leading and trailing
      * whitespace, and takes '=' anywhere in the last group. */
     for (size_t i = 0; i < len - pad; i++)
-        if (b64_value(b64[i]) < 0)
+        if (text_base64_digit(b64[i], 0) < 0)
             goto done;
     /* The bits the padding leaves over must be zero, or several texts
      * would name one key (and a copy-paste slip would go unnoticed). */
-    if (pad == 1 && (b64_value(b64[len - 2]) & 0x03) != 0)
+    if (pad == 1 && (text_base64_digit(b64[len - 2], 0) & 0x03) != 0)
         goto done;
-    if (pad == 2 && (b64_value(b64[len - 3]) & 0x0F) != 0)
+    if (pad == 2 && (text_base64_digit(b64[len - 3], 0) & 0x0F) != 0)
         goto done;
     /* EVP_DecodeBlock counts the padding as zero bytes: take them off. */
     if (EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)len) != (int)(len / 4 * 3))

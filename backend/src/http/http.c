@@ -1,4 +1,5 @@
 #include "http/http.h"
+#include "core/text.h"
 
 #include "core/clock.h"
 #include "core/connlimit.h"
@@ -535,17 +536,6 @@ static void dispatch(struct http_req *req)
     http_send_problem(req, 404, "not_found", NULL);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* civetweb runs with decode_url=no, so we see the raw path and decode it
  * here: a %00 (or any control byte) would otherwise silently cut the path
  * short ("/a.txt%00.html" -> "/a.txt"). Such paths, bad escapes and
@@ -556,7 +546,7 @@ static int decode_path(const char *raw, char *out, size_t outlen)
     for (size_t i = 0; raw[i]; i++) {
         int c = (unsigned char)raw[i];
         if (c == '%') {
-            int hi = hex_value(raw[i + 1]), lo = hi < 0 ? -1 : hex_value(raw[i + 2]);
+            int hi = text_hex_digit(raw[i + 1]), lo = hi < 0 ? -1 : text_hex_digit(raw[i + 2]);
             if (lo < 0)
                 return -1;
             c = hi * 16 + lo;

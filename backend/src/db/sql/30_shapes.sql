@@ -36,7 +36,14 @@ LANGUAGE sql STABLE AS $$
         'author', jsonb_build_object(
             'kind', m.author_kind,
             'id', CASE WHEN audience = 'agent' OR m.author_kind = 'visitor' THEN m.author_id END,
-            'name', parley_author_name(m.author_kind, m.author_id)),
+            -- Spelled out, not parley_author_name(): a SQL function with
+            -- sub-selects is not inlined, and this runs for every message.
+            'name', CASE m.author_kind
+                        WHEN 'agent' THEN (SELECT a.name FROM agents a WHERE a.id = m.author_id)
+                        WHEN 'visitor' THEN (SELECT v.name FROM visitors v WHERE v.id = m.author_id)
+                        WHEN 'api' THEN (SELECT t.name FROM api_tokens t WHERE t.id = m.author_id)
+                        WHEN 'bot' THEN (SELECT b.name FROM bots b WHERE b.id = m.author_id)
+                    END),
         'body', m.body,
         'attachments', m.attachments,
         'meta', CASE WHEN audience = 'agent' AND m.meta <> '{}'::jsonb THEN m.meta END,

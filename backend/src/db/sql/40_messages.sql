@@ -26,7 +26,10 @@
 -- routing (conversation, visitor, team, assignee, queued) and both rendered
 -- views, packed into payloads under PostgreSQL's 8000-byte limit; only a
 -- message too large for a payload travels as a [conversation_id, seq]
--- reference to be loaded. (Measured with bench/chatload: one reference per
+-- reference to be loaded.
+--
+-- Webhooks: each message (not event lines) is written to the outbox here,
+-- in the same transaction (message.created, db/sql/70_hooks.sql). (Measured with bench/chatload: one reference per
 -- message, loaded by a query per notification on the single bus thread,
 -- capped delivery at ~230 notifications a second.)
 CREATE OR REPLACE FUNCTION post_messages(p_items jsonb)
@@ -49,6 +52,10 @@ DECLARE
     v_nfiles integer;
     chunk jsonb := '[]'::jsonb;
     chunk_len integer := 0;
+    -- Webhooks: whether any endpoint wants messages (or notes), asked once
+    -- per batch; without endpoints a message costs nothing more.
+    hook_msgs boolean := parley_hook_wanted('message.created', false);
+    hook_notes boolean := parley_hook_wanted('message.created', true);
 BEGIN
     FOR it IN SELECT value FROM jsonb_array_elements(p_items) LOOP
         n := n + 1;
@@ -126,6 +133,13 @@ BEGIN
         status := 'ok';
         message := parley_message_json(msg, CASE WHEN v_ak = 'visitor' THEN 'visitor' ELSE 'agent' END);
         RETURN NEXT;
+
+        -- message.created into the webhook outbox, in this transaction (a
+        -- bot hears the messages of the conversation it handles, not its own).
+        IF (v_kind = 'message' AND hook_msgs) OR (v_kind = 'note' AND hook_notes) THEN
+            PERFORM parley_hook_emit('message.created', conv.id, parley_message_json(msg, 'agent'), v_kind = 'note',
+                                     NULL, CASE WHEN conv.status = 'bot' AND v_ak <> 'bot' THEN conv.bot_id END);
+        END IF;
 
         -- What every node needs to deliver it without reading it back.
         entry := jsonb_build_object(

@@ -1,5 +1,6 @@
 -- Webhooks: the outbox is written by triggers on the tables whose changes
--- are events, so every statement that changes a conversation, a message or
+-- are events (messages: by post_messages, their one writer, which asks once
+-- per batch), so every statement that changes a conversation, a message or
 -- a visitor (today's and tomorrow's, the REST API's and a manual UPDATE's)
 -- writes its event in its own transaction: a committed change always has
 -- its event, a rolled-back one never. AFTER ROW triggers run once the
@@ -129,25 +130,10 @@ CREATE OR REPLACE TRIGGER conversations_hook_update AFTER UPDATE ON conversation
                        OR OLD.rating_comment IS DISTINCT FROM NEW.rating_comment)
     EXECUTE FUNCTION parley_hook_conversation();
 
--- message.created: visitor, agent, bot and API messages, and notes (to
--- endpoints that asked for them); not the event lines (assigned, closed...),
--- which are conversation events of their own.
-CREATE OR REPLACE FUNCTION parley_hook_message() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF parley_hook_wanted('message.created', NEW.kind = 'note') THEN
-        -- A bot hears the messages of the conversation it handles, not its own.
-        PERFORM parley_hook_emit('message.created', NEW.conversation_id, parley_message_json(NEW, 'agent'),
-                                 NEW.kind = 'note', NULL,
-                                 (SELECT c.bot_id FROM conversations c
-                                   WHERE c.id = NEW.conversation_id AND c.status = 'bot' AND NEW.author_kind <> 'bot'));
-    END IF;
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE TRIGGER messages_hook AFTER INSERT ON messages
-    FOR EACH ROW WHEN (NEW.kind <> 'event') EXECUTE FUNCTION parley_hook_message();
-
+-- message.created is written by post_messages (db/sql/40_messages.sql),
+-- the one way a message is stored, with the webhooks question asked once
+-- per batch rather than by a trigger once per row (the message path's cost;
+-- docs/performance.md).
 -- visitor.updated: what the visitor panel shows changed (not last_seen_at).
 CREATE OR REPLACE FUNCTION parley_hook_visitor() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -191,6 +177,29 @@ LANGUAGE sql STABLE AS $$
                                            WHERE x.endpoint_id = e.id ORDER BY a.id DESC LIMIT 1))
                     FROM webhook_deliveries d WHERE d.endpoint_id = e.id
                      AND (d.status = 'pending' OR d.finished_at > now() - interval '1 day')))
+$$;
+
+-- Changes endpoint p_id (NULL arguments leave a member as it is; p_events
+-- a JSON array of types). Switching it off records why ('admin') and when;
+-- switching it on clears that and the failing period. The row after, or
+-- NULL when there is no such endpoint. (Webhook PATCH and bot PATCH.)
+CREATE OR REPLACE FUNCTION parley_webhook_update(p_id bigint, p_url text, p_description text, p_events jsonb,
+                                                 p_include_notes boolean, p_enabled boolean)
+RETURNS webhook_endpoints
+LANGUAGE sql AS $$
+    UPDATE webhook_endpoints e SET url = coalesce(p_url, e.url), description = coalesce(p_description, e.description),
+           events = CASE WHEN p_events IS NULL THEN e.events
+                         ELSE ARRAY(SELECT jsonb_array_elements_text(p_events)) END,
+           include_notes = coalesce(p_include_notes, e.include_notes),
+           enabled = coalesce(p_enabled, e.enabled),
+           disabled_reason = CASE WHEN p_enabled THEN NULL WHEN NOT p_enabled AND e.enabled THEN 'admin'
+                                  ELSE e.disabled_reason END,
+           disabled_at = CASE WHEN p_enabled THEN NULL WHEN NOT p_enabled AND e.enabled THEN now()
+                              ELSE e.disabled_at END,
+           failing_since = CASE WHEN p_enabled THEN NULL ELSE e.failing_since END,
+           updated_at = now()
+     WHERE e.id = p_id
+    RETURNING e.*
 $$;
 
 -- The wire shape of a delivery (the log).

@@ -74,15 +74,7 @@ BEGIN
     UPDATE bots SET name = coalesce(p_name, name), timeout_seconds = coalesce(p_timeout, timeout_seconds)
      WHERE id = p_id RETURNING * INTO b;
     UPDATE api_tokens SET name = b.name WHERE bot_id = b.id AND p_name IS NOT NULL;
-    UPDATE webhook_endpoints e SET url = coalesce(p_url, e.url),
-           enabled = coalesce(p_enabled, e.enabled),
-           disabled_reason = CASE WHEN p_enabled THEN NULL WHEN NOT p_enabled AND e.enabled THEN 'admin'
-                                  ELSE e.disabled_reason END,
-           disabled_at = CASE WHEN p_enabled THEN NULL WHEN NOT p_enabled AND e.enabled THEN now()
-                              ELSE e.disabled_at END,
-           failing_since = CASE WHEN p_enabled THEN NULL ELSE e.failing_since END,
-           description = 'Bot ' || b.name, updated_at = now()
-     WHERE e.id = b.endpoint_id;
+    PERFORM parley_webhook_update(b.endpoint_id, p_url, 'Bot ' || b.name, NULL, NULL, p_enabled);
     IF p_sites IS NOT NULL THEN
         UPDATE sites SET bot_id = NULL WHERE bot_id = b.id AND NOT (id = ANY (p_sites));
         UPDATE sites SET bot_id = b.id WHERE id = ANY (p_sites);
