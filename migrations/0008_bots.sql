@@ -33,7 +33,10 @@ ALTER TABLE conversations ADD COLUMN bot_id bigint REFERENCES bots (id),
 ALTER TABLE conversations DROP CONSTRAINT conversations_status_check;
 ALTER TABLE conversations ADD CONSTRAINT conversations_status_check
     CHECK (status IN ('bot', 'queued', 'assigned', 'closed'));
-ALTER TABLE conversations ADD CONSTRAINT conversations_bot_check CHECK (status <> 'bot' OR bot_id IS NOT NULL);
+-- (A conversation in status 'bot' always has its bot_id: it is set with
+-- the status at the start, and a bot is deleted only after handing off.
+-- Not a CHECK: conversations are updated with every message, and each CHECK
+-- is evaluated on each update.)
 CREATE INDEX conversations_bot_waiting_idx ON conversations (bot_waiting_since) WHERE status = 'bot';
 
 ALTER TABLE messages DROP CONSTRAINT messages_author_kind_check;

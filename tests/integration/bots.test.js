@@ -21,6 +21,7 @@ const {
   createAgent,
   connectVisitor,
   connectAgent,
+  agentSession,
   startConversation,
   sendMessage,
   convUpdated,
@@ -28,6 +29,7 @@ const {
   waitFor,
 } = require('../helpers/fixtures');
 const { addToken, api } = require('../helpers/api');
+const { request } = require('../helpers/http');
 const { startReceiver, verifyWebhook } = require('../helpers/hookrecv');
 
 const fx = suite({
@@ -162,8 +164,8 @@ test('a bot that leaves a message unanswered past its timeout hands off by itsel
     { timeoutMs: 15000, what: 'the conversation handed off after 5 s' },
   );
   assert.ok(['queued', 'assigned'].includes(conv2.status));
-  const note = await fx.pg.query("SELECT author_kind, body FROM messages WHERE conversation_id = $1 AND kind = 'note'", [conv]);
-  assert.deepEqual(note.rows, [{ author_kind: 'bot', body: 'The bot did not answer within 5 seconds.' }]);
+  const note = await fx.pg.query("SELECT author_kind, body, meta FROM messages WHERE conversation_id = $1 AND kind = 'note'", [conv]);
+  assert.deepEqual(note.rows, [{ author_kind: 'bot', body: 'The bot did not answer within 5 seconds.', meta: { handoff: 'timeout', seconds: 5 } }]);
 });
 
 test('an integration hands off through the REST API; a bot token writes only to its own conversations', async () => {
@@ -181,6 +183,47 @@ test('an integration hands off through the REST API; a bot token writes only to 
   assertProblem(await api(fx.srv, F.bot, 'POST', `/api/v1/conversations/${plain}/handoff`, { json: {} }), 404, 'not_found');
   const bad = await api(fx.srv, F.integration, 'POST', `/api/v1/conversations/${conv}/handoff`, { json: { summary: 'x'.repeat(2001) } });
   assert.equal(assertProblem(bad, 400, 'invalid_request').errors[0].field, 'summary');
+});
+
+test("a bot's endpoint and token change only with the bot; agents write notes, not replies, while it answers", async () => {
+  // PATCH / DELETE of the bot's endpoint under /webhooks: refused.
+  const ep = F.made.endpoint_id;
+  assertProblem(await api(fx.srv, F.admin, 'PATCH', `/api/v1/webhooks/${ep}`, { json: { events: ['visitor.updated'] } }), 409, 'conflict');
+  assertProblem(await api(fx.srv, F.admin, 'DELETE', `/api/v1/webhooks/${ep}`), 409, 'conflict');
+  // Its token is not revoked among the API tokens, but replaced with the bot.
+  const admin = await createAgent(fx.pg, { name: 'Ada Admin', role: 'admin' });
+  const s = await agentSession(fx.srv, admin);
+  const tokenId = (await fx.pg.query('SELECT id FROM api_tokens WHERE bot_id = $1 AND revoked_at IS NULL', [F.made.id])).rows[0].id;
+  const headers = { Cookie: `parley_session=${s.cookie}`, 'X-CSRF-Token': s.csrf, Origin: fx.srv.origin };
+  assertProblem(await request(fx.srv, { method: 'DELETE', path: `/api/tokens/${tokenId}`, headers }), 409, 'conflict');
+  const fresh = assertJson(await api(fx.srv, F.admin, 'POST', `/api/v1/bots/${F.made.id}/token`), 200);
+  assertProblem(await api(fx.srv, F.bot, 'GET', '/api/v1/agents'), 401, 'unauthenticated');
+  F.bot.token = fresh.token;
+  assertJson(await api(fx.srv, F.bot, 'GET', '/api/v1/agents'), 200);
+  // A privileged agent sees the conversation the bot answers: notes yes, replies no.
+  const v = await connectVisitor(fx.srv, F.site);
+  const conv = await startConversation(v);
+  const agent = await connectAgent(fx.srv, admin);
+  await agent.expectError({ type: 'message.send', conversation_id: conv, client_msg_id: 'adm-1', body: 'Hi, a person here' }, 'forbidden');
+  await sendMessage(agent, conv, 'watching this one', { type: 'note.send' });
+  assertJson(await api(fx.srv, F.integration, 'POST', `/api/v1/conversations/${conv}/handoff`, { json: {} }), 200);
+});
+
+test("a team's bot switched off gives way to its site's bot; a bot can be created switched off", async () => {
+  const made = await api(fx.srv, F.admin, 'POST', '/api/v1/bots', {
+    json: { name: 'Team helper', url: F.server.url('/team'), team_ids: [F.team], enabled: false },
+  });
+  const teamBot = assertJson(made, 201);
+  assert.equal(teamBot.enabled, false);
+  const v = await connectVisitor(fx.srv, F.site);
+  const start = await v.ack({ type: 'conversation.start' });
+  assert.equal(start.conversation.bot.name, 'Botty', "the site's bot, the team's being off");
+  assertJson(await api(fx.srv, F.admin, 'PATCH', `/api/v1/bots/${teamBot.id}`, { json: { enabled: true } }), 200);
+  const v2 = await connectVisitor(fx.srv, F.site);
+  const start2 = await v2.ack({ type: 'conversation.start' });
+  assert.equal(start2.conversation.bot.name, 'Team helper', "the team's bot comes first");
+  assert.equal((await api(fx.srv, F.admin, 'DELETE', `/api/v1/bots/${teamBot.id}`)).status, 204);
+  assertJson(await api(fx.srv, F.integration, 'POST', `/api/v1/conversations/${start.conversation.id}/handoff`, { json: {} }), 200);
 });
 
 test('a bot switched off hands over its conversations; new ones go straight to the queue; deleting revokes its token', { timeout: 30000 }, async () => {

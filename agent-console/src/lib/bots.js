@@ -92,6 +92,19 @@ export function authorOf(m, meId) {
 /** A bot's internal note: the summary it handed the conversation over with. */
 export const isHandoffNote = (m) => !!m && m.kind === 'note' && !!m.author && m.author.kind === 'bot';
 
+/**
+ * A handoff note's text: the bot's own summary as written, or, for the notes
+ * the server writes when it hands off by itself (meta.handoff: timeout,
+ * bot_off, bot_removed), the reason in the console's language.
+ */
+export function handoffText(m) {
+  const why = m.meta && m.meta.handoff;
+  if (why === 'timeout') return t('handoffTimeout', { n: Number(m.meta.seconds) || 0 });
+  if (why === 'bot_off') return t('handoffBotOff');
+  if (why === 'bot_removed') return t('handoffBotRemoved');
+  return m.body;
+}
+
 /** A conversation's status as the pills show it: the server's word, "bot" in the console's language. */
 export const statusText = (status) => (status === 'bot' ? t('botStatus') : status);
 

@@ -23,7 +23,7 @@ import { visitorName } from '../lib/util.js';
 import { isolate } from '../../../ui-shared/bidi.js';
 import { MessageText } from '../../../ui-shared/linkify.js';
 import { t } from '../lib/i18n.js';
-import { authorOf, botSentence, isHandoffNote, statusText } from '../lib/bots.js';
+import { authorOf, botSentence, handoffText, isHandoffNote, statusText } from '../lib/bots.js';
 import { Attachments } from './Attachments.jsx';
 import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Composer } from './Composer.jsx';
@@ -292,7 +292,7 @@ class Thread extends Component {
                   <Icon name="transfer" size={13} /> {t('handoffSummary')}
                 </div>
                 <div class="handoff-text" dir="auto">
-                  <MessageText text={m.body} />
+                  <MessageText text={handoffText(m)} />
                 </div>
               </div>
             ) : m.body || !hasFiles(m) ? (

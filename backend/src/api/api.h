@@ -100,6 +100,7 @@ void api_bots_create(struct http_req *req);
 void api_bots_get(struct http_req *req);
 void api_bots_update(struct http_req *req);
 void api_bots_delete(struct http_req *req);
+void api_bots_token(struct http_req *req);
 
 /* routes.c */
 extern const struct http_route api_routes[];

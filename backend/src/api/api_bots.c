@@ -159,3 +159,17 @@ void api_bots_delete(struct http_req *req)
         api_send_error(req, err, NO_BOT, NULL);
     assign_run(req->app, &work);
 }
+
+void api_bots_token(struct http_req *req)
+{
+    char token[TOKEN_MAX_LEN];
+    long long id;
+    if (api_require_admin(req, 1) != 0 || params_path_id(req, NO_BOT, &id) != 0)
+        return;
+    enum chat_err err = bots_new_token(req->app, id, token, sizeof(token));
+    if (err == CHAT_OK)
+        http_send_json(req, 200, json_pack("{s:s}", "token", token));
+    else
+        api_send_error(req, err, NO_BOT, NULL);
+    OPENSSL_cleanse(token, sizeof(token));
+}

@@ -79,6 +79,8 @@ void api_tokens_revoke(struct http_req *req)
     enum chat_err err = apitokens_revoke(req->app->db, id);
     if (err == CHAT_OK)
         http_send_empty(req, 204);
+    else if (err == CHAT_E_INVALID_STATE)
+        http_send_problem(req, 409, "conflict", "this token belongs to a bot: give the bot a new token (Admin → Bots)");
     else
         api_send_error(req, err, NULL, NULL);
 }

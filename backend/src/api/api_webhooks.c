@@ -14,8 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NO_ENDPOINT "no such webhook endpoint"
-#define NO_DELIVERY "no such delivery"
+#define NO_ENDPOINT   "no such webhook endpoint"
+#define NO_DELIVERY   "no such delivery"
+#define BOTS_ENDPOINT "this endpoint belongs to a bot: change or delete it with the bot (/bots)"
+
+/* An endpoint's answer, with the bot's endpoint refusal in words. */
+static void answer_endpoint(struct http_req *req, int status, enum chat_err err, const char *json)
+{
+    if (err == CHAT_E_INVALID_STATE)
+        http_send_problem(req, 409, "conflict", BOTS_ENDPOINT);
+    else if (err == CHAT_OK && !json)
+        http_send_empty(req, status);
+    else
+        api_answer(req, status, err, json, NO_ENDPOINT, NULL);
+}
 
 /* events: 1 to 9 known event types, no repeats, as JSON text (malloc'd). */
 static int read_events(json_t *body, unsigned flags, char **out, struct problem_field *err)
@@ -131,7 +143,7 @@ void api_webhooks_update(struct http_req *req)
         return;
     if (read_fields(req, body, 0, &f, &events) == 0) {
         enum chat_err err = webhooks_update(req->app->hooks, id, &f, &json);
-        api_answer(req, 200, err, json, NO_ENDPOINT, NULL);
+        answer_endpoint(req, 200, err, json);
     }
     free(json);
     free(events);
@@ -143,11 +155,7 @@ void api_webhooks_delete(struct http_req *req)
     long long id;
     if (api_require_admin(req, 1) != 0 || params_path_id(req, NO_ENDPOINT, &id) != 0)
         return;
-    enum chat_err err = webhooks_delete(req->app->hooks, id);
-    if (err == CHAT_OK)
-        http_send_empty(req, 204);
-    else
-        api_send_error(req, err, NO_ENDPOINT, NULL);
+    answer_endpoint(req, 204, webhooks_delete(req->app->hooks, id), NULL);
 }
 
 void api_webhooks_rotate(struct http_req *req)

@@ -49,6 +49,7 @@ const struct http_route api_routes[] = {
     {"GET", "/api/bots/{id}", api_bots_get},
     {"PATCH", "/api/bots/{id}", api_bots_update},
     {"DELETE", "/api/bots/{id}", api_bots_delete},
+    {"POST", "/api/bots/{id}/token", api_bots_token},
     /* REST API v1: every route here is in docs/openapi.yaml (a test checks). */
     {"GET", "/api/v1/conversations", api_v1_conversations_list},
     {"GET", "/api/v1/conversations/{id}", api_v1_conversation_get},
@@ -71,6 +72,7 @@ const struct http_route api_routes[] = {
     {"GET", "/api/v1/bots/{id}", api_bots_get},
     {"PATCH", "/api/v1/bots/{id}", api_bots_update},
     {"DELETE", "/api/v1/bots/{id}", api_bots_delete},
+    {"POST", "/api/v1/bots/{id}/token", api_bots_token},
     {"GET", "/api/v1/webhooks", api_webhooks_list},
     {"POST", "/api/v1/webhooks", api_webhooks_create},
     {"GET", "/api/v1/webhooks/{id}", api_webhooks_get},

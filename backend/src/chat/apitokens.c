@@ -72,17 +72,24 @@ enum chat_err apitokens_list_json(struct db_pool *db, char **json)
         "SELECT json_build_object('tokens', coalesce(json_agg(json_build_object('id', t.id, 'name', t.name,"
         " 'scopes', t.scopes, 'created_at', parley_iso(t.created_at), 'expires_at', parley_iso(t.expires_at),"
         " 'last_used_at', parley_iso(t.last_used_at), 'revoked_at', parley_iso(t.revoked_at),"
-        " 'created_by', t.created_by) ORDER BY t.id DESC), '[]'::json))::text FROM api_tokens t",
+        " 'created_by', t.created_by, 'bot_id', t.bot_id) ORDER BY t.id DESC), '[]'::json))::text FROM api_tokens t",
         0, NULL));
 }
 
 enum chat_err apitokens_revoke(struct db_pool *db, long long id)
 {
     char *found = NULL;
-    /* The first revocation's time stays. */
-    enum chat_err err = chat_err_of(db_query_text(
-        db, &found, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1::bigint RETURNING id",
-        1, (const char *const[]){DB_ID(id)}));
+    /* The first revocation's time stays. A bot's token is replaced with
+     * the bot (bots_new_token): revoked here it would leave the bot mute. */
+    enum chat_err err =
+        chat_err_of(db_query_text(db, &found,
+                                  "WITH u AS (UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())"
+                                  "  WHERE id = $1::bigint AND bot_id IS NULL RETURNING id)"
+                                  " SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 'revoked'"
+                                  "  WHEN EXISTS (SELECT 1 FROM api_tokens WHERE id = $1::bigint) THEN 'bot' END",
+                                  1, (const char *const[]){DB_ID(id)}));
+    if (err == CHAT_OK && strcmp(found, "bot") == 0)
+        err = CHAT_E_INVALID_STATE;
     free(found);
     return err;
 }

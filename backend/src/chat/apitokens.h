@@ -54,7 +54,8 @@ enum chat_err apitokens_create(struct db_pool *db, const char *name, const char 
  * frees *json). */
 enum chat_err apitokens_list_json(struct db_pool *db, char **json) CHAT_CHECKED;
 
-/* Revokes a token (again: no change). CHAT_E_NOT_FOUND when there is none. */
+/* Revokes a token (again: no change). CHAT_E_NOT_FOUND when there is none,
+ * CHAT_E_INVALID_STATE when it is a bot's (replaced with the bot). */
 enum chat_err apitokens_revoke(struct db_pool *db, long long id) CHAT_CHECKED;
 
 /* The live token (not revoked, not expired) whose secret is token, and

@@ -35,13 +35,20 @@ enum chat_err bots_create(struct app *app, const struct bot_fields *f, char secr
     token_digest(token, strlen(token), digest);
     db_bytea_hex(digest, sizeof(digest), hash_hex);
     snprintf(timeout, sizeof(timeout), "%d", f->timeout_seconds > 0 ? f->timeout_seconds : 60);
-    const char *params[7] = {
-        f->name, f->url, hex, timeout, hash_hex, f->sites ? f->sites : "[]", f->teams ? f->teams : "[]"};
+    const char *params[8] = {f->name,
+                             f->url,
+                             hex,
+                             timeout,
+                             hash_hex,
+                             f->sites ? f->sites : "[]",
+                             f->teams ? f->teams : "[]",
+                             f->enabled == 0 ? "false" : "true"};
     err = chat_err_of_write(db_query_text(app->db, json,
                                           "SELECT coalesce(parley_bot_create($1, $2, $3::bytea, $4::int, $5::bytea,"
                                           "  ARRAY(SELECT jsonb_array_elements_text($6::jsonb)::bigint),"
-                                          "  ARRAY(SELECT jsonb_array_elements_text($7::jsonb)::bigint))::text, '')",
-                                          7, params));
+                                          "  ARRAY(SELECT jsonb_array_elements_text($7::jsonb)::bigint), $8::boolean)"
+                                          "  ::text, '')",
+                                          8, params));
     if (err == CHAT_OK && (*json)[0] == '\0') {
         free(*json);
         *json = NULL;
@@ -51,6 +58,24 @@ enum chat_err bots_create(struct app *app, const struct bot_fields *f, char secr
         OPENSSL_cleanse(secret, WHSIG_SECRET_MAX);
         OPENSSL_cleanse(token, token_len);
     }
+    return err;
+}
+
+enum chat_err bots_new_token(struct app *app, long long id, char *token, size_t token_len)
+{
+    uint8_t digest[TOKEN_DIGEST_LEN];
+    char hash_hex[2 * TOKEN_DIGEST_LEN + 3], *ok = NULL;
+    if (token_generate(APITOKEN_PREFIX, token, token_len) != 0)
+        return CHAT_E_INTERNAL;
+    token_digest(token, strlen(token), digest);
+    db_bytea_hex(digest, sizeof(digest), hash_hex);
+    enum chat_err err = chat_err_of(db_query_text(app->db, &ok, "SELECT parley_bot_new_token($1::bigint, $2::bytea)", 2,
+                                                  (const char *const[]){DB_ID(id), hash_hex}));
+    if (err == CHAT_OK && strcmp(ok, "t") != 0)
+        err = CHAT_E_NOT_FOUND;
+    free(ok);
+    if (err != CHAT_OK)
+        OPENSSL_cleanse(token, token_len);
     return err;
 }
 

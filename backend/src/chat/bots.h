@@ -42,6 +42,8 @@ struct bot_fields {
  * CHAT_E_TAKEN (the name), CHAT_E_LIMIT (BOTS_MAX bots). */
 enum chat_err bots_create(struct app *app, const struct bot_fields *f, char secret[WHSIG_SECRET_MAX], char *token,
                           size_t token_len, char **json) CHAT_CHECKED;
+/* A new token for bot id into token (shown once); the old one is revoked. */
+enum chat_err bots_new_token(struct app *app, long long id, char *token, size_t token_len) CHAT_CHECKED;
 enum chat_err bots_update(struct app *app, long long id, const struct bot_fields *f, char **json) CHAT_CHECKED;
 /* Deletes a bot: its conversations are handed off (their teams into work). */
 enum chat_err bots_delete(struct app *app, long long id, struct assign_work *work) CHAT_CHECKED;

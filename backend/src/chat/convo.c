@@ -189,9 +189,10 @@ static int start_tx(PGconn *conn, void *arg)
             "   CASE WHEN b.id IS NULL THEN now() END, $3, $4, $5::jsonb, $8::boolean, b.id"
             " FROM sites s LEFT JOIN teams t ON t.id = s.default_team_id"
             /* The team's bot first, then the site's; a bot whose
-                     * endpoint is off hands nothing. */
+             * endpoint is off is passed over. */
             " LEFT JOIN LATERAL (SELECT bb.id FROM bots bb JOIN webhook_endpoints e"
-            "   ON e.id = bb.endpoint_id AND e.enabled WHERE bb.id = coalesce(t.bot_id, s.bot_id)) b ON true"
+            "   ON e.id = bb.endpoint_id AND e.enabled WHERE bb.id IN (t.bot_id, s.bot_id)"
+            "   ORDER BY bb.id = t.bot_id DESC LIMIT 1) b ON true"
             " WHERE s.id = $1::bigint RETURNING id, status = 'bot'",
             8, params);
         if (rc != DB_OK)

@@ -294,6 +294,20 @@ enum chat_err webhooks_create(struct webhooks *w, const struct webhook_fields *f
     return err;
 }
 
+/* CHAT_E_INVALID_STATE when endpoint id belongs to a bot (changed and
+ * deleted only with its bot), CHAT_OK otherwise (missing included). */
+static enum chat_err not_a_bots(struct webhooks *w, long long id)
+{
+    char *bot = NULL;
+    enum chat_err err = chat_err_of(db_query_text(
+        w->app->db, &bot, "SELECT EXISTS (SELECT 1 FROM bots WHERE endpoint_id = $1::bigint AND deleted_at IS NULL)", 1,
+        (const char *const[]){DB_ID(id)}));
+    if (err == CHAT_OK && strcmp(bot, "t") == 0)
+        err = CHAT_E_INVALID_STATE;
+    free(bot);
+    return err;
+}
+
 enum chat_err webhooks_update(struct webhooks *w, long long id, const struct webhook_fields *f, char **json)
 {
     const char *params[6] = {DB_ID(id),
@@ -306,6 +320,9 @@ enum chat_err webhooks_update(struct webhooks *w, long long id, const struct web
                              f->enabled < 0 ? NULL
                              : f->enabled   ? "true"
                                             : "false"};
+    enum chat_err err = not_a_bots(w, id);
+    if (err != CHAT_OK)
+        return err;
     return chat_err_of_write(db_query_text(w->app->db, json,
                                            "SELECT parley_webhook_json(e)::text FROM parley_webhook_update($1::bigint,"
                                            " $2, $3, $4::jsonb, $5::boolean, $6::boolean) e WHERE e.id IS NOT NULL",
@@ -315,7 +332,10 @@ enum chat_err webhooks_update(struct webhooks *w, long long id, const struct web
 enum chat_err webhooks_delete(struct webhooks *w, long long id)
 {
     char *n = NULL;
-    enum chat_err err = chat_err_of(db_query_text(
+    enum chat_err err = not_a_bots(w, id);
+    if (err != CHAT_OK)
+        return err;
+    err = chat_err_of(db_query_text(
         w->app->db, &n,
         "WITH d AS (DELETE FROM webhook_endpoints WHERE id = $1::bigint RETURNING 1) SELECT count(*) FROM d", 1,
         (const char *const[]){DB_ID(id)}));

@@ -74,7 +74,8 @@ struct webhook_fields {
 enum chat_err webhooks_create(struct webhooks *w, const struct webhook_fields *f, char secret[WHSIG_SECRET_MAX],
                               char **json) CHAT_CHECKED;
 /* Changes what f sets; enabling clears disabled_reason and failing_since,
- * disabling sets disabled_reason 'admin'. */
+ * disabling sets disabled_reason 'admin'. A bot's endpoint is changed and
+ * deleted only with its bot (chat/bots): CHAT_E_INVALID_STATE. */
 enum chat_err webhooks_update(struct webhooks *w, long long id, const struct webhook_fields *f,
                               char **json) CHAT_CHECKED;
 enum chat_err webhooks_delete(struct webhooks *w, long long id) CHAT_CHECKED;

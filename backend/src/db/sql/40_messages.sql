@@ -53,10 +53,13 @@ DECLARE
     chunk jsonb := '[]'::jsonb;
     chunk_len integer := 0;
     -- Webhooks: whether any endpoint wants messages (or notes), asked once
-    -- per batch; without endpoints a message costs nothing more.
-    hook_msgs boolean := parley_hook_wanted('message.created', false);
-    hook_notes boolean := parley_hook_wanted('message.created', true);
+    -- per batch, in this function's own cached plan (a call of the SQL
+    -- function parley_hook_wanted would be planned again on every call).
+    hook_msgs boolean;
+    hook_notes boolean;
 BEGIN
+    SELECT coalesce(bool_or(true), false), coalesce(bool_or(e.include_notes), false) INTO hook_msgs, hook_notes
+      FROM webhook_endpoints e WHERE e.enabled AND 'message.created' = ANY (e.events);
     FOR it IN SELECT value FROM jsonb_array_elements(p_items) LOOP
         n := n + 1;
         idx := n;
@@ -93,8 +96,10 @@ BEGIN
                                 WHERE tm.team_id = conv.team_id AND tm.agent_id = v_ai)) THEN
             status := 'forbidden'; RETURN NEXT; CONTINUE;
         END IF;
-        -- A bot writes only while the conversation is its own.
-        IF v_ak = 'bot' AND (conv.status <> 'bot' OR conv.bot_id IS DISTINCT FROM v_ai) THEN
+        -- A bot writes only while the conversation is its own; while it is,
+        -- agents write only notes (a person takes over by the handoff).
+        IF (v_ak = 'bot' AND (conv.status <> 'bot' OR conv.bot_id IS DISTINCT FROM v_ai))
+           OR (v_ak = 'agent' AND conv.status = 'bot' AND v_kind = 'message') THEN
             status := 'forbidden'; RETURN NEXT; CONTINUE;
         END IF;
         IF conv.status = 'closed' AND v_kind <> 'event' THEN

@@ -31,7 +31,8 @@ $$;
 -- new conversations of the sites and teams given. Returns its shape, or
 -- NULL when the name is taken by a bot that is not deleted.
 CREATE OR REPLACE FUNCTION parley_bot_create(p_name text, p_url text, p_secret bytea, p_timeout integer,
-                                             p_token_hash bytea, p_sites bigint[], p_teams bigint[])
+                                             p_token_hash bytea, p_sites bigint[], p_teams bigint[],
+                                             p_enabled boolean)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -48,6 +49,9 @@ BEGIN
     VALUES (p_name, p_token_hash, ARRAY['conversations:read', 'conversations:write'], b.id);
     UPDATE sites SET bot_id = b.id WHERE id = ANY (p_sites);
     UPDATE teams SET bot_id = b.id WHERE id = ANY (p_teams);
+    IF NOT p_enabled THEN
+        PERFORM parley_webhook_update(ep, NULL, NULL, NULL, NULL, false);
+    END IF;
     RETURN parley_bot_json(b);
 END $$;
 
@@ -87,11 +91,15 @@ BEGIN
 END $$;
 
 -- Hands conversation p_conv from its bot to its team's queue, with a
--- summary note (authored by the bot) for the agent who takes it. p_by_bot:
+-- summary note (authored by the bot) for the agent who takes it; p_meta,
+-- on the notes the server writes by itself, says why in a stable code
+-- ({"handoff": "timeout", "seconds": n} | "bot_off" | "bot_removed") so a
+-- console words it in its own language. p_by_bot:
 -- the bot asking (NULL: an integration or the server), which must be the
 -- conversation's. Result: ('ok', team), ('not_found', NULL) or
 -- ('invalid_state', NULL) when no bot handles it now.
-CREATE OR REPLACE FUNCTION parley_bot_handoff(p_conv bigint, p_summary text, p_by_bot bigint)
+CREATE OR REPLACE FUNCTION parley_bot_handoff(p_conv bigint, p_summary text, p_by_bot bigint,
+                                              p_meta jsonb DEFAULT NULL)
 RETURNS TABLE (status text, team_id bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -108,9 +116,9 @@ BEGIN
         RETURN NEXT;
         RETURN;
     END IF;
-    PERFORM 1 FROM post_messages(jsonb_build_array(jsonb_build_object(
+    PERFORM 1 FROM post_messages(jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
         'c', c.id, 'ak', 'bot', 'ai', c.bot_id, 'k', 'note',
-        'b', coalesce(nullif(p_summary, ''), 'The bot handed this conversation over.'))));
+        'b', coalesce(nullif(p_summary, ''), 'The bot handed this conversation over.'), 'mt', p_meta))));
     UPDATE conversations x SET status = 'queued', queued_at = now(), bot_waiting_since = NULL, updated_at = now()
      WHERE x.id = c.id;
     PERFORM parley_notify_conv(c.id, 'queued');
@@ -139,7 +147,9 @@ BEGIN
                 FOR UPDATE OF c SKIP LOCKED LOOP
         SELECT * INTO h FROM parley_bot_handoff(r.id,
             CASE WHEN r.on_air THEN format('The bot did not answer within %s seconds.', r.timeout_seconds)
-                 ELSE 'The bot is switched off.' END, NULL);
+                 ELSE 'The bot is switched off.' END, NULL,
+            CASE WHEN r.on_air THEN jsonb_build_object('handoff', 'timeout', 'seconds', r.timeout_seconds)
+                 ELSE jsonb_build_object('handoff', 'bot_off') END);
         IF h.status = 'ok' AND h.team_id IS NOT NULL THEN
             RETURN NEXT h.team_id;
         END IF;
@@ -164,7 +174,8 @@ BEGIN
         RETURN;
     END IF;
     FOR r IN SELECT c.id FROM conversations c WHERE c.bot_id = b.id AND c.status = 'bot' ORDER BY c.id LOOP
-        SELECT * INTO h FROM parley_bot_handoff(r.id, 'The bot was removed.', NULL);
+        SELECT * INTO h FROM parley_bot_handoff(r.id, 'The bot was removed.', NULL,
+                                                jsonb_build_object('handoff', 'bot_removed'));
         IF h.status = 'ok' AND h.team_id IS NOT NULL THEN
             RETURN NEXT h.team_id;
         END IF;
@@ -174,4 +185,21 @@ BEGIN
     UPDATE teams SET bot_id = NULL WHERE bot_id = b.id;
     UPDATE bots SET deleted_at = now() WHERE id = b.id;
     DELETE FROM webhook_endpoints WHERE id = b.endpoint_id;
+END $$;
+
+-- A new API token for bot p_id (p_token_hash: SHA-256 of the token parleyd
+-- made); the old one is revoked. False when there is no such bot.
+CREATE OR REPLACE FUNCTION parley_bot_new_token(p_id bigint, p_token_hash bytea) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    b bots;
+BEGIN
+    SELECT * INTO b FROM bots WHERE id = p_id AND deleted_at IS NULL FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    UPDATE api_tokens SET revoked_at = now() WHERE bot_id = b.id AND revoked_at IS NULL;
+    INSERT INTO api_tokens (name, token_hash, scopes, bot_id)
+    VALUES (b.name, p_token_hash, ARRAY['conversations:read', 'conversations:write'], b.id);
+    RETURN true;
 END $$;
