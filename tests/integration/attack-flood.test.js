@@ -219,7 +219,9 @@ test('/metrics answers loopback clients only, unless PARLEY_METRICS_TOKEN is set
   const remote = await request(fx.srv, { path: '/metrics', localAddress: PROXY, headers: { 'X-Forwarded-For': '198.51.100.4' } });
   assert.equal(remote.status, 403);
   const token = 'metrics-secret-0123456789';
-  const guarded = await startParleyd({ databaseUrl: fx.pg.url, env: { ...FAST_ENV, PARLEY_METRICS_TOKEN: token } });
+  // The suite's nodes' key (parleyd refuses a key the other nodes lack).
+  const keyFile = fx.env.PARLEY_SECRET_KEY_FILE;
+  const guarded = await startParleyd({ databaseUrl: fx.pg.url, env: { ...FAST_ENV, PARLEY_SECRET_KEY_FILE: keyFile, PARLEY_METRICS_TOKEN: token } });
   try {
     const none = await request(guarded, { path: '/metrics' });
     assert.equal(none.status, 401);

@@ -255,7 +255,9 @@ test('a visitor who asks for large replies and reads none is disconnected at PAR
 test('an authenticated socket that stops in the middle of a frame is dropped after the WebSocket timeout', async () => {
   // civetweb retried a stalled payload read forever; now a whole timeout
   // without a byte ends the connection. A server with a short timeout:
-  const quick = await startParleyd({ databaseUrl: fx.pg.url, env: { ...FAST_ENV, PARLEY_WS_IDLE_TIMEOUT_MS: '1000' } });
+  // The suite's nodes' key (parleyd refuses a key the other nodes lack).
+  const keyFile = fx.env.PARLEY_SECRET_KEY_FILE;
+  const quick = await startParleyd({ databaseUrl: fx.pg.url, env: { ...FAST_ENV, PARLEY_SECRET_KEY_FILE: keyFile, PARLEY_WS_IDLE_TIMEOUT_MS: '1000' } });
   try {
     const { token } = await connectVisitor(quick, site).then(async (c) => {
       await c.close();
