@@ -221,6 +221,11 @@ test('attach by the paperclip: progress with cancel, then an image goes with a r
   assert.ok(await zoom.evaluate((el) => el.contains(document.activeElement)), 'Tab stays in the zoom view');
   await page.keyboard.press('Escape');
   await zoom.waitFor({ state: 'detached' });
+  // The dialog's node leaves the page a moment before its clean-up gives the
+  // focus back: wait for it (it must come back, to the preview).
+  await page
+    .waitForFunction(() => document.activeElement && document.activeElement.getAttribute('data-testid') === 'att-image', null, { timeout: 5000 })
+    .catch(() => {});
   assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.getAttribute('data-testid')), 'att-image');
   // The conversation is still open (Escape did not reach the shortcuts).
   assert.equal(await page.locator('[data-testid=conv-status]').textContent(), 'assigned');
