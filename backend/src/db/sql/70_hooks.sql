@@ -351,6 +351,22 @@ LANGUAGE sql AS $$
        AND blocked AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = p_endpoint AND e.enabled)
 $$;
 
+-- Unblocks the first pending delivery of each conversation of endpoint
+-- p_endpoint (NULL: of every endpoint), if the endpoint is enabled: what
+-- may go now. Returns how many.
+CREATE OR REPLACE FUNCTION parley_hook_unblock_heads(p_endpoint bigint) RETURNS integer
+LANGUAGE sql AS $$
+    WITH u AS (
+        UPDATE webhook_deliveries d SET blocked = false
+         WHERE d.status = 'pending' AND d.blocked AND (p_endpoint IS NULL OR d.endpoint_id = p_endpoint)
+           AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.enabled)
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+                            WHERE p.endpoint_id = d.endpoint_id AND p.conversation_id = d.conversation_id
+                              AND p.status = 'pending' AND p.id < d.id)
+        RETURNING 1)
+    SELECT count(*)::integer FROM u
+$$;
+
 -- Every node, every few seconds: deliveries leased by a node that stopped
 -- heartbeating (killed) come due now, not at their lease's end; and a
 -- conversation's first pending delivery left blocked (it was written while
@@ -359,21 +375,13 @@ CREATE OR REPLACE FUNCTION parley_hook_maintain() RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     a integer;
-    b integer;
 BEGIN
     UPDATE webhook_deliveries d SET lease_node = NULL, next_attempt_at = now()
      WHERE d.lease_node IS NOT NULL AND d.status = 'pending'
        AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = d.lease_node
                           AND n.heartbeat_at > now() - parley_node_timeout());
     GET DIAGNOSTICS a = ROW_COUNT;
-    UPDATE webhook_deliveries d SET blocked = false
-     WHERE d.status = 'pending' AND d.blocked
-       AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.enabled)
-       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
-                        WHERE p.endpoint_id = d.endpoint_id AND p.conversation_id = d.conversation_id
-                          AND p.status = 'pending' AND p.id < d.id);
-    GET DIAGNOSTICS b = ROW_COUNT;
-    RETURN a + b;
+    RETURN a + parley_hook_unblock_heads(NULL);
 END $$;
 
 -- An endpoint switched off (by an admin, a 410, a failing period) keeps its
@@ -387,11 +395,7 @@ BEGIN
          WHERE d.endpoint_id = NEW.id AND d.status = 'pending' AND NOT d.blocked AND d.lease_node IS NULL
            AND NOT EXISTS (SELECT 1 FROM webhook_events v WHERE v.id = d.event_id AND v.type = 'webhook.test');
     ELSE
-        UPDATE webhook_deliveries d SET blocked = false
-         WHERE d.endpoint_id = NEW.id AND d.status = 'pending' AND d.blocked
-           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
-                            WHERE p.endpoint_id = d.endpoint_id AND p.conversation_id = d.conversation_id
-                              AND p.status = 'pending' AND p.id < d.id);
+        PERFORM parley_hook_unblock_heads(NEW.id);
     END IF;
     RETURN NULL;
 END $$;
