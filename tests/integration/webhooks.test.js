@@ -414,6 +414,24 @@ test('redeliver sends the same event again; the console route works with an admi
   assertProblem(await api(fx.srv, F.admin, 'DELETE', `/api/v1/webhooks/${ep.id}`), 404, 'not_found');
 });
 
+test('a secret that does not open (another key file) sends nothing: the attempt fails as secret_unreadable', async () => {
+  const r = await receiver();
+  const ep = await endpoint(r.url());
+  await fx.pg.query("UPDATE webhook_endpoints SET secret = decode(repeat('00', 60), 'hex') WHERE id = $1", [ep.id]);
+  const t = assertJson(await api(fx.srv, F.admin, 'POST', `/api/v1/webhooks/${ep.id}/test`), 202);
+  const d = await waitFor(
+    async () => {
+      const x = assertJson(await api(fx.srv, F.admin, 'GET', `/api/v1/webhooks/${ep.id}/deliveries/${t.delivery.id}`), 200);
+      return x.attempts.length ? x : null;
+    },
+    { what: 'the attempt recorded' },
+  );
+  assert.equal(d.attempts[0].error, 'secret_unreadable');
+  assert.equal(d.attempts[0].response_status, null);
+  assert.equal(r.requests.length, 0, 'nothing unsigned went out');
+  await api(fx.srv, F.admin, 'DELETE', `/api/v1/webhooks/${ep.id}`);
+});
+
 test('/metrics shows deliveries, failures and the backlog', async () => {
   const m = await request(fx.srv, { path: '/metrics' });
   assert.equal(m.status, 200);

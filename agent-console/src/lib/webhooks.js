@@ -79,7 +79,7 @@ export function deliveryStatus(status) {
 /**
  * A delivery's or attempt's error in words (docs/webhooks.md, last_error):
  * status (another HTTP status: the code says it, so no words), redirect,
- * timeout, dns, connect, tls, response_too_large, network,
+ * timeout, dns, connect, tls, response_too_large, network, secret_unreadable,
  * "refused_address (<class>)"; no_response: a last attempt without an
  * answer, reason unknown here. Anything else as the server wrote it.
  */
@@ -95,6 +95,7 @@ export function deliveryError(error) {
     tls: 'whNetTls',
     response_too_large: 'whNetTooLarge',
     network: 'whNetNetwork',
+    secret_unreadable: 'whNetSecret',
     no_response: 'whNetNoResponse',
   }[error];
   return key ? t(key) : String(error);

@@ -483,11 +483,12 @@ enum chat_err webhooks_claim(struct webhooks *w, int max, struct webhook_job **j
         j->url = strdup(db_get_str(res, i, 3));
         j->body_len = (size_t)PQgetlength(res, i, 7);
         j->body = strdup(db_get_str(res, i, 7));
-        if (!j->url || !j->body || open_secret(w, db_get_str(res, i, 4), j->key) != 0) {
-            /* A secret that does not open (a key file changed by hand):
-             * the attempt fails and says so in the log. */
+        if (!j->url || !j->body) {
+            j->unsendable = "out_of_memory";
+        } else if (open_secret(w, db_get_str(res, i, 4), j->key) != 0) {
+            /* A key file changed by hand: nothing unsigned goes out. */
+            j->unsendable = "secret_unreadable";
             log_error("webhook secret cannot be opened", "endpoint", db_get_str(res, i, 2));
-            j->url = j->url ? j->url : strdup("");
         }
         j->has_prev = db_get_str(res, i, 5) && open_secret(w, db_get_str(res, i, 5), j->prev_key) == 0;
         got++;

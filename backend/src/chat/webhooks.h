@@ -110,6 +110,9 @@ struct webhook_job {
     unsigned char key[WHSIG_KEY_BYTES];
     unsigned char prev_key[WHSIG_KEY_BYTES];
     int has_prev; /* the previous secret is in its grace period */
+    /* Not to be sent: why (its secret does not open, memory ran out); the
+     * worker records it as a failed attempt, retried on the schedule. */
+    const char *unsendable;
 };
 
 /* Claims up to max due deliveries for this node: *jobs (an array of *n,

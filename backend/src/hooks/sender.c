@@ -344,8 +344,18 @@ static void claim_and_start(struct sender *s, long long *next_due_ms)
         *next_due_ms = 1000; /* the database is away: try again soon */
         return;
     }
-    for (int i = 0; i < n; i++)
-        (void)transfer_start(s, &jobs[i]);
+    for (int i = 0; i < n; i++) {
+        if (!jobs[i].unsendable) {
+            (void)transfer_start(s, &jobs[i]);
+            continue;
+        }
+        /* Recorded as a failed attempt without a request. */
+        const struct webhook_job *job = &jobs[i];
+        struct webhook_result r = {
+            .started = wall_now(), .error = jobs[i].unsendable, .retry_after = -1, .headers = "{}"};
+        if (webhooks_record(s->w, &job, &r, 1) != CHAT_OK)
+            log_warn("webhook attempt not recorded; its lease runs out and it is tried again");
+    }
     webhooks_jobs_free(jobs, n);
 }
 
