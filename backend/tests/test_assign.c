@@ -91,6 +91,36 @@ static void test_drain_when_capacity_frees(void **state)
     assert_int_equal(out[0].conversation_id, 21);
 }
 
+/* The router serves urgent before high before normal before low, and
+ * within a priority the longest waiting first (ties: the lowest id). */
+static void test_queue_order_priority_then_oldest(void **state)
+{
+    struct assign_queued q[] = {
+        {.id = 1, .priority = 1, .queued_at = 100}, /* normal, oldest */
+        {.id = 2, .priority = 0, .queued_at = 50},  /* low, older still */
+        {.id = 3, .priority = 3, .queued_at = 400}, /* urgent, newest */
+        {.id = 4, .priority = 2, .queued_at = 300}, /* high */
+        {.id = 5, .priority = 2, .queued_at = 200}, /* high, older */
+        {.id = 7, .priority = 1, .queued_at = 100}, /* normal, same time as 1 */
+        {.id = 6, .priority = 1, .queued_at = 100},
+    };
+    long long want[] = {3, 5, 4, 1, 6, 7, 2};
+    (void)state;
+    assign_order_queue(q, 7);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(q[i].id, want[i]);
+
+    /* Then the plan gives them out in that order. */
+    long long ids[7];
+    for (int i = 0; i < 7; i++)
+        ids[i] = q[i].id;
+    struct assign_agent agents[] = {{.id = 9, .max_chats = 2, .online = 1, .connected = 1, .in_team = 1}};
+    struct assign_plan_item plan[7];
+    assert_int_equal(assign_plan(ids, 7, agents, 1, 1000, plan, 7), 2);
+    assert_int_equal(plan[0].conversation_id, 3);
+    assert_int_equal(plan[1].conversation_id, 5);
+}
+
 static void test_plan_bounded_by_output(void **state)
 {
     long long queue[] = {1, 2, 3};
@@ -111,6 +141,7 @@ int main(void)
         cmocka_unit_test(test_plan_longest_waiting_first_and_spreads_load),
         cmocka_unit_test(test_drain_when_capacity_frees),
         cmocka_unit_test(test_plan_bounded_by_output),
+        cmocka_unit_test(test_queue_order_priority_then_oldest),
     };
     return cmocka_run_group_tests_name("assign", tests, NULL, NULL);
 }

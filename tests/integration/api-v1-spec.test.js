@@ -94,18 +94,20 @@ function concrete(p, id = convId) {
   if (p.startsWith('/api/v1/files/')) return p.replace('{id}', fileId);
   if (p.startsWith('/api/v1/bots/')) return p.replace('{id}', String(id === convId ? botId : id));
   if (p.startsWith('/api/v1/webhooks/')) return p.replace('{id}', String(id === convId ? webhookId : id)).replace('{did}', String(deliveryId));
-  return p.replace('{id}', String(p.startsWith('/api/v1/visitors/') && id === convId ? visitorId : id));
+  return p.replace('{id}', String(p.startsWith('/api/v1/visitors/') && id === convId ? visitorId : id)).replace('{agent_id}', '1');
 }
 
 /** A body an operation accepts (so that only auth or scope can refuse it). */
 function bodyFor(method, p) {
-  if (method === 'PATCH') return {};
+  if (method === 'PATCH') return p === '/api/v1/conversations/{id}' ? { priority: 'high' } : {};
   if (method !== 'POST') return undefined;
   if (p === '/api/v1/webhooks') return { url: 'https://hooks.example.com/spec', events: ['message.created'] };
   if (p.endsWith('/rotate') || p.endsWith('/handoff')) return {};
   if (p === '/api/v1/bots') return { name: `Spec bot ${Math.random()}`, url: 'https://bot.example.com/spec' };
   if (p.endsWith('/messages')) return { body: 'scope check' };
-  if (p.endsWith('/assign')) return { team_id: 1 };
+  if (p.endsWith('/assign') || p.endsWith('/escalate')) return { team_id: 1 };
+  if (p.endsWith('/participants')) return { agent_id: 1 };
+  if (p === '/api/v1/labels') return { name: `Spec label ${Math.random()}` };
   return undefined;
 }
 
@@ -253,7 +255,7 @@ test('every operation: a token without the documented scope -> 403 insufficient_
 test('a method a v1 path does not have -> 405 with Allow', async () => {
   const res = await api(fx.srv, tokens.admin, 'DELETE', `/api/v1/conversations/${convId}`);
   assertProblem(res, 405, 'method_not_allowed');
-  assert.equal(res.headers.allow, 'GET');
+  assert.equal(res.headers.allow, 'GET, PATCH');
   const res2 = await api(fx.srv, tokens.admin, 'PUT', `/api/v1/conversations/${convId}/messages`);
   assertProblem(res2, 405, 'method_not_allowed');
   assert.equal(res2.headers.allow, 'GET, POST');

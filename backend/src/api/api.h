@@ -64,6 +64,18 @@ void api_v1_handoff(struct http_req *req);
 void api_v1_close(struct http_req *req);
 void api_v1_reopen(struct http_req *req);
 
+/* api_v1_escalation.c */
+void api_v1_participant_add(struct http_req *req);
+void api_v1_participant_remove(struct http_req *req);
+void api_v1_escalate(struct http_req *req);
+void api_v1_conversation_update(struct http_req *req);
+
+/* api_labels.c (console and v1) */
+void api_labels_list(struct http_req *req);
+void api_labels_create(struct http_req *req);
+void api_labels_update(struct http_req *req);
+void api_labels_delete(struct http_req *req);
+
 /* api_v1_transcripts.c */
 void api_v1_transcript(struct http_req *req);
 void api_v1_transcripts_export(struct http_req *req);

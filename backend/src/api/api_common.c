@@ -141,3 +141,16 @@ int api_require_admin(struct http_req *req, int change)
     struct session s;
     return auth_require_role(req, &s, change ? AUTH_STATE_CHANGE : 0, AUTH_ROLE_ADMIN);
 }
+
+void api_answer_move(struct http_req *req, enum chat_err err, json_t *result, const struct assign_work *work)
+{
+    if (err == CHAT_OK) {
+        http_send_json(req, 200, result);
+    } else {
+        const struct chat_err_desc *d = chat_err_desc(err);
+        json_decref(result);
+        http_send_problem(req, d->http_status, d->slug, d->text);
+    }
+    if (work)
+        assign_run(req->app, work);
+}

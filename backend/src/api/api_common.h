@@ -10,6 +10,7 @@
 #define PARLEY_API_COMMON_H
 
 #include "chat/actor.h"
+#include "chat/assign.h"
 #include "chat/apitokens.h"
 #include "chat/sessions.h"
 #include "chat/errors.h"
@@ -46,6 +47,12 @@ int api_require_sites(struct http_req *req, const long long *ids, int n, const c
  * else api_send_error(req, err, not_found, taken). */
 void api_answer(struct http_req *req, int status, enum chat_err err, const char *json, const char *not_found,
                 const char *taken);
+
+/* The answer of a move that returns {"conversation": ...}: 200 with result
+ * (which it takes), or the error's problem; then the drains the move asked
+ * for (after the answer, so the client learns the result before any event
+ * about what followed); work may be NULL. */
+void api_answer_move(struct http_req *req, enum chat_err err, json_t *result, const struct assign_work *work);
 
 /* The actor of an API token: its own kind (a bot's token: the bot),
  * privileged (scopes are checked before any domain call). */

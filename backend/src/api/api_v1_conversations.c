@@ -16,6 +16,7 @@
 #include "chat/convo.h"
 #include "chat/messages.h"
 #include "chat/transcripts.h"
+#include "chat/triage.h"
 #include "core/jfield.h"
 #include "core/text.h"
 #include "http/bearer.h"
@@ -31,7 +32,8 @@
 void api_v1_conversations_list(struct http_req *req)
 {
     struct apitoken t;
-    char status[16] = "", site[24], team[24], assignee[24], visitor[24], cursor[24], limit[24];
+    char status[16] = "", site[24], team[24], assignee[24], visitor[24], cursor[24], limit[24], label[24];
+    char priority[16] = "";
     char created_after[48], created_before[48], closed_after[48], closed_before[48], q[256] = "", *json = NULL;
     if (bearer_require_scope(req, &t, APITOKEN_SCOPE_CONVERSATIONS_READ) != 0)
         return;
@@ -42,8 +44,14 @@ void api_v1_conversations_list(struct http_req *req)
         params_int(req, "cursor", 1, INT64_MAX, cursor) < 0 || params_int(req, "limit", 1, 100, limit) < 0 ||
         params_time(req, "created_after", created_after) < 0 ||
         params_time(req, "created_before", created_before) < 0 || params_time(req, "closed_after", closed_after) < 0 ||
-        params_time(req, "closed_before", closed_before) < 0 || params_query(req, "q", q, sizeof(q)) < 0)
+        params_time(req, "closed_before", closed_before) < 0 || params_query(req, "q", q, sizeof(q)) < 0 ||
+        params_int(req, "label_id", 1, INT64_MAX, label) < 0 ||
+        params_query(req, "priority", priority, sizeof(priority)) < 0)
         return;
+    if (priority[0] && triage_priority_value(priority) < 0) {
+        params_invalid(req, "priority", "must be low, normal, high or urgent");
+        return;
+    }
     if (status[0] && strcmp(status, "queued") != 0 && strcmp(status, "assigned") != 0 &&
         strcmp(status, "closed") != 0) {
         params_invalid(req, "status", "must be queued, assigned or closed");
@@ -63,6 +71,8 @@ void api_v1_conversations_list(struct http_req *req)
                                    .closed_after = closed_after,
                                    .closed_before = closed_before,
                                    .q = q,
+                                   .label_id = strtoll(label, NULL, 10),
+                                   .priority = priority[0] ? triage_priority_value(priority) : -1,
                                    .after = strtoll(cursor, NULL, 10),
                                    .limit = limit[0] ? atoi(limit) : 50};
     enum chat_err err = transcripts_list(req->app->db, &f, &json);
@@ -107,21 +117,6 @@ void api_v1_messages_list(struct http_req *req)
 }
 
 /* ----------------------------------------------------------------- writes */
-
-/* A move's answer: the result, or its error as the table in chat/errors.c
- * says; then the drains the move asked for (after the answer, so the
- * client learns the result before any event about what followed). */
-static void reply_move(struct http_req *req, enum chat_err err, json_t *result, const struct assign_work *work)
-{
-    if (err == CHAT_OK) {
-        http_send_json(req, 200, result);
-    } else {
-        const struct chat_err_desc *d = chat_err_desc(err);
-        json_decref(result);
-        http_send_problem(req, d->http_status, d->slug, d->text);
-    }
-    assign_run(req->app, work);
-}
 
 /* "handoff": {"summary": "..."} (the summary optional): the reply ends the
  * bot's part. 0 with *on set, or -1 with err filled. */
@@ -241,7 +236,7 @@ void api_v1_assign(struct http_req *req)
         api_token_actor(&t, &a);
         struct assign_work work = {.nteams = 0};
         enum chat_err e = convo_transfer(req->app, &a, conv, agent, team, reason, &result, &work);
-        reply_move(req, e, result, &work);
+        api_answer_move(req, e, result, &work);
     }
     json_decref(doc);
 }
@@ -262,7 +257,7 @@ static void simple_move(struct http_req *req, convo_move_fn move)
     api_token_actor(&t, &a);
     struct assign_work work = {.nteams = 0};
     enum chat_err e = move(req->app, &a, conv, &result, &work);
-    reply_move(req, e, result, &work);
+    api_answer_move(req, e, result, &work);
 }
 
 void api_v1_close(struct http_req *req)

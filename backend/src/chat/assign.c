@@ -94,7 +94,10 @@ enum chat_err assign_tx(PGconn *conn, long long conv, long long agent_id, const 
                               " upd AS (UPDATE conversations SET status = 'assigned', assignee_id = $2::bigint,"
                               "         assigned_at = now(), queued_at = NULL, closed_at = NULL, updated_at = now()"
                               "         WHERE id = $1::bigint RETURNING id),"
-                              " ag AS (UPDATE agents SET last_assigned_at = now() WHERE id = $2::bigint)"
+                              " ag AS (UPDATE agents SET last_assigned_at = now() WHERE id = $2::bigint),"
+                              /* The owner is no longer one of the others. */
+                              " pt AS (DELETE FROM conversation_participants"
+                              "        WHERE conversation_id = $1::bigint AND agent_id = $2::bigint)"
                               " SELECT (SELECT assignee_id FROM old) FROM upd",
                               2, (const char *const[]){DB_ID(conv), agent}));
     long long prev = err == CHAT_OK ? db_get_ll(res, 0, 0, 0) : 0;
@@ -108,6 +111,21 @@ enum chat_err assign_tx(PGconn *conn, long long conv, long long agent_id, const 
     if (err == CHAT_OK)
         err = notify_conv(conn, conv, change, prev != agent_id ? prev : 0, 0);
     return err;
+}
+
+static int queued_cmp(const void *x, const void *y)
+{
+    const struct assign_queued *a = x, *b = y;
+    if (a->priority != b->priority)
+        return a->priority > b->priority ? -1 : 1;
+    if (a->queued_at != b->queued_at)
+        return a->queued_at < b->queued_at ? -1 : 1;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+void assign_order_queue(struct assign_queued *q, size_t n)
+{
+    qsort(q, n, sizeof(*q), queued_cmp);
 }
 
 struct drain_ctx {
@@ -124,6 +142,7 @@ static int drain_tx(PGconn *conn, void *arg)
     const char *p_lock[2] = {klass, team};
     PGresult *qres = NULL, *ares = NULL;
     long long convs[DRAIN_BATCH];
+    struct assign_queued queued[DRAIN_BATCH];
     struct assign_agent agents[DRAIN_MAX_AGENTS];
     struct assign_plan_item plan[DRAIN_BATCH];
     size_t nconv, nagents;
@@ -137,8 +156,9 @@ static int drain_tx(PGconn *conn, void *arg)
     if (rc != DB_OK)
         goto done;
     rc = db_exec(conn, &qres,
-                 "SELECT id FROM conversations WHERE team_id = $1::bigint AND status = 'queued'"
-                 " ORDER BY queued_at, id LIMIT 50 FOR UPDATE",
+                 "SELECT id, priority, extract(epoch FROM queued_at) FROM conversations"
+                 " WHERE team_id = $1::bigint AND status = 'queued'"
+                 " ORDER BY priority DESC, queued_at, id LIMIT 50 FOR UPDATE",
                  1, p_team);
     if (rc != DB_OK || PQntuples(qres) == 0)
         goto done;
@@ -153,7 +173,7 @@ static int drain_tx(PGconn *conn, void *arg)
         goto done;
     rc = db_exec(conn, &ares,
                  "SELECT a.id, a.max_chats,"
-                 "  (SELECT count(*) FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'assigned'),"
+                 "  parley_agent_load(a.id),"
                  "  coalesce(extract(epoch FROM a.last_assigned_at), 0), a.status = 'online',"
                  "  parley_agent_live(a.id)"
                  " FROM agents a JOIN team_members tm ON tm.agent_id = a.id AND tm.team_id = $1::bigint"
@@ -164,7 +184,12 @@ static int drain_tx(PGconn *conn, void *arg)
     nconv = (size_t)PQntuples(qres);
     nagents = (size_t)PQntuples(ares);
     for (size_t i = 0; i < nconv; i++)
-        convs[i] = db_get_ll(qres, (int)i, 0, 0);
+        queued[i] = (struct assign_queued){.id = db_get_ll(qres, (int)i, 0, 0),
+                                           .priority = (int)db_get_ll(qres, (int)i, 1, 1),
+                                           .queued_at = strtod(db_get_str(qres, (int)i, 2), NULL)};
+    assign_order_queue(queued, nconv);
+    for (size_t i = 0; i < nconv; i++)
+        convs[i] = queued[i].id;
     for (size_t i = 0; i < nagents; i++) {
         agents[i].id = db_get_ll(ares, (int)i, 0, 0);
         agents[i].max_chats = (int)db_get_ll(ares, (int)i, 1, 0);

@@ -2,8 +2,11 @@
  *
  * Owns the assignment policy, as pure functions over a snapshot (unit
  * tested without a database):
- *   - the longest-waiting conversation first (queue order as given);
+ *   - the highest priority first (urgent, high, normal, low), then the
+ *     longest waiting (assign_order_queue);
  *   - to the candidate agent with the fewest open chats below their own
+ *     (a participation counts as an open chat where the conversation's team
+ *     says collaborators use capacity)
  *     max_chats; ties go to the longest idle (oldest last assignment, never
  *     assigned first), then the lowest id;
  *   - candidates are online, connected members of the team; away and
@@ -41,6 +44,17 @@ struct assign_agent {
 
 /* 1 when the agent may receive new conversations of the team at all. */
 int assign_eligible(const struct assign_agent *a);
+
+/* A conversation waiting in a team's queue. */
+struct assign_queued {
+    long long id;
+    int priority;     /* 0 low .. 3 urgent */
+    double queued_at; /* epoch seconds */
+};
+
+/* Sorts q into the order the router serves it: the highest priority first,
+ * then the longest waiting, then the lowest id. */
+void assign_order_queue(struct assign_queued *q, size_t n);
 
 struct assign_plan_item {
     long long conversation_id;

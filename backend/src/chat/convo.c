@@ -15,17 +15,7 @@ static const char *audience_of(const struct actor *a)
     return a->kind == ACTOR_VISITOR ? "visitor" : "agent";
 }
 
-/* A conversation as seen by one actor, locked for the transaction. */
-struct conv_row {
-    long long id, visitor_id, site_id, team_id, assignee_id;
-    char status[16];
-    int in_team;    /* the acting agent is a member of the conversation's team */
-    int privileged; /* the actor's privilege, an agent's narrowed by their current role */
-};
-
-/* Loads and locks; CHAT_E_NOT_FOUND when it does not exist or (for a visitor)
- * is not theirs, so a visitor cannot even learn that it exists. */
-static int load_conv(PGconn *conn, const struct actor *a, long long conv, struct conv_row *out)
+int convo_lock_tx(PGconn *conn, const struct actor *a, long long conv, struct convo_row *out)
 {
     const char *params[2] = {DB_ID(conv), DB_ID(a->kind == ACTOR_AGENT ? a->id : 0)};
     PGresult *res = NULL;
@@ -33,7 +23,7 @@ static int load_conv(PGconn *conn, const struct actor *a, long long conv, struct
     rc = db_exec(conn, &res,
                  "SELECT c.id, c.visitor_id, c.site_id, c.team_id, c.assignee_id, c.status,"
                  "  EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = $2::bigint),"
-                 "  parley_agent_privileged($2::bigint)"
+                 "  parley_agent_privileged($2::bigint), $2::bigint = ANY (c.participant_ids), c.priority"
                  " FROM conversations c WHERE c.id = $1::bigint FOR UPDATE",
                  2, params);
     if (rc != DB_OK)
@@ -52,14 +42,15 @@ static int load_conv(PGconn *conn, const struct actor *a, long long conv, struct
     /* A socket's role is the one it authenticated with: a demotion counts
      * from its commit on, before the socket is closed. */
     out->privileged = a->privileged && (a->kind != ACTOR_AGENT || db_get_bool(res, 0, 7));
+    out->participant = db_get_bool(res, 0, 8);
+    out->priority = (int)db_get_ll(res, 0, 9, 1);
     PQclear(res);
     if (a->kind == ACTOR_VISITOR && (out->visitor_id != a->id || out->site_id != a->site_id))
         return CHAT_E_NOT_FOUND;
     return DB_OK;
 }
 
-/* The conversation's JSON for the reply, read inside the transaction. */
-static int conv_json(PGconn *conn, long long conv, const char *audience, json_t **out)
+int convo_json_tx(PGconn *conn, long long conv, const char *audience, json_t **out)
 {
     const char *params[2] = {DB_ID(conv), audience};
     PGresult *res = NULL;
@@ -75,8 +66,7 @@ static int conv_json(PGconn *conn, long long conv, const char *audience, json_t 
     return rc;
 }
 
-/* An active agent's name for the text of a note, cleaned. */
-static int agent_name(PGconn *conn, long long agent_id, char *out, size_t len)
+int convo_agent_name_tx(PGconn *conn, long long agent_id, char *out, size_t len)
 {
     PGresult *res = NULL;
     int rc = db_exec(conn, &res, "SELECT name FROM agents WHERE id = $1::bigint AND active", 1,
@@ -206,7 +196,7 @@ static int start_tx(PGconn *conn, void *arg)
         ctx->created = 1;
     }
     json_t *c = NULL;
-    rc = conv_json(conn, conv, "visitor", &c);
+    rc = convo_json_tx(conn, conv, "visitor", &c);
     if (rc == DB_OK) {
         ctx->reply = json_pack("{s:o, s:b}", "conversation", c, "created", ctx->created);
         if (ctx->reply && json_array_size(ignored) > 0)
@@ -256,9 +246,9 @@ static int accept_tx(PGconn *conn, void *arg)
 {
     struct move_ctx *ctx = arg;
     move_begin(ctx);
-    struct conv_row c;
+    struct convo_row c;
     PGresult *res = NULL;
-    int rc = load_conv(conn, ctx->a, ctx->conv, &c);
+    int rc = convo_lock_tx(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
         return rc;
     if (!c.privileged && !c.in_team)
@@ -267,8 +257,7 @@ static int accept_tx(PGconn *conn, void *arg)
         return CHAT_E_INVALID_STATE;
     if (!c.privileged) {
         rc = db_exec(conn, &res,
-                     "SELECT (SELECT count(*) FROM conversations WHERE assignee_id = a.id AND status = 'assigned')"
-                     "  >= a.max_chats FROM agents a WHERE a.id = $1::bigint FOR UPDATE",
+                     "SELECT parley_agent_load(a.id) >= a.max_chats FROM agents a WHERE a.id = $1::bigint FOR UPDATE",
                      1, (const char *const[]){DB_ID(ctx->a->id)});
         if (rc != DB_OK)
             return rc;
@@ -279,7 +268,7 @@ static int accept_tx(PGconn *conn, void *arg)
     }
     rc = assign_tx(conn, c.id, ctx->a->id, "assigned");
     if (rc == DB_OK)
-        rc = conv_json(conn, c.id, "agent", &ctx->reply);
+        rc = convo_json_tx(conn, c.id, "agent", &ctx->reply);
     return rc;
 }
 
@@ -287,12 +276,12 @@ static int close_tx(PGconn *conn, void *arg)
 {
     struct move_ctx *ctx = arg;
     move_begin(ctx);
-    struct conv_row c;
+    struct convo_row c;
     char by[16], body[64];
-    int rc = load_conv(conn, ctx->a, ctx->conv, &c);
+    int rc = convo_lock_tx(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
         return rc;
-    if (ctx->a->kind == ACTOR_AGENT && !c.privileged && c.assignee_id != ctx->a->id &&
+    if (ctx->a->kind == ACTOR_AGENT && !c.privileged && c.assignee_id != ctx->a->id && !c.participant &&
         !(c.in_team && strcmp(c.status, "queued") == 0))
         return CHAT_E_FORBIDDEN;
     if (strcmp(c.status, "closed") == 0)
@@ -312,7 +301,7 @@ static int close_tx(PGconn *conn, void *arg)
     if (rc == DB_OK)
         rc = notify_conv(conn, c.id, "closed", 0, 0);
     if (rc == DB_OK)
-        rc = conv_json(conn, c.id, audience_of(ctx->a), &ctx->reply);
+        rc = convo_json_tx(conn, c.id, audience_of(ctx->a), &ctx->reply);
     if (strcmp(c.status, "assigned") == 0)
         assign_work_agent(&ctx->work, c.assignee_id);
     return rc;
@@ -322,11 +311,11 @@ static int reopen_tx(PGconn *conn, void *arg)
 {
     struct move_ctx *ctx = arg;
     move_begin(ctx);
-    struct conv_row c;
-    int rc = load_conv(conn, ctx->a, ctx->conv, &c);
+    struct convo_row c;
+    int rc = convo_lock_tx(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
         return rc;
-    if (!c.privileged && !c.in_team && c.assignee_id != ctx->a->id)
+    if (!c.privileged && !c.in_team && c.assignee_id != ctx->a->id && !c.participant)
         return CHAT_E_FORBIDDEN;
     if (strcmp(c.status, "closed") != 0)
         return CHAT_E_INVALID_STATE;
@@ -346,7 +335,7 @@ static int reopen_tx(PGconn *conn, void *arg)
         assign_work_team(&ctx->work, c.team_id);
     }
     if (rc == DB_OK)
-        rc = conv_json(conn, c.id, "agent", &ctx->reply);
+        rc = convo_json_tx(conn, c.id, "agent", &ctx->reply);
     return rc;
 }
 
@@ -354,10 +343,10 @@ static int transfer_tx(PGconn *conn, void *arg)
 {
     struct move_ctx *ctx = arg;
     move_begin(ctx);
-    struct conv_row c;
+    struct convo_row c;
     char name[512], note[1200];
     PGresult *res = NULL;
-    int rc = load_conv(conn, ctx->a, ctx->conv, &c);
+    int rc = convo_lock_tx(conn, ctx->a, ctx->conv, &c);
     if (rc != DB_OK)
         return rc;
     if (!c.privileged && c.assignee_id != ctx->a->id)
@@ -367,7 +356,7 @@ static int transfer_tx(PGconn *conn, void *arg)
     if (ctx->to_agent) {
         if (ctx->to_agent == c.assignee_id)
             return CHAT_E_INVALID_STATE;
-        rc = agent_name(conn, ctx->to_agent, name, sizeof(name));
+        rc = convo_agent_name_tx(conn, ctx->to_agent, name, sizeof(name));
         if (rc != DB_OK)
             return rc;
         /* Only to someone who is there: an agent with no live connection
@@ -417,7 +406,7 @@ static int transfer_tx(PGconn *conn, void *arg)
         assign_work_team(&ctx->work, ctx->to_team);
     }
     if (rc == DB_OK)
-        rc = conv_json(conn, c.id, "agent", &ctx->reply);
+        rc = convo_json_tx(conn, c.id, "agent", &ctx->reply);
     if (c.assignee_id && c.assignee_id != ctx->to_agent)
         assign_work_agent(&ctx->work, c.assignee_id);
     return rc;
@@ -552,7 +541,7 @@ enum chat_err convo_visitor_update(struct app *app, const struct actor *a, const
  * the agent's current role. */
 #define VIEW_CHECK                                                                                                     \
     " (($4 = 'visitor' AND c.visitor_id = $2::bigint AND c.site_id = $3::bigint)"                                      \
-    "  OR ($4 = 'agent' AND parley_agent_sees(c.team_id, c.assignee_id, $2::bigint, $5::boolean)))"
+    "  OR ($4 = 'agent' AND parley_agent_sees(c, $2::bigint, $5::boolean)))"
 
 enum chat_err convo_read(struct app *app, const struct actor *a, long long conv, long long seq, json_t **reply)
 {
@@ -569,9 +558,10 @@ enum chat_err convo_read(struct app *app, const struct actor *a, long long conv,
         "   agent_last_read_seq = CASE WHEN $4 = 'agent'"
         "     THEN greatest(c.agent_last_read_seq, least($6::bigint, c.last_seq))"
         "     ELSE c.agent_last_read_seq END"
-        "  WHERE c.id = $1::bigint AND" VIEW_CHECK "  RETURNING c.id, c.visitor_id, c.assignee_id, c.team_id,"
+        "  WHERE c.id = $1::bigint AND" VIEW_CHECK "  RETURNING c.id,"
         "   CASE WHEN $4 = 'visitor' THEN c.visitor_last_read_seq ELSE c.agent_last_read_seq END AS seq)"
-        " SELECT u.seq, parley_notify_read(u.id, u.visitor_id, u.assignee_id, u.team_id, $4, u.seq) FROM u",
+        /* (c is the row before the update: who follows it is the same.) */
+        " SELECT u.seq, parley_notify_read(c, $4, u.seq) FROM u JOIN conversations c ON c.id = u.id",
         6};
     /* Read marks only move forward: safe to run twice. */
     int rc = db_read_stmt(app->db, &res, &mark_read, params);
@@ -587,20 +577,22 @@ enum chat_err convo_read(struct app *app, const struct actor *a, long long conv,
     return CHAT_OK;
 }
 
-enum chat_err convo_typing(struct app *app, const struct actor *a, const char *name, long long conv, int on)
+enum chat_err convo_typing(struct app *app, const struct actor *a, const char *name, long long conv, int on,
+                           int internal)
 {
-    const char *params[7] = {DB_ID(conv),
+    const char *params[8] = {DB_ID(conv),
                              DB_ID(a->id),
                              DB_ID(a->site_id),
                              audience_of(a),
                              a->privileged ? "true" : "false",
                              on ? "true" : "false",
-                             a->kind == ACTOR_AGENT ? name : NULL};
+                             a->kind == ACTOR_AGENT ? name : NULL,
+                             internal && a->kind == ACTOR_AGENT ? "true" : "false"};
     PGresult *res = NULL;
     static const struct db_stmt typing = {
-        "SELECT parley_notify_typing(c, $4, $6::boolean, $7)"
+        "SELECT parley_notify_typing(c, $4, $6::boolean, $7, $8::boolean)"
         " FROM conversations c WHERE c.id = $1::bigint AND c.status <> 'closed' AND" VIEW_CHECK,
-        7};
+        8};
     int rc = db_read_stmt(app->db, &res, &typing, params); /* a second typing signal is harmless */
     if (rc != DB_OK)
         return chat_err_of(rc);
@@ -711,7 +703,8 @@ enum chat_err convo_views(struct db_pool *db, long long conv, struct convo_views
 {
     static const struct db_stmt views = {
         "SELECT c.visitor_id, c.team_id, c.assignee_id, parley_conversation_json(c, 'visitor')::text,"
-        "       parley_conversation_json(c, 'agent')::text FROM conversations c WHERE c.id = $1::bigint",
+        "       parley_conversation_json(c, 'agent')::text, array_to_string(c.participant_ids, ',')"
+        " FROM conversations c WHERE c.id = $1::bigint",
         1};
     PGresult *res = NULL;
     memset(out, 0, sizeof(*out));
@@ -724,6 +717,7 @@ enum chat_err convo_views(struct db_pool *db, long long conv, struct convo_views
         out->assignee_id = db_get_ll(res, 0, 2, 0);
         out->visitor_json = strdup(db_get_str(res, 0, 3));
         out->agent_json = strdup(db_get_str(res, 0, 4));
+        out->nparticipants = db_id_list(db_get_str(res, 0, 5), out->participants, MESSAGE_MAX_PARTICIPANTS);
         if (!out->visitor_json || !out->agent_json) {
             convo_views_free(out);
             err = CHAT_E_INTERNAL;

@@ -22,6 +22,7 @@
 #include "chat/actor.h"
 #include "chat/assign.h"
 #include "chat/errors.h"
+#include "chat/messages.h"
 #include "core/app.h"
 
 #include <jansson.h>
@@ -61,8 +62,9 @@ enum chat_err convo_reopen(struct app *app, const struct actor *a, long long con
                            struct assign_work *work) CHAT_CHECKED;
 enum chat_err convo_read(struct app *app, const struct actor *a, long long conv, long long seq,
                          json_t **reply) CHAT_CHECKED;
-enum chat_err convo_typing(struct app *app, const struct actor *a, const char *name, long long conv,
-                           int on) CHAT_CHECKED;
+/* internal: an agent typing a note or a whisper (the visitor is not told). */
+enum chat_err convo_typing(struct app *app, const struct actor *a, const char *name, long long conv, int on,
+                           int internal) CHAT_CHECKED;
 enum chat_err convo_sync(struct app *app, const struct actor *a, long long conv, long long after_seq, long long limit,
                          json_t **reply) CHAT_CHECKED;
 enum chat_err convo_list(struct app *app, const struct actor *a, json_t **reply) CHAT_CHECKED;
@@ -71,10 +73,33 @@ enum chat_err convo_list(struct app *app, const struct actor *a, json_t **reply)
  * delivering a change to the sockets. */
 struct convo_views {
     long long visitor_id, team_id, assignee_id;
+    long long participants[MESSAGE_MAX_PARTICIPANTS];
+    int nparticipants;
     char *visitor_json, *agent_json; /* parley_conversation_json; free with convo_views_free */
 };
 enum chat_err convo_views(struct db_pool *db, long long conv, struct convo_views *out) CHAT_CHECKED;
 void convo_views_free(struct convo_views *v);
+
+/* For the modules that add moves of their own (chat/participants,
+ * chat/triage), inside their transaction. */
+struct convo_row {
+    long long id, visitor_id, site_id, team_id, assignee_id;
+    char status[16];
+    int priority;    /* 0 low .. 3 urgent */
+    int in_team;     /* the acting agent is a member of the conversation's team */
+    int participant; /* the acting agent is one of its participants */
+    int privileged;  /* the actor's privilege, an agent's narrowed by their current role */
+};
+/* Loads and locks the conversation; CHAT_E_NOT_FOUND when it does not
+ * exist or (for a visitor) is not theirs, so a visitor cannot even learn
+ * that it exists. Returns DB_OK or an error code. */
+int convo_lock_tx(PGconn *conn, const struct actor *a, long long conv, struct convo_row *out);
+/* The conversation's JSON for audience ("visitor"/"agent"), read inside the
+ * transaction; *out is a new reference the caller owns. */
+int convo_json_tx(PGconn *conn, long long conv, const char *audience, json_t **out);
+/* An active agent's name for the text of an event line or note, cleaned
+ * (CHAT_E_NOT_FOUND when there is no such active agent). */
+int convo_agent_name_tx(PGconn *conn, long long agent_id, char *out, size_t len);
 
 /* Inside a transaction: puts every conversation assigned to agent_id back
  * at the front of its team's queue. Returns the number moved or -1; the

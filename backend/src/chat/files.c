@@ -447,7 +447,7 @@ enum chat_err files_list_json(struct app *app, const struct actor *who, long lon
                       " LEFT JOIN files f ON f.conversation_id = c.id AND f.message_id IS NOT NULL"
                       " LEFT JOIN messages m ON m.id = f.message_id"
                       " WHERE c.id = $1::bigint"
-                      "   AND parley_agent_sees(c.team_id, c.assignee_id, $2::bigint, $3::boolean)"
+                      "   AND parley_agent_sees(c, $2::bigint, $3::boolean)"
                       " GROUP BY c.id",
                       3, params));
 }

@@ -30,7 +30,7 @@ const char *messages_file_ids(json_t *arr, const char **ids, size_t *n)
     return NULL;
 }
 
-/* post_messages's element: {"c","ak","ai","p","pc","k","b","cm","mt","f"}. */
+/* post_messages's element: {"c","ak","ai","p","pc","k","b","cm","mt","f","w"}. */
 static json_t *post_item(const struct message_post *p)
 {
     json_t *it =
@@ -40,7 +40,8 @@ static json_t *post_item(const struct message_post *p)
         return NULL;
     if (json_object_set_new(it, "ai", p->author.id ? json_integer(p->author.id) : json_null()) != 0 ||
         (p->client_msg_id && json_object_set_new(it, "cm", json_string(p->client_msg_id)) != 0) ||
-        (p->meta && json_object_set(it, "mt", p->meta) != 0)) {
+        (p->meta && json_object_set(it, "mt", p->meta) != 0) ||
+        (p->whisper && json_object_set_new(it, "w", json_true()) != 0)) {
         json_decref(it);
         return NULL;
     }
@@ -176,7 +177,8 @@ enum chat_err messages_by_refs(struct db_pool *db, const char *refs, message_vie
 {
     static const struct db_stmt by_refs = {
         "SELECT c.visitor_id, c.team_id, c.assignee_id, m.kind = 'note', c.status = 'queued',"
-        "       parley_message_json(m, 'visitor')::text, parley_message_json(m, 'agent')::text"
+        "       parley_message_json(m, 'visitor')::text, parley_message_json(m, 'agent')::text,"
+        "       array_to_string(c.participant_ids, ',')"
         " FROM jsonb_array_elements($1::jsonb) r"
         " JOIN messages m ON m.conversation_id = (r->>0)::bigint AND m.seq = (r->>1)::bigint"
         " JOIN conversations c ON c.id = m.conversation_id"
@@ -193,6 +195,7 @@ enum chat_err messages_by_refs(struct db_pool *db, const char *refs, message_vie
             .visitor_json = db_get_bool(res, i, 3) ? NULL : db_get_str(res, i, 5),
             .agent_json = db_get_str(res, i, 6),
         };
+        m.nparticipants = db_id_list(db_get_str(res, i, 7), m.participants, MESSAGE_MAX_PARTICIPANTS);
         fn(&m, arg);
     }
     PQclear(res);

@@ -34,6 +34,7 @@ struct message_post {
     struct actor author; /* ACTOR_SYSTEM for event lines */
     int claimed;         /* author.privileged is a socket's claim: narrow it by the agent's current role */
     const char *kind;    /* "message", "note" or "event" */
+    int whisper;         /* a note that is a supervisor's or admin's whisper to the agents */
     const char *body;
     const char *client_msg_id;   /* NULL: none (no deduplication) */
     json_t *meta;                /* NULL or an object (event lines: their code and agent) */
@@ -75,8 +76,12 @@ enum chat_err messages_post_event_tx(PGconn *conn, long long conv, const char *b
 void messages_results_free(struct message_result *out, size_t n);
 
 /* A stored message as delivered: who follows it and both views. */
+#define MESSAGE_MAX_PARTICIPANTS 8 /* conversations.participant_ids */
+
 struct message_views {
     long long visitor_id, team_id, assignee_id;
+    long long participants[MESSAGE_MAX_PARTICIPANTS]; /* the other agents in it */
+    int nparticipants;
     int queued;               /* its conversation waits in the queue (the team may read along) */
     const char *visitor_json; /* NULL for a note: the visitor never sees it */
     const char *agent_json;

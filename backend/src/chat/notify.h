@@ -6,12 +6,15 @@
  * included, delivers them in commit order (live/deliver). PostgreSQL caps a
  * payload at 8000 bytes. The payloads:
  *   {"e":"msg","m":[entry, ...]}   messages created (post_messages); an
- *       entry is the message itself {"c","v","t","a","q","am","vm"}
- *       (routing + agent and visitor views) or, when too large, a
- *       [conversation_id, seq] reference
+ *       entry is the message itself {"c","v","t","a","p","q","am","vm"}
+ *       (routing: "p" the participants; agent and visitor views) or, when
+ *       too large, a [conversation_id, seq] reference
  *   {"e":"conv","c":id,"ch":change,"pa":prev_assignee,"ot":old_team}
- *   {"e":"typing","c":id,"v":visitor,"a":assignee,"t":team,"side":s,"on":b,"n":name}
- *   {"e":"read","c":id,"v":visitor,"a":assignee,"t":team,"side":s,"seq":n}
+ *       ("pa" also: a participant who just left)
+ *   {"e":"typing","c":id,"v":visitor,"a":assignee,"t":team,"p":[ids],"side":s,"on":b,"n":name,"i":internal}
+ *   {"e":"read","c":id,"v":visitor,"a":assignee,"t":team,"p":[ids],"side":s,"seq":n}
+ *   {"e":"viewers","c":id,"a":assignee,"t":team,"p":[ids],"l":[{id,name,typing}]}
+ *       who has the conversation open in a console (chat/viewers)
  *   {"e":"presence","ag":agent,"st":status,"cn":connected,"n":name}
  *   {"e":"agent_off","ag":agent}                   agent deactivated
  *   {"e":"session_off","ag":agent,"h":[sha256_hex, ...]}
@@ -30,7 +33,8 @@
 #include <libpq-fe.h>
 
 /* {"e":"conv"}: change is queued, assigned, transferred, closed, reopened,
- * requeued, rated or visitor; prev_assignee and old_team may be 0. */
+ * requeued, rated, visitor, participants, taken, escalated, priority or
+ * labels; prev_assignee and old_team may be 0. */
 enum chat_err notify_conv(PGconn *conn, long long conversation_id, const char *change, long long prev_assignee,
                           long long old_team) CHAT_CHECKED;
 

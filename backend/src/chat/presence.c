@@ -5,6 +5,7 @@
 #include "chat/assign.h"
 #include "chat/convo.h"
 #include "chat/notify.h"
+#include "chat/viewers.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "db/db.h"
@@ -263,6 +264,8 @@ static void *ticker_main(void *arg)
             next_heartbeat = now + HEARTBEAT_SECONDS;
         }
         sweep(app);
+        if (viewers_sweep(app, NULL) < 0)
+            log_warn("viewers of stopped nodes not removed");
         struct assign_work handed = {0};
         bots_sweep(app, &handed);
         assign_run(app, &handed);
@@ -304,7 +307,10 @@ void presence_stop(struct app *app)
         pthread_cond_destroy(&presence.wake);
         presence.started = 0;
     }
-    /* Our agents' connections are gone; the grace period starts now. */
+    /* Our agents' connections are gone; the grace period starts now, and
+     * the others no longer see them looking at conversations. */
+    if (viewers_sweep(app, app->node_id) < 0)
+        log_warn("could not remove this node's viewers; they go with its row");
     if (db_query(app->db, NULL,
                  "WITH gone AS (DELETE FROM agent_presence WHERE node_id = $1 RETURNING agent_id)"
                  " UPDATE agents SET last_connected_at = now() WHERE id IN (SELECT agent_id FROM gone)",

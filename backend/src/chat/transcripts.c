@@ -1,12 +1,13 @@
 #include "chat/transcripts.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* The visibility rule for agent $1 (privileged $2) over conversations c. */
 #define AGENT_SEES                                                                                                     \
-    " ($2::boolean OR c.assignee_id = $1::bigint OR EXISTS (SELECT 1 FROM team_members tm"                             \
-    "   WHERE tm.team_id = c.team_id AND tm.agent_id = $1::bigint))"
+    " ($2::boolean OR c.assignee_id = $1::bigint OR $1::bigint = ANY (c.participant_ids)"                              \
+    "  OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id AND tm.agent_id = $1::bigint))"
 
 /* NULL for an absent criterion: the SQL reads NULL as "any". */
 static const char *opt(const char *s)
@@ -60,7 +61,9 @@ enum chat_err transcripts_for_agent(struct db_pool *db, long long agent_id, int 
 
 enum chat_err transcripts_list(struct db_pool *db, const struct transcripts_filter *f, char **json)
 {
-    const char *params[12] = {opt(f->status),
+    char prio[16];
+    snprintf(prio, sizeof(prio), "%d", f->priority);
+    const char *params[14] = {opt(f->status),
                               f->site_id ? DB_ID(f->site_id) : NULL,
                               f->team_id ? DB_ID(f->team_id) : NULL,
                               f->assignee_id ? DB_ID(f->assignee_id) : NULL,
@@ -71,7 +74,9 @@ enum chat_err transcripts_list(struct db_pool *db, const struct transcripts_filt
                               opt(f->closed_before),
                               opt(f->q),
                               f->after ? DB_ID(f->after) : NULL,
-                              DB_ID(f->limit)};
+                              DB_ID(f->limit),
+                              f->label_id ? DB_ID(f->label_id) : NULL,
+                              f->priority >= 0 ? prio : NULL};
     /* q: PostgreSQL full-text search (websearch syntax) over message bodies,
      * served by the GIN index on to_tsvector('simple', body). */
     return chat_err_of(db_query_text(
@@ -89,13 +94,16 @@ enum chat_err transcripts_list(struct db_pool *db, const struct transcripts_filt
         "       AND m.kind <> 'note'"
         "       AND to_tsvector('simple', m.body) @@ websearch_to_tsquery('simple', $10)))"
         "  AND ($11::bigint IS NULL OR c.id < $11::bigint)"
+        "  AND ($13::bigint IS NULL OR EXISTS (SELECT 1 FROM conversation_labels cl"
+        "       WHERE cl.conversation_id = c.id AND cl.label_id = $13::bigint))"
+        "  AND ($14::smallint IS NULL OR c.priority = $14::smallint)"
         "  ORDER BY c.id DESC LIMIT $12::int + 1)"
         " SELECT json_build_object("
         "  'data', coalesce((SELECT json_agg(parley_conversation_json(h, 'agent') ORDER BY h.id DESC)"
         "     FROM (SELECT * FROM hits ORDER BY id DESC LIMIT $12::int) h), '[]'::json),"
         "  'next', CASE WHEN (SELECT count(*) FROM hits) > $12::int THEN"
         "     (SELECT min(id) FROM (SELECT id FROM hits ORDER BY id DESC LIMIT $12::int) x)::text END)::text",
-        12, params));
+        14, params));
 }
 
 enum chat_err transcripts_conversation(struct db_pool *db, long long id, char **json)

@@ -42,9 +42,11 @@ struct transcripts_filter {
     const char *status; /* queued, assigned or closed */
     long long site_id, team_id, assignee_id, visitor_id;
     const char *created_after, *created_before, *closed_after, *closed_before; /* RFC 3339 */
-    const char *q;   /* full-text search (websearch syntax) over message bodies, notes excluded */
-    long long after; /* the cursor: conversations with smaller ids */
-    int limit;       /* 1..100 */
+    const char *q;      /* full-text search (websearch syntax) over message bodies, notes excluded */
+    long long label_id; /* carries this label */
+    int priority;       /* -1: any; 0 low .. 3 urgent */
+    long long after;    /* the cursor: conversations with smaller ids */
+    int limit;          /* 1..100 */
 };
 
 /* {"data": [...], "next": id text or null} into *json (the caller frees). */

@@ -405,6 +405,23 @@ const char *db_id_text(char *buf, long long v)
     return buf;
 }
 
+int db_id_list(const char *text, long long *out, int max)
+{
+    int n = 0;
+    while (text && *text && n < max) {
+        char *end = NULL;
+        long long v = strtoll(text, &end, 10);
+        if (end == text)
+            break;
+        if (v > 0)
+            out[n++] = v;
+        text = *end == ',' ? end + 1 : end;
+        if (*end != ',')
+            break;
+    }
+    return n;
+}
+
 void db_bytea_hex(const unsigned char *bytes, size_t n, char *out)
 {
     out[0] = '\\';

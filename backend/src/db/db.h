@@ -109,6 +109,11 @@ void db_bytea_hex(const unsigned char *bytes, size_t n, char *out);
  * frees. NULL when out of memory. */
 char *db_id_array(const long long *ids, size_t n);
 
+/* Reads ids from text such as "3,5,8" (array_to_string of a bigint[]) into
+ * out[0..max); returns how many (0 for NULL or empty text; ids beyond max
+ * and anything that is not a positive id are left out). */
+int db_id_list(const char *text, long long *out, int max);
+
 /* *all = whether every id in ids[0..n) names a row of table (its "id"
  * column). table is a literal in the caller, never input: a table name is the
  * one part of a statement that cannot be a parameter. */

@@ -44,6 +44,19 @@ static void publish(struct app *app, struct hub_event *ev)
         wsconn_frame_unref(ev->agent_frame);
 }
 
+/* The participants ("p": [agent ids]) of a notification, into ev. */
+static void participants_of(json_t *p, struct hub_event *ev)
+{
+    json_t *id;
+    size_t i;
+    ev->nparticipants = 0;
+    json_array_foreach(json_object_get(p, "p"), i, id)
+    {
+        if (ev->nparticipants < HUB_MAX_PARTICIPANTS && json_integer_value(id) > 0)
+            ev->participants[ev->nparticipants++] = json_integer_value(id);
+    }
+}
+
 /* Publishes one stored message to its audience. */
 static void publish_message(const struct message_views *m, void *arg)
 {
@@ -56,6 +69,8 @@ static void publish_message(const struct message_views *m, void *arg)
         .team_id = m->team_id,
         .assignee_id = m->assignee_id,
     };
+    for (int i = 0; i < m->nparticipants && i < HUB_MAX_PARTICIPANTS; i++)
+        ev.participants[ev.nparticipants++] = m->participants[i];
     /* Internal notes have no visitor view: they never reach the visitor. */
     if (m->visitor_json)
         ev.visitor_frame = frame_wrap("message.created", "", "message", m->visitor_json);
@@ -85,6 +100,7 @@ static void publish_carried(struct app *app, json_t *e)
         .team_id = json_integer_value(json_object_get(e, "t")),
         .assignee_id = json_integer_value(json_object_get(e, "a")),
     };
+    participants_of(e, &ev);
     /* A note has no visitor view: it never reaches the visitor. */
     if (visitor_text)
         ev.visitor_frame = frame_wrap("message.created", "", "message", visitor_text);
@@ -136,6 +152,8 @@ static void dispatch_conversation(struct app *app, json_t *p)
             .visitor_frame = frame_wrap("conversation.updated", extra, "conversation", v.visitor_json),
             .agent_frame = frame_wrap("conversation.updated", extra, "conversation", v.agent_json),
         };
+        for (int i = 0; i < v.nparticipants && i < HUB_MAX_PARTICIPANTS; i++)
+            ev.participants[ev.nparticipants++] = v.participants[i];
         team = ev.team_id;
         publish(app, &ev);
         /* The old team's watchers must see it leave their queue. */
@@ -196,12 +214,15 @@ static void dispatch_typing_or_read(struct app *app, json_t *p, int is_typing)
     json_t *out;
     if (!side || (strcmp(side, "visitor") != 0 && strcmp(side, "agent") != 0))
         return;
+    /* Typing an internal note or a whisper is not news for the visitor. */
+    int to_visitor = strcmp(side, "agent") == 0 && !json_is_true(json_object_get(p, "i"));
     struct hub_event ev = {
-        .audience = HUB_INVOLVED | HUB_PRIV_WATCHERS | (strcmp(side, "agent") == 0 ? HUB_VISITOR : 0),
+        .audience = HUB_INVOLVED | HUB_PRIV_WATCHERS | (to_visitor ? HUB_VISITOR : 0),
         .visitor_id = json_integer_value(json_object_get(p, "v")),
         .team_id = json_integer_value(json_object_get(p, "t")),
         .assignee_id = json_integer_value(json_object_get(p, "a")),
     };
+    participants_of(p, &ev);
     json_int_t conv = json_integer_value(json_object_get(p, "c"));
     if (is_typing) {
         out = json_pack("{s:s, s:I, s:s, s:b}", "type", "typing", "conversation_id", conv, "side", side, "on",
@@ -218,6 +239,24 @@ static void dispatch_typing_or_read(struct app *app, json_t *p, int is_typing)
     ev.agent_frame = frame_json(out);
     if (ev.agent_frame && (ev.audience & HUB_VISITOR))
         ev.visitor_frame = wsconn_frame_ref(ev.agent_frame);
+    publish(app, &ev);
+}
+
+/* {"e":"viewers","c","a","t","p","l":[{id,name,typing}]}: who has the
+ * conversation open, for every agent who may see it. */
+static void dispatch_viewers(struct app *app, json_t *p)
+{
+    json_t *list = json_object_get(p, "l");
+    if (!json_is_array(list))
+        return;
+    struct hub_event ev = {
+        .audience = HUB_INVOLVED | HUB_PRIV_WATCHERS | HUB_TEAM_WATCHERS,
+        .team_id = json_integer_value(json_object_get(p, "t")),
+        .assignee_id = json_integer_value(json_object_get(p, "a")),
+    };
+    participants_of(p, &ev);
+    ev.agent_frame = frame_json(json_pack("{s:s, s:O, s:O}", "type", "conversation.viewers", "conversation_id",
+                                          json_object_get(p, "c"), "viewers", list));
     publish(app, &ev);
 }
 
@@ -266,6 +305,9 @@ void deliver_notification(struct app *app, const char *payload)
             dispatch_messages(app, json_object_get(p, "m"));
     } else if (strcmp(e, "conv") == 0) {
         dispatch_conversation(app, p);
+    } else if (strcmp(e, "viewers") == 0) {
+        if (hub_has_agents(app->hub))
+            dispatch_viewers(app, p);
     } else if (strcmp(e, "typing") == 0) {
         dispatch_typing_or_read(app, p, 1);
     } else if (strcmp(e, "read") == 0) {

@@ -106,6 +106,17 @@ static int agent_in_team(const struct ws_conn *c, long long team_id)
     return 0;
 }
 
+static int agent_involved(const struct ws_conn *c, const struct hub_event *ev)
+{
+    if ((ev->assignee_id && c->agent.id == ev->assignee_id) ||
+        (ev->prev_assignee_id && c->agent.id == ev->prev_assignee_id))
+        return 1;
+    for (int i = 0; i < ev->nparticipants && i < HUB_MAX_PARTICIPANTS; i++)
+        if (c->agent.id == ev->participants[i])
+            return 1;
+    return 0;
+}
+
 /* Whether an agent connection is in the event's audience. */
 static int agent_wants(const struct ws_conn *c, const struct hub_event *ev)
 {
@@ -114,8 +125,7 @@ static int agent_wants(const struct ws_conn *c, const struct hub_event *ev)
         return 0;
     if ((ev->audience & HUB_ALL_AGENTS))
         return 1;
-    if ((ev->audience & HUB_INVOLVED) && ((ev->assignee_id && c->agent.id == ev->assignee_id) ||
-                                          (ev->prev_assignee_id && c->agent.id == ev->prev_assignee_id)))
+    if ((ev->audience & HUB_INVOLVED) && agent_involved(c, ev))
         return 1;
     if (watching && (ev->audience & HUB_PRIV_WATCHERS) && c->privileged)
         return 1;
@@ -140,9 +150,15 @@ void hub_publish(struct hub *hub, const struct hub_event *ev)
                     wsconn_send(c, ev->agent_frame);
         } else {
             /* Only the involved agents: look them up, don't scan. */
-            long long ids[2] = {ev->assignee_id, ev->prev_assignee_id};
-            for (int k = 0; k < 2; k++) {
-                if (!ids[k] || (k == 1 && ids[1] == ids[0]))
+            long long ids[2 + HUB_MAX_PARTICIPANTS] = {ev->assignee_id, ev->prev_assignee_id};
+            int n = 2;
+            for (int i = 0; i < ev->nparticipants && i < HUB_MAX_PARTICIPANTS; i++)
+                ids[n++] = ev->participants[i];
+            for (int k = 0; k < n; k++) {
+                int seen = !ids[k];
+                for (int j = 0; j < k && !seen; j++)
+                    seen = ids[j] == ids[k];
+                if (seen)
                     continue;
                 for (struct ws_conn *c = hub->agents[bucket_of(ids[k])]; c; c = c->idx_next)
                     if (c->agent.id == ids[k])

@@ -3,8 +3,8 @@
  * Owns the registry of authenticated WebSocket connections, indexed by
  * visitor and by agent, and the rules for who receives what: a visitor gets
  * only events of their own conversations and never internal notes; an agent
- * gets events of conversations assigned to them (or just transferred away
- * from them); queue watchers get the queue changes of their teams;
+ * gets events of conversations assigned to them, that they participate in
+ * (or just transferred away from them, or just left); queue watchers get the queue changes of their teams;
  * supervisors and admins who watch get every conversation's events.
  *
  * One instance per process (app->hub). A read-write lock guards the
@@ -17,16 +17,20 @@
 
 /* Audiences of an event (bit set). */
 #define HUB_VISITOR       1u  /* the conversation's visitor */
-#define HUB_INVOLVED      2u  /* assignee and previous assignee */
+#define HUB_INVOLVED      2u  /* assignee, previous assignee and participants */
 #define HUB_PRIV_WATCHERS 4u  /* watching supervisors/admins, any team */
 #define HUB_TEAM_WATCHERS 8u  /* every watcher of the conversation's team */
 #define HUB_ALL_AGENTS    16u /* every agent connection */
+
+#define HUB_MAX_PARTICIPANTS 8 /* as conversations.participant_ids allows */
 
 struct hub_event {
     unsigned audience;
     long long visitor_id;
     long long team_id;
     long long assignee_id, prev_assignee_id;
+    long long participants[HUB_MAX_PARTICIPANTS]; /* agents in the conversation besides its assignee */
+    int nparticipants;
     long long skip_agent_id;        /* this agent gets nothing (has it already) */
     struct ws_frame *visitor_frame; /* for HUB_VISITOR, may be NULL */
     struct ws_frame *agent_frame;   /* for the agent audiences, may be NULL */

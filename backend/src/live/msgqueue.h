@@ -25,7 +25,8 @@ long msgqueue_length(struct msgqueue *mq);
 
 /* Queues a message from conn's actor, with nfiles attachments (file ids).
  * Copies everything it needs and holds a
- * reference on conn until the ack is queued. kind: "message" or "note".
+ * reference on conn until the ack is queued. kind: "message", "note" or
+ * "whisper" (a note that is a supervisor's whisper).
  * Returns 0, or -1 if the queue is full, stopping or out of memory. */
 int msgqueue_post(struct msgqueue *mq, struct ws_conn *conn, const struct actor *a, const char *request_id,
                   long long conversation_id, const char *kind, const char *body, const char *client_msg_id,

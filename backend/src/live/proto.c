@@ -24,7 +24,15 @@ static const char *const f_start[] = {"type", "id", "prechat", "page_url", "refe
 static const char *const f_rate[] = {"type", "id", "conversation_id", "rating", "comment", NULL};
 static const char *const f_visitor[] = {"type", "id", "name", "email", "attributes", "page_url", NULL};
 static const char *const f_send[] = {"type", "id", "conversation_id", "client_msg_id", "body", "attachments", NULL};
-static const char *const f_typing[] = {"type", "id", "conversation_id", "on", NULL};
+static const char *const f_note[] = {"type", "id",          "conversation_id", "client_msg_id",
+                                     "body", "attachments", "whisper",         NULL};
+static const char *const f_typing[] = {"type", "id", "conversation_id", "on", "note", NULL};
+static const char *const f_invite[] = {"type", "id", "conversation_id", "agent_id", NULL};
+static const char *const f_escalate[] = {"type",       "id",     "conversation_id", "to_agent_id",
+                                         "to_team_id", "reason", "priority",        NULL};
+static const char *const f_priority[] = {"type", "id", "conversation_id", "priority", NULL};
+static const char *const f_labels[] = {"type", "id", "conversation_id", "label_ids", NULL};
+static const char *const f_view[] = {"type", "id", "conversation_id", "on", NULL};
 static const char *const f_read[] = {"type", "id", "conversation_id", "seq", NULL};
 static const char *const f_sync[] = {"type", "id", "conversation_id", "after_seq", "limit", NULL};
 static const char *const f_conv[] = {"type", "id", "conversation_id", NULL};
@@ -36,7 +44,7 @@ static const struct type_spec types[] = {
     {"ping", PT_PING, ROLE_BOTH, f_none},
     {"conversation.start", PT_CONVERSATION_START, ROLE_V, f_start},
     {"message.send", PT_MESSAGE_SEND, ROLE_BOTH, f_send},
-    {"note.send", PT_NOTE_SEND, ROLE_A, f_send},
+    {"note.send", PT_NOTE_SEND, ROLE_A, f_note},
     {"typing", PT_TYPING, ROLE_BOTH, f_typing},
     {"read", PT_READ, ROLE_BOTH, f_read},
     {"sync", PT_SYNC, ROLE_BOTH, f_sync},
@@ -49,6 +57,14 @@ static const struct type_spec types[] = {
     {"conversations.list", PT_CONVERSATIONS_LIST, ROLE_BOTH, f_none},
     {"conversation.rate", PT_CONVERSATION_RATE, ROLE_V, f_rate},
     {"visitor.update", PT_VISITOR_UPDATE, ROLE_V, f_visitor},
+    {"conversation.invite", PT_CONVERSATION_INVITE, ROLE_A, f_invite},
+    {"conversation.join", PT_CONVERSATION_JOIN, ROLE_A, f_conv},
+    {"conversation.leave", PT_CONVERSATION_LEAVE, ROLE_A, f_conv},
+    {"conversation.take", PT_CONVERSATION_TAKE, ROLE_A, f_conv},
+    {"conversation.escalate", PT_CONVERSATION_ESCALATE, ROLE_A, f_escalate},
+    {"conversation.set_priority", PT_CONVERSATION_PRIORITY, ROLE_A, f_priority},
+    {"conversation.set_labels", PT_CONVERSATION_LABELS, ROLE_A, f_labels},
+    {"conversation.view", PT_CONVERSATION_VIEW, ROLE_A, f_view},
 };
 
 const char *proto_type_name(enum proto_type type)
@@ -205,10 +221,32 @@ static int parse_prechat(json_t *root, struct proto_msg *m, struct proto_error *
     return 0;
 }
 
+/* label_ids: the complete set, 0..PROTO_LABELS_MAX distinct positive ids. */
+static int parse_label_ids(json_t *root, struct proto_msg *m, struct proto_error *err)
+{
+    json_t *ids = json_object_get(root, "label_ids"), *v;
+    size_t i;
+    if (!json_is_array(ids))
+        return fail(err, PE_INVALID_FIELD, "label_ids", "must be an array of label ids");
+    if (json_array_size(ids) > PROTO_LABELS_MAX)
+        return fail(err, PE_INVALID_FIELD, "label_ids", "has more than 20 labels");
+    json_array_foreach(ids, i, v)
+    {
+        if (!json_is_integer(v) || json_integer_value(v) < 1)
+            return fail(err, PE_INVALID_FIELD, "label_ids", "must be an array of label ids");
+        for (size_t j = 0; j < m->nlabels; j++)
+            if (m->label_ids[j] == json_integer_value(v))
+                return fail(err, PE_INVALID_FIELD, "label_ids", "names a label twice");
+        m->label_ids[m->nlabels++] = json_integer_value(v);
+    }
+    return 0;
+}
+
 static int parse_fields(json_t *root, const struct type_spec *spec, const struct proto_limits *lim, struct proto_msg *m,
                         struct proto_error *err)
 {
     static const char *const statuses[] = {"online", "away", "offline", NULL};
+    static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
     struct problem_field f;
     int on = 0;
     switch (spec->type) {
@@ -230,15 +268,50 @@ static int parse_fields(json_t *root, const struct type_spec *spec, const struct
         m->offline = on;
         return parse_prechat(root, m, err);
     case PT_MESSAGE_SEND:
+        return parse_body(root, lim, m, err);
     case PT_NOTE_SEND:
+        if (jfield_bool(root, "whisper", 0, &m->whisper, &f) != 0)
+            return fail_field(err, &f);
         return parse_body(root, lim, m, err);
     case PT_TYPING:
+    case PT_CONVERSATION_VIEW:
         if (need_conversation(root, m, err) != 0)
             return -1;
-        if (jfield_bool(root, "on", JF_REQUIRED, &on, &f) != 0)
+        if (jfield_bool(root, "on", JF_REQUIRED, &on, &f) != 0 || jfield_bool(root, "note", 0, &m->internal, &f) != 0)
             return fail_field(err, &f);
         m->on = on;
         return 0;
+    case PT_CONVERSATION_INVITE:
+        if (need_conversation(root, m, err) != 0)
+            return -1;
+        if (jfield_int(root, "agent_id", JF_REQUIRED, 1, INT64_MAX, &m->agent_id, &f) != 0)
+            return fail_field(err, &f);
+        return 0;
+    case PT_CONVERSATION_JOIN:
+    case PT_CONVERSATION_LEAVE:
+    case PT_CONVERSATION_TAKE:
+        return need_conversation(root, m, err);
+    case PT_CONVERSATION_ESCALATE:
+        if (need_conversation(root, m, err) != 0)
+            return -1;
+        if (jfield_int(root, "to_agent_id", 0, 1, INT64_MAX, &m->to_agent_id, &f) != 0 ||
+            jfield_int(root, "to_team_id", 0, 1, INT64_MAX, &m->to_team_id, &f) != 0 ||
+            jfield_string(root, "reason", JF_TEXT, 0, PROTO_REASON_MAX, &m->reason, &f) != 0 ||
+            jfield_enum(root, "priority", 0, priorities, &m->priority, &f) != 0)
+            return fail_field(err, &f);
+        if ((m->to_agent_id != 0) == (m->to_team_id != 0))
+            return fail(err, PE_INVALID_FIELD, "to_agent_id", "give exactly one of to_agent_id and to_team_id");
+        return 0;
+    case PT_CONVERSATION_PRIORITY:
+        if (need_conversation(root, m, err) != 0)
+            return -1;
+        if (jfield_enum(root, "priority", JF_REQUIRED, priorities, &m->priority, &f) != 0)
+            return fail_field(err, &f);
+        return 0;
+    case PT_CONVERSATION_LABELS:
+        if (need_conversation(root, m, err) != 0)
+            return -1;
+        return parse_label_ids(root, m, err);
     case PT_READ:
         if (need_conversation(root, m, err) != 0)
             return -1;

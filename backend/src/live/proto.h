@@ -33,6 +33,14 @@ enum proto_type {
     PT_CONVERSATIONS_LIST,    /* both: the caller's open conversations */
     PT_CONVERSATION_RATE,     /* visitor: good/bad and a comment after close */
     PT_VISITOR_UPDATE,        /* visitor: name, email, custom attributes, current page */
+    PT_CONVERSATION_INVITE,   /* agent: a colleague joins as a participant */
+    PT_CONVERSATION_JOIN,     /* agent (supervisor, admin): barge in */
+    PT_CONVERSATION_LEAVE,    /* agent: a participant leaves */
+    PT_CONVERSATION_TAKE,     /* agent: a participant or supervisor takes ownership */
+    PT_CONVERSATION_ESCALATE, /* agent: to a team or an agent, nobody leaves */
+    PT_CONVERSATION_PRIORITY, /* agent: conversation.set_priority */
+    PT_CONVERSATION_LABELS,   /* agent: conversation.set_labels */
+    PT_CONVERSATION_VIEW,     /* agent: this socket shows (or stops showing) a conversation */
 };
 
 /* Stable error codes (sent as "code" in error replies). */
@@ -77,6 +85,7 @@ struct proto_limits {
 #define PROTO_PRECHAT_MAX_FIELDS 20
 #define PROTO_PRECHAT_VALUE_MAX  1000
 #define PROTO_SYNC_LIMIT_MAX     500
+#define PROTO_LABELS_MAX         20 /* labels on one conversation */
 
 struct proto_msg {
     enum proto_type type;
@@ -86,16 +95,22 @@ struct proto_msg {
     const char *client_msg_id;
     const char *file_ids[MESSAGE_MAX_FILES]; /* message.send / note.send attachments */
     size_t nfiles;
-    const char *token;      /* auth (visitor) */
-    const char *csrf_token; /* auth (agent) */
-    const char *status;     /* status.set */
-    long long seq;          /* read */
-    long long after_seq;    /* sync */
-    long long limit;        /* sync */
-    int on;                 /* typing */
-    long long to_agent_id;  /* transfer: exactly one of these two */
+    const char *token;                     /* auth (visitor) */
+    const char *csrf_token;                /* auth (agent) */
+    const char *status;                    /* status.set */
+    long long seq;                         /* read */
+    long long after_seq;                   /* sync */
+    long long limit;                       /* sync */
+    int on;                                /* typing; conversation.view */
+    int internal;                          /* typing: an internal note or whisper (never shown to the visitor) */
+    int whisper;                           /* note.send: a supervisor's whisper to the agents */
+    long long agent_id;                    /* conversation.invite */
+    const char *priority;                  /* set_priority, escalate: low|normal|high|urgent */
+    long long label_ids[PROTO_LABELS_MAX]; /* set_labels */
+    size_t nlabels;
+    long long to_agent_id; /* transfer: exactly one of these two */
     long long to_team_id;
-    const char *reason;              /* transfer */
+    const char *reason;              /* transfer, escalate */
     const char *page_url, *referrer; /* conversation.start */
     int offline;                     /* conversation.start: left while nobody was online */
     const char *rating, *comment;    /* conversation.rate */

@@ -2,8 +2,11 @@
 
 #include "chat/assign.h"
 #include "chat/convo.h"
+#include "chat/participants.h"
 #include "chat/presence.h"
 #include "chat/sessions.h"
+#include "chat/triage.h"
+#include "chat/viewers.h"
 #include "chat/visitors.h"
 #include "core/clock.h"
 #include "core/connlimit.h"
@@ -333,6 +336,39 @@ static void reply(struct ws_conn *c, const char *id, enum chat_err err, json_t *
     }
 }
 
+/* Where conv is in the socket's list of shown conversations, or -1. */
+static int viewing_index(const struct ws_conn *c, long long conv)
+{
+    for (int i = 0; i < c->nviewing; i++)
+        if (c->viewing[i] == conv)
+            return i;
+    return -1;
+}
+
+/* conversation.view: the socket shows (on) or stops showing a conversation;
+ * the list is kept here so that closing the socket takes it away. */
+static enum chat_err view_conversation(struct ws_conn *c, const struct actor *a, long long conv, int on,
+                                       json_t **result)
+{
+    int at = viewing_index(c, conv);
+    enum chat_err err = CHAT_OK;
+    if (on && at < 0) {
+        if (c->nviewing >= VIEWERS_PER_SOCKET)
+            return CHAT_E_LIMIT;
+        err = viewers_set(c->app, a, conv, 1);
+        if (err == CHAT_OK)
+            c->viewing[c->nviewing++] = conv;
+    } else if (!on && at >= 0) {
+        err = viewers_set(c->app, a, conv, 0);
+        /* Gone from this socket's list whatever the database said: a row
+         * left behind is removed with the node, and is harmless till then. */
+        c->viewing[at] = c->viewing[--c->nviewing];
+    }
+    if (err == CHAT_OK)
+        *result = json_pack("{s:I, s:b}", "conversation_id", (json_int_t)conv, "viewing", on);
+    return err;
+}
+
 /* One budget per visitor (all their sockets on this node) for messages and
  * visitor.update. */
 static int visitor_rate_ok(struct ws_conn *c)
@@ -372,7 +408,10 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
             wsconn_send_error(c, m->id, PE_RATE_LIMITED, "too many messages; slow down", NULL);
             return;
         }
-        if (msgqueue_post(app->msgs, c, &a, m->id, m->conversation_id, m->type == PT_NOTE_SEND ? "note" : "message",
+        if (msgqueue_post(app->msgs, c, &a, m->id, m->conversation_id,
+                          m->type == PT_MESSAGE_SEND ? "message"
+                          : m->whisper               ? "whisper"
+                                                     : "note",
                           m->body, m->client_msg_id, m->file_ids, m->nfiles) != 0)
             wsconn_send_error(c, m->id, PE_UNAVAILABLE, "the server is busy or stopping; send it again", NULL);
         return;
@@ -386,11 +425,15 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
                 send_ack(c, m->id, NULL);
             return;
         }
-        err = convo_typing(app, &a, c->agent.name, m->conversation_id, m->on);
+        err = convo_typing(app, &a, c->agent.name, m->conversation_id, m->on, m->internal);
         if (err == CHAT_OK) {
             c->last_typing_at = now;
             c->last_typing_on = m->on;
             c->last_typing_conv = m->conversation_id;
+            /* The colleagues looking at it see who is writing. */
+            if (c->role == PROTO_AGENT && viewing_index(c, m->conversation_id) >= 0 &&
+                viewers_typing(app, c->agent.id, m->conversation_id, m->on) != CHAT_OK)
+                log_warn("typing not shown to the other viewers: the database is not reachable");
         }
         if (err != CHAT_OK || m->id)
             reply(c, m->id, err, NULL);
@@ -440,6 +483,31 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
         break;
     case PT_CONVERSATION_RATE:
         err = convo_rate(app, &a, m->conversation_id, m->rating, m->comment, &result);
+        break;
+    case PT_CONVERSATION_INVITE:
+        err = participants_invite(app, &a, m->conversation_id, m->agent_id, &result);
+        break;
+    case PT_CONVERSATION_JOIN:
+        err = participants_join(app, &a, m->conversation_id, &result);
+        break;
+    case PT_CONVERSATION_LEAVE:
+        err = participants_leave(app, &a, m->conversation_id, a.id, &result);
+        break;
+    case PT_CONVERSATION_TAKE:
+        err = participants_take(app, &a, m->conversation_id, &result, &work);
+        break;
+    case PT_CONVERSATION_ESCALATE:
+        err = participants_escalate(app, &a, m->conversation_id, m->to_agent_id, m->to_team_id, m->reason,
+                                    m->priority ? triage_priority_value(m->priority) : -1, &result, &work);
+        break;
+    case PT_CONVERSATION_PRIORITY:
+        err = triage_set_priority(app, &a, m->conversation_id, triage_priority_value(m->priority), &result);
+        break;
+    case PT_CONVERSATION_LABELS:
+        err = triage_set_labels(app, &a, m->conversation_id, m->label_ids, m->nlabels, &result);
+        break;
+    case PT_CONVERSATION_VIEW:
+        err = view_conversation(c, &a, m->conversation_id, m->on, &result);
         break;
     }
     /* The answer first, then what follows from it (assignments), so the
@@ -524,6 +592,14 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
         hub_remove(c->app->hub, c);
         if (c->role == PROTO_AGENT)
             presence_agent_disconnected(c->app, c->agent.id, c->agent.name);
+        if (c->role == PROTO_AGENT && c->nviewing > 0) {
+            struct actor a;
+            actor_of(c, &a);
+            for (int i = 0; i < c->nviewing; i++)
+                if (viewers_set(c->app, &a, c->viewing[i], 0) != CHAT_OK)
+                    log_warn("viewer not removed; it goes with this node");
+            c->nviewing = 0;
+        }
     }
     /* Stop the writer before civetweb frees the connection. */
     wsconn_stop_writer(c);

@@ -17,6 +17,7 @@
 #define PARLEY_WSCONN_H
 
 #include "chat/agents.h"
+#include "chat/viewers.h"
 #include "core/app.h"
 #include "core/peer.h"
 #include "live/proto.h"
@@ -61,6 +62,8 @@ struct ws_conn {
     double last_typing_at; /* reader thread only */
     int last_typing_on;
     long long last_typing_conv;
+    long long viewing[VIEWERS_PER_SOCKET]; /* conversations this socket shows (reader thread only) */
+    int nviewing;
 
     /* Outbound queue and the rest of the connection's state: guarded by lock. */
     pthread_mutex_t lock;

@@ -11,17 +11,27 @@ LANGUAGE sql STABLE AS $$
                     WHERE a.id = agent_id AND a.active AND a.role IN ('supervisor', 'admin'))
 $$;
 
--- Whether an agent may see a conversation (of team team_id, assigned to
--- assignee_id): a supervisor or admin (claimed: what the caller believes,
--- narrowed by the agent's current role), its assignee, or a member of its
--- team. Never NULL. The one definition of "the agent sees it" for reads,
--- uploads and downloads.
-CREATE OR REPLACE FUNCTION parley_agent_sees(team_id bigint, assignee_id bigint, agent_id bigint, claimed boolean)
+-- Whether an agent may see conversation c: a supervisor or admin (claimed:
+-- what the caller believes, narrowed by the agent's current role), its
+-- assignee, one of its participants, or a member of its team. Never NULL.
+-- The one definition of "the agent sees it" for reads, uploads and
+-- downloads.
+CREATE OR REPLACE FUNCTION parley_agent_sees(c conversations, agent_id bigint, claimed boolean)
 RETURNS boolean
 LANGUAGE sql STABLE AS $$
-    SELECT (claimed AND parley_agent_privileged(agent_id)) OR assignee_id IS NOT DISTINCT FROM agent_id
-        OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = parley_agent_sees.team_id
+    SELECT (claimed AND parley_agent_privileged(agent_id)) OR c.assignee_id IS NOT DISTINCT FROM agent_id
+        OR agent_id = ANY (c.participant_ids)
+        OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = c.team_id
                                                    AND tm.agent_id = parley_agent_sees.agent_id)
+$$;
+
+-- Whether an agent may act in conversation c (write to the visitor, close,
+-- transfer, invite): its assignee, a participant, or a supervisor or admin.
+CREATE OR REPLACE FUNCTION parley_agent_acts(c conversations, agent_id bigint, claimed boolean)
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT (claimed AND parley_agent_privileged(agent_id)) OR c.assignee_id IS NOT DISTINCT FROM agent_id
+        OR agent_id = ANY (c.participant_ids)
 $$;
 
 -- How long a node may go without a heartbeat before its connections count

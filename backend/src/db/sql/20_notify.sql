@@ -17,21 +17,45 @@ LANGUAGE sql AS $$
         'pa', nullif(prev_assignee, 0), 'ot', nullif(old_team, 0))))
 $$;
 
--- Someone read conversation conv up to seq (side: visitor or agent); the
--- visitor, assignee and team say who hears of it.
-CREATE OR REPLACE FUNCTION parley_notify_read(conv bigint, visitor bigint, assignee bigint, team bigint, side text,
-                                              seq bigint) RETURNS void
+-- Someone read conversation c up to seq (side: visitor or agent); its
+-- visitor, assignee, participants and team say who hears of it.
+CREATE OR REPLACE FUNCTION parley_notify_read(c conversations, side text, seq bigint) RETURNS void
 LANGUAGE sql AS $$
-    SELECT parley_notify(jsonb_build_object('e', 'read', 'c', conv, 'v', visitor, 'a', assignee, 't', team,
-        'side', side, 'seq', seq))
+    SELECT parley_notify(jsonb_build_object('e', 'read', 'c', c.id, 'v', c.visitor_id, 'a', c.assignee_id,
+        't', c.team_id, 'p', c.participant_ids, 'side', side, 'seq', seq))
 $$;
 
--- Someone started or stopped typing (name: the agent's, for agents).
-CREATE OR REPLACE FUNCTION parley_notify_typing(c conversations, side text, typing boolean, name text)
-RETURNS void
+-- Someone started or stopped typing (name: the agent's, for agents). An
+-- agent typing an internal note or a whisper (internal) is not news for
+-- the visitor.
+CREATE OR REPLACE FUNCTION parley_notify_typing(c conversations, side text, typing boolean, name text,
+                                                internal boolean) RETURNS void
 LANGUAGE sql AS $$
     SELECT parley_notify(jsonb_strip_nulls(jsonb_build_object('e', 'typing', 'c', c.id, 'v', c.visitor_id,
-        'a', c.assignee_id, 't', c.team_id, 'side', side, 'on', typing, 'n', name)))
+        'a', c.assignee_id, 't', c.team_id, 'p', c.participant_ids, 'side', side, 'on', typing, 'n', name,
+        'i', nullif(internal, false))))
+$$;
+
+-- Who has conversation c open in the console right now (on a node whose
+-- heartbeat is fresh), and who of them is typing: at most 12, the earliest
+-- first, names cut to 50 characters so that the payload stays small.
+CREATE OR REPLACE FUNCTION parley_viewers_json(conv bigint) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('id', x.agent_id, 'name', left(a.name, 50), 'typing', x.typing)
+                              ORDER BY x.since, x.agent_id), '[]'::jsonb)
+      FROM (SELECT v.agent_id, min(v.since) AS since, bool_or(coalesce(v.typing_until > now(), false)) AS typing
+              FROM conversation_viewers v JOIN nodes n ON n.id = v.node_id
+             WHERE v.conversation_id = conv AND n.heartbeat_at > now() - parley_node_timeout()
+             GROUP BY v.agent_id ORDER BY min(v.since), v.agent_id LIMIT 12) x
+      JOIN agents a ON a.id = x.agent_id
+$$;
+
+-- The viewers of conversation c changed: every agent who may see it hears
+-- the new list.
+CREATE OR REPLACE FUNCTION parley_notify_viewers(c conversations) RETURNS void
+LANGUAGE sql AS $$
+    SELECT parley_notify(jsonb_build_object('e', 'viewers', 'c', c.id, 'a', c.assignee_id, 't', c.team_id,
+        'p', c.participant_ids, 'l', parley_viewers_json(c.id)))
 $$;
 
 -- An agent's status or connection changed.

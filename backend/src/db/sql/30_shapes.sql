@@ -54,8 +54,22 @@ LANGUAGE sql STABLE AS $$
         'event_agent', CASE WHEN m.kind = 'event' AND m.meta ? 'agent_id' THEN
             (SELECT a.name FROM agents a WHERE a.id = (m.meta->>'agent_id')::bigint) END,
         'event_by', CASE WHEN m.kind = 'event' THEN m.meta->>'by' END,
+        'event_team', CASE WHEN m.kind = 'event' AND m.meta ? 'team_id' THEN
+            (SELECT t.name FROM teams t WHERE t.id = (m.meta->>'team_id')::bigint) END,
         'client_msg_id', CASE WHEN audience = 'agent' OR m.author_kind = 'visitor' THEN m.client_msg_id END,
         'created_at', parley_iso(m.created_at)))
+$$;
+
+-- A conversation's priority on the wire (stored as 0..3 so that the queue
+-- sorts by it).
+CREATE OR REPLACE FUNCTION parley_priority_name(p smallint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT (ARRAY['low', 'normal', 'high', 'urgent'])[p + 1]
+$$;
+
+CREATE OR REPLACE FUNCTION parley_priority_value(name text) RETURNS smallint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT (array_position(ARRAY['low', 'normal', 'high', 'urgent'], name) - 1)::smallint
 $$;
 
 -- The wire shape of a conversation for an audience. The agent's view also
@@ -81,6 +95,19 @@ LANGUAGE sql STABLE AS $$
         'assignee', (SELECT jsonb_strip_nulls(jsonb_build_object(
                          'id', CASE WHEN audience = 'agent' THEN a.id END, 'name', a.name))
                        FROM agents a WHERE a.id = c.assignee_id),
+        -- Everyone else in it; the visitor sees their names only.
+        'participants', CASE WHEN cardinality(c.participant_ids) > 0 THEN
+            (SELECT jsonb_agg(CASE WHEN audience = 'agent' THEN jsonb_build_object('id', a.id, 'name', a.name,
+                                       'role', p.role, 'joined_at', parley_iso(p.joined_at))
+                                   ELSE jsonb_build_object('name', a.name) END ORDER BY p.joined_at, a.id)
+               FROM conversation_participants p JOIN agents a ON a.id = p.agent_id
+              WHERE p.conversation_id = c.id) END,
+        'priority', CASE WHEN audience = 'agent' THEN parley_priority_name(c.priority) END,
+        'labels', CASE WHEN audience = 'agent' THEN
+            coalesce((SELECT jsonb_agg(jsonb_build_object('id', l.id, 'name', l.name, 'colour', l.colour)
+                                       ORDER BY lower(l.name))
+                        FROM conversation_labels cl JOIN labels l ON l.id = cl.label_id
+                       WHERE cl.conversation_id = c.id), '[]'::jsonb) END,
         'queued_at', parley_iso(c.queued_at),
         'assigned_at', parley_iso(c.assigned_at),
         'closed_at', parley_iso(c.closed_at),

@@ -7,7 +7,8 @@
 -- "pc": "p" is a socket's claim, to be narrowed by parley_agent_privileged
 -- (callers that checked permissions in their own transaction omit it),
 -- "k": kind (message|note|event), "b": body, "cm": client_msg_id, "mt": meta,
--- "f": ids of files to attach}.
+-- "f": ids of files to attach, "w": a whisper (a supervisor's or admin's
+-- note to the agents: meta whisper, kind note)}.
 -- Each element is checked (the conversation exists, the author may write to
 -- it, it is not closed), deduplicated on client_msg_id per author (a key
 -- someone else used in the conversation is refused, 'key_taken', showing
@@ -72,7 +73,7 @@ BEGIN
         END IF;
         v_kind := coalesce(it->>'k', 'message');
         v_cm := it->>'cm';
-        SELECT c.id, c.visitor_id, c.team_id, c.assignee_id, c.status, c.bot_id
+        SELECT c.id, c.visitor_id, c.team_id, c.assignee_id, c.status, c.bot_id, c.participant_ids
           INTO conv FROM conversations c WHERE c.id = (it->>'c')::bigint FOR UPDATE;
         IF NOT FOUND OR (v_ak = 'visitor' AND conv.visitor_id <> v_ai) THEN
             status := 'not_found'; RETURN NEXT; CONTINUE;
@@ -90,11 +91,21 @@ BEGIN
                 status := 'key_taken'; RETURN NEXT; CONTINUE;
             END IF;
         END IF;
+        -- The assignee and the participants write to the visitor; their
+        -- team may add notes; supervisors and admins anything, and only
+        -- they whisper.
         IF v_ak = 'agent' AND NOT v_priv AND conv.assignee_id IS DISTINCT FROM v_ai
+           AND NOT v_ai = ANY (conv.participant_ids)
            AND (v_kind = 'message'
                 OR NOT EXISTS (SELECT 1 FROM team_members tm
                                 WHERE tm.team_id = conv.team_id AND tm.agent_id = v_ai)) THEN
             status := 'forbidden'; RETURN NEXT; CONTINUE;
+        END IF;
+        IF coalesce((it->>'w')::boolean, false) THEN
+            IF NOT v_priv OR v_kind <> 'note' THEN
+                status := 'forbidden'; RETURN NEXT; CONTINUE;
+            END IF;
+            it := jsonb_set(it, '{mt}', coalesce(it->'mt', '{}'::jsonb) || '{"whisper": true}'::jsonb);
         END IF;
         -- A bot writes only while the conversation is its own; while it is,
         -- agents write only notes (a person takes over by the handoff).
@@ -149,6 +160,7 @@ BEGIN
         -- What every node needs to deliver it without reading it back.
         entry := jsonb_build_object(
             'c', conv.id, 'v', conv.visitor_id, 't', conv.team_id, 'a', conv.assignee_id,
+            'p', CASE WHEN cardinality(conv.participant_ids) > 0 THEN conv.participant_ids END,
             'q', conv.status = 'queued',
             'am', parley_message_json(msg, 'agent'),
             'vm', CASE WHEN v_kind = 'note' THEN NULL ELSE parley_message_json(msg, 'visitor') END);

@@ -25,12 +25,13 @@ DECLARE
 BEGIN
     retry_after := 0;
     SELECT cv.id, cv.site_id, cv.visitor_id, cv.team_id, cv.assignee_id, cv.status,
+           p_kind = 'agent' AND parley_agent_sees(cv, p_who, p_privileged) AS agent_sees,
            s.visitor_uploads, least(coalesce(s.upload_max_bytes, parley_upload_ceiling()), parley_upload_ceiling()) AS lim,
            coalesce(s.upload_types, parley_default_upload_types()) AS allowed
       INTO c FROM conversations cv JOIN sites s ON s.id = cv.site_id WHERE cv.id = p_conv;
     IF NOT FOUND
        OR (p_kind = 'visitor' AND c.visitor_id <> p_who)
-       OR (p_kind = 'agent' AND NOT parley_agent_sees(c.team_id, c.assignee_id, p_who, p_privileged)) THEN
+       OR (p_kind = 'agent' AND NOT c.agent_sees) THEN
         status := 'not_found'; RETURN NEXT; RETURN;
     END IF;
     max_bytes := c.lim;
@@ -90,7 +91,7 @@ LANGUAGE sql STABLE AS $$
     ELSE EXISTS (SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id
                   WHERE m.id = f.message_id AND CASE who_kind
                       WHEN 'visitor' THEN c.visitor_id = who_id AND m.kind <> 'note'
-                      WHEN 'agent' THEN parley_agent_sees(c.team_id, c.assignee_id, who_id, privileged)
+                      WHEN 'agent' THEN parley_agent_sees(c, who_id, privileged)
                       WHEN 'api' THEN m.kind <> 'note' OR with_notes
                       ELSE false END) END
 $$;
