@@ -10,6 +10,8 @@
  * (agents, apitokens, workspace for the first start). */
 #include "chat/agents.h"
 #include "chat/apitokens.h"
+#include "chat/automation.h"
+#include "chat/calendar.h"
 #include "chat/workspace.h"
 #include "live/bus.h"
 #include "core/connlimit.h"
@@ -276,6 +278,8 @@ static int cmd_serve(struct app *app)
     app->visitor_rate = ratelimit_new(app->cfg->visitor_rate_messages, app->cfg->visitor_rate_window_seconds);
     app->api_rate = ratelimit_new(app->cfg->api_rate_per_minute, 60);
     app->session_rate = ratelimit_new(app->cfg->session_rate_per_minute, 60);
+    app->zones = calendar_zones_new(app->cfg->zoneinfo_dir);
+    app->automation = automation_new();
     app->conns = connlimit_new((const int[CONNLIMIT_NCLASSES]){
         [CONNLIMIT_TCP] = app->cfg->max_connections_per_ip,
         [CONNLIMIT_HTTP] = app->cfg->http_max_per_ip,
@@ -284,7 +288,7 @@ static int cmd_serve(struct app *app)
     });
     raise_fd_limit(app->cfg);
     if (!app->metrics || !app->hub || !app->visitor_rate || !app->api_rate || !app->session_rate || !app->conns ||
-        make_node_id(app->node_id, sizeof(app->node_id)) != 0) {
+        !app->zones || !app->automation || make_node_id(app->node_id, sizeof(app->node_id)) != 0) {
         fprintf(stderr, "parleyd: out of memory\n");
         goto done;
     }
@@ -348,6 +352,10 @@ done:
     ratelimit_free(app->api_rate);
     ratelimit_free(app->session_rate);
     connlimit_free(app->conns);
+    calendar_zones_free(app->zones);
+    app->zones = NULL;
+    automation_free(app->automation);
+    app->automation = NULL;
     log_info("stopped");
     return rc;
 }

@@ -59,7 +59,7 @@ static void test_away_offline_disconnected_and_other_teams_get_none(void **state
 
 static void test_plan_longest_waiting_first_and_spreads_load(void **state)
 {
-    long long queue[] = {10, 11, 12, 13, 14}; /* oldest first */
+    struct assign_queued queue[] = {{.id = 10}, {.id = 11}, {.id = 12}, {.id = 13}, {.id = 14}}; /* oldest first */
     struct assign_agent a[] = {agent(1, 0, 2, 50), agent(2, 1, 3, 10)};
     struct assign_plan_item out[8];
     (void)state;
@@ -78,7 +78,7 @@ static void test_plan_longest_waiting_first_and_spreads_load(void **state)
 
 static void test_drain_when_capacity_frees(void **state)
 {
-    long long queue[] = {20, 21};
+    struct assign_queued queue[] = {{.id = 20}, {.id = 21}};
     struct assign_agent a[] = {agent(1, 2, 2, 0)};
     struct assign_plan_item out[4];
     (void)state;
@@ -111,19 +111,41 @@ static void test_queue_order_priority_then_oldest(void **state)
         assert_int_equal(q[i].id, want[i]);
 
     /* Then the plan gives them out in that order. */
-    long long ids[7];
-    for (int i = 0; i < 7; i++)
-        ids[i] = q[i].id;
     struct assign_agent agents[] = {{.id = 9, .max_chats = 2, .online = 1, .connected = 1, .in_team = 1}};
     struct assign_plan_item plan[7];
-    assert_int_equal(assign_plan(ids, 7, agents, 1, 1000, plan, 7), 2);
+    assert_int_equal(assign_plan(q, 7, agents, 1, 1000, plan, 7), 2);
     assert_int_equal(plan[0].conversation_id, 3);
     assert_int_equal(plan[1].conversation_id, 5);
 }
 
+/* A conversation an agent let wait unanswered is not offered to them
+ * again: it goes to someone else, or waits, while the next one in line
+ * may still go to that agent. */
+static void test_plan_skips_who_declined(void **state)
+{
+    struct assign_agent a[] = {
+        {.id = 1, .max_chats = 5, .online = 1, .connected = 1, .in_team = 1},
+        {.id = 2, .max_chats = 5, .online = 1, .connected = 1, .in_team = 1, .open = 3},
+    };
+    struct assign_queued q[] = {{.id = 50, .declined = {1}, .ndeclined = 1}, {.id = 51}};
+    struct assign_plan_item out[4];
+    (void)state;
+    /* Agent 1 is least loaded, but declined 50: it goes to agent 2. */
+    assert_int_equal(assign_plan(q, 2, a, 2, 10, out, 4), 2);
+    assert_int_equal(out[0].conversation_id, 50);
+    assert_int_equal(out[0].agent_id, 2);
+    assert_int_equal(out[1].conversation_id, 51);
+    assert_int_equal(out[1].agent_id, 1);
+
+    /* Only the one who declined is there: 50 waits, 51 is served. */
+    struct assign_agent only[] = {{.id = 1, .max_chats = 5, .online = 1, .connected = 1, .in_team = 1}};
+    assert_int_equal(assign_plan(q, 2, only, 1, 10, out, 4), 1);
+    assert_int_equal(out[0].conversation_id, 51);
+}
+
 static void test_plan_bounded_by_output(void **state)
 {
-    long long queue[] = {1, 2, 3};
+    struct assign_queued queue[] = {{.id = 1}, {.id = 2}, {.id = 3}};
     struct assign_agent a[] = {agent(1, 0, 10, 0)};
     struct assign_plan_item out[2];
     (void)state;
@@ -142,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_drain_when_capacity_frees),
         cmocka_unit_test(test_plan_bounded_by_output),
         cmocka_unit_test(test_queue_order_priority_then_oldest),
+        cmocka_unit_test(test_plan_skips_who_declined),
     };
     return cmocka_run_group_tests_name("assign", tests, NULL, NULL);
 }

@@ -108,6 +108,8 @@ function bodyFor(method, p) {
   if (p.endsWith('/assign') || p.endsWith('/escalate')) return { team_id: 1 };
   if (p.endsWith('/participants')) return { agent_id: 1 };
   if (p === '/api/v1/labels') return { name: `Spec label ${Math.random()}` };
+  if (p === '/api/v1/automation-rules')
+    return { name: 'Spec rule', rule: { trigger: 'conversation.created', actions: [{ type: 'set_priority', priority: 'low' }] } };
   return undefined;
 }
 

@@ -76,6 +76,12 @@ void api_labels_create(struct http_req *req);
 void api_labels_update(struct http_req *req);
 void api_labels_delete(struct http_req *req);
 
+/* api_automation.c (console and v1) */
+void api_automation_list(struct http_req *req);
+void api_automation_create(struct http_req *req);
+void api_automation_update(struct http_req *req);
+void api_automation_delete(struct http_req *req);
+
 /* api_v1_transcripts.c */
 void api_v1_transcript(struct http_req *req);
 void api_v1_transcripts_export(struct http_req *req);

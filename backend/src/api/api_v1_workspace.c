@@ -42,7 +42,7 @@ void api_v1_teams(struct http_req *req)
     char *json = NULL;
     if (bearer_require_scope(req, &t, APITOKEN_SCOPE_CONVERSATIONS_READ) != 0)
         return;
-    enum chat_err err = teams_list_json(req->app->db, "data", &json);
+    enum chat_err err = teams_list_json(req->app->db, req->app->zones, "data", &json);
     api_answer(req, 200, err, json, NULL, NULL);
     free(json);
 }

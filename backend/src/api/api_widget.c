@@ -210,7 +210,7 @@ void api_widget_site(struct http_req *req)
     const char *origin = http_header(req, "Origin");
     char *json = NULL;
     int allowed = 0;
-    enum chat_err e = sites_widget_json(req->app->db, req->params[0], origin ? origin : "",
+    enum chat_err e = sites_widget_json(req->app->db, req->app->zones, req->params[0], origin ? origin : "",
                                         req->app->cfg->public_origin, &allowed, &json);
     if (e != CHAT_OK) {
         api_send_error(req, e, "no site has this key", NULL);

@@ -19,12 +19,21 @@ int assign_eligible(const struct assign_agent *a)
     return a->online && a->connected && a->in_team;
 }
 
-int assign_pick_agent(const struct assign_agent *agents, size_t n)
+static int declined(const struct assign_queued *q, long long agent_id)
+{
+    for (int i = 0; q && i < q->ndeclined && i < ASSIGN_DECLINED_MAX; i++)
+        if (q->declined[i] == agent_id)
+            return 1;
+    return 0;
+}
+
+/* The pick for conversation q (NULL: any), leaving out who declined it. */
+static int pick_for(const struct assign_agent *agents, size_t n, const struct assign_queued *q)
 {
     int best = -1;
     for (size_t i = 0; i < n; i++) {
         const struct assign_agent *a = &agents[i];
-        if (!assign_eligible(a) || a->open >= a->max_chats)
+        if (!assign_eligible(a) || a->open >= a->max_chats || declined(q, a->id))
             continue;
         if (best < 0) {
             best = (int)i;
@@ -44,15 +53,24 @@ int assign_pick_agent(const struct assign_agent *agents, size_t n)
     return best;
 }
 
-size_t assign_plan(const long long *conversations, size_t nconv, struct assign_agent *agents, size_t nagents,
+int assign_pick_agent(const struct assign_agent *agents, size_t n)
+{
+    return pick_for(agents, n, NULL);
+}
+
+size_t assign_plan(const struct assign_queued *conversations, size_t nconv, struct assign_agent *agents, size_t nagents,
                    double now, struct assign_plan_item *out, size_t max_out)
 {
     size_t n = 0;
     for (size_t i = 0; i < nconv && n < max_out; i++) {
-        int pick = assign_pick_agent(agents, nagents);
-        if (pick < 0)
-            break;
-        out[n].conversation_id = conversations[i];
+        int pick = pick_for(agents, nagents, &conversations[i]);
+        /* Nobody for this one (those left declined it): maybe for the next. */
+        if (pick < 0) {
+            if (assign_pick_agent(agents, nagents) < 0)
+                break;
+            continue;
+        }
+        out[n].conversation_id = conversations[i].id;
         out[n].agent_id = agents[pick].id;
         agents[pick].open++;
         agents[pick].last_assigned_at = now;
@@ -92,7 +110,8 @@ enum chat_err assign_tx(PGconn *conn, long long conv, long long agent_id, const 
     err = chat_err_of(db_exec(conn, &res,
                               "WITH old AS (SELECT assignee_id FROM conversations WHERE id = $1::bigint),"
                               " upd AS (UPDATE conversations SET status = 'assigned', assignee_id = $2::bigint,"
-                              "         assigned_at = now(), queued_at = NULL, closed_at = NULL, updated_at = now()"
+                              "         assigned_at = now(), queued_at = NULL, closed_at = NULL, updated_at = now(),"
+                              "         auto_assigned = false"
                               "         WHERE id = $1::bigint RETURNING id),"
                               " ag AS (UPDATE agents SET last_assigned_at = now() WHERE id = $2::bigint),"
                               /* The owner is no longer one of the others. */
@@ -141,7 +160,6 @@ static int drain_tx(PGconn *conn, void *arg)
     const char *p_team[1] = {team};
     const char *p_lock[2] = {klass, team};
     PGresult *qres = NULL, *ares = NULL;
-    long long convs[DRAIN_BATCH];
     struct assign_queued queued[DRAIN_BATCH];
     struct assign_agent agents[DRAIN_MAX_AGENTS];
     struct assign_plan_item plan[DRAIN_BATCH];
@@ -156,7 +174,8 @@ static int drain_tx(PGconn *conn, void *arg)
     if (rc != DB_OK)
         goto done;
     rc = db_exec(conn, &qres,
-                 "SELECT id, priority, extract(epoch FROM queued_at) FROM conversations"
+                 "SELECT id, priority, extract(epoch FROM queued_at), array_to_string(declined_agent_ids, ',')"
+                 " FROM conversations"
                  " WHERE team_id = $1::bigint AND status = 'queued'"
                  " ORDER BY priority DESC, queued_at, id LIMIT 50 FOR UPDATE",
                  1, p_team);
@@ -183,13 +202,13 @@ static int drain_tx(PGconn *conn, void *arg)
         goto done;
     nconv = (size_t)PQntuples(qres);
     nagents = (size_t)PQntuples(ares);
-    for (size_t i = 0; i < nconv; i++)
+    for (size_t i = 0; i < nconv; i++) {
         queued[i] = (struct assign_queued){.id = db_get_ll(qres, (int)i, 0, 0),
                                            .priority = (int)db_get_ll(qres, (int)i, 1, 1),
                                            .queued_at = strtod(db_get_str(qres, (int)i, 2), NULL)};
+        queued[i].ndeclined = db_id_list(db_get_str(qres, (int)i, 3), queued[i].declined, ASSIGN_DECLINED_MAX);
+    }
     assign_order_queue(queued, nconv);
-    for (size_t i = 0; i < nconv; i++)
-        convs[i] = queued[i].id;
     for (size_t i = 0; i < nagents; i++) {
         agents[i].id = db_get_ll(ares, (int)i, 0, 0);
         agents[i].max_chats = (int)db_get_ll(ares, (int)i, 1, 0);
@@ -200,9 +219,13 @@ static int drain_tx(PGconn *conn, void *arg)
         agents[i].in_team = 1;
     }
     /* "now" only has to sort after every real last_assigned_at. */
-    size_t n = assign_plan(convs, nconv, agents, nagents, 1e18, plan, DRAIN_BATCH);
+    size_t n = assign_plan(queued, nconv, agents, nagents, 1e18, plan, DRAIN_BATCH);
     for (size_t i = 0; i < n; i++) {
         rc = assign_tx(conn, plan[i].conversation_id, plan[i].agent_id, "assigned");
+        /* The router chose: the team's "reassign if not answered" applies. */
+        if (rc == CHAT_OK)
+            rc = db_exec(conn, NULL, "UPDATE conversations SET auto_assigned = true WHERE id = $1::bigint", 1,
+                         (const char *const[]){DB_ID(plan[i].conversation_id)});
         if (rc != CHAT_OK)
             goto done;
         ctx->assigned++;

@@ -45,11 +45,15 @@ struct assign_agent {
 /* 1 when the agent may receive new conversations of the team at all. */
 int assign_eligible(const struct assign_agent *a);
 
+#define ASSIGN_DECLINED_MAX 8
+
 /* A conversation waiting in a team's queue. */
 struct assign_queued {
     long long id;
-    int priority;     /* 0 low .. 3 urgent */
-    double queued_at; /* epoch seconds */
+    int priority;                            /* 0 low .. 3 urgent */
+    double queued_at;                        /* epoch seconds */
+    long long declined[ASSIGN_DECLINED_MAX]; /* agents who let it wait unanswered: not offered it again */
+    int ndeclined;
 };
 
 /* Sorts q into the order the router serves it: the highest priority first,
@@ -65,10 +69,11 @@ struct assign_plan_item {
  * nobody eligible has capacity. */
 int assign_pick_agent(const struct assign_agent *agents, size_t n);
 
-/* Plans assignments for conversations (ids in queue order) over agents,
+/* Plans assignments for conversations (in queue order) over agents, none
+ * to an agent who declined it,
  * updating agents' open counts and last_assigned_at (to `now`) as it goes.
  * Returns the number of assignments written to out (at most max_out). */
-size_t assign_plan(const long long *conversations, size_t nconv, struct assign_agent *agents, size_t nagents,
+size_t assign_plan(const struct assign_queued *conversations, size_t nconv, struct assign_agent *agents, size_t nagents,
                    double now, struct assign_plan_item *out, size_t max_out);
 
 /* Inside a transaction: assigns the conversation to an active agent, writes

@@ -2,6 +2,7 @@
 
 #include "core/token.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,10 +102,11 @@ void sites_gate_free(struct site_gate *g)
     g->identity_secret = g->public_json = NULL;
 }
 
-enum chat_err sites_widget_json(struct db_pool *db, const char *key, const char *origin, const char *public_origin,
-                                int *allowed, char **json)
+enum chat_err sites_widget_json(struct db_pool *db, struct calendar_zones *zones, const char *key, const char *origin,
+                                const char *public_origin, int *allowed, char **json)
 {
     PGresult *res = NULL;
+    json_t *doc = NULL;
     *allowed = 0;
     *json = NULL;
     enum chat_err err =
@@ -114,16 +116,23 @@ enum chat_err sites_widget_json(struct db_pool *db, const char *key, const char 
                              "   'files', parley_site_files_json(s, false),"
                              "   'online', EXISTS (SELECT 1 FROM team_members tm JOIN agents a ON a.id = tm.agent_id"
                              "     WHERE tm.team_id = s.default_team_id AND a.active AND a.status = 'online'"
-                             "       AND parley_agent_live(a.id)))::text"
+                             "       AND parley_agent_live(a.id)))::text,"
+                             "  (SELECT t.business_hours::text FROM teams t WHERE t.id = s.default_team_id),"
+                             "  extract(epoch FROM now())::bigint"
                              " FROM sites s WHERE s.public_key = $1",
                              3, (const char *const[]){key, origin, public_origin}));
     if (err == CHAT_OK && PQntuples(res) != 1)
         err = CHAT_E_NOT_FOUND;
     if (err == CHAT_OK) {
         *allowed = db_get_bool(res, 0, 0);
-        if (!(*json = strdup(db_get_str(res, 0, 1))))
+        doc = json_loads(db_get_str(res, 0, 1), 0, NULL);
+        /* Outside business hours nobody is "online": the offline form. */
+        if (doc && !calendar_describe(zones, db_get_str(res, 0, 2), db_get_ll(res, 0, 3, 0), doc, "open"))
+            json_object_set_new(doc, "online", json_false());
+        if (!doc || !(*json = json_dumps(doc, JSON_COMPACT)))
             err = CHAT_E_INTERNAL;
     }
+    json_decref(doc);
     PQclear(res);
     return err;
 }

@@ -10,6 +10,7 @@
 #ifndef PARLEY_SITES_H
 #define PARLEY_SITES_H
 
+#include "chat/calendar.h"
 #include "chat/errors.h"
 #include "db/db.h"
 
@@ -53,12 +54,14 @@ enum chat_err sites_gate(struct db_pool *db, const char *key, const char *origin
 void sites_gate_free(struct site_gate *g);
 
 /* What the widget's loader needs before any visitor exists: *json = {name,
- * settings, online} (the caller frees; online: someone of the site's team
- * is online and connected) and *allowed = 1 when a page of origin may run
- * it (origin "" or public_origin: our own pages). CHAT_E_NOT_FOUND when no
- * site has the key. */
-enum chat_err sites_widget_json(struct db_pool *db, const char *key, const char *origin, const char *public_origin,
-                                int *allowed, char **json) CHAT_CHECKED;
+ * settings, files, online, open, back_at} (the caller frees; open: within
+ * the site's team's business hours, back_at: when they open next, null when
+ * open; online: open and someone of the team is online and connected) and
+ * *allowed = 1 when a page of origin may run it (origin "" or
+ * public_origin: our own pages). CHAT_E_NOT_FOUND when no site has the
+ * key. zones: the process's time zones (chat/calendar). */
+enum chat_err sites_widget_json(struct db_pool *db, struct calendar_zones *zones, const char *key, const char *origin,
+                                const char *public_origin, int *allowed, char **json) CHAT_CHECKED;
 
 /* The public key of the first site (the demo page's); the caller frees
  * *key. CHAT_E_NOT_FOUND when there is no site yet. */

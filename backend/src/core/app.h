@@ -21,6 +21,8 @@ struct connlimit;
 struct files;
 struct webhooks;
 struct sender;
+struct calendar_zones;
+struct automation;
 
 struct app {
     const struct config *cfg;
@@ -39,6 +41,8 @@ struct app {
     struct files *files;            /* uploads, downloads, the file sweeper */
     struct webhooks *hooks;         /* webhook endpoints, deliveries, the sealing key */
     struct sender *sender;          /* this node's webhook delivery worker */
+    struct calendar_zones *zones;   /* time zones loaded for business hours */
+    struct automation *automation;  /* the automation rules' cache */
     char static_root[4096];         /* realpath of cfg->static_dir, "" when absent */
     atomic_int draining;            /* shutting down: new requests and sockets are refused */
 };

@@ -127,6 +127,8 @@ static const struct setting settings[] = {
     S_STR("PARLEY_SECRET_KEY_FILE", secret_key_file, "",
           "key that seals webhook secrets at rest; every node must read the same file (default "
           "PARLEY_DATA_DIR/secret.key, created on first start)"),
+    S_STR("PARLEY_ZONEINFO_DIR", zoneinfo_dir, "/usr/share/zoneinfo",
+          "compiled time zones (TZif) that business hours name (Debian package tzdata)"),
     S_INT("PARLEY_WEBHOOK_TIMEOUT_SECONDS", webhook_timeout_seconds, "15", 1, 120,
           "a webhook receiver must answer 2xx within this"),
     S_STR("PARLEY_WEBHOOK_RETRY_SCHEDULE", webhook_retry_schedule, "0,5,300,1800,7200,18000,36000,36000",

@@ -71,6 +71,7 @@ struct config {
     int file_link_seconds;                    /* PARLEY_FILE_LINK_SECONDS */
     int files_sweep_seconds;                  /* PARLEY_FILES_SWEEP_SECONDS */
     char secret_key_file[512];                /* PARLEY_SECRET_KEY_FILE ("": PARLEY_DATA_DIR/secret.key) */
+    char zoneinfo_dir[512];                   /* PARLEY_ZONEINFO_DIR */
     int webhook_timeout_seconds;              /* PARLEY_WEBHOOK_TIMEOUT_SECONDS */
     char webhook_retry_schedule[256];         /* PARLEY_WEBHOOK_RETRY_SCHEDULE: seconds, comma-separated */
     int webhook_schedule[CONFIG_MAX_RETRIES]; /* ... parsed: seconds before attempt 1, 2, ... */

@@ -1,5 +1,7 @@
 #include "live/msgqueue.h"
 
+#include "chat/assign.h"
+#include "chat/automation.h"
 #include "chat/messages.h"
 #include "core/log.h"
 
@@ -116,6 +118,9 @@ static void commit_batch(struct msgqueue *mq, struct post **batch, size_t n)
 {
     struct message_post posts[MSGQUEUE_BATCH] = {{.conversation_id = 0}};
     struct message_result results[MSGQUEUE_BATCH];
+    long long visitor_convs[MSGQUEUE_BATCH];
+    const char *visitor_bodies[MSGQUEUE_BATCH];
+    size_t nvisitor = 0;
 
     sort_by_conversation(batch, n);
     for (size_t i = 0; i < n; i++) {
@@ -156,9 +161,20 @@ static void commit_batch(struct msgqueue *mq, struct post **batch, size_t n)
         if (ack && id)
             json_object_set_new(ack, "id", json_string(id));
         wsconn_send_json(p->conn, ack);
+        if (p->actor.kind == ACTOR_VISITOR && !results[i].duplicate) {
+            visitor_convs[nvisitor] = p->conversation_id;
+            visitor_bodies[nvisitor++] = p->body;
+        }
     }
     if (err == CHAT_OK)
         messages_results_free(results, n);
+    /* The visitors' new messages, acknowledged: the automation rules (no
+     * work at all while no message rule is enabled), then what they moved. */
+    if (nvisitor) {
+        struct assign_work work = {.nteams = 0};
+        automation_visitor_messages(mq->app, visitor_convs, visitor_bodies, nvisitor, &work);
+        assign_run(mq->app, &work);
+    }
 }
 
 static void *committer_main(void *arg)

@@ -65,6 +65,7 @@ static const struct type_spec types[] = {
     {"conversation.set_priority", PT_CONVERSATION_PRIORITY, ROLE_A, f_priority},
     {"conversation.set_labels", PT_CONVERSATION_LABELS, ROLE_A, f_labels},
     {"conversation.view", PT_CONVERSATION_VIEW, ROLE_A, f_view},
+    {"board.get", PT_BOARD_GET, ROLE_A, f_none},
 };
 
 const char *proto_type_name(enum proto_type type)
@@ -256,6 +257,7 @@ static int parse_fields(json_t *root, const struct type_spec *spec, const struct
             return fail_field(err, &f);
         return 0;
     case PT_PING:
+    case PT_BOARD_GET:
     case PT_QUEUE_SUBSCRIBE:
     case PT_CONVERSATIONS_LIST:
         return 0;

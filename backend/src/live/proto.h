@@ -41,6 +41,7 @@ enum proto_type {
     PT_CONVERSATION_PRIORITY, /* agent: conversation.set_priority */
     PT_CONVERSATION_LABELS,   /* agent: conversation.set_labels */
     PT_CONVERSATION_VIEW,     /* agent: this socket shows (or stops showing) a conversation */
+    PT_BOARD_GET,             /* agent (supervisor, admin): the live board */
 };
 
 /* Stable error codes (sent as "code" in error replies). */

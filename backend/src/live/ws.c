@@ -1,6 +1,8 @@
 #include "live/ws.h"
 
 #include "chat/assign.h"
+#include "chat/automation.h"
+#include "chat/board.h"
 #include "chat/convo.h"
 #include "chat/participants.h"
 #include "chat/presence.h"
@@ -509,10 +511,20 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
     case PT_CONVERSATION_VIEW:
         err = view_conversation(c, &a, m->conversation_id, m->on, &result);
         break;
+    case PT_BOARD_GET:
+        err = board_get(app, &a, &result);
+        break;
     }
     /* The answer first, then what follows from it (assignments), so the
      * client learns the result before any event about what followed. */
+    /* A visitor's new conversation: the automation rules first, then the
+     * router (it then sees the team and priority the rules chose). */
+    long long created = 0;
+    if (m->type == PT_CONVERSATION_START && err == CHAT_OK && json_is_true(json_object_get(result, "created")))
+        created = json_integer_value(json_object_get(json_object_get(result, "conversation"), "id"));
     reply(c, m->id, err, result);
+    if (created)
+        automation_conversation_created(app, created, &work);
     assign_run(app, &work);
     if (m->type == PT_CONVERSATION_START && err == CHAT_OK)
         deliver_queue_position_of(app, c->visitor_id);

@@ -103,6 +103,20 @@ LANGUAGE sql STABLE AS $$
                FROM conversation_participants p JOIN agents a ON a.id = p.agent_id
               WHERE p.conversation_id = c.id) END,
         'priority', CASE WHEN audience = 'agent' THEN parley_priority_name(c.priority) END,
+        -- The SLA clocks still running, and the targets missed.
+        'sla', CASE WHEN audience = 'agent' AND coalesce(c.sla_first_due_at, c.sla_next_due_at,
+                                                         c.sla_resolution_due_at) IS NOT NULL THEN
+            jsonb_strip_nulls(jsonb_build_object(
+                'first_response_due_at', CASE WHEN c.first_response_at IS NULL AND c.status <> 'closed'
+                                              THEN parley_iso(c.sla_first_due_at) END,
+                'next_response_due_at', CASE WHEN c.awaiting_since IS NOT NULL AND c.status <> 'closed'
+                                             THEN parley_iso(c.sla_next_due_at) END,
+                'resolution_due_at', CASE WHEN c.status <> 'closed' THEN parley_iso(c.sla_resolution_due_at) END,
+                'first_response_at', parley_iso(c.first_response_at),
+                'breaches', coalesce((SELECT jsonb_agg(jsonb_build_object('kind', b.kind, 'due_at', parley_iso(b.due_at),
+                                                                           'breached_at', parley_iso(b.breached_at))
+                                                       ORDER BY b.breached_at)
+                                        FROM sla_breaches b WHERE b.conversation_id = c.id), '[]'::jsonb))) END,
         'labels', CASE WHEN audience = 'agent' THEN
             coalesce((SELECT jsonb_agg(jsonb_build_object('id', l.id, 'name', l.name, 'colour', l.colour)
                                        ORDER BY lower(l.name))
@@ -154,6 +168,8 @@ LANGUAGE sql STABLE AS $$
         'id', t.id, 'name', t.name,
         'member_ids', coalesce((SELECT jsonb_agg(tm.agent_id ORDER BY tm.agent_id)
                                   FROM team_members tm WHERE tm.team_id = t.id), '[]'::jsonb),
+        'business_hours', t.business_hours, 'sla', t.sla, 'escalation', t.escalation,
+        'collaborators_use_capacity', t.collaborators_use_capacity,
         'created_at', parley_iso(t.created_at))
 $$;
 

@@ -58,6 +58,7 @@ DECLARE
     -- function parley_hook_wanted would be planned again on every call).
     hook_msgs boolean;
     hook_notes boolean;
+    v_answer boolean;
 BEGIN
     SELECT coalesce(bool_or(true), false), coalesce(bool_or(e.include_notes), false) INTO hook_msgs, hook_notes
       FROM webhook_endpoints e WHERE e.enabled AND 'message.created' = ANY (e.events);
@@ -132,7 +133,21 @@ BEGIN
         END IF;
         -- While a bot handles it, a visitor's message waits for the bot's
         -- answer (its timeout hands the conversation off), which ends it.
+        -- The SLA clocks and the escalation rules read who spoke last: a
+        -- person's answer (an agent's or an integration's; not a bot's, not
+        -- an automatic message) ends the visitor's wait.
+        v_answer := v_kind = 'message' AND v_ak IN ('agent', 'api');
         UPDATE conversations c SET last_seq = c.last_seq + 1, updated_at = now(),
+               awaiting_since = CASE WHEN v_answer THEN NULL
+                                     WHEN v_kind = 'message' AND v_ak = 'visitor'
+                                         THEN coalesce(c.awaiting_since, now())
+                                     ELSE c.awaiting_since END,
+               first_response_at = CASE WHEN v_answer THEN coalesce(c.first_response_at, now())
+                                        ELSE c.first_response_at END,
+               last_reply_at = CASE WHEN v_answer THEN now() ELSE c.last_reply_at END,
+               last_visitor_at = CASE WHEN v_kind = 'message' AND v_ak = 'visitor' THEN now()
+                                      ELSE c.last_visitor_at END,
+               sla_next_due_at = CASE WHEN v_answer THEN NULL ELSE c.sla_next_due_at END,
                bot_waiting_since = CASE WHEN c.status <> 'bot' THEN NULL
                                         WHEN v_ak = 'visitor' AND v_kind = 'message'
                                             THEN coalesce(c.bot_waiting_since, now())
