@@ -144,9 +144,10 @@ static void due_times(struct app *app, struct team_rules *t)
     PGresult *res = NULL;
     const char *params[4] = {DB_ID(t->id), p_first ? "t" : "f", p_next ? "t" : "f", p_res ? "t" : "f"};
     int rc = db_query(app->db, &res,
-                      "SELECT id, extract(epoch FROM CASE WHEN bot_id IS NOT NULL THEN coalesce(queued_at, created_at)"
-                      "         ELSE created_at END)::bigint,"
-                      "  extract(epoch FROM awaiting_since)::bigint, awaiting_since::text,"
+                      /* Whole seconds, rounded down: a due time is never later than the target. */
+                      "SELECT id, floor(extract(epoch FROM CASE WHEN bot_id IS NOT NULL THEN coalesce(queued_at,"
+                      "         created_at) ELSE created_at END))::bigint,"
+                      "  floor(extract(epoch FROM awaiting_since))::bigint, awaiting_since::text,"
                       "  $2::boolean AND sla_first_due_at IS NULL AND first_response_at IS NULL,"
                       "  $3::boolean AND sla_next_due_at IS NULL AND awaiting_since IS NOT NULL"
                       "    AND first_response_at IS NOT NULL,"
