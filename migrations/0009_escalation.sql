@@ -55,6 +55,7 @@ CREATE TABLE conversation_viewers (
     node_id          text NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
     connections      integer NOT NULL CHECK (connections > 0),
     typing_until     timestamptz,
+    typing_note      boolean NOT NULL DEFAULT false,
     since            timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (conversation_id, agent_id, node_id)
 );

@@ -305,17 +305,22 @@ test('who is viewing and typing crosses nodes; a closed socket leaves the list',
 
   const viewers = (cid2, pred) => (m) => m.type === 'conversation.viewers' && m.conversation_id === cid2 && pred(m.viewers);
   await o.ack({ type: 'conversation.view', conversation_id: cid, on: true });
-  await a.ack({ type: 'conversation.view', conversation_id: cid, on: true });
+  // The reply tells the newcomer who is there already (events say changes only).
+  const viewed = await a.ack({ type: 'conversation.view', conversation_id: cid, on: true });
+  assert.deepEqual(
+    viewed.viewers.map((w) => w.id),
+    [owner.id, ana.id],
+  );
   const seenByOwner = await o.next(
     viewers(cid, (l) => l.length === 2),
     5000,
     'both viewers at the owner on B',
   );
   assert.deepEqual(
-    seenByOwner.viewers.map((w) => [w.id, w.name, w.typing]),
+    seenByOwner.viewers.map((w) => [w.id, w.name, w.typing, w.note]),
     [
-      [owner.id, owner.name, false],
-      [ana.id, 'Ana Viewer', false],
+      [owner.id, owner.name, false, false],
+      [ana.id, 'Ana Viewer', false, false],
     ],
   );
   await a.next(
@@ -327,9 +332,16 @@ test('who is viewing and typing crosses nodes; a closed socket leaves the list',
   // Typing shows for the viewers (the owner types a reply on node B).
   await o.ack({ type: 'typing', conversation_id: cid, on: true });
   await a.next(
-    viewers(cid, (l) => l.some((w) => w.id === owner.id && w.typing)),
+    viewers(cid, (l) => l.some((w) => w.id === owner.id && w.typing && !w.note)),
     5000,
-    'the owner is typing, seen on A',
+    'the owner is typing a reply, seen on A',
+  );
+  // Switching to a note is news too ("typing a note", not "a reply").
+  await o.ack({ type: 'typing', conversation_id: cid, on: true, note: true });
+  await a.next(
+    viewers(cid, (l) => l.some((w) => w.id === owner.id && w.typing && w.note)),
+    5000,
+    'the owner is typing a note, seen on A',
   );
   await o.ack({ type: 'typing', conversation_id: cid, on: false });
   await a.next(
@@ -340,7 +352,12 @@ test('who is viewing and typing crosses nodes; a closed socket leaves the list',
 
   // A second tab of the same agent is not a second viewer; closing a socket leaves.
   const a2 = await connectAgent(fx.nodes[B], ana, { status: 'away', subscribe: false });
-  await a2.ack({ type: 'conversation.view', conversation_id: cid, on: true });
+  const secondTab = await a2.ack({ type: 'conversation.view', conversation_id: cid, on: true });
+  assert.deepEqual(
+    secondTab.viewers.map((w) => w.id),
+    [owner.id, ana.id],
+    'a second tab changes nothing for the others, yet learns the list',
+  );
   await a2.close();
   await a.close();
   await o.next(

@@ -3,8 +3,9 @@
 #include "db/db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
-enum chat_err viewers_set(struct app *app, const struct actor *a, long long conv, int open)
+enum chat_err viewers_set(struct app *app, const struct actor *a, long long conv, int open, json_t **viewers)
 {
     const char *params[5] = {DB_ID(conv), DB_ID(a->id), app->node_id, open ? "true" : "false",
                              a->privileged ? "true" : "false"};
@@ -18,16 +19,28 @@ enum chat_err viewers_set(struct app *app, const struct actor *a, long long conv
     if (err == CHAT_OK && open && PQntuples(res) != 1)
         err = CHAT_E_NOT_FOUND;
     PQclear(res);
+    /* A statement of its own: within the one above, the list would be read
+     * from the snapshot taken before the row was added. */
+    if (err == CHAT_OK && open && viewers) {
+        char *text = NULL;
+        err = chat_err_of(db_query_text(app->db, &text, "SELECT parley_viewers_json($1::bigint)::text", 1, params));
+        if (err == CHAT_OK && !(*viewers = json_loads(text, 0, NULL)))
+            err = CHAT_E_INTERNAL;
+        free(text);
+    }
     return err;
 }
 
-enum chat_err viewers_typing(struct app *app, long long agent_id, long long conv, int on)
+enum chat_err viewers_typing(struct app *app, long long agent_id, long long conv, int on, int note)
 {
     char secs[16];
     snprintf(secs, sizeof(secs), "%d", VIEWERS_TYPING_SECONDS);
-    const char *params[5] = {DB_ID(conv), DB_ID(agent_id), app->node_id, on ? "true" : "false", secs};
-    return chat_err_of(db_query(
-        app->db, NULL, "SELECT parley_viewer_typing($1::bigint, $2::bigint, $3, $4::boolean, $5::int)", 5, params));
+    const char *params[6] = {DB_ID(conv), DB_ID(agent_id), app->node_id, on ? "true" : "false",
+                             note ? "true" : "false", secs};
+    return chat_err_of(
+        db_query(app->db, NULL,
+                 "SELECT parley_viewer_typing($1::bigint, $2::bigint, $3, $4::boolean, $5::boolean, $6::int)", 6,
+                 params));
 }
 
 int viewers_sweep(struct app *app, const char *node_id)

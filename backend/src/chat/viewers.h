@@ -17,6 +17,8 @@
 #include "chat/errors.h"
 #include "core/app.h"
 
+#include <jansson.h>
+
 /* Conversations one socket may show at once (the console shows one; a few
  * more cover a tab switching between them). */
 #define VIEWERS_PER_SOCKET 4
@@ -27,11 +29,16 @@
 
 /* The agent's socket on this node opened (open = 1) or closed conversation
  * conv. Opening requires that the agent may see it (CHAT_E_NOT_FOUND
- * otherwise); closing what is not open is not an error. */
-enum chat_err viewers_set(struct app *app, const struct actor *a, long long conv, int open) CHAT_CHECKED;
+ * otherwise); closing what is not open is not an error. When opening and
+ * viewers is not NULL, *viewers is set to the list as it is now (the
+ * others hear of a change only, so a socket that adds nothing to the set,
+ * a second tab, would otherwise never learn it); the caller owns it. */
+enum chat_err viewers_set(struct app *app, const struct actor *a, long long conv, int open,
+                          json_t **viewers) CHAT_CHECKED;
 
-/* The agent typing (on) or not in a conversation they have open here. */
-enum chat_err viewers_typing(struct app *app, long long agent_id, long long conv, int on) CHAT_CHECKED;
+/* The agent typing (on) or not in a conversation they have open here; note
+ * when what they type is a note or a whisper rather than a reply. */
+enum chat_err viewers_typing(struct app *app, long long agent_id, long long conv, int on, int note) CHAT_CHECKED;
 
 /* Removes the viewers of nodes that stopped heartbeating (node_id NULL) or
  * of this stopping node, telling the others. Returns how many, or -1. */

@@ -354,20 +354,25 @@ static enum chat_err view_conversation(struct ws_conn *c, const struct actor *a,
 {
     int at = viewing_index(c, conv);
     enum chat_err err = CHAT_OK;
+    json_t *viewers = NULL;
     if (on && at < 0) {
         if (c->nviewing >= VIEWERS_PER_SOCKET)
             return CHAT_E_LIMIT;
-        err = viewers_set(c->app, a, conv, 1);
+        err = viewers_set(c->app, a, conv, 1, &viewers);
         if (err == CHAT_OK)
             c->viewing[c->nviewing++] = conv;
     } else if (!on && at >= 0) {
-        err = viewers_set(c->app, a, conv, 0);
+        err = viewers_set(c->app, a, conv, 0, NULL);
         /* Gone from this socket's list whatever the database said: a row
          * left behind is removed with the node, and is harmless till then. */
         c->viewing[at] = c->viewing[--c->nviewing];
     }
-    if (err == CHAT_OK)
+    if (err == CHAT_OK) {
         *result = json_pack("{s:I, s:b}", "conversation_id", (json_int_t)conv, "viewing", on);
+        if (*result && viewers)
+            json_object_set(*result, "viewers", viewers);
+    }
+    json_decref(viewers);
     return err;
 }
 
@@ -420,9 +425,10 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
     case PT_TYPING: {
         double now = clock_now();
         /* Repeated "still typing" in the same conversation within a short
-         * time is not news. */
+         * time is not news; switching between a reply and a note is (the
+         * visitor sees only the one, the viewers tell them apart). */
         if (m->on && c->last_typing_on && c->last_typing_conv == m->conversation_id &&
-            now - c->last_typing_at < TYPING_REPEAT_SECONDS) {
+            c->last_typing_note == m->internal && now - c->last_typing_at < TYPING_REPEAT_SECONDS) {
             if (m->id)
                 send_ack(c, m->id, NULL);
             return;
@@ -431,10 +437,11 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
         if (err == CHAT_OK) {
             c->last_typing_at = now;
             c->last_typing_on = m->on;
+            c->last_typing_note = m->internal;
             c->last_typing_conv = m->conversation_id;
             /* The colleagues looking at it see who is writing. */
             if (c->role == PROTO_AGENT && viewing_index(c, m->conversation_id) >= 0 &&
-                viewers_typing(app, c->agent.id, m->conversation_id, m->on) != CHAT_OK)
+                viewers_typing(app, c->agent.id, m->conversation_id, m->on, m->internal) != CHAT_OK)
                 log_warn("typing not shown to the other viewers: the database is not reachable");
         }
         if (err != CHAT_OK || m->id)
@@ -608,7 +615,7 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
             struct actor a;
             actor_of(c, &a);
             for (int i = 0; i < c->nviewing; i++)
-                if (viewers_set(c->app, &a, c->viewing[i], 0) != CHAT_OK)
+                if (viewers_set(c->app, &a, c->viewing[i], 0, NULL) != CHAT_OK)
                     log_warn("viewer not removed; it goes with this node");
             c->nviewing = 0;
         }

@@ -61,6 +61,7 @@ struct ws_conn {
     double opened_at;      /* monotonic seconds */
     double last_typing_at; /* reader thread only */
     int last_typing_on;
+    int last_typing_note; /* what was typed was a note (not news to the visitor) */
     long long last_typing_conv;
     long long viewing[VIEWERS_PER_SOCKET]; /* conversations this socket shows (reader thread only) */
     int nviewing;

@@ -37,13 +37,16 @@ LANGUAGE sql AS $$
 $$;
 
 -- Who has conversation c open in the console right now (on a node whose
--- heartbeat is fresh), and who of them is typing: at most 12, the earliest
+-- heartbeat is fresh), and who of them is typing (a reply, or a note when
+-- note): at most 12, the earliest
 -- first, names cut to 50 characters so that the payload stays small.
 CREATE OR REPLACE FUNCTION parley_viewers_json(conv bigint) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object('id', x.agent_id, 'name', left(a.name, 50), 'typing', x.typing)
+    SELECT coalesce(jsonb_agg(jsonb_build_object('id', x.agent_id, 'name', left(a.name, 50), 'typing', x.typing,
+                                                 'note', x.note)
                               ORDER BY x.since, x.agent_id), '[]'::jsonb)
-      FROM (SELECT v.agent_id, min(v.since) AS since, bool_or(coalesce(v.typing_until > now(), false)) AS typing
+      FROM (SELECT v.agent_id, min(v.since) AS since, bool_or(coalesce(v.typing_until > now(), false)) AS typing,
+                   bool_or(coalesce(v.typing_until > now(), false) AND v.typing_note) AS note
               FROM conversation_viewers v JOIN nodes n ON n.id = v.node_id
              WHERE v.conversation_id = conv AND n.heartbeat_at > now() - parley_node_timeout()
              GROUP BY v.agent_id ORDER BY min(v.since), v.agent_id LIMIT 12) x

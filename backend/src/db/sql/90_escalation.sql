@@ -67,22 +67,28 @@ BEGIN
 END $$;
 
 -- The agent started (p_on) or stopped typing in a conversation they view
--- on node p_node: the viewers hear it when it changes. A typing flag lasts
--- p_seconds unless renewed, so a console that vanished mid-sentence does
--- not type forever (clients expire it the same way).
+-- on node p_node, a note or whisper when p_note: the viewers hear it when
+-- it changes. A typing flag lasts p_seconds unless renewed, so a console
+-- that vanished mid-sentence does not type forever (clients expire it the
+-- same way).
+DROP FUNCTION IF EXISTS parley_viewer_typing(bigint, bigint, text, boolean, integer);
 CREATE OR REPLACE FUNCTION parley_viewer_typing(p_conv bigint, p_agent bigint, p_node text, p_on boolean,
-                                                p_seconds integer) RETURNS void
+                                                p_note boolean, p_seconds integer) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     was boolean;
+    was_note boolean;
     c conversations;
 BEGIN
-    SELECT bool_or(coalesce(v.typing_until > now(), false)) INTO was FROM conversation_viewers v
+    SELECT bool_or(coalesce(v.typing_until > now(), false)),
+           bool_or(coalesce(v.typing_until > now(), false) AND v.typing_note)
+      INTO was, was_note FROM conversation_viewers v
      WHERE v.conversation_id = p_conv AND v.agent_id = p_agent;
     UPDATE conversation_viewers v
-       SET typing_until = CASE WHEN p_on THEN now() + make_interval(secs => p_seconds) END
+       SET typing_until = CASE WHEN p_on THEN now() + make_interval(secs => p_seconds) END,
+           typing_note = p_on AND p_note
      WHERE v.conversation_id = p_conv AND v.agent_id = p_agent AND v.node_id = p_node;
-    IF FOUND AND was IS DISTINCT FROM p_on THEN
+    IF FOUND AND (was IS DISTINCT FROM p_on OR coalesce(was_note, false) IS DISTINCT FROM (p_on AND p_note)) THEN
         SELECT * INTO c FROM conversations WHERE id = p_conv;
         PERFORM parley_notify_viewers(c);
     END IF;
