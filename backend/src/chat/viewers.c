@@ -35,12 +35,11 @@ enum chat_err viewers_typing(struct app *app, long long agent_id, long long conv
 {
     char secs[16];
     snprintf(secs, sizeof(secs), "%d", VIEWERS_TYPING_SECONDS);
-    const char *params[6] = {DB_ID(conv), DB_ID(agent_id), app->node_id, on ? "true" : "false",
-                             note ? "true" : "false", secs};
-    return chat_err_of(
-        db_query(app->db, NULL,
-                 "SELECT parley_viewer_typing($1::bigint, $2::bigint, $3, $4::boolean, $5::boolean, $6::int)", 6,
-                 params));
+    const char *params[6] = {DB_ID(conv),           DB_ID(agent_id),         app->node_id,
+                             on ? "true" : "false", note ? "true" : "false", secs};
+    return chat_err_of(db_query(
+        app->db, NULL, "SELECT parley_viewer_typing($1::bigint, $2::bigint, $3, $4::boolean, $5::boolean, $6::int)", 6,
+        params));
 }
 
 int viewers_sweep(struct app *app, const char *node_id)
