@@ -11,6 +11,10 @@
 // else English. Strings are plain text (never HTML); {x} placeholders are
 // filled by t().
 
+import * as automation from './words/automation.js';
+import * as escalation from './words/escalation.js';
+import * as sla from './words/sla.js';
+
 const en = {
   changePassword: 'Change password',
   changePasswordTitle: 'Change your password',
@@ -745,6 +749,12 @@ const zh = {
   handoffHint: '机器人写给接手客服的内部备注。访客看不到。',
   botBanner: '机器人会一直接待此访客，直到把会话转入您团队的队列。在此期间您可以留下内部备注：机器人看不到它们。',
 };
+
+// Each area of the console keeps its words in a file of its own (lib/words).
+for (const area of [escalation, sla, automation]) {
+  Object.assign(en, area.en);
+  Object.assign(zh, area.zh);
+}
 
 const TABLES = { en, 'zh-CN': zh };
 
