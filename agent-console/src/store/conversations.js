@@ -45,6 +45,8 @@ export function lists() {
     if (c.status === 'closed') continue;
     if (c.status === 'queued' && (isPrivileged() || S.myTeams.includes(c.team_id))) queue.push(c);
     if (c.status === 'assigned' && c.assignee && c.assignee.id === me) mine.push(c);
+    // One I was invited into, joined or escalated to (participants.js).
+    else if (Array.isArray(c.participants) && c.participants.some((p) => p.id === me)) mine.push(c);
     all.push(c);
   }
   queue.sort((a, b) => ts(a.queued_at || a.created_at) - ts(b.queued_at || b.created_at) || a.id - b.id);
@@ -63,7 +65,8 @@ export function currentList() {
 /** Open chats assigned to me and my limit: live once the socket listed them, else from GET /api/agents. */
 export function capacity() {
   const row = S.me ? S.agents.get(S.me.id) : null;
-  const open = S.listed ? lists().mine.length : row ? row.open_chats : 0;
+  const owned = (c) => c.assignee && S.me && c.assignee.id === S.me.id;
+  const open = S.listed ? lists().mine.filter(owned).length : row ? row.open_chats : 0;
   return { open, max: row ? row.max_chats : (S.me && S.me.max_chats) || 0 };
 }
 

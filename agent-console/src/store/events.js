@@ -14,6 +14,7 @@ import { isActing } from './actions.js';
 import { onRead, upsertConv } from './conversations.js';
 import { addMessages, flushOutbox, syncConv } from './messages.js';
 import { alertUser } from './notify.js';
+import { joinedToSync, onAgentTyping, onViewers, resumeViewing, trackJoined } from './participants.js';
 import { onVisitorTyping } from './reading.js';
 import { isOpen, request } from './socket.js';
 import { S, changed, isPrivileged } from './state.js';
@@ -49,6 +50,7 @@ export async function onOpen(ack) {
   changed();
   S.listed = true;
   flushOutbox();
+  resumeViewing();
   if (!first) loadWorkspace();
   const jobs = [];
   for (const c of list) {
@@ -58,6 +60,7 @@ export async function onOpen(ack) {
     else if (c.last_seq) jobs.push(() => syncConv(c.id, { preview: true }));
   }
   for (const id of stale) jobs.push(() => syncConv(id));
+  for (const id of joinedToSync(listed)) if (!stale.includes(id)) jobs.push(() => syncConv(id));
   if (S.view.selected && !listed.has(S.view.selected) && !stale.includes(S.view.selected)) jobs.push(() => syncConv(S.view.selected));
   // A few at a time: a long queue should not flood the socket.
   const workers = Array.from({ length: 4 }, async () => {
@@ -78,7 +81,10 @@ export function onEvent(m) {
     case 'conversation.updated':
       return onConvUpdated(m.change, m.conversation);
     case 'typing':
+      onAgentTyping(m);
       return onVisitorTyping(m);
+    case 'conversation.viewers':
+      return onViewers(m);
     case 'read':
       return onRead(m);
     case 'agent.presence':
@@ -132,6 +138,7 @@ export function resetAnnounced() {
 function onConvUpdated(change, conv) {
   if (!conv) return;
   const c = upsertConv(conv);
+  trackJoined(c);
   changed();
   if (!c || !S.me) return;
   const was = announced.get(c.id) || 'other';

@@ -10,6 +10,7 @@
 //   files.js          attachments being uploaded, each conversation's files, the image zoom
 //   messages.js       histories and sync, opening one, outbox, drafts   reading.js  typing, read markers, unread
 //   actions.js        accept, close, reopen, transfer
+//   participants.js   several agents in one chat, who is viewing, priority, labels
 //   events.js         resume after (re)auth, server events, alerts
 //   webhooks.js       the admins' notice of webhook endpoints the server disabled
 //   session.js        boot, login, logout, session end
@@ -26,5 +27,8 @@ export { MAX_ATTACHMENTS, attachFiles, attachTransfer, stagedFor, removeStaged, 
 export { uploadErrorText, retryable, loadConvFiles, zoomImage } from './files.js';
 export { typing, markRead, unreadCount, totalUnread } from './reading.js';
 export { accept, closeConv, reopen, transfer } from './actions.js';
+export { PRIORITIES, priorityText, myRole, isParticipant, peopleActions, watching, inviteAgent, escalateConv, joinConv } from './participants.js';
+export { takeConv, leaveConv, setPriority, setLabels, showConv, othersViewing, loadLabels, labelOf } from './participants.js';
+export { setListFilter, filterActive, filterConvs } from './participants.js';
 export { noteEndpoints, noteEndpoint, forgetEndpoint, hookNoticeHidden, hideHookNotice } from './webhooks.js';
 export { boot, login, logout } from './session.js';

@@ -121,6 +121,7 @@ const outbox = new Outbox({
   frame: (item) => {
     const f = { type: item.kind === 'note' ? 'note.send' : 'message.send', conversation_id: item.conv };
     if (item.attachments && item.attachments.length) f.attachments = item.attachments.map((a) => a.id);
+    if (item.whisper && item.kind === 'note') f.whisper = true;
     return f;
   },
   onSent: (item, ack) => {
@@ -153,10 +154,11 @@ const SEND_ERRORS = {
 export const sendErrorText = (item) => (item.error === 'file_invalid' ? t('errFileInvalid') : SEND_ERRORS[item.error] || item.message);
 
 /** Queues a message or note (body may be empty when files go with it: attachments, uploaded File objects). */
-export function sendMessage(id, body, kind = 'message', attachments = []) {
+export function sendMessage(id, body, kind = 'message', attachments = [], { whisper = false } = {}) {
   const text = body.replace(/\s+$/, '');
   if (!text.trim() && !attachments.length) return false;
   const item = { conv: id, body: text.trim() ? text : '', kind };
+  if (whisper) item.whisper = true;
   if (attachments.length) item.attachments = attachments;
   outbox.add(item);
   persistNow();
@@ -202,8 +204,9 @@ export function persistNow() {
   for (const [id, d] of S.drafts) if (d.text) drafts[id] = d;
   saved.save('drafts', drafts);
   const unsent = {};
-  for (const { conv, cmid, body, kind, at, state, attachments } of outbox.items) {
-    if (state !== 'failed') (unsent[conv] = unsent[conv] || []).push({ cmid, body, kind, at, ...(attachments ? { attachments } : {}) });
+  for (const { conv, cmid, body, kind, at, state, attachments, whisper } of outbox.items) {
+    if (state !== 'failed')
+      (unsent[conv] = unsent[conv] || []).push({ cmid, body, kind, at, ...(attachments ? { attachments } : {}), ...(whisper ? { whisper } : {}) });
   }
   saved.save('outbox', unsent);
 }
@@ -222,6 +225,7 @@ export function restoreLocal() {
     for (const i of items) {
       if (!i || typeof i.cmid !== 'string' || typeof i.body !== 'string') continue;
       const item = { conv: Number(id), cmid: i.cmid, body: i.body, kind: i.kind === 'note' ? 'note' : 'message', at: i.at || Date.now() };
+      if (i.whisper === true) item.whisper = true;
       const files = Array.isArray(i.attachments) ? i.attachments.filter((f) => f && typeof f.id === 'string') : [];
       if (files.length) item.attachments = files;
       if (item.body || files.length) unsent.push(item);

@@ -1,5 +1,5 @@
 // reading: who is typing and what has been read. The agent's typing
-// indicator (sent at most every 2.5 s, off after 4 s idle), the visitor's
+// indicator (a reply or a note; sent at most every 2.5 s, off after 4 s idle), the visitor's
 // (shown 7 s at most), read markers (local at once, on the server shortly
 // after) and the unread counts built on them. Owns S.typing, S.localRead.
 
@@ -9,15 +9,17 @@ import { S, changed, isPrivileged } from './state.js';
 
 const typingState = new Map(); // id -> {sentAt, stopTimer}
 
-export function typing(id, on) {
+/** The agent types (on) or stopped; note: what they type is a note or a whisper (the visitor is not told). */
+export function typing(id, on, note = false) {
   if (!isOpen()) return;
-  const t = typingState.get(id) || { sentAt: 0, stopTimer: null };
+  const t = typingState.get(id) || { sentAt: 0, note: false, stopTimer: null };
   typingState.set(id, t);
   clearTimeout(t.stopTimer);
   if (on) {
-    if (Date.now() - t.sentAt > 2500) {
+    if (Date.now() - t.sentAt > 2500 || t.note !== note) {
       t.sentAt = Date.now();
-      sendFrame({ type: 'typing', conversation_id: id, on: true });
+      t.note = note;
+      sendFrame({ type: 'typing', conversation_id: id, on: true, ...(note ? { note: true } : {}) });
     }
     t.stopTimer = setTimeout(() => typing(id, false), 4000);
   } else if (t.sentAt) {

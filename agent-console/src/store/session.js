@@ -13,6 +13,7 @@ import { restorePrefs } from './notify.js';
 import { closeSocket, openSocket } from './socket.js';
 import { S, changed } from './state.js';
 import { canSeeAdmin, navigate, startRouting, toast } from './view.js';
+import { loadLabels, resetParticipants } from './participants.js';
 import { loadHookAlerts, resetHooks } from './webhooks.js';
 import { loadWorkspace } from './workspace.js';
 
@@ -55,10 +56,12 @@ async function enter({ agent, csrf_token }) {
   restoreLocal();
   restorePrefs();
   resetHooks();
+  resetParticipants();
   S.phase = 'app';
   if (S.view.area === 'admin' && !canSeeAdmin(S.view.admin)) navigate({ area: 'inbox', list: 'mine', selected: null });
   changed();
   loadWorkspace();
+  loadLabels(true);
   loadHookAlerts();
   openSocket({ onOpen, onEvent, onClose });
   applyRoute();

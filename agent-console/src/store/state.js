@@ -42,6 +42,10 @@ export const S = {
   // webhooks.js
   hookAlerts: [], // endpoints the server disabled: [{id, url, reason, disabled_at, failing_since}]
   hookHidden: null, // the alerts the inbox's notice was hidden for
+  // participants.js
+  viewers: new Map(), // id -> [{id, name, typing, note, until}] (the others with it open)
+  labels: [], // the workspace's labels [{id, name, colour}]
+  listFilter: { priority: null, label: null },
   // view.js
   view: { area: 'inbox', list: 'mine', selected: null, admin: 'agents', item: null },
   toasts: [],

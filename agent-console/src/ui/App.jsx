@@ -23,6 +23,7 @@ import { ConversationList } from './ConversationList.jsx';
 import { HelpOverlay, PasswordDialog, TransferDialog } from './Dialogs.jsx';
 import { Icon } from './icons.jsx';
 import { Login } from './Login.jsx';
+import { EscalateDialog, InviteDialog } from './Participants.jsx';
 import { Sidebar } from './Sidebar.jsx';
 import { VisitorPanel } from './VisitorPanel.jsx';
 
@@ -173,6 +174,8 @@ function Shell() {
         {S.view.area === 'admin' ? <Admin /> : <Inbox panel={panel} togglePanel={togglePanel} />}
       </main>
       {S.dialog && S.dialog.type === 'transfer' ? <TransferDialog id={S.dialog.id} /> : null}
+      {S.dialog && S.dialog.type === 'invite' ? <InviteDialog id={S.dialog.id} /> : null}
+      {S.dialog && S.dialog.type === 'escalate' ? <EscalateDialog id={S.dialog.id} /> : null}
       {S.dialog && S.dialog.type === 'confirm' ? <ConfirmDialog /> : null}
       {S.dialog && S.dialog.type === 'password' ? <PasswordDialog /> : null}
       {S.dialog && S.dialog.type === 'image' ? <ImageZoom file={S.dialog.file} /> : null}

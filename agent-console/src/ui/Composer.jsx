@@ -1,9 +1,23 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { MAX_ATTACHMENTS, S, attachFiles, attachTransfer, getDraft, sendMessage, setDraft, stagedFor, takeUploaded, typing } from '../store/index.js';
+import {
+  MAX_ATTACHMENTS,
+  S,
+  attachFiles,
+  attachTransfer,
+  getDraft,
+  isPrivileged,
+  sendMessage,
+  setDraft,
+  stagedFor,
+  takeUploaded,
+  typing,
+  watching,
+} from '../store/index.js';
 import { t } from '../lib/i18n.js';
 import { StagedFiles } from './Attachments.jsx';
 import { Bdi } from './common.jsx';
 import { Icon } from './icons.jsx';
+import { WhisperToggle } from './Participants.jsx';
 
 const TOKEN = /(^|\s)\/([a-z0-9_-]*)$/;
 const MAX = 4000;
@@ -29,6 +43,9 @@ export function Composer({ c, canReply, canNote }) {
   const forcedNote = useRef(!canReply);
 
   const isNote = note || !canReply;
+  // A supervisor's or admin's note can be a whisper (note.send with whisper); watching, it is one by default.
+  const [whisper, setWhisper] = useState(() => watching(c));
+  const isWhisper = isNote && whisper && isPrivileged();
 
   useEffect(() => {
     if (!canReply) {
@@ -75,7 +92,7 @@ export function Composer({ c, canReply, canNote }) {
     forcedNote.current = false;
     setNote(n);
     setDraft(id, { text, note: n });
-    if (n) typing(id, false);
+    typing(id, !!text.trim(), n);
   }
 
   function change(next, caret) {
@@ -83,7 +100,7 @@ export function Composer({ c, canReply, canNote }) {
     setDraft(id, { text: next, note: isNote });
     const q = cannedQuery(next, caret === undefined ? next.length : caret);
     setPicker(q ? { ...q, index: 0 } : null);
-    if (!isNote) typing(id, !!next.trim());
+    typing(id, !!next.trim(), isNote);
   }
 
   const matches = picker ? S.canned.filter((k) => k.shortcut.startsWith(picker.q.toLowerCase())).slice(0, 8) : [];
@@ -115,7 +132,7 @@ export function Composer({ c, canReply, canNote }) {
     if (kind === 'note' && !canNote) return;
     if (kind === 'message' && !canReply) return;
     if ((!text.trim() && !ready) || text.length > MAX || busy) return;
-    if (sendMessage(id, text, kind, takeUploaded(id))) {
+    if (sendMessage(id, text, kind, takeUploaded(id), { whisper: kind === 'note' && isWhisper })) {
       setText('');
       setPicker(null);
       setDraft(id, { text: '', note: isNote });
@@ -170,7 +187,7 @@ export function Composer({ c, canReply, canNote }) {
   const over = text.length > MAX;
   const canSend = (!!text.trim() || ready > 0) && !over && !busy;
   return (
-    <div class={`composer ${isNote ? 'composer-note' : ''}`} data-testid="composer">
+    <div class={`composer ${isNote ? 'composer-note' : ''} ${isWhisper ? 'composer-whisper' : ''}`} data-testid="composer">
       <div class="composer-tabs" role="tablist" aria-label="Reply or note">
         <button
           type="button"
@@ -194,7 +211,8 @@ export function Composer({ c, canReply, canNote }) {
         >
           <Icon name="note" size={14} /> Internal note
         </button>
-        {isNote ? <span class="note-hint">Only agents see notes</span> : null}
+        {isNote && isPrivileged() ? <WhisperToggle on={whisper} onChange={setWhisper} /> : null}
+        {isNote && !isWhisper ? <span class="note-hint">Only agents see notes</span> : null}
       </div>
       {picker && (matches.length || picker.q) ? (
         <div class="canned-picker" role="listbox" aria-label="Canned responses" data-testid="canned-picker">
@@ -228,8 +246,8 @@ export function Composer({ c, canReply, canNote }) {
         ref={ta}
         rows={2}
         value={text}
-        placeholder={isNote ? 'Write an internal note… (only your team sees it)' : 'Write a reply…  Type / for canned responses'}
-        aria-label={isNote ? 'Internal note' : 'Reply'}
+        placeholder={isWhisper ? t('whisperPlaceholder') : isNote ? 'Write an internal note… (only your team sees it)' : 'Write a reply…  Type / for canned responses'}
+        aria-label={isWhisper ? t('whisper') : isNote ? 'Internal note' : 'Reply'}
         data-testid="composer-input"
         onInput={(e) => change(e.currentTarget.value, e.currentTarget.selectionStart)}
         onKeyDown={onKeyDown}
@@ -298,7 +316,7 @@ export function Composer({ c, canReply, canNote }) {
           data-testid="send"
         >
           <Icon name={isNote ? 'note' : 'send'} size={15} />
-          {isNote ? 'Add note' : 'Send'}
+          {isWhisper ? t('addWhisper') : isNote ? 'Add note' : 'Send'}
         </button>
       </div>
     </div>

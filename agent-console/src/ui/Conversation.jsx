@@ -17,6 +17,8 @@ import {
   retrySend,
   sendErrorText,
   stagedFor,
+  isParticipant,
+  watching,
 } from '../store/index.js';
 import { fmtDay, fmtDuration, fmtTime, ts } from '../../../ui-shared/time.js';
 import { visitorName } from '../lib/util.js';
@@ -28,6 +30,9 @@ import { Attachments } from './Attachments.jsx';
 import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Composer } from './Composer.jsx';
 import { Icon } from './icons.jsx';
+import { eventLine, isNoteLine } from '../lib/eventlines.js';
+import { ConvBar, WatchBanner } from './Participants.jsx';
+import { Viewers, useViewing } from './Viewers.jsx';
 
 export function permissions(c) {
   const me = S.me;
@@ -36,12 +41,16 @@ export function permissions(c) {
   const member = S.myTeams.includes(c.team_id);
   // A bot's conversation (status 'bot'): the bot answers; agents may leave notes, which it never hears.
   const bot = c.status === 'bot';
+  // Invited in, joined or escalated to: replies, notes and closes like the owner (participants.js).
+  const part = isParticipant(c);
+  // A supervisor reading along in a colleague's chat joins before replying (the visitor sees who answers).
+  const watcher = watching(c);
   return {
     accept: c.status === 'queued' && (priv || member),
-    reply: c.status !== 'closed' && !bot && (priv || (c.status === 'assigned' && assignee)),
-    note: c.status !== 'closed' && (priv || assignee || member),
+    reply: c.status !== 'closed' && !bot && ((priv && !watcher) || part || (c.status === 'assigned' && assignee)),
+    note: c.status !== 'closed' && (priv || assignee || member || part),
     transfer: c.status !== 'closed' && !bot && (priv || (c.status === 'assigned' && assignee)),
-    close: c.status !== 'closed' && (priv || assignee || (member && c.status === 'queued')),
+    close: c.status !== 'closed' && (priv || assignee || part || (member && c.status === 'queued')),
     reopen: c.status === 'closed' && (priv || member || assignee),
   };
 }
@@ -155,6 +164,23 @@ function AuthorBadge({ text }) {
   );
 }
 
+/** An agent's name from the workspace's list (event lines name agents by id). */
+const agentName = (id) => {
+  const a = S.agents.get(id);
+  return a ? a.name : undefined;
+};
+
+/** "Whisper from Ana · agents only": a supervisor's note, never a reply. */
+function WhisperLabel({ m }) {
+  const mine = m.author && S.me && m.author.id === S.me.id;
+  return (
+    <span class="note-label whisper-label" data-testid="whisper-label">
+      <Icon name="eye" size={13} />
+      {mine ? t('whisperYou') : t('whisperFrom', { name: isolate((m.author && m.author.name) || t('someone')) })} · {t('agentsOnly')}
+    </span>
+  );
+}
+
 const hasFiles = (m) => Array.isArray(m.attachments) && m.attachments.length > 0;
 
 /** Whether a drag carries files (not text or a link dragged from the page). */
@@ -236,10 +262,21 @@ class Thread extends Component {
         lastDay = day;
         prev = null;
       }
-      if (m.kind === 'event') {
+      if (m.kind === 'event' || isNoteLine(m)) {
+        const line = eventLine(m, agentName);
         items.push(
-          <div class="event" key={m.id} data-seq={m.seq}>
-            <Bdi text={m.body} />
+          <div
+            class={`event ${m.kind === 'note' ? 'event-internal' : ''}`}
+            key={m.id}
+            data-seq={m.seq}
+            data-event={m.kind === 'event' ? m.event : m.meta.event}
+            data-testid="event"
+          >
+            {m.kind === 'note' ? <Icon name="note" size={12} /> : null}
+            <span class="event-text">
+              {line.text}
+              {line.reason ? <span class="event-reason"> · {line.reason}</span> : null}
+            </span>
             <time dateTime={m.created_at}>{fmtTime(m.created_at)}</time>
           </div>,
         );
@@ -250,9 +287,11 @@ class Thread extends Component {
       const side = author.side;
       const who = author.name;
       const handoff = isHandoffNote(m);
+      const whisper = m.kind === 'note' && !!m.meta && m.meta.whisper === true;
       const grouped =
         prev &&
         prev.kind === m.kind &&
+        !whisper &&
         prev.author &&
         m.author &&
         prev.author.kind === m.author.kind &&
@@ -262,23 +301,26 @@ class Thread extends Component {
       const seen = i === lastMineIdx && (c.visitor_last_read_seq || 0) >= m.seq;
       items.push(
         <div
-          class={`msg msg-${side} ${m.kind === 'note' ? 'msg-note' : ''} ${author.kind === 'bot' ? 'msg-bot' : ''} ${handoff ? 'msg-handoff' : ''} ${grouped ? 'grouped' : ''}`}
+          class={`msg msg-${side} ${m.kind === 'note' ? 'msg-note' : ''} ${whisper ? 'msg-whisper' : ''} ${author.kind === 'bot' ? 'msg-bot' : ''} ${handoff ? 'msg-handoff' : ''} ${grouped ? 'grouped' : ''}`}
           key={m.id}
           data-seq={m.seq}
           data-kind={m.kind}
           data-author={author.kind}
           data-testid={m.kind === 'note' ? 'note' : 'message'}
+          data-whisper={whisper ? 'true' : undefined}
         >
           {side === 'them' ? grouped ? <span class="avatar-gap" /> : <Avatar name={who} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={28} /> : null}
           <div class="msg-body">
             {!grouped ? (
               <div class="msg-meta">
-                {m.kind === 'note' && !handoff ? (
+                {whisper ? (
+                  <WhisperLabel m={m} />
+                ) : m.kind === 'note' && !handoff ? (
                   <span class="note-label">
                     <Icon name="note" size={13} /> Internal note
                   </span>
                 ) : null}
-                <Bdi class="msg-author" text={who} />
+                {whisper ? null : <Bdi class="msg-author" text={who} />}
                 {author.badge ? <AuthorBadge text={author.badge} /> : null}
                 <time dateTime={m.created_at} title={new Date(ts(m.created_at)).toLocaleString()}>
                   {fmtTime(m.created_at)}
@@ -312,10 +354,14 @@ class Thread extends Component {
     });
     for (const p of pending) {
       items.push(
-        <div class={`msg msg-us pending ${p.kind === 'note' ? 'msg-note' : ''} ${p.state === 'failed' ? 'failed' : ''}`} key={p.cmid} data-testid="pending">
+        <div class={`msg msg-us pending ${p.kind === 'note' ? 'msg-note' : ''} ${p.whisper ? 'msg-whisper' : ''} ${p.state === 'failed' ? 'failed' : ''}`} key={p.cmid} data-testid="pending">
           <div class="msg-body">
             <div class="msg-meta">
-              {p.kind === 'note' ? (
+              {p.kind === 'note' && p.whisper ? (
+                <span class="note-label whisper-label">
+                  <Icon name="eye" size={13} /> {t('whisperYou')} · {t('agentsOnly')}
+                </span>
+              ) : p.kind === 'note' ? (
                 <span class="note-label">
                   <Icon name="note" size={13} /> Internal note
                 </span>
@@ -389,6 +435,7 @@ export function ConversationView({ id, panel, onTogglePanel }) {
   const can = c ? permissions(c) : {};
   const writable = !!c && c.status !== 'closed' && !!(can.reply || can.note);
   const drop = useDropFiles(id, writable);
+  useViewing(id);
 
   // New conversation: start at the bottom.
   useLayoutEffect(() => {
@@ -455,6 +502,8 @@ export function ConversationView({ id, panel, onTogglePanel }) {
         </div>
       ) : null}
       <Header c={c} panel={panel} onTogglePanel={onTogglePanel} />
+      <ConvBar c={c} />
+      <WatchBanner c={c} />
       {offline ? (
         <div class="banner banner-warn" role="status">
           <Icon name="wifiOff" size={16} /> You are offline. Your messages are kept and sent as soon as the connection is back.
@@ -508,6 +557,7 @@ export function ConversationView({ id, panel, onTogglePanel }) {
               to reply{can.reply ? ', or answer straight away' : '; you can leave an internal note meanwhile'}.
             </div>
           ) : null}
+          <Viewers id={id} />
           <Composer key={id} c={c} canReply={can.reply} canNote={can.note} />
         </>
       ) : (

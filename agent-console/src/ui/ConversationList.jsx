@@ -1,4 +1,4 @@
-import { S, currentList, getDraft, isPrivileged, loadClosed, pendingFor, searchClosed, select, unreadCount } from '../store/index.js';
+import { S, currentList, filterActive, filterConvs, getDraft, isParticipant, isPrivileged, loadClosed, pendingFor, searchClosed, select, unreadCount } from '../store/index.js';
 import { fmtDuration, relTime, ts } from '../../../ui-shared/time.js';
 import { messageSummary } from '../lib/filetypes.js';
 import { visitorName } from '../lib/util.js';
@@ -6,6 +6,7 @@ import { authorOf, botSentence, isHandoffNote, statusText } from '../lib/bots.js
 import { t } from '../lib/i18n.js';
 import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Icon } from './icons.jsx';
+import { ListFilter, RowTriage } from './LabelChips.jsx';
 
 const TITLES = { queue: 'Queue', mine: 'Mine', all: 'All open', closed: 'Closed' };
 const EMPTY = {
@@ -105,6 +106,8 @@ function Item({ c, active, list }) {
             ) : null}
             {(list === 'all' || list === 'closed') && c.assignee ? <Bdi class="meta-text" text={c.assignee.name} /> : null}
             {c.team && (S.myTeams.length > 1 || isPrivileged()) ? <Bdi class="meta-text" text={c.team} /> : null}
+            {isParticipant(c) ? <span class="pill pill-with">{t('collaborating')}</span> : null}
+            <RowTriage c={c} />
             {c.offline ? <span class="pill pill-offline">offline message</span> : null}
             {c.rating ? <span class={`pill pill-rating-${c.rating}`}>{c.rating === 'good' ? 'rated 👍' : 'rated 👎'}</span> : null}
             {pending ? <span class="pill pill-pending">{pending} unsent</span> : null}
@@ -117,8 +120,9 @@ function Item({ c, active, list }) {
 
 export function ConversationList() {
   const list = S.view.list;
-  const items = currentList();
-  const [emptyTitle, emptyText] = EMPTY[list];
+  const all = currentList();
+  const items = filterConvs(all);
+  const [emptyTitle, emptyText] = all.length && filterActive() ? [t('noneMatch'), t('noneMatchHint')] : EMPTY[list];
   return (
     <section class="conv-list" aria-label={`${TITLES[list]} conversations`}>
       <header class="pane-head">
@@ -138,6 +142,7 @@ export function ConversationList() {
           />
         </div>
       ) : null}
+      <ListFilter />
       <ul class="conv-items" data-testid="conv-list">
         {items.map((c) => (
           <Item key={c.id} c={c} list={list} active={c.id === S.view.selected} />

@@ -207,6 +207,13 @@ export function Sidebar() {
                 onClick={() => navigate({ area: 'admin', admin: 'bots' })}
                 testid="nav-admin-bots"
               />
+              <NavItem
+                icon="tag"
+                label={t('labelsTitle')}
+                active={!inbox && v.admin === 'labels'}
+                onClick={() => navigate({ area: 'admin', admin: 'labels' })}
+                testid="nav-admin-labels"
+              />
             </>
           ) : null}
           <NavItem

@@ -5,6 +5,7 @@ import { Icon } from '../icons.jsx';
 import { Agents } from './Agents.jsx';
 import { Bots } from './Bots.jsx';
 import { Canned } from './Canned.jsx';
+import { Labels } from './Labels.jsx';
 import { Sites } from './Sites.jsx';
 import { Teams } from './Teams.jsx';
 import { Tokens } from './Tokens.jsx';
@@ -89,6 +90,8 @@ export function Admin() {
         <Webhooks />
       ) : tab === 'bots' ? (
         <Bots />
+      ) : tab === 'labels' ? (
+        <Labels />
       ) : null}
     </div>
   );
