@@ -246,7 +246,9 @@ export function Composer({ c, canReply, canNote }) {
         ref={ta}
         rows={2}
         value={text}
-        placeholder={isWhisper ? t('whisperPlaceholder') : isNote ? 'Write an internal note… (only your team sees it)' : 'Write a reply…  Type / for canned responses'}
+        placeholder={
+          isWhisper ? t('whisperPlaceholder') : isNote ? 'Write an internal note… (only your team sees it)' : 'Write a reply…  Type / for canned responses'
+        }
         aria-label={isWhisper ? t('whisper') : isNote ? 'Internal note' : 'Reply'}
         data-testid="composer-input"
         onInput={(e) => change(e.currentTarget.value, e.currentTarget.selectionStart)}

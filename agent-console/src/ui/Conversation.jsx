@@ -354,7 +354,11 @@ class Thread extends Component {
     });
     for (const p of pending) {
       items.push(
-        <div class={`msg msg-us pending ${p.kind === 'note' ? 'msg-note' : ''} ${p.whisper ? 'msg-whisper' : ''} ${p.state === 'failed' ? 'failed' : ''}`} key={p.cmid} data-testid="pending">
+        <div
+          class={`msg msg-us pending ${p.kind === 'note' ? 'msg-note' : ''} ${p.whisper ? 'msg-whisper' : ''} ${p.state === 'failed' ? 'failed' : ''}`}
+          key={p.cmid}
+          data-testid="pending"
+        >
           <div class="msg-body">
             <div class="msg-meta">
               {p.kind === 'note' && p.whisper ? (

@@ -1,4 +1,5 @@
-import { S, currentList, filterActive, filterConvs, getDraft, isParticipant, isPrivileged, loadClosed, pendingFor, searchClosed, select, unreadCount } from '../store/index.js';
+import { S, currentList, getDraft, isPrivileged, loadClosed, pendingFor, searchClosed, select, unreadCount } from '../store/index.js';
+import { filterActive, filterConvs, isParticipant } from '../store/index.js';
 import { fmtDuration, relTime, ts } from '../../../ui-shared/time.js';
 import { messageSummary } from '../lib/filetypes.js';
 import { visitorName } from '../lib/util.js';
