@@ -23,8 +23,8 @@ const { test } = fx;
 const F = {};
 
 fx.setup(async () => {
-  F.support = await createTeam(fx.pg, 'Support');
-  F.billing = await createTeam(fx.pg, 'Billing');
+  F.support = await createTeam(fx.pg, 'Customer care');
+  F.billing = await createTeam(fx.pg, 'Billing desk');
   F.ana = await createAgent(fx.pg, { name: 'Ana Archer', teams: [F.support] });
   F.ben = await createAgent(fx.pg, { name: 'Ben Baker', teams: [F.billing] });
   F.sue = await createAgent(fx.pg, { name: 'Sue Stone', role: 'supervisor', teams: [F.support, F.billing] });
@@ -231,13 +231,13 @@ test('escalating to a team keeps the owner in; the reason is a line for agents o
   await pa.goto(`${fx.srv.origin}/console/#/mine/${cid}`);
   await pa.click('[data-testid=conv-bar] [data-testid=escalate]');
   assert.match(await text(pa.locator('[data-testid=escalate-intro]')), /nobody leaves/);
-  await pa.locator('[data-testid=escalate-team]', { hasText: 'Billing' }).click();
+  await pa.locator('[data-testid=escalate-team]', { hasText: 'Billing desk' }).click();
   await pa.fill('[data-testid=escalate-reason]', 'cancellation needs billing');
   await shot(pa, 'escalation-escalate-1280-en');
   await pa.click('[data-testid=escalate-submit]');
   await pa.waitForSelector('.modal', { state: 'detached' });
   const line = pa.locator('[data-testid=event][data-event=escalated]').last();
-  await waitText(line, /^Escalated to Billing by Ana Archer · Reason: cancellation needs billing/, 'the escalation line with its reason');
+  await waitText(line, /^Escalated to Billing desk by Ana Archer · Reason: cancellation needs billing/, 'the escalation line with its reason');
   await waitText(pa.locator('[data-testid=participant][data-role=collaborator]'), /Ana Archer \(you\)\s*Collaborator/, 'Ana stays, as a collaborator');
   await waitText(pa.locator('[data-testid=priority-chip]'), /^High$/, 'escalated to a team at high priority');
   const got = await v.next(
