@@ -18,6 +18,7 @@ import {
   sendErrorText,
   stagedFor,
   isParticipant,
+  othersViewing,
   watching,
 } from '../store/index.js';
 import { fmtDay, fmtDuration, fmtTime, ts } from '../../../ui-shared/time.js';
@@ -447,10 +448,12 @@ export function ConversationView({ id, panel, onTogglePanel }) {
   }, [id]);
   // (The composer grows with the files attached to it: the end stays in view.)
   const stagedCount = stagedFor(id).length;
+  // (So does the line of who else is viewing and typing, above the composer.)
+  const viewersKey = othersViewing(id).map((v) => `${v.id}${v.typing ? 't' : ''}`).join();
   useLayoutEffect(() => {
     const el = scroller.current;
     if (el && stick.current) el.scrollTop = el.scrollHeight;
-  }, [id, rev, pendingKey, typing, stagedCount]);
+  }, [id, rev, pendingKey, typing, stagedCount, viewersKey]);
 
   // Read what is on screen while the page is active.
   useEffect(() => {

@@ -89,41 +89,55 @@ export function ConvBar({ c }) {
           <Person key={p.id} p={p} role={p.role} />
         ))}
       </div>
+      <span class="triage">
+        <PriorityChip c={c} />
+        <LabelChips c={c} />
+      </span>
       <div class="conv-bar-actions">
         {can.join ? (
-          <button type="button" class="btn small" onClick={join} title={t('joinLong')} data-testid="join">
+          <button type="button" class="btn small" onClick={join} title={t('joinLong')} aria-label={t('join')} data-testid="join">
             <Icon name="user" size={14} />
-            {t('join')}
+            <span class="bar-label">{t('join')}</span>
           </button>
         ) : null}
         {can.take ? (
-          <button type="button" class="btn small" onClick={take} title={t('takeOverLong')} data-testid="take-over">
+          <button type="button" class="btn small" onClick={take} title={t('takeOverLong')} aria-label={t('takeOver')} data-testid="take-over">
             <Icon name="check" size={14} />
-            {t('takeOver')}
+            <span class="bar-label">{t('takeOver')}</span>
           </button>
         ) : null}
         {can.invite ? (
-          <button type="button" class="btn small" onClick={() => openDialog({ type: 'invite', id: c.id })} title={t('inviteLong')} data-testid="invite">
+          <button
+            type="button"
+            class="btn small"
+            onClick={() => openDialog({ type: 'invite', id: c.id })}
+            title={t('inviteLong')}
+            aria-label={t('invite')}
+            data-testid="invite"
+          >
             <Icon name="users" size={14} />
-            {t('invite')}
+            <span class="bar-label">{t('invite')}</span>
           </button>
         ) : null}
         {can.escalate ? (
-          <button type="button" class="btn small" onClick={() => openDialog({ type: 'escalate', id: c.id })} title={t('escalateTitle')} data-testid="escalate">
+          <button
+            type="button"
+            class="btn small"
+            onClick={() => openDialog({ type: 'escalate', id: c.id })}
+            title={t('escalateTitle')}
+            aria-label={t('escalate')}
+            data-testid="escalate"
+          >
             <Icon name="transfer" size={14} />
-            {t('escalate')}
+            <span class="bar-label">{t('escalate')}</span>
           </button>
         ) : null}
         {can.leave && role ? (
-          <button type="button" class="btn small" onClick={leave} title={t('leaveLong')} data-testid="leave">
+          <button type="button" class="btn small" onClick={leave} title={t('leaveLong')} aria-label={t('leave')} data-testid="leave">
             <Icon name="logout" size={14} />
-            {t('leave')}
+            <span class="bar-label">{t('leave')}</span>
           </button>
         ) : null}
-        <span class="triage">
-          <PriorityChip c={c} />
-          <LabelChips c={c} />
-        </span>
       </div>
     </div>
   );
@@ -162,9 +176,10 @@ function candidates(c) {
 
 function AgentPicks({ c, target, setTarget, testid }) {
   const list = candidates(c);
-  if (!list.some((a) => a.connected && !a.inIt)) return <p class="muted">{t('inviteNone')}</p>;
+  const none = !list.some((a) => a.connected && !a.inIt);
   return (
     <div class="pick-list" role="radiogroup" aria-label={t('toAgent')}>
+      {none ? <p class="muted">{t('inviteNone')}</p> : null}
       {list.map((a) => {
         const off = !a.connected || a.inIt;
         return (
