@@ -449,7 +449,9 @@ export function ConversationView({ id, panel, onTogglePanel }) {
   // (The composer grows with the files attached to it: the end stays in view.)
   const stagedCount = stagedFor(id).length;
   // (So does the line of who else is viewing and typing, above the composer.)
-  const viewersKey = othersViewing(id).map((v) => `${v.id}${v.typing ? 't' : ''}`).join();
+  const viewersKey = othersViewing(id)
+    .map((v) => `${v.id}${v.typing ? 't' : ''}`)
+    .join();
   useLayoutEffect(() => {
     const el = scroller.current;
     if (el && stick.current) el.scrollTop = el.scrollHeight;
