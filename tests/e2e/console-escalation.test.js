@@ -352,6 +352,9 @@ test('screenshots of the new views: 1280×800 and 390×844, English and Chinese'
   await fx.pg.query("INSERT INTO labels (name, colour) VALUES ('VIP', '#2563eb'), ('Refunds', '#dc2626') ON CONFLICT DO NOTHING");
   const labels = (await fx.pg.query("SELECT id FROM labels WHERE name IN ('VIP', 'Refunds') ORDER BY name")).rows.map((r) => Number(r.id));
   await ws.ack({ type: 'conversation.set_labels', conversation_id: cid, label_ids: labels });
+  // Sam is connected: someone to invite.
+  const sam = await createAgent(fx.pg, { name: 'Sam Reed', teams: [F.support] });
+  const samWs = await connectAgent(fx.srv, sam, { status: 'away' });
   // Ben views and types a note, so the others see it.
   await bws.ack({ type: 'conversation.view', conversation_id: cid, on: true });
 
@@ -401,6 +404,6 @@ test('screenshots of the new views: 1280×800 and 390×844, English and Chinese'
       await Y.context.close();
     }
   }
-  for (const s of [ws, bws, sws]) await s.close();
+  for (const s of [ws, bws, sws, samWs]) await s.close();
   await v.close();
 });
