@@ -138,7 +138,9 @@ test('screenshots: the conversation view with a hostile name and body, 1280x800 
     await page.waitForSelector('[data-testid=message]:has-text("hello there")');
     // What the screenshot shows is in reading order, whatever the browser's language.
     await assertDrawnAfter(page, `[data-testid=conv-item][data-id="${F.cid}"] .conv-preview`, 'gnp.exe', 'hello there', `preview (${lang})`);
-    await assertDrawnAfter(page, '[data-testid=conversation] .event:has-text("joined")', 'gnp.exe', 'joined', `event line (${lang})`);
+    // Event lines are worded in the console's language (lib/eventlines.js).
+    const joined = lang === 'en' ? 'joined' : '加入了会话';
+    await assertDrawnAfter(page, '[data-testid=conversation] .event[data-event=assigned]', 'gnp.exe', joined, `event line (${lang})`);
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(SHOTS, `console-bidi-${lang}-1280x800.png`) });
     // The console has no phone layout yet: at 390 px the conversation view

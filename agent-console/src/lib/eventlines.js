@@ -5,8 +5,8 @@
 // reason, which agents alone see), assigned, transferred, reopened, closed,
 // requeued. Two kinds of notes read as lines too, marked internal: the
 // priority set (meta event "priority") and a missed SLA target (meta event
-// "sla_breach"). Anything else keeps its body. Plain text: names are
-// isolated (ui-shared/bidi.js), never HTML.
+// "sla_breach"). Anything else keeps its body. Plain text, never HTML: the
+// console puts each name in a <bdi>, previews isolate them with marks.
 
 import { isolate } from '../../../ui-shared/bidi.js';
 import { t } from './i18n.js';
@@ -18,67 +18,79 @@ const SLA_WORD = { first_response: 'evSlaFirst', next_response: 'evSlaNext', res
 export const isNoteLine = (m) => !!m && m.kind === 'note' && !!m.meta && (m.meta.event === 'priority' || m.meta.event === 'sla_breach');
 
 /**
- * { text, reason } for an event message or a note line. nameOf(id): an
- * agent's name from the console's list (or undefined).
+ * How to word an event message or a note line: { key, vars, reason } (a
+ * words key and its raw values: names, a team, a priority in words; reason,
+ * when there is one, the same for "Reason: …"), or null to show the body.
+ * nameOf(id): an agent's name from the console's list (or undefined).
  */
-export function eventLine(m, nameOf = () => undefined) {
+export function eventWords(m, nameOf = () => undefined) {
   const meta = m.meta || {};
   const code = m.kind === 'event' ? m.event || meta.event : meta.event;
-  const name = (s) => (s ? isolate(s) : t('someone'));
-  const agent = name(m.event_agent || (meta.agent_id ? nameOf(meta.agent_id) : ''));
+  const agent = m.event_agent || (meta.agent_id ? nameOf(meta.agent_id) : '') || t('someone');
   const by = meta.by_agent_id ? nameOf(meta.by_agent_id) : null;
-  const team = m.event_team ? isolate(m.event_team) : null;
-  let text = null;
-  let reason = null;
+  const team = m.event_team || null;
+  const w = (key, vars = {}) => ({ key, vars, reason: null });
   switch (code) {
     case 'joined':
-      if (meta.role === 'supervisor') text = t('evJoinedSupervisor', { agent });
-      else if (by) text = t('evJoinedBy', { agent, by: isolate(by) });
-      else text = t('evJoined', { agent });
-      break;
+      if (meta.role === 'supervisor') return w('evJoinedSupervisor', { agent });
+      return by ? w('evJoinedBy', { agent, by }) : w('evJoined', { agent });
     case 'left':
-      text = t('evLeft', { agent });
-      break;
+      return w('evLeft', { agent });
     case 'taken': {
       const from = meta.from_agent_id ? nameOf(meta.from_agent_id) : null;
-      text = from ? t('evTakenFrom', { agent, from: isolate(from) }) : t('evTaken', { agent });
-      break;
+      return from ? w('evTakenFrom', { agent, from }) : w('evTaken', { agent });
     }
-    case 'escalated':
-      if (team) text = by ? t('evEscalatedTeamBy', { team, by: isolate(by) }) : t('evEscalatedTeam', { team });
-      else if (m.event_agent || meta.agent_id) text = by ? t('evEscalatedAgentBy', { agent, by: isolate(by) }) : t('evEscalatedAgent', { agent });
-      if (meta.reason) reason = t('evReason', { reason: meta.reason });
-      break;
+    case 'escalated': {
+      let r = null;
+      if (team) r = by ? w('evEscalatedTeamBy', { team, by }) : w('evEscalatedTeam', { team });
+      else if (m.event_agent || meta.agent_id) r = by ? w('evEscalatedAgentBy', { agent, by }) : w('evEscalatedAgent', { agent });
+      if (r && meta.reason) r.reason = { key: 'evReason', vars: { reason: meta.reason } };
+      return r;
+    }
     case 'assigned':
-      text = t('evAssigned', { agent });
-      break;
+      return w('evAssigned', { agent });
     case 'transferred':
-      if (team) text = t('evTransferredTeam', { team });
-      else if (m.event_agent) text = t('evTransferredAgent', { agent });
-      else text = t('evTransferred');
-      break;
+      if (team) return w('evTransferredTeam', { team });
+      return m.event_agent ? w('evTransferredAgent', { agent }) : w('evTransferred');
     case 'reopened':
-      text = m.event_agent ? t('evReopenedBy', { agent }) : t('evReopened');
-      break;
+      return m.event_agent ? w('evReopenedBy', { agent }) : w('evReopened');
     case 'closed':
-      if (meta.rule === 'visitor_idle') text = t('evClosedIdle');
-      else if (m.event_by === 'visitor') text = t('evClosedVisitor');
-      else if (m.event_by === 'agent') text = t('evClosedAgent');
-      else text = t('evClosed');
-      break;
+      if (meta.rule === 'visitor_idle') return w('evClosedIdle');
+      if (m.event_by === 'visitor') return w('evClosedVisitor');
+      if (m.event_by === 'agent') return w('evClosedAgent');
+      return w('evClosed');
     case 'requeued':
-      text = meta.rule === 'not_answered' && m.event_agent ? t('evRequeuedLate', { agent }) : t('evRequeued');
-      break;
+      return meta.rule === 'not_answered' && m.event_agent ? w('evRequeuedLate', { agent }) : w('evRequeued');
     case 'priority': {
-      const p = t(PRIORITY_WORD[meta.priority] || 'prNormal');
+      const priority = t(PRIORITY_WORD[meta.priority] || 'prNormal');
       const who = m.author && m.author.kind === 'agent' && m.author.name ? m.author.name : null;
-      text = who ? t('evPriorityBy', { by: isolate(who), priority: p }) : t('evPriority', { priority: p });
-      break;
+      return who ? w('evPriorityBy', { by: who, priority }) : w('evPriority', { priority });
     }
     case 'sla_breach':
-      text = SLA_WORD[meta.kind] ? t(SLA_WORD[meta.kind]) : null;
-      break;
+      return SLA_WORD[meta.kind] ? w(SLA_WORD[meta.kind]) : null;
     default:
+      return null;
   }
-  return { text: text || m.body, reason };
+}
+
+/** A worded key as pieces: ["text", {name: value}, "text", …] (the values to isolate). */
+export function wordPieces({ key, vars }) {
+  const out = [];
+  t(key)
+    .split(/\{(\w+)\}/)
+    .forEach((piece, i) => {
+      if (i % 2 === 0) {
+        if (piece) out.push(piece);
+      } else out.push({ value: piece in vars ? String(vars[piece]) : `{${piece}}` });
+    });
+  return out;
+}
+
+/** The line as plain text (names isolated with marks), for previews. */
+export function eventText(m, nameOf) {
+  const w = eventWords(m, nameOf);
+  if (!w) return m.body;
+  const iso = (vars) => Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, isolate(v)]));
+  const text = t(w.key, iso(w.vars));
+  return w.reason ? `${text} · ${t(w.reason.key, iso(w.reason.vars))}` : text;
 }

@@ -31,7 +31,7 @@ import { Attachments } from './Attachments.jsx';
 import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Composer } from './Composer.jsx';
 import { Icon } from './icons.jsx';
-import { eventLine, isNoteLine } from '../lib/eventlines.js';
+import { eventWords, isNoteLine, wordPieces } from '../lib/eventlines.js';
 import { ConvBar, WatchBanner } from './Participants.jsx';
 import { Viewers, useViewing } from './Viewers.jsx';
 
@@ -171,6 +171,11 @@ const agentName = (id) => {
   return a ? a.name : undefined;
 };
 
+/** A worded event line: its words, each name (or reason) in a <bdi>. */
+function Worded({ w }) {
+  return wordPieces(w).map((p, i) => (typeof p === 'string' ? p : <Bdi key={i} text={p.value} />));
+}
+
 /** "Whisper from Ana · agents only": a supervisor's note, never a reply. */
 function WhisperLabel({ m }) {
   const mine = m.author && S.me && m.author.id === S.me.id;
@@ -264,7 +269,7 @@ class Thread extends Component {
         prev = null;
       }
       if (m.kind === 'event' || isNoteLine(m)) {
-        const line = eventLine(m, agentName);
+        const words = eventWords(m, agentName);
         items.push(
           <div
             class={`event ${m.kind === 'note' ? 'event-internal' : ''}`}
@@ -275,8 +280,13 @@ class Thread extends Component {
           >
             {m.kind === 'note' ? <Icon name="note" size={12} /> : null}
             <span class="event-text">
-              {line.text}
-              {line.reason ? <span class="event-reason"> · {line.reason}</span> : null}
+              {words ? <Worded w={words} /> : <Bdi text={m.body} />}
+              {words && words.reason ? (
+                <span class="event-reason">
+                  {' · '}
+                  <Worded w={words.reason} />
+                </span>
+              ) : null}
             </span>
             <time dateTime={m.created_at}>{fmtTime(m.created_at)}</time>
           </div>,

@@ -8,7 +8,7 @@ import { t } from '../lib/i18n.js';
 import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Icon } from './icons.jsx';
 import { ListFilter, RowTriage } from './LabelChips.jsx';
-import { eventLine, isNoteLine } from '../lib/eventlines.js';
+import { eventText, isNoteLine } from '../lib/eventlines.js';
 
 const TITLES = { queue: 'Queue', mine: 'Mine', all: 'All open', closed: 'Closed' };
 const EMPTY = {
@@ -28,7 +28,7 @@ function preview(c) {
         const a = authorOf(m, S.me.id);
         return { who: a.kind === 'visitor' ? '' : a.name, text: messageSummary(m), note: false };
       }
-      if (isNoteLine(m)) return { who: '', text: eventLine(m).text, note: true };
+      if (isNoteLine(m)) return { who: '', text: eventText(m), note: true };
       if (m.kind === 'note') return { who: isHandoffNote(m) ? t('handoffShort') : 'Note', text: messageSummary(m), note: true };
     }
   }
