@@ -121,7 +121,13 @@ test('the owner invites a colleague who replies; both see who views and types; a
     'the worded event line',
   );
 
-  // Ben finds it in Mine (marked "with you") and replies; the visitor sees his name.
+  // Ben is told, finds it in Mine (marked "with you") and replies; the visitor sees his name.
+  await waitFor(
+    async () => (await pb.evaluate(() => window.__notifications)).some((n) => n.title === 'You were invited to a chat' && n.body === 'Vera Visitor'),
+    {
+      what: "Ben's alert",
+    },
+  );
   await pb.click('[data-testid=nav-mine]');
   const benItem = convItem(pb, cid);
   await benItem.waitFor();

@@ -14,7 +14,7 @@ import { isActing } from './actions.js';
 import { onRead, upsertConv } from './conversations.js';
 import { addMessages, flushOutbox, syncConv } from './messages.js';
 import { alertUser } from './notify.js';
-import { joinedToSync, onAgentTyping, onViewers, resumeViewing, trackJoined } from './participants.js';
+import { broughtInText, isParticipant, joinedToSync, onAgentTyping, onViewers, resumeViewing, trackJoined } from './participants.js';
 import { onVisitorTyping } from './reading.js';
 import { isOpen, request } from './socket.js';
 import { S, changed, isPrivileged } from './state.js';
@@ -106,7 +106,7 @@ function onMessage(msg) {
     if (isOpen()) syncConv(id, { preview: true });
   }
   changed();
-  if (msg.kind === 'message' && msg.author && msg.author.kind === 'visitor' && c && concernsMe(c)) {
+  if (msg.kind === 'message' && msg.author && msg.author.kind === 'visitor' && c && (concernsMe(c) || isParticipant(c))) {
     const inView = S.view.area === 'inbox' && S.view.selected === id && pageActive();
     if (!inView) alertUser(`${visitorName(c)}`, messageSummary(msg), id);
   }
@@ -138,9 +138,14 @@ export function resetAnnounced() {
 function onConvUpdated(change, conv) {
   if (!conv) return;
   const c = upsertConv(conv);
-  trackJoined(c);
+  const brought = trackJoined(c) && broughtInText(c);
   changed();
   if (!c || !S.me) return;
+  if (brought) {
+    // Invited in or escalated to by someone else (participants.js).
+    alertUser(brought, visitorName(c), c.id);
+    syncConv(c.id);
+  }
   const was = announced.get(c.id) || 'other';
   const now = roleOf(c);
   announced.set(c.id, now);

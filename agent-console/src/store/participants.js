@@ -69,15 +69,24 @@ function joinedSet() {
   return joined;
 }
 
-/** Notes whether I am a participant of c now (after every update of it). */
+/** Notes whether I am a participant of c now (after every update of it); true when I just became one. */
 export function trackJoined(c) {
-  if (!c || !S.me) return;
+  if (!c || !S.me) return false;
   const set = joinedSet();
   const inIt = c.status !== 'closed' && isParticipant(c);
-  if (inIt === set.has(c.id)) return;
+  if (inIt === set.has(c.id)) return false;
   if (inIt) set.add(c.id);
   else set.delete(c.id);
   saved.save('joined', [...set].slice(-200));
+  return inIt;
+}
+
+/** What to tell an agent someone else brought into c (invited, escalated to), or null. */
+export function broughtInText(c) {
+  const r = myRole(c);
+  if (r === 'collaborator') return t('invitedYou');
+  if (r === 'escalation') return t('escalatedToYou');
+  return null;
 }
 
 /** The joined conversations the socket's list left out (to sync after connecting). */

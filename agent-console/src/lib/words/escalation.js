@@ -33,6 +33,8 @@ export const en = {
   alreadyIn: 'already in it',
   chatsLoad: '{open}/{max} chats',
   invited: '{name} joined the conversation',
+  invitedYou: 'You were invited to a chat',
+  escalatedToYou: 'A chat was escalated to you',
   // escalate dialog
   escalateTitle: 'Escalate this conversation',
   escalateIntro:
@@ -195,6 +197,8 @@ export const zh = {
   alreadyIn: '已在会话中',
   chatsLoad: '{open}/{max} 个会话',
   invited: '{name} 已加入会话',
+  invitedYou: '您被邀请加入一个会话',
+  escalatedToYou: '有会话升级给您',
   escalateTitle: '升级此会话',
   escalateIntro: '升级是请人协助，没有人会离开：与转接不同，您仍留在会话中。升级给团队：会话以高优先级进入该团队的队列。升级给客服：对方立即加入。',
   toTeam: '升级给团队',
