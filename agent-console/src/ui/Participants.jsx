@@ -28,6 +28,7 @@ import { Avatar, Bdi, Field, Modal } from './common.jsx';
 import { Icon } from './icons.jsx';
 import { LabelChips, PriorityChip } from './LabelChips.jsx';
 
+const STATUS_WORD = { online: 'stOnline', away: 'stAway', offline: 'stOffline' };
 const ROLE_WORD = { collaborator: 'roleCollaborator', supervisor: 'roleSupervisor', escalation: 'roleEscalation' };
 
 function Person({ p, role }) {
@@ -178,7 +179,7 @@ function AgentPicks({ c, target, setTarget, testid }) {
   const list = candidates(c);
   const none = !list.some((a) => a.connected && !a.inIt);
   return (
-    <div class="pick-list" role="radiogroup" aria-label={t('toAgent')}>
+    <div class="pick-list agent-picks" role="radiogroup" aria-label={t('toAgent')}>
       {none ? <p class="muted">{t('inviteNone')}</p> : null}
       {list.map((a) => {
         const off = !a.connected || a.inIt;
@@ -189,9 +190,9 @@ function AgentPicks({ c, target, setTarget, testid }) {
             <Bdi class="pick-name" text={a.name} />
             <span class={`presence presence-${a.connected ? a.status : 'gone'}`}>
               <span class="dot" />
-              {a.inIt ? t('alreadyIn') : a.connected ? a.status : t('notConnected')}
+              {a.inIt ? t('alreadyIn') : a.connected ? t(STATUS_WORD[a.status] || 'stOffline') : t('notConnected')}
             </span>
-            <span class="muted small">{a.open_chats !== undefined ? t('chatsLoad', { open: a.open_chats, max: a.max_chats }) : ''}</span>
+            <span class="muted small pick-load">{a.open_chats !== undefined ? t('chatsLoad', { open: a.open_chats, max: a.max_chats }) : ''}</span>
           </label>
         );
       })}
