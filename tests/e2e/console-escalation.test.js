@@ -224,6 +224,16 @@ test('the owner invites a colleague who replies; both see who views and types; a
   });
   await waitText(pa.locator('[data-testid=event][data-event=left]').last(), /^Ben Baker left the conversation/, 'the left line');
 
+  // Sue takes over: she owns it, Ana stays as a collaborator, and may leave now.
+  await pc.click('[data-testid=conv-bar] [data-testid=take-over]');
+  await pc.locator('.modal .btn.primary').click();
+  await v.next(convUpdated(cid, 'taken'), 5000, 'the visitor hears the take-over');
+  await waitText(pa.locator('[data-testid=conv-bar] [data-testid=participant][data-role=owner]'), /Sue Stone\s*Owner/, 'Sue owns it');
+  await waitText(pa.locator('[data-testid=conv-bar] [data-testid=participant][data-role=collaborator]'), /Ana Archer \(you\)\s*Collaborator/, 'Ana stays');
+  await waitText(pa.locator('[data-testid=event][data-event=taken]').last(), /^Sue Stone took over the conversation from Ana Archer/, 'the taken line');
+  await pa.locator('[data-testid=conv-bar] [data-testid=leave]').waitFor();
+  assert.equal((await fx.pg.query('SELECT assignee_id FROM conversations WHERE id = $1', [cid])).rows[0].assignee_id, String(F.sue.id));
+
   for (const X of [A, B, C]) assert.deepEqual(await X.problems(), []);
   for (const X of [A, B, C]) await X.context.close();
   await v.close();
