@@ -290,9 +290,20 @@ export function loadLabels(force = false) {
   return labelsLoading;
 }
 
-/** A label's current name and colour (the workspace's list is newer than a conversation's copy). */
+let labelsAskedAt = 0;
+
+/**
+ * A label's current name and colour (the workspace's list is newer than a
+ * conversation's copy: renaming a label announces nothing to conversations).
+ * One the list does not know yet was made since it was read: read it again,
+ * at most every 10 s.
+ */
 export function labelOf(l) {
   const cur = S.labels.find((x) => x.id === l.id);
+  if (!cur && Date.now() - labelsAskedAt > 10000) {
+    labelsAskedAt = Date.now();
+    setTimeout(() => loadLabels(true), 0);
+  }
   return cur || l;
 }
 
