@@ -10,6 +10,7 @@
 // a participant of (not owner, not queued in their team): the ids the agent
 // joined are kept per agent in localStorage and synced after each connect.
 
+import { isolate } from '../../../ui-shared/bidi.js';
 import { get } from '../lib/api.js';
 import { t } from '../lib/i18n.js';
 import { upsertConv } from './conversations.js';
@@ -135,7 +136,7 @@ async function act(frame, okText) {
 
 export async function inviteAgent(id, agentId) {
   const a = S.agents.get(agentId);
-  const c = await act({ type: 'conversation.invite', conversation_id: id, agent_id: agentId }, t('invited', { name: a ? a.name : '' }));
+  const c = await act({ type: 'conversation.invite', conversation_id: id, agent_id: agentId }, t('invited', { name: a ? isolate(a.name) : '' }));
   return !!c;
 }
 
