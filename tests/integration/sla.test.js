@@ -215,10 +215,7 @@ test('a visitor silent past visitor_idle after the answer: the team message, the
 test('SLA: due times appear, each missed target is recorded once and is a webhook; business time starts at the next opening', async () => {
   const hooks = await startReceiver();
   const token = await addToken(fx.pg, { scopes: ['admin'] });
-  const ep = assertJson(
-    await api(fx.srv, token, 'POST', '/api/v1/webhooks', { json: { url: hooks.url(), events: ['conversation.sla_breached'] } }),
-    201,
-  );
+  const ep = assertJson(await api(fx.srv, token, 'POST', '/api/v1/webhooks', { json: { url: hooks.url(), events: ['conversation.sla_breached'] } }), 201);
   const team = await createTeam(fx.pg);
   assertJson(await patchTeam(team, { sla: { first_response_seconds: 10, next_response_seconds: 10, business_time: false } }), 200);
   const site = await createSite(fx.pg, { teamId: team });
