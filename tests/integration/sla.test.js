@@ -307,13 +307,14 @@ test('the board: supervisors see waiting chats, agents and load, and chats at ri
     [[cid, 'Vera Visitor', 'normal']],
   );
   assert.ok(mine.waiting[0].waiting_seconds >= 0);
+  assert.deepEqual(Object.keys(mine.waiting[0]).sort(), ['conversation_id', 'priority', 'queued_at', 'visitor', 'waiting_seconds']);
   assert.deepEqual(
     mine.agents.map((x) => [x.name, x.status, x.connected, x.load, x.max_chats]),
     [['Board Worker', 'away', true, 0, 3]],
   );
   assert.deepEqual(
-    mine.at_risk.map((x) => [x.conversation_id, x.kind, x.breached]),
-    [[cid, 'first_response', false]],
+    mine.at_risk.map((x) => [x.conversation_id, x.kind, x.breached, x.visitor]),
+    [[cid, 'first_response', false, 'Vera Visitor']],
   );
   // Taken: it leaves the queue, the load shows.
   await w.ack({ type: 'conversation.accept', conversation_id: cid });
