@@ -40,7 +40,8 @@ function parseRoute() {
 export function navigate(v) {
   const next = { ...S.view, ...v };
   if (v.admin !== undefined && v.item === undefined) next.item = null;
-  const hash = next.area === 'board' ? '#/board' : next.area === 'admin' ? `#/admin/${next.admin}${next.item ? `/${next.item}` : ''}` : `#/${next.list}${next.selected ? `/${next.selected}` : ''}`;
+  let hash = next.area === 'admin' ? `#/admin/${next.admin}${next.item ? `/${next.item}` : ''}` : `#/${next.list}${next.selected ? `/${next.selected}` : ''}`;
+  if (next.area === 'board') hash = '#/board';
   if (location.hash !== hash) location.hash = hash;
   else route();
 }

@@ -4,7 +4,7 @@
 // at risk of missing an SLA target (or past it). Read through board.get and
 // read again when events say something changed (store/board.js).
 import { useEffect } from 'preact/hooks';
-import { S, refreshBoard, select, watchBoard } from '../store/index.js';
+import { S, navigate, refreshBoard, watchBoard } from '../store/index.js';
 import { fmtClock, fmtTime, ts } from '../../../ui-shared/time.js';
 import { lang, t } from '../lib/i18n.js';
 import { visitorName } from '../lib/util.js';
@@ -24,8 +24,9 @@ export function backAtText(iso) {
   return `${day} ${fmtClock(iso, lang())}`;
 }
 
-function openConv(id) {
-  select(id);
+/** Opens a chat in the list it is in: the queue while it waits, else all open chats. */
+function openConv(id, queued) {
+  navigate({ area: 'inbox', list: queued ? 'queue' : 'all', selected: id });
 }
 
 function Waiting({ w, team, now }) {
@@ -37,7 +38,7 @@ function Waiting({ w, team, now }) {
       <button
         type="button"
         class="board-row"
-        onClick={() => openConv(w.conversation_id)}
+        onClick={() => openConv(w.conversation_id, true)}
         data-testid="board-waiting"
         data-id={w.conversation_id}
         data-team={team.id}
@@ -82,7 +83,7 @@ function Risk({ r, now }) {
       <button
         type="button"
         class={`board-row ${over ? 'risk-breached' : 'risk-soon'}`}
-        onClick={() => openConv(r.conversation_id)}
+        onClick={() => openConv(r.conversation_id, !r.assignee)}
         data-testid="board-risk"
         data-id={r.conversation_id}
         data-state={over ? 'breached' : 'running'}
