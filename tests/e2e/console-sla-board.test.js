@@ -57,7 +57,7 @@ const patchTeam = async (id, json) => {
 };
 
 /** Screenshots of what `open(page)` shows, at both sizes and in both languages. */
-async function shots(name, agent, open) {
+async function shots(name, agent, open, more) {
   for (const [size, viewport] of SIZES) {
     for (const [tag, locale] of LOCALES) {
       const C = await openConsole(fx.browser, fx.srv, { viewport, locale });
@@ -65,6 +65,11 @@ async function shots(name, agent, open) {
       await open(C.page);
       await C.page.waitForTimeout(300);
       await shot(C.page, `console-${name}-${size}-${tag}`);
+      if (more) {
+        await more(C.page);
+        await C.page.waitForTimeout(200);
+        await shot(C.page, `console-${name}-more-${size}-${tag}`);
+      }
       assert.deepEqual(await C.problems(), [], `${name} ${size} ${tag}`);
       await C.context.close();
     }
@@ -181,12 +186,19 @@ test('team settings: saved through the UI, read back, and a refusal shown on its
   assert.deepEqual(await C.problems(), []);
   await C.context.close();
 
-  await shots('team-settings', admin, async (p) => {
-    await p.evaluate((id) => {
-      location.hash = `#/admin/teams/${id}`;
-    }, team);
-    await p.waitForSelector('[data-testid=team-settings]');
-  });
+  await shots(
+    'team-settings',
+    admin,
+    async (p) => {
+      await p.evaluate((id) => {
+        location.hash = `#/admin/teams/${id}`;
+      }, team);
+      await p.waitForSelector('[data-testid=team-settings]');
+    },
+    async (p) => {
+      await p.locator('[data-testid=ts-qw-on]').scrollIntoViewIfNeeded();
+    },
+  );
 });
 
 test('SLA clock: counts down in the header and the list, turns overdue, stops when the agent answers', { timeout: 120000 }, async () => {
@@ -298,6 +310,7 @@ test('live board: a new visitor appears waiting and an agent’s load changes wi
   await shots('board', sup, async (p) => {
     await p.click('[data-testid=nav-board]');
     await p.waitForSelector(`[data-testid=board-team][data-id="${team}"] [data-testid=board-waiting]`);
+    await p.locator(`[data-testid=board-team][data-id="${team}"]`).scrollIntoViewIfNeeded();
   });
 });
 

@@ -88,14 +88,18 @@ function Risk({ r, now }) {
         data-id={r.conversation_id}
         data-state={over ? 'breached' : 'running'}
       >
-        <Icon name={over ? 'alert' : 'clock'} size={14} />
-        <span class="board-name">
-          {c ? <Bdi text={visitorName(c)} /> : null}
-          <span class="muted"> #{r.conversation_id}</span>
+        <span class="board-risk-line">
+          <Icon name={over ? 'alert' : 'clock'} size={14} />
+          <span class="board-name">
+            {c ? <Bdi text={visitorName(c)} /> : null}
+            <span class="muted"> #{r.conversation_id}</span>
+          </span>
+          <span class="board-due">{over ? t('boardOverdue', { time: fmtCountdown(now - due) }) : t('boardDueIn', { time: fmtCountdown(due - now) })}</span>
         </span>
-        <span class="board-kind">{t(KIND[r.kind] || r.kind)}</span>
-        <span class="board-due">{over ? t('boardOverdue', { time: fmtCountdown(now - due) }) : t('boardDueIn', { time: fmtCountdown(due - now) })}</span>
-        <Bdi class="muted small board-assignee" text={r.assignee || t('boardUnassigned')} />
+        <span class="board-risk-sub">
+          <span class="board-kind">{t(KIND[r.kind] || r.kind)}</span>
+          <Bdi class="muted board-assignee" text={r.assignee || t('boardUnassigned')} />
+        </span>
       </button>
     </li>
   );
