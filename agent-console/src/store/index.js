@@ -13,6 +13,7 @@
 //   events.js         resume after (re)auth, server events, alerts
 //   webhooks.js       the admins' notice of webhook endpoints the server disabled
 //   session.js        boot, login, logout, session end
+//   sla.js            SLA clocks (replies seen stop them locally)   board.js  the supervisors' live board
 
 export { S, subscribe, isPrivileged, isAdmin } from './state.js';
 export { reconnectNow } from './socket.js';
@@ -28,3 +29,5 @@ export { typing, markRead, unreadCount, totalUnread } from './reading.js';
 export { accept, closeConv, reopen, transfer } from './actions.js';
 export { noteEndpoints, noteEndpoint, forgetEndpoint, hookNoticeHidden, hideHookNotice } from './webhooks.js';
 export { boot, login, logout } from './session.js';
+export { slaClock } from './sla.js';
+export { watchBoard, refreshBoard } from './board.js';

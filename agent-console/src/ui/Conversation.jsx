@@ -28,6 +28,7 @@ import { Attachments } from './Attachments.jsx';
 import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Composer } from './Composer.jsx';
 import { Icon } from './icons.jsx';
+import { SlaClock } from './SlaClock.jsx';
 
 export function permissions(c) {
   const me = S.me;
@@ -91,6 +92,7 @@ function Header({ c, panel, onTogglePanel }) {
             </span>
             {c.bot ? <BotLine c={c} /> : null}
             {c.status === 'queued' ? <Waiting since={c.queued_at || c.created_at} /> : null}
+            <SlaClock c={c} />
             {c.status !== 'queued' && c.assignee ? (
               <span>
                 · {c.status === 'closed' ? 'handled by' : 'assigned to'} {c.assignee.id === S.me.id ? 'you' : <Bdi text={c.assignee.name} />}

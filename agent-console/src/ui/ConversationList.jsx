@@ -6,6 +6,7 @@ import { authorOf, botSentence, isHandoffNote, statusText } from '../lib/bots.js
 import { t } from '../lib/i18n.js';
 import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Icon } from './icons.jsx';
+import { SlaClock } from './SlaClock.jsx';
 
 const TITLES = { queue: 'Queue', mine: 'Mine', all: 'All open', closed: 'Closed' };
 const EMPTY = {
@@ -96,6 +97,7 @@ function Item({ c, active, list }) {
             ) : null}
           </div>
           <div class="conv-meta">
+            <SlaClock c={c} compact />
             {list === 'all' || list === 'closed' ? <span class={`pill pill-${c.status}`}>{statusText(c.status)}</span> : null}
             {c.bot ? (
               <span class="meta-text meta-bot" title={botSentence(c, { start: true })} data-testid="conv-item-bot">
