@@ -91,7 +91,7 @@ function Risk({ r, now }) {
         <span class="board-risk-line">
           <Icon name={over ? 'alert' : 'clock'} size={14} />
           <span class="board-name">
-            {c ? <Bdi text={visitorName(c)} /> : null}
+            {r.visitor || c ? <Bdi text={r.visitor || visitorName(c)} /> : null}
             <span class="muted"> #{r.conversation_id}</span>
           </span>
           <span class="board-due">{over ? t('boardOverdue', { time: fmtCountdown(now - due) }) : t('boardDueIn', { time: fmtCountdown(due - now) })}</span>
