@@ -26,6 +26,7 @@ const EVENT_TYPES = [
   'conversation.closed',
   'conversation.reopened',
   'conversation.rated',
+  'conversation.sla_breached',
   'message.created',
   'visitor.updated',
   'webhook.test',
@@ -282,9 +283,9 @@ test('docs/webhooks.md: the JSON examples parse, and the envelopes name known ty
 });
 
 test('docs/webhooks.md: the event catalogue lists every event type once', () => {
-  const rows = markdown.split('\n').filter((l) => /^\| `[a-z]+\.[a-z]+` \|/.test(l));
+  const rows = markdown.split('\n').filter((l) => /^\| `[a-z]+\.[a-z_]+` \|/.test(l));
   assert.deepEqual(
-    rows.map((l) => /^\| `([a-z.]+)`/.exec(l)[1]),
+    rows.map((l) => /^\| `([a-z._]+)`/.exec(l)[1]),
     EVENT_TYPES,
   );
   assert.match(markdown, /^## Agent bots$/m, 'the section the bot feature fills in');

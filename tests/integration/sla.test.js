@@ -6,7 +6,8 @@
 // exactly once; a chat the router gave to an agent who does not answer goes
 // to the next agent; a chat whose visitor went silent is closed with the
 // team's message; SLA due times are set (in business time where asked) and
-// each missed target is recorded once; the supervisors' board.
+// each missed target is recorded once, and sent to the webhooks that want
+// it; the supervisors' board.
 
 const assert = require('node:assert/strict');
 
@@ -26,8 +27,13 @@ const {
   waitFor,
 } = require('../helpers/fixtures');
 const { login, request } = require('../helpers/http');
+const { addToken, api } = require('../helpers/api');
+const { startReceiver, verifyWebhook } = require('../helpers/hookrecv');
 
-const fx = suite({ nodes: 2, env: { PARLEY_AGENT_GRACE_SECONDS: '86400' } });
+const fx = suite({
+  nodes: 2,
+  env: { PARLEY_AGENT_GRACE_SECONDS: '86400', PARLEY_WEBHOOK_ALLOW_HTTP: '1', PARLEY_WEBHOOK_ALLOW_PRIVATE: '127.0.0.0/8' },
+});
 const { test } = fx;
 const [A, B] = [0, 1];
 let asAdmin;
@@ -206,7 +212,10 @@ test('a visitor silent past visitor_idle after the answer: the team message, the
   for (const c of [a, v]) await c.close();
 });
 
-test('SLA: due times appear, each missed target is recorded once; business time starts at the next opening', async () => {
+test('SLA: due times appear, each missed target is recorded once and is a webhook; business time starts at the next opening', async () => {
+  const hooks = await startReceiver();
+  const token = await addToken(fx.pg, { scopes: ['admin'] });
+  const ep = assertJson(await api(fx.srv, token, 'POST', '/api/v1/webhooks', { json: { url: hooks.url(), events: ['conversation.sla_breached'] } }), 201);
   const team = await createTeam(fx.pg);
   assertJson(await patchTeam(team, { sla: { first_response_seconds: 10, next_response_seconds: 10, business_time: false } }), 200);
   const site = await createSite(fx.pg, { teamId: team });
@@ -250,6 +259,18 @@ test('SLA: due times appear, each missed target is recorded once; business time 
     doc.sla.breaches.map((b) => b.kind),
     ['first_response', 'next_response'],
   );
+  // Each breach once to the endpoint, signed, the conversation with what was missed.
+  const sent = await hooks.waitFor(2, 15000);
+  const payloads = sent.map((q) => verifyWebhook(ep.secret, q.headers, q.body));
+  assert.deepEqual(
+    payloads.map((e) => [e.type, e.data.id, e.data.breach.kind]),
+    [
+      ['conversation.sla_breached', cid, 'first_response'],
+      ['conversation.sla_breached', cid, 'next_response'],
+    ],
+  );
+  assert.equal(payloads[0].data.breach.due_at, due.conversation.sla.first_response_due_at);
+  await hooks.close();
 
   // Business time: a closed team's clock starts when it opens.
   const { hours, backAt } = closedTillAfterTomorrow();
@@ -286,13 +307,14 @@ test('the board: supervisors see waiting chats, agents and load, and chats at ri
     [[cid, 'Vera Visitor', 'normal']],
   );
   assert.ok(mine.waiting[0].waiting_seconds >= 0);
+  assert.deepEqual(Object.keys(mine.waiting[0]).sort(), ['conversation_id', 'priority', 'queued_at', 'visitor', 'waiting_seconds']);
   assert.deepEqual(
     mine.agents.map((x) => [x.name, x.status, x.connected, x.load, x.max_chats]),
     [['Board Worker', 'away', true, 0, 3]],
   );
   assert.deepEqual(
-    mine.at_risk.map((x) => [x.conversation_id, x.kind, x.breached]),
-    [[cid, 'first_response', false]],
+    mine.at_risk.map((x) => [x.conversation_id, x.kind, x.breached, x.visitor]),
+    [[cid, 'first_response', false, 'Vera Visitor']],
   );
   // Taken: it leaves the queue, the load shows.
   await w.ack({ type: 'conversation.accept', conversation_id: cid });

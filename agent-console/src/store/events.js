@@ -20,6 +20,8 @@ import { isOpen, request } from './socket.js';
 import { S, changed, isPrivileged } from './state.js';
 import { canSeeAdmin, navigate, openList, pageActive, toast } from './view.js';
 import { loadWorkspace, onPresence } from './workspace.js';
+import { boardEvent } from './board.js';
+import { slaSawMessage } from './sla.js';
 
 /** Everything to do once the socket is (re)authenticated: list, resend, catch up. */
 export async function onOpen(ack) {
@@ -75,6 +77,8 @@ function resync() {
 
 /** A frame from the server that is not a reply: to the module that owns it. */
 export function onEvent(m) {
+  if (m.type === 'message.created') slaSawMessage(m.message);
+  boardEvent(m);
   switch (m.type) {
     case 'message.created':
       return onMessage(m.message);

@@ -14,6 +14,7 @@
 //   events.js         resume after (re)auth, server events, alerts
 //   webhooks.js       the admins' notice of webhook endpoints the server disabled
 //   session.js        boot, login, logout, session end
+//   sla.js            SLA clocks (replies seen stop them locally)   board.js  the supervisors' live board
 
 export { S, subscribe, isPrivileged, isAdmin } from './state.js';
 export { reconnectNow } from './socket.js';
@@ -32,3 +33,5 @@ export { takeConv, leaveConv, setPriority, setLabels, showConv, othersViewing, l
 export { setListFilter, filterActive, filterConvs } from './participants.js';
 export { noteEndpoints, noteEndpoint, forgetEndpoint, hookNoticeHidden, hideHookNotice } from './webhooks.js';
 export { boot, login, logout } from './session.js';
+export { slaClock } from './sla.js';
+export { watchBoard, refreshBoard } from './board.js';

@@ -25,7 +25,9 @@ export function startRouting(apply) {
 
 function parseRoute() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
-  if (parts[0] === 'admin') {
+  if (parts[0] === 'board') {
+    S.view = { ...S.view, area: 'board', admin: '', item: null };
+  } else if (parts[0] === 'admin') {
     S.view = { ...S.view, area: 'admin', admin: parts[1] || 'agents', item: Number(parts[2]) || null };
   } else {
     const list = ['queue', 'mine', 'all', 'closed'].includes(parts[0]) ? parts[0] : 'mine';
@@ -38,7 +40,8 @@ function parseRoute() {
 export function navigate(v) {
   const next = { ...S.view, ...v };
   if (v.admin !== undefined && v.item === undefined) next.item = null;
-  const hash = next.area === 'admin' ? `#/admin/${next.admin}${next.item ? `/${next.item}` : ''}` : `#/${next.list}${next.selected ? `/${next.selected}` : ''}`;
+  let hash = next.area === 'admin' ? `#/admin/${next.admin}${next.item ? `/${next.item}` : ''}` : `#/${next.list}${next.selected ? `/${next.selected}` : ''}`;
+  if (next.area === 'board') hash = '#/board';
   if (location.hash !== hash) location.hash = hash;
   else route();
 }

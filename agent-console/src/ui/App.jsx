@@ -15,6 +15,7 @@ import {
   totalUnread,
 } from '../store/index.js';
 import { Admin } from './admin/Admin.jsx';
+import { Board } from './Board.jsx';
 import { HookNotice } from './admin/Webhooks.jsx';
 import { ImageZoom } from './Attachments.jsx';
 import { ConfirmDialog, Toasts } from './common.jsx';
@@ -171,7 +172,7 @@ function Shell() {
       <Sidebar />
       <main class="main">
         <HookNotice />
-        {S.view.area === 'admin' ? <Admin /> : <Inbox panel={panel} togglePanel={togglePanel} />}
+        {S.view.area === 'admin' ? <Admin /> : S.view.area === 'board' && isPrivileged() ? <Board /> : <Inbox panel={panel} togglePanel={togglePanel} />}
       </main>
       {S.dialog && S.dialog.type === 'transfer' ? <TransferDialog id={S.dialog.id} /> : null}
       {S.dialog && S.dialog.type === 'invite' ? <InviteDialog id={S.dialog.id} /> : null}

@@ -34,6 +34,7 @@ import { Icon } from './icons.jsx';
 import { eventWords, isNoteLine, wordPieces } from '../lib/eventlines.js';
 import { ConvBar, WatchBanner } from './Participants.jsx';
 import { Viewers, useViewing } from './Viewers.jsx';
+import { SlaClock } from './SlaClock.jsx';
 
 export function permissions(c) {
   const me = S.me;
@@ -101,6 +102,7 @@ function Header({ c, panel, onTogglePanel }) {
             </span>
             {c.bot ? <BotLine c={c} /> : null}
             {c.status === 'queued' ? <Waiting since={c.queued_at || c.created_at} /> : null}
+            <SlaClock c={c} />
             {c.status !== 'queued' && c.assignee ? (
               <span>
                 · {c.status === 'closed' ? 'handled by' : 'assigned to'} {c.assignee.id === S.me.id ? 'you' : <Bdi text={c.assignee.name} />}

@@ -9,6 +9,7 @@ import { Avatar, Bdi, Spinner, useNow } from './common.jsx';
 import { Icon } from './icons.jsx';
 import { ListFilter, RowTriage } from './LabelChips.jsx';
 import { eventText, isNoteLine } from '../lib/eventlines.js';
+import { SlaClock } from './SlaClock.jsx';
 
 const TITLES = { queue: 'Queue', mine: 'Mine', all: 'All open', closed: 'Closed' };
 const EMPTY = {
@@ -100,6 +101,7 @@ function Item({ c, active, list }) {
             ) : null}
           </div>
           <div class="conv-meta">
+            <SlaClock c={c} compact />
             {list === 'all' || list === 'closed' ? <span class={`pill pill-${c.status}`}>{statusText(c.status)}</span> : null}
             {c.bot ? (
               <span class="meta-text meta-bot" title={botSentence(c, { start: true })} data-testid="conv-item-bot">

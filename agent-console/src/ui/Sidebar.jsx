@@ -157,6 +157,9 @@ export function Sidebar() {
           <NavItem icon="layers" label="All open" count={l.all.length} active={inbox && v.list === 'all'} onClick={() => openList('all')} testid="nav-all" />
         ) : null}
         <NavItem icon="archive" label="Closed" active={inbox && v.list === 'closed'} onClick={() => openList('closed')} testid="nav-closed" />
+        {isPrivileged() ? (
+          <NavItem icon="monitor" label={t('board')} active={v.area === 'board'} onClick={() => navigate({ area: 'board' })} testid="nav-board" />
+        ) : null}
       </div>
       {canSeeAdmin('canned') ? (
         <div class="nav-section">

@@ -38,9 +38,9 @@ struct webhooks {
 };
 
 static const char *const event_types[] = {
-    "conversation.created",     "conversation.queued", "conversation.assigned",
-    "conversation.transferred", "conversation.closed", "conversation.reopened",
-    "conversation.rated",       "message.created",     "visitor.updated",
+    "conversation.created", "conversation.queued",   "conversation.assigned", "conversation.transferred",
+    "conversation.closed",  "conversation.reopened", "conversation.rated",    "conversation.sla_breached",
+    "message.created",      "visitor.updated",
 };
 
 int webhooks_event_known(const char *type)

@@ -42,6 +42,7 @@ export const S = {
   settings: validSettings({}),
   siteName: '',
   online: true,
+  backAt: null, // when the team opens again (outside business hours)
   open: false,
   conn: 'idle', // idle | connecting | up | down
   everUp: false,
@@ -134,7 +135,14 @@ export async function loadSite() {
     const settings = validSettings(j && j.settings);
     setLanguage(settings.language);
     applyBrand(settings.color);
-    update({ settings, files: validFiles(j.files), siteName: str(j.name, 100), online: j.online !== false, siteLoaded: true });
+    update({
+      settings,
+      files: validFiles(j.files),
+      siteName: str(j.name, 100),
+      online: j.online !== false,
+      backAt: typeof j.back_at === 'string' ? j.back_at : null,
+      siteLoaded: true,
+    });
   } catch (e) {
     setLanguage('auto');
     applyBrand(S.settings.color);

@@ -15,6 +15,7 @@ const en = {
   online: 'We are online',
   away: 'We are away right now',
   awayText: "Leave us a message and we'll get back to you by email.",
+  backAt: "We're back at {when}.",
   name: 'Name',
   email: 'Email',
   message: 'Message',
@@ -92,6 +93,7 @@ const zh = {
   online: '客服在线',
   away: '客服暂时不在',
   awayText: '请留言，我们会通过电子邮件回复你。',
+  backAt: '我们将于{when}恢复服务。',
   name: '姓名',
   email: '电子邮箱',
   message: '留言',
@@ -213,6 +215,19 @@ export function eventText(msg) {
     default:
       return balance(msg.body);
   }
+}
+
+/**
+ * "We're back Thursday 9:00 AM." for when the team opens again: the
+ * visitor's own time zone, with the weekday (and the date when it is a
+ * week or more away). '' for a time that does not parse.
+ */
+export function backAtText(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const opts = { weekday: 'long', hour: 'numeric', minute: '2-digit' };
+  if (d.getTime() - Date.now() > 6 * 864e5) Object.assign(opts, { month: 'short', day: 'numeric' });
+  return t('backAt', { when: new Intl.DateTimeFormat(lang, opts).format(d) });
 }
 
 /** The time of day of an ISO time, as our language writes it. */

@@ -32,7 +32,7 @@ import {
   typing,
   update,
 } from './chat.js';
-import { eventText, lang, t, tName, time } from './i18n.js';
+import { backAtText, eventText, lang, t, tName, time } from './i18n.js';
 import { balance } from '../../../ui-shared/bidi.js';
 import { filesOf, fmtBytes, isRaster } from '../../../ui-shared/files.js';
 import { MessageText } from '../../../ui-shared/linkify.js';
@@ -403,6 +403,11 @@ function Home() {
             {online ? t('replies') : t('away')}
           </p>
           {!online && <p class="pw-muted">{t('awayText')}</p>}
+          {!online && S.backAt && backAtText(S.backAt) ? (
+            <p class="pw-back" data-testid="back-at">
+              {backAtText(S.backAt)}
+            </p>
+          ) : null}
           <PrechatForm offline={!online} key={online ? 'on' : 'off'} />
         </section>
         <Footer />

@@ -5,6 +5,9 @@ import { isolate } from '../../../../ui-shared/bidi.js';
 import { Avatar, Bdi, Field, Modal } from '../common.jsx';
 import { Icon } from '../icons.jsx';
 import { PageHead, useForm } from './Admin.jsx';
+import { TeamSettings } from './TeamSettings.jsx';
+import { t as tr } from '../../lib/i18n.js';
+import { navigate } from '../../store/index.js';
 
 function TeamForm({ team, onClose }) {
   const create = !team;
@@ -73,6 +76,7 @@ function TeamForm({ team, onClose }) {
 
 export function Teams() {
   const [editing, setEditing] = useState(null);
+  if (S.view.item) return <TeamSettings id={S.view.item} />;
   return (
     <>
       <PageHead title="Teams" sub="Conversations are queued per team; sites send their chats to a default team.">
@@ -92,6 +96,9 @@ export function Teams() {
               </h3>
               <button type="button" class="btn small" onClick={() => setEditing(t)} data-testid="team-edit">
                 <Icon name="edit" size={14} /> Edit
+              </button>
+              <button type="button" class="btn small" onClick={() => navigate({ area: 'admin', admin: 'teams', item: t.id })} data-testid="team-settings-open">
+                <Icon name="settings" size={14} /> {tr('teamSettings')}
               </button>
             </div>
             <div class="team-members">

@@ -6,12 +6,16 @@
 -- next-response due time (the agent is flagged, the chat stays), the
 -- resolution due time passed. Each is a row of sla_breaches (its key lets
 -- one node's insert through when two sweep at once), a note for the agents
--- (meta {"event":"sla_breach","kind":...}) and conversation.updated change
--- "sla". At most p_limit per call; returns how many were recorded.
+-- (meta {"event":"sla_breach","kind":...}), conversation.updated change
+-- "sla", and the webhook conversation.sla_breached (the conversation with
+-- "breach": {kind, due_at}) for the endpoints that want it (after the note,
+-- whose post_messages holds the conversation's row lock that orders its
+-- events). At most p_limit per call; returns how many were recorded.
 CREATE OR REPLACE FUNCTION parley_sla_breaches(p_limit integer DEFAULT 200) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     r record;
+    conv conversations;
     n integer := 0;
 BEGIN
     FOR r IN
@@ -39,6 +43,12 @@ BEGIN
                                  WHEN 'next_response' THEN 'SLA next response missed'
                                  ELSE 'SLA resolution time missed' END,
                 'mt', jsonb_build_object('event', 'sla_breach', 'kind', r.kind, 'due_at', parley_iso(r.due)))));
+            IF parley_hook_wanted('conversation.sla_breached', false) THEN
+                SELECT * INTO conv FROM conversations WHERE id = r.id;
+                PERFORM parley_hook_emit('conversation.sla_breached', r.id,
+                    parley_conversation_json(conv, 'agent')
+                        || jsonb_build_object('breach', jsonb_build_object('kind', r.kind, 'due_at', parley_iso(r.due))));
+            END IF;
             PERFORM parley_notify_conv(r.id, 'sla');
             n := n + 1;
         END IF;
