@@ -218,7 +218,8 @@ const REASONS = [
   [/only for message\.created/, 'auErrOnlyMessage'],
   [/only allowed as the last action/, 'auErrCloseLast'],
   [/names nothing that exists/, 'auErrGone'],
-  [/must be one of/, 'auErrUnknown'],
+  [/value that is not allowed/, 'auErrUnknown'],
+  [/visible character/, 'auErrRequired'],
 ];
 
 function reason(message) {

@@ -210,6 +210,13 @@ export function Sidebar() {
                 onClick={() => navigate({ area: 'admin', admin: 'bots' })}
                 testid="nav-admin-bots"
               />
+              <NavItem
+                icon="workflow"
+                label={t('automation')}
+                active={!inbox && v.admin === 'automation'}
+                onClick={() => navigate({ area: 'admin', admin: 'automation' })}
+                testid="nav-admin-automation"
+              />
             </>
           ) : null}
           <NavItem

@@ -3,6 +3,7 @@ import { S, canSeeAdmin } from '../../store/index.js';
 import { ApiError } from '../../lib/api.js';
 import { Icon } from '../icons.jsx';
 import { Agents } from './Agents.jsx';
+import { Automation } from './Automation.jsx';
 import { Bots } from './Bots.jsx';
 import { Canned } from './Canned.jsx';
 import { Sites } from './Sites.jsx';
@@ -89,6 +90,8 @@ export function Admin() {
         <Webhooks />
       ) : tab === 'bots' ? (
         <Bots />
+      ) : tab === 'automation' ? (
+        <Automation />
       ) : null}
     </div>
   );
