@@ -272,7 +272,14 @@ export function pathRow(path) {
 // ------------------------------------------------------------------ summary
 
 const quote = (s) => t('auQuote', { s: isolate(String(s)) });
-const cut = (s, n = 40) => (chars(s) > n ? `${[...s].slice(0, n - 1).join('')}…` : s);
+/** s cut to n characters, at a space when one is near the end, with "…". */
+function cut(s, n = 40) {
+  const all = [...s];
+  if (all.length <= n) return s;
+  const head = all.slice(0, n - 1).join('');
+  const space = head.lastIndexOf(' ');
+  return `${(space > n * 0.6 ? head.slice(0, space) : head).trimEnd()}…`;
+}
 
 /** A condition in words: "Page URL contains “/pricing”". */
 export function conditionText(c, names = {}) {
@@ -302,9 +309,9 @@ export function actionText(a, names = {}) {
     case 'add_label':
       return t('auSumLabel', { name: named(names.labels, a.label_id) });
     case 'send_message':
-      return t('auSumMessage', { s: quote(cut(String(a.body || ''), 30)) });
+      return t('auSumMessage', { s: quote(cut(String(a.body || ''))) });
     case 'add_note':
-      return t('auSumNote', { s: quote(cut(String(a.body || ''), 30)) });
+      return t('auSumNote', { s: quote(cut(String(a.body || ''))) });
     case 'close':
       return t('auActClose');
     default:

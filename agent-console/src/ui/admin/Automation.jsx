@@ -132,7 +132,13 @@ export function Automation() {
   const [busy, setBusy] = useState(false);
   const load = async () => {
     try {
-      const [r, tm, ag, lb, st] = await Promise.all([get('/api/automation-rules'), get('/api/teams'), get('/api/agents'), get('/api/labels'), get('/api/sites')]);
+      const [r, tm, ag, lb, st] = await Promise.all([
+        get('/api/automation-rules'),
+        get('/api/teams'),
+        get('/api/agents'),
+        get('/api/labels'),
+        get('/api/sites'),
+      ]);
       setRules(r.rules || []);
       setTeams([...(tm.teams || [])].sort(byName));
       setAgents([...(ag.agents || [])].sort(byName));

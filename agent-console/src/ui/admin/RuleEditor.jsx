@@ -72,7 +72,15 @@ function RowButtons({ i, n, onMove, onRemove, removeLabel }) {
     <div class="au-row-buttons">
       {onMove ? (
         <>
-          <button type="button" class="icon-btn" disabled={i === 0} onClick={() => onMove(i, -1)} aria-label={t('auMoveUp')} title={t('auMoveUp')} data-testid="au-up">
+          <button
+            type="button"
+            class="icon-btn"
+            disabled={i === 0}
+            onClick={() => onMove(i, -1)}
+            aria-label={t('auMoveUp')}
+            title={t('auMoveUp')}
+            data-testid="au-up"
+          >
             <Icon name="chevronUp" size={16} />
           </button>
           <button
@@ -99,7 +107,13 @@ function RowButtons({ i, n, onMove, onRemove, removeLabel }) {
 function ConditionValue({ c, i, invalid, labels, onChange }) {
   const f = fieldDef(c.field);
   const id = `au-cond-value-${i}`;
-  const common = { id, class: invalid ? 'invalid' : '', 'aria-invalid': invalid ? 'true' : undefined, 'aria-label': t('auValue'), 'data-testid': 'au-cond-value' };
+  const common = {
+    id,
+    class: invalid ? 'invalid' : '',
+    'aria-invalid': invalid ? 'true' : undefined,
+    'aria-label': t('auValue'),
+    'data-testid': 'au-cond-value',
+  };
   if (!opTakesValue(c.op)) return null;
   if (f.kind === 'hours') {
     return (
@@ -444,7 +458,14 @@ export function RuleEditor({ rule, from, position, teams, agents, labels, precha
         <div class="au-triggers" role="radiogroup" aria-label={t('auTrigger')}>
           {TRIGGERS.map((tr) => (
             <label class={`au-trigger ${v.trigger === tr ? 'on' : ''}`} key={tr}>
-              <input type="radio" name="au-trigger" value={tr} checked={v.trigger === tr} onChange={() => set('trigger', tr)} data-testid={`au-trigger-${tr}`} />
+              <input
+                type="radio"
+                name="au-trigger"
+                value={tr}
+                checked={v.trigger === tr}
+                onChange={() => set('trigger', tr)}
+                data-testid={`au-trigger-${tr}`}
+              />
               <span>
                 <strong>{triggerLabel(tr)}</strong>
                 <span class="muted small">{t(tr === 'message.created' ? 'auTrigMessageCreatedHint' : 'auTrigConversationCreatedHint')}</span>
@@ -458,7 +479,10 @@ export function RuleEditor({ rule, from, position, teams, agents, labels, precha
       <section class={`card au-section ${f.errors.conditions ? 'has-error' : ''}`} data-testid="au-conditions">
         <div class="au-section-head">
           <h3 class="au-h3">
-            {t('auConditions')} <span class="muted small">({v.conditions.length}/{MAX_CONDITIONS})</span>
+            {t('auConditions')}{' '}
+            <span class="muted small">
+              ({v.conditions.length}/{MAX_CONDITIONS})
+            </span>
           </h3>
           {v.conditions.length > 1 ? (
             <label class="au-match">
@@ -508,7 +532,10 @@ export function RuleEditor({ rule, from, position, teams, agents, labels, precha
       <section class={`card au-section ${f.errors.actions ? 'has-error' : ''}`} data-testid="au-actions">
         <div class="au-section-head">
           <h3 class="au-h3">
-            {t('auActions')} <span class="muted small">({v.actions.length}/{MAX_ACTIONS})</span>
+            {t('auActions')}{' '}
+            <span class="muted small">
+              ({v.actions.length}/{MAX_ACTIONS})
+            </span>
           </h3>
           <span class="muted small">{t('auActionsHint')}</span>
         </div>
