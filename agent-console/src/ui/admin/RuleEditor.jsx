@@ -179,14 +179,7 @@ function ConditionRow({ c, i, trigger, errors, labels, onChange, onRemove }) {
       list: sameKind ? c.list : '',
     });
   };
-  const hint =
-    f.kind === 'hours'
-      ? t('auHoursHint')
-      : c.op === 'in'
-        ? t('auListHint', { max: MAX_IN_VALUES })
-        : f.kind === 'text' && opTakesValue(c.op)
-          ? t('auTextHint')
-          : null;
+  const hint = f.kind === 'hours' ? t('auHoursHint') : c.op === 'in' ? t('auListHint', { max: MAX_IN_VALUES }) : null;
   return (
     <li class={`au-row au-cond ${e.any ? 'has-error' : ''}`} data-testid="au-cond" data-index={i}>
       <span class="au-row-n" aria-hidden="true">
@@ -478,12 +471,15 @@ export function RuleEditor({ rule, from, position, teams, agents, labels, precha
 
       <section class={`card au-section ${f.errors.conditions ? 'has-error' : ''}`} data-testid="au-conditions">
         <div class="au-section-head">
-          <h3 class="au-h3">
-            {t('auConditions')}{' '}
-            <span class="muted small">
-              ({v.conditions.length}/{MAX_CONDITIONS})
-            </span>
-          </h3>
+          <div>
+            <h3 class="au-h3">
+              {t('auConditions')}{' '}
+              <span class="muted small">
+                ({v.conditions.length}/{MAX_CONDITIONS})
+              </span>
+            </h3>
+            <span class="muted small">{t('auTextHint')}</span>
+          </div>
           {v.conditions.length > 1 ? (
             <label class="au-match">
               <span class="muted small">{t('auMatchLabel')}</span>
