@@ -323,7 +323,15 @@ test('the editor’s checks and the server’s refusals land on the row they nam
   assert.equal(await page.locator('[data-testid=au-act]').count(), 10);
   assert.equal(await page.locator('[data-testid=au-add-action]').count(), 0);
   assert.equal(await text(page.locator('[data-testid=au-actions-full]')), 'A rule has at most 10 actions.');
+  // Leaving with changes asks first.
   await page.click('[data-testid=au-cancel]');
+  const dialog = page.locator('.modal[role=dialog]');
+  assert.equal(await text(dialog.locator('h2')), 'Discard your changes?');
+  await dialog.locator('button:has-text("Keep editing")').click();
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await page.locator('[data-testid=au-cond]').count(), 20, 'still editing');
+  await page.click('[data-testid=au-cancel]');
+  await dialog.locator('button.danger').click();
   await page.locator('[data-testid=au-empty]').waitFor();
   assert.deepEqual(await C.problems(), []);
   await C.context.close();

@@ -7,6 +7,7 @@
 // row they name. Every word is translated; everything is rendered as text.
 
 import { useEffect, useRef } from 'preact/hooks';
+import { confirmDialog } from '../../store/index.js';
 import { patch, post } from '../../lib/api.js';
 import { lang, t } from '../../lib/i18n.js';
 import {
@@ -366,6 +367,25 @@ export function RuleEditor({ rule, from, position, teams, agents, labels, precha
   const f = useForm(() => toDraft(rule || from), { explain: explainRuleProblem });
   const v = f.values;
   const form = useRef(null);
+  // What the form held when it opened: leaving with changes asks first.
+  const snapshot = (d) => JSON.stringify({ name: d.name.trim(), enabled: d.enabled, rule: fromDraft(d) });
+  const initial = useRef(null);
+  if (initial.current === null) initial.current = snapshot(v);
+  const leave = async () => {
+    if (snapshot(v) !== initial.current) {
+      const ok = await confirmDialog({
+        title: t('auDiscardTitle'),
+        body: t('auDiscardBody'),
+        confirm: t('auDiscard'),
+        cancel: t('auKeepEditing'),
+        close: t('closeDialog'),
+        lang: lang(),
+        danger: true,
+      });
+      if (!ok) return;
+    }
+    onCancel();
+  };
   const set = (k, x) => f.setValues((old) => ({ ...old, [k]: x }));
   const setRow = (k) => (i, change) => f.setValues((old) => ({ ...old, [k]: old[k].map((r, j) => (j === i ? { ...r, ...change } : r)) }));
   const removeRow = (k) => (i) => f.setValues((old) => ({ ...old, [k]: old[k].filter((_, j) => j !== i) }));
@@ -409,7 +429,7 @@ export function RuleEditor({ rule, from, position, teams, agents, labels, precha
   return (
     <form class="au-editor" ref={form} onSubmit={submit} novalidate data-testid="au-form" lang={lang()}>
       <div class="au-editor-head">
-        <button type="button" class="btn small au-back" onClick={onCancel} data-testid="au-back">
+        <button type="button" class="btn small au-back" onClick={leave} data-testid="au-back">
           <Icon name="chevronLeft" size={16} /> {t('auBack')}
         </button>
         <h2>{create ? t('auNewTitle') : t('auEditTitle', { name: isolate(rule.name) })}</h2>
@@ -576,7 +596,7 @@ export function RuleEditor({ rule, from, position, teams, agents, labels, precha
       </datalist>
 
       <div class="au-editor-foot">
-        <button type="button" class="btn" onClick={onCancel} data-testid="au-cancel">
+        <button type="button" class="btn" onClick={leave} data-testid="au-cancel">
           {t('auCancel')}
         </button>
         <button type="submit" class="btn primary" disabled={f.busy} data-testid="au-save">
