@@ -184,6 +184,19 @@ test('a rule is edited, reordered, switched off (then it does nothing) and delet
   assert.equal(await summary(ruleRow(page, refunds.id), 'then'), 'Add label Refund, Assign to team Sales');
   assert.equal(await text(ruleRow(page, refunds.id).locator('[data-testid=au-rule-trigger]')), 'A visitor sends a message');
 
+  // A message-text condition is only for rules on messages: switching the trigger says so at once, on that row.
+  await ruleRow(page, refunds.id).locator('[data-testid=au-rule-edit]').click();
+  await page.click('[data-testid="au-trigger-conversation.created"]');
+  assert.equal(await text(cond(page, 0).locator('[data-testid=au-cond-warning]')), 'Message text is only known when the rule runs on messages.');
+  assert.equal(await cond(page, 1).locator('[data-testid=au-cond-warning]').count(), 0);
+  await page.click('[data-testid=au-save]');
+  assert.equal(await text(cond(page, 0).locator('[data-testid=au-cond-error]')), 'Message text is only known when the rule runs on messages.');
+  await page.click('[data-testid="au-trigger-message.created"]');
+  // Back as it was: leaving asks nothing.
+  await page.click('[data-testid=au-cancel]');
+  await page.waitForFunction(() => location.hash === '#/admin/automation');
+  assert.equal(await page.locator('.modal[role=dialog]').count(), 0);
+
   // Edit: the form holds the stored rule; change the message and add a condition.
   await ruleRow(page, docs.id).locator('[data-testid=au-rule-edit]').click();
   await page.waitForFunction((id) => location.hash === `#/admin/automation/${id}`, docs.id);

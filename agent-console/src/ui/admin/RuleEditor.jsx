@@ -237,6 +237,11 @@ function ConditionRow({ c, i, trigger, errors, labels, onChange, onRemove }) {
         </div>
         {!e.any && hint ? <div class="field-hint">{hint}</div> : null}
         <RowErrors messages={e.messages} testid="au-cond-error" />
+        {!e.any && f.onlyMessage && trigger !== 'message.created' ? (
+          <div class="field-error" data-testid="au-cond-warning">
+            {t('auErrOnlyMessage')}
+          </div>
+        ) : null}
       </div>
       <RowButtons i={i} onRemove={onRemove} removeLabel={t('auRemoveCondition', { n: i + 1 })} />
     </li>
