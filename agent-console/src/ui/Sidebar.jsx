@@ -217,6 +217,13 @@ export function Sidebar() {
                 onClick={() => navigate({ area: 'admin', admin: 'labels' })}
                 testid="nav-admin-labels"
               />
+              <NavItem
+                icon="workflow"
+                label={t('automation')}
+                active={!inbox && v.admin === 'automation'}
+                onClick={() => navigate({ area: 'admin', admin: 'automation' })}
+                testid="nav-admin-automation"
+              />
             </>
           ) : null}
           <NavItem

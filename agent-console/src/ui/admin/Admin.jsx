@@ -3,6 +3,7 @@ import { S, canSeeAdmin } from '../../store/index.js';
 import { ApiError } from '../../lib/api.js';
 import { Icon } from '../icons.jsx';
 import { Agents } from './Agents.jsx';
+import { Automation } from './Automation.jsx';
 import { Bots } from './Bots.jsx';
 import { Canned } from './Canned.jsx';
 import { Labels } from './Labels.jsx';
@@ -92,6 +93,8 @@ export function Admin() {
         <Bots />
       ) : tab === 'labels' ? (
         <Labels />
+      ) : tab === 'automation' ? (
+        <Automation />
       ) : null}
     </div>
   );
