@@ -313,6 +313,7 @@ test('an admin manages labels; agents set priority and labels from the header an
   await page.click('[data-testid=labels-edit]');
   await page.locator('[data-testid=label-option]', { hasText: 'VIP' }).click();
   await page.locator('[data-testid=conv-bar] [data-testid=label-chip]', { hasText: 'VIP' }).waitFor();
+  await waitText(page.locator('[data-testid=event][data-event=labels]').last(), /^Labels added: VIP\b/, 'the labels line');
   await shot(page, 'escalation-labels-popover-1280-en');
   await page.keyboard.press('Escape');
   const conv = (await fx.pg.query('SELECT priority FROM conversations WHERE id = $1', [cid])).rows[0];

@@ -85,6 +85,12 @@ test('an invited collaborator replies; the visitor sees both names; only the own
   const vu = await v.next(convUpdated(cid, 'participants'), 5000, 'the visitor sees the participants');
   assert.deepEqual(vu.conversation.participants, [{ name: 'Ben Collab' }], 'a visitor sees names only');
   await b.next(convUpdated(cid, 'participants'), 5000, 'the collaborator hears of it');
+  // The collaborator's list (after a reconnect, say) has it, though it is neither theirs nor queued in their team.
+  const listed = await b.ack({ type: 'conversations.list' });
+  assert.ok(
+    listed.conversations.some((c) => c.id === cid),
+    'a conversation the agent takes part in is in their list',
+  );
 
   // Both reply; the visitor sees each under its own name, across nodes.
   const m1 = await sendMessage(o, cid, 'I am the owner');
@@ -489,6 +495,24 @@ test('priority and labels: socket, REST, filters, and the router serves urgent f
     lab.conversation.labels.map((x) => x.name),
     ['Bug', 'VIP'],
   );
+  const labNote = await s.next(
+    msgCreated(chats[1].cid, (m) => m.kind === 'note' && m.meta && m.meta.event === 'labels'),
+    5000,
+    'the labels note',
+  );
+  assert.equal(labNote.message.body, 'Labels added: Bug, VIP');
+  assert.deepEqual(
+    labNote.message.meta.added,
+    [vip.id, bug.id].sort((x, y) => x - y),
+  );
+  await s.ack({ type: 'conversation.set_labels', conversation_id: chats[1].cid, label_ids: [vip.id] });
+  const labNote2 = await s.next(
+    msgCreated(chats[1].cid, (m) => m.kind === 'note' && m.meta && m.meta.event === 'labels' && m.id !== labNote.message.id),
+    5000,
+    'the second labels note',
+  );
+  assert.equal(labNote2.message.body, 'Labels removed: Bug');
+  await s.ack({ type: 'conversation.set_labels', conversation_id: chats[1].cid, label_ids: [vip.id, bug.id] });
   await s.expectError({ type: 'conversation.set_labels', conversation_id: chats[1].cid, label_ids: [999999] }, 'not_found');
   await s.expectError({ type: 'conversation.set_labels', conversation_id: chats[1].cid, label_ids: [vip.id, vip.id] }, 'invalid_field');
   const patched = assertJson(await api(fx.srv, rw, 'PATCH', `/api/v1/conversations/${chats[0].cid}`, { json: { priority: 'high', label_ids: [vip.id] } }), 200);
@@ -511,7 +535,7 @@ test('priority and labels: socket, REST, filters, and the router serves urgent f
   const vv = await chats[1].v.ack({ type: 'sync', conversation_id: chats[1].cid, after_seq: 0 });
   assert.equal(vv.conversation.priority, undefined);
   assert.equal(vv.conversation.labels, undefined);
-  assert.ok(!vv.messages.some((m) => m.meta || /Priority/.test(m.body)));
+  assert.ok(!vv.messages.some((m) => m.meta || /Priority|Labels/.test(m.body)));
 
   // The router: one agent with room for one gets the urgent chat, though it is the newest.
   const one = await createAgent(fx.pg, { name: 'Solo Agent', teams: [team], maxChats: 1 });

@@ -3,9 +3,9 @@
 // than the server's English `body`: joined (invited by, as a supervisor),
 // left, taken (from), escalated (to a team or an agent, by, with the
 // reason, which agents alone see), assigned, transferred, reopened, closed,
-// requeued. Two kinds of notes read as lines too, marked internal: the
-// priority set (meta event "priority") and a missed SLA target (meta event
-// "sla_breach"). Anything else keeps its body. Plain text, never HTML: the
+// requeued. Three kinds of notes read as lines too, marked internal: the
+// priority set (meta event "priority"), labels added or removed (meta event
+// "labels", by id) and a missed SLA target (meta event "sla_breach"). Anything else keeps its body. Plain text, never HTML: the
 // console puts each name in a <bdi>, previews isolate them with marks.
 
 import { isolate } from '../../../ui-shared/bidi.js';
@@ -14,16 +14,20 @@ import { t } from './i18n.js';
 const PRIORITY_WORD = { low: 'prLow', normal: 'prNormal', high: 'prHigh', urgent: 'prUrgent' };
 const SLA_WORD = { first_response: 'evSlaFirst', next_response: 'evSlaNext', resolution: 'evSlaResolution' };
 
-/** A note that reads as an internal event line (priority, SLA missed). */
-export const isNoteLine = (m) => !!m && m.kind === 'note' && !!m.meta && (m.meta.event === 'priority' || m.meta.event === 'sla_breach');
+const NOTE_LINES = new Set(['priority', 'labels', 'sla_breach']);
+
+/** A note that reads as an internal event line (priority, labels, SLA missed). */
+export const isNoteLine = (m) => !!m && m.kind === 'note' && !!m.meta && NOTE_LINES.has(m.meta.event);
 
 /**
  * How to word an event message or a note line: { key, vars, reason } (a
  * words key and its raw values: names, a team, a priority in words; reason,
  * when there is one, the same for "Reason: …"), or null to show the body.
- * nameOf(id): an agent's name from the console's list (or undefined).
+ * nameOf(id): an agent's name from the console's list (or undefined);
+ * labelOf(id): a label's name (or undefined: the body, which names them, is
+ * shown instead).
  */
-export function eventWords(m, nameOf = () => undefined) {
+export function eventWords(m, nameOf = () => undefined, labelOf = () => undefined) {
   const meta = m.meta || {};
   const code = m.kind === 'event' ? m.event || meta.event : meta.event;
   const agent = m.event_agent || (meta.agent_id ? nameOf(meta.agent_id) : '') || t('someone');
@@ -65,6 +69,15 @@ export function eventWords(m, nameOf = () => undefined) {
       const priority = t(PRIORITY_WORD[meta.priority] || 'prNormal');
       const who = m.author && m.author.kind === 'agent' && m.author.name ? m.author.name : null;
       return who ? w('evPriorityBy', { by: who, priority }) : w('evPriority', { priority });
+    }
+    case 'labels': {
+      const names = (ids) => (Array.isArray(ids) ? ids.map(labelOf) : []);
+      const added = names(meta.added);
+      const removed = names(meta.removed);
+      if (added.concat(removed).some((n) => !n) || (!added.length && !removed.length)) return null;
+      const list = (xs) => xs.join(t('listSep'));
+      if (added.length && removed.length) return w('evLabelsBoth', { added: list(added), removed: list(removed) });
+      return added.length ? w('evLabelsAdded', { added: list(added) }) : w('evLabelsRemoved', { removed: list(removed) });
     }
     case 'sla_breach':
       return SLA_WORD[meta.kind] ? w(SLA_WORD[meta.kind]) : null;

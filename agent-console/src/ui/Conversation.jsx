@@ -173,6 +173,12 @@ const agentName = (id) => {
   return a ? a.name : undefined;
 };
 
+/** A label's name from the workspace's list (label lines name them by id). */
+const labelName = (id) => {
+  const l = S.labels.find((x) => x.id === id);
+  return l ? l.name : undefined;
+};
+
 /** A worded event line: its words, each name (or reason) in a <bdi>. */
 function Worded({ w }) {
   return wordPieces(w).map((p, i) => (typeof p === 'string' ? p : <Bdi key={i} text={p.value} />));
@@ -271,7 +277,7 @@ class Thread extends Component {
         prev = null;
       }
       if (m.kind === 'event' || isNoteLine(m)) {
-        const words = eventWords(m, agentName);
+        const words = eventWords(m, agentName, labelName);
         items.push(
           <div
             class={`event ${m.kind === 'note' ? 'event-internal' : ''}`}

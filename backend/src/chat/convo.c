@@ -650,14 +650,16 @@ enum chat_err convo_list(struct app *app, const struct actor *a, json_t **reply)
     const char *params[4] = {DB_ID(a->id), DB_ID(a->site_id), audience_of(a), a->privileged ? "true" : "false"};
     PGresult *res = NULL;
     /* Visitor: their conversations on this site, newest first (a verified
-     * visitor sees them from any device). Agent: assigned to them, queued
-     * in their teams, and for supervisors/admins every open one. */
+     * visitor sees them from any device). Agent: assigned to them, those
+     * they take part in (invited, joined), queued in their teams, and for
+     * supervisors/admins every open one. */
     int rc = db_read(app->db, &res,
                      "SELECT coalesce(json_agg(parley_conversation_json(c, $3) ORDER BY c.id DESC), '[]'::json)::text"
                      " FROM (SELECT * FROM conversations c WHERE"
                      "   ($3 = 'visitor' AND c.visitor_id = $1::bigint AND c.site_id = $2::bigint)"
                      "   OR ($3 = 'agent' AND c.status <> 'closed'"
                      "       AND (($4::boolean AND parley_agent_privileged($1::bigint)) OR c.assignee_id = $1::bigint"
+                     "       OR $1::bigint = ANY (c.participant_ids)"
                      "       OR (c.status = 'queued' AND EXISTS (SELECT 1 FROM team_members tm"
                      "           WHERE tm.team_id = c.team_id AND tm.agent_id = $1::bigint))))"
                      "   ORDER BY c.id DESC LIMIT 200) c",

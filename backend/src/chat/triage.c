@@ -85,6 +85,35 @@ static int priority_tx(PGconn *conn, void *arg)
     return rc;
 }
 
+/* The note that tells the agents which labels were added and removed (a
+ * note like the priority's: labels are the team's business). added and
+ * removed are the names, comma-separated; the ids are JSON arrays. */
+static int labels_note_tx(PGconn *conn, const struct actor *a, long long conv, const char *added, const char *removed,
+                          const char *added_ids, const char *removed_ids)
+{
+    /* At most TRIAGE_LABELS_MAX names of 50 characters (4 bytes each at
+     * most) and a separator each way: the body fits, never cut mid-name. */
+    char body[2 * TRIAGE_LABELS_MAX * (50 * 4 + 2) + 64];
+    if (*added && *removed)
+        snprintf(body, sizeof(body), "Labels added: %s; removed: %s", added, removed);
+    else if (*added)
+        snprintf(body, sizeof(body), "Labels added: %s", added);
+    else
+        snprintf(body, sizeof(body), "Labels removed: %s", removed);
+    struct message_post note = {
+        .conversation_id = conv,
+        .author = *a,
+        .kind = "note",
+        .body = body,
+        .meta = json_pack("{s:s, s:o, s:o}", "event", "labels", "added", json_loads(added_ids, 0, NULL), "removed",
+                          json_loads(removed_ids, 0, NULL)),
+    };
+    note.author.privileged = 1; /* checked in this transaction */
+    int rc = note.meta ? messages_post_tx(conn, &note) : CHAT_E_INTERNAL;
+    json_decref(note.meta);
+    return rc;
+}
+
 static int labels_tx(PGconn *conn, void *arg)
 {
     struct triage_ctx *ctx = arg;
@@ -99,27 +128,36 @@ static int labels_tx(PGconn *conn, void *arg)
     if (!ids)
         return CHAT_E_INTERNAL;
     /* Every id must exist; then the set is replaced and, when it changed,
-     * announced. */
+     * announced with a note naming what was added and removed. */
     rc = db_exec(conn, &res,
                  "WITH want AS (SELECT l.id FROM labels l WHERE l.id = ANY ($2::bigint[])),"
                  " del AS (DELETE FROM conversation_labels cl WHERE cl.conversation_id = $1::bigint"
                  "   AND cl.label_id <> ALL ($2::bigint[]) AND cardinality($2::bigint[]) = (SELECT count(*) FROM want)"
-                 "   RETURNING 1),"
+                 "   RETURNING cl.label_id),"
                  " ins AS (INSERT INTO conversation_labels (conversation_id, label_id)"
                  "   SELECT $1::bigint, id FROM want WHERE cardinality($2::bigint[]) = (SELECT count(*) FROM want)"
-                 "   ON CONFLICT DO NOTHING RETURNING 1)"
+                 "   ON CONFLICT DO NOTHING RETURNING label_id)"
                  " SELECT (SELECT count(*) FROM want) = cardinality($2::bigint[]),"
-                 "  (SELECT count(*) FROM del) + (SELECT count(*) FROM ins)",
+                 "  (SELECT count(*) FROM del) + (SELECT count(*) FROM ins),"
+                 "  (SELECT coalesce(string_agg(l.name, ', ' ORDER BY l.name), '') FROM labels l"
+                 "    WHERE l.id IN (SELECT label_id FROM ins)),"
+                 "  (SELECT coalesce(string_agg(l.name, ', ' ORDER BY l.name), '') FROM labels l"
+                 "    WHERE l.id IN (SELECT label_id FROM del)),"
+                 "  (SELECT coalesce(json_agg(label_id ORDER BY label_id), '[]') FROM ins)::text,"
+                 "  (SELECT coalesce(json_agg(label_id ORDER BY label_id), '[]') FROM del)::text",
                  2, (const char *const[]){DB_ID(c.id), ids});
     free(ids);
     if (rc != DB_OK)
         return rc;
     int all = db_get_bool(res, 0, 0);
     long long changed = db_get_ll(res, 0, 1, 0);
+    if (all && changed)
+        rc = labels_note_tx(conn, ctx->a, c.id, db_get_str(res, 0, 2), db_get_str(res, 0, 3), db_get_str(res, 0, 4),
+                            db_get_str(res, 0, 5));
     PQclear(res);
     if (!all)
         return CHAT_E_NOT_FOUND;
-    if (changed)
+    if (rc == DB_OK && changed)
         rc = notify_conv(conn, c.id, "labels", 0, 0);
     if (rc == DB_OK)
         rc = convo_json_tx(conn, c.id, "agent", &ctx->reply);

@@ -6,8 +6,9 @@
  * {id, name, colour}, and the labels a conversation carries (at most
  * TRIAGE_LABELS_MAX). A priority change is a note for the agents (meta
  * event "priority"; never shown to the visitor) and conversation.updated
- * change "priority"; a label change is conversation.updated change
- * "labels" only. Who may change the list of labels (admins) is checked by
+ * change "priority"; a label change is a note too (meta event "labels",
+ * "added" and "removed" label ids; the body names them) and change
+ * "labels". Who may change the list of labels (admins) is checked by
  * the caller; a conversation's priority and labels are changed by the
  * agents who see it (its team, its owner and participants, supervisors and
  * admins) and by integrations. */
