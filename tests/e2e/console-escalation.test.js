@@ -215,6 +215,13 @@ test('the owner invites a colleague who replies; both see who views and types; a
   const sync = await v.ack({ type: 'sync', conversation_id: cid, after_seq: 0 });
   for (const m of sync.messages) for (const s of secrets) assert.ok(!m.body.includes(s), `visitor sync returned "${s}"`);
 
+  // Ben reloads: the chat he only takes part in is still in his Mine (the server lists it).
+  await pb.evaluate(() => localStorage.clear());
+  await pb.reload();
+  await pb.click('[data-testid=nav-mine]');
+  await convItem(pb, cid).click();
+  await waitText(pb.locator('[data-testid=conv-bar] [data-testid=participant][data-role=collaborator]'), /Ben Baker \(you\)/, 'Ben in it after a reload');
+
   // Ben leaves: he is out of the bar in Ana's console.
   await pb.click('[data-testid=conv-bar] [data-testid=leave]');
   await pb.locator('.modal .btn.danger').click();

@@ -14,7 +14,7 @@ import { isActing } from './actions.js';
 import { onRead, upsertConv } from './conversations.js';
 import { addMessages, flushOutbox, syncConv } from './messages.js';
 import { alertUser } from './notify.js';
-import { broughtInText, isParticipant, joinedToSync, onAgentTyping, onViewers, resumeViewing, trackJoined } from './participants.js';
+import { broughtInText, isParticipant, onAgentTyping, onViewers, resumeViewing, trackJoined } from './participants.js';
 import { onVisitorTyping } from './reading.js';
 import { isOpen, request } from './socket.js';
 import { S, changed, isPrivileged } from './state.js';
@@ -56,13 +56,12 @@ export async function onOpen(ack) {
   if (!first) loadWorkspace();
   const jobs = [];
   for (const c of list) {
-    const mine = c.assignee && c.assignee.id === S.me.id;
+    const mine = (c.assignee && c.assignee.id === S.me.id) || trackJoined(c) || isParticipant(c);
     const held = S.msgs.has(c.id) && S.msgs.get(c.id).list.length;
     if (mine || held || S.view.selected === c.id) jobs.push(() => syncConv(c.id));
     else if (c.last_seq) jobs.push(() => syncConv(c.id, { preview: true }));
   }
   for (const id of stale) jobs.push(() => syncConv(id));
-  for (const id of joinedToSync(listed)) if (!stale.includes(id)) jobs.push(() => syncConv(id));
   if (S.view.selected && !listed.has(S.view.selected) && !stale.includes(S.view.selected)) jobs.push(() => syncConv(S.view.selected));
   // A few at a time: a long queue should not flood the socket.
   const workers = Array.from({ length: 4 }, async () => {

@@ -5,10 +5,6 @@
 // reply or a note, expired after 8 s like the server's flag); priority and
 // labels (the workspace's labels over /api/labels, the editors' requests,
 // the list filter). Owns S.viewers, S.labels, S.listFilter.
-//
-// The server's conversations.list leaves out conversations the agent is only
-// a participant of (not owner, not queued in their team): the ids the agent
-// joined are kept per agent in localStorage and synced after each connect.
 
 import { isolate } from '../../../ui-shared/bidi.js';
 import { get } from '../lib/api.js';
@@ -16,7 +12,7 @@ import { t } from '../lib/i18n.js';
 import { upsertConv } from './conversations.js';
 import { syncConv } from './messages.js';
 import { isOpen, request } from './socket.js';
-import { S, changed, isPrivileged, saved } from './state.js';
+import { S, changed, isPrivileged } from './state.js';
 import { toast } from './view.js';
 
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
@@ -62,23 +58,18 @@ export function peopleActions(c) {
 /** A privileged agent reading along in a chat someone else owns, not in it. */
 export const watching = (c) => !!c && isPrivileged() && !myRole(c) && c.status === 'assigned';
 
-// Conversations this agent joined as a participant (kept across reloads).
-let joined = null;
-
-function joinedSet() {
-  if (!joined) joined = new Set((saved.load('joined') || []).filter(Number.isInteger));
-  return joined;
-}
+// Conversations this agent is a participant of, as far as this page knows
+// (seeded from each conversations.list, so that a reload does not take the
+// chats the agent was in already for new invitations).
+let joined = new Set();
 
 /** Notes whether I am a participant of c now (after every update of it); true when I just became one. */
 export function trackJoined(c) {
   if (!c || !S.me) return false;
-  const set = joinedSet();
   const inIt = c.status !== 'closed' && isParticipant(c);
-  if (inIt === set.has(c.id)) return false;
-  if (inIt) set.add(c.id);
-  else set.delete(c.id);
-  saved.save('joined', [...set].slice(-200));
+  if (inIt === joined.has(c.id)) return false;
+  if (inIt) joined.add(c.id);
+  else joined.delete(c.id);
   return inIt;
 }
 
@@ -90,14 +81,9 @@ export function broughtInText(c) {
   return null;
 }
 
-/** The joined conversations the socket's list left out (to sync after connecting). */
-export function joinedToSync(listed) {
-  return [...joinedSet()].filter((id) => !listed.has(id));
-}
-
 /** A new session: forget the previous agent's. */
 export function resetParticipants() {
-  joined = null;
+  joined = new Set();
   viewing.clear();
   S.viewers = new Map();
 }
