@@ -336,7 +336,12 @@ test('who is viewing and typing crosses nodes; a closed socket leaves the list',
   );
 
   // Typing shows for the viewers (the owner types a reply on node B).
+  v.log.length = 0;
   await o.ack({ type: 'typing', conversation_id: cid, on: true });
+  const typingAtA = await a.next((m) => m.type === 'typing' && m.conversation_id === cid && m.on, 5000, 'typing at A');
+  assert.deepEqual([typingAtA.agent_id, typingAtA.note, typingAtA.name], [owner.id, false, owner.name]);
+  const typingAtV = await v.next((m) => m.type === 'typing' && m.on, 5000, 'typing at the visitor');
+  assert.deepEqual(Object.keys(typingAtV).sort(), ['conversation_id', 'name', 'on', 'side', 'type'], 'no agent id for the visitor');
   await a.next(
     viewers(cid, (l) => l.some((w) => w.id === owner.id && w.typing && !w.note)),
     5000,

@@ -213,14 +213,14 @@ export function onViewers(m) {
 
 /**
  * typing from an agent: the server renews a viewer's flag silently, so its
- * typing events (which carry the name, not the id) renew it here.
+ * typing events (agent_id: which colleague) renew it here.
  */
 export function onAgentTyping(m) {
-  if (m.side !== 'agent' || !m.name) return;
+  if (m.side !== 'agent' || !m.agent_id) return;
   const list = S.viewers.get(m.conversation_id);
   if (!list) return;
   for (const v of list) {
-    if (v.name !== m.name.slice(0, 50) || (S.me && v.id === S.me.id)) continue;
+    if (v.id !== m.agent_id || (S.me && v.id === S.me.id)) continue;
     if (m.on && v.typing) v.until = Date.now() + TYPING_MS;
     else if (!m.on && v.typing) {
       v.typing = false;

@@ -590,7 +590,8 @@ enum chat_err convo_typing(struct app *app, const struct actor *a, const char *n
                              internal && a->kind == ACTOR_AGENT ? "true" : "false"};
     PGresult *res = NULL;
     static const struct db_stmt typing = {
-        "SELECT parley_notify_typing(c, $4, $6::boolean, $7, $8::boolean)"
+        "SELECT parley_notify_typing(c, $4, $6::boolean, $7, $8::boolean,"
+        "  CASE WHEN $4 = 'agent' THEN $2::bigint END)"
         " FROM conversations c WHERE c.id = $1::bigint AND c.status <> 'closed' AND" VIEW_CHECK,
         8};
     int rc = db_read_stmt(app->db, &res, &typing, params); /* a second typing signal is harmless */

@@ -229,15 +229,23 @@ static void dispatch_typing_or_read(struct app *app, json_t *p, int is_typing)
                         json_is_true(json_object_get(p, "on")));
         if (out && json_is_string(json_object_get(p, "n")))
             json_object_set(out, "name", json_object_get(p, "n"));
+        /* The visitor hears the name; agents also which colleague, and
+         * whether a note is typed (that one never reaches the visitor). */
+        if (out && to_visitor)
+            ev.visitor_frame = frame_json(json_copy(out));
+        if (out && json_is_integer(json_object_get(p, "ai"))) {
+            json_object_set(out, "agent_id", json_object_get(p, "ai"));
+            json_object_set_new(out, "note", json_boolean(json_is_true(json_object_get(p, "i"))));
+        }
     } else {
         /* The visitor learns that the agent read; agents learn both sides. */
         ev.audience |= HUB_VISITOR;
         out = json_pack("{s:s, s:I, s:s, s:I}", "type", "read", "conversation_id", conv, "side", side, "last_read_seq",
                         json_integer_value(json_object_get(p, "seq")));
     }
-    /* One text serves both sides: nothing in it is internal. */
     ev.agent_frame = frame_json(out);
-    if (ev.agent_frame && (ev.audience & HUB_VISITOR))
+    /* A read marker: one text serves both sides, nothing in it is internal. */
+    if (ev.agent_frame && !ev.visitor_frame && !is_typing && (ev.audience & HUB_VISITOR))
         ev.visitor_frame = wsconn_frame_ref(ev.agent_frame);
     publish(app, &ev);
 }

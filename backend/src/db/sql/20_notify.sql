@@ -25,15 +25,16 @@ LANGUAGE sql AS $$
         't', c.team_id, 'p', c.participant_ids, 'side', side, 'seq', seq))
 $$;
 
--- Someone started or stopped typing (name: the agent's, for agents). An
--- agent typing an internal note or a whisper (internal) is not news for
--- the visitor.
+-- Someone started or stopped typing (name and agent: the agent's, for
+-- agents). An agent typing an internal note or a whisper (internal) is not
+-- news for the visitor.
+DROP FUNCTION IF EXISTS parley_notify_typing(conversations, text, boolean, text, boolean);
 CREATE OR REPLACE FUNCTION parley_notify_typing(c conversations, side text, typing boolean, name text,
-                                                internal boolean) RETURNS void
+                                                internal boolean, agent bigint) RETURNS void
 LANGUAGE sql AS $$
     SELECT parley_notify(jsonb_strip_nulls(jsonb_build_object('e', 'typing', 'c', c.id, 'v', c.visitor_id,
         'a', c.assignee_id, 't', c.team_id, 'p', c.participant_ids, 'side', side, 'on', typing, 'n', name,
-        'i', nullif(internal, false))))
+        'i', nullif(internal, false), 'ai', agent)))
 $$;
 
 -- Who has conversation c open in the console right now (on a node whose
