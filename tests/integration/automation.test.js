@@ -67,6 +67,13 @@ test('rules are validated (the field inside the rule named), kept, listed, chang
   );
   badField(
     await F.asAdmin('POST', '/api/automation-rules', {
+      name: 'bad label',
+      rule: { ...rule, conditions: [{ field: 'label', op: 'includes', value: 999999 }] },
+    }),
+    'rule.conditions[0].value',
+  );
+  badField(
+    await F.asAdmin('POST', '/api/automation-rules', {
       name: 'close first',
       rule: { ...rule, actions: [{ type: 'close' }, { type: 'set_priority', priority: 'low' }] },
     }),

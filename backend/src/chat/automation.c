@@ -59,8 +59,22 @@ static void invalidate(struct automation *au)
     pthread_mutex_unlock(&au->lock);
 }
 
-/* Each id an action names must exist (an agent: active). CHAT_OK, or
- * CHAT_E_INVALID with the field. */
+#define LABEL_EXISTS_SQL "SELECT EXISTS (SELECT 1 FROM labels WHERE id = $1::bigint)"
+
+/* Whether the query sql (one bigint parameter, one boolean answer) says
+ * yes for id: 1 or 0, or a DB_E_* code. */
+static int id_exists(struct db_pool *db, const char *sql, json_int_t id)
+{
+    PGresult *res = NULL;
+    int rc = db_query(db, &res, sql, 1, (const char *const[]){DB_ID(id)});
+    int found = rc == DB_OK && db_get_bool(res, 0, 0);
+    PQclear(res);
+    return rc == DB_OK ? found : rc;
+}
+
+/* Each id an action or a label condition names must exist (an agent:
+ * active): a rule about a label that is not there would silently never (or
+ * always) match. CHAT_OK, or CHAT_E_INVALID with the field. */
 static enum chat_err check_ids(struct db_pool *db, json_t *rule, char *field, size_t flen)
 {
     static const struct {
@@ -68,26 +82,36 @@ static enum chat_err check_ids(struct db_pool *db, json_t *rule, char *field, si
     } refs[] = {
         {"team_id", "SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1::bigint)"},
         {"agent_id", "SELECT EXISTS (SELECT 1 FROM agents WHERE id = $1::bigint AND active)"},
-        {"label_id", "SELECT EXISTS (SELECT 1 FROM labels WHERE id = $1::bigint)"},
+        {"label_id", LABEL_EXISTS_SQL},
     };
-    json_t *action;
+    json_t *item;
     size_t i;
-    json_array_foreach(json_object_get(rule, "actions"), i, action)
+    int found;
+    json_array_foreach(json_object_get(rule, "actions"), i, item)
     {
         for (size_t k = 0; k < sizeof(refs) / sizeof(refs[0]); k++) {
-            json_t *id = json_object_get(action, refs[k].key);
-            PGresult *res = NULL;
+            json_t *id = json_object_get(item, refs[k].key);
             if (!json_is_integer(id))
                 continue;
-            int rc = db_query(db, &res, refs[k].sql, 1, (const char *const[]){DB_ID(json_integer_value(id))});
-            int found = rc == DB_OK && db_get_bool(res, 0, 0);
-            PQclear(res);
-            if (rc != DB_OK)
-                return chat_err_of(rc);
+            if ((found = id_exists(db, refs[k].sql, json_integer_value(id))) < 0)
+                return chat_err_of(found);
             if (!found) {
                 snprintf(field, flen, "rule.actions[%zu].%s", i, refs[k].key);
                 return CHAT_E_INVALID;
             }
+        }
+    }
+    json_array_foreach(json_object_get(rule, "conditions"), i, item)
+    {
+        json_t *id = json_object_get(item, "value");
+        if (!json_is_string(json_object_get(item, "field")) ||
+            strcmp(json_string_value(json_object_get(item, "field")), "label") != 0 || !json_is_integer(id))
+            continue;
+        if ((found = id_exists(db, LABEL_EXISTS_SQL, json_integer_value(id))) < 0)
+            return chat_err_of(found);
+        if (!found) {
+            snprintf(field, flen, "rule.conditions[%zu].value", i);
+            return CHAT_E_INVALID;
         }
     }
     return CHAT_OK;
