@@ -117,7 +117,7 @@ test('an admin creates an endpoint, tests it, reads the log, redelivers, rotates
   assert.equal(ep.url, url);
   assert.equal(ep.description, 'CRM <img src=x id=pwned> sync');
   assert.equal(ep.include_notes, true);
-  assert.deepEqual(ep.events.length, 8);
+  assert.deepEqual(ep.events.length, 9);
   assert.ok(!ep.events.includes('visitor.updated'));
   await row(page, ep.id).waitFor();
   assert.equal(await row(page, ep.id).locator('[data-testid=webhook-state]').getAttribute('data-state'), 'enabled');

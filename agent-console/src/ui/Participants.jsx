@@ -95,52 +95,31 @@ export function ConvBar({ c }) {
         <LabelChips c={c} />
       </span>
       <div class="conv-bar-actions">
-        {can.join ? (
-          <button type="button" class="btn small" onClick={join} title={t('joinLong')} aria-label={t('join')} data-testid="join">
-            <Icon name="user" size={14} />
-            <span class="bar-label">{t('join')}</span>
-          </button>
-        ) : null}
-        {can.take ? (
-          <button type="button" class="btn small" onClick={take} title={t('takeOverLong')} aria-label={t('takeOver')} data-testid="take-over">
-            <Icon name="check" size={14} />
-            <span class="bar-label">{t('takeOver')}</span>
-          </button>
-        ) : null}
-        {can.invite ? (
-          <button
-            type="button"
-            class="btn small"
-            onClick={() => openDialog({ type: 'invite', id: c.id })}
-            title={t('inviteLong')}
-            aria-label={t('invite')}
-            data-testid="invite"
-          >
-            <Icon name="users" size={14} />
-            <span class="bar-label">{t('invite')}</span>
-          </button>
-        ) : null}
-        {can.escalate ? (
-          <button
-            type="button"
-            class="btn small"
-            onClick={() => openDialog({ type: 'escalate', id: c.id })}
-            title={t('escalateTitle')}
-            aria-label={t('escalate')}
-            data-testid="escalate"
-          >
-            <Icon name="transfer" size={14} />
-            <span class="bar-label">{t('escalate')}</span>
-          </button>
-        ) : null}
-        {can.leave && role ? (
-          <button type="button" class="btn small" onClick={leave} title={t('leaveLong')} aria-label={t('leave')} data-testid="leave">
-            <Icon name="logout" size={14} />
-            <span class="bar-label">{t('leave')}</span>
-          </button>
-        ) : null}
+        <BarButton on={can.join} onClick={join} icon="user" label="join" title="joinLong" testid="join" />
+        <BarButton on={can.take} onClick={take} icon="check" label="takeOver" title="takeOverLong" testid="take-over" />
+        <BarButton on={can.invite} onClick={() => openDialog({ type: 'invite', id: c.id })} icon="users" label="invite" title="inviteLong" testid="invite" />
+        <BarButton
+          on={can.escalate}
+          onClick={() => openDialog({ type: 'escalate', id: c.id })}
+          icon="transfer"
+          label="escalate"
+          title="escalateTitle"
+          testid="escalate"
+        />
+        <BarButton on={can.leave && role} onClick={leave} icon="logout" label="leave" title="leaveLong" testid="leave" />
       </div>
     </div>
+  );
+}
+
+/** One action of the bar (its label hides in a narrow conversation; title and aria-label keep it named). */
+function BarButton({ on, onClick, icon, label, title, testid }) {
+  if (!on) return null;
+  return (
+    <button type="button" class="btn small" onClick={onClick} title={t(title)} aria-label={t(label)} data-testid={testid}>
+      <Icon name={icon} size={14} />
+      <span class="bar-label">{t(label)}</span>
+    </button>
   );
 }
 

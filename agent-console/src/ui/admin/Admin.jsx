@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
-import { S, canSeeAdmin } from '../../store/index.js';
-import { ApiError } from '../../lib/api.js';
+import { S, canSeeAdmin, confirmDialog, toast } from '../../store/index.js';
+import { ApiError, del } from '../../lib/api.js';
+import { lang, t } from '../../lib/i18n.js';
 import { Icon } from '../icons.jsx';
 import { Agents } from './Agents.jsx';
 import { Automation } from './Automation.jsx';
@@ -48,6 +49,26 @@ export function useForm(initial, { explain } = {}) {
     }
   };
   return { values, setValues, set, errors, setErrors, busy, error, setError, run };
+}
+
+/**
+ * Deletes what path names once the admin confirms the dialog's words
+ * (words: {title, body, confirm, cancel}); then toasts done, or the problem
+ * in words (problemText(e)); busy(bool) around it, reload() after either.
+ */
+export async function deleteAfterConfirm({ words, path, done, problemText, busy, reload }) {
+  const ok = await confirmDialog({ ...words, close: t('closeDialog'), lang: lang(), danger: true });
+  if (!ok) return;
+  busy(true);
+  try {
+    await del(path);
+    toast(done, 'success', 3000);
+  } catch (e) {
+    toast(problemText(e), 'error', 8000);
+  } finally {
+    busy(false);
+    reload();
+  }
 }
 
 export function PageHead({ title, sub, children }) {

@@ -6,14 +6,14 @@
 // (lib/words/automation.js); names and values are rendered as text.
 
 import { useEffect, useState } from 'preact/hooks';
-import { S, confirmDialog, navigate, toast } from '../../store/index.js';
-import { del, get, patch } from '../../lib/api.js';
+import { S, navigate, toast } from '../../store/index.js';
+import { get, patch } from '../../lib/api.js';
 import { lang, t } from '../../lib/i18n.js';
 import { MAX_RULES, POSITION_MAX, actionsSummary, conditionsSummary, ruleProblemText, triggerLabel } from '../../lib/automation.js';
 import { isolate } from '../../../../ui-shared/bidi.js';
 import { Bdi, Spinner } from '../common.jsx';
 import { Icon } from '../icons.jsx';
-import { PageHead } from './Admin.jsx';
+import { PageHead, deleteAfterConfirm } from './Admin.jsx';
 import { RuleEditor } from './RuleEditor.jsx';
 
 const rulePath = (id) => `/api/automation-rules/${id}`;
@@ -192,28 +192,20 @@ export function Automation() {
     }
   };
 
-  const remove = async (rule) => {
-    const ok = await confirmDialog({
-      title: t('auDeleteTitle', { name: isolate(rule.name) }),
-      body: t('auDeleteBody'),
-      confirm: t('auDelete'),
-      cancel: t('auCancel'),
-      close: t('closeDialog'),
-      lang: lang(),
-      danger: true,
+  const remove = (rule) =>
+    deleteAfterConfirm({
+      words: {
+        title: t('auDeleteTitle', { name: isolate(rule.name) }),
+        body: t('auDeleteBody'),
+        confirm: t('auDelete'),
+        cancel: t('auCancel'),
+      },
+      path: rulePath(rule.id),
+      done: t('auDeleted', { name: isolate(rule.name) }),
+      problemText: ruleProblemText,
+      busy: setBusy,
+      reload: load,
     });
-    if (!ok) return;
-    setBusy(true);
-    try {
-      await del(rulePath(rule.id));
-      toast(t('auDeleted', { name: isolate(rule.name) }), 'success', 3000);
-    } catch (e) {
-      toast(ruleProblemText(e), 'error', 8000);
-    } finally {
-      setBusy(false);
-      load();
-    }
-  };
 
   const lookups = { teams, agents, labels, prechatKeys: prechatKeysOf(sites) };
   const editing = editId && rules ? rules.find((r) => r.id === editId) : null;

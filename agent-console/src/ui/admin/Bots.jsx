@@ -7,15 +7,15 @@
 // translated (lib/i18n.js); names and URLs are rendered as text.
 
 import { useEffect, useState } from 'preact/hooks';
-import { S, confirmDialog, navigate, toast } from '../../store/index.js';
-import { del, get, patch, post } from '../../lib/api.js';
+import { S, navigate, toast } from '../../store/index.js';
+import { get, patch, post } from '../../lib/api.js';
 import { lang, t } from '../../lib/i18n.js';
 import { TIMEOUT_DEFAULT, TIMEOUT_MAX, TIMEOUT_MIN, botProblemText, botState, checkTimeout, explainBotProblem, fmtTimeout } from '../../lib/bots.js';
 import { checkUrl, fmtAgo, fmtWhen } from '../../lib/webhooks.js';
 import { isolate } from '../../../../ui-shared/bidi.js';
 import { Bdi, CopyButton, Field, Modal, Spinner } from '../common.jsx';
 import { Icon } from '../icons.jsx';
-import { PageHead, useForm } from './Admin.jsx';
+import { PageHead, deleteAfterConfirm, useForm } from './Admin.jsx';
 
 const botPath = (id) => `/api/bots/${id}`;
 const logHref = (endpointId) => `#/admin/webhooks/${endpointId}`;
@@ -407,28 +407,20 @@ export function Bots() {
     load();
   }, []);
   const toList = () => navigate({ area: 'admin', admin: 'bots' });
-  const remove = async (bot) => {
-    const ok = await confirmDialog({
-      title: t('botDeleteTitle', { name: isolate(bot.name) }),
-      body: t('botDeleteBody', { lead: deleteLead(bot.handling) }),
-      confirm: t('botDelete'),
-      cancel: t('cancel'),
-      close: t('closeDialog'),
-      lang: lang(),
-      danger: true,
+  const remove = (bot) =>
+    deleteAfterConfirm({
+      words: {
+        title: t('botDeleteTitle', { name: isolate(bot.name) }),
+        body: t('botDeleteBody', { lead: deleteLead(bot.handling) }),
+        confirm: t('botDelete'),
+        cancel: t('cancel'),
+      },
+      path: botPath(bot.id),
+      done: t('botDeleted', { name: isolate(bot.name) }),
+      problemText: botProblemText,
+      busy: setBusy,
+      reload: load,
     });
-    if (!ok) return;
-    setBusy(true);
-    try {
-      await del(botPath(bot.id));
-      toast(t('botDeleted', { name: isolate(bot.name) }), 'success', 3000);
-    } catch (e) {
-      toast(botProblemText(e), 'error', 8000);
-    } finally {
-      setBusy(false);
-      load();
-    }
-  };
   const editing = editId && bots ? bots.find((b) => b.id === editId) : null;
   return (
     <div class="wh-page bot-page" lang={lang()}>
