@@ -38,8 +38,13 @@ UNIT_SRC  := $(wildcard backend/tests/test_*.c)
 UNIT_BIN  := $(patsubst backend/tests/%.c,build/tests/%,$(UNIT_SRC))
 
 # Debian 12's own nodejs is 18, whose test runner has no --test-concurrency
-# (it then runs files one at a time); newer Node runs two at once.
-NODE_PAR   = $(shell node -e 'process.stdout.write(+process.versions.node.split(".")[0] >= 20 ? "--test-concurrency=2" : "")' 2>/dev/null)
+# (it then runs files one at a time); newer Node runs several at once: the
+# integration files mostly wait (sweeps, timeouts, other nodes), so three
+# at a time on two cores; the browser files keep a core busy each, so two
+# (sanitizer builds: two integration files, they are slow enough).
+NODE_PAR_OK = $(shell node -e 'process.stdout.write(+process.versions.node.split(".")[0] >= 20 ? "yes" : "")' 2>/dev/null)
+NODE_PAR   = $(if $(NODE_PAR_OK),--test-concurrency=2)
+INT_PAR    = $(if $(NODE_PAR_OK),--test-concurrency=3)
 NODE_TEST  = node --test --test-reporter=tap
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -136,12 +141,12 @@ test-ui: node
 	$(NODE_TEST) ui-shared/test/*.test.js
 
 test-integration: all node
-	$(NODE_TEST) $(NODE_PAR) tests/integration/
+	$(NODE_TEST) $(INT_PAR) tests/integration/
 
 # Browser tests: playwright-core driving Debian's /usr/bin/chromium.
 test-e2e: all node
 	@if ls tests/e2e/*.test.js >/dev/null 2>&1; then \
-	    $(NODE_TEST) $(subst 2,1,$(NODE_PAR)) tests/e2e/; \
+	    $(NODE_TEST) $(NODE_PAR) tests/e2e/; \
 	else echo "no browser tests yet"; fi
 
 # The integration tests start their own throw-away PostgreSQL clusters.

@@ -239,7 +239,10 @@ test('a rule is edited, reordered, switched off (then it does nothing) and delet
   // Switch it off: a later rule matching the same page runs, this one does not.
   await ruleRow(page, docs.id).locator('[data-testid=au-rule-enabled]').click({ force: true });
   await waitFor(async () => (await rules()).find((r) => r.id === docs.id).enabled === false, { what: 'switched off' });
-  assert.equal(await ruleRow(page, docs.id).locator('[data-testid=au-rule-enabled]').isChecked(), false);
+  // The switch shows it once the page has the server's answer (under load, a moment after the row changed).
+  await waitFor(async () => (await ruleRow(page, docs.id).locator('[data-testid=au-rule-enabled]').isChecked()) === false, {
+    what: 'the switch shows off',
+  });
   const sentinel = (
     await F.api('POST', '/api/automation-rules', {
       name: 'Sentinel',

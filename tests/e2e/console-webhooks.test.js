@@ -121,7 +121,7 @@ test('an admin creates an endpoint, tests it, reads the log, redelivers, rotates
   assert.ok(!ep.events.includes('visitor.updated'));
   await row(page, ep.id).waitFor();
   assert.equal(await row(page, ep.id).locator('[data-testid=webhook-state]').getAttribute('data-state'), 'enabled');
-  assert.match(await text(row(page, ep.id)), /8 events/);
+  assert.match(await text(row(page, ep.id)), /9 events/);
   assert.equal(await page.locator('#pwned').count(), 0, 'a description is text, never markup');
   assert.ok(!(await page.locator('body').innerText()).includes(secret), 'the secret is not shown again');
 
