@@ -197,22 +197,27 @@ export function InviteDialog({ id }) {
       lang={lang()}
       closeLabel={t('closeDialog')}
       onClose={closeDialog}
-      footer={
-        <>
-          <button type="button" class="btn" onClick={closeDialog}>
-            {t('cancel')}
-          </button>
-          <button type="submit" form="invite-form" class="btn primary" disabled={!target || busy} data-testid="invite-submit">
-            {busy ? t('inviting') : t('inviteSubmit')}
-          </button>
-        </>
-      }
+      footer={<DialogFooter form="invite-form" ready={!!target} busy={busy} label={t('inviteSubmit')} busyLabel={t('inviting')} testid="invite-submit" />}
     >
       <form id="invite-form" onSubmit={submit}>
         <p class="dialog-intro">{t('inviteIntro')}</p>
         <AgentPicks c={c} target={target} setTarget={setTarget} testid="invite-agent" />
       </form>
     </Modal>
+  );
+}
+
+/** Cancel, and the submit button of form (enabled when ready and not busy). */
+function DialogFooter({ form, ready, busy, label, busyLabel, testid }) {
+  return (
+    <>
+      <button type="button" class="btn" onClick={closeDialog}>
+        {t('cancel')}
+      </button>
+      <button type="submit" form={form} class="btn primary" disabled={!ready || busy} data-testid={testid}>
+        {busy ? busyLabel : label}
+      </button>
+    </>
   );
 }
 
@@ -248,14 +253,7 @@ export function EscalateDialog({ id }) {
       closeLabel={t('closeDialog')}
       onClose={closeDialog}
       footer={
-        <>
-          <button type="button" class="btn" onClick={closeDialog}>
-            {t('cancel')}
-          </button>
-          <button type="submit" form="escalate-form" class="btn primary" disabled={!target || busy} data-testid="escalate-submit">
-            {busy ? t('escalating') : t('escalateSubmit')}
-          </button>
-        </>
+        <DialogFooter form="escalate-form" ready={!!target} busy={busy} label={t('escalateSubmit')} busyLabel={t('escalating')} testid="escalate-submit" />
       }
     >
       <form id="escalate-form" onSubmit={submit}>
