@@ -122,7 +122,15 @@ test('outside business hours the widget shows the offline form and when the team
 test('a chat waiting past queue_wait moves to the other team exactly once, with two nodes sweeping', async () => {
   const front = await createTeam(fx.pg);
   const overflow = await createTeam(fx.pg, `Overflow ${Date.now()}`);
-  assertJson(await patchTeam(front, { escalation: { queue_wait: { after_seconds: 5, to_team_id: overflow } } }), 200);
+  // Each team its own first-response target: the chat's due time follows it when it moves.
+  assertJson(await patchTeam(overflow, { sla: { first_response_seconds: 300, business_time: false } }), 200);
+  assertJson(
+    await patchTeam(front, {
+      escalation: { queue_wait: { after_seconds: 5, to_team_id: overflow } },
+      sla: { first_response_seconds: 3600, business_time: false },
+    }),
+    200,
+  );
   const site = await createSite(fx.pg, { teamId: front });
   const sup = await createAgent(fx.pg, { name: 'Watching Sup', role: 'supervisor' });
   const s = await connectAgent(fx.nodes[B], sup, { status: 'away' });
@@ -136,6 +144,15 @@ test('a chat waiting past queue_wait moves to the other team exactly once, with 
   assert.equal(lines.length, 1, `escalated ${lines.length} times`);
   assert.match(lines[0].body, /^Escalated to Overflow \d+: waited \d+ min in the queue$/);
   assert.equal(lines[0].meta.rule, 'queue_wait');
+  // The first response is now due by Overflow's target, not the front desk's.
+  const created = (await fx.pg.query('SELECT created_at FROM conversations WHERE id = $1', [cid])).rows[0].created_at;
+  await waitFor(
+    async () => {
+      const r = (await fx.pg.query('SELECT sla_first_due_at FROM conversations WHERE id = $1', [cid])).rows[0];
+      return r.sla_first_due_at && r.sla_first_due_at.getTime() === Math.floor(created.getTime() / 1000) * 1000 + 300e3;
+    },
+    { timeoutMs: 5000, what: "the due time by the new team's SLA" },
+  );
 
   // The other kind: raise the priority, once.
   const slow = await createTeam(fx.pg);

@@ -55,3 +55,28 @@ BEGIN
     END LOOP;
     RETURN n;
 END $$;
+
+-- A conversation that moves to another team (transfer, escalation, a queue
+-- rule) is due by that team's SLA: the due times still ahead are cleared,
+-- and the sweep computes them again from the same anchors with the new
+-- team's targets and hours (or leaves them unset when it has none). A
+-- target already missed keeps its due time, so it is not missed twice.
+CREATE OR REPLACE FUNCTION parley_sla_team_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.sla_first_due_at > now() THEN
+        NEW.sla_first_due_at := NULL;
+    END IF;
+    IF NEW.sla_next_due_at > now() THEN
+        NEW.sla_next_due_at := NULL;
+    END IF;
+    IF NEW.sla_resolution_due_at > now() THEN
+        NEW.sla_resolution_due_at := NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+
+-- Only statements that set team_id enter it (not the message path's).
+CREATE OR REPLACE TRIGGER conversations_sla_team BEFORE UPDATE OF team_id ON conversations
+    FOR EACH ROW WHEN (OLD.team_id IS DISTINCT FROM NEW.team_id)
+    EXECUTE FUNCTION parley_sla_team_changed();
