@@ -66,9 +66,13 @@ export function watchBoard() {
   };
 }
 
-const RELEVANT = new Set(['conversation.updated', 'agent.presence', 'message.created']);
+const RELEVANT = new Set(['conversation.updated', 'agent.presence']);
 
-/** A server event (events.js): the board may have changed. */
+/** A person's answer: it ends the visitor's wait (an at-risk row may go) without a conversation.updated. */
+const isAnswer = (msg) => !!msg && msg.kind === 'message' && !!msg.author && (msg.author.kind === 'agent' || msg.author.kind === 'api');
+
+/** A server event (events.js): the board may have changed (not on every message of a busy site). */
 export function boardEvent(m) {
-  if (watching && m && RELEVANT.has(m.type)) refreshBoard();
+  if (!watching || !m) return;
+  if (RELEVANT.has(m.type) || (m.type === 'message.created' && isAnswer(m.message))) refreshBoard();
 }

@@ -42,46 +42,23 @@ function Person({ p, role }) {
   );
 }
 
+/** Runs act once the agent confirms the dialog's words ({title, body, confirm, danger}). */
+async function confirmThen(words, act) {
+  if (await confirmDialog({ ...words, cancel: t('cancel'), close: t('closeDialog'), lang: lang() })) act();
+}
+
 /** The bar under the header: people, their actions, priority and labels. */
 export function ConvBar({ c }) {
   const can = peopleActions(c);
   const role = myRole(c);
   const others = c.participants || [];
-  const take = async () => {
-    const owner = c.assignee && c.status !== 'queued' ? c.assignee.name : null;
-    const ok = await confirmDialog({
-      title: t('takeTitle'),
-      body: owner ? t('takeBody', { name: isolate(owner) }) : t('takeBodyQueued'),
-      confirm: t('takeOver'),
-      cancel: t('cancel'),
-      close: t('closeDialog'),
-      lang: lang(),
-    });
-    if (ok) takeConv(c.id);
-  };
-  const join = async () => {
-    const ok = await confirmDialog({
-      title: t('joinTitle'),
-      body: t('joinBody'),
-      confirm: t('join'),
-      cancel: t('cancel'),
-      close: t('closeDialog'),
-      lang: lang(),
-    });
-    if (ok) joinConv(c.id);
-  };
-  const leave = async () => {
-    const ok = await confirmDialog({
-      title: t('leaveTitle'),
-      body: t('leaveBody'),
-      confirm: t('leave'),
-      danger: true,
-      cancel: t('cancel'),
-      close: t('closeDialog'),
-      lang: lang(),
-    });
-    if (ok) leaveConv(c.id);
-  };
+  const owner = c.assignee && c.status !== 'queued' ? c.assignee.name : null;
+  const take = () =>
+    confirmThen({ title: t('takeTitle'), body: owner ? t('takeBody', { name: isolate(owner) }) : t('takeBodyQueued'), confirm: t('takeOver') }, () =>
+      takeConv(c.id),
+    );
+  const join = () => confirmThen({ title: t('joinTitle'), body: t('joinBody'), confirm: t('join') }, () => joinConv(c.id));
+  const leave = () => confirmThen({ title: t('leaveTitle'), body: t('leaveBody'), confirm: t('leave'), danger: true }, () => leaveConv(c.id));
   return (
     <div class="conv-bar" data-testid="conv-bar" lang={lang()}>
       <div class="people" role="group" aria-label={t('people')} data-testid="participants">
