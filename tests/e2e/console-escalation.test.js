@@ -414,6 +414,12 @@ test('screenshots of the new views: 1280×800 and 390×844, English and Chinese'
       await p.keyboard.press('Escape');
       await p.goto(`${fx.srv.origin}/console/#/all`);
       await convItem(p, cid).waitFor();
+      // The row's preview words the labels line in the agent's language, from the label ids.
+      const labelsLine = locale === 'zh-CN' ? /已添加标签：(Refunds、VIP|VIP、Refunds)/ : /Labels added: (Refunds, VIP|VIP, Refunds)/;
+      // (names isolated with invisible marks, left out here)
+      await waitFor(async () => labelsLine.test((await convItem(p, cid).textContent()).replace(/[\u2066-\u2069]/g, '')), {
+        what: `the labels preview ${tag}`,
+      });
       await fits(p, `list ${tag}`);
       await shot(p, `escalation-list-${tag}`);
       assert.deepEqual(await X.problems(), []);

@@ -100,8 +100,8 @@ export function wordPieces({ key, vars }) {
 }
 
 /** The line as plain text (names isolated with marks), for previews. */
-export function eventText(m, nameOf) {
-  const w = eventWords(m, nameOf);
+export function eventText(m, nameOf, labelOf) {
+  const w = eventWords(m, nameOf, labelOf);
   if (!w) return m.body;
   const iso = (vars) => Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, isolate(v)]));
   const text = t(w.key, iso(w.vars));

@@ -30,7 +30,7 @@ export { typing, markRead, unreadCount, totalUnread } from './reading.js';
 export { accept, closeConv, reopen, transfer } from './actions.js';
 export { PRIORITIES, priorityText, myRole, isParticipant, peopleActions, watching, inviteAgent, escalateConv, joinConv } from './participants.js';
 export { takeConv, leaveConv, setPriority, setLabels, showConv, othersViewing, loadLabels, labelOf } from './participants.js';
-export { setListFilter, filterActive, filterConvs } from './participants.js';
+export { setListFilter, filterActive, filterConvs, agentName, labelName } from './participants.js';
 export { noteEndpoints, noteEndpoint, forgetEndpoint, hookNoticeHidden, hideHookNotice } from './webhooks.js';
 export { boot, login, logout } from './session.js';
 export { slaClock } from './sla.js';

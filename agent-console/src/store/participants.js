@@ -285,6 +285,10 @@ let labelsAskedAt = 0;
  * One the list does not know yet was made since it was read: read it again,
  * at most every 10 s.
  */
+/** Names for event lines, which carry ids: an agent's and a label's, or undefined when the lists do not know them. */
+export const agentName = (id) => (S.agents.get(id) || {}).name;
+export const labelName = (id) => (S.labels.find((x) => x.id === id) || {}).name;
+
 export function labelOf(l) {
   const cur = S.labels.find((x) => x.id === l.id);
   if (!cur && Date.now() - labelsAskedAt > 10000) {

@@ -20,6 +20,8 @@ import {
   isParticipant,
   othersViewing,
   watching,
+  agentName,
+  labelName,
 } from '../store/index.js';
 import { fmtDay, fmtDuration, fmtTime, ts } from '../../../ui-shared/time.js';
 import { visitorName } from '../lib/util.js';
@@ -166,18 +168,6 @@ function AuthorBadge({ text }) {
     </span>
   );
 }
-
-/** An agent's name from the workspace's list (event lines name agents by id). */
-const agentName = (id) => {
-  const a = S.agents.get(id);
-  return a ? a.name : undefined;
-};
-
-/** A label's name from the workspace's list (label lines name them by id). */
-const labelName = (id) => {
-  const l = S.labels.find((x) => x.id === id);
-  return l ? l.name : undefined;
-};
 
 /** A worded event line: its words, each name (or reason) in a <bdi>. */
 function Worded({ w }) {

@@ -1,5 +1,5 @@
 import { S, currentList, getDraft, isPrivileged, loadClosed, pendingFor, searchClosed, select, unreadCount } from '../store/index.js';
-import { filterActive, filterConvs, isParticipant } from '../store/index.js';
+import { agentName, filterActive, filterConvs, isParticipant, labelName } from '../store/index.js';
 import { fmtDuration, relTime, ts } from '../../../ui-shared/time.js';
 import { messageSummary } from '../lib/filetypes.js';
 import { visitorName } from '../lib/util.js';
@@ -29,7 +29,7 @@ function preview(c) {
         const a = authorOf(m, S.me.id);
         return { who: a.kind === 'visitor' ? '' : a.name, text: messageSummary(m), note: false };
       }
-      if (isNoteLine(m)) return { who: '', text: eventText(m), note: true };
+      if (isNoteLine(m)) return { who: '', text: eventText(m, agentName, labelName), note: true };
       if (m.kind === 'note') return { who: isHandoffNote(m) ? t('handoffShort') : 'Note', text: messageSummary(m), note: true };
     }
   }
