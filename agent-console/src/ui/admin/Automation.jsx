@@ -5,7 +5,7 @@
 // rule goes last. The editor is RuleEditor.jsx. Every word is translated
 // (lib/words/automation.js); names and values are rendered as text.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { S, navigate, toast } from '../../store/index.js';
 import { get, patch } from '../../lib/api.js';
 import { lang, t } from '../../lib/i18n.js';
@@ -130,7 +130,12 @@ export function Automation() {
   const [error, setError] = useState(null);
   const [creating, setCreating] = useState(null); // null, or {from} (a rule to copy, or nothing)
   const [busy, setBusy] = useState(false);
+  // A list read that started before a change must not land after it (the
+  // reorder's reload racing a switch click showed the old state): every
+  // change and every read takes a new number, and only the newest read applies.
+  const epoch = useRef(0);
   const load = async () => {
+    const mine = ++epoch.current;
     try {
       const [r, tm, ag, lb, st] = await Promise.all([
         get('/api/automation-rules'),
@@ -139,6 +144,7 @@ export function Automation() {
         get('/api/labels'),
         get('/api/sites'),
       ]);
+      if (mine !== epoch.current) return;
       setRules(r.rules || []);
       setTeams([...(tm.teams || [])].sort(byName));
       setAgents([...(ag.agents || [])].sort(byName));
@@ -146,7 +152,7 @@ export function Automation() {
       setSites(st.sites || []);
       setError(null);
     } catch (e) {
-      setError(ruleProblemText(e));
+      if (mine === epoch.current) setError(ruleProblemText(e));
     }
   };
   useEffect(() => {
@@ -157,6 +163,7 @@ export function Automation() {
 
   const toggle = async (rule, enabled) => {
     setBusy(true);
+    epoch.current++;
     try {
       const res = await patch(rulePath(rule.id), { enabled });
       setRules((old) => old.map((r) => (r.id === rule.id ? res.rule : r)));
@@ -179,6 +186,7 @@ export function Automation() {
     const next = list.map((r, j) => ({ ...r, position: (j + 1) * step }));
     setRules(next);
     setBusy(true);
+    epoch.current++;
     try {
       for (const r of next) {
         const was = rules.find((o) => o.id === r.id);
