@@ -18,6 +18,8 @@
 #include "live/hub.h"
 #include "live/msgqueue.h"
 #include "chat/files.h"
+#include "chat/online.h"
+#include "core/seal.h"
 #include "chat/webhooks.h"
 #include "hooks/sender.h"
 #include "chat/presence.h"
@@ -36,6 +38,7 @@
 #include "core/text.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -82,14 +85,31 @@ static int app_open(struct app *app, struct config *cfg, int with_password)
     }
     /* The settings the SQL functions read (db/sql): one place, every session. */
     char options[160];
-    snprintf(options, sizeof(options), "-c parley.node_timeout_seconds=%d -c parley.upload_max_bytes=%ld",
-             cfg->node_timeout_seconds, cfg->upload_max_bytes);
+    snprintf(options, sizeof(options),
+             "-c parley.node_timeout_seconds=%d -c parley.upload_max_bytes=%ld -c parley.online_timeout_seconds=%d",
+             cfg->node_timeout_seconds, cfg->upload_max_bytes, cfg->online_timeout_seconds);
     app->db = db_pool_open(cfg->database_url, options, cfg->db_pool_size, cfg->db_acquire_timeout_ms, err, sizeof(err));
     if (!app->db) {
         fprintf(stderr, "parleyd: %s\n", err);
         return -1;
     }
     return 0;
+}
+
+/* The key of the widget's beat tickets: HMAC of a fixed label under the
+ * secret key file, so every node of a deployment derives the same one and
+ * it never sits in the database. */
+static int derive_beat_key(struct app *app, char *err, size_t errlen)
+{
+    static const char label[] = "parley beat tickets v1";
+    unsigned char key[SEAL_KEY_BYTES];
+    int rc = seal_key_load(app->cfg->secret_key_file, key, err, errlen);
+    if (rc == 0 && token_hmac(key, sizeof(key), label, sizeof(label) - 1, app->beat_key) != 0) {
+        snprintf(err, errlen, "cannot derive the beat ticket key");
+        rc = -1;
+    }
+    OPENSSL_cleanse(key, sizeof(key));
+    return rc;
 }
 
 static int run_migrate(struct app *app)
@@ -278,6 +298,7 @@ static int cmd_serve(struct app *app)
     app->visitor_rate = ratelimit_new(app->cfg->visitor_rate_messages, app->cfg->visitor_rate_window_seconds);
     app->api_rate = ratelimit_new(app->cfg->api_rate_per_minute, 60);
     app->session_rate = ratelimit_new(app->cfg->session_rate_per_minute, 60);
+    app->beat_rate = ratelimit_new(ONLINE_BEATS_PER_MINUTE, 60);
     app->zones = calendar_zones_new(app->cfg->zoneinfo_dir);
     app->automation = automation_new();
     app->conns = connlimit_new((const int[CONNLIMIT_NCLASSES]){
@@ -287,7 +308,7 @@ static int cmd_serve(struct app *app)
         [CONNLIMIT_WS_UNAUTH] = app->cfg->ws_max_unauth_per_ip,
     });
     raise_fd_limit(app->cfg);
-    if (!app->metrics || !app->hub || !app->visitor_rate || !app->api_rate || !app->session_rate || !app->conns ||
+    if (!app->metrics || !app->hub || !app->visitor_rate || !app->api_rate || !app->session_rate || !app->beat_rate || !app->conns ||
         !app->zones || !app->automation || make_node_id(app->node_id, sizeof(app->node_id)) != 0) {
         fprintf(stderr, "parleyd: out of memory\n");
         goto done;
@@ -305,6 +326,11 @@ static int cmd_serve(struct app *app)
     if (!(app->hooks = webhooks_open(app, err, sizeof(err))) ||
         !(app->sender = sender_start(app, app->hooks, err, sizeof(err)))) {
         fprintf(stderr, "parleyd: %s\n", err);
+        goto done;
+    }
+    if (derive_beat_key(app, err, sizeof(err)) != 0 ||
+        !(app->online = online_start(app->db, app->cfg->journey_retention_days))) {
+        fprintf(stderr, "parleyd: %s\n", app->online ? err : "cannot start the visitor beat writer");
         goto done;
     }
     if (ws_start(app) != 0) {
@@ -341,6 +367,8 @@ done:
     app->hooks = NULL;
     files_close(app->files);
     app->files = NULL;
+    online_stop(app->online);
+    app->online = NULL;
     presence_stop(app);
     bus_stop(app->bus);
     app->bus = NULL;
@@ -351,6 +379,7 @@ done:
     ratelimit_free(app->visitor_rate);
     ratelimit_free(app->api_rate);
     ratelimit_free(app->session_rate);
+    ratelimit_free(app->beat_rate);
     connlimit_free(app->conns);
     calendar_zones_free(app->zones);
     app->zones = NULL;

@@ -20,6 +20,7 @@ void api_auth_password(struct http_req *req);
 
 /* api_widget.c */
 void api_widget_session(struct http_req *req);
+void api_widget_beat(struct http_req *req);
 void api_widget_session_preflight(struct http_req *req);
 void api_widget_site(struct http_req *req);
 void api_demo_page(struct http_req *req);
@@ -75,6 +76,16 @@ void api_labels_list(struct http_req *req);
 void api_labels_create(struct http_req *req);
 void api_labels_update(struct http_req *req);
 void api_labels_delete(struct http_req *req);
+
+/* api_visitors.c (console) */
+void api_visitors_online(struct http_req *req);
+void api_visitor_context(struct http_req *req);
+void api_visitor_invite(struct http_req *req);
+void api_geo(struct http_req *req);
+void api_invitation_rules_list(struct http_req *req);
+void api_invitation_rules_create(struct http_req *req);
+void api_invitation_rules_update(struct http_req *req);
+void api_invitation_rules_delete(struct http_req *req);
 
 /* api_automation.c (console and v1) */
 void api_automation_list(struct http_req *req);

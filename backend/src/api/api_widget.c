@@ -8,19 +8,33 @@
  * visitor's external id, and the name and email when it sends them (hex
  * HMAC-SHA256 under the site secret); a verified visitor is the same
  * visitor row on every device, and their name and email change only with a
- * new verified identity (the socket's pre-chat and visitor.update cannot). */
+ * new verified identity (the socket's pre-chat and visitor.update cannot).
+ *
+ * And POST /api/widget/beat: the loader's page views and heartbeats (a
+ * small text/plain body, so no preflight and sendBeacon works), checked by
+ * the beat ticket the session hands out (core/ticket: no query) and queued
+ * for chat/online's writer; the answer says when to beat next and whether
+ * an invitation waits. */
 #include "api/api.h"
 #include "api/api_common.h"
+#include "chat/online.h"
 #include "chat/sites.h"
 #include "chat/visitors.h"
 #include "core/clock.h"
+#include "core/geoip.h"
 #include "core/jfield.h"
+#include "core/peer.h"
 #include "core/ratelimit.h"
+#include "core/text.h"
+#include "core/ticket.h"
 #include "core/token.h"
+#include "core/uagent.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 static void allow_origin(struct http_req *req, const char *origin)
 {
@@ -115,6 +129,45 @@ static int identity_valid(const char *secret, const struct identity *idn)
     return token_equal(hex, given);
 }
 
+#define BEAT_TICKET_SECONDS 86400 /* a day; then the loader asks for a new session */
+#define BEAT_BODY_MAX       4096
+
+/* The User-Agent header, kept for the agent's visitor panel: printable
+ * ASCII only. */
+static void printable_user_agent(struct http_req *req, char *ua, size_t len)
+{
+    const char *agent = http_header(req, "User-Agent");
+    size_t n = 0;
+    for (const char *p = agent ? agent : ""; *p && n < len - 1; p++)
+        ua[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+    ua[n] = '\0';
+}
+
+/* Where the client is (looked up before the address is cut) and the
+ * address as PARLEY_IP_STORAGE keeps it. */
+static void place_of(struct http_req *req, struct geo_place *geo, char *stored, size_t len)
+{
+    const char *ip = http_remote_ip(req);
+    if (geoip_lookup(req->app->geoip, ip, geo) != 0)
+        memset(geo, 0, sizeof(*geo));
+    peer_address_to_store(ip, req->app->cfg->ip_storage, stored, len);
+}
+
+/* {browser, browser_version, os, os_version, device, screen, language}
+ * with the parts known (a new reference, or NULL). */
+static json_t *device_of(const char *ua, const char *screen, const char *language)
+{
+    struct uagent u;
+    json_t *d = json_object();
+    uagent_parse(ua, &u);
+    const char *keys[] = {"browser", "browser_version", "os", "os_version", "device", "screen", "language"};
+    const char *values[] = {u.browser, u.browser_version, u.os, u.os_version, u.device, screen, language};
+    for (size_t i = 0; d && i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (values[i] && values[i][0])
+            json_object_set_new(d, keys[i], json_string(values[i]));
+    return d;
+}
+
 void api_widget_session(struct http_req *req)
 {
     static const char *const fields[] = {"site_key", "visitor_token", "identity", NULL};
@@ -123,8 +176,8 @@ void api_widget_session(struct http_req *req)
     struct problem_field err;
     struct identity idn;
     struct site_gate site = {0};
-    json_t *body = http_read_json(req), *visitor = NULL;
-    char ua[1001], token_out[TOKEN_MAX_LEN];
+    json_t *body = http_read_json(req), *visitor = NULL, *device = NULL;
+    char ua[1001], token_out[TOKEN_MAX_LEN], *device_text = NULL;
 
     if (!body)
         return;
@@ -172,31 +225,188 @@ void api_widget_session(struct http_req *req)
         http_send_problem(req, 403, "identity_required", "this site requires a verified identity");
         goto done;
     }
-    /* Kept for the agent's visitor panel: printable ASCII only. */
-    const char *agent = http_header(req, "User-Agent");
-    size_t n = 0;
-    for (const char *p = agent ? agent : ""; *p && n < sizeof(ua) - 1; p++)
-        ua[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
-    ua[n] = '\0';
+    printable_user_agent(req, ua, sizeof(ua));
+    struct geo_place geo;
+    char stored_ip[PEER_ADDR_MAX];
+    place_of(req, &geo, stored_ip, sizeof(stored_ip));
+    device = device_of(ua, NULL, NULL);
+    device_text = device ? json_dumps(device, JSON_COMPACT) : NULL;
     struct visitor_start start = {.site_id = site.id,
                                   .token = token,
                                   .identity_id = idn.id,
                                   .name = idn.id ? idn.name : NULL,
                                   .email = idn.id ? idn.email : NULL,
                                   .user_agent = ua[0] ? ua : NULL,
-                                  .ip = http_remote_ip(req)};
+                                  .ip = stored_ip,
+                                  .country = geo.country,
+                                  .region = geo.region,
+                                  .city = geo.city,
+                                  .time_zone = geo.time_zone,
+                                  .device_json = device_text};
     if (visitors_start(req->app->db, &start, token_out, &visitor) != CHAT_OK) {
         http_send_problem(req, 503, "unavailable", "could not start a visitor session");
         goto done;
     }
+    char ticket[TICKET_MAX_LEN];
+    if (ticket_make(req->app->beat_key, (long long)json_integer_value(json_object_get(visitor, "id")), site.id,
+                    origin, (long long)time(NULL) + BEAT_TICKET_SECONDS, ticket, sizeof(ticket)) != 0) {
+        http_send_problem(req, 500, "internal", NULL);
+        goto done;
+    }
     json_t *public_site = json_loads(site.public_json, 0, NULL);
     http_send_json(req, 200,
-                   json_pack("{s:s, s:o, s:o}", "visitor_token", token_out, "visitor", visitor, "site",
-                             public_site ? public_site : json_null()));
+                   json_pack("{s:s, s:o, s:o, s:{s:s, s:i}}", "visitor_token", token_out, "visitor", visitor, "site",
+                             public_site ? public_site : json_null(), "beat", "ticket", ticket, "every",
+                             req->app->cfg->visitor_beat_seconds));
     visitor = NULL; /* the answer's */
 done:
+    free(device_text);
+    json_decref(device);
     json_decref(visitor);
     sites_gate_free(&site);
+    json_decref(body);
+}
+
+/* A page URL or referrer the way we keep one: http or https, printable,
+ * at most ONLINE_URL_MAX bytes. */
+static int web_url_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n <= ONLINE_URL_MAX && (strncasecmp(s, "https://", 8) == 0 || strncasecmp(s, "http://", 7) == 0) &&
+           text_utf8_chars(s, n) >= 0 && !text_has_controls(s, n, 0) && !text_has_bidi_controls(s, n);
+}
+
+/* "1280x800": two numbers of 1..5 digits. */
+static int screen_ok(const char *s)
+{
+    size_t w = strspn(s, "0123456789");
+    if (w < 1 || w > 5 || s[w] != 'x')
+        return 0;
+    size_t h = strspn(s + w + 1, "0123456789");
+    return h >= 1 && h <= 5 && s[w + 1 + h] == '\0';
+}
+
+/* A BCP 47 tag's characters. */
+static int language_ok(const char *s)
+{
+    return strlen(s) <= ONLINE_LANGUAGE_MAX && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") ==
+                                                  strlen(s);
+}
+
+/* 0/1 from a flag sent as 1, 0, true or false (absent: 0); -1 otherwise. */
+static int flag_of(json_t *body, const char *key)
+{
+    json_t *v = json_object_get(body, key);
+    if (!v || json_is_false(v) || (json_is_integer(v) && json_integer_value(v) == 0))
+        return 0;
+    if (json_is_true(v) || (json_is_integer(v) && json_integer_value(v) == 1))
+        return 1;
+    return -1;
+}
+
+void api_widget_beat(struct http_req *req)
+{
+    static const char *const fields[] = {"b", "v", "u", "n", "r", "s", "l", "x", "q", NULL};
+    const char *origin = http_header(req, "Origin");
+    const char *ticket = NULL, *url = NULL, *title = NULL, *referrer = NULL, *screen = NULL, *language = NULL;
+    struct problem_field err;
+    long long visitor = 0, site = 0;
+    char key[32], title_clean[ONLINE_TITLE_MAX * 4 + 1], ua[1001];
+    json_t *body = NULL, *device = NULL;
+
+    if (!origin || strlen(origin) > 255) {
+        http_send_problem(req, 403, "origin_forbidden", "the Origin header is required");
+        return;
+    }
+    allow_origin(req, origin);
+    if (!(body = http_read_json_limited(req, BEAT_BODY_MAX, 1)))
+        return;
+    int view = flag_of(body, "v"), leave = flag_of(body, "q"), closed = flag_of(body, "x");
+    if (jfield_only(body, fields, &err) != 0 || jfield_string(body, "b", JF_REQUIRED, 1, TICKET_MAX_LEN - 1, &ticket,
+                                                              &err) != 0 ||
+        jfield_string(body, "u", leave ? 0 : JF_REQUIRED, 1, ONLINE_URL_MAX, &url, &err) != 0 ||
+        jfield_string(body, "n", 0, 0, ONLINE_TITLE_MAX * 4, &title, &err) != 0 ||
+        jfield_string(body, "r", 0, 0, ONLINE_URL_MAX, &referrer, &err) != 0 ||
+        jfield_string(body, "s", 0, 0, 11, &screen, &err) != 0 ||
+        jfield_string(body, "l", 0, 0, ONLINE_LANGUAGE_MAX, &language, &err) != 0) {
+        http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
+        goto done;
+    }
+    if (view < 0 || leave < 0 || closed < 0) {
+        struct problem_field f = {view < 0 ? "v" : leave < 0 ? "q" : "x", "must be 0 or 1"};
+        http_send_problem_fields(req, 400, "invalid_request", NULL, &f, 1);
+        goto done;
+    }
+    if ((url && !web_url_ok(url)) || (referrer && referrer[0] && !web_url_ok(referrer)) ||
+        (screen && screen[0] && !screen_ok(screen)) || (language && !language_ok(language))) {
+        struct problem_field f = {url && !web_url_ok(url)                                ? "u"
+                                  : referrer && referrer[0] && !web_url_ok(referrer) ? "r"
+                                  : screen && screen[0] && !screen_ok(screen)        ? "s"
+                                                                                     : "l",
+                                  "is not allowed (URLs must be http or https, printable, at most 2048 bytes)"};
+        http_send_problem_fields(req, 400, "invalid_request", NULL, &f, 1);
+        goto done;
+    }
+    if (ticket_check(req->app->beat_key, ticket, origin, (long long)time(NULL), &visitor, &site) != 0) {
+        http_send_problem(req, 401, "beat_ticket_invalid", "the beat ticket is expired or not for this page; start a new session");
+        goto done;
+    }
+    snprintf(key, sizeof(key), "b%lld", visitor);
+    int wait = ratelimit_take(req->app->beat_rate, key, clock_now());
+    if (wait > 0) {
+        char retry[16];
+        snprintf(retry, sizeof(retry), "%d", wait);
+        http_add_header(req, "Retry-After", retry);
+        http_send_problem(req, 429, "rate_limited", "too many beats from this visitor");
+        goto done;
+    }
+    /* A title is whatever the page says: kept as text, cut to its bound,
+     * controls dropped. */
+    if (title) {
+        size_t n = text_ident_clean(title, strlen(title), title_clean);
+        if (text_utf8_chars(title_clean, n) > ONLINE_TITLE_MAX) {
+            size_t keep = 0;
+            for (long chars = 0; keep < n && chars < ONLINE_TITLE_MAX; chars++)
+                do
+                    keep++;
+                while (keep < n && ((unsigned char)title_clean[keep] & 0xC0) == 0x80);
+            title_clean[keep] = '\0';
+        }
+        title = title_clean;
+    }
+    struct online_beat beat = {.visitor_id = visitor,
+                               .site_id = site,
+                               .kind = leave ? ONLINE_LEAVE : view ? ONLINE_VIEW : ONLINE_BEAT,
+                               .widget_closed = closed,
+                               .url = url,
+                               .title = title,
+                               .referrer = referrer};
+    struct geo_place geo;
+    char stored_ip[PEER_ADDR_MAX];
+    if (beat.kind == ONLINE_VIEW) {
+        place_of(req, &geo, stored_ip, sizeof(stored_ip));
+        printable_user_agent(req, ua, sizeof(ua));
+        device = device_of(ua, screen, language);
+        beat.ip = stored_ip;
+        beat.country = geo.country;
+        beat.region = geo.region;
+        beat.city = geo.city;
+        beat.time_zone = geo.time_zone;
+        beat.device = device;
+    }
+    if (online_add(req->app->online, &beat) != 0) {
+        http_add_header(req, "Retry-After", "5");
+        http_send_problem(req, 503, "unavailable", "too many beats waiting to be written; try again");
+        goto done;
+    }
+    if (leave)
+        http_send_empty(req, 204);
+    else
+        http_send_json(req, 200,
+                       json_pack("{s:i, s:b}", "every", req->app->cfg->visitor_beat_seconds, "invite",
+                                 online_invited(req->app->online, visitor)));
+done:
+    json_decref(device);
     json_decref(body);
 }
 

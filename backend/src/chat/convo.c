@@ -1,4 +1,5 @@
 #include "chat/convo.h"
+#include "chat/invitations.h"
 
 #include "chat/assign.h"
 #include "chat/messages.h"
@@ -94,6 +95,7 @@ struct start_ctx {
     const char *page_url, *referrer;
     json_t *prechat;
     int offline;
+    long long invitation_id;
     json_t *reply;
     long long team_id;
     int created;
@@ -118,6 +120,42 @@ static json_t *prechat_for(json_t *prechat, const PGresult *visitor, json_t *ign
         }
     }
     return out;
+}
+
+/* A new conversation that answers an invitation: it is accepted, an
+ * agent's goes to that agent when they can take it (out of the bot's hands
+ * and the queue), and its message is the conversation's first: the agent's
+ * own, or the system's with the sender's name. */
+static int start_invited(PGconn *conn, struct start_ctx *ctx, long long conv, int bot)
+{
+    long long agent = 0;
+    char *message = NULL, *sender = NULL;
+    enum chat_err err =
+        invitations_accept_tx(conn, ctx->a->id, ctx->invitation_id, conv, &agent, &message, &sender);
+    if (err == CHAT_OK && agent) {
+        if (bot)
+            err = chat_err_of(db_exec(conn, NULL,
+                                      "UPDATE conversations SET bot_id = NULL, status = 'queued', queued_at = now()"
+                                      " WHERE id = $1::bigint",
+                                      1, (const char *const[]){DB_ID(conv)}));
+        if (err == CHAT_OK)
+            err = assign_tx(conn, conv, agent, "assigned");
+        if (err == CHAT_OK)
+            ctx->team_id = 0; /* nothing for the router */
+    }
+    if (err == CHAT_OK) {
+        struct message_post post = {.conversation_id = conv,
+                                    .author = {.kind = agent ? ACTOR_AGENT : ACTOR_SYSTEM, .id = agent},
+                                    .kind = "message",
+                                    .body = message,
+                                    .meta = json_pack("{s:I, s:s}", "invitation_id", (json_int_t)ctx->invitation_id,
+                                                      "sender_name", sender)};
+        err = post.meta ? messages_post_tx(conn, &post) : CHAT_E_INTERNAL;
+        json_decref(post.meta);
+    }
+    free(message);
+    free(sender);
+    return err;
 }
 
 static int start_tx(PGconn *conn, void *arg)
@@ -189,11 +227,18 @@ static int start_tx(PGconn *conn, void *arg)
             goto done;
         conv = db_get_ll(res, 0, 0, 0);
         /* A bot's conversation enters the queue when the bot hands it off. */
-        if (db_get_bool(res, 0, 1))
+        int bot = db_get_bool(res, 0, 1);
+        if (bot)
             ctx->team_id = 0;
         else if ((rc = notify_conv(conn, conv, "queued", 0, 0)) != DB_OK)
             goto done;
         ctx->created = 1;
+        if (ctx->invitation_id && (rc = start_invited(conn, ctx, conv, bot)) != DB_OK)
+            goto done;
+    } else if (ctx->invitation_id) {
+        /* Already chatting: the invitation is answered by that chat. */
+        rc = CHAT_E_VISITOR_CHATTING;
+        goto done;
     }
     json_t *c = NULL;
     rc = convo_json_tx(conn, conv, "visitor", &c);
@@ -211,9 +256,15 @@ done:
 }
 
 enum chat_err convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
-                          json_t *prechat, int offline, json_t **reply, struct assign_work *work)
+                          json_t *prechat, int offline, long long invitation_id, json_t **reply,
+                          struct assign_work *work)
 {
-    struct start_ctx ctx = {.a = a, .page_url = page_url, .referrer = referrer, .prechat = prechat, .offline = offline};
+    struct start_ctx ctx = {.a = a,
+                            .page_url = page_url,
+                            .referrer = referrer,
+                            .prechat = prechat,
+                            .offline = offline,
+                            .invitation_id = invitation_id};
     int rc = db_transaction(app->db, start_tx, &ctx);
     (void)app;
     *reply = ctx.reply;

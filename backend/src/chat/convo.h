@@ -33,9 +33,13 @@
  * waits in the queue like any other and is marked for the agents. A
  * verified visitor's pre-chat "name"/"email" that differ from the verified
  * identity are neither applied nor stored, and are listed in the reply's
- * "ignored" (only a new verified identity changes them). */
+ * "ignored" (only a new verified identity changes them). invitation_id
+ * (0: none): the visitor answers that invitation (chat/invitations): the
+ * conversation opens with its message, with the inviting agent when they
+ * can take it. */
 enum chat_err convo_start(struct app *app, const struct actor *a, const char *page_url, const char *referrer,
-                          json_t *prechat, int offline, json_t **reply, struct assign_work *work) CHAT_CHECKED;
+                          json_t *prechat, int offline, long long invitation_id, json_t **reply,
+                          struct assign_work *work) CHAT_CHECKED;
 /* The visitor tells us more about themselves: name, email (unverified:
  * for a verified visitor they are never applied, and the ones that differ
  * from the verified identity's are listed in the reply's "ignored"),

@@ -35,6 +35,12 @@ static const struct {
     {CHAT_E_FILE_REMOVED,
      {"file_removed", 410, "file_removed", "the file was removed after the site's retention period"}},
     {CHAT_E_LIMIT, {"limit_reached", 409, "limit_reached", "the most of these that may exist exist already"}},
+    {CHAT_E_VISITOR_OFFLINE, {"visitor_offline", 409, "visitor_offline", "the visitor is not on the site now"}},
+    {CHAT_E_VISITOR_CHATTING,
+     {"visitor_chatting", 409, "visitor_chatting", "the visitor is in a conversation already"}},
+    {CHAT_E_INVITATION_OPEN,
+     {"invitation_pending", 409, "invitation_pending", "the visitor has an invitation they have not answered yet"}},
+    {CHAT_E_INVITATION_USED, {"invitation_used", 409, "invitation_used", "this invitation was answered already"}},
     /* Last: what an unknown value is described as. */
     {CHAT_E_INTERNAL, {"internal", 500, "internal", "internal error"}},
 };
@@ -49,7 +55,7 @@ const struct chat_err_desc *chat_err_desc(enum chat_err err)
 
 enum chat_err chat_err_of(int rc)
 {
-    if (rc <= CHAT_E_NOT_FOUND && rc >= CHAT_E_LIMIT) /* the first and the last value */
+    if (rc <= CHAT_E_NOT_FOUND && rc >= CHAT_E_INVITATION_USED) /* the first and the last value */
         return (enum chat_err)rc;
     switch (rc) {
     case DB_OK:

@@ -39,6 +39,10 @@ enum chat_err {
     CHAT_E_RATE_LIMITED = -116,      /* an upload limit (per visitor, per site) is reached */
     CHAT_E_FILE_REMOVED = -117,      /* the file's bytes are gone (retention) */
     CHAT_E_LIMIT = -118,             /* the most of these that may exist exist already */
+    CHAT_E_VISITOR_OFFLINE = -119,   /* the visitor is not on the site now */
+    CHAT_E_VISITOR_CHATTING = -120,  /* the visitor has an open conversation */
+    CHAT_E_INVITATION_OPEN = -121,   /* the visitor has an invitation not yet answered */
+    CHAT_E_INVITATION_USED = -122,   /* the invitation was answered already */
 };
 
 /* On every function whose failure must be handled or passed on: ignoring

@@ -72,6 +72,12 @@ struct start_tx {
     json_t *visitor;
 };
 
+/* NULL for "" (unknown: keep what is stored). */
+static const char *nonempty(const char *s)
+{
+    return s && s[0] ? s : NULL;
+}
+
 static int start_tx(PGconn *conn, void *arg)
 {
     struct start_tx *ctx = arg;
@@ -147,9 +153,13 @@ static int start_tx(PGconn *conn, void *arg)
     rc =
         db_exec_text(conn, &json,
                      "UPDATE visitors SET last_seen_at = now(), user_agent = coalesce(left($2, 1000), user_agent),"
-                     "  ip = coalesce($3::inet, ip) WHERE id = $1::bigint"
+                     "  ip = nullif($3, '')::inet, country = coalesce($4, country), region = coalesce($5, region),"
+                     "  city = coalesce($6, city), time_zone = coalesce($7, time_zone),"
+                     "  device = device || coalesce($8::jsonb, '{}') WHERE id = $1::bigint"
                      " RETURNING json_build_object('id', id, 'name', name, 'email', email, 'verified', verified)::text",
-                     3, (const char *const[]){vid, in->user_agent, in->ip});
+                     8,
+                     (const char *const[]){vid, in->user_agent, in->ip, nonempty(in->country), nonempty(in->region),
+                                           nonempty(in->city), nonempty(in->time_zone), in->device_json});
     if (rc == DB_OK && !(ctx->visitor = json_loads(json, 0, NULL)))
         rc = DB_E_QUERY;
     free(json);

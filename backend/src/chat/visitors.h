@@ -51,7 +51,12 @@ struct visitor_start {
      * row on every device; a name or email given replaces the stored one,
      * and only this way can a verified visitor's name and email change. */
     const char *identity_id, *name, *email;
-    const char *user_agent, *ip; /* may be NULL */
+    const char *user_agent; /* may be NULL */
+    const char *ip;         /* as PARLEY_IP_STORAGE keeps it; NULL or "": none is stored */
+    /* Looked up from the address before it was cut, and from the
+     * User-Agent: "" or NULL when unknown (what is stored stays). */
+    const char *country, *region, *city, *time_zone;
+    const char *device_json; /* {browser, os, device, …} merged into the stored one; may be NULL */
 };
 
 /* In one transaction: the visitor (the token's when it is this site's and,

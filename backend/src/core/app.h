@@ -23,6 +23,7 @@ struct webhooks;
 struct sender;
 struct calendar_zones;
 struct automation;
+struct online;
 
 struct app {
     const struct config *cfg;
@@ -43,6 +44,9 @@ struct app {
     struct sender *sender;          /* this node's webhook delivery worker */
     struct calendar_zones *zones;   /* time zones loaded for business hours */
     struct automation *automation;  /* the automation rules' cache */
+    struct online *online;          /* visitor beats waiting to be written, pending invitations */
+    struct ratelimit *beat_rate;    /* widget beats per visitor */
+    unsigned char beat_key[32];     /* signs beat tickets (core/ticket), derived from the secret key */
     char static_root[4096];         /* realpath of cfg->static_dir, "" when absent */
     atomic_int draining;            /* shutting down: new requests and sockets are refused */
 };

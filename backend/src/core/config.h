@@ -39,6 +39,9 @@ struct config {
     int hash_concurrency;                     /* PARLEY_HASH_CONCURRENCY */
     int agent_grace_seconds;                  /* PARLEY_AGENT_GRACE_SECONDS */
     int node_timeout_seconds;                 /* PARLEY_NODE_TIMEOUT_SECONDS */
+    int visitor_beat_seconds;                 /* PARLEY_VISITOR_BEAT_SECONDS */
+    int online_timeout_seconds;               /* PARLEY_ONLINE_TIMEOUT_SECONDS */
+    int journey_retention_days;               /* PARLEY_JOURNEY_RETENTION_DAYS */
     int message_max_chars;                    /* PARLEY_MESSAGE_MAX_CHARS */
     int ws_max_frame_bytes;                   /* PARLEY_WS_MAX_FRAME_BYTES */
     int ws_auth_timeout_ms;                   /* PARLEY_WS_AUTH_TIMEOUT_MS */

@@ -297,7 +297,18 @@ static char *read_body(struct http_req *req, long max, size_t *outlen, enum body
     return buf;
 }
 
+static int media_type_is(const char *type, const char *want)
+{
+    size_t n = strlen(want);
+    return type && strncasecmp(type, want, n) == 0 && (type[n] == '\0' || type[n] == ';');
+}
+
 json_t *http_read_json(struct http_req *req)
+{
+    return http_read_json_limited(req, req->app->cfg->max_body_bytes, 0);
+}
+
+json_t *http_read_json_limited(struct http_req *req, long max_bytes, int text_plain_ok)
 {
     const char *type = http_header(req, "Content-Type");
     json_t *doc = NULL;
@@ -305,15 +316,15 @@ json_t *http_read_json(struct http_req *req)
     enum body_error why;
     char *body;
 
-    if (!type || strncasecmp(type, "application/json", 16) != 0 || (type[16] != '\0' && type[16] != ';')) {
+    if (!media_type_is(type, "application/json") && !(text_plain_ok && media_type_is(type, "text/plain"))) {
         http_send_problem(req, 415, "unsupported_media_type", "send Content-Type: application/json");
         return NULL;
     }
-    body = read_body(req, req->app->cfg->max_body_bytes, &len, &why);
+    body = read_body(req, max_bytes, &len, &why);
     if (!body) {
         if (why == BODY_TOO_LARGE) {
             char detail[80];
-            snprintf(detail, sizeof(detail), "the body must be at most %ld bytes", req->app->cfg->max_body_bytes);
+            snprintf(detail, sizeof(detail), "the body must be at most %ld bytes", max_bytes);
             http_add_header(req, "Connection", "close");
             http_send_problem(req, 413, "payload_too_large", detail);
         } else if (why == BODY_TOO_SLOW) {

@@ -143,6 +143,12 @@ const char *http_cookie(struct http_req *req, const char *name, char *buf, size_
  * the caller owns the returned object (json_decref). */
 json_t *http_read_json(struct http_req *req);
 
+/* http_read_json with a smaller cap (max_bytes, checked against
+ * Content-Length before reading), and text/plain accepted as well when
+ * text_plain_ok (what navigator.sendBeacon and CORS "simple" requests
+ * send). */
+json_t *http_read_json_limited(struct http_req *req, long max_bytes, int text_plain_ok);
+
 /* 1 when the request's Origin header names this server: either the
  * configured public origin or the scheme://Host the request was sent to. */
 int http_origin_is_self(struct http_req *req);

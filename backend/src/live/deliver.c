@@ -338,6 +338,15 @@ void deliver_notification(struct app *app, const char *payload)
         long long agent = json_integer_value(json_object_get(p, "ag"));
         if (agent > 0)
             hub_close_agent(app->hub, agent, PROTO_CLOSE_RIGHTS_CHANGED, "rights changed");
+    } else if (strcmp(e, "invitation") == 0) {
+        /* What became of an agent's invitation: to that agent only. */
+        long long agent = json_integer_value(json_object_get(p, "ag"));
+        json_t *inv = json_object_get(p, "i");
+        if (agent > 0 && json_is_object(inv) && hub_agent_connections(app->hub, agent) > 0) {
+            struct ws_frame *f = frame_json(json_pack("{s:s, s:O}", "type", "invitation.updated", "invitation", inv));
+            if (f)
+                hub_send_agent(app->hub, agent, f);
+        }
     } else if (strcmp(e, "site_identity") == 0) {
         long long site = json_integer_value(json_object_get(p, "s"));
         if (site > 0)

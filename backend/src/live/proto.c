@@ -20,7 +20,8 @@ struct type_spec {
 
 static const char *const f_none[] = {"type", "id", NULL};
 static const char *const f_auth[] = {"type", "id", "token", "csrf_token", NULL};
-static const char *const f_start[] = {"type", "id", "prechat", "page_url", "referrer", "offline", NULL};
+static const char *const f_start[] = {"type", "id", "prechat", "page_url", "referrer", "offline", "invitation_id", NULL};
+static const char *const f_invitation[] = {"type", "id", "invitation_id", NULL};
 static const char *const f_rate[] = {"type", "id", "conversation_id", "rating", "comment", NULL};
 static const char *const f_visitor[] = {"type", "id", "name", "email", "attributes", "page_url", NULL};
 static const char *const f_send[] = {"type", "id", "conversation_id", "client_msg_id", "body", "attachments", NULL};
@@ -66,6 +67,8 @@ static const struct type_spec types[] = {
     {"conversation.set_labels", PT_CONVERSATION_LABELS, ROLE_A, f_labels},
     {"conversation.view", PT_CONVERSATION_VIEW, ROLE_A, f_view},
     {"board.get", PT_BOARD_GET, ROLE_A, f_none},
+    {"invitation.get", PT_INVITATION_GET, ROLE_V, f_none},
+    {"invitation.dismiss", PT_INVITATION_DISMISS, ROLE_V, f_invitation},
 };
 
 const char *proto_type_name(enum proto_type type)
@@ -258,6 +261,7 @@ static int parse_fields(json_t *root, const struct type_spec *spec, const struct
         return 0;
     case PT_PING:
     case PT_BOARD_GET:
+    case PT_INVITATION_GET:
     case PT_QUEUE_SUBSCRIBE:
     case PT_CONVERSATIONS_LIST:
         return 0;
@@ -265,7 +269,8 @@ static int parse_fields(json_t *root, const struct type_spec *spec, const struct
         if (parse_url_field(root, "page_url", &m->page_url, err) != 0 ||
             parse_url_field(root, "referrer", &m->referrer, err) != 0)
             return -1;
-        if (jfield_bool(root, "offline", 0, &on, &f) != 0)
+        if (jfield_bool(root, "offline", 0, &on, &f) != 0 ||
+            jfield_int(root, "invitation_id", 0, 1, INT64_MAX, &m->invitation_id, &f) != 0)
             return fail_field(err, &f);
         m->offline = on;
         return parse_prechat(root, m, err);
@@ -293,6 +298,10 @@ static int parse_fields(json_t *root, const struct type_spec *spec, const struct
     case PT_CONVERSATION_LEAVE:
     case PT_CONVERSATION_TAKE:
         return need_conversation(root, m, err);
+    case PT_INVITATION_DISMISS:
+        if (jfield_int(root, "invitation_id", JF_REQUIRED, 1, INT64_MAX, &m->invitation_id, &f) != 0)
+            return fail_field(err, &f);
+        return 0;
     case PT_CONVERSATION_ESCALATE:
         if (need_conversation(root, m, err) != 0)
             return -1;

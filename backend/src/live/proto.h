@@ -42,6 +42,8 @@ enum proto_type {
     PT_CONVERSATION_LABELS,   /* agent: conversation.set_labels */
     PT_CONVERSATION_VIEW,     /* agent: this socket shows (or stops showing) a conversation */
     PT_BOARD_GET,             /* agent (supervisor, admin): the live board */
+    PT_INVITATION_GET,        /* visitor: the invitation to chat waiting for them, if any */
+    PT_INVITATION_DISMISS,    /* visitor: closed an invitation unanswered */
 };
 
 /* Stable error codes (sent as "code" in error replies). */
@@ -114,6 +116,7 @@ struct proto_msg {
     const char *reason;              /* transfer, escalate */
     const char *page_url, *referrer; /* conversation.start */
     int offline;                     /* conversation.start: left while nobody was online */
+    long long invitation_id;         /* conversation.start (answering one), invitation.dismiss */
     const char *rating, *comment;    /* conversation.rate */
     const char *name, *email;        /* visitor.update */
     json_t *attributes;              /* visitor.update: flat object, borrowed */

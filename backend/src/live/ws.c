@@ -4,6 +4,7 @@
 #include "chat/automation.h"
 #include "chat/board.h"
 #include "chat/convo.h"
+#include "chat/invitations.h"
 #include "chat/participants.h"
 #include "chat/presence.h"
 #include "chat/sessions.h"
@@ -455,7 +456,8 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
         err = convo_sync(app, &a, m->conversation_id, m->after_seq, m->limit, &result);
         break;
     case PT_CONVERSATION_START:
-        err = convo_start(app, &a, m->page_url, m->referrer, m->prechat, m->offline, &result, &work);
+        err = convo_start(app, &a, m->page_url, m->referrer, m->prechat, m->offline, m->invitation_id, &result,
+                          &work);
         break;
     case PT_CONVERSATION_CLOSE:
         err = convo_close(app, &a, m->conversation_id, &result, &work);
@@ -520,6 +522,16 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
         break;
     case PT_BOARD_GET:
         err = board_get(app, &a, &result);
+        break;
+    case PT_INVITATION_GET: {
+        json_t *inv = NULL;
+        err = invitations_fetch(app->db, a.id, a.site_id, &inv);
+        if (err == CHAT_OK)
+            result = json_pack("{s:o}", "invitation", inv ? inv : json_null());
+        break;
+    }
+    case PT_INVITATION_DISMISS:
+        err = invitations_dismiss(app->db, a.id, m->invitation_id);
         break;
     }
     /* The answer first, then what follows from it (assignments), so the

@@ -72,6 +72,33 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT (array_position(ARRAY['low', 'normal', 'high', 'urgent'], name) - 1)::smallint
 $$;
 
+-- A gap longer than this between two pages starts a new visit (the
+-- usual web-analytics session).
+CREATE OR REPLACE FUNCTION parley_visit_gap() RETURNS interval
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT interval '30 minutes'
+$$;
+
+-- Where a visitor is, as the wire shows it (fields absent when unknown).
+CREATE OR REPLACE FUNCTION parley_location_json(country text, region text, city text, time_zone text)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object('country', nullif(country, ''), 'region', nullif(region, ''),
+                                                'city', nullif(city, ''), 'time_zone', nullif(time_zone, '')))
+$$;
+
+-- The visitor's context the console's panel and the REST API show beside
+-- identity: location, device, visits and past conversations.
+CREATE OR REPLACE FUNCTION parley_visitor_context_json(v visitors) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'location', parley_location_json(v.country, v.region, v.city, v.time_zone),
+        'device', v.device,
+        'visits', v.visits,
+        'returning', v.visits > 1,
+        'conversations', (SELECT count(*) FROM conversations c WHERE c.visitor_id = v.id))
+$$;
+
 -- The wire shape of a conversation for an audience. The agent's view also
 -- carries what the visitor panel shows: identity mark, custom attributes,
 -- user agent, and the rating.
@@ -87,6 +114,7 @@ LANGUAGE sql STABLE AS $$
             (SELECT jsonb_build_object('id', v.id, 'name', v.name, 'email', v.email, 'verified', v.verified,
                                        'external_id', v.external_id, 'attributes', v.attributes,
                                        'user_agent', v.user_agent, 'country', v.country, 'city', v.city)
+                    || parley_visitor_context_json(v)
                FROM visitors v WHERE v.id = c.visitor_id) END,
         -- The bot that handles it (status 'bot') or handled it before a human.
         'bot', (SELECT jsonb_strip_nulls(jsonb_build_object(
@@ -147,6 +175,7 @@ LANGUAGE sql STABLE AS $$
         'created_at', parley_iso(v.created_at), 'last_seen_at', parley_iso(v.last_seen_at),
         'conversation_ids', coalesce((SELECT jsonb_agg(c.id ORDER BY c.id DESC) FROM conversations c
                                        WHERE c.visitor_id = v.id), '[]'::jsonb))
+        || parley_visitor_context_json(v)
 $$;
 
 -- Wire shapes of the workspace objects (console and REST API).
