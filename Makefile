@@ -133,7 +133,15 @@ build/tests/%: backend/tests/%.c $(OBJ) $(HDR)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS_H) -o $@ $< $(OBJ) \
 	    $(LDLIBS) $(shell pkg-config --libs cmocka)
 
-test-unit: $(UNIT_BIN)
+# The tiny geolocation database the geoip unit test (and integration tests,
+# through PARLEY_GEOIP_DB) read: written by tests/helpers/mmdb.js.
+GEO_FIXTURE := build/test/geo-fixture.mmdb
+
+$(GEO_FIXTURE): tests/helpers/mmdb.js
+	@mkdir -p $(dir $@)
+	node tests/helpers/mmdb.js $@
+
+test-unit: $(UNIT_BIN) $(GEO_FIXTURE)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 # The modules both front ends share (ui-shared/): socket, outbox, linkify, time.
@@ -177,7 +185,7 @@ build/asan/parleyd build/tsan/parleyd: build/%/parleyd: backend/src/main.c $(SRC
 asan: deps
 	@$(MAKE) --no-print-directory asan-run
 
-asan-run: node build/asan/parleyd
+asan-run: node build/asan/parleyd $(GEO_FIXTURE)
 	@mkdir -p build/asan/tests
 	@set -e; for t in $(UNIT_SRC); do b=build/asan/tests/$$(basename $$t .c); \
 	    $(CC) $(SAN_CFLAGS) $(ASAN_FLAGS) $$(pkg-config --cflags cmocka) \
