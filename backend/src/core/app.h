@@ -23,6 +23,7 @@ struct webhooks;
 struct sender;
 struct calendar_zones;
 struct automation;
+struct geoip;
 
 struct app {
     const struct config *cfg;
@@ -43,6 +44,7 @@ struct app {
     struct sender *sender;          /* this node's webhook delivery worker */
     struct calendar_zones *zones;   /* time zones loaded for business hours */
     struct automation *automation;  /* the automation rules' cache */
+    struct geoip *geoip;            /* visitor geolocation (read-only, lock-free); NULL: off or no database */
     char static_root[4096];         /* realpath of cfg->static_dir, "" when absent */
     atomic_int draining;            /* shutting down: new requests and sockets are refused */
 };
