@@ -166,6 +166,10 @@ test: deps
 	@$(MAKE) --no-print-directory test-integration
 	@$(MAKE) --no-print-directory test-e2e
 
+# Benchmarks written in C: programs that print numbers (bench/README.md).
+bench/geoip_bench: bench/geoip_bench.c $(OBJ) $(HDR)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_H) -o $@ $< $(OBJ) $(LDLIBS)
+
 # The same unit and integration tests against sanitizer builds: make asan
 # (AddressSanitizer + UBSan, leak detection on) and make tsan
 # (ThreadSanitizer). A report makes parleyd exit non-zero, which the tests'
@@ -230,4 +234,4 @@ fmt-js: node
 	npx --no-install eslint --fix $(JS_LINT)
 
 clean:
-	rm -rf build backend/parleyd
+	rm -rf build backend/parleyd bench/geoip_bench
