@@ -148,11 +148,11 @@ test-unit: $(UNIT_BIN) $(GEO_FIXTURE)
 test-ui: node
 	$(NODE_TEST) ui-shared/test/*.test.js
 
-test-integration: all node
+test-integration: all node $(GEO_FIXTURE)
 	$(NODE_TEST) $(INT_PAR) tests/integration/
 
 # Browser tests: playwright-core driving Debian's /usr/bin/chromium.
-test-e2e: all node
+test-e2e: all node $(GEO_FIXTURE)
 	@if ls tests/e2e/*.test.js >/dev/null 2>&1; then \
 	    $(NODE_TEST) $(NODE_PAR) tests/e2e/; \
 	else echo "no browser tests yet"; fi
@@ -203,7 +203,7 @@ asan-run: node build/asan/parleyd $(GEO_FIXTURE)
 tsan: deps
 	@$(MAKE) --no-print-directory tsan-run
 
-tsan-run: node build/tsan/parleyd
+tsan-run: node build/tsan/parleyd $(GEO_FIXTURE)
 	PARLEYD=$(CURDIR)/build/tsan/parleyd TSAN_OPTIONS=$(TSAN_OPTIONS) $(NODE_TEST) tests/integration/
 
 # The layering of backend/src (docs/architecture.md, "Layers"): arrows point
