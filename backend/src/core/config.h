@@ -10,6 +10,11 @@
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
+/* What is kept of a client's IP address (PARLEY_IP_STORAGE); applied by
+ * peer_address_to_store. Defined here, not in peer.h, because config reads
+ * it and peer already includes config. */
+enum ip_storage { IP_STORE_FULL, IP_STORE_TRUNCATED, IP_STORE_NONE };
+
 #define CONFIG_MAX_RETRIES 20
 
 struct config {
@@ -84,6 +89,8 @@ struct config {
     int webhook_allow_http;                   /* PARLEY_WEBHOOK_ALLOW_HTTP: 0 or 1 */
     int webhook_concurrency;                  /* PARLEY_WEBHOOK_CONCURRENCY */
     int webhook_retention_days;               /* PARLEY_WEBHOOK_RETENTION_DAYS */
+    char geoip_db[1024];                      /* PARLEY_GEOIP_DB: one .mmdb, or IPv4,IPv6 ("": off) */
+    enum ip_storage ip_storage;               /* PARLEY_IP_STORAGE: full, truncated or none */
 };
 
 /* Returns the value of an environment variable or NULL; ctx is passed through. */

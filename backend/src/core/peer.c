@@ -2,6 +2,7 @@
 
 #include "core/config.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,4 +60,42 @@ int peer_origin_is_self(const char *origin, const char *public_origin, const cha
         return 0;
     snprintf(self, sizeof(self), "%s://%s", is_tls ? "https" : "http", host);
     return strcmp(origin, self) == 0;
+}
+
+void peer_address_to_store(const char *ip, enum ip_storage mode, char *out, size_t outlen)
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    unsigned char a[16];
+    char text[INET6_ADDRSTRLEN];
+    const char *result = "";
+
+    if (!ip || mode == IP_STORE_NONE)
+        goto done;
+    if (inet_pton(AF_INET, ip, a) == 1) {
+        if (mode == IP_STORE_FULL) {
+            result = ip;
+            goto done;
+        }
+        a[3] = 0;
+        if (inet_ntop(AF_INET, a, text, sizeof(text)))
+            result = text;
+    } else if (inet_pton(AF_INET6, ip, a) == 1) {
+        if (mode == IP_STORE_FULL) {
+            result = ip;
+            goto done;
+        }
+        if (memcmp(a, mapped, sizeof(mapped)) == 0) {
+            a[15] = 0;
+            if (inet_ntop(AF_INET, a + 12, text, sizeof(text)))
+                result = text;
+        } else {
+            memset(a + 6, 0, 10);
+            if (inet_ntop(AF_INET6, a, text, sizeof(text)))
+                result = text;
+        }
+    }
+done:
+    /* Never a cut address: one that does not fit is not stored at all. */
+    if (outlen > 0 && snprintf(out, outlen, "%s", result) >= (int)outlen)
+        out[0] = '\0';
 }
