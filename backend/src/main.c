@@ -320,8 +320,8 @@ static int cmd_serve(struct app *app)
         [CONNLIMIT_WS_UNAUTH] = app->cfg->ws_max_unauth_per_ip,
     });
     raise_fd_limit(app->cfg);
-    if (!app->metrics || !app->hub || !app->visitor_rate || !app->api_rate || !app->session_rate || !app->beat_rate || !app->conns ||
-        !app->zones || !app->automation || make_node_id(app->node_id, sizeof(app->node_id)) != 0) {
+    if (!app->metrics || !app->hub || !app->visitor_rate || !app->api_rate || !app->session_rate || !app->beat_rate ||
+        !app->conns || !app->zones || !app->automation || make_node_id(app->node_id, sizeof(app->node_id)) != 0) {
         fprintf(stderr, "parleyd: out of memory\n");
         goto done;
     }

@@ -48,8 +48,8 @@ void api_visitors_online(struct http_req *req)
         params_query(req, "country", country, sizeof(country)) < 0 || params_query(req, "q", q, sizeof(q)) < 0 ||
         (f.chatting = tri_state(req, "chatting")) == -2 || (f.returning = tri_state(req, "returning")) == -2)
         return;
-    if (country[0] && (strlen(country) != 2 || country[0] < 'A' || country[0] > 'Z' || country[1] < 'A' ||
-                       country[1] > 'Z')) {
+    if (country[0] &&
+        (strlen(country) != 2 || country[0] < 'A' || country[0] > 'Z' || country[1] < 'A' || country[1] > 'Z')) {
         params_invalid(req, "country", "must be a two-letter country code in capitals, like DE");
         return;
     }
@@ -93,8 +93,8 @@ void api_visitor_invite(struct http_req *req)
     if (auth_require_agent(req, &s, AUTH_STATE_CHANGE) != 0 || params_path_id(req, "no such visitor", &id) != 0 ||
         !(body = http_read_json(req)))
         return;
-    if (jfield_only(body, fields, &err) != 0 ||
-        jfield_string(body, "message", JF_REQUIRED | JF_TEXT | JF_MULTILINE, 1, INVITATION_MESSAGE_MAX, &message, &err) != 0) {
+    if (jfield_only(body, fields, &err) != 0 || jfield_string(body, "message", JF_REQUIRED | JF_TEXT | JF_MULTILINE, 1,
+                                                              INVITATION_MESSAGE_MAX, &message, &err) != 0) {
         http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
         goto done;
     }
@@ -117,9 +117,9 @@ void api_geo(struct http_req *req)
     /* DB-IP's free databases are CC BY 4.0: wherever their data shows, so
      * does this credit. */
     json_t *attribution = credit[0] ? json_pack("{s:s, s:s}", "text", credit, "url", GEOIP_DBIP_URL) : json_null();
-    http_send_json(req, 200,
-                   json_pack("{s:o, s:o}", "attribution", attribution, "database",
-                             db[0] ? json_string(db) : json_null()));
+    http_send_json(
+        req, 200,
+        json_pack("{s:o, s:o}", "attribution", attribution, "database", db[0] ? json_string(db) : json_null()));
 }
 
 /* ---------------------------------------------------------------- rules */
@@ -152,8 +152,8 @@ static void rule_write(struct http_req *req, long long id)
         jfield_string(body, "name", (id ? 0 : JF_REQUIRED) | JF_NAME, 1, INVITATION_NAME_MAX, &in.name, &err) != 0 ||
         jfield_bool(body, "enabled", 0, &in.enabled, &err) != 0 ||
         jfield_int(body, "position", 0, 0, 10000, &position, &err) != 0 ||
-        jfield_string(body, "message", (id ? 0 : JF_REQUIRED) | JF_TEXT | JF_MULTILINE, 1, INVITATION_MESSAGE_MAX, &in.message,
-                      &err) != 0 ||
+        jfield_string(body, "message", (id ? 0 : JF_REQUIRED) | JF_TEXT | JF_MULTILINE, 1, INVITATION_MESSAGE_MAX,
+                      &in.message, &err) != 0 ||
         jfield_string(body, "sender_name", JF_NAME, 0, INVITATION_NAME_MAX, &in.sender_name, &err) != 0) {
         http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
         goto done;

@@ -248,8 +248,8 @@ void api_widget_session(struct http_req *req)
         goto done;
     }
     char ticket[TICKET_MAX_LEN];
-    if (ticket_make(req->app->beat_key, (long long)json_integer_value(json_object_get(visitor, "id")), site.id,
-                    origin, (long long)time(NULL) + BEAT_TICKET_SECONDS, ticket, sizeof(ticket)) != 0) {
+    if (ticket_make(req->app->beat_key, (long long)json_integer_value(json_object_get(visitor, "id")), site.id, origin,
+                    (long long)time(NULL) + BEAT_TICKET_SECONDS, ticket, sizeof(ticket)) != 0) {
         http_send_problem(req, 500, "internal", NULL);
         goto done;
     }
@@ -289,8 +289,8 @@ static int screen_ok(const char *s)
 /* A BCP 47 tag's characters. */
 static int language_ok(const char *s)
 {
-    return strlen(s) <= ONLINE_LANGUAGE_MAX && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") ==
-                                                  strlen(s);
+    return strlen(s) <= ONLINE_LANGUAGE_MAX &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") == strlen(s);
 }
 
 /* 0/1 from a flag sent as 1, 0, true or false (absent: 0); -1 otherwise. */
@@ -322,8 +322,8 @@ void api_widget_beat(struct http_req *req)
     if (!(body = http_read_json_limited(req, BEAT_BODY_MAX, 1)))
         return;
     int view = flag_of(body, "v"), leave = flag_of(body, "q"), closed = flag_of(body, "x");
-    if (jfield_only(body, fields, &err) != 0 || jfield_string(body, "b", JF_REQUIRED, 1, TICKET_MAX_LEN - 1, &ticket,
-                                                              &err) != 0 ||
+    if (jfield_only(body, fields, &err) != 0 ||
+        jfield_string(body, "b", JF_REQUIRED, 1, TICKET_MAX_LEN - 1, &ticket, &err) != 0 ||
         jfield_string(body, "u", leave ? 0 : JF_REQUIRED, 1, ONLINE_URL_MAX, &url, &err) != 0 ||
         jfield_string(body, "n", 0, 0, ONLINE_TITLE_MAX * 4, &title, &err) != 0 ||
         jfield_string(body, "r", 0, 0, ONLINE_URL_MAX, &referrer, &err) != 0 ||
@@ -339,7 +339,7 @@ void api_widget_beat(struct http_req *req)
     }
     if ((url && !web_url_ok(url)) || (referrer && referrer[0] && !web_url_ok(referrer)) ||
         (screen && screen[0] && !screen_ok(screen)) || (language && !language_ok(language))) {
-        struct problem_field f = {url && !web_url_ok(url)                                ? "u"
+        struct problem_field f = {url && !web_url_ok(url)                            ? "u"
                                   : referrer && referrer[0] && !web_url_ok(referrer) ? "r"
                                   : screen && screen[0] && !screen_ok(screen)        ? "s"
                                                                                      : "l",
@@ -348,7 +348,8 @@ void api_widget_beat(struct http_req *req)
         goto done;
     }
     if (ticket_check(req->app->beat_key, ticket, origin, (long long)time(NULL), &visitor, &site) != 0) {
-        http_send_problem(req, 401, "beat_ticket_invalid", "the beat ticket is expired or not for this page; start a new session");
+        http_send_problem(req, 401, "beat_ticket_invalid",
+                          "the beat ticket is expired or not for this page; start a new session");
         goto done;
     }
     snprintf(key, sizeof(key), "b%lld", visitor);
@@ -376,7 +377,9 @@ void api_widget_beat(struct http_req *req)
     }
     struct online_beat beat = {.visitor_id = visitor,
                                .site_id = site,
-                               .kind = leave ? ONLINE_LEAVE : view ? ONLINE_VIEW : ONLINE_BEAT,
+                               .kind = leave  ? ONLINE_LEAVE
+                                       : view ? ONLINE_VIEW
+                                              : ONLINE_BEAT,
                                .widget_closed = closed,
                                .url = url,
                                .title = title,

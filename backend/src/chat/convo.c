@@ -130,8 +130,7 @@ static int start_invited(PGconn *conn, struct start_ctx *ctx, long long conv, in
 {
     long long agent = 0;
     char *message = NULL, *sender = NULL;
-    enum chat_err err =
-        invitations_accept_tx(conn, ctx->a->id, ctx->invitation_id, conv, &agent, &message, &sender);
+    enum chat_err err = invitations_accept_tx(conn, ctx->a->id, ctx->invitation_id, conv, &agent, &message, &sender);
     if (err == CHAT_OK && agent) {
         if (bot)
             err = chat_err_of(db_exec(conn, NULL,
@@ -144,12 +143,12 @@ static int start_invited(PGconn *conn, struct start_ctx *ctx, long long conv, in
             ctx->team_id = 0; /* nothing for the router */
     }
     if (err == CHAT_OK) {
-        struct message_post post = {.conversation_id = conv,
-                                    .author = {.kind = agent ? ACTOR_AGENT : ACTOR_SYSTEM, .id = agent},
-                                    .kind = "message",
-                                    .body = message,
-                                    .meta = json_pack("{s:I, s:s}", "invitation_id", (json_int_t)ctx->invitation_id,
-                                                      "sender_name", sender)};
+        struct message_post post = {
+            .conversation_id = conv,
+            .author = {.kind = agent ? ACTOR_AGENT : ACTOR_SYSTEM, .id = agent},
+            .kind = "message",
+            .body = message,
+            .meta = json_pack("{s:I, s:s}", "invitation_id", (json_int_t)ctx->invitation_id, "sender_name", sender)};
         err = post.meta ? messages_post_tx(conn, &post) : CHAT_E_INTERNAL;
         json_decref(post.meta);
     }

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #define INVITATION_JSON                                                                                                \
-    "json_build_object('id', i.id, 'visitor_id', i.visitor_id, 'site_id', i.site_id, 'status', i.status,"             \
-    " 'message', i.message, 'sender_name', i.sender_name, 'automatic', i.automatic, 'rule_id', i.rule_id,"            \
+    "json_build_object('id', i.id, 'visitor_id', i.visitor_id, 'site_id', i.site_id, 'status', i.status,"              \
+    " 'message', i.message, 'sender_name', i.sender_name, 'automatic', i.automatic, 'rule_id', i.rule_id,"             \
     " 'agent_id', i.agent_id, 'conversation_id', i.conversation_id, 'created_at', parley_iso(i.created_at))"
 
 enum chat_err invitations_fetch(struct db_pool *db, long long visitor_id, long long site_id, json_t **out)
@@ -163,8 +163,8 @@ done:
     return rc;
 }
 
-enum chat_err invitations_send(struct db_pool *db, const struct actor *agent, long long visitor_id,
-                               const char *message, char **json)
+enum chat_err invitations_send(struct db_pool *db, const struct actor *agent, long long visitor_id, const char *message,
+                               char **json)
 {
     struct send_ctx ctx = {.agent = agent, .visitor_id = visitor_id, .message = message};
     enum chat_err err = chat_err_of(db_transaction(db, send_tx, &ctx));
@@ -187,8 +187,8 @@ static int refuse(char *field, size_t flen, const char *key, char *reason, size_
 
 int invitations_conditions_check(json_t *cond, char *field, size_t flen, char *reason, size_t rlen)
 {
-    static const char *const keys[] = {"time_on_page_seconds", "url_contains", "min_visits", "countries",
-                                       "referrer_contains",    NULL};
+    static const char *const keys[] = {
+        "time_on_page_seconds", "url_contains", "min_visits", "countries", "referrer_contains", NULL};
     struct problem_field err;
     long long n;
     const char *s;
@@ -224,11 +224,12 @@ int invitations_conditions_check(json_t *cond, char *field, size_t flen, char *r
 
 enum chat_err invitations_rules_json(struct db_pool *db, char **json)
 {
-    return chat_err_of(db_query_text(db, json,
-                                     "SELECT json_build_object('rules', coalesce(json_agg(parley_invitation_rule_json(r)"
-                                     " ORDER BY r.site_id, r.position, r.id), '[]'::json))::text"
-                                     " FROM invitation_rules r",
-                                     0, NULL));
+    return chat_err_of(
+        db_query_text(db, json,
+                      "SELECT json_build_object('rules', coalesce(json_agg(parley_invitation_rule_json(r)"
+                      " ORDER BY r.site_id, r.position, r.id), '[]'::json))::text"
+                      " FROM invitation_rules r",
+                      0, NULL));
 }
 
 struct save_ctx {
@@ -297,8 +298,7 @@ done:
     return rc;
 }
 
-enum chat_err invitations_rule_save(struct db_pool *db, long long id, const struct invitation_rule_in *in,
-                                    char **json)
+enum chat_err invitations_rule_save(struct db_pool *db, long long id, const struct invitation_rule_in *in, char **json)
 {
     struct save_ctx ctx = {.id = id, .in = in};
     enum chat_err err = chat_err_of_write(db_transaction(db, save_tx, &ctx));
@@ -313,8 +313,8 @@ enum chat_err invitations_rule_save(struct db_pool *db, long long id, const stru
 enum chat_err invitations_rule_delete(struct db_pool *db, long long id)
 {
     PGresult *res = NULL;
-    int rc = db_query(db, &res, "DELETE FROM invitation_rules WHERE id = $1::bigint", 1,
-                      (const char *const[]){DB_ID(id)});
+    int rc =
+        db_query(db, &res, "DELETE FROM invitation_rules WHERE id = $1::bigint", 1, (const char *const[]){DB_ID(id)});
     enum chat_err err = chat_err_of(rc);
     if (err == CHAT_OK && strcmp(PQcmdTuples(res), "0") == 0)
         err = CHAT_E_NOT_FOUND;

@@ -52,8 +52,8 @@ enum chat_err invitations_accept_tx(PGconn *conn, long long visitor_id, long lon
  * {...}} (the caller frees). CHAT_E_NOT_FOUND (no such visitor, or not
  * theirs to see), CHAT_E_VISITOR_OFFLINE, CHAT_E_VISITOR_CHATTING,
  * CHAT_E_INVITATION_OPEN. */
-enum chat_err invitations_send(struct db_pool *db, const struct actor *agent, long long visitor_id,
-                               const char *message, char **json) CHAT_CHECKED;
+enum chat_err invitations_send(struct db_pool *db, const struct actor *agent, long long visitor_id, const char *message,
+                               char **json) CHAT_CHECKED;
 
 /* --- automatic invitation rules (admins) --- */
 

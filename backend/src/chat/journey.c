@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum chat_err journey_online(struct db_pool *db, const struct actor *agent, const struct journey_filter *f,
-                             char **json)
+enum chat_err journey_online(struct db_pool *db, const struct actor *agent, const struct journey_filter *f, char **json)
 {
     char limit[16];
     snprintf(limit, sizeof(limit), "%d", f->limit);
@@ -13,8 +12,12 @@ enum chat_err journey_online(struct db_pool *db, const struct actor *agent, cons
                              agent->privileged ? "true" : "false",
                              f->site_id ? DB_ID(f->site_id) : NULL,
                              f->country,
-                             f->chatting < 0 ? NULL : f->chatting ? "true" : "false",
-                             f->returning < 0 ? NULL : f->returning ? "true" : "false",
+                             f->chatting < 0 ? NULL
+                             : f->chatting   ? "true"
+                                             : "false",
+                             f->returning < 0 ? NULL
+                             : f->returning   ? "true"
+                                              : "false",
                              f->q && f->q[0] ? f->q : NULL,
                              limit,
                              NULL};
@@ -45,8 +48,7 @@ enum chat_err journey_context(struct db_pool *db, const struct actor *agent, lon
     char visits[8], pages[8];
     snprintf(visits, sizeof(visits), "%d", JOURNEY_VISITS);
     snprintf(pages, sizeof(pages), "%d", JOURNEY_PAGES);
-    const char *params[5] = {DB_ID(visitor_id), DB_ID(agent->id), agent->privileged ? "true" : "false", visits,
-                             pages};
+    const char *params[5] = {DB_ID(visitor_id), DB_ID(agent->id), agent->privileged ? "true" : "false", visits, pages};
     *json = NULL;
     int rc = db_query_text(
         db, json,

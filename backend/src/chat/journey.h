@@ -18,12 +18,12 @@
 #define JOURNEY_PAGES            50 /* pages per visit (the latest) */
 
 struct journey_filter {
-    long long site_id;  /* 0: any */
+    long long site_id;   /* 0: any */
     const char *country; /* NULL: any; else two capitals */
-    int chatting;       /* -1 any, 0 not, 1 in an open conversation */
-    int returning;      /* -1 any, 0 new, 1 returning */
-    const char *q;      /* NULL or text in page URL/title, name, email, city */
-    int limit;          /* 1..JOURNEY_ONLINE_LIMIT_MAX */
+    int chatting;        /* -1 any, 0 not, 1 in an open conversation */
+    int returning;       /* -1 any, 0 new, 1 returning */
+    const char *q;       /* NULL or text in page URL/title, name, email, city */
+    int limit;           /* 1..JOURNEY_ONLINE_LIMIT_MAX */
 };
 
 /* {"visitors": [...], "total", "now"} into *json (the caller frees). */

@@ -20,10 +20,10 @@ struct online {
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t wake;
     int stop;
-    json_t *beats;        /* the buffer: an array of beat objects */
-    long long *invited;   /* sorted visitor ids with a pending invitation */
+    json_t *beats;      /* the buffer: an array of beat objects */
+    long long *invited; /* sorted visitor ids with a pending invitation */
     size_t ninvited;
-    long long *noted;     /* invitations made here since the last write */
+    long long *noted; /* invitations made here since the last write */
     size_t nnoted, capnoted;
 };
 
@@ -131,7 +131,7 @@ static void flush(struct online *o)
     if (!text)
         goto done;
     const char *params[1] = {text};
-    if (db_query(o->db, &res, "SELECT visitor_id FROM parley_beats_flush($1::jsonb)", 1, params) != DB_OK) {
+    if (db_query(o->db, &res, "SELECT v FROM parley_beats_flush($1::jsonb) AS v", 1, params) != DB_OK) {
         char n[24];
         snprintf(n, sizeof(n), "%zu", json_array_size(batch));
         log_warn("visitor beats not written", "beats", n);

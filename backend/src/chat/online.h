@@ -21,12 +21,12 @@
 
 #include <jansson.h>
 
-#define ONLINE_BUFFER_MAX   50000 /* beats waiting for the next write */
-#define ONLINE_FLUSH_MS     1000
+#define ONLINE_BUFFER_MAX       50000 /* beats waiting for the next write */
+#define ONLINE_FLUSH_MS         1000
 #define ONLINE_BEATS_PER_MINUTE 60 /* per visitor: a quick reader's page views, and a margin */
-#define ONLINE_URL_MAX      2048
-#define ONLINE_TITLE_MAX    300
-#define ONLINE_LANGUAGE_MAX 35
+#define ONLINE_URL_MAX          2048
+#define ONLINE_TITLE_MAX        300
+#define ONLINE_LANGUAGE_MAX     35
 
 enum online_kind { ONLINE_BEAT, ONLINE_VIEW, ONLINE_LEAVE };
 

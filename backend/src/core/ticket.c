@@ -9,8 +9,8 @@
 
 #define MAC_BYTES 18 /* 144 bits: forging one needs 2^144 tries */
 
-static int ticket_mac(const unsigned char key[TICKET_KEY_BYTES], long long visitor, long long site,
-                      long long expires, const char *origin, char *out, size_t outlen)
+static int ticket_mac(const unsigned char key[TICKET_KEY_BYTES], long long visitor, long long site, long long expires,
+                      const char *origin, char *out, size_t outlen)
 {
     char msg[400];
     uint8_t mac[32];
@@ -24,8 +24,8 @@ int ticket_make(const unsigned char key[TICKET_KEY_BYTES], long long visitor, lo
                 long long expires, char *out, size_t outlen)
 {
     char mac[40];
-    if (visitor <= 0 || site <= 0 || expires <= 0 || !origin || ticket_mac(key, visitor, site, expires, origin, mac,
-                                                                          sizeof(mac)) != 0)
+    if (visitor <= 0 || site <= 0 || expires <= 0 || !origin ||
+        ticket_mac(key, visitor, site, expires, origin, mac, sizeof(mac)) != 0)
         return -1;
     int n = snprintf(out, outlen, "%lld.%lld.%lld.%s", visitor, site, expires, mac);
     return n < 0 || (size_t)n >= outlen ? -1 : 0;

@@ -20,7 +20,8 @@ struct type_spec {
 
 static const char *const f_none[] = {"type", "id", NULL};
 static const char *const f_auth[] = {"type", "id", "token", "csrf_token", NULL};
-static const char *const f_start[] = {"type", "id", "prechat", "page_url", "referrer", "offline", "invitation_id", NULL};
+static const char *const f_start[] = {"type",     "id",      "prechat",       "page_url",
+                                      "referrer", "offline", "invitation_id", NULL};
 static const char *const f_invitation[] = {"type", "id", "invitation_id", NULL};
 static const char *const f_rate[] = {"type", "id", "conversation_id", "rating", "comment", NULL};
 static const char *const f_visitor[] = {"type", "id", "name", "email", "attributes", "page_url", NULL};

@@ -456,8 +456,7 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
         err = convo_sync(app, &a, m->conversation_id, m->after_seq, m->limit, &result);
         break;
     case PT_CONVERSATION_START:
-        err = convo_start(app, &a, m->page_url, m->referrer, m->prechat, m->offline, m->invitation_id, &result,
-                          &work);
+        err = convo_start(app, &a, m->page_url, m->referrer, m->prechat, m->offline, m->invitation_id, &result, &work);
         break;
     case PT_CONVERSATION_CLOSE:
         err = convo_close(app, &a, m->conversation_id, &result, &work);

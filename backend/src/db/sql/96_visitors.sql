@@ -60,7 +60,8 @@ $$;
 -- past parley_online_timeout() (or gone 10 s after leaving) go offline,
 -- rules may invite the visitors of this batch, and the answer is every
 -- visitor with a pending invitation (what the nodes answer beats with).
-CREATE OR REPLACE FUNCTION parley_beats_flush(p_beats jsonb) RETURNS TABLE (visitor_id bigint)
+DROP FUNCTION IF EXISTS parley_beats_flush(jsonb);
+CREATE OR REPLACE FUNCTION parley_beats_flush(p_beats jsonb) RETURNS SETOF bigint
 LANGUAGE plpgsql AS $$
 DECLARE
     b record;
