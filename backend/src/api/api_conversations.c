@@ -63,7 +63,11 @@ void api_conversations_list(struct http_req *req)
         http_send_problem_fields(req, 400, "invalid_request", NULL, &f, 1);
         return;
     }
+    char country[3];
+    if (params_country(req, "country", country) < 0)
+        return;
     struct transcripts_search search = {.agent_id = s.agent.id,
+                                        .country = country[0] ? country : NULL,
                                         .privileged = strcmp(s.agent.role, "agent") != 0,
                                         .status = status,
                                         .q = q,

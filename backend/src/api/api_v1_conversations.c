@@ -33,7 +33,7 @@ void api_v1_conversations_list(struct http_req *req)
 {
     struct apitoken t;
     char status[16] = "", site[24], team[24], assignee[24], visitor[24], cursor[24], limit[24], label[24];
-    char priority[16] = "";
+    char priority[16] = "", country[3];
     char created_after[48], created_before[48], closed_after[48], closed_before[48], q[256] = "", *json = NULL;
     if (bearer_require_scope(req, &t, APITOKEN_SCOPE_CONVERSATIONS_READ) != 0)
         return;
@@ -46,7 +46,7 @@ void api_v1_conversations_list(struct http_req *req)
         params_time(req, "created_before", created_before) < 0 || params_time(req, "closed_after", closed_after) < 0 ||
         params_time(req, "closed_before", closed_before) < 0 || params_query(req, "q", q, sizeof(q)) < 0 ||
         params_int(req, "label_id", 1, INT64_MAX, label) < 0 ||
-        params_query(req, "priority", priority, sizeof(priority)) < 0)
+        params_query(req, "priority", priority, sizeof(priority)) < 0 || params_country(req, "country", country) < 0)
         return;
     if (priority[0] && triage_priority_value(priority) < 0) {
         params_invalid(req, "priority", "must be low, normal, high or urgent");
@@ -73,6 +73,7 @@ void api_v1_conversations_list(struct http_req *req)
                                    .q = q,
                                    .label_id = strtoll(label, NULL, 10),
                                    .priority = priority[0] ? triage_priority_value(priority) : -1,
+                                   .country = country[0] ? country : NULL,
                                    .after = strtoll(cursor, NULL, 10),
                                    .limit = limit[0] ? atoi(limit) : 50};
     enum chat_err err = transcripts_list(req->app->db, &f, &json);

@@ -159,6 +159,28 @@ static void header_field(struct strbuf *b, int html, const char *label, const ch
     header_close(b, html);
 }
 
+/* "Location: Munich, Bavaria, DE (Europe/Berlin)" when anything is known:
+ * geolocation data, shown as text like the rest. */
+static void location_field(struct strbuf *b, int html, json_t *loc)
+{
+    static const char *const parts[] = {"city", "region", "country"};
+    char line[400] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < 3; i++) {
+        const char *v = jstr(loc, parts[i], NULL);
+        if (v && n < sizeof(line))
+            n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", n ? ", " : "", v);
+    }
+    const char *zone = jstr(loc, "time_zone", NULL);
+    if (zone && n < sizeof(line))
+        n += (size_t)snprintf(line + n, sizeof(line) - n, n ? " (%s)" : "%s", zone);
+    if (!n)
+        return;
+    header_open(b, html, "Location");
+    tb_value(b, html, line);
+    header_close(b, html);
+}
+
 static void header_fields(struct strbuf *b, int html, json_t *conv)
 {
     json_t *visitor = json_object_get(conv, "visitor");
@@ -176,6 +198,7 @@ static void header_fields(struct strbuf *b, int html, json_t *conv)
         strbuf_str(b, html ? "&gt;" : ">");
     }
     header_close(b, html);
+    location_field(b, html, json_object_get(visitor, "location"));
     header_field(b, html, "Started", jstr(conv, "created_at", "-"));
     header_field(b, html, "Closed", jstr(conv, "closed_at", "-"));
 }

@@ -38,21 +38,16 @@ void api_visitors_online(struct http_req *req)
 {
     struct session s;
     struct actor a;
-    char site[24], limit[24], country[8] = "", q[256] = "", *json = NULL;
+    char site[24], limit[24], country[3], q[256] = "", *json = NULL;
     struct journey_filter f = {.limit = 200};
     if (auth_require_agent(req, &s, 0) != 0)
         return;
     api_agent_actor(&s, &a);
     if (params_int(req, "site_id", 1, 9007199254740991LL, site) < 0 ||
         params_int(req, "limit", 1, JOURNEY_ONLINE_LIMIT_MAX, limit) < 0 ||
-        params_query(req, "country", country, sizeof(country)) < 0 || params_query(req, "q", q, sizeof(q)) < 0 ||
+        params_country(req, "country", country) < 0 || params_query(req, "q", q, sizeof(q)) < 0 ||
         (f.chatting = tri_state(req, "chatting")) == -2 || (f.returning = tri_state(req, "returning")) == -2)
         return;
-    if (country[0] &&
-        (strlen(country) != 2 || country[0] < 'A' || country[0] > 'Z' || country[1] < 'A' || country[1] > 'Z')) {
-        params_invalid(req, "country", "must be a two-letter country code in capitals, like DE");
-        return;
-    }
     if (q[0] && (strlen(q) > 200 || text_utf8_chars(q, strlen(q)) < 0 || text_has_controls(q, strlen(q), 0))) {
         params_invalid(req, "q", "must be text of at most 200 bytes");
         return;

@@ -293,6 +293,15 @@ static int language_ok(const char *s)
            strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") == strlen(s);
 }
 
+/* An IANA zone name's characters ("America/Argentina/Buenos_Aires",
+ * "Etc/GMT+3"). */
+static int zone_ok(const char *s)
+{
+    return strlen(s) <= 64 &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") == strlen(s) &&
+           s[0] != '/' && !strstr(s, "..");
+}
+
 /* 0/1 from a flag sent as 1, 0, true or false (absent: 0); -1 otherwise. */
 static int flag_of(json_t *body, const char *key)
 {
@@ -306,9 +315,10 @@ static int flag_of(json_t *body, const char *key)
 
 void api_widget_beat(struct http_req *req)
 {
-    static const char *const fields[] = {"b", "v", "u", "n", "r", "s", "l", "x", "q", NULL};
+    static const char *const fields[] = {"b", "v", "u", "n", "r", "s", "l", "z", "x", "q", NULL};
     const char *origin = http_header(req, "Origin");
-    const char *ticket = NULL, *url = NULL, *title = NULL, *referrer = NULL, *screen = NULL, *language = NULL;
+    const char *ticket = NULL, *url = NULL, *title = NULL, *referrer = NULL, *screen = NULL, *language = NULL,
+               *zone = NULL;
     struct problem_field err;
     long long visitor = 0, site = 0;
     char key[32], title_clean[ONLINE_TITLE_MAX * 4 + 1], ua[1001];
@@ -328,7 +338,8 @@ void api_widget_beat(struct http_req *req)
         jfield_string(body, "n", 0, 0, ONLINE_TITLE_MAX * 4, &title, &err) != 0 ||
         jfield_string(body, "r", 0, 0, ONLINE_URL_MAX, &referrer, &err) != 0 ||
         jfield_string(body, "s", 0, 0, 11, &screen, &err) != 0 ||
-        jfield_string(body, "l", 0, 0, ONLINE_LANGUAGE_MAX, &language, &err) != 0) {
+        jfield_string(body, "l", 0, 0, ONLINE_LANGUAGE_MAX, &language, &err) != 0 ||
+        jfield_string(body, "z", 0, 1, 64, &zone, &err) != 0) {
         http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
         goto done;
     }
@@ -338,10 +349,12 @@ void api_widget_beat(struct http_req *req)
         goto done;
     }
     if ((url && !web_url_ok(url)) || (referrer && referrer[0] && !web_url_ok(referrer)) ||
-        (screen && screen[0] && !screen_ok(screen)) || (language && !language_ok(language))) {
+        (screen && screen[0] && !screen_ok(screen)) || (language && !language_ok(language)) ||
+        (zone && !zone_ok(zone))) {
         struct problem_field f = {url && !web_url_ok(url)                            ? "u"
                                   : referrer && referrer[0] && !web_url_ok(referrer) ? "r"
                                   : screen && screen[0] && !screen_ok(screen)        ? "s"
+                                  : zone && !zone_ok(zone)                           ? "z"
                                                                                      : "l",
                                   "is not allowed (URLs must be http or https, printable, at most 2048 bytes)"};
         http_send_problem_fields(req, 400, "invalid_request", NULL, &f, 1);
@@ -394,7 +407,9 @@ void api_widget_beat(struct http_req *req)
         beat.country = geo.country;
         beat.region = geo.region;
         beat.city = geo.city;
-        beat.time_zone = geo.time_zone;
+        /* The browser's own zone is the visitor's clock; the address's
+         * place is a guess (and DB-IP Lite has no zones). */
+        beat.time_zone = zone ? zone : geo.time_zone;
         beat.device = device;
     }
     if (online_add(req->app->online, &beat) != 0) {

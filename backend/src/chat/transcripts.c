@@ -19,8 +19,13 @@ enum chat_err transcripts_search(struct db_pool *db, const struct transcripts_se
 {
     /* q matches the visitor's name or email, or any message text; LIKE's
      * wildcards in q are escaped so they match themselves. */
-    const char *params[6] = {DB_ID(s->agent_id), s->privileged ? "true" : "false",    s->status ? s->status : "",
-                             s->q ? s->q : "",   s->before ? DB_ID(s->before) : NULL, DB_ID(s->limit)};
+    const char *params[7] = {DB_ID(s->agent_id),
+                             s->privileged ? "true" : "false",
+                             s->status ? s->status : "",
+                             s->q ? s->q : "",
+                             s->before ? DB_ID(s->before) : NULL,
+                             DB_ID(s->limit),
+                             opt(s->country)};
     return chat_err_of(db_query_text(
         db, json,
         "WITH p AS (SELECT '%' || replace(replace(replace($4, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"
@@ -28,6 +33,7 @@ enum chat_err transcripts_search(struct db_pool *db, const struct transcripts_se
         " hits AS (SELECT c.* FROM conversations c, p WHERE" AGENT_SEES
         "  AND ($3 = '' OR ($3 = 'open' AND c.status <> 'closed') OR c.status = $3)"
         "  AND ($5::bigint IS NULL OR c.id < $5::bigint)"
+        "  AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM visitors v WHERE v.id = c.visitor_id AND v.country = $7))"
         "  AND ($4 = '' OR EXISTS (SELECT 1 FROM visitors v WHERE v.id = c.visitor_id"
         "        AND (v.name ILIKE p.pat OR v.email ILIKE p.pat))"
         "      OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind <> 'event'"
@@ -42,7 +48,7 @@ enum chat_err transcripts_search(struct db_pool *db, const struct transcripts_se
         "  'next', CASE WHEN (SELECT count(*) FROM hits) > $6::int"
         "    THEN (SELECT min(id) FROM (SELECT id FROM hits ORDER BY id DESC LIMIT $6::int) y)::text END"
         " )::text",
-        6, params));
+        7, params));
 }
 
 enum chat_err transcripts_for_agent(struct db_pool *db, long long agent_id, int privileged, long long id, char **json)
@@ -63,7 +69,7 @@ enum chat_err transcripts_list(struct db_pool *db, const struct transcripts_filt
 {
     char prio[16];
     snprintf(prio, sizeof(prio), "%d", f->priority);
-    const char *params[14] = {opt(f->status),
+    const char *params[15] = {opt(f->status),
                               f->site_id ? DB_ID(f->site_id) : NULL,
                               f->team_id ? DB_ID(f->team_id) : NULL,
                               f->assignee_id ? DB_ID(f->assignee_id) : NULL,
@@ -76,7 +82,8 @@ enum chat_err transcripts_list(struct db_pool *db, const struct transcripts_filt
                               f->after ? DB_ID(f->after) : NULL,
                               DB_ID(f->limit),
                               f->label_id ? DB_ID(f->label_id) : NULL,
-                              f->priority >= 0 ? prio : NULL};
+                              f->priority >= 0 ? prio : NULL,
+                              opt(f->country)};
     /* q: PostgreSQL full-text search (websearch syntax) over message bodies,
      * served by the GIN index on to_tsvector('simple', body). */
     return chat_err_of(db_query_text(
@@ -97,13 +104,14 @@ enum chat_err transcripts_list(struct db_pool *db, const struct transcripts_filt
         "  AND ($13::bigint IS NULL OR EXISTS (SELECT 1 FROM conversation_labels cl"
         "       WHERE cl.conversation_id = c.id AND cl.label_id = $13::bigint))"
         "  AND ($14::smallint IS NULL OR c.priority = $14::smallint)"
+        "  AND ($15::text IS NULL OR EXISTS (SELECT 1 FROM visitors v WHERE v.id = c.visitor_id AND v.country = $15))"
         "  ORDER BY c.id DESC LIMIT $12::int + 1)"
         " SELECT json_build_object("
         "  'data', coalesce((SELECT json_agg(parley_conversation_json(h, 'agent') ORDER BY h.id DESC)"
         "     FROM (SELECT * FROM hits ORDER BY id DESC LIMIT $12::int) h), '[]'::json),"
         "  'next', CASE WHEN (SELECT count(*) FROM hits) > $12::int THEN"
         "     (SELECT min(id) FROM (SELECT id FROM hits ORDER BY id DESC LIMIT $12::int) x)::text END)::text",
-        14, params));
+        15, params));
 }
 
 enum chat_err transcripts_conversation(struct db_pool *db, long long id, char **json)

@@ -25,6 +25,7 @@ struct transcripts_search {
     const char *q;      /* in the visitor's name or email, or any message text */
     long long before;   /* conversations with smaller ids (the cursor) */
     int limit;          /* 1..100 */
+    const char *country; /* NULL, or the visitor's country (two capitals) */
 };
 
 /* {"conversations": [... with last_message], "next": id text or null}
@@ -45,6 +46,7 @@ struct transcripts_filter {
     const char *q;      /* full-text search (websearch syntax) over message bodies, notes excluded */
     long long label_id; /* carries this label */
     int priority;       /* -1: any; 0 low .. 3 urgent */
+    const char *country; /* NULL, or the visitor's country (two capitals) */
     long long after;    /* the cursor: conversations with smaller ids */
     int limit;          /* 1..100 */
 };

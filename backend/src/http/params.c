@@ -162,3 +162,16 @@ int params_path_id_text(struct http_req *req, const char *what, char out[24])
     snprintf(out, 24, "%lld", id);
     return 0;
 }
+
+int params_country(struct http_req *req, const char *name, char out[3])
+{
+    char v[8];
+    int got = params_query(req, name, v, sizeof(v));
+    out[0] = '\0';
+    if (got <= 0)
+        return got;
+    if (strlen(v) != 2 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z')
+        return params_invalid(req, name, "must be a two-letter country code in capitals, like DE");
+    memcpy(out, v, 3);
+    return 1;
+}

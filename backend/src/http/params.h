@@ -30,6 +30,10 @@ int params_int(struct http_req *req, const char *name, long long min, long long 
  * Returns like params_int. */
 int params_time(struct http_req *req, const char *name, char out[48]);
 
+/* An ISO 3166-1 alpha-2 country code in capitals ("DE"), or "" when
+ * absent. Returns like params_int. */
+int params_country(struct http_req *req, const char *name, char out[3]);
+
 /* true or false; absent is false. Returns like params_int. */
 int params_bool(struct http_req *req, const char *name, int *out);
 

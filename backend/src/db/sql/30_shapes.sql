@@ -87,6 +87,14 @@ LANGUAGE sql IMMUTABLE AS $$
                                                 'city', nullif(city, ''), 'time_zone', nullif(time_zone, '')))
 $$;
 
+-- How many conversations a visitor has had (the console's "3 past
+-- conversations"; not in a conversation's own JSON, where a visitor with
+-- thousands of API conversations would make every export quadratic).
+CREATE OR REPLACE FUNCTION parley_visitor_conversations(visitor bigint) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT count(*) FROM conversations c WHERE c.visitor_id = visitor
+$$;
+
 -- The visitor's context the console's panel and the REST API show beside
 -- identity: location, device, visits and past conversations.
 CREATE OR REPLACE FUNCTION parley_visitor_context_json(v visitors) RETURNS jsonb
@@ -95,8 +103,7 @@ LANGUAGE sql STABLE AS $$
         'location', parley_location_json(v.country, v.region, v.city, v.time_zone),
         'device', v.device,
         'visits', v.visits,
-        'returning', v.visits > 1,
-        'conversations', (SELECT count(*) FROM conversations c WHERE c.visitor_id = v.id))
+        'returning', v.visits > 1)
 $$;
 
 -- The wire shape of a conversation for an audience. The agent's view also
@@ -176,6 +183,7 @@ LANGUAGE sql STABLE AS $$
         'conversation_ids', coalesce((SELECT jsonb_agg(c.id ORDER BY c.id DESC) FROM conversations c
                                        WHERE c.visitor_id = v.id), '[]'::jsonb))
         || parley_visitor_context_json(v)
+        || jsonb_build_object('conversations', parley_visitor_conversations(v.id))
 $$;
 
 -- Wire shapes of the workspace objects (console and REST API).

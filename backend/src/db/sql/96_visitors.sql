@@ -233,7 +233,7 @@ LANGUAGE sql STABLE AS $$
                       ORDER BY c.id DESC LIMIT 1),
         'invitation', (SELECT jsonb_build_object('id', i.id, 'status', i.status) FROM invitations i
                         WHERE i.visitor_id = v.id AND i.status IN ('pending', 'shown')))
-        || parley_visitor_context_json(v)
+        || parley_visitor_context_json(v) || jsonb_build_object('conversations', parley_visitor_conversations(v.id))
 $$;
 
 -- A rule as the admin API shows it, with what its invitations became.
