@@ -19,12 +19,8 @@ enum chat_err transcripts_search(struct db_pool *db, const struct transcripts_se
 {
     /* q matches the visitor's name or email, or any message text; LIKE's
      * wildcards in q are escaped so they match themselves. */
-    const char *params[7] = {DB_ID(s->agent_id),
-                             s->privileged ? "true" : "false",
-                             s->status ? s->status : "",
-                             s->q ? s->q : "",
-                             s->before ? DB_ID(s->before) : NULL,
-                             DB_ID(s->limit),
+    const char *params[7] = {DB_ID(s->agent_id), s->privileged ? "true" : "false",    s->status ? s->status : "",
+                             s->q ? s->q : "",   s->before ? DB_ID(s->before) : NULL, DB_ID(s->limit),
                              opt(s->country)};
     return chat_err_of(db_query_text(
         db, json,

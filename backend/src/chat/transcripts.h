@@ -20,11 +20,11 @@
 /* The console's search; "" or 0 leaves a criterion out. */
 struct transcripts_search {
     long long agent_id;
-    int privileged;     /* supervisor or admin: sees every conversation */
-    const char *status; /* queued, assigned, closed, or open (not closed) */
-    const char *q;      /* in the visitor's name or email, or any message text */
-    long long before;   /* conversations with smaller ids (the cursor) */
-    int limit;          /* 1..100 */
+    int privileged;      /* supervisor or admin: sees every conversation */
+    const char *status;  /* queued, assigned, closed, or open (not closed) */
+    const char *q;       /* in the visitor's name or email, or any message text */
+    long long before;    /* conversations with smaller ids (the cursor) */
+    int limit;           /* 1..100 */
     const char *country; /* NULL, or the visitor's country (two capitals) */
 };
 
@@ -43,12 +43,12 @@ struct transcripts_filter {
     const char *status; /* queued, assigned or closed */
     long long site_id, team_id, assignee_id, visitor_id;
     const char *created_after, *created_before, *closed_after, *closed_before; /* RFC 3339 */
-    const char *q;      /* full-text search (websearch syntax) over message bodies, notes excluded */
-    long long label_id; /* carries this label */
-    int priority;       /* -1: any; 0 low .. 3 urgent */
+    const char *q;       /* full-text search (websearch syntax) over message bodies, notes excluded */
+    long long label_id;  /* carries this label */
+    int priority;        /* -1: any; 0 low .. 3 urgent */
     const char *country; /* NULL, or the visitor's country (two capitals) */
-    long long after;    /* the cursor: conversations with smaller ids */
-    int limit;          /* 1..100 */
+    long long after;     /* the cursor: conversations with smaller ids */
+    int limit;           /* 1..100 */
 };
 
 /* {"data": [...], "next": id text or null} into *json (the caller frees). */
