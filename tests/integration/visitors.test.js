@@ -14,6 +14,7 @@ const { suite } = require('../helpers/suite');
 const { assertJson, assertProblem } = require('../helpers/assert');
 const { createAgent, connectAgent, connectVisitor, waitFor } = require('../helpers/fixtures');
 const { login, request } = require('../helpers/http');
+const { addToken, api } = require('../helpers/api');
 
 const FIXTURE = path.join(__dirname, '..', '..', 'build', 'test', 'geo-fixture.mmdb');
 const env = {
@@ -323,4 +324,22 @@ test('beats are checked before any work: ticket, origin, size, URL scheme, field
   const row = await waitFor(async () => (await fx.pg.query('SELECT title FROM page_views WHERE visitor_id = $1', [v.id])).rows[0]);
   assert.ok(row.title.startsWith('Tab here'), JSON.stringify(row.title.slice(0, 20)));
   assert.equal([...row.title].length, 300);
+});
+
+test('REST API v1: a visitor journey with a conversations:read token, matching the console; the scope is required', async () => {
+  const v = await session(fx.nodes[0], { xff: '203.0.113.5' });
+  assertJson(await beat(fx.nodes[0], { b: v.ticket, v: 1, u: 'https://shop.example/a?utm_medium=cpc', n: 'A', z: 'Europe/Berlin' }), 200);
+  const want = await waitFor(async () => {
+    const c = await context(v.id);
+    return c.visits[0] && c.visits[0].pages.length === 1 && c;
+  });
+  assert.equal(want.visitor.location.time_zone, 'Europe/Berlin', "the browser's zone wins over the database's");
+  const tok = await addToken(fx.pg, { scopes: ['conversations:read'] });
+  const got = assertJson(await api(fx.srv, tok, 'GET', `/api/v1/visitors/${v.id}/journey`), 200);
+  assert.deepEqual(got, want);
+  const res = assertJson(await api(fx.srv, tok, 'GET', `/api/v1/visitors/${v.id}`), 200);
+  assert.equal(res.location.country, 'JP');
+  const none = await addToken(fx.pg, { scopes: ['transcripts:read'] });
+  assert.equal((await api(fx.srv, none, 'GET', `/api/v1/visitors/${v.id}/journey`)).status, 403);
+  assert.equal((await api(fx.srv, tok, 'GET', '/api/v1/visitors/999999999/journey')).status, 404);
 });

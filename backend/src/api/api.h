@@ -98,6 +98,7 @@ void api_v1_transcript(struct http_req *req);
 void api_v1_transcripts_export(struct http_req *req);
 
 /* api_v1_workspace.c */
+void api_v1_visitor_journey(struct http_req *req);
 void api_v1_visitor_get(struct http_req *req);
 void api_v1_agents(struct http_req *req);
 void api_v1_teams(struct http_req *req);

@@ -92,6 +92,7 @@ const struct http_route api_routes[] = {
     {"PATCH", "/api/v1/automation-rules/{id}", api_automation_update},
     {"DELETE", "/api/v1/automation-rules/{id}", api_automation_delete},
     {"GET", "/api/v1/visitors/{id}", api_v1_visitor_get},
+    {"GET", "/api/v1/visitors/{id}/journey", api_v1_visitor_journey},
     {"GET", "/api/v1/agents", api_v1_agents},
     {"GET", "/api/v1/teams", api_v1_teams},
     {"GET", "/api/v1/sites", api_v1_sites},

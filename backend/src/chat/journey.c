@@ -48,7 +48,10 @@ enum chat_err journey_context(struct db_pool *db, const struct actor *agent, lon
     char visits[8], pages[8];
     snprintf(visits, sizeof(visits), "%d", JOURNEY_VISITS);
     snprintf(pages, sizeof(pages), "%d", JOURNEY_PAGES);
-    const char *params[5] = {DB_ID(visitor_id), DB_ID(agent->id), agent->privileged ? "true" : "false", visits, pages};
+    /* An API token reads every visitor (its scope was checked). */
+    int api = agent->kind == ACTOR_API;
+    const char *params[5] = {DB_ID(visitor_id), api ? NULL : DB_ID(agent->id), agent->privileged ? "true" : "false",
+                             visits, pages};
     *json = NULL;
     int rc = db_query_text(
         db, json,
@@ -70,7 +73,7 @@ enum chat_err journey_context(struct db_pool *db, const struct actor *agent, lon
         "     FROM (SELECT * FROM visits x WHERE x.visitor_id = v.id ORDER BY x.started_at DESC LIMIT $4::int) vi"
         "     LEFT JOIN visitors_online o ON o.visit_id = vi.id), '[]'::json))::text"
         " FROM visitors v WHERE v.id = $1::bigint"
-        "   AND (parley_agent_sees_site($2::bigint, $3::boolean, v.site_id)"
+        "   AND ($2::bigint IS NULL OR parley_agent_sees_site($2::bigint, $3::boolean, v.site_id)"
         "        OR EXISTS (SELECT 1 FROM conversations c WHERE c.visitor_id = v.id"
         "                     AND parley_agent_sees(c, $2::bigint, $3::boolean)))",
         5, params);

@@ -31,7 +31,8 @@ enum chat_err journey_online(struct db_pool *db, const struct actor *agent, cons
                              char **json) CHAT_CHECKED;
 
 /* {"visitor": {...}, "visits": [...]} into *json (the caller frees);
- * CHAT_E_NOT_FOUND when there is none the agent sees. */
+ * CHAT_E_NOT_FOUND when there is none the agent sees (an API token,
+ * ACTOR_API, sees every visitor). */
 enum chat_err journey_context(struct db_pool *db, const struct actor *agent, long long visitor_id,
                               char **json) CHAT_CHECKED;
 
