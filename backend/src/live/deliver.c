@@ -344,8 +344,10 @@ void deliver_notification(struct app *app, const char *payload)
         json_t *inv = json_object_get(p, "i");
         if (agent > 0 && json_is_object(inv) && hub_agent_connections(app->hub, agent) > 0) {
             struct ws_frame *f = frame_json(json_pack("{s:s, s:O}", "type", "invitation.updated", "invitation", inv));
-            if (f)
+            if (f) {
                 hub_send_agent(app->hub, agent, f);
+                wsconn_frame_unref(f);
+            }
         }
     } else if (strcmp(e, "site_identity") == 0) {
         long long site = json_integer_value(json_object_get(p, "s"));
