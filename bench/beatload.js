@@ -505,13 +505,15 @@ async function main() {
   if (o.only !== 'steady') {
     progress(`capacity: a page view for each visitor, then ${o.capacity} s of beats over ${o.conns} connections`);
     resetBook();
+    const fvBefore = await flushStats();
     const tv = now();
     await overConns(conns, N, (c, i) => send(c, i, true));
     const viewSecs = (now() - tv) / 1000;
     const viewsOk = book.ok;
     const viewStatus = { ...book.status };
     const viewLat = summarize(book.lat);
-    const viewsCaught = await caughtUp(10000);
+    const viewsCaught = await caughtUp(120000);
+    const viewsWriter = flushDelta(fvBefore, await flushStats(), N);
     resetBook();
     lastSent.fill(0);
     const f0 = await flushStats();
