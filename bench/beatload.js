@@ -541,6 +541,7 @@ async function main() {
         status: viewStatus,
         written_after_s: viewsCaught.after_s,
         lagging: viewsCaught.lagging,
+        writer: viewsWriter,
       },
       seconds: cpu.seconds,
       beats_ok: book.ok,
@@ -722,7 +723,7 @@ function print(r, o) {
     const c = r.capacity;
     out.push(`capacity   (-d ${o.capacity}: beats as fast as ${r.connections} keep-alive connections allow)`);
     out.push(
-      `  page views  ${c.page_views.ok}/${c.page_views.sent} in ${c.page_views.seconds} s (${c.page_views.per_s}/s), ${lat(c.page_views.latency_ms)}; all written ${c.page_views.written_after_s === null ? `NO (${c.page_views.lagging} missing)` : `${c.page_views.written_after_s} s after the last answer`}`,
+      `  page views  ${c.page_views.ok}/${c.page_views.sent} in ${c.page_views.seconds} s (${c.page_views.per_s}/s), ${lat(c.page_views.latency_ms)}; all written ${c.page_views.written_after_s === null ? `NO (${c.page_views.lagging} missing after 120 s)` : `${c.page_views.written_after_s} s after the last answer`} (${c.page_views.writer.calls} flushes, ${c.page_views.writer.total_s} s)`,
     );
     out.push(`  beats       ${c.beats_ok} answered 200 in ${c.seconds} s: ${c.beats_per_s} beats/s`);
     out.push(`  latency     ${lat(c.latency_ms)}`);
