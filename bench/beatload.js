@@ -45,7 +45,10 @@ const HELP = `bench/beatload [options]
   -d D               capacity phase: seconds of beats as fast as C allow  [20]
   -w W               steady phase: seconds                                [60]
   -b B               steady phase: seconds between a visitor's beats      [15]
-  --only PHASE       capacity or steady (default: both, capacity first)
+  --only PHASE       capacity or steady (default: both, capacity first); or writer:
+                     parley_beats_flush called directly with batches of plain beats
+                     of the N online visitors (0.1 to 4 per visitor), each timed twice,
+                     and which of several beats of one visitor in a batch it keeps
   --parleyd PATH     the parleyd binary                                   [$PARLEYD, backend/parleyd]
   --server-env K=V   extra environment for parleyd (repeatable)
   --json             print the report as JSON after the text
@@ -68,7 +71,7 @@ function args() {
     else if (k === '-b') o.beat = num(k, a[++i], 2, 300);
     else if (k === '--only') {
       o.only = a[++i];
-      if (!['capacity', 'steady'].includes(o.only)) throw new Error('--only: capacity or steady');
+      if (!['capacity', 'steady', 'writer'].includes(o.only)) throw new Error('--only: capacity, steady or writer');
     } else if (k === '--parleyd') o.parleyd = a[++i];
     else if (k === '--server-env') {
       const kv = a[++i] || '';
@@ -501,8 +504,44 @@ async function main() {
     env,
   };
 
+  // ---- the writer alone ----
+  if (o.only === 'writer') {
+    progress('writer: a page view for each visitor, then parley_beats_flush called directly');
+    await overConns(conns, N, (c, i) => send(c, i, true));
+    await caughtUp(120000);
+    const batches = [];
+    const flushOnce = async (beats) => {
+      const text = JSON.stringify(beats);
+      const t = now();
+      await pg.query('SELECT count(*) FROM parley_beats_flush($1::jsonb)', [text]);
+      return r1(now() - t);
+    };
+    const plain = (i, at) => ({ v: ids[i], s: site.id, at, k: 'b', u: pageOf(i, pages[i]), n: 'Product', c: false });
+    for (const per of [0.1, 0.5, 1, 2, 4]) {
+      const beats = [];
+      const at = Date.now();
+      const count = Math.round(per * N);
+      for (let j = 0; j < count; j++) beats.push(plain(j % N, at + Math.floor(j / N)));
+      const ms = [await flushOnce(beats), await flushOnce(beats)];
+      batches.push({ beats: count, per_visitor: per, ms });
+      progress(`writer: ${count} beats: ${ms.join(', ')} ms`);
+    }
+    // Four beats of each of (up to) 1,000 visitors, 1 s apart, in one batch.
+    const k = Math.min(N, 1000);
+    const base = Date.now() + 1000; // later than every beat so far: greatest() keeps the one the UPDATE picks
+    const four = [];
+    for (let j = 1; j <= 4; j++) for (let i = 0; i < k; i++) four.push(plain(i, base + j * 1000));
+    await flushOnce(four);
+    const kept = await pg.query(
+      `SELECT round(extract(epoch FROM o.last_beat_at - to_timestamp($2 / 1000.0)))::int AS s, count(*)::int AS n
+         FROM visitors_online o WHERE o.visitor_id = ANY ($1::bigint[]) GROUP BY 1 ORDER BY 1`,
+      [Array.from(ids.subarray(0, k)), base],
+    );
+    report.writer = { batches, four_beats_each: { visitors: k, last_beat_at_seconds_after_base: Object.fromEntries(kept.rows.map((x) => [`+${x.s}`, x.n])) } };
+  }
+
   // ---- phase 1: capacity ----
-  if (o.only !== 'steady') {
+  if (o.only !== 'steady' && o.only !== 'writer') {
     progress(`capacity: a page view for each visitor, then ${o.capacity} s of beats over ${o.conns} connections`);
     resetBook();
     const fvBefore = await flushStats();
@@ -569,7 +608,7 @@ async function main() {
   }
 
   // ---- phase 2: steady state ----
-  if (o.only !== 'capacity') {
+  if (o.only !== 'capacity' && o.only !== 'writer') {
     const B = o.beat;
     const P = Math.max(1, Math.round(60 / B)); // every P-th beat of a visitor is a page view
     progress(`steady: ${N} visitors beating every ${B} s, a page view every ~${P * B} s, for ${o.steady} s`);
@@ -719,6 +758,14 @@ function print(r, o) {
   const out = [];
   out.push(`beatload: ${r.visitors} visitors, ${r.connections} connections${r.parleyd ? `, ${r.parleyd}` : ''}`);
   out.push(`sessions   ${r.visitors} in ${r.sessions.seconds} s (${r.sessions.per_s}/s)`);
+  if (r.writer) {
+    out.push(`writer     parley_beats_flush called directly (${r.visitors} visitors online), ms per call (twice each):`);
+    for (const b of r.writer.batches) out.push(`  ${String(b.beats).padStart(7)} beats (${b.per_visitor} per visitor)  ${b.ms.join(' / ')} ms`);
+    const f = r.writer.four_beats_each;
+    out.push(
+      `  four beats each of ${f.visitors} visitors at +1..+4 s in one batch: last_beat_at became ${JSON.stringify(f.last_beat_at_seconds_after_base)} (visitors by second)`,
+    );
+  }
   if (r.capacity) {
     const c = r.capacity;
     out.push(`capacity   (-d ${o.capacity}: beats as fast as ${r.connections} keep-alive connections allow)`);
