@@ -343,3 +343,26 @@ test('REST API v1: a visitor journey with a conversations:read token, matching t
   assert.equal((await api(fx.srv, none, 'GET', `/api/v1/visitors/${v.id}/journey`)).status, 403);
   assert.equal((await api(fx.srv, tok, 'GET', '/api/v1/visitors/999999999/journey')).status, 404);
 });
+
+test('several beats of one visitor in one write: the latest wins (title, time, widget state)', async () => {
+  const v = await session(fx.nodes[0]);
+  assertJson(await beat(fx.nodes[0], { b: v.ticket, v: 1, u: 'https://shop.example/spa', n: 'Start' }), 200);
+  await waitFor(async () => (await online()).visitors.some((x) => x.visitor_id === v.id), { what: 'online', intervalMs: 300 });
+  // Within one second: one write holds them all, in this order.
+  for (const [n, x] of [
+    ['First', 0],
+    ['Second', 0],
+    ['Third', 1],
+  ]) {
+    assertJson(await beat(fx.nodes[0], { b: v.ticket, u: 'https://shop.example/spa', n, x }), 200);
+  }
+  const row = await waitFor(
+    async () => {
+      const r = (await online()).visitors.find((x) => x.visitor_id === v.id);
+      return r && r.page.title !== 'Start' && r;
+    },
+    { what: 'the beats written', intervalMs: 300 },
+  );
+  assert.equal(row.page.title, 'Third');
+  assert.equal(row.widget_closed, true);
+});

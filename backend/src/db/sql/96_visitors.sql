@@ -75,23 +75,29 @@ DECLARE
     first_at timestamptz;
     x jsonb;
 BEGIN
-    WITH beats AS (SELECT * FROM jsonb_to_recordset(p_beats) AS e(v bigint, s bigint, at bigint, k text, n text,
-                                                                    c boolean))
+    -- One beat per visitor, the latest (an UPDATE ... FROM with several
+    -- matching rows would apply an arbitrary one).
+    WITH beats AS (SELECT DISTINCT ON (e.v) e.*
+                     FROM jsonb_to_recordset(p_beats) AS e(v bigint, s bigint, at bigint, k text, n text, c boolean)
+                    WHERE e.k = 'b' ORDER BY e.v, e.at DESC)
     , upd AS (
         UPDATE visitors_online ol
            SET last_beat_at = greatest(ol.last_beat_at, to_timestamp(bt.at / 1000.0)),
                widget_closed = coalesce(bt.c, false), page_title = coalesce(bt.n, ol.page_title), leaving_at = NULL
           FROM beats bt
-         WHERE bt.k = 'b' AND ol.visitor_id = bt.v AND ol.site_id = bt.s
+         WHERE ol.visitor_id = bt.v AND ol.site_id = bt.s
         RETURNING ol.visitor_id)
-    SELECT array_agg(DISTINCT upd.visitor_id) INTO plain FROM upd;
+    SELECT array_agg(upd.visitor_id) INTO plain FROM upd;
     plain := coalesce(plain, '{}');
 
+    -- The rest in arrival order per visitor (a join, not `= ANY (plain)`,
+    -- which a generic plan evaluates as a scan of the array per beat).
     FOR b IN SELECT e.*, t.ord
-               FROM jsonb_array_elements(p_beats) WITH ORDINALITY AS t(j, ord),
-                    jsonb_to_record(t.j) AS e(v bigint, s bigint, at bigint, k text, u text, n text, r text,
-                                              c boolean, m jsonb, x jsonb)
-              WHERE e.k <> 'b' OR NOT e.v = ANY (plain)
+               FROM jsonb_array_elements(p_beats) WITH ORDINALITY AS t(j, ord)
+               CROSS JOIN LATERAL jsonb_to_record(t.j) AS e(v bigint, s bigint, at bigint, k text, u text, n text,
+                                                            r text, c boolean, m jsonb, x jsonb)
+               LEFT JOIN unnest(plain) AS done(id) ON done.id = e.v AND e.k = 'b'
+              WHERE done.id IS NULL
               ORDER BY e.v, t.ord
     LOOP
         PERFORM pg_advisory_xact_lock(7352, (b.v % 2147483647)::int);
