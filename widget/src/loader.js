@@ -130,9 +130,12 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
     const m = { b: st.b, u, n: d.title.slice(0, 300) };
     if (u != seen) Object.assign(m, { v: 1, r: d.referrer.slice(0, 2048), s: screen.width + 'x' + screen.height, l: navigator.language.slice(0, 35) });
     if (shut()) m.x = 1;
-    if (q) return st.b && navigator.sendBeacon(server + '/api/widget/beat', JSON.stringify(Object.assign(m, { q })));
-    // No ticket yet (or an old one): a session first, once.
-    if (!(st.e > Date.now())) return again ? later() : session().then(() => beat(0, 1), later);
+    if (q) {
+      seen = ''; // leaving: a page restored from the back-forward cache is a view again
+      return st.b && navigator.sendBeacon(server + '/api/widget/beat', JSON.stringify(Object.assign(m, { q })));
+    }
+    // No ticket yet, or an old one: a session (a new one for a new ticket) first, once.
+    if (!(st.e > Date.now())) return again ? later() : (st.e ? renew() : session()).then(() => beat(0, 1), later);
     POST('/api/widget/beat', m)
       .then((r) =>
         r.status == 401 && !again
