@@ -173,8 +173,10 @@ test('the beat interval comes from the server; a single-page app navigation is a
 const inviteBubble = (frame) => frame.locator('.pw-row.pw-inv .pw-bubble');
 
 test('an agent invites: the widget opens by itself, the answer starts a conversation assigned to the agent', async () => {
+  stack.host.config.title = 'Invited by Ana';
   const page = await stack.newPage();
-  const v = await visitorOn(stack.host.url);
+  const v = await waitForTitle('Invited by Ana');
+  stack.host.config.title = '';
   assert.equal(await isOpen(page), false);
 
   const text = 'Hi! Can I help you choose a size?';
