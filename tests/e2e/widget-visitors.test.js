@@ -57,7 +57,7 @@ async function visitorOn(url, what = url) {
       found = (await online()).find((v) => v.page && v.page.url === url);
       return !!found;
     },
-    { timeoutMs: 10000, what: `the visitor on ${what} in /api/visitors/online` },
+    { timeoutMs: 10000, intervalMs: 250, what: `the visitor on ${what} in /api/visitors/online` },
   );
   return found;
 }
@@ -271,7 +271,7 @@ async function waitForTitle(title) {
       found = (await online()).find((v) => v.page && v.page.title === title);
       return !!found;
     },
-    { timeoutMs: 10000, what: `the visitor on "${title}"` },
+    { timeoutMs: 10000, intervalMs: 250, what: `the visitor on "${title}"` },
   );
   return found;
 }

@@ -811,7 +811,8 @@ function addMsg(m, live) {
     seq: m.seq,
     kind: m.kind,
     body: m.body,
-    author: { kind: m.author.kind, name: str(m.author.name, 200) },
+    // (an automatic invitation's message is the system's, with the rule's sender name)
+    author: { kind: m.author.kind, name: str(m.author.name, 200) || (m.meta && str(m.meta.sender_name, 200)) || '' },
     created_at: str(m.created_at, 40),
     client_msg_id: m.client_msg_id,
     files: cleanFiles(m.attachments),
