@@ -223,6 +223,7 @@ test('an agent invites: the widget opens by itself, the answer starts a conversa
   // The visitor sees the conversation: the invitation, then the answer, once each.
   await frame.locator('.pw-receipt').waitFor({ timeout: 10000 });
   assert.deepEqual(await bubbleTexts(frame), [text, 'Yes please, I am between M and L.']);
+  await screenshot(page, 'invite-answered-desktop-en');
   const listed = (await online()).find((x) => x.visitor_id === v.visitor_id);
   assert.equal(listed.chatting, cid);
   await page.context().close();
