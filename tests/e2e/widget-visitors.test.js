@@ -345,6 +345,28 @@ test('a rule invites automatically, not a visitor who closed the widget in this 
     assert.equal(await fb.locator('.pw-inv').count(), 0);
     await a.context().close();
     await b.context().close();
+
+    // Visitor C answers the rule's invitation: the conversation starts with the
+    // rule's message, still from its sender name.
+    stack.host.config.title = 'Rule page C';
+    const c = await stack.newPage({}, { url: `${stack.host.origin}/rule-c` });
+    await waitFor(() => isOpen(c), { timeoutMs: 2 * EVERY * 1000 + 5000, what: 'the rule to open C' });
+    const fc = await widgetFrame(c);
+    await inviteBubble(fc).waitFor({ timeout: 10000 });
+    await fc.locator('#pw-text').fill('Do you have this in blue?');
+    await fc.locator('#pw-text').press('Enter');
+    await fc.locator('.pw-receipt').waitFor({ timeout: 10000 });
+    assert.deepEqual(await bubbleTexts(fc), ['Looking for something? We are here to help.', 'Do you have this in blue?']);
+    assert.equal(await fc.locator('.pw-theirs .pw-author').first().textContent(), 'Acme team');
+    await waitFor(
+      async () => {
+        const list = await as(admin, 'GET', '/api/invitation-rules');
+        const r = list.json.rules.find((x) => x.id === rule.id);
+        return r.stats.sent === 2 && r.stats.accepted === 1;
+      },
+      { what: 'rule stats sent 2, accepted 1' },
+    );
+    await c.context().close();
   } finally {
     await as(admin, 'DELETE', `/api/invitation-rules/${rule.id}`);
     stack.host.config.title = '';

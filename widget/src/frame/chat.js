@@ -563,7 +563,10 @@ export function attach(files) {
   // A file can be the first thing sent: start the conversation as a first message does.
   if (!S.convId && !S.start) {
     S.start = { prechat: {}, offline: !S.online };
-    if (S.invite) S.start.inv = S.invite.id;
+    if (S.invite) {
+      S.start.inv = S.invite.id;
+      inviteFrom = S.invite.sender;
+    }
     persist();
     flush();
   }
@@ -663,7 +666,10 @@ export function discard(cmid) {
 export function startConversation(prechat, firstMessage, offline, inv) {
   forgetConversation();
   S.start = { prechat: cleanPrechat(prechat), offline: !!offline };
-  if (inv) S.start.inv = inv;
+  if (inv) {
+    S.start.inv = inv;
+    inviteFrom = S.invite ? S.invite.sender : '';
+  }
   outbox.add({ body: firstMessage });
   if (prechat.name || prechat.email) S.profile = { name: prechat.name || S.profile.name, email: prechat.email || S.profile.email };
   update({ loaded: true });
@@ -802,6 +808,12 @@ function validMsg(m) {
   );
 }
 
+// An automatic invitation's message is the system's and comes without a
+// name: it keeps the sender name it was shown with (the site's name after a
+// reload, which is what a rule without its own sender name says anyway).
+let inviteFrom = '';
+const systemName = (m) => (m.kind === 'message' && m.author.kind === 'system' ? inviteFrom || S.siteName : '');
+
 function addMsg(m, live) {
   if (!validMsg(m) || m.conversation_id !== S.convId) return;
   if (m.client_msg_id) outbox.remove(m.client_msg_id);
@@ -811,8 +823,7 @@ function addMsg(m, live) {
     seq: m.seq,
     kind: m.kind,
     body: m.body,
-    // (an automatic invitation's message is the system's, with the rule's sender name)
-    author: { kind: m.author.kind, name: str(m.author.name, 200) || (m.meta && str(m.meta.sender_name, 200)) || '' },
+    author: { kind: m.author.kind, name: str(m.author.name, 200) || systemName(m) },
     created_at: str(m.created_at, 40),
     client_msg_id: m.client_msg_id,
     files: cleanFiles(m.attachments),
