@@ -81,7 +81,7 @@ function recordBeats(page) {
 const isOpen = async (page) => (await launcher(page).getAttribute('aria-expanded')) === 'true';
 
 test('a page view on another origin reaches the server; a second page makes a journey of two', async () => {
-  const page = await stack.newPage();
+  const page = await stack.newPage({ timezoneId: 'America/Sao_Paulo' });
   const beats = recordBeats(page);
   stack.host.config.title = 'Acme Outdoor';
   const v = await visitorOn(stack.host.url);
@@ -100,6 +100,8 @@ test('a page view on another origin reaches the server; a second page makes a jo
   assert.equal(first.body.n, 'Acme Outdoor');
   assert.equal(first.body.s, await page.evaluate(() => `${screen.width}x${screen.height}`));
   assert.equal(first.body.l, 'en-US');
+  assert.equal(first.body.z, 'America/Sao_Paulo');
+  assert.equal(v.location.time_zone, 'America/Sao_Paulo', "the visitor's local time comes from the browser");
   assert.equal(typeof first.body.b, 'string');
   assert.equal(first.body.x, undefined);
 

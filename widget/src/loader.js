@@ -65,9 +65,10 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
   // Closed by the visitor in this browser session: no invitation opens it.
   const shut = () => attempt(() => sessionStorage.getItem(KEY));
 
-  // ---- events for the page: parley('on', name, fn); a throwing handler stops no other ----
+  // ---- events for the page: parley('on', name, fn); each handler on its own
+  // task, so that a throwing one stops no other ----
   const handlers = { ready: [], open: [], close: [], message: [], unread: [] };
-  const emit = (ev, data) => handlers[ev].forEach((fn) => queueMicrotask(() => fn(data)));
+  const emit = (ev, data) => handlers[ev].forEach((fn) => setTimeout(fn, 0, data));
 
   // ---- state ----
   let color, side, text; // validated settings, once loaded
@@ -127,7 +128,14 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
     const st = load();
     const u = location.href.slice(0, 2048);
     const m = { b: st.b, u, n: d.title.slice(0, 300) };
-    if (u != seen) Object.assign(m, { v: 1, r: d.referrer.slice(0, 2048), s: screen.width + 'x' + screen.height, l: navigator.language.slice(0, 35) });
+    if (u != seen)
+      Object.assign(m, {
+        v: 1,
+        r: d.referrer.slice(0, 2048),
+        s: screen.width + 'x' + screen.height,
+        l: navigator.language.slice(0, 35),
+        z: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      });
     if (shut()) m.x = 1;
     if (q) {
       seen = ''; // leaving: a page restored from the back-forward cache is a view again
@@ -196,7 +204,7 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
 
   w.addEventListener('message', (e) => {
     const m = e.data;
-    if (!frame || e.origin != server || e.source != frame.contentWindow || !m || m.parley != 1) return;
+    if (!frame || e.origin != server || e.source != frame.contentWindow || m.parley != 1) return;
     const type = m.type;
     if (type == 'hello') {
       frameUp = 1;
@@ -236,7 +244,7 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
     return launcher.appendChild(svg);
   };
 
-  const FONT = 'system-ui,-apple-system,"Segoe UI",Roboto,sans-serif';
+  const FONT = 'system-ui,sans-serif'; // (the platform's own UI font everywhere that matters now)
   const SHADOW = 'box-shadow:0 6px 20px rgba(15,23,42,.25),0 2px 6px rgba(15,23,42,.12);';
   const reduced = () => w.matchMedia('(prefers-reduced-motion: reduce)').matches;
   const mobile = () => w.innerWidth <= 480;
@@ -262,8 +270,8 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
     setAttrs(launcher, { 'aria-label': t, 'aria-expanded': isOpen });
     show(iconOpen, !isOpen);
     show(iconClose, isOpen);
-    if (label) show(label, !isOpen, 'inline');
-    show(badge, unread && !isOpen, 'flex');
+    if (label) show(label, !isOpen); // (a flex item: block or inline is all one)
+    show(badge, unread && !isOpen);
   };
 
   const setUnread = (n) => {
@@ -331,7 +339,7 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
     badge = el(
       'span',
       `position:absolute;top:-4px;${side}:-4px;min-width:22px;height:22px;padding:0 6px;box-sizing:border-box;border-radius:11px;background:#ef4444;` +
-        `color:#fff;font:700 12px/22px ${FONT};display:none;align-items:center;justify-content:center;box-shadow:0 0 0 2px #fff;`,
+        `color:#fff;font:700 12px/22px ${FONT};display:none;text-align:center;box-shadow:0 0 0 2px #fff;`,
       launcher,
     );
     badge.setAttribute('aria-hidden', 'true');
@@ -355,11 +363,11 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
       .then((j) => {
         // Settings are validated before any use.
         const s = (j && j.settings) || {};
-        const lang = /^(en|zh-CN)$/.test(s.language) ? s.language : navigator.language;
         color = /^#[0-9a-fA-F]{6}$/.test(s.color) ? s.color : '#4f46e5';
         side = s.position == 'left' ? 'left' : 'right';
         text = str(s.launcher_text, 40).trim();
-        zh = /^zh/i.test(lang);
+        // the site's language, else the browser's
+        zh = s.language == 'zh-CN' || (s.language != 'en' && /^zh/i.test(navigator.language));
         draw();
         // A conversation in progress: connect now, so that replies show
         // up as unread on the launcher.
