@@ -375,6 +375,30 @@ test('a rule invites automatically, not a visitor who closed the widget in this 
   }
 });
 
+test('a ticket the server refuses (401) gets one new session, then the beats go on', async () => {
+  const page = await stack.newPage({}, { url: `${stack.host.origin}/stale` });
+  await visitorOn(`${stack.host.origin}/stale`);
+  // A stored ticket that is still "unexpired" here but not valid there.
+  await page.evaluate((key) => {
+    const rec = JSON.parse(localStorage.getItem(key));
+    localStorage.setItem(key, JSON.stringify({ ...rec, b: 'not-a-ticket' }));
+  }, `parley:${stack.site.key}`);
+  const seen = [];
+  page.on('response', (r) => {
+    const u = r.url();
+    if (u.endsWith('/api/widget/beat') || u.endsWith('/api/widget/session')) seen.push(`${u.endsWith('/beat') ? 'beat' : 'session'} ${r.status()}`);
+  });
+  stack.host.config.title = 'Stale ticket';
+  await page.goto(`${stack.host.origin}/stale-2`);
+  const v = await waitForTitle('Stale ticket');
+  stack.host.config.title = '';
+  assert.deepEqual(seen.slice(0, 3), ['beat 401', 'session 200', 'beat 200']);
+  const rec = await page.evaluate((key) => JSON.parse(localStorage.getItem(key)), `parley:${stack.site.key}`);
+  assert.notEqual(rec.b, 'not-a-ticket', 'the new ticket is stored');
+  assert.equal(v.pages_this_visit, 2, 'the same visitor, one visit');
+  await page.context().close();
+});
+
 test("pagehide's beacon takes the visitor off the online list at once", async () => {
   const page = await stack.newPage({}, { url: `${stack.host.origin}/leaving` });
   const beats = recordBeats(page);
