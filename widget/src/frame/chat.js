@@ -61,6 +61,7 @@ export const S = {
   rated: false,
   files: { up: false }, // the site's upload limits: {up, max_bytes, types}
   uploads: [], // files being checked or uploaded: {key, file, sent, total, error, max, x}
+  invite: null, // an invitation shown before any conversation: {id, message, sender, agent, at}
 };
 
 // ---- rendering ----
@@ -185,6 +186,13 @@ function cleanAttrs(a) {
   return out;
 }
 
+// A conversation.start waiting for the socket, as kept by the loader.
+function cleanStart(s) {
+  const start = { prechat: cleanPrechat(s.prechat), offline: s.offline === true };
+  if (Number.isInteger(s.inv) && s.inv > 0) start.inv = s.inv;
+  return start;
+}
+
 function cleanPrechat(p) {
   const out = {};
   if (p && typeof p === 'object')
@@ -209,7 +217,7 @@ function onHostMessage(e) {
         .map((x) => fileFields({ cmid: x.cmid, body: x.body, at: int(x.at) }, cleanFiles(x.files))),
     );
     let start = null;
-    if (m.start && typeof m.start === 'object') start = { prechat: cleanPrechat(m.start.prechat), offline: m.start.offline === true };
+    if (m.start && typeof m.start === 'object') start = cleanStart(m.start);
     update({
       inited: true,
       token: str(m.token, 128) || null,
@@ -230,9 +238,14 @@ function onHostMessage(e) {
   } else if (m.type === 'open') {
     update({ open: true });
     if (S.siteLoaded && !S.convId && !S.start) loadSite();
+    getInvitation();
     focusSoon();
+  } else if (m.type === 'invite') {
+    // The loader heard of an invitation (and opened the widget).
+    getInvitation();
   } else if (m.type === 'close') {
     update({ open: false });
+    dismissInvitation();
   } else if (m.type === 'fail') {
     // The loader could not get a visitor session (e.g. this origin is not
     // allowed for the site, or an identity is required).
@@ -361,7 +374,10 @@ async function doResume() {
     if (!S.convId && !S.start) {
       const r = await sock.request({ type: 'conversations.list' });
       const open = (r.conversations || []).find((c) => c && c.status !== 'closed');
-      if (open) adopt(open);
+      if (open) {
+        S.invite = null;
+        adopt(open);
+      } else getInvitation();
     }
     flushVisitor();
     if (S.convId) await syncNow();
@@ -417,6 +433,7 @@ export async function flush() {
     if (starting) return;
     const start = S.start;
     const frame = { type: 'conversation.start', prechat: start.prechat };
+    if (start.inv) frame.invitation_id = start.inv;
     if (S.page) frame.page_url = S.page;
     if (S.ref) frame.referrer = S.ref;
     if (start.offline) frame.offline = true;
@@ -430,6 +447,8 @@ export async function flush() {
         // A refused field (should not happen: the form is validated):
         // try once more without the optional page details.
         if (code === 'invalid_field') S.page = S.ref = '';
+        // The invitation was taken back or answered in another tab: a plain start.
+        if (code === 'invitation_not_found' || code === 'invitation_used') delete start.inv;
         setTimeout(flush, 1000 * startErrors);
       }
       return;
@@ -448,14 +467,52 @@ export async function flush() {
     } catch (e) {
       /* the next resume fills it in */
     }
+    // The invitation is the conversation's first message now.
+    update({ invite: null });
   }
   outbox.flush();
+}
+
+// ---- invitations (an agent, or a rule of the site, wrote first) ----
+let inviteAsked = false;
+async function getInvitation() {
+  if (!sock.isOpen || !S.open || S.convId || S.start || S.invite || inviteAsked) return;
+  inviteAsked = true;
+  try {
+    const r = await sock.request({ type: 'invitation.get' });
+    const i = r.invitation;
+    if (!i || !Number.isInteger(i.id) || typeof i.message !== 'string' || S.convId || S.start) return;
+    update({
+      invite: {
+        id: i.id,
+        message: i.message.slice(0, 1000),
+        sender: str(i.sender_name, 200) || (i.agent && str(i.agent.name, 200)) || S.siteName,
+        agent: !!i.agent,
+        at: str(i.created_at, 40),
+      },
+    });
+    focusSoon();
+  } catch (e) {
+    /* none for now: the next open or beat asks again */
+  } finally {
+    inviteAsked = false;
+  }
+}
+
+// The visitor closed the widget without answering: the invitation counts as ignored.
+function dismissInvitation() {
+  const inv = S.invite;
+  if (!inv || S.convId || S.start) return;
+  update({ invite: null });
+  sock.request({ type: 'invitation.dismiss', invitation_id: inv.id }).catch(() => {});
 }
 
 // ---- actions from the UI ----
 export function send(body) {
   body = body.replace(/\s+$/, '');
   if (!body.trim()) return;
+  // The answer to an invitation starts the conversation.
+  if (S.invite && !S.convId && !S.start) return startConversation({}, body.trim(), !S.online, S.invite.id);
   stopTyping();
   outbox.add({ body });
   flush();
@@ -506,6 +563,10 @@ export function attach(files) {
   // A file can be the first thing sent: start the conversation as a first message does.
   if (!S.convId && !S.start) {
     S.start = { prechat: {}, offline: !S.online };
+    if (S.invite) {
+      S.start.inv = S.invite.id;
+      inviteFrom = S.invite.sender;
+    }
     persist();
     flush();
   }
@@ -602,9 +663,13 @@ export function discard(cmid) {
   outbox.remove(cmid);
 }
 
-export function startConversation(prechat, firstMessage, offline) {
+export function startConversation(prechat, firstMessage, offline, inv) {
   forgetConversation();
   S.start = { prechat: cleanPrechat(prechat), offline: !!offline };
+  if (inv) {
+    S.start.inv = inv;
+    inviteFrom = S.invite ? S.invite.sender : '';
+  }
   outbox.add({ body: firstMessage });
   if (prechat.name || prechat.email) S.profile = { name: prechat.name || S.profile.name, email: prechat.email || S.profile.email };
   update({ loaded: true });
@@ -631,6 +696,7 @@ export async function rate(rating, comment) {
 }
 
 export function newConversation() {
+  S.invite = null;
   forgetConversation();
   persist();
 }
@@ -670,6 +736,7 @@ function onEvent(m) {
         persist();
       } else if (!S.start && c.status !== 'closed' && (!S.convId || (S.conv && S.conv.status === 'closed'))) {
         // Another tab of this visitor started a conversation.
+        S.invite = null;
         adopt(c);
         syncNow().catch(() => {});
       }
@@ -741,6 +808,12 @@ function validMsg(m) {
   );
 }
 
+// An automatic invitation's message is the system's and comes without a
+// name: it keeps the sender name it was shown with (the site's name after a
+// reload, which is what a rule without its own sender name says anyway).
+let inviteFrom = '';
+const systemName = (m) => (m.kind === 'message' && m.author.kind === 'system' ? inviteFrom || S.siteName : '');
+
 function addMsg(m, live) {
   if (!validMsg(m) || m.conversation_id !== S.convId) return;
   if (m.client_msg_id) outbox.remove(m.client_msg_id);
@@ -750,7 +823,7 @@ function addMsg(m, live) {
     seq: m.seq,
     kind: m.kind,
     body: m.body,
-    author: { kind: m.author.kind, name: str(m.author.name, 200) },
+    author: { kind: m.author.kind, name: str(m.author.name, 200) || systemName(m) },
     created_at: str(m.created_at, 40),
     client_msg_id: m.client_msg_id,
     files: cleanFiles(m.attachments),

@@ -83,6 +83,8 @@ const en = {
   rejected: 'This file was refused by the security check',
   netErr: 'Upload failed: check your connection',
   upFailed: 'The file could not be sent',
+  reply: 'Write a reply…',
+  yourReply: 'Your reply',
 };
 
 const zh = {
@@ -161,6 +163,8 @@ const zh = {
   rejected: '文件未通过安全检查',
   netErr: '上传失败：请检查网络连接',
   upFailed: '文件发送失败',
+  reply: '输入回复…',
+  yourReply: '你的回复',
 };
 
 export let lang = 'en';

@@ -285,7 +285,7 @@ function formFields(offline) {
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-function PrechatForm({ offline }) {
+function PrechatForm({ offline, inv }) {
   const fields = formFields(offline);
   const [values, setValues] = useState(() => {
     const v = {};
@@ -320,7 +320,7 @@ function PrechatForm({ offline }) {
       if (el) el.focus();
       return;
     }
-    startConversation(out, message.trim(), offline);
+    startConversation(out, message.trim(), offline, inv);
   };
 
   return (
@@ -352,7 +352,7 @@ function PrechatForm({ offline }) {
         </div>
       ))}
       <div class="pw-field">
-        <label for="pw-first">{offline ? t('message') : t('howHelp')}</label>
+        <label for="pw-first">{inv ? t('yourReply') : offline ? t('message') : t('howHelp')}</label>
         <textarea
           id="pw-first"
           rows={3}
@@ -371,7 +371,7 @@ function PrechatForm({ offline }) {
         )}
       </div>
       <button type="submit" class="pw-btn">
-        {offline ? t('leave') : t('start')}
+        {inv ? t('send') : offline ? t('leave') : t('start')}
         <IconSend />
       </button>
     </form>
@@ -425,9 +425,11 @@ function ChatHeader() {
   const [confirm, setConfirm] = useState(false);
   const c = S.conv;
   const agent = c && c.status === 'bot' && c.bot ? c.bot.name : c && c.assignee && c.status !== 'queued' ? c.assignee.name : '';
-  const title = agent || S.siteName || t('team');
+  const inv = !c && S.invite;
+  const title = agent || (inv && inv.sender) || S.siteName || t('team');
   let sub = t('replies');
-  if (c && c.status === 'closed') sub = t('ended');
+  if (inv && inv.agent) sub = t('agentHere');
+  else if (c && c.status === 'closed') sub = t('ended');
   else if (c && c.status === 'assigned') sub = t('agentHere');
   else if (c && c.status === 'bot') sub = t('botHere');
   else if ((c && c.offline) || (!c && S.start && S.start.offline)) sub = t('away');
@@ -508,6 +510,10 @@ function Messages() {
   const atBottom = useRef(true);
   const c = S.conv;
   const items = [];
+  // An invitation is the first message until the conversation's own arrive.
+  const inv = S.invite;
+  if (inv && !S.msgs.length)
+    items.push({ kind: 'message', author: { kind: 'agent', name: inv.sender }, body: inv.message, created_at: inv.at, key: 'inv', inv: true });
   for (const m of S.msgs) items.push(m);
   for (const p of outbox.items) items.push({ pending: p, kind: 'message', author: { kind: 'visitor' }, body: p.body, files: p.files, key: p.cmid });
 
@@ -577,7 +583,7 @@ function Messages() {
     }
     rows.push(
       <li
-        class={`pw-row ${mine ? 'pw-mine' : 'pw-theirs'}${first ? ' pw-first' : ''}${last ? ' pw-last' : ''}${p ? ' pw-pending' : ''}`}
+        class={`pw-row ${mine ? 'pw-mine' : 'pw-theirs'}${first ? ' pw-first' : ''}${last ? ' pw-last' : ''}${p ? ' pw-pending' : ''}${m.inv ? ' pw-inv' : ''}`}
         key={m.key || m.client_msg_id || m.id}
         data-seq={m.seq}
       >
@@ -688,7 +694,7 @@ function Composer() {
         ref={area}
         rows={1}
         maxLength={4000}
-        placeholder={t('write')}
+        placeholder={S.invite && !S.convId ? t('reply') : t('write')}
         value={text}
         data-autofocus=""
         onInput={(e) => {
@@ -784,6 +790,9 @@ function Closed() {
 
 const dragsFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types).includes('Files');
 
+/** An invitation is answered through the pre-chat form when a field is required or nobody is online. */
+const inviteForm = () => S.invite && !S.convId && !S.start && (!S.online || S.settings.prechat_fields.some((f) => f.required));
+
 function Chat() {
   const [drag, setDrag] = useState(false);
   const closed = S.conv && S.conv.status === 'closed';
@@ -812,7 +821,16 @@ function Chat() {
       <ChatHeader />
       <Banner />
       <Messages />
-      {closed ? <Closed /> : <Composer />}
+      {closed ? (
+        <Closed />
+      ) : inviteForm() ? (
+        // The site needs details first (or nobody is online): the form answers the invitation.
+        <div class="pw-invform">
+          <PrechatForm offline={!S.online} inv={S.invite.id} />
+        </div>
+      ) : (
+        <Composer />
+      )}
       {drag && can && (
         <div class="pw-drop" aria-hidden="true">
           <span>
@@ -864,7 +882,7 @@ function App() {
       </div>
     );
   }
-  const chat = !!(S.convId || S.start);
+  const chat = !!(S.convId || S.start || S.invite);
   return (
     <div class={`pw${S.open ? ' pw-open' : ''}`}>
       {chat ? <Chat /> : <Home />}
