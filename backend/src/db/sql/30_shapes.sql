@@ -43,6 +43,9 @@ LANGUAGE sql STABLE AS $$
                         WHEN 'visitor' THEN (SELECT v.name FROM visitors v WHERE v.id = m.author_id)
                         WHEN 'api' THEN (SELECT t.name FROM api_tokens t WHERE t.id = m.author_id)
                         WHEN 'bot' THEN (SELECT b.name FROM bots b WHERE b.id = m.author_id)
+                        -- A system message speaking for someone (an invitation
+                        -- rule's sender name); event lines have none.
+                        WHEN 'system' THEN m.meta->>'sender_name'
                     END),
         'body', m.body,
         'attachments', m.attachments,
