@@ -37,7 +37,7 @@ const { startParleyd, runParleyd } = require(path.join(REPO_ROOT, 'tests', 'help
 const { createTeam, createSite, createAgent } = require(path.join(REPO_ROOT, 'tests', 'helpers', 'fixtures'));
 const { login } = require(path.join(REPO_ROOT, 'tests', 'helpers', 'http'));
 
-const CLK_TCK = 100; // USER_HZ: /proc/<pid>/stat times are in 1/100 s
+const { CLK_TCK, procCpu, treeCpu, machineCpu } = require('./proc');
 const ORIGIN = 'https://shop.example';
 const HELP = `bench/beatload [options]
   -n N               visitors (widget sessions)                           [10000]
@@ -98,32 +98,6 @@ const r2 = (v) => (v === null || v === undefined ? null : Math.round(v * 100) / 
 
 // ---- /proc ------------------------------------------------------------------
 
-function procCpu(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
-/** utime+stime of a process and its direct children (PostgreSQL's postmaster and backends). */
-function treeCpu(root) {
-  let total = procCpu(root) || 0;
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === root) total += (Number(f[11]) + Number(f[12])) / CLK_TCK;
-    } catch {
-      /* gone */
-    }
-  }
-  return total;
-}
-
 function rssMiB(pid) {
   try {
     const m = /^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -133,21 +107,14 @@ function rssMiB(pid) {
   }
 }
 
-/** Busy and total jiffies of the whole machine. */
-function machine() {
-  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const busy = f[0] + f[1] + f[2] + f[5] + f[6];
-  return { busy, total: busy + f[3] + f[4] + (f[7] || 0) };
-}
-
 /** CPU meters over a window: parleyd, PostgreSQL, this process, the machine. */
 function meter(srvPid, pgPid) {
   const t0 = now();
-  const a = { srv: procCpu(srvPid), pg: treeCpu(pgPid), self: process.cpuUsage(), m: machine() };
+  const a = { srv: procCpu(srvPid), pg: treeCpu(pgPid), self: process.cpuUsage(), m: machineCpu() };
   return () => {
     const secs = (now() - t0) / 1000;
     const self = process.cpuUsage(a.self);
-    const m = machine();
+    const m = machineCpu();
     const srv = procCpu(srvPid) - a.srv;
     const pg = treeCpu(pgPid) - a.pg;
     const client = (self.user + self.system) / 1e6;

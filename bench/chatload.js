@@ -21,7 +21,7 @@ const REPO_ROOT = path.resolve(__dirname, '..');
 const WebSocket = require(path.join(REPO_ROOT, 'node_modules', 'ws'));
 
 const MiB = 1024 * 1024;
-const CLK_TCK = 100; // USER_HZ on Linux: /proc/<pid>/stat times are in 1/100 s
+const { CLK_TCK, procCpu, treeCpu, machineCpu } = require('./proc');
 
 // ---- options -----------------------------------------------------------------
 
@@ -355,48 +355,6 @@ function procStatus(pid) {
     };
     const t = /^Threads:\s+(\d+)/m.exec(s);
     return { rss: kb('VmRSS'), hwm: kb('VmHWM'), threads: t ? Number(t[1]) : null };
-  } catch {
-    return null;
-  }
-}
-
-/** utime+stime of a process in seconds, or null. */
-function procCpu(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds of a process and all its direct children (PostgreSQL's backends). */
-function treeCpu(rootPid) {
-  if (!rootPid) return null;
-  let total = procCpu(rootPid);
-  if (total === null) return null;
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === rootPid) total += (Number(f[11]) + Number(f[12])) / CLK_TCK;
-    } catch {
-      /* gone */
-    }
-  }
-  return total;
-}
-
-/** Jiffies of the whole machine from /proc/stat: { busy, idle, steal, total }. */
-function machineCpu() {
-  try {
-    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
-    const f = line.trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
-    const busy = user + nice + system + irq + softirq;
-    return { busy, idle: idle + iowait, steal: steal || 0, total: busy + idle + iowait + (steal || 0) };
   } catch {
     return null;
   }

@@ -184,10 +184,7 @@ void api_widget_session(struct http_req *req)
     /* Each session may create a visitor row: bound how fast one address can. */
     int wait = ratelimit_take(req->app->session_rate, http_remote_ip(req), clock_now());
     if (wait > 0) {
-        char retry[16];
-        snprintf(retry, sizeof(retry), "%d", wait);
-        http_add_header(req, "Retry-After", retry);
-        http_send_problem(req, 429, "rate_limited", "too many new visitor sessions from this address");
+        http_send_rate_limited(req, wait, "too many new visitor sessions from this address");
         goto done;
     }
     if (jfield_only(body, fields, &err) != 0 ||
@@ -368,10 +365,7 @@ void api_widget_beat(struct http_req *req)
     snprintf(key, sizeof(key), "b%lld", visitor);
     int wait = ratelimit_take(req->app->beat_rate, key, clock_now());
     if (wait > 0) {
-        char retry[16];
-        snprintf(retry, sizeof(retry), "%d", wait);
-        http_add_header(req, "Retry-After", retry);
-        http_send_problem(req, 429, "rate_limited", "too many beats from this visitor");
+        http_send_rate_limited(req, wait, "too many beats from this visitor");
         goto done;
     }
     /* A title is whatever the page says: kept as text, cut to its bound,

@@ -11,7 +11,7 @@
 int bearer_authenticate(struct http_req *req, struct apitoken *out)
 {
     const char *auth = http_header(req, "Authorization");
-    char key[32], retry[16];
+    char key[32];
 
     memset(out, 0, sizeof(*out));
     if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !token_well_formed(APITOKEN_PREFIX, auth + 7)) {
@@ -32,9 +32,7 @@ int bearer_authenticate(struct http_req *req, struct apitoken *out)
     snprintf(key, sizeof(key), "t%lld", out->id);
     int wait = ratelimit_take(req->app->api_rate, key, clock_now());
     if (wait > 0) {
-        snprintf(retry, sizeof(retry), "%d", wait);
-        http_add_header(req, "Retry-After", retry);
-        http_send_problem(req, 429, "rate_limited", "this token made too many requests; wait and retry");
+        http_send_rate_limited(req, wait, "this token made too many requests; wait and retry");
         return -1;
     }
     return 0;

@@ -192,6 +192,14 @@ static void send_problem(struct http_req *req, int status, const char *slug, con
     free(text);
 }
 
+void http_send_rate_limited(struct http_req *req, int seconds, const char *detail)
+{
+    char retry[16];
+    snprintf(retry, sizeof(retry), "%d", seconds);
+    http_add_header(req, "Retry-After", retry);
+    http_send_problem(req, 429, "rate_limited", detail);
+}
+
 void http_send_problem_fields(struct http_req *req, int status, const char *slug, const char *detail,
                               const struct problem_field *fields, size_t nfields)
 {

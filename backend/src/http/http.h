@@ -84,6 +84,9 @@ void http_send_problem_members(struct http_req *req, int status, const char *slu
 void http_send_problem_fields(struct http_req *req, int status, const char *slug, const char *detail,
                               const struct problem_field *fields, size_t nfields);
 
+/* 429 rate_limited with Retry-After: seconds (and detail). */
+void http_send_rate_limited(struct http_req *req, int seconds, const char *detail);
+
 /* Sends a body of the given type (len bytes). */
 void http_send_body(struct http_req *req, int status, const char *content_type, const char *body, size_t len);
 
