@@ -14,6 +14,7 @@
 import * as automation from './words/automation.js';
 import * as escalation from './words/escalation.js';
 import * as sla from './words/sla.js';
+import * as visitors from './words/visitors.js';
 
 const en = {
   changePassword: 'Change password',
@@ -753,7 +754,7 @@ const zh = {
 };
 
 // Each area of the console keeps its words in a file of its own (lib/words).
-for (const area of [escalation, sla, automation]) {
+for (const area of [escalation, sla, automation, visitors]) {
   Object.assign(en, area.en);
   Object.assign(zh, area.zh);
 }

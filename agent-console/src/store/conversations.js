@@ -83,6 +83,8 @@ export async function loadClosed({ more = false } = {}) {
   const q = S.closed.q.trim();
   const params = new URLSearchParams({ status: 'closed', limit: '30' });
   if (q) params.set('q', q);
+  const country = S.listFilter.country;
+  if (country) params.set('country', country);
   if (more && S.closed.next) params.set('before', S.closed.next);
   S.closed.loading = true;
   S.closed.error = null;
@@ -90,7 +92,7 @@ export async function loadClosed({ more = false } = {}) {
   const want = q;
   try {
     const r = await get(`/api/conversations?${params}`);
-    if (S.closed.q.trim() !== want) return;
+    if (S.closed.q.trim() !== want || S.listFilter.country !== country) return;
     for (const c of r.conversations) {
       const known = S.convs.get(c.id);
       if (!known || known.status === 'closed') upsertConv(c);

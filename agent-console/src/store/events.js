@@ -22,6 +22,7 @@ import { canSeeAdmin, navigate, openList, pageActive, toast } from './view.js';
 import { loadWorkspace, onPresence } from './workspace.js';
 import { boardEvent } from './board.js';
 import { slaSawMessage } from './sla.js';
+import { onInvitationUpdated } from './visitors.js';
 
 /** Everything to do once the socket is (re)authenticated: list, resend, catch up. */
 export async function onOpen(ack) {
@@ -94,6 +95,8 @@ export function onEvent(m) {
       return onPresence(m);
     case 'resync':
       return resync();
+    case 'invitation.updated':
+      return onInvitationUpdated(m);
     default:
   }
 }

@@ -15,6 +15,7 @@
 //   webhooks.js       the admins' notice of webhook endpoints the server disabled
 //   session.js        boot, login, logout, session end
 //   sla.js            SLA clocks (replies seen stop them locally)   board.js  the supervisors' live board
+//   visitors.js       who is online (polled), invitations, a visitor's context and journey
 
 export { S, subscribe, isPrivileged, isAdmin } from './state.js';
 export { reconnectNow } from './socket.js';
@@ -30,8 +31,10 @@ export { typing, markRead, unreadCount, totalUnread } from './reading.js';
 export { accept, closeConv, reopen, transfer } from './actions.js';
 export { PRIORITIES, priorityText, myRole, isParticipant, peopleActions, watching, inviteAgent, escalateConv, joinConv } from './participants.js';
 export { takeConv, leaveConv, setPriority, setLabels, showConv, othersViewing, loadLabels, labelOf } from './participants.js';
-export { setListFilter, filterActive, filterConvs, agentName, labelName } from './participants.js';
+export { setListFilter, filterActive, filterConvs, agentName, labelName, listCountries } from './participants.js';
 export { noteEndpoints, noteEndpoint, forgetEndpoint, hookNoticeHidden, hideHookNotice } from './webhooks.js';
 export { boot, login, logout } from './session.js';
 export { slaClock } from './sla.js';
 export { watchBoard, refreshBoard } from './board.js';
+export { watchOnline, refreshOnline, setOnlineFilter, onlineFilterActive, inviteVisitor, openVisitorConv } from './visitors.js';
+export { loadVisitorContext, loadGeo } from './visitors.js';

@@ -9,7 +9,7 @@
 import { isolate } from '../../../ui-shared/bidi.js';
 import { get } from '../lib/api.js';
 import { t } from '../lib/i18n.js';
-import { upsertConv } from './conversations.js';
+import { loadClosed, upsertConv } from './conversations.js';
 import { syncConv } from './messages.js';
 import { isOpen, request } from './socket.js';
 import { S, changed, isPrivileged } from './state.js';
@@ -301,17 +301,34 @@ export function labelOf(l) {
 // --------------------------------------------------------------- list filter
 
 export function setListFilter(f) {
+  const country = S.listFilter.country;
   S.listFilter = { ...S.listFilter, ...f };
   changed();
+  // The closed list is the server's (GET /api/conversations?country=); the open ones are filtered here.
+  if (S.listFilter.country !== country && S.view.list === 'closed') loadClosed();
 }
 
-export const filterActive = () => !!(S.listFilter.priority || S.listFilter.label);
+export const filterActive = () => !!(S.listFilter.priority || S.listFilter.label || S.listFilter.country);
+
+/** The country of a conversation's visitor ("DE"), or ''. */
+export const countryOf = (c) => (c && c.visitor && c.visitor.location && c.visitor.location.country) || '';
+
+/** The countries of the conversations the console knows (and the one filtered by), sorted. */
+export function listCountries() {
+  const set = new Set();
+  for (const c of S.convs.values()) if (countryOf(c)) set.add(countryOf(c));
+  if (S.listFilter.country) set.add(S.listFilter.country);
+  return [...set].sort();
+}
 
 /** The conversations of a list that pass the filter. */
 export function filterConvs(items) {
-  const { priority, label } = S.listFilter;
-  if (!priority && !label) return items;
+  const { priority, label, country } = S.listFilter;
+  if (!priority && !label && !country) return items;
   return items.filter(
-    (c) => (!priority || (c.priority || 'normal') === priority) && (!label || (Array.isArray(c.labels) && c.labels.some((l) => l.id === label))),
+    (c) =>
+      (!priority || (c.priority || 'normal') === priority) &&
+      (!label || (Array.isArray(c.labels) && c.labels.some((l) => l.id === label))) &&
+      (!country || countryOf(c) === country),
   );
 }

@@ -45,7 +45,12 @@ export const S = {
   // participants.js
   viewers: new Map(), // id -> [{id, name, typing, note, until}] (the others with it open)
   labels: [], // the workspace's labels [{id, name, colour}]
-  listFilter: { priority: null, label: null },
+  listFilter: { priority: null, label: null, country: null },
+  // visitors.js
+  online: { rows: null, total: 0, now: null, receivedAt: 0, error: null, sites: new Map(), countries: new Set() },
+  onlineFilter: { site: '', country: '', chatting: '', returning: '', q: '' },
+  visitorCtx: new Map(), // visitor id -> {data, loading, error, at}
+  geo: null, // GET /api/geo once read: {attribution, database}
   // view.js
   view: { area: 'inbox', list: 'mine', selected: null, admin: 'agents', item: null },
   toasts: [],

@@ -1,5 +1,5 @@
 // view: what the agent looks at. The route (#/queue, #/mine/12,
-// #/admin/sites, #/admin/webhooks/3 ...) and S.view, toasts, dialogs, the shortcut help and
+// #/admin/sites, #/admin/webhooks/3, #/visitors ...) and S.view, toasts, dialogs, the shortcut help and
 // requests to focus the composer. Owns S.view, S.toasts, S.dialog, S.help,
 // S.focus.
 
@@ -27,6 +27,8 @@ function parseRoute() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   if (parts[0] === 'board') {
     S.view = { ...S.view, area: 'board', admin: '', item: null };
+  } else if (parts[0] === 'visitors') {
+    S.view = { ...S.view, area: 'visitors', admin: '', item: null };
   } else if (parts[0] === 'admin') {
     S.view = { ...S.view, area: 'admin', admin: parts[1] || 'agents', item: Number(parts[2]) || null };
   } else {
@@ -42,12 +44,13 @@ export function navigate(v) {
   if (v.admin !== undefined && v.item === undefined) next.item = null;
   let hash = next.area === 'admin' ? `#/admin/${next.admin}${next.item ? `/${next.item}` : ''}` : `#/${next.list}${next.selected ? `/${next.selected}` : ''}`;
   if (next.area === 'board') hash = '#/board';
+  if (next.area === 'visitors') hash = '#/visitors';
   if (location.hash !== hash) location.hash = hash;
   else route();
 }
 
 export function canSeeAdmin(tab) {
-  if (tab === 'canned') return isPrivileged();
+  if (tab === 'canned' || tab === 'invitations') return isPrivileged();
   return isAdmin();
 }
 

@@ -27,6 +27,7 @@ import { Login } from './Login.jsx';
 import { EscalateDialog, InviteDialog } from './Participants.jsx';
 import { Sidebar } from './Sidebar.jsx';
 import { VisitorPanel } from './VisitorPanel.jsx';
+import { VisitorInviteDialog, Visitors } from './Visitors.jsx';
 
 function typingTarget(el) {
   if (!el) return false;
@@ -172,12 +173,21 @@ function Shell() {
       <Sidebar />
       <main class="main">
         <HookNotice />
-        {S.view.area === 'admin' ? <Admin /> : S.view.area === 'board' && isPrivileged() ? <Board /> : <Inbox panel={panel} togglePanel={togglePanel} />}
+        {S.view.area === 'admin' ? (
+          <Admin />
+        ) : S.view.area === 'board' && isPrivileged() ? (
+          <Board />
+        ) : S.view.area === 'visitors' ? (
+          <Visitors />
+        ) : (
+          <Inbox panel={panel} togglePanel={togglePanel} />
+        )}
       </main>
       {S.dialog && S.dialog.type === 'transfer' ? <TransferDialog id={S.dialog.id} /> : null}
       {S.dialog && S.dialog.type === 'invite' ? <InviteDialog id={S.dialog.id} /> : null}
       {S.dialog && S.dialog.type === 'escalate' ? <EscalateDialog id={S.dialog.id} /> : null}
       {S.dialog && S.dialog.type === 'confirm' ? <ConfirmDialog /> : null}
+      {S.dialog && S.dialog.type === 'visitorInvite' ? <VisitorInviteDialog visitor={S.dialog.visitor} /> : null}
       {S.dialog && S.dialog.type === 'password' ? <PasswordDialog /> : null}
       {S.dialog && S.dialog.type === 'image' ? <ImageZoom file={S.dialog.file} /> : null}
       {S.help ? <HelpOverlay /> : null}

@@ -10,6 +10,7 @@ import { Icon } from './icons.jsx';
 import { ListFilter, RowTriage } from './LabelChips.jsx';
 import { eventText, isNoteLine } from '../lib/eventlines.js';
 import { SlaClock } from './SlaClock.jsx';
+import { Flag } from './Visitors.jsx';
 
 const TITLES = { queue: 'Queue', mine: 'Mine', all: 'All open', closed: 'Closed' };
 const EMPTY = {
@@ -78,6 +79,7 @@ function Item({ c, active, list }) {
         <div class="conv-main">
           <div class="conv-top">
             <Bdi class="conv-name" text={name} />
+            {c.visitor && c.visitor.location && c.visitor.location.country ? <Flag country={c.visitor.location.country} /> : null}
             {c.visitor && c.visitor.verified ? (
               <span class="verified-mini" title="Verified identity">
                 <Icon name="verified" size={13} />

@@ -1,6 +1,6 @@
 // Priority and labels: the chips of the open conversation with their
 // editors (conversation.set_priority, conversation.set_labels), the small
-// chips of a list row, and the list's filter by priority and label.
+// chips of a list row, and the list's filter by priority, label and country.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import {
@@ -9,6 +9,7 @@ import {
   canSeeAdmin,
   filterActive,
   labelOf,
+  listCountries,
   loadLabels,
   navigate,
   priorityText,
@@ -17,6 +18,7 @@ import {
   setPriority,
 } from '../store/index.js';
 import { lang, t } from '../lib/i18n.js';
+import { countryName, flag } from '../lib/visitors.js';
 import { Bdi } from './common.jsx';
 import { Icon } from './icons.jsx';
 
@@ -192,7 +194,32 @@ export function RowTriage({ c }) {
   );
 }
 
-/** The list's filter: by priority and by label. */
+/** The list's country filter (the countries of the conversations known; the closed list asks the server). */
+function CountryFilter() {
+  const countries = listCountries()
+    .map((c) => [c, countryName(c)])
+    .sort((a, b) => a[1].localeCompare(b[1], lang()));
+  return (
+    <>
+      <Icon name="globe" size={14} />
+      <select
+        aria-label={t('filterCountry')}
+        value={S.listFilter.country || ''}
+        onChange={(e) => setListFilter({ country: e.currentTarget.value || null })}
+        data-testid="filter-country"
+      >
+        <option value="">{t('allCountries')}</option>
+        {countries.map(([c, name]) => (
+          <option key={c} value={c}>
+            {`${flag(c)} ${name}`}
+          </option>
+        ))}
+      </select>
+    </>
+  );
+}
+
+/** The list's filter: by priority, by label and by country. */
 export function ListFilter() {
   const f = S.listFilter;
   return (
@@ -228,8 +255,9 @@ export function ListFilter() {
           </option>
         ))}
       </select>
+      <CountryFilter />
       {filterActive() ? (
-        <button type="button" class="link-btn" onClick={() => setListFilter({ priority: null, label: null })} data-testid="filter-clear">
+        <button type="button" class="link-btn" onClick={() => setListFilter({ priority: null, label: null, country: null })} data-testid="filter-clear">
           {t('clearFilter')}
         </button>
       ) : null}

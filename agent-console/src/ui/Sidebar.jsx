@@ -160,6 +160,7 @@ export function Sidebar() {
         {isPrivileged() ? (
           <NavItem icon="monitor" label={t('board')} active={v.area === 'board'} onClick={() => navigate({ area: 'board' })} testid="nav-board" />
         ) : null}
+        <NavItem icon="eye" label={t('visitors')} active={v.area === 'visitors'} onClick={() => navigate({ area: 'visitors' })} testid="nav-visitors" />
       </div>
       {canSeeAdmin('canned') ? (
         <div class="nav-section">
@@ -232,6 +233,13 @@ export function Sidebar() {
             active={!inbox && v.admin === 'canned'}
             onClick={() => navigate({ area: 'admin', admin: 'canned' })}
             testid="nav-admin-canned"
+          />
+          <NavItem
+            icon="send"
+            label={t('invitations')}
+            active={v.area === 'admin' && v.admin === 'invitations'}
+            onClick={() => navigate({ area: 'admin', admin: 'invitations' })}
+            testid="nav-admin-invitations"
           />
         </div>
       ) : null}

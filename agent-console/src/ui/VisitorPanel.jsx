@@ -7,6 +7,7 @@ import { fmtDateTime, relTime } from '../../../ui-shared/time.js';
 import { humanize, parseUA, visitorName } from '../lib/util.js';
 import { Avatar, Bdi, SafeLink, Spinner } from './common.jsx';
 import { Icon } from './icons.jsx';
+import { Journey, VisitorFacts, useVisitorContext } from './VisitorContext.jsx';
 
 function Row({ label, children, testid }) {
   return (
@@ -31,6 +32,8 @@ export function VisitorPanel({ id }) {
   useEffect(() => {
     loadConvFiles(id);
   }, [id]);
+  const visitorId = c && c.visitor ? c.visitor.id : null;
+  useVisitorContext(visitorId);
   if (!c) return null;
   const files = S.convFiles.get(id);
   const fileCount = files && files.files ? files.files.length : 0;
@@ -41,7 +44,10 @@ export function VisitorPanel({ id }) {
   const prechat = c.prechat && typeof c.prechat === 'object' ? Object.entries(c.prechat) : [];
   const details = S.details.get(id);
   const earlier = details && details.earlier ? details.earlier : [];
-  const place = [v.city, v.country].filter(Boolean).join(', ');
+  // The context's visitor (GET /api/visitors/{id}/context) is fresher than the conversation's block.
+  const ctx = visitorId ? S.visitorCtx.get(visitorId) : null;
+  const cv = ctx && ctx.data && ctx.data.visitor ? { ...v, ...ctx.data.visitor } : v;
+  const device = cv.device && Object.keys(cv.device).length ? cv.device : null;
   return (
     <aside class="visitor-panel" aria-label="Visitor details" data-testid="visitor-panel">
       <div class="vp-head">
@@ -64,6 +70,9 @@ export function VisitorPanel({ id }) {
         ) : null}
       </div>
 
+      <VisitorFacts v={cv} />
+      <Journey visitorId={visitorId} online={!!cv.online} />
+
       <section class="vp-section">
         <h3>Contact</h3>
         <dl>
@@ -73,11 +82,6 @@ export function VisitorPanel({ id }) {
           {v.external_id ? (
             <Row label="User ID">
               <span class="mono">{v.external_id}</span>
-            </Row>
-          ) : null}
-          {place ? (
-            <Row label="Location">
-              <Bdi text={place} />
             </Row>
           ) : null}
           <Row label="Visitor">#{v.id}</Row>
@@ -93,12 +97,16 @@ export function VisitorPanel({ id }) {
           <Row label="Referrer" testid="visitor-referrer">
             {c.referrer ? <SafeLink url={c.referrer} /> : <span class="muted">direct</span>}
           </Row>
-          <Row label="Browser" testid="visitor-browser">
-            {ua.browser || <span class="muted">unknown</span>}
-          </Row>
-          <Row label="System" testid="visitor-os">
-            {ua.os ? `${ua.os}${ua.mobile ? ' (mobile)' : ''}` : <span class="muted">unknown</span>}
-          </Row>
+          {device ? null : (
+            <>
+              <Row label="Browser" testid="visitor-browser">
+                {ua.browser || <span class="muted">unknown</span>}
+              </Row>
+              <Row label="System" testid="visitor-os">
+                {ua.os ? `${ua.os}${ua.mobile ? ' (mobile)' : ''}` : <span class="muted">unknown</span>}
+              </Row>
+            </>
+          )}
           {v.user_agent ? (
             <details class="ua">
               <summary>User agent</summary>

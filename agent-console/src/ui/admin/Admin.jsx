@@ -7,6 +7,7 @@ import { Agents } from './Agents.jsx';
 import { Automation } from './Automation.jsx';
 import { Bots } from './Bots.jsx';
 import { Canned } from './Canned.jsx';
+import { Invitations } from './Invitations.jsx';
 import { Labels } from './Labels.jsx';
 import { Sites } from './Sites.jsx';
 import { Teams } from './Teams.jsx';
@@ -116,6 +117,8 @@ export function Admin() {
         <Labels />
       ) : tab === 'automation' ? (
         <Automation />
+      ) : tab === 'invitations' ? (
+        <Invitations />
       ) : null}
     </div>
   );
