@@ -6,6 +6,7 @@
 // visitor_chatting, invitation_pending) and of an invitation rule (per
 // field) as translated sentences. Everything here returns plain text.
 
+import { isolate } from '../../../ui-shared/bidi.js';
 import { lang, t } from './i18n.js';
 
 /** The most characters of an invitation's message (contract: 1..1000). */
@@ -19,6 +20,30 @@ export function flag(country) {
   if (!ISO2.test(c)) return '';
   return String.fromCodePoint(...[...c].map((ch) => 0x1f1e6 + ch.charCodeAt(0) - 65));
 }
+
+let flagsDrawn = null;
+
+/**
+ * Whether this computer draws flag emoji (Windows and systems without a
+ * colour emoji font draw two boxes or two letters instead): a flag drawn as
+ * one glyph is about as wide as one emoji, two letters about twice as wide.
+ */
+export function flagsSupported() {
+  if (flagsDrawn !== null) return flagsDrawn;
+  try {
+    const ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = '32px sans-serif';
+    const pair = ctx.measureText(flag('DE')).width;
+    const one = ctx.measureText(String.fromCodePoint(0x1f1e9)).width;
+    flagsDrawn = pair > 0 && one > 0 && pair < one * 1.5;
+  } catch {
+    flagsDrawn = false;
+  }
+  return flagsDrawn;
+}
+
+/** The flag before a country's name in a list of options, when the computer draws flags. */
+export const flagPrefix = (country) => (flagsSupported() ? `${flag(country)} ` : '');
 
 const regionNames = new Map();
 
@@ -50,12 +75,12 @@ export function visitorLabel(v) {
   return t('visAnonymous', { id: v ? v.visitor_id || v.id || '?' : '?' });
 }
 
-/** The host of an http(s) URL ("www.google.com"), or '' (no referrer, another scheme, not a URL). */
+/** The host of an http(s) URL ("google.com" for www.google.com), or '' (no referrer, another scheme, not a URL). */
 export function hostOf(url) {
   if (typeof url !== 'string' || !url) return '';
   try {
     const u = new URL(url);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.host : '';
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.host.replace(/^www\./, '') : '';
   } catch {
     return '';
   }
@@ -121,11 +146,12 @@ export function localTime(zone, now = Date.now()) {
   }
 }
 
-/** "3 Dec 2026, 09:14" in the console's language. */
-export function fmtWhen(iso) {
+/** "3 Dec, 09:14" in the console's language (with the year when it is not this one). */
+export function fmtWhen(iso, now = Date.now()) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  return new Intl.DateTimeFormat(lang(), { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(d);
+  const year = d.getFullYear() !== new Date(now).getFullYear() ? { year: 'numeric' } : {};
+  return new Intl.DateTimeFormat(lang(), { day: 'numeric', month: 'short', ...year, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
 }
 
 const DEVICE_WORD = { desktop: 'devDesktop', mobile: 'devMobile', tablet: 'devTablet', bot: 'devBot' };
@@ -283,9 +309,11 @@ export function conditionsSummary(c) {
   const parts = [];
   if (!c) return t('inrAnyVisitor');
   if (c.time_on_page_seconds) parts.push(t('inrCondTime', { n: fmtNum(c.time_on_page_seconds) }));
-  if (c.url_contains) parts.push(t('inrCondUrl', { s: c.url_contains }));
+  if (c.url_contains) parts.push(t('inrCondUrl', { s: isolate(c.url_contains) }));
   if (c.min_visits && c.min_visits > 1) parts.push(t('inrCondVisits', { n: fmtNum(c.min_visits) }));
   if (Array.isArray(c.countries) && c.countries.length) parts.push(t('inrCondCountries', { list: c.countries.join(', ') }));
-  if (c.referrer_contains) parts.push(t('inrCondReferrer', { s: c.referrer_contains }));
-  return parts.length ? parts.join(t('inrAnd')) : t('inrAnyVisitor');
+  if (c.referrer_contains) parts.push(t('inrCondReferrer', { s: isolate(c.referrer_contains) }));
+  if (!parts.length) return t('inrAnyVisitor');
+  const text = parts.join(t('inrAnd'));
+  return text[0].toUpperCase() + text.slice(1);
 }

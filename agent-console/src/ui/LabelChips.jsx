@@ -18,7 +18,7 @@ import {
   setPriority,
 } from '../store/index.js';
 import { lang, t } from '../lib/i18n.js';
-import { countryName, flag } from '../lib/visitors.js';
+import { countryName, flagPrefix } from '../lib/visitors.js';
 import { Bdi } from './common.jsx';
 import { Icon } from './icons.jsx';
 
@@ -199,6 +199,8 @@ function CountryFilter() {
   const countries = listCountries()
     .map((c) => [c, countryName(c)])
     .sort((a, b) => a[1].localeCompare(b[1], lang()));
+  // Without geolocation nobody has a country: no filter to offer.
+  if (!countries.length) return null;
   return (
     <>
       <Icon name="globe" size={14} />
@@ -211,7 +213,7 @@ function CountryFilter() {
         <option value="">{t('allCountries')}</option>
         {countries.map(([c, name]) => (
           <option key={c} value={c}>
-            {`${flag(c)} ${name}`}
+            {`${flagPrefix(c)}${name}`}
           </option>
         ))}
       </select>

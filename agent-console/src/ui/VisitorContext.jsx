@@ -88,7 +88,7 @@ export function VisitorFacts({ v }) {
   const past = Math.max(0, (v.conversations || 0) - 1);
   return (
     <section class="vp-section" data-testid="visitor-context" lang={lang()}>
-      <h3>{t('visLocation')}</h3>
+      <h3>{t('visColVisitor')}</h3>
       <dl>
         <Kv label={t('visLocation')} testid="visitor-location">
           {place ? (
@@ -180,7 +180,13 @@ function PastVisit({ visit }) {
             <Bdi class="ellipsis" text={shortUrl(visit.landing_url) || '—'} title={visit.landing_url || ''} />
           </span>
           <span class="vp-visit-meta muted small">
-            {t('visFrom')} <Bdi text={ref || t('visDirect')} title={visit.referrer || ''} />
+            {ref ? (
+              <>
+                {t('visFrom')} <Bdi text={ref} title={visit.referrer || ''} />
+              </>
+            ) : (
+              t('visDirect')
+            )}
             {campaign ? (
               <>
                 {' · '}
@@ -219,7 +225,13 @@ export function Journey({ visitorId, online }) {
           </div>
           {current.referrer || current.utm ? (
             <div class="muted small vp-visit-from">
-              {t('visFrom')} <Bdi text={hostOf(current.referrer) || t('visDirect')} title={current.referrer || ''} />
+              {hostOf(current.referrer) ? (
+                <>
+                  {t('visFrom')} <Bdi text={hostOf(current.referrer)} title={current.referrer || ''} />
+                </>
+              ) : (
+                t('visDirect')
+              )}
               {current.utm && (current.utm.campaign || current.utm.utm_campaign) ? (
                 <>
                   {' · '}

@@ -13,7 +13,20 @@ import { S, closeDialog, inviteVisitor, onlineFilterActive, openDialog, openVisi
 import { isolate } from '../../../ui-shared/bidi.js';
 import { fmtTime, ts } from '../../../ui-shared/time.js';
 import { lang, t } from '../lib/i18n.js';
-import { INVITE_MAX, countryName, flag, fmtCounter, fmtNum, hostOf, inviteProblemText, placeText, shortUrl, visitorLabel } from '../lib/visitors.js';
+import {
+  INVITE_MAX,
+  countryName,
+  flag,
+  flagPrefix,
+  flagsSupported,
+  fmtCounter,
+  fmtNum,
+  hostOf,
+  inviteProblemText,
+  placeText,
+  shortUrl,
+  visitorLabel,
+} from '../lib/visitors.js';
 import { Avatar, Bdi, Field, Modal, Spinner, useNow } from './common.jsx';
 import { Icon } from './icons.jsx';
 
@@ -22,9 +35,18 @@ export function Flag({ country, size }) {
   const f = flag(country);
   if (!f) return null;
   const name = countryName(country);
+  // Where flags are not drawn, the code in a small badge instead of two boxes.
+  const drawn = flagsSupported();
   return (
-    <span class={`flag ${size === 'big' ? 'flag-big' : ''}`} title={name} role="img" aria-label={name} data-testid="flag" data-country={country}>
-      {f}
+    <span
+      class={`flag ${size === 'big' ? 'flag-big' : ''} ${drawn ? '' : 'flag-code'}`}
+      title={name}
+      role="img"
+      aria-label={name}
+      data-testid="flag"
+      data-country={String(country).toUpperCase()}
+    >
+      {drawn ? f : String(country).toUpperCase()}
     </span>
   );
 }
@@ -116,14 +138,19 @@ function Row({ row, now }) {
         <span class="vis-counter" data-testid="vis-time">
           {fmtCounter(onSiteMs(row, now))}
         </span>
-        <span class="muted small vis-pages">{pages === 1 ? t('visPage1') : t('visPagesN', { n: fmtNum(pages) })}</span>
+        <span class="muted small vis-pages" title={pages === 1 ? t('visPage1') : t('visPagesN', { n: fmtNum(pages) })}>
+          {pages === 1 ? t('visPagesCount1') : t('visPagesCount', { n: fmtNum(pages) })}
+        </span>
       </td>
       <td class="vis-ref">
         {ref ? <Bdi class="ellipsis" text={ref} title={row.referrer} testid="vis-referrer" /> : <span class="muted">{t('visDirect')}</span>}
       </td>
       <td class="vis-visits" data-testid="vis-visits">
         {row.returning ? (
-          <span class="pill pill-returning">{t('visReturningN', { n: fmtNum(row.visits || 2) })}</span>
+          <>
+            <span class="pill pill-returning">{t('visReturningYes')}</span>
+            <span class="muted small vis-nvisits">{t('visVisitsN', { n: fmtNum(row.visits || 2) })}</span>
+          </>
         ) : (
           <span class="pill pill-new-visitor">{t('visNew')}</span>
         )}
@@ -173,7 +200,7 @@ function Filters() {
         <option value="">{t('visAllCountries')}</option>
         {countries.map(([c, name]) => (
           <option key={c} value={c}>
-            {`${flag(c)} ${name}`}
+            {`${flagPrefix(c)}${name}`}
           </option>
         ))}
       </select>

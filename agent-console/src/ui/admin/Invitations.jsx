@@ -18,7 +18,7 @@ import {
   conditionsSummary,
   draftToRule,
   explainRuleProblem,
-  flag,
+  flagPrefix,
   fmtNum,
   fmtPct,
   parseCountries,
@@ -237,7 +237,7 @@ function InvitationRuleEditor({ rule, sites, canEdit, onCancel, onSaved }) {
               <div class="chips inr-chips" data-testid="inr-country-chips">
                 {codes.map((c, i) => (
                   <span key={`${c}-${i}`} class={`chip ${/^[A-Z]{2}$/.test(c) ? '' : 'chip-bad'}`}>
-                    {flag(c) ? `${flag(c)} ` : ''}
+                    {/^[A-Z]{2}$/.test(c) ? flagPrefix(c) : ''}
                     {c}
                   </span>
                 ))}
