@@ -77,7 +77,7 @@ fx.setup(async () => {
   proxy = await startXffProxy(fx.srv, { forwardedFor: TOKYO });
   hostConfig.parley = proxy.url;
   host = await startHostPage(hostConfig);
-  team = await createTeam(fx.pg, 'Support');
+  team = await createTeam(fx.pg, 'Acme Support');
   site = await createSite(fx.pg, { name: 'Acme Outdoor', teamId: team, origins: [host.origin] });
   hostConfig.siteKey = site.key;
   ann = await createAgent(fx.pg, { name: 'Ana Souza', teams: [team] });
@@ -361,17 +361,21 @@ test('Admin → Invitations: create a rule, per-field errors for a bad one, swit
   await page.selectOption('[data-testid=inr-site-id]', String(site.id));
   await page.fill('[data-testid=inr-message]', 'Questions about our plans? I can help you pick one.');
   await page.fill('[data-testid=inr-sender-name]', 'Ana');
-  // Out of range: the server names both fields.
+  // Out of range: the server names the field, and the form shows it there.
   await page.fill('[data-testid=inr-time-on-page-seconds]', '999999');
-  await page.fill('[data-testid=inr-min-visits]', '0');
   await page.fill('[data-testid=inr-url-contains]', '/pricing');
   await page.fill('[data-testid=inr-countries]', 'de, at');
   await page.click('[data-testid=inr-save]');
   const timeField = page.locator('.field:has([data-testid=inr-time-on-page-seconds]) .field-error');
   await timeField.waitFor();
   assert.match(await timeField.textContent(), /0 to 86400/);
-  assert.match(await page.locator('.field:has([data-testid=inr-min-visits]) .field-error').textContent(), /1 to 1000/);
   assert.equal(await page.locator('.field:has([data-testid=inr-name]) .field-error').count(), 0);
+  assert.match(await page.locator('[data-testid=inr-form-error]').textContent(), /need a fix/);
+  await page.fill('[data-testid=inr-time-on-page-seconds]', '30');
+  await page.fill('[data-testid=inr-min-visits]', '0');
+  await page.click('[data-testid=inr-save]');
+  await page.locator('.field:has([data-testid=inr-min-visits]) .field-error', { hasText: '1 to 1000' }).waitFor();
+  assert.equal(await page.locator('.field:has([data-testid=inr-time-on-page-seconds]) .field-error').count(), 0);
   assert.equal((await as(admin, 'GET', '/api/invitation-rules')).json.rules.length, 0, 'nothing was saved');
 
   // A country that is not two letters is caught before sending.
@@ -380,7 +384,6 @@ test('Admin → Invitations: create a rule, per-field errors for a bad one, swit
   await page.locator('.field:has([data-testid=inr-countries]) .field-error', { hasText: 'X1' }).waitFor();
 
   await page.fill('[data-testid=inr-countries]', 'de, at');
-  await page.fill('[data-testid=inr-time-on-page-seconds]', '30');
   await page.fill('[data-testid=inr-min-visits]', '');
   await page.click('[data-testid=inr-save]');
   const rowEl = page.locator('[data-testid=inr-rule]', { hasText: 'Pricing, 30 s' });
