@@ -26,7 +26,7 @@ const path = require('node:path');
 const { REPO_ROOT, makeTempDir } = require('../helpers/common');
 const { suite } = require('../helpers/suite');
 const { request } = require('../helpers/http');
-const { createAgent, createTeam, createSite, connectVisitor, agentSession, waitFor } = require('../helpers/fixtures');
+const { createAgent, createTeam, createSite, connectAgent, connectVisitor, agentSession, waitFor } = require('../helpers/fixtures');
 const { openConsole, loginUI, shot, convItem } = require('../helpers/browser');
 const { startHostPage, watchPage, widgetFrame, launcher } = require('../helpers/widget');
 const { startXffProxy } = require('../helpers/xff-proxy');
@@ -279,9 +279,15 @@ test('visitors over HTTP: location through X-Forwarded-For, the filters, and the
   const tokyo = await httpVisitor(TOKYO, { url: `${host.origin}/blog`, title: 'Blog' });
   const leaving = await httpVisitor(SAO_PAULO, { url: `${host.origin}/returns`, title: 'Returns' });
 
-  // The context endpoint: the location and the journey of one page.
-  const ctx = await as(admin, 'GET', `/api/visitors/${munich.visitorId}/context`);
-  assert.equal(ctx.status, 200, ctx.body);
+  // The context endpoint (beats are written within a second): the location and the journey of one page.
+  let ctx;
+  await waitFor(
+    async () => {
+      ctx = await as(admin, 'GET', `/api/visitors/${munich.visitorId}/context`);
+      return ctx.status === 200 && ctx.json.visits.length > 0;
+    },
+    { what: 'the visit written' },
+  );
   assert.equal(ctx.json.visits[0].pages[0].title, 'Pricing');
   if (GEO) assert.deepEqual(ctx.json.visitor.location, { country: 'DE', region: 'Bavaria', city: 'Munich', time_zone: 'Europe/Berlin' });
 

@@ -112,7 +112,7 @@ export const en = {
   visMorePages: '{n} earlier pages not shown',
   // the conversation list
   filterCountry: 'Filter by country',
-  allCountries: 'Any country',
+  allCountries: 'Any',
   // Admin → Invitations
   invitations: 'Invitations',
   inrListSub: 'Automatic invitations open the chat for visitors who match a rule, with the rule’s message. A rule invites a visitor at most once a day.',
@@ -308,7 +308,7 @@ export const zh = {
   visMorePages: '另有 {n} 个较早的页面未显示',
   // 会话列表
   filterCountry: '按国家/地区筛选',
-  allCountries: '任意国家/地区',
+  allCountries: '任意',
   // 管理：邀请
   invitations: '邀请',
   inrListSub: '自动邀请会为符合规则的访客打开聊天窗口，并显示规则中的消息。每条规则每天最多邀请同一访客一次。',
