@@ -9,6 +9,10 @@
 //   const px = await startXffProxy(srv, { forwardedFor: '203.0.113.9' });
 //   // the browser uses px.url; px.forwardedFor = '198.51.100.7' switches it
 //   await px.close();
+//
+// The widget's frame is on parleyd's origin and its socket must come from
+// PARLEY_PUBLIC_URL: start the proxy first (srv null), give parleyd its URL
+// as PARLEY_PUBLIC_URL, then px.setTarget(srv.port).
 
 const http = require('node:http');
 const net = require('node:net');
@@ -17,7 +21,7 @@ const { freePort, onExit } = require('./common');
 
 async function startXffProxy(srv, { forwardedFor = '203.0.113.9' } = {}) {
   const port = await freePort();
-  const target = { host: '127.0.0.1', port: srv.port };
+  const target = { host: '127.0.0.1', port: srv ? srv.port : 0 };
   const state = { forwardedFor };
   const sockets = new Set();
   const headersOf = (req) => {
@@ -70,6 +74,9 @@ async function startXffProxy(srv, { forwardedFor = '203.0.113.9' } = {}) {
     url,
     origin: url,
     port,
+    setTarget(p) {
+      target.port = p;
+    },
     get forwardedFor() {
       return state.forwardedFor;
     },
