@@ -453,6 +453,10 @@ test(
   'screenshots: the Visitors view, the invitation dialog, the visitor panel and Admin → Invitations, desktop and phone, en and zh-CN',
   { timeout: 240000 },
   async () => {
+    // Lee's team has a site of its own, with nobody on it.
+    const leeTeam = await createTeam(fx.pg, 'Night shift');
+    await createSite(fx.pg, { name: 'Quiet shop', teamId: leeTeam });
+    const lee = await createAgent(fx.pg, { name: 'Lee Chen', teams: [leeTeam] });
     // Somebody on the site from three places; one chatting with a long journey.
     const maria = await httpVisitor(MUNICH, {
       url: `${host.origin}/products/summit-jacket?colour=blue&size=m&utm_source=newsletter`,
@@ -513,13 +517,25 @@ test(
           await page.locator('[data-testid=inr-rule]').first().waitFor();
           await shot(page, `console-visitors-rules-${size}-${tag}`);
           await page.click('[data-testid=inr-new]');
+          await page.fill('[data-testid=inr-name]', tag === 'zh' ? '定价页面停留 30 秒' : 'Pricing page, 30 s');
+          await page.selectOption('[data-testid=inr-site-id]', String(site.id));
+          await page.fill('[data-testid=inr-countries]', 'DE, AT, CH');
           await page.fill('[data-testid=inr-time-on-page-seconds]', '999999');
           await page.click('[data-testid=inr-save]');
-          await page.locator('.field-error').first().waitFor();
+          await page.locator('.field:has([data-testid=inr-time-on-page-seconds]) .field-error').waitFor();
+          await shot(page, `console-visitors-rule-editor-error-${size}-${tag}`);
           await page.evaluate(() => document.querySelector('.admin').scrollTo(0, 0));
           await shot(page, `console-visitors-rule-editor-${size}-${tag}`);
           assert.deepEqual(await C.problems(), [], `${size} ${tag}`);
           await C.context.close();
+          // Nobody on Lee's site: the empty view.
+          const L = await openConsole(fx.browser, fx.srv, { viewport, locale });
+          await loginUI(L.page, lee);
+          await L.page.click('[data-testid=nav-visitors]');
+          await L.page.locator('[data-testid=vis-empty]').waitFor();
+          await shot(L.page, `console-visitors-nobody-${size}-${tag}`);
+          assert.deepEqual(await L.problems(), [], `nobody ${size} ${tag}`);
+          await L.context.close();
         }
       }
     } finally {

@@ -48,6 +48,11 @@ export function VisitorPanel({ id }) {
   const ctx = visitorId ? S.visitorCtx.get(visitorId) : null;
   const cv = ctx && ctx.data && ctx.data.visitor ? { ...v, ...ctx.data.visitor } : v;
   const device = cv.device && Object.keys(cv.device).length ? cv.device : null;
+  // A chat started without a page (over the socket alone): the journey's open page and referrer.
+  const visit = ctx && ctx.data && Array.isArray(ctx.data.visits) ? ctx.data.visits[0] : null;
+  const visitPages = (visit && visit.pages) || [];
+  const pageUrl = c.page_url || (cv.online && visitPages.length ? visitPages[visitPages.length - 1].url : null);
+  const referrer = c.referrer || (visit && visit.referrer) || null;
   return (
     <aside class="visitor-panel" aria-label="Visitor details" data-testid="visitor-panel">
       <div class="vp-head">
@@ -92,10 +97,10 @@ export function VisitorPanel({ id }) {
         <h3>Session</h3>
         <dl>
           <Row label="Current page" testid="visitor-page">
-            {c.page_url ? <SafeLink url={c.page_url} /> : <span class="muted">unknown</span>}
+            {pageUrl ? <SafeLink url={pageUrl} /> : <span class="muted">unknown</span>}
           </Row>
           <Row label="Referrer" testid="visitor-referrer">
-            {c.referrer ? <SafeLink url={c.referrer} /> : <span class="muted">direct</span>}
+            {referrer ? <SafeLink url={referrer} /> : <span class="muted">direct</span>}
           </Row>
           {device ? null : (
             <>

@@ -358,7 +358,7 @@ export function Invitations() {
       <PageHead title={t('invitations')} sub={t('inrListSub')}>
         {rules ? (
           <span class="muted small au-count" data-testid="inr-count">
-            {t('inrCount', { n: fmtNum(rules.length) })}
+            {rules.length === 1 ? t('inrCount1') : t('inrCount', { n: fmtNum(rules.length) })}
           </span>
         ) : null}
         {canEdit ? (
