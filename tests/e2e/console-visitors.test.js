@@ -517,7 +517,7 @@ test(
           await page.locator('[data-testid=inr-rule]').first().waitFor();
           await shot(page, `console-visitors-rules-${size}-${tag}`);
           await page.click('[data-testid=inr-new]');
-          await page.fill('[data-testid=inr-name]', tag === 'zh' ? '定价页面停留 30 秒' : 'Pricing page, 30 s');
+          await page.fill('[data-testid=inr-name]', tag === 'zh' ? '结账页面的帮助' : 'Help at the checkout');
           await page.selectOption('[data-testid=inr-site-id]', String(site.id));
           await page.fill('[data-testid=inr-countries]', 'DE, AT, CH');
           await page.fill('[data-testid=inr-time-on-page-seconds]', '999999');

@@ -232,8 +232,12 @@ export function parseCountries(text) {
     .filter(Boolean);
 }
 
-/** The editor's draft as the body of POST/PATCH: empty conditions left out; numbers as typed when they are not numbers (the server names them). */
-export function draftToRule(d) {
+/**
+ * The editor's draft as the body of POST/PATCH (was: the rule being edited):
+ * empty conditions left out; numbers as typed when they are not numbers
+ * (the server names them).
+ */
+export function draftToRule(d, was = null) {
   const num = (s) => (/^-?\d+$/.test(s.trim()) ? Number(s.trim()) : s.trim());
   const conditions = {};
   if (d.time_on_page_seconds.trim() !== '') conditions.time_on_page_seconds = num(d.time_on_page_seconds);
@@ -242,14 +246,17 @@ export function draftToRule(d) {
   const countries = parseCountries(d.countries);
   if (countries.length) conditions.countries = countries;
   if (d.referrer_contains !== '') conditions.referrer_contains = d.referrer_contains;
-  return {
+  const rule = {
     name: d.name,
     site_id: Number(d.site_id) || null,
     message: d.message,
-    sender_name: d.sender_name,
     enabled: !!d.enabled,
     conditions,
   };
+  // An empty sender name means the site's name: left out rather than sent
+  // as "" (which the server's name check refuses), unless one is cleared.
+  if (d.sender_name.trim() || (was && was.sender_name)) rule.sender_name = d.sender_name.trim();
+  return rule;
 }
 
 /** The editor's own check (what the server would refuse anyway): {field: message}. */

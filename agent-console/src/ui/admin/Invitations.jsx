@@ -144,7 +144,7 @@ function InvitationRuleEditor({ rule, sites, canEdit, onCancel, onSaved }) {
         f.setError(t('inrFix'));
         return;
       }
-      const body = draftToRule(v);
+      const body = draftToRule(v, rule);
       if (create) {
         const res = await post('/api/invitation-rules', body);
         onSaved(res.rule, true);
