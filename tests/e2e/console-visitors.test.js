@@ -238,6 +238,7 @@ test(
     const open = page.locator('[data-testid=invitation-open]');
     await open.waitFor({ timeout: 10000 });
     assert.match(await page.locator('.toast', { has: open }).textContent(), /accepted your invitation/);
+    await shot(page, 'console-visitors-accepted-desktop-en');
     await open.click();
     await page.waitForSelector('[data-testid=message]:has-text("Yes please, I am between M and L.")');
     await page.waitForSelector('[data-testid=message]:has-text("Can I help you choose a size?")');
@@ -257,6 +258,7 @@ test(
     const l0 = await live.textContent();
     await page.waitForTimeout(1500);
     assert.notEqual(await live.textContent(), l0);
+    await shot(page, 'console-visitors-journey-desktop-en');
     assert.match(await panel.locator('[data-testid=visitor-returning]').textContent(), /New visitor/);
     assert.match(await panel.locator('[data-testid=visitor-device-browser]').textContent(), /Chrom/);
     assert.match(await panel.locator('[data-testid=visitor-device-language]').textContent(), /en-US/);
