@@ -442,6 +442,14 @@ test('Admin → Invitations: create a rule, per-field errors for a bad one, swit
   assert.equal(await supRow.locator('[data-testid=inr-rule-enabled]').isDisabled(), true);
   assert.deepEqual(await S.problems(), []);
   await S.context.close();
+  // An agent has no such page (but has the Visitors view).
+  const A = await consoleAs(ann);
+  assert.equal(await A.page.locator('[data-testid=nav-admin-invitations]').count(), 0);
+  assert.equal(await A.page.locator('[data-testid=nav-visitors]').count(), 1);
+  await A.page.goto(`${fx.srv.origin}/console/#/admin/invitations`);
+  await A.page.waitForSelector('.empty:has-text("Admins only")');
+  assert.equal((await as(ann, 'GET', '/api/invitation-rules')).status, 403);
+  await A.context.close();
 
   // Delete after the confirmation.
   await rowEl.locator('[data-testid=inr-rule-delete]').click();
