@@ -303,6 +303,11 @@ test('visitors over HTTP: location through X-Forwarded-For, the filters, and the
   const munich = await httpVisitor(MUNICH, { url: `${host.origin}/pricing`, title: 'Pricing', referrer: 'https://news.example/story' });
   const tokyo = await httpVisitor(TOKYO, { url: `${host.origin}/blog`, title: 'Blog' });
   const leaving = await httpVisitor(SAO_PAULO, { url: `${host.origin}/returns`, title: 'Returns' });
+  // They stay on the site (a beat every 4 s) until São Paulo leaves.
+  const staying = new Set([munich, tokyo, leaving]);
+  const keep = setInterval(() => {
+    for (const x of staying) x.beat({}).catch(() => {});
+  }, 4000);
 
   // The context endpoint (beats are written within a second): the location and the journey of one page.
   let ctx;
@@ -328,10 +333,19 @@ test('visitors over HTTP: location through X-Forwarded-For, the filters, and the
     assert.equal(await page.locator('[data-testid=vis-row]').count(), 1);
     await page.selectOption('[data-testid=vis-filter-country]', '');
   }
-  // Search.
+  // Search. An unfiltered read that went out first and answers last (held
+  // 2.5 s here) is dropped: the list stays the search's.
+  await page.route(/\/api\/visitors\/online\?(?!.*q=)/, async (route) => {
+    await new Promise((r) => setTimeout(r, 2500));
+    await route.continue().catch(() => {});
+  });
+  await page.evaluate(() => window.dispatchEvent(new Event('focus')));
   await page.fill('[data-testid=vis-search]', 'blog');
   await visitorRow(page, 'Pricing').waitFor({ state: 'detached' });
   await visitorRow(page, 'Blog').waitFor();
+  await page.waitForTimeout(3000);
+  assert.equal(await visitorRow(page, 'Pricing').count(), 0, 'the older answer did not land');
+  await page.unroute(/\/api\/visitors\/online\?(?!.*q=)/);
   await page.click('[data-testid=vis-filter-clear]');
   await visitorRow(page, 'Pricing').waitFor();
 
@@ -347,11 +361,18 @@ test('visitors over HTTP: location through X-Forwarded-For, the filters, and the
   });
   const v = await connectVisitor(fx.srv, site, { token: tokyo.token, origin: host.origin });
   await v.ack({ type: 'conversation.start' });
+  staying.delete(leaving);
   await leaving.leave();
 
   await visitorRow(page, 'Blog').locator('[data-testid=vis-invite]').click();
   await page.click('[data-testid=vis-invite-send]');
-  await page.locator('[data-testid=vis-invite-error]').waitFor();
+  await page
+    .locator('[data-testid=vis-invite-error]')
+    .waitFor({ timeout: 10000 })
+    .catch(async (e) => {
+      await shot(page, 'debug-invite');
+      throw e;
+    });
   assert.match(await page.locator('[data-testid=vis-invite-error]').textContent(), /already chatting/);
   await page.keyboard.press('Escape');
 
@@ -379,6 +400,7 @@ test('visitors over HTTP: location through X-Forwarded-For, the filters, and the
     .waitFor({ timeout: EVERY * 1000 + 3000 });
   assert.match(await visitorRow(page, 'Pricing').locator('[data-testid=vis-invitation]').textContent(), /Invited|Seen/);
   assert.deepEqual(await C.problems(), []);
+  clearInterval(keep);
   await v.close();
 });
 
