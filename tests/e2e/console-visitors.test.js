@@ -363,6 +363,8 @@ test('visitors over HTTP: location through X-Forwarded-For, the filters, and the
   await v.ack({ type: 'conversation.start' });
   staying.delete(leaving);
   await leaving.leave();
+  // (the leave is written within a second)
+  await waitFor(async () => !(await onlineRows({ site_id: site.id })).some((x) => x.visitor_id === leaving.visitorId), { what: 'São Paulo gone' });
 
   await visitorRow(page, 'Blog').locator('[data-testid=vis-invite]').click();
   await page.click('[data-testid=vis-invite-send]');
