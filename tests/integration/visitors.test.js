@@ -295,7 +295,9 @@ test('automatic invitation rules: validated, fire once per visitor a day, never 
   assert.equal(closed.rows[0].n, 0, 'never to a visitor who closed the widget');
   const listed = assertJson(await F.asAdmin('GET', '/api/invitation-rules'), 200).rules.find((r) => r.id === rule.id);
   assert.deepEqual(listed.stats, { sent: 1, accepted: 0, ignored: 1 });
-  assertJson(await F.asAdmin('PATCH', `/api/invitation-rules/${rule.id}`, { enabled: false }), 200);
+  const cleared = assertJson(await F.asAdmin('PATCH', `/api/invitation-rules/${rule.id}`, { enabled: false, sender_name: '' }), 200).rule;
+  assert.equal(cleared.sender_name, '', "an empty sender name means the site's name");
+  assertProblem(await F.asAdmin('PATCH', `/api/invitation-rules/${rule.id}`, { sender_name: '\u202e' }), 400, 'invalid_request');
   assert.equal((await F.asAdmin('DELETE', `/api/invitation-rules/${rule.id}`)).status, 204);
   vs.close();
 });

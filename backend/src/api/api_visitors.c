@@ -130,6 +130,17 @@ void api_invitation_rules_list(struct http_req *req)
     free(json);
 }
 
+/* sender_name: a name, or "" for the site's name. */
+static int sender_name_of(json_t *body, const char **out, struct problem_field *err)
+{
+    json_t *v = json_object_get(body, "sender_name");
+    if (json_is_string(v) && json_string_length(v) == 0) {
+        *out = "";
+        return 0;
+    }
+    return jfield_string(body, "sender_name", JF_NAME, 1, INVITATION_NAME_MAX, out, err);
+}
+
 static void rule_write(struct http_req *req, long long id)
 {
     static const char *const fields[] = {"site_id", "name",        "enabled",    "position",
@@ -149,7 +160,7 @@ static void rule_write(struct http_req *req, long long id)
         jfield_int(body, "position", 0, 0, 10000, &position, &err) != 0 ||
         jfield_string(body, "message", (id ? 0 : JF_REQUIRED) | JF_TEXT | JF_MULTILINE, 1, INVITATION_MESSAGE_MAX,
                       &in.message, &err) != 0 ||
-        jfield_string(body, "sender_name", JF_NAME, 0, INVITATION_NAME_MAX, &in.sender_name, &err) != 0) {
+        sender_name_of(body, &in.sender_name, &err) != 0) {
         http_send_problem_fields(req, 400, "invalid_request", NULL, &err, 1);
         goto done;
     }
