@@ -53,7 +53,7 @@ ASAN_OPTIONS := detect_leaks=1:abort_on_error=0
 LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 TSAN_OPTIONS := suppressions=$(CURDIR)/tests/tsan.supp:second_deadlock_stack=1:exitcode=66:print_suppressions=0
 
-.PHONY: all deps node run test test-unit test-ui test-integration test-e2e asan asan-run tsan tsan-run lint lint-run lint-js fmt-js check-layers stop-db clean \
+.PHONY: all deps node run test test-unit test-ui test-integration test-e2e screenshots asan asan-run tsan tsan-run lint lint-run lint-js fmt-js check-layers stop-db clean \
         db-start
 
 all: backend/parleyd build/static/.built build/static/api/v1/openapi.json
@@ -156,6 +156,11 @@ test-e2e: all node $(GEO_FIXTURE)
 	@if ls tests/e2e/*.test.js >/dev/null 2>&1; then \
 	    $(NODE_TEST) $(NODE_PAR) tests/e2e/; \
 	else echo "no browser tests yet"; fi
+
+# The browser tests with every screenshot at both sizes in both languages
+# (make test draws each view once wide in English and once narrow in Chinese).
+screenshots: all node $(GEO_FIXTURE)
+	PARLEY_SCREENSHOTS=all $(NODE_TEST) $(NODE_PAR) tests/e2e/
 
 # The integration tests start their own throw-away PostgreSQL clusters.
 test: deps

@@ -170,6 +170,8 @@ test('an admin invites an agent, makes a team, configures a site and copies a wo
     await new Promise((r) => hostPage.listen(port, '127.0.0.1', r));
     const shop = await C.context.newPage();
     const settings = shop.waitForResponse((r) => r.url() === `${fx.srv.origin}/api/widget/sites/${site.public_key}`);
+    // Every page load makes the visitor's session (their beats say who is online).
+    const session = shop.waitForResponse((r) => r.url() === `${fx.srv.origin}/api/widget/session` && r.request().method() === 'POST');
     await shop.goto(`${otherOrigin}/`);
     const sres = await settings;
     assert.equal(sres.status(), 200, 'site settings for the other origin');
@@ -177,9 +179,8 @@ test('an admin invites an agent, makes a team, configures a site and copies a wo
     const body = await sres.json();
     assert.equal(body.settings.color, '#0f766e');
     await shop.waitForSelector('#parley-widget', { state: 'attached' });
-    const session = shop.waitForResponse((r) => r.url() === `${fx.srv.origin}/api/widget/session` && r.request().method() === 'POST');
-    await shop.evaluate(() => window.parley && window.parley('open'));
     const sess = await session;
+    await shop.evaluate(() => window.parley && window.parley('open'));
     assert.equal(sess.status(), 200, 'a visitor session for the other origin');
     await shop.waitForSelector('iframe#parley-frame', { state: 'attached' });
     await shop.close();

@@ -15,7 +15,7 @@ const assert = require('node:assert/strict');
 const { suite } = require('../helpers/suite');
 const { request, login } = require('../helpers/http');
 const { createAgent, createTeam, createSite, connectVisitor, startConversation, sendMessage, msgCreated, waitFor } = require('../helpers/fixtures');
-const { openConsole, loginUI, shot } = require('../helpers/browser');
+const { openConsole, loginUI, shot, screenshotPairs } = require('../helpers/browser');
 
 const fx = suite({ browser: 'console', env: { PARLEY_AGENT_GRACE_SECONDS: '86400' } });
 const { test } = fx;
@@ -439,39 +439,40 @@ test('screenshots of the list and the editor, in English and Chinese, 1280×800 
     { position: 30, enabled: false },
   );
 
-  for (const locale of ['en', 'zh-CN']) {
-    for (const [w, h] of [
+  for (const [locale, [w, h]] of screenshotPairs(
+    ['en', 'zh-CN'],
+    [
       [1280, 800],
       [390, 844],
-    ]) {
-      const tag = `automation-${locale}-${w}x${h}`;
-      const C = await adminPage({ width: w, height: h, locale });
-      const page = C.page;
-      await page.evaluate(() => {
-        location.hash = '#/admin/automation';
-      });
-      await ruleRow(page, big.id).waitFor();
-      await fits(page, `${tag}-list`);
-      await shot(page, `${tag}-list`);
+    ],
+  )) {
+    const tag = `automation-${locale}-${w}x${h}`;
+    const C = await adminPage({ width: w, height: h, locale });
+    const page = C.page;
+    await page.evaluate(() => {
+      location.hash = '#/admin/automation';
+    });
+    await ruleRow(page, big.id).waitFor();
+    await fits(page, `${tag}-list`);
+    await shot(page, `${tag}-list`);
 
-      await page.evaluate((id) => {
-        location.hash = `#/admin/automation/${id}`;
-      }, big.id);
-      await page.locator('[data-testid=au-form]').waitFor();
-      await fits(page, `${tag}-editor`);
-      await shot(page, `${tag}-editor`);
-      await page.locator('[data-testid=au-actions]').scrollIntoViewIfNeeded();
-      await shot(page, `${tag}-editor-actions`);
+    await page.evaluate((id) => {
+      location.hash = `#/admin/automation/${id}`;
+    }, big.id);
+    await page.locator('[data-testid=au-form]').waitFor();
+    await fits(page, `${tag}-editor`);
+    await shot(page, `${tag}-editor`);
+    await page.locator('[data-testid=au-actions]').scrollIntoViewIfNeeded();
+    await shot(page, `${tag}-editor-actions`);
 
-      // A refusal on a row.
-      await cond(page, 2).locator('[data-testid=au-cond-value]').fill('');
-      await act(page, 0).locator('[data-testid=au-act-type]').selectOption('close');
-      await page.click('[data-testid=au-save]');
-      await cond(page, 2).locator('[data-testid=au-cond-error]').waitFor();
-      await fits(page, `${tag}-errors`);
-      await shot(page, `${tag}-errors`);
-      assert.deepEqual(await C.problems(), []);
-      await C.context.close();
-    }
+    // A refusal on a row.
+    await cond(page, 2).locator('[data-testid=au-cond-value]').fill('');
+    await act(page, 0).locator('[data-testid=au-act-type]').selectOption('close');
+    await page.click('[data-testid=au-save]');
+    await cond(page, 2).locator('[data-testid=au-cond-error]').waitFor();
+    await fits(page, `${tag}-errors`);
+    await shot(page, `${tag}-errors`);
+    assert.deepEqual(await C.problems(), []);
+    await C.context.close();
   }
 });

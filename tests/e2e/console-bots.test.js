@@ -18,7 +18,7 @@ const assert = require('node:assert/strict');
 const { suite } = require('../helpers/suite');
 const { request, login } = require('../helpers/http');
 const { createAgent, createTeam, createSite, connectAgent, connectVisitor, sendMessage, msgCreated, waitFor } = require('../helpers/fixtures');
-const { openConsole, loginUI, shot, convItem } = require('../helpers/browser');
+const { openConsole, loginUI, shot, convItem, screenshotPairs } = require('../helpers/browser');
 const { addToken, api } = require('../helpers/api');
 const { startReceiver, verifyWebhook } = require('../helpers/hookrecv');
 
@@ -431,115 +431,116 @@ test('screenshots of the bot views, in English and Chinese, 1280×800 and 390×8
   );
   await waitFor(async () => (await adm('GET', '/api/webhooks')).json.data.every((e) => e.stats.pending === 0), { timeoutMs: 10000, what: 'nothing pending' });
 
-  for (const locale of ['en', 'zh-CN']) {
-    for (const [w, h] of [
+  for (const [locale, [w, h]] of screenshotPairs(
+    ['en', 'zh-CN'],
+    [
       [1280, 800],
       [390, 844],
-    ]) {
-      const tag = `bots-${locale}-${w}x${h}`;
-      const C = await openConsole(fx.browser, fx.srv, { viewport: { width: w, height: h }, locale });
-      const page = C.page;
-      await loginUI(page, F.admin);
-      await page.evaluate(() => {
-        location.hash = '#/admin/bots';
-      });
-      await row(page, sunny.id).waitFor();
-      await row(page, other.id).locator('[data-testid=bot-state][data-state=gone]').waitFor();
-      await fits(page, `${tag}-list`);
-      await shot(page, `${tag}-list`);
+    ],
+  )) {
+    const tag = `bots-${locale}-${w}x${h}`;
+    const C = await openConsole(fx.browser, fx.srv, { viewport: { width: w, height: h }, locale });
+    const page = C.page;
+    await loginUI(page, F.admin);
+    await page.evaluate(() => {
+      location.hash = '#/admin/bots';
+    });
+    await row(page, sunny.id).waitFor();
+    await row(page, other.id).locator('[data-testid=bot-state][data-state=gone]').waitFor();
+    await fits(page, `${tag}-list`);
+    await shot(page, `${tag}-list`);
 
-      // The create dialog, with the form's refusals and a team another bot has.
-      await page.click('[data-testid=new-bot]');
-      await page.fill('[data-testid=bot-name]', locale === 'en' ? 'Night shift' : '夜班助手');
-      await page.fill('[data-testid=bot-url]', 'http://192.168.1.20/bot');
-      await page.fill('[data-testid=bot-timeout]', '2');
-      await page.click('[data-testid=bot-save]');
-      await page.locator('.modal .field.has-error').first().waitFor();
-      assert.match(
-        await text(page.locator(`.modal [data-testid=bot-teams-item][data-id="${F.otherTeam}"]`)),
-        locale === 'en'
-          ? /^Returns\s+now with Returns helper \(after-sales\); moves to this bot$/
-          : /^Returns\s+当前由 Returns helper \(after-sales\) 接待；将改由此机器人接待$/,
-      );
-      await fits(page, `${tag}-create`);
-      await shot(page, `${tag}-create`);
+    // The create dialog, with the form's refusals and a team another bot has.
+    await page.click('[data-testid=new-bot]');
+    await page.fill('[data-testid=bot-name]', locale === 'en' ? 'Night shift' : '夜班助手');
+    await page.fill('[data-testid=bot-url]', 'http://192.168.1.20/bot');
+    await page.fill('[data-testid=bot-timeout]', '2');
+    await page.click('[data-testid=bot-save]');
+    await page.locator('.modal .field.has-error').first().waitFor();
+    assert.match(
+      await text(page.locator(`.modal [data-testid=bot-teams-item][data-id="${F.otherTeam}"]`)),
+      locale === 'en'
+        ? /^Returns\s+now with Returns helper \(after-sales\); moves to this bot$/
+        : /^Returns\s+当前由 Returns helper \(after-sales\) 接待；将改由此机器人接待$/,
+    );
+    await fits(page, `${tag}-create`);
+    await shot(page, `${tag}-create`);
 
-      // The secrets dialog, after creating one for real.
-      await page.fill('[data-testid=bot-timeout]', '60');
-      await page.fill('[data-testid=bot-url]', F.bots.url(`/shots/${locale}/${w}`));
-      await page.click('[data-testid=bot-save]');
-      await page.locator('[data-testid=bot-secrets-dialog]').waitFor();
-      await fits(page, `${tag}-secrets`);
-      await shot(page, `${tag}-secrets`);
-      await page.locator('[data-testid=bot-how-handoff]').scrollIntoViewIfNeeded();
-      await shot(page, `${tag}-secrets-end`);
-      await page.click('[data-testid=bot-secrets-done]');
-      const mine = (await adm('GET', '/api/bots')).json.data.find((b) => b.url === F.bots.url(`/shots/${locale}/${w}`));
-      await adm('DELETE', `/api/bots/${mine.id}`);
+    // The secrets dialog, after creating one for real.
+    await page.fill('[data-testid=bot-timeout]', '60');
+    await page.fill('[data-testid=bot-url]', F.bots.url(`/shots/${locale}/${w}`));
+    await page.click('[data-testid=bot-save]');
+    await page.locator('[data-testid=bot-secrets-dialog]').waitFor();
+    await fits(page, `${tag}-secrets`);
+    await shot(page, `${tag}-secrets`);
+    await page.locator('[data-testid=bot-how-handoff]').scrollIntoViewIfNeeded();
+    await shot(page, `${tag}-secrets-end`);
+    await page.click('[data-testid=bot-secrets-done]');
+    const mine = (await adm('GET', '/api/bots')).json.data.find((b) => b.url === F.bots.url(`/shots/${locale}/${w}`));
+    await adm('DELETE', `/api/bots/${mine.id}`);
 
-      // Editing Sunny.
-      await row(page, sunny.id).locator('[data-testid=bot-edit]').click();
-      await page.locator('[data-testid=bot-form]').waitFor();
-      await fits(page, `${tag}-edit`);
-      await shot(page, `${tag}-edit`);
-      await page.locator('[data-testid=bot-enabled]').scrollIntoViewIfNeeded();
-      await shot(page, `${tag}-edit-end`);
-      await page.keyboard.press('Escape');
+    // Editing Sunny.
+    await row(page, sunny.id).locator('[data-testid=bot-edit]').click();
+    await page.locator('[data-testid=bot-form]').waitFor();
+    await fits(page, `${tag}-edit`);
+    await shot(page, `${tag}-edit`);
+    await page.locator('[data-testid=bot-enabled]').scrollIntoViewIfNeeded();
+    await shot(page, `${tag}-edit-end`);
+    await page.keyboard.press('Escape');
 
-      // Deleting: the confirmation.
-      await row(page, other.id).locator('[data-testid=bot-delete]').click();
-      await page.locator('.modal .confirm-text').waitFor();
-      await fits(page, `${tag}-delete`);
-      await shot(page, `${tag}-delete`);
-      await page.keyboard.press('Escape');
+    // Deleting: the confirmation.
+    await row(page, other.id).locator('[data-testid=bot-delete]').click();
+    await page.locator('.modal .confirm-text').waitFor();
+    await fits(page, `${tag}-delete`);
+    await shot(page, `${tag}-delete`);
+    await page.keyboard.press('Escape');
 
-      // Its delivery log, whose notice links back to the bot.
-      await row(page, sunny.id).locator('[data-testid=bot-log]').click();
-      await page.locator('[data-testid=webhook-bot-open]').waitFor();
-      await page.locator('[data-testid=delivery-row]').first().waitFor();
-      await fits(page, `${tag}-log`);
-      await shot(page, `${tag}-log`);
+    // Its delivery log, whose notice links back to the bot.
+    await row(page, sunny.id).locator('[data-testid=bot-log]').click();
+    await page.locator('[data-testid=webhook-bot-open]').waitFor();
+    await page.locator('[data-testid=delivery-row]').first().waitFor();
+    await fits(page, `${tag}-log`);
+    await shot(page, `${tag}-log`);
 
-      // A conversation Sunny still answers, as an admin sees it (All open).
-      await page.evaluate((id) => {
-        location.hash = `#/all/${id}`;
-      }, live);
-      await page.locator(`[data-testid=conversation][data-id="${live}"] [data-testid=bot-banner]`).waitFor();
-      await page.locator(`[data-testid=conversation][data-id="${live}"] [data-testid=message][data-author=bot]`).waitFor();
-      await fits(page, `${tag}-answering`);
-      await shot(page, `${tag}-answering`);
-      await C.context.close();
+    // A conversation Sunny still answers, as an admin sees it (All open).
+    await page.evaluate((id) => {
+      location.hash = `#/all/${id}`;
+    }, live);
+    await page.locator(`[data-testid=conversation][data-id="${live}"] [data-testid=bot-banner]`).waitFor();
+    await page.locator(`[data-testid=conversation][data-id="${live}"] [data-testid=message][data-author=bot]`).waitFor();
+    await fits(page, `${tag}-answering`);
+    await shot(page, `${tag}-answering`);
+    await C.context.close();
 
-      // Hana's view of the conversation: Sunny's messages, its summary, "handled first by bot".
-      const HC = await openConsole(fx.browser, fx.srv, { viewport: { width: w, height: h }, locale });
-      const ph = HC.page;
-      await loginUI(ph, F.hana);
-      await ph.evaluate((id) => {
-        location.hash = `#/mine/${id}`;
-      }, cid);
-      const conv = ph.locator(`[data-testid=conversation][data-id="${cid}"]`);
-      await conv.locator('[data-testid=note][data-author=bot]').waitFor();
-      await conv.locator('[data-testid=message][data-author=agent]').waitFor();
-      assert.equal(
-        await text(conv.locator('[data-testid=note][data-author=bot] [data-testid=handoff-label]')),
-        locale === 'en' ? 'Handoff summary' : '转人工摘要',
-      );
-      assert.equal(await text(conv.locator('[data-testid=message][data-author=bot] [data-testid=author-badge]').first()), locale === 'en' ? 'Bot' : '机器人');
-      await fits(ph, `${tag}-conversation`);
-      await shot(ph, `${tag}-conversation`);
-      if (w > 1000) {
-        await ph.click('[data-testid=nav-mine]');
-        await convItem(ph, cid).waitFor();
-      } else {
-        await ph.click('.back-btn');
-        await convItem(ph, cid).waitFor();
-        await fits(ph, `${tag}-inbox`);
-        await shot(ph, `${tag}-inbox`);
-      }
-      assert.deepEqual(await C.problems(), []);
-      assert.deepEqual(await HC.problems(), []);
-      await HC.context.close();
+    // Hana's view of the conversation: Sunny's messages, its summary, "handled first by bot".
+    const HC = await openConsole(fx.browser, fx.srv, { viewport: { width: w, height: h }, locale });
+    const ph = HC.page;
+    await loginUI(ph, F.hana);
+    await ph.evaluate((id) => {
+      location.hash = `#/mine/${id}`;
+    }, cid);
+    const conv = ph.locator(`[data-testid=conversation][data-id="${cid}"]`);
+    await conv.locator('[data-testid=note][data-author=bot]').waitFor();
+    await conv.locator('[data-testid=message][data-author=agent]').waitFor();
+    assert.equal(
+      await text(conv.locator('[data-testid=note][data-author=bot] [data-testid=handoff-label]')),
+      locale === 'en' ? 'Handoff summary' : '转人工摘要',
+    );
+    assert.equal(await text(conv.locator('[data-testid=message][data-author=bot] [data-testid=author-badge]').first()), locale === 'en' ? 'Bot' : '机器人');
+    await fits(ph, `${tag}-conversation`);
+    await shot(ph, `${tag}-conversation`);
+    if (w > 1000) {
+      await ph.click('[data-testid=nav-mine]');
+      await convItem(ph, cid).waitFor();
+    } else {
+      await ph.click('.back-btn');
+      await convItem(ph, cid).waitFor();
+      await fits(ph, `${tag}-inbox`);
+      await shot(ph, `${tag}-inbox`);
     }
+    assert.deepEqual(await C.problems(), []);
+    assert.deepEqual(await HC.problems(), []);
+    await HC.context.close();
   }
   await hana.ack({ type: 'status.set', status: 'offline' });
   for (const b of [sunny, other]) await adm('DELETE', `/api/bots/${b.id}`);

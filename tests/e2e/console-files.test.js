@@ -11,7 +11,7 @@ const assert = require('node:assert/strict');
 
 const { suite } = require('../helpers/suite');
 const { createTeam, createAgent, createSite, connectAgent, agentSession, sendMessage, waitFor } = require('../helpers/fixtures');
-const { openConsole, loginUI, shot } = require('../helpers/browser');
+const { openConsole, loginUI, shot, screenshotPairs } = require('../helpers/browser');
 const { request } = require('../helpers/http');
 const { UA, visitorWithAgent } = require('../helpers/visitors');
 const { png, uploadAs } = require('../helpers/attachments');
@@ -541,84 +541,85 @@ test('screenshots of the file views, in English and Chinese, wide and narrow', {
   const memo = await uploadAs(fx.srv, { session }, cid, 'carrier-claim.pdf', pdf(21000));
   await annWs.ack({ type: 'note.send', conversation_id: cid, client_msg_id: `s-${cid}-4`, body: 'Claim filed with the carrier', attachments: [memo.id] });
 
-  for (const locale of ['en', 'zh-CN']) {
-    for (const [w, h] of [
+  for (const [locale, [w, h]] of screenshotPairs(
+    ['en', 'zh-CN'],
+    [
       [1280, 800],
       [390, 844],
-    ]) {
-      const tag = `${locale}-${w}`;
-      const C = await openConsole(fx.browser, fx.srv, { viewport: { width: w, height: h }, locale });
-      const page = C.page;
-      await loginUI(page, ann);
-      await openConv(page, cid);
-      await page.waitForFunction((id) => {
-        const el = document.querySelector(`[data-testid=att-image][data-id="${id}"] img`);
-        return el && el.complete && el.naturalWidth > 0;
-      }, photo.id);
-      await page.locator('[data-testid=att-removed]').waitFor();
-      await shot(page, `files-${tag}-thread`);
-      // The visitor panel's Files (shown from 1000px up).
-      if (w > 1000) {
-        const list = page.locator('[data-testid=visitor-files]');
-        await list.locator(`[data-testid=vp-file][data-id="${memo.id}"]`).waitFor();
-        await list.scrollIntoViewIfNeeded();
-        await shot(page, `files-${tag}-visitor-panel`);
-      }
-
-      // The composer with an upload under way.
-      const undo = await throttleUploads(page, 200 * 1024);
-      await page.setInputFiles('[data-testid=attach-input]', {
-        name: 'Warranty – Baratza Encore (2024).pdf',
-        mimeType: 'application/pdf',
-        buffer: pdf(4 * 1024 * 1024),
-      });
-      await page.setInputFiles('[data-testid=attach-input]', { name: 'grinder-photo.png', mimeType: 'image/png', buffer: png(400, 300) });
-      await page.waitForFunction(() => {
-        const el = document.querySelector('[data-testid=upload-progress]');
-        const n = el && Number(el.getAttribute('aria-valuenow'));
-        return n >= 5 && n < 90;
-      });
-      await page.locator('[data-testid=composer-input]').fill(locale === 'en' ? 'Attaching the warranty card…' : '附上保修卡…');
-      await shot(page, `files-${tag}-composer-uploading`);
-      const xs = page.locator('[data-testid=upload-cancel], [data-testid=staged-remove]');
-      while (await xs.count()) await xs.first().click();
-      await page.locator('[data-testid=composer-input]').fill('');
-      await undo();
-
-      // The drop overlay.
-      await dragFileOver(page, { name: 'photo.png', type: 'image/png', bytes: png(10, 10) });
-      await page.locator('[data-testid=drop-overlay]').waitFor();
-      await shot(page, `files-${tag}-drop-overlay`);
-      await page.evaluate(() => {
-        document
-          .querySelector('[data-testid=conversation] .thread')
-          .dispatchEvent(new DragEvent('dragleave', { bubbles: true, cancelable: true, dataTransfer: window.__dropData }));
-      });
-      await page.locator('[data-testid=drop-overlay]').waitFor({ state: 'detached' });
-
-      // The zoom view.
-      await page.click(`[data-testid=att-image][data-id="${photo.id}"]`);
-      await page.waitForFunction(() => {
-        const el = document.querySelector('[data-testid=zoom] img');
-        return el && el.complete && el.naturalWidth > 0;
-      });
-      await shot(page, `files-${tag}-zoom`);
-      await page.keyboard.press('Escape');
-      await page.locator('[data-testid=zoom]').waitFor({ state: 'detached' });
-      await C.context.close();
-
-      // An admin's file settings for the site.
-      const A = await openConsole(fx.browser, fx.srv, { viewport: { width: w, height: h }, locale });
-      await loginUI(A.page, ada);
-      await A.page.evaluate(() => {
-        location.hash = '#/admin/sites';
-      });
-      await A.page.click('[data-testid=site-item]:has-text("Northwind Coffee")');
-      await A.page.locator('[data-testid=site-files]').scrollIntoViewIfNeeded();
-      await shot(A.page, `files-${tag}-admin-settings`);
-      assert.deepEqual(await A.problems(), []);
-      assert.deepEqual(await C.problems(), []);
-      await A.context.close();
+    ],
+  )) {
+    const tag = `${locale}-${w}`;
+    const C = await openConsole(fx.browser, fx.srv, { viewport: { width: w, height: h }, locale });
+    const page = C.page;
+    await loginUI(page, ann);
+    await openConv(page, cid);
+    await page.waitForFunction((id) => {
+      const el = document.querySelector(`[data-testid=att-image][data-id="${id}"] img`);
+      return el && el.complete && el.naturalWidth > 0;
+    }, photo.id);
+    await page.locator('[data-testid=att-removed]').waitFor();
+    await shot(page, `files-${tag}-thread`);
+    // The visitor panel's Files (shown from 1000px up).
+    if (w > 1000) {
+      const list = page.locator('[data-testid=visitor-files]');
+      await list.locator(`[data-testid=vp-file][data-id="${memo.id}"]`).waitFor();
+      await list.scrollIntoViewIfNeeded();
+      await shot(page, `files-${tag}-visitor-panel`);
     }
+
+    // The composer with an upload under way.
+    const undo = await throttleUploads(page, 200 * 1024);
+    await page.setInputFiles('[data-testid=attach-input]', {
+      name: 'Warranty – Baratza Encore (2024).pdf',
+      mimeType: 'application/pdf',
+      buffer: pdf(4 * 1024 * 1024),
+    });
+    await page.setInputFiles('[data-testid=attach-input]', { name: 'grinder-photo.png', mimeType: 'image/png', buffer: png(400, 300) });
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid=upload-progress]');
+      const n = el && Number(el.getAttribute('aria-valuenow'));
+      return n >= 5 && n < 90;
+    });
+    await page.locator('[data-testid=composer-input]').fill(locale === 'en' ? 'Attaching the warranty card…' : '附上保修卡…');
+    await shot(page, `files-${tag}-composer-uploading`);
+    const xs = page.locator('[data-testid=upload-cancel], [data-testid=staged-remove]');
+    while (await xs.count()) await xs.first().click();
+    await page.locator('[data-testid=composer-input]').fill('');
+    await undo();
+
+    // The drop overlay.
+    await dragFileOver(page, { name: 'photo.png', type: 'image/png', bytes: png(10, 10) });
+    await page.locator('[data-testid=drop-overlay]').waitFor();
+    await shot(page, `files-${tag}-drop-overlay`);
+    await page.evaluate(() => {
+      document
+        .querySelector('[data-testid=conversation] .thread')
+        .dispatchEvent(new DragEvent('dragleave', { bubbles: true, cancelable: true, dataTransfer: window.__dropData }));
+    });
+    await page.locator('[data-testid=drop-overlay]').waitFor({ state: 'detached' });
+
+    // The zoom view.
+    await page.click(`[data-testid=att-image][data-id="${photo.id}"]`);
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid=zoom] img');
+      return el && el.complete && el.naturalWidth > 0;
+    });
+    await shot(page, `files-${tag}-zoom`);
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid=zoom]').waitFor({ state: 'detached' });
+    await C.context.close();
+
+    // An admin's file settings for the site.
+    const A = await openConsole(fx.browser, fx.srv, { viewport: { width: w, height: h }, locale });
+    await loginUI(A.page, ada);
+    await A.page.evaluate(() => {
+      location.hash = '#/admin/sites';
+    });
+    await A.page.click('[data-testid=site-item]:has-text("Northwind Coffee")');
+    await A.page.locator('[data-testid=site-files]').scrollIntoViewIfNeeded();
+    await shot(A.page, `files-${tag}-admin-settings`);
+    assert.deepEqual(await A.problems(), []);
+    assert.deepEqual(await C.problems(), []);
+    await A.context.close();
   }
 });

@@ -18,7 +18,7 @@ const assert = require('node:assert/strict');
 const { suite } = require('../helpers/suite');
 const { request, login } = require('../helpers/http');
 const { createTeam, createAgent, createSite, connectAgent, connectVisitor, startConversation, sendMessage, waitFor } = require('../helpers/fixtures');
-const { openConsole, loginUI, shot } = require('../helpers/browser');
+const { openConsole, loginUI, shot, screenshotPairs } = require('../helpers/browser');
 const { startHostPage, watchPage, openWidget } = require('../helpers/widget');
 
 const fx = suite({ browser: 'console', env: { PARLEY_AGENT_GRACE_SECONDS: '86400' } });
@@ -58,21 +58,19 @@ const patchTeam = async (id, json) => {
 
 /** Screenshots of what `open(page)` shows, at both sizes and in both languages. */
 async function shots(name, agent, open, more) {
-  for (const [size, viewport] of SIZES) {
-    for (const [tag, locale] of LOCALES) {
-      const C = await openConsole(fx.browser, fx.srv, { viewport, locale });
-      await loginUI(C.page, agent);
-      await open(C.page);
-      await C.page.waitForTimeout(300);
-      await shot(C.page, `console-${name}-${size}-${tag}`);
-      if (more) {
-        await more(C.page);
-        await C.page.waitForTimeout(200);
-        await shot(C.page, `console-${name}-more-${size}-${tag}`);
-      }
-      assert.deepEqual(await C.problems(), [], `${name} ${size} ${tag}`);
-      await C.context.close();
+  for (const [[size, viewport], [tag, locale]] of screenshotPairs(SIZES, LOCALES)) {
+    const C = await openConsole(fx.browser, fx.srv, { viewport, locale });
+    await loginUI(C.page, agent);
+    await open(C.page);
+    await C.page.waitForTimeout(300);
+    await shot(C.page, `console-${name}-${size}-${tag}`);
+    if (more) {
+      await more(C.page);
+      await C.page.waitForTimeout(200);
+      await shot(C.page, `console-${name}-more-${size}-${tag}`);
     }
+    assert.deepEqual(await C.problems(), [], `${name} ${size} ${tag}`);
+    await C.context.close();
   }
 }
 
@@ -334,21 +332,19 @@ test('widget outside business hours: the offline form and when the team is back,
     en: `We're back at ${new Intl.DateTimeFormat('en', { weekday: 'long', hour: 'numeric', minute: '2-digit', timeZone: zone }).format(new Date(backAt))}.`,
     zh: `我们将于${new Intl.DateTimeFormat('zh-CN', { weekday: 'long', hour: 'numeric', minute: '2-digit', timeZone: zone }).format(new Date(backAt))}恢复服务。`,
   };
-  for (const [size, viewport] of SIZES) {
-    for (const [tag, locale] of LOCALES) {
-      const ctx = await fx.browser.newContext({ viewport, locale, timezoneId: zone });
-      const page = await ctx.newPage();
-      watchPage(page);
-      await page.goto(host.url);
-      const frame = await openWidget(page);
-      const back = frame.locator('[data-testid=back-at]');
-      await back.waitFor();
-      assert.equal((await back.textContent()).trim(), expected[tag]);
-      await frame.getByText(tag === 'en' ? 'We are away right now' : '客服暂时不在').waitFor();
-      await frame.getByRole('button', { name: tag === 'en' ? 'Send message' : '发送留言' }).waitFor();
-      await page.waitForTimeout(400);
-      await shot(page, `widget-back-at-${size}-${tag}`);
-      await ctx.close();
-    }
+  for (const [[size, viewport], [tag, locale]] of screenshotPairs(SIZES, LOCALES)) {
+    const ctx = await fx.browser.newContext({ viewport, locale, timezoneId: zone });
+    const page = await ctx.newPage();
+    watchPage(page);
+    await page.goto(host.url);
+    const frame = await openWidget(page);
+    const back = frame.locator('[data-testid=back-at]');
+    await back.waitFor();
+    assert.equal((await back.textContent()).trim(), expected[tag]);
+    await frame.getByText(tag === 'en' ? 'We are away right now' : '客服暂时不在').waitFor();
+    await frame.getByRole('button', { name: tag === 'en' ? 'Send message' : '发送留言' }).waitFor();
+    await page.waitForTimeout(400);
+    await shot(page, `widget-back-at-${size}-${tag}`);
+    await ctx.close();
   }
 });

@@ -27,7 +27,7 @@ const { REPO_ROOT, makeTempDir } = require('../helpers/common');
 const { suite } = require('../helpers/suite');
 const { request } = require('../helpers/http');
 const { createAgent, createTeam, createSite, connectVisitor, agentSession, waitFor } = require('../helpers/fixtures');
-const { openConsole, loginUI, shot, convItem } = require('../helpers/browser');
+const { openConsole, loginUI, shot, convItem, screenshotPairs } = require('../helpers/browser');
 const { startHostPage, watchPage, widgetFrame, launcher } = require('../helpers/widget');
 const { startXffProxy } = require('../helpers/xff-proxy');
 
@@ -519,58 +519,56 @@ test(
       for (const x of everyone) x.beat({}).catch(() => {});
     }, 4000);
     try {
-      for (const [size, viewport] of SIZES) {
-        for (const [tag, locale] of LOCALES) {
-          const C = await openConsole(fx.browser, fx.srv, { viewport, locale });
-          const page = C.page;
-          await loginUI(page, admin);
-          await page.click('[data-testid=nav-visitors]');
-          await page.locator('[data-testid=vis-row]').nth(2).waitFor({ timeout: 15000 });
-          await page.waitForTimeout(300);
-          await shot(page, `console-visitors-online-${size}-${tag}`);
-          const invite = page.locator('[data-testid=vis-invite]').first();
-          if (await invite.count()) {
-            await invite.click();
-            await page.locator('[data-testid=vis-invite-message]').waitFor();
-            await page.waitForTimeout(200);
-            await shot(page, `console-visitors-invite-${size}-${tag}`);
-            await page.keyboard.press('Escape');
-          }
-          await page.fill('[data-testid=vis-search]', 'nobody-matches-this');
-          await page.locator('[data-testid=vis-empty]').waitFor();
-          await shot(page, `console-visitors-empty-${size}-${tag}`);
-          await page.fill('[data-testid=vis-search]', '');
-          if (size === 'desktop') {
-            await page.click('[data-testid=nav-all]');
-            await convItem(page, cid).click();
-            await page.locator('[data-testid=journey-page]').first().waitFor({ timeout: 10000 });
-            await page.waitForTimeout(300);
-            await shot(page, `console-visitors-panel-${size}-${tag}`);
-          }
-          await page.click('[data-testid=nav-admin-invitations]');
-          await page.locator('[data-testid=inr-rule]').first().waitFor();
-          await shot(page, `console-visitors-rules-${size}-${tag}`);
-          await page.click('[data-testid=inr-new]');
-          await page.fill('[data-testid=inr-name]', tag === 'zh' ? '结账页面的帮助' : 'Help at the checkout');
-          await page.selectOption('[data-testid=inr-site-id]', String(site.id));
-          await page.fill('[data-testid=inr-countries]', 'DE, AT, CH');
-          await page.fill('[data-testid=inr-time-on-page-seconds]', '999999');
-          await page.click('[data-testid=inr-save]');
-          await page.locator('.field:has([data-testid=inr-time-on-page-seconds]) .field-error').waitFor();
-          await shot(page, `console-visitors-rule-editor-error-${size}-${tag}`);
-          await page.evaluate(() => document.querySelector('.admin').scrollTo(0, 0));
-          await shot(page, `console-visitors-rule-editor-${size}-${tag}`);
-          assert.deepEqual(await C.problems(), [], `${size} ${tag}`);
-          await C.context.close();
-          // Nobody on Lee's site: the empty view.
-          const L = await openConsole(fx.browser, fx.srv, { viewport, locale });
-          await loginUI(L.page, lee);
-          await L.page.click('[data-testid=nav-visitors]');
-          await L.page.locator('[data-testid=vis-empty]').waitFor();
-          await shot(L.page, `console-visitors-nobody-${size}-${tag}`);
-          assert.deepEqual(await L.problems(), [], `nobody ${size} ${tag}`);
-          await L.context.close();
+      for (const [[size, viewport], [tag, locale]] of screenshotPairs(SIZES, LOCALES)) {
+        const C = await openConsole(fx.browser, fx.srv, { viewport, locale });
+        const page = C.page;
+        await loginUI(page, admin);
+        await page.click('[data-testid=nav-visitors]');
+        await page.locator('[data-testid=vis-row]').nth(2).waitFor({ timeout: 15000 });
+        await page.waitForTimeout(300);
+        await shot(page, `console-visitors-online-${size}-${tag}`);
+        const invite = page.locator('[data-testid=vis-invite]').first();
+        if (await invite.count()) {
+          await invite.click();
+          await page.locator('[data-testid=vis-invite-message]').waitFor();
+          await page.waitForTimeout(200);
+          await shot(page, `console-visitors-invite-${size}-${tag}`);
+          await page.keyboard.press('Escape');
         }
+        await page.fill('[data-testid=vis-search]', 'nobody-matches-this');
+        await page.locator('[data-testid=vis-empty]').waitFor();
+        await shot(page, `console-visitors-empty-${size}-${tag}`);
+        await page.fill('[data-testid=vis-search]', '');
+        if (size === 'desktop') {
+          await page.click('[data-testid=nav-all]');
+          await convItem(page, cid).click();
+          await page.locator('[data-testid=journey-page]').first().waitFor({ timeout: 10000 });
+          await page.waitForTimeout(300);
+          await shot(page, `console-visitors-panel-${size}-${tag}`);
+        }
+        await page.click('[data-testid=nav-admin-invitations]');
+        await page.locator('[data-testid=inr-rule]').first().waitFor();
+        await shot(page, `console-visitors-rules-${size}-${tag}`);
+        await page.click('[data-testid=inr-new]');
+        await page.fill('[data-testid=inr-name]', tag === 'zh' ? '结账页面的帮助' : 'Help at the checkout');
+        await page.selectOption('[data-testid=inr-site-id]', String(site.id));
+        await page.fill('[data-testid=inr-countries]', 'DE, AT, CH');
+        await page.fill('[data-testid=inr-time-on-page-seconds]', '999999');
+        await page.click('[data-testid=inr-save]');
+        await page.locator('.field:has([data-testid=inr-time-on-page-seconds]) .field-error').waitFor();
+        await shot(page, `console-visitors-rule-editor-error-${size}-${tag}`);
+        await page.evaluate(() => document.querySelector('.admin').scrollTo(0, 0));
+        await shot(page, `console-visitors-rule-editor-${size}-${tag}`);
+        assert.deepEqual(await C.problems(), [], `${size} ${tag}`);
+        await C.context.close();
+        // Nobody on Lee's site: the empty view.
+        const L = await openConsole(fx.browser, fx.srv, { viewport, locale });
+        await loginUI(L.page, lee);
+        await L.page.click('[data-testid=nav-visitors]');
+        await L.page.locator('[data-testid=vis-empty]').waitFor();
+        await shot(L.page, `console-visitors-nobody-${size}-${tag}`);
+        assert.deepEqual(await L.problems(), [], `nobody ${size} ${tag}`);
+        await L.context.close();
       }
     } finally {
       clearInterval(keep);

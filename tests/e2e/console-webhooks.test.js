@@ -18,7 +18,7 @@ const { freePort } = require('../helpers/common');
 const { suite } = require('../helpers/suite');
 const { request, login } = require('../helpers/http');
 const { createAgent, waitFor } = require('../helpers/fixtures');
-const { openConsole, loginUI, shot } = require('../helpers/browser');
+const { openConsole, loginUI, shot, screenshotPairs } = require('../helpers/browser');
 const { startReceiver, verifyWebhook } = require('../helpers/hookrecv');
 
 const fx = suite({
@@ -395,99 +395,100 @@ test('screenshots of the webhook views, in English and Chinese, 1280×800 and 39
     what: 'no pending deliveries',
   });
 
-  for (const locale of ['en', 'zh-CN']) {
-    for (const [w, h] of [
+  for (const [locale, [w, h]] of screenshotPairs(
+    ['en', 'zh-CN'],
+    [
       [1280, 800],
       [390, 844],
-    ]) {
-      const tag = `webhooks-${locale}-${w}x${h}`;
-      const C = await openConsole(fx.browser, fx.srv, { viewport: { width: w, height: h }, locale });
-      const page = C.page;
-      await loginUI(page, admin);
-      const notice = page.locator('[data-testid=webhook-notice]');
-      await notice.waitFor();
-      if (locale === 'en' && w > 1000) {
-        assert.match(
-          await text(notice.locator(`[data-testid=webhook-notice-item][data-id="${far.id}"]`)),
-          /^Webhook disabled: https:\/\/reporting\.example\.net\/hooks\/parley — its deliveries failed since .+\. Open endpoint$/,
-        );
-      }
-      await fits(page, `${tag}-banner`);
-      await shot(page, `${tag}-banner`);
-
-      await page.evaluate(() => {
-        location.hash = '#/admin/webhooks';
-      });
-      await row(page, good.id).waitFor();
-      assert.equal(await page.locator('[data-testid=webhook-row] [data-testid=webhook-bot]').count(), 1);
-      await fits(page, `${tag}-list`);
-      await shot(page, `${tag}-list`);
-
-      // The create dialog, with the SSRF guard's refusal at the URL field.
-      await page.click('[data-testid=new-webhook]');
-      await page.fill('[data-testid=webhook-url]', 'http://192.168.1.20/hook');
-      await page.fill('[data-testid=webhook-description]', locale === 'en' ? 'Order system' : '订单系统');
-      await page.click('[data-testid="webhook-event-conversation.created"]');
-      await page.click('[data-testid="webhook-event-message.created"]');
-      await page.click('[data-testid=webhook-save]');
-      await page.locator('.modal .field.has-error').waitFor();
-      assert.equal(
-        await text(page.locator('.modal .field.has-error .field-error')),
-        locale === 'en'
-          ? 'This URL leads to a private network address, where this server may not send anything.'
-          : '此地址指向私有网络地址，本服务器不允许向其发送任何内容。',
+    ],
+  )) {
+    const tag = `webhooks-${locale}-${w}x${h}`;
+    const C = await openConsole(fx.browser, fx.srv, { viewport: { width: w, height: h }, locale });
+    const page = C.page;
+    await loginUI(page, admin);
+    const notice = page.locator('[data-testid=webhook-notice]');
+    await notice.waitFor();
+    if (locale === 'en' && w > 1000) {
+      assert.match(
+        await text(notice.locator(`[data-testid=webhook-notice-item][data-id="${far.id}"]`)),
+        /^Webhook disabled: https:\/\/reporting\.example\.net\/hooks\/parley — its deliveries failed since .+\. Open endpoint$/,
       );
-      await fits(page, `${tag}-create`);
-      await shot(page, `${tag}-create`);
-
-      // The secret dialog, after creating one for real.
-      await page.fill('[data-testid=webhook-url]', ok.url(`/shots/${locale}/${w}`));
-      await page.click('[data-testid=webhook-save]');
-      await page.locator('[data-testid=webhook-secret-dialog]').waitFor();
-      await fits(page, `${tag}-secret`);
-      await shot(page, `${tag}-secret`);
-      await page.click('[data-testid=webhook-secret-done]');
-      const mine = (await api('GET', '/api/webhooks')).json.data.find((e) => e.url === ok.url(`/shots/${locale}/${w}`));
-      await api('DELETE', `/api/webhooks/${mine.id}`);
-
-      // An endpoint's page with its log.
-      await row(page, good.id).locator('[data-testid=webhook-open]').click();
-      await page.locator('[data-testid=delivery-row]').first().waitFor();
-      await fits(page, `${tag}-detail`);
-      await shot(page, `${tag}-detail`);
-      await page.locator('[data-testid=webhook-deliveries]').scrollIntoViewIfNeeded();
-      await fits(page, `${tag}-log`);
-      await shot(page, `${tag}-log`);
-
-      // A delivery, then its attempts further down.
-      await page.locator('[data-testid=delivery-open]').first().click();
-      await page.locator('[data-testid=delivery-body]').waitFor();
-      await fits(page, `${tag}-delivery`);
-      await shot(page, `${tag}-delivery`);
-      await page.locator('[data-testid=delivery-attempt]').last().scrollIntoViewIfNeeded();
-      await fits(page, `${tag}-delivery-attempts`);
-      await shot(page, `${tag}-delivery-attempts`);
-      await page.keyboard.press('Escape');
-
-      // Rotating: the grace period.
-      await page.click('[data-testid=webhook-rotate]');
-      await page.locator('[data-testid=webhook-rotate-form]').waitFor();
-      await fits(page, `${tag}-rotate`);
-      await shot(page, `${tag}-rotate`);
-      await page.keyboard.press('Escape');
-
-      // The page of the endpoint the receiver said is gone.
-      await page.evaluate((id) => {
-        location.hash = `#/admin/webhooks/${id}`;
-      }, old.id);
-      await page.locator('[data-testid=webhook-disabled]').waitFor();
-      await page.locator('[data-testid=delivery-row]').first().waitFor();
-      await fits(page, `${tag}-gone`);
-      await shot(page, `${tag}-gone`);
-
-      assert.deepEqual(await C.problems(), []);
-      await C.context.close();
     }
+    await fits(page, `${tag}-banner`);
+    await shot(page, `${tag}-banner`);
+
+    await page.evaluate(() => {
+      location.hash = '#/admin/webhooks';
+    });
+    await row(page, good.id).waitFor();
+    assert.equal(await page.locator('[data-testid=webhook-row] [data-testid=webhook-bot]').count(), 1);
+    await fits(page, `${tag}-list`);
+    await shot(page, `${tag}-list`);
+
+    // The create dialog, with the SSRF guard's refusal at the URL field.
+    await page.click('[data-testid=new-webhook]');
+    await page.fill('[data-testid=webhook-url]', 'http://192.168.1.20/hook');
+    await page.fill('[data-testid=webhook-description]', locale === 'en' ? 'Order system' : '订单系统');
+    await page.click('[data-testid="webhook-event-conversation.created"]');
+    await page.click('[data-testid="webhook-event-message.created"]');
+    await page.click('[data-testid=webhook-save]');
+    await page.locator('.modal .field.has-error').waitFor();
+    assert.equal(
+      await text(page.locator('.modal .field.has-error .field-error')),
+      locale === 'en'
+        ? 'This URL leads to a private network address, where this server may not send anything.'
+        : '此地址指向私有网络地址，本服务器不允许向其发送任何内容。',
+    );
+    await fits(page, `${tag}-create`);
+    await shot(page, `${tag}-create`);
+
+    // The secret dialog, after creating one for real.
+    await page.fill('[data-testid=webhook-url]', ok.url(`/shots/${locale}/${w}`));
+    await page.click('[data-testid=webhook-save]');
+    await page.locator('[data-testid=webhook-secret-dialog]').waitFor();
+    await fits(page, `${tag}-secret`);
+    await shot(page, `${tag}-secret`);
+    await page.click('[data-testid=webhook-secret-done]');
+    const mine = (await api('GET', '/api/webhooks')).json.data.find((e) => e.url === ok.url(`/shots/${locale}/${w}`));
+    await api('DELETE', `/api/webhooks/${mine.id}`);
+
+    // An endpoint's page with its log.
+    await row(page, good.id).locator('[data-testid=webhook-open]').click();
+    await page.locator('[data-testid=delivery-row]').first().waitFor();
+    await fits(page, `${tag}-detail`);
+    await shot(page, `${tag}-detail`);
+    await page.locator('[data-testid=webhook-deliveries]').scrollIntoViewIfNeeded();
+    await fits(page, `${tag}-log`);
+    await shot(page, `${tag}-log`);
+
+    // A delivery, then its attempts further down.
+    await page.locator('[data-testid=delivery-open]').first().click();
+    await page.locator('[data-testid=delivery-body]').waitFor();
+    await fits(page, `${tag}-delivery`);
+    await shot(page, `${tag}-delivery`);
+    await page.locator('[data-testid=delivery-attempt]').last().scrollIntoViewIfNeeded();
+    await fits(page, `${tag}-delivery-attempts`);
+    await shot(page, `${tag}-delivery-attempts`);
+    await page.keyboard.press('Escape');
+
+    // Rotating: the grace period.
+    await page.click('[data-testid=webhook-rotate]');
+    await page.locator('[data-testid=webhook-rotate-form]').waitFor();
+    await fits(page, `${tag}-rotate`);
+    await shot(page, `${tag}-rotate`);
+    await page.keyboard.press('Escape');
+
+    // The page of the endpoint the receiver said is gone.
+    await page.evaluate((id) => {
+      location.hash = `#/admin/webhooks/${id}`;
+    }, old.id);
+    await page.locator('[data-testid=webhook-disabled]').waitFor();
+    await page.locator('[data-testid=delivery-row]').first().waitFor();
+    await fits(page, `${tag}-gone`);
+    await shot(page, `${tag}-gone`);
+
+    assert.deepEqual(await C.problems(), []);
+    await C.context.close();
   }
   for (const e of [good, old, far]) await api('DELETE', `/api/webhooks/${e.id}`);
   await api('DELETE', `/api/bots/${bot.json.id}`);

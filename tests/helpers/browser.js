@@ -166,7 +166,23 @@ function convItem(page, id) {
   return page.locator(`[data-testid=conv-item][data-id="${id}"]`);
 }
 
+/**
+ * The (locale, viewport) pairs a screenshot test renders. Every view is
+ * drawn in both languages and at both sizes either way; `make test` takes
+ * the two pairs that cover them (the first locale wide, the second narrow),
+ * and PARLEY_SCREENSHOTS=all (`make screenshots`) every pair, for looking
+ * at all four pictures of each view.
+ */
+function screenshotPairs(locales, viewports) {
+  if (process.env.PARLEY_SCREENSHOTS === 'all') return locales.flatMap((l) => viewports.map((v) => [l, v]));
+  return [
+    [locales[0], viewports[0]],
+    [locales[1], viewports[1]],
+  ];
+}
+
 module.exports = {
+  screenshotPairs,
   ensureConsoleBuilt,
   launchBrowser,
   openConsole,

@@ -149,7 +149,7 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
           ? renew().then(() => beat(0, 1))
           : json(r).then((j) => {
               seen = u;
-              every = Math.min(300, Math.max(5, j.every | 0 || 15));
+              every = Math.min(300, Math.max(2, j.every | 0 || 15));
               if (j.invite && !shut()) {
                 open(1);
                 post({ type: 'invite' });

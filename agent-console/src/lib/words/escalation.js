@@ -136,8 +136,9 @@ export const en = {
   prioritySet: 'Priority set to {p}',
   // list filter
   filter: 'Filter',
-  allPriorities: 'Any priority',
-  allLabels: 'Any label',
+  // Beside its flag icon, like the label and country filters (three fit a 290px list).
+  allPriorities: 'Any',
+  allLabels: 'Any',
   filterPriority: 'Filter by priority',
   filterLabel: 'Filter by label',
   clearFilter: 'Clear',
@@ -299,8 +300,8 @@ export const zh = {
   manageLabels: '管理标签',
   prioritySet: '优先级已设为{p}',
   filter: '筛选',
-  allPriorities: '任意优先级',
-  allLabels: '任意标签',
+  allPriorities: '任意',
+  allLabels: '任意',
   filterPriority: '按优先级筛选',
   filterLabel: '按标签筛选',
   clearFilter: '清除',
