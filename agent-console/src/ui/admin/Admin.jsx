@@ -1,6 +1,6 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { S, canSeeAdmin, confirmDialog, toast } from '../../store/index.js';
-import { ApiError, del } from '../../lib/api.js';
+import { ApiError, del, patch } from '../../lib/api.js';
 import { lang, t } from '../../lib/i18n.js';
 import { Icon } from '../icons.jsx';
 import { Agents } from './Agents.jsx';
@@ -69,6 +69,57 @@ export async function deleteAfterConfirm({ words, path, done, problemText, busy,
   } finally {
     busy(false);
     reload();
+  }
+}
+
+/**
+ * A list an admin page reads, then changes row by row (rules: switches,
+ * order, edits). read() fetches and returns a function that applies what it
+ * read; a read that started before a change never lands after it (a reload
+ * racing a switch click showed the old state). changing() marks a change
+ * starting. Reads once on mount.
+ */
+export function useFreshList(read, problemText) {
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const epoch = useRef(0);
+  const load = async () => {
+    const mine = ++epoch.current;
+    try {
+      const apply = await read();
+      if (mine !== epoch.current) return;
+      apply();
+      setError(null);
+    } catch (e) {
+      if (mine === epoch.current) setError(problemText(e));
+    }
+  };
+  useEffect(() => {
+    load();
+  }, []);
+  const changing = () => {
+    epoch.current++;
+  };
+  return { error, busy, setBusy, load, changing };
+}
+
+/**
+ * A rule's on/off switch: PATCH {enabled}, the answer replaces the row
+ * (setRows), a toast says so (done(enabled)); a refusal is a toast and a
+ * fresh read. list: useFreshList's.
+ */
+export async function switchRule({ list, path, rule, enabled, setRows, done, problemText }) {
+  list.setBusy(true);
+  list.changing();
+  try {
+    const res = await patch(path, { enabled });
+    setRows((old) => old.map((r) => (r.id === rule.id ? res.rule : r)));
+    toast(done(enabled), 'success', 2500);
+  } catch (e) {
+    toast(problemText(e), 'error', 8000);
+    list.load();
+  } finally {
+    list.setBusy(false);
   }
 }
 

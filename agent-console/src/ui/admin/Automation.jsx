@@ -5,7 +5,7 @@
 // rule goes last. The editor is RuleEditor.jsx. Every word is translated
 // (lib/words/automation.js); names and values are rendered as text.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { S, navigate, toast } from '../../store/index.js';
 import { get, patch } from '../../lib/api.js';
 import { lang, t } from '../../lib/i18n.js';
@@ -13,7 +13,7 @@ import { MAX_RULES, POSITION_MAX, actionsSummary, conditionsSummary, ruleProblem
 import { isolate } from '../../../../ui-shared/bidi.js';
 import { Bdi, Spinner } from '../common.jsx';
 import { Icon } from '../icons.jsx';
-import { PageHead, deleteAfterConfirm } from './Admin.jsx';
+import { PageHead, deleteAfterConfirm, switchRule, useFreshList } from './Admin.jsx';
 import { RuleEditor } from './RuleEditor.jsx';
 
 const rulePath = (id) => `/api/automation-rules/${id}`;
@@ -127,54 +127,31 @@ export function Automation() {
   const [agents, setAgents] = useState([]);
   const [labels, setLabels] = useState([]);
   const [sites, setSites] = useState([]);
-  const [error, setError] = useState(null);
   const [creating, setCreating] = useState(null); // null, or {from} (a rule to copy, or nothing)
-  const [busy, setBusy] = useState(false);
-  // A list read that started before a change must not land after it (the
-  // reorder's reload racing a switch click showed the old state): every
-  // change and every read takes a new number, and only the newest read applies.
-  const epoch = useRef(0);
-  const load = async () => {
-    const mine = ++epoch.current;
-    try {
-      const [r, tm, ag, lb, st] = await Promise.all([
-        get('/api/automation-rules'),
-        get('/api/teams'),
-        get('/api/agents'),
-        get('/api/labels'),
-        get('/api/sites'),
-      ]);
-      if (mine !== epoch.current) return;
+  const fresh = useFreshList(async () => {
+    const [r, tm, ag, lb, st] = await Promise.all([get('/api/automation-rules'), get('/api/teams'), get('/api/agents'), get('/api/labels'), get('/api/sites')]);
+    return () => {
       setRules(r.rules || []);
       setTeams([...(tm.teams || [])].sort(byName));
       setAgents([...(ag.agents || [])].sort(byName));
       setLabels(lb.labels || []);
       setSites(st.sites || []);
-      setError(null);
-    } catch (e) {
-      if (mine === epoch.current) setError(ruleProblemText(e));
-    }
-  };
-  useEffect(() => {
-    load();
-  }, []);
+    };
+  }, ruleProblemText);
+  const { error, busy, setBusy, load } = fresh;
   const names = namesOf(teams, agents, labels);
   const full = !!rules && rules.length >= MAX_RULES;
 
-  const toggle = async (rule, enabled) => {
-    setBusy(true);
-    epoch.current++;
-    try {
-      const res = await patch(rulePath(rule.id), { enabled });
-      setRules((old) => old.map((r) => (r.id === rule.id ? res.rule : r)));
-      toast(t(enabled ? 'auSwitchedOn' : 'auSwitchedOff', { name: isolate(rule.name) }), 'success', 2500);
-    } catch (e) {
-      toast(ruleProblemText(e), 'error', 8000);
-      load();
-    } finally {
-      setBusy(false);
-    }
-  };
+  const toggle = (rule, enabled) =>
+    switchRule({
+      list: fresh,
+      path: rulePath(rule.id),
+      rule,
+      enabled,
+      setRows: setRules,
+      done: (on) => t(on ? 'auSwitchedOn' : 'auSwitchedOff', { name: isolate(rule.name) }),
+      problemText: ruleProblemText,
+    });
 
   // Rules run by position, then id: moving one renumbers the list (10, 20,
   // 30 …) and saves the positions that changed.
@@ -186,7 +163,7 @@ export function Automation() {
     const next = list.map((r, j) => ({ ...r, position: (j + 1) * step }));
     setRules(next);
     setBusy(true);
-    epoch.current++;
+    fresh.changing();
     try {
       for (const r of next) {
         const was = rules.find((o) => o.id === r.id);

@@ -28,7 +28,7 @@ import {
 import { isolate } from '../../../../ui-shared/bidi.js';
 import { Bdi, Field, Spinner } from '../common.jsx';
 import { Icon } from '../icons.jsx';
-import { PageHead, deleteAfterConfirm, useForm } from './Admin.jsx';
+import { PageHead, deleteAfterConfirm, switchRule, useFreshList, useForm } from './Admin.jsx';
 
 const rulePath = (id) => `/api/invitation-rules/${id}`;
 const toList = () => navigate({ area: 'admin', admin: 'invitations' });
@@ -265,43 +265,28 @@ export function Invitations() {
   const canEdit = isAdmin();
   const [rules, setRules] = useState(null);
   const [sites, setSites] = useState([]);
-  const [error, setError] = useState(null);
   const [creating, setCreating] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const epoch = useRef(0);
-  const load = async () => {
-    const mine = ++epoch.current;
-    try {
-      const r = await get('/api/invitation-rules');
-      // Site names: the admins' list (supervisors see "Site #3").
-      const st = canEdit ? await get('/api/sites').catch(() => ({ sites: [] })) : { sites: [] };
-      if (mine !== epoch.current) return;
-      const list = [...(r.rules || [])].sort((a, b) => a.site_id - b.site_id || a.position - b.position || a.id - b.id);
-      setRules(list);
+  const fresh = useFreshList(async () => {
+    const r = await get('/api/invitation-rules');
+    // Site names: the admins' list (supervisors see "Site #3").
+    const st = canEdit ? await get('/api/sites').catch(() => ({ sites: [] })) : { sites: [] };
+    return () => {
+      setRules([...(r.rules || [])].sort((a, b) => a.site_id - b.site_id || a.position - b.position || a.id - b.id));
       setSites([...(st.sites || [])].sort((a, b) => String(a.name).localeCompare(String(b.name))));
-      setError(null);
-    } catch (e) {
-      if (mine === epoch.current) setError(ruleProblemText(e));
-    }
-  };
-  useEffect(() => {
-    load();
-  }, []);
+    };
+  }, ruleProblemText);
+  const { error, busy, setBusy, load } = fresh;
 
-  const toggle = async (rule, enabled) => {
-    setBusy(true);
-    epoch.current++;
-    try {
-      const res = await patch(rulePath(rule.id), { enabled });
-      setRules((old) => old.map((r) => (r.id === rule.id ? res.rule : r)));
-      toast(t(enabled ? 'inrSwitchedOn' : 'inrSwitchedOff', { name: isolate(rule.name) }), 'success', 2500);
-    } catch (e) {
-      toast(ruleProblemText(e), 'error', 8000);
-      load();
-    } finally {
-      setBusy(false);
-    }
-  };
+  const toggle = (rule, enabled) =>
+    switchRule({
+      list: fresh,
+      path: rulePath(rule.id),
+      rule,
+      enabled,
+      setRows: setRules,
+      done: (on) => t(on ? 'inrSwitchedOn' : 'inrSwitchedOff', { name: isolate(rule.name) }),
+      problemText: ruleProblemText,
+    });
 
   const remove = (rule) =>
     deleteAfterConfirm({
