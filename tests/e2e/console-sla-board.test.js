@@ -18,20 +18,11 @@ const assert = require('node:assert/strict');
 const { suite } = require('../helpers/suite');
 const { request, login } = require('../helpers/http');
 const { createTeam, createAgent, createSite, connectAgent, connectVisitor, startConversation, sendMessage, waitFor } = require('../helpers/fixtures');
-const { openConsole, loginUI, shot, screenshotPairs } = require('../helpers/browser');
+const { openConsole, loginUI, shot, screenshotPairs, SIZES, LOCALES } = require('../helpers/browser');
 const { startHostPage, watchPage, openWidget } = require('../helpers/widget');
 
 const fx = suite({ browser: 'console', env: { PARLEY_AGENT_GRACE_SECONDS: '86400' } });
 const { test } = fx;
-
-const SIZES = [
-  ['desktop', { width: 1280, height: 800 }],
-  ['phone', { width: 390, height: 844 }],
-];
-const LOCALES = [
-  ['en', 'en-US'],
-  ['zh', 'zh-CN'],
-];
 
 let admin;
 let asAdmin;

@@ -27,7 +27,7 @@ const { REPO_ROOT, makeTempDir } = require('../helpers/common');
 const { suite } = require('../helpers/suite');
 const { request } = require('../helpers/http');
 const { createAgent, createTeam, createSite, connectVisitor, agentSession, waitFor } = require('../helpers/fixtures');
-const { openConsole, loginUI, shot, convItem, screenshotPairs } = require('../helpers/browser');
+const { openConsole, loginUI, shot, convItem, screenshotPairs, SIZES, LOCALES } = require('../helpers/browser');
 const { startHostPage, watchPage, widgetFrame, launcher } = require('../helpers/widget');
 const { startXffProxy } = require('../helpers/xff-proxy');
 
@@ -62,15 +62,6 @@ const fx = suite({
   },
 });
 const { test } = fx;
-
-const SIZES = [
-  ['desktop', { width: 1280, height: 800 }],
-  ['phone', { width: 390, height: 844 }],
-];
-const LOCALES = [
-  ['en', 'en-US'],
-  ['zh', 'zh-CN'],
-];
 
 let host;
 let team;

@@ -166,6 +166,16 @@ function convItem(page, id) {
   return page.locator(`[data-testid=conv-item][data-id="${id}"]`);
 }
 
+/** The two layouts and the two languages screenshots are taken in: [name, value]. */
+const SIZES = [
+  ['desktop', { width: 1280, height: 800 }],
+  ['phone', { width: 390, height: 844 }],
+];
+const LOCALES = [
+  ['en', 'en-US'],
+  ['zh', 'zh-CN'],
+];
+
 /**
  * The (locale, viewport) pairs a screenshot test renders. Every view is
  * drawn in both languages and at both sizes either way; `make test` takes
@@ -183,6 +193,8 @@ function screenshotPairs(locales, viewports) {
 
 module.exports = {
   screenshotPairs,
+  SIZES,
+  LOCALES,
   ensureConsoleBuilt,
   launchBrowser,
   openConsole,
