@@ -345,15 +345,15 @@ void api_widget_beat(struct http_req *req)
         http_send_problem_fields(req, 400, "invalid_request", NULL, &f, 1);
         goto done;
     }
-    if ((url && !web_url_ok(url)) || (referrer && referrer[0] && !web_url_ok(referrer)) ||
-        (screen && screen[0] && !screen_ok(screen)) || (language && !language_ok(language)) ||
-        (zone && !zone_ok(zone))) {
-        struct problem_field f = {url && !web_url_ok(url)                            ? "u"
-                                  : referrer && referrer[0] && !web_url_ok(referrer) ? "r"
-                                  : screen && screen[0] && !screen_ok(screen)        ? "s"
-                                  : zone && !zone_ok(zone)                           ? "z"
-                                                                                     : "l",
-                                  "is not allowed (URLs must be http or https, printable, at most 2048 bytes)"};
+    /* The first field whose shape is wrong, checked once. */
+    const char *bad = url && !web_url_ok(url)                            ? "u"
+                      : referrer && referrer[0] && !web_url_ok(referrer) ? "r"
+                      : screen && screen[0] && !screen_ok(screen)        ? "s"
+                      : language && !language_ok(language)               ? "l"
+                      : zone && !zone_ok(zone)                           ? "z"
+                                                                         : NULL;
+    if (bad) {
+        struct problem_field f = {bad, "is not allowed (URLs must be http or https, printable, at most 2048 bytes)"};
         http_send_problem_fields(req, 400, "invalid_request", NULL, &f, 1);
         goto done;
     }

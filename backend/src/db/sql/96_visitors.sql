@@ -88,7 +88,6 @@ BEGIN
          WHERE ol.visitor_id = bt.v AND ol.site_id = bt.s
         RETURNING ol.visitor_id)
     SELECT array_agg(upd.visitor_id) INTO plain FROM upd;
-    plain := coalesce(plain, '{}');
 
     -- The rest in arrival order per visitor (a join, not `= ANY (plain)`,
     -- which a generic plan evaluates as a scan of the array per beat).
