@@ -44,11 +44,14 @@ function Stats({ stats }) {
   return (
     <div class="inr-stats" data-testid="inr-stats" data-sent={sent} data-accepted={s.accepted || 0} data-ignored={s.ignored || 0}>
       <span class="inr-rate">{sent ? t('inrRate', { pct: fmtPct(s.accepted || 0, sent) }) : t('inrRateNone')}</span>
-      <span class="muted small">{t('inrStats', { sent: fmtNum(sent), accepted: fmtNum(s.accepted || 0), ignored: fmtNum(s.ignored || 0) })}</span>
+      {/* Nothing sent: "Not sent yet" alone, not also "sent 0 · accepted 0 · ignored 0". */}
       {sent ? (
-        <span class="inr-bar" aria-hidden="true">
-          <span class="inr-bar-fill" style={{ width: `${Math.round(((s.accepted || 0) / sent) * 100)}%` }} />
-        </span>
+        <>
+          <span class="muted small">{t('inrStats', { sent: fmtNum(sent), accepted: fmtNum(s.accepted || 0), ignored: fmtNum(s.ignored || 0) })}</span>
+          <span class="inr-bar" aria-hidden="true">
+            <span class="inr-bar-fill" style={{ width: `${Math.round(((s.accepted || 0) / sent) * 100)}%` }} />
+          </span>
+        </>
       ) : null}
     </div>
   );
