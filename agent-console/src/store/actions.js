@@ -6,7 +6,7 @@
 import { h } from 'preact';
 
 import { balance } from '../../../ui-shared/bidi.js';
-import { loadClosed, upsertConv } from './conversations.js';
+import { convStamp, loadClosed, upsertConv } from './conversations.js';
 import { syncConv } from './messages.js';
 import { isOpen, request } from './socket.js';
 import { S, changed } from './state.js';
@@ -22,8 +22,9 @@ async function act(id, frame, okText) {
   }
   acting.add(id);
   try {
+    const since = convStamp();
     const ack = await request(frame);
-    const c = upsertConv(ack.conversation);
+    const c = upsertConv(ack.conversation, since);
     if (okText) toast(okText, 'success', 2500);
     changed();
     return c;

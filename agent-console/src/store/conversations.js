@@ -9,10 +9,34 @@ import { get } from '../lib/api.js';
 import { S, changed, isPrivileged } from './state.js';
 import { select } from './view.js';
 
-/** Stores the current state of a conversation; returns the stored record. */
-export function upsertConv(c) {
+// A reply (to a socket request or an HTTP read) can carry a state read
+// before a conversation.updated that reaches us first: the event and the
+// reply are built on different threads. Each event stamps its conversation;
+// a reply to a request made before that stamp does not overwrite it (the
+// event was complete, and any later change sends another).
+let eventClock = 0;
+const eventAt = new Map();
+
+/** The moment a request starts: pass it to upsertConv with the reply. */
+export function convStamp() {
+  return eventClock;
+}
+
+/** A conversation.updated: its state is the newest there is. */
+export function convEvent(c) {
+  if (c && c.id) eventAt.set(c.id, ++eventClock);
+  return upsertConv(c);
+}
+
+/**
+ * Stores the current state of a conversation; returns the stored record.
+ * since: the convStamp() taken when the request that brought c was made
+ * (omitted: c is as new as anything seen).
+ */
+export function upsertConv(c, since = Infinity) {
   if (!c || !c.id) return null;
   const old = S.convs.get(c.id);
+  if (old && (eventAt.get(c.id) || 0) > since) return old;
   // A conversation object is always the complete current state.
   const next = old ? { ...c, _activity: Math.max(old._activity || 0, activityOf(c)) } : { ...c, _activity: activityOf(c) };
   if (old && old.last_message && !next.last_message) next.last_message = old.last_message;
@@ -91,11 +115,12 @@ export async function loadClosed({ more = false } = {}) {
   changed();
   const want = q;
   try {
+    const since = convStamp();
     const r = await get(`/api/conversations?${params}`);
     if (S.closed.q.trim() !== want || S.listFilter.country !== country) return;
     for (const c of r.conversations) {
       const known = S.convs.get(c.id);
-      if (!known || known.status === 'closed') upsertConv(c);
+      if (!known || known.status === 'closed') upsertConv(c, since);
     }
     S.closed.items = more ? [...S.closed.items, ...r.conversations] : r.conversations;
     S.closed.next = r.next || null;
@@ -124,8 +149,9 @@ export async function loadDetails(id, force = false) {
   if (d && !force && (d.loading || d.earlier)) return;
   S.details.set(id, { ...(d || {}), loading: true });
   try {
+    const since = convStamp();
     const r = await get(`/api/conversations/${id}`);
-    upsertConv(r.conversation);
+    upsertConv(r.conversation, since);
     S.details.set(id, { earlier: r.earlier, loading: false });
   } catch (e) {
     S.details.set(id, { earlier: d && d.earlier, loading: false, error: e.text });

@@ -11,7 +11,7 @@ import { balance } from '../../../ui-shared/bidi.js';
 import { messageSummary } from '../lib/filetypes.js';
 import { visitorName } from '../lib/util.js';
 import { isActing } from './actions.js';
-import { onRead, upsertConv } from './conversations.js';
+import { convEvent, convStamp, onRead, upsertConv } from './conversations.js';
 import { addMessages, flushOutbox, syncConv } from './messages.js';
 import { alertUser } from './notify.js';
 import { broughtInText, isParticipant, onAgentTyping, onViewers, resumeViewing, trackJoined } from './participants.js';
@@ -40,13 +40,14 @@ export async function onOpen(ack) {
   if (Array.isArray(ack.teams)) S.myTeams = ack.teams;
   changed();
   let list;
+  const since = convStamp();
   try {
     list = (await request({ type: 'queue.subscribe' })).conversations;
   } catch {
     return; // the connection dropped again; the next open retries
   }
   const listed = new Set(list.map((c) => c.id));
-  for (const c of list) announced.set(c.id, roleOf(upsertConv(c)));
+  for (const c of list) announced.set(c.id, roleOf(upsertConv(c, since)));
   // Conversations we held as open that the list no longer has: closed,
   // transferred away or assigned to someone else while we were away.
   const stale = [...S.convs.values()].filter((c) => c.status !== 'closed' && !listed.has(c.id)).map((c) => c.id);
@@ -143,7 +144,7 @@ export function resetAnnounced() {
 
 function onConvUpdated(change, conv) {
   if (!conv) return;
-  const c = upsertConv(conv);
+  const c = convEvent(conv);
   const brought = trackJoined(c) && broughtInText(c);
   changed();
   if (!c || !S.me) return;

@@ -8,7 +8,7 @@ import { Outbox } from '../../../ui-shared/outbox.js';
 import { ts } from '../../../ui-shared/time.js';
 import { ApiError, get } from '../lib/api.js';
 import { t } from '../lib/i18n.js';
-import { loadDetails, upsertConv } from './conversations.js';
+import { convStamp, loadDetails, upsertConv } from './conversations.js';
 import { filesChanged } from './files.js';
 import { SocketError, currentSocket, isOpen, syncPages } from './socket.js';
 import { S, changed, saved } from './state.js';
@@ -56,13 +56,14 @@ export async function syncConv(id, { preview = false } = {}) {
   if (st.loading) return st.loading;
   const run = async () => {
     const c = S.convs.get(id);
+    const since = convStamp();
     let after = st.contig;
     if (preview && c && c.last_seq > after + 3) after = c.last_seq - 3;
     await syncPages(id, after, {
       limit: preview ? 4 : 200,
       pages: preview ? 1 : 50,
       onPage: (ack) => {
-        upsertConv(ack.conversation);
+        upsertConv(ack.conversation, since);
         addMessages(id, ack.messages);
         st.error = null;
       },
@@ -92,8 +93,9 @@ export async function openConversation(id) {
   const c = S.convs.get(id);
   if (!c) {
     try {
+      const since = convStamp();
       const r = await get(`/api/conversations/${id}`);
-      upsertConv(r.conversation);
+      upsertConv(r.conversation, since);
       S.details.set(id, { earlier: r.earlier, loading: false });
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) S.missing.add(id);

@@ -9,7 +9,7 @@
 import { isolate } from '../../../ui-shared/bidi.js';
 import { get } from '../lib/api.js';
 import { t } from '../lib/i18n.js';
-import { loadClosed, upsertConv } from './conversations.js';
+import { convStamp, loadClosed, upsertConv } from './conversations.js';
 import { syncConv } from './messages.js';
 import { isOpen, request } from './socket.js';
 import { S, changed, isPrivileged } from './state.js';
@@ -108,8 +108,9 @@ async function act(frame, okText) {
     return null;
   }
   try {
+    const since = convStamp();
     const ack = await request(frame);
-    const c = upsertConv(ack.conversation);
+    const c = upsertConv(ack.conversation, since);
     trackJoined(c);
     if (okText) toast(okText, 'success', 2500);
     changed();
