@@ -8,20 +8,38 @@
 // latency (visitor send -> agent receive, matched by client_msg_id; send ->
 // ack), errors by code and the server's memory and CPU.
 //
+// -r takes a list (1000,2000,4000): one set-up, then one measured window per
+// rate, each with its own warm-up and drain: a curve. Self-hosted, --nodes 2
+// splits the sockets over two parleyd processes on one PostgreSQL, and
+// --compare BINARY measures a second build the same way, rounds alternating
+// between the two builds, each on a fresh PostgreSQL and server.
+//
 // `bench/chatload --help` lists the options; bench/README.md explains them.
 // Every target must be on loopback; every loop is bounded in count and time.
 
 const fs = require('node:fs');
-const http = require('node:http');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
 
-const REPO_ROOT = path.resolve(__dirname, '..');
-const WebSocket = require(path.join(REPO_ROOT, 'node_modules', 'ws'));
-
-const MiB = 1024 * 1024;
 const { CLK_TCK, procCpu, treeCpu, machineCpu } = require('./proc');
+const {
+  REPO_ROOT,
+  round,
+  mib,
+  pool,
+  summarize,
+  percentile,
+  checkLoopback,
+  agentLogin,
+  widgetSession,
+  procStatus,
+  startSelf,
+  stopSelf,
+  raiseCapacity,
+} = require('./selfhost');
+
+const WebSocket = require(path.join(REPO_ROOT, 'node_modules', 'ws'));
 
 // ---- options -----------------------------------------------------------------
 
@@ -50,18 +68,25 @@ Self-hosted (one command):
   --parleyd PATH         the parleyd binary to run                            [$PARLEYD, backend/parleyd]
   --pg-stats             load pg_stat_statements (track = all) and report the statements
                          that took PostgreSQL's time during the load
+  --nodes K              1 or 2 parleyd processes on the one PostgreSQL; visitors and agents
+                         alternate between them                               [1]
+  --compare BINARY       measure --parleyd (A) and BINARY (B) with the same options, each
+                         run on a fresh PostgreSQL and server, and print them side by side
+  --rounds K             with --compare: A, B, A, B ... K times each; medians      [1]
 
 Load:
   -n, --visitors N       visitor connections, one conversation each          [50]
   -m, --agents M         agent connections (distinct agents)                  [5]
-  -r, --rate R           total messages per second (visitor sends + replies)  [200]
-  -d, --duration D       measured seconds                                     [20]
-  --warmup S             seconds of load before the measured window           [3]
+  -r, --rate R[,R...]    total messages per second (visitor sends + replies)  [200]
+                         a list measures one window per rate, in order, on the same
+                         server and connections (a curve)
+  -d, --duration D       measured seconds (per rate)                          [20]
+  --warmup S             seconds of load before each measured window          [3]
   --reply P              fraction 0..1 of visitor messages an agent answers   [0]
   --body-bytes B         message body size                                    [64]
   --connect-concurrency C  connections being set up at once                   [32]
   --setup-timeout S      give up setting up after this long                   [180]
-  --drain S              after the window, wait this long for late acks and
+  --drain S              after each window, wait this long for late acks and
                          deliveries                                           [15]
   --no-subscribe         agents do not send queue.subscribe
   --no-close             leave the conversations open at the end
@@ -98,6 +123,10 @@ function parseArgs(argv) {
     visitors: 50,
     agents: 5,
     rate: 200,
+    rates: [200],
+    nodes: 1,
+    compare: '',
+    rounds: 1,
     duration: 20,
     warmup: 3,
     reply: 0,
@@ -194,8 +223,23 @@ function parseArgs(argv) {
         o.agents = num(a, next(), 1, 2000);
         break;
       case '-r':
-      case '--rate':
-        o.rate = num(a, next(), 0.1, 100000, false);
+      case '--rate': {
+        const v = next();
+        o.rates = String(v)
+          .split(',')
+          .map((x) => num(a, x.trim(), 0.1, 100000, false));
+        if (o.rates.length > 20) throw new Error(`${a}: at most 20 rates`);
+        o.rate = Math.max(...o.rates);
+        break;
+      }
+      case '--nodes':
+        o.nodes = num(a, next(), 1, 2);
+        break;
+      case '--compare':
+        o.compare = next();
+        break;
+      case '--rounds':
+        o.rounds = num(a, next(), 1, 20);
         break;
       case '-d':
       case '--duration':
@@ -235,18 +279,10 @@ function parseArgs(argv) {
         throw new Error(`unknown option ${a} (see --help)`);
     }
   }
+  if (o.nodes > 1 && !o.self) throw new Error('--nodes: only with --self');
+  if (o.compare && !o.self) throw new Error('--compare: only with --self');
+  if (o.rounds > 1 && !o.compare) throw new Error('--rounds: only with --compare');
   return o;
-}
-
-/** Refuse anything that is not a loopback address. */
-function checkLoopback(urlString) {
-  const u = new URL(urlString);
-  if (u.protocol !== 'http:') throw new Error(`--url: only http:// is supported (got ${u.protocol})`);
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  if (!(host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host))) {
-    throw new Error(`--url: chatload only targets loopback (127.0.0.0/8, ::1, localhost), not ${host}`);
-  }
-  return u;
 }
 
 function expandEmails(spec, m) {
@@ -269,71 +305,6 @@ function progress(msg) {
   if (!quiet) process.stderr.write(`chatload: ${msg}\n`);
 }
 
-/** Runs fn over items with at most `limit` in flight. */
-async function pool(items, limit, fn) {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  });
-  await Promise.all(workers);
-}
-
-function percentile(sorted, p) {
-  if (!sorted.length) return null;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
-
-function summarize(values) {
-  const a = Float64Array.from(values).sort();
-  if (!a.length) return { count: 0, p50: null, p95: null, p99: null, max: null, mean: null };
-  let sum = 0;
-  for (const v of a) sum += v;
-  const r = (v) => Math.round(v * 100) / 100;
-  return {
-    count: a.length,
-    p50: r(percentile(a, 50)),
-    p95: r(percentile(a, 95)),
-    p99: r(percentile(a, 99)),
-    max: r(a[a.length - 1]),
-    mean: r(sum / a.length),
-  };
-}
-
-/** One HTTP request with its own connection (keep-alive would hold a server worker thread). */
-function httpRequest(base, { method = 'GET', path: p = '/', headers = {}, json, timeoutMs = 20000 }) {
-  return new Promise((resolve, reject) => {
-    const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
-    const h = { ...headers };
-    if (body) {
-      h['Content-Type'] = 'application/json';
-      h['Content-Length'] = String(body.length);
-    }
-    const req = http.request({ host: base.hostname, port: Number(base.port) || 80, method, path: p, headers: h, agent: false, timeout: timeoutMs });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${p}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = undefined;
-        }
-        resolve({ status: res.statusCode, headers: res.headers, body: text, json: parsed });
-      });
-    });
-    req.end(body);
-  });
-}
-
 // ---- the server process: pid, RSS, CPU ---------------------------------------------
 
 function findPidByPort(port) {
@@ -346,54 +317,7 @@ function findPidByPort(port) {
   }
 }
 
-function procStatus(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (k) => {
-      const m = new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s);
-      return m ? Number(m[1]) * 1024 : null;
-    };
-    const t = /^Threads:\s+(\d+)/m.exec(s);
-    return { rss: kb('VmRSS'), hwm: kb('VmHWM'), threads: t ? Number(t[1]) : null };
-  } catch {
-    return null;
-  }
-}
-
 // ---- self-hosted mode -------------------------------------------------------------------
-
-const SELF_PASSWORD = 'chatload correct horse battery';
-
-/** Rewrites postmaster.opts without fsync=off and restarts the cluster from it. */
-async function makeDurable(pg) {
-  const { pgInfo } = require(path.join(REPO_ROOT, 'tests', 'helpers', 'pg'));
-  const info = pgInfo();
-  const optsFile = path.join(pg.dataDir, 'postmaster.opts');
-  const opts = fs.readFileSync(optsFile, 'utf8');
-  const fixed = opts.replace(/\s+"-c"\s+"fsync=off"/, '');
-  if (fixed === opts) throw new Error(`--pg-durable: no fsync=off in ${optsFile}`);
-  fs.writeFileSync(optsFile, fixed);
-  const exe = path.join(info.bindir, 'pg_ctl');
-  const args = ['restart', '-m', 'fast', '-w', '-t', '60', '-D', pg.dataDir, '-l', path.join(pg.dir, 'postgres.log')];
-  const [cmd, argv] = info.runAs
-    ? ['setpriv', ['--reuid', String(info.runAs.uid), '--regid', String(info.runAs.gid), '--clear-groups', '--', exe, ...args]]
-    : [exe, args];
-  const env = { ...process.env, LC_ALL: 'C' };
-  for (const k of Object.keys(env)) if (k.startsWith('PG')) delete env[k];
-  execFileSync(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 90000 });
-  const r = await pg.query('SHOW fsync');
-  if (r.rows[0].fsync !== 'on') throw new Error('--pg-durable: fsync is still off');
-}
-
-function parleydVersion(bin) {
-  try {
-    const v = execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const st = fs.statSync(bin);
-    return `${v} (${bin}, built ${st.mtime.toISOString()})`;
-  } catch (e) {
-    return `unknown (${bin}: ${e.message.split('\n')[0]})`;
-  }
-}
 
 /** Waits (bounded) until the machine's busy time over 3 s is below 25% of one core. */
 async function waitIdle(seconds) {
@@ -409,118 +333,6 @@ async function waitIdle(seconds) {
   }
 }
 
-async function startSelf(o) {
-  if (o.parleyd) process.env.PARLEYD = path.resolve(o.parleyd);
-  const { startCluster } = require(path.join(REPO_ROOT, 'tests', 'helpers', 'pg'));
-  const { startParleyd, addAgent } = require(path.join(REPO_ROOT, 'tests', 'helpers', 'parleyd'));
-  progress('self-hosted: starting a throw-away PostgreSQL');
-  const pg = await startCluster({ database: 'chatload' });
-  if (o.pgStats) {
-    progress('self-hosted: enabling pg_stat_statements');
-    await pg.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
-    await pg.restart();
-    await pg.query("ALTER SYSTEM SET pg_stat_statements.track = 'all'");
-    await pg.query('ALTER SYSTEM SET pg_stat_statements.track_planning = on');
-    await pg.query('SELECT pg_reload_conf()');
-    await pg.query('CREATE EXTENSION pg_stat_statements');
-  }
-  if (o.pgDurable) {
-    progress('self-hosted: restarting PostgreSQL with fsync on');
-    await makeDurable(pg);
-  }
-  const perVisitorRate = o.rate / o.visitors;
-  const windowSeconds = 10;
-  const threads = o.threads || Math.min(30000, o.visitors + o.agents + 64);
-  const sockets = o.visitors + o.agents;
-  const reserved = Math.max(1, Math.min(32, Math.floor(threads / 8)));
-  const env = {
-    PARLEY_LOG_LEVEL: 'info',
-    PARLEY_HTTP_THREADS: threads,
-    // Every socket and request of the run comes from 127.0.0.1: the
-    // per-address limits (newer builds) must let one address hold them all.
-    PARLEY_HTTP_RESERVED_THREADS: reserved,
-    PARLEY_WS_MAX_UNAUTHENTICATED: Math.min(threads - reserved, Math.max(256, 2 * o.connectConcurrency)),
-    PARLEY_WS_MAX_UNAUTHENTICATED_PER_IP: Math.max(256, 2 * o.connectConcurrency),
-    PARLEY_WS_MAX_PER_IP: sockets + 64,
-    PARLEY_MAX_CONNECTIONS_PER_IP: 2 * sockets + 256,
-    PARLEY_HTTP_MAX_PER_IP: Math.max(64, 2 * o.connectConcurrency),
-    PARLEY_VISITOR_RATE_WINDOW_SECONDS: windowSeconds,
-    // Keep the limiter running, with room for twice the per-visitor rate.
-    PARLEY_VISITOR_RATE_MESSAGES: Math.min(100000, Math.ceil(2 * perVisitorRate * windowSeconds) + 20),
-    // Every visitor session comes from 127.0.0.1 (newer builds limit sessions per client IP).
-    PARLEY_SESSION_RATE_PER_MINUTE: Math.min(1000000, 2 * o.visitors + 100),
-    ...o.serverEnv,
-  };
-  progress(
-    `self-hosted: starting parleyd (${Object.entries(env)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ')})`,
-  );
-  const srv = await startParleyd({ databaseUrl: pg.url, env, timeoutMs: 30000 });
-  const { parleydPath } = require(path.join(REPO_ROOT, 'tests', 'helpers', 'parleyd'));
-  const version = parleydVersion(parleydPath());
-
-  // One agent through `parleyd agent add` (scrypt hash), the others copy its hash.
-  const email = (n) => `bench${n}@load.test`;
-  progress(`self-hosted: creating ${o.agents} agents`);
-  const first = await addAgent(pg.url, { email: email(1), name: 'Bench agent 1', role: 'agent', password: SELF_PASSWORD });
-  if (o.agents > 1) {
-    await pg.query(
-      `INSERT INTO agents (email, name, role, password_hash)
-       SELECT 'bench' || g || '@load.test', 'Bench agent ' || g, 'agent', a.password_hash
-       FROM agents a, generate_series(2, $2::int) g WHERE a.id = $1::bigint`,
-      [first, o.agents],
-    );
-  }
-  const site = (await pg.query('SELECT s.public_key, s.default_team_id FROM sites s ORDER BY s.id LIMIT 1')).rows[0];
-  const cap = await raiseCapacity(
-    pg.query,
-    Array.from({ length: o.agents }, (_, i) => email(i + 1)),
-    site.default_team_id,
-    o,
-  );
-  return {
-    pg,
-    srv,
-    url: srv.url,
-    origin: srv.origin,
-    siteKey: site.public_key,
-    emails: Array.from({ length: o.agents }, (_, i) => email(i + 1)),
-    password: SELF_PASSWORD,
-    pid: srv.pid,
-    env,
-    version,
-    maxChats: cap,
-    pgPid: () => {
-      try {
-        return Number(fs.readFileSync(path.join(pg.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      } catch {
-        return 0;
-      }
-    },
-  };
-}
-
-/** max_chats so that every visitor's conversation finds an agent; team membership. */
-async function raiseCapacity(query, emails, teamId, o) {
-  const distinct = new Set(emails.map((e) => e.toLowerCase())).size;
-  const need = Math.ceil(o.visitors / distinct) + 2;
-  if (need > 100) throw new Error(`${o.visitors} visitors need ${need} chats per agent; the schema allows 100: use more agents`);
-  const r = await query(`UPDATE agents SET max_chats = greatest(max_chats, $2::int) WHERE lower(email) = ANY ($1::text[]) RETURNING id`, [
-    emails.map((e) => e.toLowerCase()),
-    need,
-  ]);
-  if (teamId) {
-    await query(
-      `INSERT INTO team_members (team_id, agent_id) SELECT $1::bigint, id FROM agents WHERE lower(email) = ANY ($2::text[])
-       ON CONFLICT DO NOTHING`,
-      [teamId, emails.map((e) => e.toLowerCase())],
-    );
-  }
-  if (r.rowCount !== distinct) progress(`warning: only ${r.rowCount} of ${distinct} agent emails exist in the database`);
-  return need;
-}
-
 async function remoteCapacity(o, emails) {
   const pg = require(path.join(REPO_ROOT, 'node_modules', 'pg'));
   const query = async (sql, params) => {
@@ -533,7 +345,7 @@ async function remoteCapacity(o, emails) {
     }
   };
   const site = (await query('SELECT default_team_id FROM sites WHERE public_key = $1', [o.siteKey])).rows[0];
-  return raiseCapacity(query, emails, site ? site.default_team_id : 0, o);
+  return raiseCapacity(query, emails, site ? site.default_team_id : 0, o.visitors, progress);
 }
 
 // ---- the run --------------------------------------------------------------------------------
@@ -559,7 +371,8 @@ class Errors {
 
 async function run(o) {
   quiet = o.quiet;
-  const hardDeadlineMs = (o.waitIdle + o.setupTimeout + o.warmup + o.duration + o.drain + 180) * 1000;
+  const steps = o.rates.length;
+  const hardDeadlineMs = (o.waitIdle + o.setupTimeout + steps * (o.warmup + o.duration + o.drain + 5) + 180) * 1000;
   const watchdog = setTimeout(() => {
     process.stderr.write(`chatload: giving up after ${Math.round(hardDeadlineMs / 1000)} s (watchdog)\n`);
     process.exit(3);
@@ -573,6 +386,7 @@ async function run(o) {
   let password;
   let pid = o.pid;
   let maxChats = null;
+  let nodes;
   const report = { config: {}, setup: {}, load: {}, server: {}, client: {} };
 
   try {
@@ -582,7 +396,7 @@ async function run(o) {
       if (!w.waited) progress(`warning: the machine did not become quiet (busy ${w.busy_pct}% of one core); running anyway`);
     }
     if (o.self) {
-      self = await startSelf(o);
+      self = await startSelf(o, progress);
       base = checkLoopback(self.url);
       origin = self.origin;
       siteKey = self.siteKey;
@@ -590,6 +404,7 @@ async function run(o) {
       password = self.password;
       pid = self.pid;
       maxChats = self.maxChats;
+      nodes = self.nodes.map((n) => ({ base: checkLoopback(n.url), pid: n.pid }));
     } else {
       base = checkLoopback(o.url);
       origin = o.origin || base.origin;
@@ -604,13 +419,14 @@ async function run(o) {
       emails = emails.slice(0, o.agents);
       if (o.databaseUrl) maxChats = await remoteCapacity(o, emails);
       if (!pid) pid = findPidByPort(Number(base.port) || 80);
+      nodes = [{ base, pid }];
     }
     report.config = {
       mode: o.self ? 'self' : 'remote',
       url: base.origin,
       visitors: o.visitors,
       agents: o.agents,
-      rate: o.rate,
+      rate: steps === 1 ? o.rates[0] : o.rates,
       duration_s: o.duration,
       warmup_s: o.warmup,
       reply: o.reply,
@@ -618,34 +434,23 @@ async function run(o) {
       subscribe: o.subscribe,
       max_chats: maxChats,
       server_pid: pid || null,
+      nodes: nodes.length > 1 ? nodes.map((n) => ({ url: n.base.origin, pid: n.pid })) : undefined,
       server_env: self ? self.env : undefined,
       parleyd: self ? self.version : undefined,
       pg_fsync: self ? (o.pgDurable ? 'on' : 'off') : undefined,
       cpus: require('node:os').cpus().length,
       node: process.version,
     };
-    await load(o, { base, origin, siteKey, emails, password, pid, self }, report);
+    await load(o, { nodes, origin, siteKey, emails, password, self }, report);
   } finally {
     if (self) {
-      progress('self-hosted: stopping parleyd and PostgreSQL');
-      try {
-        const code = await self.srv.stop({ timeoutMs: 20000 });
-        report.server.exit_code = code;
-      } catch (e) {
-        report.server.exit_code = `did not stop: ${e.message.split('\n')[0]}`;
-      }
-      const logs = self.srv.logs();
-      report.server.log_warnings = logs.split('\n').filter((l) => /level=(warn|error)/.test(l)).length;
-      report.server.log_warning_samples = [
-        ...new Set(
-          logs
-            .split('\n')
-            .filter((l) => /level=(warn|error)/.test(l))
-            .map((l) => l.replace(/^ts=\S+ /, '')),
-        ),
-      ].slice(0, 5);
-      if (o.serverLog) fs.writeFileSync(o.serverLog, logs);
-      await self.pg.stop();
+      progress(`self-hosted: stopping parleyd${self.srvs.length > 1 ? ` (${self.srvs.length} nodes)` : ''} and PostgreSQL`);
+      const stopped = await stopSelf(self, { serverLog: o.serverLog });
+      report.server = report.server || {};
+      report.server.exit_code = stopped.exit_code;
+      if (stopped.exit_codes.length > 1) report.server.exit_codes = stopped.exit_codes;
+      report.server.log_warnings = stopped.log_warnings;
+      report.server.log_warning_samples = stopped.log_warning_samples;
     }
     clearTimeout(watchdog);
   }
@@ -653,61 +458,73 @@ async function run(o) {
 }
 
 async function load(o, ctx, report) {
-  const { base, origin, siteKey, emails, password, pid, self } = ctx;
-  const wsBase = `ws://${base.host}`;
-  const errors = new Errors();
-  const closeErrors = new Errors();
-  let errSink = errors; // errors after the drain are the clean-up's
+  const { nodes, origin, siteKey, emails, password, self } = ctx;
+  const wsBase = (node) => `ws://${node.base.host}`;
   const setupErrors = new Errors();
-  const frameCounts = new Map();
-  const countFrame = (t) => frameCounts.set(t, (frameCounts.get(t) || 0) + 1);
+  const closeErrors = new Errors();
+  const frameCounts = new Map(); // the whole run, set-up included
   const body = 'x'.repeat(o.bodyBytes);
   const mem = { samples: [] };
   const pgPid = self ? self.pgPid() : 0;
+  const pids = nodes.map((n) => n.pid).filter(Boolean);
 
+  // RSS and threads of every node, and their sums.
   const sampleServer = (label) => {
-    const s = pid ? procStatus(pid) : null;
-    if (s) mem.samples.push({ t: now(), label, ...s });
+    if (!pids.length) return null;
+    const per = pids.map((p) => procStatus(p));
+    if (per.some((x) => !x)) return null;
+    const s = { rss: 0, hwm: 0, threads: 0, nodes: per };
+    for (const x of per) {
+      s.rss += x.rss || 0;
+      s.hwm += x.hwm || 0;
+      s.threads += x.threads || 0;
+    }
+    mem.samples.push({ t: now(), label, ...s });
     return s;
+  };
+  const serverCpu = () => {
+    if (!pids.length) return null;
+    const per = pids.map((p) => procCpu(p));
+    if (per.some((x) => x === null)) return null;
+    return per;
   };
   const memStart = sampleServer('start');
 
+  // One measured window per rate: its own counts, latencies, errors, frames.
+  const steps = o.rates.map((rate, index) => ({
+    index,
+    rate,
+    errors: new Errors(),
+    lat: { delivery: [], ack: [], reply: [], replyAck: [] },
+    counts: { sent: 0, sentWindow: 0, repliesSent: 0, repliesWindow: 0, deliveredInWindow: 0, repliesDeliveredInWindow: 0, duplicateDeliveries: 0 },
+    frames: new Map(), // frames received during the window, by type
+    windowStart: 0,
+    windowEnd: 0,
+  }));
+  let cur = steps[0];
+  let errSink = cur.errors; // socket errors go to the current step; after the last drain, to the clean-up's
+
   // The message ledger: client_msg_id -> record.
   const ledger = new Map();
-  const lat = { delivery: [], ack: [], reply: [], replyAck: [] };
   let phase = 'setup'; // setup | warmup | window | drain | closing
-  let windowStart = 0;
-  let windowEnd = 0;
-  const counts = {
-    sent: 0,
-    sentWindow: 0,
-    repliesSent: 0,
-    repliesWindow: 0,
-    acked: 0,
-    delivered: 0,
-    deliveredInWindow: 0, // receipts at agents during the window, any send time
-    duplicateDeliveries: 0,
-    repliesDelivered: 0,
-    refused: 0,
+  const counts = { acked: 0, delivered: 0, refused: 0 }; // the whole run, for progress lines
+  const inWindow = (t) => phase === 'window' && t >= cur.windowStart && t < cur.windowEnd;
+  const countFrame = (t) => {
+    frameCounts.set(t, (frameCounts.get(t) || 0) + 1);
+    if (inWindow(now())) cur.frames.set(t, (cur.frames.get(t) || 0) + 1);
   };
 
   // ---- agents ----
   const agents = [];
   const agentSetupStart = now();
-  progress(`logging in ${o.agents} agents`);
+  progress(`logging in ${o.agents} agents${nodes.length > 1 ? ` (alternating over ${nodes.length} nodes)` : ''}`);
   await pool(emails, Math.min(4, o.connectConcurrency), async (email, i) => {
-    const a = { i, email, ws: null, ready: false, n: 0, convs: new Set(), id: null };
+    const a = { i, email, ws: null, ready: false, n: 0, convs: new Set(), id: null, node: nodes[i % nodes.length] };
     agents[i] = a;
     try {
-      const r = await httpRequest(base, { method: 'POST', path: '/api/auth/login', headers: { Origin: origin }, json: { email, password }, timeoutMs: 60000 });
-      if (r.status !== 200) throw new Error(`login ${email}: HTTP ${r.status} ${r.body.slice(0, 200)}`);
-      const cookie = []
-        .concat(r.headers['set-cookie'] || [])
-        .map((c) => c.split(';')[0])
-        .find((c) => c.startsWith('parley_session='));
-      if (!cookie || !r.json || !r.json.csrf_token) throw new Error(`login ${email}: no session cookie or csrf token`);
-      a.id = r.json.agent && r.json.agent.id;
-      await openAgent(a, cookie, r.json.csrf_token);
+      const s = await agentLogin(a.node.base, origin, email, password);
+      a.id = s.id;
+      await openAgent(a, s.cookie, s.csrf);
     } catch (e) {
       setupErrors.add('agent_setup', e.message);
     }
@@ -715,7 +532,11 @@ async function load(o, ctx, report) {
 
   function openAgent(a, cookie, csrf) {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${wsBase}/ws/agent`, { headers: { Origin: origin, Cookie: cookie }, perMessageDeflate: false, handshakeTimeout: 20000 });
+      const ws = new WebSocket(`${wsBase(a.node)}/ws/agent`, {
+        headers: { Origin: origin, Cookie: cookie },
+        perMessageDeflate: false,
+        handshakeTimeout: 20000,
+      });
       a.ws = ws;
       let step = 0;
       const timer = setTimeout(() => fail(new Error('agent setup: no answer within 60 s')), 60000);
@@ -730,12 +551,12 @@ async function load(o, ctx, report) {
       ws.on('error', (e) => {
         if (step === 99) return;
         if (step < 4) fail(e);
-        else errors.add('agent_ws_error', e.message);
+        else errSink.add('agent_ws_error', e.message);
       });
       ws.on('close', (code, reason) => {
         if (step === 99) return;
         if (step < 4) fail(new Error(`agent socket closed during setup: ${code} ${reason}`));
-        else if (phase !== 'closing') errors.add(`agent_ws_closed_${code}`, String(reason));
+        else if (phase !== 'closing') errSink.add(`agent_ws_closed_${code}`, String(reason));
       });
       ws.on('open', () => ws.send(JSON.stringify({ type: 'auth', id: 'auth', csrf_token: csrf })));
       ws.on('message', (data) => {
@@ -776,14 +597,14 @@ async function load(o, ctx, report) {
       const rec = ledger.get(msg.client_msg_id);
       if (!rec) return;
       const t = now();
-      if (phase === 'window' && t >= windowStart && t <= windowEnd) counts.deliveredInWindow++;
+      if (inWindow(t)) cur.counts.deliveredInWindow++;
       if (rec.deliveredAt) {
-        counts.duplicateDeliveries++;
+        rec.step.counts.duplicateDeliveries++;
         return;
       }
       rec.deliveredAt = t;
       counts.delivered++;
-      if (rec.measured) lat.delivery.push(t - rec.sentAt);
+      if (rec.measured) rec.step.lat.delivery.push(t - rec.sentAt);
       if (o.reply > 0 && (phase === 'warmup' || phase === 'window') && Math.random() < o.reply) {
         sendReply(a, msg.conversation_id);
       }
@@ -800,10 +621,10 @@ async function load(o, ctx, report) {
   function sendReply(a, convId) {
     const cm = `a${a.i}.${a.n++}`;
     const t = now();
-    const rec = { sentAt: t, kind: 'reply', measured: phase === 'window', ackedAt: 0, deliveredAt: 0 };
+    const rec = { sentAt: t, kind: 'reply', measured: inWindow(t), step: cur, ackedAt: 0, deliveredAt: 0 };
     ledger.set(cm, rec);
-    counts.repliesSent++;
-    if (rec.measured) counts.repliesWindow++;
+    cur.counts.repliesSent++;
+    if (rec.measured) cur.counts.repliesWindow++;
     a.ws.send(`{"type":"message.send","id":"${cm}","conversation_id":${convId},"client_msg_id":"${cm}","body":"${cm} ${body}"}`);
   }
 
@@ -811,7 +632,7 @@ async function load(o, ctx, report) {
     if (rec.ackedAt) return;
     rec.ackedAt = now();
     counts.acked++;
-    if (rec.measured) (rec.kind === 'reply' ? lat.replyAck : lat.ack).push(rec.ackedAt - rec.sentAt);
+    if (rec.measured) (rec.kind === 'reply' ? rec.step.lat.replyAck : rec.step.lat.ack).push(rec.ackedAt - rec.sentAt);
   }
 
   function onError(m) {
@@ -843,19 +664,14 @@ async function load(o, ctx, report) {
     Array.from({ length: o.visitors }, (_, i) => i),
     o.connectConcurrency,
     async (i) => {
-      const v = { i, ws: null, conv: 0, assigned: false, n: 0, open: false };
+      const v = { i, ws: null, conv: 0, assigned: false, n: 0, open: false, node: nodes[i % nodes.length] };
       visitors[i] = v;
       if (Date.now() > setupDeadline) {
         setupErrors.add('setup_timeout');
         return;
       }
       try {
-        const r = await httpRequest(base, { method: 'POST', path: '/api/widget/session', headers: { Origin: origin }, json: { site_key: siteKey } });
-        if (r.status !== 200 || !r.json || !r.json.visitor_token) {
-          const hint = r.status === 429 ? ' (the server limits widget sessions per client IP: raise PARLEY_SESSION_RATE_PER_MINUTE)' : '';
-          throw Object.assign(new Error(`widget session: HTTP ${r.status} ${r.body.slice(0, 200)}${hint}`), { code: `session_http_${r.status}` });
-        }
-        await openVisitor(v, r.json.visitor_token);
+        await openVisitor(v, await widgetSession(v.node.base, origin, siteKey));
       } catch (e) {
         setupErrors.add(e.code || 'visitor_setup', e.message);
       }
@@ -871,7 +687,7 @@ async function load(o, ctx, report) {
 
   function openVisitor(v, token) {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${wsBase}/ws/visitor`, { headers: { Origin: origin }, perMessageDeflate: false, handshakeTimeout: 20000 });
+      const ws = new WebSocket(`${wsBase(v.node)}/ws/visitor`, { headers: { Origin: origin }, perMessageDeflate: false, handshakeTimeout: 20000 });
       v.ws = ws;
       let step = 0;
       const timer = setTimeout(() => fail(Object.assign(new Error('visitor setup: no answer within 60 s'), { code: 'setup_timeout' })), 60000);
@@ -886,13 +702,13 @@ async function load(o, ctx, report) {
       ws.on('error', (e) => {
         if (step === 99) return;
         if (step < 2) fail(Object.assign(e, { code: 'visitor_ws_error' }));
-        else errors.add('visitor_ws_error', e.message);
+        else errSink.add('visitor_ws_error', e.message);
       });
       ws.on('close', (code, reason) => {
         v.open = false;
         if (step === 99) return;
         if (step < 2) fail(Object.assign(new Error(`visitor socket closed during setup: ${code} ${reason}`), { code: `visitor_ws_closed_${code}` }));
-        else if (phase !== 'closing') errors.add(`visitor_ws_closed_${code}`, String(reason));
+        else if (phase !== 'closing') errSink.add(`visitor_ws_closed_${code}`, String(reason));
       });
       ws.on('unexpected-response', (req, res) => {
         fail(Object.assign(new Error(`visitor upgrade refused: HTTP ${res.statusCode}`), { code: `ws_upgrade_${res.statusCode}` }));
@@ -938,8 +754,8 @@ async function load(o, ctx, report) {
       const rec = ledger.get(cm);
       if (!rec || rec.deliveredAt) return;
       rec.deliveredAt = now();
-      counts.repliesDelivered++;
-      if (rec.measured) lat.reply.push(rec.deliveredAt - rec.sentAt);
+      if (inWindow(rec.deliveredAt)) cur.counts.repliesDeliveredInWindow++;
+      if (rec.measured) rec.step.lat.reply.push(rec.deliveredAt - rec.sentAt);
     } else if (m.type === 'conversation.updated') {
       if (m.conversation && m.conversation.id === v.conv && m.conversation.status === 'assigned') markAssigned(v);
     } else if (m.type === 'error') {
@@ -959,25 +775,20 @@ async function load(o, ctx, report) {
   progress(`${assignedCount}/${opened} conversations assigned after ${report.setup.visitors_seconds} s`);
   if (!senders.length) throw new Error('no conversation was assigned; nothing to measure');
   if (senders.length < o.visitors) progress(`warning: only ${senders.length} of ${o.visitors} visitors will send`);
+  if (nodes.length > 1) {
+    let cross = 0;
+    const nodeOfAgent = new Map(agents.filter((a) => a && a.ready).map((a) => [a.i, a.node]));
+    for (const v of senders) for (const a of agents) if (a && a.convs.has(v.conv) && nodeOfAgent.get(a.i) !== v.node) cross++;
+    report.setup.conversations_across_nodes = cross;
+    progress(`${cross}/${senders.length} conversations have their visitor and their agent on different nodes`);
+  }
   const memSetup = sampleServer('after_setup');
   await sleep(500); // let the assignment events settle
-  if (self && o.pgStats) await self.pg.query('SELECT pg_stat_statements_reset()');
+  const sampler = setInterval(() => sampleServer(phase), 1000);
 
-  // ---- the load ----
-  const visitorRate = o.rate / (1 + o.reply);
-  const eld = monitorEventLoopDelay({ resolution: 2 });
+  // ---- the load: one warm-up, window and drain per rate ----
   let rr = 0;
-  let due = 0; // messages owed since the start of the load
   let maxBuffered = 0;
-  const loadStart = now();
-  const warmupEnd = loadStart + o.warmup * 1000;
-  windowStart = warmupEnd;
-  windowEnd = warmupEnd + o.duration * 1000;
-  phase = o.warmup > 0 ? 'warmup' : 'window';
-  progress(
-    `load: ${o.rate} msg/s (${round(visitorRate)} from ${senders.length} visitors${o.reply ? `, ~${round(o.rate - visitorRate)} agent replies` : ''}) for ${o.warmup} s warm-up + ${o.duration} s`,
-  );
-
   const sendOne = () => {
     // next sender whose socket is open (bounded by one pass)
     let v = null;
@@ -992,80 +803,213 @@ async function load(o, ctx, report) {
     if (!v) return false;
     const cm = `v${v.i}.${v.n++}`;
     const t = now();
-    const measured = t >= windowStart && t < windowEnd;
-    ledger.set(cm, { sentAt: t, kind: 'visitor', measured, ackedAt: 0, deliveredAt: 0 });
-    counts.sent++;
-    if (measured) counts.sentWindow++;
+    const measured = inWindow(t);
+    ledger.set(cm, { sentAt: t, kind: 'visitor', measured, step: cur, ackedAt: 0, deliveredAt: 0 });
+    cur.counts.sent++;
+    if (measured) cur.counts.sentWindow++;
     v.ws.send(`{"type":"message.send","id":"${cm}","conversation_id":${v.conv},"client_msg_id":"${cm}","body":"${body}"}`);
     if (v.ws.bufferedAmount > maxBuffered) maxBuffered = v.ws.bufferedAmount;
     return true;
   };
 
-  let serverCpuWin0 = null;
-  let pgCpuWin0 = null;
-  let clientCpuWin0 = null;
-  let machineWin0 = null;
-  let memWinStart = null;
-  let lastProgress = now();
-  let lastDelivered = 0;
-  await new Promise((resolve) => {
-    const tick = () => {
-      const t = now();
-      if (phase === 'warmup' && t >= warmupEnd) {
-        phase = 'window';
-      }
-      if (phase === 'window' && serverCpuWin0 === null && t >= windowStart) {
-        serverCpuWin0 = pid ? procCpu(pid) : null;
-        pgCpuWin0 = treeCpu(pgPid);
-        clientCpuWin0 = process.cpuUsage();
-        machineWin0 = machineCpu();
-        memWinStart = sampleServer('window_start');
-        eld.reset();
-        eld.enable();
-      }
-      if (t >= windowEnd) {
-        clearInterval(timer);
-        clearInterval(sampler);
-        eld.disable();
-        resolve();
-        return;
-      }
-      due = Math.floor(((t - loadStart) / 1000) * visitorRate);
-      // at most 2 s worth of catch-up in one tick: the loop stays bounded
-      let budget = Math.max(1, Math.ceil(visitorRate * 2));
-      while (counts.sent < due && budget-- > 0) if (!sendOne()) break;
-      if (t - lastProgress >= 5000) {
-        const d = counts.delivered - lastDelivered;
-        progress(
-          `  ${round((t - loadStart) / 1000)} s: sent ${counts.sent}, delivered ${counts.delivered} (${round(d / ((t - lastProgress) / 1000))}/s), errors ${errors.total()}`,
-        );
-        lastProgress = t;
-        lastDelivered = counts.delivered;
-      }
-    };
-    const timer = setInterval(tick, 2);
-    const sampler = setInterval(() => sampleServer(phase), 1000);
-  });
-  const serverCpuWin = pid && serverCpuWin0 !== null ? procCpu(pid) - serverCpuWin0 : null;
-  const pgCpuWin = pgPid && pgCpuWin0 !== null ? treeCpu(pgPid) - pgCpuWin0 : null;
-  const clientCpu = process.cpuUsage(clientCpuWin0);
-  const machineWin1 = machineCpu();
-  const memWinEnd = sampleServer('window_end');
-  if (self && o.pgStats) report.postgres_statements = await topStatements(self.pg);
+  for (const st of steps) {
+    cur = st;
+    errSink = st.errors;
+    maxBuffered = 0;
+    if (self && o.pgStats) await self.pg.query('SELECT pg_stat_statements_reset()');
+    const visitorRate = st.rate / (1 + o.reply);
+    const eld = monitorEventLoopDelay({ resolution: 2 });
+    const loadStart = now();
+    const warmupEnd = loadStart + o.warmup * 1000;
+    st.windowStart = warmupEnd;
+    st.windowEnd = warmupEnd + o.duration * 1000;
+    phase = o.warmup > 0 ? 'warmup' : 'window';
+    progress(
+      `${steps.length > 1 ? `step ${st.index + 1}/${steps.length}: ` : ''}load: ${st.rate} msg/s (${round(visitorRate)} from ${senders.length} visitors${o.reply ? `, ~${round(st.rate - visitorRate)} agent replies` : ''}) for ${o.warmup} s warm-up + ${o.duration} s`,
+    );
 
-  // ---- drain ----
-  phase = 'drain';
-  const drainStart = now();
-  const outstanding = () => {
-    let n = 0;
-    for (const rec of ledger.values()) if (!rec.failed && (!rec.ackedAt || !rec.deliveredAt)) n++;
-    return n;
-  };
-  while (now() - drainStart < o.drain * 1000) {
-    if (outstanding() === 0) break;
-    await sleep(100);
+    let serverCpuWin0 = null;
+    let pgCpuWin0 = null;
+    let clientCpuWin0 = null;
+    let machineWin0 = null;
+    let memWinStart = null;
+    let started = false;
+    let lastProgress = now();
+    let lastDelivered = counts.delivered;
+    await new Promise((resolve) => {
+      const tick = () => {
+        const t = now();
+        if (phase === 'warmup' && t >= warmupEnd) phase = 'window';
+        if (phase === 'window' && !started && t >= st.windowStart) {
+          started = true;
+          serverCpuWin0 = serverCpu();
+          pgCpuWin0 = treeCpu(pgPid);
+          clientCpuWin0 = process.cpuUsage();
+          machineWin0 = machineCpu();
+          memWinStart = sampleServer('window_start');
+          eld.reset();
+          eld.enable();
+        }
+        if (t >= st.windowEnd) {
+          clearInterval(timer);
+          eld.disable();
+          resolve();
+          return;
+        }
+        const due = Math.floor(((t - loadStart) / 1000) * visitorRate);
+        // at most 2 s worth of catch-up in one tick: the loop stays bounded
+        let budget = Math.max(1, Math.ceil(visitorRate * 2));
+        while (st.counts.sent < due && budget-- > 0) if (!sendOne()) break;
+        if (t - lastProgress >= 5000) {
+          const d = counts.delivered - lastDelivered;
+          progress(
+            `  ${round((t - loadStart) / 1000)} s: sent ${st.counts.sent}, delivered ${counts.delivered} (${round(d / ((t - lastProgress) / 1000))}/s), errors ${st.errors.total()}`,
+          );
+          lastProgress = t;
+          lastDelivered = counts.delivered;
+        }
+      };
+      const timer = setInterval(tick, 2);
+    });
+    const cpuEnd = serverCpu();
+    const serverCpuPerNode = cpuEnd && serverCpuWin0 ? cpuEnd.map((c, i) => c - serverCpuWin0[i]) : null;
+    const serverCpuWin = serverCpuPerNode ? serverCpuPerNode.reduce((a, b) => a + b, 0) : null;
+    const pgCpuWin = pgPid && pgCpuWin0 !== null ? treeCpu(pgPid) - pgCpuWin0 : null;
+    const clientCpu = process.cpuUsage(clientCpuWin0);
+    const machineWin1 = machineCpu();
+    const memWinEnd = sampleServer('window_end');
+    if (self && o.pgStats) st.postgres_statements = await topStatements(self.pg);
+
+    // ---- drain: this step's messages ----
+    phase = 'drain';
+    const drainStart = now();
+    const outstanding = () => {
+      let n = 0;
+      for (const rec of ledger.values()) if (rec.step === st && !rec.failed && (!rec.ackedAt || !rec.deliveredAt)) n++;
+      return n;
+    };
+    while (now() - drainStart < o.drain * 1000) {
+      if (outstanding() === 0) break;
+      await sleep(100);
+    }
+    const drainSeconds = (now() - drainStart) / 1000;
+
+    // ---- this step's numbers ----
+    let undeliveredWindow = 0;
+    let unackedWindow = 0;
+    let refusedWindow = 0;
+    let sentTotal = 0;
+    for (const rec of ledger.values()) {
+      if (rec.step !== st) continue;
+      if (rec.kind === 'visitor') sentTotal++;
+      if (!rec.measured) continue;
+      if (rec.failed) refusedWindow++;
+      else {
+        if (!rec.ackedAt) unackedWindow++;
+        if (!rec.deliveredAt) undeliveredWindow++;
+      }
+    }
+    const c = st.counts;
+    const delivered = c.deliveredInWindow + c.repliesDeliveredInWindow;
+    const perMsg = (cpuS) => (cpuS === null || !delivered ? null : round((cpuS * 1e6) / delivered));
+    const loadReport = {
+      window_s: o.duration,
+      visitors_sending: senders.length,
+      sent_total: sentTotal,
+      sent_window: c.sentWindow,
+      sent_per_s: round(c.sentWindow / o.duration),
+      replies_sent_window: c.repliesWindow,
+      delivered_per_s: round(c.deliveredInWindow / o.duration),
+      delivered_total: counts.delivered,
+      window_unacked: unackedWindow,
+      window_undelivered: undeliveredWindow,
+      window_refused: refusedWindow,
+      duplicate_deliveries: c.duplicateDeliveries,
+      drain_s: round(drainSeconds),
+      latency_ms: {
+        delivery: summarize(st.lat.delivery),
+        ack: summarize(st.lat.ack),
+        reply_delivery: o.reply ? summarize(st.lat.reply) : undefined,
+        reply_ack: o.reply ? summarize(st.lat.replyAck) : undefined,
+      },
+      errors: st.errors.toJSON(),
+      error_samples: Object.fromEntries(st.errors.samples),
+    };
+    const serverReport = {
+      rss_mib: { window_start: mib(memWinStart && memWinStart.rss), window_end: mib(memWinEnd && memWinEnd.rss) },
+      cpu_s_window: serverCpuWin === null ? null : round(serverCpuWin),
+      cpu_pct_window: serverCpuWin === null ? null : round((100 * serverCpuWin) / o.duration),
+      postgres_cpu_s_window: pgCpuWin === null ? null : round(pgCpuWin),
+      postgres_cpu_pct_window: pgCpuWin === null ? null : round((100 * pgCpuWin) / o.duration),
+      cpu_us_per_message: perMsg(serverCpuWin),
+      postgres_cpu_us_per_message: perMsg(pgCpuWin),
+      nodes:
+        nodes.length > 1 && serverCpuPerNode
+          ? serverCpuPerNode.map((cpu, i) => ({
+              pid: pids[i],
+              cpu_pct_window: round((100 * cpu) / o.duration),
+              rss_mib_window_end: mib(memWinEnd && memWinEnd.nodes[i].rss),
+              threads_window_end: memWinEnd ? memWinEnd.nodes[i].threads : null,
+            }))
+          : undefined,
+    };
+    let machine;
+    if (machineWin0 && machineWin1) {
+      const d = (k) => (machineWin1[k] - machineWin0[k]) / CLK_TCK;
+      const cores = require('node:os').cpus().length;
+      const busy = d('busy');
+      const ours = (serverCpuWin || 0) + (pgCpuWin || 0) + (clientCpu.user + clientCpu.system) / 1e6;
+      machine = {
+        cores,
+        busy_pct_of_all_cores: round((100 * busy) / (cores * o.duration)),
+        steal_pct_of_all_cores: round((100 * d('steal')) / (cores * o.duration)),
+        // CPU used by processes other than parleyd, its PostgreSQL and chatload (and by the kernel
+        // for them outside their accounting); large values mean the numbers were disturbed
+        other_cpu_pct_of_one_core: pgPid || !self ? round((100 * (busy - ours)) / o.duration) : null,
+      };
+    }
+    const ch = eld.count ? eld : null;
+    const clientReport = {
+      cpu_s_window: round((clientCpu.user + clientCpu.system) / 1e6),
+      cpu_pct_window: round((100 * (clientCpu.user + clientCpu.system)) / 1e6 / o.duration),
+      event_loop_delay_ms: ch ? { p50: round(ch.percentile(50) / 1e6), p99: round(ch.percentile(99) / 1e6), max: round(ch.max / 1e6) } : null,
+      max_socket_buffered_bytes: maxBuffered,
+      frames_window: Object.fromEntries([...st.frames].sort()),
+    };
+    const d = loadReport.latency_ms;
+    st.result = {
+      rate: st.rate,
+      // the curve's row
+      summary: {
+        offered: st.rate,
+        delivered_per_s: loadReport.delivered_per_s,
+        delivery_p50_ms: d.delivery.p50,
+        delivery_p99_ms: d.delivery.p99,
+        delivery_max_ms: d.delivery.max,
+        ack_p50_ms: d.ack.p50,
+        ack_p99_ms: d.ack.p99,
+        undelivered: undeliveredWindow,
+        unacked: unackedWindow,
+        refused: refusedWindow,
+        errors: st.errors.total(),
+        parleyd_cpu_pct: serverReport.cpu_pct_window,
+        postgres_cpu_pct: serverReport.postgres_cpu_pct_window,
+        postgres_us_per_message: serverReport.postgres_cpu_us_per_message,
+        parleyd_us_per_message: serverReport.cpu_us_per_message,
+        frames_per_message: framesPerMessage(clientReport.frames_window, c.sentWindow + c.repliesWindow),
+      },
+      load: loadReport,
+      server: serverReport,
+      machine,
+      client: clientReport,
+      postgres_statements: st.postgres_statements,
+    };
+    const sm = st.result.summary;
+    progress(
+      `  ${st.rate} msg/s offered: ${sm.delivered_per_s}/s delivered, delivery p50 ${sm.delivery_p50_ms} p99 ${sm.delivery_p99_ms} ms, ${sm.undelivered} undelivered, ${sm.errors} errors`,
+    );
   }
-  const drainSeconds = (now() - drainStart) / 1000;
+  clearInterval(sampler);
 
   // ---- clean up: close the conversations, then the sockets ----
   phase = 'closing';
@@ -1099,84 +1043,75 @@ async function load(o, ctx, report) {
   for (const v of visitors) if (v && v.ws && v.ws.readyState !== WebSocket.CLOSED) v.ws.terminate();
   for (const a of agents) if (a && a.ws && a.ws.readyState !== WebSocket.CLOSED) a.ws.terminate();
 
-  // ---- numbers ----
-  let undeliveredWindow = 0;
-  let unackedWindow = 0;
-  let refusedWindow = 0;
-  for (const rec of ledger.values()) {
-    if (!rec.measured) continue;
-    if (rec.failed) refusedWindow++;
-    else {
-      if (!rec.ackedAt) unackedWindow++;
-      if (!rec.deliveredAt) undeliveredWindow++;
-    }
-  }
-  const peak = mem.samples.reduce((m, s) => Math.max(m, s.rss || 0), 0);
-  const threads = mem.samples.reduce((m, s) => Math.max(m, s.threads || 0), 0);
-  report.load = {
-    window_s: o.duration,
-    visitors_sending: senders.length,
-    sent_total: counts.sent,
-    sent_window: counts.sentWindow,
-    sent_per_s: round(counts.sentWindow / o.duration),
-    replies_sent_window: counts.repliesWindow,
-    delivered_per_s: round(counts.deliveredInWindow / o.duration),
-    delivered_total: counts.delivered,
-    window_unacked: unackedWindow,
-    window_undelivered: undeliveredWindow,
-    window_refused: refusedWindow,
-    duplicate_deliveries: counts.duplicateDeliveries,
-    drain_s: round(drainSeconds),
-    latency_ms: {
-      delivery: summarize(lat.delivery),
-      ack: summarize(lat.ack),
-      reply_delivery: o.reply ? summarize(lat.reply) : undefined,
-      reply_ack: o.reply ? summarize(lat.replyAck) : undefined,
-    },
-    errors: errors.toJSON(),
-    error_samples: Object.fromEntries(errors.samples),
-    conversations_closed: o.close ? closed : undefined,
-    close_errors: o.close ? closeErrors.toJSON() : undefined,
-  };
-  report.server = {
-    pid: pid || null,
+  // ---- the whole run ----
+  const peakOf = (get) => mem.samples.reduce((m, s) => Math.max(m, get(s) || 0), 0);
+  const results = steps.map((s) => s.result);
+  report.steps = results;
+  const server = {
+    pid: pids[0] || null,
     rss_mib: {
       start: mib(memStart && memStart.rss),
       after_setup: mib(memSetup && memSetup.rss),
-      window_start: mib(memWinStart && memWinStart.rss),
-      window_end: mib(memWinEnd && memWinEnd.rss),
       end: mib(memEnd && memEnd.rss),
-      peak: mib(peak),
+      peak: mib(peakOf((s) => s.rss)),
       hwm: mib(memEnd && memEnd.hwm),
     },
-    threads_peak: threads || null,
-    cpu_s_window: serverCpuWin === null ? null : round(serverCpuWin),
-    cpu_pct_window: serverCpuWin === null ? null : round((100 * serverCpuWin) / o.duration),
-    postgres_cpu_s_window: pgCpuWin === null ? null : round(pgCpuWin),
-    postgres_cpu_pct_window: pgCpuWin === null ? null : round((100 * pgCpuWin) / o.duration),
+    threads_peak: peakOf((s) => s.threads) || null,
   };
-  if (machineWin0 && machineWin1) {
-    const d = (k) => (machineWin1[k] - machineWin0[k]) / CLK_TCK;
-    const cores = require('node:os').cpus().length;
-    const busy = d('busy');
-    const ours = (serverCpuWin || 0) + (pgCpuWin || 0) + (clientCpu.user + clientCpu.system) / 1e6;
-    report.machine = {
-      cores,
-      busy_pct_of_all_cores: round((100 * busy) / (cores * o.duration)),
-      steal_pct_of_all_cores: round((100 * d('steal')) / (cores * o.duration)),
-      // CPU used by processes other than parleyd, its PostgreSQL and chatload (and by the kernel
-      // for them outside their accounting); large values mean the numbers were disturbed
-      other_cpu_pct_of_one_core: pgPid || !self ? round((100 * (busy - ours)) / o.duration) : null,
-    };
+  if (nodes.length > 1) {
+    server.nodes = pids.map((p, i) => ({
+      pid: p,
+      url: nodes[i].base.origin,
+      visitors: senders.filter((v) => v.node === nodes[i]).length,
+      agents: agents.filter((a) => a && a.node === nodes[i] && a.ready).length,
+      rss_mib: {
+        start: mib(memStart && memStart.nodes[i].rss),
+        after_setup: mib(memSetup && memSetup.nodes[i].rss),
+        end: mib(memEnd && memEnd.nodes[i].rss),
+        peak: mib(peakOf((s) => s.nodes && s.nodes[i].rss)),
+      },
+      threads_peak: peakOf((s) => s.nodes && s.nodes[i].threads) || null,
+      cpu_pct_window: results.map((r) => (r.server.nodes ? r.server.nodes[i].cpu_pct_window : null)),
+    }));
   }
-  const ch = eld.count ? eld : null;
-  report.client = {
-    cpu_s_window: round((clientCpu.user + clientCpu.system) / 1e6),
-    cpu_pct_window: round((100 * (clientCpu.user + clientCpu.system)) / 1e6 / o.duration),
-    event_loop_delay_ms: ch ? { p50: round(ch.percentile(50) / 1e6), p99: round(ch.percentile(99) / 1e6), max: round(ch.max / 1e6) } : null,
-    max_socket_buffered_bytes: maxBuffered,
-    frames_received: Object.fromEntries([...frameCounts].sort()),
-  };
+  const closing = { conversations_closed: o.close ? closed : undefined, close_errors: o.close ? closeErrors.toJSON() : undefined };
+  if (results.length === 1) {
+    // one rate: the report's fields as they have always been
+    const r = results[0];
+    report.load = { ...r.load, ...closing };
+    const { rss_mib: winRss, ...winServer } = r.server;
+    report.server = {
+      pid: server.pid,
+      rss_mib: {
+        start: server.rss_mib.start,
+        after_setup: server.rss_mib.after_setup,
+        window_start: winRss.window_start,
+        window_end: winRss.window_end,
+        end: server.rss_mib.end,
+        peak: server.rss_mib.peak,
+        hwm: server.rss_mib.hwm,
+      },
+      threads_peak: server.threads_peak,
+      ...winServer,
+    };
+    if (server.nodes) report.server.nodes = server.nodes;
+    if (r.machine) report.machine = r.machine;
+    report.client = { ...r.client, frames_received: Object.fromEntries([...frameCounts].sort()) };
+    if (r.postgres_statements) report.postgres_statements = r.postgres_statements;
+  } else {
+    report.load = undefined;
+    report.closing = closing;
+    report.server = server;
+    report.client = { frames_received: Object.fromEntries([...frameCounts].sort()) };
+  }
+}
+
+/** Frames received in the window per message sent in it, by type ("agent:message.created": 1). */
+function framesPerMessage(frames, sent) {
+  if (!sent) return {};
+  const out = {};
+  for (const [k, v] of Object.entries(frames)) out[k] = Math.round((v / sent) * 100) / 100;
+  return out;
 }
 
 /** The statements that took PostgreSQL's time since the reset (top 12). */
@@ -1198,14 +1133,6 @@ async function topStatements(pg) {
   }));
 }
 
-function round(v) {
-  return v === null || v === undefined || Number.isNaN(v) ? v : Math.round(v * 100) / 100;
-}
-
-function mib(bytes) {
-  return bytes ? Math.round((bytes / MiB) * 10) / 10 : null;
-}
-
 // ---- the report -----------------------------------------------------------------------------
 
 function textReport(r) {
@@ -1213,14 +1140,14 @@ function textReport(r) {
   const l = r.load;
   const s = r.server;
   const lines = [];
-  const ms = (x) => (x === null || x === undefined ? '-' : x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0));
   const latLine = (name, d) =>
     d && d.count
       ? `${name.padEnd(16)}p50 ${ms(d.p50)}  p95 ${ms(d.p95)}  p99 ${ms(d.p99)}  max ${ms(d.max)} ms  (n=${d.count})`
       : `${name.padEnd(16)}no samples`;
+  const multi = r.steps && r.steps.length > 1;
   lines.push('');
   lines.push(
-    `chatload ${c.mode === 'self' ? '(self-hosted) ' : ''}${c.url}: ${c.visitors} visitors, ${c.agents} agents, ${c.rate} msg/s for ${c.duration_s} s (+${c.warmup_s} s warm-up)${c.reply ? `, agents answer ${Math.round(c.reply * 100)}%` : ''}`,
+    `chatload ${c.mode === 'self' ? '(self-hosted) ' : ''}${c.url}${c.nodes ? ` + ${c.nodes.length - 1} more node(s)` : ''}: ${c.visitors} visitors, ${c.agents} agents, ${multi ? c.rate.join(', ') : c.rate} msg/s for ${c.duration_s} s${multi ? ' each' : ''} (+${c.warmup_s} s warm-up)${c.reply ? `, agents answer ${Math.round(c.reply * 100)}%` : ''}`,
   );
   if (c.parleyd) lines.push(`parleyd         ${c.parleyd}`);
   if (c.server_env)
@@ -1230,7 +1157,7 @@ function textReport(r) {
         .join(' ')}; PostgreSQL fsync=${c.pg_fsync}`,
     );
   lines.push(
-    `setup           ${r.setup.agents_ready}/${c.agents} agents online, ${r.setup.conversations_assigned}/${c.visitors} conversations assigned (${r.setup.visitors_seconds} s)${c.max_chats ? `, max_chats ${c.max_chats}` : ''}`,
+    `setup           ${r.setup.agents_ready}/${c.agents} agents online, ${r.setup.conversations_assigned}/${c.visitors} conversations assigned (${r.setup.visitors_seconds} s)${c.max_chats ? `, max_chats ${c.max_chats}` : ''}${r.setup.conversations_across_nodes !== undefined ? `; ${r.setup.conversations_across_nodes} with visitor and agent on different nodes` : ''}`,
   );
   if (r.setup.errors && Object.keys(r.setup.errors).length) lines.push(`setup errors    ${fmtErrors(r.setup.errors)}`);
   if (l) {
@@ -1246,40 +1173,254 @@ function textReport(r) {
     lines.push(`errors          ${Object.keys(l.errors).length ? fmtErrors(l.errors) : 'none'}`);
     for (const [k, v] of Object.entries(l.error_samples || {})) lines.push(`                ${k}: ${v}`);
     if (l.duplicate_deliveries) lines.push(`duplicates      ${l.duplicate_deliveries} deliveries of an already delivered message`);
+    if (r.steps && r.steps[0]) lines.push(`frames/message (window)  ${framesLine(r.steps[0].summary.frames_per_message)}`);
+  }
+  if (multi) {
+    lines.push('');
+    lines.push(...stepsTable(r.steps));
+    lines.push('');
+    lines.push('frames/message (window), per rate:');
+    for (const st of r.steps) lines.push(`  ${String(st.rate).padStart(6)}  ${framesLine(st.summary.frames_per_message)}`);
+    for (const st of r.steps) {
+      const e = st.load.errors;
+      if (Object.keys(e).length) lines.push(`errors at ${st.rate}: ${fmtErrors(e)}`);
+      for (const [k, v] of Object.entries(st.load.error_samples || {})) lines.push(`                ${k}: ${v}`);
+      if (st.load.duplicate_deliveries) lines.push(`duplicates at ${st.rate}: ${st.load.duplicate_deliveries} deliveries of an already delivered message`);
+    }
   }
   if (s && s.rss_mib) {
     const m = s.rss_mib;
     lines.push(
-      `server RSS      ${m.start ?? '-'} MiB at start, ${m.after_setup ?? '-'} after setup, ${m.window_start ?? '-'} -> ${m.window_end ?? '-'} over the window, peak ${m.peak ?? '-'}, ${m.end ?? '-'} at the end (pid ${s.pid ?? '?'}, ${s.threads_peak ?? '?'} threads)`,
+      multi
+        ? `server RSS      ${m.start ?? '-'} MiB at start, ${m.after_setup ?? '-'} after setup, peak ${m.peak ?? '-'}, ${m.end ?? '-'} at the end (pid ${s.pid ?? '?'}${s.nodes ? ' and the other nodes, summed' : ''}, ${s.threads_peak ?? '?'} threads)`
+        : `server RSS      ${m.start ?? '-'} MiB at start, ${m.after_setup ?? '-'} after setup, ${m.window_start ?? '-'} -> ${m.window_end ?? '-'} over the window, peak ${m.peak ?? '-'}, ${m.end ?? '-'} at the end (pid ${s.pid ?? '?'}${s.nodes ? ' and the other nodes, summed' : ''}, ${s.threads_peak ?? '?'} threads)`,
     );
-    lines.push(
-      `CPU (window)    parleyd ${s.cpu_pct_window ?? '-'}%, postgres ${s.postgres_cpu_pct_window ?? '-'}%, chatload ${r.client.cpu_pct_window}% of one core; client event-loop delay p99 ${r.client.event_loop_delay_ms ? r.client.event_loop_delay_ms.p99 : '-'} ms`,
-    );
+    if (!multi)
+      lines.push(
+        `CPU (window)    parleyd ${s.cpu_pct_window ?? '-'}%, postgres ${s.postgres_cpu_pct_window ?? '-'}%, chatload ${r.client.cpu_pct_window}% of one core; client event-loop delay p99 ${r.client.event_loop_delay_ms ? r.client.event_loop_delay_ms.p99 : '-'} ms`,
+      );
+    if (!multi && s.cpu_us_per_message !== undefined)
+      lines.push(
+        `CPU/message     parleyd ${fmtUs(s.cpu_us_per_message)} µs, postgres ${fmtUs(s.postgres_cpu_us_per_message)} µs per message delivered in the window`,
+      );
+    for (const [i, n] of (s.nodes || []).entries()) {
+      lines.push(
+        `node ${i + 1}          pid ${n.pid} ${n.url}: ${n.visitors} visitors, ${n.agents} agents; CPU ${n.cpu_pct_window.map((x) => `${x ?? '-'}%`).join(' / ')} of one core${multi ? ' per rate' : ''}; RSS ${n.rss_mib.after_setup ?? '-'} MiB after setup, peak ${n.rss_mib.peak ?? '-'}; ${n.threads_peak ?? '?'} threads`,
+      );
+    }
   }
-  if (r.machine) {
+  if (multi) {
+    lines.push(
+      `client          chatload CPU ${r.steps.map((st) => `${st.client.cpu_pct_window}%`).join(' / ')} of one core, event-loop delay p99 ${r.steps.map((st) => (st.client.event_loop_delay_ms ? st.client.event_loop_delay_ms.p99 : '-')).join(' / ')} ms per rate`,
+    );
+    if (r.steps.every((st) => st.machine))
+      lines.push(
+        `machine         ${r.steps[0].machine.cores} cores; other processes ${r.steps.map((st) => `${st.machine.other_cpu_pct_of_one_core ?? '-'}%`).join(' / ')} of one core per rate${c.mode === 'self' ? '' : ' (includes PostgreSQL)'}`,
+      );
+  } else if (r.machine) {
     lines.push(
       `machine         ${r.machine.cores} cores ${r.machine.busy_pct_of_all_cores}% busy, steal ${r.machine.steal_pct_of_all_cores}%${r.machine.other_cpu_pct_of_one_core !== null ? `; other processes ${r.machine.other_cpu_pct_of_one_core}% of one core${c.mode === 'self' ? '' : ' (includes PostgreSQL)'}` : ''}`,
     );
   }
-  if (r.postgres_statements) {
-    lines.push('PostgreSQL time during warm-up + window (pg_stat_statements; nested statements also count inside their callers):');
+  const statements = multi ? r.steps.map((st) => [st.rate, st.postgres_statements]) : [[null, r.postgres_statements]];
+  for (const [rate, list] of statements) {
+    if (!list) continue;
+    lines.push(
+      `PostgreSQL time during warm-up + window${rate ? ` at ${rate} msg/s` : ''} (pg_stat_statements; nested statements also count inside their callers):`,
+    );
     lines.push('   exec%    calls  exec ms  plan ms  statement');
-    for (const q of r.postgres_statements)
+    for (const q of list)
       lines.push(
         `  ${String(q.pct).padStart(6)}  ${String(q.calls).padStart(7)}  ${ms(q.mean_ms).padStart(7)}  ${ms(q.plan_mean_ms).padStart(7)}  ${q.query.slice(0, 100)}`,
       );
   }
-  if (l && l.close_errors && Object.keys(l.close_errors).length) lines.push(`close errors    ${fmtErrors(l.close_errors)}`);
-  if (s && s.exit_code !== undefined) lines.push(`server exit     ${s.exit_code}; ${s.log_warnings} warn/error log lines`);
+  const closeErrors = (l && l.close_errors) || (r.closing && r.closing.close_errors);
+  if (closeErrors && Object.keys(closeErrors).length) lines.push(`close errors    ${fmtErrors(closeErrors)}`);
+  if (s && s.exit_code !== undefined)
+    lines.push(`server exit     ${s.exit_codes ? s.exit_codes.join(', ') : s.exit_code}; ${s.log_warnings} warn/error log lines`);
   for (const w of (s && s.log_warning_samples) || []) lines.push(`                ${w.slice(0, 200)}`);
   lines.push('');
   return lines.join('\n');
+}
+
+function fmtUs(x) {
+  return x === null || x === undefined ? '-' : String(Math.round(x));
+}
+
+function ms(x) {
+  return x === null || x === undefined ? '-' : x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0);
+}
+
+/** "agent message.created 1.00, visitor message.created 1.00, conversation.updated 0.00, ..." */
+function framesLine(f) {
+  if (!f) return '-';
+  const always = ['agent:message.created', 'visitor:message.created', 'agent:conversation.updated', 'visitor:conversation.updated'];
+  const keys = [
+    ...always,
+    ...Object.keys(f)
+      .filter((k) => !always.includes(k))
+      .sort((a, b) => f[b] - f[a]),
+  ];
+  return keys.map((k) => `${k.replace(':', ' ')} ${(f[k] || 0).toFixed(2)}`).join(', ');
+}
+
+// The curve's columns: [heading, summary field, formatter].
+const CURVE = [
+  ['offered', 'offered', (x) => String(x)],
+  ['deliv/s', 'delivered_per_s', (x) => (x === null || x === undefined ? '-' : String(Math.round(x)))],
+  ['p50 ms', 'delivery_p50_ms', ms],
+  ['p99 ms', 'delivery_p99_ms', ms],
+  ['max ms', 'delivery_max_ms', ms],
+  ['ack p50', 'ack_p50_ms', ms],
+  ['ack p99', 'ack_p99_ms', ms],
+  ['undeliv', 'undelivered', (x) => String(x ?? '-')],
+  ['refused', 'refused', (x) => String(x ?? '-')],
+  ['parleyd%', 'parleyd_cpu_pct', (x) => (x === null || x === undefined ? '-' : x.toFixed(0))],
+  ['pg%', 'postgres_cpu_pct', (x) => (x === null || x === undefined ? '-' : x.toFixed(0))],
+  ['pg µs/msg', 'postgres_us_per_message', (x) => (x === null || x === undefined ? '-' : x.toFixed(0))],
+  ['parleyd µs/msg', 'parleyd_us_per_message', (x) => (x === null || x === undefined ? '-' : x.toFixed(0))],
+];
+
+function stepsTable(steps) {
+  const rows = [CURVE.map((c) => c[0])];
+  for (const st of steps) rows.push(CURVE.map(([, k, f]) => f(st.summary[k])));
+  const w = CURVE.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const out = rows.map((r) => r.map((x, i) => x.padStart(w[i])).join('  '));
+  out.splice(1, 0, w.map((n) => '-'.repeat(n)).join('  '));
+  out.push('deliv/s: received by agents during the window; p50/p99/max: visitor send -> agent receive; ack: send -> ack;');
+  out.push('undeliv/refused: window messages never delivered by the end of the drain / refused with an error;');
+  out.push('%: CPU in % of one core over the window; µs/msg: CPU per message delivered in the window');
+  return out;
 }
 
 function fmtErrors(e) {
   return Object.entries(e)
     .map(([k, v]) => `${k}: ${v}`)
     .join(', ');
+}
+
+/** A report whose messages were not all delivered and acked, or that had errors. */
+function badReport(report) {
+  const steps = report.steps || [];
+  return steps.some((s) => Object.keys(s.load.errors).length || s.load.window_undelivered || s.load.window_unacked);
+}
+
+// ---- --compare: two builds side by side ------------------------------------------------
+
+function median(values) {
+  const a = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((x, y) => x - y);
+  if (!a.length) return null;
+  const m = a.length >> 1;
+  return round(a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2);
+}
+
+/** Per rate, the median of every summary field over the reports of one build. */
+function medianSteps(reports, rates) {
+  return rates.map((rate, i) => {
+    const rows = reports.map((r) => r.steps && r.steps[i] && r.steps[i].summary).filter(Boolean);
+    const out = { offered: rate, runs: rows.length };
+    for (const [, k] of CURVE) if (k !== 'offered') out[k] = median(rows.map((x) => x[k]));
+    for (const k of ['unacked', 'errors']) out[k] = median(rows.map((x) => x[k]));
+    const fk = new Set(rows.flatMap((x) => Object.keys(x.frames_per_message || {})));
+    out.frames_per_message = Object.fromEntries([...fk].sort().map((k) => [k, median(rows.map((x) => (x.frames_per_message || {})[k] || 0))]));
+    return out;
+  });
+}
+
+function defaultParleyd() {
+  return process.env.PARLEYD ? path.resolve(REPO_ROOT, process.env.PARLEYD) : path.join(REPO_ROOT, 'backend', 'parleyd');
+}
+
+async function runCompare(o) {
+  quiet = o.quiet;
+  const bins = { a: o.parleyd ? path.resolve(o.parleyd) : defaultParleyd(), b: path.resolve(o.compare) };
+  for (const [k, bin] of Object.entries(bins)) {
+    try {
+      fs.accessSync(bin, fs.constants.X_OK);
+    } catch {
+      throw new Error(`${k === 'a' ? '--parleyd' : '--compare'}: ${bin} is not an executable file`);
+    }
+  }
+  const rounds = [];
+  for (let k = 1; k <= o.rounds; k++) {
+    for (const build of ['a', 'b']) {
+      progress(`=== round ${k}/${o.rounds}, build ${build.toUpperCase()}: ${bins[build]}`);
+      const entry = { round: k, build, parleyd: bins[build] };
+      try {
+        entry.report = await run({ ...o, parleyd: bins[build], compare: '' });
+      } catch (e) {
+        entry.error = e.message;
+        progress(`round ${k} build ${build.toUpperCase()} failed: ${e.message}`);
+      }
+      rounds.push(entry);
+    }
+  }
+  const side = (build) => {
+    const ok = rounds.filter((r) => r.build === build && r.report);
+    return {
+      binary: bins[build],
+      parleyd: ok.length ? ok[0].report.config.parleyd : null,
+      runs: ok.length,
+      failed_runs: rounds.filter((r) => r.build === build && r.error).length,
+      steps: medianSteps(
+        ok.map((r) => r.report),
+        o.rates,
+      ),
+    };
+  };
+  return { compare: { a: side('a'), b: side('b'), rounds } };
+}
+
+function compareText(cmp, o) {
+  const { a, b, rounds } = cmp;
+  const lines = [''];
+  const first = rounds.find((r) => r.report);
+  const c = first ? first.report.config : null;
+  lines.push(
+    `chatload --compare: ${o.visitors} visitors, ${o.agents} agents${o.nodes > 1 ? `, ${o.nodes} nodes` : ''}, ${o.rates.join(', ')} msg/s for ${o.duration} s each (+${o.warmup} s warm-up); ${o.rounds} round(s), A then B, each on a fresh PostgreSQL${c ? ` (fsync=${c.pg_fsync})` : ''} and server${o.rounds > 1 ? '; medians over the rounds' : ''}`,
+  );
+  lines.push(`A  ${a.parleyd || a.binary}${a.failed_runs ? ` (${a.failed_runs} run(s) failed)` : ''}`);
+  lines.push(`B  ${b.parleyd || b.binary}${b.failed_runs ? ` (${b.failed_runs} run(s) failed)` : ''}`);
+  const rows = [
+    ['delivered/s', 'delivered_per_s', (x) => (x === null ? '-' : String(Math.round(x)))],
+    ['delivery p50 ms', 'delivery_p50_ms', ms],
+    ['delivery p99 ms', 'delivery_p99_ms', ms],
+    ['delivery max ms', 'delivery_max_ms', ms],
+    ['ack p50 ms', 'ack_p50_ms', ms],
+    ['ack p99 ms', 'ack_p99_ms', ms],
+    ['undelivered', 'undelivered', (x) => String(x ?? '-')],
+    ['refused', 'refused', (x) => String(x ?? '-')],
+    ['errors', 'errors', (x) => String(x ?? '-')],
+    ['parleyd CPU %', 'parleyd_cpu_pct', (x) => (x === null ? '-' : x.toFixed(1))],
+    ['postgres CPU %', 'postgres_cpu_pct', (x) => (x === null ? '-' : x.toFixed(1))],
+    ['postgres µs/msg', 'postgres_us_per_message', (x) => (x === null ? '-' : x.toFixed(0))],
+    ['parleyd µs/msg', 'parleyd_us_per_message', (x) => (x === null ? '-' : x.toFixed(0))],
+  ];
+  const ratio = (x, y) => (typeof x === 'number' && typeof y === 'number' && x !== 0 ? (y / x).toFixed(2) : '-');
+  for (let i = 0; i < o.rates.length; i++) {
+    const sa = a.steps[i];
+    const sb = b.steps[i];
+    lines.push('');
+    lines.push(`${`offered ${o.rates[i]} msg/s`.padEnd(42)}${'A'.padStart(10)}${'B'.padStart(10)}${'B/A'.padStart(8)}`);
+    for (const [name, k, f] of rows) lines.push(`  ${name.padEnd(40)}${f(sa[k]).padStart(10)}${f(sb[k]).padStart(10)}${ratio(sa[k], sb[k]).padStart(8)}`);
+    const always = ['agent:message.created', 'visitor:message.created', 'agent:conversation.updated', 'visitor:conversation.updated'];
+    const fk = [...new Set([...always, ...Object.keys(sa.frames_per_message), ...Object.keys(sb.frames_per_message)])];
+    for (const k of fk) {
+      const x = sa.frames_per_message[k] ?? 0;
+      const y = sb.frames_per_message[k] ?? 0;
+      lines.push(`  ${`frames/msg ${k.replace(':', ' ')}`.padEnd(40)}${x.toFixed(2).padStart(10)}${y.toFixed(2).padStart(10)}${ratio(x, y).padStart(8)}`);
+    }
+  }
+  if (o.rounds > 1) {
+    lines.push('');
+    lines.push('each run: delivered/s and delivery p99 ms per rate');
+    for (const r of rounds)
+      lines.push(
+        `  round ${r.round} ${r.build.toUpperCase()}  ${r.report ? r.report.steps.map((st) => `${Math.round(st.summary.delivered_per_s)}/s ${ms(st.summary.delivery_p99_ms)}`).join('   ') : `failed: ${r.error}`}`,
+      );
+  }
+  lines.push('');
+  return lines.join('\n');
 }
 
 async function main() {
@@ -1290,6 +1431,19 @@ async function main() {
     process.stderr.write(`chatload: ${e.message}\n`);
     process.exit(2);
   }
+  if (o.compare) {
+    let out;
+    try {
+      out = await runCompare(o);
+    } catch (e) {
+      process.stderr.write(`chatload: ${process.env.CHATLOAD_DEBUG ? e.stack : e.message}\n`);
+      process.exit(1);
+    }
+    if (!o.quiet) process.stdout.write(compareText(out.compare, o) + '\n');
+    if (o.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    const rs = out.compare.rounds;
+    process.exit(rs.some((r) => r.error) ? 1 : rs.some((r) => badReport(r.report)) ? 4 : 0);
+  }
   let report;
   try {
     report = await run(o);
@@ -1299,8 +1453,7 @@ async function main() {
   }
   if (!o.quiet) process.stdout.write(textReport(report) + '\n');
   if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  const bad = report.load && (Object.keys(report.load.errors).length || report.load.window_undelivered || report.load.window_unacked);
-  process.exit(bad ? 4 : 0);
+  process.exit(badReport(report) ? 4 : 0);
 }
 
 module.exports = { main, parseArgs, summarize, percentile };
