@@ -1347,7 +1347,7 @@ async function runCompare(o) {
       progress(`=== round ${k}/${o.rounds}, build ${build.toUpperCase()}: ${bins[build]}`);
       const entry = { round: k, build, parleyd: bins[build] };
       try {
-        entry.report = await run({ ...o, parleyd: bins[build], compare: '' });
+        entry.report = await run({ ...o, parleyd: bins[build], compare: '', serverLog: o.serverLog ? `${o.serverLog}.${build}${k}` : '' });
       } catch (e) {
         entry.error = e.message;
         progress(`round ${k} build ${build.toUpperCase()} failed: ${e.message}`);
