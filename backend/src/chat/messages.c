@@ -95,8 +95,7 @@ enum chat_err messages_post(PGconn *conn, const struct message_post *posts, size
     text = items ? json_dumps(items, JSON_COMPACT) : NULL;
     if (!text)
         goto done;
-    static const struct db_stmt post = {"SELECT idx, status, message::text FROM post_messages($1::jsonb) ORDER BY idx",
-                                        1};
+    static const struct db_stmt post = {"SELECT idx, status, message FROM post_messages($1::jsonb)", 1};
     int rc = db_exec_stmt(conn, &res, &post, (const char *const[]){text});
     if (rc != DB_OK) {
         err = chat_err_of(rc);

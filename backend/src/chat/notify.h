@@ -5,10 +5,10 @@
  * place the payloads are built); every node, the one that made the change
  * included, delivers them in commit order (live/deliver). PostgreSQL caps a
  * payload at 8000 bytes. The payloads:
- *   {"e":"msg","m":[entry, ...]}   messages created (post_messages); an
- *       entry is the message itself {"c","v","t","a","p","q","am","vm"}
- *       (routing: "p" the participants; agent and visitor views) or, when
- *       too large, a [conversation_id, seq] reference
+ *   M\n<line>...                   messages created (post_messages): not
+ *       JSON but a line per message, its routing and its two complete
+ *       message.created frames, or "R c seq" for one too large to carry
+ *       (the format is described in backend/src/db/sql/40_messages.sql)
  *   {"e":"conv","c":id,"ch":change,"pa":prev_assignee,"ot":old_team}
  *       ("pa" also: a participant who just left)
  *   {"e":"typing","c":id,"v":visitor,"a":assignee,"t":team,"p":[ids],"side":s,"on":b,"n":name,"i":internal}

@@ -55,6 +55,34 @@ void strbuf_printf(struct strbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void strbuf_json_string(struct strbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    strbuf_put(b, "\"", 1);
+    while (*p) {
+        const unsigned char *run = p;
+        while (*p >= 0x20 && *p != '"' && *p != '\\')
+            p++;
+        strbuf_put(b, (const char *)run, (size_t)(p - run));
+        if (!*p)
+            break;
+        char esc[6] = {'\\', (char)*p};
+        size_t n = 2;
+        if (*p < 0x20) {
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[*p >> 4];
+            esc[5] = hex[*p & 15];
+            n = 6;
+        }
+        strbuf_put(b, esc, n);
+        p++;
+    }
+    strbuf_put(b, "\"", 1);
+}
+
 char *strbuf_take(struct strbuf *b)
 {
     char *out = b->failed ? NULL : b->data;

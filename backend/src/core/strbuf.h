@@ -19,6 +19,10 @@ void strbuf_put(struct strbuf *b, const char *s, size_t n);
 void strbuf_str(struct strbuf *b, const char *s);
 void strbuf_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Appends s (NUL-terminated UTF-8) as a quoted JSON string: quotes,
+ * backslashes and control characters escaped, the rest as it is. */
+void strbuf_json_string(struct strbuf *b, const char *s);
+
 /* Hands the text to the caller (who frees it) and empties b; NULL when an
  * append failed (b's memory is freed then) or nothing was appended. */
 char *strbuf_take(struct strbuf *b);

@@ -4,6 +4,7 @@
 #include "chat/messages.h"
 #include "chat/queue.h"
 #include "core/log.h"
+#include "core/strbuf.h"
 #include "live/hub.h"
 
 #include <stdio.h>
@@ -78,58 +79,91 @@ static void publish_message(const struct message_views *m, void *arg)
     publish(app, &ev);
 }
 
-/* Messages too large to travel in a notification, loaded by reference. */
-static void dispatch_message_refs(struct app *app, json_t *refs)
+/* Messages too large to travel in a notification, loaded by reference:
+ * refs is "[[conversation_id,seq],...]". */
+static void dispatch_message_refs(struct app *app, const char *refs)
 {
-    char *text = json_dumps(refs, JSON_COMPACT);
-    if (text && messages_by_refs(app->db, text, publish_message, app) != CHAT_OK)
+    if (messages_by_refs(app->db, refs, publish_message, app) != CHAT_OK)
         log_warn("messages not delivered: the database is not reachable (clients resync on reconnect)");
-    free(text);
 }
 
-/* Messages that travelled whole in the notification: no query at all. */
-static void publish_carried(struct app *app, json_t *e)
+/* One line of a message notification, "c v t a q p<TAB>agent frame<TAB>
+ * visitor frame" (end: the line's end): the frames are forwarded as they
+ * are, nothing is parsed but the routing. 0 when the line is malformed. */
+static int publish_line(struct app *app, const char *line, const char *end)
 {
-    json_t *am = json_object_get(e, "am"), *vm = json_object_get(e, "vm");
-    char *agent_text = json_is_object(am) ? json_dumps(am, JSON_COMPACT) : NULL;
-    char *visitor_text = json_is_object(vm) ? json_dumps(vm, JSON_COMPACT) : NULL;
-    int queued = json_is_true(json_object_get(e, "q"));
-    struct hub_event ev = {
-        .audience = HUB_VISITOR | HUB_INVOLVED | HUB_PRIV_WATCHERS | (queued ? HUB_TEAM_WATCHERS : 0),
-        .visitor_id = json_integer_value(json_object_get(e, "v")),
-        .team_id = json_integer_value(json_object_get(e, "t")),
-        .assignee_id = json_integer_value(json_object_get(e, "a")),
-    };
-    participants_of(e, &ev);
-    /* A note has no visitor view: it never reaches the visitor. */
-    if (visitor_text)
-        ev.visitor_frame = frame_wrap("message.created", "", "message", visitor_text);
-    if (agent_text)
-        ev.agent_frame = frame_wrap("message.created", "", "message", agent_text);
-    publish(app, &ev);
-    free(agent_text);
-    free(visitor_text);
-}
-
-/* {"e":"msg","m":[entry, ...]}: an entry is either the message itself
- * (object, see post_messages in migration 0002) or a [conversation_id, seq] reference to a
- * message too large for a payload, loaded with one query. */
-static void dispatch_messages(struct app *app, json_t *entries)
-{
-    json_t *refs = json_array(), *e;
-    size_t i;
-    if (!refs)
-        return;
-    json_array_foreach(entries, i, e)
-    {
-        if (json_is_object(e))
-            publish_carried(app, e);
-        else if (json_is_array(e))
-            json_array_append(refs, e);
+    char *p;
+    long long route[5];
+    const char *at = line;
+    for (int i = 0; i < 5; i++) {
+        route[i] = strtoll(at, &p, 10);
+        if (p == at || *p != ' ')
+            return 0;
+        at = p + 1;
     }
-    if (json_array_size(refs) > 0)
-        dispatch_message_refs(app, refs);
-    json_decref(refs);
+    struct message_views m = {
+        .visitor_id = route[1],
+        .team_id = route[2],
+        .assignee_id = route[3],
+        .queued = route[4] == 1,
+    };
+    while (*at != '\t' && at < end) {
+        long long id = strtoll(at, &p, 10);
+        if (p != at && m.nparticipants < MESSAGE_MAX_PARTICIPANTS)
+            m.participants[m.nparticipants++] = id;
+        at = p == at ? at + 1 : p;
+    }
+    if (at >= end)
+        return 0;
+    const char *agent = at + 1, *tab = agent < end ? memchr(agent, '\t', (size_t)(end - agent)) : NULL;
+    if (!tab || tab == agent)
+        return 0;
+    struct hub_event ev = {
+        .audience = HUB_VISITOR | HUB_INVOLVED | HUB_PRIV_WATCHERS | (m.queued ? HUB_TEAM_WATCHERS : 0),
+        .visitor_id = m.visitor_id,
+        .team_id = m.team_id,
+        .assignee_id = m.assignee_id,
+    };
+    for (int i = 0; i < m.nparticipants && i < HUB_MAX_PARTICIPANTS; i++)
+        ev.participants[ev.nparticipants++] = m.participants[i];
+    ev.agent_frame = wsconn_frame_new(agent, (size_t)(tab - agent));
+    /* A note has no visitor frame: it never reaches the visitor. */
+    if (end > tab + 1)
+        ev.visitor_frame = wsconn_frame_new(tab + 1, (size_t)(end - tab - 1));
+    publish(app, &ev);
+    return 1;
+}
+
+/* "M\n" and a line per message (db/sql/40_messages.sql): carried lines
+ * are published at once; references ("R c seq") are loaded together, in
+ * their place, so that a conversation's messages keep their order. */
+static void dispatch_messages(struct app *app, const char *text)
+{
+    struct strbuf refs = {0};
+    for (const char *line = text, *end; *line; line = end + 1) {
+        end = strchr(line, '\n');
+        if (!end)
+            break;
+        long long conv, seq;
+        if (line[0] == 'R' && sscanf(line, "R %lld %lld", &conv, &seq) == 2) {
+            strbuf_printf(&refs, "%c[%lld,%lld]", refs.len ? ',' : '[', conv, seq);
+            continue;
+        }
+        if (refs.len) {
+            strbuf_put(&refs, "]", 1);
+            if (!refs.failed)
+                dispatch_message_refs(app, refs.data);
+            strbuf_free(&refs);
+        }
+        if (!publish_line(app, line, end))
+            log_warn("bus: unreadable message line");
+    }
+    if (refs.len) {
+        strbuf_put(&refs, "]", 1);
+        if (!refs.failed)
+            dispatch_message_refs(app, refs.data);
+    }
+    strbuf_free(&refs);
 }
 
 static void dispatch_conversation(struct app *app, json_t *p)
@@ -301,6 +335,11 @@ static void dispatch_sessions_off(struct app *app, json_t *p)
 
 void deliver_notification(struct app *app, const char *payload)
 {
+    if (strncmp(payload, "M\n", 2) == 0) {
+        if (hub_has_visitors(app->hub) || hub_has_agents(app->hub))
+            dispatch_messages(app, payload + 2);
+        return;
+    }
     json_t *p = json_loads(payload, 0, NULL);
     const char *e = json_string_value(json_object_get(p, "e"));
     if (!e) {
@@ -308,10 +347,7 @@ void deliver_notification(struct app *app, const char *payload)
         json_decref(p);
         return;
     }
-    if (strcmp(e, "msg") == 0) {
-        if (hub_has_visitors(app->hub) || hub_has_agents(app->hub))
-            dispatch_messages(app, json_object_get(p, "m"));
-    } else if (strcmp(e, "conv") == 0) {
+    if (strcmp(e, "conv") == 0) {
         dispatch_conversation(app, p);
     } else if (strcmp(e, "viewers") == 0) {
         if (hub_has_agents(app->hub))

@@ -4,6 +4,7 @@
 #include "chat/automation.h"
 #include "chat/messages.h"
 #include "core/log.h"
+#include "core/strbuf.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -114,6 +115,28 @@ static void sort_by_conversation(struct post **v, size_t n)
     }
 }
 
+/* {"type":"ack","id":…,"duplicate":…,"message":…}, put together as text:
+ * the message is PostgreSQL's JSON (valid by construction), the id the
+ * client's string, escaped. NULL when out of memory. */
+static struct ws_frame *ack_frame(const char *id, int duplicate, const char *message)
+{
+    struct strbuf b = {0};
+    strbuf_str(&b, "{\"type\":\"ack\",");
+    if (id) {
+        strbuf_str(&b, "\"id\":");
+        strbuf_json_string(&b, id);
+        strbuf_put(&b, ",", 1);
+    }
+    strbuf_str(&b, duplicate ? "\"duplicate\":true,\"message\":" : "\"duplicate\":false,\"message\":");
+    strbuf_str(&b, message ? message : "null");
+    strbuf_put(&b, "}", 1);
+    size_t len = b.len;
+    char *text = strbuf_take(&b);
+    struct ws_frame *f = text ? wsconn_frame_new(text, len) : NULL;
+    free(text);
+    return f;
+}
+
 static void commit_batch(struct msgqueue *mq, struct post **batch, size_t n)
 {
     struct message_post posts[MSGQUEUE_BATCH] = {{.conversation_id = 0}};
@@ -155,12 +178,11 @@ static void commit_batch(struct msgqueue *mq, struct post **batch, size_t n)
                               results[i].err == CHAT_E_KEY_TAKEN ? "client_msg_id" : NULL);
             continue;
         }
-        json_t *msg = json_loads(results[i].message, 0, NULL);
-        json_t *ack = json_pack("{s:s, s:o, s:b}", "type", "ack", "message", msg ? msg : json_null(), "duplicate",
-                                results[i].duplicate);
-        if (ack && id)
-            json_object_set_new(ack, "id", json_string(id));
-        wsconn_send_json(p->conn, ack);
+        struct ws_frame *ack = ack_frame(id, results[i].duplicate, results[i].message);
+        if (ack) {
+            wsconn_send(p->conn, ack);
+            wsconn_frame_unref(ack);
+        }
         if (p->actor.kind == ACTOR_VISITOR && !results[i].duplicate) {
             visitor_convs[nvisitor] = p->conversation_id;
             visitor_bodies[nvisitor++] = p->body;

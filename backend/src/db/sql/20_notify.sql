@@ -1,7 +1,8 @@
 -- Notifications: every change NOTIFYs channel parley inside the transaction
 -- that makes it, so every node delivers it in commit order (the catalogue of
 -- payloads is in backend/src/chat/notify.h). Each kind of payload is built
--- here, once; parley_notify is the only caller of pg_notify.
+-- here, once; parley_notify is the only caller of pg_notify but for
+-- post_messages (40_messages.sql), whose message payloads are not JSON.
 
 CREATE OR REPLACE FUNCTION parley_notify(payload jsonb) RETURNS void
 LANGUAGE sql AS $$

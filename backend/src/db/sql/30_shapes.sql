@@ -3,9 +3,11 @@
 
 -- Timestamps on the wire: ISO 8601 in UTC with microseconds, the database's
 -- own precision, so a time read from one answer is an exact boundary for the
--- next request (closed_after of an incremental export).
+-- next request (closed_after of an incremental export). STABLE, as to_char
+-- is: a function declared IMMUTABLE around a STABLE one is never inlined,
+-- and this one runs for every message rendered.
 CREATE OR REPLACE FUNCTION parley_iso(ts timestamptz) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 $$;
 
@@ -26,7 +28,12 @@ $$;
 -- Event lines carry a stable code (assigned, transferred, reopened, closed,
 -- requeued), the agent concerned and who closed, so a client can word them
 -- in its own language instead of parsing the English body.
-CREATE OR REPLACE FUNCTION parley_message_json(m messages, audience text) RETURNS jsonb
+-- The shape itself, from the row and the names it shows (its author's, and
+-- an event line's agent and team): no sub-select, so that PostgreSQL
+-- inlines it where it is called (post_messages renders a batch with it, the
+-- names joined set-based).
+CREATE OR REPLACE FUNCTION parley_message_shape(m messages, audience text, author_name text, event_agent text,
+                                                event_team text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_strip_nulls(jsonb_build_object(
         'id', m.id,
@@ -36,17 +43,9 @@ LANGUAGE sql STABLE AS $$
         'author', jsonb_build_object(
             'kind', m.author_kind,
             'id', CASE WHEN audience = 'agent' OR m.author_kind = 'visitor' THEN m.author_id END,
-            -- Spelled out, not parley_author_name(): a SQL function with
-            -- sub-selects is not inlined, and this runs for every message.
-            'name', CASE m.author_kind
-                        WHEN 'agent' THEN (SELECT a.name FROM agents a WHERE a.id = m.author_id)
-                        WHEN 'visitor' THEN (SELECT v.name FROM visitors v WHERE v.id = m.author_id)
-                        WHEN 'api' THEN (SELECT t.name FROM api_tokens t WHERE t.id = m.author_id)
-                        WHEN 'bot' THEN (SELECT b.name FROM bots b WHERE b.id = m.author_id)
-                        -- A system message speaking for someone (an invitation
-                        -- rule's sender name); event lines have none.
-                        WHEN 'system' THEN m.meta->>'sender_name'
-                    END),
+            -- A system message speaking for someone (an invitation rule's
+            -- sender name); event lines have none.
+            'name', CASE WHEN m.author_kind = 'system' THEN m.meta->>'sender_name' ELSE author_name END),
         'body', m.body,
         'attachments', m.attachments,
         'meta', CASE WHEN audience = 'agent' AND m.meta <> '{}'::jsonb THEN m.meta END,
@@ -54,13 +53,28 @@ LANGUAGE sql STABLE AS $$
         -- transferred, reopened, closed, requeued) and who, so a client can
         -- word it in its own language instead of parsing the English body.
         'event', CASE WHEN m.kind = 'event' THEN m.meta->>'event' END,
-        'event_agent', CASE WHEN m.kind = 'event' AND m.meta ? 'agent_id' THEN
-            (SELECT a.name FROM agents a WHERE a.id = (m.meta->>'agent_id')::bigint) END,
+        'event_agent', CASE WHEN m.kind = 'event' THEN event_agent END,
         'event_by', CASE WHEN m.kind = 'event' THEN m.meta->>'by' END,
-        'event_team', CASE WHEN m.kind = 'event' AND m.meta ? 'team_id' THEN
-            (SELECT t.name FROM teams t WHERE t.id = (m.meta->>'team_id')::bigint) END,
+        'event_team', CASE WHEN m.kind = 'event' THEN event_team END,
         'client_msg_id', CASE WHEN audience = 'agent' OR m.author_kind = 'visitor' THEN m.client_msg_id END,
         'created_at', parley_iso(m.created_at)))
+$$;
+
+CREATE OR REPLACE FUNCTION parley_message_json(m messages, audience text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT parley_message_shape(m, audience,
+        -- Spelled out, not parley_author_name(): a SQL function with
+        -- sub-selects is not inlined, and this runs for every message.
+        CASE m.author_kind
+            WHEN 'agent' THEN (SELECT a.name FROM agents a WHERE a.id = m.author_id)
+            WHEN 'visitor' THEN (SELECT v.name FROM visitors v WHERE v.id = m.author_id)
+            WHEN 'api' THEN (SELECT t.name FROM api_tokens t WHERE t.id = m.author_id)
+            WHEN 'bot' THEN (SELECT b.name FROM bots b WHERE b.id = m.author_id)
+        END,
+        CASE WHEN m.kind = 'event' AND m.meta ? 'agent_id' THEN
+            (SELECT a.name FROM agents a WHERE a.id = (m.meta->>'agent_id')::bigint) END,
+        CASE WHEN m.kind = 'event' AND m.meta ? 'team_id' THEN
+            (SELECT t.name FROM teams t WHERE t.id = (m.meta->>'team_id')::bigint) END)
 $$;
 
 -- A conversation's priority on the wire (stored as 0..3 so that the queue
