@@ -16,6 +16,7 @@ struct hub;
 struct bus;
 struct msgqueue;
 struct ws_state;
+struct wsconn_writer;
 struct ratelimit;
 struct connlimit;
 struct files;
@@ -31,26 +32,27 @@ struct app {
     struct db_pool *db;
     struct metrics *metrics;
     struct mg_context *mg;
-    struct hub *hub;                /* live sessions on this node */
-    struct bus *bus;                /* LISTEN/NOTIFY between nodes */
-    struct msgqueue *msgs;          /* batching message committer */
-    struct ws_state *ws;            /* WebSocket bookkeeping */
-    char node_id[40];               /* random per process start */
-    struct ratelimit *visitor_rate; /* messages and updates per visitor */
-    struct ratelimit *api_rate;     /* REST requests per API token */
-    struct ratelimit *session_rate; /* widget sessions per client IP */
-    struct connlimit *conns;        /* what each client address holds at once */
-    struct files *files;            /* uploads, downloads, the file sweeper */
-    struct webhooks *hooks;         /* webhook endpoints, deliveries, the sealing key */
-    struct sender *sender;          /* this node's webhook delivery worker */
-    struct calendar_zones *zones;   /* time zones loaded for business hours */
-    struct automation *automation;  /* the automation rules' cache */
-    struct online *online;          /* visitor beats waiting to be written, pending invitations */
-    struct ratelimit *beat_rate;    /* widget beats per visitor */
-    unsigned char beat_key[32];     /* signs beat tickets (core/ticket), derived from the secret key */
-    struct geoip *geoip;            /* visitor geolocation (read-only, lock-free); NULL: off or no database */
-    char static_root[4096];         /* realpath of cfg->static_dir, "" when absent */
-    atomic_int draining;            /* shutting down: new requests and sockets are refused */
+    struct hub *hub;                 /* live sessions on this node */
+    struct bus *bus;                 /* LISTEN/NOTIFY between nodes */
+    struct msgqueue *msgs;           /* batching message committer */
+    struct ws_state *ws;             /* WebSocket bookkeeping */
+    struct wsconn_writer *ws_writer; /* writes every WebSocket's frames */
+    char node_id[40];                /* random per process start */
+    struct ratelimit *visitor_rate;  /* messages and updates per visitor */
+    struct ratelimit *api_rate;      /* REST requests per API token */
+    struct ratelimit *session_rate;  /* widget sessions per client IP */
+    struct connlimit *conns;         /* what each client address holds at once */
+    struct files *files;             /* uploads, downloads, the file sweeper */
+    struct webhooks *hooks;          /* webhook endpoints, deliveries, the sealing key */
+    struct sender *sender;           /* this node's webhook delivery worker */
+    struct calendar_zones *zones;    /* time zones loaded for business hours */
+    struct automation *automation;   /* the automation rules' cache */
+    struct online *online;           /* visitor beats waiting to be written, pending invitations */
+    struct ratelimit *beat_rate;     /* widget beats per visitor */
+    unsigned char beat_key[32];      /* signs beat tickets (core/ticket), derived from the secret key */
+    struct geoip *geoip;             /* visitor geolocation (read-only, lock-free); NULL: off or no database */
+    char static_root[4096];          /* realpath of cfg->static_dir, "" when absent */
+    atomic_int draining;             /* shutting down: new requests and sockets are refused */
 };
 
 #endif

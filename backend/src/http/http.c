@@ -750,12 +750,13 @@ int http_start(struct app *app, const struct http_route *routes, size_t nroutes,
         "5000",
         "tcp_nodelay",
         "1",
-        /* A socket silent this long gets a ping; browsers answer on their
-         * own, so a live but idle tab stays connected. */
+        /* How long a WebSocket's worker waits in one read. civetweb's own
+         * pings are off: only live/wsconn's writer writes to a WebSocket
+         * (live/ws pings idle sockets through it). */
         "websocket_timeout_ms",
         ws_idle,
         "enable_websocket_ping_pong",
-        "yes",
+        "no",
         "enable_directory_listing",
         "no",
         "decode_url",

@@ -29,9 +29,10 @@
 #include <string.h>
 #include <time.h>
 
-#define WS_CLOSE_GRACE_SECONDS 1.0  /* from a close request to the abort */
-#define WS_POSTS_WAIT_MS       5000 /* longest a state change waits for the socket's messages */
-#define TYPING_REPEAT_SECONDS  2.0
+#define WS_CLOSE_GRACE_SECONDS  1.0  /* from a close request to the abort */
+#define WS_POSTS_WAIT_MS        5000 /* longest a state change waits for the socket's messages */
+#define TYPING_REPEAT_SECONDS   2.0
+#define WS_MAX_UNANSWERED_PINGS 3
 
 struct ws_state {
     pthread_mutex_t lock;
@@ -566,6 +567,19 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
     pthread_mutex_unlock(&c->lock);
     if (closing)
         return 0;
+    pthread_mutex_lock(&c->lock);
+    c->last_rx = clock_now();
+    if (opcode == MG_WEBSOCKET_OPCODE_PONG)
+        c->pings_unanswered = 0;
+    pthread_mutex_unlock(&c->lock);
+    /* Pings are answered here, pongs end the count of unanswered ones
+     * (civetweb's own ping-pong is off: only the writer writes). */
+    if (opcode == MG_WEBSOCKET_OPCODE_PING) {
+        wsconn_send_control(c, MG_WEBSOCKET_OPCODE_PONG, data, len);
+        return 1;
+    }
+    if (opcode == MG_WEBSOCKET_OPCODE_PONG)
+        return 1;
     if (opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE) {
         /* Answer the peer's close (RFC 6455 5.5.1) before civetweb hangs up:
          * the writer sends it; wait briefly for that. */
@@ -574,8 +588,6 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
         wsconn_wait_close_sent(c, 100);
         return 0;
     }
-    /* Pings are answered by civetweb itself (enable_websocket_ping_pong),
-     * pongs filtered there: neither reaches us. */
     if (!c->authenticated && clock_now() - c->opened_at > cfg->ws_auth_timeout_ms / 1000.0)
         return 0;
     /* Fragmented and binary messages are not part of the protocol. */
@@ -647,6 +659,28 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
     wsconn_unref(c);
 }
 
+/* A socket silent for idle seconds gets a ping (browsers answer on their
+ * own, so a live but idle tab stays connected); one that has let
+ * WS_MAX_UNANSWERED_PINGS go unanswered is closed (1001), and aborted if it
+ * does not go. */
+static void keep_alive(struct ws_conn *c, double now, double idle)
+{
+    int ping = 0, dead = 0;
+    pthread_mutex_lock(&c->lock);
+    double last = c->last_rx > c->last_ping_at ? c->last_rx : c->last_ping_at;
+    if (!c->close_code && now - last > idle) {
+        dead = c->pings_unanswered >= WS_MAX_UNANSWERED_PINGS;
+        ping = !dead;
+        c->last_ping_at = now;
+        c->pings_unanswered += ping;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (ping)
+        wsconn_send_control(c, MG_WEBSOCKET_OPCODE_PING, NULL, 0);
+    else if (dead)
+        wsconn_close(c, 1001, "no answer to pings");
+}
+
 /* Ends sockets that did not authenticate in time (close 4008), and
  * makes every close final: a socket asked to close (auth timeout, too
  * slow, logged out, rights changed, ...) gets a close frame so that a
@@ -665,6 +699,7 @@ static void *sweeper_main(void *arg)
         for (struct ws_conn *c = st->all; c; c = c->all_next) {
             if (!c->authenticated && now - c->opened_at > limit)
                 wsconn_close(c, 4008, "authentication timeout");
+            keep_alive(c, now, app->cfg->ws_idle_timeout_ms / 1000.0);
             /* The conn is in st->all, so its close handler has not
              * finished and the connection is still open. */
             if (c->mg && !c->aborted && wsconn_lingering(c, now, WS_CLOSE_GRACE_SECONDS)) {
@@ -685,8 +720,15 @@ int ws_start(struct app *app)
     pthread_mutex_init(&st->lock, NULL);
     clock_cond_init(&st->stop_cond);
     app->ws = st;
+    app->ws_writer = wsconn_writer_start();
+    if (!app->ws_writer) {
+        ws_free(app);
+        return -1;
+    }
     if (pthread_create(&st->sweeper, NULL, sweeper_main, app) != 0) {
         /* No sweeper to join: ws_stop must not find this state. */
+        wsconn_writer_stop(app->ws_writer);
+        app->ws_writer = NULL;
         ws_free(app);
         return -1;
     }
@@ -744,6 +786,9 @@ void ws_stop(struct app *app)
     pthread_cond_signal(&st->stop_cond);
     pthread_mutex_unlock(&st->lock);
     pthread_join(st->sweeper, NULL);
+    /* Every close handler has run (http_stop): no socket is left to it. */
+    wsconn_writer_stop(app->ws_writer);
+    app->ws_writer = NULL;
 }
 
 void ws_free(struct app *app)

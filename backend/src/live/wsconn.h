@@ -1,13 +1,22 @@
-/* wsconn: one WebSocket connection, its outbound queue and its writer.
+/* wsconn: one WebSocket connection, its outbound queue, and the writer
+ * that sends every connection's frames.
  *
  * Owns the connection's state as every part of live/ sees it (who it is
  * once authenticated, its hub links), its bounded outbound queue, and the
- * one thread that writes to it: every frame goes through the queue, so a
- * peer that stops reading delays only itself, and one that falls too far
- * behind (PARLEY_WS_QUEUE_MAX_FRAMES or _BYTES) is closed (1008). After a
- * close request the writer sends the close frame behind what was queued and
- * writes nothing more; once the close handler has stopped it
- * (wsconn_stop_writer) it never touches the socket again.
+ * node's one writer thread (struct wsconn_writer): every frame goes through
+ * a queue; a connection with something queued is put on the writer's list,
+ * and the writer sends what it can without blocking (a socket whose buffer
+ * is full waits in the writer's epoll set for room, its frames kept whole),
+ * so a peer that stops reading delays only itself, and one that falls too
+ * far behind (PARLEY_WS_QUEUE_MAX_FRAMES or _BYTES) is closed (1008). A
+ * socket costs no thread of its own for writing (civetweb's worker reads
+ * it); writes of many frames to one socket go out in one system call.
+ * After a close request the writer sends the close frame behind what was
+ * queued and writes nothing more; once the close handler has detached the
+ * connection (wsconn_stop_writer) it never touches the socket again.
+ * Nothing else writes to the socket: civetweb's own pings and pongs are
+ * off; pings are answered here (wsconn_send_control) and sent by ws's
+ * sweeper.
  *
  * A connection is reference-counted: civetweb's handlers hold one reference
  * from connect to close, and anyone who keeps a pointer past a hub lock
@@ -38,6 +47,7 @@ struct ws_frame {
 
 struct ws_queued;
 struct mg_connection;
+struct wsconn_writer;
 
 struct ws_conn {
     atomic_int refs;
@@ -68,8 +78,7 @@ struct ws_conn {
 
     /* Outbound queue and the rest of the connection's state: guarded by lock. */
     pthread_mutex_t lock;
-    pthread_cond_t wake;    /* the writer: something to do */
-    pthread_cond_t settled; /* a post answered, a close frame sent */
+    pthread_cond_t settled; /* a post answered, a close frame sent, the writer done with it */
     struct ws_queued *head, *tail;
     size_t queued_frames, queued_bytes;
     int pending_posts; /* message.send queued in msgqueue, not yet answered */
@@ -79,8 +88,25 @@ struct ws_conn {
     double close_requested_at; /* when close_code was set */
     int overflowed;            /* frames are dropped from now on */
     int close_sent;
-    pthread_t writer;
-    int writer_started;
+
+    /* The writer's hold on it (under lock): on its list, waiting for room
+     * in the socket's buffer, being written now. Each of the first two
+     * holds a reference. */
+    struct wsconn_writer *out; /* NULL until wsconn_start_writer */
+    int fd;                    /* the socket (civetweb's) */
+    void *ssl;                 /* its TLS session, or NULL */
+    int scheduled, waiting_room, writing, in_epoll;
+    struct ws_conn *out_next;
+    /* Bytes taken from the queue and not all sent yet (the writer's only):
+     * whole frames, so that nothing else is ever sent in the middle of one. */
+    char *pend;
+    size_t pend_len, pend_off;
+    int pend_close; /* the close frame is in pend */
+
+    /* Liveness (reader thread and ws's sweeper, under lock): when the peer
+     * last sent anything, and pings it has not answered since. */
+    double last_rx, last_ping_at;
+    int pings_unanswered;
 
     /* Every open conn of this node: guarded by the ws state's lock. */
     struct ws_conn *all_next, *all_prev;
@@ -97,10 +123,15 @@ struct ws_conn *wsconn_new(struct app *app, enum proto_role role, const char *cl
 void wsconn_ref(struct ws_conn *c);
 void wsconn_unref(struct ws_conn *c);
 
-/* Starts the writer thread on the open socket. Returns 0 or -1. */
+/* The node's writer: one thread and its epoll set. NULL on failure. Stop
+ * it after every connection is closed. */
+struct wsconn_writer *wsconn_writer_start(void);
+void wsconn_writer_stop(struct wsconn_writer *w);
+
+/* Hands the open socket (c->mg) to app->ws_writer. Returns 0 or -1. */
 int wsconn_start_writer(struct ws_conn *c);
-/* From the close handler: the writer stops (if it was writing, after that
- * write) and is joined; nothing is written afterwards. */
+/* From the close handler: the writer lets go of the socket (if it was
+ * writing to it, after that write); nothing is written afterwards. */
 void wsconn_stop_writer(struct ws_conn *c);
 
 /* A new shared frame holding a copy of text (refs = 1). NULL on OOM. */
@@ -111,6 +142,9 @@ struct ws_frame *wsconn_frame_ref(struct ws_frame *f); /* returns f */
 /* Queues a frame (takes a reference of its own). When the queue is over its
  * bounds the connection is closed instead (1008). */
 void wsconn_send(struct ws_conn *c, struct ws_frame *f);
+/* Queues a control frame (a ping or a pong: opcode 0x9 or 0xA) with up to
+ * 125 bytes of payload. */
+void wsconn_send_control(struct ws_conn *c, int opcode, const char *data, size_t len);
 /* Serialises a JSON value (consumed) and queues it. */
 void wsconn_send_json(struct ws_conn *c, json_t *doc);
 /* Queues an error reply (proto_error_frame). */
