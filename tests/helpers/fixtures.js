@@ -97,19 +97,20 @@ async function visitorToken(srv, site, opts = {}) {
 }
 
 /** Open /ws/visitor without authenticating (localAddress: the source address). */
-function openVisitorSocket(srv, { origin, label = 'visitor', localAddress } = {}) {
-  return connect(wsUrl(srv, '/ws/visitor'), { headers: origin ? { Origin: origin } : {}, label, localAddress });
+function openVisitorSocket(srv, { origin, label = 'visitor', localAddress, autoPong } = {}) {
+  return connect(wsUrl(srv, '/ws/visitor'), { headers: origin ? { Origin: origin } : {}, label, localAddress, autoPong });
 }
 
 /**
  * An authenticated visitor socket. Options: token (else a new visitor is
- * made), origin (the site's by default), identity, label.
+ * made), origin (the site's by default), identity, label, autoPong (false: the
+ * server's pings go unanswered).
  * The client gets .token, .visitor, .authAck.
  */
-async function connectVisitor(srv, site, { token, origin = site.origin, identity, label = 'visitor' } = {}) {
+async function connectVisitor(srv, site, { token, origin = site.origin, identity, label = 'visitor', autoPong } = {}) {
   let visitor;
   if (!token) ({ token, visitor } = await visitorToken(srv, site, { identity }));
-  const c = await openVisitorSocket(srv, { origin, label });
+  const c = await openVisitorSocket(srv, { origin, label, autoPong });
   const ack = await c.ack({ type: 'auth', token });
   c.token = token;
   c.visitor = ack.visitor || visitor;

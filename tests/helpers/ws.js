@@ -213,7 +213,7 @@ class WsClient {
  * Resolves a WsClient once open; rejects when the handshake is refused,
  * with err.status set to the HTTP status when the server answered one.
  */
-function connect(url, { headers = {}, timeoutMs = DEFAULT_TIMEOUT_MS, label = url, maxPayload, localAddress } = {}) {
+function connect(url, { headers = {}, timeoutMs = DEFAULT_TIMEOUT_MS, label = url, maxPayload, localAddress, autoPong = true } = {}) {
   return new Promise((resolve, reject) => {
     let settled = false;
     const ws = new WebSocket(url, {
@@ -222,6 +222,8 @@ function connect(url, { headers = {}, timeoutMs = DEFAULT_TIMEOUT_MS, label = ur
       perMessageDeflate: false,
       ...(maxPayload ? { maxPayload } : {}),
       ...(localAddress ? { localAddress } : {}),
+      // false: the server's pings go unanswered (a dead peer, as the server sees it).
+      autoPong,
       ...(url.startsWith('wss:') ? { ca: trustedCa() } : {}),
     });
     // Attach the client at once so that no frame sent right after the
