@@ -153,11 +153,20 @@ BEGIN
           FROM st
         WINDOW w AS (PARTITION BY st.c, st.cm, st.status0 = 'ok' ORDER BY st.idx)
     ), ok AS (
+        -- The id is taken here, so that each message is rendered from its
+        -- element (a join of the inserted rows back to the elements would
+        -- cost the square of the batch).
         SELECT r.*, r.last_seq + row_number() OVER (PARTITION BY r.c ORDER BY r.idx) AS seq,
+               nextval('messages_id_seq') AS id,
                -- A person's answer (an agent's or an integration's; not a
                -- bot's, not an automatic message) ends the visitor's wait.
                r.k = 'message' AND r.ak IN ('agent', 'api') AS answer,
-               r.k = 'message' AND r.ak = 'visitor' AS vmsg
+               r.k = 'message' AND r.ak = 'visitor' AS vmsg,
+               CASE WHEN r.w THEN r.mt || '{"whisper": true}'::jsonb ELSE r.mt END AS meta,
+               -- The message keeps a copy of its files' shapes (and each
+               -- file its message, step 3), so that whoever may read the
+               -- message may download them.
+               CASE WHEN r.has_f THEN atts->(r.idx::text) END AS attachments
           FROM res r WHERE r.status0 = 'ok' AND (r.cm IS NULL OR r.first_idx = r.idx)
     ), agg AS (
         SELECT ok.c, count(*) AS n, max(ok.idx) FILTER (WHERE ok.answer) AS last_answer,
@@ -187,30 +196,29 @@ BEGIN
           FROM agg WHERE cv.id = agg.c
         RETURNING cv.id
     ), ins AS (
-        -- The message keeps a copy of its files' shapes (and each file its
-        -- message, step 3), so that whoever may read the message may
-        -- download them.
-        INSERT INTO messages (conversation_id, seq, author_kind, author_id, kind, body, meta, client_msg_id,
-                              attachments)
-        SELECT ok.c, ok.seq, ok.ak, ok.ai, ok.k, ok.b,
-               CASE WHEN ok.w THEN ok.mt || '{"whisper": true}'::jsonb ELSE ok.mt END, ok.cm,
-               CASE WHEN ok.has_f THEN atts->(ok.idx::text) END
+        INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, kind, body, meta, client_msg_id,
+                              created_at, attachments)
+        OVERRIDING SYSTEM VALUE
+        SELECT ok.id, ok.c, ok.seq, ok.ak, ok.ai, ok.k, ok.b, ok.meta, ok.cm, now(), ok.attachments
           FROM ok ORDER BY ok.c, ok.seq
-        RETURNING *
+        RETURNING id
     ), views AS MATERIALIZED (
-        -- Rendered once, the names looked up here (parley_message_json
-        -- would plan its sub-selects again in every statement).
-        SELECT ok.idx, m.id, ok.seq, ok.k,
-               parley_message_shape(m, 'agent',
+        -- Rendered once, from the element (the row as stored: messages'
+        -- columns in their order), the names looked up here
+        -- (parley_message_json would plan its sub-selects again in every
+        -- statement).
+        SELECT ok.idx, ok.id, ok.seq, ok.k,
+               parley_message_shape(ROW(ok.id, ok.c, ok.seq, ok.ak, ok.ai, ok.k, ok.b, ok.meta, ok.cm, now(),
+                                        ok.attachments)::messages, 'agent',
                    coalesce((SELECT a.name FROM agents a WHERE ok.ak = 'agent' AND a.id = ok.ai),
                             (SELECT v.name FROM visitors v WHERE ok.ak = 'visitor' AND v.id = ok.ai),
                             (SELECT t.name FROM api_tokens t WHERE ok.ak = 'api' AND t.id = ok.ai),
                             (SELECT b.name FROM bots b WHERE ok.ak = 'bot' AND b.id = ok.ai)),
-                   CASE WHEN ok.k = 'event' AND m.meta ? 'agent_id' THEN
-                       (SELECT a.name FROM agents a WHERE a.id = (m.meta->>'agent_id')::bigint) END,
-                   CASE WHEN ok.k = 'event' AND m.meta ? 'team_id' THEN
-                       (SELECT t.name FROM teams t WHERE t.id = (m.meta->>'team_id')::bigint) END) AS am
-          FROM ins m JOIN ok ON ok.c = m.conversation_id AND ok.seq = m.seq
+                   CASE WHEN ok.k = 'event' AND ok.meta ? 'agent_id' THEN
+                       (SELECT a.name FROM agents a WHERE a.id = (ok.meta->>'agent_id')::bigint) END,
+                   CASE WHEN ok.k = 'event' AND ok.meta ? 'team_id' THEN
+                       (SELECT t.name FROM teams t WHERE t.id = (ok.meta->>'team_id')::bigint) END) AS am
+          FROM ok
     ), texts AS (
         -- The visitor's view: no meta, and the author's id and the
         -- client_msg_id only of the visitor's own messages.
