@@ -54,6 +54,7 @@ struct config {
     int ws_queue_max_frames;                  /* PARLEY_WS_QUEUE_MAX_FRAMES */
     int ws_queue_max_bytes;                   /* PARLEY_WS_QUEUE_MAX_BYTES */
     int ws_idle_timeout_ms;                   /* PARLEY_WS_IDLE_TIMEOUT_MS */
+    int message_batch_wait_ms;                /* PARLEY_MESSAGE_BATCH_WAIT_MS */
     int visitor_rate_messages;                /* PARLEY_VISITOR_RATE_MESSAGES */
     int visitor_rate_window_seconds;          /* PARLEY_VISITOR_RATE_WINDOW_SECONDS */
     int visitor_max_sockets;                  /* PARLEY_VISITOR_MAX_SOCKETS */

@@ -3,6 +3,7 @@
 #include "chat/assign.h"
 #include "chat/automation.h"
 #include "chat/messages.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 
@@ -21,7 +22,8 @@ struct post {
     char *body;
     const char **files; /* NULL, or nfiles ids: one allocation (the pointers, then the ids) */
     size_t nfiles;
-    int counted; /* included in conn->pending_posts */
+    int counted;      /* included in conn->pending_posts */
+    double queued_at; /* monotonic seconds */
 };
 
 struct msgqueue {
@@ -29,7 +31,10 @@ struct msgqueue {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     struct post *head, *tail;
-    long queued; /* posts waiting for the committer */
+    long queued;   /* posts waiting for the committer */
+    int loaded;    /* posts were waiting when the last batch committed */
+    int gathering; /* the committer waits for a batch to fill: wake it only when it is full */
+    double gather; /* PARLEY_MESSAGE_BATCH_WAIT_MS, in seconds */
     int stopping;
     pthread_t thread;
 };
@@ -88,12 +93,14 @@ int msgqueue_post(struct msgqueue *mq, struct ws_conn *conn, const struct actor 
     mq->queued++;
     wsconn_post_begin(conn);
     p->counted = 1;
+    p->queued_at = clock_now();
     if (mq->tail)
         mq->tail->next = p;
     else
         mq->head = p;
     mq->tail = p;
-    pthread_cond_signal(&mq->wake);
+    if (!mq->gathering || mq->queued >= MSGQUEUE_BATCH)
+        pthread_cond_signal(&mq->wake);
     pthread_mutex_unlock(&mq->lock);
     return 0;
 }
@@ -212,6 +219,16 @@ static void *committer_main(void *arg)
             pthread_mutex_unlock(&mq->lock);
             break;
         }
+        if (mq->loaded && mq->gather > 0) {
+            /* Others are coming: let them share this commit. */
+            double until = mq->head->queued_at + mq->gather;
+            mq->gathering = 1;
+            while (mq->queued < MSGQUEUE_BATCH && !mq->stopping && clock_now() < until) {
+                struct timespec at = clock_deadline((long)((until - clock_now()) * 1000.0) + 1);
+                pthread_cond_timedwait(&mq->wake, &mq->lock, &at);
+            }
+            mq->gathering = 0;
+        }
         while (mq->head && n < MSGQUEUE_BATCH) {
             batch[n++] = mq->head;
             mq->head = mq->head->next;
@@ -223,6 +240,9 @@ static void *committer_main(void *arg)
         commit_batch(mq, batch, n);
         for (size_t i = 0; i < n; i++)
             post_free(batch[i]);
+        pthread_mutex_lock(&mq->lock);
+        mq->loaded = mq->head != NULL;
+        pthread_mutex_unlock(&mq->lock);
     }
     return NULL;
 }
@@ -233,8 +253,9 @@ struct msgqueue *msgqueue_start(struct app *app)
     if (!mq)
         return NULL;
     mq->app = app;
+    mq->gather = app->cfg->message_batch_wait_ms / 1000.0;
     pthread_mutex_init(&mq->lock, NULL);
-    pthread_cond_init(&mq->wake, NULL);
+    clock_cond_init(&mq->wake);
     if (pthread_create(&mq->thread, NULL, committer_main, mq) != 0) {
         free(mq);
         return NULL;

@@ -4,8 +4,12 @@
  * posts are queued by the reader threads, and one committer thread writes
  * whatever has gathered (up to MSGQUEUE_BATCH) with one messages_post --
  * one round trip, one commit, one NOTIFY per batch -- and only after COMMIT
- * queues each sender's ack (or error). Natural batching: no timer; while one
- * batch commits, the next gathers. */
+ * queues each sender's ack (or error). While one batch commits, the next
+ * gathers; under sustained load (posts were waiting when the last batch
+ * committed) a batch also waits up to PARLEY_MESSAGE_BATCH_WAIT_MS from
+ * its first post for others to share its commit, since a commit's fixed
+ * cost in PostgreSQL is many times a message's (docs/performance.md). A
+ * lone message is never held. */
 #ifndef PARLEY_MSGQUEUE_H
 #define PARLEY_MSGQUEUE_H
 
