@@ -85,7 +85,9 @@ int msgqueue_post(struct msgqueue *mq, struct ws_conn *conn, const struct actor 
     pthread_mutex_lock(&mq->lock);
     /* Back-pressure: past the bound, refuse (the client retries with the
      * same client_msg_id) instead of queueing without end. */
-    if (mq->stopping || mq->queued >= MSGQUEUE_MAX_QUEUED) {
+    p->queued_at = clock_now();
+    if (mq->stopping || mq->queued >= MSGQUEUE_MAX_QUEUED ||
+        (mq->head && p->queued_at - mq->head->queued_at > MSGQUEUE_MAX_WAIT_SECONDS)) {
         pthread_mutex_unlock(&mq->lock);
         post_free(p);
         return -1;
@@ -93,7 +95,6 @@ int msgqueue_post(struct msgqueue *mq, struct ws_conn *conn, const struct actor 
     mq->queued++;
     wsconn_post_begin(conn);
     p->counted = 1;
-    p->queued_at = clock_now();
     if (mq->tail)
         mq->tail->next = p;
     else

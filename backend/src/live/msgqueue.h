@@ -19,6 +19,10 @@
 
 #define MSGQUEUE_BATCH      256
 #define MSGQUEUE_MAX_QUEUED 20000 /* beyond it new posts are refused: unavailable, retry */
+/* Nor is a post queued behind one that has waited this long: past what the
+ * database can commit, senders are told at once to retry (back-pressure)
+ * instead of waiting seconds in a backlog. */
+#define MSGQUEUE_MAX_WAIT_SECONDS 0.25
 
 struct msgqueue *msgqueue_start(struct app *app); /* NULL on failure */
 void msgqueue_stop(struct msgqueue *mq);          /* commits what is queued, then stops */

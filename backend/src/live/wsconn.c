@@ -358,8 +358,12 @@ static void write_turn(struct ws_conn *c)
         c->writing = 1;
         pthread_mutex_unlock(&c->lock);
         ssize_t n;
+        /* civetweb's own writes (patch 0001's close frames for a frame
+         * too large) take this lock too: theirs and ours do not mix. */
+        mg_lock_connection(c->mg);
         while ((n = send_some(c)) > 0 && (c->pend_off += (size_t)n) < c->pend_len)
             ;
+        mg_unlock_connection(c->mg);
         pthread_mutex_lock(&c->lock);
         c->writing = 0;
         if (n > 0 || n < 0) {

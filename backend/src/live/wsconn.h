@@ -14,9 +14,12 @@
  * After a close request the writer sends the close frame behind what was
  * queued and writes nothing more; once the close handler has detached the
  * connection (wsconn_stop_writer) it never touches the socket again.
- * Nothing else writes to the socket: civetweb's own pings and pongs are
- * off; pings are answered here (wsconn_send_control) and sent by ws's
- * sweeper.
+ * civetweb's own pings and pongs are off; pings are answered here
+ * (wsconn_send_control) and sent by ws's sweeper. civetweb still writes a
+ * close frame itself when a frame's header announces too much (patch
+ * 0001); the writer holds civetweb's connection lock while it sends, so
+ * the two do not mix (a frame the writer left half-sent on a full socket
+ * is the exception: that peer is not reading anyway).
  *
  * A connection is reference-counted: civetweb's handlers hold one reference
  * from connect to close, and anyone who keeps a pointer past a hub lock
