@@ -7,7 +7,10 @@
 
 struct hub {
     pthread_rwlock_t lock;
-    struct ws_conn *all;                   /* every authenticated conn */
+    /* Every authenticated conn, a list per role: an event for the agents
+     * scans only theirs (a message's watchers were looked for among every
+     * visitor's sockets too). */
+    struct ws_conn *all[2];                /* [0] visitors, [1] agents */
     struct ws_conn *visitors[HUB_BUCKETS]; /* by visitor id */
     struct ws_conn *agents[HUB_BUCKETS];   /* by agent id */
     int nvisitors, nagents;
@@ -33,6 +36,11 @@ void hub_free(struct hub *hub)
         return;
     pthread_rwlock_destroy(&hub->lock);
     free(hub);
+}
+
+static struct ws_conn **role_list(struct hub *hub, const struct ws_conn *c)
+{
+    return &hub->all[c->role == PROTO_VISITOR ? 0 : 1];
 }
 
 static struct ws_conn **index_head(struct hub *hub, const struct ws_conn *c)
@@ -62,11 +70,12 @@ int hub_add(struct hub *hub, struct ws_conn *c, int max_per_visitor)
     if (*head)
         (*head)->idx_prev = c;
     *head = c;
+    struct ws_conn **list = role_list(hub, c);
     c->hub_prev = NULL;
-    c->hub_next = hub->all;
-    if (hub->all)
-        hub->all->hub_prev = c;
-    hub->all = c;
+    c->hub_next = *list;
+    if (*list)
+        (*list)->hub_prev = c;
+    *list = c;
     pthread_rwlock_unlock(&hub->lock);
     return 0;
 }
@@ -75,7 +84,8 @@ void hub_remove(struct hub *hub, struct ws_conn *c)
 {
     pthread_rwlock_wrlock(&hub->lock);
     struct ws_conn **head = index_head(hub, c);
-    int member = c->hub_prev || hub->all == c;
+    struct ws_conn **list = role_list(hub, c);
+    int member = c->hub_prev || *list == c;
     if (member) {
         if (c->idx_prev)
             c->idx_prev->idx_next = c->idx_next;
@@ -86,7 +96,7 @@ void hub_remove(struct hub *hub, struct ws_conn *c)
         if (c->hub_prev)
             c->hub_prev->hub_next = c->hub_next;
         else
-            hub->all = c->hub_next;
+            *list = c->hub_next;
         if (c->hub_next)
             c->hub_next->hub_prev = c->hub_prev;
         c->hub_next = c->hub_prev = c->idx_next = c->idx_prev = NULL;
@@ -145,8 +155,8 @@ void hub_publish(struct hub *hub, const struct hub_event *ev)
     if ((ev->audience & ~HUB_VISITOR) && ev->agent_frame) {
         unsigned broad = HUB_ALL_AGENTS | HUB_PRIV_WATCHERS | HUB_TEAM_WATCHERS;
         if (ev->audience & broad) {
-            for (struct ws_conn *c = hub->all; c; c = c->hub_next)
-                if (c->role == PROTO_AGENT && agent_wants(c, ev))
+            for (struct ws_conn *c = hub->all[1]; c; c = c->hub_next)
+                if (agent_wants(c, ev))
                     wsconn_send(c, ev->agent_frame);
         } else {
             /* Only the involved agents: look them up, don't scan. */
@@ -213,8 +223,8 @@ void hub_close_sessions(struct hub *hub, long long agent_id, const char *const *
             if (c->agent.id == agent_id && session_listed(c, hashes, n))
                 wsconn_close(c, code, reason);
     } else {
-        for (struct ws_conn *c = hub->all; c; c = c->hub_next)
-            if (c->role == PROTO_AGENT && session_listed(c, hashes, n))
+        for (struct ws_conn *c = hub->all[1]; c; c = c->hub_next)
+            if (session_listed(c, hashes, n))
                 wsconn_close(c, code, reason);
     }
     pthread_rwlock_unlock(&hub->lock);
@@ -224,8 +234,8 @@ void hub_close_unverified(struct hub *hub, long long site_id, int code, const ch
 {
     /* Rare (an admin changed a setting): a scan of every connection is fine. */
     pthread_rwlock_rdlock(&hub->lock);
-    for (struct ws_conn *c = hub->all; c; c = c->hub_next)
-        if (c->role == PROTO_VISITOR && c->site_id == site_id && !c->verified)
+    for (struct ws_conn *c = hub->all[0]; c; c = c->hub_next)
+        if (c->site_id == site_id && !c->verified)
             wsconn_close(c, code, reason);
     pthread_rwlock_unlock(&hub->lock);
 }
@@ -233,8 +243,9 @@ void hub_close_unverified(struct hub *hub, long long site_id, int code, const ch
 void hub_broadcast(struct hub *hub, struct ws_frame *f)
 {
     pthread_rwlock_rdlock(&hub->lock);
-    for (struct ws_conn *c = hub->all; c; c = c->hub_next)
-        wsconn_send(c, f);
+    for (int role = 0; role < 2; role++)
+        for (struct ws_conn *c = hub->all[role]; c; c = c->hub_next)
+            wsconn_send(c, f);
     pthread_rwlock_unlock(&hub->lock);
 }
 
