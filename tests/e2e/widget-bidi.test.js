@@ -66,7 +66,9 @@ for (const [locale, words] of Object.entries(WORDS)) {
 
     // An Arabic answer reads right to left in its own isolated bubble.
     await sendMessage(agent, cid, ARABIC_REPLY);
-    const theirs = frame.locator('.pw-theirs .pw-bubble');
+    // Not the typing bubble (also .pw-theirs): the message removes it, and
+    // a removed element has no computed direction.
+    const theirs = frame.locator('.pw-theirs:not(.pw-typing) .pw-bubble');
     await theirs.waitFor();
     assert.equal(await theirs.evaluate((el) => getComputedStyle(el).direction), 'rtl');
     await assertIsolated(frame.locator('.pw-bubble'), 'message body');

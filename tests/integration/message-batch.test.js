@@ -8,13 +8,25 @@
 // including elements that refer to earlier ones of the same batch (a
 // client_msg_id used twice, an answer after a visitor's message).
 // Also: the notification a batch sends is the line format that
-// live/deliver forwards without parsing (routing, then both frames).
+// live/deliver forwards without parsing (routing, then both frames); and a
+// message reaches each follower as one message.created, with no
+// conversation.updated beside it (the conversation list reads the message).
 
 const assert = require('node:assert/strict');
 const { Client } = require('pg');
 
 const { suite } = require('../helpers/suite');
-const { createTeam, createAgent, createSite, connectVisitor, startConversation } = require('../helpers/fixtures');
+const {
+  createTeam,
+  createAgent,
+  createSite,
+  connectAgent,
+  connectVisitor,
+  startConversation,
+  sendMessage,
+  convUpdated,
+  msgCreated,
+} = require('../helpers/fixtures');
 
 const fx = suite();
 const { test } = fx;
@@ -229,4 +241,33 @@ test('the notification is a line per message: routing, the agents’ frame, the 
   } finally {
     await listener.end();
   }
+});
+
+test('a message is one message.created per follower socket, and no conversation.updated', async () => {
+  const team = await createTeam(fx.pg, 'Fan-out');
+  const site = await createSite(fx.pg, { teamId: team });
+  const ann = await createAgent(fx.pg, { name: 'Ann Fanout', teams: [team] });
+  const sue = await createAgent(fx.pg, { name: 'Sue Watching', role: 'supervisor' });
+  const agent = await connectAgent(fx.srv, ann, { status: 'online' });
+  const watcher = await connectAgent(fx.srv, sue);
+  const v = await connectVisitor(fx.srv, site);
+  const cid = await startConversation(v);
+  await agent.next(convUpdated(cid, 'assigned'));
+  await v.next(convUpdated(cid, 'assigned'));
+  await new Promise((res) => setTimeout(res, 300)); // the start's own events are over
+  const mark = [agent, watcher, v].map((c) => c.log.length);
+  for (let i = 1; i <= 3; i++) await sendMessage(v, cid, `visitor ${i}`);
+  await sendMessage(agent, cid, 'the answer');
+  for (const c of [agent, watcher, v]) await c.next(msgCreated(cid, (m) => m.body === 'the answer'));
+  await new Promise((res) => setTimeout(res, 500));
+  const since = (c, k) => c.log.slice(mark[k]).filter((m) => m.type !== 'ack');
+  for (const [k, c] of [agent, watcher, v].entries()) {
+    const frames = since(c, k);
+    assert.deepEqual(
+      frames.map((m) => `${m.type} ${m.message ? m.message.body : ''}`),
+      ['visitor 1', 'visitor 2', 'visitor 3', 'the answer'].map((b) => `message.created ${b}`),
+      `socket ${k}`,
+    );
+  }
+  for (const c of [agent, watcher, v]) c.close();
 });
