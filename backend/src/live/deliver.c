@@ -126,11 +126,15 @@ static int publish_line(struct app *app, const char *line, const char *end)
     };
     for (int i = 0; i < m.nparticipants && i < HUB_MAX_PARTICIPANTS; i++)
         ev.participants[ev.nparticipants++] = m.participants[i];
-    ev.agent_frame = wsconn_frame_new(agent, (size_t)(tab - agent));
-    /* A note has no visitor frame: it never reaches the visitor. */
-    if (end > tab + 1)
+    /* Every node hears every message: a frame is copied only when this
+     * node has a socket that may want it. A note has no visitor frame: it
+     * never reaches the visitor. */
+    if (hub_has_agents(app->hub))
+        ev.agent_frame = wsconn_frame_new(agent, (size_t)(tab - agent));
+    if (end > tab + 1 && hub_has_visitor(app->hub, m.visitor_id))
         ev.visitor_frame = wsconn_frame_new(tab + 1, (size_t)(end - tab - 1));
-    publish(app, &ev);
+    if (ev.agent_frame || ev.visitor_frame)
+        publish(app, &ev);
     return 1;
 }
 
