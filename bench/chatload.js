@@ -37,6 +37,8 @@ const {
   startSelf,
   stopSelf,
   raiseCapacity,
+  eachOption,
+  num,
 } = require('./selfhost');
 
 const WebSocket = require(path.join(REPO_ROOT, 'node_modules', 'ws'));
@@ -139,26 +141,7 @@ function parseArgs(argv) {
     json: false,
     quiet: false,
   };
-  const num = (name, v, lo, hi, int = true) => {
-    const n = Number(v);
-    if (v === undefined || !Number.isFinite(n) || n < lo || n > hi || (int && !Number.isInteger(n))) {
-      throw new Error(`${name}: expected ${int ? 'an integer' : 'a number'} from ${lo} to ${hi}, got ${v}`);
-    }
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    let val;
-    const eq = a.indexOf('=');
-    if (a.startsWith('--') && eq > 0) {
-      val = a.slice(eq + 1);
-      a = a.slice(0, eq);
-    }
-    const next = () => {
-      if (val !== undefined) return val;
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
+  eachOption(argv, (a, next) => {
     switch (a) {
       case '-h':
       case '--help':
@@ -278,7 +261,7 @@ function parseArgs(argv) {
       default:
         throw new Error(`unknown option ${a} (see --help)`);
     }
-  }
+  });
   if (o.nodes > 1 && !o.self) throw new Error('--nodes: only with --self');
   if (o.compare && !o.self) throw new Error('--compare: only with --self');
   if (o.rounds > 1 && !o.compare) throw new Error('--rounds: only with --compare');

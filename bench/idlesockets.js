@@ -19,7 +19,22 @@ const os = require('node:os');
 const { performance } = require('node:perf_hooks');
 
 const { CLK_TCK, procCpu, treeCpu, machineCpu } = require('./proc');
-const { REPO_ROOT, sleep, round, mib, pool, summarize, checkLoopback, agentLogin, widgetSession, procStatus, startSelf, stopSelf } = require('./selfhost');
+const {
+  REPO_ROOT,
+  sleep,
+  round,
+  mib,
+  pool,
+  summarize,
+  checkLoopback,
+  agentLogin,
+  widgetSession,
+  procStatus,
+  startSelf,
+  stopSelf,
+  eachOption,
+  num,
+} = require('./selfhost');
 
 const WebSocket = require(path.join(REPO_ROOT, 'node_modules', 'ws'));
 
@@ -57,26 +72,7 @@ function parseArgs(argv) {
     json: false,
     quiet: false,
   };
-  const num = (name, v, lo, hi, int = true) => {
-    const n = Number(v);
-    if (v === undefined || !Number.isFinite(n) || n < lo || n > hi || (int && !Number.isInteger(n))) {
-      throw new Error(`${name}: expected ${int ? 'an integer' : 'a number'} from ${lo} to ${hi}, got ${v}`);
-    }
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    let val;
-    const eq = a.indexOf('=');
-    if (a.startsWith('--') && eq > 0) {
-      val = a.slice(eq + 1);
-      a = a.slice(0, eq);
-    }
-    const next = () => {
-      if (val !== undefined) return val;
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
+  eachOption(argv, (a, next) => {
     switch (a) {
       case '-h':
       case '--help':
@@ -121,7 +117,7 @@ function parseArgs(argv) {
       default:
         throw new Error(`unknown option ${a} (see --help)`);
     }
-  }
+  });
   return o;
 }
 

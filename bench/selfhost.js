@@ -344,7 +344,40 @@ async function stopSelf(self, { serverLog = '' } = {}) {
   return out;
 }
 
+/**
+ * Walks the command line: handle(option, value) for each option, where
+ * value() takes its value (`--k=v`, or the next argument).
+ */
+function eachOption(argv, handle) {
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    let val;
+    const eq = a.indexOf('=');
+    if (a.startsWith('--') && eq > 0) {
+      val = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
+    const value = () => {
+      if (val !== undefined) return val;
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    handle(a, value);
+  }
+}
+
+/** An option's number, checked: an integer (or any number) from lo to hi. */
+function num(name, v, lo, hi, int = true) {
+  const n = Number(v);
+  if (v === undefined || !Number.isFinite(n) || n < lo || n > hi || (int && !Number.isInteger(n))) {
+    throw new Error(`${name}: expected ${int ? 'an integer' : 'a number'} from ${lo} to ${hi}, got ${v}`);
+  }
+  return n;
+}
+
 module.exports = {
+  eachOption,
+  num,
   REPO_ROOT,
   MiB,
   sleep,
