@@ -38,6 +38,7 @@ const { createTeam, createSite, createAgent } = require(path.join(REPO_ROOT, 'te
 const { login } = require(path.join(REPO_ROOT, 'tests', 'helpers', 'http'));
 
 const { CLK_TCK, procCpu, treeCpu, machineCpu } = require('./proc');
+const { addServerEnv } = require('./selfhost');
 const ORIGIN = 'https://shop.example';
 const HELP = `bench/beatload [options]
   -n N               visitors (widget sessions)                           [10000]
@@ -73,12 +74,8 @@ function args() {
       o.only = a[++i];
       if (!['capacity', 'steady', 'writer'].includes(o.only)) throw new Error('--only: capacity, steady or writer');
     } else if (k === '--parleyd') o.parleyd = a[++i];
-    else if (k === '--server-env') {
-      const kv = a[++i] || '';
-      const eq = kv.indexOf('=');
-      if (eq <= 0) throw new Error(`--server-env: expected KEY=VALUE, got ${kv}`);
-      o.serverEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
-    } else if (k === '--json') o.json = true;
+    else if (k === '--server-env') addServerEnv(o.serverEnv, a[++i]);
+    else if (k === '--json') o.json = true;
     else if (k === '-h' || k === '--help') {
       process.stdout.write(HELP);
       process.exit(0);

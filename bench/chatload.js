@@ -39,6 +39,9 @@ const {
   raiseCapacity,
   eachOption,
   num,
+  addServerEnv,
+  Tally,
+  sleep,
 } = require('./selfhost');
 
 const WebSocket = require(path.join(REPO_ROOT, 'node_modules', 'ws'));
@@ -175,13 +178,9 @@ function parseArgs(argv) {
       case '--threads':
         o.threads = num(a, next(), 4, 30000);
         break;
-      case '--server-env': {
-        const kv = next();
-        const k = kv.indexOf('=');
-        if (k <= 0) throw new Error(`--server-env: expected KEY=VALUE, got ${kv}`);
-        o.serverEnv[kv.slice(0, k)] = kv.slice(k + 1);
+      case '--server-env':
+        addServerEnv(o.serverEnv, next());
         break;
-      }
       case '--pg-durable':
         o.pgDurable = true;
         break;
@@ -280,7 +279,6 @@ function expandEmails(spec, m) {
 
 // ---- small utilities ----------------------------------------------------------
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
 
 let quiet = false;
@@ -332,25 +330,6 @@ async function remoteCapacity(o, emails) {
 }
 
 // ---- the run --------------------------------------------------------------------------------
-
-class Errors {
-  constructor() {
-    this.counts = new Map();
-    this.samples = new Map();
-  }
-  add(code, detail) {
-    this.counts.set(code, (this.counts.get(code) || 0) + 1);
-    if (detail && !this.samples.has(code)) this.samples.set(code, String(detail).slice(0, 300));
-  }
-  total() {
-    let n = 0;
-    for (const v of this.counts.values()) n += v;
-    return n;
-  }
-  toJSON() {
-    return Object.fromEntries([...this.counts].sort((a, b) => b[1] - a[1]));
-  }
-}
 
 async function run(o) {
   quiet = o.quiet;
@@ -443,8 +422,8 @@ async function run(o) {
 async function load(o, ctx, report) {
   const { nodes, origin, siteKey, emails, password, self } = ctx;
   const wsBase = (node) => `ws://${node.base.host}`;
-  const setupErrors = new Errors();
-  const closeErrors = new Errors();
+  const setupErrors = new Tally();
+  const closeErrors = new Tally();
   const frameCounts = new Map(); // the whole run, set-up included
   const body = 'x'.repeat(o.bodyBytes);
   const mem = { samples: [] };
@@ -477,7 +456,7 @@ async function load(o, ctx, report) {
   const steps = o.rates.map((rate, index) => ({
     index,
     rate,
-    errors: new Errors(),
+    errors: new Tally(),
     lat: { delivery: [], ack: [], reply: [], replyAck: [] },
     counts: { sent: 0, sentWindow: 0, repliesSent: 0, repliesWindow: 0, deliveredInWindow: 0, repliesDeliveredInWindow: 0, duplicateDeliveries: 0 },
     frames: new Map(), // frames received during the window, by type

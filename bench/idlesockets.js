@@ -34,6 +34,8 @@ const {
   stopSelf,
   eachOption,
   num,
+  addServerEnv,
+  Tally,
 } = require('./selfhost');
 
 const WebSocket = require(path.join(REPO_ROOT, 'node_modules', 'ws'));
@@ -98,13 +100,9 @@ function parseArgs(argv) {
       case '--threads':
         o.threads = num(a, next(), 4, 30000);
         break;
-      case '--server-env': {
-        const kv = next();
-        const k = kv.indexOf('=');
-        if (k <= 0) throw new Error(`--server-env: expected KEY=VALUE, got ${kv}`);
-        o.serverEnv[kv.slice(0, k)] = kv.slice(k + 1);
+      case '--server-env':
+        addServerEnv(o.serverEnv, next());
         break;
-      }
       case '--server-log':
         o.serverLog = next();
         break;
@@ -125,25 +123,6 @@ const now = () => performance.now();
 let quiet = false;
 function progress(msg) {
   if (!quiet) process.stderr.write(`idlesockets: ${msg}\n`);
-}
-
-class Counts {
-  constructor() {
-    this.counts = new Map();
-    this.samples = new Map();
-  }
-  add(code, detail) {
-    this.counts.set(code, (this.counts.get(code) || 0) + 1);
-    if (detail && !this.samples.has(code)) this.samples.set(code, String(detail).slice(0, 300));
-  }
-  total() {
-    let n = 0;
-    for (const v of this.counts.values()) n += v;
-    return n;
-  }
-  toJSON() {
-    return Object.fromEntries([...this.counts].sort((a, b) => b[1] - a[1]));
-  }
 }
 
 /** Opens a WebSocket, sends `first` on open and resolves with the socket once `done(frame)` is true. */
@@ -241,7 +220,7 @@ async function run(o) {
     const started = statusAt('started');
 
     // ---- the agent and the liveness visitor ----
-    const live = { sent: 0, delivered: 0, acked: 0, ledger: new Map(), delivery: [], ack: [], errors: new Counts() };
+    const live = { sent: 0, delivered: 0, acked: 0, ledger: new Map(), delivery: [], ack: [], errors: new Tally() };
     let measuring = false;
     progress('one agent online, one visitor with a conversation assigned to it');
     const login = await agentLogin(base, origin, self.emails[0], self.password);
@@ -317,8 +296,8 @@ async function run(o) {
     const before = statusAt('before');
 
     // ---- the idle sockets ----
-    const failures = new Counts();
-    const closedLater = new Counts();
+    const failures = new Tally();
+    const closedLater = new Tally();
     const idleFrames = new Map();
     let pings = 0;
     let phase = 'open';

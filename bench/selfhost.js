@@ -366,6 +366,33 @@ function eachOption(argv, handle) {
   }
 }
 
+/** `--server-env KEY=VALUE` into env. */
+function addServerEnv(env, kv) {
+  const k = String(kv || '').indexOf('=');
+  if (k <= 0) throw new Error(`--server-env: expected KEY=VALUE, got ${kv}`);
+  env[kv.slice(0, k)] = kv.slice(k + 1);
+}
+
+/** Counts by code (errors, refusals), with the first detail of each as a sample. */
+class Tally {
+  constructor() {
+    this.counts = new Map();
+    this.samples = new Map();
+  }
+  add(code, detail) {
+    this.counts.set(code, (this.counts.get(code) || 0) + 1);
+    if (detail && !this.samples.has(code)) this.samples.set(code, String(detail).slice(0, 300));
+  }
+  total() {
+    let n = 0;
+    for (const v of this.counts.values()) n += v;
+    return n;
+  }
+  toJSON() {
+    return Object.fromEntries([...this.counts].sort((a, b) => b[1] - a[1]));
+  }
+}
+
 /** An option's number, checked: an integer (or any number) from lo to hi. */
 function num(name, v, lo, hi, int = true) {
   const n = Number(v);
@@ -378,6 +405,8 @@ function num(name, v, lo, hi, int = true) {
 module.exports = {
   eachOption,
   num,
+  addServerEnv,
+  Tally,
   REPO_ROOT,
   MiB,
   sleep,
