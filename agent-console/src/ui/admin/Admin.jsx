@@ -52,6 +52,15 @@ export function useForm(initial, { explain } = {}) {
   return { values, setValues, set, errors, setErrors, busy, error, setError, run };
 }
 
+/** After a refusal, the first field it names (.has-error inside form) comes into view. */
+export function useScrollToFirstError(form, errors) {
+  useEffect(() => {
+    if (!Object.keys(errors).length || !form.current) return;
+    const first = form.current.querySelector('.has-error');
+    if (first && first.scrollIntoView) first.scrollIntoView({ block: 'center' });
+  }, [errors]);
+}
+
 /**
  * Deletes what path names once the admin confirms the dialog's words
  * (words: {title, body, confirm, cancel}); then toasts done, or the problem

@@ -8,7 +8,7 @@
 // (`fields` of the problem). Every word is translated
 // (lib/words/visitors.js); names, messages and patterns are rendered as text.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { S, isAdmin, navigate, toast } from '../../store/index.js';
 import { get, patch, post } from '../../lib/api.js';
 import { lang, t } from '../../lib/i18n.js';
@@ -28,7 +28,7 @@ import {
 import { isolate } from '../../../../ui-shared/bidi.js';
 import { Bdi, Field, Spinner } from '../common.jsx';
 import { Icon } from '../icons.jsx';
-import { PageHead, deleteAfterConfirm, switchRule, useFreshList, useForm } from './Admin.jsx';
+import { PageHead, deleteAfterConfirm, switchRule, useFreshList, useForm, useScrollToFirstError } from './Admin.jsx';
 
 const rulePath = (id) => `/api/invitation-rules/${id}`;
 const toList = () => navigate({ area: 'admin', admin: 'invitations' });
@@ -127,16 +127,8 @@ function InvitationRuleEditor({ rule, sites, canEdit, onCancel, onSaved }) {
   );
   const v = f.values;
   const form = useRef(null);
-  const set = (k) => (e) => {
-    const el = e.currentTarget;
-    const x = el.type === 'checkbox' ? el.checked : el.value;
-    f.setValues((old) => ({ ...old, [k]: x }));
-  };
-  useEffect(() => {
-    if (!Object.keys(f.errors).length || !form.current) return;
-    const first = form.current.querySelector('.has-error');
-    if (first && first.scrollIntoView) first.scrollIntoView({ block: 'center' });
-  }, [f.errors]);
+  const { set } = f;
+  useScrollToFirstError(form, f.errors);
   const submit = (e) => {
     e.preventDefault();
     if (!canEdit) return;

@@ -6,7 +6,7 @@
 // maximum); the editor's own checks and the server's refusals land on the
 // row they name. Every word is translated; everything is rendered as text.
 
-import { useEffect, useRef } from 'preact/hooks';
+import { useRef } from 'preact/hooks';
 import { confirmDialog } from '../../store/index.js';
 import { patch, post } from '../../lib/api.js';
 import { lang, t } from '../../lib/i18n.js';
@@ -41,7 +41,7 @@ import {
 import { isolate } from '../../../../ui-shared/bidi.js';
 import { Field } from '../common.jsx';
 import { Icon } from '../icons.jsx';
-import { useForm } from './Admin.jsx';
+import { useForm, useScrollToFirstError } from './Admin.jsx';
 
 /** Languages a visitor's browser commonly reports, offered for the language field. */
 const LANGUAGES = ['en', 'zh', 'zh-CN', 'zh-TW', 'es', 'fr', 'de', 'ja', 'ko', 'pt', 'ru', 'ar', 'it', 'nl', 'tr', 'vi'];
@@ -403,11 +403,7 @@ export function RuleEditor({ rule, from, position, teams, agents, labels, precha
     });
 
   // After a refusal, the first row or field it names comes into view.
-  useEffect(() => {
-    if (!Object.keys(f.errors).length || !form.current) return;
-    const first = form.current.querySelector('.has-error');
-    if (first && first.scrollIntoView) first.scrollIntoView({ block: 'center' });
-  }, [f.errors]);
+  useScrollToFirstError(form, f.errors);
 
   const submit = (e) => {
     e.preventDefault();
