@@ -271,3 +271,32 @@ test('a message is one message.created per follower socket, and no conversation.
   }
   for (const c of [agent, watcher, v]) c.close();
 });
+
+test('a message too long to carry in a notification is loaded by reference and keeps its place', async () => {
+  const team = await createTeam(fx.pg, 'Long lines');
+  const site = await createSite(fx.pg, { teamId: team });
+  const ann = await createAgent(fx.pg, { name: 'Ann Longread', teams: [team] });
+  const agent = await connectAgent(fx.srv, ann, { status: 'online' });
+  const v = await connectVisitor(fx.srv, site);
+  const cid = await startConversation(v);
+  await agent.next(convUpdated(cid, 'assigned'));
+  const long = `long ${'ü'.repeat(1900)}`; // two views of it pass the 3,800-byte line
+  const bodies = ['before', long, 'after'];
+  // Sent without waiting, so that they can share a batch and its notification.
+  await Promise.all(bodies.map((b) => sendMessage(v, cid, b)));
+  for (const c of [agent, v]) {
+    const got = [];
+    for (let i = 0; i < bodies.length; i++) got.push((await c.next(msgCreated(cid, (m) => m.kind === 'message'))).message);
+    assert.deepEqual(
+      got.map((m) => m.body),
+      bodies,
+    );
+    // Consecutive (the event line before them is seq 1).
+    assert.deepEqual(
+      got.map((m) => m.seq - got[0].seq),
+      [0, 1, 2],
+    );
+  }
+  agent.close();
+  v.close();
+});

@@ -58,12 +58,11 @@ static void participants_of(json_t *p, struct hub_event *ev)
     }
 }
 
-/* Publishes one stored message to its audience. */
-static void publish_message(const struct message_views *m, void *arg)
+/* Who hears a message (its frames still to set). While a conversation
+ * waits, its team may read along before accepting; once assigned, only the
+ * assignee (and supervisors). */
+static struct hub_event message_audience(const struct message_views *m)
 {
-    struct app *app = arg;
-    /* While a conversation waits, its team may read along before
-     * accepting; once assigned, only the assignee (and supervisors). */
     struct hub_event ev = {
         .audience = HUB_VISITOR | HUB_INVOLVED | HUB_PRIV_WATCHERS | (m->queued ? HUB_TEAM_WATCHERS : 0),
         .visitor_id = m->visitor_id,
@@ -72,6 +71,14 @@ static void publish_message(const struct message_views *m, void *arg)
     };
     for (int i = 0; i < m->nparticipants && i < HUB_MAX_PARTICIPANTS; i++)
         ev.participants[ev.nparticipants++] = m->participants[i];
+    return ev;
+}
+
+/* Publishes one stored message, loaded by reference, to its audience. */
+static void publish_message(const struct message_views *m, void *arg)
+{
+    struct app *app = arg;
+    struct hub_event ev = message_audience(m);
     /* Internal notes have no visitor view: they never reach the visitor. */
     if (m->visitor_json)
         ev.visitor_frame = frame_wrap("message.created", "", "message", m->visitor_json);
@@ -79,12 +86,17 @@ static void publish_message(const struct message_views *m, void *arg)
     publish(app, &ev);
 }
 
-/* Messages too large to travel in a notification, loaded by reference:
- * refs is "[[conversation_id,seq],...]". */
-static void dispatch_message_refs(struct app *app, const char *refs)
+/* Messages too large to travel in a notification, loaded by reference
+ * with one query: refs holds "[[conversation_id,seq],..." (the closing
+ * bracket is added here), and is emptied. */
+static void dispatch_message_refs(struct app *app, struct strbuf *refs)
 {
-    if (messages_by_refs(app->db, refs, publish_message, app) != CHAT_OK)
+    if (!refs->len)
+        return;
+    strbuf_put(refs, "]", 1);
+    if (refs->failed || messages_by_refs(app->db, refs->data, publish_message, app) != CHAT_OK)
         log_warn("messages not delivered: the database is not reachable (clients resync on reconnect)");
+    strbuf_free(refs);
 }
 
 /* One line of a message notification, "c v t a q p<TAB>agent frame<TAB>
@@ -118,14 +130,7 @@ static int publish_line(struct app *app, const char *line, const char *end)
     const char *agent = at + 1, *tab = agent < end ? memchr(agent, '\t', (size_t)(end - agent)) : NULL;
     if (!tab || tab == agent)
         return 0;
-    struct hub_event ev = {
-        .audience = HUB_VISITOR | HUB_INVOLVED | HUB_PRIV_WATCHERS | (m.queued ? HUB_TEAM_WATCHERS : 0),
-        .visitor_id = m.visitor_id,
-        .team_id = m.team_id,
-        .assignee_id = m.assignee_id,
-    };
-    for (int i = 0; i < m.nparticipants && i < HUB_MAX_PARTICIPANTS; i++)
-        ev.participants[ev.nparticipants++] = m.participants[i];
+    struct hub_event ev = message_audience(&m);
     /* Every node hears every message: a frame is copied only when this
      * node has a socket that may want it. A note has no visitor frame: it
      * never reaches the visitor. */
@@ -153,21 +158,11 @@ static void dispatch_messages(struct app *app, const char *text)
             strbuf_printf(&refs, "%c[%lld,%lld]", refs.len ? ',' : '[', conv, seq);
             continue;
         }
-        if (refs.len) {
-            strbuf_put(&refs, "]", 1);
-            if (!refs.failed)
-                dispatch_message_refs(app, refs.data);
-            strbuf_free(&refs);
-        }
+        dispatch_message_refs(app, &refs);
         if (!publish_line(app, line, end))
             log_warn("bus: unreadable message line");
     }
-    if (refs.len) {
-        strbuf_put(&refs, "]", 1);
-        if (!refs.failed)
-            dispatch_message_refs(app, refs.data);
-    }
-    strbuf_free(&refs);
+    dispatch_message_refs(app, &refs);
 }
 
 static void dispatch_conversation(struct app *app, json_t *p)

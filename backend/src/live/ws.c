@@ -564,14 +564,12 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
     cfg = c->app->cfg;
     pthread_mutex_lock(&c->lock);
     int closing = c->close_code != 0 || c->stopping;
+    if (!closing && opcode == MG_WEBSOCKET_OPCODE_PONG)
+        c->pings_unanswered = 0;
+    c->last_rx = clock_now();
     pthread_mutex_unlock(&c->lock);
     if (closing)
         return 0;
-    pthread_mutex_lock(&c->lock);
-    c->last_rx = clock_now();
-    if (opcode == MG_WEBSOCKET_OPCODE_PONG)
-        c->pings_unanswered = 0;
-    pthread_mutex_unlock(&c->lock);
     /* Pings are answered here, pongs end the count of unanswered ones
      * (civetweb's own ping-pong is off: only the writer writes). */
     if (opcode == MG_WEBSOCKET_OPCODE_PING) {

@@ -366,7 +366,7 @@ static void write_turn(struct ws_conn *c)
         mg_unlock_connection(c->mg);
         pthread_mutex_lock(&c->lock);
         c->writing = 0;
-        if (n > 0 || n < 0) {
+        if (n != 0) {
             if (n < 0) {
                 /* Nothing more can be sent: no close frame either. */
                 queue_clear(c);
