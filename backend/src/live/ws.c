@@ -568,8 +568,19 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
         c->pings_unanswered = 0;
     c->last_rx = clock_now();
     pthread_mutex_unlock(&c->lock);
-    if (closing)
-        return 0;
+    if (closing) {
+        /* Asked to close: what the peer sends now is dropped. Its close
+         * frame (the answer to ours) ends the connection once ours is out;
+         * anything else leaves it open until then -- hanging up here could
+         * beat the writer to our close frame, and the peer would see 1006
+         * instead of the code. A peer that never answers is closed by the
+         * sweeper after WS_CLOSE_GRACE_SECONDS. */
+        if (opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE) {
+            wsconn_wait_close_sent(c, 100);
+            return 0;
+        }
+        return 1;
+    }
     /* Pings are answered here, pongs end the count of unanswered ones
      * (civetweb's own ping-pong is off: only the writer writes). */
     if (opcode == MG_WEBSOCKET_OPCODE_PING) {
