@@ -120,6 +120,8 @@ test('a batch stores, refuses and numbers exactly as its elements would one afte
       { c: B, ak: 'agent', ai: ann.id, k: 'message', b: 'first words', cm: 'k1' },
       { c: B, ak: 'visitor', ai: b.visitors[k], k: 'message', b: 'tab\there "quoted" \\ <b>', cm: 'k9' },
       { c: A, ak: 'system', p: true, k: 'event', b: 'An event line', mt: { event: 'assigned', agent_id: ann.id } },
+      { c: B, ak: 'system', p: true, k: 'event', b: 'Moved', mt: { event: 'transferred', team_id: other, by: 'agent' } },
+      { c: B, ak: 'system', p: true, k: 'message', b: 'Hello from us', mt: { sender_name: 'The Shop', rule: 7 } },
       { c: 999999999, ...V, k: 'message', b: 'nowhere' },
     ];
   };
@@ -146,6 +148,8 @@ test('a batch stores, refuses and numbers exactly as its elements would one afte
       'ok',
       'ok',
       'ok',
+      'ok',
+      'ok',
       'not_found',
     ],
   );
@@ -163,7 +167,7 @@ test('a batch stores, refuses and numbers exactly as its elements would one afte
   // The visitor wrote after the answer: waiting again; answered; replied.
   assert.deepEqual(s0.conversations[0], { last_seq: '6', not_waiting: false, unanswered: false, no_reply: false, no_visitor: false });
   // The second: the agent spoke first, then the visitor.
-  assert.deepEqual(s0.conversations[1], { last_seq: '2', not_waiting: false, unanswered: false, no_reply: false, no_visitor: false });
+  assert.deepEqual(s0.conversations[1], { last_seq: '4', not_waiting: false, unanswered: false, no_reply: false, no_visitor: false });
 
   // Sent again after they were stored: duplicates of the stored ones, the
   // visitor's view for the visitor (no meta, their own key).
@@ -176,7 +180,20 @@ test('a batch stores, refuses and numbers exactly as its elements would one afte
   assert.deepEqual(again[1].message, batch[3].message);
   assert.deepEqual(again[2].message, batch[14].message);
   assert.equal(batch[14].message.body, 'tab\there "quoted" \\ <b>');
-  // The agents' view of an agent's message has the author's id and the key;
+  // Rendered as text by post_messages: the same as the stored row reads
+  // (parley_message_json, the history and REST path) for its author; the
+  // event line names its team, the system message speaks as its sender.
+  for (const [i, r] of batch.entries()) {
+    if (r.status !== 'ok') continue;
+    const audience = items(0)[i].ak === 'visitor' ? 'visitor' : 'agent';
+    const q = await fx.pg.query('SELECT parley_message_json(m, $2)::text AS j FROM messages m WHERE id = $1', [r.message.id, audience]);
+    assert.deepEqual(JSON.parse(q.rows[0].j), r.message, `element ${i}`);
+  }
+  assert.equal(batch[16].message.event_team, 'Elsewhere');
+  assert.equal(batch[16].message.event_by, 'agent');
+  assert.equal(batch[17].message.author.name, 'The Shop');
+  assert.deepEqual(batch[17].message.meta, { sender_name: 'The Shop', rule: 7 });
+
   // the visitor's view of it (in the notification) has neither, nor meta.
   assert.equal(batch[3].message.author.id, ann.id);
   assert.equal(batch[3].message.client_msg_id, 'k2');
@@ -219,10 +236,10 @@ test('the notification is a line per message: routing, the agents’ frame, the 
     const [route, agentFrame, visitorFrame] = lines[0].split('\t');
     assert.deepEqual(route.split(' '), [String(c.ids[0]), String(c.visitors[0]), String(team), String(ann.id), '0', '-']);
     const af = JSON.parse(agentFrame);
-    const vf = JSON.parse(visitorFrame);
     assert.equal(af.type, 'message.created');
     assert.deepEqual(af.message, r[0].message);
-    assert.deepEqual(vf.message, r[0].message); // the visitor's own message: their view
+    // The visitor's own message: their view is the agents' ("=", not sent twice).
+    assert.equal(visitorFrame, '=');
     // The note: no visitor frame, the newline escaped inside the JSON.
     const note = lines[1].split('\t');
     assert.equal(note.length, 3);

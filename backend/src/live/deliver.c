@@ -100,8 +100,9 @@ static void dispatch_message_refs(struct app *app, struct strbuf *refs)
 }
 
 /* One line of a message notification, "c v t a q p<TAB>agent frame<TAB>
- * visitor frame" (end: the line's end): the frames are forwarded as they
- * are, nothing is parsed but the routing. 0 when the line is malformed. */
+ * visitor frame" (end: the line's end; the visitor frame "=" when it is the
+ * agents'): the frames are forwarded as they are, nothing is parsed but the
+ * routing. 0 when the line is malformed. */
 static int publish_line(struct app *app, const char *line, const char *end)
 {
     char *p;
@@ -134,9 +135,13 @@ static int publish_line(struct app *app, const char *line, const char *end)
     /* Every node hears every message: a frame is copied only when this
      * node has a socket that may want it. A note has no visitor frame: it
      * never reaches the visitor. */
-    if (hub_has_agents(app->hub))
+    int same = end - tab == 2 && tab[1] == '=';
+    int to_visitor = end > tab + 1 && hub_has_visitor(app->hub, m.visitor_id);
+    if (hub_has_agents(app->hub) || (same && to_visitor))
         ev.agent_frame = wsconn_frame_new(agent, (size_t)(tab - agent));
-    if (end > tab + 1 && hub_has_visitor(app->hub, m.visitor_id))
+    if (same && to_visitor && ev.agent_frame)
+        ev.visitor_frame = wsconn_frame_ref(ev.agent_frame);
+    else if (!same && to_visitor)
         ev.visitor_frame = wsconn_frame_new(tab + 1, (size_t)(end - tab - 1));
     if (ev.agent_frame || ev.visitor_frame)
         publish(app, &ev);

@@ -28,7 +28,8 @@
 -- message, "c v t a q p<TAB>agent frame<TAB>visitor frame\n" (routing:
 -- conversation, visitor, team, assignee -- 0 for none --, 1 when it waits
 -- in the queue, the participants comma-separated or "-"; then the complete
--- message.created frames, the visitor's empty for a note). Lines are packed
+-- message.created frames, the visitor's empty for a note and "=" when it
+-- is the agents' frame, as for a visitor's own message). Lines are packed
 -- under PostgreSQL's 8000-byte payload limit; a line over 3800 bytes
 -- travels as "R c seq\n", a reference to be loaded (chat/messages).
 --
@@ -60,6 +61,8 @@ DECLARE
     posted parley_posted[];
     payload text;
     h parley_posted;
+    -- now(), the time of every message of the batch, as the wire shows it.
+    created_iso text := parley_iso(now());
 BEGIN
     -- 1. The conversations' row locks in id order (one order on every
     --    node), then the files'. In a statement of their own: the next
@@ -202,34 +205,35 @@ BEGIN
         SELECT ok.id, ok.c, ok.seq, ok.ak, ok.ai, ok.k, ok.b, ok.meta, ok.cm, now(), ok.attachments
           FROM ok ORDER BY ok.c, ok.seq
         RETURNING id
-    ), views AS MATERIALIZED (
-        -- Rendered once, from the element (the row as stored: messages'
-        -- columns in their order), the names looked up here
-        -- (parley_message_json would plan its sub-selects again in every
-        -- statement).
-        SELECT ok.idx, ok.id, ok.seq, ok.k,
-               parley_message_shape(ROW(ok.id, ok.c, ok.seq, ok.ak, ok.ai, ok.k, ok.b, ok.meta, ok.cm, now(),
-                                        ok.attachments)::messages, 'agent',
-                   coalesce((SELECT a.name FROM agents a WHERE ok.ak = 'agent' AND a.id = ok.ai),
-                            (SELECT v.name FROM visitors v WHERE ok.ak = 'visitor' AND v.id = ok.ai),
-                            (SELECT t.name FROM api_tokens t WHERE ok.ak = 'api' AND t.id = ok.ai),
-                            (SELECT b.name FROM bots b WHERE ok.ak = 'bot' AND b.id = ok.ai)),
-                   CASE WHEN ok.k = 'event' AND ok.meta ? 'agent_id' THEN
-                       (SELECT a.name FROM agents a WHERE a.id = (ok.meta->>'agent_id')::bigint) END,
-                   CASE WHEN ok.k = 'event' AND ok.meta ? 'team_id' THEN
-                       (SELECT t.name FROM teams t WHERE t.id = (ok.meta->>'team_id')::bigint) END) AS am
+    ), named AS MATERIALIZED (
+        -- The names each message shows, looked up once (rendered twice
+        -- below: a CTE that is not materialized would be inlined, and the
+        -- sub-selects evaluated once per rendering).
+        SELECT ok.idx, ok.id, ok.c, ok.seq, ok.ak, ok.ai, ok.k, ok.b, ok.meta, ok.cm, ok.attachments,
+               coalesce((SELECT a.name FROM agents a WHERE ok.ak = 'agent' AND a.id = ok.ai),
+                        (SELECT v.name FROM visitors v WHERE ok.ak = 'visitor' AND v.id = ok.ai),
+                        (SELECT t.name FROM api_tokens t WHERE ok.ak = 'api' AND t.id = ok.ai),
+                        (SELECT b.name FROM bots b WHERE ok.ak = 'bot' AND b.id = ok.ai)) AS author_name,
+               CASE WHEN ok.k = 'event' AND ok.meta ? 'agent_id' THEN
+                   (SELECT a.name FROM agents a WHERE a.id = (ok.meta->>'agent_id')::bigint) END AS event_agent,
+               CASE WHEN ok.k = 'event' AND ok.meta ? 'team_id' THEN
+                   (SELECT t.name FROM teams t WHERE t.id = (ok.meta->>'team_id')::bigint) END AS event_team
           FROM ok
     ), texts AS (
-        -- The visitor's view: no meta, and the author's id and the
-        -- client_msg_id only of the visitor's own messages.
-        SELECT views.idx, views.id, views.seq, views.am, views.am::text AS am_t,
-               CASE WHEN views.k = 'note' THEN NULL
-                    WHEN views.am->'author'->>'kind' = 'visitor' THEN (views.am - 'meta')::text
-                    ELSE (views.am - 'meta' - 'client_msg_id'
-                          || jsonb_build_object('author', (views.am->'author') - 'id'))::text END AS vm_t
-          FROM views
+        -- Rendered from the element (the row as stored: messages' columns
+        -- in their order; the time, now(), formatted once per batch), for
+        -- the agents and, but for a note, for the visitor.
+        SELECT n.idx, n.id, n.seq,
+               parley_message_text(ROW(n.id, n.c, n.seq, n.ak, n.ai, n.k, n.b, n.meta, n.cm, now(),
+                                       n.attachments)::messages, 'agent',
+                                   n.author_name, n.event_agent, n.event_team, created_iso) AS am_t,
+               CASE WHEN n.k <> 'note' THEN
+                   parley_message_text(ROW(n.id, n.c, n.seq, n.ak, n.ai, n.k, n.b, n.meta, n.cm, now(),
+                                           n.attachments)::messages, 'visitor',
+                                       n.author_name, n.event_agent, n.event_team, created_iso) END AS vm_t
+          FROM named n
     ), lines AS MATERIALIZED (
-        SELECT r.idx, r.c, r.ak, r.k, r.cstatus, r.bot_id, r.dup, t.id, t.seq, t.am, t.am_t, t.vm_t,
+        SELECT r.idx, r.c, r.ak, r.k, r.cstatus, r.bot_id, r.dup, t.id, t.seq, t.am_t, t.vm_t,
                CASE WHEN r.status0 <> 'ok' OR r.cm IS NULL OR r.first_idx = r.idx THEN r.status0
                     WHEN r.first_ak = r.ak AND r.first_ai IS NOT DISTINCT FROM r.ai THEN 'duplicate'
                     ELSE 'key_taken' END AS status,
@@ -237,7 +241,11 @@ BEGIN
                    || coalesce(r.assignee_id, 0) || ' ' || CASE WHEN r.cstatus = 'queued' THEN '1' ELSE '0' END
                    || ' ' || coalesce(nullif(array_to_string(r.participant_ids, ','), ''), '-')
                    || E'\t{"type":"message.created","message":' || t.am_t || E'}\t'
-                   || CASE WHEN t.vm_t IS NULL THEN '' ELSE '{"type":"message.created","message":' || t.vm_t || '}' END
+                   -- The visitor's frame, "=" when it is the agents' (a visitor's
+                   -- own message): a notification's bytes are PostgreSQL's work
+                   -- twice, written to its queue and read back by every node.
+                   || CASE WHEN t.vm_t IS NULL THEN '' WHEN t.vm_t = t.am_t THEN '='
+                           ELSE '{"type":"message.created","message":' || t.vm_t || '}' END
                    || E'\n' AS line,
                CASE WHEN r.first_idx <> r.idx THEN r.first_idx END AS first_idx
           FROM res r LEFT JOIN texts t ON t.idx = r.idx
@@ -259,7 +267,7 @@ BEGIN
                -- A bot hears the messages of the conversation it handles, not its own.
                CASE WHEN l.cstatus = 'bot' AND l.ak <> 'bot' THEN l.bot_id END,
                CASE WHEN l.status = 'ok' AND ((l.k = 'message' AND hook_msgs) OR (l.k = 'note' AND hook_notes))
-                    THEN l.am END)::parley_posted ORDER BY l.idx)
+                    THEN l.am_t::jsonb END)::parley_posted ORDER BY l.idx)
       INTO posted
       FROM lines l;
 
