@@ -106,7 +106,7 @@ static const struct setting settings[] = {
           "bytes queued for one slow client before it is disconnected"),
     S_INT("PARLEY_WS_IDLE_TIMEOUT_MS", ws_idle_timeout_ms, "30000", 1000, 3600000,
           "a silent socket is pinged after this long"),
-    S_INT("PARLEY_MESSAGE_BATCH_WAIT_MS", message_batch_wait_ms, "8", 0, 100,
+    S_INT("PARLEY_MESSAGE_BATCH_WAIT_MS", message_batch_wait_ms, "6", 0, 100,
           "under sustained load, how long a message may wait for others to share its commit"),
     S_INT("PARLEY_VISITOR_RATE_MESSAGES", visitor_rate_messages, "20", 1, 100000,
           "messages a visitor may send per rate window"),

@@ -68,14 +68,18 @@ BEGIN
     --    node), then the files'. In a statement of their own: the next
     --    statement's snapshot, taken once they are held, sees every message
     --    and attachment committed by whoever held them before.
-    PERFORM 1 FROM conversations c
-      WHERE c.id IN (SELECT (e->>'c')::bigint FROM jsonb_array_elements(p_items) e)
-      ORDER BY c.id FOR UPDATE;
+    --    Each looked up by its key, in that order (as `c.id IN (...)` the
+    --    planner, guessing a hundred elements, scanned and hashed the whole
+    --    table while it was small).
+    PERFORM 1
+       FROM (SELECT DISTINCT (e->>'c')::bigint AS id FROM jsonb_array_elements(p_items) e ORDER BY 1) x,
+            LATERAL (SELECT 1 FROM conversations c WHERE c.id = x.id LIMIT 1 FOR UPDATE) l;
     IF has_files THEN
-        PERFORM 1 FROM files f
-          WHERE f.id IN (SELECT jsonb_array_elements_text(e->'f') FROM jsonb_array_elements(p_items) e
-                          WHERE jsonb_typeof(e->'f') = 'array')
-          ORDER BY f.id FOR UPDATE;
+        PERFORM 1
+           FROM (SELECT DISTINCT x.fid AS id
+                   FROM jsonb_array_elements(p_items) e, jsonb_array_elements_text(e->'f') x(fid)
+                  WHERE jsonb_typeof(e->'f') = 'array' ORDER BY 1) x,
+                LATERAL (SELECT 1 FROM files f WHERE f.id = x.id LIMIT 1 FOR UPDATE) l;
         -- The author's own uploads into this conversation, ready, not yet
         -- sent and not named by an earlier element; their shapes, in the
         -- order given.
