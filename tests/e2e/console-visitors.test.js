@@ -514,6 +514,18 @@ test(
         const C = await openConsole(fx.browser, fx.srv, { viewport, locale });
         const page = C.page;
         await loginUI(page, admin);
+        // The sidebar speaks the console's language, every item of it.
+        const navWords = await page.locator('.sidebar .nav-label, .sidebar .nav-title').allTextContents();
+        if (tag === 'zh') {
+          assert.ok(navWords.includes('排队中') && navWords.includes('客服') && navWords.includes('快捷回复'), navWords.join(' '));
+          assert.deepEqual(
+            navWords.filter((w) => /[A-Za-z]{3}/.test(w) && !/^API|^Webhook/.test(w)),
+            [],
+            'English left in the sidebar',
+          );
+        } else {
+          assert.ok(navWords.includes('Queue') && navWords.includes('Agents') && navWords.includes('Canned responses'), navWords.join(' '));
+        }
         await page.click('[data-testid=nav-visitors]');
         await page.locator('[data-testid=vis-row]').nth(2).waitFor({ timeout: 15000 });
         await page.waitForTimeout(300);

@@ -14,6 +14,7 @@ import {
   subscribe,
   totalUnread,
 } from '../store/index.js';
+import { t } from '../lib/i18n.js';
 import { Admin } from './admin/Admin.jsx';
 import { Board } from './Board.jsx';
 import { HookNotice } from './admin/Webhooks.jsx';
@@ -139,9 +140,14 @@ function Inbox({ panel, togglePanel }) {
         <section class="conv-view">
           <div class="empty big">
             <Icon name="inbox" size={36} />
-            <strong>Pick a conversation</strong>
+            <strong>{t('pickConversation')}</strong>
             <p>
-              Use <kbd>j</kbd> and <kbd>k</kbd> to move through the list, <kbd>?</kbd> for all shortcuts.
+              {t('pickHint')
+                .split(/(\{[jkq]\})/)
+                .map((part, i) => {
+                  const key = { '{j}': 'j', '{k}': 'k', '{q}': '?' }[part];
+                  return key ? <kbd key={i}>{key}</kbd> : part;
+                })}
             </p>
           </div>
         </section>

@@ -12,12 +12,12 @@ import { eventText, isNoteLine } from '../lib/eventlines.js';
 import { SlaClock } from './SlaClock.jsx';
 import { Flag } from './Visitors.jsx';
 
-const TITLES = { queue: 'Queue', mine: 'Mine', all: 'All open', closed: 'Closed' };
+const TITLES = { queue: 'navQueue', mine: 'navMine', all: 'navAll', closed: 'navClosed' };
 const EMPTY = {
-  queue: ['Nobody is waiting', 'New chats from your teams show up here, longest waiting first.'],
-  mine: ['No open chats', 'Chats assigned to you appear here. Accept one from the queue to start.'],
-  all: ['No open conversations', 'Every queued and assigned chat in the workspace shows up here.'],
-  closed: ['Nothing found', 'Closed conversations you can see appear here. Search by name, email or message text.'],
+  queue: ['emptyQueue', 'emptyQueueHint'],
+  mine: ['emptyMine', 'emptyMineHint'],
+  all: ['emptyAll', 'emptyAllHint'],
+  closed: ['emptyClosed', 'emptyClosedHint'],
 };
 
 /** The last message: { who (an agent's or a bot's name, 'You', 'API', 'Note', the handoff or ''), text, note }. */
@@ -129,11 +129,11 @@ export function ConversationList() {
   const list = S.view.list;
   const all = currentList();
   const items = filterConvs(all);
-  const [emptyTitle, emptyText] = all.length && filterActive() ? [t('noneMatch'), t('noneMatchHint')] : EMPTY[list];
+  const [emptyTitle, emptyText] = (all.length && filterActive() ? ['noneMatch', 'noneMatchHint'] : EMPTY[list]).map((k) => t(k));
   return (
-    <section class="conv-list" aria-label={`${TITLES[list]} conversations`}>
+    <section class="conv-list" aria-label={t('listConversations', { list: t(TITLES[list]) })}>
       <header class="pane-head">
-        <h1>{TITLES[list]}</h1>
+        <h1>{t(TITLES[list])}</h1>
         {list !== 'closed' ? <span class="pane-count">{items.length}</span> : null}
       </header>
       {list === 'closed' ? (
@@ -141,8 +141,8 @@ export function ConversationList() {
           <Icon name="search" size={16} />
           <input
             type="search"
-            placeholder="Search name, email or message…"
-            aria-label="Search closed conversations"
+            placeholder={t('closedSearch')}
+            aria-label={t('closedSearchLabel')}
             value={S.closed.q}
             onInput={(e) => searchClosed(e.currentTarget.value)}
             data-testid="closed-search"
@@ -164,7 +164,7 @@ export function ConversationList() {
       {list === 'closed' && S.closed.next && !S.closed.loading ? (
         <div class="list-status">
           <button type="button" class="btn" onClick={() => loadClosed({ more: true })}>
-            Load older
+            {t('loadOlder')}
           </button>
         </div>
       ) : null}

@@ -25,19 +25,19 @@ export function ConnectionState() {
   const now = useNow(500);
   const c = S.conn;
   let cls = 'ok';
-  let text = 'Connected';
+  let text = t('connConnected');
   let retry = false;
   if (c.state === 'connecting') {
     cls = 'warn';
-    text = S.everOpen ? 'Reconnecting…' : 'Connecting…';
+    text = S.everOpen ? t('connReconnecting') : t('connConnecting');
   } else if (c.state === 'waiting') {
     cls = 'bad';
     const s = Math.max(0, Math.ceil((c.retryAt - now) / 1000));
-    text = `Offline · reconnect in ${s}s`;
+    text = t('connWaiting', { s });
     retry = true;
   } else if (c.state !== 'open') {
     cls = 'bad';
-    text = 'Disconnected';
+    text = t('connDisconnected');
   }
   return (
     <div class={`conn conn-${cls}`} role="status" aria-live="polite" data-testid="connection" data-state={c.state}>
@@ -45,7 +45,7 @@ export function ConnectionState() {
       <span class="conn-text">{text}</span>
       {retry ? (
         <button type="button" class="link-btn" onClick={reconnectNow}>
-          Retry
+          {t('connRetry')}
         </button>
       ) : null}
     </div>
@@ -53,15 +53,17 @@ export function ConnectionState() {
 }
 
 const STATUSES = [
-  { id: 'online', label: 'Online' },
-  { id: 'away', label: 'Away' },
-  { id: 'offline', label: 'Offline' },
+  { id: 'online', label: 'statusOnline' },
+  { id: 'away', label: 'statusAway' },
+  { id: 'offline', label: 'statusOffline' },
 ];
+
+const ROLES = { admin: 'roleAdmin', supervisor: 'roleSupervisor', agent: 'roleAgent' };
 
 export function StatusSwitch() {
   const disabled = S.conn.state !== 'open';
   return (
-    <div class="status-switch" role="radiogroup" aria-label="Your status">
+    <div class="status-switch" role="radiogroup" aria-label={t('statusLabel')}>
       {STATUSES.map((s) => (
         <button
           key={s.id}
@@ -73,7 +75,7 @@ export function StatusSwitch() {
           onClick={() => S.status !== s.id && setStatus(s.id)}
         >
           <span class="dot" />
-          {s.label}
+          {t(s.label)}
         </button>
       ))}
     </div>
@@ -125,7 +127,7 @@ export function Sidebar() {
   const pct = max ? Math.min(100, Math.round((open / max) * 100)) : 100;
   const inbox = v.area === 'inbox';
   return (
-    <nav class="sidebar" aria-label="Main">
+    <nav class="sidebar" aria-label={t('navMain')}>
       <div class="brand">
         <span class="brand-mark">
           <Icon name="message" size={18} />
@@ -134,10 +136,10 @@ export function Sidebar() {
       </div>
       <ConnectionState />
       <div class="nav-section">
-        <div class="nav-title">Inbox</div>
+        <div class="nav-title">{t('navInbox')}</div>
         <NavItem
           icon="clock"
-          label="Queue"
+          label={t('navQueue')}
           count={l.queue.length}
           alert={l.queue.length > 0}
           active={inbox && v.list === 'queue'}
@@ -146,7 +148,7 @@ export function Sidebar() {
         />
         <NavItem
           icon="user"
-          label="Mine"
+          label={t('navMine')}
           count={l.mine.length}
           alert={mineUnread}
           active={inbox && v.list === 'mine'}
@@ -154,9 +156,9 @@ export function Sidebar() {
           testid="nav-mine"
         />
         {isPrivileged() ? (
-          <NavItem icon="layers" label="All open" count={l.all.length} active={inbox && v.list === 'all'} onClick={() => openList('all')} testid="nav-all" />
+          <NavItem icon="layers" label={t('navAll')} count={l.all.length} active={inbox && v.list === 'all'} onClick={() => openList('all')} testid="nav-all" />
         ) : null}
-        <NavItem icon="archive" label="Closed" active={inbox && v.list === 'closed'} onClick={() => openList('closed')} testid="nav-closed" />
+        <NavItem icon="archive" label={t('navClosed')} active={inbox && v.list === 'closed'} onClick={() => openList('closed')} testid="nav-closed" />
         {isPrivileged() ? (
           <NavItem icon="monitor" label={t('board')} active={v.area === 'board'} onClick={() => navigate({ area: 'board' })} testid="nav-board" />
         ) : null}
@@ -164,33 +166,33 @@ export function Sidebar() {
       </div>
       {canSeeAdmin('canned') ? (
         <div class="nav-section">
-          <div class="nav-title">{canSeeAdmin('agents') ? 'Admin' : 'Workspace'}</div>
+          <div class="nav-title">{canSeeAdmin('agents') ? t('navAdmin') : t('navWorkspace')}</div>
           {canSeeAdmin('agents') ? (
             <>
               <NavItem
                 icon="users"
-                label="Agents"
+                label={t('navAgents')}
                 active={!inbox && v.admin === 'agents'}
                 onClick={() => navigate({ area: 'admin', admin: 'agents' })}
                 testid="nav-admin-agents"
               />
               <NavItem
                 icon="layers"
-                label="Teams"
+                label={t('navTeams')}
                 active={!inbox && v.admin === 'teams'}
                 onClick={() => navigate({ area: 'admin', admin: 'teams' })}
                 testid="nav-admin-teams"
               />
               <NavItem
                 icon="globe"
-                label="Sites"
+                label={t('navSites')}
                 active={!inbox && v.admin === 'sites'}
                 onClick={() => navigate({ area: 'admin', admin: 'sites' })}
                 testid="nav-admin-sites"
               />
               <NavItem
                 icon="key"
-                label="API tokens"
+                label={t('navTokens')}
                 active={!inbox && v.admin === 'tokens'}
                 onClick={() => navigate({ area: 'admin', admin: 'tokens' })}
                 testid="nav-admin-tokens"
@@ -229,7 +231,7 @@ export function Sidebar() {
           ) : null}
           <NavItem
             icon="zap"
-            label="Canned responses"
+            label={t('navCanned')}
             active={!inbox && v.admin === 'canned'}
             onClick={() => navigate({ area: 'admin', admin: 'canned' })}
             testid="nav-admin-canned"
@@ -259,7 +261,7 @@ export function Sidebar() {
               <span class="me-name">
                 <Bdi text={me.name} />
               </span>
-              <span class="me-role">{me.role}</span>
+              <span class="me-role">{ROLES[me.role] ? t(ROLES[me.role]) : me.role}</span>
             </span>
             <Icon name="chevronDown" size={14} />
           </button>
@@ -283,18 +285,18 @@ export function Sidebar() {
               </button>
             </div>
           ) : null}
-          <button type="button" class="icon-btn" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">
+          <button type="button" class="icon-btn" onClick={() => setHelp(true)} aria-label={t('shortcuts')} title={t('shortcutsTitle')}>
             <Icon name="keyboard" />
           </button>
 
-          <button type="button" class="icon-btn" onClick={logout} aria-label="Log out" title="Log out" data-testid="logout">
+          <button type="button" class="icon-btn" onClick={logout} aria-label={t('logOut')} title={t('logOut')} data-testid="logout">
             <Icon name="logout" />
           </button>
         </div>
         <StatusSwitch />
-        <div class="capacity" title="Open chats assigned to you / your maximum" data-testid="capacity">
+        <div class="capacity" title={t('openChatsTitle')} data-testid="capacity">
           <div class="capacity-row">
-            <span>Open chats</span>
+            <span>{t('openChats')}</span>
             <strong>
               {open} / {max}
             </strong>
@@ -304,30 +306,24 @@ export function Sidebar() {
           </div>
         </div>
         <div class="notify-row">
-          <button
-            type="button"
-            class="chip-btn"
-            onClick={toggleSound}
-            aria-pressed={S.notify.sound ? 'true' : 'false'}
-            title="Sound for new chats and messages"
-          >
+          <button type="button" class="chip-btn" onClick={toggleSound} aria-pressed={S.notify.sound ? 'true' : 'false'} title={t('soundTitle')}>
             <Icon name={S.notify.sound ? 'volume' : 'mute'} size={15} />
-            {S.notify.sound ? 'Sound on' : 'Sound off'}
+            {S.notify.sound ? t('soundOn') : t('soundOff')}
           </button>
           {S.notify.permission === 'default' ? (
             <button type="button" class="chip-btn accent" onClick={enableDesktop} data-testid="enable-notifications">
               <Icon name="bell" size={15} />
-              Enable desktop alerts
+              {t('desktopEnable')}
             </button>
           ) : S.notify.permission === 'granted' ? (
-            <span class="chip-static" title="Desktop notifications are on">
+            <span class="chip-static" title={t('desktopOnTitle')}>
               <Icon name="bell" size={15} />
-              Desktop on
+              {t('desktopOn')}
             </span>
           ) : S.notify.permission === 'denied' ? (
-            <span class="chip-static muted" title="Allow notifications for this site in your browser settings">
+            <span class="chip-static muted" title={t('desktopBlockedTitle')}>
               <Icon name="bellOff" size={15} />
-              Alerts blocked
+              {t('desktopBlocked')}
             </span>
           ) : null}
         </div>
