@@ -41,13 +41,18 @@ function startOfDay(t) {
   return d.getTime();
 }
 
-/** "Today", "Yesterday", "Monday, 3 Mar", "3 Mar 2023". */
+let relative = null; // Intl.RelativeTimeFormat of the browser's language
+
+/** "Today", "Yesterday", "Monday, 3 Mar", "3 Mar 2023" (in the browser's language: "今天"). */
 export function fmtDay(iso, now = Date.now()) {
   const t = ts(iso);
   if (!t) return '';
   const diff = Math.round((startOfDay(now) - startOfDay(t)) / DAY);
-  if (diff === 0) return 'Today';
-  if (diff === 1) return 'Yesterday';
+  if (diff === 0 || diff === 1) {
+    if (!relative) relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+    const word = relative.format(-diff, 'day');
+    return word.charAt(0).toUpperCase() + word.slice(1);
+  }
   const d = new Date(t);
   return d.toLocaleDateString(undefined, {
     weekday: diff < 7 ? 'long' : undefined,

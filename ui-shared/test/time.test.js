@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 
-import { fmtClock, fmtDuration, fmtTime, relTime, ts } from '../time.js';
+import { fmtClock, fmtDay, fmtDuration, fmtTime, relTime, ts } from '../time.js';
 
 test('ts reads milliseconds and microseconds, and 0 for anything else', () => {
   assert.equal(ts('2024-03-01T10:20:30.123Z'), Date.UTC(2024, 2, 1, 10, 20, 30, 123));
@@ -31,4 +31,12 @@ test('durations and relative times', () => {
   assert.equal(relTime(new Date(now - 5 * 60000).toISOString(), now), '5m');
   assert.equal(relTime(new Date(now - 3 * 3600000).toISOString(), now), '3h');
   assert.equal(relTime(new Date(now - 2 * 86400000).toISOString(), now), '2d');
+});
+
+test('fmtDay names today and yesterday in the language, capitalised, and dates the rest', () => {
+  const now = new Date(2024, 2, 13, 15, 0).getTime();
+  assert.equal(fmtDay(new Date(2024, 2, 13, 9, 0).toISOString(), now), 'Today');
+  assert.equal(fmtDay(new Date(2024, 2, 12, 23, 59).toISOString(), now), 'Yesterday');
+  assert.match(fmtDay(new Date(2024, 2, 10, 12, 0).toISOString(), now), /Sunday/);
+  assert.equal(fmtDay('', now), '');
 });

@@ -77,7 +77,7 @@ export function authorOf(m, meId) {
   const a = (m && m.author) || {};
   switch (a.kind) {
     case 'visitor':
-      return { kind: 'visitor', name: a.name || 'Visitor', side: 'them', badge: null };
+      return { kind: 'visitor', name: a.name || t('theVisitor'), side: 'them', badge: null };
     case 'agent':
       return { kind: 'agent', name: a.id === meId ? 'You' : a.name || 'Agent', side: 'us', badge: null };
     case 'api':
@@ -106,7 +106,8 @@ export function handoffText(m) {
 }
 
 /** A conversation's status as the pills show it: the server's word, "bot" in the console's language. */
-export const statusText = (status) => (status === 'bot' ? t('botStatus') : status);
+const STATUS_WORDS = { bot: 'botStatus', queued: 'statusQueued', assigned: 'statusAssigned', closed: 'statusClosed' };
+export const statusText = (status) => (STATUS_WORDS[status] ? t(STATUS_WORDS[status]) : status);
 
 /**
  * A conversation with a bot (c.bot), in words: "handled first by bot Sunny",

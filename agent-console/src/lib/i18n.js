@@ -4,8 +4,9 @@
 // visitor panel's list, a site's file settings) and the webhook pages
 // (Admin → Webhooks and the notice of disabled endpoints), the bot pages
 // (Admin → Bots), how bots show in the agent views, and the areas with
-// words of their own in lib/words (the sidebar and the list's title, SLAs
-// and escalation, automation, visitors) are translated; the rest of the
+// words of their own in lib/words (the sidebar and the list's title, a
+// conversation's header, thread states and composer, SLAs and escalation,
+// automation, visitors) are translated; the rest of the
 // console is English.
 //
 // The language is the one saved under localStorage "parley:lang" ("en" or
@@ -14,6 +15,7 @@
 // filled by t().
 
 import * as automation from './words/automation.js';
+import * as chat from './words/chat.js';
 import * as escalation from './words/escalation.js';
 import * as nav from './words/nav.js';
 import * as sla from './words/sla.js';
@@ -757,7 +759,7 @@ const zh = {
 };
 
 // Each area of the console keeps its words in a file of its own (lib/words).
-for (const area of [nav, escalation, sla, automation, visitors]) {
+for (const area of [nav, chat, escalation, sla, automation, visitors]) {
   Object.assign(en, area.en);
   Object.assign(zh, area.zh);
 }

@@ -19,7 +19,7 @@ import { Admin } from './admin/Admin.jsx';
 import { Board } from './Board.jsx';
 import { HookNotice } from './admin/Webhooks.jsx';
 import { ImageZoom } from './Attachments.jsx';
-import { ConfirmDialog, Toasts } from './common.jsx';
+import { ConfirmDialog, KeyHint, Toasts } from './common.jsx';
 import { permissions, ConversationView } from './Conversation.jsx';
 import { ConversationList } from './ConversationList.jsx';
 import { HelpOverlay, PasswordDialog, TransferDialog } from './Dialogs.jsx';
@@ -142,12 +142,7 @@ function Inbox({ panel, togglePanel }) {
             <Icon name="inbox" size={36} />
             <strong>{t('pickConversation')}</strong>
             <p>
-              {t('pickHint')
-                .split(/(\{[jkq]\})/)
-                .map((part, i) => {
-                  const key = { '{j}': 'j', '{k}': 'k', '{q}': '?' }[part];
-                  return key ? <kbd key={i}>{key}</kbd> : part;
-                })}
+              <KeyHint text={t('pickHint')} />
             </p>
           </div>
         </section>

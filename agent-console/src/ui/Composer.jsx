@@ -15,7 +15,7 @@ import {
 } from '../store/index.js';
 import { t } from '../lib/i18n.js';
 import { StagedFiles } from './Attachments.jsx';
-import { Bdi } from './common.jsx';
+import { Bdi, KeyHint } from './common.jsx';
 import { Icon } from './icons.jsx';
 import { WhisperToggle } from './Participants.jsx';
 
@@ -188,7 +188,7 @@ export function Composer({ c, canReply, canNote }) {
   const canSend = (!!text.trim() || ready > 0) && !over && !busy;
   return (
     <div class={`composer ${isNote ? 'composer-note' : ''} ${isWhisper ? 'composer-whisper' : ''}`} data-testid="composer">
-      <div class="composer-tabs" role="tablist" aria-label="Reply or note">
+      <div class="composer-tabs" role="tablist" aria-label={t('replyOrNote')}>
         <button
           type="button"
           role="tab"
@@ -198,7 +198,7 @@ export function Composer({ c, canReply, canNote }) {
           onClick={() => updateMode(false)}
           data-testid="mode-reply"
         >
-          <Icon name="message" size={14} /> Reply
+          <Icon name="message" size={14} /> {t('reply')}
         </button>
         <button
           type="button"
@@ -209,15 +209,15 @@ export function Composer({ c, canReply, canNote }) {
           onClick={() => updateMode(true)}
           data-testid="mode-note"
         >
-          <Icon name="note" size={14} /> Internal note
+          <Icon name="note" size={14} /> {t('internalNote')}
         </button>
         {isNote && isPrivileged() ? <WhisperToggle on={whisper} onChange={setWhisper} /> : null}
-        {isNote && !isWhisper ? <span class="note-hint">Only agents see notes</span> : null}
+        {isNote && !isWhisper ? <span class="note-hint">{t('notesHint')}</span> : null}
       </div>
       {picker && (matches.length || picker.q) ? (
-        <div class="canned-picker" role="listbox" aria-label="Canned responses" data-testid="canned-picker">
+        <div class="canned-picker" role="listbox" aria-label={t('cannedResponses')} data-testid="canned-picker">
           <div class="canned-head">
-            <Icon name="zap" size={14} /> Canned responses {picker.q ? <span class="mono">/{picker.q}</span> : null}
+            <Icon name="zap" size={14} /> {t('cannedResponses')} {picker.q ? <span class="mono">/{picker.q}</span> : null}
           </div>
           {matches.length ? (
             matches.map((k, i) => (
@@ -237,7 +237,7 @@ export function Composer({ c, canReply, canNote }) {
               </button>
             ))
           ) : (
-            <div class="canned-none">No canned response starts with “{picker.q}”.</div>
+            <div class="canned-none">{t('cannedNone', { q: picker.q })}</div>
           )}
         </div>
       ) : null}
@@ -246,10 +246,8 @@ export function Composer({ c, canReply, canNote }) {
         ref={ta}
         rows={2}
         value={text}
-        placeholder={
-          isWhisper ? t('whisperPlaceholder') : isNote ? 'Write an internal note… (only your team sees it)' : 'Write a reply…  Type / for canned responses'
-        }
-        aria-label={isWhisper ? t('whisper') : isNote ? 'Internal note' : 'Reply'}
+        placeholder={isWhisper ? t('whisperPlaceholder') : isNote ? t('notePlaceholder') : t('replyPlaceholder')}
+        aria-label={isWhisper ? t('whisper') : isNote ? t('internalNote') : t('reply')}
         data-testid="composer-input"
         onInput={(e) => change(e.currentTarget.value, e.currentTarget.selectionStart)}
         onKeyDown={onKeyDown}
@@ -286,8 +284,8 @@ export function Composer({ c, canReply, canNote }) {
         <button
           type="button"
           class="icon-btn"
-          title="Canned responses (/)"
-          aria-label="Insert canned response"
+          title={t('cannedButtonTitle')}
+          aria-label={t('cannedInsert')}
           data-testid="canned-button"
           onClick={() => {
             const el = ta.current;
@@ -306,7 +304,7 @@ export function Composer({ c, canReply, canNote }) {
           <Icon name="zap" />
         </button>
         <span class="hint">
-          <kbd>Enter</kbd> send · <kbd>Shift</kbd>+<kbd>Enter</kbd> new line · <kbd>Ctrl</kbd>+<kbd>Enter</kbd> note
+          <KeyHint text={t('composerKeys')} />
         </span>
         {text.length > MAX - 400 ? <span class={`counter ${over ? 'over' : ''}`}>{MAX - text.length}</span> : null}
         <button
@@ -318,7 +316,7 @@ export function Composer({ c, canReply, canNote }) {
           data-testid="send"
         >
           <Icon name={isNote ? 'note' : 'send'} size={15} />
-          {isWhisper ? t('addWhisper') : isNote ? 'Add note' : 'Send'}
+          {isWhisper ? t('addWhisper') : isNote ? t('addNote') : t('send')}
         </button>
       </div>
     </div>

@@ -61,7 +61,7 @@ export function permissions(c) {
 
 function Waiting({ since }) {
   const now = useNow(1000);
-  return <span data-testid="wait-time">waiting {fmtDuration(now - ts(since))}</span>;
+  return <span data-testid="wait-time">{t('waitingFor', { d: fmtDuration(now - ts(since)) })}</span>;
 }
 
 /**
@@ -85,7 +85,7 @@ function Header({ c, panel, onTogglePanel }) {
   return (
     <header class="conv-head">
       <div class="conv-head-main">
-        <button type="button" class="icon-btn back-btn" onClick={() => navigate({ area: 'inbox', selected: null })} aria-label="Back to the list">
+        <button type="button" class="icon-btn back-btn" onClick={() => navigate({ area: 'inbox', selected: null })} aria-label={t('backToList')}>
           <Icon name="chevronLeft" />
         </button>
         <Avatar name={name} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={36} />
@@ -93,7 +93,7 @@ function Header({ c, panel, onTogglePanel }) {
           <h2 data-testid="conv-title">
             <Bdi text={name} />
             {c.visitor && c.visitor.verified ? (
-              <span class="verified" title="Identity verified by the site">
+              <span class="verified" title={t('verifiedTitle')}>
                 <Icon name="verified" size={15} />
               </span>
             ) : null}
@@ -107,7 +107,7 @@ function Header({ c, panel, onTogglePanel }) {
             <SlaClock c={c} />
             {c.status !== 'queued' && c.assignee ? (
               <span>
-                · {c.status === 'closed' ? 'handled by' : 'assigned to'} {c.assignee.id === S.me.id ? 'you' : <Bdi text={c.assignee.name} />}
+                · {c.status === 'closed' ? t('handledBy') : t('assignedTo')} {c.assignee.id === S.me.id ? t('ownerYou') : <Bdi text={c.assignee.name} />}
               </span>
             ) : null}
             {c.team ? (
@@ -121,27 +121,27 @@ function Header({ c, panel, onTogglePanel }) {
       </div>
       <div class="conv-actions">
         {can.accept ? (
-          <button type="button" class="btn primary" onClick={() => accept(c.id)} data-testid="accept" title="Accept (a)">
+          <button type="button" class="btn primary" onClick={() => accept(c.id)} data-testid="accept" title={t('acceptTitle')}>
             <Icon name="check" size={16} />
-            <span class="label">Accept</span>
+            <span class="label">{t('accept')}</span>
           </button>
         ) : null}
         {can.transfer ? (
-          <button type="button" class="btn" onClick={() => openDialog({ type: 'transfer', id: c.id })} data-testid="transfer" title="Transfer (t)">
+          <button type="button" class="btn" onClick={() => openDialog({ type: 'transfer', id: c.id })} data-testid="transfer" title={t('transferTitle')}>
             <Icon name="transfer" size={16} />
-            <span class="label">Transfer</span>
+            <span class="label">{t('transfer')}</span>
           </button>
         ) : null}
         {can.close ? (
-          <button type="button" class="btn" onClick={() => closeConv(c.id)} data-testid="close" title="Close (e)">
+          <button type="button" class="btn" onClick={() => closeConv(c.id)} data-testid="close" title={t('closeTitle')}>
             <Icon name="close" size={16} />
-            <span class="label">Close</span>
+            <span class="label">{t('close')}</span>
           </button>
         ) : null}
         {can.reopen ? (
-          <button type="button" class="btn" onClick={() => reopen(c.id)} data-testid="reopen" title="Reopen (Shift+R)">
+          <button type="button" class="btn" onClick={() => reopen(c.id)} data-testid="reopen" title={t('reopenTitle')}>
             <Icon name="reopen" size={16} />
-            <span class="label">Reopen</span>
+            <span class="label">{t('reopen')}</span>
           </button>
         ) : null}
         <button
@@ -149,8 +149,8 @@ function Header({ c, panel, onTogglePanel }) {
           class={`icon-btn ${panel ? 'on' : ''}`}
           onClick={onTogglePanel}
           aria-pressed={panel ? 'true' : 'false'}
-          aria-label="Visitor details"
-          title="Visitor details (i)"
+          aria-label={t('visitorDetails')}
+          title={t('visitorDetailsTitle')}
         >
           <Icon name="panel" />
         </button>
@@ -354,7 +354,7 @@ class Thread extends Component {
             <Attachments files={m.attachments} />
             {i === lastMineIdx ? (
               <div class={`receipt ${seen ? 'seen' : ''}`} data-testid="receipt">
-                <Icon name={seen ? 'checks' : 'check'} size={13} /> {seen ? 'Seen' : 'Sent'}
+                <Icon name={seen ? 'checks' : 'check'} size={13} /> {seen ? t('receiptSeen') : t('receiptSent')}
               </div>
             ) : null}
           </div>
@@ -376,10 +376,10 @@ class Thread extends Component {
                 </span>
               ) : p.kind === 'note' ? (
                 <span class="note-label">
-                  <Icon name="note" size={13} /> Internal note
+                  <Icon name="note" size={13} /> {t('internalNote')}
                 </span>
               ) : null}
-              <span class="msg-author">You</span>
+              <span class="msg-author">{t('authorYou')}</span>
             </div>
             {p.body || !hasFiles(p) ? (
               <div class="bubble" dir="auto">
@@ -390,18 +390,18 @@ class Thread extends Component {
             <div class="receipt">
               {p.state === 'failed' ? (
                 <>
-                  <span class="error-text">Not sent: {sendErrorText(p)}</span>
+                  <span class="error-text">{t('notSent', { error: sendErrorText(p) })}</span>
                   <button type="button" class="link-btn" onClick={() => retrySend(c.id, p.cmid)}>
-                    Retry
+                    {t('retrySend')}
                   </button>
                   <button type="button" class="link-btn" onClick={() => discardSend(c.id, p.cmid)}>
-                    Discard
+                    {t('discardSend')}
                   </button>
                 </>
               ) : p.state === 'sending' ? (
-                'Sending…'
+                t('sendingNow')
               ) : (
-                'Waiting for connection…'
+                t('waitingConnection')
               )}
             </div>
           </div>
@@ -415,9 +415,9 @@ class Thread extends Component {
             <Spinner />
           </div>
         ) : null}
-        {error ? <div class="thread-status error">Could not load the conversation: {error}</div> : null}
+        {error ? <div class="thread-status error">{t('loadFailed', { error })}</div> : null}
         {!loading && !messages.length && !pending.length && !error ? (
-          <div class="thread-status muted">No messages yet.{c.status === 'queued' ? ' The visitor is waiting for an agent.' : ''}</div>
+          <div class="thread-status muted">{c.status === 'queued' ? t('noMessagesQueued') : t('noMessages')}</div>
         ) : null}
         {items}
         {typing ? (
@@ -488,8 +488,8 @@ export function ConversationView({ id, panel, onTogglePanel }) {
           {S.missing.has(id) ? (
             <>
               <Icon name="archive" size={28} />
-              <strong>Conversation not available</strong>
-              <p>It does not exist or is outside your teams.</p>
+              <strong>{t('convUnavailable')}</strong>
+              <p>{t('convUnavailableHint')}</p>
             </>
           ) : (
             <Spinner />
@@ -503,7 +503,7 @@ export function ConversationView({ id, panel, onTogglePanel }) {
   return (
     <section
       class={`conv-view ${drop.over ? 'dragging' : ''}`}
-      aria-label={`Conversation with ${isolate(visitorName(c))}`}
+      aria-label={t('convWith', { name: isolate(visitorName(c)) })}
       data-testid="conversation"
       data-id={id}
       data-status={c.status}
@@ -523,7 +523,7 @@ export function ConversationView({ id, panel, onTogglePanel }) {
       <WatchBanner c={c} />
       {offline ? (
         <div class="banner banner-warn" role="status">
-          <Icon name="wifiOff" size={16} /> You are offline. Your messages are kept and sent as soon as the connection is back.
+          <Icon name="wifiOff" size={16} /> {t('offlineBanner')}
         </div>
       ) : null}
       <div
@@ -550,10 +550,10 @@ export function ConversationView({ id, panel, onTogglePanel }) {
       </div>
       {c.status === 'closed' ? (
         <div class="composer-closed">
-          <span>This conversation is closed{c.closed_at ? ` (${fmtDay(c.closed_at).toLowerCase()} at ${fmtTime(c.closed_at)})` : ''}.</span>
+          <span>{c.closed_at ? t('closedAt', { day: fmtDay(c.closed_at).toLowerCase(), time: fmtTime(c.closed_at) }) : t('closedPlain')}</span>
           {can.reopen ? (
             <button type="button" class="btn" onClick={() => reopen(c.id)}>
-              <Icon name="reopen" size={16} /> Reopen
+              <Icon name="reopen" size={16} /> {t('reopen')}
             </button>
           ) : null}
         </div>
@@ -567,11 +567,11 @@ export function ConversationView({ id, panel, onTogglePanel }) {
           ) : null}
           {c.status === 'queued' && can.accept ? (
             <div class="banner banner-info">
-              This visitor is waiting.{' '}
+              {t('waitingLead')}{' '}
               <button type="button" class="link-btn" onClick={() => accept(c.id)}>
-                Accept the chat
+                {t('acceptChat')}
               </button>{' '}
-              to reply{can.reply ? ', or answer straight away' : '; you can leave an internal note meanwhile'}.
+              {can.reply ? t('waitingTailReply') : t('waitingTailNote')}
             </div>
           ) : null}
           <Viewers id={id} />
@@ -579,7 +579,10 @@ export function ConversationView({ id, panel, onTogglePanel }) {
         </>
       ) : (
         <div class="composer-closed">
-          <span>Assigned to {c.assignee ? <Bdi text={c.assignee.name} /> : 'another agent'}. You can read along.</span>
+          <span>
+            {t('readAlongLead')} {c.assignee ? <Bdi text={c.assignee.name} /> : t('anotherAgent')}
+            {t('readAlongTail')}
+          </span>
         </div>
       )}
     </section>

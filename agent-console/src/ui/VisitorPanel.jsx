@@ -54,7 +54,7 @@ export function VisitorPanel({ id }) {
   const pageUrl = c.page_url || (cv.online && visitPages.length ? visitPages[visitPages.length - 1].url : null);
   const referrer = c.referrer || (visit && visit.referrer) || null;
   return (
-    <aside class="visitor-panel" aria-label="Visitor details" data-testid="visitor-panel">
+    <aside class="visitor-panel" aria-label={t('vpLabel')} data-testid="visitor-panel">
       <div class="vp-head">
         <Avatar name={name} seed={`v${v.id || c.id}`} size={52} />
         <div class="vp-name" data-testid="visitor-name">
@@ -62,10 +62,10 @@ export function VisitorPanel({ id }) {
         </div>
         {v.verified ? (
           <div class="verified-badge" data-testid="verified">
-            <Icon name="verified" size={14} /> Verified identity
+            <Icon name="verified" size={14} /> {t('vpVerified')}
           </div>
         ) : (
-          <div class="unverified">Unverified visitor</div>
+          <div class="unverified">{t('vpUnverified')}</div>
         )}
         {c.bot ? (
           <div class="vp-bot" data-testid="visitor-bot">
@@ -79,51 +79,51 @@ export function VisitorPanel({ id }) {
       <Journey visitorId={visitorId} online={!!cv.online} />
 
       <section class="vp-section">
-        <h3>Contact</h3>
+        <h3>{t('vpContact')}</h3>
         <dl>
-          <Row label="Email" testid="visitor-email">
-            {v.email ? <Bdi class="selectable ellipsis" title={v.email} text={v.email} /> : <span class="muted">not given</span>}
+          <Row label={t('vpEmail')} testid="visitor-email">
+            {v.email ? <Bdi class="selectable ellipsis" title={v.email} text={v.email} /> : <span class="muted">{t('vpNotGiven')}</span>}
           </Row>
           {v.external_id ? (
-            <Row label="User ID">
+            <Row label={t('vpUserId')}>
               <span class="mono">{v.external_id}</span>
             </Row>
           ) : null}
-          <Row label="Visitor">#{v.id}</Row>
+          <Row label={t('vpVisitor')}>#{v.id}</Row>
         </dl>
       </section>
 
       <section class="vp-section">
-        <h3>Session</h3>
+        <h3>{t('vpSession')}</h3>
         <dl>
-          <Row label="Current page" testid="visitor-page">
-            {pageUrl ? <SafeLink url={pageUrl} /> : <span class="muted">unknown</span>}
+          <Row label={t('vpCurrentPage')} testid="visitor-page">
+            {pageUrl ? <SafeLink url={pageUrl} /> : <span class="muted">{t('vpUnknown')}</span>}
           </Row>
-          <Row label="Referrer" testid="visitor-referrer">
-            {referrer ? <SafeLink url={referrer} /> : <span class="muted">direct</span>}
+          <Row label={t('vpReferrer')} testid="visitor-referrer">
+            {referrer ? <SafeLink url={referrer} /> : <span class="muted">{t('vpDirect')}</span>}
           </Row>
           {device ? null : (
             <>
-              <Row label="Browser" testid="visitor-browser">
-                {ua.browser || <span class="muted">unknown</span>}
+              <Row label={t('vpBrowser')} testid="visitor-browser">
+                {ua.browser || <span class="muted">{t('vpUnknown')}</span>}
               </Row>
-              <Row label="System" testid="visitor-os">
-                {ua.os ? `${ua.os}${ua.mobile ? ' (mobile)' : ''}` : <span class="muted">unknown</span>}
+              <Row label={t('vpSystem')} testid="visitor-os">
+                {ua.os ? ua.mobile ? t('vpMobile', { os: ua.os }) : ua.os : <span class="muted">{t('vpUnknown')}</span>}
               </Row>
             </>
           )}
           {v.user_agent ? (
             <details class="ua">
-              <summary>User agent</summary>
+              <summary>{t('vpUserAgent')}</summary>
               <code data-testid="visitor-ua">{v.user_agent}</code>
             </details>
           ) : null}
-          <Row label="Started">{fmtDateTime(c.created_at)}</Row>
-          {c.offline ? <Row label="Left as">offline message</Row> : null}
+          <Row label={t('vpStarted')}>{fmtDateTime(c.created_at)}</Row>
+          {c.offline ? <Row label={t('vpLeftAs')}>{t('vpOfflineMessage')}</Row> : null}
           {c.rating ? (
-            <Row label="Rating">
+            <Row label={t('vpRating')}>
               <span class={`rating rating-${c.rating}`}>
-                <Icon name={c.rating === 'good' ? 'thumbUp' : 'thumbDown'} size={14} /> {c.rating}
+                <Icon name={c.rating === 'good' ? 'thumbUp' : 'thumbDown'} size={14} /> {c.rating === 'good' ? t('vpRatingGood') : t('vpRatingBad')}
               </span>
               {c.rating_comment ? (
                 <div class="rating-comment">
@@ -137,7 +137,7 @@ export function VisitorPanel({ id }) {
 
       {prechat.length ? (
         <section class="vp-section" data-testid="prechat">
-          <h3>Pre-chat answers</h3>
+          <h3>{t('vpPrechat')}</h3>
           <dl>
             {prechat.map(([k, val]) => (
               <Row key={k} label={humanize(k)}>
@@ -149,7 +149,7 @@ export function VisitorPanel({ id }) {
       ) : null}
 
       <section class="vp-section" data-testid="attributes">
-        <h3>Attributes</h3>
+        <h3>{t('vpAttributes')}</h3>
         {attrs.length ? (
           <dl>
             {attrs.map(([k, val]) => (
@@ -159,7 +159,7 @@ export function VisitorPanel({ id }) {
             ))}
           </dl>
         ) : (
-          <p class="muted small">The site has not set any custom attributes.</p>
+          <p class="muted small">{t('vpNoAttributes')}</p>
         )}
       </section>
 
@@ -172,7 +172,9 @@ export function VisitorPanel({ id }) {
       </section>
 
       <section class="vp-section" data-testid="earlier">
-        <h3>Earlier conversations {earlier.length ? <span class="count-soft">{earlier.length}</span> : null}</h3>
+        <h3>
+          {t('vpEarlier')} {earlier.length ? <span class="count-soft">{earlier.length}</span> : null}
+        </h3>
         {details && details.loading && !details.earlier ? <Spinner /> : null}
         {details && details.error ? <p class="error-text small">{details.error}</p> : null}
         {earlier.length ? (
@@ -198,7 +200,7 @@ export function VisitorPanel({ id }) {
             ))}
           </ul>
         ) : details && !details.loading ? (
-          <p class="muted small">This is the first conversation with this visitor.</p>
+          <p class="muted small">{t('vpFirstConversation')}</p>
         ) : null}
       </section>
     </aside>

@@ -169,6 +169,11 @@ export function Field({ label, error, hint, children, id, wide }) {
   );
 }
 
+/** A translated hint with {Key} tokens ("{Enter} send"), each shown as a key. */
+export function KeyHint({ text }) {
+  return text.split(/(\{[^{}]+\})/).map((part, i) => (/^\{[^{}]+\}$/.test(part) ? <kbd key={i}>{part.slice(1, -1)}</kbd> : part));
+}
+
 export function Spinner({ label = 'Loading' }) {
   return <span class="spinner" role="progressbar" aria-label={label} />;
 }
