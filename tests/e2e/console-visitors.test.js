@@ -542,6 +542,15 @@ test(
         await page.locator('[data-testid=vis-empty]').waitFor();
         await shot(page, `console-visitors-empty-${size}-${tag}`);
         await page.fill('[data-testid=vis-search]', '');
+        if (tag === 'zh') {
+          // A conversation speaks it too: its state, its actions, the composer.
+          await page.click('[data-testid=nav-all]');
+          await convItem(page, cid).click();
+          await page.locator('[data-testid=composer-input]').waitFor();
+          assert.match(await page.locator('[data-testid=conv-status]').textContent(), /^(排队中|已分配)$/);
+          assert.match(await page.locator('[data-testid=send]').textContent(), /^(发送|添加备注)$/);
+          assert.match(await page.locator('[data-testid=composer-input]').getAttribute('placeholder'), /输入回复|内部备注/);
+        }
         if (size === 'desktop') {
           await page.click('[data-testid=nav-all]');
           await convItem(page, cid).click();
