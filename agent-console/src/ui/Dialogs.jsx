@@ -32,18 +32,18 @@ export function TransferDialog({ id }) {
     <Modal
       title={
         <>
-          Transfer <Bdi text={visitorName(c)} />
+          {t('trTitle')} <Bdi text={visitorName(c)} />
         </>
       }
-      label={`Transfer ${isolate(visitorName(c))}`}
+      label={t('trLabel', { name: isolate(visitorName(c)) })}
       onClose={closeDialog}
       footer={
         <>
           <button type="button" class="btn" onClick={closeDialog}>
-            Cancel
+            {t('trCancel')}
           </button>
           <button type="submit" form="transfer-form" class="btn primary" disabled={!target || busy} data-testid="transfer-submit">
-            {busy ? 'Transferring…' : 'Transfer'}
+            {busy ? t('trBusy') : t('trSubmit')}
           </button>
         </>
       }
@@ -60,7 +60,7 @@ export function TransferDialog({ id }) {
               setTarget(null);
             }}
           >
-            <Icon name="user" size={15} /> To an agent
+            <Icon name="user" size={15} /> {t('trToAgent')}
           </button>
           <button
             type="button"
@@ -73,10 +73,10 @@ export function TransferDialog({ id }) {
             }}
             data-testid="transfer-tab-team"
           >
-            <Icon name="users" size={15} /> To a team
+            <Icon name="users" size={15} /> {t('trToTeam')}
           </button>
         </div>
-        <div class="pick-list" role="radiogroup" aria-label={tab === 'agent' ? 'Agents' : 'Teams'}>
+        <div class="pick-list" role="radiogroup" aria-label={tab === 'agent' ? t('trAgents') : t('trTeams')}>
           {tab === 'agent' ? (
             agents.length ? (
               agents.map((a) => (
@@ -86,42 +86,38 @@ export function TransferDialog({ id }) {
                   <Bdi class="pick-name" text={a.name} />
                   <span class={`presence presence-${a.connected ? a.status : 'gone'}`}>
                     <span class="dot" />
-                    {a.connected ? a.status : 'not connected'}
+                    {a.connected ? t({ online: 'statusOnline', away: 'statusAway', offline: 'statusOffline' }[a.status] || a.status) : t('trNotConnected')}
                   </span>
-                  <span class="muted small">{a.open_chats !== undefined ? `${a.open_chats}/${a.max_chats} chats` : ''}</span>
+                  <span class="muted small">{a.open_chats !== undefined ? t('trChats', { open: a.open_chats, max: a.max_chats }) : ''}</span>
                 </label>
               ))
             ) : (
-              <p class="muted">There is no other active agent.</p>
+              <p class="muted">{t('trNoAgent')}</p>
             )
           ) : (
-            teams.map((t) => (
-              <label key={t.id} class={`pick ${target === t.id ? 'on' : ''}`} data-testid="transfer-team">
-                <input type="radio" name="target" value={t.id} checked={target === t.id} onChange={() => setTarget(t.id)} />
+            teams.map((team) => (
+              <label key={team.id} class={`pick ${target === team.id ? 'on' : ''}`} data-testid="transfer-team">
+                <input type="radio" name="target" value={team.id} checked={target === team.id} onChange={() => setTarget(team.id)} />
                 <span class="team-mark">
                   <Icon name="users" size={15} />
                 </span>
-                <Bdi class="pick-name" text={t.name} />
+                <Bdi class="pick-name" text={team.name} />
                 <span class="muted small">
-                  {t.member_ids.length} member{t.member_ids.length === 1 ? '' : 's'}
-                  {t.id === c.team_id ? ' · current team' : ''}
+                  {team.member_ids.length === 1 ? t('trMember') : t('trMembers', { n: team.member_ids.length })}
+                  {team.id === c.team_id ? t('trCurrentTeam') : ''}
                 </span>
               </label>
             ))
           )}
         </div>
-        {tab === 'agent' ? (
-          <p class="field-hint">Only agents who are connected right now can receive a transfer.</p>
-        ) : (
-          <p class="field-hint">The chat goes back to the chosen team's queue.</p>
-        )}
-        <Field label="Reason (shown to agents as an internal note)" id="transfer-reason">
+        {tab === 'agent' ? <p class="field-hint">{t('trAgentHint')}</p> : <p class="field-hint">{t('trTeamHint')}</p>}
+        <Field label={t('trReason')} id="transfer-reason">
           <input
             id="transfer-reason"
             maxLength={500}
             value={reason}
             onInput={(e) => setReason(e.currentTarget.value)}
-            placeholder="e.g. billing question"
+            placeholder={t('trReasonExample')}
             data-testid="transfer-reason"
           />
         </Field>
@@ -130,52 +126,53 @@ export function TransferDialog({ id }) {
   );
 }
 
+// The shortcuts by group: the keys, and the word (i18n) for what they do.
 const SHORTCUTS = [
   [
-    'Navigation',
+    'keysNavigation',
     [
-      [['?'], 'Show this help'],
-      [['j'], 'Next conversation'],
-      [['k'], 'Previous conversation'],
-      [['1'], 'Queue'],
-      [['2'], 'Mine'],
-      [['3'], 'All open (supervisors, admins)'],
-      [['4'], 'Closed'],
-      [['i'], 'Show or hide visitor details'],
-      [['Esc'], 'Close a dialog / leave the composer'],
+      [['?'], 'keysHelp'],
+      [['j'], 'keysNext'],
+      [['k'], 'keysPrevious'],
+      [['1'], 'navQueue'],
+      [['2'], 'navMine'],
+      [['3'], 'keysAll'],
+      [['4'], 'navClosed'],
+      [['i'], 'keysPanel'],
+      [['Esc'], 'keysEscape'],
     ],
   ],
   [
-    'Conversation',
+    'keysConversation',
     [
-      [['a'], 'Accept the chat'],
-      [['e'], 'Close the conversation'],
-      [['Shift', 'R'], 'Reopen a closed conversation'],
-      [['t'], 'Transfer'],
-      [['r'], 'Reply (focus the composer)'],
-      [['n'], 'Write an internal note'],
-      [['/'], 'Insert a canned response'],
+      [['a'], 'keysAccept'],
+      [['e'], 'keysClose'],
+      [['Shift', 'R'], 'keysReopen'],
+      [['t'], 'transfer'],
+      [['r'], 'keysReply'],
+      [['n'], 'keysNote'],
+      [['/'], 'keysCanned'],
     ],
   ],
   [
-    'Composer',
+    'keysComposer',
     [
-      [['Enter'], 'Send'],
-      [['Shift', 'Enter'], 'New line'],
-      [['Ctrl', 'Enter'], 'Send as internal note'],
-      [['↑', '↓'], 'Choose a canned response'],
-      [['Tab'], 'Insert the canned response'],
+      [['Enter'], 'send'],
+      [['Shift', 'Enter'], 'keysNewLine'],
+      [['Ctrl', 'Enter'], 'keysSendNote'],
+      [['↑', '↓'], 'keysChooseCanned'],
+      [['Tab'], 'keysInsertCanned'],
     ],
   ],
 ];
 
 export function HelpOverlay() {
   return (
-    <Modal title="Keyboard shortcuts" onClose={() => setHelp(false)} wide label="Keyboard shortcuts">
+    <Modal title={t('keysTitle')} onClose={() => setHelp(false)} wide label={t('keysTitle')}>
       <div class="help-grid" data-testid="help">
         {SHORTCUTS.map(([group, rows]) => (
           <section key={group}>
-            <h3>{group}</h3>
+            <h3>{t(group)}</h3>
             <table>
               <tbody>
                 {rows.map(([keys, what]) => (
@@ -188,7 +185,7 @@ export function HelpOverlay() {
                         </>
                       ))}
                     </td>
-                    <td>{what}</td>
+                    <td>{t(what)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -171,7 +171,7 @@ export function Field({ label, error, hint, children, id, wide }) {
 
 /** A translated hint with {Key} tokens ("{Enter} send"), each shown as a key. */
 export function KeyHint({ text }) {
-  return text.split(/(\{[^{}]+\})/).map((part, i) => (/^\{[^{}]+\}$/.test(part) ? <kbd key={i}>{part.slice(1, -1)}</kbd> : part));
+  return text.split(/(\{[^{}]+\})/).map((part, i) => (/^\{[^{}]+\}$/.test(part) ? <Kbd key={i}>{part.slice(1, -1)}</Kbd> : part));
 }
 
 export function Spinner({ label = 'Loading' }) {
