@@ -568,19 +568,13 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
         c->pings_unanswered = 0;
     c->last_rx = clock_now();
     pthread_mutex_unlock(&c->lock);
-    if (closing) {
-        /* Asked to close: what the peer sends now is dropped. Its close
-         * frame (the answer to ours) ends the connection once ours is out;
-         * anything else leaves it open until then -- hanging up here could
-         * beat the writer to our close frame, and the peer would see 1006
-         * instead of the code. A peer that never answers is closed by the
-         * sweeper after WS_CLOSE_GRACE_SECONDS. */
-        if (opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE) {
-            wsconn_wait_close_sent(c, 100);
-            return 0;
-        }
+    /* Asked to close: what the peer sends now is dropped, but for its close
+     * frame (the answer to ours), handled below like any close. Hanging up
+     * here could beat the writer to our close frame, and the peer would see
+     * 1006 instead of the code; a peer that never answers is closed by the
+     * sweeper after WS_CLOSE_GRACE_SECONDS. */
+    if (closing && opcode != MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE)
         return 1;
-    }
     /* Pings are answered here, pongs end the count of unanswered ones
      * (civetweb's own ping-pong is off: only the writer writes). */
     if (opcode == MG_WEBSOCKET_OPCODE_PING) {
@@ -591,7 +585,8 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
         return 1;
     if (opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE) {
         /* Answer the peer's close (RFC 6455 5.5.1) before civetweb hangs up:
-         * the writer sends it; wait briefly for that. */
+         * the writer sends it (or the close we asked for, which wins); wait
+         * briefly for that. */
         int code = len >= 2 ? ((unsigned char)data[0] << 8 | (unsigned char)data[1]) : 1000;
         wsconn_close(c, code >= 1000 && code < 5000 ? code : 1000, "");
         wsconn_wait_close_sent(c, 100);
