@@ -16,8 +16,8 @@
 // times inside post_messages (pg_stat_statements, track = all).
 
 const path = require('node:path');
-const fs = require('node:fs');
 
+const { procCpu } = require('./proc');
 const { eachOption, num, REPO_ROOT, makeDurable, sleep } = require('./selfhost');
 
 const HELP = `usage: bench/postbatch [options]
@@ -83,8 +83,9 @@ function parseArgs(argv) {
 
 /** CPU time (user + system) of a process, in µs. */
 function cpuMicros(pid) {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1e6) / 100;
+  const seconds = procCpu(pid);
+  if (seconds === null) throw new Error(`no /proc/${pid}/stat: the backend is gone`);
+  return seconds * 1e6;
 }
 
 async function main() {
