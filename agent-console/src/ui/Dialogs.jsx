@@ -6,6 +6,7 @@ import { lang, t } from '../lib/i18n.js';
 import { visitorName } from '../lib/util.js';
 import { Avatar, Bdi, Field, Kbd, Modal } from './common.jsx';
 import { Icon } from './icons.jsx';
+import { presenceText } from './Participants.jsx';
 
 export function TransferDialog({ id }) {
   const c = S.convs.get(id);
@@ -86,9 +87,9 @@ export function TransferDialog({ id }) {
                   <Bdi class="pick-name" text={a.name} />
                   <span class={`presence presence-${a.connected ? a.status : 'gone'}`}>
                     <span class="dot" />
-                    {a.connected ? t({ online: 'statusOnline', away: 'statusAway', offline: 'statusOffline' }[a.status] || a.status) : t('trNotConnected')}
+                    {presenceText(a)}
                   </span>
-                  <span class="muted small">{a.open_chats !== undefined ? t('trChats', { open: a.open_chats, max: a.max_chats }) : ''}</span>
+                  <span class="muted small">{a.open_chats !== undefined ? t('chatsLoad', { open: a.open_chats, max: a.max_chats }) : ''}</span>
                 </label>
               ))
             ) : (

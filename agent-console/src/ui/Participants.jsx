@@ -31,6 +31,9 @@ import { LabelChips, PriorityChip } from './LabelChips.jsx';
 const STATUS_WORD = { online: 'stOnline', away: 'stAway', offline: 'stOffline' };
 const ROLE_WORD = { collaborator: 'roleCollaborator', supervisor: 'roleSupervisor', escalation: 'roleEscalation' };
 
+/** An agent's presence as a pick list shows it: online, away, offline, or not connected. */
+export const presenceText = (a) => (a.connected ? t(STATUS_WORD[a.status] || 'stOffline') : t('notConnected'));
+
 function Person({ p, role }) {
   const me = S.me && p.id === S.me.id;
   return (
@@ -146,7 +149,7 @@ function AgentPicks({ c, target, setTarget, testid }) {
             <Bdi class="pick-name" text={a.name} />
             <span class={`presence presence-${a.connected ? a.status : 'gone'}`}>
               <span class="dot" />
-              {a.inIt ? t('alreadyIn') : a.connected ? t(STATUS_WORD[a.status] || 'stOffline') : t('notConnected')}
+              {a.inIt ? t('alreadyIn') : presenceText(a)}
             </span>
             <span class="muted small pick-load">{a.open_chats !== undefined ? t('chatsLoad', { open: a.open_chats, max: a.max_chats }) : ''}</span>
           </label>
