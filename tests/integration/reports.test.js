@@ -30,10 +30,9 @@ const fx = suite({ env: { PARLEY_AGENT_GRACE_SECONDS: '86400' } });
 const { test } = fx;
 
 /** GET a console report as an agent (session cookie). */
-async function consoleGet(agent, path, query = {}) {
+async function sessionGet(agent, path, query = {}) {
   const s = await agentSession(fx.srv, agent);
-  const q = new URLSearchParams(query).toString();
-  return request(fx.srv, { method: 'GET', path: `${path}${q ? `?${q}` : ''}`, headers: { Cookie: `parley_session=${s.cookie}` } });
+  return request(fx.srv, { method: 'GET', path: `${path}?${new URLSearchParams(query)}`, headers: { Cookie: `parley_session=${s.cookie}` } });
 }
 
 const kinds = async (cid) =>
@@ -807,10 +806,6 @@ test('the conversations behind a number, and the CSV: the same rows and numbers'
 test('who sees what: an agent their own figures, supervisors all, tokens with reports:read; bad input is named', async () => {
   const w = await seededWorld();
   const q = { ...WEEK, team_id: String(w.team) };
-  const sessionGet = async (agent, path, query) => {
-    const s = await agentSession(fx.srv, agent);
-    return request(fx.srv, { method: 'GET', path: `${path}?${new URLSearchParams(query)}`, headers: { Cookie: `parley_session=${s.cookie}` } });
-  };
   // Ben asks for Ana's figures and gets his own.
   const ben = assertJson(await sessionGet(w.ben, '/api/reports/summary', { ...q, agent_id: String(w.ana.id) }), 200);
   assert.deepEqual(withoutInvitations(ben.current), expectedMetrics(w.convs.filter((r) => r.agent === w.ben.id)));
