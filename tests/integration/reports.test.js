@@ -23,7 +23,7 @@ const {
   agentSession,
   convUpdated,
 } = require('../helpers/fixtures');
-const { addToken, api } = require('../helpers/api');
+const { addToken, api, loadSpec, checkSchema, responseSchema } = require('../helpers/api');
 const { request } = require('../helpers/http');
 
 const fx = suite({ env: { PARLEY_AGENT_GRACE_SECONDS: '86400' } });
@@ -853,4 +853,19 @@ test('who sees what: an agent their own figures, supervisors all, tokens with re
   const dflt = assertJson(await api(fx.srv, tok, 'GET', '/api/v1/reports/summary', { query: { tz: 'Asia/Tokyo' } }), 200);
   assert.equal(dflt.period.to, today.d);
   assert.equal(dflt.period.from, today.f);
+});
+
+test('the answers of /api/v1/reports match their schemas in docs/openapi.yaml', async () => {
+  const w = await seededWorld();
+  const spec = loadSpec();
+  const tok = await addToken(fx.pg, { scopes: ['reports:read'] });
+  for (const name of ['summary', 'timeseries', 'agents', 'heatmap', 'activity', 'conversations']) {
+    const pattern = `/api/v1/reports/${name}`;
+    const body = assertJson(await api(fx.srv, tok, 'GET', pattern, { query: { ...WEEK, team_id: w.team } }), 200);
+    const schema = responseSchema(spec, 'GET', pattern, 200, 'application/json');
+    assert.ok(schema, `docs/openapi.yaml has no application/json schema for GET ${pattern} 200`);
+    const rows = body.buckets || body.agents || body.data;
+    if (rows) assert.ok(rows.length > 0, `GET ${pattern}: rows to check`);
+    assert.deepEqual(checkSchema(spec, schema, body, { strict: true }), [], `GET ${pattern} answer does not match docs/openapi.yaml`);
+  }
 });
