@@ -23,11 +23,12 @@ const HELP = `usage: bench/reports [options]
   --plans                print the plan of the typical report (EXPLAIN ANALYZE)
   --parleyd PATH         the build whose schema and functions are measured [backend/parleyd]
   --json                 the results as JSON on stdout
+  --keep                 leave the cluster running at the end (its URL on stderr) until Ctrl-C
   -h, --help
 `;
 
 function parseArgs(argv) {
-  const o = { conversations: 1000000, days: 365, runs: 5, batch: 50000, plans: false, parleyd: '', json: false };
+  const o = { conversations: 1000000, days: 365, runs: 5, batch: 50000, plans: false, parleyd: '', json: false, keep: false };
   eachOption(argv, (arg, value) => {
     switch (arg) {
       case '-n':
@@ -53,6 +54,9 @@ function parseArgs(argv) {
       case '--json':
         o.json = true;
         return;
+      case '--keep':
+        o.keep = true;
+        return;
       case '-h':
       case '--help':
         process.stdout.write(HELP);
@@ -74,9 +78,7 @@ const LABELS = 10;
 async function generate(client, o, log) {
   const t0 = Date.now();
   await client.query('SET session_replication_role = replica');
-  const team0 = Number(
-    (await client.query(`INSERT INTO teams (name) SELECT 'Bench team ' || g FROM generate_series(1, ${TEAMS}) g RETURNING id`)).rows[0].id,
-  );
+  const team0 = Number((await client.query(`INSERT INTO teams (name) SELECT 'Bench team ' || g FROM generate_series(1, ${TEAMS}) g RETURNING id`)).rows[0].id);
   const agent0 = Number(
     (
       await client.query(
@@ -95,13 +97,9 @@ async function generate(client, o, log) {
       )
     ).rows[0].id,
   );
-  const label0 = Number(
-    (await client.query(`INSERT INTO labels (name) SELECT 'bench-' || g FROM generate_series(1, ${LABELS}) g RETURNING id`)).rows[0].id,
-  );
+  const label0 = Number((await client.query(`INSERT INTO labels (name) SELECT 'bench-' || g FROM generate_series(1, ${LABELS}) g RETURNING id`)).rows[0].id);
   const visitors = Math.max(1, Math.floor(o.conversations / 10));
-  const visitor0 = Number(
-    (await client.query(`INSERT INTO visitors (site_id) SELECT ${site0} FROM generate_series(1, ${visitors}) RETURNING id`)).rows[0].id,
-  );
+  const visitor0 = Number((await client.query(`INSERT INTO visitors (site_id) SELECT ${site0} FROM generate_series(1, ${visitors}) RETURNING id`)).rows[0].id);
   const conv0 = Number((await client.query('SELECT coalesce(max(id), 0) + 1 AS id FROM conversations')).rows[0].id);
   log(`workspace: ${TEAMS} teams, ${AGENTS} agents, ${SITES} sites, ${LABELS} labels, ${visitors} visitors`);
 
@@ -254,9 +252,7 @@ async function main() {
       results.reports.push({ report: name, median_ms: s.p50, max_ms: s.max });
       log(`${name.padEnd(38)} median ${s.p50.toFixed(1).padStart(8)} ms   max ${s.max.toFixed(1).padStart(8)} ms`);
     }
-    const inPeriod = Number(
-      (await client.query('SELECT count(*) AS n FROM report_conversations WHERE started_at >= $1::date', [m30])).rows[0].n,
-    );
+    const inPeriod = Number((await client.query('SELECT count(*) AS n FROM report_conversations WHERE started_at >= $1::date', [m30])).rows[0].n);
     results.conversations_in_30_days = inPeriod;
     log(`(30 days hold ${inPeriod} conversations)`);
     if (o.plans) {
@@ -269,6 +265,10 @@ async function main() {
       process.stderr.write(plan.rows.map((r) => r['QUERY PLAN']).join('\n') + '\n');
     }
     if (o.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+    if (o.keep) {
+      log(`kept: ${pg.url} (Ctrl-C ends it)`);
+      await new Promise((resolve) => process.once('SIGINT', resolve));
+    }
   } finally {
     await client.end().catch(() => {});
     await pg.stop();

@@ -828,6 +828,16 @@ test('who sees what: an agent their own figures, supervisors all, tokens with re
   assertJson(await api(fx.srv, admin, 'GET', '/api/v1/reports/summary', { query: q }), 200);
 
   const tok = await addToken(fx.pg, { scopes: ['reports:read'] });
+  // A console page asks for several at once: past the two that run, they wait their turn.
+  const many = await Promise.all(
+    ['summary', 'timeseries', 'agents', 'heatmap', 'activity', 'conversations', 'summary', 'agents'].map((p) =>
+      api(fx.srv, tok, 'GET', `/api/v1/reports/${p}`, { query: q }),
+    ),
+  );
+  assert.deepEqual(
+    many.map((r) => r.status),
+    Array(8).fill(200),
+  );
   const bad = async (path, query, field) => {
     const p = assertProblem(await api(fx.srv, tok, 'GET', `/api/v1/reports/${path}`, { query }), 400, 'invalid_request');
     assert.equal(p.errors[0].field, field, JSON.stringify(p));
