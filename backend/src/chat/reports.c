@@ -239,15 +239,27 @@ static int drill_params(const struct reports_drill *d, char buf[5][DB_ID_LEN], c
 
 #define LIST_ARGS FILTER_ARGS ", $9::date, $10::int, $11::int, $12, $13, $14::timestamptz, $15::bigint, $16::int"
 
-enum chat_err reports_list(struct app *app, const struct reports_filter *f, const struct reports_drill *d, char **json)
-{
+/* The drill-down's parameters (p, with the texts they point to) once the
+ * rows are up to date. */
+struct list_params {
     char ids[4][DB_ID_LEN], buf[5][DB_ID_LEN], at[48];
     const char *p[16];
-    *json = NULL;
-    filter_params(f, ids, p);
-    if (drill_params(d, buf, at, p) != 0)
+};
+
+static enum chat_err list_prepare(struct app *app, const struct reports_filter *f, const struct reports_drill *d,
+                                  struct list_params *lp)
+{
+    filter_params(f, lp->ids, lp->p);
+    if (drill_params(d, lp->buf, lp->at, lp->p) != 0)
         return CHAT_E_INVALID;
-    enum chat_err err = reports_catch_up(app, REPORTS_READ_ROWS);
+    return reports_catch_up(app, REPORTS_READ_ROWS);
+}
+
+enum chat_err reports_list(struct app *app, const struct reports_filter *f, const struct reports_drill *d, char **json)
+{
+    struct list_params lp;
+    *json = NULL;
+    enum chat_err err = list_prepare(app, f, d, &lp);
     if (err != CHAT_OK)
         return err;
     /* The page and one more row, to know whether there is a next page. */
@@ -260,20 +272,16 @@ enum chat_err reports_list(struct app *app, const struct reports_filter *f, cons
         "     FROM page x WHERE x.n < $16::int), '[]'::json),"
         "  'next', (SELECT parley_iso((x.rc).started_at) || ',' || (x.rc).conversation_id FROM page x"
         "     WHERE x.n = $16::int - 1 AND EXISTS (SELECT 1 FROM page y WHERE y.n = $16::int)))::text",
-        16, p));
+        16, lp.p));
 }
 
 enum chat_err reports_export_open(struct app *app, const struct reports_filter *f, const struct reports_drill *d,
                                   char **header, struct db_cursor **out)
 {
-    char ids[4][DB_ID_LEN], buf[5][DB_ID_LEN], at[48];
-    const char *p[16];
+    struct list_params lp;
     *header = NULL;
     *out = NULL;
-    filter_params(f, ids, p);
-    if (drill_params(d, buf, at, p) != 0)
-        return CHAT_E_INVALID;
-    enum chat_err err = reports_catch_up(app, REPORTS_READ_ROWS);
+    enum chat_err err = list_prepare(app, f, d, &lp);
     if (err == CHAT_OK)
         err = chat_err_of(db_query_text(
             app->db, header, "SELECT parley_csv_line(parley_report_row(NULL::report_conversations), true)", 0, NULL));
@@ -281,7 +289,7 @@ enum chat_err reports_export_open(struct app *app, const struct reports_filter *
         err = chat_err_of(db_cursor_open(app->db,
                                          "SELECT parley_csv_line(parley_report_row(r), false)"
                                          " FROM parley_report_list(" LIST_ARGS ") r",
-                                         16, p, out));
+                                         16, lp.p, out));
     if (err != CHAT_OK) {
         free(*header);
         *header = NULL;
