@@ -6,7 +6,9 @@
 // an older query than the latest is dropped), the sites the filter offers
 // (S.reportSites: GET /api/sites, which only admins may read) and the
 // drill-down: the conversations behind one number, paged with the server's
-// cursor (S.reportDrill). An agent's reports are their own: the server
+// cursor (S.reportDrill). A node computes at most a few reports at once
+// (429 with Retry-After beyond): the parts are asked two at a time and a
+// refusal is asked again after its pause. An agent's reports are their own: the server
 // forces agent_id, and no agent filter is sent.
 // Owns S.reportQuery, S.report, S.reportSites, S.reportDrill.
 
@@ -47,6 +49,40 @@ export function reportParams(q = S.reportQuery, more = {}) {
 /** The CSV of the report's conversations: a plain GET with the session cookie. */
 export const exportHref = () => `/api/reports/export?${reportParams()}`;
 
+// A node computes few reports at once and answers 429 (Retry-After) to
+// more: the page asks for its parts two at a time, and asks again after the
+// pause the server names, while the answer is still wanted.
+const AT_ONCE = 2;
+const TRIES = 8;
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** GET path; a 429 is tried again after its Retry-After while wanted() holds. */
+async function reportGet(path, wanted) {
+  for (let i = 1; ; i++) {
+    try {
+      return await get(path);
+    } catch (e) {
+      if (e.status !== 429 || i >= TRIES || !wanted()) throw e;
+      await pause((e.retryAfter || 1) * 1000 * (0.75 + Math.random() / 2));
+    }
+  }
+}
+
+/** The answers of paths, asked AT_ONCE at a time. */
+async function getAll(paths, wanted) {
+  const out = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < paths.length) {
+      const i = next++;
+      out[i] = await reportGet(paths[i], wanted);
+    }
+  };
+  await Promise.all(Array.from({ length: AT_ONCE }, worker));
+  return out;
+}
+
 let asked = 0;
 
 /** Reads the five parts of the report for the current query. */
@@ -59,13 +95,10 @@ export async function loadReport() {
   S.report = { ...S.report, loading: true, error: null };
   changed();
   try {
-    const [summary, timeseries, agents, heatmap, activity] = await Promise.all([
-      get(`/api/reports/summary?${p}`),
-      get(`/api/reports/timeseries?${p}&interval=${interval}`),
-      get(`/api/reports/agents?${p}`),
-      get(`/api/reports/heatmap?${p}`),
-      get(`/api/reports/activity?${p}`),
-    ]);
+    const [summary, timeseries, agents, heatmap, activity] = await getAll(
+      [`summary?${p}`, `timeseries?${p}&interval=${interval}`, `agents?${p}`, `heatmap?${p}`, `activity?${p}`].map((x) => `/api/reports/${x}`),
+      () => mine === asked,
+    );
     if (mine !== asked) return;
     S.report = { summary, timeseries, agents, heatmap, activity, query: q, loading: false, error: null };
   } catch (e) {
@@ -119,9 +152,8 @@ async function readDrill(more) {
   S.reportDrill = { ...d, loading: true, error: null };
   changed();
   try {
-    const r = await get(
-      `/api/reports/conversations?${reportParams(d.query, { ...d.params, outcome: d.outcome, rating: d.rating, limit: DRILL_PAGE, after: more ? d.next : '' })}`,
-    );
+    const p = reportParams(d.query, { ...d.params, outcome: d.outcome, rating: d.rating, limit: DRILL_PAGE, after: more ? d.next : '' });
+    const r = await reportGet(`/api/reports/conversations?${p}`, () => mine === drillAsked);
     if (mine !== drillAsked || !S.reportDrill) return;
     const rows = Array.isArray(r.data) ? r.data : [];
     S.reportDrill = { ...S.reportDrill, rows: more ? [...d.rows, ...rows] : rows, next: r.next || null, loading: false };

@@ -597,7 +597,7 @@ function Drill() {
               </option>
             ))}
           </select>
-          <span class="muted small">{fmtPeriod(d.query.from, d.query.to)}</span>
+          {d.params.day || d.params.from ? null : <span class="muted small">{fmtPeriod(d.query.from, d.query.to)}</span>}
         </div>
         {d.error ? (
           <div class="notice notice-error" role="alert">

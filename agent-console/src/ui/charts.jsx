@@ -117,8 +117,11 @@ export function LineChart({ series, labels, long, fmt, ticks = countTicks, label
   const max = Math.max(0, ...series.flatMap((s) => s.values.filter((v) => v !== null && v !== undefined)));
   const yt = ticks(max);
   const top = yt[yt.length - 1] || 1;
-  const left = Math.max(...yt.map((v) => textWidth(fmt(v)))) + 12;
-  const pw = Math.max(40, width - left - M.right);
+  // Room for the y ticks, and for half of the first and last x ticks (centred on their point).
+  const edge = n ? Math.max(textWidth(labels[0]), textWidth(labels[n - 1])) / 2 : 0;
+  const left = Math.max(Math.max(...yt.map((v) => textWidth(fmt(v)))) + 12, edge);
+  const right = Math.max(M.right, edge);
+  const pw = Math.max(40, width - left - right);
   const ph = height - M.top - M.bottom;
   const x = (i) => left + (n <= 1 ? pw / 2 : (i * pw) / (n - 1));
   const y = (v) => M.top + ph - (v / top) * ph;
@@ -141,7 +144,7 @@ export function LineChart({ series, labels, long, fmt, ticks = countTicks, label
           ))}
           {labels.map((l, i) =>
             i % step === 0 ? (
-              <text key={i} class="rep-xtick" x={x(i)} y={height - 8} text-anchor={n > 1 && i === 0 ? 'start' : 'middle'}>
+              <text key={i} class="rep-xtick" x={x(i)} y={height - 8} text-anchor="middle">
                 {l}
               </text>
             ) : null,

@@ -1,0 +1,342 @@
+'use strict';
+// The console's Reports section (docs/reports.md) against the real report
+// functions, on conversations seeded with known timelines:
+//  - the cards show the seeded figures and the previous period's, with the
+//    change (up or down, coloured by whether it is good news);
+//  - a click on an agent's bar, a day's point or an hour of the heatmap
+//    lists exactly the conversations behind it, and a row opens the
+//    conversation in the inbox; the CSV export is the same conversations;
+//  - in Chinese, the toolbar, the cards and the headings have no English;
+//  - an agent sees "My reports": their own figures only, no agent filter.
+// Screenshots at 1280×800 and 390×844, in English and Chinese.
+//
+// The seeding writes the record the reports are computed from
+// (conversation_events) with chosen times, its triggers off
+// (session_replication_role = replica), then has parley_report_rebuild
+// compute report_conversations from it.
+
+const assert = require('node:assert/strict');
+const pg = require('pg');
+
+const { suite } = require('../helpers/suite');
+const { createAgent } = require('../helpers/fixtures');
+const { openConsole, loginUI, shot, screenshotPairs, SIZES, LOCALES } = require('../helpers/browser');
+
+const fx = suite({ browser: 'console', env: { PARLEY_AGENT_GRACE_SECONDS: '86400' } });
+const { test } = fx;
+
+const DAY = 86400000;
+const TODAY = Date.parse(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
+const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
+/** An instant `days` days before today (UTC), at hh:mm. */
+const at = (days, hh, mm = 0) => TODAY - days * DAY + (hh * 60 + mm) * 60000;
+const FROM = isoDay(TODAY - 6 * DAY);
+const TO = isoDay(TODAY);
+
+let admin;
+let alice;
+let bob;
+let team;
+let site;
+const ids = {};
+
+/**
+ * One conversation and its record: started at `start` (ms), then (seconds
+ * after the start) assigned to `agent`, answered by them, closed (by whom),
+ * missed, rated; offline: an offline message.
+ */
+function plan(name, start, { agent = null, assign, reply, close, by = 'agent', missed = false, offline = false, rating = null } = {}) {
+  const ev = [['started', start, null, 'team', { channel: 'widget', offline }]];
+  if (offline) ev.push(['offline', start, null, 'team', null]);
+  else ev.push(['queued', start, null, 'team', null]);
+  if (assign !== undefined) ev.push(['assigned', start + assign * 1000, agent, 'team', null]);
+  if (reply !== undefined) ev.push(['first_reply', start + reply * 1000, agent, null, null]);
+  if (close !== undefined) ev.push(['closed', start + close * 1000, null, null, { by }]);
+  if (missed) ev.push(['missed', start + close * 1000, null, null, null]);
+  if (rating) ev.push(['rated', start + close * 1000, null, null, { rating, comment: false }]);
+  return { name, start, agent, assign, close, by, offline, rating, ev };
+}
+
+async function seed(plans) {
+  const c = new pg.Client({ connectionString: fx.pg.url });
+  await c.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query('SET LOCAL session_replication_role = replica');
+    for (const p of plans) {
+      const v = await c.query('INSERT INTO visitors (site_id, name) VALUES ($1, $2) RETURNING id', [site.id, p.name]);
+      const closed = p.close !== undefined;
+      const r = await c.query(
+        `INSERT INTO conversations (site_id, visitor_id, team_id, assignee_id, status, queued_at, assigned_at, closed_at,
+                                    closed_by_kind, offline, rating, prechat, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $6, $6) RETURNING id`,
+        [
+          site.id,
+          v.rows[0].id,
+          team,
+          closed ? p.agent : null,
+          closed ? 'closed' : 'queued',
+          new Date(p.start),
+          p.assign !== undefined ? new Date(p.start + p.assign * 1000) : null,
+          closed ? new Date(p.start + p.close * 1000) : null,
+          closed ? p.by : null,
+          p.offline,
+          p.rating,
+          { name: p.name },
+        ],
+      );
+      const id = Number(r.rows[0].id);
+      ids[p.name] = id;
+      for (const [kind, when, agent, teamOf, data] of p.ev) {
+        await c.query('INSERT INTO conversation_events (conversation_id, at, kind, agent_id, team_id, data) VALUES ($1, $2, $3, $4, $5, $6)', [
+          id,
+          new Date(when),
+          kind,
+          agent,
+          teamOf ? team : null,
+          data,
+        ]);
+      }
+    }
+    await c.query('COMMIT');
+    await c.query('SELECT parley_report_rebuild($1::bigint[])', [plans.map((p) => ids[p.name])]);
+  } finally {
+    await c.end();
+  }
+}
+
+fx.setup(async () => {
+  const made = await fx.teamWithSite({ agents: [{ name: 'Alice Answer' }, { name: 'Bob Reply' }] });
+  team = made.team;
+  site = made.site;
+  [alice, bob] = made.agents;
+  admin = await createAgent(fx.pg, { name: 'Rita Reports', role: 'admin', teams: [team] });
+  await seed([
+    // This period (the last 7 days): 6 started, 4 answered, 1 missed, 1 offline.
+    plan('c1', at(2, 10), { agent: alice.id, assign: 20, reply: 50, close: 600, rating: 'good' }),
+    plan('c2', at(2, 11), { agent: alice.id, assign: 10, reply: 30, close: 300, rating: 'bad' }),
+    plan('c3', at(3, 14), { agent: bob.id, assign: 40, reply: 90, close: 1200 }),
+    plan('c4', at(3, 15), { close: 180, by: 'visitor', missed: true }),
+    plan('c5', at(1, 9), { offline: true }),
+    plan('c6', at(2, 16), { agent: bob.id, assign: 5, reply: 70, close: 1800, rating: 'good' }),
+    // The 7 days before: 4 started, 2 answered, 2 missed.
+    plan('p1', at(9, 10), { agent: alice.id, assign: 60, reply: 120, close: 900, rating: 'good' }),
+    plan('p2', at(10, 10), { close: 300, by: 'system', missed: true }),
+    plan('p3', at(10, 12), { close: 60, by: 'visitor', missed: true }),
+    plan('p4', at(11, 10), { agent: bob.id, assign: 30, reply: 60, close: 400 }),
+  ]);
+});
+
+const kpi = (page, key) => page.locator(`[data-testid=rep-kpi][data-kpi=${key}]`);
+const sorted = (list) => [...list].sort((a, b) => a - b);
+
+/** The ids the drill-down lists (all pages). */
+async function drillIds(page) {
+  const drill = page.locator('[data-testid=rep-drill]');
+  await drill.waitFor();
+  await page.waitForFunction(() => !document.querySelector('[data-testid=rep-drill] [role=progressbar]'));
+  while (await page.locator('[data-testid=rep-drill-more]').count()) {
+    const n = await page.locator('[data-testid=rep-drill-row]').count();
+    await page.click('[data-testid=rep-drill-more]');
+    await page.waitForFunction((k) => document.querySelectorAll('[data-testid=rep-drill-row]').length > k, n);
+  }
+  const rows = await page.locator('[data-testid=rep-drill-row]').evaluateAll((els) => els.map((e) => Number(e.dataset.id)));
+  return sorted(rows);
+}
+
+async function closeDrill(page) {
+  await page.keyboard.press('Escape');
+  await page.locator('[data-testid=rep-drill]').waitFor({ state: 'detached' });
+}
+
+/** The reports page for the last 7 days in UTC (the seeded days are UTC days). */
+async function openReports(page) {
+  await page.click('[data-testid=nav-reports]');
+  await page.waitForSelector('[data-testid=reports]');
+  await page.selectOption('[data-testid=rep-tz]', 'UTC');
+  await page.selectOption('[data-testid=rep-preset]', '7d');
+  await page.waitForSelector('[data-testid=reports][aria-busy=false] :is([data-testid=rep-kpi], [data-testid=rep-error])');
+  const error = page.locator('[data-testid=rep-error]');
+  if (await error.count()) assert.fail(await error.textContent());
+}
+
+test('reports: the seeded figures, the previous period, and the conversations behind a bar, a point and an hour', { timeout: 180000 }, async () => {
+  const C = await openConsole(fx.browser, fx.srv, { viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  const page = C.page;
+  await loginUI(page, admin);
+  await openReports(page);
+  assert.match(page.url(), /#\/reports$/);
+  assert.equal(await page.locator('h1').textContent(), 'Reports');
+
+  // The cards: this period's figures, the previous period's, the change.
+  const expect = {
+    started: ['6', '4', 'up', 'neutral'],
+    answered: ['4', '2', 'up', 'good'],
+    missed: ['1', '2', 'down', 'good'],
+    offline: ['1', '0', 'up', 'bad'],
+    first_median: ['60', '90', 'down', 'good'], // 30 50 70 90 s; before 60 120 s
+    wait: ['15', '45', 'down', 'good'], // 5 10 20 40 s; before 30 60 s
+  };
+  for (const [key, [value, prev, dir, tone]] of Object.entries(expect)) {
+    const card = kpi(page, key);
+    assert.equal(Number(await card.getAttribute('data-value')), Number(value), `${key} value`);
+    assert.equal(Number(await card.getAttribute('data-prev')), Number(prev), `${key} previous`);
+    const ch = card.locator('[data-testid=rep-change]');
+    assert.equal(await ch.getAttribute('data-dir'), dir, `${key} direction`);
+    assert.equal(await ch.getAttribute('data-tone'), tone, `${key} tone`);
+  }
+  assert.equal((await kpi(page, 'started').locator('[data-testid=rep-kpi-value]').textContent()).trim(), '6');
+  assert.match(await kpi(page, 'started').textContent(), /▲.*50%.*before: 4/s);
+  assert.match(await kpi(page, 'missed').textContent(), /▼.*50%.*before: 2/s);
+  assert.equal((await kpi(page, 'first_median').locator('[data-testid=rep-kpi-value]').textContent()).trim(), '1m 00s');
+  assert.match(await kpi(page, 'first_median').locator('[data-testid=rep-kpi-prev]').textContent(), /before: 1m 30s/);
+  assert.equal((await kpi(page, 'first_p90').locator('[data-testid=rep-kpi-value]').textContent()).trim(), '1m 24s'); // 70 + 0.7 × 20
+  assert.equal((await kpi(page, 'csat').locator('[data-testid=rep-kpi-value]').textContent()).trim(), '67%');
+  assert.match(await kpi(page, 'csat').textContent(), /3 ratings/);
+  assert.match(await page.locator('[data-testid=rep-period]').textContent(), /compared with/);
+
+  // A card lists its conversations: the missed one.
+  await kpi(page, 'missed').click();
+  assert.deepEqual(await drillIds(page), [ids.c4]);
+  await closeDrill(page);
+
+  // One agent's bar: exactly the conversations they answered.
+  const bars = page.locator('[data-testid=rep-agent-bar-row]');
+  assert.equal(await bars.count(), 2);
+  await page.click(`[data-testid=rep-agent-bar-row][data-id="${alice.id}"]`);
+  assert.deepEqual(await drillIds(page), sorted([ids.c1, ids.c2]));
+  await closeDrill(page);
+  // ... by the keyboard too.
+  await page.focus(`[data-testid=rep-agent-bar-row][data-id="${bob.id}"]`);
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await drillIds(page), sorted([ids.c3, ids.c6]));
+  await closeDrill(page);
+
+  // One day's point (3 days ago: the 4th of the 7 buckets): every conversation started that day.
+  const points = page.locator('[data-testid=rep-line-point]');
+  assert.equal(await points.count(), 7);
+  await points.nth(3).click();
+  assert.deepEqual(await drillIds(page), sorted([ids.c3, ids.c4]));
+  // The outcome narrows it to the number behind a series.
+  await page.selectOption('[data-testid=rep-drill-outcome]', 'answered');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=rep-drill-row]').length === 1);
+  assert.deepEqual(await drillIds(page), [ids.c3]);
+  await closeDrill(page);
+  // The arrow keys walk the points; Enter picks one (2 days ago: c1, c2, c6).
+  await points.nth(0).focus();
+  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await drillIds(page), sorted([ids.c1, ids.c2, ids.c6]));
+  await closeDrill(page);
+
+  // The heatmap: c4's hour (15:00 on its weekday) holds it alone.
+  const wd = (new Date(at(3, 15)).getUTCDay() + 6) % 7;
+  const cell = page.locator(`[data-testid=rep-heat-cell][data-day="${wd}"][data-hour="15"]`);
+  assert.match(await cell.getAttribute('aria-label'), /: 1 chats started/);
+  await cell.click();
+  assert.deepEqual(await drillIds(page), [ids.c4]);
+
+  // A row opens the conversation in the inbox.
+  await page.click(`[data-testid=rep-drill-row][data-id="${ids.c4}"]`);
+  await page.waitForFunction((id) => location.hash === `#/closed/${id}`, ids.c4);
+  await page.waitForSelector('.conv-head');
+  assert.match(await page.locator('.conv-head').textContent(), /c4/);
+
+  // The CSV export: the period's conversations, with the session cookie.
+  await openReports(page);
+  const href = await page.getAttribute('[data-testid=rep-export]', 'href');
+  assert.match(href, new RegExp(`^/api/reports/export\\?from=${FROM}&to=${TO}&tz=UTC$`));
+  const csv = await page.evaluate(async (h) => {
+    const r = await fetch(h);
+    return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
+  }, href);
+  assert.equal(csv.status, 200);
+  assert.match(csv.type, /^text\/csv/);
+  const lines = csv.text.trim().split(/\r?\n/);
+  assert.match(lines[0], /^conversation_id,started_at,/);
+  assert.deepEqual(sorted(lines.slice(1).map((l) => Number(l.split(',')[0]))), sorted(['c1', 'c2', 'c3', 'c4', 'c5', 'c6'].map((n) => ids[n])));
+  assert.deepEqual(await C.problems(), []);
+  await C.context.close();
+});
+
+/** Latin words in a text (names of people aside, there should be none in Chinese). */
+const latin = (s) => (s.match(/[A-Za-z]{2,}/g) || []).join(' ');
+
+test('reports in Chinese: no English in the toolbar, the cards and the headings', { timeout: 120000 }, async () => {
+  const C = await openConsole(fx.browser, fx.srv, { viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+  const page = C.page;
+  await loginUI(page, admin);
+  await openReports(page);
+  assert.equal(await page.locator('h1').textContent(), '报表');
+  const texts = await page.evaluate(() => {
+    const q = (sel) => [...document.querySelectorAll(sel)];
+    return [
+      ...q('[data-testid=rep-toolbar] select').map((s) => s.options[s.selectedIndex].text),
+      ...q('[data-testid=rep-toolbar] [aria-label]').map((e) => e.getAttribute('aria-label')),
+      document.querySelector('[data-testid=rep-kpis]').innerText,
+      ...q('[data-testid=rep-kpi]').map((e) => e.getAttribute('aria-label')),
+      ...q('.reports h1, .reports h2, .reports .admin-head p, [data-testid=rep-period], [data-testid=rep-export]').map((e) => e.innerText),
+      ...q('.rep-legend, .rep-seg, .rep-heat-legend, .rep-note, .rep-table th').map((e) => e.innerText),
+      document.querySelector('[data-testid=nav-reports]').innerText,
+    ];
+  });
+  for (const s of texts) assert.equal(latin(s), '', `English in "${s}"`);
+  assert.equal((await kpi(page, 'first_median').locator('[data-testid=rep-kpi-value]').textContent()).trim(), '1分00秒');
+  // The drill-down's words too.
+  await kpi(page, 'answered').click();
+  await page.waitForSelector('[data-testid=rep-drill-row]');
+  const drill = await page.evaluate(() => {
+    const d = document.querySelector('[data-testid=rep-drill]');
+    return [...d.querySelectorAll('th, .rep-outcome, select')].map((e) => (e.tagName === 'SELECT' ? e.options[e.selectedIndex].text : e.innerText));
+  });
+  for (const s of drill) assert.equal(latin(s), '', `English in "${s}"`);
+  assert.deepEqual(await C.problems(), []);
+  await C.context.close();
+});
+
+test('an agent sees "My reports": their own figures, no agent filter', { timeout: 120000 }, async () => {
+  const C = await openConsole(fx.browser, fx.srv, { viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  const page = C.page;
+  await loginUI(page, alice);
+  assert.equal((await page.locator('[data-testid=nav-reports]').textContent()).trim(), 'My reports');
+  await openReports(page);
+  assert.equal(await page.locator('h1').textContent(), 'My reports');
+  assert.equal(await page.locator('[data-testid=rep-agent]').count(), 0, 'no agent filter');
+  assert.equal(await page.locator('[data-testid=rep-by-agent]').count(), 0, 'no bars per agent');
+  // Alice answered c1 and c2 this period and p1 before.
+  assert.equal(await kpi(page, 'started').getAttribute('data-value'), '2');
+  assert.equal(await kpi(page, 'answered').getAttribute('data-value'), '2');
+  assert.equal(await kpi(page, 'missed').getAttribute('data-value'), '0');
+  assert.equal(await kpi(page, 'started').getAttribute('data-prev'), '1');
+  await kpi(page, 'started').click();
+  assert.deepEqual(await drillIds(page), sorted([ids.c1, ids.c2]));
+  await closeDrill(page);
+  // Her activity only.
+  const rows = await page.locator('[data-testid=rep-activity-row]').evaluateAll((els) => els.map((e) => Number(e.dataset.id)));
+  assert.ok(
+    rows.every((id) => id === alice.id),
+    `activity rows ${rows}`,
+  );
+  assert.deepEqual(await C.problems(), []);
+  await C.context.close();
+});
+
+test('reports: screenshots at both sizes in both languages', { timeout: 180000 }, async () => {
+  for (const [[size, viewport], [tag, locale]] of screenshotPairs(SIZES, LOCALES)) {
+    const C = await openConsole(fx.browser, fx.srv, { viewport, locale });
+    const page = C.page;
+    await loginUI(page, admin);
+    await openReports(page);
+    await page.waitForTimeout(300);
+    await shot(page, `console-reports-${size}-${tag}`);
+    await page.locator('[data-testid=rep-busy-hours]').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(200);
+    await shot(page, `console-reports-charts-${size}-${tag}`);
+    await page.locator('[data-testid=rep-line-point]').nth(4).click();
+    await page.waitForSelector('[data-testid=rep-drill-row]');
+    await page.waitForTimeout(200);
+    await shot(page, `console-reports-drill-${size}-${tag}`);
+    assert.deepEqual(await C.problems(), [], `${size} ${tag}`);
+    await C.context.close();
+  }
+});
