@@ -97,6 +97,16 @@ void api_automation_delete(struct http_req *req);
 void api_v1_transcript(struct http_req *req);
 void api_v1_transcripts_export(struct http_req *req);
 
+/* api_reports.c: reports, for the console (session; an agent sees their
+ * own) and REST v1 (reports:read) alike. */
+void api_reports_summary(struct http_req *req);
+void api_reports_timeseries(struct http_req *req);
+void api_reports_agents(struct http_req *req);
+void api_reports_heatmap(struct http_req *req);
+void api_reports_activity(struct http_req *req);
+void api_reports_conversations(struct http_req *req);
+void api_reports_export(struct http_req *req);
+
 /* api_v1_workspace.c */
 void api_v1_visitor_journey(struct http_req *req);
 void api_v1_visitor_get(struct http_req *req);

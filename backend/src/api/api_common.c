@@ -6,6 +6,8 @@
 #include "chat/teams.h"
 #include "http/auth.h"
 #include "http/params.h"
+#include "core/log.h"
+#include "db/db.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -153,4 +155,35 @@ void api_answer_move(struct http_req *req, enum chat_err err, json_t *result, co
     }
     if (work)
         assign_run(req->app, work);
+}
+
+struct row_stream {
+    struct http_req *req;
+    const char *sep;
+    int gone; /* a write failed: the client is gone */
+};
+
+static int stream_row(const char *text, size_t len, void *arg)
+{
+    struct row_stream *st = arg;
+    if (http_stream_write(st->req, text, len) != 0 || http_stream_write(st->req, st->sep, strlen(st->sep)) != 0)
+        st->gone = 1;
+    return st->gone ? -1 : 0;
+}
+
+void api_stream_rows(struct http_req *req, struct db_cursor *cur, int batch, const char *content_type, const char *head,
+                     const char *sep, const char *what)
+{
+    struct row_stream st = {.req = req, .sep = sep};
+    int more = 1, failed = 0;
+    http_stream_begin(req, 200, content_type);
+    if (head && http_stream_write(req, head, strlen(head)) != 0)
+        failed = 1;
+    while (more && !failed)
+        failed = db_cursor_next(cur, batch, stream_row, &st, &more) != DB_OK || st.gone;
+    if (!failed)
+        http_stream_end(req);
+    else
+        log_warn("streamed answer ended early", "what", what, "rid", req->request_id);
+    db_cursor_close(cur); /* rolls the read-only transaction back */
 }

@@ -70,4 +70,11 @@ int api_require_admin(struct http_req *req, int change);
  * are internal). 0 with *notes set, or -1 with 400/403 sent. */
 int api_want_notes(struct http_req *req, const struct apitoken *t, int *notes);
 
+/* Streams the rows of cursor cur (which it closes) as a 200 answer of
+ * content_type: head first (NULL: none), then each row followed by sep,
+ * batch rows at a time. A database failure or a client gone ends the body
+ * short (no final chunk: the client sees it cut), logged with what. */
+void api_stream_rows(struct http_req *req, struct db_cursor *cur, int batch, const char *content_type, const char *head,
+                     const char *sep, const char *what);
+
 #endif

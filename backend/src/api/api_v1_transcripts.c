@@ -393,21 +393,6 @@ done:
 
 /* --------------------------------------------------------- bulk export */
 
-struct export_stream {
-    struct http_req *req;
-    int gone; /* a write failed: the client is gone */
-};
-
-/* Each transcript as one line of the streamed answer; 0 to go on, -1 once
- * the client is gone. */
-static int export_line(const char *line, size_t len, void *arg)
-{
-    struct export_stream *st = arg;
-    if (http_stream_write(st->req, line, len) != 0 || http_stream_write(st->req, "\n", 1) != 0)
-        st->gone = 1;
-    return st->gone ? -1 : 0;
-}
-
 /* GET /api/v1/transcripts?closed_after=...: every closed conversation (and
  * its messages) as one JSON line, oldest closing first, streamed as the
  * domain reads it, a batch at a time, so memory stays flat whatever the
@@ -415,27 +400,17 @@ static int export_line(const char *line, size_t len, void *arg)
 void api_v1_transcripts_export(struct http_req *req)
 {
     struct apitoken t;
-    struct transcripts_export *x = NULL;
-    struct export_stream st = {.req = req};
+    struct db_cursor *cur = NULL;
     char after[48], before[48];
-    int notes = 0, more = 1, failed = 0;
+    int notes = 0;
     if (bearer_require_scope(req, &t, APITOKEN_SCOPE_TRANSCRIPTS_READ) != 0 ||
         params_time(req, "closed_after", after) < 0 || params_time(req, "closed_before", before) < 0 ||
         api_want_notes(req, &t, &notes) != 0)
         return;
-    enum chat_err err = transcripts_export_open(req->app->db, after, before, notes, &x);
-    if (err != CHAT_OK) {
+    enum chat_err err = transcripts_export_open(req->app->db, after, before, notes, &cur);
+    if (err != CHAT_OK)
         api_send_error(req, err, NULL, NULL);
-        return;
-    }
-    http_stream_begin(req, 200, "application/x-ndjson; charset=utf-8");
-    while (more && !failed) {
-        /* A failure ends the body short: no final newline-terminated line. */
-        failed = transcripts_export_next(x, export_line, &st, &more) != CHAT_OK || st.gone;
-    }
-    if (!failed)
-        http_stream_end(req);
     else
-        log_warn("transcript export ended early", "rid", req->request_id);
-    transcripts_export_close(x); /* rolls the read-only transaction back */
+        api_stream_rows(req, cur, TRANSCRIPTS_EXPORT_BATCH, "application/x-ndjson; charset=utf-8", NULL, "\n",
+                        "transcript export");
 }

@@ -14,6 +14,7 @@ static const struct {
     {"conversations:write", APITOKEN_SCOPE_CONVERSATIONS_WRITE},
     {"transcripts:read", APITOKEN_SCOPE_TRANSCRIPTS_READ},
     {"admin", APITOKEN_SCOPE_ADMIN},
+    {"reports:read", APITOKEN_SCOPE_REPORTS_READ},
 };
 
 unsigned apitokens_scope_bit(const char *name)

@@ -2,7 +2,8 @@
  *
  * Owns the token format (prl_ + 43 base64url chars, 256 random bits; only
  * the SHA-256 is stored), the scopes (conversations:read,
- * conversations:write, transcripts:read, admin — admin implies all),
+ * conversations:write, transcripts:read, reports:read, admin — admin
+ * implies all),
  * creation, expiry (counted on the database's clock, like every check),
  * listing, revocation, and the lookup of a live token by its secret (which
  * also records when it was last used). Reading the Authorization header,
@@ -23,6 +24,7 @@ enum apitoken_scope {
     APITOKEN_SCOPE_CONVERSATIONS_WRITE = 2,
     APITOKEN_SCOPE_TRANSCRIPTS_READ = 4,
     APITOKEN_SCOPE_ADMIN = 8,
+    APITOKEN_SCOPE_REPORTS_READ = 16,
 };
 
 /* A live token, as its lookup found it. */

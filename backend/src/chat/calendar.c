@@ -62,6 +62,21 @@ static const struct tzinfo *zone_get(struct calendar_zones *z, const char *name)
     return found;
 }
 
+int calendar_zone_exists(struct calendar_zones *z, const char *name)
+{
+    int found = 0;
+    pthread_mutex_lock(&z->lock);
+    for (int i = 0; i < z->n && !found; i++)
+        found = strcmp(z->zones[i].name, name) == 0;
+    pthread_mutex_unlock(&z->lock);
+    struct tzinfo *tz = NULL;
+    if (!found && tzinfo_name_valid(name) && tzinfo_load(z->dir, name, &tz) == 0) {
+        found = 1;
+        tzinfo_free(tz);
+    }
+    return found;
+}
+
 int calendar_validate(struct calendar_zones *z, const json_t *doc, char *field, size_t flen, char *reason, size_t rlen)
 {
     struct bizcal cal;

@@ -26,6 +26,11 @@ struct calendar_zones;
 struct calendar_zones *calendar_zones_new(const char *dir);
 void calendar_zones_free(struct calendar_zones *z);
 
+/* 1 when zone name exists in the zoneinfo directory, else 0. A zone not
+ * in the cache is read and freed, not cached: names from requests (a
+ * report's zone) must not fill the cache that teams' hours need. */
+int calendar_zone_exists(struct calendar_zones *z, const char *name);
+
 /* Checks a business_hours document an admin sends (also that its zone
  * loads). 0, or -1 with the field at fault ("business_hours.week.mon") and
  * a reason. */

@@ -304,6 +304,11 @@ static int escalate_tx(PGconn *conn, void *arg)
         /* The owner stays in it while the team's next agent takes it. */
         if (rc == DB_OK && c.assignee_id)
             rc = add_former_owner(conn, &c, agent_of(ctx->a));
+        /* The record sees a change of team (a transfer); that it was an
+         * escalation only this move knows (docs/reports.md). */
+        if (rc == DB_OK)
+            rc = db_exec(conn, NULL, "SELECT parley_report_event($1::bigint, 'escalated', NULL, $2::bigint, NULL)", 2,
+                         (const char *const[]){DB_ID(c.id), DB_ID(ctx->to_team)});
         json_object_set_new(meta, "team_id", json_integer(ctx->to_team));
         assign_work_team(&ctx->work, ctx->to_team);
     }

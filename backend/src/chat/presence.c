@@ -5,6 +5,7 @@
 #include "chat/assign.h"
 #include "chat/convo.h"
 #include "chat/notify.h"
+#include "chat/reports.h"
 #include "chat/sla.h"
 #include "chat/viewers.h"
 #include "core/clock.h"
@@ -270,6 +271,7 @@ static void *ticker_main(void *arg)
         struct assign_work handed = {0};
         bots_sweep(app, &handed);
         sla_sweep(app, &handed);
+        reports_sweep(app);
         assign_run(app, &handed);
         if (now >= next_drain) {
             if (assign_drain_waiting(app) != CHAT_OK)

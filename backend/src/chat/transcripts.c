@@ -152,68 +152,15 @@ enum chat_err transcripts_get(struct db_pool *db, long long id, int notes, char 
 
 /* ---------------------------------------------------------------- export */
 
-#define STR(x)  #x
-#define XSTR(x) STR(x)
-
-struct transcripts_export {
-    struct db_pool *db;
-    PGconn *conn;
-};
-
 enum chat_err transcripts_export_open(struct db_pool *db, const char *closed_after, const char *closed_before,
-                                      int notes, struct transcripts_export **out)
+                                      int notes, struct db_cursor **out)
 {
-    struct transcripts_export *x = calloc(1, sizeof(*x));
-    int rc;
-    *out = NULL;
-    if (!x)
-        return CHAT_E_INTERNAL;
-    x->db = db;
-    if (!(x->conn = db_acquire(db))) {
-        free(x);
-        return CHAT_E_UNAVAILABLE;
-    }
     const char *params[3] = {opt(closed_after), opt(closed_before), notes ? "true" : "false"};
-    /* One snapshot for the whole export: a conversation closing meanwhile
-     * is neither missed on one page nor repeated on the next. */
-    rc = db_exec(x->conn, NULL, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL);
-    if (rc == DB_OK)
-        rc = db_exec(x->conn, NULL,
-                     "DECLARE export NO SCROLL CURSOR FOR"
-                     " SELECT parley_transcript_json(c, $3::boolean)::text FROM conversations c"
-                     " WHERE c.status = 'closed' AND ($1::timestamptz IS NULL OR c.closed_at > $1::timestamptz)"
-                     "   AND ($2::timestamptz IS NULL OR c.closed_at < $2::timestamptz)"
-                     " ORDER BY c.closed_at, c.id",
-                     3, params);
-    if (rc != DB_OK) {
-        transcripts_export_close(x);
-        return chat_err_of(rc);
-    }
-    *out = x;
-    return CHAT_OK;
-}
-
-enum chat_err transcripts_export_next(struct transcripts_export *x, transcripts_line_fn fn, void *arg, int *more)
-{
-    PGresult *res = NULL;
-    *more = 0;
-    int rc = db_exec(x->conn, &res, "FETCH " XSTR(TRANSCRIPTS_EXPORT_BATCH) " FROM export", 0, NULL);
-    if (rc != DB_OK)
-        return chat_err_of(rc);
-    int n = PQntuples(res), stopped = 0;
-    for (int i = 0; i < n && !stopped; i++) {
-        const char *line = db_get_str(res, i, 0);
-        stopped = fn(line, strlen(line), arg) != 0;
-    }
-    *more = !stopped && n == TRANSCRIPTS_EXPORT_BATCH;
-    PQclear(res);
-    return CHAT_OK;
-}
-
-void transcripts_export_close(struct transcripts_export *x)
-{
-    if (!x)
-        return;
-    db_release(x->db, x->conn); /* rolls the read-only transaction back */
-    free(x);
+    return chat_err_of(
+        db_cursor_open(db,
+                       "SELECT parley_transcript_json(c, $3::boolean)::text FROM conversations c"
+                       " WHERE c.status = 'closed' AND ($1::timestamptz IS NULL OR c.closed_at > $1::timestamptz)"
+                       "   AND ($2::timestamptz IS NULL OR c.closed_at < $2::timestamptz)"
+                       " ORDER BY c.closed_at, c.id",
+                       3, params, out));
 }

@@ -70,28 +70,12 @@ enum chat_err transcripts_messages(struct db_pool *db, long long id, long long f
 enum chat_err transcripts_get(struct db_pool *db, long long id, int notes, char **json) CHAT_CHECKED;
 
 /* The bulk export: every closed conversation (closed_after < closed_at <
- * closed_before; NULL: unbounded) as one transcript per line, oldest
- * closing first, read from a server-side cursor in a read-only
- * repeatable-read transaction, TRANSCRIPTS_EXPORT_BATCH at a time, so
- * memory stays flat whatever the number of conversations. */
+ * closed_before; NULL: unbounded) as one transcript (JSON text) per row,
+ * oldest closing first, on a db_cursor (read it with db_cursor_next,
+ * TRANSCRIPTS_EXPORT_BATCH at a time; close it with db_cursor_close). */
 #define TRANSCRIPTS_EXPORT_BATCH 200
 
-struct transcripts_export; /* one export in progress: holds a pooled connection */
-
 enum chat_err transcripts_export_open(struct db_pool *db, const char *closed_after, const char *closed_before,
-                                      int notes, struct transcripts_export **out) CHAT_CHECKED;
-
-/* Called with each transcript (JSON text, len bytes); returns 0 to go on,
- * anything else to stop. */
-typedef int (*transcripts_line_fn)(const char *line, size_t len, void *arg);
-
-/* Hands the next batch to fn. *more = 0 once the export is complete, or fn
- * stopped it. A database error ends the export too. */
-enum chat_err transcripts_export_next(struct transcripts_export *x, transcripts_line_fn fn, void *arg,
-                                      int *more) CHAT_CHECKED;
-
-/* Ends the transaction (a rollback: it only read) and gives the connection
- * back. NULL is fine. */
-void transcripts_export_close(struct transcripts_export *x);
+                                      int notes, struct db_cursor **out) CHAT_CHECKED;
 
 #endif

@@ -53,6 +53,7 @@ struct app {
     struct geoip *geoip;             /* visitor geolocation (read-only, lock-free); NULL: off or no database */
     char static_root[4096];          /* realpath of cfg->static_dir, "" when absent */
     atomic_int draining;             /* shutting down: new requests and sockets are refused */
+    atomic_int reports_running;      /* reports being computed or exported on this node */
 };
 
 #endif

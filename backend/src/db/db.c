@@ -2,6 +2,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/strbuf.h"
 #include "core/token.h"
 
 #include <errno.h>
@@ -488,4 +489,67 @@ int db_query_text(struct db_pool *pool, char **text, const char *sql, int nparam
     *text = NULL;
     int rc = db_query(pool, &res, sql, nparams, params); /* before res is read */
     return result_text(rc, res, text);
+}
+
+/* ---------------------------------------------------------------- cursors */
+
+struct db_cursor {
+    struct db_pool *pool;
+    PGconn *conn;
+};
+
+int db_cursor_open(struct db_pool *pool, const char *sql, int nparams, const char *const *params,
+                   struct db_cursor **out)
+{
+    struct db_cursor *c = calloc(1, sizeof(*c));
+    struct strbuf q = {0};
+    int rc = DB_E_QUERY;
+    *out = NULL;
+    if (!c)
+        goto done;
+    c->pool = pool;
+    if (!(c->conn = db_acquire(pool))) {
+        rc = DB_E_UNAVAILABLE;
+        goto done;
+    }
+    strbuf_str(&q, "DECLARE rows NO SCROLL CURSOR FOR ");
+    strbuf_str(&q, sql);
+    if (q.failed)
+        goto done;
+    rc = db_exec(c->conn, NULL, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL);
+    if (rc == DB_OK)
+        rc = db_exec(c->conn, NULL, q.data, nparams, params);
+done:
+    strbuf_free(&q);
+    if (rc == DB_OK)
+        *out = c;
+    else
+        db_cursor_close(c);
+    return rc;
+}
+
+int db_cursor_next(struct db_cursor *c, int batch, db_row_fn fn, void *arg, int *more)
+{
+    PGresult *res = NULL;
+    char sql[48];
+    *more = 0;
+    snprintf(sql, sizeof(sql), "FETCH %d FROM rows", batch);
+    int rc = db_exec(c->conn, &res, sql, 0, NULL);
+    if (rc != DB_OK)
+        return rc;
+    int n = PQntuples(res), stopped = 0;
+    for (int i = 0; i < n && !stopped; i++)
+        stopped = fn(PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0), arg) != 0;
+    *more = !stopped && n == batch;
+    PQclear(res);
+    return DB_OK;
+}
+
+void db_cursor_close(struct db_cursor *c)
+{
+    if (!c)
+        return;
+    if (c->conn)
+        db_release(c->pool, c->conn); /* rolls the read-only transaction back */
+    free(c);
 }

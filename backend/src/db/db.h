@@ -127,4 +127,25 @@ int db_exec_text(PGconn *conn, char **text, const char *sql, int nparams, const 
 /* db_exec_text on a connection borrowed from the pool. */
 int db_query_text(struct db_pool *pool, char **text, const char *sql, int nparams, const char *const *params);
 
+/* A long read streamed in batches: one statement's rows, read from a
+ * server-side cursor in a read-only repeatable-read transaction (one
+ * snapshot: a row changing meanwhile is neither missed on one batch nor
+ * repeated on the next), so memory stays flat whatever the number of rows.
+ * The cursor holds a pooled connection until db_cursor_close. */
+struct db_cursor;
+
+/* Opens the cursor on sql (parameterised like db_exec). DB_OK with *out
+ * (close it with db_cursor_close), or a DB_E_* code and *out NULL. */
+int db_cursor_open(struct db_pool *pool, const char *sql, int nparams, const char *const *params,
+                   struct db_cursor **out);
+/* Called with column 0 of each row (text, len bytes; "" for NULL); returns
+ * 0 to go on, anything else to stop. */
+typedef int (*db_row_fn)(const char *text, size_t len, void *arg);
+/* Hands the next batch (at most batch rows) to fn. *more = 0 once every
+ * row was handed or fn stopped. */
+int db_cursor_next(struct db_cursor *c, int batch, db_row_fn fn, void *arg, int *more);
+/* Ends the transaction (a rollback: it only read) and gives the connection
+ * back. NULL is fine. */
+void db_cursor_close(struct db_cursor *c);
+
 #endif

@@ -122,6 +122,34 @@ int params_time(struct http_req *req, const char *name, char out[48])
     return 1;
 }
 
+int params_date(struct http_req *req, const char *name, char out[11])
+{
+    char buf[16];
+    int got = params_query(req, name, buf, sizeof(buf));
+    out[0] = '\0';
+    if (got <= 0)
+        return got;
+    if (strlen(buf) != 10 || !iso_valid(buf) || strncmp(buf, "1970", 4) < 0)
+        return params_invalid(req, name, "must be a date such as 2026-11-30");
+    memcpy(out, buf, 11);
+    return 1;
+}
+
+int params_enum(struct http_req *req, const char *name, const char *const *allowed, char *out, size_t len)
+{
+    char buf[32];
+    int got = params_query(req, name, buf, sizeof(buf));
+    out[0] = '\0';
+    if (got <= 0)
+        return got;
+    for (int i = 0; allowed[i]; i++)
+        if (strcmp(buf, allowed[i]) == 0 && strlen(buf) < len) {
+            snprintf(out, len, "%s", buf);
+            return 1;
+        }
+    return params_invalid(req, name, "is not one of the values allowed");
+}
+
 int params_bool(struct http_req *req, const char *name, int *out)
 {
     char buf[8];

@@ -34,6 +34,14 @@ int params_time(struct http_req *req, const char *name, char out[48]);
  * absent. Returns like params_int. */
 int params_country(struct http_req *req, const char *name, char out[3]);
 
+/* A date YYYY-MM-DD that exists on the calendar (from 1970), or "" when
+ * absent. Returns like params_int. */
+int params_date(struct http_req *req, const char *name, char out[11]);
+
+/* One of the NULL-terminated allowed values into out (len bytes), or ""
+ * when absent. Returns like params_int. */
+int params_enum(struct http_req *req, const char *name, const char *const *allowed, char *out, size_t len);
+
 /* true or false; absent is false. Returns like params_int. */
 int params_bool(struct http_req *req, const char *name, int *out);
 

@@ -11,6 +11,7 @@ const SCOPES = [
   ['conversations:read', 'Read conversations and messages'],
   ['conversations:write', 'Send messages, assign, close, reopen'],
   ['transcripts:read', 'Export transcripts'],
+  ['reports:read', 'Read reports'],
   ['admin', 'Everything, including agents, teams and sites'],
 ];
 
