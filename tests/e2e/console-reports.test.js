@@ -39,6 +39,7 @@ let bob;
 let team;
 let site;
 const ids = {};
+const plansStart = {}; // name -> start (ms)
 
 /**
  * One conversation and its record: started at `start` (ms), then (seconds
@@ -57,7 +58,13 @@ function plan(name, start, { agent = null, assign, reply, close, by = 'agent', m
   return { name, start, agent, assign, close, by, offline, rating, ev };
 }
 
-async function seed(plans) {
+/** Agents' states over time: [agent, state, at (ms)], each until the agent's next. */
+async function seedActivity(c, rows) {
+  for (const [agent, state, when] of rows)
+    await c.query('INSERT INTO agent_activity (agent_id, state, at) VALUES ($1, $2, $3)', [agent, state, new Date(when)]);
+}
+
+async function seed(plans, activity) {
   const c = new pg.Client({ connectionString: fx.pg.url });
   await c.connect();
   try {
@@ -87,6 +94,7 @@ async function seed(plans) {
       );
       const id = Number(r.rows[0].id);
       ids[p.name] = id;
+      plansStart[p.name] = p.start;
       for (const [kind, when, agent, teamOf, data] of p.ev) {
         await c.query('INSERT INTO conversation_events (conversation_id, at, kind, agent_id, team_id, data) VALUES ($1, $2, $3, $4, $5, $6)', [
           id,
@@ -98,6 +106,7 @@ async function seed(plans) {
         ]);
       }
     }
+    await seedActivity(c, activity);
     await c.query('COMMIT');
     await c.query('SELECT parley_report_rebuild($1::bigint[])', [plans.map((p) => ids[p.name])]);
   } finally {
@@ -111,20 +120,31 @@ fx.setup(async () => {
   site = made.site;
   [alice, bob] = made.agents;
   admin = await createAgent(fx.pg, { name: 'Rita Reports', role: 'admin', teams: [team] });
-  await seed([
-    // This period (the last 7 days): 6 started, 4 answered, 1 missed, 1 offline.
-    plan('c1', at(2, 10), { agent: alice.id, assign: 20, reply: 50, close: 600, rating: 'good' }),
-    plan('c2', at(2, 11), { agent: alice.id, assign: 10, reply: 30, close: 300, rating: 'bad' }),
-    plan('c3', at(3, 14), { agent: bob.id, assign: 40, reply: 90, close: 1200 }),
-    plan('c4', at(3, 15), { close: 180, by: 'visitor', missed: true }),
-    plan('c5', at(1, 9), { offline: true }),
-    plan('c6', at(2, 16), { agent: bob.id, assign: 5, reply: 70, close: 1800, rating: 'good' }),
-    // The 7 days before: 4 started, 2 answered, 2 missed.
-    plan('p1', at(9, 10), { agent: alice.id, assign: 60, reply: 120, close: 900, rating: 'good' }),
-    plan('p2', at(10, 10), { close: 300, by: 'system', missed: true }),
-    plan('p3', at(10, 12), { close: 60, by: 'visitor', missed: true }),
-    plan('p4', at(11, 10), { agent: bob.id, assign: 30, reply: 60, close: 400 }),
-  ]);
+  await seed(
+    [
+      // This period (the last 7 days): 6 started, 4 answered, 1 missed, 1 offline.
+      plan('c1', at(2, 10), { agent: alice.id, assign: 20, reply: 50, close: 600, rating: 'good' }),
+      plan('c2', at(2, 11), { agent: alice.id, assign: 10, reply: 30, close: 300, rating: 'bad' }),
+      plan('c3', at(3, 14), { agent: bob.id, assign: 40, reply: 90, close: 1200 }),
+      plan('c4', at(3, 15), { close: 180, by: 'visitor', missed: true }),
+      plan('c5', at(1, 9), { offline: true }),
+      plan('c6', at(2, 16), { agent: bob.id, assign: 5, reply: 70, close: 1800, rating: 'good' }),
+      // The 7 days before: 4 started, 2 answered, 2 missed.
+      plan('p1', at(9, 10), { agent: alice.id, assign: 60, reply: 120, close: 900, rating: 'good' }),
+      plan('p2', at(10, 10), { close: 300, by: 'system', missed: true }),
+      plan('p3', at(10, 12), { close: 60, by: 'visitor', missed: true }),
+      plan('p4', at(11, 10), { agent: bob.id, assign: 30, reply: 60, close: 400 }),
+    ],
+    [
+      // Alice: online 9:00–11:00 and 11:30–17:00, away in between, two days ago; Bob 13:00–18:00 three days ago.
+      [alice.id, 'online', at(2, 9)],
+      [alice.id, 'away', at(2, 11)],
+      [alice.id, 'online', at(2, 11, 30)],
+      [alice.id, 'offline', at(2, 17)],
+      [bob.id, 'online', at(3, 13)],
+      [bob.id, 'offline', at(3, 18)],
+    ],
+  );
 });
 
 const kpi = (page, key) => page.locator(`[data-testid=rep-kpi][data-kpi=${key}]`);
@@ -236,6 +256,15 @@ test('reports: the seeded figures, the previous period, and the conversations be
   await cell.click();
   assert.deepEqual(await drillIds(page), [ids.c4]);
 
+  // Bob was online at c4's hour: it is not marked as an hour with chats and nobody there.
+  assert.match(await cell.getAttribute('aria-label'), /1 agents online on average/);
+  assert.doesNotMatch(await cell.locator('rect').getAttribute('class'), /rep-cell-marked/);
+
+  // The agents' activity: time online and away.
+  const activity = async (id) => page.locator(`[data-testid=rep-activity-row][data-id="${id}"] td`).allTextContents();
+  assert.deepEqual((await activity(alice.id)).slice(1, 3), ['7h 30m', '30m 00s']);
+  assert.deepEqual((await activity(bob.id)).slice(1, 3), ['5h 00m', '0s']);
+
   // A row opens the conversation in the inbox.
   await page.click(`[data-testid=rep-drill-row][data-id="${ids.c4}"]`);
   await page.waitForFunction((id) => location.hash === `#/closed/${id}`, ids.c4);
@@ -255,6 +284,54 @@ test('reports: the seeded figures, the previous period, and the conversations be
   const lines = csv.text.trim().split(/\r?\n/);
   assert.match(lines[0], /^conversation_id,started_at,/);
   assert.deepEqual(sorted(lines.slice(1).map((l) => Number(l.split(',')[0]))), sorted(['c1', 'c2', 'c3', 'c4', 'c5', 'c6'].map((n) => ids[n])));
+  assert.deepEqual(await C.problems(), []);
+  await C.context.close();
+});
+
+test('reports: custom dates, drawn by the hour (two days) or by the week (over 92 days)', { timeout: 120000 }, async () => {
+  const C = await openConsole(fx.browser, fx.srv, { viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  const page = C.page;
+  await loginUI(page, admin);
+  await openReports(page);
+  const busy = () => page.waitForSelector('[data-testid=reports][aria-busy=false] [data-testid=rep-kpi]');
+
+  // Two days (3 and 2 days ago): 48 hours; c4's hour (15:00 three days ago) holds it alone.
+  await page.selectOption('[data-testid=rep-preset]', 'custom');
+  await page.fill('[data-testid=rep-from]', isoDay(at(3, 0)));
+  await page.fill('[data-testid=rep-to]', isoDay(at(2, 0)));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=rep-line-point]').length === 48);
+  await busy();
+  assert.equal(await kpi(page, 'started').getAttribute('data-value'), '5'); // c1 c2 c3 c4 c6
+  await page.locator('[data-testid=rep-over-time]').scrollIntoViewIfNeeded();
+  await shot(page, 'console-reports-hours-desktop-en');
+  await page.locator('[data-testid=rep-line-point]').nth(15).click();
+  assert.deepEqual(await drillIds(page), [ids.c4]);
+  await closeDrill(page);
+
+  // A start after the end is refused in the toolbar, and nothing is asked.
+  await page.fill('[data-testid=rep-from]', isoDay(at(1, 0)));
+  await page.locator('.rep-range-error').waitFor();
+  assert.equal(await kpi(page, 'started').getAttribute('data-value'), '5');
+
+  // 120 days: weeks; the last week's point lists its conversations within the period.
+  await page.fill('[data-testid=rep-to]', TO);
+  await page.fill('[data-testid=rep-from]', isoDay(at(119, 0)));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=rep-line-point]').length >= 18);
+  await busy();
+  assert.equal(await kpi(page, 'started').getAttribute('data-value'), '10');
+  const weeks = await page.locator('[data-testid=rep-line-point]').count();
+  await page.locator('[data-testid=rep-over-time]').scrollIntoViewIfNeeded();
+  await shot(page, 'console-reports-weeks-desktop-en');
+  await page
+    .locator('[data-testid=rep-line-point]')
+    .nth(weeks - 1)
+    .click();
+  const monday = TODAY - ((new Date(TODAY).getUTCDay() + 6) % 7) * DAY;
+  const expected = Object.entries(ids)
+    .filter(([n]) => plansStart[n] >= monday)
+    .map(([, id]) => id);
+  assert.deepEqual(await drillIds(page), sorted(expected));
+  await closeDrill(page);
   assert.deepEqual(await C.problems(), []);
   await C.context.close();
 });
@@ -332,6 +409,9 @@ test('reports: screenshots at both sizes in both languages', { timeout: 180000 }
     await page.locator('[data-testid=rep-busy-hours]').scrollIntoViewIfNeeded();
     await page.waitForTimeout(200);
     await shot(page, `console-reports-charts-${size}-${tag}`);
+    await page.click('[data-testid=rep-heat-view] [data-value=load]');
+    await page.waitForTimeout(100);
+    await shot(page, `console-reports-load-${size}-${tag}`);
     await page.locator('[data-testid=rep-line-point]').nth(4).click();
     await page.waitForSelector('[data-testid=rep-drill-row]');
     await page.waitForTimeout(200);

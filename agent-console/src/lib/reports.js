@@ -105,8 +105,8 @@ export function fmtShare(v) {
   }
 }
 
-/** A mean with at most one decimal ("1.5"). */
-export const fmtDecimal = (v) => (v === null || v === undefined ? '—' : new Intl.NumberFormat(lang(), { maximumFractionDigits: 1 }).format(v));
+/** A mean with at most `digits` decimals ("1.5"). */
+export const fmtDecimal = (v, digits = 1) => (v === null || v === undefined ? '—' : new Intl.NumberFormat(lang(), { maximumFractionDigits: digits }).format(v));
 
 function fmtDate(d, opts) {
   return new Intl.DateTimeFormat(lang(), { timeZone: 'UTC', ...opts }).format(new Date(dateMs(d)));
@@ -129,16 +129,20 @@ export function weekdays(style = 'short') {
 
 export const fmtHour = (h) => `${String(h).padStart(2, '0')}:00`;
 
-/** A bucket's start as an axis tick (short) or in a tooltip (long): a day, an hour ("14:00") or a week. */
+/** A bucket's start as an axis tick (short) or in a tooltip (long): a day, an hour ("14:00"; midnight: the day) or a week. */
 export function bucketLabel(start, interval, long = false) {
   const day = start.slice(0, 10);
   if (interval === 'hour') {
     const hour = start.slice(11, 16);
-    return long ? `${fmtDay(day, { long: true })} ${hour}` : hour;
+    if (long) return `${fmtDay(day, { long: true })} ${hour}`;
+    return hour === '00:00' ? fmtDay(day) : hour;
   }
   if (interval === 'week') return long ? t('rptWeekOf', { date: fmtDay(day, { year: true }) }) : fmtDay(day);
   return fmtDay(day, { long });
 }
+
+/** The spacing of an axis's ticks, in buckets, that reads well: whole parts of a day, a week, a year. */
+export const TICK_STEPS = { hour: [1, 2, 3, 4, 6, 12, 24], day: [1, 2, 7, 14, 28], week: [1, 2, 4, 13, 26] };
 
 /** The weekday (0 = Monday) of a local date. */
 export const weekdayOf = (d) => (new Date(dateMs(d)).getUTCDay() + 6) % 7;

@@ -29,6 +29,7 @@ import { ts } from '../../../ui-shared/time.js';
 import { lang, t } from '../lib/i18n.js';
 import {
   PRESETS,
+  TICK_STEPS,
   browserZone,
   bucketDrill,
   bucketLabel,
@@ -289,6 +290,7 @@ function OverTime({ r }) {
             long={long}
             fmt={(v) => (v === null || v === undefined ? '—' : fmtNum(v))}
             ticks={countTicks}
+            steps={TICK_STEPS[interval]}
             onPick={(i) => drill(i)}
             series={[
               { key: 'started', label: t('rptSeriesStarted'), cls: 's-started', values: b.map((x) => x.started) },
@@ -309,6 +311,7 @@ function OverTime({ r }) {
             long={long}
             fmt={fmtSecs}
             ticks={durationTicks}
+            steps={TICK_STEPS[interval]}
             onPick={(i) => drill(i, 'answered')}
             series={[
               { key: 'median', label: t('rptSeriesMedian'), cls: 's-median', values: b.map((x) => x.first_response_median) },
@@ -437,11 +440,15 @@ function BusyHours({ r }) {
           onPick={(d, h) => openDrill({ title: `${longDays[d]} ${fmtHour(h)}`, params: { hour_of_week: `${d}:${h}` } })}
         />
         <div class="rep-heat-legend small muted">
-          <span>{t('rptLegendFewer')}</span>
-          <span class="rep-ramp" aria-hidden="true" />
-          <span>{t('rptLegendMore')}</span>
-          <span class="rep-heat-key-alert" aria-hidden="true" />
-          <span>{t('rptHeatUnderstaffed')}</span>
+          <span class="rep-heat-key">
+            {t('rptLegendFewer')}
+            <span class="rep-ramp" aria-hidden="true" />
+            {t('rptLegendMore')}
+          </span>
+          <span class="rep-heat-key">
+            <span class="rep-heat-key-alert" aria-hidden="true" />
+            {t('rptHeatUnderstaffed')}
+          </span>
         </div>
       </div>
       <p class="muted small rep-note">{t(view === 'started' ? 'rptHeatHintStarted' : 'rptHeatHintLoad', { zone: zoneName(r.query.tz) })}</p>
@@ -479,14 +486,14 @@ function Activity({ r }) {
             <tbody>
               {rows.map((a) => (
                 <tr key={a.agent_id} data-testid="rep-activity-row" data-id={a.agent_id}>
-                  <td>
+                  <td class="rep-nowrap">
                     <Bdi text={a.name} />
                   </td>
                   <td class="num">{fmtSecs(a.online)}</td>
                   <td class="num">{fmtSecs(a.away)}</td>
                   <td class="num">{fmtNum(a.chats || 0)}</td>
                   <td class="num">{fmtNum(a.peak_concurrent || 0)}</td>
-                  <td class="num">{fmtDecimal(a.avg_concurrent)}</td>
+                  <td class="num">{fmtDecimal(a.avg_concurrent, 2)}</td>
                 </tr>
               ))}
             </tbody>

@@ -108,9 +108,10 @@ const M = { top: 10, right: 14, bottom: 26 };
 /**
  * Lines over the same buckets. series: [{key, label, cls, values}] (null:
  * no value, the line breaks); labels: each bucket's axis tick, long: its
- * tooltip; fmt: a value's text; ticks: (max) => y ticks; onPick(i).
+ * tooltip; fmt: a value's text; ticks: (max) => y ticks; steps: the
+ * spacings of x ticks (in buckets) to choose from; onPick(i).
  */
-export function LineChart({ series, labels, long, fmt, ticks = countTicks, label, onPick, testid, height = 220 }) {
+export function LineChart({ series, labels, long, fmt, ticks = countTicks, steps = [1], label, onPick, testid, height = 220 }) {
   const [ref, width] = useWidth();
   const n = labels.length;
   const { active, props, onLeave } = useRoving(n, { onPick });
@@ -127,7 +128,8 @@ export function LineChart({ series, labels, long, fmt, ticks = countTicks, label
   const y = (v) => M.top + ph - (v / top) * ph;
   // x ticks: as many as fit, every `step` buckets.
   const fit = Math.max(2, Math.floor(pw / (Math.max(28, ...labels.map(textWidth)) + 16)));
-  const step = Math.max(1, Math.ceil(n / fit));
+  const want = Math.max(1, Math.ceil(n / fit));
+  const step = steps.find((x) => x >= want) || want;
   const half = n <= 1 ? pw / 2 : pw / (n - 1) / 2;
   const dots = n <= 62;
   return (
