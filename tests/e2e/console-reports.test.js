@@ -180,11 +180,17 @@ async function openReports(page) {
   if (await error.count()) assert.fail(await error.textContent());
 }
 
+/** A console signed in as `person`, on the reports of the last 7 days in UTC. */
+async function reportsAs(person, { locale = 'en-US', viewport = { width: 1280, height: 800 } } = {}) {
+  const C = await openConsole(fx.browser, fx.srv, { viewport, locale });
+  await loginUI(C.page, person);
+  await openReports(C.page);
+  return C;
+}
+
 test('reports: the seeded figures, the previous period, and the conversations behind a bar, a point and an hour', { timeout: 180000 }, async () => {
-  const C = await openConsole(fx.browser, fx.srv, { viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  const C = await reportsAs(admin);
   const page = C.page;
-  await loginUI(page, admin);
-  await openReports(page);
   assert.match(page.url(), /#\/reports$/);
   assert.equal(await page.locator('h1').textContent(), 'Reports');
 
@@ -289,10 +295,8 @@ test('reports: the seeded figures, the previous period, and the conversations be
 });
 
 test('reports: custom dates, drawn by the hour (two days) or by the week (over 92 days)', { timeout: 120000 }, async () => {
-  const C = await openConsole(fx.browser, fx.srv, { viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  const C = await reportsAs(admin);
   const page = C.page;
-  await loginUI(page, admin);
-  await openReports(page);
   const busy = () => page.waitForSelector('[data-testid=reports][aria-busy=false] [data-testid=rep-kpi]');
 
   // Two days (3 and 2 days ago): 48 hours; c4's hour (15:00 three days ago) holds it alone.
@@ -340,10 +344,8 @@ test('reports: custom dates, drawn by the hour (two days) or by the week (over 9
 const latin = (s) => (s.match(/[A-Za-z]{2,}/g) || []).join(' ');
 
 test('reports in Chinese: no English in the toolbar, the cards and the headings', { timeout: 120000 }, async () => {
-  const C = await openConsole(fx.browser, fx.srv, { viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+  const C = await reportsAs(admin, { locale: 'zh-CN' });
   const page = C.page;
-  await loginUI(page, admin);
-  await openReports(page);
   assert.equal(await page.locator('h1').textContent(), '报表');
   const texts = await page.evaluate(() => {
     const q = (sel) => [...document.querySelectorAll(sel)];
@@ -372,11 +374,9 @@ test('reports in Chinese: no English in the toolbar, the cards and the headings'
 });
 
 test('an agent sees "My reports": their own figures, no agent filter', { timeout: 120000 }, async () => {
-  const C = await openConsole(fx.browser, fx.srv, { viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  const C = await reportsAs(alice);
   const page = C.page;
-  await loginUI(page, alice);
   assert.equal((await page.locator('[data-testid=nav-reports]').textContent()).trim(), 'My reports');
-  await openReports(page);
   assert.equal(await page.locator('h1').textContent(), 'My reports');
   assert.equal(await page.locator('[data-testid=rep-agent]').count(), 0, 'no agent filter');
   assert.equal(await page.locator('[data-testid=rep-by-agent]').count(), 0, 'no bars per agent');
@@ -400,16 +400,14 @@ test('an agent sees "My reports": their own figures, no agent filter', { timeout
 
 test('reports: screenshots at both sizes in both languages', { timeout: 180000 }, async () => {
   for (const [[size, viewport], [tag, locale]] of screenshotPairs(SIZES, LOCALES)) {
-    const C = await openConsole(fx.browser, fx.srv, { viewport, locale });
+    const C = await reportsAs(admin, { viewport, locale });
     const page = C.page;
-    await loginUI(page, admin);
-    await openReports(page);
     await page.waitForTimeout(300);
     await shot(page, `console-reports-${size}-${tag}`);
     await page.locator('[data-testid=rep-busy-hours]').scrollIntoViewIfNeeded();
     await page.waitForTimeout(200);
     await shot(page, `console-reports-charts-${size}-${tag}`);
-    await page.click('[data-testid=rep-heat-view] [data-value=load]');
+    await page.click('[data-testid=rep-busy-hours-view] [data-value=load]');
     await page.waitForTimeout(100);
     await shot(page, `console-reports-load-${size}-${tag}`);
     await page.locator('[data-testid=rep-line-point]').nth(4).click();

@@ -90,7 +90,7 @@ export function intervalFor(from, to) {
 
 /** A duration in seconds, as fmtDuration writes it in the console's language; '—' when there is none. */
 export function fmtSecs(sec) {
-  if (sec === null || sec === undefined || !Number.isFinite(Number(sec))) return '—';
+  if (sec === null || sec === undefined || sec === '' || !Number.isFinite(Number(sec))) return '—';
   const u = lang() === 'en' ? DURATION_UNITS : { s: t('rptUnitS'), m: t('rptUnitM'), h: t('rptUnitH'), d: t('rptUnitD'), sep: '' };
   return fmtDuration(Number(sec) * 1000, u);
 }

@@ -70,57 +70,60 @@ function zoneName(tz) {
 
 // ------------------------------------------------------------------ toolbar
 
-function FilterSelect({ value, all, items, field, testid }) {
+/** A select of [value, text] choices. */
+function Choice({ label, value, choices, onChange, testid }) {
   return (
-    <select aria-label={t(all)} value={value} onChange={(e) => setReportQuery({ [field]: e.currentTarget.value })} data-testid={testid}>
-      <option value="">{t(all)}</option>
-      {items.map((x) => (
-        <option key={x.id} value={String(x.id)}>
-          {x.name}
+    <select aria-label={label} value={value} onChange={(e) => onChange(e.currentTarget.value)} data-testid={testid}>
+      {choices.map(([id, text]) => (
+        <option key={id} value={id}>
+          {text}
         </option>
       ))}
     </select>
   );
 }
 
+/** [value, word] pairs with their words in the console's language. */
+const worded = (list) => list.map(([id, word]) => [id, t(word)]);
+
+/** A filter of the toolbar: all (the word), or one of items ({id, name}). */
+function FilterSelect({ value, all, items, field, testid }) {
+  return (
+    <Choice
+      label={t(all)}
+      value={value}
+      choices={[['', t(all)], ...items.map((x) => [String(x.id), x.name])]}
+      onChange={(v) => setReportQuery({ [field]: v })}
+      testid={testid}
+    />
+  );
+}
+
+/** Two dates: the report follows as soon as they make a period it can read. */
 function DateRange({ q }) {
-  const [from, setFrom] = useState(q.from);
-  const [to, setTo] = useState(q.to);
-  useEffect(() => {
-    setFrom(q.from);
-    setTo(q.to);
-  }, [q.from, q.to]);
-  const ok = rangeValid(from, to);
-  const apply = (f, tt) => {
-    if (rangeValid(f, tt)) setReportQuery({ preset: 'custom', from: f, to: tt });
-  };
+  const [d, setD] = useState({ from: q.from, to: q.to });
+  useEffect(() => setD({ from: q.from, to: q.to }), [q.from, q.to]);
+  const ok = rangeValid(d.from, d.to);
+  const input = (end, word, bounds) => (
+    <input
+      type="date"
+      aria-label={t(word)}
+      value={d[end]}
+      {...bounds}
+      class={ok ? '' : 'invalid'}
+      onChange={(e) => {
+        const next = { ...d, [end]: e.currentTarget.value };
+        setD(next);
+        if (rangeValid(next.from, next.to)) setReportQuery({ preset: 'custom', ...next });
+      }}
+      data-testid={`rep-${end}`}
+    />
+  );
   return (
     <span class="rep-dates">
-      <input
-        type="date"
-        aria-label={t('rptFrom')}
-        value={from}
-        max={to || undefined}
-        class={ok ? '' : 'invalid'}
-        onChange={(e) => {
-          setFrom(e.currentTarget.value);
-          apply(e.currentTarget.value, to);
-        }}
-        data-testid="rep-from"
-      />
+      {input('from', 'rptFrom', { max: d.to || undefined })}
       <span aria-hidden="true">–</span>
-      <input
-        type="date"
-        aria-label={t('rptTo')}
-        value={to}
-        min={from || undefined}
-        class={ok ? '' : 'invalid'}
-        onChange={(e) => {
-          setTo(e.currentTarget.value);
-          apply(from, e.currentTarget.value);
-        }}
-        data-testid="rep-to"
-      />
+      {input('to', 'rptTo', { min: d.from || undefined })}
       {ok ? null : (
         <span class="field-error rep-range-error" role="alert">
           {t('rptRangeInvalid')}
@@ -136,21 +139,15 @@ function Toolbar() {
   const agents = [...S.agents.values()].sort((a, b) => String(a.name).localeCompare(String(b.name)));
   return (
     <div class="rep-toolbar" role="group" aria-label={t('rptFilters')} data-testid="rep-toolbar">
-      <select aria-label={t('rptRange')} value={q.preset} onChange={(e) => setReportQuery({ preset: e.currentTarget.value })} data-testid="rep-preset">
-        {PRESETS.map(([id, word]) => (
-          <option key={id} value={id}>
-            {t(word)}
-          </option>
-        ))}
-      </select>
+      <Choice label={t('rptRange')} value={q.preset} choices={worded(PRESETS)} onChange={(preset) => setReportQuery({ preset })} testid="rep-preset" />
       {q.preset === 'custom' ? <DateRange q={q} /> : null}
-      <select aria-label={t('rptTz')} value={q.tz} onChange={(e) => setReportQuery({ tz: e.currentTarget.value })} data-testid="rep-tz">
-        {zones.map((z) => (
-          <option key={z} value={z}>
-            {z === browserZone() && z !== 'UTC' ? t('rptTzBrowser', { zone: zoneName(z) }) : zoneName(z)}
-          </option>
-        ))}
-      </select>
+      <Choice
+        label={t('rptTz')}
+        value={q.tz}
+        choices={zones.map((z) => [z, z === browserZone() && z !== 'UTC' ? t('rptTzBrowser', { zone: zoneName(z) }) : zoneName(z)])}
+        onChange={(tz) => setReportQuery({ tz })}
+        testid="rep-tz"
+      />
       {S.teams.length ? <FilterSelect value={q.team} all="rptAllTeams" items={S.teams} field="team" testid="rep-team" /> : null}
       {isPrivileged() ? <FilterSelect value={q.agent} all="rptAllAgents" items={agents} field="agent" testid="rep-agent" /> : null}
       {S.reportSites && S.reportSites.length ? <FilterSelect value={q.site} all="rptAllSites" items={S.reportSites} field="site" testid="rep-site" /> : null}
@@ -183,10 +180,9 @@ function kpiText(k, v) {
 function Change({ c }) {
   if (!c) return <span class="rep-change rep-neutral">—</span>;
   return (
-    <span class={`rep-change rep-${c.tone}`} title={c.label} data-testid="rep-change" data-dir={c.dir} data-tone={c.tone}>
-      <span aria-hidden="true">{c.dir === 'up' ? '▲' : c.dir === 'down' ? '▼' : '＝'}</span>
-      <span class="sr-only">{c.label}</span>
-      <span aria-hidden="true">{c.dir === 'flat' ? '' : c.text}</span>
+    <span class={`rep-change rep-${c.tone}`} role="img" aria-label={c.label} title={c.label} data-testid="rep-change" data-dir={c.dir} data-tone={c.tone}>
+      {c.dir === 'up' ? '▲' : c.dir === 'down' ? '▼' : '＝'}
+      {c.dir === 'flat' ? '' : ` ${c.text}`}
     </span>
   );
 }
@@ -269,60 +265,47 @@ function Empty() {
   );
 }
 
-function OverTime({ r }) {
-  const ts_ = r.timeseries;
-  const b = ts_.buckets || [];
-  const interval = ts_.interval;
-  const labels = b.map((x) => bucketLabel(x.start, interval));
+const fmtCount = (v) => (v === null || v === undefined ? '—' : fmtNum(v));
+
+/**
+ * A chart over the period's buckets: series [key (its colour class s-key),
+ * word, the bucket's field]; a point lists the bucket's conversations of
+ * `outcome` ('' for all).
+ */
+function OverTime({ r, title, testid, chart, fmt, ticks, outcome, series }) {
+  const b = r.timeseries.buckets || [];
+  const interval = r.timeseries.interval;
   const long = b.map((x) => bucketLabel(x.start, interval, true));
-  const drill = (i, outcome = '') => openDrill({ title: long[i], params: bucketDrill(b[i].start, interval, r.query), outcome });
-  const empty = !r.summary.current.started;
   return (
-    <>
-      <Card title={t('rptOverTime')} testid="rep-over-time">
-        {empty ? (
-          <Empty />
-        ) : (
-          <LineChart
-            testid="rep-line"
-            label={t('rptChartAria', { title: t('rptOverTime'), n: b.length })}
-            labels={labels}
-            long={long}
-            fmt={(v) => (v === null || v === undefined ? '—' : fmtNum(v))}
-            ticks={countTicks}
-            steps={TICK_STEPS[interval]}
-            onPick={(i) => drill(i)}
-            series={[
-              { key: 'started', label: t('rptSeriesStarted'), cls: 's-started', values: b.map((x) => x.started) },
-              { key: 'answered', label: t('rptSeriesAnswered'), cls: 's-answered', values: b.map((x) => x.answered) },
-              { key: 'missed', label: t('rptSeriesMissed'), cls: 's-missed', values: b.map((x) => x.missed) },
-            ]}
-          />
-        )}
-      </Card>
-      <Card title={t('rptResponseOverTime')} testid="rep-response-time">
-        {empty ? (
-          <Empty />
-        ) : (
-          <LineChart
-            testid="rep-frt"
-            label={t('rptChartAria', { title: t('rptResponseOverTime'), n: b.length })}
-            labels={labels}
-            long={long}
-            fmt={fmtSecs}
-            ticks={durationTicks}
-            steps={TICK_STEPS[interval]}
-            onPick={(i) => drill(i, 'answered')}
-            series={[
-              { key: 'median', label: t('rptSeriesMedian'), cls: 's-median', values: b.map((x) => x.first_response_median) },
-              { key: 'p90', label: t('rptSeriesP90'), cls: 's-p90', values: b.map((x) => x.first_response_p90) },
-            ]}
-          />
-        )}
-      </Card>
-    </>
+    <Card title={t(title)} testid={testid}>
+      {r.summary.current.started ? (
+        <LineChart
+          testid={chart}
+          label={t('rptChartAria', { title: t(title), n: b.length })}
+          labels={b.map((x) => bucketLabel(x.start, interval))}
+          long={long}
+          fmt={fmt}
+          ticks={ticks}
+          steps={TICK_STEPS[interval]}
+          onPick={(i) => openDrill({ title: long[i], params: bucketDrill(b[i].start, interval, r.query), outcome })}
+          series={series.map(([key, word, field]) => ({ key, label: t(word), cls: `s-${key}`, values: b.map((x) => x[field]) }))}
+        />
+      ) : (
+        <Empty />
+      )}
+    </Card>
   );
 }
+
+const SERIES_COUNTS = [
+  ['started', 'rptSeriesStarted', 'started'],
+  ['answered', 'rptSeriesAnswered', 'answered'],
+  ['missed', 'rptSeriesMissed', 'missed'],
+];
+const SERIES_FIRST = [
+  ['median', 'rptSeriesMedian', 'first_response_median'],
+  ['p90', 'rptSeriesP90', 'first_response_p90'],
+];
 
 const AGENT_METRICS = [
   ['answered', 'rptMetricAnswered'],
@@ -358,34 +341,43 @@ function agentRows(agents, metric) {
   });
 }
 
-function ByAgent({ r }) {
-  const [metric, setMetric] = useState('answered');
-  const agents = (r.agents && r.agents.agents) || [];
+/** A wide card whose chart has several views (views: [id, word]), chosen in its head; render(view) draws it. */
+function ViewsCard({ title, testid, views, render }) {
+  const [view, setView] = useState(views[0][0]);
   return (
     <Card
-      title={t('rptByAgent')}
-      testid="rep-by-agent"
+      title={t(title)}
+      testid={testid}
       wide
-      actions={<Segmented value={metric} options={AGENT_METRICS} onChange={setMetric} label={t('rptByAgent')} testid="rep-agent-metric" />}
+      actions={<Segmented value={view} options={views} onChange={setView} label={t(title)} testid={`${testid}-view`} />}
     >
-      {agents.length ? (
-        <BarList
-          testid="rep-agent-bar"
-          cls={`m-${metric}`}
-          rows={agentRows(agents, metric)}
-          onPick={(row) =>
-            openDrill({
-              title: row.name,
-              params: { agent_id: row.key },
-              outcome: metric === 'csat' ? '' : 'answered',
-              rating: metric === 'csat' ? 'good' : '',
-            })
-          }
-        />
-      ) : (
-        <p class="muted rep-none">{t('rptNoAgents')}</p>
-      )}
+      {render(view)}
     </Card>
+  );
+}
+
+function ByAgent({ r }) {
+  const agents = (r.agents && r.agents.agents) || [];
+  return <ViewsCard title="rptByAgent" testid="rep-by-agent" views={AGENT_METRICS} render={(metric) => <AgentBars agents={agents} metric={metric} />} />;
+}
+
+function AgentBars({ agents, metric }) {
+  return agents.length ? (
+    <BarList
+      testid="rep-agent-bar"
+      cls={`m-${metric}`}
+      rows={agentRows(agents, metric)}
+      onPick={(row) =>
+        openDrill({
+          title: row.name,
+          params: { agent_id: row.key },
+          outcome: metric === 'csat' ? '' : 'answered',
+          rating: metric === 'csat' ? 'good' : '',
+        })
+      }
+    />
+  ) : (
+    <p class="muted rep-none">{t('rptNoAgents')}</p>
   );
 }
 
@@ -398,7 +390,10 @@ const HEAT_VIEWS = [
 const NOBODY = 0.05;
 
 function BusyHours({ r }) {
-  const [view, setView] = useState('started');
+  return <ViewsCard title="rptBusyHours" testid="rep-busy-hours" views={HEAT_VIEWS} render={(view) => <HourGrid r={r} view={view} />} />;
+}
+
+function HourGrid({ r, view }) {
   const started = r.heatmap.started || [];
   const online = r.heatmap.agents_online || [];
   const at = (m, d, h) => (m[d] && typeof m[d][h] === 'number' ? m[d][h] : 0);
@@ -423,12 +418,7 @@ function BusyHours({ r }) {
       agents: nobody(d, h) ? t('rptHeatNobody') : t('rptHeatAgents', { n: fmtDecimal(at(online, d, h)) }),
     });
   return (
-    <Card
-      title={t('rptBusyHours')}
-      testid="rep-busy-hours"
-      wide
-      actions={<Segmented value={view} options={HEAT_VIEWS} onChange={setView} label={t('rptBusyHours')} testid="rep-heat-view" />}
-    >
+    <>
       <div class={`v-${view}`}>
         <Heatmap
           testid="rep-heat"
@@ -452,9 +442,27 @@ function BusyHours({ r }) {
         </div>
       </div>
       <p class="muted small rep-note">{t(view === 'started' ? 'rptHeatHintStarted' : 'rptHeatHintLoad', { zone: zoneName(r.query.tz) })}</p>
-    </Card>
+    </>
   );
 }
+
+/** A table's head: [word, numeric] columns (numbers right-aligned). */
+function Head({ cols }) {
+  return (
+    <thead>
+      <tr>
+        {cols.map(([word, num]) => (
+          <th key={word} scope="col" class={num ? 'num' : undefined}>
+            {t(word)}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+const ACTIVITY_COLS = [['rptColAgent'], ['rptColOnline', 1], ['rptColAway', 1], ['rptColChats', 1], ['rptColPeak', 1], ['rptColAvg', 1]];
+const DRILL_COLS = [['rptColId'], ['rptColStarted'], ['rptColAgent'], ['rptColOutcome'], ['rptColFirst', 1], ['rptColRating']];
 
 function Activity({ r }) {
   const rows = (r.activity && r.activity.agents) || [];
@@ -463,26 +471,7 @@ function Activity({ r }) {
       {rows.length ? (
         <div class="rep-table-scroll">
           <table class="table rep-table" data-testid="rep-activity-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('rptColAgent')}</th>
-                <th scope="col" class="num">
-                  {t('rptColOnline')}
-                </th>
-                <th scope="col" class="num">
-                  {t('rptColAway')}
-                </th>
-                <th scope="col" class="num">
-                  {t('rptColChats')}
-                </th>
-                <th scope="col" class="num">
-                  {t('rptColPeak')}
-                </th>
-                <th scope="col" class="num">
-                  {t('rptColAvg')}
-                </th>
-              </tr>
-            </thead>
+            <Head cols={ACTIVITY_COLS} />
             <tbody>
               {rows.map((a) => (
                 <tr key={a.agent_id} data-testid="rep-activity-row" data-id={a.agent_id}>
@@ -520,6 +509,7 @@ function fmtStarted(iso, tz) {
 
 function DrillRow({ row, tz }) {
   const open = () => openReportConv(row);
+  const rating = row.rating ? t(row.rating === 'good' ? 'rptRatingGood' : 'rptRatingBad') : '';
   return (
     <tr data-testid="rep-drill-row" data-id={row.conversation_id} onClick={open}>
       <td>
@@ -540,11 +530,11 @@ function DrillRow({ row, tz }) {
       <td>
         <span class={`pill rep-outcome o-${row.outcome}`}>{t(OUTCOME_WORD[row.outcome] || 'rptOutcomeUnanswered')}</span>
       </td>
-      <td class="num">{row.first_response === null || row.first_response === undefined || row.first_response === '' ? '—' : fmtSecs(row.first_response)}</td>
+      <td class="num">{fmtSecs(row.first_response)}</td>
       <td class="rep-rating">
         {row.rating ? (
-          <span class={`rep-rate rep-rate-${row.rating}`} title={t(row.rating === 'good' ? 'rptRatingGood' : 'rptRatingBad')}>
-            <Icon name={row.rating === 'good' ? 'thumbUp' : 'thumbDown'} size={15} title={t(row.rating === 'good' ? 'rptRatingGood' : 'rptRatingBad')} />
+          <span class={`rating-${row.rating}`} title={rating}>
+            <Icon name={row.rating === 'good' ? 'thumbUp' : 'thumbDown'} size={15} title={rating} />
           </span>
         ) : (
           <span class="muted">—</span>
@@ -580,30 +570,20 @@ function Drill() {
     >
       <div class="rep-drill" data-testid="rep-drill">
         <div class="rep-drill-filters">
-          <select
-            aria-label={t('rptOutcome')}
+          <Choice
+            label={t('rptOutcome')}
             value={d.outcome}
-            onChange={(e) => setDrillFilter({ outcome: e.currentTarget.value })}
-            data-testid="rep-drill-outcome"
-          >
-            {OUTCOMES.map(([id, word]) => (
-              <option key={id} value={id}>
-                {t(word)}
-              </option>
-            ))}
-          </select>
-          <select
-            aria-label={t('rptColRating')}
+            choices={worded(OUTCOMES)}
+            onChange={(outcome) => setDrillFilter({ outcome })}
+            testid="rep-drill-outcome"
+          />
+          <Choice
+            label={t('rptColRating')}
             value={d.rating}
-            onChange={(e) => setDrillFilter({ rating: e.currentTarget.value })}
-            data-testid="rep-drill-rating"
-          >
-            {RATINGS.map(([id, word]) => (
-              <option key={id} value={id}>
-                {t(word)}
-              </option>
-            ))}
-          </select>
+            choices={worded(RATINGS)}
+            onChange={(rating) => setDrillFilter({ rating })}
+            testid="rep-drill-rating"
+          />
           {d.params.day || d.params.from ? null : <span class="muted small">{fmtPeriod(d.query.from, d.query.to)}</span>}
         </div>
         {d.error ? (
@@ -614,18 +594,7 @@ function Drill() {
         {d.rows.length ? (
           <div class="rep-table-scroll">
             <table class="table compact rep-drill-table" data-testid="rep-drill-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('rptColId')}</th>
-                  <th scope="col">{t('rptColStarted')}</th>
-                  <th scope="col">{t('rptColAgent')}</th>
-                  <th scope="col">{t('rptColOutcome')}</th>
-                  <th scope="col" class="num">
-                    {t('rptColFirst')}
-                  </th>
-                  <th scope="col">{t('rptColRating')}</th>
-                </tr>
-              </thead>
+              <Head cols={DRILL_COLS} />
               <tbody>
                 {d.rows.map((row) => (
                   <DrillRow key={row.conversation_id} row={row} tz={d.query.tz} />
@@ -701,7 +670,17 @@ export function Reports() {
             ))}
           </div>
           <div class="rep-grid">
-            <OverTime r={r} />
+            <OverTime r={r} title="rptOverTime" testid="rep-over-time" chart="rep-line" fmt={fmtCount} ticks={countTicks} outcome="" series={SERIES_COUNTS} />
+            <OverTime
+              r={r}
+              title="rptResponseOverTime"
+              testid="rep-response-time"
+              chart="rep-frt"
+              fmt={fmtSecs}
+              ticks={durationTicks}
+              outcome="answered"
+              series={SERIES_FIRST}
+            />
             {mine ? null : <ByAgent r={r} />}
             <Activity r={r} />
             <BusyHours r={r} />
