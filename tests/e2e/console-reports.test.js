@@ -343,32 +343,43 @@ test('reports: custom dates, drawn by the hour (two days) or by the week (over 9
 /** Latin words in a text (names of people aside, there should be none in Chinese). */
 const latin = (s) => (s.match(/[A-Za-z]{2,}/g) || []).join(' ');
 
-test('reports in Chinese: no English in the toolbar, the cards and the headings', { timeout: 120000 }, async () => {
+/**
+ * Every word a person reads or hears in an element: its text (of a select,
+ * the chosen option), its aria-labels and titles, with the names of people
+ * left out.
+ */
+function wordsIn(page, selector, names) {
+  return page.evaluate(
+    ([sel, skip]) => {
+      const root = document.querySelector(sel);
+      const out = [];
+      const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) if (!n.parentElement.closest('select')) out.push(n.nodeValue);
+      for (const s of root.querySelectorAll('select')) out.push(s.options[s.selectedIndex].text);
+      for (const e of [root, ...root.querySelectorAll('[aria-label], [title]')]) out.push(e.getAttribute('aria-label') || '', e.getAttribute('title') || '');
+      return out.map((s) => skip.reduce((x, name) => x.split(name).join(''), s)).filter((s) => s.trim());
+    },
+    [selector, names],
+  );
+}
+
+test('reports in Chinese: no English on the page or in its drill-down', { timeout: 120000 }, async () => {
   const C = await reportsAs(admin, { locale: 'zh-CN' });
   const page = C.page;
   assert.equal(await page.locator('h1').textContent(), '报表');
-  const texts = await page.evaluate(() => {
-    const q = (sel) => [...document.querySelectorAll(sel)];
-    return [
-      ...q('[data-testid=rep-toolbar] select').map((s) => s.options[s.selectedIndex].text),
-      ...q('[data-testid=rep-toolbar] [aria-label]').map((e) => e.getAttribute('aria-label')),
-      document.querySelector('[data-testid=rep-kpis]').innerText,
-      ...q('[data-testid=rep-kpi]').map((e) => e.getAttribute('aria-label')),
-      ...q('.reports h1, .reports h2, .reports .admin-head p, [data-testid=rep-period], [data-testid=rep-export]').map((e) => e.innerText),
-      ...q('.rep-legend, .rep-seg, .rep-heat-legend, .rep-note, .rep-table th').map((e) => e.innerText),
-      document.querySelector('[data-testid=nav-reports]').innerText,
-    ];
-  });
-  for (const s of texts) assert.equal(latin(s), '', `English in "${s}"`);
+  assert.equal((await page.locator('[data-testid=nav-reports]').textContent()).trim(), '报表');
+  const names = [alice.name, bob.name, admin.name];
+  const words = await wordsIn(page, '[data-testid=reports]', names);
+  assert.ok(words.length > 100, `${words.length} texts`);
+  for (const s of words) assert.equal(latin(s), '', `English in "${s}"`);
   assert.equal((await kpi(page, 'first_median').locator('[data-testid=rep-kpi-value]').textContent()).trim(), '1分00秒');
-  // The drill-down's words too.
+  // The other views of the cards, and the drill-down.
+  await page.click('[data-testid=rep-busy-hours-view] [data-value=load]');
+  await page.click('[data-testid=rep-by-agent-view] [data-value=first]');
+  for (const s of await wordsIn(page, '[data-testid=reports]', names)) assert.equal(latin(s), '', `English in "${s}"`);
   await kpi(page, 'answered').click();
   await page.waitForSelector('[data-testid=rep-drill-row]');
-  const drill = await page.evaluate(() => {
-    const d = document.querySelector('[data-testid=rep-drill]');
-    return [...d.querySelectorAll('th, .rep-outcome, select')].map((e) => (e.tagName === 'SELECT' ? e.options[e.selectedIndex].text : e.innerText));
-  });
-  for (const s of drill) assert.equal(latin(s), '', `English in "${s}"`);
+  for (const s of await wordsIn(page, '[role=dialog]', names)) assert.equal(latin(s), '', `English in "${s}"`);
   assert.deepEqual(await C.problems(), []);
   await C.context.close();
 });
