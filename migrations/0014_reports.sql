@@ -32,7 +32,6 @@ CREATE TABLE agent_activity (
     state     text NOT NULL CHECK (state IN ('online', 'away', 'offline'))
 );
 CREATE INDEX agent_activity_agent_idx ON agent_activity (agent_id, at, id);
-CREATE INDEX agent_activity_at_idx ON agent_activity (at);
 
 -- One row per conversation with every metric, recomputed from the record
 -- by each of its events (parley_report_rebuild). Durations in seconds.

@@ -142,7 +142,7 @@ static int cmd_token_add(struct app *app, int argc, char **argv)
             if (!apitokens_scope_bit(argv[i + 1])) {
                 fprintf(stderr,
                         "parleyd token add: unknown scope %s (conversations:read, conversations:write, "
-                        "transcripts:read, admin)\n",
+                        "transcripts:read, reports:read, admin)\n",
                         argv[i + 1]);
                 goto done;
             }

@@ -20,7 +20,7 @@ const { assertProblem, assertJson } = require('../helpers/assert');
 const { createTeam, createSite } = require('../helpers/fixtures');
 const { addToken, api, loadSpec, specOperations, operationParams, deref, v1Routes, SPEC_PATH } = require('../helpers/api');
 
-const SCOPES = ['conversations:read', 'conversations:write', 'transcripts:read', 'admin'];
+const SCOPES = ['conversations:read', 'conversations:write', 'transcripts:read', 'reports:read', 'admin'];
 
 let staticDir;
 let spec;
@@ -228,6 +228,7 @@ test('every operation: a token without the documented scope -> 403 insufficient_
     'conversations:read': tokens['transcripts:read'],
     'conversations:write': tokens['conversations:read'],
     'transcripts:read': tokens.readWrite,
+    'reports:read': tokens.readWrite,
     admin: tokens.readWrite,
   };
   for (const { method, path: p, op } of specOperations(spec)) {

@@ -23,7 +23,7 @@ const {
   agentSession,
   convUpdated,
 } = require('../helpers/fixtures');
-const { addToken, api } = require('../helpers/api');
+const { addToken, api, loadSpec, checkSchema, responseSchema } = require('../helpers/api');
 const { request } = require('../helpers/http');
 
 const fx = suite({ env: { PARLEY_AGENT_GRACE_SECONDS: '86400' } });
@@ -828,6 +828,16 @@ test('who sees what: an agent their own figures, supervisors all, tokens with re
   assertJson(await api(fx.srv, admin, 'GET', '/api/v1/reports/summary', { query: q }), 200);
 
   const tok = await addToken(fx.pg, { scopes: ['reports:read'] });
+  // A console page asks for several at once: past the two that run, they wait their turn.
+  const many = await Promise.all(
+    ['summary', 'timeseries', 'agents', 'heatmap', 'activity', 'conversations', 'summary', 'agents'].map((p) =>
+      api(fx.srv, tok, 'GET', `/api/v1/reports/${p}`, { query: q }),
+    ),
+  );
+  assert.deepEqual(
+    many.map((r) => r.status),
+    Array(8).fill(200),
+  );
   const bad = async (path, query, field) => {
     const p = assertProblem(await api(fx.srv, tok, 'GET', `/api/v1/reports/${path}`, { query }), 400, 'invalid_request');
     assert.equal(p.errors[0].field, field, JSON.stringify(p));
@@ -853,4 +863,19 @@ test('who sees what: an agent their own figures, supervisors all, tokens with re
   const dflt = assertJson(await api(fx.srv, tok, 'GET', '/api/v1/reports/summary', { query: { tz: 'Asia/Tokyo' } }), 200);
   assert.equal(dflt.period.to, today.d);
   assert.equal(dflt.period.from, today.f);
+});
+
+test('the answers of /api/v1/reports match their schemas in docs/openapi.yaml', async () => {
+  const w = await seededWorld();
+  const spec = loadSpec();
+  const tok = await addToken(fx.pg, { scopes: ['reports:read'] });
+  for (const name of ['summary', 'timeseries', 'agents', 'heatmap', 'activity', 'conversations']) {
+    const pattern = `/api/v1/reports/${name}`;
+    const body = assertJson(await api(fx.srv, tok, 'GET', pattern, { query: { ...WEEK, team_id: w.team } }), 200);
+    const schema = responseSchema(spec, 'GET', pattern, 200, 'application/json');
+    assert.ok(schema, `docs/openapi.yaml has no application/json schema for GET ${pattern} 200`);
+    const rows = body.buckets || body.agents || body.data;
+    if (rows) assert.ok(rows.length > 0, `GET ${pattern}: rows to check`);
+    assert.deepEqual(checkSchema(spec, schema, body, { strict: true }), [], `GET ${pattern} answer does not match docs/openapi.yaml`);
+  }
 });

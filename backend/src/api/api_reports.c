@@ -4,13 +4,15 @@
  * everything; an agent sees their own figures: agent_id is theirs whatever
  * they ask). Each request's parameters are checked here (dates, zone, ids,
  * the period's length); the figures are chat/reports'. At most
- * REPORTS_RUNNING reports are computed or exported at once per node: a
+ * REPORTS_RUNNING reports are computed or exported at once per node (a
  * report is one of the heavier reads, and the pool's connections serve
- * the chats first. */
+ * the chats first); a request waits up to REPORTS_WAIT_SECONDS for its
+ * turn, at most REPORTS_WAITING of them, and is answered 429 otherwise. */
 #include "api/api.h"
 #include "api/api_common.h"
 #include "chat/calendar.h"
 #include "chat/reports.h"
+#include "core/clock.h"
 #include "core/tzinfo.h"
 #include "http/auth.h"
 #include "http/bearer.h"
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Days since 1970-01-01 of a checked YYYY-MM-DD date. */
 static long long day_number(const char *date)
@@ -105,10 +108,14 @@ static int read_drill(struct http_req *req, int paged, struct reports_drill *d)
     if (got < 0)
         return -1;
     if (got > 0) {
-        int dow = -1, hour = -1, n = 0;
-        if (sscanf(how, "%1d:%2d%n", &dow, &hour, &n) != 2 || how[n] || dow < 0 || dow > 6 || hour < 0 || hour > 23)
+        /* d:h or d:hh, digits only */
+        size_t len = strlen(how);
+        int ok = (len == 3 || len == 4) && how[0] >= '0' && how[0] <= '6' && how[1] == ':' &&
+                 strspn(how + 2, "0123456789") == len - 2;
+        int hour = ok ? atoi(how + 2) : -1;
+        if (!ok || hour > 23)
             return params_invalid(req, "hour_of_week", "must be weekday:hour, weekday 0 (Monday) to 6, hour 0 to 23");
-        d->dow = dow;
+        d->dow = how[0] - '0';
         d->hour = hour;
     }
     if (!paged)
@@ -120,16 +127,32 @@ static int read_drill(struct http_req *req, int paged, struct reports_drill *d)
     return 0;
 }
 
-/* A slot among the node's running reports; 0, or -1 with 429 sent. */
+/* A slot among the node's running reports, waited for a little (a console
+ * page asks for five at once); 0, or -1 with 429 sent when none came free
+ * in time or too many wait already (each waiter holds a worker thread). */
 static int report_slot(struct http_req *req)
 {
-    if (atomic_fetch_add(&req->app->reports_running, 1) >= REPORTS_RUNNING) {
-        atomic_fetch_sub(&req->app->reports_running, 1);
-        snprintf(req->extra_headers, sizeof(req->extra_headers), "Retry-After: 1\r\n");
-        http_send_problem(req, 429, "too_many_requests", "other reports are being computed: try again in a second");
-        return -1;
+    struct app *app = req->app;
+    int got = 0;
+    if (atomic_fetch_add(&app->reports_waiting, 1) < REPORTS_WAITING) {
+        double until = clock_now() + REPORTS_WAIT_SECONDS;
+        for (;;) {
+            int n = atomic_load(&app->reports_running);
+            if (n < REPORTS_RUNNING && atomic_compare_exchange_weak(&app->reports_running, &n, n + 1)) {
+                got = 1;
+                break;
+            }
+            if (clock_now() >= until)
+                break;
+            nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+        }
     }
-    return 0;
+    atomic_fetch_sub(&app->reports_waiting, 1);
+    if (got)
+        return 0;
+    snprintf(req->extra_headers, sizeof(req->extra_headers), "Retry-After: 1\r\n");
+    http_send_problem(req, 429, "too_many_requests", "other reports are being computed: try again in a second");
+    return -1;
 }
 
 enum report_doc { DOC_SUMMARY, DOC_TIMESERIES, DOC_AGENTS, DOC_HEATMAP, DOC_ACTIVITY, DOC_LIST };

@@ -18,13 +18,15 @@
 #include "core/tzinfo.h"
 #include "db/db.h"
 
-#define REPORTS_MAX_DAYS   366  /* the longest period */
-#define REPORTS_HOUR_DAYS  31   /* the longest period of an hourly series */
-#define REPORTS_LIST_MAX   200  /* rows per page of the drill-down */
-#define REPORTS_CSV_BATCH  500  /* rows per fetch of the export */
-#define REPORTS_SWEEP_ROWS 2000 /* rows the ticker brings up to date per second */
-#define REPORTS_READ_ROWS  5000 /* rows a report request brings up to date before it reads */
-#define REPORTS_RUNNING    2    /* reports computed at once per node (more: 429) */
+#define REPORTS_MAX_DAYS     366  /* the longest period */
+#define REPORTS_HOUR_DAYS    31   /* the longest period of an hourly series */
+#define REPORTS_LIST_MAX     200  /* rows per page of the drill-down */
+#define REPORTS_CSV_BATCH    500  /* rows per fetch of the export */
+#define REPORTS_SWEEP_ROWS   2000 /* rows the ticker brings up to date per second */
+#define REPORTS_READ_ROWS    5000 /* rows a report request brings up to date before it reads */
+#define REPORTS_RUNNING      2    /* reports computed at once per node */
+#define REPORTS_WAITING      16   /* requests waiting for their turn per node (more: 429) */
+#define REPORTS_WAIT_SECONDS 10   /* the longest a request waits for its turn (then 429) */
 
 struct reports_filter {
     char from[11], to[11]; /* YYYY-MM-DD, local dates in tz, both included */

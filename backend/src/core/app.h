@@ -54,6 +54,7 @@ struct app {
     char static_root[4096];          /* realpath of cfg->static_dir, "" when absent */
     atomic_int draining;             /* shutting down: new requests and sockets are refused */
     atomic_int reports_running;      /* reports being computed or exported on this node */
+    atomic_int reports_waiting;      /* report requests waiting for their turn */
 };
 
 #endif

@@ -26,6 +26,7 @@ static const struct slug_title titles[] = {
     {"unsupported_media_type", "Unsupported media type"},
     {"too_many_attempts", "Too many attempts; try again later"},
     {"rate_limited", "Too many requests"},
+    {"too_many_requests", "Busy with other requests; try again shortly"},
     {"too_many_connections", "Too many connections from your address"},
     {"not_ready", "Service not ready"},
     {"unavailable", "Service temporarily unavailable"},

@@ -458,11 +458,16 @@ LANGUAGE sql STABLE AS $$
        AND (p_agent IS NULL OR i.agent_id = p_agent) AND (p_site IS NULL OR i.site_id = p_site)
 $$;
 
+-- The reports that sort (every median and 90th percentile is a sort of
+-- the period's values) may use 32 MB per sort, so that a year's values
+-- sort in memory: the default 4 MB spills them to disk
+-- (docs/performance.md). Two reports at most run at once per node.
+
 -- GET reports/summary: the period and the one before it, of as many days.
 CREATE OR REPLACE FUNCTION parley_report_summary(p_from date, p_to date, p_tz text, p_team bigint, p_agent bigint,
                                                  p_site bigint, p_label bigint, p_channel text)
 RETURNS text
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET work_mem = '32MB' AS $$
 DECLARE
     days integer := p_to - p_from + 1;
     s timestamptz := p_from::timestamp AT TIME ZONE p_tz;
@@ -486,7 +491,7 @@ CREATE OR REPLACE FUNCTION parley_report_timeseries(p_from date, p_to date, p_tz
                                                     p_team bigint, p_agent bigint, p_site bigint, p_label bigint,
                                                     p_channel text)
 RETURNS text
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET work_mem = '32MB' AS $$
     WITH b AS (
         SELECT CASE p_interval WHEN 'hour' THEN to_char(x, 'YYYY-MM-DD"T"HH24:00')
                                ELSE to_char(x, 'YYYY-MM-DD') END AS k, x
@@ -516,7 +521,7 @@ $$;
 CREATE OR REPLACE FUNCTION parley_report_agents(p_from date, p_to date, p_tz text, p_team bigint, p_agent bigint,
                                                 p_site bigint, p_label bigint, p_channel text)
 RETURNS text
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET work_mem = '32MB' AS $$
     SELECT jsonb_build_object(
         'period', parley_report_period(p_from, p_to, p_tz),
         'agents', coalesce(jsonb_agg(jsonb_build_object('agent_id', a.id, 'name', a.name) || g.m
@@ -553,26 +558,28 @@ $$;
 CREATE OR REPLACE FUNCTION parley_report_heatmap(p_from date, p_to date, p_tz text, p_team bigint, p_agent bigint,
                                                  p_site bigint, p_label bigint, p_channel text)
 RETURNS text
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET work_mem = '32MB' AS $$
     WITH span AS (SELECT p_from::timestamp AT TIME ZONE p_tz AS s, (p_to + 1)::timestamp AT TIME ZONE p_tz AS e),
     started AS (
         SELECT (extract(isodow FROM r.started_at AT TIME ZONE p_tz) - 1)::int AS d,
                extract(hour FROM r.started_at AT TIME ZONE p_tz)::int AS h, count(*) AS n
           FROM span, parley_report_rows(span.s, span.e, p_team, p_agent, p_site, p_label, p_channel) r
          GROUP BY 1, 2),
-    -- each hour of the period (an instant; a DST day has 23 or 25)
-    hours AS (SELECT x AS h0, (extract(isodow FROM x AT TIME ZONE p_tz) - 1)::int AS d,
-                     extract(hour FROM x AT TIME ZONE p_tz)::int AS h
-                FROM span, generate_series(span.s, span.e - interval '1 hour', interval '1 hour') x),
-    online AS MATERIALIZED (SELECT p.during FROM span, parley_report_presence(span.s, span.e, p_team, p_agent) p
+    -- each hour of the period: slot k is [start + k hours, start + k + 1
+    -- hours), labelled by the zone's weekday and hour (a DST day has 23 or
+    -- 25 of them)
+    hours AS (SELECT k, (extract(isodow FROM (span.s + k * interval '1 hour') AT TIME ZONE p_tz) - 1)::int AS d,
+                     extract(hour FROM (span.s + k * interval '1 hour') AT TIME ZONE p_tz)::int AS h
+                FROM span, generate_series(0, (extract(epoch FROM span.e - span.s) / 3600)::int - 1) k),
+    online AS (SELECT extract(epoch FROM lower(p.during) - span.s) AS a, extract(epoch FROM upper(p.during) - span.s) AS b
+                 FROM span, parley_report_presence(span.s, span.e, p_team, p_agent) p
                 WHERE p.state = 'online'),
-    per_hour AS (
-        SELECT hr.d, hr.h,
-               coalesce((SELECT sum(extract(epoch FROM upper(o.during * tstzrange(hr.h0, hr.h0 + interval '1 hour'))
-                                                  - lower(o.during * tstzrange(hr.h0, hr.h0 + interval '1 hour'))))
-                           FROM online o WHERE o.during && tstzrange(hr.h0, hr.h0 + interval '1 hour')), 0) / 3600.0
-                   AS agents
-          FROM hours hr),
+    -- the seconds each online span covers of each slot it touches
+    covered AS (SELECT k, sum(least(o.b, (k + 1) * 3600.0) - greatest(o.a, k * 3600.0)) AS seconds
+                  FROM online o, generate_series(floor(o.a / 3600)::int, ceil(o.b / 3600)::int - 1) k
+                 GROUP BY k),
+    per_hour AS (SELECT hr.d, hr.h, coalesce(c.seconds, 0) / 3600.0 AS agents
+                   FROM hours hr LEFT JOIN covered c ON c.k = hr.k),
     per_cell AS (SELECT ph.d, ph.h, round(avg(ph.agents)::numeric, 2) AS agents FROM per_hour ph GROUP BY 1, 2),
     cells AS (SELECT d.d, h.h FROM generate_series(0, 6) d(d), generate_series(0, 23) h(h))
     SELECT jsonb_build_object(
@@ -657,24 +664,22 @@ LANGUAGE sql STABLE AS $$
       FROM (SELECT 1) one LEFT JOIN conversations c ON c.id = r.conversation_id
 $$;
 
--- A field of a CSV line (RFC 4180): quoted when it holds a comma, a quote
--- or a line break; a text that a spreadsheet would run as a formula (=, +,
--- -, @, tab, carriage return first) gets a ' before it.
-CREATE OR REPLACE FUNCTION parley_csv_field(v text, p_text boolean) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN x IS NULL THEN ''
-                WHEN x ~ '[",\r\n]' THEN '"' || replace(x, '"', '""') || '"'
-                ELSE x END
-      FROM (SELECT CASE WHEN p_text AND v ~ '^[=+\-@\t\r]' THEN '''' || v ELSE v END AS x) y
-$$;
-
--- A row as a CSV line (with its line break); the header from the keys.
+-- A row as a CSV line (RFC 4180, with its CR LF), or the header of its
+-- keys: a field is quoted when it holds a comma, a quote or a line break;
+-- a text that a spreadsheet would run as a formula (=, +, -, @, tab,
+-- carriage return first) gets a ' before it. (Written out here rather than
+-- as a function per field: a function call per field was most of a row's
+-- cost.)
 CREATE OR REPLACE FUNCTION parley_csv_line(p_row json, p_header boolean) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT string_agg(CASE WHEN p_header THEN e.key
-                           ELSE parley_csv_field(e.value #>> '{}', json_typeof(e.value) = 'string') END,
+                           WHEN y.x IS NULL THEN ''
+                           WHEN y.x ~ '[",\r\n]' THEN '"' || replace(y.x, '"', '""') || '"'
+                           ELSE y.x END,
                       ',' ORDER BY e.ord) || E'\r\n'
       FROM json_each(p_row) WITH ORDINALITY AS e(key, value, ord)
+     CROSS JOIN LATERAL (SELECT CASE WHEN json_typeof(e.value) = 'string' AND (e.value #>> '{}') ~ '^[=+\-@\t\r]'
+                                     THEN '''' || (e.value #>> '{}') ELSE e.value #>> '{}' END AS x) y
 $$;
 
 -- The conversations behind a number: a filter's rows, narrowed to a local
