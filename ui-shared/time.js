@@ -69,15 +69,18 @@ export function fmtDateTime(iso) {
   return `${new Date(t).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' })} ${fmtTime(iso)}`;
 }
 
-/** "42s", "3m 05s", "1h 12m", "2d 3h" */
-export function fmtDuration(ms) {
+/** The units fmtDuration writes by default; a language passes its own (zh: 秒 分 小时 天, no space). */
+export const DURATION_UNITS = { s: 's', m: 'm', h: 'h', d: 'd', sep: ' ' };
+
+/** "42s", "3m 05s", "1h 12m", "2d 3h" (or in the units given: "3分05秒"). */
+export function fmtDuration(ms, u = DURATION_UNITS) {
   const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
+  if (s < 60) return `${s}${u.s}`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${pad2(s % 60)}s`;
+  if (m < 60) return `${m}${u.m}${u.sep}${pad2(s % 60)}${u.s}`;
   const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h ${pad2(m % 60)}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
+  if (h < 24) return `${h}${u.h}${u.sep}${pad2(m % 60)}${u.m}`;
+  return `${Math.floor(h / 24)}${u.d}${u.sep}${h % 24}${u.h}`;
 }
 
 /** Short relative time for lists: "now", "5m", "3h", "2d", or a date. */

@@ -26,6 +26,9 @@ test('durations and relative times', () => {
   assert.equal(fmtDuration(72 * 60000), '1h 12m');
   assert.equal(fmtDuration(51 * 3600000), '2d 3h');
   assert.equal(fmtDuration(-5), '0s');
+  const zh = { s: '秒', m: '分', h: '小时', d: '天', sep: '' };
+  assert.equal(fmtDuration(185000, zh), '3分05秒');
+  assert.equal(fmtDuration(51 * 3600000, zh), '2天3小时');
   const now = Date.UTC(2024, 2, 10, 12);
   assert.equal(relTime(new Date(now - 10000).toISOString(), now), 'now');
   assert.equal(relTime(new Date(now - 5 * 60000).toISOString(), now), '5m');

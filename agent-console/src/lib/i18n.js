@@ -6,7 +6,7 @@
 // (Admin → Bots), how bots show in the agent views, and the areas with
 // words of their own in lib/words (the sidebar and the list's title, a
 // conversation's header, thread states and composer, SLAs and escalation,
-// automation, visitors) are translated; the rest of the
+// automation, visitors, reports) are translated; the rest of the
 // console is English.
 //
 // The language is the one saved under localStorage "parley:lang" ("en" or
@@ -18,6 +18,7 @@ import * as automation from './words/automation.js';
 import * as chat from './words/chat.js';
 import * as escalation from './words/escalation.js';
 import * as nav from './words/nav.js';
+import * as reports from './words/reports.js';
 import * as sla from './words/sla.js';
 import * as visitors from './words/visitors.js';
 
@@ -759,7 +760,7 @@ const zh = {
 };
 
 // Each area of the console keeps its words in a file of its own (lib/words).
-for (const area of [nav, chat, escalation, sla, automation, visitors]) {
+for (const area of [nav, chat, escalation, sla, automation, visitors, reports]) {
   Object.assign(en, area.en);
   Object.assign(zh, area.zh);
 }

@@ -16,6 +16,7 @@
 //   session.js        boot, login, logout, session end
 //   sla.js            SLA clocks (replies seen stop them locally)   board.js  the supervisors' live board
 //   visitors.js       who is online (polled), invitations, a visitor's context and journey
+//   reports.js        the Reports section: period and filters, its five answers, the drill-down
 
 export { S, subscribe, isPrivileged, isAdmin } from './state.js';
 export { reconnectNow } from './socket.js';
@@ -38,3 +39,5 @@ export { slaClock } from './sla.js';
 export { watchBoard, refreshBoard } from './board.js';
 export { watchOnline, refreshOnline, setOnlineFilter, onlineFilterActive, inviteVisitor, openVisitorConv } from './visitors.js';
 export { loadVisitorContext, loadGeo } from './visitors.js';
+export { openReports, setReportQuery, loadReport, exportHref, reportParams } from './reports.js';
+export { openDrill, drillMore, setDrillFilter, closeDrill, openReportConv } from './reports.js';

@@ -51,6 +51,11 @@ export const S = {
   onlineFilter: { site: '', country: '', chatting: '', returning: '', q: '' },
   visitorCtx: new Map(), // visitor id -> {data, loading, error, at}
   geo: null, // GET /api/geo once read: {attribution, database}
+  // reports.js
+  reportQuery: null, // {preset, from, to, tz, team, agent, site, label}
+  report: { loading: false, error: null }, // + summary, timeseries, agents, heatmap, activity, query
+  reportSites: null, // [{id, name}] once read ([] when not allowed)
+  reportDrill: null, // {title, params, outcome, rating, query, rows, next, loading, error}
   // view.js
   view: { area: 'inbox', list: 'mine', selected: null, admin: 'agents', item: null },
   toasts: [],

@@ -1,5 +1,5 @@
 // view: what the agent looks at. The route (#/queue, #/mine/12,
-// #/admin/sites, #/admin/webhooks/3, #/visitors ...) and S.view, toasts, dialogs, the shortcut help and
+// #/admin/sites, #/admin/webhooks/3, #/visitors, #/reports ...) and S.view, toasts, dialogs, the shortcut help and
 // requests to focus the composer. Owns S.view, S.toasts, S.dialog, S.help,
 // S.focus.
 
@@ -23,12 +23,13 @@ export function startRouting(apply) {
   window.addEventListener('hashchange', route);
 }
 
+/** The areas that are one page, without a list or an item (#/board). */
+const PAGES = ['board', 'visitors', 'reports'];
+
 function parseRoute() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
-  if (parts[0] === 'board') {
-    S.view = { ...S.view, area: 'board', admin: '', item: null };
-  } else if (parts[0] === 'visitors') {
-    S.view = { ...S.view, area: 'visitors', admin: '', item: null };
+  if (PAGES.includes(parts[0])) {
+    S.view = { ...S.view, area: parts[0], admin: '', item: null };
   } else if (parts[0] === 'admin') {
     S.view = { ...S.view, area: 'admin', admin: parts[1] || 'agents', item: Number(parts[2]) || null };
   } else {
@@ -43,8 +44,7 @@ export function navigate(v) {
   const next = { ...S.view, ...v };
   if (v.admin !== undefined && v.item === undefined) next.item = null;
   let hash = next.area === 'admin' ? `#/admin/${next.admin}${next.item ? `/${next.item}` : ''}` : `#/${next.list}${next.selected ? `/${next.selected}` : ''}`;
-  if (next.area === 'board') hash = '#/board';
-  if (next.area === 'visitors') hash = '#/visitors';
+  if (PAGES.includes(next.area)) hash = `#/${next.area}`;
   if (location.hash !== hash) location.hash = hash;
   else route();
 }

@@ -25,6 +25,7 @@ import { ConversationList } from './ConversationList.jsx';
 import { HelpOverlay, PasswordDialog, TransferDialog } from './Dialogs.jsx';
 import { Icon } from './icons.jsx';
 import { Login } from './Login.jsx';
+import { Reports } from './Reports.jsx';
 import { EscalateDialog, InviteDialog } from './Participants.jsx';
 import { Sidebar } from './Sidebar.jsx';
 import { VisitorPanel } from './VisitorPanel.jsx';
@@ -180,6 +181,8 @@ function Shell() {
           <Board />
         ) : S.view.area === 'visitors' ? (
           <Visitors />
+        ) : S.view.area === 'reports' ? (
+          <Reports />
         ) : (
           <Inbox panel={panel} togglePanel={togglePanel} />
         )}

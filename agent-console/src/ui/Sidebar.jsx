@@ -163,6 +163,13 @@ export function Sidebar() {
           <NavItem icon="monitor" label={t('board')} active={v.area === 'board'} onClick={() => navigate({ area: 'board' })} testid="nav-board" />
         ) : null}
         <NavItem icon="eye" label={t('visitors')} active={v.area === 'visitors'} onClick={() => navigate({ area: 'visitors' })} testid="nav-visitors" />
+        <NavItem
+          icon="chart"
+          label={t(isPrivileged() ? 'rptTitle' : 'rptTitleMine')}
+          active={v.area === 'reports'}
+          onClick={() => navigate({ area: 'reports' })}
+          testid="nav-reports"
+        />
       </div>
       {canSeeAdmin('canned') ? (
         <div class="nav-section">

@@ -61,6 +61,8 @@ const P = {
   // A branching flow: automation rules (if this, then that).
   workflow: 'M6 3v12M6 15a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM18 9a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM18 9a9 9 0 0 1-9 9',
   chevronUp: 'M18 15l-6-6-6 6',
+  // Axes with a rising line: the reports.
+  chart: 'M3 3v18h18M7 15l4-4 3 3 6-7',
   alert: 'M10.3 3.9 1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0zM12 9v4M12 17h.01',
   // Three joined nodes: a webhook (events passed on to other systems).
   // A robot's head: an agent bot (an automated assistant answering first).
