@@ -205,6 +205,8 @@ async function main() {
     // parleyd migrates and applies the functions, then leaves.
     const srv = await startParleyd({ databaseUrl: pg.url, env: {} });
     await srv.stop();
+    // As parleyd's sessions (backend/src/main.c): no JIT.
+    await client.query('SET jit = off');
     const w = await generate(client, o, log);
     results.events = w.events;
     results.rebuild = await rebuild(client, o, log);

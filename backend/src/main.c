@@ -84,10 +84,14 @@ static int app_open(struct app *app, struct config *cfg, int with_password)
         fprintf(stderr, "parleyd: scrypt is not available in this OpenSSL\n");
         return -1;
     }
-    /* The settings the SQL functions read (db/sql): one place, every session. */
-    char options[160];
+    /* The settings the SQL functions read (db/sql): one place, every session.
+     * No JIT: parleyd's statements are short, and a report over a range the
+     * planner misjudges was compiled for 0.7 s to run for 0.15 s
+     * (docs/performance.md). */
+    char options[192];
     snprintf(options, sizeof(options),
-             "-c parley.node_timeout_seconds=%d -c parley.upload_max_bytes=%ld -c parley.online_timeout_seconds=%d",
+             "-c jit=off -c parley.node_timeout_seconds=%d -c parley.upload_max_bytes=%ld"
+             " -c parley.online_timeout_seconds=%d",
              cfg->node_timeout_seconds, cfg->upload_max_bytes, cfg->online_timeout_seconds);
     app->db = db_pool_open(cfg->database_url, options, cfg->db_pool_size, cfg->db_acquire_timeout_ms, err, sizeof(err));
     if (!app->db) {

@@ -458,16 +458,11 @@ LANGUAGE sql STABLE AS $$
        AND (p_agent IS NULL OR i.agent_id = p_agent) AND (p_site IS NULL OR i.site_id = p_site)
 $$;
 
--- The reports that sort (every median and 90th percentile is a sort of
--- the period's values) may use 32 MB per sort, so that a year's values
--- sort in memory: the default 4 MB spills them to disk
--- (docs/performance.md). Two reports at most run at once per node.
-
 -- GET reports/summary: the period and the one before it, of as many days.
 CREATE OR REPLACE FUNCTION parley_report_summary(p_from date, p_to date, p_tz text, p_team bigint, p_agent bigint,
                                                  p_site bigint, p_label bigint, p_channel text)
 RETURNS text
-LANGUAGE plpgsql STABLE SET work_mem = '32MB' AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     days integer := p_to - p_from + 1;
     s timestamptz := p_from::timestamp AT TIME ZONE p_tz;
@@ -491,7 +486,7 @@ CREATE OR REPLACE FUNCTION parley_report_timeseries(p_from date, p_to date, p_tz
                                                     p_team bigint, p_agent bigint, p_site bigint, p_label bigint,
                                                     p_channel text)
 RETURNS text
-LANGUAGE sql STABLE SET work_mem = '32MB' AS $$
+LANGUAGE sql STABLE AS $$
     WITH b AS (
         SELECT CASE p_interval WHEN 'hour' THEN to_char(x, 'YYYY-MM-DD"T"HH24:00')
                                ELSE to_char(x, 'YYYY-MM-DD') END AS k, x
@@ -521,7 +516,7 @@ $$;
 CREATE OR REPLACE FUNCTION parley_report_agents(p_from date, p_to date, p_tz text, p_team bigint, p_agent bigint,
                                                 p_site bigint, p_label bigint, p_channel text)
 RETURNS text
-LANGUAGE sql STABLE SET work_mem = '32MB' AS $$
+LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'period', parley_report_period(p_from, p_to, p_tz),
         'agents', coalesce(jsonb_agg(jsonb_build_object('agent_id', a.id, 'name', a.name) || g.m
@@ -558,7 +553,7 @@ $$;
 CREATE OR REPLACE FUNCTION parley_report_heatmap(p_from date, p_to date, p_tz text, p_team bigint, p_agent bigint,
                                                  p_site bigint, p_label bigint, p_channel text)
 RETURNS text
-LANGUAGE sql STABLE SET work_mem = '32MB' AS $$
+LANGUAGE sql STABLE AS $$
     WITH span AS (SELECT p_from::timestamp AT TIME ZONE p_tz AS s, (p_to + 1)::timestamp AT TIME ZONE p_tz AS e),
     started AS (
         SELECT (extract(isodow FROM r.started_at AT TIME ZONE p_tz) - 1)::int AS d,
