@@ -22,6 +22,7 @@ const {
   sendMessage,
   agentSession,
   convUpdated,
+  waitFor,
 } = require('../helpers/fixtures');
 const { addToken, api, loadSpec, checkSchema, responseSchema } = require('../helpers/api');
 const { request } = require('../helpers/http');
@@ -67,6 +68,18 @@ test('real flows write the record: start, queue, assignment, first human reply, 
   await b.ack({ type: 'conversation.close', conversation_id: cid });
   await v2.ack({ type: 'conversation.rate', conversation_id: cid, rating: 'good', comment: 'quick' });
   assert.deepEqual(await kinds(cid), ['started', 'queued', `assigned:${ana.id}`, `first_reply:${ana.id}`, `transferred:${ben.id}`, 'closed', 'rated']);
+
+  // An escalation to a team: a transfer to its queue and an escalation; its agent takes it.
+  await b.ack({ type: 'status.set', status: 'away' });
+  const v3 = await connectVisitor(fx.srv, site, { label: 'v3' });
+  const esc = await startConversation(v3);
+  await v3.next(convUpdated(esc, 'assigned'), 5000, 'Ana is assigned');
+  await a.ack({ type: 'conversation.escalate', conversation_id: esc, to_team_id: other, reason: 'billing' });
+  await b.ack({ type: 'status.set', status: 'online' });
+  await waitFor(async () => (await kinds(esc)).length >= 6, { what: 'the new team assigns it' });
+  assert.deepEqual(await kinds(esc), ['started', 'queued', `assigned:${ana.id}`, 'transferred', 'escalated', `assigned:${ben.id}`]);
+  const benStates = (await fx.pg.query('SELECT state FROM agent_activity WHERE agent_id = $1 ORDER BY id', [ben.id])).rows.map((r) => r.state);
+  assert.deepEqual(benStates.slice(-2), ['away', 'online'], 'status changes are recorded');
 
   // The record is append-only.
   await assert.rejects(fx.pg.query("UPDATE conversation_events SET kind = 'closed' WHERE conversation_id = $1", [cid]), /append-only/);
