@@ -1077,13 +1077,19 @@ function DeliveryDetail({ endpointId, deliveryId, onClose, onRedelivered }) {
       setError(problemText(e));
     }
   };
+  // A delivery just opened (a redelivery, a test event) is often in flight:
+  // its next_attempt_at is then the lease's end, up to a minute away, so for
+  // a while it is looked at again every 2 s rather than at that time.
+  const openedAt = useRef(0);
   useEffect(() => {
+    openedAt.current = Date.now();
     setD(null);
     load();
   }, [deliveryId]);
   useEffect(() => {
-    const wait = d ? pollDelay([d]) : null;
-    if (wait === null) return undefined;
+    const due = d ? pollDelay([d]) : null;
+    if (due === null) return undefined;
+    const wait = Date.now() - openedAt.current < 20000 ? Math.min(due, 2000) : due;
     const timer = setTimeout(load, wait);
     return () => clearTimeout(timer);
   }, [d]);
