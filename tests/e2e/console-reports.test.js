@@ -46,7 +46,7 @@ const plansStart = {}; // name -> start (ms)
  * after the start) assigned to `agent`, answered by them, closed (by whom),
  * missed, rated; offline: an offline message.
  */
-function plan(name, start, { agent = null, assign, reply, close, by = 'agent', missed = false, offline = false, rating = null } = {}) {
+function plan(name, start, { agent = null, assign, reply, close, by = 'agent', missed = false, offline = false, rating = null, comment = null } = {}) {
   const ev = [['started', start, null, 'team', { channel: 'widget', offline }]];
   if (offline) ev.push(['offline', start, null, 'team', null]);
   else ev.push(['queued', start, null, 'team', null]);
@@ -54,8 +54,8 @@ function plan(name, start, { agent = null, assign, reply, close, by = 'agent', m
   if (reply !== undefined) ev.push(['first_reply', start + reply * 1000, agent, null, null]);
   if (close !== undefined) ev.push(['closed', start + close * 1000, null, null, { by }]);
   if (missed) ev.push(['missed', start + close * 1000, null, null, null]);
-  if (rating) ev.push(['rated', start + close * 1000, null, null, { rating, comment: false }]);
-  return { name, start, agent, assign, close, by, offline, rating, ev };
+  if (rating) ev.push(['rated', start + close * 1000, null, null, { rating, comment: Boolean(comment) }]);
+  return { name, start, agent, assign, close, by, offline, rating, comment, ev };
 }
 
 /** Agents' states over time: [agent, state, at (ms)], each until the agent's next. */
@@ -75,8 +75,8 @@ async function seed(plans, activity) {
       const closed = p.close !== undefined;
       const r = await c.query(
         `INSERT INTO conversations (site_id, visitor_id, team_id, assignee_id, status, queued_at, assigned_at, closed_at,
-                                    closed_by_kind, offline, rating, prechat, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $6, $6) RETURNING id`,
+                                    closed_by_kind, offline, rating, prechat, created_at, updated_at, rating_comment)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $6, $6, $13) RETURNING id`,
         [
           site.id,
           v.rows[0].id,
@@ -90,6 +90,7 @@ async function seed(plans, activity) {
           p.offline,
           p.rating,
           { name: p.name },
+          p.comment,
         ],
       );
       const id = Number(r.rows[0].id);
@@ -124,7 +125,7 @@ fx.setup(async () => {
     [
       // This period (the last 7 days): 6 started, 4 answered, 1 missed, 1 offline.
       plan('c1', at(2, 10), { agent: alice.id, assign: 20, reply: 50, close: 600, rating: 'good' }),
-      plan('c2', at(2, 11), { agent: alice.id, assign: 10, reply: 30, close: 300, rating: 'bad' }),
+      plan('c2', at(2, 11), { agent: alice.id, assign: 10, reply: 30, close: 300, rating: 'bad', comment: 'Waited too long <b>x</b>' }),
       plan('c3', at(3, 14), { agent: bob.id, assign: 40, reply: 90, close: 1200 }),
       plan('c4', at(3, 15), { close: 180, by: 'visitor', missed: true }),
       plan('c5', at(1, 9), { offline: true }),
@@ -253,6 +254,10 @@ test('reports: the seeded figures, the previous period, and the conversations be
   for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
   await page.keyboard.press('Enter');
   assert.deepEqual(await drillIds(page), sorted([ids.c1, ids.c2, ids.c6]));
+  // A rating's comment shows beside it, as text.
+  const comment = page.locator(`[data-testid=rep-drill-row][data-id="${ids.c2}"] [data-testid=rep-drill-comment]`);
+  assert.equal(await comment.textContent(), 'Waited too long <b>x</b>');
+  assert.equal(await page.locator('[data-testid=rep-drill] b').count(), 0, 'never markup');
   await closeDrill(page);
 
   // The heatmap: c4's hour (15:00 on its weekday) holds it alone.
@@ -340,7 +345,7 @@ test('reports: custom dates, drawn by the hour (two days) or by the week (over 9
   await C.context.close();
 });
 
-/** Latin words in a text (names of people aside, there should be none in Chinese). */
+/** Latin words in a text (what people wrote aside, there should be none in Chinese). */
 const latin = (s) => (s.match(/[A-Za-z]{2,}/g) || []).join(' ');
 
 /**
@@ -368,7 +373,8 @@ test('reports in Chinese: no English on the page or in its drill-down', { timeou
   const page = C.page;
   assert.equal(await page.locator('h1').textContent(), '报表');
   assert.equal((await page.locator('[data-testid=nav-reports]').textContent()).trim(), '报表');
-  const names = [alice.name, bob.name, admin.name];
+  // People's names and words (a visitor's comment) stay as they wrote them.
+  const names = [alice.name, bob.name, admin.name, 'Waited too long <b>x</b>'];
   const words = await wordsIn(page, '[data-testid=reports]', names);
   assert.ok(words.length > 100, `${words.length} texts`);
   for (const s of words) assert.equal(latin(s), '', `English in "${s}"`);

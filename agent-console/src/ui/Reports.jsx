@@ -539,6 +539,7 @@ function DrillRow({ row, tz }) {
         ) : (
           <span class="muted">—</span>
         )}
+        {row.rating_comment ? <Bdi class="rep-comment" text={row.rating_comment} title={row.rating_comment} testid="rep-drill-comment" /> : null}
       </td>
     </tr>
   );
