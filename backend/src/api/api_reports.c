@@ -77,9 +77,9 @@ static int read_filter(struct http_req *req, long long own, struct reports_filte
     /* No dates: the seven days up to today (or up to `to`). */
     enum chat_err err = CHAT_OK;
     if (!f->to[0])
-        err = reports_local_date(req->app, f->tz, 0, f->to);
+        err = reports_date_before(req->app, NULL, f->tz, 0, f->to);
     if (err == CHAT_OK && !f->from[0])
-        err = reports_date_before(req->app, f->to, 6, f->from);
+        err = reports_date_before(req->app, f->to, f->tz, 6, f->from);
     if (err != CHAT_OK) {
         api_send_error(req, err, NULL, NULL);
         return -1;

@@ -12,23 +12,12 @@
 
 #define BATCH 500 /* rows per statement of the catch-up */
 
-enum chat_err reports_local_date(struct app *app, const char *tz, int days_ago, char out[11])
+enum chat_err reports_date_before(struct app *app, const char *date, const char *tz, int days, char out[11])
 {
     char *text = NULL;
-    enum chat_err err =
-        chat_err_of(db_query_text(app->db, &text, "SELECT ((now() AT TIME ZONE $1)::date - $2::int)::text", 2,
-                                  (const char *const[]){tz, DB_ID(days_ago)}));
-    if (err == CHAT_OK)
-        snprintf(out, 11, "%s", text);
-    free(text);
-    return err;
-}
-
-enum chat_err reports_date_before(struct app *app, const char *date, int days, char out[11])
-{
-    char *text = NULL;
-    enum chat_err err = chat_err_of(db_query_text(app->db, &text, "SELECT ($1::date - $2::int)::text", 2,
-                                                  (const char *const[]){date, DB_ID(days)}));
+    enum chat_err err = chat_err_of(
+        db_query_text(app->db, &text, "SELECT (coalesce($1::date, (now() AT TIME ZONE $2)::date) - $3::int)::text", 3,
+                      (const char *const[]){date, tz, DB_ID(days)}));
     if (err == CHAT_OK)
         snprintf(out, 11, "%s", text);
     free(text);

@@ -45,10 +45,10 @@ struct reports_drill {
     int limit;        /* rows per page */
 };
 
-/* The date days_ago days before today in zone tz (YYYY-MM-DD) into out. */
-enum chat_err reports_local_date(struct app *app, const char *tz, int days_ago, char out[11]) CHAT_CHECKED;
-/* The date days before date (both YYYY-MM-DD) into out. */
-enum chat_err reports_date_before(struct app *app, const char *date, int days, char out[11]) CHAT_CHECKED;
+/* The date days before date (YYYY-MM-DD; NULL: today in zone tz) into
+ * out. */
+enum chat_err reports_date_before(struct app *app, const char *date, const char *tz, int days,
+                                  char out[11]) CHAT_CHECKED;
 
 /* Rebuilds queued report rows and fills due business-time figures, at most
  * budget rows of each. CHAT_OK when nothing is left to do within budget. */
