@@ -71,8 +71,9 @@ static int business_tx(PGconn *conn, void *arg)
     for (int i = 0; i < n; i++) {
         struct bizcal cal;
         const char *hours = db_get_str(res, i, 1);
-        int loaded = calendar_load(ctx->app->zones, hours, &cal) == 0;
-        if (!loaded)
+        /* 1: the team has no hours (any more): always open, like -1 (unreadable, logged). */
+        int rc_cal = calendar_load(ctx->app->zones, hours, &cal), loaded = rc_cal == 0;
+        if (rc_cal < 0)
             log_warn("report: a team's business hours cannot be read; counted as always open", "conversation",
                      db_get_str(res, i, 0));
         double t[5];
