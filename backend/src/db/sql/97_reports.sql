@@ -421,11 +421,10 @@ LANGUAGE sql STABLE AS $$
      GROUP BY g.k
 $$;
 
--- Metrics with no conversation (the shape with zeros and nulls).
+-- Metrics with no conversation: parley_report_metrics's shape with zeros
+-- and nulls (that function returns no group at all for no rows).
 CREATE OR REPLACE FUNCTION parley_report_empty() RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT m FROM parley_report_metrics('all', 'UTC', 'infinity', 'infinity', NULL, NULL, NULL, NULL, NULL)
-    UNION ALL
+LANGUAGE sql IMMUTABLE AS $$
     SELECT jsonb_build_object('started', 0, 'answered', 0, 'missed', 0, 'offline', 0, 'bot', 0, 'unanswered', 0,
                'wait', parley_report_dist(0, NULL, NULL), 'wait_business', parley_report_dist(0, NULL, NULL),
                'first_response', parley_report_dist(0, NULL, NULL),
@@ -435,7 +434,6 @@ LANGUAGE sql STABLE AS $$
                'messages', jsonb_build_object('total', 0, 'per_conversation', NULL, 'visitor', 0, 'agent', 0, 'bot', 0),
                'transfers', 0, 'reopens', 0, 'escalations', 0,
                'csat', jsonb_build_object('ratings', 0, 'good', 0, 'bad', 0, 'good_share', NULL, 'comments', 0))
-    LIMIT 1
 $$;
 
 -- A period's description: {from, to, tz, start, end}.
