@@ -41,15 +41,21 @@ void calendar_zones_free(struct calendar_zones *z)
     free(z);
 }
 
+/* The cached zone of that name, or NULL. Called with z->lock held. */
+static const struct tzinfo *zone_cached(const struct calendar_zones *z, const char *name)
+{
+    for (int i = 0; i < z->n; i++)
+        if (strcmp(z->zones[i].name, name) == 0)
+            return z->zones[i].tz;
+    return NULL;
+}
+
 /* The zone by name, loaded once; NULL when unknown, malformed or the cache
  * is full. The pointer lives as long as the cache. */
 static const struct tzinfo *zone_get(struct calendar_zones *z, const char *name)
 {
-    const struct tzinfo *found = NULL;
     pthread_mutex_lock(&z->lock);
-    for (int i = 0; i < z->n && !found; i++)
-        if (strcmp(z->zones[i].name, name) == 0)
-            found = z->zones[i].tz;
+    const struct tzinfo *found = zone_cached(z, name);
     if (!found && z->n < CALENDAR_ZONES_MAX && strlen(name) <= TZINFO_NAME_MAX) {
         struct tzinfo *tz = NULL;
         if (tzinfo_load(z->dir, name, &tz) == 0) {
@@ -64,10 +70,8 @@ static const struct tzinfo *zone_get(struct calendar_zones *z, const char *name)
 
 int calendar_zone_exists(struct calendar_zones *z, const char *name)
 {
-    int found = 0;
     pthread_mutex_lock(&z->lock);
-    for (int i = 0; i < z->n && !found; i++)
-        found = strcmp(z->zones[i].name, name) == 0;
+    int found = zone_cached(z, name) != NULL;
     pthread_mutex_unlock(&z->lock);
     struct tzinfo *tz = NULL;
     if (!found && tzinfo_name_valid(name) && tzinfo_load(z->dir, name, &tz) == 0) {
