@@ -6,9 +6,10 @@
 // an older query than the latest is dropped), the sites the filter offers
 // (S.reportSites: GET /api/sites, which only admins may read) and the
 // drill-down: the conversations behind one number, paged with the server's
-// cursor (S.reportDrill). A node computes at most a few reports at once
-// (429 with Retry-After beyond): the parts are asked two at a time and a
-// refusal is asked again after its pause. An agent's reports are their own: the server
+// cursor (S.reportDrill). A node computes two reports at once and queues
+// the rest a while (429 with Retry-After when it cannot): the parts are
+// asked together and a refusal is asked again after its pause. An agent's
+// reports are their own: the server
 // forces agent_id, and no agent filter is sent.
 // Owns S.reportQuery, S.report, S.reportSites, S.reportDrill.
 
@@ -49,10 +50,10 @@ export function reportParams(q = S.reportQuery, more = {}) {
 /** The CSV of the report's conversations: a plain GET with the session cookie. */
 export const exportHref = () => `/api/reports/export?${reportParams()}`;
 
-// A node computes few reports at once and answers 429 (Retry-After) to
-// more: the page asks for its parts two at a time, and asks again after the
-// pause the server names, while the answer is still wanted.
-const AT_ONCE = 2;
+// A node queues the reports it cannot compute at once (api_reports.c) and
+// answers 429 (Retry-After) only when its queue is full or the wait too
+// long: the page asks again after the pause the server names, while the
+// answer is still wanted.
 const TRIES = 8;
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -69,20 +70,6 @@ async function reportGet(path, wanted) {
   }
 }
 
-/** The answers of paths, asked AT_ONCE at a time. */
-async function getAll(paths, wanted) {
-  const out = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < paths.length) {
-      const i = next++;
-      out[i] = await reportGet(paths[i], wanted);
-    }
-  };
-  await Promise.all(Array.from({ length: AT_ONCE }, worker));
-  return out;
-}
-
 let asked = 0;
 
 /** Reads the five parts of the report for the current query. */
@@ -95,9 +82,10 @@ export async function loadReport() {
   S.report = { ...S.report, loading: true, error: null };
   changed();
   try {
-    const [summary, timeseries, agents, heatmap, activity] = await getAll(
-      [`summary?${p}`, `timeseries?${p}&interval=${interval}`, `agents?${p}`, `heatmap?${p}`, `activity?${p}`].map((x) => `/api/reports/${x}`),
-      () => mine === asked,
+    const [summary, timeseries, agents, heatmap, activity] = await Promise.all(
+      [`summary?${p}`, `timeseries?${p}&interval=${interval}`, `agents?${p}`, `heatmap?${p}`, `activity?${p}`].map((x) =>
+        reportGet(`/api/reports/${x}`, () => mine === asked),
+      ),
     );
     if (mine !== asked) return;
     S.report = { summary, timeseries, agents, heatmap, activity, query: q, loading: false, error: null };
