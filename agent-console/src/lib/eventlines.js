@@ -3,12 +3,15 @@
 // than the server's English `body`: joined (invited by, as a supervisor),
 // left, taken (from), escalated (to a team or an agent, by, with the
 // reason, which agents alone see), assigned, transferred, reopened, closed,
-// requeued. Three kinds of notes read as lines too, marked internal: the
+// requeued, and the calls' lines (offered or requested with the media,
+// answered, declined, missed, cancelled, ended with the call's length, from
+// `event_call` and `event_by`). Three kinds of notes read as lines too, marked internal: the
 // priority set (meta event "priority"), labels added or removed (meta event
 // "labels", by id) and a missed SLA target (meta event "sla_breach"). Anything else keeps its body. Plain text, never HTML: the
 // console puts each name in a <bdi>, previews isolate them with marks.
 
 import { isolate } from '../../../ui-shared/bidi.js';
+import { callDuration } from './calls.js';
 import { t } from './i18n.js';
 
 const PRIORITY_WORD = { low: 'prLow', normal: 'prNormal', high: 'prHigh', urgent: 'prUrgent' };
@@ -81,6 +84,38 @@ export function eventWords(m, nameOf = () => undefined, labelOf = () => undefine
     }
     case 'sla_breach':
       return SLA_WORD[meta.kind] ? w(SLA_WORD[meta.kind]) : null;
+    default:
+      return code && code.startsWith('call_') ? callWords(m, code, w) : null;
+  }
+}
+
+/** A call's event line: the media from event_call, who acted from event_by (and event_agent). */
+function callWords(m, code, w) {
+  const call = m.event_call || {};
+  const video = call.media === 'video';
+  const agent = m.event_agent || null;
+  // Who did it: the agent (by name when the line has it), the visitor, or no one said.
+  const byWho = (base) => {
+    if (m.event_by === 'visitor') return w(`${base}Visitor`);
+    if (m.event_by === 'agent' && agent) return w(`${base}Agent`, { agent });
+    return w(base);
+  };
+  switch (code) {
+    case 'call_offered':
+      return agent ? w(video ? 'evCallOfferedVideo' : 'evCallOfferedVoice', { agent }) : w(video ? 'evCallOfferedVideoPlain' : 'evCallOfferedVoicePlain');
+    case 'call_requested':
+      return w(video ? 'evCallRequestedVideo' : 'evCallRequestedVoice');
+    case 'call_accepted':
+      return byWho('evCallAccepted');
+    case 'call_declined':
+      return byWho('evCallDeclined');
+    case 'call_missed':
+      return w(video ? 'evCallMissedVideo' : 'evCallMissedVoice');
+    case 'call_cancelled':
+      return byWho('evCallCancelled');
+    case 'call_ended':
+      if (call.duration == null) return w(video ? 'evCallEndedVideoPlain' : 'evCallEndedVoicePlain');
+      return w(video ? 'evCallEndedVideo' : 'evCallEndedVoice', { duration: callDuration(call.duration) });
     default:
       return null;
   }

@@ -6,7 +6,7 @@
 // (Admin → Bots), how bots show in the agent views, and the areas with
 // words of their own in lib/words (the sidebar and the list's title, a
 // conversation's header, thread states and composer, SLAs and escalation,
-// automation, visitors, reports) are translated; the rest of the
+// automation, visitors, reports, calls) are translated; the rest of the
 // console is English.
 //
 // The language is the one saved under localStorage "parley:lang" ("en" or
@@ -15,6 +15,7 @@
 // filled by t().
 
 import * as automation from './words/automation.js';
+import * as calls from './words/calls.js';
 import * as chat from './words/chat.js';
 import * as escalation from './words/escalation.js';
 import * as nav from './words/nav.js';
@@ -760,7 +761,7 @@ const zh = {
 };
 
 // Each area of the console keeps its words in a file of its own (lib/words).
-for (const area of [nav, chat, escalation, sla, automation, visitors, reports]) {
+for (const area of [nav, chat, escalation, sla, automation, visitors, reports, calls]) {
   Object.assign(en, area.en);
   Object.assign(zh, area.zh);
 }

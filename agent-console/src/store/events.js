@@ -3,7 +3,8 @@
 // see), the outbox resent, then the histories caught up a few at a time.
 // Server events go to the module that owns what they change; new messages
 // and assignment changes that concern the agent raise an alert (notify.js),
-// except for the agent's own actions.
+// except for the agent's own actions. A call in progress asks to be relayed
+// to the new socket (calls.js).
 
 import { h } from 'preact';
 
@@ -23,6 +24,7 @@ import { loadWorkspace, onPresence } from './workspace.js';
 import { boardEvent } from './board.js';
 import { slaSawMessage } from './sla.js';
 import { onInvitationUpdated } from './visitors.js';
+import { onCallSignal, onCallUpdated, resumeCall } from './calls.js';
 
 /** Everything to do once the socket is (re)authenticated: list, resend, catch up. */
 export async function onOpen(ack) {
@@ -39,6 +41,8 @@ export async function onOpen(ack) {
   }
   if (Array.isArray(ack.teams)) S.myTeams = ack.teams;
   changed();
+  // First: a call in progress has PARLEY_CALL_LOST_SECONDS to find its end again.
+  resumeCall();
   let list;
   const since = convStamp();
   try {
@@ -98,6 +102,10 @@ export function onEvent(m) {
       return resync();
     case 'invitation.updated':
       return onInvitationUpdated(m);
+    case 'call.updated':
+      return onCallUpdated(m.call);
+    case 'call.signal':
+      return onCallSignal(m);
     default:
   }
 }

@@ -17,6 +17,7 @@
 //   sla.js            SLA clocks (replies seen stop them locally)   board.js  the supervisors' live board
 //   visitors.js       who is online (polled), invitations, a visitor's context and journey
 //   reports.js        the Reports section: period and filters, its five answers, the drill-down
+//   calls.js          voice and video calls: call.updated/call.signal, this tab's call (CallPeer), ICE servers
 
 export { S, subscribe, isPrivileged, isAdmin } from './state.js';
 export { reconnectNow } from './socket.js';
@@ -41,3 +42,5 @@ export { watchOnline, refreshOnline, setOnlineFilter, onlineFilterActive, invite
 export { loadVisitorContext, loadGeo } from './visitors.js';
 export { openReports, setReportQuery, loadReport, exportHref, reportParams } from './reports.js';
 export { openDrill, drillMore, setDrillFilter, closeDrill, openReportConv } from './reports.js';
+export { liveCall, callElsewhere, ringingCalls, canCall, siteCalls, noteSiteCalls, startCall, acceptCall, declineCall, hangUp } from './calls.js';
+export { toggleMute, toggleCamera, toggleScreen, askScreen, switchDevice, setCallCollapsed } from './calls.js';

@@ -49,6 +49,29 @@ export function alertUser(title, body, id) {
   }
 }
 
+/**
+ * A desktop notification without the chime, while the page is not in
+ * front (an incoming call: its card in the page is the cue, and it must
+ * not sound).
+ */
+export function alertSilently(title, body, id) {
+  if (typeof Notification === 'undefined' || Notification.permission !== 'granted' || pageActive()) return;
+  try {
+    const n = new Notification(balance(title), {
+      body: balance(String(body || '').slice(0, 180)),
+      tag: `parley-call-${id}`,
+      silent: true,
+      icon: '/console/favicon.svg',
+    });
+    n.onclick = () => {
+      window.focus();
+      n.close();
+    };
+  } catch {
+    /* some browsers only allow notifications from a service worker */
+  }
+}
+
 export async function enableDesktop() {
   if (typeof Notification === 'undefined') return;
   try {

@@ -16,9 +16,16 @@ import { canSeeAdmin, navigate, startRouting, toast } from './view.js';
 import { loadLabels, resetParticipants } from './participants.js';
 import { loadHookAlerts, resetHooks } from './webhooks.js';
 import { loadWorkspace } from './workspace.js';
+import { leavingPage, resetCalls } from './calls.js';
 
 export async function boot() {
   setSessionEndedHandler(() => sessionEnded('session_ended'));
+  // A call ends with the page (its media lives in it): say so now rather
+  // than leave the visitor waiting for the server's lost timeout.
+  window.addEventListener('pagehide', leavingPage);
+  window.addEventListener('beforeunload', (e) => {
+    if (S.myCall && S.myCall.id) e.preventDefault();
+  });
   startRouting(applyRoute);
   try {
     const me = await api('GET', '/api/auth/me', undefined, { auth: false });
@@ -57,6 +64,7 @@ async function enter({ agent, csrf_token }) {
   restorePrefs();
   resetHooks();
   resetParticipants();
+  resetCalls();
   S.phase = 'app';
   if (S.view.area === 'admin' && !canSeeAdmin(S.view.admin)) navigate({ area: 'inbox', list: 'mine', selected: null });
   changed();
@@ -119,6 +127,7 @@ const FATAL_TEXT = {
 function sessionEnded(reason) {
   if (S.phase !== 'app') return;
   persistNow();
+  resetCalls();
   closeSocket();
   setCsrf(null);
   S.phase = 'login';

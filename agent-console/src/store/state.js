@@ -56,6 +56,10 @@ export const S = {
   report: { loading: false, error: null }, // + summary, timeseries, agents, heatmap, activity, query
   reportSites: null, // [{id, name}] once read ([] when not allowed)
   reportDrill: null, // {title, params, outcome, rating, query, rows, next, loading, error}
+  // calls.js
+  calls: new Map(), // call id -> call object (live: ringing or active) from call.updated and acks
+  myCall: null, // the call this tab is an end of: {id, conversation_id, media, phase, local, remote, streams, stats, ...}
+  siteCalls: new Map(), // site id -> 'off' | 'agent' | 'visitor' (what is known of widget_settings.calls)
   // view.js
   view: { area: 'inbox', list: 'mine', selected: null, admin: 'agents', item: null },
   toasts: [],

@@ -13,10 +13,14 @@ import {
   step,
   subscribe,
   totalUnread,
+  ringingCalls,
 } from '../store/index.js';
 import { t } from '../lib/i18n.js';
+import { visitorName } from '../lib/util.js';
+import { balance } from '../../../ui-shared/bidi.js';
 import { Admin } from './admin/Admin.jsx';
 import { Board } from './Board.jsx';
+import { CallAudio, CallStrip, RingingCards } from './Call.jsx';
 import { HookNotice } from './admin/Webhooks.jsx';
 import { ImageZoom } from './Attachments.jsx';
 import { ConfirmDialog, KeyHint, Toasts } from './common.jsx';
@@ -130,6 +134,31 @@ function useNoStrayDrops() {
   }, []);
 }
 
+/**
+ * The tab's title: the unread count, and while a visitor's call rings, the
+ * call alternating with it every second (the one cue of a call outside the
+ * tab: it never sounds).
+ */
+function usePageTitle(unread, ringing) {
+  const base = unread ? `(${unread}) Parley` : 'Parley';
+  const c = ringing ? S.convs.get(ringing.conversation_id) : null;
+  const ring = ringing ? `📞 ${t('callRingTitle', { name: balance(c ? visitorName(c) : t('theVisitor')) })}` : '';
+  useEffect(() => {
+    document.title = base;
+    if (!ring) return undefined;
+    let on = true;
+    const timer = setInterval(() => {
+      on = !on;
+      document.title = on ? ring : base;
+    }, 1000);
+    document.title = ring;
+    return () => {
+      clearInterval(timer);
+      document.title = base;
+    };
+  }, [base, ring]);
+}
+
 function Inbox({ panel, togglePanel }) {
   const id = S.view.selected;
   return (
@@ -166,15 +195,13 @@ function Shell() {
     });
   useShortcuts(togglePanel);
   useNoStrayDrops();
-  const unread = totalUnread();
-  useEffect(() => {
-    document.title = unread ? `(${unread}) Parley` : 'Parley';
-  }, [unread]);
+  usePageTitle(totalUnread(), ringingCalls()[0]);
   return (
     <div class="shell">
       <Sidebar />
       <main class="main">
         <HookNotice />
+        <CallStrip />
         {S.view.area === 'admin' ? (
           <Admin />
         ) : S.view.area === 'board' && isPrivileged() ? (
@@ -195,6 +222,8 @@ function Shell() {
       {S.dialog && S.dialog.type === 'password' ? <PasswordDialog /> : null}
       {S.dialog && S.dialog.type === 'image' ? <ImageZoom file={S.dialog.file} /> : null}
       {S.help ? <HelpOverlay /> : null}
+      <RingingCards />
+      <CallAudio />
       <Toasts />
     </div>
   );

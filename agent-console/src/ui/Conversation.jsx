@@ -37,6 +37,7 @@ import { eventWords, isNoteLine, wordPieces } from '../lib/eventlines.js';
 import { ConvBar, WatchBanner } from './Participants.jsx';
 import { Viewers, useViewing } from './Viewers.jsx';
 import { SlaClock } from './SlaClock.jsx';
+import { CallButtons, CallPanel } from './Call.jsx';
 
 export function permissions(c) {
   const me = S.me;
@@ -120,6 +121,7 @@ function Header({ c, panel, onTogglePanel }) {
         </div>
       </div>
       <div class="conv-actions">
+        <CallButtons c={c} />
         {can.accept ? (
           <button type="button" class="btn primary" onClick={() => accept(c.id)} data-testid="accept" title={t('acceptTitle')}>
             <Icon name="check" size={16} />
@@ -521,6 +523,7 @@ export function ConversationView({ id, panel, onTogglePanel }) {
       <Header c={c} panel={panel} onTogglePanel={onTogglePanel} />
       <ConvBar c={c} />
       <WatchBanner c={c} />
+      <CallPanel c={c} />
       {offline ? (
         <div class="banner banner-warn" role="status">
           <Icon name="wifiOff" size={16} /> {t('offlineBanner')}

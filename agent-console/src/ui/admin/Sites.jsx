@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { S, confirmDialog, toast } from '../../store/index.js';
+import { S, confirmDialog, noteSiteCalls, toast } from '../../store/index.js';
 import { get, patch, post } from '../../lib/api.js';
 import { isolate } from '../../../../ui-shared/bidi.js';
 import { Bdi, CopyButton, Field, Modal, Spinner } from '../common.jsx';
@@ -9,7 +9,13 @@ import { FILE_TYPES } from '../../lib/filetypes.js';
 import { t } from '../../lib/i18n.js';
 
 const ORIGIN_RE = /^https?:\/\/[a-z0-9.\-:[\]]+$/;
-const DEFAULTS = { color: '#4f46e5', position: 'right', greeting: '', launcher_text: '', language: 'auto', prechat_fields: [] };
+const DEFAULTS = { color: '#4f46e5', position: 'right', greeting: '', launcher_text: '', language: 'auto', prechat_fields: [], calls: 'agent' };
+/** widget_settings.calls: who may start a voice or video call (absent: agents). */
+const CALLS = [
+  ['off', 'callsOff'],
+  ['agent', 'callsAgent'],
+  ['visitor', 'callsVisitor'],
+];
 const LANGUAGES = [
   ['auto', 'Visitor’s browser language'],
   ['en', 'English'],
@@ -344,6 +350,28 @@ function FilesSettings({ files, ceiling, errors, onChange }) {
   );
 }
 
+/** Who may start a voice or video call on this site (widget_settings.calls). */
+function CallsSettings({ value, error, onChange }) {
+  return (
+    <section class="card section" data-testid="site-calls">
+      <div class="section-head">
+        <h2>{t('callsSection')}</h2>
+      </div>
+      <div class="form-grid">
+        <Field label={t('callsSetting')} id="ws-calls" error={error} hint={t('callsHint')} wide>
+          <select id="ws-calls" value={value} onChange={(e) => onChange(e.currentTarget.value)} data-testid="ws-calls">
+            {CALLS.map(([id, word]) => (
+              <option key={id} value={id}>
+                {t(word)}
+              </option>
+            ))}
+          </select>
+        </Field>
+      </div>
+    </section>
+  );
+}
+
 function SiteEditor({ site, onSaved }) {
   const ws0 = { ...DEFAULTS, ...(site.widget_settings || {}) };
   const f = useForm({
@@ -390,6 +418,9 @@ function SiteEditor({ site, onSaved }) {
           prechat_fields: prechat,
         },
       };
+      // Written when the site has it or the admin chose other than the
+      // default, so that a site never set keeps following the default.
+      if ((site.widget_settings || {}).calls !== undefined || v.ws.calls !== DEFAULTS.calls) body.widget_settings.calls = v.ws.calls;
       if (v.default_team_id) body.default_team_id = Number(v.default_team_id);
       if (v.files) {
         const files = filesPatch(v.files, filesForm(site.files), site.files.ceiling_bytes);
@@ -400,6 +431,7 @@ function SiteEditor({ site, onSaved }) {
         if (files) body.files = files;
       }
       const r = await patch(`/api/sites/${site.id}`, body);
+      noteSiteCalls(r.site);
       toast([<Bdi text={r.site.name} />, ' saved'], 'success', 2500);
       onSaved(r.site);
     });
@@ -549,6 +581,8 @@ function SiteEditor({ site, onSaved }) {
         <PrechatEditor fields={v.ws.prechat_fields} onChange={(list) => setWs('prechat_fields', list)} />
       </section>
 
+      <CallsSettings value={v.ws.calls} error={f.errors['widget_settings.calls']} onChange={(val) => setWs('calls', val)} />
+
       {v.files ? (
         <FilesSettings files={v.files} ceiling={site.files.ceiling_bytes} errors={f.errors} onChange={(files) => f.setValues({ ...v, files })} />
       ) : null}
@@ -605,6 +639,7 @@ export function Sites() {
   const load = async () => {
     try {
       const r = await get('/api/sites');
+      for (const s of r.sites) noteSiteCalls(s);
       setSites(r.sites);
       setSelected((s) => s || (r.sites[0] && r.sites[0].id));
     } catch (e) {
