@@ -28,7 +28,7 @@ export function callErrorText(e) {
   const code = e && e.code;
   if (code === 'calls_disabled') return t('callErrDisabled');
   if (code === 'call_in_progress') return t('callErrBusy');
-  if (code === 'invalid_state') return t('callErrState');
+  if (code === 'invalid_state' || code === 'forbidden') return t('callErrState');
   if (code === 'not_found') return t('callErrGone');
   if (code === 'rate_limited') return t('callErrRate');
   if (code === 'disconnected' || code === 'timeout') return t('errDropped');

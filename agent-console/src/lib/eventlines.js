@@ -97,7 +97,7 @@ function callWords(m, code, w) {
   // Who did it: the agent (by name when the line has it), the visitor, or no one said.
   const byWho = (base) => {
     if (m.event_by === 'visitor') return w(`${base}Visitor`);
-    if (m.event_by === 'agent' && agent) return w(`${base}Agent`, { agent });
+    if (m.event_by === 'agent') return agent ? w(`${base}Agent`, { agent }) : w(`${base}AgentAnon`);
     return w(base);
   };
   switch (code) {
