@@ -116,6 +116,7 @@ let ice = null; // {servers, until}
 async function iceServers() {
   if (ice && Date.now() < ice.until) return ice.servers;
   try {
+    // Answered only while this agent has a live call (409 no_call otherwise).
     const r = await get('/api/calls/ice-servers');
     const ttl = Number(r.ttl) > 0 ? Number(r.ttl) : 600;
     ice = { servers: Array.isArray(r.ice_servers) ? r.ice_servers : [], until: Date.now() + (ttl * 1000) / 2 };
@@ -232,7 +233,10 @@ function onPeerControl() {}
  * name when a device could not be had; the call may go on without it).
  */
 async function makePeer(media) {
+  const call = S.myCall;
   const iceList = await iceServers();
+  // Ended while the servers were asked for: no peer (nothing to complain about either).
+  if (S.myCall !== call || !call) return { audio: true, video: true, error: null };
   peer = new CallPeer({
     polite: false, // the agent is the impolite peer (perfect negotiation)
     iceServers: iceList,
@@ -241,15 +245,15 @@ async function makePeer(media) {
     onState: onPeerState,
     onControl: onPeerControl,
   });
-  const ids = S.myCall ? S.myCall.deviceIds : {};
+  const ids = call.deviceIds;
   const deviceIds = {};
   if (ids.audio) deviceIds.audio = ids.audio;
   if (ids.video) deviceIds.video = ids.video;
   const got = await peer.start({ audio: true, video: media === 'video', deviceIds });
-  if (!S.myCall || !peer) return got;
+  if (S.myCall !== call || !peer) return { ...got, audio: true, video: true };
   ready = true;
-  S.myCall.streams = { ...S.myCall.streams, local: peer.localStream };
-  S.myCall.local = { audio: !!got.audio, video: !!got.video, screen: false };
+  call.streams = { ...call.streams, local: peer.localStream };
+  call.local = { audio: !!got.audio, video: !!got.video, screen: false };
   // Signals that came in while the media was being opened.
   const waiting = inbox;
   inbox = [];
@@ -310,6 +314,30 @@ function teardown() {
 // -------------------------------------------------------------------- actions
 
 /** Calls the visitor of conversation convId; media 'audio' | 'video'. */
+/**
+ * Whether the microphone (and camera) can be had, before anything rings:
+ * {audio, video, error}. The tracks are let go at once; CallPeer.start opens
+ * them again once the call exists (the server hands out ICE servers only to
+ * the parties of a live call, and the peer needs them).
+ */
+async function probeMedia(media) {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return { audio: false, video: false, error: 'NotSupportedError' };
+  const tries = media === 'video' ? [{ audio: true, video: true }, { audio: true }] : [{ audio: true }];
+  let error = null;
+  for (const c of tries) {
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia(c);
+      const got = { audio: stream.getAudioTracks().length > 0, video: stream.getVideoTracks().length > 0 };
+      stream.getTracks().forEach((tr) => tr.stop());
+      return { ...got, error };
+    } catch (e) {
+      error = error || e;
+    }
+  }
+  return { audio: false, video: false, error };
+}
+
+/** Calls the visitor of conversation convId; media 'audio' | 'video'. */
 export async function startCall(convId, media) {
   if (S.myCall) return;
   if (!isOpen()) {
@@ -319,37 +347,17 @@ export async function startCall(convId, media) {
   S.myCall = blankCall({ conversation_id: convId, media, caller: 'agent', phase: 'starting' });
   changed();
   // The microphone (and camera) first: without a microphone nothing rings.
-  let got;
-  try {
-    got = await makePeer(media);
-  } catch (e) {
-    got = { audio: false, video: false, error: e };
-  }
+  const probe = await probeMedia(media);
   if (!S.myCall) return;
-  if (!got.audio) {
+  if (!probe.audio) {
     teardown();
-    toast(mediaErrorText(got.error), 'error', 8000);
+    toast(mediaErrorText(probe.error), 'error', 8000);
     return;
   }
-  if (media === 'video' && !got.video) toast(mediaErrorText(got.error), 'error', 8000);
+  if (media === 'video' && !probe.video) toast(mediaErrorText(probe.error), 'error', 8000);
+  let ack;
   try {
-    const ack = await request({ type: 'call.start', conversation_id: convId, media });
-    if (!S.myCall) {
-      // Hung up while it was being placed.
-      if (ack.call) sendFrame({ type: 'call.hangup', call_id: ack.call.id });
-      return;
-    }
-    joined = true;
-    S.myCall.id = ack.call.id;
-    upsert(ack.call);
-    // call.updated may have come first (even its end, while this tab did not know the id yet).
-    if (ended.has(ack.call.id)) {
-      teardown();
-      return;
-    }
-    if (serverState() === 'active') becameActive();
-    else S.myCall.phase = 'ringing';
-    changed();
+    ack = await request({ type: 'call.start', conversation_id: convId, media });
   } catch (e) {
     teardown();
     if (e && e.code === 'calls_disabled') {
@@ -357,6 +365,35 @@ export async function startCall(convId, media) {
       if (c) S.siteCalls.set(c.site_id, 'off');
     }
     toast(callErrorText(e), 'error');
+    return;
+  }
+  if (!S.myCall) {
+    // Hung up while it was being placed.
+    sendFrame({ type: 'call.hangup', call_id: ack.call.id });
+    return;
+  }
+  joined = true;
+  S.myCall.id = ack.call.id;
+  upsert(ack.call);
+  // call.updated may have come first (even its end, while this tab did not know the id yet).
+  if (ended.has(ack.call.id)) {
+    teardown();
+    return;
+  }
+  if (serverState() === 'active') becameActive();
+  else S.myCall.phase = 'ringing';
+  changed();
+  // The peer while it rings: its offer waits in the outbox and goes the
+  // moment the visitor answers.
+  let got;
+  try {
+    got = await makePeer(media);
+  } catch (e) {
+    got = { audio: false, error: e };
+  }
+  if (S.myCall && S.myCall.id === ack.call.id && !got.audio) {
+    toast(mediaErrorText(got.error), 'error', 8000);
+    hangUp();
   }
 }
 
