@@ -51,7 +51,8 @@ async function assignedChat(site, agent, visitorName, firstMessage) {
   return { v, cid };
 }
 
-const ringing = (v) => v.nextType('call.updated', (m) => m.call.state === 'ringing', 10000);
+/** The visitor told of the agent's call ringing (their own requests ring too: not those). */
+const ringing = (v) => v.nextType('call.updated', (m) => m.call.state === 'ringing' && m.call.caller === 'agent', 10000);
 const ended = (v, id) => v.nextType('call.updated', (m) => m.call.id === id && m.call.state === 'ended', 15000);
 
 /** The console's remote <video> in a tile shows frames. */
@@ -331,11 +332,18 @@ test(
       const name = (view) => `console-call-${view}-${size}-${tag}`;
       await page.goto(`${fx.srv.origin}/console/#/mine/${cid}`);
       await page.waitForSelector('[data-testid=message]:has-text("strange noise")');
-      await page.waitForSelector('[data-testid=call-video]');
+      await page.locator('[data-testid=call-video]:visible, [data-testid=call-menu]:visible').first().waitFor();
       await shot(page, name('buttons'));
 
-      // Calling out (video: the agent's preview while it rings).
-      await page.click('[data-testid=call-video]');
+      // Calling out (video: the agent's preview while it rings). A phone has
+      // one call button with a menu.
+      if (await page.locator('[data-testid=call-video]').isVisible()) await page.click('[data-testid=call-video]');
+      else {
+        await page.click('[data-testid=call-menu]');
+        await page.waitForSelector('[data-testid=call-menu-list]');
+        await shot(page, name('menu'));
+        await page.click('[data-testid=call-menu-video]');
+      }
       const r = await ringing(v);
       await page.waitForSelector('[data-testid=call-local-video] video');
       await page.waitForTimeout(300);

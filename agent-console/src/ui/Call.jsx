@@ -78,30 +78,98 @@ export function CallButtons({ c }) {
     );
   }
   if (!canCall(c)) return null;
+  // Two buttons; in a narrow conversation (a phone) one that offers both,
+  // so that the visitor's name keeps its room in the header.
   return (
-    <span class="call-btns" role="group" aria-label={t('callVoiceLabel')}>
+    <>
+      <span class="call-btns">
+        <button
+          type="button"
+          class="btn call-btn"
+          onClick={() => startCall(c.id, 'audio')}
+          aria-label={t('callVoice')}
+          title={t('callVoiceTitle')}
+          data-testid="call-voice"
+        >
+          <Icon name="call" size={16} />
+        </button>
+        <button
+          type="button"
+          class="btn call-btn"
+          onClick={() => startCall(c.id, 'video')}
+          aria-label={t('callVideo')}
+          title={t('callVideoTitle')}
+          data-testid="call-video"
+        >
+          <Icon name="video" size={17} />
+        </button>
+      </span>
+      <CallMenu c={c} />
+    </>
+  );
+}
+
+function CallMenu({ c }) {
+  const [open, setOpen, box] = usePopover();
+  const item = (media, icon, word, testid) => (
+    <button
+      type="button"
+      role="menuitem"
+      class="call-menu-item"
+      onClick={() => {
+        setOpen(false);
+        startCall(c.id, media);
+      }}
+      data-testid={testid}
+    >
+      <Icon name={icon} size={16} />
+      {word}
+    </button>
+  );
+  return (
+    <span class="call-menu" ref={box}>
       <button
         type="button"
         class="btn call-btn"
-        onClick={() => startCall(c.id, 'audio')}
-        aria-label={t('callVoice')}
-        title={t('callVoiceTitle')}
-        data-testid="call-voice"
+        aria-haspopup="menu"
+        aria-expanded={open ? 'true' : 'false'}
+        aria-label={t('callMenu')}
+        title={t('callMenu')}
+        onClick={() => setOpen(!open)}
+        data-testid="call-menu"
       >
         <Icon name="call" size={16} />
       </button>
-      <button
-        type="button"
-        class="btn call-btn"
-        onClick={() => startCall(c.id, 'video')}
-        aria-label={t('callVideo')}
-        title={t('callVideoTitle')}
-        data-testid="call-video"
-      >
-        <Icon name="video" size={17} />
-      </button>
+      {open ? (
+        <div class="call-menu-list" role="menu" data-testid="call-menu-list">
+          {item('audio', 'call', t('callVoice'), 'call-menu-voice')}
+          {item('video', 'video', t('callVideo'), 'call-menu-video')}
+        </div>
+      ) : null}
     </span>
   );
+}
+
+/** A small menu's state: [open, setOpen, ref of its box]; a click outside or Escape closes it. */
+function usePopover() {
+  const [open, setOpen] = useState(false);
+  const box = useRef(null);
+  useEffect(() => {
+    if (!open) return undefined;
+    const away = (e) => {
+      if (box.current && !box.current.contains(e.target)) setOpen(false);
+    };
+    const esc = (e) => {
+      if (e.key === 'Escape') setOpen(false);
+    };
+    document.addEventListener('pointerdown', away);
+    document.addEventListener('keydown', esc);
+    return () => {
+      document.removeEventListener('pointerdown', away);
+      document.removeEventListener('keydown', esc);
+    };
+  }, [open]);
+  return [open, setOpen, box];
 }
 
 // ----------------------------------------------------------------- ringing
@@ -230,23 +298,7 @@ function RoundBtn({ icon, label, on, danger, onClick, testid, disabled }) {
 
 /** Microphone and camera pickers (enumerateDevices), in a small menu above the controls. */
 function Devices({ call }) {
-  const [open, setOpen] = useState(false);
-  const box = useRef(null);
-  useEffect(() => {
-    if (!open) return undefined;
-    const away = (e) => {
-      if (box.current && !box.current.contains(e.target)) setOpen(false);
-    };
-    const esc = (e) => {
-      if (e.key === 'Escape') setOpen(false);
-    };
-    document.addEventListener('pointerdown', away);
-    document.addEventListener('keydown', esc);
-    return () => {
-      document.removeEventListener('pointerdown', away);
-      document.removeEventListener('keydown', esc);
-    };
-  }, [open]);
+  const [open, setOpen, box] = usePopover();
   const pick = (kind, list, word) => (
     <label class="call-device">
       <span>{word}</span>
@@ -286,6 +338,33 @@ export function CallPanel({ c }) {
   const theirScreen = live && remote.screen && streams.screen;
   const theirCamera = live && remote.video && streams.camera && streams.camera.getVideoTracks().length > 0;
   const words = phaseText(call);
+  const selfTiles = [
+    local.screen ? (
+      <div class="call-tile call-pip screen" key="screen" data-testid="call-local-screen">
+        {streams.localScreen ? <MediaVideo stream={streams.localScreen} class="contain" /> : <Icon name="screenShare" size={22} />}
+        <span class="call-tag">{t('callYourScreen')}</span>
+      </div>
+    ) : null,
+    video && local.video && streams.local ? (
+      <div class="call-tile call-pip" key="camera" data-testid="call-local-video">
+        <MediaVideo stream={streams.local} mirror />
+        <span class="call-tag">{local.audio ? t('callYou') : t('callYouMuted')}</span>
+      </div>
+    ) : null,
+  ];
+  const cameraTile = theirCamera ? (
+    <div class={`call-tile ${theirScreen ? 'call-side' : 'call-main'}`} data-testid="call-remote-video">
+      <MediaVideo stream={streams.camera} />
+      {!remote.audio ? (
+        <span class="call-tag muted-tag">
+          <Icon name="micOff" size={12} /> {t('callTheyMuted')}
+        </span>
+      ) : null}
+    </div>
+  ) : null;
+  // The visitor's screen takes the stage; their camera and the agent's own
+  // tiles stack in a column beside it. Otherwise the agent's tiles float
+  // over the visitor's picture (or avatar).
   const stage = (
     <div class={`call-stage ${theirScreen ? 'has-screen' : ''}`} data-testid="call-stage">
       {theirScreen ? (
@@ -293,55 +372,41 @@ export function CallPanel({ c }) {
           <MediaVideo stream={streams.screen} class="contain" />
           <span class="call-tag">{t('callTheirScreen')}</span>
         </div>
-      ) : null}
-      {theirCamera ? (
-        <div class={`call-tile ${theirScreen ? 'call-side' : 'call-main'}`} data-testid="call-remote-video">
-          <MediaVideo stream={streams.camera} />
-          {!remote.audio ? (
-            <span class="call-tag muted-tag">
-              <Icon name="micOff" size={12} /> {t('callTheyMuted')}
-            </span>
-          ) : null}
-        </div>
-      ) : theirScreen ? null : (
-        <div class="call-tile call-main call-avatar" data-testid="call-remote-avatar">
-          <Avatar name={name} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={video ? 72 : 56} />
-          <div class="call-avatar-lines">
-            <Bdi class="call-avatar-name" text={name} />
-            {words ? (
-              <span class="call-phase" data-testid="call-phase">
-                {words}
-              </span>
-            ) : null}
-            {live && video && !remote.video ? <span class="call-sub">{t('callTheyCameraOff')}</span> : null}
-            {live && !remote.audio ? (
-              <span class="call-sub">
-                <Icon name="micOff" size={12} /> {t('callTheyMuted')}
-              </span>
-            ) : null}
-            {call.phase === 'ringing' ? <span class="call-sub">{t('callCallingHint')}</span> : null}
+      ) : (
+        cameraTile || (
+          <div class="call-tile call-main call-avatar" data-testid="call-remote-avatar">
+            <Avatar name={name} seed={`v${c.visitor ? c.visitor.id : c.id}`} size={video ? 72 : 56} />
+            <div class="call-avatar-lines">
+              <Bdi class="call-avatar-name" text={name} />
+              {words ? (
+                <span class="call-phase" data-testid="call-phase">
+                  {words}
+                </span>
+              ) : null}
+              {live && video && !remote.video ? <span class="call-sub">{t('callTheyCameraOff')}</span> : null}
+              {live && !remote.audio ? (
+                <span class="call-sub">
+                  <Icon name="micOff" size={12} /> {t('callTheyMuted')}
+                </span>
+              ) : null}
+              {call.phase === 'ringing' ? <span class="call-sub">{t('callCallingHint')}</span> : null}
+            </div>
           </div>
-        </div>
+        )
       )}
       {words && (theirCamera || theirScreen) ? (
         <span class="call-phase-overlay" data-testid="call-phase">
           {words}
         </span>
       ) : null}
-      <div class="call-self">
-        {local.screen ? (
-          <div class="call-tile call-pip screen" data-testid="call-local-screen">
-            {streams.localScreen ? <MediaVideo stream={streams.localScreen} class="contain" /> : <Icon name="screenShare" size={22} />}
-            <span class="call-tag">{t('callYourScreen')}</span>
-          </div>
-        ) : null}
-        {video && local.video && streams.local ? (
-          <div class="call-tile call-pip" data-testid="call-local-video">
-            <MediaVideo stream={streams.local} mirror />
-            <span class="call-tag">{local.audio ? t('callYou') : t('callYouMuted')}</span>
-          </div>
-        ) : null}
-      </div>
+      {theirScreen ? (
+        <div class="call-column">
+          {cameraTile}
+          {selfTiles}
+        </div>
+      ) : (
+        <div class="call-self">{selfTiles}</div>
+      )}
     </div>
   );
   return (
@@ -353,12 +418,15 @@ export function CallPanel({ c }) {
       data-media={call.media}
     >
       {call.collapsed ? null : stage}
-      <div class="call-controls">
+      <div class={`call-controls ${outgoing ? '' : 'live'}`}>
         <div class="call-status">
           <span class={`call-dot phase-${call.phase}`} aria-hidden="true" />
           <span class="call-kind">{video ? t('callVideoLabel') : t('callVoiceLabel')}</span>
           {outgoing || call.phase === 'accepting' ? (
-            <span class="call-status-text">{words}</span>
+            // The stage says it already, unless it is hidden.
+            call.collapsed ? (
+              <span class="call-status-text">{words}</span>
+            ) : null
           ) : (
             <>
               <CallTimer since={call.since} />
@@ -368,7 +436,7 @@ export function CallPanel({ c }) {
         </div>
         {outgoing ? (
           <div class="call-buttons">
-            <button type="button" class="btn call-hangup" onClick={hangUp} data-testid="call-cancel">
+            <button type="button" class="btn call-hangup call-cancel" onClick={hangUp} data-testid="call-cancel">
               <Icon name="hangup" size={16} />
               <span>{t('callCancel')}</span>
             </button>

@@ -107,16 +107,16 @@ function Header({ c, panel, onTogglePanel }) {
             {c.status === 'queued' ? <Waiting since={c.queued_at || c.created_at} /> : null}
             <SlaClock c={c} />
             {c.status !== 'queued' && c.assignee ? (
-              <span>
+              <span class="conv-sub-owner">
                 · {c.status === 'closed' ? t('handledBy') : t('assignedTo')} {c.assignee.id === S.me.id ? t('ownerYou') : <Bdi text={c.assignee.name} />}
               </span>
             ) : null}
             {c.team ? (
-              <span>
+              <span class="conv-sub-team">
                 · <Bdi text={c.team} />
               </span>
             ) : null}
-            <span class="muted">· #{c.id}</span>
+            <span class="muted conv-sub-id">· #{c.id}</span>
           </div>
         </div>
       </div>

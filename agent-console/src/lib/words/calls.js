@@ -10,6 +10,7 @@ export const en = {
   callVideo: 'Video call',
   callVoiceTitle: 'Call the visitor (voice)',
   callVideoTitle: 'Call the visitor (video)',
+  callMenu: 'Call the visitor',
   callOtherTab: 'In a call in another tab',
   callOtherTabRinging: 'Calling from another tab',
   // the ringing card
@@ -126,6 +127,7 @@ export const zh = {
   callVideo: '视频通话',
   callVoiceTitle: '呼叫访客（语音）',
   callVideoTitle: '呼叫访客（视频）',
+  callMenu: '呼叫访客',
   callOtherTab: '正在另一个标签页中通话',
   callOtherTabRinging: '正在另一个标签页中呼叫',
   callIncomingVoice: '语音来电',
