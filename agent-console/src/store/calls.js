@@ -1,5 +1,5 @@
 // calls: voice and video calls between the agent and a conversation's
-// visitor (issue 17; the contract is docs' calls-spec: call.* frames, the
+// visitor (issue 17; its contract, calls-spec.md: the call.* frames, the
 // call object, GET /api/calls/ice-servers). The media flows browser to
 // browser through ui-shared/call.js's CallPeer; this module keeps the calls
 // the server told this tab about (call.updated), the one call this tab is
