@@ -6,6 +6,9 @@
 // "<unix expiry>:<id>" and credential base64(HMAC-SHA1(secret, username))
 // (coturn's TURN REST API), and coturn must grant a relay allocation with
 // exactly those credentials and refuse a tampered or expired one.
+// parleyd answers only the parties of a live call (409 otherwise): the agent
+// and the visitor here have an active one, set up once (its state machine is
+// tests/integration/calls.test.js's).
 
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
@@ -15,8 +18,18 @@ const path = require('node:path');
 const { suite } = require('../helpers/suite');
 const { request } = require('../helpers/http');
 const { assertJson, assertStatus } = require('../helpers/assert');
-const { createTeam, createAgent, createSite, agentSession, visitorToken } = require('../helpers/fixtures');
-const { stopChecked } = require('../helpers/parleyd');
+const {
+  createTeam,
+  createAgent,
+  createSite,
+  agentSession,
+  visitorToken,
+  connectAgent,
+  connectVisitor,
+  startConversation,
+  convUpdated,
+} = require('../helpers/fixtures');
+const { stopChecked, runParleyd } = require('../helpers/parleyd');
 const { REPO_ROOT } = require('../helpers/common');
 const { startCoturn } = require('../helpers/coturn');
 const { turnClient, restCredentials, parseIceUrl } = require('../helpers/turn');
@@ -61,8 +74,21 @@ fx.setup(async () => {
   const team = await createTeam(fx.pg, 'Calls team');
   C.agent = await createAgent(fx.pg, { name: 'Ana Calls', teams: [team] });
   C.site = await createSite(fx.pg, { teamId: team });
+  // An agent and a visitor of another team, with no call.
+  C.idleAgent = await createAgent(fx.pg, { name: 'Ivo Idle', teams: [await createTeam(fx.pg, 'Idle team')] });
+  C.idleSession = await agentSession(fx.srv, C.idleAgent);
+  C.idleVisitor = (await visitorToken(fx.srv, C.site)).token;
+
+  // The agent calls the visitor, who answers: an active call (a ringing one
+  // would be missed after PARLEY_CALL_RING_SECONDS).
+  const a = await connectAgent(fx.srv, C.agent, { status: 'online', label: 'agent' });
+  const v = await connectVisitor(fx.srv, C.site, { label: 'visitor' });
+  const conv = await startConversation(v);
+  await v.next(convUpdated(conv, 'assigned'), 5000, 'the assignment');
+  const call = (await a.ack({ type: 'call.start', conversation_id: conv, media: 'audio' })).call;
+  assert.equal((await v.ack({ type: 'call.accept', call_id: call.id })).call.state, 'active');
   C.session = await agentSession(fx.srv, C.agent);
-  C.visitor = (await visitorToken(fx.srv, C.site)).token;
+  C.visitor = v.token;
 });
 
 fx.teardown(async () => {
@@ -265,7 +291,28 @@ test('without a session or a visitor token the ICE servers are refused (401)', a
   }
 });
 
-test('with TURN alone the list has the TURN server only, with the default ttl (3600)', async () => {
+test('a party without a live call gets no credentials (409)', async () => {
+  for (const [what, res] of [
+    ['an agent with no call', await consoleIce(fx.srv, { cookie: C.idleSession.cookie })],
+    ['a visitor with no call', await widgetIce(fx.srv, { token: C.idleVisitor })],
+  ]) {
+    assertStatus(res, 409);
+    assert.ok(!res.body.includes(C.turn.secret), `${what}: no secret in the answer`);
+    assert.ok(!/"credential"/.test(res.body), `${what}: no credential in the answer`);
+  }
+});
+
+/** The default of a setting, as `parleyd --help` lists it. */
+async function helpDefault(name) {
+  const r = await runParleyd(['--help']);
+  const m = new RegExp(`^\\s*${name}\\s+(\\S+)`, 'm').exec(`${r.stdout}\n${r.stderr}`);
+  assert.ok(m, `parleyd --help lists ${name}`);
+  return m[1];
+}
+
+test('with TURN alone the list has the TURN server only, with the default ttl', async () => {
+  const ttl = Number(await helpDefault('PARLEY_TURN_TTL_SECONDS'));
+  assert.ok(Number.isInteger(ttl) && ttl >= 60, `default PARLEY_TURN_TTL_SECONDS: ${ttl}`);
   const node = await fx.startNode({ env: { PARLEY_STUN_URLS: null, PARLEY_TURN_TTL_SECONDS: null } });
   try {
     const session = await agentSession(node, C.agent, { fresh: true });
@@ -273,7 +320,7 @@ test('with TURN alone the list has the TURN server only, with the default ttl (3
     const a = await consoleIce(node, { cookie: session.cookie });
     const v = await widgetIce(node);
     const after = now();
-    const want = { turn: [C.turnUrl], ttl: 3600, secret: C.turn.secret, before, after };
+    const want = { turn: [C.turnUrl], ttl, secret: C.turn.secret, before, after };
     const entry = checkIceServers(a, want);
     checkIceServers(v, want);
     const r = await allocate(entry);
