@@ -384,6 +384,23 @@ enum chat_err calls_party_live(struct app *app, const struct actor *a, int *live
     return err;
 }
 
+enum chat_err calls_live(struct app *app, const struct actor *a, json_t **calls)
+{
+    char *text = NULL;
+    static const char sql[] =
+        "SELECT coalesce(json_agg(parley_call_json(k, $1) ORDER BY k.id), '[]')::text FROM calls k"
+        " JOIN conversations c ON c.id = k.conversation_id"
+        " WHERE k.state <> 'ended' AND CASE WHEN $1 = 'agent' THEN k.agent_id = $2::bigint"
+        "   ELSE k.visitor_id = $2::bigint AND c.site_id = $3::bigint END";
+    enum chat_err err = chat_err_of(
+        db_query_text(app->db, &text, sql, 3, (const char *const[]){side_of(a), DB_ID(a->id), DB_ID(a->site_id)}));
+    *calls = err == CHAT_OK ? json_loads(text, 0, NULL) : NULL;
+    if (err == CHAT_OK && !*calls)
+        err = CHAT_E_INTERNAL;
+    free(text);
+    return err;
+}
+
 enum chat_err calls_signal_frame(struct app *app, long long row, char **frame)
 {
     return chat_err_of(db_query_text(app->db, frame, "SELECT frame FROM call_signals WHERE id = $1::bigint", 1,
