@@ -11,6 +11,8 @@ const crypto = require('node:crypto');
 
 const { suite } = require('../helpers/suite');
 const { request } = require('../helpers/http');
+const { addToken, api } = require('../helpers/api');
+const { startReceiver, verifyWebhook } = require('../helpers/hookrecv');
 const {
   createTeam,
   createAgent,
@@ -33,6 +35,8 @@ const fx = suite({
     PARLEY_TURN_URLS: 'turn:127.0.0.1:3478?transport=udp,turns:turn.example:5349',
     PARLEY_TURN_SECRET: TURN_SECRET,
     PARLEY_TURN_TTL_SECONDS: '600',
+    PARLEY_WEBHOOK_ALLOW_HTTP: '1',
+    PARLEY_WEBHOOK_ALLOW_PRIVATE: '127.0.0.0/8',
   },
 });
 const { test } = fx;
@@ -83,6 +87,19 @@ test('agent on node B calls the visitor on node A: ring, accept, signals to the 
   assert.equal(ring.call.agent.name, agent.name);
   assert.equal(ring.call.agent.id, undefined, "the agent's id reached the visitor");
   await v2.next(callUpdated(call.id, 'ringing'), 5000, 'the ring in the second tab');
+  // A tab opened while it rings learns of the call from conversations.list.
+  const v3 = await connectVisitor(fx.nodes[0], site, { token: v.token, label: 'visitor tab opened while ringing' });
+  const listed = (await v3.ack({ type: 'conversations.list' })).calls;
+  assert.deepEqual(
+    listed.map((k) => [k.id, k.state, k.agent.id]),
+    [[call.id, 'ringing', undefined]],
+  );
+  await v3.close();
+  const agentList = (await a.ack({ type: 'conversations.list' })).calls;
+  assert.deepEqual(
+    agentList.map((k) => [k.id, k.agent.id]),
+    [[call.id, agent.id]],
+  );
 
   // Nothing is relayed before the call is answered.
   await a.expectError({ type: 'call.signal', call_id: call.id, control: { kind: 'media', audio: true, video: true, screen: false } }, 'invalid_state');
@@ -309,4 +326,59 @@ test('ICE servers: short-lived TURN credentials, only for a party of a live call
   await a.ack({ type: 'call.hangup', call_id: call.id });
   await waitFor(async () => (await asVisitor()).status === 409, { what: 'no credentials once the call ended' });
   for (const c of [a, v]) await c.close();
+});
+
+test('calls reach the REST API and webhooks; the pages let only themselves use the camera, microphone and screen', async () => {
+  const admin = await addToken(fx.pg, { scopes: ['admin'] });
+  const reader = await addToken(fx.pg, { scopes: ['conversations:read'] });
+  const r = await startReceiver();
+  try {
+    const ep = await api(fx.srv, admin, 'POST', '/api/v1/webhooks', {
+      json: { url: r.url('/hook'), events: ['call.ringing', 'call.accepted', 'call.ended'] },
+    });
+    assert.equal(ep.status, 201, ep.body);
+    const { secret } = JSON.parse(ep.body);
+    const { a, v, conv } = await assignedChat();
+    const call = (await a.ack({ type: 'call.start', conversation_id: conv, media: 'video' })).call;
+    await v.next(callUpdated(call.id, 'ringing'));
+    await v.ack({ type: 'call.accept', call_id: call.id });
+    await a.ack({ type: 'call.hangup', call_id: call.id });
+
+    const hooks = (await r.waitFor(3, 15000)).map((q) => verifyWebhook(secret, q.headers, q.body));
+    assert.deepEqual(
+      hooks.map((h) => h.type),
+      ['call.ringing', 'call.accepted', 'call.ended'],
+    );
+    assert.equal(hooks[0].data.call.id, call.id);
+    assert.equal(hooks[0].data.call.conversation_id, conv);
+    assert.equal(hooks[2].data.call.end_reason, 'hangup');
+    assert.equal(hooks[2].data.call.ended_by, 'agent');
+
+    const res = await api(fx.srv, reader, 'GET', `/api/v1/conversations/${conv}/messages`);
+    assert.equal(res.status, 200, res.body);
+    const lines = JSON.parse(res.body).data.filter((m) => m.kind === 'event' && /^call_/.test(m.event));
+    assert.deepEqual(
+      lines.map((m) => [m.event, m.event_call.id]),
+      [
+        ['call_offered', call.id],
+        ['call_accepted', call.id],
+        ['call_ended', call.id],
+      ],
+    );
+    for (const c of [a, v]) await c.close();
+  } finally {
+    await r.close();
+  }
+
+  for (const page of ['/console/', '/widget/frame.html']) {
+    const res = await request(fx.srv, { path: page });
+    assert.equal(res.status, 200, page);
+    const policy = Object.fromEntries(
+      String(res.headers['permissions-policy'] || '')
+        .split(',')
+        .map((d) => d.trim().split('=')),
+    );
+    for (const feature of ['camera', 'microphone', 'display-capture']) assert.equal(policy[feature], '(self)', `${page}: ${feature}`);
+    assert.equal(policy.geolocation, '()', page);
+  }
 });

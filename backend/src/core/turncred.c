@@ -1,4 +1,5 @@
 #include "core/turncred.h"
+#include "core/whsig.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -69,11 +70,7 @@ int turncred_sign(const char *secret, long long expiry, const char *id, char *us
         return -1;
     if (!HMAC(EVP_sha1(), secret, (int)strlen(secret), (const unsigned char *)username, (size_t)n, mac, &maclen))
         return -1;
-    /* base64 of 20 bytes is 28 characters and a NUL. */
-    if (plen < 4 * ((maclen + 2) / 3) + 1)
-        return -1;
-    EVP_EncodeBlock((unsigned char *)password, mac, (int)maclen);
-    return 0;
+    return whsig_base64(mac, maclen, password, plen) > 0 ? 0 : -1;
 }
 
 static int add_url(const char *url, size_t n, void *arg)
