@@ -267,8 +267,13 @@ test('declined, cancelled and missed calls: words for the agent and event lines'
   await eventLine(page, 'call_cancelled').waitFor();
   assert.equal(await eventLine(page, 'call_cancelled').locator('.event-text').innerText(), 'The agent cancelled the call');
 
-  // The agent declines the visitor's request from the card.
+  // The agent declines the visitor's request from the card, which a reload
+  // finds again (the live calls come with the conversation list).
   let req = await v.ack({ type: 'call.start', conversation_id: cid, media: 'video' });
+  await page.waitForSelector('[data-testid=ring-card]');
+  await page.reload();
+  await waitConnectedUI(page);
+  await page.waitForSelector(`[data-testid=ring-card][data-call="${req.call.id}"][data-media=video]`);
   await page.click('[data-testid=ring-decline]');
   assert.equal((await ended(v, req.call.id)).call.end_reason, 'declined');
   await page.waitForSelector('[data-testid=ring-card]', { state: 'detached' });

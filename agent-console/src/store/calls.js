@@ -543,9 +543,18 @@ function watchDevices() {
 const ended = new Set();
 const RANK = { ringing: 0, active: 1, ended: 2 };
 
+// Each call's last change seen here, on a clock of this module's: a list
+// answered to a request made before it does not drop it (setLiveCalls).
+let callClock = 0;
+const seenAt = new Map();
+
+/** The moment a request that answers the live calls is made. */
+export const callStamp = () => callClock;
+
 /** Stores the newest state of a call; false when an older one came late. */
 function upsert(call) {
   if (!call || !call.id) return false;
+  seenAt.set(call.id, ++callClock);
   if (ended.has(call.id)) return call.state === 'ended';
   const old = S.calls.get(call.id);
   if (old && RANK[old.state] > RANK[call.state]) return false;
@@ -584,6 +593,24 @@ export function onCallUpdated(call) {
     const c = S.convs.get(call.conversation_id);
     alertSilently(t(call.media === 'video' ? 'callIncomingVideo' : 'callIncomingVoice'), c ? visitorName(c) : '', call.conversation_id);
   }
+  changed();
+}
+
+/**
+ * The live calls of this agent as the queue.subscribe (conversations.list)
+ * reply lists them: after a reload or a reconnect, the calls that rang or
+ * began meanwhile, and those no longer listed gone (their end was missed
+ * while the socket was down). since: callStamp() when it was asked for.
+ * This tab's own call is left to resumeCall's call.rejoin.
+ */
+export function setLiveCalls(list, since) {
+  if (!Array.isArray(list)) return;
+  const listed = new Set(list.map((call) => call.id));
+  for (const id of [...S.calls.keys()]) {
+    if (listed.has(id) || (seenAt.get(id) || 0) > since || (S.myCall && S.myCall.id === id)) continue;
+    S.calls.delete(id);
+  }
+  for (const call of list) upsert(call);
   changed();
 }
 
@@ -634,6 +661,8 @@ export function resetCalls() {
   if (S.myCall) hangUp();
   teardown();
   S.calls = new Map();
+  seenAt.clear();
+  ended.clear();
   S.siteCalls = new Map();
   sitesAsked = false;
   ice = null;

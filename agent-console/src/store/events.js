@@ -24,7 +24,7 @@ import { loadWorkspace, onPresence } from './workspace.js';
 import { boardEvent } from './board.js';
 import { slaSawMessage } from './sla.js';
 import { onInvitationUpdated } from './visitors.js';
-import { onCallSignal, onCallUpdated, resumeCall } from './calls.js';
+import { callStamp, onCallSignal, onCallUpdated, resumeCall, setLiveCalls } from './calls.js';
 
 /** Everything to do once the socket is (re)authenticated: list, resend, catch up. */
 export async function onOpen(ack) {
@@ -45,8 +45,12 @@ export async function onOpen(ack) {
   resumeCall();
   let list;
   const since = convStamp();
+  const callsSince = callStamp();
   try {
-    list = (await request({ type: 'queue.subscribe' })).conversations;
+    const reply = await request({ type: 'queue.subscribe' });
+    list = reply.conversations;
+    // The calls that rang or went on while this tab did not listen.
+    setLiveCalls(reply.calls, callsSince);
   } catch {
     return; // the connection dropped again; the next open retries
   }
