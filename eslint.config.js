@@ -58,7 +58,7 @@ module.exports = [
     rules: { 'no-unused-vars': unused },
   },
   {
-    files: ['tests/e2e/**/*.js', 'tests/helpers/browser.js', 'tests/helpers/widget.js', 'tests/helpers/bidi.js', 'tests/helpers/call-visitor.js'],
+    files: ['tests/e2e/**/*.js', 'tests/helpers/browser.js', 'tests/helpers/widget.js', 'tests/helpers/bidi.js'],
     languageOptions: { globals: { ...globals.browser, ...globals.node } },
   },
   {

@@ -1,4 +1,5 @@
 'use strict';
+/* global window -- (functions handed to page.evaluate run in the page) */
 // The visitor's end of a call, for the console's call tests: ui-shared/call.js
 // (a polite CallPeer) in a Chromium page with the browser's fake camera and
 // microphone (launch with browser.js MEDIA_ARGS), its signals carried over
