@@ -158,6 +158,9 @@ test('the agent calls with video: the visitor answers, shares the screen; mute, 
   await page.click('[data-testid=call-back]');
   await page.waitForSelector('[data-testid=call-panel][data-phase=connected]');
 
+  // The timer counts from the connection.
+  assert.match(await page.locator('[data-testid=call-timer]').innerText(), /^0:(0[1-9]|[1-5]\d)$/);
+
   // Hang up: both ends are told; the thread says how long it lasted.
   await page.click('[data-testid=call-hangup]');
   const end = await ended(v, callId);

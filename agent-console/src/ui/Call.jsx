@@ -179,7 +179,7 @@ export function RingingCards() {
   const calls = ringingCalls();
   if (!calls.length) return null;
   return (
-    <div class="ring-cards" role="region" aria-label={t('callIncomingVoice')}>
+    <div class="ring-cards" role="region" aria-label={t('callIncomingAll')}>
       {calls.map((call) => (
         <RingingCard key={call.id} call={call} />
       ))}

@@ -14,6 +14,7 @@ export const en = {
   callOtherTab: 'In a call in another tab',
   callOtherTabRinging: 'Calling from another tab',
   // the ringing card
+  callIncomingAll: 'Incoming calls',
   callIncomingVoice: 'Incoming voice call',
   callIncomingVideo: 'Incoming video call',
   callAccept: 'Accept',
@@ -128,6 +129,7 @@ export const zh = {
   callMenu: '呼叫访客',
   callOtherTab: '正在另一个标签页中通话',
   callOtherTabRinging: '正在另一个标签页中呼叫',
+  callIncomingAll: '来电',
   callIncomingVoice: '语音来电',
   callIncomingVideo: '视频来电',
   callAccept: '接听',
