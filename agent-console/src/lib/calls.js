@@ -23,9 +23,10 @@ export function callClock(ms) {
   return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
 }
 
-/** A refusal of a call.* request (a SocketError's code) in words. */
-export function callErrorText(e) {
+/** A refusal of a call.* request (a SocketError's code) in words; type: the request's (call.accept is refused once answered elsewhere). */
+export function callErrorText(e, type) {
   const code = e && e.code;
+  if (type === 'call.accept' && (code === 'invalid_state' || code === 'not_found')) return t('callErrAnswered');
   if (code === 'calls_disabled') return t('callErrDisabled');
   if (code === 'call_in_progress') return t('callErrBusy');
   if (code === 'invalid_state' || code === 'forbidden') return t('callErrState');

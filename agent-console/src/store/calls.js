@@ -414,7 +414,7 @@ export async function acceptCall(callId) {
     upsert(ack.call);
   } catch (e) {
     teardown();
-    toast(callErrorText(e), 'error');
+    toast(callErrorText(e, 'call.accept'), 'error');
     return;
   }
   if (!S.myCall) return;
