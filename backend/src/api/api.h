@@ -25,6 +25,10 @@ void api_widget_session_preflight(struct http_req *req);
 void api_widget_site(struct http_req *req);
 void api_demo_page(struct http_req *req);
 
+/* api_calls.c */
+void api_calls_ice_servers(struct http_req *req);
+void api_widget_calls_ice_servers(struct http_req *req);
+
 /* api_agents.c */
 void api_agents_list(struct http_req *req);
 void api_agents_create(struct http_req *req);

@@ -4,6 +4,7 @@
 #include "chat/agents.h"
 #include "chat/sites.h"
 #include "chat/teams.h"
+#include "chat/visitors.h"
 #include "http/auth.h"
 #include "http/params.h"
 #include "core/log.h"
@@ -11,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void api_send_json_text(struct http_req *req, int status, const char *json)
 {
@@ -186,4 +188,27 @@ void api_stream_rows(struct http_req *req, struct db_cursor *cur, int batch, con
     else
         log_warn("streamed answer ended early", "what", what, "rid", req->request_id);
     db_cursor_close(cur); /* rolls the read-only transaction back */
+}
+
+int api_visitor_from_bearer(struct http_req *req, const char *token, struct actor *a)
+{
+    struct visitor_session vs;
+    enum visitor_auth result;
+    const char *origin = http_header(req, "Origin");
+    if (visitors_authenticate(req->app->db, token, origin ? origin : "", req->app->cfg->public_origin, &vs, &result) !=
+            CHAT_OK ||
+        result != VISITOR_AUTH_OK)
+        return -1;
+    memset(a, 0, sizeof(*a));
+    a->kind = ACTOR_VISITOR;
+    a->id = vs.visitor_id;
+    a->site_id = vs.site_id;
+    visitors_session_free(&vs);
+    return 0;
+}
+
+const char *api_bearer_token(struct http_req *req)
+{
+    const char *h = http_header(req, "Authorization");
+    return h && strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
 }

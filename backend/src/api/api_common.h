@@ -61,6 +61,12 @@ void api_token_actor(const struct apitoken *t, struct actor *a);
  * (a claim the domain narrows by the agent's current role). */
 void api_agent_actor(const struct session *s, struct actor *a);
 
+/* The token of "Authorization: Bearer <token>", or NULL. */
+const char *api_bearer_token(struct http_req *req);
+/* The visitor behind a visitor token: 0 with *a set, or -1 (unknown,
+ * revoked, or an origin the site does not allow). */
+int api_visitor_from_bearer(struct http_req *req, const char *token, struct actor *a);
+
 /* An admin resource served twice: under /api/v1/... a token with the
  * admin scope, elsewhere (the console) an admin's session, with the CSRF
  * check when change is set. 0, or -1 with the answer sent. */

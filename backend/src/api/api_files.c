@@ -38,38 +38,13 @@
 
 /* ------------------------------------------------------------ credentials */
 
-/* The visitor behind "Authorization: Bearer <visitor token>": 0 with *a
- * set, or -1 (unknown, revoked, or an origin the site does not allow). */
-static int visitor_from_bearer(struct http_req *req, const char *token, struct actor *a)
-{
-    struct visitor_session vs;
-    enum visitor_auth result;
-    const char *origin = http_header(req, "Origin");
-    if (visitors_authenticate(req->app->db, token, origin ? origin : "", req->app->cfg->public_origin, &vs, &result) !=
-            CHAT_OK ||
-        result != VISITOR_AUTH_OK)
-        return -1;
-    memset(a, 0, sizeof(*a));
-    a->kind = ACTOR_VISITOR;
-    a->id = vs.visitor_id;
-    a->site_id = vs.site_id;
-    visitors_session_free(&vs);
-    return 0;
-}
-
-static const char *bearer_token(struct http_req *req)
-{
-    const char *h = http_header(req, "Authorization");
-    return h && strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
-}
-
 /* Who asks for a file, without answering: a visitor or API Bearer token, or
  * an agent's session cookie. Returns 0 with *a (and *notes for an API
  * token with the admin scope) or -1 (nobody we know: the caller answers
  * 404, as for a file that does not exist). */
 static int file_reader(struct http_req *req, struct actor *a, int *notes)
 {
-    const char *token = bearer_token(req);
+    const char *token = api_bearer_token(req);
     *notes = 0;
     if (token && strncmp(token, APITOKEN_PREFIX, strlen(APITOKEN_PREFIX)) == 0) {
         struct apitoken t;
@@ -80,7 +55,7 @@ static int file_reader(struct http_req *req, struct actor *a, int *notes)
         return 0;
     }
     if (token)
-        return visitor_from_bearer(req, token, a);
+        return api_visitor_from_bearer(req, token, a);
     char cookie[TOKEN_MAX_LEN + 8];
     struct session s;
     if (!http_cookie(req, SESSION_COOKIE, cookie, sizeof(cookie)) ||
@@ -210,10 +185,10 @@ void api_files_upload(struct http_req *req)
 {
     struct actor who;
     char conv_text[24];
-    const char *token = bearer_token(req);
+    const char *token = api_bearer_token(req);
     if (token) {
         /* The widget's frame: its visitor token, as its socket uses. */
-        if (visitor_from_bearer(req, token, &who) != 0) {
+        if (api_visitor_from_bearer(req, token, &who) != 0) {
             http_send_problem(req, 401, "unauthenticated", "the visitor token is not valid");
             return;
         }

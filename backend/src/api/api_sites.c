@@ -77,7 +77,8 @@ static int color_valid(const char *c)
 static int read_widget_settings(json_t *body, char **out, struct problem_field *err)
 {
     static const char *const keys[] = {"color",          "position", "greeting", "launcher_text",
-                                       "prechat_fields", "language", NULL};
+                                       "prechat_fields", "language", "calls",    NULL};
+    static const char *const calls[] = {"off", "agent", "visitor", NULL};
     static const char *const positions[] = {"left", "right", NULL};
     static const char *const languages[] = {"auto", "en", "zh-CN", NULL};
     static const char *const field_keys[] = {"name", "label", "type", "required", NULL};
@@ -99,7 +100,7 @@ static int read_widget_settings(json_t *body, char **out, struct problem_field *
         jfield_enum(ws, "position", 0, positions, &s, err) != 0 ||
         jfield_string(ws, "greeting", JF_MULTILINE | JF_TEXT, 0, 500, &s, err) != 0 ||
         jfield_string(ws, "launcher_text", JF_TEXT, 0, 40, &s, err) != 0 ||
-        jfield_enum(ws, "language", 0, languages, &s, err) != 0) {
+        jfield_enum(ws, "language", 0, languages, &s, err) != 0 || jfield_enum(ws, "calls", 0, calls, &s, err) != 0) {
         err->field = "widget_settings";
         return -1;
     }

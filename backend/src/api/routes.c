@@ -12,6 +12,8 @@ const struct http_route api_routes[] = {
     {"POST", "/api/widget/beat", api_widget_beat},
     {"OPTIONS", "/api/widget/session", api_widget_session_preflight},
     {"GET", "/api/widget/sites/{key}", api_widget_site},
+    {"GET", "/api/widget/calls/ice-servers", api_widget_calls_ice_servers},
+    {"GET", "/api/calls/ice-servers", api_calls_ice_servers},
     {"GET", "/demo", api_demo_page},
     {"GET", "/api/agents", api_agents_list},
     {"POST", "/api/agents", api_agents_create},

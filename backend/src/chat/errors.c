@@ -41,6 +41,9 @@ static const struct {
     {CHAT_E_INVITATION_OPEN,
      {"invitation_pending", 409, "invitation_pending", "the visitor has an invitation they have not answered yet"}},
     {CHAT_E_INVITATION_USED, {"invitation_used", 409, "invitation_used", "this invitation was answered already"}},
+    {CHAT_E_CALLS_DISABLED, {"calls_disabled", 403, "calls_disabled", "this site does not allow this call"}},
+    {CHAT_E_CALL_IN_PROGRESS,
+     {"call_in_progress", 409, "call_in_progress", "a call is in progress already (in this conversation or yours)"}},
     /* Last: what an unknown value is described as. */
     {CHAT_E_INTERNAL, {"internal", 500, "internal", "internal error"}},
 };
@@ -55,7 +58,7 @@ const struct chat_err_desc *chat_err_desc(enum chat_err err)
 
 enum chat_err chat_err_of(int rc)
 {
-    if (rc <= CHAT_E_NOT_FOUND && rc >= CHAT_E_INVITATION_USED) /* the first and the last value */
+    if (rc <= CHAT_E_NOT_FOUND && rc >= CHAT_E_CALL_IN_PROGRESS) /* the first and the last value */
         return (enum chat_err)rc;
     switch (rc) {
     case DB_OK:

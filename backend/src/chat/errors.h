@@ -43,6 +43,8 @@ enum chat_err {
     CHAT_E_VISITOR_CHATTING = -120,  /* the visitor has an open conversation */
     CHAT_E_INVITATION_OPEN = -121,   /* the visitor has an invitation not yet answered */
     CHAT_E_INVITATION_USED = -122,   /* the invitation was answered already */
+    CHAT_E_CALLS_DISABLED = -123,    /* the site's setting does not allow this call */
+    CHAT_E_CALL_IN_PROGRESS = -124,  /* the conversation, or the agent, has a live call already */
 };
 
 /* On every function whose failure must be handled or passed on: ignoring

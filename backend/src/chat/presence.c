@@ -1,6 +1,7 @@
 #include "chat/presence.h"
 
 #include "chat/bots.h"
+#include "chat/calls.h"
 
 #include "chat/assign.h"
 #include "chat/convo.h"
@@ -272,6 +273,7 @@ static void *ticker_main(void *arg)
         bots_sweep(app, &handed);
         sla_sweep(app, &handed);
         reports_sweep(app);
+        calls_sweep(app);
         assign_run(app, &handed);
         if (now >= next_drain) {
             if (assign_drain_waiting(app) != CHAT_OK)

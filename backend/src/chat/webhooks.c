@@ -40,7 +40,8 @@ struct webhooks {
 static const char *const event_types[] = {
     "conversation.created", "conversation.queued",   "conversation.assigned", "conversation.transferred",
     "conversation.closed",  "conversation.reopened", "conversation.rated",    "conversation.sla_breached",
-    "message.created",      "visitor.updated",
+    "message.created",      "visitor.updated",       "call.ringing",          "call.accepted",
+    "call.ended",
 };
 
 int webhooks_event_known(const char *type)

@@ -1,4 +1,5 @@
 #include "core/config.h"
+#include "core/turncred.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -161,6 +162,17 @@ static const struct setting settings[] = {
     S_STR("PARLEY_GEOIP_DB", geoip_db, CONFIG_GEOIP_DEFAULT,
           "MaxMind DB (.mmdb) file for visitor geolocation, or an IPv4 file and an IPv6 file separated by a comma; "
           "empty: geolocation off (default: the DB-IP Lite files npm installs)"),
+    S_STR("PARLEY_STUN_URLS", stun_urls, "", "comma-separated stun: URLs the browsers in a call are given"),
+    S_STR("PARLEY_TURN_URLS", turn_urls, "",
+          "comma-separated turn:/turns: URLs of a TURN server (coturn) using PARLEY_TURN_SECRET"),
+    S_STR("PARLEY_TURN_SECRET", turn_secret, "",
+          "the TURN server's REST-API secret (coturn static-auth-secret): signs short-lived credentials"),
+    S_INT("PARLEY_TURN_TTL_SECONDS", turn_ttl_seconds, "14400", 60, 86400,
+          "lifetime of a TURN credential (a call relayed through TURN cannot outlast it)"),
+    S_INT("PARLEY_CALL_RING_SECONDS", call_ring_seconds, "45", 5, 600, "an unanswered call is missed after this long"),
+    S_INT("PARLEY_CALL_LOST_SECONDS", call_lost_seconds, "20", 2, 600,
+          "a call ends when a party's socket has been gone this long"),
+    S_INT("PARLEY_CALL_MAX_MINUTES", call_max_minutes, "240", 1, 1440, "a call is ended after this long"),
     {"PARLEY_IP_STORAGE", SET_IP_STORAGE, "truncated", 0, 0, offsetof(struct config, ip_storage), sizeof(int),
      "visitor IP addresses kept: full, truncated (IPv4 /24, IPv6 /48) or none; geolocation uses the full address"},
 };
@@ -426,6 +438,18 @@ int config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, char *er
     if (cfg->secret_key_file[0] == '\0' && snprintf(cfg->secret_key_file, sizeof(cfg->secret_key_file), "%s/secret.key",
                                                     cfg->data_dir) >= (int)sizeof(cfg->secret_key_file)) {
         snprintf(err, errlen, "PARLEY_DATA_DIR: too long for the default PARLEY_SECRET_KEY_FILE");
+        return -1;
+    }
+    if (turncred_check_urls(cfg->stun_urls, 0) != 0 || turncred_check_urls(cfg->turn_urls, 1) != 0) {
+        snprintf(err, errlen, "%s: expected at most %d %s URLs separated by commas",
+                 turncred_check_urls(cfg->stun_urls, 0) != 0 ? "PARLEY_STUN_URLS" : "PARLEY_TURN_URLS",
+                 TURNCRED_MAX_URLS, turncred_check_urls(cfg->stun_urls, 0) != 0 ? "stun:/stuns:" : "turn:/turns:");
+        return -1;
+    }
+    if ((cfg->turn_urls[0] != '\0') != (cfg->turn_secret[0] != '\0') ||
+        (cfg->turn_secret[0] && strlen(cfg->turn_secret) < 16)) {
+        snprintf(err, errlen,
+                 "PARLEY_TURN_SECRET: must be set (at least 16 characters) exactly when PARLEY_TURN_URLS is");
         return -1;
     }
     if (config_check_proxies(cfg->trusted_proxies) != 0) {

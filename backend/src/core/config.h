@@ -92,6 +92,13 @@ struct config {
     int webhook_retention_days;               /* PARLEY_WEBHOOK_RETENTION_DAYS */
     char geoip_db[1024];                      /* PARLEY_GEOIP_DB: one .mmdb, or IPv4,IPv6 ("": off) */
     enum ip_storage ip_storage;               /* PARLEY_IP_STORAGE: full, truncated or none */
+    char stun_urls[1024];                     /* PARLEY_STUN_URLS: comma-separated */
+    char turn_urls[1024];                     /* PARLEY_TURN_URLS: comma-separated */
+    char turn_secret[256];                    /* PARLEY_TURN_SECRET ("": no TURN) */
+    int turn_ttl_seconds;                     /* PARLEY_TURN_TTL_SECONDS */
+    int call_ring_seconds;                    /* PARLEY_CALL_RING_SECONDS */
+    int call_lost_seconds;                    /* PARLEY_CALL_LOST_SECONDS */
+    int call_max_minutes;                     /* PARLEY_CALL_MAX_MINUTES */
 };
 
 /* Returns the value of an environment variable or NULL; ctx is passed through. */

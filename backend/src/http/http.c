@@ -38,14 +38,24 @@ static const char security_headers[] = "X-Content-Type-Options: nosniff\r\n"
     "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; media-src 'self'; object-src 'none'; "           \
     "base-uri 'none'; form-action 'self'; "
 
+/* Calls (issue 17) need the camera, the microphone and screen capture, in
+ * the console and in the widget's frame (whose embedding page delegates
+ * them with the iframe's allow attribute); nothing else a page could ask
+ * the browser for is ever used. WebRTC itself is not a CSP fetch: the
+ * media flows peer to peer and is shown through srcObject, so the CSP
+ * below needs nothing more for it. */
+#define PERMISSIONS_POLICY                                                                                             \
+    "Permissions-Policy: camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=(), "       \
+    "usb=(), serial=(), bluetooth=(), hid=()\r\n"
+
 /* The console and API are never framed... */
 static const char own_page_headers[] =
     "X-Frame-Options: DENY\r\n"
-    "Cross-Origin-Opener-Policy: same-origin\r\n" CSP_COMMON "frame-ancestors 'none'\r\n";
+    "Cross-Origin-Opener-Policy: same-origin\r\n" PERMISSIONS_POLICY CSP_COMMON "frame-ancestors 'none'\r\n";
 
 /* ...while the widget's files are loaded by, and framed in, any site. */
 static const char embeddable_headers[] =
-    "Cross-Origin-Resource-Policy: cross-origin\r\n" CSP_COMMON "frame-ancestors *\r\n";
+    "Cross-Origin-Resource-Policy: cross-origin\r\n" PERMISSIONS_POLICY CSP_COMMON "frame-ancestors *\r\n";
 
 struct http_server {
     struct app *app;

@@ -1,5 +1,6 @@
 #include "live/deliver.h"
 
+#include "chat/calls.h"
 #include "chat/convo.h"
 #include "chat/messages.h"
 #include "chat/queue.h"
@@ -337,6 +338,48 @@ static void dispatch_sessions_off(struct app *app, json_t *p)
                            "logged out");
 }
 
+/* Sends a text frame (not freed) to the sockets of a visitor (agent 0) or
+ * agent; key (NULL: all of them) names the one that is a call's end. */
+static void send_text(struct app *app, int agent, long long id, const char *key, const char *text)
+{
+    struct ws_frame *f = text && id > 0 ? wsconn_frame_new(text, strlen(text)) : NULL;
+    if (!f)
+        return;
+    if (key)
+        hub_send_call_end(app->hub, agent, id, key, f);
+    else if (agent)
+        hub_send_agent(app->hub, id, f);
+    else
+        hub_send_visitor(app->hub, id, f);
+    wsconn_frame_unref(f);
+}
+
+/* {"e":"call"}: call.updated to the visitor's sockets and the agent's.
+ * {"e":"sig","to","id","n","k","f"|"r"}: a signal for one socket, which
+ * only its node has; a large one is read from its row by that node alone. */
+static void dispatch_call(struct app *app, json_t *p, int signal)
+{
+    if (!signal) {
+        send_text(app, 0, json_integer_value(json_object_get(p, "v")), NULL,
+                  json_string_value(json_object_get(p, "fv")));
+        send_text(app, 1, json_integer_value(json_object_get(p, "a")), NULL,
+                  json_string_value(json_object_get(p, "fa")));
+        return;
+    }
+    const char *node = json_string_value(json_object_get(p, "n"));
+    const char *key = json_string_value(json_object_get(p, "k"));
+    const char *to = json_string_value(json_object_get(p, "to"));
+    long long id = json_integer_value(json_object_get(p, "id"));
+    long long row = json_integer_value(json_object_get(p, "r"));
+    char *loaded = NULL;
+    if (!node || !key || !to || strcmp(node, app->node_id) != 0)
+        return;
+    if (row > 0 && calls_signal_frame(app, row, &loaded) != CHAT_OK)
+        log_warn("a call signal was not relayed: the database is not reachable");
+    send_text(app, strcmp(to, "agent") == 0, id, key, row > 0 ? loaded : json_string_value(json_object_get(p, "f")));
+    free(loaded);
+}
+
 void deliver_notification(struct app *app, const char *payload)
 {
     if (strncmp(payload, "M\n", 2) == 0) {
@@ -389,6 +432,8 @@ void deliver_notification(struct app *app, const char *payload)
                 wsconn_frame_unref(f);
             }
         }
+    } else if (strcmp(e, "call") == 0 || strcmp(e, "sig") == 0) {
+        dispatch_call(app, p, e[0] == 's');
     } else if (strcmp(e, "site_identity") == 0) {
         long long site = json_integer_value(json_object_get(p, "s"));
         if (site > 0)

@@ -179,22 +179,30 @@ void hub_publish(struct hub *hub, const struct hub_event *ev)
     pthread_rwlock_unlock(&hub->lock);
 }
 
-void hub_send_visitor(struct hub *hub, long long visitor_id, struct ws_frame *f)
+/* Queues f to the connections of one visitor or agent; key (NULL: any)
+ * narrows them to the socket with that call key. */
+static void send_to(struct hub *hub, int agent, long long id, const char *key, struct ws_frame *f)
 {
     pthread_rwlock_rdlock(&hub->lock);
-    for (struct ws_conn *c = hub->visitors[bucket_of(visitor_id)]; c; c = c->idx_next)
-        if (c->visitor_id == visitor_id)
+    for (struct ws_conn *c = (agent ? hub->agents : hub->visitors)[bucket_of(id)]; c; c = c->idx_next)
+        if ((agent ? c->agent.id : c->visitor_id) == id && (!key || strcmp(c->call_key, key) == 0))
             wsconn_send(c, f);
     pthread_rwlock_unlock(&hub->lock);
 }
 
+void hub_send_visitor(struct hub *hub, long long visitor_id, struct ws_frame *f)
+{
+    send_to(hub, 0, visitor_id, NULL, f);
+}
+
 void hub_send_agent(struct hub *hub, long long agent_id, struct ws_frame *f)
 {
-    pthread_rwlock_rdlock(&hub->lock);
-    for (struct ws_conn *c = hub->agents[bucket_of(agent_id)]; c; c = c->idx_next)
-        if (c->agent.id == agent_id)
-            wsconn_send(c, f);
-    pthread_rwlock_unlock(&hub->lock);
+    send_to(hub, 1, agent_id, NULL, f);
+}
+
+void hub_send_call_end(struct hub *hub, int agent, long long id, const char *key, struct ws_frame *f)
+{
+    send_to(hub, agent, id, key, f);
 }
 
 void hub_close_agent(struct hub *hub, long long agent_id, int code, const char *reason)

@@ -50,6 +50,9 @@ void hub_publish(struct hub *hub, const struct hub_event *ev);
 /* Queues a frame to every connection of one visitor / one agent. */
 void hub_send_visitor(struct hub *hub, long long visitor_id, struct ws_frame *f);
 void hub_send_agent(struct hub *hub, long long agent_id, struct ws_frame *f);
+/* Queues a frame to the one socket of a visitor (agent = 0) or agent that
+ * is their end of a call (its call_key). */
+void hub_send_call_end(struct hub *hub, int agent, long long id, const char *key, struct ws_frame *f);
 
 /* Asks every connection of an agent to close (deactivated, rights changed).
  * The close request is made under the hub's lock and the bus delivers in

@@ -40,6 +40,9 @@ static const char *const f_sync[] = {"type", "id", "conversation_id", "after_seq
 static const char *const f_conv[] = {"type", "id", "conversation_id", NULL};
 static const char *const f_transfer[] = {"type", "id", "conversation_id", "to_agent_id", "to_team_id", "reason", NULL};
 static const char *const f_status[] = {"type", "id", "status", NULL};
+static const char *const f_call_start[] = {"type", "id", "conversation_id", "media", NULL};
+static const char *const f_call[] = {"type", "id", "call_id", NULL};
+static const char *const f_call_signal[] = {"type", "id", "call_id", "description", "candidate", "control", NULL};
 
 static const struct type_spec types[] = {
     {"auth", PT_AUTH, ROLE_BOTH, f_auth},
@@ -70,6 +73,12 @@ static const struct type_spec types[] = {
     {"board.get", PT_BOARD_GET, ROLE_A, f_none},
     {"invitation.get", PT_INVITATION_GET, ROLE_V, f_none},
     {"invitation.dismiss", PT_INVITATION_DISMISS, ROLE_V, f_invitation},
+    {"call.start", PT_CALL_START, ROLE_BOTH, f_call_start},
+    {"call.accept", PT_CALL_ACCEPT, ROLE_BOTH, f_call},
+    {"call.decline", PT_CALL_DECLINE, ROLE_BOTH, f_call},
+    {"call.hangup", PT_CALL_HANGUP, ROLE_BOTH, f_call},
+    {"call.rejoin", PT_CALL_REJOIN, ROLE_BOTH, f_call},
+    {"call.signal", PT_CALL_SIGNAL, ROLE_BOTH, f_call_signal},
 };
 
 const char *proto_type_name(enum proto_type type)
@@ -247,9 +256,87 @@ static int parse_label_ids(json_t *root, struct proto_msg *m, struct proto_error
     return 0;
 }
 
-static int parse_fields(json_t *root, const struct type_spec *spec, const struct proto_limits *lim, struct proto_msg *m,
-                        struct proto_error *err)
+/* A string of at most max bytes of printable ASCII (and, multiline, CR LF
+ * and tab): what SDP and ICE lines are made of (RFC 8866, RFC 8839). */
+static int signal_string(json_t *v, size_t max, int multiline)
 {
+    if (!json_is_string(v) || json_string_length(v) > max)
+        return 0;
+    const unsigned char *s = (const unsigned char *)json_string_value(v);
+    for (size_t i = 0, n = json_string_length(v); i < n; i++)
+        if ((s[i] < 0x20 && !(multiline && (s[i] == '\r' || s[i] == '\n' || s[i] == '\t'))) || s[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
+static int null_or(json_t *v, int ok)
+{
+    return !v || json_is_null(v) || ok;
+}
+
+/* call.signal: exactly one of description {type offer|answer, sdp},
+ * candidate (null: end of candidates; or {candidate, sdpMid,
+ * sdpMLineIndex, usernameFragment}) and control ({kind:"media", audio,
+ * video, screen} or, from an agent, {kind:"screen_request"}). Relayed as
+ * checked here, so every key is known and every value bounded. */
+static int parse_signal(json_t *root, enum proto_role role, struct proto_msg *m, struct proto_error *err)
+{
+    static const char *const k_description[] = {"type", "sdp", NULL};
+    static const char *const k_candidate[] = {"candidate", "sdpMid", "sdpMLineIndex", "usernameFragment", NULL};
+    static const char *const k_control[] = {"kind", "audio", "video", "screen", NULL};
+    static const char *const kinds[] = {"description", "candidate", "control"};
+    struct problem_field f;
+    json_t *v, *x;
+    int n = 0;
+    if (jfield_int(root, "call_id", JF_REQUIRED, 1, INT64_MAX, &m->call_id, &f) != 0)
+        return fail_field(err, &f);
+    for (int i = 0; i < 3; i++)
+        if (json_object_get(root, kinds[i])) {
+            m->signal_kind = kinds[i];
+            n++;
+        }
+    if (n != 1)
+        return fail(err, PE_INVALID_FIELD, NULL, "give exactly one of description, candidate and control");
+    v = m->signal = json_object_get(root, m->signal_kind);
+    if (strcmp(m->signal_kind, "description") == 0) {
+        const char *type = json_string_value(json_object_get(v, "type"));
+        if (!json_is_object(v) || jfield_only(v, k_description, &f) != 0 || !type ||
+            (strcmp(type, "offer") != 0 && strcmp(type, "answer") != 0))
+            return fail(err, PE_INVALID_FIELD, "description", "must be {type: offer|answer, sdp}");
+        if (!signal_string(json_object_get(v, "sdp"), PROTO_SDP_MAX, 1))
+            return fail(err, PE_INVALID_FIELD, "description", "sdp must be SDP text of at most 32768 bytes");
+        return 0;
+    }
+    if (strcmp(m->signal_kind, "candidate") == 0) {
+        if (json_is_null(v))
+            return 0;
+        x = json_object_get(v, "sdpMLineIndex");
+        if (!json_is_object(v) || jfield_only(v, k_candidate, &f) != 0 ||
+            !signal_string(json_object_get(v, "candidate"), PROTO_CANDIDATE_MAX, 0) ||
+            !null_or(json_object_get(v, "sdpMid"), signal_string(json_object_get(v, "sdpMid"), 64, 0)) ||
+            !null_or(x, json_is_integer(x) && json_integer_value(x) >= 0 && json_integer_value(x) <= 64) ||
+            !null_or(json_object_get(v, "usernameFragment"),
+                     signal_string(json_object_get(v, "usernameFragment"), 256, 0)))
+            return fail(err, PE_INVALID_FIELD, "candidate",
+                        "must be null or {candidate, sdpMid, sdpMLineIndex, usernameFragment} within their limits");
+        return 0;
+    }
+    const char *kind = json_string_value(json_object_get(v, "kind"));
+    if (!json_is_object(v) || jfield_only(v, k_control, &f) != 0 || !kind)
+        return fail(err, PE_INVALID_FIELD, "control", "must be {kind, ...}");
+    if (strcmp(kind, "screen_request") == 0 && role == PROTO_AGENT && json_object_size(v) == 1)
+        return 0;
+    if (strcmp(kind, "media") == 0 && !jfield_bool(v, "audio", JF_REQUIRED, &n, &f) &&
+        !jfield_bool(v, "video", JF_REQUIRED, &n, &f) && !jfield_bool(v, "screen", JF_REQUIRED, &n, &f))
+        return 0;
+    return fail(err, PE_INVALID_FIELD, "control",
+                "must be {kind: media, audio, video, screen} or, from an agent, {kind: screen_request}");
+}
+
+static int parse_fields(json_t *root, const struct type_spec *spec, const struct proto_limits *lim,
+                        enum proto_role role, struct proto_msg *m, struct proto_error *err)
+{
+    static const char *const media[] = {"audio", "video", NULL};
     static const char *const statuses[] = {"online", "away", "offline", NULL};
     static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
     struct problem_field f;
@@ -376,6 +463,21 @@ static int parse_fields(json_t *root, const struct type_spec *spec, const struct
         if (jfield_enum(root, "status", JF_REQUIRED, statuses, &m->status, &f) != 0)
             return fail_field(err, &f);
         return 0;
+    case PT_CALL_START:
+        if (need_conversation(root, m, err) != 0)
+            return -1;
+        if (jfield_enum(root, "media", JF_REQUIRED, media, &m->media, &f) != 0)
+            return fail_field(err, &f);
+        return 0;
+    case PT_CALL_ACCEPT:
+    case PT_CALL_DECLINE:
+    case PT_CALL_HANGUP:
+    case PT_CALL_REJOIN:
+        if (jfield_int(root, "call_id", JF_REQUIRED, 1, INT64_MAX, &m->call_id, &f) != 0)
+            return fail_field(err, &f);
+        return 0;
+    case PT_CALL_SIGNAL:
+        return parse_signal(root, role, m, err);
     }
     return fail(err, PE_UNKNOWN_TYPE, "type", "unknown message type");
 }
@@ -426,7 +528,7 @@ int proto_parse(const char *text, size_t len, enum proto_role role, const struct
     }
     out->type = spec->type;
     out->root = root;
-    if (parse_fields(root, spec, limits, out, err) != 0) {
+    if (parse_fields(root, spec, limits, role, out, err) != 0) {
         out->root = NULL;
         json_decref(root);
         return -1;

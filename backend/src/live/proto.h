@@ -44,6 +44,12 @@ enum proto_type {
     PT_BOARD_GET,             /* agent (supervisor, admin): the live board */
     PT_INVITATION_GET,        /* visitor: the invitation to chat waiting for them, if any */
     PT_INVITATION_DISMISS,    /* visitor: closed an invitation unanswered */
+    PT_CALL_START,            /* both: an agent calls, a visitor asks for a call */
+    PT_CALL_ACCEPT,           /* both: the callee answers */
+    PT_CALL_DECLINE,          /* both: the callee refuses */
+    PT_CALL_HANGUP,           /* both: either party ends it */
+    PT_CALL_REJOIN,           /* both: a new socket of a party becomes its end */
+    PT_CALL_SIGNAL,           /* both: SDP, ICE candidate or control, relayed to the other end */
 };
 
 /* Stable error codes (sent as "code" in error replies). */
@@ -88,7 +94,9 @@ struct proto_limits {
 #define PROTO_PRECHAT_MAX_FIELDS 20
 #define PROTO_PRECHAT_VALUE_MAX  1000
 #define PROTO_SYNC_LIMIT_MAX     500
-#define PROTO_LABELS_MAX         20 /* labels on one conversation */
+#define PROTO_LABELS_MAX         20    /* labels on one conversation */
+#define PROTO_SDP_MAX            32768 /* a session description, bytes */
+#define PROTO_CANDIDATE_MAX      1024  /* an ICE candidate line, bytes */
 
 struct proto_msg {
     enum proto_type type;
@@ -121,6 +129,10 @@ struct proto_msg {
     const char *name, *email;        /* visitor.update */
     json_t *attributes;              /* visitor.update: flat object, borrowed */
     json_t *prechat;                 /* conversation.start: object, borrowed */
+    long long call_id;               /* call.* but call.start */
+    const char *media;               /* call.start: audio|video */
+    const char *signal_kind;         /* call.signal: "description", "candidate" or "control" */
+    json_t *signal;                  /* call.signal: its value (checked), borrowed */
     json_t *root;                    /* owns everything above */
 };
 

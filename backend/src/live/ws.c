@@ -3,6 +3,7 @@
 #include "chat/assign.h"
 #include "chat/automation.h"
 #include "chat/board.h"
+#include "chat/calls.h"
 #include "chat/convo.h"
 #include "chat/invitations.h"
 #include "chat/participants.h"
@@ -33,6 +34,10 @@
 #define WS_POSTS_WAIT_MS        5000 /* longest a state change waits for the socket's messages */
 #define TYPING_REPEAT_SECONDS   2.0
 #define WS_MAX_UNANSWERED_PINGS 3
+/* call.signal per socket: a burst enough for a negotiation's candidates,
+ * then a steady rate well above a renegotiation's. */
+#define SIGNAL_BURST      200.0
+#define SIGNAL_PER_SECOND 50.0
 
 struct ws_state {
     pthread_mutex_t lock;
@@ -157,6 +162,17 @@ static int on_connect(const struct mg_connection *conn, void *cbdata)
     }
     if (role == PROTO_AGENT && cookies)
         mg_get_cookie(cookies, SESSION_COOKIE, c->session_token, sizeof(c->session_token));
+    /* The key other nodes address this socket by when it is an end of a
+     * call: random, so that no client can name another's socket. */
+    if (token_generate("", c->call_key, sizeof(c->call_key)) != 0) {
+        wsconn_unref(c);
+        struct ws_conn gone = {.app = app};
+        snprintf(gone.client_ip, sizeof(gone.client_ip), "%s", addr);
+        release_socket(&gone);
+        return refuse_handshake(conn, 503, "no randomness available");
+    }
+    c->signal_tokens = SIGNAL_BURST;
+    c->signal_at = clock_now();
     pthread_mutex_lock(&st->lock);
     c->all_next = st->all;
     if (st->all)
@@ -378,6 +394,59 @@ static enum chat_err view_conversation(struct ws_conn *c, const struct actor *a,
     return err;
 }
 
+/* call.start, accept, decline, hangup and rejoin; this socket is the
+ * actor's end of the call once it has started, accepted or rejoined it. */
+static enum chat_err handle_call(struct ws_conn *c, const struct actor *a, const struct proto_msg *m, json_t **result)
+{
+    struct call_end end = {c->app->node_id, c->call_key};
+    enum chat_err err;
+    switch (m->type) {
+    case PT_CALL_START:
+        err = calls_start(c->app, a, m->conversation_id, m->media, &end, result);
+        break;
+    case PT_CALL_ACCEPT:
+        err = calls_accept(c->app, a, m->call_id, &end, result);
+        break;
+    case PT_CALL_REJOIN:
+        err = calls_rejoin(c->app, a, m->call_id, &end, result);
+        break;
+    case PT_CALL_DECLINE:
+        err = calls_decline(c->app, a, m->call_id, result);
+        break;
+    default:
+        err = calls_hangup(c->app, a, m->call_id, result);
+        break;
+    }
+    if (err == CHAT_OK && (m->type == PT_CALL_START || m->type == PT_CALL_ACCEPT || m->type == PT_CALL_REJOIN))
+        c->call_end = 1;
+    return err;
+}
+
+/* call.signal: within the socket's budget, relayed as the frame the other
+ * end receives (every field was checked by proto). */
+static void relay_signal(struct ws_conn *c, const struct actor *a, const struct proto_msg *m)
+{
+    struct call_end end = {c->app->node_id, c->call_key};
+    double now = clock_now();
+    c->signal_tokens += (now - c->signal_at) * SIGNAL_PER_SECOND;
+    if (c->signal_tokens > SIGNAL_BURST)
+        c->signal_tokens = SIGNAL_BURST;
+    c->signal_at = now;
+    if (c->signal_tokens < 1) {
+        wsconn_send_error(c, m->id, PE_RATE_LIMITED, "too many call signals; slow down", NULL);
+        return;
+    }
+    c->signal_tokens -= 1;
+    json_t *frame = json_pack("{s:s, s:I, s:O}", "type", "call.signal", "call_id", (json_int_t)m->call_id,
+                              m->signal_kind, m->signal);
+    char *text = frame ? json_dumps(frame, JSON_COMPACT) : NULL;
+    enum chat_err err = text ? calls_signal(c->app, a, m->call_id, &end, text) : CHAT_E_INTERNAL;
+    if (err != CHAT_OK || m->id)
+        reply(c, m->id, err, NULL);
+    free(text);
+    json_decref(frame);
+}
+
 /* One budget per visitor (all their sockets on this node) for messages and
  * visitor.update. */
 static int visitor_rate_ok(struct ws_conn *c)
@@ -397,7 +466,8 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
     actor_of(c, &a);
     /* A state change sent after messages must not overtake them in the
      * committer (a close would refuse the messages sent just before it). */
-    if (m->type != PT_MESSAGE_SEND && m->type != PT_NOTE_SEND && m->type != PT_TYPING && m->type != PT_PING)
+    if (m->type != PT_MESSAGE_SEND && m->type != PT_NOTE_SEND && m->type != PT_TYPING && m->type != PT_PING &&
+        m->type != PT_CALL_SIGNAL)
         wsconn_wait_posts(c, WS_POSTS_WAIT_MS);
 
     switch (m->type) {
@@ -533,6 +603,21 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
     case PT_INVITATION_DISMISS:
         err = invitations_dismiss(app->db, a.id, m->invitation_id);
         break;
+    case PT_CALL_START:
+    case PT_CALL_ACCEPT:
+    case PT_CALL_DECLINE:
+    case PT_CALL_HANGUP:
+    case PT_CALL_REJOIN:
+        /* Each writes an event line: a visitor's share the message budget. */
+        if (c->role == PROTO_VISITOR && !visitor_rate_ok(c)) {
+            wsconn_send_error(c, m->id, PE_RATE_LIMITED, "too many call requests; slow down", NULL);
+            return;
+        }
+        err = handle_call(c, &a, m, &result);
+        break;
+    case PT_CALL_SIGNAL:
+        relay_signal(c, &a, m);
+        return;
     }
     /* The answer first, then what follows from it (assignments), so the
      * client learns the result before any event about what followed. */
@@ -645,6 +730,12 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
                 if (viewers_set(c->app, &a, c->viewing[i], 0, NULL) != CHAT_OK)
                     log_warn("viewer not removed; it goes with this node");
             c->nviewing = 0;
+        }
+        if (c->call_end) {
+            struct actor a;
+            struct call_end end = {c->app->node_id, c->call_key};
+            actor_of(c, &a);
+            calls_socket_closed(c->app, &a, &end);
         }
     }
     /* Stop the writer before civetweb frees the connection. */

@@ -78,6 +78,12 @@ struct ws_conn {
     long long last_typing_conv;
     long long viewing[VIEWERS_PER_SOCKET]; /* conversations this socket shows (reader thread only) */
     int nviewing;
+    /* Calls (chat/calls): the socket's random key, set at connect and never
+     * changed (the hub matches it), whether it has been the end of a call
+     * (reader thread only), and its signalling budget (reader thread). */
+    char call_key[64];
+    int call_end;
+    double signal_tokens, signal_at;
 
     /* Outbound queue and the rest of the connection's state: guarded by lock. */
     pthread_mutex_t lock;

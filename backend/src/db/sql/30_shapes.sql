@@ -57,6 +57,7 @@ LANGUAGE sql STABLE AS $$
                 || coalesce(',"event_agent":' || to_json(event_agent)::text, '')
                 || coalesce(',"event_by":' || to_json(m.meta->>'by')::text, '')
                 || coalesce(',"event_team":' || to_json(event_team)::text, '')
+                || coalesce(',"event_call":' || (m.meta->'call')::text, '')
                 ELSE '' END
         || CASE WHEN audience = 'agent' OR m.author_kind = 'visitor' THEN
                 coalesce(',"client_msg_id":' || to_json(m.client_msg_id)::text, '') ELSE '' END
