@@ -521,7 +521,9 @@ export class CallPeer {
     }
     const m = this.remoteMedia;
     const audio = roles.audio.length > 0 && (!m || m.audio);
-    const video = !!roles.camera && !roles.camera.muted && (!m || m.video);
+    // (Not the track's `muted`: Chromium can leave a remote track muted for
+    // good after an implicit rollback even though its media plays.)
+    const video = !!roles.camera && (!m || m.video);
     if (audio !== r.audio || video !== r.video) changed = true;
     r.audio = audio;
     r.video = video;

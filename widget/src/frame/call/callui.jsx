@@ -81,25 +81,22 @@ const Avatar = ({ name, big }) => (
   </span>
 );
 
-/** A control button: an icon, its name as the label (and tooltip). */
-function Ctl({ d, label, onClick, on, danger, testid }) {
+/**
+ * A control button: an icon, and what a click does as its label (and
+ * tooltip): "Unmute" while muted. (The label says the state: no
+ * aria-pressed as well, which would say it twice.) `tone`: on (a state to
+ * notice, e.g. muted), danger (hang up).
+ */
+function Ctl({ d, label, onClick, tone, testid }) {
   return (
-    <button
-      type="button"
-      class={`pc-ctl${on ? ' pc-on' : ''}${danger ? ' pc-danger' : ''}`}
-      aria-label={label}
-      title={label}
-      aria-pressed={on === undefined ? undefined : on ? 'true' : 'false'}
-      data-testid={testid}
-      onClick={onClick}
-    >
+    <button type="button" class={`pc-ctl${tone ? ` pc-${tone}` : ''}`} aria-label={label} title={label} data-testid={testid} onClick={onClick}>
       <Svg d={d} />
     </button>
   );
 }
 
 /** A <video> (or <audio>) playing a MediaStream: srcObject is a property, set from an effect. */
-function Media({ stream, audio, mirror, fit, label }) {
+function Media({ stream, audio, mirror, fit, label, testid }) {
   const el = useRef(null);
   // The same stream can gain or lose tracks (a camera turned on later): the
   // element gets a fresh stream of those tracks when they change.
@@ -116,7 +113,9 @@ function Media({ stream, audio, mirror, fit, label }) {
     if (stream) e.play().catch(() => {});
   }, [stream, sig]);
   if (audio) return <audio ref={el} autoplay />;
-  return <video ref={el} class={`pc-video${mirror ? ' pc-mirror' : ''}${fit ? ' pc-fit' : ''}`} autoplay playsinline muted aria-label={label} />;
+  return (
+    <video ref={el} class={`pc-video${mirror ? ' pc-mirror' : ''}${fit ? ' pc-fit' : ''}`} autoplay playsinline muted aria-label={label} data-testid={testid} />
+  );
 }
 
 // ---- the request card (the visitor asks for a call) ----
@@ -164,14 +163,14 @@ function Incoming() {
           </p>
         </div>
       </div>
-      <div class="pc-actions">
+      <div class="pc-actions pc-answer">
         {video && (
           <button type="button" class="pc-btn pc-go pc-wide" onClick={() => accept(true)} data-testid="call-accept-video">
             <Svg d={CAM} size={16} />
             {ct('acceptVideo')}
           </button>
         )}
-        <button type="button" class={`pc-btn pc-go${video ? ' pc-alt' : ''}`} onClick={() => accept(false)} data-testid="call-accept-audio">
+        <button type="button" class={`pc-btn ${video ? 'pc-alt' : 'pc-go'}`} onClick={() => accept(false)} data-testid="call-accept-audio">
           <Svg d={PHONE} size={16} />
           {video ? ct('acceptAudio') : ct('accept')}
         </button>
@@ -186,7 +185,8 @@ function Incoming() {
 
 // ---- the call ----
 function status() {
-  if (C.phase === 'outgoing') return agentName() ? ctName('ringing', agentName()) : ct('ringingTeam');
+  // (The name is on the line above: the status does not repeat it.)
+  if (C.phase === 'outgoing') return ct('ringing');
   if (C.phase === 'connecting' || (C.phase === 'active' && C.conn !== 'connected' && C.conn !== 'disconnected' && C.conn !== 'failed' && !C.remote.camera))
     return ct('connecting');
   if (C.conn === 'disconnected' || C.conn === 'failed') return ct('reconnecting');
@@ -203,7 +203,7 @@ function Stage() {
       {screen ? (
         <Media stream={screen} fit label={ctName('screenOf', name).join('')} />
       ) : r.video ? (
-        <Media stream={r.camera} label={name} />
+        <Media stream={r.camera} label={name} testid="call-remote" />
       ) : (
         <div class="pc-novideo">
           <Avatar name={name} big />
@@ -221,7 +221,10 @@ function Stage() {
       )}
       {sharing() && (
         <p class="pc-badge" role="status">
-          {ct('sharing')}
+          <span>{ct('sharing')}</span>
+          <button type="button" onClick={stopShare}>
+            {ct('stopShare')}
+          </button>
         </p>
       )}
     </div>
@@ -263,9 +266,9 @@ function InCall() {
       <div class="pc-bar">
         <Avatar name={name} />
         <div class="pc-info">
-          <bdi class="pc-name">{name || ct('ringingTeam')}</bdi>
+          <bdi class="pc-name">{name || ct('team')}</bdi>
           <span class="pc-time" role="timer" data-testid="call-status">
-            {status()}
+            <span>{status()}</span>
             {live && q !== 'unknown' && (
               <span class={`pc-q pc-q-${q}`} title={ct(q)} data-testid="call-quality" data-q={q}>
                 <i aria-hidden="true" />
@@ -277,18 +280,18 @@ function InCall() {
         </div>
         <div class="pc-ctls">
           {C.peer && C.local && C.local.getAudioTracks().length > 0 && (
-            <Ctl d={C.muted ? MIC_OFF : MIC} label={C.muted ? ct('unmute') : ct('mute')} on={C.muted} onClick={toggleMute} testid="call-mute" />
+            <Ctl d={C.muted ? MIC_OFF : MIC} label={C.muted ? ct('unmute') : ct('mute')} tone={C.muted && 'on'} onClick={toggleMute} testid="call-mute" />
           )}
-          {C.peer && <Ctl d={C.camOn ? CAM : CAM_OFF} label={C.camOn ? ct('camOff') : ct('camOn')} on={!C.camOn} onClick={toggleCamera} testid="call-camera" />}
-          {sharing() && <Ctl d={SCREEN} label={ct('stopShare')} on onClick={stopShare} testid="call-stop-share" />}
-          {C.peer && <Ctl d={GEAR} label={ct('devices')} on={!!C.devices} onClick={toggleDevices} testid="call-devices-btn" />}
+          {C.peer && <Ctl d={C.camOn ? CAM : CAM_OFF} label={C.camOn ? ct('camOff') : ct('camOn')} onClick={toggleCamera} testid="call-camera" />}
+          {sharing() && <Ctl d={SCREEN} label={ct('stopShare')} tone="on" onClick={stopShare} testid="call-stop-share" />}
+          {C.peer && <Ctl d={GEAR} label={ct('devices')} onClick={toggleDevices} testid="call-devices-btn" />}
           {hasVideo && <Ctl d={C.expanded ? UP : DOWN} label={C.expanded ? ct('hideVideo') : ct('showVideo')} onClick={toggleExpanded} testid="call-expand" />}
-          <Ctl d={HANG} label={C.phase === 'outgoing' ? ct('cancel') : ct('hangup')} danger onClick={hangup} testid="call-hangup" />
+          <Ctl d={HANG} label={C.phase === 'outgoing' ? ct('cancel') : ct('hangup')} tone="danger" onClick={hangup} testid="call-hangup" />
         </div>
       </div>
       {C.shareAsk === 'ask' && (
         <div class="pc-panel pc-ask" role="alertdialog" aria-labelledby="pc-share-t" data-testid="call-share-ask">
-          <p id="pc-share-t">{ctName('shareAsk', name || ct('ringingTeam'))}</p>
+          <p id="pc-share-t">{ctName('shareAsk', name || ct('team'))}</p>
           <div class="pc-row">
             <button type="button" class="pc-btn pc-go" onClick={share} data-testid="call-share">
               <Svg d={SCREEN} size={16} />

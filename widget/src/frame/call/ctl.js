@@ -7,10 +7,11 @@
 // (onSignal) here once the chunk is loaded.
 //
 // Order of things, and why:
-// - Accepting, or asking for a call, first gets the microphone (and camera)
-//   and only then sends call.accept / call.start: the other side sees the
-//   call answered when we can actually talk, and a permission prompt never
-//   runs out the agent's patience on a live call.
+// - Accepting first gets the microphone (and camera) and only then sends
+//   call.accept: the agent sees the call answered when the visitor can
+//   actually talk. Asking for a call sends call.start first, then gets the
+//   media while it rings: the server hands out ICE servers (TURN
+//   credentials) only to the parties of a live call.
 // - The peer exists before the call is active, so its first offer is made
 //   early; signals wait in outQ until this tab is the call's end and the
 //   call is active (the server relays nothing before), and again while the
@@ -180,8 +181,6 @@ export async function request(media) {
   C.expanded = true;
   update();
   const g = gen;
-  const peer = await makePeer(media);
-  if (g !== gen || !peer) return;
   let r;
   try {
     r = await sock.request({ type: 'call.start', conversation_id: S.convId, media });
@@ -198,7 +197,10 @@ export async function request(media) {
   }
   C.end = r.call && r.call.id;
   C.pending = 0;
-  if (!applyCall(r.call)) teardown('errFail');
+  if (!applyCall(r.call)) return teardown('errFail');
+  // The media only now: the server gives ICE servers to the parties of a
+  // live call. The agent may answer meanwhile; our signals wait.
+  if ((await makePeer(media)) && C.call) onCall(C.call);
 }
 
 /** Accepts the ringing call, with the camera or audio only. */
@@ -432,6 +434,7 @@ function teardown(note) {
 /** The call ended: what the visitor is told, from where they stood. */
 function finish(call) {
   const was = C.phase;
+  if (was === 'ended' || was === null) return closePeer(); // already told (our own hang-up), or nothing shown
   const mine = call.caller === 'visitor';
   let text = null;
   if (was === 'active' || was === 'connecting') text = call.end_reason === 'lost' || call.end_reason === 'failed' ? ['lost'] : ['ended'];
