@@ -208,6 +208,71 @@ static void test_text_policy(void **state)
     proto_msg_free(&m);
 }
 
+static void expect_ok(enum proto_role role, const char *frame, struct proto_msg *m)
+{
+    struct proto_error e;
+    if (proto_parse(frame, strlen(frame), role, &limits, m, &e) != 0)
+        fail_msg("refused (%s %s): %s", e.code, e.field ? e.field : "", frame);
+}
+
+static void test_call_frames(void **state)
+{
+    static const struct proto_limits wide = {.max_frame_bytes = 65536, .max_message_chars = 10};
+    struct proto_msg m;
+    struct proto_error e;
+    (void)state;
+    expect_ok(PROTO_AGENT, "{\"type\":\"call.start\",\"conversation_id\":3,\"media\":\"video\"}", &m);
+    assert_int_equal(m.type, PT_CALL_START);
+    assert_int_equal(m.conversation_id, 3);
+    assert_string_equal(m.media, "video");
+    proto_msg_free(&m);
+    expect_error(PROTO_VISITOR, "{\"type\":\"call.start\",\"conversation_id\":3,\"media\":\"screen\"}",
+                 PE_INVALID_FIELD, "media");
+    expect_error(PROTO_VISITOR, "{\"type\":\"call.accept\"}", PE_INVALID_FIELD, "call_id");
+    expect_error(PROTO_VISITOR, "{\"type\":\"call.hangup\",\"call_id\":0}", PE_INVALID_FIELD, "call_id");
+
+    expect_ok(PROTO_VISITOR,
+              "{\"type\":\"call.signal\",\"call_id\":9,\"description\":{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}}",
+              &m);
+    assert_int_equal(m.type, PT_CALL_SIGNAL);
+    assert_int_equal(m.call_id, 9);
+    assert_string_equal(m.signal_kind, "description");
+    proto_msg_free(&m);
+    expect_ok(PROTO_VISITOR, "{\"type\":\"call.signal\",\"call_id\":9,\"candidate\":null}", &m);
+    assert_true(json_is_null(m.signal));
+    proto_msg_free(&m);
+    expect_ok(PROTO_AGENT, "{\"type\":\"call.signal\",\"call_id\":9,\"control\":{\"kind\":\"screen_request\"}}", &m);
+    proto_msg_free(&m);
+    /* Only an agent asks for the screen; a media control says all three. */
+    expect_error(PROTO_VISITOR, "{\"type\":\"call.signal\",\"call_id\":9,\"control\":{\"kind\":\"screen_request\"}}",
+                 PE_INVALID_FIELD, "control");
+    expect_error(PROTO_AGENT,
+                 "{\"type\":\"call.signal\",\"call_id\":9,\"control\":{\"kind\":\"media\",\"audio\":true}}",
+                 PE_INVALID_FIELD, "control");
+    expect_error(PROTO_AGENT, "{\"type\":\"call.signal\",\"call_id\":9}", PE_INVALID_FIELD, NULL);
+    expect_error(PROTO_AGENT,
+                 "{\"type\":\"call.signal\",\"call_id\":9,\"candidate\":{\"candidate\":\"a\",\"sdpMLineIndex\":65}}",
+                 PE_INVALID_FIELD, "candidate");
+    expect_error(PROTO_AGENT,
+                 "{\"type\":\"call.signal\",\"call_id\":9,\"description\":{\"type\":\"rollback\",\"sdp\":\"\"}}",
+                 PE_INVALID_FIELD, "description");
+
+    /* The SDP's limit is 32768 bytes, whatever the frame's. */
+    static char frame[40000];
+    const char *head = "{\"type\":\"call.signal\",\"call_id\":9,\"description\":{\"type\":\"offer\",\"sdp\":\"";
+    size_t n = strlen(head);
+    memcpy(frame, head, n);
+    memset(frame + n, 'a', PROTO_SDP_MAX);
+    strcpy(frame + n + PROTO_SDP_MAX, "\"}}");
+    assert_int_equal(proto_parse(frame, strlen(frame), PROTO_AGENT, &wide, &m, &e), 0);
+    proto_msg_free(&m);
+    memset(frame + n, 'a', PROTO_SDP_MAX + 1);
+    strcpy(frame + n + PROTO_SDP_MAX + 1, "\"}}");
+    assert_int_equal(proto_parse(frame, strlen(frame), PROTO_AGENT, &wide, &m, &e), -1);
+    assert_string_equal(e.code, PE_INVALID_FIELD);
+    assert_string_equal(e.field, "description");
+}
+
 static void test_error_frame(void **state)
 {
     (void)state;
@@ -232,7 +297,7 @@ int main(void)
         cmocka_unit_test(test_envelope_errors),     cmocka_unit_test(test_roles),
         cmocka_unit_test(test_message_send_errors), cmocka_unit_test(test_other_types_errors),
         cmocka_unit_test(test_good_frames),         cmocka_unit_test(test_text_policy),
-        cmocka_unit_test(test_error_frame),
+        cmocka_unit_test(test_error_frame),         cmocka_unit_test(test_call_frames),
     };
     return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }

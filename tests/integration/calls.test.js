@@ -87,6 +87,19 @@ test('agent on node B calls the visitor on node A: ring, accept, signals to the 
   assert.equal(ring.call.agent.name, agent.name);
   assert.equal(ring.call.agent.id, undefined, "the agent's id reached the visitor");
   await v2.next(callUpdated(call.id, 'ringing'), 5000, 'the ring in the second tab');
+  // A tab opened while it rings learns of the call from conversations.list.
+  const v3 = await connectVisitor(fx.nodes[0], site, { token: v.token, label: 'visitor tab opened while ringing' });
+  const listed = (await v3.ack({ type: 'conversations.list' })).calls;
+  assert.deepEqual(
+    listed.map((k) => [k.id, k.state, k.agent.id]),
+    [[call.id, 'ringing', undefined]],
+  );
+  await v3.close();
+  const agentList = (await a.ack({ type: 'conversations.list' })).calls;
+  assert.deepEqual(
+    agentList.map((k) => [k.id, k.agent.id]),
+    [[call.id, agent.id]],
+  );
 
   // Nothing is relayed before the call is answered.
   await a.expectError({ type: 'call.signal', call_id: call.id, control: { kind: 'media', audio: true, video: true, screen: false } }, 'invalid_state');

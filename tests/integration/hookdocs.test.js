@@ -29,6 +29,9 @@ const EVENT_TYPES = [
   'conversation.sla_breached',
   'message.created',
   'visitor.updated',
+  'call.ringing',
+  'call.accepted',
+  'call.ended',
   'webhook.test',
 ];
 
@@ -277,9 +280,9 @@ test('docs/webhooks.md: the JSON examples parse, and the envelopes name known ty
     assert.ok(EVENT_TYPES.includes(v.type), `docs/webhooks.md:${b.line}: type ${v.type}`);
     assert.match(v.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, `docs/webhooks.md:${b.line}: timestamp`);
     assert.equal(typeof v.data, 'object');
-    families.add(v.type.startsWith('conversation.') ? 'conversation' : v.type);
+    families.add(/^(conversation|call)\./.test(v.type) ? v.type.split('.')[0] : v.type);
   }
-  assert.deepEqual([...families].sort(), ['conversation', 'message.created', 'visitor.updated', 'webhook.test']);
+  assert.deepEqual([...families].sort(), ['call', 'conversation', 'message.created', 'visitor.updated', 'webhook.test']);
 });
 
 test('docs/webhooks.md: the event catalogue lists every event type once', () => {

@@ -384,6 +384,23 @@ enum chat_err calls_party_live(struct app *app, const struct actor *a, int *live
     return err;
 }
 
+enum chat_err calls_live(struct app *app, const struct actor *a, json_t **calls)
+{
+    char *text = NULL;
+    static const char sql[] =
+        "SELECT coalesce(json_agg(parley_call_json(k, $1) ORDER BY k.id), '[]')::text FROM calls k"
+        " JOIN conversations c ON c.id = k.conversation_id"
+        " WHERE k.state <> 'ended' AND CASE WHEN $1 = 'agent' THEN k.agent_id = $2::bigint"
+        "   ELSE k.visitor_id = $2::bigint AND c.site_id = $3::bigint END";
+    enum chat_err err = chat_err_of(
+        db_query_text(app->db, &text, sql, 3, (const char *const[]){side_of(a), DB_ID(a->id), DB_ID(a->site_id)}));
+    *calls = err == CHAT_OK ? json_loads(text, 0, NULL) : NULL;
+    if (err == CHAT_OK && !*calls)
+        err = CHAT_E_INTERNAL;
+    free(text);
+    return err;
+}
+
 enum chat_err calls_signal_frame(struct app *app, long long row, char **frame)
 {
     return chat_err_of(db_query_text(app->db, frame, "SELECT frame FROM call_signals WHERE id = $1::bigint", 1,
@@ -458,6 +475,15 @@ static int sweep_tx(PGconn *conn, void *arg)
 void calls_sweep(struct app *app)
 {
     struct sweep_ctx ctx = {app, 0};
-    if (db_transaction(app->db, sweep_tx, &ctx) != DB_OK)
+    PGresult *res = NULL;
+    /* Most seconds there is nothing to sweep: one prepared read says so. */
+    static const struct db_stmt anything = {
+        "SELECT EXISTS (SELECT 1 FROM calls WHERE state <> 'ended') OR EXISTS (SELECT 1 FROM call_signals)", 0};
+    int rc = db_read_stmt(app->db, &res, &anything, NULL);
+    int some = rc == DB_OK && db_get_bool(res, 0, 0);
+    PQclear(res);
+    if (rc == DB_OK && !some)
+        return;
+    if (rc != DB_OK || db_transaction(app->db, sweep_tx, &ctx) != DB_OK)
         log_warn("calls not swept: the database is not reachable");
 }

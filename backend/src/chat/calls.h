@@ -59,6 +59,10 @@ enum chat_err calls_rejoin(struct app *app, const struct actor *a, long long cal
  * the caller) from socket end to the other party's end. */
 enum chat_err calls_signal(struct app *app, const struct actor *a, long long call, const struct call_end *end,
                            const char *frame) CHAT_CHECKED;
+/* The live (ringing or active) calls the actor is a party of, as a new
+ * array of call objects the caller frees: what a socket that (re)connects
+ * learns with conversations.list. */
+enum chat_err calls_live(struct app *app, const struct actor *a, json_t **calls) CHAT_CHECKED;
 /* Whether the actor is a party of a live (ringing or active) call. */
 enum chat_err calls_party_live(struct app *app, const struct actor *a, int *live) CHAT_CHECKED;
 /* Socket end closed: its calls count the party as gone from now on. */

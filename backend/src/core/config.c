@@ -168,7 +168,7 @@ static const struct setting settings[] = {
     S_STR("PARLEY_TURN_SECRET", turn_secret, "",
           "the TURN server's REST-API secret (coturn static-auth-secret): signs short-lived credentials"),
     S_INT("PARLEY_TURN_TTL_SECONDS", turn_ttl_seconds, "14400", 60, 86400,
-          "lifetime of a TURN credential (a call relayed through TURN cannot outlast it)"),
+          "lifetime of a TURN credential: a new relay (a call's start, an ICE restart) needs one still valid"),
     S_INT("PARLEY_CALL_RING_SECONDS", call_ring_seconds, "45", 5, 600, "an unanswered call is missed after this long"),
     S_INT("PARLEY_CALL_LOST_SECONDS", call_lost_seconds, "20", 2, 600,
           "a call ends when a party's socket has been gone this long"),

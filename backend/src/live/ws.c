@@ -549,12 +549,19 @@ static void handle_message(struct ws_conn *c, const struct proto_msg *m)
         }
         break;
     case PT_QUEUE_SUBSCRIBE:
-        atomic_store(&c->watching, 1);
+    case PT_CONVERSATIONS_LIST: {
+        /* With the live calls: a tab opened (or reconnected) while a call
+         * rings or goes on learns of it here, not only from call.updated. */
+        json_t *calls = NULL;
+        if (m->type == PT_QUEUE_SUBSCRIBE)
+            atomic_store(&c->watching, 1);
         err = convo_list(app, &a, &result);
+        if (err == CHAT_OK)
+            err = calls_live(app, &a, &calls);
+        if (err == CHAT_OK)
+            json_object_set_new(result, "calls", calls);
         break;
-    case PT_CONVERSATIONS_LIST:
-        err = convo_list(app, &a, &result);
-        break;
+    }
     case PT_VISITOR_UPDATE:
         if (!visitor_rate_ok(c)) {
             wsconn_send_error(c, m->id, PE_RATE_LIMITED, "too many updates; slow down", NULL);
