@@ -6,7 +6,8 @@
 // rings; the incoming card (a minimised widget opens); accepting with the
 // camera; media both ways; mute and camera reach the agent; the agent's
 // screen-share request, sharing and stopping; chatting during the call;
-// hanging up and the event lines; declining; an audio call; the visitor
+// hanging up and the event lines; declining (a tab opened while it rings
+// shows it too); an audio call; the visitor
 // asking for a call (site setting `calls: visitor`); a socket that drops
 // mid-call rejoins it; and screenshots of every view (PARLEY_SCREENSHOTS=all:
 // en and zh-CN at 1280×800 and 390×844).
@@ -16,7 +17,7 @@ const assert = require('node:assert/strict');
 const { createAgent, connectAgent, waitFor } = require('../helpers/fixtures');
 const { MEDIA_ARGS, LOCALES, SIZES, screenshotPairs } = require('../helpers/browser');
 const { agentPeer } = require('../helpers/call-agent');
-const { widgetSuite, openWidget, launcher, screenshot, setSettings, cspViolations } = require('../helpers/widget');
+const { widgetSuite, widgetFrame, openWidget, launcher, screenshot, setSettings, cspViolations } = require('../helpers/widget');
 
 const SETTINGS = { color: '#0f766e', calls: 'agent' };
 const stack = widgetSuite({ settings: SETTINGS, browserArgs: MEDIA_ARGS, proxy: true });
@@ -196,17 +197,24 @@ test(
   },
 );
 
-test('decline, a missed ring, and an audio call the agent ends', async () => {
-  const { frame, cid } = await visitorChat({ text: 'Audio please' });
+test('decline (a tab opened while it rings learns of the call), a cancelled ring, and an audio call the agent ends', { timeout: 90000 }, async () => {
+  const { page, frame, cid } = await visitorChat({ text: 'Audio please' });
   let call = await ring(cid, 'audio');
   const card = frame.locator('[data-testid=call-incoming]');
   await card.waitFor({ timeout: 10000 });
   assert.match(await card.textContent(), /Voice call/);
   assert.equal(await card.getByRole('button', { name: 'Accept with camera' }).count(), 0);
+  // A second tab of the same visitor, opened while it rings: conversations.list tells it.
+  const page2 = await stack.newPage({}, { ctx: page.context() });
+  const frame2 = await widgetFrame(page2);
+  const card2 = frame2.locator('[data-testid=call-incoming]');
+  await card2.waitFor({ timeout: 10000 });
   await card.getByRole('button', { name: 'Decline' }).click();
   const d = await agent.next(updated(call.id, 'ended'), 10000, 'the decline');
   assert.equal(d.call.end_reason, 'declined');
   await card.waitFor({ state: 'detached' });
+  await card2.waitFor({ state: 'detached' });
+  await page2.close();
   await frame.locator('.pw-event[data-event=call_declined]', { hasText: 'Call declined' }).waitFor();
 
   // The agent cancels a ring: the card goes.

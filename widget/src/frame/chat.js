@@ -18,8 +18,10 @@
 // Calls (issue 17): the call UI and the WebRTC engine are a chunk of their
 // own (./call/), imported only when a call rings for this visitor or the
 // visitor asks for one (loadCall). Until then this module keeps the last
-// `call.updated` of the conversation in S.call and the `call.signal` frames
-// in callHooks.signals; the chunk takes over both when it arrives, and is
+// `call.updated` of the conversation in S.call (and the live calls a
+// conversations.list answers after every (re)connect: a tab opened while a
+// call rings learns of it) and the `call.signal` frames in
+// callHooks.signals; the chunk takes over both when it arrives, and is
 // told of every reconnect (it sends `call.rejoin` when this tab is in the
 // call).
 
@@ -381,14 +383,16 @@ function resume() {
 
 async function doResume() {
   try {
+    // Also when the conversation is known: the reply lists the live calls.
+    const r = await sock.request({ type: 'conversations.list' });
     if (!S.convId && !S.start) {
-      const r = await sock.request({ type: 'conversations.list' });
       const open = (r.conversations || []).find((c) => c && c.status !== 'closed');
       if (open) {
         S.invite = null;
         adopt(open);
       } else getInvitation();
     }
+    liveCalls(r.calls);
     flushVisitor();
     // A tab in a call rejoins it (the chunk is loaded: it made this tab an end).
     if (callHooks.ui) callHooks.ui.onResume();
@@ -833,8 +837,16 @@ export function applyCall(raw) {
   // The agent rings: the widget opens (the loader) and the call UI loads.
   if (rings) toHost({ type: 'ring' });
   if (callHooks.ui) callHooks.ui.onCall(call);
-  else if (rings) loadCall().catch(() => {});
+  else if (call.state !== 'ended') loadCall().catch(() => {});
   return call;
+}
+
+/** The live calls of a conversations.list reply: what rang or went on while this socket was away. */
+function liveCalls(list) {
+  const live = (Array.isArray(list) ? list : []).map(applyCall).filter(Boolean);
+  // One we knew of that is not live any more ended meanwhile.
+  const c = S.call;
+  if (c && c.state !== 'ended' && !live.some((x) => x.id === c.id)) applyCall({ ...c, agent: { name: c.agent }, state: 'ended' });
 }
 
 let earlyQueue = null;

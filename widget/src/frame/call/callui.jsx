@@ -222,7 +222,7 @@ function Stage() {
       {sharing() && (
         <p class="pc-badge" role="status">
           <span>{ct('sharing')}</span>
-          <button type="button" onClick={stopShare}>
+          <button type="button" onClick={stopShare} data-testid="call-stop-share">
             {ct('stopShare')}
           </button>
         </p>
@@ -258,7 +258,7 @@ function InCall() {
   const r = C.remote;
   const name = agentName();
   const live = C.phase === 'active';
-  const hasVideo = r.video || r.screen || C.camOn || C.media === 'video';
+  const hasVideo = r.video || r.screen || C.camOn || C.media === 'video' || sharing();
   const q = live && C.conn === 'connected' ? C.quality : 'unknown';
   return (
     <section class="pc-call" data-phase={C.phase} data-testid="call-view" aria-label={ct(C.media === 'video' ? 'video' : 'audio')}>
@@ -283,7 +283,8 @@ function InCall() {
             <Ctl d={C.muted ? MIC_OFF : MIC} label={C.muted ? ct('unmute') : ct('mute')} tone={C.muted && 'on'} onClick={toggleMute} testid="call-mute" />
           )}
           {C.peer && <Ctl d={C.camOn ? CAM : CAM_OFF} label={C.camOn ? ct('camOff') : ct('camOn')} onClick={toggleCamera} testid="call-camera" />}
-          {sharing() && <Ctl d={SCREEN} label={ct('stopShare')} tone="on" onClick={stopShare} testid="call-stop-share" />}
+          {/* (with the video area shown, its sharing badge has the Stop button) */}
+          {sharing() && !(hasVideo && C.expanded) && <Ctl d={SCREEN} label={ct('stopShare')} tone="on" onClick={stopShare} testid="call-stop-share" />}
           {C.peer && <Ctl d={GEAR} label={ct('devices')} onClick={toggleDevices} testid="call-devices-btn" />}
           {hasVideo && <Ctl d={C.expanded ? UP : DOWN} label={C.expanded ? ct('hideVideo') : ct('showVideo')} onClick={toggleExpanded} testid="call-expand" />}
           <Ctl d={HANG} label={C.phase === 'outgoing' ? ct('cancel') : ct('hangup')} tone="danger" onClick={hangup} testid="call-hangup" />
