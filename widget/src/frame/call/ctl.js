@@ -40,7 +40,7 @@ export const C = {
   since: 0, // when the call became active here (ms)
   note: '', // a strings.js key: what went wrong (mic, camera, a refused start)
   endText: null, // phase ended: [key, name]
-  pending: 0,
+  pending: 0, // a call id being accepted here, or -1 while our call.start is on its way
   end: 0, // the id of the call this tab is an end of (it sent call.start/accept/rejoin)
 };
 
@@ -53,8 +53,8 @@ let ring = null;
 let endTimer = 0;
 const deviceIds = {};
 
-const agentName = () => (C.call && C.call.agent) || (S.conv && S.conv.assignee && S.conv.assignee.name) || '';
-export { agentName };
+/** Who the call is with: the call's agent, else the conversation's assignee. */
+export const agentName = () => (C.call && C.call.agent) || (S.conv && S.conv.assignee && S.conv.assignee.name) || '';
 
 /** Busy: the header's "Request a call" is not offered. */
 export const busy = () => !!C.phase && C.phase !== 'ended';
