@@ -56,13 +56,20 @@ async function ensureConsoleBuilt() {
 }
 
 /**
+ * Chromium's own camera and microphone (a test pattern and a beep) granted
+ * without asking, and getDisplayMedia answered with the screen without a
+ * picker: what the call tests pass as launchBrowser's args.
+ */
+const MEDIA_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--auto-select-desktop-capture-source=Entire screen'];
+
+/**
  * The one way the tests start Chromium (console and widget tests alike):
  * headless, killed at process exit if still running; browser.close() never
- * throws.
+ * throws. args: more command-line switches (MEDIA_ARGS).
  */
-async function launchBrowser({ timeoutMs = 60000 } = {}) {
+async function launchBrowser({ timeoutMs = 60000, args = [] } = {}) {
   const { chromium } = require('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: timeoutMs });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...args], timeout: timeoutMs });
   const unregister = onExit(() => {
     try {
       const proc = browser.process && browser.process();
@@ -205,5 +212,6 @@ module.exports = {
   SCREENSHOTS,
   CHROMIUM,
   CHROMIUM_ARGS,
+  MEDIA_ARGS,
   CONSOLE_SOURCES,
 };

@@ -37,6 +37,7 @@
 //               per node ({ env, tls })
 //   tls         serve HTTPS (every node)
 //   browser     true: launch Chromium; 'console': also build the console
+//   browserArgs more Chromium switches (browser.js MEDIA_ARGS: a fake camera and microphone)
 //   setupTimeoutMs  time for the whole before hook (60 s, 180 s when sanitized;
 //                   30 s more with a browser)
 //
@@ -64,7 +65,7 @@ async function stopAll(servers, { checked = true } = {}) {
 }
 
 function suite(options = {}) {
-  const { env = {}, fastHashes = true, nodes = 1, tls = false, browser = false } = options;
+  const { env = {}, fastHashes = true, nodes = 1, tls = false, browser = false, browserArgs = [] } = options;
   // Building the console and starting Chromium take their time too.
   const { setupTimeoutMs = SETUP_TIMEOUT_MS + (browser ? 30000 : 0) } = options;
   const nodeOpts = Array.isArray(nodes) ? nodes : Array.from({ length: nodes }, () => ({}));
@@ -128,7 +129,7 @@ function suite(options = {}) {
         started.push(await startParleyd({ databaseUrl: fx.pg.url, tls, ...o, env: { ...fx.env, ...(o.env || {}) } }));
         fx.nodes = [...started];
       }
-      if (browser) fx.browser = await require('./browser').launchBrowser();
+      if (browser) fx.browser = await require('./browser').launchBrowser({ args: browserArgs });
       for (const fn of setups) await fn(fx);
     },
     { timeout: setupTimeoutMs },
