@@ -72,7 +72,7 @@ export const S = {
   files: { up: false }, // the site's upload limits: {up, max_bytes, types}
   uploads: [], // files being checked or uploaded: {key, file, sent, total, error, max, x}
   invite: null, // an invitation shown before any conversation: {id, message, sender, agent, at}
-  call: null, // the conversation's last call (calls-spec.md), validated by cleanCall
+  call: null, // the conversation's last call (docs/protocol.md, section 16), validated by cleanCall
 };
 
 // ---- rendering ----

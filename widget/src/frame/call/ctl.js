@@ -1,5 +1,5 @@
 // call/ctl.js: the visitor's side of one call, from the ring to the hang-up
-// (issue 17, calls-spec.md). Part of the lazily loaded call chunk.
+// (issue 17; the protocol: docs/protocol.md, section 16). Part of the lazily loaded call chunk.
 //
 // It owns the state the call UI renders (C), the CallPeer (ui-shared/call.js)
 // and the `call.*` frames this tab sends. chat.js keeps the server's view of
@@ -109,14 +109,19 @@ export function onResume() {
   );
 }
 
-/** The ICE servers for a call (RTCConfiguration.iceServers); [] when the server has none or cannot say. */
-async function iceServers() {
+/** The ICE configuration for a call: {servers (RTCConfiguration.iceServers), policy ('all' or,
+ * when the server keeps the parties' addresses from each other, 'relay')}; no servers when the
+ * server has none or cannot say. */
+async function iceConfig() {
   try {
     const r = await fetch('/api/widget/calls/ice-servers', { headers: { Authorization: `Bearer ${S.token}` }, credentials: 'omit', cache: 'no-store' });
     const j = r.ok ? await r.json() : null;
-    return j && Array.isArray(j.ice_servers) ? j.ice_servers : [];
+    return {
+      servers: j && Array.isArray(j.ice_servers) ? j.ice_servers : [],
+      policy: j && j.ice_transport_policy === 'relay' ? 'relay' : 'all',
+    };
   } catch (e) {
-    return [];
+    return { servers: [], policy: 'all' };
   }
 }
 
@@ -333,11 +338,12 @@ export function dismissNote() {
 // ---- inside ----
 async function makePeer(media) {
   const g = gen;
-  const servers = await iceServers();
+  const ice = await iceConfig();
   if (g !== gen) return null;
   const peer = new CallPeer({
-    polite: true, // the visitor (calls-spec.md)
-    iceServers: servers,
+    polite: true, // the visitor (docs/protocol.md, section 16)
+    iceServers: ice.servers,
+    iceTransportPolicy: ice.policy,
     send: signal,
     onRemoteStreams: (r) => {
       if (peer !== C.peer) return;
