@@ -1,7 +1,7 @@
 // call: the WebRTC engine of a voice/video call (issue 17), used by the widget's
 // call chunk (visitor) and the agent console (agent). It owns one
 // RTCPeerConnection, the local media, screen sharing, and the reading of
-// getStats; the app owns the `call.*` frames (the contract: calls-spec.md).
+// getStats; the app owns the `call.*` frames (docs/protocol.md, section 16).
 //
 //   const peer = new CallPeer({
 //     polite,              // true for the visitor, false for the agent
@@ -482,7 +482,7 @@ export class CallPeer {
 
   _send(signal) {
     if (this.closed) return;
-    // What the server would refuse (calls-spec.md limits) is not sent.
+    // What the server would refuse (docs/protocol.md, section 16: limits) is not sent.
     const clean = validSignal(signal);
     if (!clean) return this._warn('send', new Error('invalid signal'));
     try {

@@ -111,14 +111,16 @@ ${c.body || ''}
  *   settings   widget_settings of the site
  *   proxy      put a TCP proxy between the browser and parleyd (network drops)
  *   env        extra parleyd environment
+ *   browserArgs more Chromium switches (browser.js MEDIA_ARGS for calls)
  * Returns the suite object with, once before() ran: .proxy, .parley (the URL
  * the browser uses: parleyd itself or the proxy), .host, .team, .site, and
  * .newContext(opts), .newPage(opts, { ctx, url }).
  */
-function widgetSuite({ settings = {}, proxy: useProxy = false, env = {} } = {}) {
+function widgetSuite({ settings = {}, proxy: useProxy = false, env = {}, browserArgs = [] } = {}) {
   let proxy = null;
   const fx = suite({
     browser: true,
+    browserArgs,
     env: async () => {
       requireBuiltWidget();
       // The proxy listens before parleyd starts: parleyd is told its URL.

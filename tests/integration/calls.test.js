@@ -313,6 +313,7 @@ test('ICE servers: short-lived TURN credentials, only for a party of a live call
     assert.equal(res.status, 200, `${who}: ${res.body}`);
     const body = JSON.parse(res.body);
     assert.equal(body.ttl, 600);
+    assert.equal(body.ice_transport_policy, 'all');
     assert.deepEqual(body.ice_servers[0], { urls: ['stun:127.0.0.1:3478'] });
     const turn = body.ice_servers[1];
     assert.deepEqual(turn.urls, ['turn:127.0.0.1:3478?transport=udp', 'turns:turn.example:5349']);

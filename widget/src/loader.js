@@ -196,6 +196,8 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
     frame.title = zh ? '在线客服' : 'Chat';
     frame.id = 'parley-frame';
     frame.setAttribute('sandbox', 'allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox allow-downloads');
+    // Calls (issue 17): the frame may ask for the mic, the camera and a screen, and play the other side.
+    frame.allow = 'camera;microphone;display-capture;autoplay';
     root.appendChild(frame);
     launcher.setAttribute('aria-controls', frame.id);
     layout();
@@ -213,6 +215,8 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
     } else if (type == 'close') {
       close(1);
       launcher.focus();
+    } else if (type == 'ring') {
+      open(1); // an agent calls: the call card must be seen
     } else if (type == 'unread') {
       setUnread(m.count);
     } else if (type == 'message') {
@@ -331,7 +335,7 @@ export {}; // an ES module for esbuild: no CommonJS wrapper in the bundle
     iconOpen = icon(
       'M12 3C6.5 3 2 6.9 2 11.7c0 2.5 1.2 4.7 3.2 6.3-.2 1.4-.9 2.7-1.9 3.6 2.2.1 4.2-.7 5.6-1.8 1 .3 2 .4 3.1.4 5.5 0 10-3.9 10-8.6S17.5 3 12 3z',
     );
-    iconClose = icon('M5.3 8.3a1 1 0 0 1 1.4 0L12 13.6l5.3-5.3a1 1 0 1 1 1.4 1.4l-6 6a1 1 0 0 1-1.4 0l-6-6a1 1 0 0 1 0-1.4z');
+    iconClose = icon('M7.4 8.6 12 13.2l4.6-4.6L18 10l-6 6-6-6z'); // (the shortest chevron: the budget)
     if (text) {
       label = el('span', 'font:inherit;color:inherit;white-space:nowrap;', launcher);
       label.textContent = text;

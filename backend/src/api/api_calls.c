@@ -3,7 +3,10 @@
  *   GET /api/calls/ice-servers          agent session (the console)
  *   GET /api/widget/calls/ice-servers   Bearer visitor token (the widget)
  *
- * Both answer {"ice_servers": RTCConfiguration.iceServers, "ttl": seconds}
+ * Both answer {"ice_servers": RTCConfiguration.iceServers,
+ * "ice_transport_policy": "all" or, with PARLEY_CALL_RELAY_ONLY, "relay"
+ * (RTCConfiguration.iceTransportPolicy: the parties' addresses stay hidden
+ * from each other behind the TURN server), "ttl": seconds}
  * with a TURN credential of its own for the asking party (core/turncred),
  * and only to a party with a live call (ringing or active): the TURN
  * server relays any traffic for whoever holds a credential, so none is
@@ -39,7 +42,9 @@ static void send_ice_servers(struct http_req *req, const struct actor *a)
         http_send_problem(req, 500, "internal", "the TURN credential could not be made");
         return;
     }
-    http_send_json(req, 200, json_pack("{s:o, s:i}", "ice_servers", servers, "ttl", cfg->turn_ttl_seconds));
+    http_send_json(req, 200,
+                   json_pack("{s:o, s:s, s:i}", "ice_servers", servers, "ice_transport_policy",
+                             cfg->call_relay_only ? "relay" : "all", "ttl", cfg->turn_ttl_seconds));
 }
 
 void api_calls_ice_servers(struct http_req *req)

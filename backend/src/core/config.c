@@ -169,6 +169,8 @@ static const struct setting settings[] = {
           "the TURN server's REST-API secret (coturn static-auth-secret): signs short-lived credentials"),
     S_INT("PARLEY_TURN_TTL_SECONDS", turn_ttl_seconds, "14400", 60, 86400,
           "lifetime of a TURN credential: a new relay (a call's start, an ICE restart) needs one still valid"),
+    S_INT("PARLEY_CALL_RELAY_ONLY", call_relay_only, "0", 0, 1,
+          "1: calls use only the TURN relay (neither party learns the other's IP address; needs PARLEY_TURN_URLS)"),
     S_INT("PARLEY_CALL_RING_SECONDS", call_ring_seconds, "45", 5, 600, "an unanswered call is missed after this long"),
     S_INT("PARLEY_CALL_LOST_SECONDS", call_lost_seconds, "20", 2, 600,
           "a call ends when a party's socket has been gone this long"),
@@ -450,6 +452,10 @@ int config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, char *er
         (cfg->turn_secret[0] && strlen(cfg->turn_secret) < 16)) {
         snprintf(err, errlen,
                  "PARLEY_TURN_SECRET: must be set (at least 16 characters) exactly when PARLEY_TURN_URLS is");
+        return -1;
+    }
+    if (cfg->call_relay_only && !cfg->turn_urls[0]) {
+        snprintf(err, errlen, "PARLEY_CALL_RELAY_ONLY: needs a TURN server (PARLEY_TURN_URLS)");
         return -1;
     }
     if (config_check_proxies(cfg->trusted_proxies) != 0) {

@@ -96,6 +96,7 @@ struct config {
     char turn_urls[1024];                     /* PARLEY_TURN_URLS: comma-separated */
     char turn_secret[256];                    /* PARLEY_TURN_SECRET ("": no TURN) */
     int turn_ttl_seconds;                     /* PARLEY_TURN_TTL_SECONDS */
+    int call_relay_only;                      /* PARLEY_CALL_RELAY_ONLY: 0 or 1 */
     int call_ring_seconds;                    /* PARLEY_CALL_RING_SECONDS */
     int call_lost_seconds;                    /* PARLEY_CALL_LOST_SECONDS */
     int call_max_minutes;                     /* PARLEY_CALL_MAX_MINUTES */

@@ -14,6 +14,16 @@
 // conversation exists, then queues a message carrying it through the
 // outbox, which resends it like any message. Images and downloads use
 // short-lived signed links (fileLink), cached until they expire.
+//
+// Calls (issue 17): the call UI and the WebRTC engine are a chunk of their
+// own (./call/), imported only when a call rings for this visitor or the
+// visitor asks for one (loadCall). Until then this module keeps the last
+// `call.updated` of the conversation in S.call (and the live calls a
+// conversations.list answers after every (re)connect: a tab opened while a
+// call rings learns of it) and the `call.signal` frames in
+// callHooks.signals; the chunk takes over both when it arrives, and is
+// told of every reconnect (it sends `call.rejoin` when this tab is in the
+// call).
 
 import { ChatSocket } from '../../../ui-shared/socket.js';
 import { Outbox } from '../../../ui-shared/outbox.js';
@@ -62,6 +72,7 @@ export const S = {
   files: { up: false }, // the site's upload limits: {up, max_bytes, types}
   uploads: [], // files being checked or uploaded: {key, file, sent, total, error, max, x}
   invite: null, // an invitation shown before any conversation: {id, message, sender, agent, at}
+  call: null, // the conversation's last call (docs/protocol.md, section 16), validated by cleanCall
 };
 
 // ---- rendering ----
@@ -104,6 +115,7 @@ export function validSettings(s) {
     launcher_text: str(s.launcher_text, 40).trim(),
     prechat_fields: fields,
     language: s.language === 'en' || s.language === 'zh-CN' ? s.language : 'auto',
+    calls: s.calls === 'off' || s.calls === 'visitor' ? s.calls : 'agent',
   };
 }
 
@@ -313,7 +325,7 @@ export function boot() {
 }
 
 // ---- the socket ----
-const sock = new ChatSocket({
+export const sock = new ChatSocket({
   path: '/ws/visitor',
   auth: () => (S.token && !S.fatal ? { token: S.token } : null),
   requestTimeoutMs: 15000,
@@ -371,15 +383,19 @@ function resume() {
 
 async function doResume() {
   try {
+    // Also when the conversation is known: the reply lists the live calls.
+    const r = await sock.request({ type: 'conversations.list' });
     if (!S.convId && !S.start) {
-      const r = await sock.request({ type: 'conversations.list' });
       const open = (r.conversations || []).find((c) => c && c.status !== 'closed');
       if (open) {
         S.invite = null;
         adopt(open);
       } else getInvitation();
     }
+    liveCalls(r.calls);
     flushVisitor();
+    // A tab in a call rejoins it (the chunk is loaded: it made this tab an end).
+    if (callHooks.ui) callHooks.ui.onResume();
     if (S.convId) await syncNow();
     await flush();
   } catch (e) {
@@ -421,7 +437,8 @@ function forgetConversation() {
   readInFlight = 0;
   for (const u of S.uploads) if (u.x) u.x.abort();
   S.uploads = [];
-  update({ convId: null, conv: null, msgs: [], lastSeq: 0, typing: null, queue: null, loaded: false, rated: false });
+  update({ convId: null, conv: null, msgs: [], lastSeq: 0, typing: null, queue: null, loaded: false, rated: false, call: null });
+  if (callHooks.ui) callHooks.ui.onCall(null);
   sendUnread();
 }
 
@@ -765,7 +782,71 @@ function onEvent(m) {
     case 'resync':
       resume();
       break;
+    case 'call.updated':
+      applyCall(m.call);
+      break;
+    case 'call.signal':
+      if (!S.call || m.call_id !== S.call.id) return;
+      if (callHooks.ui) callHooks.ui.onSignal(m);
+      else if (callHooks.signals.length < 500) callHooks.signals.push(m);
+      break;
   }
+}
+
+// ---- calls (issue 17): the state here, the UI in the lazily loaded chunk ----
+export const callHooks = {
+  ui: null, // the chunk's {onCall(call), onSignal(frame), onResume(), busy(), View}, once loaded
+  signals: [], // call.signal frames that came before the chunk
+};
+
+let callChunk = null;
+/** Loads the call chunk (once); resolves its module. */
+export function loadCall() {
+  if (!callChunk)
+    callChunk = import('./call/callui.jsx').catch((e) => {
+      callChunk = null;
+      throw e;
+    });
+  return callChunk;
+}
+
+const CALL_STATES = ['ringing', 'active', 'ended'];
+function cleanCall(c) {
+  if (!c || !Number.isInteger(c.id) || !CALL_STATES.includes(c.state)) return null;
+  return {
+    id: c.id,
+    conversation_id: c.conversation_id,
+    state: c.state,
+    media: c.media === 'video' ? 'video' : 'audio',
+    caller: c.caller === 'visitor' ? 'visitor' : 'agent',
+    agent: str(c.agent && c.agent.name, 200),
+    end_reason: str(c.end_reason, 20),
+    ended_by: str(c.ended_by, 10),
+    duration: int(c.duration),
+  };
+}
+
+/** A call object from an event or an ack: kept in S, handed to the chunk (loaded first when it rings). */
+export function applyCall(raw) {
+  const call = cleanCall(raw);
+  if (!call || call.conversation_id !== S.convId) return null;
+  // An older call's late news does not replace a newer one.
+  if (S.call && call.id < S.call.id) return null;
+  update({ call });
+  const rings = call.state === 'ringing' && call.caller === 'agent';
+  // The agent rings: the widget opens (the loader) and the call UI loads.
+  if (rings) toHost({ type: 'ring' });
+  if (callHooks.ui) callHooks.ui.onCall(call);
+  else if (call.state !== 'ended') loadCall().catch(() => {});
+  return call;
+}
+
+/** The live calls of a conversations.list reply: what rang or went on while this socket was away. */
+function liveCalls(list) {
+  const live = (Array.isArray(list) ? list : []).map(applyCall).filter(Boolean);
+  // One we knew of that is not live any more ended meanwhile.
+  const c = S.call;
+  if (c && c.state !== 'ended' && !live.some((x) => x.id === c.id)) applyCall({ ...c, agent: { name: c.agent }, state: 'ended' });
 }
 
 let earlyQueue = null;
@@ -831,6 +912,10 @@ function addMsg(m, live) {
     event: str(m.event, 20),
     event_agent: str(m.event_agent, 200),
     event_by: str(m.event_by, 10),
+    event_call:
+      m.event_call && typeof m.event_call === 'object'
+        ? { id: int(m.event_call.id), media: m.event_call.media === 'video' ? 'video' : 'audio', duration: int(m.event_call.duration) }
+        : null,
   };
   const msgs = [...S.msgs, msg].sort((a, b) => a.seq - b.seq);
   const patch = { msgs, lastSeq: Math.max(S.lastSeq, m.seq) };

@@ -85,6 +85,18 @@ const en = {
   upFailed: 'The file could not be sent',
   reply: 'Write a reply…',
   yourReply: 'Your reply',
+  requestCall: 'Request a call',
+  callInvideo: 'Incoming video call',
+  callInaudio: 'Incoming voice call',
+  callReqvideo: 'You requested a video call',
+  callReqaudio: 'You requested a voice call',
+  callAccepted: 'Call started',
+  callDeclined: 'Call declined',
+  callMissed: 'Missed call',
+  callNoAnswer: 'No answer',
+  callCancelled: 'Call cancelled',
+  callEndvideo: 'Video call · {d}',
+  callEndaudio: 'Voice call · {d}',
 };
 
 const zh = {
@@ -165,6 +177,18 @@ const zh = {
   upFailed: '文件发送失败',
   reply: '输入回复…',
   yourReply: '你的回复',
+  requestCall: '请求通话',
+  callInvideo: '视频来电',
+  callInaudio: '语音来电',
+  callReqvideo: '你请求了视频通话',
+  callReqaudio: '你请求了语音通话',
+  callAccepted: '通话已接通',
+  callDeclined: '通话已拒绝',
+  callMissed: '未接来电',
+  callNoAnswer: '无人接听',
+  callCancelled: '通话已取消',
+  callEndvideo: '视频通话 · {d}',
+  callEndaudio: '语音通话 · {d}',
 };
 
 export let lang = 'en';
@@ -204,9 +228,25 @@ export function tName(key, name) {
  * word them in our language. The English `body` is the fallback for codes
  * this build does not know.
  */
-export function eventText(msg) {
+export function eventText(msg, all) {
   const name = msg.event_agent;
+  const call = msg.event_call || { media: 'audio' };
   switch (msg.event) {
+    case 'call_offered':
+      return t('callIn' + call.media);
+    case 'call_requested':
+      return t('callReq' + call.media);
+    case 'call_accepted':
+      return t('callAccepted');
+    case 'call_declined':
+      return t('callDeclined');
+    case 'call_missed':
+      // A call the visitor asked for that nobody took is no "missed call" of theirs.
+      return all && all.some((m) => m.event === 'call_requested' && m.event_call && m.event_call.id === call.id) ? t('callNoAnswer') : t('callMissed');
+    case 'call_cancelled':
+      return t('callCancelled');
+    case 'call_ended':
+      return t('callEnd' + call.media, { d: clock(call.duration) });
     case 'assigned':
     case 'reopened':
       return name ? tName('joined', name) : balance(msg.body);
@@ -232,6 +272,15 @@ export function backAtText(iso) {
   const opts = { weekday: 'long', hour: 'numeric', minute: '2-digit' };
   if (d.getTime() - Date.now() > 6 * 864e5) Object.assign(opts, { month: 'short', day: 'numeric' });
   return t('backAt', { when: new Intl.DateTimeFormat(lang, opts).format(d) });
+}
+
+/** A duration in seconds as a clock: 0:42, 4:05, 1:02:09. */
+export function clock(sec) {
+  sec = Math.max(0, Math.floor(sec || 0));
+  const p = (n) => String(n).padStart(2, '0');
+  const h = Math.floor(sec / 3600);
+  const m = Math.floor(sec / 60) % 60;
+  return (h ? `${h}:${p(m)}` : m) + ':' + p(sec % 60);
 }
 
 /** The time of day of an ISO time, as our language writes it. */

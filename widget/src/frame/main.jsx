@@ -14,11 +14,13 @@ import {
   S,
   attach,
   boot,
+  callHooks,
   discard,
   dropUpload,
   endConversation,
   fileLink,
   linkNow,
+  loadCall,
   newConversation,
   onRender,
   outbox,
@@ -86,6 +88,14 @@ const IconClip = () => (
     <path
       fill="currentColor"
       d="M16.5 6.5v10.6a4.5 4.5 0 0 1-9 0V5.8a3 3 0 0 1 6 0v10.3a1.5 1.5 0 0 1-3 0V6.5H9v9.6a3 3 0 0 0 6 0V5.8a4.5 4.5 0 0 0-9 0v11.3a6 6 0 0 0 12 0V6.5z"
+    />
+  </Svg>
+);
+const IconPhone = () => (
+  <Svg>
+    <path
+      fill="currentColor"
+      d="M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z"
     />
   </Svg>
 );
@@ -434,6 +444,9 @@ function ChatHeader() {
   else if (c && c.status === 'bot') sub = t('botHere');
   else if ((c && c.offline) || (!c && S.start && S.start.offline)) sub = t('away');
   const active = c && c.status !== 'closed';
+  // The site lets visitors ask for a call, someone is assigned, and no call is on.
+  const live = S.call && S.call.state !== 'ended';
+  const canCall = S.settings.calls === 'visitor' && c && c.status === 'assigned' && !live && !(callHooks.ui && callHooks.ui.busy());
   return (
     <header class="pw-head">
       <div class="pw-head-row">
@@ -447,6 +460,19 @@ function ChatHeader() {
           </h1>
           <p class="pw-sub">{sub}</p>
         </div>
+        {canCall && (
+          <HeaderButton
+            label={t('requestCall')}
+            onClick={() =>
+              loadCall().then(
+                (m) => m.ask(),
+                () => {},
+              )
+            }
+          >
+            <IconPhone />
+          </HeaderButton>
+        )}
         {active && (
           <HeaderButton label={t('end')} onClick={() => setConfirm(true)}>
             <IconEnd />
@@ -535,8 +561,8 @@ function Messages() {
   items.forEach((m, i) => {
     if (m.kind === 'event') {
       rows.push(
-        <li class="pw-event" key={m.id}>
-          <span>{eventText(m)}</span>
+        <li class="pw-event" key={m.id} data-event={m.event}>
+          <span>{eventText(m, S.msgs)}</span>
         </li>,
       );
       return;
@@ -793,6 +819,12 @@ const dragsFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types).inc
 /** An invitation is answered through the pre-chat form when a field is required or nobody is online. */
 const inviteForm = () => S.invite && !S.convId && !S.start && (!S.online || S.settings.prechat_fields.some((f) => f.required));
 
+/** The call chunk's view (incoming card, call bar, video), once it is loaded. */
+function CallSlot() {
+  const View = callHooks.ui && callHooks.ui.View;
+  return View ? <View /> : null;
+}
+
 function Chat() {
   const [drag, setDrag] = useState(false);
   const closed = S.conv && S.conv.status === 'closed';
@@ -820,6 +852,7 @@ function Chat() {
     >
       <ChatHeader />
       <Banner />
+      <CallSlot />
       <Messages />
       {closed ? (
         <Closed />
