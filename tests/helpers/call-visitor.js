@@ -7,6 +7,7 @@
 // UI has tests of its own; here the visitor is only what the console talks to.
 //
 //   const vp = await visitorPeer(fx.browser, fx.srv, v, callId);   // once the call is active
+//                 // (options: iceServers, iceTransportPolicy: what the widget would get)
 //   await vp.start({ audio: true, video: true });
 //   await vp.waitState('connected');
 //   await vp.run(() => window.peer.shareScreen());
@@ -26,7 +27,7 @@ function engineScript() {
   return `${src.replace(/^export /gm, '')}\nwindow.CallPeer = CallPeer;`;
 }
 
-async function visitorPeer(browser, srv, v, callId, { iceServers = [] } = {}) {
+async function visitorPeer(browser, srv, v, callId, { iceServers = [], iceTransportPolicy } = {}) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = [];
@@ -38,21 +39,25 @@ async function visitorPeer(browser, srv, v, callId, { iceServers = [] } = {}) {
     if (v.isOpen) v.send({ type: 'call.signal', call_id: callId, ...signal });
   });
   await page.evaluate(engineScript());
-  await page.evaluate((ice) => {
-    window.controls = [];
-    window.states = [];
-    window.remote = null;
-    window.peer = new window.CallPeer({
-      polite: true,
-      iceServers: ice,
-      send: (s) => window.__sendSignal(s),
-      onRemoteStreams: (r) => {
-        window.remote = r;
-      },
-      onState: (s) => window.states.push(s),
-      onControl: (c) => window.controls.push(c),
-    });
-  }, iceServers);
+  await page.evaluate(
+    ({ ice, policy }) => {
+      window.controls = [];
+      window.states = [];
+      window.remote = null;
+      window.peer = new window.CallPeer({
+        polite: true,
+        iceServers: ice,
+        iceTransportPolicy: policy,
+        send: (s) => window.__sendSignal(s),
+        onRemoteStreams: (r) => {
+          window.remote = r;
+        },
+        onState: (s) => window.states.push(s),
+        onControl: (c) => window.controls.push(c),
+      });
+    },
+    { ice: iceServers, policy: iceTransportPolicy },
+  );
 
   // The agent's signals, from the visitor's socket into the page, in order.
   let stopped = false;
@@ -76,6 +81,18 @@ async function visitorPeer(browser, srv, v, callId, { iceServers = [] } = {}) {
     start: (media) => page.evaluate((m) => window.peer.start(m), media),
     stats: () => page.evaluate(() => window.peer.stats()),
     controls: () => page.evaluate(() => window.controls),
+    /** The candidate types of the pair in use: {local, remote} ('host', 'srflx', 'relay', 'prflx'). */
+    pairTypes: () =>
+      page.evaluate(async () => {
+        const stats = await window.peer.pc.getStats();
+        let pair = null;
+        stats.forEach((s) => {
+          if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId);
+        });
+        if (!pair) stats.forEach((s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded' && (pair = s));
+        if (!pair) return null;
+        return { local: stats.get(pair.localCandidateId).candidateType, remote: stats.get(pair.remoteCandidateId).candidateType };
+      }),
     remote: () =>
       page.evaluate(() => {
         const r = window.remote;

@@ -1,4 +1,4 @@
-// Calls in words (issue 17, the contract in calls-spec.md): a call's
+// Calls in words (issue 17; docs/protocol.md section 16): a call's
 // length in the console's language, the server's refusals (error codes of
 // call.start/accept/...), the browser's media errors (getUserMedia,
 // getDisplayMedia), why a call ended and the connection quality. Plain

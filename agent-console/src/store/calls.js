@@ -1,9 +1,10 @@
 // calls: voice and video calls between the agent and a conversation's
-// visitor (issue 17; its contract, calls-spec.md: the call.* frames, the
-// call object, GET /api/calls/ice-servers). The media flows browser to
-// browser through ui-shared/call.js's CallPeer; this module keeps the calls
-// the server told this tab about (call.updated), the one call this tab is
-// an end of, and relays that call's signalling over the agent's socket.
+// visitor (issue 17; docs/protocol.md section 16: the call.* frames, the
+// call object, GET /api/calls/ice-servers; docs/calls.md). The media flows
+// browser to browser through ui-shared/call.js's CallPeer; this module keeps
+// the calls the server told this tab about (call.updated), the one call this
+// tab is an end of, and relays that call's signalling over the agent's
+// socket.
 //
 // Only the tab whose socket sent call.start or call.accept (or, after a
 // reconnect, call.rejoin) is the call's end: the server relays signals to
@@ -110,20 +111,29 @@ export function canCall(c) {
 
 // -------------------------------------------------------------- ICE servers
 
-let ice = null; // {servers, until}
+let ice = null; // {servers, policy, until}
 
-/** RTCConfiguration.iceServers from the server, kept for half their TTL. */
-async function iceServers() {
-  if (ice && Date.now() < ice.until) return ice.servers;
+/**
+ * The RTCConfiguration the server gives: {servers, policy} (iceServers and
+ * iceTransportPolicy: 'relay' when the server wants the media through TURN
+ * only, so that neither party learns the other's address), kept for half
+ * the credential's TTL.
+ */
+async function iceConfig() {
+  if (ice && Date.now() < ice.until) return ice;
   try {
     // Answered only while this agent has a live call (409 no_call otherwise).
     const r = await get('/api/calls/ice-servers');
     const ttl = Number(r.ttl) > 0 ? Number(r.ttl) : 600;
-    ice = { servers: Array.isArray(r.ice_servers) ? r.ice_servers : [], until: Date.now() + (ttl * 1000) / 2 };
-    return ice.servers;
+    ice = {
+      servers: Array.isArray(r.ice_servers) ? r.ice_servers : [],
+      policy: r.ice_transport_policy === 'relay' ? 'relay' : 'all',
+      until: Date.now() + (ttl * 1000) / 2,
+    };
+    return ice;
   } catch {
     // Without them the call still works where host candidates reach (one network).
-    return ice ? ice.servers : [];
+    return ice || { servers: [], policy: 'all' };
   }
 }
 
@@ -234,12 +244,13 @@ function onPeerControl() {}
  */
 async function makePeer(media) {
   const call = S.myCall;
-  const iceList = await iceServers();
+  const config = await iceConfig();
   // Ended while the servers were asked for: no peer (nothing to complain about either).
   if (S.myCall !== call || !call) return { audio: true, video: true, error: null };
   peer = new CallPeer({
     polite: false, // the agent is the impolite peer (perfect negotiation)
-    iceServers: iceList,
+    iceServers: config.servers,
+    iceTransportPolicy: config.policy,
     send: onPeerSignal,
     onRemoteStreams: onPeerStreams,
     onState: onPeerState,
