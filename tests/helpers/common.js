@@ -183,7 +183,49 @@ function writeOwner(dir) {
   fs.writeFileSync(path.join(dir, 'owner.pid'), `${process.pid}\n`);
 }
 
+/**
+ * Watches a spawned child for the tests: its exit, and its removal (SIGKILL)
+ * with its directory if the test process ends first.
+ *   const w = superviseChild(proc, dir);
+ *   w.exited      resolves { code, signal[, error] } once it is gone ('close':
+ *                 all its output read)
+ *   w.exitInfo()  that, or null while it runs
+ *   w.cleanup()   removes dir and forgets the exit hook (once it has exited)
+ */
+function superviseChild(proc, dir) {
+  let exitInfo = null;
+  const exited = new Promise((resolve) => {
+    proc.on('error', (err) => {
+      exitInfo = exitInfo || { code: null, signal: null, error: err };
+      resolve(exitInfo);
+    });
+    proc.on('close', (code, signal) => {
+      exitInfo = { code, signal };
+      resolve(exitInfo);
+    });
+  });
+  const unregister = onExit(() => {
+    if (!exitInfo) {
+      try {
+        proc.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    rmrf(dir);
+  });
+  return {
+    exited,
+    exitInfo: () => exitInfo,
+    cleanup: () => {
+      rmrf(dir);
+      unregister();
+    },
+  };
+}
+
 module.exports = {
+  superviseChild,
   selfSignedCert,
   trustedCa,
   REPO_ROOT,

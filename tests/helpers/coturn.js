@@ -32,7 +32,7 @@ const dgram = require('node:dgram');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { makeTempDir, freePort, sleep, onExit, rmrf, sweepStale, writeOwner } = require('./common');
+const { makeTempDir, freePort, sleep, sweepStale, writeOwner, superviseChild } = require('./common');
 const { stunPing } = require('./turn');
 
 const TURNSERVER = process.env.PARLEY_TURNSERVER || '/usr/bin/turnserver';
@@ -171,32 +171,11 @@ async function startOnce(port, { secret, realm, config, args, timeoutMs }) {
     return out ? `${file}\n--- turnserver stdout/stderr ---\n${out}` : file;
   };
 
+  const { exited, cleanup } = superviseChild(proc, dir);
   let exitInfo = null;
-  const exited = new Promise((resolve) => {
-    proc.on('error', (err) => {
-      exitInfo = exitInfo || { code: null, signal: null, error: err };
-      resolve(exitInfo);
-    });
-    proc.on('close', (code, signal) => {
-      exitInfo = { code, signal };
-      resolve(exitInfo);
-    });
+  exited.then((info) => {
+    exitInfo = info;
   });
-
-  const unregister = onExit(() => {
-    if (!exitInfo) {
-      try {
-        proc.kill('SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-    rmrf(dir);
-  });
-  const cleanup = () => {
-    rmrf(dir);
-    unregister();
-  };
   const kill = async () => {
     if (!exitInfo) proc.kill('SIGKILL');
     await exited;

@@ -18,7 +18,7 @@ const test = require('node:test');
 
 const https = require('node:https');
 
-const { REPO_ROOT, makeTempDir, freePort, sleep, onExit, rmrf, sweepStale, writeOwner, selfSignedCert, trustedCa } = require('./common');
+const { REPO_ROOT, makeTempDir, freePort, sleep, onExit, rmrf, sweepStale, writeOwner, selfSignedCert, trustedCa, superviseChild } = require('./common');
 
 const MAX_LOG_BYTES = 8 << 20;
 
@@ -145,33 +145,12 @@ async function startOnce(bin, port, { databaseUrl, env, timeoutMs, args, tls }) 
   proc.stderr.on('data', record('err'));
   const logs = () => Buffer.concat(chunks).toString('utf8');
 
+  const child = superviseChild(proc, dataDir);
+  const { exited, cleanup } = child;
   let exitInfo = null;
-  const exited = new Promise((resolve) => {
-    proc.on('error', (err) => {
-      exitInfo = exitInfo || { code: null, signal: null, error: err };
-      resolve(exitInfo);
-    });
-    // 'close' (not 'exit') so that all output has been read.
-    proc.on('close', (code, signal) => {
-      exitInfo = { code, signal };
-      resolve(exitInfo);
-    });
+  exited.then((info) => {
+    exitInfo = info;
   });
-
-  const unregister = onExit(() => {
-    if (!exitInfo) {
-      try {
-        proc.kill('SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-    rmrf(dataDir);
-  });
-  const cleanup = () => {
-    rmrf(dataDir);
-    unregister();
-  };
 
   // Wait for /healthz.
   const deadline = Date.now() + timeoutMs;

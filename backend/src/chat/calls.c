@@ -24,7 +24,10 @@ struct call_row {
     int is_end; /* the acting socket is the actor's end of it */
 };
 
+enum call_op { CALL_ACCEPT, CALL_DECLINE, CALL_HANGUP, CALL_REJOIN };
+
 struct call_ctx {
+    enum call_op op; /* change_tx's */
     const struct actor *a;
     long long conv, call;
     const char *media;
@@ -204,90 +207,66 @@ static int start_tx(PGconn *conn, void *arg)
     return rc;
 }
 
-static int accept_tx(PGconn *conn, void *arg)
+/* Makes socket end the actor's end of call k and the party present again;
+ * answering also makes the call active. */
+static int bind_end_tx(PGconn *conn, const struct call_row *k, const char *side, const struct call_end *end,
+                       int answering)
 {
-    struct call_ctx *ctx = arg;
-    const char *side = side_of(ctx->a);
-    struct call_row k;
-    int rc = lock_call_tx(conn, ctx->a, ctx->call, NULL, &k);
-    if (rc != DB_OK)
-        return rc;
-    if (k.closed)
-        return CHAT_E_CLOSED;
-    if (strcmp(k.state, "ringing") != 0 || strcmp(k.caller, side) == 0)
-        return CHAT_E_INVALID_STATE;
-    rc = db_exec(conn, NULL,
-                 "UPDATE calls SET state = 'active', answered_at = now(),"
-                 "  agent_node = CASE WHEN $2 = 'agent' THEN $3 ELSE agent_node END,"
-                 "  agent_key = CASE WHEN $2 = 'agent' THEN $4 ELSE agent_key END,"
-                 "  visitor_node = CASE WHEN $2 = 'visitor' THEN $3 ELSE visitor_node END,"
-                 "  visitor_key = CASE WHEN $2 = 'visitor' THEN $4 ELSE visitor_key END"
-                 " WHERE id = $1::bigint",
-                 4, (const char *const[]){DB_ID(k.id), side, ctx->end->node, ctx->end->key});
-    if (rc == DB_OK)
-        rc = post_event_tx(conn, &k, "call_accepted", "Call accepted", side, 0, -1);
-    if (rc == DB_OK)
-        rc = finish_tx(conn, k.id, side, 1, &ctx->reply);
-    return rc;
+    const char *params[5] = {DB_ID(k->id), side, end->node, end->key, answering ? "true" : "false"};
+    return db_exec(conn, NULL,
+                   "UPDATE calls SET"
+                   "  state = CASE WHEN $5::boolean THEN 'active' ELSE state END,"
+                   "  answered_at = CASE WHEN $5::boolean THEN now() ELSE answered_at END,"
+                   "  agent_node = CASE WHEN $2 = 'agent' THEN $3 ELSE agent_node END,"
+                   "  agent_key = CASE WHEN $2 = 'agent' THEN $4 ELSE agent_key END,"
+                   "  agent_gone_at = CASE WHEN $2 = 'agent' THEN NULL ELSE agent_gone_at END,"
+                   "  visitor_node = CASE WHEN $2 = 'visitor' THEN $3 ELSE visitor_node END,"
+                   "  visitor_key = CASE WHEN $2 = 'visitor' THEN $4 ELSE visitor_key END,"
+                   "  visitor_gone_at = CASE WHEN $2 = 'visitor' THEN NULL ELSE visitor_gone_at END"
+                   " WHERE id = $1::bigint",
+                   5, params);
 }
 
-static int decline_tx(PGconn *conn, void *arg)
+/* accept, decline, hangup and rejoin: what a party does to its call. */
+static int change_tx(PGconn *conn, void *arg)
 {
     struct call_ctx *ctx = arg;
     const char *side = side_of(ctx->a);
+    int callee = 0, notify = 1;
     struct call_row k;
     int rc = lock_call_tx(conn, ctx->a, ctx->call, NULL, &k);
     if (rc != DB_OK)
         return rc;
-    if (strcmp(k.state, "ringing") != 0 || strcmp(k.caller, side) == 0)
-        return CHAT_E_INVALID_STATE;
-    rc = end_tx(conn, &k, "declined", side);
+    callee = strcmp(k.caller, side) != 0;
+    switch (ctx->op) {
+    case CALL_ACCEPT:
+        if (k.closed)
+            return CHAT_E_CLOSED;
+        if (strcmp(k.state, "ringing") != 0 || !callee)
+            return CHAT_E_INVALID_STATE;
+        rc = bind_end_tx(conn, &k, side, ctx->end, 1);
+        if (rc == DB_OK)
+            rc = post_event_tx(conn, &k, "call_accepted", "Call accepted", side, 0, -1);
+        break;
+    case CALL_DECLINE:
+        if (strcmp(k.state, "ringing") != 0 || !callee)
+            return CHAT_E_INVALID_STATE;
+        rc = end_tx(conn, &k, "declined", side);
+        break;
+    case CALL_HANGUP:
+        if (strcmp(k.state, "ended") == 0)
+            return CHAT_E_INVALID_STATE;
+        rc = end_tx(conn, &k, strcmp(k.state, "active") == 0 ? "hangup" : callee ? "declined" : "cancelled", side);
+        break;
+    case CALL_REJOIN:
+        if (strcmp(k.state, "active") != 0 || k.closed)
+            return CHAT_E_INVALID_STATE;
+        rc = bind_end_tx(conn, &k, side, ctx->end, 0);
+        notify = 0;
+        break;
+    }
     if (rc == DB_OK)
-        rc = finish_tx(conn, k.id, side, 1, &ctx->reply);
-    return rc;
-}
-
-static int hangup_tx(PGconn *conn, void *arg)
-{
-    struct call_ctx *ctx = arg;
-    const char *side = side_of(ctx->a);
-    struct call_row k;
-    int rc = lock_call_tx(conn, ctx->a, ctx->call, NULL, &k);
-    if (rc != DB_OK)
-        return rc;
-    if (strcmp(k.state, "ended") == 0)
-        return CHAT_E_INVALID_STATE;
-    const char *reason = strcmp(k.state, "active") == 0 ? "hangup"
-                         : strcmp(k.caller, side) == 0  ? "cancelled"
-                                                        : "declined";
-    rc = end_tx(conn, &k, reason, side);
-    if (rc == DB_OK)
-        rc = finish_tx(conn, k.id, side, 1, &ctx->reply);
-    return rc;
-}
-
-static int rejoin_tx(PGconn *conn, void *arg)
-{
-    struct call_ctx *ctx = arg;
-    const char *side = side_of(ctx->a);
-    struct call_row k;
-    int rc = lock_call_tx(conn, ctx->a, ctx->call, NULL, &k);
-    if (rc != DB_OK)
-        return rc;
-    if (strcmp(k.state, "active") != 0 || k.closed)
-        return CHAT_E_INVALID_STATE;
-    rc = db_exec(conn, NULL,
-                 "UPDATE calls SET"
-                 "  agent_node = CASE WHEN $2 = 'agent' THEN $3 ELSE agent_node END,"
-                 "  agent_key = CASE WHEN $2 = 'agent' THEN $4 ELSE agent_key END,"
-                 "  agent_gone_at = CASE WHEN $2 = 'agent' THEN NULL ELSE agent_gone_at END,"
-                 "  visitor_node = CASE WHEN $2 = 'visitor' THEN $3 ELSE visitor_node END,"
-                 "  visitor_key = CASE WHEN $2 = 'visitor' THEN $4 ELSE visitor_key END,"
-                 "  visitor_gone_at = CASE WHEN $2 = 'visitor' THEN NULL ELSE visitor_gone_at END"
-                 " WHERE id = $1::bigint",
-                 4, (const char *const[]){DB_ID(k.id), side, ctx->end->node, ctx->end->key});
-    if (rc == DB_OK)
-        rc = finish_tx(conn, k.id, side, 0, &ctx->reply);
+        rc = finish_tx(conn, k.id, side, notify, &ctx->reply);
     return rc;
 }
 
@@ -312,27 +291,27 @@ enum chat_err calls_start(struct app *app, const struct actor *a, long long conv
 enum chat_err calls_accept(struct app *app, const struct actor *a, long long call, const struct call_end *end,
                            json_t **reply)
 {
-    struct call_ctx ctx = {.a = a, .call = call, .end = end};
-    return run(app, accept_tx, &ctx, reply);
+    struct call_ctx ctx = {.op = CALL_ACCEPT, .a = a, .call = call, .end = end};
+    return run(app, change_tx, &ctx, reply);
 }
 
 enum chat_err calls_decline(struct app *app, const struct actor *a, long long call, json_t **reply)
 {
-    struct call_ctx ctx = {.a = a, .call = call};
-    return run(app, decline_tx, &ctx, reply);
+    struct call_ctx ctx = {.op = CALL_DECLINE, .a = a, .call = call};
+    return run(app, change_tx, &ctx, reply);
 }
 
 enum chat_err calls_hangup(struct app *app, const struct actor *a, long long call, json_t **reply)
 {
-    struct call_ctx ctx = {.a = a, .call = call};
-    return run(app, hangup_tx, &ctx, reply);
+    struct call_ctx ctx = {.op = CALL_HANGUP, .a = a, .call = call};
+    return run(app, change_tx, &ctx, reply);
 }
 
 enum chat_err calls_rejoin(struct app *app, const struct actor *a, long long call, const struct call_end *end,
                            json_t **reply)
 {
-    struct call_ctx ctx = {.a = a, .call = call, .end = end};
-    return run(app, rejoin_tx, &ctx, reply);
+    struct call_ctx ctx = {.op = CALL_REJOIN, .a = a, .call = call, .end = end};
+    return run(app, change_tx, &ctx, reply);
 }
 
 enum chat_err calls_signal(struct app *app, const struct actor *a, long long call, const struct call_end *end,
