@@ -155,6 +155,12 @@ test('agent on node B calls the visitor on node A: ring, accept, signals to the 
   assert.equal(lines[0].body, `${agent.name} started a video call`);
   assert.equal(lines[2].call.duration, ended.call.duration);
   assert.equal(lines[2].by, 'visitor');
+  // Every call line names the call's agent.
+  const named = await fx.pg.query(
+    "SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND meta->>'event' LIKE 'call_%' AND (meta->>'agent_id')::bigint = $2",
+    [conv, agent.id],
+  );
+  assert.equal(named.rows[0].n, 3);
   // The visitor's transcript (sync) shows them, with the call's details.
   const synced = await v.ack({ type: 'sync', conversation_id: conv, after_seq: 0 });
   const shown = synced.messages.filter((m) => m.kind === 'event' && /^call_/.test(m.event));
@@ -233,6 +239,9 @@ test('refused: a third party, another agent, a closed conversation, an oversized
   await fx.pg.query(`UPDATE sites SET widget_settings = widget_settings || '{"calls":"off"}' WHERE id = $1`, [site.id]);
   await a.ack({ type: 'conversation.reopen', conversation_id: conv });
   await a.expectError({ type: 'call.start', conversation_id: conv, media: 'audio' }, 'calls_disabled');
+  // Every agent's conversation says what the site allows (not only admins may read sites).
+  const mine = (await a.ack({ type: 'conversations.list' })).conversations.find((c) => c.id === conv);
+  assert.equal(mine.site_calls, 'off');
   for (const c of [a, b, v, stranger]) await c.close();
 });
 
@@ -282,6 +291,19 @@ test('a party whose socket is gone ends the call (lost) unless a new socket rejo
   await v2.next(signalOf(call.id), 5000, 'the signal at the rejoined socket');
   const row = await fx.pg.query('SELECT state FROM calls WHERE id = $1', [call.id]);
   assert.equal(row.rows[0].state, 'active', 'a rejoined call was ended');
+
+  // A ringing call's caller may rejoin too; its callee has no end to take back.
+  const { a: a2, v: w, conv: conv2, agent: agent2 } = await assignedChat();
+  const ringing = (await a2.ack({ type: 'call.start', conversation_id: conv2, media: 'audio' })).call;
+  await w.next(callUpdated(ringing.id, 'ringing'));
+  await w.expectError({ type: 'call.rejoin', call_id: ringing.id }, 'invalid_state');
+  await a2.close();
+  const a3 = await connectAgent(fx.nodes[0], agent2, { label: 'agent, reconnected' });
+  assert.equal((await a3.ack({ type: 'call.rejoin', call_id: ringing.id })).call.state, 'ringing');
+  await w.ack({ type: 'call.accept', call_id: ringing.id });
+  await w.ack({ type: 'call.signal', id: 'to-rejoined-caller', call_id: ringing.id, candidate: null });
+  await a3.next(signalOf(ringing.id), 5000, 'the signal at the rejoined caller');
+  for (const c of [a3, w]) await c.close();
 
   // Now the agent vanishes for good.
   await a.close();

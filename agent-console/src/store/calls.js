@@ -23,7 +23,7 @@ import { visitorName } from '../lib/util.js';
 import { alertSilently } from './notify.js';
 import { isParticipant } from './participants.js';
 import { isOpen, request, sendFrame } from './socket.js';
-import { S, changed, isAdmin } from './state.js';
+import { S, changed } from './state.js';
 import { toast } from './view.js';
 import { syncConv } from './messages.js';
 
@@ -67,31 +67,14 @@ export function ringingCalls() {
 
 // ------------------------------------------------------------- the site setting
 
-let sitesAsked = false;
-
 /**
  * The site's widget_settings.calls for a conversation: 'off' | 'agent' |
- * 'visitor'. Admins read it from GET /api/sites; other agents cannot read
- * sites, so the setting is the contract's default ('agent') until the
- * server refuses a call with calls_disabled, which is remembered.
+ * 'visitor'. Every agent's conversation carries it (site_calls); what an
+ * admin saved since, or a calls_disabled refusal, counts over it.
  */
 export function siteCalls(c) {
   if (!c) return 'off';
-  if (!sitesAsked && isAdmin()) loadSiteCalls();
-  return S.siteCalls.get(c.site_id) || 'agent';
-}
-
-function loadSiteCalls() {
-  sitesAsked = true;
-  get('/api/sites').then(
-    (r) => {
-      for (const s of r.sites || []) noteSiteCalls(s);
-      changed();
-    },
-    () => {
-      sitesAsked = false;
-    },
-  );
+  return S.siteCalls.get(c.site_id) || c.site_calls || 'agent';
 }
 
 /** A site as the admin pages read or saved it: its calls setting. */
@@ -675,6 +658,5 @@ export function resetCalls() {
   seenAt.clear();
   ended.clear();
   S.siteCalls = new Map();
-  sitesAsked = false;
   ice = null;
 }

@@ -72,8 +72,8 @@ static int lock_call_tx(PGconn *conn, const struct actor *a, long long call, con
 }
 
 /* Writes the event line of a call's change: code (call_offered ...), the
- * party who did it (by: visitor, agent, system or NULL), the agent it
- * names (0: none) and, for an answered call that ended, its duration in
+ * party who did it (by: visitor, agent, system or NULL), the call's agent
+ * (its name goes with the line as event_agent) and, for an answered call that ended, its duration in
  * seconds (-1: none). */
 static int post_event_tx(PGconn *conn, const struct call_row *k, const char *code, const char *body, const char *by,
                          long long agent_id, long long duration)
@@ -130,13 +130,13 @@ static int end_tx(PGconn *conn, const struct call_row *k, const char *reason, co
     PQclear(res);
     if (strcmp(k->state, "active") == 0) {
         snprintf(body, sizeof(body), "Call ended (%lld:%02lld)", duration / 60, duration % 60);
-        return post_event_tx(conn, k, "call_ended", body, by, 0, duration);
+        return post_event_tx(conn, k, "call_ended", body, by, k->agent_id, duration);
     }
     if (strcmp(reason, "declined") == 0)
-        return post_event_tx(conn, k, "call_declined", "Call declined", by, 0, -1);
+        return post_event_tx(conn, k, "call_declined", "Call declined", by, k->agent_id, -1);
     if (strcmp(reason, "missed") == 0)
-        return post_event_tx(conn, k, "call_missed", "Missed call", by, 0, -1);
-    return post_event_tx(conn, k, "call_cancelled", "Call cancelled", by, 0, -1);
+        return post_event_tx(conn, k, "call_missed", "Missed call", by, k->agent_id, -1);
+    return post_event_tx(conn, k, "call_cancelled", "Call cancelled", by, k->agent_id, -1);
 }
 
 static int start_tx(PGconn *conn, void *arg)
@@ -246,7 +246,7 @@ static int change_tx(PGconn *conn, void *arg)
             return CHAT_E_INVALID_STATE;
         rc = bind_end_tx(conn, &k, side, ctx->end, 1);
         if (rc == DB_OK)
-            rc = post_event_tx(conn, &k, "call_accepted", "Call accepted", side, 0, -1);
+            rc = post_event_tx(conn, &k, "call_accepted", "Call accepted", side, k.agent_id, -1);
         break;
     case CALL_DECLINE:
         if (strcmp(k.state, "ringing") != 0 || !callee)
@@ -259,7 +259,8 @@ static int change_tx(PGconn *conn, void *arg)
         rc = end_tx(conn, &k, strcmp(k.state, "active") == 0 ? "hangup" : callee ? "declined" : "cancelled", side);
         break;
     case CALL_REJOIN:
-        if (strcmp(k.state, "active") != 0 || k.closed)
+        /* The callee has no end to take back while it rings. */
+        if (strcmp(k.state, "ended") == 0 || k.closed || (strcmp(k.state, "ringing") == 0 && callee))
             return CHAT_E_INVALID_STATE;
         rc = bind_end_tx(conn, &k, side, ctx->end, 0);
         notify = 0;

@@ -52,7 +52,8 @@ enum chat_err calls_decline(struct app *app, const struct actor *a, long long ca
 /* Either party ends it: a ringing call is cancelled (caller) or declined
  * (callee), an active one hung up. */
 enum chat_err calls_hangup(struct app *app, const struct actor *a, long long call, json_t **reply) CHAT_CHECKED;
-/* A party's new socket (after a reconnect) becomes its end of an active call. */
+/* A party's new socket (after a reconnect) becomes its end of an active
+ * call, or of a ringing one it made. */
 enum chat_err calls_rejoin(struct app *app, const struct actor *a, long long call, const struct call_end *end,
                            json_t **reply) CHAT_CHECKED;
 /* Relays frame (a complete call.signal frame, built and size-checked by

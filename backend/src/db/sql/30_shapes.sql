@@ -139,6 +139,10 @@ LANGUAGE sql STABLE AS $$
         'site_id', CASE WHEN audience = 'agent' THEN c.site_id END,
         'team_id', CASE WHEN audience = 'agent' THEN c.team_id END,
         'team', CASE WHEN audience = 'agent' THEN (SELECT t.name FROM teams t WHERE t.id = c.team_id) END,
+        -- What the site lets happen in calls (off, agent, visitor): every
+        -- agent's console offers a call by it, not only those who may read sites.
+        'site_calls', CASE WHEN audience = 'agent' THEN
+            (SELECT coalesce(s.widget_settings->>'calls', 'agent') FROM sites s WHERE s.id = c.site_id) END,
         'visitor', CASE WHEN audience = 'agent' THEN
             (SELECT jsonb_build_object('id', v.id, 'name', v.name, 'email', v.email, 'verified', v.verified,
                                        'external_id', v.external_id, 'attributes', v.attributes,
