@@ -100,7 +100,7 @@ async function launchBrowser({ timeoutMs = 60000, args = [] } = {}) {
 async function openConsole(
   browser,
   srv,
-  { origin = srv.origin, notifications = true, viewport = { width: 1440, height: 900 }, path: p = '/console/', locale } = {},
+  { origin = srv.origin, notifications = true, viewport = { width: 1440, height: 900 }, path: p = '/console/', locale, recordPeers = false } = {},
 ) {
   const context = await browser.newContext({
     viewport,
@@ -128,6 +128,7 @@ async function openConsole(
       window.Notification = FakeNotification;
     });
   }
+  if (recordPeers) await recordPeerConnections(context);
   // Every CSP violation, reported from inside the page.
   await context.addInitScript(() => {
     window.__csp = [];
@@ -198,7 +199,60 @@ function screenshotPairs(locales, viewports) {
   ];
 }
 
+/**
+ * Keeps every RTCPeerConnection the pages (and frames) of a context make in
+ * window.__pcs, so that a test can read the real connection's getStats
+ * (the app's own code keeps no test hooks). Call before the pages load.
+ */
+async function recordPeerConnections(context) {
+  await context.addInitScript(() => {
+    const Real = window.RTCPeerConnection;
+    if (!Real) return;
+    window.__pcs = [];
+    window.RTCPeerConnection = class extends Real {
+      constructor(...args) {
+        super(...args);
+        window.__pcs.push(this);
+      }
+    };
+  });
+}
+
+/**
+ * RTP bytes of the live peer connections of a page or frame recorded by
+ * recordPeerConnections: { sent: {audio, video}, received: {audio, video},
+ * inboundVideoStreams (with bytes), relay (the pair in use is relayed on
+ * this side) }.
+ */
+function rtpBytes(target) {
+  return target.evaluate(async () => {
+    const out = { sent: { audio: 0, video: 0 }, received: { audio: 0, video: 0 }, inboundVideoStreams: 0, relay: false };
+    for (const pc of window.__pcs || []) {
+      if (pc.connectionState === 'closed') continue;
+      const stats = await pc.getStats();
+      const byId = new Map();
+      stats.forEach((r) => byId.set(r.id, r));
+      stats.forEach((r) => {
+        const kind = r.kind || r.mediaType;
+        if (r.type === 'outbound-rtp' && out.sent[kind] !== undefined) out.sent[kind] += r.bytesSent || 0;
+        if (r.type === 'inbound-rtp' && out.received[kind] !== undefined) {
+          out.received[kind] += r.bytesReceived || 0;
+          if (kind === 'video' && r.bytesReceived > 0) out.inboundVideoStreams += 1;
+        }
+        if (r.type === 'transport' && r.selectedCandidatePairId) {
+          const pair = byId.get(r.selectedCandidatePairId);
+          const local = pair && byId.get(pair.localCandidateId);
+          if (local && local.candidateType === 'relay') out.relay = true;
+        }
+      });
+    }
+    return out;
+  });
+}
+
 module.exports = {
+  recordPeerConnections,
+  rtpBytes,
   screenshotPairs,
   SIZES,
   LOCALES,

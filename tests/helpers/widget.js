@@ -116,11 +116,12 @@ ${c.body || ''}
  * the browser uses: parleyd itself or the proxy), .host, .team, .site, and
  * .newContext(opts), .newPage(opts, { ctx, url }).
  */
-function widgetSuite({ settings = {}, proxy: useProxy = false, env = {}, browserArgs = [] } = {}) {
+function widgetSuite({ settings = {}, proxy: useProxy = false, env = {}, browserArgs = [], nodes = 1 } = {}) {
   let proxy = null;
   const fx = suite({
     browser: true,
     browserArgs,
+    nodes,
     env: async () => {
       requireBuiltWidget();
       // The proxy listens before parleyd starts: parleyd is told its URL.
