@@ -3,7 +3,7 @@
 // the console takes the ICE servers and the relay policy parleyd gives it
 // (GET /api/calls/ice-servers) and the media still flows, through a real
 // coturn on loopback (tests/helpers/coturn.js). The visitor's end
-// (tests/helpers/call-visitor.js) asks for its own servers as the widget does,
+// (tests/helpers/call-peer.js) asks for its own servers as the widget does,
 // and sees only relay candidates on both sides of the pair in use: the
 // console offered no address of its own.
 
@@ -14,7 +14,7 @@ const { createTeam, createAgent, createSite, connectAgent, waitFor } = require('
 const { request } = require('../helpers/http');
 const { openConsole, loginUI, MEDIA_ARGS } = require('../helpers/browser');
 const { visitorWithAgent } = require('../helpers/visitors');
-const { visitorPeer } = require('../helpers/call-visitor');
+const { visitorPeer } = require('../helpers/call-peer');
 const { startCoturn } = require('../helpers/coturn');
 
 let turn;

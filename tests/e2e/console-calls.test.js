@@ -2,7 +2,7 @@
 // Voice and video calls in the console (issue 17), end to end: Chromium with
 // its fake camera and microphone runs the console; the visitor is a socket
 // driven from here plus ui-shared/call.js in a page of its own
-// (tests/helpers/call-visitor.js), so that real media flows both ways
+// (tests/helpers/call-peer.js), so that real media flows both ways
 // through parleyd's signalling. An agent calls and the visitor answers and
 // shares the screen; a visitor's request rings over another view, is
 // answered in one tab while the other says so, survives a dropped socket
@@ -16,7 +16,7 @@ const { suite } = require('../helpers/suite');
 const { createTeam, createAgent, createSite, connectAgent, waitFor } = require('../helpers/fixtures');
 const { openConsole, loginUI, shot, waitConnectedUI, screenshotPairs, SIZES, LOCALES, MEDIA_ARGS } = require('../helpers/browser');
 const { visitorWithAgent, UA } = require('../helpers/visitors');
-const { visitorPeer } = require('../helpers/call-visitor');
+const { visitorPeer } = require('../helpers/call-peer');
 const { startTcpProxy } = require('../helpers/tcp-proxy');
 
 let proxy;
@@ -215,7 +215,7 @@ test(
     assert.doesNotMatch(await pa.title(), /calling/);
     await eventLine(pa, 'call_requested').waitFor();
     assert.equal(await eventLine(pa, 'call_requested').locator('.event-text').innerText(), 'The visitor requested a voice call');
-    assert.equal(await eventLine(pa, 'call_accepted').locator('.event-text').innerText(), 'The agent answered the call');
+    assert.equal(await eventLine(pa, 'call_accepted').locator('.event-text').innerText(), 'Bo Lindqvist answered the call');
 
     // Tab 1's socket drops; the media goes on; the new socket rejoins the call,
     // so its signals reach the visitor again (mute is a control signal).
@@ -268,7 +268,7 @@ test('declined, cancelled and missed calls: words for the agent and event lines'
   await page.click('[data-testid=call-cancel]');
   assert.equal((await ended(v, r.call.id)).call.end_reason, 'cancelled');
   await eventLine(page, 'call_cancelled').waitFor();
-  assert.equal(await eventLine(page, 'call_cancelled').locator('.event-text').innerText(), 'The agent cancelled the call');
+  assert.equal(await eventLine(page, 'call_cancelled').locator('.event-text').innerText(), 'Cy Okafor cancelled the call');
 
   // The agent declines the visitor's request from the card, which a reload
   // finds again (the live calls come with the conversation list).
@@ -280,7 +280,7 @@ test('declined, cancelled and missed calls: words for the agent and event lines'
   await page.click('[data-testid=ring-decline]');
   assert.equal((await ended(v, req.call.id)).call.end_reason, 'declined');
   await page.waitForSelector('[data-testid=ring-card]', { state: 'detached' });
-  await waitFor(async () => (await eventLine(page, 'call_declined').locator('.event-text').innerText()) === 'The agent declined the call', {
+  await waitFor(async () => (await eventLine(page, 'call_declined').locator('.event-text').innerText()) === 'Cy Okafor declined the call', {
     what: 'the agent’s decline line',
   });
 

@@ -2,7 +2,7 @@
 // Calls between the two real front ends (issue 17): the agent console and the
 // widget on a host page, in one Chromium with its fake camera and microphone,
 // through parleyd. The console's and the widget's own call tests each drive
-// the other end from node (tests/helpers/call-visitor.js, call-agent.js);
+// the other end from node (tests/helpers/call-peer.js);
 // this one checks that the two UIs understand each other: the console rings
 // with video and the widget answers with its camera, the console asks for the
 // visitor's screen and the widget shares it, the visitor's mute shows in the

@@ -1,7 +1,7 @@
 'use strict';
 // Calls in the widget (issue 17) end to end in Chromium with its fake camera
 // and microphone: the agent's end is ui-shared/call.js in a page of its own
-// (tests/helpers/call-agent.js) signalling over /ws/agent from node; the
+// (tests/helpers/call-peer.js) signalling over /ws/agent from node; the
 // visitor's end is the widget. Covers: the call chunk loads only when a call
 // rings; the incoming card (a minimised widget opens); accepting with the
 // camera; media both ways; mute and camera reach the agent; the agent's
@@ -16,7 +16,7 @@ const assert = require('node:assert/strict');
 
 const { createAgent, connectAgent, waitFor } = require('../helpers/fixtures');
 const { MEDIA_ARGS, LOCALES, SIZES, screenshotPairs } = require('../helpers/browser');
-const { agentPeer } = require('../helpers/call-agent');
+const { agentPeer } = require('../helpers/call-peer');
 const { widgetSuite, widgetFrame, openWidget, launcher, screenshot, setSettings, cspViolations } = require('../helpers/widget');
 
 const SETTINGS = { color: '#0f766e', calls: 'agent' };

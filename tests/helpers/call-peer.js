@@ -1,10 +1,13 @@
 'use strict';
 /* global window -- (functions handed to page.evaluate run in the page) */
-// The visitor's end of a call, for the console's call tests: ui-shared/call.js
-// (a polite CallPeer) in a Chromium page with the browser's fake camera and
-// microphone (launch with browser.js MEDIA_ARGS), its signals carried over
-// the visitor's /ws/visitor socket driven from node. The widget's own call
-// UI has tests of its own; here the visitor is only what the console talks to.
+// One end of a call driven from node, for the call tests of each front end:
+// ui-shared/call.js (the real engine, a real RTCPeerConnection) in a Chromium
+// page with the browser's fake camera and microphone (launch with browser.js
+// MEDIA_ARGS), its signals carried over a /ws/agent or /ws/visitor socket of
+// the tests. The widget's tests put the agent here (agentPeer: impolite), the
+// console's the visitor (visitorPeer: polite); each front end's own UI is
+// tested against it, and against the other front end in
+// console-widget-call.test.js.
 //
 //   const vp = await visitorPeer(fx.browser, fx.srv, v, callId);   // once the call is active
 //                 // (options: iceServers, iceTransportPolicy: what the widget would get)
@@ -13,6 +16,7 @@
 //   await vp.run(() => window.peer.shareScreen());
 //   const st = await vp.stats();                                    // CallPeer.stats()
 //   await vp.waitControl((c) => c.kind === 'screen_request');
+//   await vp.waitRemote((r) => r.screen);                           // what the other end sends
 //   await vp.close();
 
 const fs = require('node:fs');
@@ -27,7 +31,9 @@ function engineScript() {
   return `${src.replace(/^export /gm, '')}\nwindow.CallPeer = CallPeer;`;
 }
 
-async function visitorPeer(browser, srv, v, callId, { iceServers = [], iceTransportPolicy } = {}) {
+/** side: 'agent' or 'visitor'; ws: that side's test socket. */
+async function callPeer(side, browser, srv, ws, callId, { iceServers = [], iceTransportPolicy } = {}) {
+  const other = side === 'agent' ? 'visitor' : 'agent';
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = [];
@@ -36,16 +42,16 @@ async function visitorPeer(browser, srv, v, callId, { iceServers = [], iceTransp
   // getUserMedia needs. Its CSP does not apply to what the test evaluates.
   await page.goto(`${srv.origin}/healthz`);
   await page.exposeFunction('__sendSignal', (signal) => {
-    if (v.isOpen) v.send({ type: 'call.signal', call_id: callId, ...signal });
+    if (ws.isOpen) ws.send({ type: 'call.signal', call_id: callId, ...signal });
   });
   await page.evaluate(engineScript());
   await page.evaluate(
-    ({ ice, policy }) => {
+    ({ ice, policy, polite }) => {
       window.controls = [];
       window.states = [];
       window.remote = null;
       window.peer = new window.CallPeer({
-        polite: true,
+        polite,
         iceServers: ice,
         iceTransportPolicy: policy,
         send: (s) => window.__sendSignal(s),
@@ -56,16 +62,16 @@ async function visitorPeer(browser, srv, v, callId, { iceServers = [], iceTransp
         onControl: (c) => window.controls.push(c),
       });
     },
-    { ice: iceServers, policy: iceTransportPolicy },
+    { ice: iceServers, policy: iceTransportPolicy, polite: side === 'visitor' },
   );
 
-  // The agent's signals, from the visitor's socket into the page, in order.
+  // The other end's signals, from this side's socket into the page, in order.
   let stopped = false;
   const pump = (async () => {
-    while (!stopped && v.isOpen) {
+    while (!stopped && ws.isOpen) {
       let m;
       try {
-        m = await v.next((f) => f.type === 'call.signal' && f.call_id === callId, 500, 'call.signal');
+        m = await ws.next((f) => f.type === 'call.signal' && f.call_id === callId, 500, 'call.signal');
       } catch {
         continue;
       }
@@ -73,7 +79,12 @@ async function visitorPeer(browser, srv, v, callId, { iceServers = [], iceTransp
     }
   })();
 
-  const vp = {
+  const remote = () =>
+    page.evaluate(() => {
+      const r = window.remote;
+      return r ? { camera: !!r.camera, screen: !!r.screen, audio: r.audio, video: r.video } : { camera: false, screen: false, audio: false, video: false };
+    });
+  return {
     page,
     context,
     errors,
@@ -93,23 +104,20 @@ async function visitorPeer(browser, srv, v, callId, { iceServers = [], iceTransp
         if (!pair) return null;
         return { local: stats.get(pair.localCandidateId).candidateType, remote: stats.get(pair.remoteCandidateId).candidateType };
       }),
-    remote: () =>
-      page.evaluate(() => {
-        const r = window.remote;
-        return r && { camera: !!r.camera, screen: !!r.screen, audio: r.audio, video: r.video };
-      }),
+    remote,
     waitState: (state, timeoutMs = 15000) =>
-      waitFor(async () => (await page.evaluate(() => window.peer.pc.connectionState)) === state, { timeoutMs, what: `visitor peer ${state}` }),
+      waitFor(async () => (await page.evaluate(() => window.peer.pc.connectionState)) === state, { timeoutMs, what: `${side} peer ${state}` }),
+    waitRemote: (pred, what = `the ${other} media`, timeoutMs = 15000) => waitFor(async () => pred(await remote()), { timeoutMs, intervalMs: 100, what }),
     waitControl: (pred, timeoutMs = 10000) =>
-      waitFor(async () => (await page.evaluate(() => window.controls)).some(pred), { timeoutMs, what: 'a control from the agent' }),
-    /** Resolves once the agent's media has reached the visitor (bytes of each kind). */
+      waitFor(async () => (await page.evaluate(() => window.controls)).some(pred), { timeoutMs, what: `a control from the ${other}` }),
+    /** Resolves once the other end's media has reached this one (bytes of each kind). */
     waitReceiving: (kinds = ['audio'], timeoutMs = 15000) =>
       waitFor(
         async () => {
           const st = await page.evaluate(() => window.peer.stats());
           return kinds.every((k) => st.bytesReceived[k] > 0);
         },
-        { timeoutMs, intervalMs: 250, what: `visitor receiving ${kinds.join(' and ')}` },
+        { timeoutMs, intervalMs: 250, what: `${side} receiving ${kinds.join(' and ')}` },
       ),
     async close() {
       stopped = true;
@@ -118,7 +126,9 @@ async function visitorPeer(browser, srv, v, callId, { iceServers = [], iceTransp
       await context.close().catch(() => {});
     },
   };
-  return vp;
 }
 
-module.exports = { visitorPeer };
+module.exports = {
+  agentPeer: (...args) => callPeer('agent', ...args),
+  visitorPeer: (...args) => callPeer('visitor', ...args),
+};
