@@ -14,13 +14,13 @@ const assert = require('node:assert/strict');
 
 const { suite } = require('../helpers/suite');
 const { createTeam, createAgent, createSite, connectAgent, waitFor } = require('../helpers/fixtures');
-const { openConsole, loginUI, shot, waitConnectedUI, screenshotPairs, SIZES, LOCALES, MEDIA_ARGS } = require('../helpers/browser');
+const { openConsole, loginUI, shot, waitConnectedUI, screenshotPairs, SIZES, LOCALES, MEDIA_ARGS, ONLY_MAKE_SCREENSHOTS } = require('../helpers/browser');
 const { visitorWithAgent, UA } = require('../helpers/visitors');
 const { visitorPeer } = require('../helpers/call-peer');
 const { startTcpProxy } = require('../helpers/tcp-proxy');
 
 let proxy;
-const fx = suite({ browser: 'console', browserArgs: MEDIA_ARGS, env: { PARLEY_CALL_RING_SECONDS: '8', PARLEY_AGENT_GRACE_SECONDS: '86400' } });
+const fx = suite({ browser: 'console', browserArgs: MEDIA_ARGS, env: { PARLEY_CALL_RING_SECONDS: '5', PARLEY_AGENT_GRACE_SECONDS: '86400' } });
 const { test } = fx;
 
 fx.setup(async () => {
@@ -284,7 +284,7 @@ test('declined, cancelled and missed calls: words for the agent and event lines'
     what: 'the agent’s decline line',
   });
 
-  // Nobody answers the agent (8 s ring here): missed.
+  // Nobody answers the agent (5 s ring here): missed.
   await page.click('[data-testid=call-voice]');
   r = await ringing(v);
   assert.equal((await ended(v, r.call.id)).call.end_reason, 'missed');
@@ -341,7 +341,7 @@ test('Admin → Sites → Calls: off takes the call buttons away, for every agen
 
 test(
   'screenshots: call buttons, ringing card, calling out, in-call audio, in-call video with a shared screen, the admin setting',
-  { timeout: 300000 },
+  { timeout: 300000, ...ONLY_MAKE_SCREENSHOTS },
   async () => {
     const { agent, site } = await workspace('Alex Morgan');
     for (const [[size, viewport], [tag, locale]] of screenshotPairs(SIZES, LOCALES)) {

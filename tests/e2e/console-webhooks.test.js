@@ -117,11 +117,11 @@ test('an admin creates an endpoint, tests it, reads the log, redelivers, rotates
   assert.equal(ep.url, url);
   assert.equal(ep.description, 'CRM <img src=x id=pwned> sync');
   assert.equal(ep.include_notes, true);
-  assert.deepEqual(ep.events.length, 9);
+  assert.deepEqual(ep.events.length, 12);
   assert.ok(!ep.events.includes('visitor.updated'));
   await row(page, ep.id).waitFor();
   assert.equal(await row(page, ep.id).locator('[data-testid=webhook-state]').getAttribute('data-state'), 'enabled');
-  assert.match(await text(row(page, ep.id)), /9 events/);
+  assert.match(await text(row(page, ep.id)), /12 events/);
   assert.equal(await page.locator('#pwned').count(), 0, 'a description is text, never markup');
   assert.ok(!(await page.locator('body').innerText()).includes(secret), 'the secret is not shown again');
 

@@ -15,7 +15,7 @@
 const assert = require('node:assert/strict');
 
 const { createAgent, connectAgent, waitFor } = require('../helpers/fixtures');
-const { MEDIA_ARGS, LOCALES, SIZES, screenshotPairs } = require('../helpers/browser');
+const { MEDIA_ARGS, LOCALES, SIZES, screenshotPairs, ONLY_MAKE_SCREENSHOTS } = require('../helpers/browser');
 const { agentPeer } = require('../helpers/call-peer');
 const { widgetSuite, widgetFrame, openWidget, launcher, screenshot, setSettings, cspViolations } = require('../helpers/widget');
 
@@ -284,53 +284,57 @@ test('the visitor asks for a call (site setting calls: visitor); the agent accep
   await setSettings(stack, SETTINGS);
 });
 
-test('screenshots: incoming card, in-call audio and video, screen-share request (en, zh-CN; desktop, phone)', { timeout: 300000 }, async () => {
-  for (const [[size, viewport], [tag, locale]] of screenshotPairs(SIZES, LOCALES)) {
-    const zh = tag === 'zh';
-    const { page, frame, cid } = await visitorChat({ locale, viewport, text: zh ? '你好，可以视频吗？' : 'Hello, can we do a video call?' });
-    await agent.ack({
-      type: 'message.send',
-      conversation_id: cid,
-      client_msg_id: `shot-${tag}-${size}`,
-      body: zh ? '当然可以，我现在给你打过去。' : 'Sure, calling you now.',
-    });
-    let call = await ring(cid, 'video');
-    const card = frame.locator('[data-testid=call-incoming]');
-    await card.waitFor();
-    await screenshot(page, `call-incoming-${tag}-${size}`);
-    await frame.locator('[data-testid=call-accept-video]').click();
-    let ap = await answerAsAgent(call, 'video');
-    await frame.locator('[data-testid=call-view][data-phase=active]').waitFor();
-    await waitFor(
-      () =>
-        frame
-          .locator('[data-testid=call-stage] .pc-video')
-          .first()
-          .evaluate((v) => v.videoWidth > 0),
-      { timeoutMs: 10000, what: 'video' },
-    );
-    await page.waitForTimeout(2500); // the timer and the quality hint
-    await screenshot(page, `call-video-${tag}-${size}`);
-    await ap.run(() => window.peer.requestScreen());
-    await frame.locator('[data-testid=call-share-ask]').waitFor();
-    await screenshot(page, `call-share-ask-${tag}-${size}`);
-    await frame.locator('[data-testid=call-share]').click();
-    await frame.locator('.pc-badge').waitFor();
-    await screenshot(page, `call-sharing-${tag}-${size}`);
-    await frame.locator('[data-testid=call-hangup]').click();
-    await agent.next(updated(call.id, 'ended'), 10000, 'the end');
-    await ap.close();
+test(
+  'screenshots: incoming card, in-call audio and video, screen-share request (en, zh-CN; desktop, phone)',
+  { timeout: 300000, ...ONLY_MAKE_SCREENSHOTS },
+  async () => {
+    for (const [[size, viewport], [tag, locale]] of screenshotPairs(SIZES, LOCALES)) {
+      const zh = tag === 'zh';
+      const { page, frame, cid } = await visitorChat({ locale, viewport, text: zh ? '你好，可以视频吗？' : 'Hello, can we do a video call?' });
+      await agent.ack({
+        type: 'message.send',
+        conversation_id: cid,
+        client_msg_id: `shot-${tag}-${size}`,
+        body: zh ? '当然可以，我现在给你打过去。' : 'Sure, calling you now.',
+      });
+      let call = await ring(cid, 'video');
+      const card = frame.locator('[data-testid=call-incoming]');
+      await card.waitFor();
+      await screenshot(page, `call-incoming-${tag}-${size}`);
+      await frame.locator('[data-testid=call-accept-video]').click();
+      let ap = await answerAsAgent(call, 'video');
+      await frame.locator('[data-testid=call-view][data-phase=active]').waitFor();
+      await waitFor(
+        () =>
+          frame
+            .locator('[data-testid=call-stage] .pc-video')
+            .first()
+            .evaluate((v) => v.videoWidth > 0),
+        { timeoutMs: 10000, what: 'video' },
+      );
+      await page.waitForTimeout(2500); // the timer and the quality hint
+      await screenshot(page, `call-video-${tag}-${size}`);
+      await ap.run(() => window.peer.requestScreen());
+      await frame.locator('[data-testid=call-share-ask]').waitFor();
+      await screenshot(page, `call-share-ask-${tag}-${size}`);
+      await frame.locator('[data-testid=call-share]').click();
+      await frame.locator('.pc-badge').waitFor();
+      await screenshot(page, `call-sharing-${tag}-${size}`);
+      await frame.locator('[data-testid=call-hangup]').click();
+      await agent.next(updated(call.id, 'ended'), 10000, 'the end');
+      await ap.close();
 
-    call = await ring(cid, 'audio');
-    await frame.locator('[data-testid=call-accept-audio]').click();
-    ap = await answerAsAgent(call, 'audio');
-    await frame.locator('[data-testid=call-view][data-phase=active]').waitFor();
-    await page.waitForTimeout(2500);
-    await screenshot(page, `call-audio-${tag}-${size}`);
-    await agent.ack({ type: 'call.hangup', call_id: call.id });
-    await frame.locator('[data-testid=call-ended]').waitFor();
-    await screenshot(page, `call-ended-${tag}-${size}`);
-    await ap.close();
-    await page.close();
-  }
-});
+      call = await ring(cid, 'audio');
+      await frame.locator('[data-testid=call-accept-audio]').click();
+      ap = await answerAsAgent(call, 'audio');
+      await frame.locator('[data-testid=call-view][data-phase=active]').waitFor();
+      await page.waitForTimeout(2500);
+      await screenshot(page, `call-audio-${tag}-${size}`);
+      await agent.ack({ type: 'call.hangup', call_id: call.id });
+      await frame.locator('[data-testid=call-ended]').waitFor();
+      await screenshot(page, `call-ended-${tag}-${size}`);
+      await ap.close();
+      await page.close();
+    }
+  },
+);

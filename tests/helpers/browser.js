@@ -200,6 +200,14 @@ function screenshotPairs(locales, viewports) {
 }
 
 /**
+ * Test options for a screenshot test drawn only by `make screenshots`
+ * (PARLEY_SCREENSHOTS set), not by `make test`: the calls' pictures need
+ * real media on both ends for every view and would cost `make test` more
+ * than a minute; the behaviour they show has tests of its own.
+ */
+const ONLY_MAKE_SCREENSHOTS = process.env.PARLEY_SCREENSHOTS ? {} : { skip: 'drawn by make screenshots (PARLEY_SCREENSHOTS=all)' };
+
+/**
  * Keeps every RTCPeerConnection the pages (and frames) of a context make in
  * window.__pcs, so that a test can read the real connection's getStats
  * (the app's own code keeps no test hooks). Call before the pages load.
@@ -251,6 +259,7 @@ function rtpBytes(target) {
 }
 
 module.exports = {
+  ONLY_MAKE_SCREENSHOTS,
   recordPeerConnections,
   rtpBytes,
   screenshotPairs,

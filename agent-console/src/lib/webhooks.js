@@ -25,6 +25,7 @@ export const EVENT_GROUPS = [
   ],
   ['whGroupMessages', ['message.created']],
   ['whGroupVisitors', ['visitor.updated']],
+  ['whGroupCalls', ['call.ringing', 'call.accepted', 'call.ended']],
 ];
 
 export const EVENT_TYPES = EVENT_GROUPS.flatMap(([, types]) => types);
@@ -40,6 +41,9 @@ const EVENT_LABELS = {
   'conversation.sla_breached': 'whEvConversationSlaBreached',
   'message.created': 'whEvMessageCreated',
   'visitor.updated': 'whEvVisitorUpdated',
+  'call.ringing': 'whEvCallRinging',
+  'call.accepted': 'whEvCallAccepted',
+  'call.ended': 'whEvCallEnded',
   'webhook.test': 'whEvWebhookTest',
 };
 
