@@ -313,6 +313,14 @@ test('Admin → Sites → Calls: off takes the call buttons away, for every agen
   const select = page.locator('[data-testid=ws-calls]');
   assert.equal(await select.inputValue(), 'visitor');
   assert.deepEqual(await select.locator('option').allInnerTexts(), ['Off', 'Agents can call', 'Visitors can also request a call']);
+  // What the server gives every site, read-only: here no TURN server, and its timeouts.
+  await page.locator('[data-testid=calls-server]').waitFor();
+  assert.match(await page.locator('[data-testid=calls-turn]').innerText(), /^None: calls connect directly/);
+  assert.equal(await page.locator('[data-testid=calls-stun]').innerText(), 'None');
+  assert.equal(
+    await page.locator('[data-testid=calls-rules]').innerText(),
+    'A call rings for 5 s, ends 20 s after one side is gone, and lasts at most 240 min.',
+  );
   await select.selectOption('off');
   await page.click('[data-testid=site-save]');
   await waitFor(async () => (await fx.pg.query('SELECT widget_settings->>$2 AS v FROM sites WHERE id = $1', [site.id, 'calls'])).rows[0].v === 'off', {

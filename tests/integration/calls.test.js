@@ -348,6 +348,23 @@ test('ICE servers: short-lived TURN credentials, only for a party of a live call
   }
   await a.ack({ type: 'call.hangup', call_id: call.id });
   await waitFor(async () => (await asVisitor()).status === 409, { what: 'no credentials once the call ended' });
+
+  // The admin pages read the server's call settings, never the secret; nobody else may.
+  const admin = await createAgent(fx.pg, { role: 'admin' });
+  const adminSession = await agentSession(fx.nodes[0], admin);
+  const settings = await request(fx.nodes[0], { path: '/api/calls/settings', headers: { Cookie: `parley_session=${adminSession.cookie}` } });
+  assert.equal(settings.status, 200, settings.body);
+  assert.deepEqual(JSON.parse(settings.body), {
+    stun_urls: ['stun:127.0.0.1:3478'],
+    turn_urls: ['turn:127.0.0.1:3478?transport=udp', 'turns:turn.example:5349'],
+    relay_only: false,
+    turn_ttl_seconds: 600,
+    ring_seconds: 5,
+    lost_seconds: 2,
+    max_minutes: 240,
+  });
+  assert.ok(!settings.body.includes(TURN_SECRET));
+  assert.equal((await request(fx.nodes[1], { path: '/api/calls/settings', headers: { Cookie: `parley_session=${session.cookie}` } })).status, 403);
   for (const c of [a, v]) await c.close();
 });
 

@@ -28,6 +28,7 @@ void api_demo_page(struct http_req *req);
 /* api_calls.c */
 void api_calls_ice_servers(struct http_req *req);
 void api_widget_calls_ice_servers(struct http_req *req);
+void api_calls_settings(struct http_req *req);
 
 /* api_agents.c */
 void api_agents_list(struct http_req *req);

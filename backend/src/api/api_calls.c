@@ -2,6 +2,9 @@
  *
  *   GET /api/calls/ice-servers          agent session (the console)
  *   GET /api/widget/calls/ice-servers   Bearer visitor token (the widget)
+ *   GET /api/calls/settings             admin session: the server's call
+ *                                       settings, for the admin pages (never
+ *                                       the TURN secret)
  *
  * Both answer {"ice_servers": RTCConfiguration.iceServers,
  * "ice_transport_policy": "all" or, with PARLEY_CALL_RELAY_ONLY, "relay"
@@ -66,4 +69,23 @@ void api_widget_calls_ice_servers(struct http_req *req)
         return;
     }
     send_ice_servers(req, &a);
+}
+
+void api_calls_settings(struct http_req *req)
+{
+    const struct config *cfg = req->app->cfg;
+    if (api_require_admin(req, 0) != 0)
+        return;
+    json_t *stun = turncred_url_list(cfg->stun_urls), *turn = turncred_url_list(cfg->turn_urls);
+    if (!stun || !turn) {
+        json_decref(stun);
+        json_decref(turn);
+        http_send_problem(req, 500, "internal", "out of memory");
+        return;
+    }
+    http_send_json(req, 200,
+                   json_pack("{s:o, s:o, s:b, s:i, s:i, s:i, s:i}", "stun_urls", stun, "turn_urls", turn, "relay_only",
+                             cfg->call_relay_only, "turn_ttl_seconds", cfg->turn_ttl_seconds, "ring_seconds",
+                             cfg->call_ring_seconds, "lost_seconds", cfg->call_lost_seconds, "max_minutes",
+                             cfg->call_max_minutes));
 }

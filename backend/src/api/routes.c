@@ -14,6 +14,7 @@ const struct http_route api_routes[] = {
     {"GET", "/api/widget/sites/{key}", api_widget_site},
     {"GET", "/api/widget/calls/ice-servers", api_widget_calls_ice_servers},
     {"GET", "/api/calls/ice-servers", api_calls_ice_servers},
+    {"GET", "/api/calls/settings", api_calls_settings},
     {"GET", "/demo", api_demo_page},
     {"GET", "/api/agents", api_agents_list},
     {"POST", "/api/agents", api_agents_create},

@@ -78,12 +78,22 @@ static int add_url(const char *url, size_t n, void *arg)
     return json_array_append_new(arg, json_stringn(url, n));
 }
 
+json_t *turncred_url_list(const char *list)
+{
+    json_t *urls = json_array();
+    if (urls && each_url(list, add_url, urls) != 0) {
+        json_decref(urls);
+        urls = NULL;
+    }
+    return urls;
+}
+
 /* {"urls": [...list], ...extra}: appended to servers. Returns 0 or -1. */
 static int add_server(json_t *servers, const char *list, const char *username, const char *password)
 {
-    json_t *urls = json_array(), *server = json_object();
+    json_t *urls = turncred_url_list(list), *server = json_object();
     int rc = -1;
-    if (urls && server && each_url(list, add_url, urls) == 0 && json_object_set(server, "urls", urls) == 0 &&
+    if (urls && server && json_object_set(server, "urls", urls) == 0 &&
         (!username || (json_object_set_new(server, "username", json_string(username)) == 0 &&
                        json_object_set_new(server, "credential", json_string(password)) == 0)))
         rc = json_array_append(servers, server);

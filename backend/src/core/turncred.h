@@ -28,6 +28,10 @@ int turncred_check_urls(const char *list, int turn);
 int turncred_sign(const char *secret, long long expiry, const char *id, char *username, size_t ulen, char *password,
                   size_t plen);
 
+/* The URLs of a checked list as a new JSON array of strings the caller
+ * frees, or NULL when out of memory. */
+json_t *turncred_url_list(const char *list);
+
 /* RTCConfiguration.iceServers for the party id ("a12", "v34"): the STUN
  * URLs, then the TURN URLs with a credential valid ttl seconds from now.
  * Lists already checked by turncred_check_urls. Returns a new array the

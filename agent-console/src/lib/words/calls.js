@@ -120,6 +120,15 @@ export const en = {
   callsAgent: 'Agents can call',
   callsVisitor: 'Visitors can also request a call',
   callsHint: 'Calls run in the browser between the visitor and the agent of the chat. The widget asks for the microphone and camera only when a call starts.',
+  callsServer: 'Server settings for every site',
+  callsTurn: 'TURN relay',
+  callsTurnNone: 'None: calls connect directly, which fails between many networks (set PARLEY_TURN_URLS)',
+  callsStun: 'STUN',
+  callsStunNone: 'None',
+  callsRules: 'Timeouts',
+  callsTimes: 'A call rings for {ring} s, ends {lost} s after one side is gone, and lasts at most {max} min.',
+  callsRelayOnly: 'Every call goes through the relay, so neither side learns the other’s address.',
+  callsServerHint: 'Set in the server’s configuration (docs/calls.md), not here.',
 };
 
 export const zh = {
@@ -232,4 +241,13 @@ export const zh = {
   callsAgent: '客服可以呼叫访客',
   callsVisitor: '访客也可以请求通话',
   callsHint: '通话在浏览器中进行，双方是访客和负责该会话的客服。小部件仅在通话开始时才请求使用麦克风和摄像头。',
+  callsServer: '服务器设置（所有站点通用）',
+  callsTurn: 'TURN 中继',
+  callsTurnNone: '未配置：通话只能直连，在很多网络之间无法接通（请设置 PARLEY_TURN_URLS）',
+  callsStun: 'STUN',
+  callsStunNone: '未配置',
+  callsRules: '超时',
+  callsTimes: '来电振铃 {ring} 秒；一方断开 {lost} 秒后结束；每次通话最长 {max} 分钟。',
+  callsRelayOnly: '所有通话都经中继转发，双方都无法得知对方的地址。',
+  callsServerHint: '这些在服务器配置中设置（见 docs/calls.md），不能在此修改。',
 };

@@ -350,8 +350,15 @@ function FilesSettings({ files, ceiling, errors, onChange }) {
   );
 }
 
-/** Who may start a voice or video call on this site (widget_settings.calls). */
+/** Who may start a voice or video call on this site (widget_settings.calls),
+ * and, read-only, what the server gives every site's calls (GET
+ * /api/calls/settings: its STUN and TURN servers and timeouts, set in its
+ * configuration). */
 function CallsSettings({ value, error, onChange }) {
+  const [server, setServer] = useState(null);
+  useEffect(() => {
+    get('/api/calls/settings').then(setServer, () => setServer(null));
+  }, []);
   return (
     <section class="card section" data-testid="site-calls">
       <div class="section-head">
@@ -368,6 +375,25 @@ function CallsSettings({ value, error, onChange }) {
           </select>
         </Field>
       </div>
+      {server ? (
+        <div class="calls-server" data-testid="calls-server">
+          <h3>{t('callsServer')}</h3>
+          <dl>
+            <dt>{t('callsTurn')}</dt>
+            <dd data-testid="calls-turn">
+              {server.turn_urls.length ? <code>{server.turn_urls.join(', ')}</code> : <span class="warn-text">{t('callsTurnNone')}</span>}
+            </dd>
+            <dt>{t('callsStun')}</dt>
+            <dd data-testid="calls-stun">{server.stun_urls.length ? <code>{server.stun_urls.join(', ')}</code> : t('callsStunNone')}</dd>
+            <dt>{t('callsRules')}</dt>
+            <dd data-testid="calls-rules">
+              {t('callsTimes', { ring: server.ring_seconds, lost: server.lost_seconds, max: server.max_minutes })}
+              {server.relay_only ? ` ${t('callsRelayOnly')}` : ''}
+            </dd>
+          </dl>
+          <div class="field-hint">{t('callsServerHint')}</div>
+        </div>
+      ) : null}
     </section>
   );
 }
