@@ -89,6 +89,13 @@ static int post_event_tx(PGconn *conn, const struct call_row *k, const char *cod
     return messages_post_event_tx(conn, k->conversation_id, body, meta);
 }
 
+/* {"e":"call"}: both parties' sockets get the call as it is now. */
+static int notify_call_tx(PGconn *conn, long long call)
+{
+    return db_exec(conn, NULL, "SELECT parley_notify_call(k) FROM calls k WHERE k.id = $1::bigint", 1,
+                   (const char *const[]){DB_ID(call)});
+}
+
 /* Notifies both parties (notify) and puts the call as audience sees it
  * into *reply ({"call": ...}). */
 static int finish_tx(PGconn *conn, long long call, const char *audience, int notify, json_t **reply)
@@ -97,7 +104,7 @@ static int finish_tx(PGconn *conn, long long call, const char *audience, int not
     char *text = NULL;
     int rc = DB_OK;
     if (notify)
-        rc = db_exec(conn, NULL, "SELECT parley_notify_call(k) FROM calls k WHERE k.id = $1::bigint", 1, params);
+        rc = notify_call_tx(conn, call);
     if (rc == DB_OK)
         rc = db_exec_text(conn, &text,
                           "SELECT json_build_object('call', parley_call_json(k, $2))::text"
@@ -442,8 +449,7 @@ static int sweep_tx(PGconn *conn, void *arg)
         snprintf(k.caller, sizeof(k.caller), "%s", db_get_str(res, i, 5));
         rc = end_tx(conn, &k, db_get_str(res, i, 6), "system");
         if (rc == DB_OK)
-            rc = db_exec(conn, NULL, "SELECT parley_notify_call(k) FROM calls k WHERE k.id = $1::bigint", 1,
-                         (const char *const[]){DB_ID(k.id)});
+            rc = notify_call_tx(conn, k.id);
         ctx->ended++;
     }
     PQclear(res);
